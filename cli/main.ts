@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+/**
+ * kpi-stream's command line. Configuration comes from the environment and is
+ * validated before any command runs; a bad value exits with code 78 naming it.
+ */
+import { loadConfig } from '../core/config.js';
+import { ConfigError, KpiError } from '../core/errors.js';
+import { createLogger } from '../core/logger.js';
+import type { Command } from './command.js';
+import { configCommand } from './commands/config.js';
+import { demoCommand } from './commands/demo.js';
+import { migrateCommand } from './commands/migrate.js';
+import { schemasCommand } from './commands/schemas.js';
+import { servicesCommand } from './commands/services.js';
+import { topicsCommand } from './commands/topics.js';
+
+const commands: Command[] = [demoCommand, servicesCommand, topicsCommand, migrateCommand, schemasCommand, configCommand];
+
+function help(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return [
+    'Usage: kpi-stream <command> [options]',
+    '',
+    'Commands:',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    "Run 'kpi-stream <command> --help' for a command's options; 'kpi-stream config' lists the environment variables.",
+  ].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${help()}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  const command = commands.find((c) => c.name === name);
+  if (!command) {
+    process.stderr.write(`kpi-stream: unknown command ${JSON.stringify(name)}\n\n${help()}\n`);
+    return 2;
+  }
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(`${command.usage}\n`);
+    return 0;
+  }
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`kpi-stream: invalid configuration: ${error.message}\n`);
+      return 78;
+    }
+    throw error;
+  }
+  const log = createLogger(config.logLevel, config.logFormat).child({ component: command.name });
+  try {
+    return await command.run(args, { config, log });
+  } catch (error) {
+    if (error instanceof KpiError) {
+      log.fatal({ code: error.code }, error.message);
+      return error instanceof ConfigError ? 78 : 1;
+    }
+    log.fatal({ err: error }, 'unexpected failure');
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error) => {
+    process.stderr.write(`kpi-stream: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,108 @@
+/**
+ * Every error kpi-stream raises on purpose is a KpiError with a stable `code`
+ * (part of the public surface: logs, dead-letter headers and exit messages
+ * carry it) and a `retriable` flag telling the caller whether trying again can
+ * help.
+ */
+export type ErrorCode =
+  | 'KPI_ERR_CONFIG'
+  | 'KPI_ERR_SERVICE'
+  | 'KPI_ERR_TOPIC_MISMATCH'
+  | 'KPI_ERR_SCHEMA_INCOMPATIBLE'
+  | 'KPI_ERR_REGISTRY_UNAVAILABLE'
+  | 'KPI_ERR_DECODE_NOT_AVRO'
+  | 'KPI_ERR_DECODE_UNKNOWN_SCHEMA'
+  | 'KPI_ERR_DECODE_INCOMPATIBLE_SCHEMA'
+  | 'KPI_ERR_DECODE_MALFORMED'
+  | 'KPI_ERR_INVALID_VALUE'
+  | 'KPI_ERR_TOO_LATE'
+  | 'KPI_ERR_SINK'
+  | 'KPI_ERR_SINK_RETRIABLE';
+
+export interface KpiErrorOptions {
+  cause?: unknown;
+  retriable?: boolean;
+}
+
+export class KpiError extends Error {
+  readonly code: ErrorCode;
+  readonly retriable: boolean;
+
+  constructor(code: ErrorCode, message: string, options: KpiErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.retriable = options.retriable ?? false;
+  }
+}
+
+/** A configuration value is missing or invalid; `key` names the variable. */
+export class ConfigError extends KpiError {
+  readonly key: string;
+  constructor(key: string, message: string) {
+    super('KPI_ERR_CONFIG', `${key}: ${message}`);
+    this.key = key;
+  }
+}
+
+/** A local service could not be prepared, started, reached or stopped. */
+export class ServiceError extends KpiError {
+  readonly service: string;
+  constructor(service: string, message: string, options: KpiErrorOptions = {}) {
+    super('KPI_ERR_SERVICE', `${service}: ${message}`, options);
+    this.service = service;
+  }
+}
+
+/** An existing topic differs from its definition (partitions, cleanup policy). */
+export class TopicMismatchError extends KpiError {
+  constructor(message: string) {
+    super('KPI_ERR_TOPIC_MISMATCH', message);
+  }
+}
+
+/** The registry refused a schema because it breaks the subject's compatibility rule. */
+export class SchemaCompatibilityError extends KpiError {
+  readonly subject: string;
+  constructor(subject: string, message: string, options: KpiErrorOptions = {}) {
+    super('KPI_ERR_SCHEMA_INCOMPATIBLE', `${subject}: ${message}`, options);
+    this.subject = subject;
+  }
+}
+
+/** The schema registry cannot be reached or answered 5xx: wait and retry, never dead-letter. */
+export class RegistryUnavailableError extends KpiError {
+  constructor(message: string, options: KpiErrorOptions = {}) {
+    super('KPI_ERR_REGISTRY_UNAVAILABLE', message, { ...options, retriable: true });
+  }
+}
+
+export type DecodeErrorCode = Extract<
+  ErrorCode,
+  | 'KPI_ERR_DECODE_NOT_AVRO'
+  | 'KPI_ERR_DECODE_UNKNOWN_SCHEMA'
+  | 'KPI_ERR_DECODE_INCOMPATIBLE_SCHEMA'
+  | 'KPI_ERR_DECODE_MALFORMED'
+  | 'KPI_ERR_INVALID_VALUE'
+>;
+
+/** A record that can never be processed: it goes to the dead-letter topic. */
+export class DecodeError extends KpiError {
+  readonly schemaId: number | undefined;
+  constructor(code: DecodeErrorCode, message: string, options: KpiErrorOptions & { schemaId?: number } = {}) {
+    super(code, message, options);
+    this.schemaId = options.schemaId;
+  }
+}
+
+/** ClickHouse refused or failed a write; `retriable` says whether the sink may try again. */
+export class SinkError extends KpiError {
+  constructor(message: string, options: KpiErrorOptions = {}) {
+    super(options.retriable ? 'KPI_ERR_SINK_RETRIABLE' : 'KPI_ERR_SINK', message, options);
+  }
+}
+
+/** The message of an unknown thrown value, for logs and headers. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,5 @@
+export * from './errors.js';
+export * from './config.js';
+export * from './duration.js';
+export * from './logger.js';
+export * from './paths.js';

@@ -1,0 +1,45 @@
+import { pino, type Logger, type DestinationStream } from 'pino';
+
+export type { Logger };
+
+export type LogFormat = 'text' | 'json';
+
+const LEVEL_NAMES: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+const QUIET_KEYS = new Set(['level', 'time', 'pid', 'hostname', 'name', 'msg', 'component', 'service', 'err']);
+
+/** One line per record for people: "12:00:01.123 INFO  [kafka] started … key=value". */
+function textDestination(out: NodeJS.WritableStream): DestinationStream {
+  return {
+    write(line: string) {
+      const record = JSON.parse(line) as Record<string, unknown>;
+      const time = new Date(record.time as number).toISOString().slice(11, 23);
+      const level = (LEVEL_NAMES[record.level as number] ?? String(record.level)).padEnd(5);
+      const scope = record.component ?? record.service;
+      const fields = Object.entries(record)
+        .filter(([key, value]) => !QUIET_KEYS.has(key) && value !== undefined && typeof value !== 'object')
+        .map(([key, value]) => `${key}=${value}`)
+        .join(' ');
+      const err = record.err as { message?: string } | undefined;
+      out.write(
+        `${time} ${level} ${scope ? `[${scope}] ` : ''}${record.msg ?? ''}${fields ? ` ${fields}` : ''}${err?.message ? ` — ${err.message}` : ''}\n`,
+      );
+    },
+  };
+}
+
+/**
+ * The one root logger of a process. Components take `logger.child({ component })`;
+ * per-record lines add topic, partition and offset. Secrets are redacted.
+ * `text` writes readable lines to stderr; `json` writes pino's JSON to stdout.
+ */
+export function createLogger(level: string, format: LogFormat = 'text', name = 'kpi-stream'): Logger {
+  const options = {
+    name,
+    level,
+    redact: {
+      paths: ['password', '*.password', 'clickhousePassword', '*.clickhousePassword', 'auth', '*.auth', 'headers.authorization'],
+      censor: '[redacted]',
+    },
+  };
+  return format === 'json' ? pino(options) : pino(options, textDestination(process.stderr));
+}

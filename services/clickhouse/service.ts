@@ -1,0 +1,57 @@
+import { existsSync } from 'node:fs';
+import type { Config } from '../../core/config.js';
+import { ServiceError } from '../../core/errors.js';
+import { distFile } from '../../core/paths.js';
+import { serviceLayout } from '../layout.js';
+import type { ServiceDefinition } from '../service.js';
+
+const SERVER_ENTRY = 'services/clickhouse/main.js';
+
+/**
+ * ClickHouse: a server when CLICKHOUSE_URL is set, otherwise the embedded
+ * engine (npm chdb) in a process of its own that serves ClickHouse's HTTP
+ * interface, so every other process uses @clickhouse/client either way.
+ */
+export function clickhouseService(config: Config): ServiceDefinition {
+  const layout = serviceLayout(config, 'clickhouse');
+  return {
+    name: 'clickhouse',
+    endpoint: config.clickhouse.url,
+    external: config.clickhouse.external,
+    port: config.clickhousePort,
+    portKey: 'KPI_CLICKHOUSE_PORT',
+    layout,
+    processMarker: SERVER_ENTRY,
+    startTimeoutMs: 60_000,
+    stopGraceMs: 20_000,
+
+    // chdb and its engine come with `npm install` (@chdb/lib-linux-x64-gnu).
+    install: async () => false,
+
+    async prepare() {
+      const entry = distFile(SERVER_ENTRY);
+      if (!existsSync(entry)) throw new ServiceError('clickhouse', `${entry} is missing: run \`npm run build\` first`);
+      return {
+        command: process.execPath,
+        args: [entry],
+        env: {
+          ...process.env,
+          KPI_SERVICES_DIR: config.servicesPath,
+          KPI_CLICKHOUSE_PORT: String(config.clickhousePort),
+          LOG_LEVEL: config.logLevel,
+        },
+      };
+    },
+
+    healthy: () => clickhouseAnswers(config.clickhouse.url),
+  };
+}
+
+async function clickhouseAnswers(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(`${url}/ping`, { signal: AbortSignal.timeout(2000) });
+    return response.ok && (await response.text()).startsWith('Ok.');
+  } catch {
+    return false;
+  }
+}

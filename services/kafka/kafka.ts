@@ -1,0 +1,135 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import type { Config } from '../../core/config.js';
+import { ServiceError } from '../../core/errors.js';
+import { projectRoot } from '../../core/paths.js';
+import { mavenRepository, serviceLayout } from '../layout.js';
+import { run } from '../processes.js';
+import type { ServiceDefinition } from '../service.js';
+import { findJava, resolveWithMaven } from '../tooling.js';
+
+/**
+ * Apache Kafka 3.9 as a single KRaft node (broker and controller in one JVM),
+ * run from the jars that services/kafka/pom.xml resolves from Maven Central.
+ */
+export function kafkaService(config: Config): ServiceDefinition {
+  const layout = serviceLayout(config, 'kafka');
+  const libs = join(layout.installDir, 'libs');
+  const serverProperties = join(layout.home, 'server.properties');
+  const log4jProperties = join(layout.home, 'log4j.properties');
+  const classpath = `${libs}/*`;
+
+  return {
+    name: 'kafka',
+    endpoint: config.kafka.brokers.join(','),
+    external: config.kafka.external,
+    port: config.kafkaPort,
+    portKey: 'KPI_KAFKA_PORT',
+    layout,
+    processMarker: 'kafka.Kafka',
+    startTimeoutMs: 90_000,
+    stopGraceMs: 30_000,
+
+    install: () =>
+      resolveWithMaven('kafka', {
+        pom: join(projectRoot(), 'services', 'kafka', 'pom.xml'),
+        outputDir: libs,
+        repository: mavenRepository(config),
+        extraArgs: ['-DincludeScope=runtime'],
+      }),
+
+    async prepare() {
+      const java = await findJava('kafka', 17);
+      writeFileSync(serverProperties, brokerProperties(config, layout.dataDir));
+      writeFileSync(log4jProperties, log4jConfig(layout.logDir));
+      if (!existsSync(join(layout.dataDir, 'meta.properties'))) {
+        // KRaft storage must be formatted once with a cluster id (a base64url UUID).
+        const clusterId = randomBytes(16).toString('base64url');
+        const format = await run(java, [`-Dlog4j.configuration=file:${log4jProperties}`, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', serverProperties]);
+        if (format.code !== 0) throw new ServiceError('kafka', `formatting storage in ${layout.dataDir} failed:\n${format.stdout}${format.stderr}`);
+      }
+      return {
+        command: java,
+        args: [
+          '-Xms256m',
+          '-Xmx1g',
+          '-XX:+UseG1GC',
+          '-XX:MaxGCPauseMillis=20',
+          '-Djava.awt.headless=true',
+          `-Dlog4j.configuration=file:${log4jProperties}`,
+          `-Dkafka.logs.dir=${layout.logDir}`,
+          '-cp',
+          classpath,
+          'kafka.Kafka',
+          serverProperties,
+        ],
+      };
+    },
+
+    healthy: () => kafkaAnswers(config.kafka.brokers),
+  };
+}
+
+function brokerProperties(config: Config, dataDir: string): string {
+  const listener = `127.0.0.1:${config.kafkaPort}`;
+  const controller = `127.0.0.1:${config.kafkaControllerPort}`;
+  return [
+    '# Written by kpi-stream services on every start; edit KPI_* variables, not this file.',
+    'process.roles=broker,controller',
+    'node.id=1',
+    `controller.quorum.voters=1@${controller}`,
+    `listeners=PLAINTEXT://${listener},CONTROLLER://${controller}`,
+    `advertised.listeners=PLAINTEXT://${listener}`,
+    'controller.listener.names=CONTROLLER',
+    'inter.broker.listener.name=PLAINTEXT',
+    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    `log.dirs=${dataDir}`,
+    // Topics are created by kpi-stream with their definitions, never implicitly.
+    'auto.create.topics.enable=false',
+    `num.partitions=${config.topicPartitions}`,
+    'offsets.topic.replication.factor=1',
+    'offsets.topic.num.partitions=12',
+    'transaction.state.log.replication.factor=1',
+    'transaction.state.log.min.isr=1',
+    'group.initial.rebalance.delay.ms=0',
+    '',
+  ].join('\n');
+}
+
+function log4jConfig(logDir: string): string {
+  return [
+    'log4j.rootLogger=INFO, file',
+    'log4j.appender.file=org.apache.log4j.RollingFileAppender',
+    `log4j.appender.file.File=${join(logDir, 'server.log')}`,
+    'log4j.appender.file.MaxFileSize=20MB',
+    'log4j.appender.file.MaxBackupIndex=3',
+    'log4j.appender.file.layout=org.apache.log4j.PatternLayout',
+    'log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n',
+    'log4j.logger.kafka=INFO',
+    'log4j.logger.org.apache.kafka=INFO',
+    '',
+  ].join('\n');
+}
+
+/** A broker is healthy when it answers a metadata request. */
+async function kafkaAnswers(brokers: readonly string[]): Promise<boolean> {
+  const admin = new Kafka({
+    clientId: 'kpi-stream-health',
+    brokers: [...brokers],
+    connectionTimeout: 1000,
+    requestTimeout: 2000,
+    retry: { retries: 0 },
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  try {
+    await admin.connect();
+    const cluster = await admin.describeCluster();
+    return cluster.brokers.length > 0 && cluster.controller !== null;
+  } catch {
+    return false;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}

@@ -1,0 +1,43 @@
+import { randomBytes } from 'node:crypto';
+import { loadConfig, type Config } from '../../../core/config.js';
+import { createLogger, type Logger } from '../../../core/logger.js';
+import { createClickHouseClient } from '../../../sinks/clickhouse/client.js';
+import { createKafka } from '../../../topics/kafka.js';
+
+/** A test's own corner of the shared services: unique topic prefix, database and consumer group. */
+export interface TestContext {
+  readonly id: string;
+  readonly config: Config;
+  readonly log: Logger;
+}
+
+export function testContext(name: string, overrides: Record<string, string> = {}): TestContext {
+  const id = `${name.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${randomBytes(3).toString('hex')}`;
+  const config = loadConfig({
+    ...process.env,
+    KPI_TOPIC_PREFIX: `it.${id}.`,
+    CLICKHOUSE_DATABASE: `it_${id}`,
+    KPI_GROUP_ID: `it.${id}`,
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    ...overrides,
+  });
+  return { id, config, log: createLogger(config.logLevel, 'text').child({ test: id }) };
+}
+
+/** Deletes the test's topics and database. */
+export async function dropTestResources({ config, log }: TestContext): Promise<void> {
+  const admin = createKafka(config, 'kpi-stream-test-cleanup', log).admin();
+  await admin.connect();
+  try {
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(config.topicPrefix));
+    if (topics.length > 0) await admin.deleteTopics({ topics });
+  } finally {
+    await admin.disconnect();
+  }
+  const clickhouse = createClickHouseClient(config, { withDatabase: false });
+  try {
+    await clickhouse.command({ query: `DROP DATABASE IF EXISTS ${config.clickhouseDatabase}` });
+  } finally {
+    await clickhouse.close();
+  }
+}

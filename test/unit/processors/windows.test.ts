@@ -1,0 +1,91 @@
+import { TumblingWindows } from '../../../processors/windows.js';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const utc = (...parts: [number, number, number, number?, number?]) => Date.UTC(parts[0], parts[1] - 1, parts[2], parts[3] ?? 0, parts[4] ?? 0);
+
+describe('UTC', () => {
+  const days = TumblingWindows.of(DAY);
+
+  test('a day window runs from midnight to midnight', () => {
+    expect(days.windowFor(utc(2026, 11, 2, 9, 30))).toEqual({ start: utc(2026, 11, 2), end: utc(2026, 11, 3) });
+  });
+
+  test('the start belongs to the window, the end to the next', () => {
+    expect(days.windowFor(utc(2026, 11, 2)).start).toBe(utc(2026, 11, 2));
+    expect(days.windowFor(utc(2026, 11, 3) - 1).end).toBe(utc(2026, 11, 3));
+  });
+
+  test('hourly windows', () => {
+    expect(TumblingWindows.of(HOUR).windowFor(utc(2026, 11, 2, 9, 59))).toEqual({ start: utc(2026, 11, 2, 9), end: utc(2026, 11, 2, 10) });
+  });
+
+  test('times before 1970 still floor downwards', () => {
+    expect(days.windowFor(-1)).toEqual({ start: -DAY, end: 0 });
+  });
+});
+
+describe('a fixed-offset zone', () => {
+  test('days start at local midnight (Asia/Kolkata, UTC+05:30)', () => {
+    const w = TumblingWindows.of(DAY, 'Asia/Kolkata').windowFor(utc(2026, 11, 2, 20, 0)); // 01:30 local on the 3rd
+    expect(w).toEqual({ start: utc(2026, 11, 2, 18, 30), end: utc(2026, 11, 3, 18, 30) });
+  });
+
+  test('8-hour shifts align to local midnight', () => {
+    const w = TumblingWindows.of(8 * HOUR, 'Asia/Kolkata').windowFor(utc(2026, 11, 3, 3, 0)); // 08:30 local
+    expect(w).toEqual({ start: utc(2026, 11, 3, 2, 30), end: utc(2026, 11, 3, 10, 30) });
+  });
+});
+
+describe('a zone with daylight saving (Europe/Berlin)', () => {
+  const zone = 'Europe/Berlin';
+
+  test('the spring-forward day is 23 hours long', () => {
+    const w = TumblingWindows.of(DAY, zone).windowFor(utc(2026, 3, 29, 12));
+    expect(w).toEqual({ start: utc(2026, 3, 28, 23), end: utc(2026, 3, 29, 22) });
+    expect(w.end - w.start).toBe(23 * HOUR);
+  });
+
+  test('the fall-back day is 25 hours long', () => {
+    const w = TumblingWindows.of(DAY, zone).windowFor(utc(2026, 10, 25, 12));
+    expect(w).toEqual({ start: utc(2026, 10, 24, 22), end: utc(2026, 10, 25, 23) });
+  });
+
+  test('hourly windows tile the fall-back day without gaps or overlaps', () => {
+    const hours = TumblingWindows.of(HOUR, zone);
+    const day = TumblingWindows.of(DAY, zone).windowFor(utc(2026, 10, 25, 12));
+    const seen: { start: number; end: number }[] = [];
+    for (let t = day.start; t < day.end; t += 15 * 60_000) {
+      const w = hours.windowFor(t);
+      expect(w.start).toBeLessThanOrEqual(t);
+      expect(t).toBeLessThan(w.end);
+      if (seen.at(-1)?.start !== w.start) seen.push(w);
+    }
+    expect(seen).toHaveLength(25);
+    for (let i = 1; i < seen.length; i += 1) expect(seen[i]!.start).toBe(seen[i - 1]!.end);
+    expect(seen.at(-1)!.end).toBe(day.end);
+  });
+
+  test('a year of day windows chains without gaps, and every instant maps into its window', () => {
+    const days = TumblingWindows.of(DAY, zone);
+    let w = days.windowFor(utc(2026, 1, 1, 12));
+    let count = 0;
+    while (w.start < utc(2026, 12, 31)) {
+      expect([23 * HOUR, 24 * HOUR, 25 * HOUR]).toContain(w.end - w.start);
+      for (const t of [w.start, w.start + 7 * HOUR + 13, w.end - 1]) expect(days.windowFor(t)).toEqual(w);
+      const next = days.windowFor(w.end);
+      expect(next.start).toBe(w.end);
+      w = next;
+      count += 1;
+    }
+    expect(count).toBe(365); // 1 January to 31 December, local
+  });
+});
+
+test.each([[0], [59_000], [7 * HOUR], [2 * DAY]])('a size of %d ms is refused', (size) => {
+  expect(() => TumblingWindows.of(size)).toThrow(RangeError);
+});
+
+test('an unknown time zone is refused', () => {
+  expect(() => TumblingWindows.of(DAY, 'Nowhere/Land')).toThrow(RangeError);
+});

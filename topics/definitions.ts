@@ -1,0 +1,91 @@
+import type { Config } from '../core/config.js';
+import { EVENT_KINDS, type EventKind } from '../schemas/kinds.js';
+
+const DAY = 86_400_000;
+
+/** A topic kpi-stream reads or writes, as it must exist on the broker. */
+export interface TopicDefinition {
+  /** Full name, with KPI_TOPIC_PREFIX applied. */
+  readonly name: string;
+  /** Name in CONTRACT.md, without prefix. */
+  readonly contractName: string;
+  readonly partitions: number;
+  readonly retentionMs: number;
+  readonly cleanupPolicy: 'delete' | 'compact';
+  /** For input topics: the kind of event it carries. */
+  readonly kind?: EventKind;
+  readonly doc: string;
+}
+
+/** Contract names of the input topics (CONTRACT.md), by event kind. */
+export const INPUT_TOPIC_NAMES: Readonly<Record<EventKind, string>> = {
+  production: 'factory.production.v1',
+  telemetry: 'factory.telemetry.v1',
+  inspection: 'quality.inspections.v1',
+  feedback: 'customer.feedback.v1',
+  selfReport: 'hr.self_reports.v1',
+};
+
+export const DEAD_LETTER_TOPIC = 'kpi.dlq.v1';
+export const ALERTS_TOPIC = 'kpi.alerts.v1';
+
+const INPUT_DOCS: Record<EventKind, string> = {
+  production: 'ProductionReported from MES/ERP',
+  telemetry: 'MachineTelemetry from the IoT gateway',
+  inspection: 'QualityInspected from the QMS',
+  feedback: 'CustomerFeedback from the CRM',
+  selfReport: 'SelfReported from the HR portal',
+};
+
+/** Every topic, in the order `topics create` reports them. */
+export function topicDefinitions(config: Config): TopicDefinition[] {
+  const named = (contractName: string) => ({ contractName, name: `${config.topicPrefix}${contractName}` });
+  return [
+    ...EVENT_KINDS.map((kind) => ({
+      ...named(INPUT_TOPIC_NAMES[kind]),
+      partitions: config.topicPartitions,
+      // Longer than the correction horizon, so every correctable window can be rebuilt from its inputs.
+      retentionMs: config.correctionHorizon + 10 * DAY,
+      cleanupPolicy: 'delete' as const,
+      kind,
+      doc: INPUT_DOCS[kind],
+    })),
+    {
+      ...named(DEAD_LETTER_TOPIC),
+      partitions: config.topicPartitions,
+      retentionMs: 90 * DAY,
+      cleanupPolicy: 'delete',
+      doc: 'Records that cannot be processed, with their original bytes and headers saying why',
+    },
+    {
+      ...named(ALERTS_TOPIC),
+      partitions: config.topicPartitions,
+      retentionMs: 30 * DAY,
+      cleanupPolicy: 'delete',
+      doc: 'Threshold breaches and anomaly flags for alert receivers',
+    },
+  ];
+}
+
+/** The full name of an input topic under the configured prefix. */
+export function inputTopic(config: Config, kind: EventKind): string {
+  return `${config.topicPrefix}${INPUT_TOPIC_NAMES[kind]}`;
+}
+
+export function deadLetterTopic(config: Config): string {
+  return `${config.topicPrefix}${DEAD_LETTER_TOPIC}`;
+}
+
+export function alertsTopic(config: Config): string {
+  return `${config.topicPrefix}${ALERTS_TOPIC}`;
+}
+
+/** The kind of event an input topic carries, or undefined for other topics. */
+export function kindOfTopic(config: Config, topic: string): EventKind | undefined {
+  return EVENT_KINDS.find((kind) => inputTopic(config, kind) === topic);
+}
+
+/** The registry subject of a topic's values (TopicNameStrategy). */
+export function valueSubject(topic: string): string {
+  return `${topic}-value`;
+}
