@@ -1,0 +1,98 @@
+import { ClickHouseError, createClient } from '@clickhouse/client';
+import { createClickHouseClient } from '../../../sinks/clickhouse/client.js';
+import { dropTestResources, testContext } from '../support/context.js';
+
+/**
+ * The HTTP interface @clickhouse/client and BI tools use. Against the embedded
+ * engine this checks kpi-stream's server; with CLICKHOUSE_URL set, the same
+ * expectations hold for a ClickHouse server, which keeps the two at parity.
+ */
+const ctx = testContext('clickhouse_http');
+const admin = createClickHouseClient(ctx.config, { withDatabase: false });
+const client = createClickHouseClient(ctx.config);
+
+beforeAll(async () => {
+  await admin.command({ query: `CREATE DATABASE IF NOT EXISTS ${ctx.config.clickhouseDatabase}` });
+});
+
+afterAll(async () => {
+  await client.close();
+  await admin.close();
+  await dropTestResources(ctx);
+});
+
+async function one<T>(query: string, query_params: Record<string, unknown> = {}, settings = {}): Promise<T> {
+  const result = await client.query({ query, query_params, format: 'JSONEachRow', clickhouse_settings: settings });
+  const rows = await result.json<T>();
+  return rows[0]!;
+}
+
+async function error(work: () => Promise<unknown>): Promise<ClickHouseError> {
+  try {
+    await work();
+  } catch (e) {
+    if (e instanceof ClickHouseError) return e;
+    throw e;
+  }
+  throw new Error('expected a ClickHouseError');
+}
+
+test('ping', async () => {
+  expect((await client.ping()).success).toBe(true);
+});
+
+test('string parameters arrive exactly, whatever they contain', async () => {
+  const tricky = "it's a \\ back\tslash\nand 'quotes' \"too\" — ünïcödé {x:String}";
+  expect(await one<{ s: string }>('SELECT {s:String} AS s', { s: tricky })).toEqual({ s: tricky });
+});
+
+test('array, tuple-array, nullable and date parameters', async () => {
+  const row = await one<Record<string, unknown>>(
+    "SELECT {ids:Array(String)} AS ids, {n:Nullable(Int64)} AS n, {t:DateTime64(3, 'UTC')} AS t, {k:UInt64} + 1 AS k",
+    { ids: ["a'b", 'c\\d'], n: null, t: '2026-11-02 09:30:00.250', k: 41 },
+  );
+  expect(row).toEqual({ ids: ["a'b", 'c\\d'], n: null, t: '2026-11-02 09:30:00.250', k: 42 });
+});
+
+test('an unbound placeholder is an error, not a stale value from an earlier query', async () => {
+  await one('SELECT {p:String} AS p', { p: 'first' });
+  const e = await error(() => one('SELECT {p:String} AS p'));
+  expect(e.code).toBe('456');
+});
+
+test('errors carry the ClickHouse code and type', async () => {
+  const syntax = await error(() => client.query({ query: 'SELEC 1' }));
+  expect(syntax.code).toBe('62');
+  expect(syntax.type).toBe('SYNTAX_ERROR');
+  const table = await error(() => client.query({ query: 'SELECT * FROM no_such_table' }));
+  expect(table.code).toBe('60');
+  expect(table.type).toBe('UNKNOWN_TABLE');
+});
+
+test('settings apply to their query only', async () => {
+  expect(await one<{ m: number }>("SELECT getSetting('max_threads') AS m", {}, { max_threads: 3 })).toEqual({ m: 3 });
+  expect(Number((await one<{ m: number }>("SELECT getSetting('max_threads') AS m")).m)).not.toBe(3);
+});
+
+test('the database parameter scopes unqualified names; inserts take JSONEachRow bodies', async () => {
+  await client.command({ query: 'CREATE TABLE t (k String, v UInt64) ENGINE = MergeTree ORDER BY k' });
+  await client.insert({ table: 't', values: [{ k: 'a', v: 1 }, { k: 'b\n"x"', v: 2 }], format: 'JSONEachRow' });
+  const result = await client.query({ query: 'SELECT k, v FROM t ORDER BY k', format: 'JSONEachRow' });
+  expect(await result.json()).toEqual([{ k: 'a', v: 1 }, { k: 'b\n"x"', v: 2 }]);
+  expect(await one<{ d: string }>('SELECT currentDatabase() AS d')).toEqual({ d: ctx.config.clickhouseDatabase });
+});
+
+test('compressed requests and responses', async () => {
+  const gzip = createClient({ url: ctx.config.clickhouse.url, compression: { request: true, response: true } });
+  try {
+    const result = await gzip.query({ query: 'SELECT toUInt8(number) AS n FROM system.numbers LIMIT 3', format: 'JSONEachRow' });
+    expect(await result.json()).toEqual([{ n: 0 }, { n: 1 }, { n: 2 }]);
+  } finally {
+    await gzip.close();
+  }
+  const raw = await fetch(`${ctx.config.clickhouse.url}/?enable_http_compression=1&query=${encodeURIComponent('SELECT 1 FORMAT TabSeparated')}`, {
+    headers: { 'Accept-Encoding': 'gzip' },
+  });
+  expect(raw.headers.get('content-encoding')).toBe('gzip');
+  expect(await raw.text()).toBe('1\n');
+});
