@@ -1,0 +1,91 @@
+import { Random, roundTo } from './random.js';
+
+/** What a planted inflator exaggerates in their self-reports. */
+export const INFLATION_KINDS = ['units', 'run_hours', 'defects', 'self_score'] as const;
+export type InflationKind = (typeof INFLATION_KINDS)[number];
+
+export interface Product {
+  readonly code: string;
+  /** Engineered standard time per unit, to 0.1 s. */
+  readonly standardSeconds: number;
+}
+
+export interface Station {
+  readonly id: string;
+  readonly products: readonly Product[];
+}
+
+export interface Inflator {
+  readonly kind: InflationKind;
+  /** 0.05 = reports 5% more units/hours (or 5% fewer defects, or a 5% higher self-score). */
+  readonly degree: number;
+}
+
+export interface Employee {
+  readonly id: string;
+  readonly index: number;
+  readonly station: Station;
+  /** Shift start, hours after local midnight: 6 (early) or 14 (late). */
+  readonly shiftStartHour: number;
+  /** Weekdays off (0 = the first simulated day's weekday). */
+  readonly restDays: readonly number[];
+  /** Output per run hour relative to the standard (1.0 = on standard). */
+  readonly performance: number;
+  /** Share of shift time the machine runs. */
+  readonly availability: number;
+  /** Probability that a unit is defective. */
+  readonly defectRate: number;
+  readonly inflator: Inflator | null;
+}
+
+export interface PlantOptions {
+  seed: number;
+  employees: number;
+  stations: number;
+  products: number;
+  /** Share of employees who inflate their self-reports. */
+  inflatorShare: number;
+}
+
+export interface Plant {
+  readonly options: PlantOptions;
+  readonly stations: readonly Station[];
+  readonly employees: readonly Employee[];
+}
+
+const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
+
+/** Builds the plant: a pure function of the options. */
+export function buildPlant(options: PlantOptions): Plant {
+  const random = new Random(options.seed, 'plant');
+  const products: Product[] = Array.from({ length: options.products }, (_, i) => ({
+    code: `P${String(i + 1).padStart(3, '0')}`,
+    standardSeconds: roundTo(random.uniform(20, 240), 1),
+  }));
+  const stations: Station[] = Array.from({ length: options.stations }, (_, i) => {
+    const count = random.int(1, Math.min(3, products.length));
+    const start = random.int(0, products.length - 1);
+    return {
+      id: `S${String(i + 1).padStart(3, '0')}`,
+      products: Array.from({ length: count }, (_, k) => products[(start + k) % products.length]!),
+    };
+  });
+  const width = Math.max(6, String(options.employees).length);
+  const employees: Employee[] = Array.from({ length: options.employees }, (_, index) => {
+    const r = new Random(options.seed, 'employee', index);
+    const inflates = r.chance(options.inflatorShare);
+    const firstRest = r.int(0, 6);
+    return {
+      id: `E${String(index + 1).padStart(width, '0')}`,
+      index,
+      station: stations[index % stations.length]!,
+      shiftStartHour: r.chance(0.5) ? 6 : 14,
+      restDays: [firstRest, (firstRest + 1) % 7],
+      performance: clamp(r.normal(1, 0.08), 0.7, 1.3),
+      availability: clamp(r.normal(0.82, 0.06), 0.55, 0.97),
+      defectRate: r.uniform(0.005, 0.08),
+      inflator: inflates ? { kind: r.pick(INFLATION_KINDS), degree: roundTo(r.uniform(0.05, 0.5), 3) } : null,
+    };
+  });
+  return { options, stations, employees };
+}

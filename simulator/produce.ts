@@ -1,0 +1,58 @@
+import type { Producer, TopicMessages } from 'kafkajs';
+import type { EventKind } from '../schemas/kinds.js';
+import type { OutboundMessage } from './simulation.js';
+
+export interface ProduceOptions {
+  /** Messages per sendBatch call. */
+  batchSize: number;
+  /** Target messages per second; 0 = as fast as the broker takes them. */
+  rate: number;
+  topicOf: (kind: EventKind) => string;
+  /** Called about every two seconds and at the end. */
+  onProgress?: (sent: number, elapsedMs: number) => void;
+}
+
+/**
+ * Sends messages in order, in batches acknowledged by all in-sync replicas
+ * (acks=all). Batches go one after another, so each partition receives its
+ * messages in exactly the order given.
+ */
+export async function produceMessages(messages: Iterable<OutboundMessage>, producer: Producer, options: ProduceOptions): Promise<{ sent: number; elapsedMs: number }> {
+  const started = Date.now();
+  let lastReport = started;
+  let sent = 0;
+  let batch = new Map<string, TopicMessages>();
+  let batchCount = 0;
+
+  const flush = async () => {
+    if (batchCount === 0) return;
+    await producer.sendBatch({ acks: -1, topicMessages: [...batch.values()] });
+    sent += batchCount;
+    batch = new Map();
+    batchCount = 0;
+    if (options.rate > 0) {
+      const ahead = (sent / options.rate) * 1000 - (Date.now() - started);
+      if (ahead > 0) await new Promise((resolve) => setTimeout(resolve, ahead));
+    }
+    if (options.onProgress && Date.now() - lastReport >= 2000) {
+      lastReport = Date.now();
+      options.onProgress(sent, lastReport - started);
+    }
+  };
+
+  for (const message of messages) {
+    const topic = options.topicOf(message.kind);
+    let entry = batch.get(topic);
+    if (!entry) {
+      entry = { topic, messages: [] };
+      batch.set(topic, entry);
+    }
+    entry.messages.push({ key: message.key, value: message.value });
+    batchCount += 1;
+    if (batchCount >= options.batchSize || (options.rate > 0 && batchCount >= Math.max(1, options.rate / 10))) await flush();
+  }
+  await flush();
+  const elapsedMs = Date.now() - started;
+  options.onProgress?.(sent, elapsedMs);
+  return { sent, elapsedMs };
+}

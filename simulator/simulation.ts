@@ -1,0 +1,249 @@
+import type avro from 'avsc';
+import type { EventKind, EventOfKind } from '../schemas/kinds.js';
+import { EVENT_KINDS } from '../schemas/kinds.js';
+import { avroTypeOf } from '../schemas/avro.js';
+import { frame } from '../topics/codec.js';
+import type { SchemaIds } from '../topics/registry.js';
+import { DAY, employeeDay, type DayOptions, type WindowTruth } from './day.js';
+import type { ExpectedRow } from './expected.js';
+import { buildPlant, type Plant, type PlantOptions } from './plant.js';
+import { Random } from './random.js';
+
+export interface SimulationOptions extends PlantOptions, DayOptions {
+  /** Days of production to simulate. */
+  days: number;
+  /** Epoch ms of the first day's UTC midnight. */
+  start: number;
+  /** Share of messages a producer sends twice (a retry 1–20 minutes later). */
+  duplicateRate: number;
+  /** Extra malformed messages per generated event. */
+  malformedRate: number;
+  /** Extra customer feedback that arrives after the correction horizon (40–60 days late), per feedback event. */
+  tooLateRate: number;
+  /** Messages arrive up to this long after they were observed, so a partition sees them slightly out of order. */
+  disorderMs: number;
+}
+
+export const MALFORMED_KINDS = ['not-avro', 'bad-magic-byte', 'unknown-schema-id', 'truncated-avro', 'invalid-value', 'unattributable'] as const;
+export type MalformedKind = (typeof MALFORMED_KINDS)[number];
+
+/** One Kafka record the simulated plant sends, in the order it sends them. */
+export interface OutboundMessage {
+  readonly kind: EventKind;
+  readonly key: string;
+  readonly value: Buffer;
+  /** Simulated time the source system sends it. */
+  readonly arrival: number;
+  readonly label: 'event' | 'duplicate' | 'too-late' | MalformedKind;
+}
+
+export interface SimulationCounts {
+  /** Distinct valid events generated, per kind (what the processors must count). */
+  events: Record<EventKind, number>;
+  /** Records sent, per kind, all labels included. */
+  messages: Record<EventKind, number>;
+  duplicates: number;
+  malformed: Record<MalformedKind, number>;
+  tooLate: number;
+}
+
+/** What a simulation reports as it goes: expected rows and ground truth. */
+export interface SimulationSink {
+  expected(row: ExpectedRow): void;
+  truth(window: WindowTruth): void;
+  tooLate(eventId: string, kind: EventKind): void;
+}
+
+const UNKNOWN_SCHEMA_ID = 2_147_000_000;
+
+/**
+ * A simulated plant sending its events, deterministic for a seed. Days are
+ * generated one at a time; messages wait in a queue ordered by arrival time
+ * until no later-generated day can arrive before them, then leave in order. So
+ * memory holds only messages not yet due (late inspections and feedback).
+ */
+export class Simulation {
+  readonly plant: Plant;
+  readonly counts: SimulationCounts;
+  private readonly pending = new ArrivalQueue();
+  private sequence = 0;
+
+  constructor(
+    readonly options: SimulationOptions,
+    private readonly schemaIds: SchemaIds,
+  ) {
+    this.plant = buildPlant(options);
+    this.counts = {
+      events: Object.fromEntries(EVENT_KINDS.map((k) => [k, 0])) as Record<EventKind, number>,
+      messages: Object.fromEntries(EVENT_KINDS.map((k) => [k, 0])) as Record<EventKind, number>,
+      duplicates: 0,
+      malformed: Object.fromEntries(MALFORMED_KINDS.map((k) => [k, 0])) as Record<MalformedKind, number>,
+      tooLate: 0,
+    };
+  }
+
+  /** The messages in sending order. `onDay` is called after each simulated day is generated. */
+  *messages(sink: SimulationSink, onDay?: (day: number) => void): Generator<OutboundMessage> {
+    const { options } = this;
+    for (let day = 0; day < options.days; day += 1) {
+      for (const employee of this.plant.employees) {
+        const generated = employeeDay(options.seed, employee, day, options.start, options);
+        if (!generated) continue;
+        sink.expected(generated.expected);
+        sink.truth(generated.truth);
+        const r = new Random(options.seed, 'delivery', employee.index, day);
+        const { production, telemetry, inspections, feedback, reports } = generated.events;
+        for (const e of production) this.enqueue(r, 'production', e, e.event_time);
+        for (const e of telemetry) this.enqueue(r, 'telemetry', e, e.interval_end);
+        for (const e of inspections) this.enqueue(r, 'inspection', e, e.inspected_time);
+        for (const e of feedback) {
+          this.enqueue(r, 'feedback', e, e.feedback_time);
+          if (r.chance(options.tooLateRate)) {
+            const late = { ...e, event_id: `L${e.event_id}`, feedback_time: e.production_time + Math.round(r.uniform(40 * DAY, 60 * DAY)) };
+            this.push(r, 'feedback', late, late.feedback_time, 'too-late');
+            this.counts.tooLate += 1;
+            sink.tooLate(late.event_id, 'feedback');
+          }
+        }
+        for (const e of reports) this.enqueue(r, 'selfReport', e, e.submitted_time);
+      }
+      onDay?.(day);
+      // Everything generated later arrives on or after the next day's midnight.
+      yield* this.pending.drainBefore(options.start + (day + 1) * DAY);
+    }
+    yield* this.pending.drainBefore(Number.POSITIVE_INFINITY);
+  }
+
+  /** Queues a valid event, maybe a duplicate of it, and maybe a malformed record beside it. */
+  private enqueue<K extends EventKind>(r: Random, kind: K, event: EventOfKind[K], observed: number): void {
+    this.counts.events[kind] += 1;
+    const arrival = this.push(r, kind, event, observed, 'event');
+    if (r.chance(this.options.duplicateRate)) {
+      this.queue(kind, event.employee_id, this.encode(kind, event), arrival + Math.round(r.uniform(60_000, 20 * 60_000)), 'duplicate');
+      this.counts.duplicates += 1;
+    }
+    if (r.chance(this.options.malformedRate)) this.pushMalformed(r, kind, event, observed);
+  }
+
+  private push<K extends EventKind>(r: Random, kind: K, event: EventOfKind[K], observed: number, label: OutboundMessage['label']): number {
+    const arrival = observed + Math.round(r.uniform(0, this.options.disorderMs));
+    this.queue(kind, event.employee_id, this.encode(kind, event), arrival, label);
+    return arrival;
+  }
+
+  private pushMalformed<K extends EventKind>(r: Random, kind: K, event: EventOfKind[K], observed: number): void {
+    const type = avroTypeOf(kind);
+    const malformed = r.pick(MALFORMED_KINDS);
+    const id = `X${event.event_id}`;
+    let value: Buffer;
+    switch (malformed) {
+      case 'not-avro':
+        value = Buffer.from(JSON.stringify({ ...event, event_id: id }));
+        break;
+      case 'bad-magic-byte':
+        value = Buffer.from(this.encode(kind, { ...event, event_id: id }));
+        value[0] = 1;
+        break;
+      case 'unknown-schema-id':
+        value = frame(UNKNOWN_SCHEMA_ID, type.toBuffer({ ...event, event_id: id }));
+        break;
+      case 'truncated-avro': {
+        const whole = this.encode(kind, { ...event, event_id: id });
+        value = whole.subarray(0, Math.max(6, whole.length - 9));
+        break;
+      }
+      case 'invalid-value':
+        value = this.encode(kind, invalidate(kind, { ...event, event_id: id }));
+        break;
+      case 'unattributable':
+        value = this.encode(kind, { ...event, event_id: id, employee_id: '' });
+        break;
+    }
+    this.counts.malformed[malformed] += 1;
+    this.queue(kind, event.employee_id, value, observed + Math.round(r.uniform(0, this.options.disorderMs)), malformed);
+  }
+
+  private encode<K extends EventKind>(kind: K, event: EventOfKind[K]): Buffer {
+    return frame(this.schemaIds[kind], (avroTypeOf(kind) as avro.Type).toBuffer(event));
+  }
+
+  private queue(kind: EventKind, key: string, value: Buffer, arrival: number, label: OutboundMessage['label']): void {
+    this.counts.messages[kind] += 1;
+    this.pending.push({ kind, key, value, arrival, label }, this.sequence++);
+  }
+}
+
+/** An event of the kind made invalid under CONTRACT.md's value rules, still valid Avro. */
+function invalidate<K extends EventKind>(kind: K, event: EventOfKind[K]): EventOfKind[K] {
+  const e = { ...event } as Record<string, unknown>;
+  switch (kind) {
+    case 'production':
+      e.units = -5;
+      break;
+    case 'telemetry':
+      e.interval_end = (e.interval_start as number) - 60_000;
+      break;
+    case 'inspection':
+      e.units_defective = (e.units_inspected as number) + 1;
+      break;
+    case 'feedback':
+      e.satisfaction = 150;
+      break;
+    case 'selfReport':
+      e.period_end = e.period_start;
+      break;
+  }
+  return e as unknown as EventOfKind[K];
+}
+
+/** A min-heap of messages by arrival time; ties keep the order they were queued in. */
+class ArrivalQueue {
+  private readonly heap: { message: OutboundMessage; order: number }[] = [];
+
+  get size(): number {
+    return this.heap.length;
+  }
+
+  push(message: OutboundMessage, order: number): void {
+    const heap = this.heap;
+    heap.push({ message, order });
+    let i = heap.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!this.less(i, parent)) break;
+      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
+      i = parent;
+    }
+  }
+
+  *drainBefore(time: number): Generator<OutboundMessage> {
+    while (this.heap.length > 0 && this.heap[0]!.message.arrival < time) yield this.pop();
+  }
+
+  private pop(): OutboundMessage {
+    const heap = this.heap;
+    const top = heap[0]!;
+    const last = heap.pop()!;
+    if (heap.length > 0) {
+      heap[0] = last;
+      let i = 0;
+      for (;;) {
+        const left = 2 * i + 1;
+        const right = left + 1;
+        let smallest = i;
+        if (left < heap.length && this.less(left, smallest)) smallest = left;
+        if (right < heap.length && this.less(right, smallest)) smallest = right;
+        if (smallest === i) break;
+        [heap[i], heap[smallest]] = [heap[smallest]!, heap[i]!];
+        i = smallest;
+      }
+    }
+    return top.message;
+  }
+
+  private less(i: number, j: number): boolean {
+    const a = this.heap[i]!;
+    const b = this.heap[j]!;
+    return a.message.arrival < b.message.arrival || (a.message.arrival === b.message.arrival && a.order < b.order);
+  }
+}

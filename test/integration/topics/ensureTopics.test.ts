@@ -1,0 +1,44 @@
+import { TopicMismatchError } from '../../../core/errors.js';
+import { topicDefinitions } from '../../../topics/definitions.js';
+import { createKafka, ensureTopics } from '../../../topics/kafka.js';
+import { dropTestResources, testContext } from '../support/context.js';
+
+const ctx = testContext('ensure_topics');
+const admin = createKafka(ctx.config, 'ensure-topics-test', ctx.log).admin();
+
+beforeAll(() => admin.connect());
+afterAll(async () => {
+  await admin.disconnect();
+  await dropTestResources(ctx);
+});
+
+test('creates every topic as defined, and a second run changes nothing', async () => {
+  const definitions = topicDefinitions(ctx.config);
+  const first = await ensureTopics(admin, definitions, ctx.log);
+  expect(first.created.sort()).toEqual(definitions.map((d) => d.name).sort());
+  const metadata = await admin.fetchTopicMetadata({ topics: definitions.map((d) => d.name) });
+  for (const topic of metadata.topics) expect(topic.partitions).toHaveLength(ctx.config.topicPartitions);
+  const configs = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: definitions.map((d) => ({ type: 2, name: d.name, configNames: ['retention.ms', 'cleanup.policy'] })),
+  });
+  for (const d of definitions) {
+    const entries = configs.resources.find((r) => r.resourceName === d.name)!.configEntries;
+    expect(entries.find((e) => e.configName === 'retention.ms')?.configValue).toBe(String(d.retentionMs));
+    expect(entries.find((e) => e.configName === 'cleanup.policy')?.configValue).toBe(d.cleanupPolicy);
+  }
+  const second = await ensureTopics(admin, definitions, ctx.log);
+  expect(second.created).toEqual([]);
+  expect(second.unchanged.sort()).toEqual(definitions.map((d) => d.name).sort());
+});
+
+test('an existing topic with fewer partitions is an error and is left as it is', async () => {
+  const name = `${ctx.config.topicPrefix}narrow.v1`;
+  await admin.createTopics({ topics: [{ topic: name, numPartitions: 2 }], waitForLeaders: true });
+  const definition = { ...topicDefinitions(ctx.config)[0]!, name, contractName: 'narrow.v1' };
+  const error = await ensureTopics(admin, [definition], ctx.log).then(() => undefined, (e: unknown) => e);
+  expect(error).toBeInstanceOf(TopicMismatchError);
+  expect((error as Error).message).toContain(`topic ${name} has 2 partitions, its definition ${ctx.config.topicPartitions}`);
+  const metadata = await admin.fetchTopicMetadata({ topics: [name] });
+  expect(metadata.topics[0]!.partitions).toHaveLength(2);
+});

@@ -1,0 +1,114 @@
+import { parseSimulateArgs } from '../../../cli/commands/simulate.js';
+import { ConfigError } from '../../../core/errors.js';
+import type { WindowTruth } from '../../../simulator/day.js';
+import type { ExpectedRow } from '../../../simulator/expected.js';
+import { Simulation, type OutboundMessage } from '../../../simulator/simulation.js';
+
+const ids = { production: 11, telemetry: 12, inspection: 13, feedback: 14, selfReport: 15 };
+
+function run(extra: string[] = []) {
+  const { options } = parseSimulateArgs(['--employees', '30', '--days', '6', ...extra]);
+  const simulation = new Simulation(options, ids);
+  const expected: ExpectedRow[] = [];
+  const truth: WindowTruth[] = [];
+  const tooLate: string[] = [];
+  const messages: OutboundMessage[] = [...simulation.messages({ expected: (r) => expected.push(r), truth: (t) => truth.push(t), tooLate: (id) => tooLate.push(id) })];
+  return { simulation, messages, expected, truth, tooLate };
+}
+
+test('the same seed gives the same records, rows and truth; another seed does not', () => {
+  const a = run(['--seed', '3', '--malformed', '0.01']);
+  const b = run(['--seed', '3', '--malformed', '0.01']);
+  expect(b.messages.map((m) => m.value)).toEqual(a.messages.map((m) => m.value));
+  expect(b.expected).toEqual(a.expected);
+  expect(b.truth).toEqual(a.truth);
+  const c = run(['--seed', '4', '--malformed', '0.01']);
+  expect(c.messages.map((m) => m.value)).not.toEqual(a.messages.map((m) => m.value));
+});
+
+test('records leave in arrival order, and every message is counted', () => {
+  const { simulation, messages } = run(['--malformed', '0.02', '--too-late', '0.2']);
+  for (let i = 1; i < messages.length; i += 1) expect(messages[i]!.arrival).toBeGreaterThanOrEqual(messages[i - 1]!.arrival);
+  const sent = Object.values(simulation.counts.messages).reduce((a, b) => a + b, 0);
+  expect(messages).toHaveLength(sent);
+  const byLabel = (label: string) => messages.filter((m) => m.label === label).length;
+  expect(byLabel('duplicate')).toBe(simulation.counts.duplicates);
+  expect(byLabel('too-late')).toBe(simulation.counts.tooLate);
+  expect(byLabel('event')).toBe(Object.values(simulation.counts.events).reduce((a, b) => a + b, 0));
+});
+
+test('inspections and feedback arrive hours to weeks after the production they belong to', () => {
+  const { messages } = run();
+  const firstArrival = (kind: string) => messages.find((m) => m.kind === kind)!.arrival;
+  const start = Date.parse('2026-10-05T00:00:00Z');
+  expect(firstArrival('production') - start).toBeLessThan(24 * 3_600_000);
+  expect(firstArrival('inspection') - firstArrival('production')).toBeGreaterThan(3_600_000);
+  expect(firstArrival('feedback') - firstArrival('production')).toBeGreaterThan(2 * 24 * 3_600_000);
+});
+
+test('duplicates repeat an earlier record byte for byte, minutes later', () => {
+  const { messages } = run(['--duplicates', '0.05']);
+  const seen = new Map<string, number>();
+  let duplicates = 0;
+  for (const m of messages) {
+    const key = m.value.toString('base64');
+    if (m.label === 'duplicate') {
+      expect(seen.has(key)).toBe(true);
+      const gap = m.arrival - seen.get(key)!;
+      expect(gap).toBeGreaterThanOrEqual(60_000);
+      expect(gap).toBeLessThanOrEqual(20 * 60_000 + 5 * 60_000);
+      duplicates += 1;
+    } else {
+      seen.set(key, m.arrival);
+    }
+  }
+  expect(duplicates).toBeGreaterThan(0);
+});
+
+test('ground truth: honest reports stay close to what was measured, planted inflation shows in the report', () => {
+  const { truth, simulation } = run(['--employees', '60', '--inflators', '0.5', '--seed', '11']);
+  const honest = truth.filter((t) => !t.inflation);
+  const inflated = truth.filter((t) => t.inflation);
+  expect(inflated.length).toBeGreaterThan(20);
+  for (const t of honest) {
+    expect(Math.abs(t.reported.units - t.measured.units)).toBeLessThanOrEqual(Math.max(2, 0.05 * t.measured.units));
+    expect(Math.abs(t.reported.run_hours - t.measured.run_hours)).toBeLessThanOrEqual(0.1 * t.measured.run_hours + 0.01);
+    expect(Math.abs(t.reported.defective_units - t.measured.defective_units)).toBeLessThanOrEqual(1);
+  }
+  for (const t of inflated) {
+    const { kind, degree } = t.inflation!;
+    const employee = simulation.plant.employees.find((e) => e.id === t.employee_id)!;
+    expect(employee.inflator).toEqual({ kind, degree });
+    if (kind === 'units') expect(t.reported.units).toBeGreaterThanOrEqual(Math.round(t.measured.units * (1 + degree)));
+    if (kind === 'run_hours') expect(t.reported.run_hours).toBeGreaterThan(t.measured.run_hours * (1 + degree) - 0.01);
+    if (kind === 'defects') expect(t.reported.defective_units).toBeLessThanOrEqual(t.measured.defective_units);
+  }
+});
+
+test('expected rows: one per working employee-day, consistent with the truth', () => {
+  const { expected, truth } = run();
+  expect(expected.length).toBe(truth.length);
+  for (const [i, row] of expected.entries()) {
+    const t = truth[i]!;
+    expect(row.employee_id).toBe(t.employee_id);
+    expect(row.window_start).toBe(t.window_start);
+    expect(row.window_end - row.window_start).toBe(86_400_000);
+    expect(row.units).toBe(t.measured.units);
+    expect(row.units_defective).toBe(t.measured.defective_units);
+    expect(row.reported_units).toBe(t.reported.units);
+    expect(row.efficiency).toBeCloseTo(row.standard_hours / row.run_hours, 12);
+  }
+  // Two rest days a week: 30 employees × 6 days leaves between 4/7 and 5/7 of them working on average.
+  expect(expected.length).toBeGreaterThan(30 * 6 * (4 / 7));
+  expect(expected.length).toBeLessThan(30 * 6);
+});
+
+test.each([
+  [['--employees', '0'], '--employees'],
+  [['--duplicates', '2'], '--duplicates'],
+  [['--start', '05/10/2026'], '--start'],
+  [['--disorder', 'soon'], '--disorder'],
+])('bad options %j are refused naming %s', (args, key) => {
+  expect(() => parseSimulateArgs(args)).toThrow(ConfigError);
+  expect(() => parseSimulateArgs(args)).toThrow(key);
+});
