@@ -10,12 +10,13 @@ import type { Command } from './command.js';
 import { configCommand } from './commands/config.js';
 import { demoCommand } from './commands/demo.js';
 import { migrateCommand } from './commands/migrate.js';
+import { runCommand } from './commands/run.js';
 import { schemasCommand } from './commands/schemas.js';
 import { servicesCommand } from './commands/services.js';
 import { simulateCommand } from './commands/simulate.js';
 import { topicsCommand } from './commands/topics.js';
 
-const commands: Command[] = [demoCommand, servicesCommand, topicsCommand, simulateCommand, migrateCommand, schemasCommand, configCommand];
+const commands: Command[] = [demoCommand, runCommand, servicesCommand, topicsCommand, simulateCommand, migrateCommand, schemasCommand, configCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -138,10 +138,10 @@ export const settings = {
   allowedLateness: duration('KPI_ALLOWED_LATENESS', '10m', 'A window closes when the watermark passes its end plus this.'),
   correctionHorizon: duration('KPI_CORRECTION_HORIZON', '35d', 'Late events correct a closed window up to this long after its end; later ones are dead-lettered.'),
   idleClose: duration('KPI_IDLE_CLOSE', '5m', 'A partition that receives nothing for this long (wall clock) closes its open windows.', 100),
-  dedupHorizon: duration('KPI_DEDUP_HORIZON', '1h', 'A repeated event_id counts once when it arrives within this much event time of the first.'),
   emitMode: oneOf('KPI_EMIT_MODE', 'final', 'final: a row when its window closes; update: also a new version on every change (live views).', ['final', 'update'] as const),
   flushInterval: duration('KPI_FLUSH_INTERVAL', '1s', 'How often the sink writes a batch to ClickHouse and offsets are committed.', 10),
-  sinkMaxRows: integer('KPI_SINK_MAX_ROWS', 50_000, 'Rows that trigger an early write; consumption pauses at twice this many pending.', 1, 10_000_000),
+  sinkMaxRows: integer('KPI_SINK_MAX_ROWS', 50_000, 'Accepted records that trigger an early write; consumption waits at twice this many.', 1, 10_000_000),
+  metricsPort: integer('KPI_METRICS_PORT', 0, 'Port of the processors\' Prometheus /metrics endpoint on 127.0.0.1; 0 turns it off.', 0, 65535),
   logLevel: oneOf('LOG_LEVEL', 'info', 'Least severe level logged: fatal, error, warn, info, debug, trace or silent.', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
   logFormat: oneOf('LOG_FORMAT', 'text', 'text: readable lines on stderr; json: pino JSON lines on stdout (for log shippers).', ['text', 'json'] as const),
 } satisfies Record<string, Setting<unknown>>;

@@ -21,3 +21,11 @@ export function projectRoot(): string {
 export function distFile(relative: string): string {
   return join(projectRoot(), 'dist', relative);
 }
+
+let version: string | undefined;
+
+/** kpi-stream's version, from package.json (stamped on dead letters). */
+export function packageVersion(): string {
+  version ??= String(JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')).version);
+  return version;
+}

@@ -1,4 +1,4 @@
-import type { EventKind, KindedEvent } from '../schemas/kinds.js';
+import type { KindedEvent } from '../schemas/kinds.js';
 import type { TimeWindow } from './windows.js';
 
 /**
@@ -6,12 +6,12 @@ import type { TimeWindow } from './windows.js';
  * integers (milliseconds, thousandths), so the result does not depend on the
  * order events arrive in, and a row read back from ClickHouse restores the
  * state exactly. Measures: time to the millisecond, satisfaction to 0.001.
+ * The ids of the events applied make a repeated event (a producer retry, or a
+ * replay after a crash) a no-op.
  */
 export interface EmployeeWindow {
   readonly employeeId: string;
   readonly window: TimeWindow;
-  /** The input partition this employee's events arrive on. */
-  readonly partition: number;
   units: number;
   /** Σ units × standard time per unit, in ms. */
   standardMs: number;
@@ -28,10 +28,8 @@ export interface EmployeeWindow {
   report: SelfReportFigures | null;
   /** Standard plus run ms earned per station; the largest names the row's station. */
   stationWeights: Map<string, number>;
-  /** Number of events applied: the row's version. */
-  version: number;
-  /** Per kind, the offset of the last event applied (replays skip offsets at or below it). */
-  appliedOffsets: Partial<Record<EventKind, number>>;
+  /** event_id of every event applied; its size is the row's version. */
+  readonly eventIds: Set<string>;
 }
 
 export interface SelfReportFigures {
@@ -74,8 +72,8 @@ export interface EmployeeWindowRow {
   station_weights: Record<string, number>;
   report_submitted_time: number | null;
   report_event_id: string;
-  source_partition: number;
-  source_offsets: Partial<Record<EventKind, number>>;
+  /** Sorted, so a row is a pure function of the events applied. */
+  event_ids: string[];
 }
 
 const MS_PER_HOUR = 3_600_000;
@@ -85,11 +83,10 @@ export const toMillis = (seconds: number): number => Math.round(seconds * 1000);
 /** A 0..100 score → whole thousandths. */
 export const toMilli = (score: number): number => Math.round(score * 1000);
 
-export function newEmployeeWindow(employeeId: string, window: TimeWindow, partition: number): EmployeeWindow {
+export function newEmployeeWindow(employeeId: string, window: TimeWindow): EmployeeWindow {
   return {
     employeeId,
     window,
-    partition,
     units: 0,
     standardMs: 0,
     runMs: 0,
@@ -102,8 +99,7 @@ export function newEmployeeWindow(employeeId: string, window: TimeWindow, partit
     satisfactionMilli: 0,
     report: null,
     stationWeights: new Map(),
-    version: 0,
-    appliedOffsets: {},
+    eventIds: new Set(),
   };
 }
 
@@ -111,8 +107,13 @@ function addStationWeight(state: EmployeeWindow, station: string, ms: number): v
   state.stationWeights.set(station, (state.stationWeights.get(station) ?? 0) + ms);
 }
 
-/** Adds one event to the aggregate (in place) and records its offset. */
-export function applyEvent(state: EmployeeWindow, tagged: KindedEvent, offset: number): void {
+/**
+ * Adds one event to the aggregate, in place. Returns false, changing nothing,
+ * when an event with the same event_id was applied before.
+ */
+export function applyEvent(state: EmployeeWindow, tagged: KindedEvent): boolean {
+  if (state.eventIds.has(tagged.event.event_id)) return false;
+  state.eventIds.add(tagged.event.event_id);
   switch (tagged.kind) {
     case 'production': {
       const e = tagged.event;
@@ -156,8 +157,7 @@ export function applyEvent(state: EmployeeWindow, tagged: KindedEvent, offset: n
       break;
     }
   }
-  state.version += 1;
-  state.appliedOffsets[tagged.kind] = offset;
+  return true;
 }
 
 /** The station with the largest weight; ties go to the smaller id. Empty when none. */
@@ -196,7 +196,7 @@ export function toRow(state: EmployeeWindow): EmployeeWindowRow {
     station_id: primaryStation(state.stationWeights),
     idle_hours: state.idleMs / MS_PER_HOUR,
     down_hours: state.downMs / MS_PER_HOUR,
-    version: state.version,
+    version: state.eventIds.size,
     standard_ms: state.standardMs,
     run_ms: state.runMs,
     idle_ms: state.idleMs,
@@ -205,8 +205,7 @@ export function toRow(state: EmployeeWindow): EmployeeWindowRow {
     station_weights: Object.fromEntries(state.stationWeights),
     report_submitted_time: report ? report.submittedTime : null,
     report_event_id: report ? report.eventId : '',
-    source_partition: state.partition,
-    source_offsets: { ...state.appliedOffsets },
+    event_ids: [...state.eventIds].sort(),
   };
 }
 
@@ -215,7 +214,6 @@ export function fromRow(row: EmployeeWindowRow): EmployeeWindow {
   return {
     employeeId: row.employee_id,
     window: { start: row.window_start, end: row.window_end },
-    partition: row.source_partition,
     units: row.units,
     standardMs: row.standard_ms,
     runMs: row.run_ms,
@@ -238,7 +236,6 @@ export function fromRow(row: EmployeeWindowRow): EmployeeWindow {
             selfScore: row.self_score,
           },
     stationWeights: new Map(Object.entries(row.station_weights)),
-    version: row.version,
-    appliedOffsets: { ...row.source_offsets },
+    eventIds: new Set(row.event_ids),
   };
 }

@@ -2,3 +2,4 @@ export * from './definitions.js';
 export * from './kafka.js';
 export * from './registry.js';
 export * from './codec.js';
+export * from './deadLetters.js';

@@ -245,7 +245,8 @@ export function createClickHouseHttpServer({ session, log, serverVersion }: Http
     }
   };
 
-  return createServer((req, res) => {
+  // Parameters travel in the URL: allow ClickHouse's default http_max_uri_size (1 MiB).
+  return createServer({ maxHeaderSize: 1 << 20 }, (req, res) => {
     handle(req, res).catch((error) => {
       log.error({ err: error }, 'request handler failed');
       if (!res.headersSent) res.writeHead(500).end(String(error));

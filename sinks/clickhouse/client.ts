@@ -21,6 +21,8 @@ export function createClickHouseClient(config: Config, options: { withDatabase?:
       // Reads of the pipeline's own writes must see them at once.
       async_insert: 0,
       date_time_input_format: 'best_effort',
+      // Rows must read back bit for bit: the fast float parser can be off by one unit in the last place.
+      precise_float_parsing: 1,
       output_format_json_quote_64bit_integers: 0,
     },
   });

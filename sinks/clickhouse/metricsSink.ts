@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
 import { TupleParam } from '@clickhouse/client';
-import { SinkError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { EmployeeWindowRow } from '../../processors/employeeWindow.js';
-import { sinkFailure, type ClickHouseClient } from './client.js';
+import type { WindowKey } from '../../processors/partitionTask.js';
+import type { ClickHouseClient } from './client.js';
+import { retrying } from './retry.js';
 import { fromClickHouseTime, toClickHouseTime } from './time.js';
 
 export const METRICS_TABLE = 'employee_window_metrics';
+const LOOKUP_CHUNK = 2000;
 
 /** A place rows go to. `write` resolves once the rows are durable; the same token twice writes once. */
 export interface Sink<Row> {
@@ -14,15 +16,14 @@ export interface Sink<Row> {
   close(): Promise<void>;
 }
 
-export interface WindowKey {
-  employeeId: string;
-  windowStart: number;
-}
-
-/** A deterministic token for a batch: the same rows give the same token, so a retried insert is dropped by ClickHouse. */
+/**
+ * A deterministic token for a batch: a row is identified by its key and the
+ * events it holds, so the same rows give the same token and ClickHouse drops a
+ * retried insert.
+ */
 export function batchToken(rows: readonly EmployeeWindowRow[]): string {
   const hash = createHash('sha256');
-  for (const row of rows) hash.update(`${row.employee_id}\u0000${row.window_start}\u0000${row.version}\u0000${row.source_offsets.production ?? ''}\u0000${row.source_offsets.telemetry ?? ''}\u0000${row.source_offsets.inspection ?? ''}\u0000${row.source_offsets.feedback ?? ''}\u0000${row.source_offsets.selfReport ?? ''}\n`);
+  for (const row of rows) hash.update(`${row.employee_id}\u0000${row.window_start}\u0000${row.event_ids.join('\u0001')}\n`);
   return hash.digest('hex');
 }
 
@@ -39,7 +40,7 @@ export class ClickHouseMetricsSink implements Sink<EmployeeWindowRow> {
   constructor(
     private readonly client: ClickHouseClient,
     private readonly log: Logger,
-    private readonly options: { signal?: AbortSignal; maxBackoffMs?: number } = {},
+    private readonly signal?: AbortSignal,
   ) {}
 
   get stats(): { inserts: number; rows: number } {
@@ -49,7 +50,7 @@ export class ClickHouseMetricsSink implements Sink<EmployeeWindowRow> {
   async write(rows: readonly EmployeeWindowRow[], token: string): Promise<void> {
     if (rows.length === 0) return;
     const values = rows.map(toClickHouseRow);
-    await this.retrying(`inserting ${rows.length} rows into ${METRICS_TABLE}`, () =>
+    await retrying(this.log, `inserting ${rows.length} rows into ${METRICS_TABLE}`, this.signal, () =>
       this.client.insert({
         table: METRICS_TABLE,
         values,
@@ -63,36 +64,25 @@ export class ClickHouseMetricsSink implements Sink<EmployeeWindowRow> {
 
   /** The current rows of the given keys (those that exist). */
   async current(keys: readonly WindowKey[]): Promise<EmployeeWindowRow[]> {
-    if (keys.length === 0) return [];
-    const result = await this.retrying(`reading ${keys.length} rows of ${METRICS_TABLE}`, async () => {
-      const resultSet = await this.client.query({
-        query: `SELECT * FROM ${METRICS_TABLE} FINAL WHERE (employee_id, window_start) IN {keys:Array(Tuple(String, DateTime64(3, 'UTC')))}`,
-        query_params: { keys: keys.map((k) => new TupleParam([k.employeeId, toClickHouseTime(k.windowStart)])) },
-        format: 'JSONEachRow',
+    const rows: EmployeeWindowRow[] = [];
+    // Parameters travel in the URL, so keys go in chunks well under its size limit.
+    for (let i = 0; i < keys.length; i += LOOKUP_CHUNK) {
+      const chunk = keys.slice(i, i + LOOKUP_CHUNK);
+      const result = await retrying(this.log, `reading ${chunk.length} rows of ${METRICS_TABLE}`, this.signal, async () => {
+        const resultSet = await this.client.query({
+          query: `SELECT * FROM ${METRICS_TABLE} FINAL WHERE (employee_id, window_start) IN {keys:Array(Tuple(String, DateTime64(3, 'UTC')))}`,
+          query_params: { keys: chunk.map((k) => new TupleParam([k.employeeId, toClickHouseTime(k.windowStart)])) },
+          format: 'JSONEachRow',
+        });
+        return resultSet.json<Record<string, unknown>>();
       });
-      return resultSet.json<Record<string, unknown>>();
-    });
-    return result.map(fromClickHouseRow);
+      rows.push(...result.map(fromClickHouseRow));
+    }
+    return rows;
   }
 
   async close(): Promise<void> {
     await this.client.close();
-  }
-
-  private async retrying<T>(what: string, work: () => Promise<T>): Promise<T> {
-    const maxBackoff = this.options.maxBackoffMs ?? 10_000;
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        return await work();
-      } catch (error) {
-        const failure = sinkFailure(error, what);
-        if (!failure.retriable) throw failure;
-        if (this.options.signal?.aborted) throw new SinkError(`${what}: aborted while retrying`, { cause: failure });
-        const backoff = Math.min(maxBackoff, 200 * 2 ** (attempt - 1));
-        this.log.warn({ attempt, backoffMs: backoff, err: failure }, `${what} failed, retrying`);
-        await new Promise((resolve) => setTimeout(resolve, backoff));
-      }
-    }
   }
 }
 
@@ -140,7 +130,6 @@ export function fromClickHouseRow(r: Record<string, unknown>): EmployeeWindowRow
     station_weights: mapOf(r.station_weights),
     report_submitted_time: r.report_submitted_time === null || r.report_submitted_time === undefined ? null : fromClickHouseTime(String(r.report_submitted_time)),
     report_event_id: String(r.report_event_id ?? ''),
-    source_partition: num(r.source_partition),
-    source_offsets: mapOf(r.source_offsets),
+    event_ids: (r.event_ids as string[] | undefined) ?? [],
   };
 }

@@ -69,7 +69,7 @@ test('one ProductionReported event: registry → Kafka → processor → ClickHo
   const received = new Promise<EachMessagePayload>((resolve) => {
     void consumer.run({ eachMessage: async (payload) => resolve(payload) });
   });
-  const { message, partition } = await received;
+  const { message } = await received;
   await consumer.disconnect();
   const decoded = await codec.decode('production', message.value);
   expect(decoded.schemaId).toBe(schemaId);
@@ -77,8 +77,8 @@ test('one ProductionReported event: registry → Kafka → processor → ClickHo
 
   // Aggregate it into its day window and write the row through the sink.
   const window = TumblingWindows.of(config.windowSize, config.timeZone).windowFor(event.event_time);
-  const state = newEmployeeWindow(event.employee_id, window, partition);
-  applyEvent(state, decoded.tagged, Number(message.offset));
+  const state = newEmployeeWindow(event.employee_id, window);
+  applyEvent(state, decoded.tagged);
   const row = toRow(state);
   const sink = new ClickHouseMetricsSink(createClickHouseClient(config), log);
   await sink.write([row], batchToken([row]));

@@ -3,7 +3,7 @@
 -- view below shows exactly that one current row per key. The columns after
 -- self_score are kpi-stream's own: extra measures, then the exact state a
 -- processor needs to correct the row later (integer sums, the chosen self-report,
--- the source offsets already applied).
+-- the ids of the events applied, which make duplicates and replays no-ops).
 CREATE TABLE IF NOT EXISTS employee_window_metrics
 (
     employee_id String,
@@ -35,8 +35,7 @@ CREATE TABLE IF NOT EXISTS employee_window_metrics
     station_weights Map(String, UInt64) COMMENT 'standard plus run milliseconds per station',
     report_submitted_time Nullable(DateTime64(3, 'UTC')),
     report_event_id String,
-    source_partition Int32 COMMENT 'input partition all of this employee''s events arrive on',
-    source_offsets Map(String, Int64) COMMENT 'per input kind, the offset of the last event applied to this row'
+    event_ids Array(String) COMMENT 'ids of the events applied: a repeated or replayed event changes nothing'
 )
 ENGINE = ReplacingMergeTree(version)
 PARTITION BY toYYYYMM(window_start)

@@ -4,13 +4,13 @@ import { T0, feedback, inspection, production, selfReport, telemetry } from '../
 const window = { start: Date.UTC(2026, 10, 2), end: Date.UTC(2026, 10, 3) };
 
 test('a window with one event of each kind gives the contract row', () => {
-  const state = newEmployeeWindow('emp-1', window, 3);
-  applyEvent(state, { kind: 'production', event: production({ units: 30, standard_seconds_per_unit: 60 }) }, 10);
-  applyEvent(state, { kind: 'telemetry', event: telemetry({ run_seconds: 900, idle_seconds: 0, down_seconds: 0, interval_end: T0 + 900_000 }) }, 11);
-  applyEvent(state, { kind: 'inspection', event: inspection({ units_inspected: 20, units_defective: 2 }) }, 12);
-  applyEvent(state, { kind: 'feedback', event: feedback({ satisfaction: 70, complaint: true }) }, 13);
-  applyEvent(state, { kind: 'feedback', event: feedback({ event_id: 'f-2', satisfaction: 90.5 }) }, 14);
-  applyEvent(state, { kind: 'selfReport', event: selfReport({ reported_units: 40, self_score: 95 }) }, 15);
+  const state = newEmployeeWindow('emp-1', window);
+  applyEvent(state, { kind: 'production', event: production({ units: 30, standard_seconds_per_unit: 60 }) });
+  applyEvent(state, { kind: 'telemetry', event: telemetry({ run_seconds: 900, idle_seconds: 0, down_seconds: 0, interval_end: T0 + 900_000 }) });
+  applyEvent(state, { kind: 'inspection', event: inspection({ units_inspected: 20, units_defective: 2 }) });
+  applyEvent(state, { kind: 'feedback', event: feedback({ satisfaction: 70, complaint: true }) });
+  applyEvent(state, { kind: 'feedback', event: feedback({ event_id: 'f-2', satisfaction: 90.5 }) });
+  applyEvent(state, { kind: 'selfReport', event: selfReport({ reported_units: 40, self_score: 95 }) });
   const row = toRow(state);
   expect(row).toMatchObject({
     employee_id: 'emp-1',
@@ -32,13 +32,12 @@ test('a window with one event of each kind gives the contract row', () => {
     self_score: 95,
     station_id: 'st-1',
     version: 6,
-    source_partition: 3,
-    source_offsets: { production: 10, telemetry: 11, inspection: 12, feedback: 14, selfReport: 15 },
+    event_ids: ['f-1', 'f-2', 'i-1', 'p-1', 's-1', 't-1'],
   });
 });
 
 test('ratios are null without a denominator', () => {
-  const row = toRow(newEmployeeWindow('emp-1', window, 0));
+  const row = toRow(newEmployeeWindow('emp-1', window));
   expect(row.efficiency).toBeNull();
   expect(row.defect_rate).toBeNull();
   expect(row.satisfaction_avg).toBeNull();
@@ -55,39 +54,46 @@ test('the latest submitted self-report stands, ties to the greater event_id, wha
     selfReport({ event_id: 's-d', submitted_time: 1000, reported_units: 4 }),
   ];
   for (const order of [reports, [...reports].reverse()]) {
-    const state = newEmployeeWindow('emp-1', window, 0);
-    order.forEach((event, offset) => applyEvent(state, { kind: 'selfReport', event }, offset));
+    const state = newEmployeeWindow('emp-1', window);
+    order.forEach((event) => applyEvent(state, { kind: 'selfReport', event }));
     expect(toRow(state).reported_units).toBe(3);
   }
 });
 
 test('sums do not depend on the order of the events', () => {
   const runs = [0.1, 0.2, 0.3, 123.456, 7.001, 599.999];
-  const forwards = newEmployeeWindow('emp-1', window, 0);
-  const backwards = newEmployeeWindow('emp-1', window, 0);
-  runs.forEach((run, i) => applyEvent(forwards, { kind: 'telemetry', event: telemetry({ event_id: `t${i}`, run_seconds: run, idle_seconds: 0, down_seconds: 0 }) }, i));
-  [...runs].reverse().forEach((run, i) => applyEvent(backwards, { kind: 'telemetry', event: telemetry({ event_id: `t${i}`, run_seconds: run, idle_seconds: 0, down_seconds: 0 }) }, i));
+  const forwards = newEmployeeWindow('emp-1', window);
+  const backwards = newEmployeeWindow('emp-1', window);
+  runs.forEach((run, i) => applyEvent(forwards, { kind: 'telemetry', event: telemetry({ event_id: `t${i}`, run_seconds: run, idle_seconds: 0, down_seconds: 0 }) }));
+  [...runs].reverse().forEach((run, i) => applyEvent(backwards, { kind: 'telemetry', event: telemetry({ event_id: `t${i}`, run_seconds: run, idle_seconds: 0, down_seconds: 0 }) }));
   expect(toRow(forwards).run_hours).toBe(toRow(backwards).run_hours);
   expect(toRow(forwards).run_ms).toBe(731_056);
 });
 
 test('the station is where the most standard plus run time was earned; ties go to the smaller id', () => {
-  const state = newEmployeeWindow('emp-1', window, 0);
-  applyEvent(state, { kind: 'production', event: production({ station_id: 'st-b', units: 1, standard_seconds_per_unit: 100 }) }, 0);
-  applyEvent(state, { kind: 'production', event: production({ station_id: 'st-a', units: 1, standard_seconds_per_unit: 100 }) }, 1);
+  const state = newEmployeeWindow('emp-1', window);
+  applyEvent(state, { kind: 'production', event: production({ station_id: 'st-b', units: 1, standard_seconds_per_unit: 100 }) });
+  applyEvent(state, { kind: 'production', event: production({ event_id: 'p-2', station_id: 'st-a', units: 1, standard_seconds_per_unit: 100 }) });
   expect(toRow(state).station_id).toBe('st-a');
-  applyEvent(state, { kind: 'telemetry', event: telemetry({ station_id: 'st-b', run_seconds: 1 }) }, 2);
+  applyEvent(state, { kind: 'telemetry', event: telemetry({ station_id: 'st-b', run_seconds: 1 }) });
   expect(toRow(state).station_id).toBe('st-b');
 });
 
 test('fromRow restores the state toRow wrote', () => {
-  const state = newEmployeeWindow('emp-1', window, 2);
-  applyEvent(state, { kind: 'production', event: production() }, 5);
-  applyEvent(state, { kind: 'feedback', event: feedback({ satisfaction: 33.333 }) }, 6);
-  applyEvent(state, { kind: 'selfReport', event: selfReport({ self_score: null }) }, 7);
+  const state = newEmployeeWindow('emp-1', window);
+  applyEvent(state, { kind: 'production', event: production() });
+  applyEvent(state, { kind: 'feedback', event: feedback({ satisfaction: 33.333 }) });
+  applyEvent(state, { kind: 'selfReport', event: selfReport({ self_score: null }) });
   const restored = fromRow(toRow(state));
   expect(restored).toEqual(state);
-  applyEvent(restored, { kind: 'production', event: production({ event_id: 'p-2' }) }, 8);
-  applyEvent(state, { kind: 'production', event: production({ event_id: 'p-2' }) }, 8);
+  applyEvent(restored, { kind: 'production', event: production({ event_id: 'p-2' }) });
+  applyEvent(state, { kind: 'production', event: production({ event_id: 'p-2' }) });
   expect(toRow(restored)).toEqual(toRow(state));
+});
+
+test('an event_id applied once is not applied again', () => {
+  const state = newEmployeeWindow('emp-1', window);
+  expect(applyEvent(state, { kind: 'production', event: production({ units: 7 }) })).toBe(true);
+  expect(applyEvent(state, { kind: 'production', event: production({ units: 7 }) })).toBe(false);
+  expect(toRow(state)).toMatchObject({ units: 7, version: 1, event_ids: ['p-1'] });
 });

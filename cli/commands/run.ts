@@ -1,0 +1,47 @@
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../../core/errors.js';
+import { parseDuration } from '../../core/duration.js';
+import { Pipeline } from '../../processors/pipeline.js';
+import type { Command } from '../command.js';
+
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'Run the stream processors (one member of the consumer group)',
+  usage: `Usage: kpi-stream run [--exit-when-idle DURATION]
+
+Creates missing topics and tables, joins consumer group KPI_GROUP_ID and turns
+the five input topics into kpi.employee_window_metrics rows. Start several
+processes to share the partitions. SIGTERM or SIGINT finishes the batch in
+hand, writes the rows due, commits and exits 0; a fatal error exits 1.
+
+  --exit-when-idle DURATION   write every window and exit once no record has
+                              arrived for this long (batch runs, demos)`,
+  async run(args, { config, log }) {
+    const { values } = parseArgs({ args, options: { 'exit-when-idle': { type: 'string' } }, strict: true });
+    let exitWhenIdleMs: number | undefined;
+    if (values['exit-when-idle'] !== undefined) {
+      exitWhenIdleMs = parseDuration(values['exit-when-idle']);
+      if (exitWhenIdleMs === undefined) throw new ConfigError('--exit-when-idle', `expected a duration such as 30s, got ${JSON.stringify(values['exit-when-idle'])}`);
+    }
+    const pipeline = await Pipeline.start(config, log, { exitWhenIdleMs, ...(config.metricsPort > 0 ? { metricsPort: config.metricsPort } : {}) });
+    const onSignal = (signal: string) => {
+      log.info({ signal }, 'stopping: writing the rows due and committing');
+      process.once(signal, () => process.exit(130));
+      void pipeline.stop().catch(() => undefined);
+    };
+    process.once('SIGTERM', () => onSignal('SIGTERM'));
+    process.once('SIGINT', () => onSignal('SIGINT'));
+    const report = setInterval(() => {
+      const m = pipeline.metrics;
+      log.info(`${m.processed} records (${m.records.accepted} accepted, ${m.records.duplicate} duplicate, ${m.records.tooLate} too late, ${m.records.invalid} invalid), ${m.rowsWritten} rows written, ${m.openWindows} windows open`);
+    }, 10_000);
+    try {
+      await pipeline.done;
+    } finally {
+      clearInterval(report);
+    }
+    const m = pipeline.metrics;
+    log.info(`stopped after ${m.processed} records: ${m.records.accepted} accepted, ${m.records.duplicate} duplicate, ${m.records.tooLate} too late, ${m.records.invalid} invalid; ${m.rowsWritten} rows in ${m.inserts} inserts`);
+    return 0;
+  },
+};

@@ -1,0 +1,77 @@
+import type { IHeaders, Message, Producer } from 'kafkajs';
+import type { ErrorCode } from '../core/errors.js';
+
+/** Header names on kpi.dlq.v1 records (values are UTF-8 strings). */
+export const DEAD_LETTER_HEADERS = {
+  sourceTopic: 'kpi.source.topic',
+  sourcePartition: 'kpi.source.partition',
+  sourceOffset: 'kpi.source.offset',
+  sourceTimestamp: 'kpi.source.timestamp',
+  errorClass: 'kpi.error.class',
+  errorMessage: 'kpi.error.message',
+  schemaId: 'kpi.schema.id',
+  processorVersion: 'kpi.processor.version',
+} as const;
+
+const CHUNK_BYTES = 512 * 1024;
+
+/** A record that cannot be processed, with where it came from and why. */
+export interface DeadLetter {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  /** The record's Kafka timestamp (ms). */
+  readonly timestamp: number;
+  readonly key: Buffer | null;
+  /** The original bytes, untouched. */
+  readonly value: Buffer | null;
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly schemaId?: number;
+}
+
+/**
+ * Writes dead letters to kpi.dlq.v1: the original key and bytes, and headers
+ * naming the source topic, partition, offset and timestamp, the error class
+ * (a stable KPI_ERR_… code), its message, the schema id when known, and the
+ * processor version. `send` resolves once every in-sync replica has them.
+ */
+export class DeadLetterWriter {
+  constructor(
+    private readonly producer: Producer,
+    private readonly topic: string,
+    private readonly processorVersion: string,
+  ) {}
+
+  async send(letters: readonly DeadLetter[]): Promise<void> {
+    // One request per ~512 KiB: a record batch must stay under the broker's max.message.bytes (1 MiB by default).
+    let chunk: Message[] = [];
+    let bytes = 0;
+    for (const letter of letters) {
+      const message = { key: letter.key, value: letter.value, headers: this.headers(letter) };
+      const size = (letter.value?.length ?? 0) + (letter.key?.length ?? 0) + letter.message.length + 256;
+      if (chunk.length > 0 && bytes + size > CHUNK_BYTES) {
+        await this.producer.send({ topic: this.topic, acks: -1, messages: chunk });
+        chunk = [];
+        bytes = 0;
+      }
+      chunk.push(message);
+      bytes += size;
+    }
+    if (chunk.length > 0) await this.producer.send({ topic: this.topic, acks: -1, messages: chunk });
+  }
+
+  private headers(letter: DeadLetter): IHeaders {
+    const headers: IHeaders = {
+      [DEAD_LETTER_HEADERS.sourceTopic]: letter.topic,
+      [DEAD_LETTER_HEADERS.sourcePartition]: String(letter.partition),
+      [DEAD_LETTER_HEADERS.sourceOffset]: String(letter.offset),
+      [DEAD_LETTER_HEADERS.sourceTimestamp]: String(letter.timestamp),
+      [DEAD_LETTER_HEADERS.errorClass]: letter.code,
+      [DEAD_LETTER_HEADERS.errorMessage]: letter.message,
+      [DEAD_LETTER_HEADERS.processorVersion]: this.processorVersion,
+    };
+    if (letter.schemaId !== undefined) headers[DEAD_LETTER_HEADERS.schemaId] = String(letter.schemaId);
+    return headers;
+  }
+}
