@@ -39,6 +39,8 @@ interface OpenWindow {
   readonly state: EmployeeWindow;
   /** Changed since its last row. */
   dirty: boolean;
+  /** The drain that last returned its row. */
+  drainedIn: number;
   /** Per kind, the first record applied since the last row, and the clock before it. */
   unwritten: Partial<Record<EventKind, ResumePoint>>;
 }
@@ -61,7 +63,8 @@ const keyOf = (employeeId: string, windowStart: number) => `${windowStart}\u0000
  *   (closed earlier, or written before a restart) needs that window's current
  *   row first: `missing()` names them, `restore()` takes them.
  * - `drain()` returns the rows due: closed windows that changed (and, in
- *   'update' mode, every window that changed) and forgets closed windows.
+ *   'update' mode, every window that changed); closed windows whose rows
+ *   were written leave memory.
  * - `resumePoints()` says where a restart must read from so that nothing not
  *   yet in a drained row is lost: the earliest unwritten record per topic.
  */
@@ -72,6 +75,7 @@ export class PartitionTask {
   /** Keys restore() confirmed have no row yet. */
   private readonly confirmedNew = new Set<string>();
   private lastRecordAt: number;
+  private drains = 0;
 
   constructor(
     readonly partition: number,
@@ -106,7 +110,7 @@ export class PartitionTask {
   restore(looked: readonly WindowKey[], rows: readonly EmployeeWindowRow[]): void {
     for (const row of rows) {
       const key = keyOf(row.employee_id, row.window_start);
-      if (!this.open.has(key)) this.open.set(key, { state: fromRow(row), dirty: false, unwritten: {} });
+      if (!this.open.has(key)) this.open.set(key, { state: fromRow(row), dirty: false, drainedIn: -1, unwritten: {} });
     }
     for (const { employeeId, windowStart } of looked) {
       const key = keyOf(employeeId, windowStart);
@@ -130,7 +134,7 @@ export class PartitionTask {
     let entry = this.open.get(key);
     if (!entry) {
       if (!this.confirmedNew.delete(key)) throw new Error(`window ${key} was neither restored nor confirmed new: call missing() and restore() first`);
-      entry = { state: newEmployeeWindow(employeeId, window), dirty: false, unwritten: {} };
+      entry = { state: newEmployeeWindow(employeeId, window), dirty: false, drainedIn: -1, unwritten: {} };
       this.open.set(key, entry);
     }
     if (!applyEvent(entry.state, tagged)) return 'duplicate';
@@ -151,8 +155,14 @@ export class PartitionTask {
     return latest - this.settings.allowedLateness;
   }
 
-  /** The rows due now; closed windows leave memory. */
+  /**
+   * The rows due now. A closed window leaves memory one drain after its last
+   * row: the caller drains again only once that row is written, so a record
+   * for the window meanwhile finds it here rather than reading a row still on
+   * its way to ClickHouse.
+   */
   drain(now: number): EmployeeWindowRow[] {
+    const drain = ++this.drains;
     const idle = now - this.lastRecordAt >= this.settings.idleClose;
     const watermark = idle ? Number.POSITIVE_INFINITY : this.watermark();
     const rows: EmployeeWindowRow[] = [];
@@ -161,9 +171,11 @@ export class PartitionTask {
       if (entry.dirty && (closed || this.settings.emitMode === 'update')) {
         rows.push(toRow(entry.state));
         entry.dirty = false;
+        entry.drainedIn = drain;
         entry.unwritten = {};
+      } else if (closed && !entry.dirty && entry.drainedIn !== drain) {
+        this.open.delete(key);
       }
-      if (closed && !entry.dirty) this.open.delete(key);
     }
     return rows;
   }

@@ -1,0 +1,61 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseSimulateArgs, runSimulation } from '../../../cli/commands/simulate.js';
+import { createClickHouseClient } from '../../../sinks/clickhouse/client.js';
+import { compareWithExpected, readExpectedRows } from '../../../simulator/compare.js';
+import { OUTPUT_FILES } from '../../../simulator/output.js';
+import { dropTestResources, testContext } from '../support/context.js';
+import { assignedPartitions, exited, startProcessor } from '../support/processor.js';
+
+const ctx = testContext('scale_out', { KPI_IDLE_CLOSE: '2s', KPI_FLUSH_INTERVAL: '300ms' });
+const out = mkdtempSync(join(tmpdir(), 'kpi-scale-'));
+
+afterAll(async () => {
+  rmSync(out, { recursive: true, force: true });
+  await dropTestResources(ctx);
+});
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+test('processors share the partitions; one leaving and one joining mid-stream changes no result', async () => {
+  const args = parseSimulateArgs(['--employees', '80', '--days', '30', '--seed', '99', '--duplicates', '0.02', '--disorder', '20m', '--out', out]);
+  // Half the month is in Kafka before the processors start; the rest arrives while they run. (No
+  // too-late feedback here: the first half's would move the feedback clocks past the second half.)
+  const firstHalf = await runSimulation({ ...args, options: { ...args.options, days: 15 } }, ctx.config, ctx.log);
+  expect(firstHalf.sent).toBeGreaterThan(0);
+
+  const a = startProcessor(ctx, 'a');
+  const b = startProcessor(ctx, 'b');
+  const c = startProcessor(ctx, 'c');
+  await pause(4000);
+  const shares = ['a', 'b', 'c'].map((name) => assignedPartitions(ctx, name));
+  expect(shares.map((s) => s.length)).toEqual([2, 2, 2]);
+  expect(shares.flat().sort()).toEqual([0, 1, 2, 3, 4, 5]);
+  const producing = runSimulation(args, ctx.config, ctx.log); // the full month; its first half repeats as duplicates
+  await pause(2000);
+  b.kill('SIGTERM'); // leaves cleanly
+  expect(await exited(b)).toBe(0);
+  const d = startProcessor(ctx, 'd'); // joins mid-stream
+  await producing;
+  await pause(3000);
+  // After b left and d joined, a, c and d split the six partitions again.
+  const after = ['a', 'c', 'd'].map((name) => assignedPartitions(ctx, name));
+  expect(after.flat().sort()).toEqual([0, 1, 2, 3, 4, 5]);
+  for (const child of [a, c, d]) child.kill('SIGTERM');
+  for (const child of [a, c, d]) expect(await exited(child)).toBe(0);
+  // Whatever is left (the last windows, closed by idleness) is finished by one processor.
+  const last = startProcessor(ctx, 'last', ['--exit-when-idle', '5s']);
+  expect(await exited(last)).toBe(0);
+
+  const client = createClickHouseClient(ctx.config);
+  try {
+    const comparison = await compareWithExpected(client, await readExpectedRows(join(out, OUTPUT_FILES.expected)));
+    expect(comparison.differences).toEqual([]);
+    expect(comparison.missing).toEqual([]);
+    expect(comparison.unexpected).toEqual([]);
+    expect(comparison.equal).toBe(comparison.expected);
+  } finally {
+    await client.close();
+  }
+}, 600_000);

@@ -1,0 +1,49 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { distFile } from '../../../core/paths.js';
+import type { TestContext } from './context.js';
+
+/** Environment that points a child process at a test's topics, group and database. */
+export function processorEnv(ctx: TestContext, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const c = ctx.config;
+  return {
+    ...process.env,
+    KAFKA_BROKERS: c.kafka.brokers.join(','),
+    SCHEMA_REGISTRY_URL: c.registry.url,
+    CLICKHOUSE_URL: c.clickhouse.url,
+    KPI_TOPIC_PREFIX: c.topicPrefix,
+    CLICKHOUSE_DATABASE: c.clickhouseDatabase,
+    KPI_GROUP_ID: c.groupId,
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+    ...extra,
+  };
+}
+
+export function processorLog(ctx: TestContext, name: string): string {
+  return join(ctx.config.servicesPath, 'test-logs', ctx.id, `${name}.log`);
+}
+
+/** The partitions a processor's log says it was last assigned. */
+export function assignedPartitions(ctx: TestContext, name: string): number[] {
+  const lines = readFileSync(processorLog(ctx, name), 'utf8').split('\n').filter((l) => l.includes('joined group'));
+  const match = /partitions=([\d,]*)/.exec(lines.at(-1) ?? '');
+  return match?.[1] ? match[1].split(',').map(Number) : [];
+}
+
+/** A `kpi-stream run` process; its output goes to a log file under the services directory. */
+export function startProcessor(ctx: TestContext, name: string, args: string[] = [], extra: Record<string, string> = {}): ChildProcess {
+  mkdirSync(dirname(processorLog(ctx, name)), { recursive: true });
+  const log = createWriteStream(processorLog(ctx, name), { flags: 'a' });
+  const child = spawn(process.execPath, [distFile('cli/main.js'), 'run', ...args], { env: processorEnv(ctx, extra), stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout!.pipe(log);
+  child.stderr!.pipe(log);
+  return child;
+}
+
+/** Resolves with the exit code (or signal) when the process ends. */
+export function exited(child: ChildProcess): Promise<number | NodeJS.Signals> {
+  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  if (child.signalCode !== null) return Promise.resolve(child.signalCode);
+  return new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal!)));
+}
