@@ -95,13 +95,17 @@ export class PartitionTask {
     return this.settings.windows.windowFor(windowTimeOf(tagged));
   }
 
-  /** The windows these records need that are neither in memory nor known to be new. */
+  /**
+   * The windows these records need that are not in memory. Starts a batch:
+   * what an earlier restore() confirmed new may have been written since.
+   */
   missing(records: readonly InputRecord[]): WindowKey[] {
+    this.confirmedNew.clear();
     const keys = new Map<string, WindowKey>();
     for (const { tagged } of records) {
       const windowStart = this.windowOf(tagged).start;
       const key = keyOf(tagged.event.employee_id, windowStart);
-      if (!this.open.has(key) && !this.confirmedNew.has(key)) keys.set(key, { employeeId: tagged.event.employee_id, windowStart });
+      if (!this.open.has(key)) keys.set(key, { employeeId: tagged.event.employee_id, windowStart });
     }
     return [...keys.values()];
   }

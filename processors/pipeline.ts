@@ -67,6 +67,7 @@ export class Pipeline {
   private timer: NodeJS.Timeout | undefined;
   private metricsServer: Server | undefined;
   private stopping: Promise<void> | undefined;
+  private closing = false;
   private settle!: { resolve: () => void; reject: (error: unknown) => void };
 
   private constructor(
@@ -148,6 +149,7 @@ export class Pipeline {
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 1,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        if (this.closing) return;
         const last = await this.exclusive(() => this.processBatch(batch, heartbeat, () => isRunning() && !isStale()));
         if (last !== undefined) resolveOffset(last);
         await heartbeat();
@@ -369,8 +371,12 @@ export class Pipeline {
     this.stopping ??= (async () => {
       clearInterval(this.timer);
       try {
-        await this.consumer.stop();
+        // Stop taking batches, let the one in hand finish, then write and commit while still in the group.
+        this.closing = true;
+        this.consumer.pause(this.inputTopics.map((topic) => ({ topic })));
+        await this.exclusive(async () => undefined);
         await this.flush(closeAll);
+        await this.consumer.stop();
         await this.shutdown();
         this.settle.resolve();
       } catch (error) {
