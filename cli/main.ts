@@ -7,6 +7,7 @@ import { loadConfig } from '../core/config.js';
 import { ConfigError, KpiError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import type { Command } from './command.js';
+import { detectCommand, evaluateCommand, scoreCommand } from './commands/analytics.js';
 import { benchCommand } from './commands/bench.js';
 import { configCommand } from './commands/config.js';
 import { demoCommand } from './commands/demo.js';
@@ -17,7 +18,7 @@ import { servicesCommand } from './commands/services.js';
 import { simulateCommand } from './commands/simulate.js';
 import { topicsCommand } from './commands/topics.js';
 
-const commands: Command[] = [demoCommand, runCommand, servicesCommand, topicsCommand, simulateCommand, migrateCommand, schemasCommand, benchCommand, configCommand];
+const commands: Command[] = [demoCommand, runCommand, servicesCommand, topicsCommand, simulateCommand, scoreCommand, detectCommand, evaluateCommand, migrateCommand, schemasCommand, benchCommand, configCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -1,4 +1,4 @@
-import { createClient, ClickHouseError, type ClickHouseClient } from '@clickhouse/client';
+import { ClickHouseError, ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import type { Config } from '../../core/config.js';
 import { SinkError, messageOf } from '../../core/errors.js';
 
@@ -16,6 +16,8 @@ export function createClickHouseClient(config: Config, options: { withDatabase?:
     password: config.clickhousePassword,
     database: options.withDatabase === false ? undefined : config.clickhouseDatabase,
     application: options.application ?? 'kpi-stream',
+    // Failures reach the caller as errors, which kpi-stream logs with context.
+    log: { level: ClickHouseLogLevel.OFF },
     compression: { request: false, response: false },
     clickhouse_settings: {
       // Reads of the pipeline's own writes must see them at once.
