@@ -1,10 +1,13 @@
 import { join } from 'node:path';
 import { Pipeline } from '../../processors/pipeline.js';
+import { runDetection } from '../../detection/runner.js';
 import { servicesUp } from '../../services/index.js';
+import { PERIOD_TYPES, computeScores } from '../../sinks/clickhouse/scoring.js';
 import { createClickHouseClient } from '../../sinks/clickhouse/client.js';
 import { compareWithExpected, readExpectedRows } from '../../simulator/compare.js';
 import { OUTPUT_FILES } from '../../simulator/output.js';
 import type { Command } from '../command.js';
+import { evaluateSimulation, formatEvaluation } from './analytics.js';
 import { parseSimulateArgs, runSimulation } from './simulate.js';
 
 export const demoCommand: Command = {
@@ -15,8 +18,10 @@ export const demoCommand: Command = {
 Starts the local services (downloading them on first use), simulates a plant
 (by default 200 employees for 14 days, with late, duplicate and malformed
 records; any 'simulate' option overrides), runs the processors until the
-stream is drained, and checks kpi.employee_window_metrics_current against the
-simulator's expected rows, every column of every row.`,
+stream is drained, checks kpi.employee_window_metrics_current against the
+simulator's expected rows (every column of every row), scores every window,
+week and month, flags inflated self-reports, and measures the flags against
+the simulator's ground truth. Exits 1 if a row differs.`,
   async run(args, { config, log }) {
     await servicesUp(config, log);
     const simulation = parseSimulateArgs(['--employees', '200', '--days', '14', '--malformed', '0.001', '--too-late', '0.01', '--out', 'out/demo', ...args]);
@@ -37,19 +42,33 @@ simulator's expected rows, every column of every row.`,
     try {
       const comparison = await compareWithExpected(client, await readExpectedRows(join(report.out, OUTPUT_FILES.expected)));
       process.stdout.write(
-        `kpi.employee_window_metrics_current: ${comparison.equal} of ${comparison.expected} expected rows equal in every column` +
+        `\nkpi.employee_window_metrics_current: ${comparison.equal} of ${comparison.expected} expected rows equal in every column` +
           ` (${comparison.missing.length} missing, ${comparison.unexpected.length} unexpected)\n`,
       );
       for (const d of comparison.differences.slice(0, 5)) process.stdout.write(`  ${d.key} ${d.column}: expected ${d.expected}, got ${d.actual}\n`);
-      const result = await client.query({
-        query: `SELECT employee_id, round(avg(efficiency), 3) AS efficiency, round(sum(units_defective) / sum(units_inspected), 4) AS defect_rate,
-                       round(avg(satisfaction_avg), 1) AS satisfaction, sum(reported_units) AS reported_units, sum(units) AS measured_units
-                FROM employee_window_metrics_current GROUP BY employee_id
-                ORDER BY reported_units / greatest(measured_units, 1) DESC LIMIT 5`,
-        format: 'JSONEachRow',
-      });
-      process.stdout.write('employees whose self-reported units exceed the measured ones most:\n');
-      for (const row of await result.json<Record<string, unknown>>()) process.stdout.write(`  ${JSON.stringify(row)}\n`);
+
+      for (const period of PERIOD_TYPES) await computeScores(client, { period, timeZone: config.timeZone });
+      const { start, days } = simulation.options;
+      await runDetection(client, log, { from: start, to: start + days * 86_400_000, timeZone: config.timeZone });
+      process.stdout.write(`\ndetection against the simulator's ground truth:\n${formatEvaluation(await evaluateSimulation(config, report.out))}\n`);
+
+      const print = async (title: string, query: string) => {
+        const result = await client.query({ query, format: 'JSONEachRow' });
+        process.stdout.write(`\n${title}\n`);
+        for (const row of await result.json<Record<string, unknown>>()) process.stdout.write(`  ${JSON.stringify(row)}\n`);
+      };
+      await print(
+        'grades per month, plant-wide, against the 25/55/20 target (and what self-scores would give):',
+        `SELECT period_start, employees, round(share_excellent, 2) AS excellent, round(share_qualified, 2) AS qualified,
+                round(share_needs_improvement, 2) AS needs_improvement, round(avg_score, 1) AS avg_score, round(avg_self_score, 1) AS avg_self_score,
+                round(self_share_excellent, 2) AS self_excellent
+         FROM calibration WHERE period_type = 'month' AND station_id = 'ALL' ORDER BY period_start`,
+      );
+      await print(
+        'most suspicious employees:',
+        `SELECT employee_id, count() AS flags, countIf(severity = 'high') AS high, groupUniqArray(kind) AS kinds, any(explanation) AS example
+         FROM anomalies_current GROUP BY employee_id ORDER BY high DESC, flags DESC LIMIT 5`,
+      );
       return comparison.equal === comparison.expected && comparison.unexpected.length === 0 ? 0 : 1;
     } finally {
       await client.close();

@@ -1,11 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { evaluateSimulation, formatEvaluation } from '../../../cli/commands/analytics.js';
 import { parseSimulateArgs, runSimulation } from '../../../cli/commands/simulate.js';
 import { runDetection } from '../../../detection/runner.js';
 import { Pipeline } from '../../../processors/pipeline.js';
+import { projectRoot } from '../../../core/paths.js';
 import { createClickHouseClient } from '../../../sinks/clickhouse/client.js';
+import { computeScores } from '../../../sinks/clickhouse/scoring.js';
 import { dropTestResources, testContext } from '../support/context.js';
 
 const ctx = testContext('detection', { KPI_IDLE_CLOSE: '1s', KPI_FLUSH_INTERVAL: '500ms' });
@@ -15,24 +17,44 @@ afterAll(async () => {
   await dropTestResources(ctx);
 });
 
-test('on a simulated plant, flags meet precision 0.95, recall 0.90 for 15%+ inflation, and at most 1% honest flags', async () => {
-  const seed = Math.floor(Math.random() * 1_000_000);
+const seed = Math.floor(Math.random() * 1_000_000);
+
+beforeAll(async () => {
   process.stdout.write(`detection test seed ${seed}\n`);
-  const args = parseSimulateArgs(['--employees', '240', '--days', '21', '--seed', String(seed), '--inflators', '0.25', '--out', out]);
+  const args = parseSimulateArgs(['--employees', '240', '--days', '21', '--seed', String(seed), '--inflators', '0.25', '--malformed', '0.001', '--out', out]);
   await runSimulation(args, ctx.config, ctx.log);
   const pipeline = await Pipeline.start(ctx.config, ctx.log, { exitWhenIdleMs: 3000 });
   await pipeline.done;
-
   const client = createClickHouseClient(ctx.config);
   try {
     await runDetection(client, ctx.log, { from: args.options.start, to: args.options.start + args.options.days * 86_400_000, timeZone: 'UTC' });
   } finally {
     await client.close();
   }
+}, 300_000);
+
+test('on a simulated plant, flags meet precision 0.95, recall 0.90 for 15%+ inflation, and at most 1% honest flags', async () => {
   const result = await evaluateSimulation(ctx.config, out);
   process.stdout.write(`seed ${seed}\n${formatEvaluation(result)}\n`);
   expect(result.recallAtLeast15.inflated).toBeGreaterThan(100);
   expect(result.precision).toBeGreaterThanOrEqual(0.95);
   expect(result.recallAtLeast15.recall).toBeGreaterThanOrEqual(0.9);
   expect(result.honestFlagRate).toBeLessThanOrEqual(0.01);
-}, 300_000);
+});
+
+test('every example query of docs/analysts.md runs, and those not tied to today return rows', async () => {
+  const doc = readFileSync(join(projectRoot(), 'docs', 'analysts.md'), 'utf8');
+  const queries = [...doc.matchAll(/```sql\n([\s\S]*?)```/g)].map((m) => m[1]!.replace(/\bkpi\./g, ''));
+  expect(queries.length).toBeGreaterThanOrEqual(6);
+  const client = createClickHouseClient(ctx.config);
+  try {
+    for (const period of ['week', 'month'] as const) await computeScores(client, { period, timeZone: 'UTC' });
+    for (const query of queries) {
+      const result = await client.query({ query, query_params: { employee: 'E000001' }, format: 'JSONEachRow' });
+      const rows = await result.json();
+      if (!/now64\(/.test(query)) expect({ query, empty: rows.length === 0 }).toEqual({ query, empty: false });
+    }
+  } finally {
+    await client.close();
+  }
+}, 120_000);
