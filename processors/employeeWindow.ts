@@ -41,8 +41,8 @@ export interface SelfReportFigures {
   selfScore: number | null;
 }
 
-/** A row of kpi.employee_window_metrics (CONTRACT.md), times in epoch ms. */
-export interface EmployeeWindowRow {
+/** The CONTRACT.md columns of kpi.employee_window_metrics, times in epoch ms. */
+export interface EmployeeWindowMetrics {
   employee_id: string;
   window_start: number;
   window_end: number;
@@ -60,6 +60,10 @@ export interface EmployeeWindowRow {
   reported_run_hours: number | null;
   reported_defective_units: number | null;
   self_score: number | null;
+}
+
+/** A row of kpi.employee_window_metrics: the contract's columns, kpi-stream's extra measures, and the state to correct it from. */
+export interface EmployeeWindowRow extends EmployeeWindowMetrics {
   station_id: string;
   idle_hours: number;
   down_hours: number;

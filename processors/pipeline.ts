@@ -165,16 +165,11 @@ export class Pipeline {
     const kind = kindOfTopic(this.config, batch.topic);
     if (!kind) throw new Error(`received a record of ${batch.topic}, which is not an input topic`);
     const task = await this.taskFor(batch.partition);
-    const items: Item[] = [];
-    let lastOffset: string | undefined;
-    for (const message of batch.messages) {
-      if (!live()) break;
-      const item = await this.decode(kind, batch, message, heartbeat, live);
-      if (!item) break;
-      items.push(item);
-      lastOffset = message.offset;
-    }
-    if (items.length === 0 || this.tasks.get(batch.partition) !== task) return undefined;
+    const failures = await this.prepareSchemas(kind, batch, heartbeat, live);
+    if (!failures || this.tasks.get(batch.partition) !== task) return undefined;
+    const items = batch.messages.map((message) => this.decode(kind, batch, message, failures));
+    const lastOffset = batch.messages.at(-1)?.offset;
+    if (items.length === 0) return undefined;
 
     const records = items.flatMap((item) => ('record' in item ? [item.record] : []));
     const missing = task.missing(records);
@@ -216,24 +211,31 @@ export class Pipeline {
     return lastOffset;
   }
 
-  /** Decodes a record; a record that can never decode becomes a dead letter. Waits while the registry is down. */
-  private async decode(kind: EventKind, batch: Batch, message: KafkaMessage, heartbeat: () => Promise<void>, live: () => boolean): Promise<Item | undefined> {
+  /** Fetches the schemas a batch names; waits while the registry is down. Undefined when the batch was abandoned meanwhile. */
+  private async prepareSchemas(kind: EventKind, batch: Batch, heartbeat: () => Promise<void>, live: () => boolean): Promise<Map<number, DecodeError> | undefined> {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        const { tagged } = await this.codec.decode(kind, message.value);
-        return { message, record: { kind, offset: Number(message.offset), tagged } };
+        return await this.codec.prepare(kind, batch.messages.map((m) => m.value));
       } catch (error) {
-        if (error instanceof DecodeError) {
-          this.log.warn({ topic: batch.topic, partition: batch.partition, offset: message.offset, code: error.code }, `dead letter: ${error.message}`);
-          return { message, letter: this.letter(batch, message, error.code, error.message, error.schemaId) };
-        }
         if (!(error instanceof RegistryUnavailableError)) throw error;
         const backoff = Math.min(10_000, 250 * 2 ** (attempt - 1));
-        this.log.warn({ topic: batch.topic, partition: batch.partition, offset: message.offset, attempt, backoffMs: backoff }, `${error.message}; waiting`);
+        this.log.warn({ topic: batch.topic, partition: batch.partition, offset: batch.firstOffset(), attempt, backoffMs: backoff }, `${error.message}; waiting`);
         await new Promise((resolve) => setTimeout(resolve, backoff));
         await heartbeat();
         if (!live()) return undefined;
       }
+    }
+  }
+
+  /** Decodes a record; a record that can never decode becomes a dead letter. */
+  private decode(kind: EventKind, batch: Batch, message: KafkaMessage, failures: ReadonlyMap<number, DecodeError>): Item {
+    try {
+      const { tagged } = this.codec.decodePrepared(kind, message.value, failures);
+      return { message, record: { kind, offset: Number(message.offset), tagged } };
+    } catch (error) {
+      if (!(error instanceof DecodeError)) throw error;
+      this.log.warn({ topic: batch.topic, partition: batch.partition, offset: message.offset, code: error.code }, `dead letter: ${error.message}`);
+      return { message, letter: this.letter(batch, message, error.code, error.message, error.schemaId) };
     }
   }
 

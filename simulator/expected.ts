@@ -1,3 +1,4 @@
+import type { EmployeeWindowMetrics } from '../processors/employeeWindow.js';
 import type { CustomerFeedback, MachineTelemetry, ProductionReported, QualityInspected, SelfReported } from '../schemas/events.js';
 
 /**
@@ -6,25 +7,7 @@ import type { CustomerFeedback, MachineTelemetry, ProductionReported, QualityIns
  * independently of the processors. Sums use the documented resolutions: time
  * to the millisecond, satisfaction to the thousandth.
  */
-export interface ExpectedRow {
-  employee_id: string;
-  window_start: number;
-  window_end: number;
-  units: number;
-  standard_hours: number;
-  run_hours: number;
-  efficiency: number | null;
-  units_inspected: number;
-  units_defective: number;
-  defect_rate: number | null;
-  feedback_count: number;
-  complaints: number;
-  satisfaction_avg: number | null;
-  reported_units: number | null;
-  reported_run_hours: number | null;
-  reported_defective_units: number | null;
-  self_score: number | null;
-}
+export type ExpectedRow = EmployeeWindowMetrics;
 
 export interface WindowEvents {
   production: readonly ProductionReported[];

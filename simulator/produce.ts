@@ -14,8 +14,9 @@ export interface ProduceOptions {
 
 /**
  * Sends messages in order, in batches acknowledged by all in-sync replicas
- * (acks=all). Batches go one after another, so each partition receives its
- * messages in exactly the order given.
+ * (acks=all). One batch is in flight at a time, so each partition receives its
+ * messages in exactly the order given; the next batch is generated while the
+ * broker takes the previous one.
  */
 export async function produceMessages(messages: Iterable<OutboundMessage>, producer: Producer, options: ProduceOptions): Promise<{ sent: number; elapsedMs: number }> {
   const started = Date.now();
@@ -23,11 +24,16 @@ export async function produceMessages(messages: Iterable<OutboundMessage>, produ
   let sent = 0;
   let batch = new Map<string, TopicMessages>();
   let batchCount = 0;
+  let inFlight: Promise<unknown> = Promise.resolve();
 
   const flush = async () => {
     if (batchCount === 0) return;
-    await producer.sendBatch({ acks: -1, topicMessages: [...batch.values()] });
-    sent += batchCount;
+    await inFlight;
+    const topicMessages = [...batch.values()];
+    const count = batchCount;
+    inFlight = producer.sendBatch({ acks: -1, topicMessages }).then(() => {
+      sent += count;
+    });
     batch = new Map();
     batchCount = 0;
     if (options.rate > 0) {
@@ -52,6 +58,7 @@ export async function produceMessages(messages: Iterable<OutboundMessage>, produ
     if (batchCount >= options.batchSize || (options.rate > 0 && batchCount >= Math.max(1, options.rate / 10))) await flush();
   }
   await flush();
+  await inFlight;
   const elapsedMs = Date.now() - started;
   options.onProgress?.(sent, elapsedMs);
   return { sent, elapsedMs };

@@ -55,8 +55,40 @@ export class EventCodec {
    * dead letters) and RegistryUnavailableError when the registry cannot answer.
    */
   async decode(kind: EventKind, value: Buffer | null): Promise<Decoded> {
+    return this.decodePrepared(kind, value, await this.prepare(kind, [value]));
+  }
+
+  /**
+   * Fetches the writer schemas a batch of values names, once per schema id.
+   * Returns the ids that cannot be read as `kind` (unknown or incompatible),
+   * for decodePrepared; throws RegistryUnavailableError when the registry
+   * cannot answer, so the caller can wait and retry.
+   */
+  async prepare(kind: EventKind, values: readonly (Buffer | null)[]): Promise<Map<number, DecodeError>> {
+    const failures = new Map<number, DecodeError>();
+    const ids = new Set<number>();
+    for (const value of values) {
+      if (value !== null && value.length >= WIRE_HEADER_BYTES && value[0] === 0) ids.add(value.readUInt32BE(1));
+    }
+    for (const schemaId of ids) {
+      if (this.resolvers.has(`${kind}:${schemaId}`)) continue;
+      try {
+        await this.resolver(kind, schemaId);
+      } catch (error) {
+        if (!(error instanceof DecodeError)) throw error;
+        failures.set(schemaId, error);
+      }
+    }
+    return failures;
+  }
+
+  /** Decodes a value whose schema prepare() fetched; synchronous. */
+  decodePrepared(kind: EventKind, value: Buffer | null, failures: ReadonlyMap<number, DecodeError>): Decoded {
     const { schemaId, body } = unframe(value);
-    const resolver = await this.resolver(kind, schemaId);
+    const failure = failures.get(schemaId);
+    if (failure) throw failure;
+    const resolver = this.resolvers.get(`${kind}:${schemaId}`);
+    if (!resolver) throw new Error(`schema ${schemaId} was not prepared for ${kind}`);
     let event: unknown;
     try {
       event = avroTypeOf(kind).fromBuffer(body, resolver);

@@ -3,10 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseSimulateArgs, runSimulation } from '../../../cli/commands/simulate.js';
 import { createClickHouseClient } from '../../../sinks/clickhouse/client.js';
-import { compareWithExpected, readExpectedRows } from '../../../simulator/compare.js';
-import { OUTPUT_FILES } from '../../../simulator/output.js';
 import { Random } from '../../../simulator/random.js';
 import { dropTestResources, testContext } from '../support/context.js';
+import { expectExactlyTheSimulatedRows } from '../support/expected.js';
 import { exited, startProcessor } from '../support/processor.js';
 
 const processorEnv = { KPI_IDLE_CLOSE: '2s', KPI_FLUSH_INTERVAL: '300ms', KPI_SINK_MAX_ROWS: '5000' };
@@ -53,14 +52,5 @@ test('a processor killed with SIGKILL at random moments still produces exactly t
   const last = startProcessor(ctx, 'final', ['--exit-when-idle', '5s']);
   expect(await exited(last)).toBe(0);
 
-  const client = createClickHouseClient(ctx.config);
-  try {
-    const comparison = await compareWithExpected(client, await readExpectedRows(join(out, OUTPUT_FILES.expected)));
-    expect(comparison.differences).toEqual([]);
-    expect(comparison.missing).toEqual([]);
-    expect(comparison.unexpected).toEqual([]);
-    expect(comparison.equal).toBe(comparison.expected);
-  } finally {
-    await client.close();
-  }
+  await expectExactlyTheSimulatedRows(ctx, out);
 }, 600_000);

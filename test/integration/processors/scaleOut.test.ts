@@ -2,10 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseSimulateArgs, runSimulation } from '../../../cli/commands/simulate.js';
-import { createClickHouseClient } from '../../../sinks/clickhouse/client.js';
-import { compareWithExpected, readExpectedRows } from '../../../simulator/compare.js';
-import { OUTPUT_FILES } from '../../../simulator/output.js';
 import { dropTestResources, testContext } from '../support/context.js';
+import { expectExactlyTheSimulatedRows } from '../support/expected.js';
 import { assignedPartitions, exited, startProcessor } from '../support/processor.js';
 
 const ctx = testContext('scale_out', { KPI_IDLE_CLOSE: '2s', KPI_FLUSH_INTERVAL: '300ms' });
@@ -48,14 +46,5 @@ test('processors share the partitions; one leaving and one joining mid-stream ch
   const last = startProcessor(ctx, 'last', ['--exit-when-idle', '5s']);
   expect(await exited(last)).toBe(0);
 
-  const client = createClickHouseClient(ctx.config);
-  try {
-    const comparison = await compareWithExpected(client, await readExpectedRows(join(out, OUTPUT_FILES.expected)));
-    expect(comparison.differences).toEqual([]);
-    expect(comparison.missing).toEqual([]);
-    expect(comparison.unexpected).toEqual([]);
-    expect(comparison.equal).toBe(comparison.expected);
-  } finally {
-    await client.close();
-  }
+  await expectExactlyTheSimulatedRows(ctx, out);
 }, 600_000);

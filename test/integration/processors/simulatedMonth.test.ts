@@ -4,12 +4,11 @@ import { join } from 'node:path';
 import { parseSimulateArgs, runSimulation, type SimulationReport } from '../../../cli/commands/simulate.js';
 import { Pipeline } from '../../../processors/pipeline.js';
 import { createClickHouseClient } from '../../../sinks/clickhouse/client.js';
-import { compareWithExpected, readExpectedRows } from '../../../simulator/compare.js';
-import { OUTPUT_FILES } from '../../../simulator/output.js';
 import { DEAD_LETTER_HEADERS } from '../../../topics/deadLetters.js';
 import { deadLetterTopic } from '../../../topics/definitions.js';
 import { createKafka } from '../../../topics/kafka.js';
 import { dropTestResources, testContext } from '../support/context.js';
+import { expectExactlyTheSimulatedRows } from '../support/expected.js';
 
 // Windows close by watermark; the last ones close when the partitions fall idle.
 const ctx = testContext('month', { KPI_IDLE_CLOSE: '2s', KPI_FLUSH_INTERVAL: '500ms' });
@@ -30,17 +29,7 @@ afterAll(async () => {
 });
 
 test('a simulated month with lateness, duplicates and bad records gives exactly the expected rows', async () => {
-  const client = createClickHouseClient(ctx.config);
-  try {
-    const comparison = await compareWithExpected(client, await readExpectedRows(join(out, OUTPUT_FILES.expected)));
-    expect(comparison.differences).toEqual([]);
-    expect(comparison.missing).toEqual([]);
-    expect(comparison.unexpected).toEqual([]);
-    expect(comparison.equal).toBe(comparison.expected);
-    expect(comparison.expected).toBeGreaterThan(2000);
-  } finally {
-    await client.close();
-  }
+  await expectExactlyTheSimulatedRows(ctx, out);
 });
 
 test('every record is accounted for: accepted, duplicate, too late or invalid', () => {
