@@ -64,6 +64,8 @@ export class Pipeline {
   private queuedFlush: Promise<void> | null = null;
   private acceptedSinceFlush = 0;
   private lastRecordAt = Date.now();
+  /** Batches and flushes under way: the pipeline is not idle while any is (an outage can stall them). */
+  private busy = 0;
   private timer: NodeJS.Timeout | undefined;
   private metricsServer: Server | undefined;
   private stopping: Promise<void> | undefined;
@@ -150,10 +152,16 @@ export class Pipeline {
       partitionsConsumedConcurrently: 1,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         if (this.closing) return;
-        const last = await this.exclusive(() => this.processBatch(batch, heartbeat, () => isRunning() && !isStale()));
-        if (last !== undefined) resolveOffset(last);
-        await heartbeat();
-        await this.relieve(heartbeat);
+        this.busy += 1;
+        try {
+          const last = await this.exclusive(() => this.processBatch(batch, heartbeat, () => isRunning() && !isStale()));
+          if (last !== undefined) resolveOffset(last);
+          await heartbeat();
+          await this.relieve(heartbeat);
+        } finally {
+          this.busy -= 1;
+          this.lastRecordAt = Date.now();
+        }
       },
     });
     if (this.options.metricsPort !== undefined) this.metricsServer = await this.metrics.serve(this.options.metricsPort);
@@ -206,7 +214,6 @@ export class Pipeline {
     // Dead letters are durable before their offsets can be committed.
     await this.deadLetters.send(letters);
     this.pendingDeadLetters.push(...letters);
-    this.lastRecordAt = Date.now();
     this.metrics.openWindows = [...this.tasks.values()].reduce((n, t) => n + t.openWindows, 0);
     return lastOffset;
   }
@@ -298,7 +305,7 @@ export class Pipeline {
   private async tick(): Promise<void> {
     try {
       const exitAfter = this.options.exitWhenIdleMs;
-      if (exitAfter !== undefined && Date.now() - this.lastRecordAt >= exitAfter && !this.stopping) {
+      if (exitAfter !== undefined && this.busy === 0 && Date.now() - this.lastRecordAt >= exitAfter && !this.stopping) {
         this.log.info(`no records for ${exitAfter / 1000}s: writing every window and stopping`);
         await this.stop(true);
         return;
@@ -315,10 +322,15 @@ export class Pipeline {
    */
   flush(closeAll = false): Promise<void> {
     if (this.queuedFlush && !closeAll) return this.queuedFlush;
-    const run: Promise<void> = this.flushing.then(() => {
-      if (this.queuedFlush === run) this.queuedFlush = null;
-      return this.flushOnce(closeAll);
-    });
+    this.busy += 1;
+    const run: Promise<void> = this.flushing
+      .then(() => {
+        if (this.queuedFlush === run) this.queuedFlush = null;
+        return this.flushOnce(closeAll);
+      })
+      .finally(() => {
+        this.busy -= 1;
+      });
     this.queuedFlush = run;
     this.flushing = run.catch(() => undefined);
     return run;
