@@ -174,7 +174,7 @@ export class Pipeline {
     if (!kind) throw new Error(`received a record of ${batch.topic}, which is not an input topic`);
     const task = await this.taskFor(batch.partition);
     const failures = await this.prepareSchemas(kind, batch, heartbeat, live);
-    if (!failures || this.tasks.get(batch.partition) !== task) return undefined;
+    if (!failures || !live() || this.tasks.get(batch.partition) !== task) return undefined;
     const items = batch.messages.map((message) => this.decode(kind, batch, message, failures));
     const lastOffset = batch.messages.at(-1)?.offset;
     if (items.length === 0) return undefined;
