@@ -141,6 +141,8 @@ export const settings = {
   emitMode: oneOf('KPI_EMIT_MODE', 'final', 'final: a row when its window closes; update: also a new version on every change (live views).', ['final', 'update'] as const),
   flushInterval: duration('KPI_FLUSH_INTERVAL', '1s', 'How often the sink writes a batch to ClickHouse and offsets are committed.', 10),
   sinkMaxRows: integer('KPI_SINK_MAX_ROWS', 50_000, 'Accepted records that trigger an early write; consumption waits at twice this many.', 1, 10_000_000),
+  alertWebhookUrl: url('KPI_ALERT_WEBHOOK_URL', 'Where `detect --alert` POSTs new flags as JSON (they always go to kpi.alerts.v1). Unset: topic only.'),
+  alertMinSeverity: oneOf('KPI_ALERT_MIN_SEVERITY', 'medium', 'Least severe flag that raises an alert: low, medium or high.', ['low', 'medium', 'high'] as const),
   metricsPort: integer('KPI_METRICS_PORT', 0, 'Port of the processors\' Prometheus /metrics endpoint on 127.0.0.1; 0 turns it off.', 0, 65535),
   logLevel: oneOf('LOG_LEVEL', 'info', 'Least severe level logged: fatal, error, warn, info, debug, trace or silent.', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
   logFormat: oneOf('LOG_FORMAT', 'text', 'text: readable lines on stderr; json: pino JSON lines on stdout (for log shippers).', ['text', 'json'] as const),

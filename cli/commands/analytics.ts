@@ -3,6 +3,11 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Config } from '../../core/config.js';
 import { ConfigError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import { alertsFor, sendAlerts } from '../../detection/alerts.js';
+import type { Flag } from '../../detection/rules.js';
+import { alertsTopic } from '../../topics/definitions.js';
+import { createKafka, createProducer } from '../../topics/kafka.js';
 import { evaluate, type Evaluation } from '../../detection/evaluate.js';
 import { readFlags, runDetection } from '../../detection/runner.js';
 import { createClickHouseClient, type ClickHouseClient } from '../../sinks/clickhouse/client.js';
@@ -86,25 +91,45 @@ plant-wide row with scope "", optional rows per station). Versions never change.
 export const detectCommand: Command = {
   name: 'detect',
   summary: 'Flag inflated self-reports into kpi.anomalies',
-  usage: `Usage: kpi-stream detect [--from YYYY-MM-DD] [--to YYYY-MM-DD]
+  usage: `Usage: kpi-stream detect [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--alert]
 
 Scores the windows of [from, to) (default: every window in ClickHouse), compares
 each self-report with what was measured (tolerance bands, peer robust z-scores
 per station and week, the person's own history, round numbers; 28 days of
-history before --from) and replaces the range's flags in kpi.anomalies.`,
+history before --from) and replaces the range's flags in kpi.anomalies.
+
+  --alert   send flags of KPI_ALERT_MIN_SEVERITY or worse that were not sent
+            before to kpi.alerts.v1 and, if set, to KPI_ALERT_WEBHOOK_URL`,
   async run(args, { config, log }) {
-    const { values } = parseArgs({ args, options: { from: { type: 'string' }, to: { type: 'string' } } });
+    const { values } = parseArgs({ args, options: { from: { type: 'string' }, to: { type: 'string' }, alert: { type: 'boolean', default: false } } });
     return withClient(config, async (client) => {
       const range = await dataRange(client);
-      await runDetection(client, log, {
+      const flags = await runDetection(client, log, {
         from: parseDay(values.from, '--from') ?? range.from,
         to: parseDay(values.to, '--to') ?? range.to,
         timeZone: config.timeZone,
       });
+      if (values.alert) await alert(config, client, flags, log);
       return 0;
     });
   },
 };
+
+/** Sends the alerts the flags raise (topic, and webhook when configured). */
+export async function alert(config: Config, client: ClickHouseClient, flags: readonly Flag[], log: Logger): Promise<number> {
+  const producer = createProducer(createKafka(config, 'kpi-stream-alerts', log), { allowAutoTopicCreation: false });
+  await producer.connect();
+  try {
+    return await sendAlerts(
+      client,
+      { producer, topic: alertsTopic(config), ...(config.alertWebhookUrl ? { webhookUrl: config.alertWebhookUrl } : {}) },
+      alertsFor(flags, config.alertMinSeverity),
+      log,
+    );
+  } finally {
+    await producer.disconnect();
+  }
+}
 
 /** Reads a simulation's truth and plant, and the flags over its windows, and scores them. */
 export async function evaluateSimulation(config: Config, dir: string): Promise<Evaluation> {

@@ -7,7 +7,7 @@ import { createClickHouseClient } from '../../sinks/clickhouse/client.js';
 import { compareWithExpected, readExpectedRows } from '../../simulator/compare.js';
 import { OUTPUT_FILES } from '../../simulator/output.js';
 import type { Command } from '../command.js';
-import { evaluateSimulation, formatEvaluation } from './analytics.js';
+import { alert, evaluateSimulation, formatEvaluation } from './analytics.js';
 import { parseSimulateArgs, runSimulation } from './simulate.js';
 
 export const demoCommand: Command = {
@@ -20,8 +20,9 @@ Starts the local services (downloading them on first use), simulates a plant
 records; any 'simulate' option overrides), runs the processors until the
 stream is drained, checks kpi.employee_window_metrics_current against the
 simulator's expected rows (every column of every row), scores every window,
-week and month, flags inflated self-reports, and measures the flags against
-the simulator's ground truth. Exits 1 if a row differs.`,
+week and month, flags inflated self-reports (alerting on new ones), and
+measures the flags against the simulator's ground truth. Exits 1 if a row
+differs.`,
   async run(args, { config, log }) {
     await servicesUp(config, log);
     const simulation = parseSimulateArgs(['--employees', '200', '--days', '14', '--malformed', '0.001', '--too-late', '0.01', '--out', 'out/demo', ...args]);
@@ -49,7 +50,8 @@ the simulator's ground truth. Exits 1 if a row differs.`,
 
       for (const period of PERIOD_TYPES) await computeScores(client, { period, timeZone: config.timeZone });
       const { start, days } = simulation.options;
-      await runDetection(client, log, { from: start, to: start + days * 86_400_000, timeZone: config.timeZone });
+      const flags = await runDetection(client, log, { from: start, to: start + days * 86_400_000, timeZone: config.timeZone });
+      await alert(config, client, flags, log);
       process.stdout.write(`\ndetection against the simulator's ground truth:\n${formatEvaluation(await evaluateSimulation(config, report.out))}\n`);
 
       const print = async (title: string, query: string) => {
