@@ -333,6 +333,8 @@ export class Pipeline {
       });
     this.queuedFlush = run;
     this.flushing = run.catch(() => undefined);
+    // A write that can never succeed stops the pipeline, whoever asked for the flush.
+    run.catch((error) => void this.fail(error));
     return run;
   }
 

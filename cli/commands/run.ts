@@ -37,6 +37,8 @@ hand, writes the rows due, commits and exits 0; a fatal error exits 1.
     }, 10_000);
     try {
       await pipeline.done;
+    } catch {
+      return 1; // the pipeline logged why it stopped
     } finally {
       clearInterval(report);
     }
