@@ -10,12 +10,14 @@ import { createClickHouseClient } from '../sinks/clickhouse/client.js';
 import { parseSimulateArgs, runSimulation } from '../cli/commands/simulate.js';
 import { inputTopic, kindOfTopic } from '../topics/definitions.js';
 import { createKafka } from '../topics/kafka.js';
+import { kafkaStreamsBaseline } from './kafkaStreamsBaseline.js';
 
 export interface ThroughputResult {
   records: number;
   produce: { seconds: number; perSecond: number };
   rawConsume: { seconds: number; perSecond: number };
   rawDecode: { seconds: number; perSecond: number };
+  kafkaStreams: { seconds: number; perSecond: number };
   pipeline: { seconds: number; perSecond: number; rows: number; inserts: number; rowsPerInsert: number; insertsPerSecond: number };
 }
 
@@ -24,7 +26,9 @@ const rate = (records: number, ms: number) => ({ seconds: ms / 1000, perSecond: 
 /**
  * The processors' throughput on a simulated plant in the local broker, with
  * baselines measured in the same run on the same records: kafkajs consuming
- * them and nothing else, and avsc decoding them and nothing else.
+ * them and nothing else, avsc decoding them and nothing else, and Kafka
+ * Streams doing the windowed aggregation (one stream thread, like the one
+ * JavaScript thread of a processor).
  */
 export async function measureThroughput(base: Config, log: Logger, options: { employees: number; days: number }): Promise<ThroughputResult> {
   const id = `bench_${Date.now().toString(36)}`;
@@ -68,6 +72,9 @@ export async function measureThroughput(base: Config, log: Logger, options: { em
     }
     const decodeMs = Number(process.hrtime.bigint() - decodeStart) / 1e6;
 
+    quiet.info('baseline: Kafka Streams decoding and window-aggregating the same records');
+    const streams = await kafkaStreamsBaseline(config, records);
+
     quiet.info('kpi-stream processors on the same records');
     const pipelineStart = Date.now();
     const pipeline = await Pipeline.start(config, quiet, {});
@@ -81,6 +88,7 @@ export async function measureThroughput(base: Config, log: Logger, options: { em
       produce: rate(records, simulation.elapsedMs),
       rawConsume: rate(records, consumeMs),
       rawDecode: rate(decoded, decodeMs),
+      kafkaStreams: rate(streams.records, streams.seconds * 1000),
       pipeline: {
         ...rate(records, pipelineMs),
         rows: m.rowsWritten,

@@ -11,8 +11,10 @@ export const benchCommand: Command = {
 
   throughput  simulate a plant into the local services (fresh topics and
               database, removed afterwards) and measure: producing, kafkajs
-              consuming only, avsc decoding only, and the kpi-stream
-              processors end to end (rows and inserts into ClickHouse)
+              consuming only, avsc decoding only, Kafka Streams decoding and
+              window-aggregating (bench/kafka-streams, built with Maven on
+              first use), and the kpi-stream processors end to end (rows and
+              inserts into ClickHouse)
   state       heap held per open employee-window (needs node --expose-gc,
               which 'npm run bench' passes)
 
@@ -39,6 +41,7 @@ Defaults: all, --employees 300 --days 30 --windows 20000. Prints figures; assert
       process.stdout.write(line('simulator producing (acks=all)', t.produce));
       process.stdout.write(line('kafkajs consume only (baseline)', t.rawConsume));
       process.stdout.write(line('avsc decode only (baseline)', t.rawDecode));
+      process.stdout.write(line('Kafka Streams, 1 thread (baseline)', t.kafkaStreams));
       process.stdout.write(line('kpi-stream processors, end to end', t.pipeline, `, ${t.pipeline.rows} rows in ${t.pipeline.inserts} inserts (${t.pipeline.rowsPerInsert} rows/insert, ${t.pipeline.insertsPerSecond} inserts/s)`));
     }
     return 0;

@@ -1,0 +1,41 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Config } from '../core/config.js';
+import { ServiceError } from '../core/errors.js';
+import { projectRoot } from '../core/paths.js';
+import { mavenRepository } from '../services/layout.js';
+import { run } from '../services/processes.js';
+import { findJava } from '../services/tooling.js';
+
+/**
+ * Runs bench/kafka-streams (built with Maven on first use) on the topics of
+ * `config`: Kafka Streams reading, decoding and window-aggregating the same
+ * records as the processors, one stream thread. Returns its own timing.
+ */
+export async function kafkaStreamsBaseline(config: Config, records: number): Promise<{ records: number; seconds: number }> {
+  const pom = join(projectRoot(), 'bench', 'kafka-streams', 'pom.xml');
+  const build = await run('mvn', ['-B', '-q', `-Dmaven.repo.local=${mavenRepository(config)}`, '-f', pom, 'package']);
+  if (build.code !== 0) throw new ServiceError('kafka-streams', `building the baseline failed:\n${(build.stdout + build.stderr).split('\n').slice(-15).join('\n')}`);
+  const java = await findJava('kafka-streams', 17);
+  const target = join(config.servicesPath, 'bench', 'kafka-streams');
+  const state = mkdtempSync(join(tmpdir(), 'kpi-streams-'));
+  try {
+    const result = await run(java, [
+      '-Xmx1g',
+      '-cp',
+      `${join(target, 'kafka-streams-baseline-1.jar')}:${join(target, 'lib', '*')}`,
+      'io.kpistream.bench.StreamsBaseline',
+      config.kafka.brokers.join(','),
+      config.topicPrefix,
+      join(projectRoot(), 'schemas'),
+      String(records),
+      state,
+    ]);
+    const line = result.stdout.split('\n').find((l) => l.startsWith('{'));
+    if (result.code !== 0 || !line) throw new ServiceError('kafka-streams', `the baseline failed (exit ${result.code}):\n${result.stderr.split('\n').slice(-15).join('\n')}`);
+    return JSON.parse(line) as { records: number; seconds: number };
+  } finally {
+    rmSync(state, { recursive: true, force: true });
+  }
+}
