@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import avro from 'avsc';
 import { projectRoot } from '../core/paths.js';
-import { EVENT_KINDS, RECORD_NAMES, type EventKind } from './kinds.js';
+import { RECORD_NAMES, type EventKind } from './kinds.js';
 
 export interface AvroSchema {
   type: 'record';
@@ -44,8 +44,4 @@ export function avroTypeOf(kind: EventKind): avro.Type {
     types.set(kind, type);
   }
   return type;
-}
-
-export function allSchemas(): Record<EventKind, AvroSchema> {
-  return Object.fromEntries(EVENT_KINDS.map((kind) => [kind, schemaOf(kind)])) as Record<EventKind, AvroSchema>;
 }

@@ -3,6 +3,7 @@ import { createClickHouseClient } from '../../../sinks/clickhouse/client.js';
 import { migrate } from '../../../sinks/clickhouse/migrate.js';
 import { ClickHouseMetricsSink, batchToken } from '../../../sinks/clickhouse/metricsSink.js';
 import { addScoringModel, computeScores, type ScoringModelRow } from '../../../sinks/clickhouse/scoring.js';
+import { DEFAULT_SCORING, compositeScore, gradeOf } from '../../../scoring/model.js';
 import { dropTestResources, testContext } from '../support/context.js';
 
 const ctx = testContext('scoring');
@@ -76,6 +77,10 @@ test('scores follow the model; the calibration view matches a hand-computed case
   for (const s of scores) {
     expect(s.model_version).toBe('default-v1');
     expect(s.score).toBeCloseTo(expectedScores[s.employee_id]!, 9);
+    // The TypeScript model (the simulator's) scores the same figures the same way.
+    const row = rows.find((r) => r.employee_id === s.employee_id)!;
+    expect(compositeScore(row)).toBeCloseTo(s.score, 9);
+    expect(gradeOf(s.score)).toBe(s.grade);
   }
 
   const calibration = await query<Record<string, number | string>>(
@@ -108,6 +113,19 @@ const modelRow = (version: string, scope: string, weights: [number, number, numb
   quality_weight: weights[1], quality_target: 0.01, quality_worst: 0.1,
   satisfaction_weight: weights[2], satisfaction_target: 90, satisfaction_worst: 50,
   excellent_from: 90, qualified_from: 70, target_excellent: 0.25, target_qualified: 0.55, target_needs_improvement: 0.2, note: 'test',
+});
+
+test('the installed default model is the TypeScript default', async () => {
+  const [row] = await query<Record<string, number | string>>("SELECT * FROM scoring_models FINAL WHERE version = 'default-v1' AND scope = ''");
+  const d = DEFAULT_SCORING;
+  expect(row).toMatchObject({
+    version: d.version,
+    efficiency_weight: d.efficiency.weight, efficiency_target: d.efficiency.target, efficiency_worst: d.efficiency.worst,
+    quality_weight: d.quality.weight, quality_target: d.quality.target, quality_worst: d.quality.worst,
+    satisfaction_weight: d.satisfaction.weight, satisfaction_target: d.satisfaction.target, satisfaction_worst: d.satisfaction.worst,
+    excellent_from: d.bands.excellent, qualified_from: d.bands.qualified,
+    target_excellent: d.targetDistribution.excellent, target_qualified: d.targetDistribution.qualified, target_needs_improvement: d.targetDistribution.needsImprovement,
+  });
 });
 
 test('scores reproduce from their model version; a new version becomes active; stations can override', async () => {
