@@ -6,13 +6,14 @@ import { createClickHouseClient } from '../../../sinks/clickhouse/client.js';
 import { Random } from '../../../simulator/random.js';
 import { dropTestResources, testContext } from '../support/context.js';
 import { expectExactlyTheSimulatedRows } from '../support/expected.js';
-import { exited, startProcessor } from '../support/processor.js';
+import { exited, killProcessors, startProcessor } from '../support/processor.js';
 
 const processorEnv = { KPI_IDLE_CLOSE: '2s', KPI_FLUSH_INTERVAL: '300ms', KPI_SINK_MAX_ROWS: '5000' };
 const ctx = testContext('crashes', processorEnv);
 const out = mkdtempSync(join(tmpdir(), 'kpi-crashes-'));
 
 afterAll(async () => {
+  await killProcessors();
   rmSync(out, { recursive: true, force: true });
   await dropTestResources(ctx);
 });

@@ -12,7 +12,9 @@ import { createKafka } from '../../../topics/kafka.js';
 import { dropTestResources, testContext, type TestContext } from '../support/context.js';
 import { expectExactlyTheSimulatedRows } from '../support/expected.js';
 import { FaultyProxy } from '../support/faultyProxy.js';
-import { exited, processorLog, startProcessor } from '../support/processor.js';
+import { exited, killProcessors, processorLog, startProcessor } from '../support/processor.js';
+
+afterAll(() => killProcessors());
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const settled = (promise: Promise<unknown>) => Promise.race([promise.then(() => true, () => true), pause(0).then(() => false)]);

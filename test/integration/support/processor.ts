@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { distFile } from '../../../core/paths.js';
 import type { TestContext } from './context.js';
@@ -26,9 +26,28 @@ export function processorLog(ctx: TestContext, name: string): string {
 
 /** The partitions a processor's log says it was last assigned. */
 export function assignedPartitions(ctx: TestContext, name: string): number[] {
+  if (!existsSync(processorLog(ctx, name))) return [];
   const lines = readFileSync(processorLog(ctx, name), 'utf8').split('\n').filter((l) => l.includes('joined group'));
   const match = /partitions=([\d,]*)/.exec(lines.at(-1) ?? '');
   return match?.[1] ? match[1].split(',').map(Number) : [];
+}
+
+const running = new Set<ChildProcess>();
+
+/** SIGKILLs every processor a test started that still runs (call in afterAll: a failed test must not leave them behind). */
+export async function killProcessors(): Promise<void> {
+  const left = [...running];
+  for (const child of left) child.kill('SIGKILL');
+  await Promise.all(left.map(exited));
+}
+
+/** Polls `condition` every 200 ms until it holds; throws after `timeoutMs`. */
+export async function until(what: string, condition: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000}s waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
 
 /** A `kpi-stream run` process; its output goes to a log file under the services directory. */
@@ -38,6 +57,8 @@ export function startProcessor(ctx: TestContext, name: string, args: string[] = 
   const child = spawn(process.execPath, [distFile('cli/main.js'), 'run', ...args], { env: processorEnv(ctx, extra), stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   return child;
 }
 
