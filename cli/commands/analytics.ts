@@ -153,9 +153,9 @@ export function formatEvaluation(e: Evaluation): string {
     'recall by kind and degree (effective inflation):',
   ];
   const buckets = ['5-10%', '10-15%', '15-25%', '25-50%+'];
-  lines.push(`  ${'kind'.padEnd(12)}${buckets.map((b) => b.padStart(16)).join('')}`);
+  lines.push(`  ${'kind'.padEnd(12)}${buckets.map((b) => b.padStart(19)).join('')}`);
   for (const [kind, cells] of Object.entries(e.recall).sort()) {
-    lines.push(`  ${kind.padEnd(12)}${buckets.map((b) => (cells[b] ? `${pct(cells[b]!.recall)} (${cells[b]!.flagged}/${cells[b]!.inflated})` : '-').padStart(16)).join('')}`);
+    lines.push(`  ${kind.padEnd(12)}${buckets.map((b) => (cells[b] ? `${pct(cells[b]!.recall)} (${cells[b]!.flagged}/${cells[b]!.inflated})` : '-').padStart(19)).join('')}`);
   }
   return lines.join('\n');
 }
