@@ -38,6 +38,9 @@ differs.`,
       `processed ${m.processed} records in ${seconds.toFixed(1)}s: ${m.records.accepted} accepted, ${m.records.duplicate} duplicates, ` +
         `${m.records.tooLate} too late and ${m.records.invalid} invalid to ${config.topicPrefix}kpi.dlq.v1; ${m.rowsWritten} rows in ${m.inserts} inserts`,
     );
+    if (m.records.accepted === 0 && m.records.duplicate > 0) {
+      log.info('an earlier demo sent these events already: they count once, and records for windows past the correction horizon of the clocks it advanced are dead-lettered');
+    }
 
     const client = createClickHouseClient(config);
     try {

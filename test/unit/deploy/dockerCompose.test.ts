@@ -18,14 +18,14 @@ interface ComposeService {
 
 const root = projectRoot();
 const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8')) as { services: Record<string, ComposeService> };
-const { kafka, registry, clickhouse, 'kpi-stream': app } = compose.services;
+const { kafka, registry, clickhouse, 'kpi-stream': app, 'kpi-stream-analytics': analytics } = compose.services;
 const defaults = loadConfig({});
 const pomProperty = (pom: string, name: string) => new RegExp(`<${name}>([^<]+)</${name}>`).exec(readFileSync(join(root, pom), 'utf8'))?.[1];
 const hostPort = (service: ComposeService | undefined) => service?.ports?.map((p) => Number(p.split(':')[0]));
 const containerPort = (service: ComposeService | undefined) => Number(service?.ports?.[0]?.split(':')[1]);
 
 test('it has the three services and kpi-stream, which waits for them to be healthy', () => {
-  expect(Object.keys(compose.services).sort()).toEqual(['clickhouse', 'kafka', 'kpi-stream', 'registry']);
+  expect(Object.keys(compose.services).sort()).toEqual(['clickhouse', 'kafka', 'kpi-stream', 'kpi-stream-analytics', 'registry']);
   expect(app?.build).toBe('.');
   expect(app?.depends_on).toEqual({
     kafka: { condition: 'service_healthy' },
@@ -55,10 +55,16 @@ test('kpi-stream reaches each service by its compose name and container port', (
 });
 
 test('kpi-stream only sets variables kpi-stream knows, with values it accepts', () => {
-  const env = app?.environment ?? {};
   const known = new Set(describeSettings().map((s) => s.env));
-  for (const key of Object.keys(env)) expect(known).toContain(key);
-  expect(() => loadConfig(env)).not.toThrow();
+  for (const service of [app, analytics]) {
+    const env = service?.environment ?? {};
+    for (const key of Object.keys(env)) expect(known).toContain(key);
+    expect(() => loadConfig(env)).not.toThrow();
+  }
+  // Both reach the same servers and database.
+  for (const key of ['KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL', 'CLICKHOUSE_URL', 'CLICKHOUSE_DATABASE', 'KPI_TIME_ZONE']) {
+    expect(analytics?.environment?.[key]).toBe(app?.environment?.[key]);
+  }
 });
 
 test('the broker behaves like the local one: no implicit topics, the same default partition count', () => {
