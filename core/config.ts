@@ -133,6 +133,7 @@ export const settings = {
   topicPartitions: integer('KPI_TOPIC_PARTITIONS', 6, 'Partitions of each topic kpi-stream creates.', 1, 10_000),
   // Pipeline
   groupId: text('KPI_GROUP_ID', 'kpi-stream-processors', 'Consumer group of the processors.'),
+  sessionTimeout: duration('KPI_SESSION_TIMEOUT', '30s', 'A processor that stops heart-beating (it crashed) loses its partitions after this long; heartbeats go every tenth of it.', 6_000),
   windowSize: duration('KPI_WINDOW_SIZE', '1d', 'Tumbling window size; must divide a day (e.g. 1h, 8h, 1d).', 60_000),
   timeZone: timeZone('KPI_TIME_ZONE', 'UTC', 'IANA time zone of the plant; windows align to its midnight.'),
   allowedLateness: duration('KPI_ALLOWED_LATENESS', '10m', 'A window closes when the watermark passes its end plus this.'),

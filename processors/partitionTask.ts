@@ -147,6 +147,11 @@ export class PartitionTask {
     return 'accepted';
   }
 
+  /** The next offset this task reads on a kind's topic-partition, once it has a position there. */
+  position(kind: EventKind): number | undefined {
+    return this.positions.get(kind);
+  }
+
   /** Records a record that was not processed (it went to the dead letters), so resuming skips it. */
   skip(kind: EventKind, offset: number): void {
     this.positions.set(kind, offset + 1);

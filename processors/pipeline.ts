@@ -116,8 +116,8 @@ export class Pipeline {
     const consumer = kafka.consumer({
       groupId: config.groupId,
       partitionAssigners: [coPartitionedAssigner],
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
+      sessionTimeout: config.sessionTimeout,
+      heartbeatInterval: Math.max(500, Math.floor(config.sessionTimeout / 10)),
       maxWaitTimeInMs: 250,
       retry: { retries: 8, restartOnFailure: async (error) => !(error instanceof KpiError) || error.retriable },
     });
@@ -306,14 +306,36 @@ export class Pipeline {
     try {
       const exitAfter = this.options.exitWhenIdleMs;
       if (exitAfter !== undefined && this.busy === 0 && Date.now() - this.lastRecordAt >= exitAfter && !this.stopping) {
-        this.log.info(`no records for ${exitAfter / 1000}s: writing every window and stopping`);
-        await this.stop(true);
-        return;
+        if (await this.groupCaughtUp()) {
+          this.log.info(`no records for ${exitAfter / 1000}s and the group has read every partition: writing every window and stopping`);
+          await this.stop(true);
+          return;
+        }
       }
       await this.flush();
     } catch (error) {
       await this.fail(error);
     }
+  }
+
+  /**
+   * Whether every input partition has been read to its end: by this process
+   * (its tasks' positions) or, for partitions it does not hold, by the group
+   * (committed offsets). A partition still held by a crashed member counts as
+   * unread until its session expires and someone reads it.
+   */
+  private async groupCaughtUp(): Promise<boolean> {
+    const committed = await this.admin.fetchOffsets({ groupId: this.config.groupId, topics: this.inputTopics });
+    for (const topic of this.inputTopics) {
+      const kind = kindOfTopic(this.config, topic)!;
+      for (const { partition, high, low } of await this.admin.fetchTopicOffsets(topic)) {
+        const mine = this.tasks.get(partition)?.position(kind);
+        const theirs = committed.find((c) => c.topic === topic)?.partitions.find((p) => p.partition === partition)?.offset;
+        const read = Math.max(mine ?? Number(theirs ?? -1), Number(low));
+        if (read < Number(high)) return false;
+      }
+    }
+    return true;
   }
 
   /**

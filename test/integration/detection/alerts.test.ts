@@ -50,7 +50,7 @@ afterAll(async () => {
 
 test('new flags alert once, to the alerts topic and the webhook', async () => {
   const address = receiver.address() as { port: number };
-  const config = loadConfig({ ...process.env, KPI_TOPIC_PREFIX: ctx.config.topicPrefix, CLICKHOUSE_DATABASE: ctx.config.clickhouseDatabase, KPI_ALERT_WEBHOOK_URL: `http://127.0.0.1:${address.port}/hook`, KPI_ALERT_MIN_SEVERITY: 'high' });
+  const config = loadConfig({ ...ctx.env, KPI_ALERT_WEBHOOK_URL: `http://127.0.0.1:${address.port}/hook`, KPI_ALERT_MIN_SEVERITY: 'high' });
   const client = createClickHouseClient(config);
   try {
     const flags = await runDetection(client, ctx.log, { from: MONDAY, to: MONDAY + 3 * DAY, timeZone: 'UTC' });

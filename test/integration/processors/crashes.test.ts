@@ -6,9 +6,10 @@ import { createClickHouseClient } from '../../../sinks/clickhouse/client.js';
 import { Random } from '../../../simulator/random.js';
 import { dropTestResources, testContext } from '../support/context.js';
 import { expectExactlyTheSimulatedRows } from '../support/expected.js';
-import { exited, killProcessors, startProcessor } from '../support/processor.js';
+import { exited, killProcessors, logOf, startProcessor, until } from '../support/processor.js';
 
-const processorEnv = { KPI_IDLE_CLOSE: '2s', KPI_FLUSH_INTERVAL: '300ms', KPI_SINK_MAX_ROWS: '5000' };
+// A crashed member holds its partitions until its session expires: keep that short.
+const processorEnv = { KPI_IDLE_CLOSE: '2s', KPI_FLUSH_INTERVAL: '300ms', KPI_SINK_MAX_ROWS: '5000', KPI_SESSION_TIMEOUT: '6s' };
 const ctx = testContext('crashes', processorEnv);
 const out = mkdtempSync(join(tmpdir(), 'kpi-crashes-'));
 
@@ -30,28 +31,32 @@ async function rowCount(): Promise<number> {
   }
 }
 
-test('a processor killed with SIGKILL at random moments still produces exactly the expected month', async () => {
+test('a processor killed with SIGKILL at random moments while the plant sends still produces exactly the expected month', async () => {
   const seed = Date.now() % 100_000;
   process.stdout.write(`crash test seed ${seed}\n`);
-  const args = parseSimulateArgs(['--employees', '80', '--days', '30', '--seed', String(seed), '--duplicates', '0.02', '--too-late', '0.02', '--malformed', '0.001', '--disorder', '20m', '--out', out]);
-  await runSimulation(args, ctx.config, ctx.log);
+  // The month arrives over about a minute while processors are started and killed.
+  const args = parseSimulateArgs(['--employees', '80', '--days', '30', '--seed', String(seed), '--duplicates', '0.02', '--too-late', '0.02', '--malformed', '0.001', '--disorder', '20m', '--rate', '1500', '--out', out]);
+  const producing = runSimulation(args, ctx.config, ctx.log);
 
   const random = new Random(seed, 'kills');
-  const kills: { afterMs: number; rowsBefore: number }[] = [];
+  const rowsAtKill: number[] = [];
   for (let i = 0; i < 12; i += 1) {
-    const child = startProcessor(ctx, `run-${i}`);
-    const afterMs = Math.round(random.uniform(1500, 4500));
-    await new Promise((resolve) => setTimeout(resolve, afterMs));
-    const rowsBefore = await rowCount();
+    const name = `run-${i}`;
+    const child = startProcessor(ctx, name);
+    // Kill it while it works: after it joined the group (its predecessor's session has expired), at a random moment.
+    await until(`${name} joined the group`, () => logOf(ctx, name).includes('joined group'), 60_000);
+    await new Promise((resolve) => setTimeout(resolve, Math.round(random.uniform(500, 3000))));
     child.kill('SIGKILL');
     expect(await exited(child)).toBe('SIGKILL');
-    kills.push({ afterMs, rowsBefore });
+    rowsAtKill.push(await rowCount());
   }
-  // Work was interrupted in the middle: rows were being written while processors died.
-  expect(kills.filter((k) => k.rowsBefore > 0).length).toBeGreaterThan(5);
+  const { sent } = await producing;
+  expect(sent).toBeGreaterThan(80_000);
+  // Processors were writing when they died: rows kept growing from kill to kill.
+  const grew = rowsAtKill.filter((n, i) => n > (rowsAtKill[i - 1] ?? 0)).length;
+  expect(grew).toBeGreaterThanOrEqual(6);
 
   const last = startProcessor(ctx, 'final', ['--exit-when-idle', '5s']);
   expect(await exited(last)).toBe(0);
-
   await expectExactlyTheSimulatedRows(ctx, out);
 }, 600_000);

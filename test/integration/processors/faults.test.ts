@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseSimulateArgs, runSimulation } from '../../../cli/commands/simulate.js';
@@ -12,7 +12,7 @@ import { createKafka } from '../../../topics/kafka.js';
 import { dropTestResources, testContext, type TestContext } from '../support/context.js';
 import { expectExactlyTheSimulatedRows } from '../support/expected.js';
 import { FaultyProxy } from '../support/faultyProxy.js';
-import { exited, killProcessors, processorLog, startProcessor } from '../support/processor.js';
+import { exited, killProcessors, logOf, startProcessor } from '../support/processor.js';
 
 afterAll(() => killProcessors());
 
@@ -33,7 +33,7 @@ describe('a schema registry that is down', () => {
     const out = await simulated(ctx, 5);
     const proxy = await FaultyProxy.start(ctx.config.registry.url);
     proxy.down();
-    const config = loadConfig({ ...process.env, KPI_TOPIC_PREFIX: ctx.config.topicPrefix, CLICKHOUSE_DATABASE: ctx.config.clickhouseDatabase, KPI_GROUP_ID: ctx.config.groupId, KPI_IDLE_CLOSE: '1s', KPI_FLUSH_INTERVAL: '300ms', LOG_LEVEL: 'error', SCHEMA_REGISTRY_URL: proxy.url(ctx.config.registry.url) });
+    const config = loadConfig({ ...ctx.env, LOG_LEVEL: 'error', SCHEMA_REGISTRY_URL: proxy.url(ctx.config.registry.url) });
     const pipeline = await Pipeline.start(config, ctx.log, { exitWhenIdleMs: 4000 });
     try {
       await pause(4000);
@@ -58,7 +58,7 @@ describe('a ClickHouse that goes away', () => {
   test('holds consumption back while writes are retried, then catches up exactly', async () => {
     const out = await simulated(ctx, 6);
     const proxy = await FaultyProxy.start(ctx.config.clickhouse.url);
-    const config = loadConfig({ ...process.env, KPI_TOPIC_PREFIX: ctx.config.topicPrefix, CLICKHOUSE_DATABASE: ctx.config.clickhouseDatabase, KPI_GROUP_ID: ctx.config.groupId, KPI_IDLE_CLOSE: '1s', KPI_FLUSH_INTERVAL: '300ms', KPI_SINK_MAX_ROWS: '1000', LOG_LEVEL: 'error', CLICKHOUSE_URL: proxy.url(ctx.config.clickhouse.url) });
+    const config = loadConfig({ ...ctx.env, LOG_LEVEL: 'error', CLICKHOUSE_URL: proxy.url(ctx.config.clickhouse.url) });
     const pipeline = await Pipeline.start(config, ctx.log, { exitWhenIdleMs: 4000 });
     try {
       proxy.down();
@@ -91,7 +91,7 @@ describe('a write ClickHouse refuses for good', () => {
 
     const child = startProcessor(ctx, 'refused');
     expect(await exited(child)).toBe(1);
-    const log = readFileSync(processorLog(ctx, 'refused'), 'utf8');
+    const log = logOf(ctx, 'refused');
     expect(log).toMatch(/FATAL .*inserting \d+ rows into employee_window_metrics: .*refuse_every_row/);
 
     const admin = createKafka(ctx.config, 'sink-refuses-check', ctx.log).admin();

@@ -7,21 +7,24 @@ import { createKafka } from '../../../topics/kafka.js';
 /** A test's own corner of the shared services: unique topic prefix, database and consumer group. */
 export interface TestContext {
   readonly id: string;
+  /** The environment the config was loaded from; child processes get it too. */
+  readonly env: NodeJS.ProcessEnv;
   readonly config: Config;
   readonly log: Logger;
 }
 
 export function testContext(name: string, overrides: Record<string, string> = {}): TestContext {
   const id = `${name.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${randomBytes(3).toString('hex')}`;
-  const config = loadConfig({
+  const env = {
     ...process.env,
     KPI_TOPIC_PREFIX: `it.${id}.`,
     CLICKHOUSE_DATABASE: `it_${id}`,
     KPI_GROUP_ID: `it.${id}`,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     ...overrides,
-  });
-  return { id, config, log: createLogger(config.logLevel, 'text').child({ test: id }) };
+  };
+  const config = loadConfig(env);
+  return { id, env, config, log: createLogger(config.logLevel, 'text').child({ test: id }) };
 }
 
 /** Deletes the test's topics and database. */

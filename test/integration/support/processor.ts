@@ -4,17 +4,14 @@ import { dirname, join } from 'node:path';
 import { distFile } from '../../../core/paths.js';
 import type { TestContext } from './context.js';
 
-/** Environment that points a child process at a test's topics, group and database. */
+/** Environment that points a child process at a test's topics, group and database, with the test's settings. */
 export function processorEnv(ctx: TestContext, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const c = ctx.config;
   return {
-    ...process.env,
+    ...ctx.env,
     KAFKA_BROKERS: c.kafka.brokers.join(','),
     SCHEMA_REGISTRY_URL: c.registry.url,
     CLICKHOUSE_URL: c.clickhouse.url,
-    KPI_TOPIC_PREFIX: c.topicPrefix,
-    CLICKHOUSE_DATABASE: c.clickhouseDatabase,
-    KPI_GROUP_ID: c.groupId,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
     ...extra,
   };
@@ -24,10 +21,14 @@ export function processorLog(ctx: TestContext, name: string): string {
   return join(ctx.config.servicesPath, 'test-logs', ctx.id, `${name}.log`);
 }
 
+/** What a processor has logged so far ('' before its log exists). */
+export function logOf(ctx: TestContext, name: string): string {
+  return existsSync(processorLog(ctx, name)) ? readFileSync(processorLog(ctx, name), 'utf8') : '';
+}
+
 /** The partitions a processor's log says it was last assigned. */
 export function assignedPartitions(ctx: TestContext, name: string): number[] {
-  if (!existsSync(processorLog(ctx, name))) return [];
-  const lines = readFileSync(processorLog(ctx, name), 'utf8').split('\n').filter((l) => l.includes('joined group'));
+  const lines = logOf(ctx, name).split('\n').filter((l) => l.includes('joined group'));
   const match = /partitions=([\d,]*)/.exec(lines.at(-1) ?? '');
   return match?.[1] ? match[1].split(',').map(Number) : [];
 }
