@@ -20,7 +20,7 @@ import { PartitionTask, type InputRecord, type ResumePoint, type TaskSettings } 
 import { TumblingWindows } from './windows.js';
 
 export interface PipelineOptions {
-  /** Stop on its own once no record arrived for this long, after writing every window. */
+  /** Stop on its own once no record arrived for this long and the group has read every partition, after writing every window. */
   exitWhenIdleMs?: number;
   /** Serve Prometheus metrics on this port (0 = a free port). */
   metricsPort?: number;

@@ -15,7 +15,8 @@ processes to share the partitions. SIGTERM or SIGINT finishes the batch in
 hand, writes the rows due, commits and exits 0; a fatal error exits 1.
 
   --exit-when-idle DURATION   write every window and exit once no record has
-                              arrived for this long (batch runs, demos)`,
+                              arrived for this long and the group has read
+                              every partition to its end (batch runs, demos)`,
   async run(args, { config, log }) {
     const { values } = parseArgs({ args, options: { 'exit-when-idle': { type: 'string' } }, strict: true });
     let exitWhenIdleMs: number | undefined;
