@@ -6,7 +6,7 @@ import { ServiceError } from '../core/errors.js';
 import { projectRoot } from '../core/paths.js';
 import { mavenRepository } from '../services/layout.js';
 import { run } from '../services/processes.js';
-import { findJava } from '../services/tooling.js';
+import { findJava, runMaven } from '../services/tooling.js';
 
 /**
  * Runs bench/kafka-streams (built with Maven on first use) on the topics of
@@ -15,8 +15,7 @@ import { findJava } from '../services/tooling.js';
  */
 export async function kafkaStreamsBaseline(config: Config, records: number): Promise<{ records: number; seconds: number }> {
   const pom = join(projectRoot(), 'bench', 'kafka-streams', 'pom.xml');
-  const build = await run('mvn', ['-B', '-q', `-Dmaven.repo.local=${mavenRepository(config)}`, '-f', pom, 'package']);
-  if (build.code !== 0) throw new ServiceError('kafka-streams', `building the baseline failed:\n${(build.stdout + build.stderr).split('\n').slice(-15).join('\n')}`);
+  await runMaven('kafka-streams', mavenRepository(config), ['-f', pom, 'package'], 'building the baseline');
   const java = await findJava('kafka-streams', 17);
   const target = join(config.servicesPath, 'bench', 'kafka-streams');
   const state = mkdtempSync(join(tmpdir(), 'kpi-streams-'));

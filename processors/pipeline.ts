@@ -4,6 +4,7 @@ import type { Config } from '../core/config.js';
 import { DecodeError, KpiError, RegistryUnavailableError, TopicMismatchError, messageOf } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { packageVersion } from '../core/paths.js';
+import { serializer } from '../core/serialize.js';
 import { EVENT_KINDS, type EventKind } from '../schemas/kinds.js';
 import { createClickHouseClient, type ClickHouseClient } from '../sinks/clickhouse/client.js';
 import { ClickHouseDeadLetterSink } from '../sinks/clickhouse/deadLetterSink.js';
@@ -59,7 +60,8 @@ export class Pipeline {
   private readonly sink: ClickHouseMetricsSink;
   private readonly deadLetterSink: ClickHouseDeadLetterSink;
   private readonly deadLetters: DeadLetterWriter;
-  private lockChain: Promise<unknown> = Promise.resolve();
+  /** Batches and flush snapshots run one at a time. */
+  private readonly exclusive = serializer();
   private flushing: Promise<void> = Promise.resolve();
   private queuedFlush: Promise<void> | null = null;
   private acceptedSinceFlush = 0;
@@ -214,8 +216,12 @@ export class Pipeline {
     // Dead letters are durable before their offsets can be committed.
     await this.deadLetters.send(letters);
     this.pendingDeadLetters.push(...letters);
-    this.metrics.openWindows = [...this.tasks.values()].reduce((n, t) => n + t.openWindows, 0);
+    this.countOpenWindows();
     return lastOffset;
+  }
+
+  private countOpenWindows(): void {
+    this.metrics.openWindows = [...this.tasks.values()].reduce((n, t) => n + t.openWindows, 0);
   }
 
   /** Fetches the schemas a batch names; waits while the registry is down. Undefined when the batch was abandoned meanwhile. */
@@ -280,13 +286,6 @@ export class Pipeline {
       start.catch(() => this.taskStarts.delete(partition));
     }
     return start;
-  }
-
-  /** Runs `work` while no other batch or flush snapshot runs. */
-  private exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.lockChain.then(work);
-    this.lockChain = run.catch(() => undefined);
-    return run;
   }
 
   /** Backpressure: start a write early when rows pile up; wait for it when they pile up further. */
@@ -367,7 +366,7 @@ export class Pipeline {
       const points = [...this.tasks.entries()].map(([partition, task]) => ({ partition, points: task.resumePoints() }));
       const letters = this.pendingDeadLetters.splice(0);
       this.acceptedSinceFlush = 0;
-      this.metrics.openWindows = [...this.tasks.values()].reduce((n, t) => n + t.openWindows, 0);
+      this.countOpenWindows();
       return { rows, points, letters };
     });
     if (snapshot.rows.length > 0) {

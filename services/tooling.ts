@@ -60,25 +60,25 @@ export async function resolveWithMaven(
   const marker = join(options.outputDir, '.resolved');
   if (existsSync(marker) && readFileSync(marker, 'utf8') === hash) return false;
   mkdirSync(options.outputDir, { recursive: true });
+  await runMaven(service, options.repository, ['-f', options.pom, 'dependency:copy-dependencies', `-DoutputDirectory=${options.outputDir}`, ...(options.extraArgs ?? [])], 'download from Maven Central');
+  writeFileSync(marker, hash);
+  return true;
+}
+
+/**
+ * Runs Maven quietly in batch mode with kpi-stream's own local repository.
+ * A missing `mvn` or a failing build throws a ServiceError naming `service`
+ * and showing the end of Maven's output.
+ */
+export async function runMaven(service: string, repository: string, args: string[], what: string): Promise<void> {
   let result;
   try {
-    result = await run('mvn', [
-      '-B',
-      '-q',
-      `-Dmaven.repo.local=${options.repository}`,
-      '-f',
-      options.pom,
-      'dependency:copy-dependencies',
-      `-DoutputDirectory=${options.outputDir}`,
-      ...(options.extraArgs ?? []),
-    ]);
+    result = await run('mvn', ['-B', '-q', `-Dmaven.repo.local=${repository}`, ...args]);
   } catch (error) {
     throw new ServiceError(service, 'Maven (mvn) is not on PATH: it downloads the service from Maven Central', { cause: error });
   }
   if (result.code !== 0) {
     const output = (result.stdout + result.stderr).trim().split('\n').slice(-15).join('\n');
-    throw new ServiceError(service, `download from Maven Central failed (mvn exit ${result.code}):\n${output}`);
+    throw new ServiceError(service, `${what} failed (mvn exit ${result.code}):\n${output}`);
   }
-  writeFileSync(marker, hash);
-  return true;
 }

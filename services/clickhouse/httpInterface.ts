@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { randomUUID } from 'node:crypto';
 import { gzipSync, gunzipSync, inflateSync, brotliDecompressSync, deflateSync } from 'node:zlib';
 import type { Logger } from '../../core/logger.js';
+import { serializer } from '../../core/serialize.js';
 
 /**
  * The part of ClickHouse's HTTP interface that @clickhouse/client and BI tools
@@ -158,12 +159,7 @@ export interface HttpInterfaceOptions {
 }
 
 export function createClickHouseHttpServer({ session, log, serverVersion }: HttpInterfaceOptions): Server {
-  let queue: Promise<unknown> = Promise.resolve();
-  const exclusive = <T>(work: () => Promise<T>): Promise<T> => {
-    const run = queue.then(work, work);
-    queue = run.catch(() => undefined);
-    return run;
-  };
+  const exclusive = serializer();
 
   const run = (request: QueryRequest) =>
     exclusive(async () => {
