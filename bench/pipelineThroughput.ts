@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
-import { Pipeline } from '../processors/pipeline.js';
+import { startPipeline } from '../processors/bootstrap.js';
 import { avroTypeOf } from '../schemas/avro.js';
 import { EVENT_KINDS } from '../schemas/kinds.js';
 import { createClickHouseClient } from '../sinks/clickhouse/client.js';
-import { parseSimulateArgs, runSimulation } from '../cli/commands/simulate.js';
+import { simulatePlant } from '../simulator/run.js';
 import { inputTopic, kindOfTopic } from '../topics/definitions.js';
 import { createKafka } from '../topics/kafka.js';
 import { kafkaStreamsBaseline } from './kafkaStreamsBaseline.js';
@@ -37,11 +37,7 @@ export async function measureThroughput(base: Config, log: Logger, options: { em
   const quiet = log.child({ component: 'bench' });
   try {
     quiet.info(`simulating ${options.employees} employees for ${options.days} days into ${config.topicPrefix}*`);
-    const simulation = await runSimulation(
-      parseSimulateArgs(['--employees', String(options.employees), '--days', String(options.days), '--duplicates', '0.01', '--out', out]),
-      config,
-      quiet,
-    );
+    const simulation = await simulatePlant({ employees: options.employees, days: options.days, duplicateRate: 0.01, out }, config, quiet);
     const records = simulation.sent;
 
     quiet.info('baseline: kafkajs consuming the records, nothing else');
@@ -77,7 +73,7 @@ export async function measureThroughput(base: Config, log: Logger, options: { em
 
     quiet.info('kpi-stream processors on the same records');
     const pipelineStart = Date.now();
-    const pipeline = await Pipeline.start(config, quiet, {});
+    const pipeline = await startPipeline(config, quiet, {});
     while (pipeline.metrics.processed < records) await new Promise((resolve) => setTimeout(resolve, 20));
     const pipelineMs = Date.now() - pipelineStart;
     await pipeline.stop(true);

@@ -1,8 +1,11 @@
-import { PartitionTask, type InputRecord } from '../processors/partitionTask.js';
+import { digest16 } from '../core/hash.js';
+import { KpiCatalog } from '../kpis/catalog.js';
+import { PartitionTask, type BatchItem } from '../processors/partitionTask.js';
 import { TumblingWindows } from '../processors/windows.js';
-import type { KindedEvent } from '../schemas/kinds.js';
+import type { EventKind, KindedEvent } from '../schemas/kinds.js';
 import { employeeDay } from '../simulator/day.js';
 import { buildPlant } from '../simulator/plant.js';
+import { encodeEvent } from '../topics/codec.js';
 
 export interface StateMemoryResult {
   windows: number;
@@ -21,15 +24,17 @@ function heapUsed(): number {
 
 /**
  * Memory one active employee-window holds in a PartitionTask: the aggregate,
- * its event-id set and the task's bookkeeping, for simulated working days
- * (about 66 events each), measured as the heap growth over many open windows.
+ * its event fingerprints and the task's bookkeeping, for simulated working
+ * days, measured as the heap growth over many open windows.
  */
-export function measureStateMemory(windows = 20_000): StateMemoryResult {
+export async function measureStateMemory(windows = 20_000): Promise<StateMemoryResult> {
   const employees = Math.ceil(windows / 20) + 1;
   const plant = buildPlant({ seed: 1, employees, stations: Math.ceil(employees / 12), products: 12, inflatorShare: 0.1 });
   const start = Date.UTC(2026, 9, 5);
+  const settings = { windows: TumblingWindows.of(86_400_000), catalog: KpiCatalog.of(), allowedLateness: 10 * 60_000, correctionHorizon: 35 * 86_400_000, idleClose: Number.MAX_SAFE_INTEGER, emitMode: 'final' as const };
   // A wall-clock idle timeout that never passes: every window stays open.
-  const task = new PartitionTask(0, { windows: TumblingWindows.of(86_400_000), allowedLateness: 10 * 60_000, correctionHorizon: 35 * 86_400_000, idleClose: Number.MAX_SAFE_INTEGER, emitMode: 'final' }, 0);
+  const task = new PartitionTask(0, settings, 0);
+  const emptyStore = { current: async () => [], write: async () => undefined };
   let events = 0;
   let offset = 0;
   const before = heapUsed();
@@ -40,17 +45,18 @@ export function measureStateMemory(windows = 20_000): StateMemoryResult {
       const generated = employeeDay(1, employee, day, start, { feedbackShare: 0.25, inflationDays: 0.8 });
       if (!generated) continue;
       const { production, telemetry, inspections, feedback, reports } = generated.events;
-      const tagged: KindedEvent[] = [
-        ...production.map((event) => ({ kind: 'production' as const, event })),
-        ...telemetry.map((event) => ({ kind: 'telemetry' as const, event })),
-        ...inspections.map((event) => ({ kind: 'inspection' as const, event })),
-        ...feedback.map((event) => ({ kind: 'feedback' as const, event })),
-        ...reports.map((event) => ({ kind: 'selfReport' as const, event })),
+      const byKind: [EventKind, KindedEvent[]][] = [
+        ['production', production.map((event) => ({ kind: 'production' as const, event }))],
+        ['telemetry', telemetry.map((event) => ({ kind: 'telemetry' as const, event }))],
+        ['inspection', inspections.map((event) => ({ kind: 'inspection' as const, event }))],
+        ['feedback', feedback.map((event) => ({ kind: 'feedback' as const, event }))],
+        ['selfReport', reports.map((event) => ({ kind: 'selfReport' as const, event }))],
       ];
-      const batch: InputRecord[] = tagged.map((t) => ({ kind: t.kind, offset: offset++, tagged: t }));
-      task.restore(task.missing(batch), []);
-      for (const record of batch) task.process(record, 0);
-      events += batch.length;
+      for (const [kind, tagged] of byKind) {
+        const items: BatchItem[] = tagged.map((t) => ({ offset: offset++, record: { tagged: t, digest: digest16(encodeEvent(t.kind, 1, t.event as never)) } }));
+        await task.processBatch(kind, items, 0, emptyStore);
+        events += items.length;
+      }
     }
   }
   const after = heapUsed();

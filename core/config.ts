@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { ConfigError } from './errors.js';
-import { parseDuration, formatDuration } from './duration.js';
+import { formatDuration, formatTime, parseDuration, parseTime } from './time.js';
 
 /**
  * kpi-stream is configured by environment variables only. Every variable is
@@ -64,6 +64,28 @@ const oneOf = <T extends string>(env: string, def: T, doc: string, values: reado
     if (!values.includes(raw as T)) throw new ConfigError(key, `must be one of ${values.join(', ')}, got ${JSON.stringify(raw)}`);
     return raw as T;
   },
+});
+
+const instant = (env: string, def: string, doc: string): Setting<number> => ({
+  env,
+  default: def,
+  doc,
+  parse: (raw, key) => {
+    const ms = parseTime(raw);
+    if (ms === undefined) throw new ConfigError(key, `expected a date (YYYY-MM-DD) or an ISO 8601 time with a zone, got ${JSON.stringify(raw)}`);
+    return ms;
+  },
+});
+
+const list = (env: string, doc: string): Setting<string[]> => ({
+  env,
+  default: '',
+  doc,
+  parse: (raw) =>
+    raw
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== ''),
 });
 
 const url = (env: string, doc: string): Setting<string | undefined> => ({
@@ -139,6 +161,11 @@ export const settings = {
   allowedLateness: duration('KPI_ALLOWED_LATENESS', '10m', 'A window closes when the watermark passes its end plus this.'),
   correctionHorizon: duration('KPI_CORRECTION_HORIZON', '35d', 'Late events correct a closed window up to this long after its end; later ones are dead-lettered.'),
   idleClose: duration('KPI_IDLE_CLOSE', '5m', 'A partition that receives nothing for this long (wall clock) closes its open windows.', 100),
+  maxClockSkew: duration('KPI_MAX_CLOCK_SKEW', '5m', 'An event time later than the wall clock plus this is dead-lettered (KPI_ERR_INVALID_TIME); no record moves a clock further.'),
+  minEventTime: instant('KPI_MIN_EVENT_TIME', '2000-01-01', 'An event time earlier than this is dead-lettered (KPI_ERR_INVALID_TIME): catches times sent in seconds.'),
+  maxIdLength: integer('KPI_MAX_ID_LENGTH', 128, 'Longest id or code in any string field; longer ones are dead-lettered (KPI_ERR_ID_TOO_LONG).', 1, 1_000_000),
+  maxArrayLength: integer('KPI_MAX_ARRAY_LENGTH', 1000, 'Most items in any array field; more are dead-lettered (KPI_ERR_ARRAY_TOO_LONG).', 0, 10_000_000),
+  extensions: list('KPI_EXTENSIONS', 'Modules that add KPIs (paths or package names, comma-separated), each exporting KPI definitions (docs/extending.md).'),
   emitMode: oneOf('KPI_EMIT_MODE', 'final', 'final: a row when its window closes; update: also a new version on every change (live views).', ['final', 'update'] as const),
   flushInterval: duration('KPI_FLUSH_INTERVAL', '1s', 'How often the sink writes a batch to ClickHouse and offsets are committed.', 10),
   sinkMaxRows: integer('KPI_SINK_MAX_ROWS', 50_000, 'Accepted records that trigger an early write; consumption waits at twice this many.', 1, 10_000_000),
@@ -190,6 +217,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(base.clickhouseDatabase)) {
     throw new ConfigError('CLICKHOUSE_DATABASE', `must be a plain identifier, got ${JSON.stringify(base.clickhouseDatabase)}`);
+  }
+  if (base.minEventTime > Date.now()) {
+    throw new ConfigError('KPI_MIN_EVENT_TIME', `must not be in the future, got ${formatTime(base.minEventTime)}`);
   }
   if (!/^[A-Za-z0-9._-]*$/.test(base.topicPrefix)) {
     throw new ConfigError('KPI_TOPIC_PREFIX', `may hold only letters, digits, '.', '_' and '-', got ${JSON.stringify(base.topicPrefix)}`);

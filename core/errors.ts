@@ -2,7 +2,14 @@
  * Every error kpi-stream raises on purpose is a KpiError with a stable `code`
  * (part of the public surface: logs, dead-letter headers and exit messages
  * carry it) and a `retriable` flag telling the caller whether trying again can
- * help.
+ * help. Errors fall in three classes:
+ *
+ * - a record's data (DecodeError, RecordError, a too-late or refused record):
+ *   the record goes to the dead letters and the stream goes on;
+ * - infrastructure that will come back (`retriable`: the registry or
+ *   ClickHouse away for a while): retried with backoff, logged, counted;
+ * - a misconfiguration or a bug (everything else): the process stops, exit
+ *   code 78 for configuration, 1 otherwise, with a message that names it.
  */
 export type ErrorCode =
   | 'KPI_ERR_CONFIG'
@@ -15,7 +22,14 @@ export type ErrorCode =
   | 'KPI_ERR_DECODE_INCOMPATIBLE_SCHEMA'
   | 'KPI_ERR_DECODE_MALFORMED'
   | 'KPI_ERR_INVALID_VALUE'
+  | 'KPI_ERR_INVALID_TIME'
+  | 'KPI_ERR_KEY_MISMATCH'
+  | 'KPI_ERR_ID_TOO_LONG'
+  | 'KPI_ERR_NOT_FINITE'
+  | 'KPI_ERR_OUT_OF_RANGE'
+  | 'KPI_ERR_ARRAY_TOO_LONG'
   | 'KPI_ERR_TOO_LATE'
+  | 'KPI_ERR_SINK_REJECTED'
   | 'KPI_ERR_SINK'
   | 'KPI_ERR_SINK_RETRIABLE'
   | 'KPI_ERR_ALERT_WEBHOOK';
@@ -78,28 +92,45 @@ export class RegistryUnavailableError extends KpiError {
   }
 }
 
-export type DecodeErrorCode = Extract<
-  ErrorCode,
-  | 'KPI_ERR_DECODE_NOT_AVRO'
-  | 'KPI_ERR_DECODE_UNKNOWN_SCHEMA'
-  | 'KPI_ERR_DECODE_INCOMPATIBLE_SCHEMA'
-  | 'KPI_ERR_DECODE_MALFORMED'
-  | 'KPI_ERR_INVALID_VALUE'
->;
+/** The codes of records that go to the dead letters: the record's own data is at fault. */
+export const DEAD_LETTER_CODES = [
+  'KPI_ERR_DECODE_NOT_AVRO',
+  'KPI_ERR_DECODE_UNKNOWN_SCHEMA',
+  'KPI_ERR_DECODE_INCOMPATIBLE_SCHEMA',
+  'KPI_ERR_DECODE_MALFORMED',
+  'KPI_ERR_INVALID_VALUE',
+  'KPI_ERR_INVALID_TIME',
+  'KPI_ERR_KEY_MISMATCH',
+  'KPI_ERR_ID_TOO_LONG',
+  'KPI_ERR_NOT_FINITE',
+  'KPI_ERR_OUT_OF_RANGE',
+  'KPI_ERR_ARRAY_TOO_LONG',
+  'KPI_ERR_TOO_LATE',
+  'KPI_ERR_SINK_REJECTED',
+] as const satisfies readonly ErrorCode[];
+export type DeadLetterCode = (typeof DEAD_LETTER_CODES)[number];
 
-/** A record that can never be processed: it goes to the dead-letter topic. */
+/** Codes of records that cannot be read or break the contract's value rules. */
+export type RecordErrorCode = Exclude<DeadLetterCode, 'KPI_ERR_TOO_LATE' | 'KPI_ERR_SINK_REJECTED'>;
+
+/** A record that can never be processed as it is: it goes to the dead-letter topic. */
 export class DecodeError extends KpiError {
   readonly schemaId: number | undefined;
-  constructor(code: DecodeErrorCode, message: string, options: KpiErrorOptions & { schemaId?: number } = {}) {
+  constructor(code: RecordErrorCode, message: string, options: KpiErrorOptions & { schemaId?: number } = {}) {
     super(code, message, options);
     this.schemaId = options.schemaId;
   }
 }
 
-/** ClickHouse refused or failed a write; `retriable` says whether the sink may try again. */
+/**
+ * ClickHouse failed or refused a request: `retriable` when trying again can
+ * help (KPI_ERR_SINK_RETRIABLE), `rejected` when it refused the rows' content
+ * (KPI_ERR_SINK_REJECTED: the rows are isolated and their records
+ * dead-lettered), otherwise fatal (KPI_ERR_SINK).
+ */
 export class SinkError extends KpiError {
-  constructor(message: string, options: KpiErrorOptions = {}) {
-    super(options.retriable ? 'KPI_ERR_SINK_RETRIABLE' : 'KPI_ERR_SINK', message, options);
+  constructor(message: string, options: KpiErrorOptions & { rejected?: boolean } = {}) {
+    super(options.rejected ? 'KPI_ERR_SINK_REJECTED' : options.retriable ? 'KPI_ERR_SINK_RETRIABLE' : 'KPI_ERR_SINK', message, options);
   }
 }
 

@@ -1,6 +1,6 @@
 export * from './errors.js';
 export * from './config.js';
-export * from './duration.js';
+export * from './time.js';
 export * from './logger.js';
 export * from './paths.js';
 export * from './serialize.js';

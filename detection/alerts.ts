@@ -1,10 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { Producer } from 'kafkajs';
+import type { Config } from '../core/config.js';
 import { AlertWebhookError, messageOf } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { ClickHouseClient } from '../sinks/clickhouse/client.js';
 import { sinkFailure } from '../sinks/clickhouse/client.js';
 import { toClickHouseTime } from '../sinks/clickhouse/time.js';
+import { alertsTopic } from '../topics/definitions.js';
+import { createKafka, createProducer } from '../topics/kafka.js';
 import type { Flag, Severity } from './rules.js';
 
 /** An alert: one flag, as it goes to kpi.alerts.v1 (JSON, keyed by employee) and to the webhook. */
@@ -119,4 +122,20 @@ async function postWithRetries(url: string, body: unknown, log: Logger): Promise
     if (attempt < 3) await new Promise((resolve) => setTimeout(resolve, 1000 * attempt));
   }
   throw new AlertWebhookError(`alert webhook ${url} failed 3 times (${last}); the alerts will be sent again on the next run`);
+}
+
+/** Sends the alerts new flags raise (KPI_ALERT_MIN_SEVERITY and worse) to kpi.alerts.v1 and, when set, KPI_ALERT_WEBHOOK_URL. */
+export async function sendFlagAlerts(config: Config, client: ClickHouseClient, flags: readonly Flag[], log: Logger): Promise<number> {
+  const producer = createProducer(createKafka(config, 'kpi-stream-alerts', log), { allowAutoTopicCreation: false });
+  await producer.connect();
+  try {
+    return await sendAlerts(
+      client,
+      { producer, topic: alertsTopic(config), ...(config.alertWebhookUrl ? { webhookUrl: config.alertWebhookUrl } : {}) },
+      alertsFor(flags, config.alertMinSeverity),
+      log,
+    );
+  } finally {
+    await producer.disconnect();
+  }
 }

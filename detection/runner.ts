@@ -1,8 +1,9 @@
 import type { Logger } from '../core/logger.js';
 import type { ClickHouseClient } from '../sinks/clickhouse/client.js';
 import { sinkFailure } from '../sinks/clickhouse/client.js';
-import { computeScores } from '../sinks/clickhouse/scoring.js';
-import { fromClickHouseTime, toClickHouseTime } from '../sinks/clickhouse/time.js';
+import type { KpiCatalog } from '../kpis/catalog.js';
+import { scorePeriods } from '../scoring/score.js';
+import { toClickHouseTime } from '../sinks/clickhouse/time.js';
 import { DEFAULT_RULES, detect, type DetectionRules, type Flag, type ReportedWindow } from './rules.js';
 
 const DAY = 86_400_000;
@@ -21,14 +22,15 @@ export interface DetectOptions {
  * reads every self-reported window (from 28 days earlier, for history and
  * peers), flags them, and replaces the range's flags in kpi.anomalies.
  */
-export async function runDetection(client: ClickHouseClient, log: Logger, options: DetectOptions): Promise<Flag[]> {
+export async function runDetection(client: ClickHouseClient, catalog: KpiCatalog, log: Logger, options: DetectOptions): Promise<Flag[]> {
   const rules = options.rules ?? DEFAULT_RULES;
   const since = options.from - LOOKBACK;
-  const { model } = await computeScores(client, { period: 'window', timeZone: options.timeZone, from: since, to: options.to });
+  const { model } = await scorePeriods(client, catalog, { period: 'window', timeZone: options.timeZone, from: since, to: options.to });
   let windows: ReportedWindow[];
   try {
     const result = await client.query({
-      query: `SELECT m.employee_id AS employee_id, m.station_id AS station_id, m.window_start AS window_start, m.window_end AS window_end,
+      query: `SELECT m.employee_id AS employee_id, m.station_id AS station_id,
+                     toUnixTimestamp64Milli(m.window_start) AS window_start_ms, toUnixTimestamp64Milli(m.window_end) AS window_end_ms,
                      m.units AS units, m.run_hours AS run_hours, m.units_defective AS units_defective,
                      m.reported_units AS reported_units, m.reported_run_hours AS reported_run_hours,
                      m.reported_defective_units AS reported_defective_units, m.self_score AS self_score, s.score AS score
@@ -45,8 +47,8 @@ export async function runDetection(client: ClickHouseClient, log: Logger, option
     windows = (await result.json<Record<string, unknown>>()).map((r) => ({
       employeeId: String(r.employee_id),
       stationId: String(r.station_id),
-      windowStart: fromClickHouseTime(String(r.window_start)),
-      windowEnd: fromClickHouseTime(String(r.window_end)),
+      windowStart: Number(r.window_start_ms),
+      windowEnd: Number(r.window_end_ms),
       units: Number(r.units),
       runHours: Number(r.run_hours),
       unitsDefective: Number(r.units_defective),
@@ -100,15 +102,16 @@ export async function runDetection(client: ClickHouseClient, log: Logger, option
 /** Reads the current flags of a range back from kpi.anomalies. */
 export async function readFlags(client: ClickHouseClient, range: { from: number; to: number }): Promise<Flag[]> {
   const result = await client.query({
-    query: `SELECT * FROM anomalies_current WHERE window_start >= {from:DateTime64(3, 'UTC')} AND window_start < {to:DateTime64(3, 'UTC')}`,
+    query: `SELECT *, toUnixTimestamp64Milli(window_start) AS window_start_ms, toUnixTimestamp64Milli(window_end) AS window_end_ms
+            FROM anomalies_current WHERE window_start >= {from:DateTime64(3, 'UTC')} AND window_start < {to:DateTime64(3, 'UTC')}`,
     query_params: { from: toClickHouseTime(range.from), to: toClickHouseTime(range.to) },
     format: 'JSONEachRow',
   });
   return (await result.json<Record<string, unknown>>()).map((r) => ({
     employeeId: String(r.employee_id),
     stationId: String(r.station_id),
-    windowStart: fromClickHouseTime(String(r.window_start)),
-    windowEnd: fromClickHouseTime(String(r.window_end)),
+    windowStart: Number(r.window_start_ms),
+    windowEnd: Number(r.window_end_ms),
     kind: r.kind as Flag['kind'],
     method: r.method as Flag['method'],
     severity: r.severity as Flag['severity'],

@@ -1,35 +1,30 @@
+import { eventKeyOf, type WindowRow } from '../contract/windowRow.js';
+import { MAX_CONTRIBUTION, toMillis } from '../kpis/definition.js';
+import type { KpiCatalog } from '../kpis/catalog.js';
 import type { KindedEvent } from '../schemas/kinds.js';
+import { EventKeys } from './eventKeys.js';
 import type { TimeWindow } from './windows.js';
 
 /**
- * The aggregate of one employee in one window. Sums are kept as exact
- * integers (milliseconds, thousandths), so the result does not depend on the
- * order events arrive in, and a row read back from ClickHouse restores the
- * state exactly. Measures: time to the millisecond, satisfaction to 0.001.
- * The ids of the events applied make a repeated event (a producer retry, or a
- * replay after a crash) a no-op.
+ * The aggregate of one employee in one window. Measures are exact whole
+ * numbers (milliseconds, thousandths, counts) in the catalog's slots, so the
+ * result does not depend on the order events arrive in, and a row read back
+ * from the store restores the state exactly. The fingerprints of the events
+ * applied make a repeated event (a producer retry, a replay after a crash) a
+ * no-op.
  */
 export interface EmployeeWindow {
   readonly employeeId: string;
   readonly window: TimeWindow;
-  units: number;
-  /** Σ units × standard time per unit, in ms. */
-  standardMs: number;
-  runMs: number;
-  idleMs: number;
-  downMs: number;
-  unitsInspected: number;
-  unitsDefective: number;
-  feedbackCount: number;
-  complaints: number;
-  /** Σ satisfaction × 1000. */
-  satisfactionMilli: number;
+  readonly measures: Float64Array;
   /** The self-report that stands: latest submitted_time, ties to the greater event_id. */
   report: SelfReportFigures | null;
-  /** Standard plus run ms earned per station; the largest names the row's station. */
-  stationWeights: Map<string, number>;
-  /** event_id of every event applied; its size is the row's version. */
-  readonly eventIds: Set<string>;
+  /** Stations and the standard plus run ms earned at each (parallel arrays); the largest names the row's station. */
+  readonly stations: string[];
+  readonly stationWeights: number[];
+  readonly events: EventKeys;
+  /** Events applied: the row's version. */
+  version: number;
 }
 
 export interface SelfReportFigures {
@@ -41,109 +36,65 @@ export interface SelfReportFigures {
   selfScore: number | null;
 }
 
-/** The CONTRACT.md columns of kpi.employee_window_metrics, times in epoch ms. */
-export interface EmployeeWindowMetrics {
-  employee_id: string;
-  window_start: number;
-  window_end: number;
-  units: number;
-  standard_hours: number;
-  run_hours: number;
-  efficiency: number | null;
-  units_inspected: number;
-  units_defective: number;
-  defect_rate: number | null;
-  feedback_count: number;
-  complaints: number;
-  satisfaction_avg: number | null;
-  reported_units: number | null;
-  reported_run_hours: number | null;
-  reported_defective_units: number | null;
-  self_score: number | null;
-}
+export type ApplyOutcome = 'accepted' | 'duplicate' | 'conflicting-duplicate';
 
-/** A row of kpi.employee_window_metrics: the contract's columns, kpi-stream's extra measures, and the state to correct it from. */
-export interface EmployeeWindowRow extends EmployeeWindowMetrics {
-  station_id: string;
-  idle_hours: number;
-  down_hours: number;
-  version: number;
-  standard_ms: number;
-  run_ms: number;
-  idle_ms: number;
-  down_ms: number;
-  satisfaction_milli: number;
-  station_weights: Record<string, number>;
-  report_submitted_time: number | null;
-  report_event_id: string;
-  /** Sorted, so a row is a pure function of the events applied. */
-  event_ids: string[];
-}
-
-const MS_PER_HOUR = 3_600_000;
-
-/** Seconds as a double → whole milliseconds, the resolution kpi-stream sums in. */
-export const toMillis = (seconds: number): number => Math.round(seconds * 1000);
-/** A 0..100 score → whole thousandths. */
-export const toMilli = (score: number): number => Math.round(score * 1000);
-
-export function newEmployeeWindow(employeeId: string, window: TimeWindow): EmployeeWindow {
+export function newEmployeeWindow(catalog: KpiCatalog, employeeId: string, window: TimeWindow): EmployeeWindow {
   return {
     employeeId,
     window,
-    units: 0,
-    standardMs: 0,
-    runMs: 0,
-    idleMs: 0,
-    downMs: 0,
-    unitsInspected: 0,
-    unitsDefective: 0,
-    feedbackCount: 0,
-    complaints: 0,
-    satisfactionMilli: 0,
+    measures: new Float64Array(catalog.measures.length),
     report: null,
-    stationWeights: new Map(),
-    eventIds: new Set(),
+    stations: [],
+    stationWeights: [],
+    events: new EventKeys(),
+    version: 0,
   };
 }
 
-function addStationWeight(state: EmployeeWindow, station: string, ms: number): void {
-  state.stationWeights.set(station, (state.stationWeights.get(station) ?? 0) + ms);
+/** The fingerprint of an event: its kind and event_id. */
+export const eventKey = (tagged: KindedEvent): number => eventKeyOf(tagged.kind, tagged.event.event_id);
+
+/**
+ * Why applying the event would break the window's exact sums (a contribution
+ * that is not a whole number in 0..MAX_CONTRIBUTION, or a sum past 2^53), or
+ * undefined. Checked before `applyEvent`, so a refused event changes nothing.
+ */
+export function contributionProblem(catalog: KpiCatalog, state: EmployeeWindow, tagged: KindedEvent): string | undefined {
+  for (const { slot, definition } of catalog.measuresOf(tagged.kind)) {
+    const value = definition.value(tagged.event as never);
+    if (!Number.isInteger(value) || value < 0 || value > MAX_CONTRIBUTION) {
+      return `${definition.name} would grow by ${value}; one event adds a whole number within 0..${MAX_CONTRIBUTION}`;
+    }
+    if (state.measures[slot]! + value > Number.MAX_SAFE_INTEGER) return `${definition.name} would overflow its exact sum`;
+  }
+  return undefined;
+}
+
+/** Whether the window holds the event already: 'duplicate', 'conflicting-duplicate' (other bytes), or undefined when it is new. */
+export function repeatOf(state: EmployeeWindow, key: number, digest: number): Exclude<ApplyOutcome, 'accepted'> | undefined {
+  const seen = state.events.digestOf(key);
+  if (seen === undefined) return undefined;
+  return seen === digest ? 'duplicate' : 'conflicting-duplicate';
 }
 
 /**
- * Adds one event to the aggregate, in place. Returns false, changing nothing,
- * when an event with the same event_id was applied before.
+ * Adds one event to the aggregate, in place, unless an event with the same
+ * kind and event_id was applied before ('duplicate'; 'conflicting-duplicate'
+ * when its bytes differ from the first copy's).
  */
-export function applyEvent(state: EmployeeWindow, tagged: KindedEvent): boolean {
-  if (state.eventIds.has(tagged.event.event_id)) return false;
-  state.eventIds.add(tagged.event.event_id);
+export function applyEvent(catalog: KpiCatalog, state: EmployeeWindow, tagged: KindedEvent, digest: number): ApplyOutcome {
+  const key = eventKey(tagged);
+  const repeat = repeatOf(state, key, digest);
+  if (repeat) return repeat;
+  state.events.add(key, digest);
+  state.version += 1;
+  for (const { slot, definition } of catalog.measuresOf(tagged.kind)) state.measures[slot]! += definition.value(tagged.event as never);
   switch (tagged.kind) {
-    case 'production': {
-      const e = tagged.event;
-      const standard = e.units * toMillis(e.standard_seconds_per_unit);
-      state.units += e.units;
-      state.standardMs += standard;
-      addStationWeight(state, e.station_id, standard);
+    case 'production':
+      addStationWeight(state, tagged.event.station_id, tagged.event.units * toMillis(tagged.event.standard_seconds_per_unit));
       break;
-    }
-    case 'telemetry': {
-      const e = tagged.event;
-      const run = toMillis(e.run_seconds);
-      state.runMs += run;
-      state.idleMs += toMillis(e.idle_seconds);
-      state.downMs += toMillis(e.down_seconds);
-      addStationWeight(state, e.station_id, run);
-      break;
-    }
-    case 'inspection':
-      state.unitsInspected += tagged.event.units_inspected;
-      state.unitsDefective += tagged.event.units_defective;
-      break;
-    case 'feedback':
-      state.feedbackCount += 1;
-      state.complaints += tagged.event.complaint ? 1 : 0;
-      state.satisfactionMilli += toMilli(tagged.event.satisfaction);
+    case 'telemetry':
+      addStationWeight(state, tagged.event.station_id, toMillis(tagged.event.run_seconds));
       break;
     case 'selfReport': {
       const e = tagged.event;
@@ -160,15 +111,27 @@ export function applyEvent(state: EmployeeWindow, tagged: KindedEvent): boolean 
       }
       break;
     }
+    default:
+      break;
   }
-  return true;
+  return 'accepted';
+}
+
+function addStationWeight(state: EmployeeWindow, station: string, ms: number): void {
+  const at = state.stations.indexOf(station);
+  if (at >= 0) state.stationWeights[at]! += ms;
+  else {
+    state.stations.push(station);
+    state.stationWeights.push(ms);
+  }
 }
 
 /** The station with the largest weight; ties go to the smaller id. Empty when none. */
-function primaryStation(weights: Map<string, number>): string {
+function primaryStation(state: EmployeeWindow): string {
   let best = '';
   let bestWeight = -1;
-  for (const [station, weight] of weights) {
+  for (const [i, station] of state.stations.entries()) {
+    const weight = state.stationWeights[i]!;
     if (weight > bestWeight || (weight === bestWeight && station < best)) {
       best = station;
       bestWeight = weight;
@@ -177,57 +140,41 @@ function primaryStation(weights: Map<string, number>): string {
   return best;
 }
 
-export function toRow(state: EmployeeWindow): EmployeeWindowRow {
+export function toRow(catalog: KpiCatalog, state: EmployeeWindow): WindowRow {
   const report = state.report;
+  const { keys, digests } = state.events.sorted();
   return {
     employee_id: state.employeeId,
     window_start: state.window.start,
     window_end: state.window.end,
-    units: state.units,
-    standard_hours: state.standardMs / MS_PER_HOUR,
-    run_hours: state.runMs / MS_PER_HOUR,
-    efficiency: state.runMs > 0 ? state.standardMs / state.runMs : null,
-    units_inspected: state.unitsInspected,
-    units_defective: state.unitsDefective,
-    defect_rate: state.unitsInspected > 0 ? state.unitsDefective / state.unitsInspected : null,
-    feedback_count: state.feedbackCount,
-    complaints: state.complaints,
-    satisfaction_avg: state.feedbackCount > 0 ? state.satisfactionMilli / (1000 * state.feedbackCount) : null,
+    station_id: primaryStation(state),
+    version: state.version,
     reported_units: report ? report.units : null,
     reported_run_hours: report ? report.runHours : null,
     reported_defective_units: report ? report.defectiveUnits : null,
     self_score: report ? report.selfScore : null,
-    station_id: primaryStation(state.stationWeights),
-    idle_hours: state.idleMs / MS_PER_HOUR,
-    down_hours: state.downMs / MS_PER_HOUR,
-    version: state.eventIds.size,
-    standard_ms: state.standardMs,
-    run_ms: state.runMs,
-    idle_ms: state.idleMs,
-    down_ms: state.downMs,
-    satisfaction_milli: state.satisfactionMilli,
-    station_weights: Object.fromEntries(state.stationWeights),
     report_submitted_time: report ? report.submittedTime : null,
     report_event_id: report ? report.eventId : '',
-    event_ids: [...state.eventIds].sort(),
+    station_weights: Object.fromEntries(state.stations.map((s, i) => [s, state.stationWeights[i]!])),
+    event_keys: keys,
+    event_digests: digests,
+    values: catalog.valuesOf(catalog.named(state.measures)),
   };
 }
 
-/** The state a row was written from: the inverse of toRow. */
-export function fromRow(row: EmployeeWindowRow): EmployeeWindow {
+/**
+ * The state a row was written from: the inverse of toRow. A measure the row
+ * does not have (a KPI added after it was written) starts at 0.
+ */
+export function fromRow(catalog: KpiCatalog, row: WindowRow): EmployeeWindow {
+  const measures = new Float64Array(catalog.measures.length);
+  for (const [slot, definition] of catalog.measures.entries()) measures[slot] = row.values[definition.name] ?? 0;
+  const events = EventKeys.from(row.event_keys, row.event_digests);
+  const stations = Object.keys(row.station_weights);
   return {
     employeeId: row.employee_id,
     window: { start: row.window_start, end: row.window_end },
-    units: row.units,
-    standardMs: row.standard_ms,
-    runMs: row.run_ms,
-    idleMs: row.idle_ms,
-    downMs: row.down_ms,
-    unitsInspected: row.units_inspected,
-    unitsDefective: row.units_defective,
-    feedbackCount: row.feedback_count,
-    complaints: row.complaints,
-    satisfactionMilli: row.satisfaction_milli,
+    measures,
     report:
       row.report_submitted_time === null
         ? null
@@ -239,7 +186,9 @@ export function fromRow(row: EmployeeWindowRow): EmployeeWindow {
             defectiveUnits: row.reported_defective_units ?? 0,
             selfScore: row.self_score,
           },
-    stationWeights: new Map(Object.entries(row.station_weights)),
-    eventIds: new Set(row.event_ids),
+    stations,
+    stationWeights: stations.map((s) => row.station_weights[s]!),
+    events,
+    version: row.version,
   };
 }

@@ -1,12 +1,21 @@
 import { createServer, type Server } from 'node:http';
+import type { DeadLetterCode } from '../core/errors.js';
 
 /**
  * Counters of a processor process, exposed in Prometheus' text format on
  * /metrics (KPI_METRICS_PORT) and summarised in the log.
  */
 export class ProcessorMetrics {
+  /** Input records by outcome: counted, repeated, dead-lettered as too late, dead-lettered for any other reason. */
   readonly records = { accepted: 0, duplicate: 0, tooLate: 0, invalid: 0 };
-  readonly invalidByCode = new Map<string, number>();
+  /** Dead letters by code (KPI_ERR_TOO_LATE included). */
+  readonly deadLetters = new Map<DeadLetterCode, number>();
+  /** Repeated event ids whose bytes differ from the first copy's (counted once, like every duplicate). */
+  conflictingDuplicates = 0;
+  /** Rows the window store refused for their content; their windows' records went to the dead letters. */
+  refusedRows = 0;
+  /** Partitions read again from the last commit after a refused row. */
+  rewinds = 0;
   rowsWritten = 0;
   inserts = 0;
   commits = 0;
@@ -15,9 +24,10 @@ export class ProcessorMetrics {
   assignedPartitions = 0;
   readonly startedAt = Date.now();
 
-  invalid(code: string): void {
-    this.records.invalid += 1;
-    this.invalidByCode.set(code, (this.invalidByCode.get(code) ?? 0) + 1);
+  deadLetter(code: DeadLetterCode): void {
+    this.deadLetters.set(code, (this.deadLetters.get(code) ?? 0) + 1);
+    if (code === 'KPI_ERR_TOO_LATE') this.records.tooLate += 1;
+    else this.records.invalid += 1;
   }
 
   get processed(): number {
@@ -32,8 +42,11 @@ export class ProcessorMetrics {
       ...Object.entries(this.records).map(([outcome, n]) => `kpi_records_total{outcome="${outcome}"} ${n}`),
       '# HELP kpi_dead_letters_total Records sent to the dead-letter topic, by error class.',
       '# TYPE kpi_dead_letters_total counter',
-      ...[...this.invalidByCode].map(([code, n]) => `kpi_dead_letters_total{class="${code}"} ${n}`),
-      `kpi_dead_letters_total{class="KPI_ERR_TOO_LATE"} ${this.records.tooLate}`,
+      ...[...this.deadLetters].map(([code, n]) => `kpi_dead_letters_total{class="${code}"} ${n}`),
+      '# TYPE kpi_conflicting_duplicates_total counter',
+      `kpi_conflicting_duplicates_total ${this.conflictingDuplicates}`,
+      '# TYPE kpi_refused_rows_total counter',
+      `kpi_refused_rows_total ${this.refusedRows}`,
       '# TYPE kpi_rows_written_total counter',
       `kpi_rows_written_total ${this.rowsWritten}`,
       '# TYPE kpi_inserts_total counter',

@@ -1,10 +1,14 @@
+import type { ResumePoint, WindowStore } from '../contract/ports.js';
+import type { WindowKey, WindowRow } from '../contract/windowRow.js';
+import type { KpiCatalog } from '../kpis/catalog.js';
+import { observedTimeOf, windowTimeOf } from '../schemas/inputs.js';
 import { EVENT_KINDS, type EventKind, type KindedEvent } from '../schemas/kinds.js';
-import { applyEvent, fromRow, newEmployeeWindow, toRow, type EmployeeWindow, type EmployeeWindowRow } from './employeeWindow.js';
-import { observedTimeOf, windowTimeOf } from './eventTime.js';
+import { applyEvent, contributionProblem, eventKey, fromRow, newEmployeeWindow, repeatOf, toRow, type EmployeeWindow } from './employeeWindow.js';
 import type { TimeWindow, TumblingWindows } from './windows.js';
 
 export interface TaskSettings {
   readonly windows: TumblingWindows;
+  readonly catalog: KpiCatalog;
   /** A window closes when the watermark (latest observed time − this) passes its end. */
   readonly allowedLateness: number;
   /** Events for windows that ended longer than this before the partition's clock are too late. */
@@ -15,24 +19,36 @@ export interface TaskSettings {
   readonly emitMode: 'final' | 'update';
 }
 
-/** One decoded input record. */
+/** A decoded, checked record of one topic-partition. */
 export interface InputRecord {
-  readonly kind: EventKind;
-  readonly offset: number;
   readonly tagged: KindedEvent;
+  /** 16-bit digest of the record's bytes: tells a retried copy from a different event reusing its id. */
+  readonly digest: number;
 }
 
-export type Outcome = 'accepted' | 'duplicate' | 'too-late';
-
-export interface WindowKey {
-  readonly employeeId: string;
-  readonly windowStart: number;
-}
-
-/** Where to resume a topic-partition: the offset to read next and the clock just before it. */
-export interface ResumePoint {
+/** One record of a batch: a decoded event, or a record that went to the dead letters (only its offset matters here). */
+export interface BatchItem {
   readonly offset: number;
-  readonly clock: number | null;
+  readonly record?: InputRecord;
+}
+
+export type Outcome =
+  | 'accepted'
+  | 'duplicate'
+  /** The same kind and event_id as an event applied before, with other bytes: counted once, and counted in a metric. */
+  | 'conflicting-duplicate'
+  | 'too-late'
+  /** It would overflow the window's exact sums. */
+  | 'out-of-range'
+  /** Its window's row was refused by the store; nothing more is added to it. */
+  | 'refused-window';
+
+export interface RecordResult {
+  readonly outcome: Outcome;
+  /** The record's window. */
+  readonly window: TimeWindow;
+  /** Why, for outcomes that dead-letter the record. */
+  readonly message?: string;
 }
 
 interface OpenWindow {
@@ -45,12 +61,13 @@ interface OpenWindow {
   unwritten: Partial<Record<EventKind, ResumePoint>>;
 }
 
-const keyOf = (employeeId: string, windowStart: number) => `${windowStart}\u0000${employeeId}`;
+export const windowKeyOf = (employeeId: string, windowStart: number): string => `${windowStart}\u0000${employeeId}`;
 
 /**
  * The processor of one partition number: the records of all five input topics
- * whose key (the employee) hashes to it. Pure and synchronous, like a Kafka
- * Streams task: records in, rows out, time passed in.
+ * whose key (the employee) hashes to it. Like a Kafka Streams task: records
+ * in, rows out, time passed in; its only I/O is reading, through the window
+ * store port, the rows of windows that are not in memory.
  *
  * - Each topic-partition has a clock, the latest time its source observed
  *   (production time, interval end, inspection time, feedback time, submit
@@ -58,10 +75,10 @@ const keyOf = (employeeId: string, windowStart: number) => `${windowStart}\u0000
  * - A record belongs to the window of its production or period time; if that
  *   window ended more than the correction horizon before its partition's
  *   clock, the record is too late. Otherwise it is applied to the window's
- *   aggregate, unless that aggregate already holds its event_id.
- * - Windows stay in memory while open. A record for a window not in memory
- *   (closed earlier, or written before a restart) needs that window's current
- *   row first: `missing()` names them, `restore()` takes them.
+ *   aggregate, unless that aggregate already holds its kind and event_id.
+ * - Windows stay in memory while open. `processBatch` first reads the current
+ *   rows of the windows its records need that are not in memory (closed
+ *   earlier, or written before a restart), then applies the records.
  * - `drain()` returns the rows due: closed windows that changed (and, in
  *   'update' mode, every window that changed); closed windows whose rows
  *   were written leave memory.
@@ -72,23 +89,25 @@ export class PartitionTask {
   private readonly clocks = new Map<EventKind, number>();
   private readonly positions = new Map<EventKind, number>();
   private readonly open = new Map<string, OpenWindow>();
-  /** Keys restore() confirmed have no row yet. */
-  private readonly confirmedNew = new Set<string>();
   private lastRecordAt: number;
   private drains = 0;
 
+  /**
+   * @param resume where the previous owner committed, per kind
+   * @param refused keys of windows whose rows the store refused: records that would change them are refused too
+   */
   constructor(
     readonly partition: number,
     private readonly settings: TaskSettings,
     now: number,
+    resume: ReadonlyMap<EventKind, ResumePoint> = new Map(),
+    private readonly refused: ReadonlySet<string> = new Set(),
   ) {
     this.lastRecordAt = now;
-  }
-
-  /** Restores a topic-partition's clock from where a previous owner committed. */
-  resume(kind: EventKind, point: ResumePoint): void {
-    if (point.clock !== null) this.clocks.set(kind, point.clock);
-    this.positions.set(kind, point.offset);
+    for (const [kind, point] of resume) {
+      if (point.clock !== null) this.clocks.set(kind, point.clock);
+      this.positions.set(kind, point.offset);
+    }
   }
 
   windowOf(tagged: KindedEvent): TimeWindow {
@@ -96,34 +115,37 @@ export class PartitionTask {
   }
 
   /**
-   * The windows these records need that are not in memory. Starts a batch:
-   * what an earlier restore() confirmed new may have been written since.
+   * Processes one batch of one topic-partition, in offset order: reads the
+   * windows it needs from `store`, then applies every record. Items without a
+   * record (dead letters) only move the position past them.
    */
-  missing(records: readonly InputRecord[]): WindowKey[] {
-    this.confirmedNew.clear();
-    const keys = new Map<string, WindowKey>();
-    for (const { tagged } of records) {
-      const windowStart = this.windowOf(tagged).start;
-      const key = keyOf(tagged.event.employee_id, windowStart);
-      if (!this.open.has(key)) keys.set(key, { employeeId: tagged.event.employee_id, windowStart });
+  async processBatch(kind: EventKind, items: readonly BatchItem[], now: number, store: WindowStore): Promise<(RecordResult | undefined)[]> {
+    const missing = new Map<string, WindowKey>();
+    for (const { record } of items) {
+      if (!record) continue;
+      const windowStart = this.windowOf(record.tagged).start;
+      const key = windowKeyOf(record.tagged.event.employee_id, windowStart);
+      if (!this.open.has(key)) missing.set(key, { employeeId: record.tagged.event.employee_id, windowStart });
     }
-    return [...keys.values()];
+    const restored = missing.size > 0 ? await store.current([...missing.values()]) : [];
+    for (const row of restored) {
+      const key = windowKeyOf(row.employee_id, row.window_start);
+      // A window may have come into memory meanwhile only through this task, which runs one batch at a time.
+      if (!this.open.has(key)) this.open.set(key, { state: fromRow(this.settings.catalog, row), dirty: false, drainedIn: -1, unwritten: {} });
+    }
+    this.restoredCount += restored.length;
+    return items.map((item) => (item.record ? this.process(kind, item.offset, item.record, now) : this.skip(kind, item.offset)));
   }
 
-  /** Takes the current rows of windows `missing()` named; the keys without a row are new windows. */
-  restore(looked: readonly WindowKey[], rows: readonly EmployeeWindowRow[]): void {
-    for (const row of rows) {
-      const key = keyOf(row.employee_id, row.window_start);
-      if (!this.open.has(key)) this.open.set(key, { state: fromRow(row), dirty: false, drainedIn: -1, unwritten: {} });
-    }
-    for (const { employeeId, windowStart } of looked) {
-      const key = keyOf(employeeId, windowStart);
-      if (!this.open.has(key)) this.confirmedNew.add(key);
-    }
+  /** Windows read back from the store so far. */
+  restoredCount = 0;
+
+  private skip(kind: EventKind, offset: number): undefined {
+    this.positions.set(kind, offset + 1);
+    return undefined;
   }
 
-  process(record: InputRecord, now: number): Outcome {
-    const { kind, offset, tagged } = record;
+  private process(kind: EventKind, offset: number, { tagged, digest }: InputRecord, now: number): RecordResult {
     const clockBefore = this.clocks.get(kind) ?? null;
     const clock = Math.max(clockBefore ?? Number.NEGATIVE_INFINITY, observedTimeOf(tagged));
     this.clocks.set(kind, clock);
@@ -131,30 +153,30 @@ export class PartitionTask {
     this.lastRecordAt = now;
 
     const window = this.windowOf(tagged);
-    if (window.end + this.settings.correctionHorizon < clock) return 'too-late';
+    if (window.end + this.settings.correctionHorizon < clock) return { outcome: 'too-late', window };
 
     const employeeId = tagged.event.employee_id;
-    const key = keyOf(employeeId, window.start);
+    const key = windowKeyOf(employeeId, window.start);
     let entry = this.open.get(key);
     if (!entry) {
-      if (!this.confirmedNew.delete(key)) throw new Error(`window ${key} was neither restored nor confirmed new: call missing() and restore() first`);
-      entry = { state: newEmployeeWindow(employeeId, window), dirty: false, drainedIn: -1, unwritten: {} };
+      entry = { state: newEmployeeWindow(this.settings.catalog, employeeId, window), dirty: false, drainedIn: -1, unwritten: {} };
       this.open.set(key, entry);
     }
-    if (!applyEvent(entry.state, tagged)) return 'duplicate';
+    const problem = contributionProblem(this.settings.catalog, entry.state, tagged);
+    if (problem) return { outcome: 'out-of-range', window, message: problem };
+    if (this.refused.has(key)) {
+      return { outcome: repeatOf(entry.state, eventKey(tagged), digest) ?? 'refused-window', window, message: 'the window store refused this window\'s row, so nothing more is added to it' };
+    }
+    const outcome = applyEvent(this.settings.catalog, entry.state, tagged, digest);
+    if (outcome !== 'accepted') return { outcome, window };
     entry.dirty = true;
     entry.unwritten[kind] ??= { offset, clock: clockBefore };
-    return 'accepted';
+    return { outcome, window };
   }
 
   /** The next offset this task reads on a kind's topic-partition, once it has a position there. */
   position(kind: EventKind): number | undefined {
     return this.positions.get(kind);
-  }
-
-  /** Records a record that was not processed (it went to the dead letters), so resuming skips it. */
-  skip(kind: EventKind, offset: number): void {
-    this.positions.set(kind, offset + 1);
   }
 
   /** The latest clock minus the allowed lateness; −∞ before any record. */
@@ -168,17 +190,17 @@ export class PartitionTask {
    * The rows due now. A closed window leaves memory one drain after its last
    * row: the caller drains again only once that row is written, so a record
    * for the window meanwhile finds it here rather than reading a row still on
-   * its way to ClickHouse.
+   * its way to the store.
    */
-  drain(now: number): EmployeeWindowRow[] {
+  drain(now: number): WindowRow[] {
     const drain = ++this.drains;
     const idle = now - this.lastRecordAt >= this.settings.idleClose;
     const watermark = idle ? Number.POSITIVE_INFINITY : this.watermark();
-    const rows: EmployeeWindowRow[] = [];
+    const rows: WindowRow[] = [];
     for (const [key, entry] of this.open) {
       const closed = entry.state.window.end <= watermark;
       if (entry.dirty && (closed || this.settings.emitMode === 'update')) {
-        rows.push(toRow(entry.state));
+        rows.push(toRow(this.settings.catalog, entry.state));
         entry.dirty = false;
         entry.drainedIn = drain;
         entry.unwritten = {};

@@ -1,7 +1,17 @@
-import type { EventKind, EventOfKind, KindedEvent } from '../schemas/kinds.js';
-import { invalidReason } from '../schemas/validate.js';
-import type { EmployeeWindowRow } from './employeeWindow.js';
-import { PartitionTask, type Outcome, type ResumePoint, type TaskSettings } from './partitionTask.js';
+import type { DeadLetter, ResumePoint, WindowStore } from '../contract/ports.js';
+import type { WindowKey, WindowRow } from '../contract/windowRow.js';
+import { DecodeError, SinkError } from '../core/errors.js';
+import { createLogger, type Logger } from '../core/logger.js';
+import { DAY, MINUTE } from '../core/time.js';
+import { KpiCatalog } from '../kpis/catalog.js';
+import { avroTypeOf } from '../schemas/avro.js';
+import { INPUTS } from '../schemas/inputs.js';
+import { EVENT_KINDS, type EventKind, type EventOfKind } from '../schemas/kinds.js';
+import { DEFAULT_LIMITS, type RecordLimits } from '../schemas/validate.js';
+import { EventCodec, encodeEvent } from '../topics/codec.js';
+import { ProcessorMetrics } from './metrics.js';
+import { windowKeyOf } from './partitionTask.js';
+import { StreamRunner, type RecordVerdict, type RunnerPorts, type RunnerSettings, type SourceRecord } from './runner.js';
 import { TumblingWindows } from './windows.js';
 
 export interface TestDriverOptions {
@@ -11,135 +21,158 @@ export interface TestDriverOptions {
   correctionHorizon?: number;
   idleClose?: number;
   emitMode?: 'final' | 'update';
+  limits?: Partial<RecordLimits>;
+  catalog?: KpiCatalog;
   /** Initial wall-clock time (ms). */
   now?: number;
+  /** Rows the in-memory store refuses as a ClickHouse would refuse their content. */
+  refuse?: (row: WindowRow) => boolean;
 }
 
-export interface DriverDeadLetter {
-  kind: EventKind;
-  partition: number;
-  offset: number;
-  reason: 'too-late' | 'invalid';
-  message: string;
+/** Where and how a record is piped: its partition and Kafka key (default: the event's employee_id). */
+export interface PipeOptions {
+  partition?: number;
+  key?: Buffer | string | null;
 }
 
-interface Piped {
-  kind: EventKind;
-  partition: number;
-  offset: number;
-  tagged: KindedEvent;
-}
-
-const DAY = 86_400_000;
+/** Schema ids of the in-memory registry: one per kind, the kind's contract. */
+export const TEST_SCHEMA_IDS: Readonly<Record<EventKind, number>> = Object.fromEntries(EVENT_KINDS.map((kind, i) => [kind, i + 1])) as Record<EventKind, number>;
 
 /**
- * Runs partition tasks without Kafka or ClickHouse, like Kafka Streams'
- * TopologyTestDriver: pipe records with explicit event times, move the wall
- * clock, flush, and read the rows. An in-memory table stands in for
- * ClickHouse (it keeps the highest version of each row), an in-memory log for
- * the topics, so `crash()` can drop every task and replay from the last flush's
- * resume points exactly as a restarted processor would.
+ * Runs the processors' own StreamRunner without Kafka or ClickHouse, like
+ * Kafka Streams' TopologyTestDriver runs the real task: records are encoded
+ * into the Confluent wire format and kept in an in-memory log per
+ * topic-partition, decoded through an in-memory registry, and the rows land in
+ * an in-memory table that keeps the highest version of each. Move the wall
+ * clock, flush, read the rows, and `crash()` to replay from the last commit
+ * exactly as a restarted processor would.
  */
 export class TopologyTestDriver {
-  readonly settings: TaskSettings;
   /** Every row written, in order, all versions. */
-  readonly written: EmployeeWindowRow[] = [];
-  readonly deadLetters: DriverDeadLetter[] = [];
-  private readonly log: Piped[] = [];
+  readonly written: WindowRow[] = [];
+  /** Every record dead-lettered, in order (a replay may dead-letter a record again, as the pipeline would). */
+  readonly deadLetters: DeadLetter[] = [];
+  readonly metrics = new ProcessorMetrics();
+  readonly settings: RunnerSettings;
+  /** Every record piped, in the order piped: per topic-partition offsets, and the interleaving a replay follows. */
+  private readonly log: { kind: EventKind; partition: number; record: SourceRecord }[] = [];
   private readonly offsets = new Map<string, number>();
-  private readonly table = new Map<string, EmployeeWindowRow>();
+  private readonly table = new Map<string, WindowRow>();
   private readonly committed = new Map<string, ResumePoint>();
-  private readonly tasks = new Map<number, PartitionTask>();
+  private readonly rewinds = new Map<number, ReadonlyMap<string, ResumePoint>>();
+  private readonly ports: RunnerPorts;
+  private runner: StreamRunner;
   private now: number;
 
-  constructor(options: TestDriverOptions = {}) {
+  constructor(private readonly options: TestDriverOptions = {}, logger: Logger = createLogger('silent')) {
     this.settings = {
       windows: TumblingWindows.of(options.windowSize ?? DAY, options.timeZone ?? 'UTC'),
-      allowedLateness: options.allowedLateness ?? 10 * 60_000,
+      catalog: options.catalog ?? KpiCatalog.of(),
+      allowedLateness: options.allowedLateness ?? 10 * MINUTE,
       correctionHorizon: options.correctionHorizon ?? 35 * DAY,
-      idleClose: options.idleClose ?? 5 * 60_000,
+      idleClose: options.idleClose ?? 5 * MINUTE,
       emitMode: options.emitMode ?? 'final',
+      limits: { ...DEFAULT_LIMITS, maxClockSkew: Number.MAX_SAFE_INTEGER / 2, ...options.limits },
     };
     this.now = options.now ?? Date.UTC(2026, 11, 1);
+    const schemas = new Map(EVENT_KINDS.map((kind) => [TEST_SCHEMA_IDS[kind], avroTypeOf(kind)]));
+    this.ports = {
+      store: this.store(),
+      deadLetters: { send: async (letters) => void this.deadLetters.push(...letters), record: async () => undefined },
+      offsets: {
+        committed: async (partition) => new Map([...this.committed].filter(([tp]) => tp.endsWith(`:${partition}`)).map(([tp, point]) => [tp.slice(0, tp.lastIndexOf(':')), point])),
+        commit: async (points) => {
+          for (const { topic, partition, point } of points) this.committed.set(`${topic}:${partition}`, point);
+          return points.length > 0;
+        },
+      },
+      codec: new EventCodec(async (schemaId) => {
+        const type = schemas.get(schemaId);
+        if (!type) throw new DecodeError('KPI_ERR_DECODE_UNKNOWN_SCHEMA', `schema id ${schemaId} is not in the registry`, { schemaId });
+        return type;
+      }),
+      topics: { topicOf: (kind) => INPUTS[kind].topic, kindOf: (topic) => EVENT_KINDS.find((kind) => INPUTS[kind].topic === topic) },
+      rewind: async (partition, points) => void this.rewinds.set(partition, points),
+      clock: () => this.now,
+    };
+    this.runner = new StreamRunner(this.settings, this.ports, this.metrics, logger);
   }
 
-  /** Appends a record to its topic-partition and processes it at once. */
-  pipe<K extends EventKind>(kind: K, event: EventOfKind[K], partition = 0): Outcome | 'invalid' {
-    const topicPartition = `${kind}:${partition}`;
+  /** Appends an event to its topic-partition and processes it at once; resolves with what became of it. */
+  pipe<K extends EventKind>(kind: K, event: EventOfKind[K], options: PipeOptions = {}): Promise<RecordVerdict> {
+    return this.pipeBytes(kind, encodeEvent(kind, TEST_SCHEMA_IDS[kind], event), { key: event.employee_id, ...options });
+  }
+
+  /** Appends raw bytes (anything a producer could send) to a kind's topic-partition and processes them. */
+  async pipeBytes(kind: EventKind, value: Buffer | null, options: PipeOptions = {}): Promise<RecordVerdict> {
+    const partition = options.partition ?? 0;
+    const topicPartition = `${INPUTS[kind].topic}:${partition}`;
     const offset = this.offsets.get(topicPartition) ?? 0;
     this.offsets.set(topicPartition, offset + 1);
-    const piped = { kind, partition, offset, tagged: { kind, event } as KindedEvent };
-    this.log.push(piped);
-    return this.handle(piped);
+    const key = options.key === undefined || options.key === null ? null : Buffer.from(options.key);
+    const record: SourceRecord = { offset, key, value, timestamp: this.now };
+    this.log.push({ kind, partition, record });
+    const verdicts = await this.process(kind, partition, [record]);
+    return verdicts![0]!;
   }
 
   advanceWallClock(ms: number): void {
     this.now += ms;
   }
 
-  /** Writes the rows due to the table and records where each partition would resume. */
-  flush(): EmployeeWindowRow[] {
-    const rows: EmployeeWindowRow[] = [];
-    for (const [partition, task] of this.tasks) {
-      rows.push(...task.drain(this.now));
-      for (const [kind, point] of task.resumePoints()) this.committed.set(`${kind}:${partition}`, point);
+  /** Writes the rows due to the table and commits; resolves with the rows written. Partitions whose rows were refused are read again. */
+  async flush(): Promise<WindowRow[]> {
+    const before = this.written.length;
+    await this.runner.flush();
+    for (const [partition, points] of [...this.rewinds]) {
+      this.rewinds.delete(partition);
+      await this.replay(partition, points);
     }
-    for (const row of rows) {
-      const key = `${row.employee_id}@${row.window_start}`;
-      const current = this.table.get(key);
-      if (!current || row.version >= current.version) this.table.set(key, row);
-    }
-    this.written.push(...rows);
-    return rows;
+    return this.written.slice(before);
   }
 
-  /** Loses every task's memory, then replays each topic-partition from its resume point, as a restart would. */
-  crash(): void {
-    this.tasks.clear();
-    for (const piped of this.log) {
-      const point = this.committed.get(`${piped.kind}:${piped.partition}`);
-      if (!point || piped.offset >= point.offset) this.handle(piped);
-    }
+  /** Loses every task's memory, then replays each topic-partition from its last commit, as a restart would. */
+  async crash(): Promise<void> {
+    this.runner = new StreamRunner(this.settings, this.ports, this.metrics, createLogger('silent'));
+    const partitions = new Set(this.log.map((entry) => entry.partition));
+    for (const partition of partitions) await this.replay(partition, await this.ports.offsets.committed(partition));
   }
 
   /** The current row of every window, ordered by window then employee. */
-  rows(): EmployeeWindowRow[] {
+  rows(): WindowRow[] {
     return [...this.table.values()].sort((a, b) => a.window_start - b.window_start || a.employee_id.localeCompare(b.employee_id));
   }
 
-  row(employeeId: string, windowStart: number): EmployeeWindowRow | undefined {
-    return this.table.get(`${employeeId}@${windowStart}`);
+  row(employeeId: string, windowStart: number): WindowRow | undefined {
+    return this.table.get(windowKeyOf(employeeId, windowStart));
   }
 
-  private taskFor(partition: number): PartitionTask {
-    let task = this.tasks.get(partition);
-    if (!task) {
-      task = new PartitionTask(partition, this.settings, this.now);
-      for (const [topicPartition, point] of this.committed) {
-        const [kind, p] = topicPartition.split(':');
-        if (Number(p) === partition) task.resume(kind as EventKind, point);
-      }
-      this.tasks.set(partition, task);
+  /** Reads a partition's records again from resume points, in the order they were piped. */
+  private async replay(partition: number, points: ReadonlyMap<string, ResumePoint>): Promise<void> {
+    for (const entry of this.log) {
+      if (entry.partition !== partition || entry.record.offset < (points.get(INPUTS[entry.kind].topic)?.offset ?? 0)) continue;
+      await this.process(entry.kind, partition, [entry.record]);
     }
-    return task;
   }
 
-  private handle({ kind, partition, offset, tagged }: Piped): Outcome | 'invalid' {
-    const task = this.taskFor(partition);
-    const reason = invalidReason(tagged);
-    if (reason) {
-      task.skip(kind, offset);
-      this.deadLetters.push({ kind, partition, offset, reason: 'invalid', message: reason });
-      return 'invalid';
-    }
-    const record = { kind, offset, tagged };
-    const missing = task.missing([record]);
-    task.restore(
-      missing,
-      missing.flatMap((key) => this.table.get(`${key.employeeId}@${key.windowStart}`) ?? []),
-    );
-    const outcome = task.process(record, this.now);
-    if (outcome === 'too-late') this.deadLetters.push({ kind, partition, offset, reason: 'too-late', message: 'beyond the correction horizon' });
-    return outcome;
+  private async process(kind: EventKind, partition: number, records: SourceRecord[]): Promise<readonly RecordVerdict[] | undefined> {
+    const result = await this.runner.processBatch(INPUTS[kind].topic, partition, records, { heartbeat: async () => undefined, live: () => true });
+    return result?.verdicts;
+  }
+
+  private store(): WindowStore {
+    return {
+      current: async (keys: readonly WindowKey[]) => keys.flatMap((k) => this.table.get(windowKeyOf(k.employeeId, k.windowStart)) ?? []),
+      write: async (rows: readonly WindowRow[]) => {
+        const refused = rows.filter((row) => this.options.refuse?.(row));
+        if (refused.length > 0) throw new SinkError(`refused ${refused.length} of ${rows.length} rows`, { rejected: true });
+        for (const row of rows) {
+          const key = windowKeyOf(row.employee_id, row.window_start);
+          const current = this.table.get(key);
+          if (!current || row.version >= current.version) this.table.set(key, row);
+        }
+        this.written.push(...rows);
+      },
+    };
   }
 }

@@ -1,74 +1,138 @@
-import type { EventKind, EventOfKind, KindedEvent } from './kinds.js';
+import type avro from 'avsc';
+import type { RecordErrorCode } from '../core/errors.js';
+import { formatTime } from '../core/time.js';
+import { schemaOf } from './avro.js';
+import { inputOf } from './inputs.js';
+import type { EventKind, KindedEvent } from './kinds.js';
 
-const FIFTEEN_MINUTES = 15 * 60_000;
+/** Bounds on what a producer may send, beyond the Avro types and the contract's value rules. */
+export interface RecordLimits {
+  /** Longest string in any field (ids, codes), in UTF-16 code units. */
+  readonly maxIdLength: number;
+  /** Most items in any array field. */
+  readonly maxArrayLength: number;
+  /** Earliest event time accepted (epoch ms). */
+  readonly minEventTime: number;
+  /** How far past the wall clock an event time may lie (device clocks drift a little). */
+  readonly maxClockSkew: number;
+}
+
+export const DEFAULT_LIMITS: RecordLimits = {
+  maxIdLength: 128,
+  maxArrayLength: 1000,
+  minEventTime: Date.UTC(2000, 0, 1),
+  maxClockSkew: 5 * 60_000,
+};
+
+/** Why a record cannot be counted: the dead-letter code and a message that says what is wrong. */
+export interface RecordProblem {
+  readonly code: RecordErrorCode;
+  readonly message: string;
+}
+
+type FieldCheck = (event: Record<string, unknown>, limits: RecordLimits) => RecordProblem | undefined;
 
 /**
- * Checks a decoded event against the value rules of CONTRACT.md (Avro only
- * checks types). Returns why the event is invalid, or undefined when it is fine.
+ * Checks a decoded event against everything a record must satisfy before it
+ * is counted: ids present, strings and arrays of sane size, finite numbers,
+ * times between KPI_MIN_EVENT_TIME and the wall clock plus KPI_MAX_CLOCK_SKEW
+ * (a device with a wrong clock, or a time in seconds or microseconds, is
+ * caught here), and CONTRACT.md's value rules. Pure: `now` is passed in.
  */
-export function invalidReason(tagged: KindedEvent): string | undefined {
-  const common = identityReason(tagged.event);
-  if (common) return common;
-  const rules = RULES[tagged.kind] as (event: EventOfKind[EventKind]) => string | undefined;
-  return rules(tagged.event);
+export function recordProblem(tagged: KindedEvent, limits: RecordLimits, now: number): RecordProblem | undefined {
+  const event = tagged.event as unknown as Record<string, unknown>;
+  if (tagged.event.event_id.trim() === '') return invalid('event_id is empty');
+  if (tagged.event.employee_id.trim() === '') return invalid('employee_id is empty: the event cannot be attributed');
+  for (const check of fieldChecks(tagged.kind)) {
+    const problem = check(event, limits);
+    if (problem) return problem;
+  }
+  for (const field of inputOf(tagged).timeFields) {
+    const problem = timeProblem(field, event[field] as number, limits, now);
+    if (problem) return problem;
+  }
+  const reason = inputOf(tagged).invalidReason(tagged.event as never);
+  return reason === undefined ? undefined : invalid(reason);
 }
 
-function identityReason(event: { event_id: string; employee_id: string }): string | undefined {
-  if (event.event_id.trim() === '') return 'event_id is empty';
-  if (event.employee_id.trim() === '') return 'employee_id is empty: the event cannot be attributed';
-  return undefined;
+const invalid = (message: string): RecordProblem => ({ code: 'KPI_ERR_INVALID_VALUE', message });
+
+/** A time outside [minEventTime, now + maxClockSkew], with a hint when it looks like seconds or microseconds. */
+export function timeProblem(field: string, ms: number, limits: RecordLimits, now: number): RecordProblem | undefined {
+  const latest = now + limits.maxClockSkew;
+  if (Number.isSafeInteger(ms) && ms >= limits.minEventTime && ms <= latest) return undefined;
+  const plausible = (candidate: number) => candidate >= limits.minEventTime && candidate <= latest;
+  const shown = Number.isSafeInteger(ms) && Math.abs(ms) < 8.64e15 ? `${ms} (${formatTime(ms)})` : String(ms);
+  let hint = '';
+  if (plausible(ms * 1000)) hint = `; it looks like seconds, not milliseconds (${formatTime(ms * 1000)})`;
+  else if (plausible(Math.floor(ms / 1000))) hint = `; it looks like microseconds, not milliseconds (${formatTime(Math.floor(ms / 1000))})`;
+  else if (plausible(Math.floor(ms / 1_000_000))) hint = `; it looks like nanoseconds, not milliseconds (${formatTime(Math.floor(ms / 1_000_000))})`;
+  const bound =
+    ms > latest
+      ? `later than the wall clock plus KPI_MAX_CLOCK_SKEW (${formatTime(latest)})`
+      : `earlier than KPI_MIN_EVENT_TIME (${formatTime(limits.minEventTime)})`;
+  return { code: 'KPI_ERR_INVALID_TIME', message: `${field} ${shown} is ${bound}${hint}` };
 }
 
-const isTime = (ms: number) => Number.isSafeInteger(ms) && ms >= 0;
-const isCount = (n: number) => Number.isInteger(n) && n >= 0;
-const isAmount = (x: number) => Number.isFinite(x) && x >= 0;
+const checksByKind = new Map<EventKind, FieldCheck[]>();
 
-const RULES: { [K in EventKind]: (event: EventOfKind[K]) => string | undefined } = {
-  production(e) {
-    if (!isTime(e.event_time)) return `event_time ${e.event_time} is not a valid time`;
-    if (!isCount(e.units)) return `units must be >= 0, got ${e.units}`;
-    if (!(Number.isFinite(e.standard_seconds_per_unit) && e.standard_seconds_per_unit > 0)) {
-      return `standard_seconds_per_unit must be > 0, got ${e.standard_seconds_per_unit}`;
-    }
-    return undefined;
-  },
-  telemetry(e) {
-    if (!isTime(e.interval_start) || !isTime(e.interval_end)) return 'interval_start and interval_end must be valid times';
-    if (e.interval_end < e.interval_start) return `interval_end ${e.interval_end} is before interval_start ${e.interval_start}`;
-    const length = e.interval_end - e.interval_start;
-    if (length > FIFTEEN_MINUTES) return `interval is ${length / 1000}s long; intervals are at most 15 minutes`;
-    for (const name of ['run_seconds', 'idle_seconds', 'down_seconds'] as const) {
-      if (!isAmount(e[name])) return `${name} must be >= 0, got ${e[name]}`;
-      if (e[name] * 1000 > length + 1) return `${name} ${e[name]} exceeds the interval length ${length / 1000}s`;
-    }
-    return undefined;
-  },
-  inspection(e) {
-    if (!isTime(e.production_time) || !isTime(e.inspected_time)) return 'production_time and inspected_time must be valid times';
-    if (e.inspected_time < e.production_time) return 'inspected_time is before production_time';
-    if (!isCount(e.units_inspected)) return `units_inspected must be >= 0, got ${e.units_inspected}`;
-    if (!isCount(e.units_defective) || e.units_defective > e.units_inspected) {
-      return `units_defective must be within 0..units_inspected (${e.units_inspected}), got ${e.units_defective}`;
-    }
-    return undefined;
-  },
-  feedback(e) {
-    if (!isTime(e.production_time) || !isTime(e.feedback_time)) return 'production_time and feedback_time must be valid times';
-    if (e.feedback_time < e.production_time) return 'feedback_time is before production_time';
-    if (!(Number.isFinite(e.satisfaction) && e.satisfaction >= 0 && e.satisfaction <= 100)) {
-      return `satisfaction must be within 0..100, got ${e.satisfaction}`;
-    }
-    return undefined;
-  },
-  selfReport(e) {
-    if (!isTime(e.period_start) || !isTime(e.period_end) || !isTime(e.submitted_time)) return 'period_start, period_end and submitted_time must be valid times';
-    if (e.period_end <= e.period_start) return 'period_end is not after period_start';
-    if (!isCount(e.reported_units)) return `reported_units must be >= 0, got ${e.reported_units}`;
-    if (!isAmount(e.reported_run_hours)) return `reported_run_hours must be >= 0, got ${e.reported_run_hours}`;
-    if (!isCount(e.reported_defective_units)) return `reported_defective_units must be >= 0, got ${e.reported_defective_units}`;
-    if (e.self_score !== null && !(Number.isFinite(e.self_score) && e.self_score >= 0 && e.self_score <= 100)) {
-      return `self_score must be null or within 0..100, got ${e.self_score}`;
-    }
-    return undefined;
-  },
-};
+/** The generic checks of a kind's fields, derived once from its Avro schema. */
+function fieldChecks(kind: EventKind): FieldCheck[] {
+  let checks = checksByKind.get(kind);
+  if (!checks) {
+    checks = schemaOf(kind).fields.flatMap((field) => checksFor(field.name, field.type));
+    checksByKind.set(kind, checks);
+  }
+  return checks;
+}
+
+function checksFor(name: string, type: avro.Schema): FieldCheck[] {
+  const base = baseType(type);
+  if (base === 'string') {
+    return [(event, limits) => stringProblem(name, event[name], limits)];
+  }
+  if (base === 'double' || base === 'float') {
+    return [
+      (event) => {
+        const value = event[name];
+        return typeof value === 'number' && !Number.isFinite(value) ? { code: 'KPI_ERR_NOT_FINITE', message: `${name} is ${value}: numbers must be finite` } : undefined;
+      },
+    ];
+  }
+  if (typeof base === 'object' && base !== null && (base as { type?: string }).type === 'array') {
+    const items = baseType((base as { items: avro.Schema }).items);
+    return [
+      (event, limits) => {
+        const list = event[name] as unknown[];
+        if (list.length > limits.maxArrayLength) {
+          return { code: 'KPI_ERR_ARRAY_TOO_LONG', message: `${name} has ${list.length} items; arrays hold at most ${limits.maxArrayLength}` };
+        }
+        if (items !== 'string') return undefined;
+        for (const [i, item] of list.entries()) {
+          const problem = stringProblem(`${name}[${i}]`, item, limits);
+          if (problem) return problem;
+        }
+        return undefined;
+      },
+    ];
+  }
+  return [];
+}
+
+function stringProblem(name: string, value: unknown, limits: RecordLimits): RecordProblem | undefined {
+  if (typeof value !== 'string' || value.length <= limits.maxIdLength) return undefined;
+  return { code: 'KPI_ERR_ID_TOO_LONG', message: `${name} is ${value.length} characters long; ids and codes are at most ${limits.maxIdLength} (KPI_MAX_ID_LENGTH)` };
+}
+
+/** The type inside a nullable union, and a primitive's name. */
+function baseType(type: avro.Schema): avro.Schema {
+  if (Array.isArray(type)) {
+    const nonNull = type.filter((t) => t !== 'null');
+    return nonNull.length === 1 ? baseType(nonNull[0]!) : type;
+  }
+  if (typeof type === 'object' && type !== null && typeof (type as { type?: unknown }).type === 'string' && (type as { logicalType?: string }).logicalType === undefined) {
+    const inner = (type as { type: string }).type;
+    if (inner !== 'array' && inner !== 'record' && inner !== 'enum' && inner !== 'map' && inner !== 'fixed') return inner;
+  }
+  return type;
+}

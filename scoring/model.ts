@@ -1,9 +1,16 @@
+import { SinkError } from '../core/errors.js';
+import type { KpiCatalog } from '../kpis/catalog.js';
+import type { Measures } from '../kpis/definition.js';
+import type { ScoringModelRow } from '../sinks/clickhouse/queries/scoringModels.js';
+
 /**
- * The scoring model: a weighted composite (0–100) of normalised indicators.
- * Each indicator earns 100 points at its target and 0 at its worst value, linearly
- * in between (for the defect rate the target is the lower number). Weights,
- * targets and worst values are versioned configuration: every score records the
- * version it used, so a past score can be reproduced.
+ * The scoring model: a weighted composite (0–100) of the KPIs' indicators.
+ * Each indicator earns 100 points at its target and 0 at its worst value,
+ * linearly in between (for the defect rate the target is the lower number).
+ * Weights, targets and worst values are versioned configuration: every score
+ * records the version it used, so a past score can be reproduced. This module
+ * is the one place the formula lives; scoring/score.ts applies it to the
+ * windows, weeks and months in ClickHouse.
  */
 export interface IndicatorRule {
   readonly weight: number;
@@ -13,9 +20,8 @@ export interface IndicatorRule {
 
 export interface ScoringModel {
   readonly version: string;
-  readonly efficiency: IndicatorRule;
-  readonly quality: IndicatorRule;
-  readonly satisfaction: IndicatorRule;
+  /** Rules by indicator name; an indicator without a rule is shown with its KPI's defaults and weight 0. */
+  readonly indicators: Readonly<Record<string, IndicatorRule>>;
   /** Lowest score of each grade. */
   readonly bands: { readonly excellent: number; readonly qualified: number };
   /** Target share of each grade, for calibration. */
@@ -24,18 +30,16 @@ export interface ScoringModel {
 
 export const DEFAULT_SCORING: ScoringModel = {
   version: 'default-v1',
-  efficiency: { weight: 0.4, target: 1.0, worst: 0.5 },
-  quality: { weight: 0.3, target: 0.01, worst: 0.1 },
-  satisfaction: { weight: 0.3, target: 90, worst: 50 },
+  indicators: {
+    efficiency: { weight: 0.4, target: 1.0, worst: 0.5 },
+    quality: { weight: 0.3, target: 0.01, worst: 0.1 },
+    satisfaction: { weight: 0.3, target: 90, worst: 50 },
+  },
   bands: { excellent: 90, qualified: 70 },
   targetDistribution: { excellent: 0.25, qualified: 0.55, needsImprovement: 0.2 },
 };
 
-export interface MeasuredFigures {
-  efficiency: number | null;
-  defect_rate: number | null;
-  satisfaction_avg: number | null;
-}
+export type Grade = 'excellent' | 'qualified' | 'needs_improvement';
 
 /** 100 at the target, 0 at the worst value, linear and clamped in between. */
 export function indicatorPoints(value: number, rule: IndicatorRule): number {
@@ -43,25 +47,76 @@ export function indicatorPoints(value: number, rule: IndicatorRule): number {
   return 100 * Math.min(1, Math.max(0, share));
 }
 
-/** The weighted mean of the indicators that have a value; null when none has. */
-export function compositeScore(figures: MeasuredFigures, model: ScoringModel = DEFAULT_SCORING): number | null {
-  let points = 0;
-  let weights = 0;
-  const add = (value: number | null, rule: IndicatorRule) => {
-    if (value === null) return;
-    points += rule.weight * indicatorPoints(value, rule);
-    weights += rule.weight;
-  };
-  add(figures.efficiency, model.efficiency);
-  add(figures.defect_rate, model.quality);
-  add(figures.satisfaction_avg, model.satisfaction);
-  return weights > 0 ? points / weights : null;
+/** The value of every indicator of the catalog over a span's measures (null where it has none). */
+export function indicatorValues(catalog: KpiCatalog, measures: Measures): Record<string, number | null> {
+  return Object.fromEntries(catalog.indicators.map((i) => [i.name, i.value(measures)]));
 }
 
-export type Grade = 'excellent' | 'qualified' | 'needs_improvement';
+/** The rule of an indicator: the model's, or the KPI's defaults with weight 0 (shown, not weighed). */
+export function ruleOf(model: ScoringModel, catalog: KpiCatalog, indicator: string): IndicatorRule | undefined {
+  const rule = model.indicators[indicator];
+  if (rule) return rule;
+  const definition = catalog.indicators.find((i) => i.name === indicator);
+  return definition ? { weight: 0, target: definition.target, worst: definition.worst } : undefined;
+}
+
+export interface Score {
+  /** Points of every indicator that has a value. */
+  readonly points: Record<string, number>;
+  /** The weighted mean of the points of indicators with weight > 0 that have a value; null when none has. */
+  readonly score: number | null;
+  readonly grade: Grade | null;
+}
+
+/** Scores a span from its indicator values. */
+export function scoreOf(values: Readonly<Record<string, number | null>>, model: ScoringModel, catalog: KpiCatalog): Score {
+  const points: Record<string, number> = {};
+  let weighted = 0;
+  let weights = 0;
+  for (const [name, value] of Object.entries(values)) {
+    const rule = ruleOf(model, catalog, name);
+    if (value === null || !rule) continue;
+    points[name] = indicatorPoints(value, rule);
+    weighted += rule.weight * points[name];
+    weights += rule.weight;
+  }
+  const score = weights > 0 ? weighted / weights : null;
+  return { points, score, grade: score === null ? null : gradeOf(score, model) };
+}
 
 export function gradeOf(score: number, model: ScoringModel = DEFAULT_SCORING): Grade {
   if (score >= model.bands.excellent) return 'excellent';
   if (score >= model.bands.qualified) return 'qualified';
   return 'needs_improvement';
+}
+
+/** A model version's plant-wide model and the stations' own. */
+export interface VersionedModels {
+  readonly plant: ScoringModel;
+  readonly stations: ReadonlyMap<string, ScoringModel>;
+}
+
+const CLASSIC = ['efficiency', 'quality', 'satisfaction'] as const;
+
+/**
+ * The models of a version from its kpi.scoring_models rows: the classic
+ * indicators have columns, others are in `indicator_rules` (JSON).
+ */
+export function modelsOf(rows: readonly ScoringModelRow[], version: string): VersionedModels {
+  const plant = rows.find((r) => r.scope === '');
+  if (!plant) throw new SinkError(`unknown scoring model version ${JSON.stringify(version)}`);
+  return { plant: modelOf(plant), stations: new Map(rows.filter((r) => r.scope !== '').map((r) => [r.scope, modelOf(r)])) };
+}
+
+function modelOf(row: ScoringModelRow): ScoringModel {
+  const indicators: Record<string, IndicatorRule> = {};
+  const columns = row as unknown as Record<string, number>;
+  for (const name of CLASSIC) indicators[name] = { weight: Number(columns[`${name}_weight`]), target: Number(columns[`${name}_target`]), worst: Number(columns[`${name}_worst`]) };
+  if (row.indicator_rules) Object.assign(indicators, JSON.parse(row.indicator_rules) as Record<string, IndicatorRule>);
+  return {
+    version: row.version,
+    indicators,
+    bands: { excellent: Number(row.excellent_from), qualified: Number(row.qualified_from) },
+    targetDistribution: { excellent: Number(row.target_excellent), qualified: Number(row.target_qualified), needsImprovement: Number(row.target_needs_improvement) },
+  };
 }

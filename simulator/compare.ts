@@ -1,15 +1,9 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { CONTRACT_COLUMNS } from '../contract/windowRow.js';
 import type { ClickHouseClient } from '../sinks/clickhouse/client.js';
-import { fromClickHouseTime, toClickHouseTime } from '../sinks/clickhouse/time.js';
+import { readCurrentMetrics } from '../sinks/clickhouse/queries/windowMetrics.js';
 import type { ExpectedRow } from './expected.js';
-
-/** The CONTRACT.md columns of kpi.employee_window_metrics, compared one by one. */
-export const CONTRACT_COLUMNS = [
-  'employee_id', 'window_start', 'window_end', 'units', 'standard_hours', 'run_hours', 'efficiency', 'units_inspected',
-  'units_defective', 'defect_rate', 'feedback_count', 'complaints', 'satisfaction_avg', 'reported_units',
-  'reported_run_hours', 'reported_defective_units', 'self_score',
-] as const satisfies readonly (keyof ExpectedRow)[];
 
 export interface Comparison {
   expected: number;
@@ -39,21 +33,8 @@ const keyOf = (employeeId: string, windowStart: number) => `${employeeId}@${new 
 export async function compareWithExpected(client: ClickHouseClient, expected: readonly ExpectedRow[]): Promise<Comparison> {
   const from = Math.min(...expected.map((r) => r.window_start));
   const to = Math.max(...expected.map((r) => r.window_start));
-  const result = await client.query({
-    query: `SELECT ${CONTRACT_COLUMNS.join(', ')} FROM employee_window_metrics_current
-            WHERE window_start >= {from:DateTime64(3, 'UTC')} AND window_start <= {to:DateTime64(3, 'UTC')}`,
-    query_params: { from: toClickHouseTime(from), to: toClickHouseTime(to) },
-    format: 'JSONEachRow',
-  });
   const actual = new Map<string, Record<string, unknown>>();
-  for (const row of await result.json<Record<string, unknown>>()) {
-    const normalised = {
-      ...row,
-      window_start: fromClickHouseTime(String(row.window_start)),
-      window_end: fromClickHouseTime(String(row.window_end)),
-    };
-    actual.set(keyOf(String(row.employee_id), normalised.window_start), normalised);
-  }
+  for (const row of await readCurrentMetrics(client, { from, to })) actual.set(keyOf(row.employee_id, row.window_start), row as unknown as Record<string, unknown>);
   const comparison: Comparison = { expected: expected.length, actual: actual.size, equal: 0, missing: [], unexpected: [], differences: [] };
   const seen = new Set<string>();
   for (const row of expected) {
@@ -67,7 +48,7 @@ export async function compareWithExpected(client: ClickHouseClient, expected: re
     let same = true;
     for (const column of CONTRACT_COLUMNS) {
       const want = row[column];
-      const have = got[column] === null || typeof want === 'string' ? got[column] : Number(got[column]);
+      const have = got[column];
       if (!Object.is(want, have)) {
         same = false;
         if (comparison.differences.length < 20) comparison.differences.push({ key, column, expected: want, actual: have });

@@ -1,5 +1,6 @@
 import type { CustomerFeedback, MachineTelemetry, ProductionReported, QualityInspected, SelfReported } from '../schemas/events.js';
-import { compositeScore } from '../scoring/model.js';
+import { KpiCatalog } from '../kpis/catalog.js';
+import { DEFAULT_SCORING, scoreOf } from '../scoring/model.js';
 import { expectedRow, type ExpectedRow, type WindowEvents } from './expected.js';
 import type { Employee, InflationKind } from './plant.js';
 import { Random, roundTo } from './random.js';
@@ -44,6 +45,13 @@ export interface DayOptions {
 }
 
 const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
+
+const catalog = KpiCatalog.of();
+
+/** The default model's score of a window's measured figures (what a self-score is judged against). */
+function measuredScore(row: { efficiency: number | null; defect_rate: number | null; satisfaction_avg: number | null }): number | null {
+  return scoreOf({ efficiency: row.efficiency, quality: row.defect_rate, satisfaction: row.satisfaction_avg }, DEFAULT_SCORING, catalog).score;
+}
 
 /**
  * Everything one employee does on one day (UTC) and what follows from it:
@@ -131,7 +139,7 @@ export function employeeDay(seed: number, employee: Employee, dayIndex: number, 
     run_hours: measuredRow.run_hours,
     defective_units: measuredRow.units_defective,
     self_score: null,
-    score: compositeScore(measuredRow),
+    score: measuredScore(measuredRow),
   };
 
   // The report an honest employee would file: small errors of memory and rounding.

@@ -1,4 +1,4 @@
-import type { EmployeeWindowMetrics } from '../processors/employeeWindow.js';
+import type { EmployeeWindowMetrics } from '../contract/windowRow.js';
 import type { CustomerFeedback, MachineTelemetry, ProductionReported, QualityInspected, SelfReported } from '../schemas/events.js';
 
 /**

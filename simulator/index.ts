@@ -6,3 +6,4 @@ export * from './output.js';
 export * from './produce.js';
 export * from './compare.js';
 export { Random, roundTo } from './random.js';
+export * from './run.js';

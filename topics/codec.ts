@@ -1,10 +1,7 @@
-import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type avro from 'avsc';
 import { DecodeError, messageOf } from '../core/errors.js';
 import type { EventKind, EventOfKind, KindedEvent } from '../schemas/kinds.js';
 import { avroTypeOf } from '../schemas/avro.js';
-import { invalidReason } from '../schemas/validate.js';
-import { writerType, type SchemaIds } from './registry.js';
 
 /** Confluent wire format: magic byte 0, 4-byte big-endian schema id, Avro binary body. */
 export const WIRE_HEADER_BYTES = 5;
@@ -25,35 +22,36 @@ export function unframe(value: Buffer | null): { schemaId: number; body: Buffer 
   return { schemaId: value.readUInt32BE(1), body: value.subarray(WIRE_HEADER_BYTES) };
 }
 
+/** The wire bytes of an event under a schema id (the id must name the kind's contract, or a schema compatible with it). */
+export function encodeEvent<K extends EventKind>(kind: K, schemaId: number, event: EventOfKind[K]): Buffer {
+  return frame(schemaId, avroTypeOf(kind).toBuffer(event));
+}
+
+/**
+ * Where the codec finds the writer schema of a schema id: the schema registry
+ * (topics/registry.ts `writerSchemas`), or a map in tests. Throws a
+ * DecodeError for an unknown id and RegistryUnavailableError when it cannot
+ * answer now.
+ */
+export type WriterSchemas = (schemaId: number) => Promise<avro.Type>;
+
 export interface Decoded {
   readonly tagged: KindedEvent;
   readonly schemaId: number;
 }
 
 /**
- * Encodes and decodes input events. Decoding reads with the writer schema
- * the record names (fetched once per id) resolved to kpi-stream's reader schema,
- * so records of older and newer compatible schema versions decode to the same
- * shape; then it checks the contract's value rules.
+ * Decodes input events. A record is read with the writer schema it names
+ * (fetched once per id) resolved to kpi-stream's reader schema, so records of
+ * older and newer compatible schema versions decode to the same shape. Value
+ * rules are checked elsewhere (schemas/validate.ts): this only reads bytes.
  */
 export class EventCodec {
-  private readonly resolvers = new Map<string, avro.Resolver>();
+  private readonly resolvers = new Map<string, { resolver: avro.Resolver; writer: avro.Type }>();
 
-  constructor(
-    private readonly registry: SchemaRegistry,
-    private readonly schemaIds?: SchemaIds,
-  ) {}
+  constructor(private readonly writerSchemas: WriterSchemas) {}
 
-  /** Wire bytes of an event under the schema id kpi-stream registered for its kind. */
-  encode<K extends EventKind>(kind: K, event: EventOfKind[K]): Buffer {
-    if (!this.schemaIds) throw new Error('EventCodec.encode needs the schema ids of registerInputSchemas');
-    return frame(this.schemaIds[kind], avroTypeOf(kind).toBuffer(event));
-  }
-
-  /**
-   * Throws DecodeError for a record that can never be read (it belongs in the
-   * dead letters) and RegistryUnavailableError when the registry cannot answer.
-   */
+  /** prepare() and decodePrepared() in one step. */
   async decode(kind: EventKind, value: Buffer | null): Promise<Decoded> {
     return this.decodePrepared(kind, value, await this.prepare(kind, [value]));
   }
@@ -73,7 +71,7 @@ export class EventCodec {
     for (const schemaId of ids) {
       if (this.resolvers.has(`${kind}:${schemaId}`)) continue;
       try {
-        await this.resolver(kind, schemaId);
+        await this.resolverOf(kind, schemaId);
       } catch (error) {
         if (!(error instanceof DecodeError)) throw error;
         failures.set(schemaId, error);
@@ -82,41 +80,46 @@ export class EventCodec {
     return failures;
   }
 
-  /** Decodes a value whose schema prepare() fetched; synchronous. */
+  /** Decodes a value whose schema prepare() fetched; synchronous. Throws DecodeError for bytes that cannot be read. */
   decodePrepared(kind: EventKind, value: Buffer | null, failures: ReadonlyMap<number, DecodeError>): Decoded {
     const { schemaId, body } = unframe(value);
     const failure = failures.get(schemaId);
     if (failure) throw failure;
-    const resolver = this.resolvers.get(`${kind}:${schemaId}`);
-    if (!resolver) throw new Error(`schema ${schemaId} was not prepared for ${kind}`);
+    const entry = this.resolvers.get(`${kind}:${schemaId}`);
+    if (!entry) throw new Error(`schema ${schemaId} was not prepared for ${kind}`);
     let event: unknown;
     try {
-      event = avroTypeOf(kind).fromBuffer(body, resolver);
+      event = avroTypeOf(kind).fromBuffer(body, entry.resolver);
     } catch (error) {
       throw new DecodeError('KPI_ERR_DECODE_MALFORMED', `Avro body does not decode with schema ${schemaId}: ${messageOf(error)}`, { schemaId, cause: error });
     }
-    const tagged = { kind, event } as KindedEvent;
-    const reason = invalidReason(tagged);
-    if (reason) throw new DecodeError('KPI_ERR_INVALID_VALUE', reason, { schemaId });
-    return { tagged, schemaId };
+    if (hasReplacementCharacter(event) && !entry.writer.toBuffer(entry.writer.fromBuffer(body)).equals(body)) {
+      // Avro strings are UTF-8; the decoder replaced invalid bytes with U+FFFD, so the record does not read back as sent.
+      throw new DecodeError('KPI_ERR_DECODE_MALFORMED', `a string of the record is not valid UTF-8 (schema ${schemaId})`, { schemaId });
+    }
+    return { tagged: { kind, event } as KindedEvent, schemaId };
   }
 
-  private async resolver(kind: EventKind, schemaId: number): Promise<avro.Resolver> {
-    const key = `${kind}:${schemaId}`;
-    let resolver = this.resolvers.get(key);
-    if (!resolver) {
-      const writer = await writerType(this.registry, schemaId);
-      try {
-        resolver = avroTypeOf(kind).createResolver(writer);
-      } catch (error) {
-        throw new DecodeError(
-          'KPI_ERR_DECODE_INCOMPATIBLE_SCHEMA',
-          `schema ${schemaId} (${(writer as { name?: string }).name ?? 'unnamed'}) cannot be read as ${kind}: ${messageOf(error)}`,
-          { schemaId, cause: error },
-        );
-      }
-      this.resolvers.set(key, resolver);
+  private async resolverOf(kind: EventKind, schemaId: number): Promise<void> {
+    const writer = await this.writerSchemas(schemaId);
+    let resolver: avro.Resolver;
+    try {
+      resolver = avroTypeOf(kind).createResolver(writer);
+    } catch (error) {
+      throw new DecodeError(
+        'KPI_ERR_DECODE_INCOMPATIBLE_SCHEMA',
+        `schema ${schemaId} (${(writer as { name?: string }).name ?? 'unnamed'}) cannot be read as ${kind}: ${messageOf(error)}`,
+        { schemaId, cause: error },
+      );
     }
-    return resolver;
+    this.resolvers.set(`${kind}:${schemaId}`, { resolver, writer });
   }
+}
+
+/** Whether a decoded record holds U+FFFD in any string (the rare case worth checking for invalid UTF-8). */
+function hasReplacementCharacter(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\uFFFD');
+  if (Array.isArray(value)) return value.some(hasReplacementCharacter);
+  if (value !== null && typeof value === 'object') return Object.values(value).some(hasReplacementCharacter);
+  return false;
 }

@@ -1,5 +1,7 @@
 import type { IHeaders, Message, Producer } from 'kafkajs';
-import type { ErrorCode } from '../core/errors.js';
+import type { DeadLetter } from '../contract/ports.js';
+
+export type { DeadLetter };
 
 /** Header names on kpi.dlq.v1 records (values are UTF-8 strings). */
 export const DEAD_LETTER_HEADERS = {
@@ -14,21 +16,8 @@ export const DEAD_LETTER_HEADERS = {
 } as const;
 
 const CHUNK_BYTES = 512 * 1024;
-
-/** A record that cannot be processed, with where it came from and why. */
-export interface DeadLetter {
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: number;
-  /** The record's Kafka timestamp (ms). */
-  readonly timestamp: number;
-  readonly key: Buffer | null;
-  /** The original bytes, untouched. */
-  readonly value: Buffer | null;
-  readonly code: ErrorCode;
-  readonly message: string;
-  readonly schemaId?: number;
-}
+/** Error messages in headers are cut here: a message may quote what a producer sent. */
+const MAX_MESSAGE_LENGTH = 2000;
 
 /**
  * Writes dead letters to kpi.dlq.v1: the original key and bytes, and headers
@@ -68,7 +57,7 @@ export class DeadLetterWriter {
       [DEAD_LETTER_HEADERS.sourceOffset]: String(letter.offset),
       [DEAD_LETTER_HEADERS.sourceTimestamp]: String(letter.timestamp),
       [DEAD_LETTER_HEADERS.errorClass]: letter.code,
-      [DEAD_LETTER_HEADERS.errorMessage]: letter.message,
+      [DEAD_LETTER_HEADERS.errorMessage]: letter.message.slice(0, MAX_MESSAGE_LENGTH),
       [DEAD_LETTER_HEADERS.processorVersion]: this.processorVersion,
     };
     if (letter.schemaId !== undefined) headers[DEAD_LETTER_HEADERS.schemaId] = String(letter.schemaId);

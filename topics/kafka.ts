@@ -2,6 +2,7 @@ import { Kafka, Partitioners, logLevel, type Admin, type ITopicConfig, type LogE
 import type { Config } from '../core/config.js';
 import { TopicMismatchError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { retrying } from '../core/retry.js';
 import type { TopicDefinition } from './definitions.js';
 
 /**
@@ -47,6 +48,22 @@ export interface TopicReport {
 }
 
 /**
+ * Runs a Kafka admin request, retrying for up to 30 s what kafkajs marks
+ * retriable: right after topics are created a broker reports them unknown for
+ * a moment ("This server does not host this topic-partition"), and a group
+ * coordinator may still be loading.
+ */
+export function withKafkaRetries<T>(what: string, log: Logger, work: () => Promise<T>): Promise<T> {
+  return retrying(() => work(), {
+    what,
+    log,
+    retriable: (error) => (error as { retriable?: boolean }).retriable === true,
+    giveUpAfterMs: 30_000,
+    maxBackoffMs: 2_000,
+  });
+}
+
+/**
  * Creates the missing topics and checks the existing ones against their
  * definitions. Existing topics are never changed: a different partition count
  * or cleanup policy throws TopicMismatchError, a different retention warns.
@@ -57,7 +74,14 @@ export async function ensureTopics(admin: Admin, definitions: readonly TopicDefi
   const missing = definitions.filter((d) => !existing.has(d.name));
   if (missing.length > 0) {
     // A concurrent creator (another processor starting) makes createTopics return false: fine, we check below.
-    await admin.createTopics({ topics: missing.map(topicConfig), waitForLeaders: true });
+    // kafkajs' own wait for leaders fails on the metadata error a broker answers for a moment
+    // ("This server does not host this topic-partition"), so wait here, retrying that.
+    await admin.createTopics({ topics: missing.map(topicConfig), waitForLeaders: false });
+    await withKafkaRetries('waiting for the new topics', log, async () => {
+      const { topics } = await admin.fetchTopicMetadata({ topics: missing.map((d) => d.name) });
+      const leaderless = topics.filter((t) => t.partitions.length === 0 || t.partitions.some((p) => p.leader < 0));
+      if (leaderless.length > 0) throw Object.assign(new Error(`topics without leaders yet: ${leaderless.map((t) => t.name).join(', ')}`), { retriable: true });
+    });
     for (const d of missing) {
       report.created.push(d.name);
       log.info({ topic: d.name, partitions: d.partitions }, `created topic ${d.name}`);
@@ -66,11 +90,13 @@ export async function ensureTopics(admin: Admin, definitions: readonly TopicDefi
 
   const present = definitions.filter((d) => existing.has(d.name));
   if (present.length === 0) return report;
-  const metadata = await admin.fetchTopicMetadata({ topics: present.map((d) => d.name) });
-  const configs = await admin.describeConfigs({
-    includeSynonyms: false,
-    resources: present.map((d) => ({ type: 2 /* TOPIC */, name: d.name, configNames: ['cleanup.policy', 'retention.ms'] })),
-  });
+  const metadata = await withKafkaRetries('reading topic metadata', log, () => admin.fetchTopicMetadata({ topics: present.map((d) => d.name) }));
+  const configs = await withKafkaRetries('reading topic configs', log, () =>
+    admin.describeConfigs({
+      includeSynonyms: false,
+      resources: present.map((d) => ({ type: 2 /* TOPIC */, name: d.name, configNames: ['cleanup.policy', 'retention.ms'] })),
+    }),
+  );
   const problems: string[] = [];
   for (const d of present) {
     const partitions = metadata.topics.find((t) => t.name === d.name)?.partitions.length ?? 0;

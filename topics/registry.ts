@@ -1,7 +1,7 @@
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import type avro from 'avsc';
 import type { Config } from '../core/config.js';
-import { DecodeError, KpiError, RegistryUnavailableError, SchemaCompatibilityError, messageOf } from '../core/errors.js';
+import { DecodeError, type KpiError, RegistryUnavailableError, SchemaCompatibilityError, messageOf } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { EVENT_KINDS, type EventKind } from '../schemas/kinds.js';
 import { schemaOf, type AvroSchema } from '../schemas/avro.js';
@@ -67,11 +67,13 @@ export async function registerInputSchemas(registry: SchemaRegistry, config: Con
   return ids;
 }
 
-/** The writer schema of an id, cached by the registry client. */
-export async function writerType(registry: SchemaRegistry, schemaId: number): Promise<avro.Type> {
-  try {
-    return (await registry.getSchema(schemaId)) as unknown as avro.Type;
-  } catch (error) {
-    throw registryFailure(error, { schemaId });
-  }
+/** The registry as the codec's source of writer schemas (cached by the registry client). */
+export function writerSchemas(registry: SchemaRegistry): (schemaId: number) => Promise<avro.Type> {
+  return async (schemaId) => {
+    try {
+      return (await registry.getSchema(schemaId)) as unknown as avro.Type;
+    } catch (error) {
+      throw registryFailure(error, { schemaId });
+    }
+  };
 }

@@ -27,7 +27,7 @@ Defaults: all, --employees 300 --days 30 --windows 20000. Prints figures; assert
     });
     const which = positionals[0] ?? 'all';
     if (which === 'state' || which === 'all') {
-      const state = measureStateMemory(Number(values.windows));
+      const state = await measureStateMemory(Number(values.windows));
       process.stdout.write(
         `state: ${state.windows} open employee-windows of ${state.eventsPerWindow.toFixed(1)} events each hold ${(state.heapDeltaBytes / 2 ** 20).toFixed(1)} MiB of heap: ${Math.round(state.bytesPerWindow)} bytes per window\n`,
       );

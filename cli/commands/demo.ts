@@ -1,14 +1,27 @@
 import { join } from 'node:path';
-import { Pipeline } from '../../processors/pipeline.js';
+import { formatDate } from '../../core/time.js';
+import { sendFlagAlerts } from '../../detection/alerts.js';
+import { evaluateSimulation, formatEvaluation } from '../../detection/groundTruth.js';
 import { runDetection } from '../../detection/runner.js';
+import { startPipeline } from '../../processors/bootstrap.js';
+import { loadCatalog } from '../../kpis/extensions.js';
+import { scorePeriods } from '../../scoring/score.js';
 import { servicesUp } from '../../services/index.js';
-import { PERIOD_TYPES, computeScores } from '../../sinks/clickhouse/scoring.js';
-import { createClickHouseClient } from '../../sinks/clickhouse/client.js';
+import { withClickHouse } from '../../sinks/clickhouse/client.js';
+import { readMostFlagged } from '../../sinks/clickhouse/queries/anomalies.js';
+import { readPlantCalibration } from '../../sinks/clickhouse/queries/calibration.js';
+import { PERIOD_TYPES } from '../../sinks/clickhouse/queries/scores.js';
 import { compareWithExpected, readExpectedRows } from '../../simulator/compare.js';
 import { OUTPUT_FILES } from '../../simulator/output.js';
+import { simulatePlant, simulateOptions } from '../../simulator/run.js';
 import type { Command } from '../command.js';
-import { alert, evaluateSimulation, formatEvaluation } from './analytics.js';
-import { parseSimulateArgs, runSimulation } from './simulate.js';
+import { formatTable } from '../table.js';
+import { parseSimulateFlags, simulateFlagsHelp } from './simulate.js';
+
+/** The demo's plant unless flags say otherwise: a fortnight of a mid-sized plant, with bad and too-late records. */
+const DEMO_PLANT = { employees: 200, days: 14, malformedRate: 0.001, tooLateRate: 0.01, out: 'out/demo' };
+
+const pct = (x: number) => `${Math.round(100 * x)}%`;
 
 export const demoCommand: Command = {
   name: 'demo',
@@ -16,34 +29,34 @@ export const demoCommand: Command = {
   usage: `Usage: kpi-stream demo [simulate options]
 
 Starts the local services (downloading them on first use), simulates a plant
-(by default 200 employees for 14 days, with late, duplicate and malformed
-records; any 'simulate' option overrides), runs the processors until the
-stream is drained, checks kpi.employee_window_metrics_current against the
-simulator's expected rows (every column of every row), scores every window,
-week and month, flags inflated self-reports (alerting on new ones), and
-measures the flags against the simulator's ground truth. Exits 1 if a row
-differs.`,
+(200 employees for 14 days, with late, duplicate and malformed records; any
+'simulate' option overrides), runs the processors until the stream is
+drained, checks kpi.employee_window_metrics_current against the simulator's
+expected rows (every column of every row), scores every window, week and
+month, flags inflated self-reports (alerting on new ones), and measures the
+flags against the simulator's ground truth. Exits 1 if a row differs.
+
+${simulateFlagsHelp()}`,
   async run(args, { config, log }) {
+    const options = simulateOptions({ ...DEMO_PLANT, ...parseSimulateFlags(args, DEMO_PLANT) });
+    const catalog = await loadCatalog(config.extensions);
     await servicesUp(config, log);
-    const simulation = parseSimulateArgs(['--employees', '200', '--days', '14', '--malformed', '0.001', '--too-late', '0.01', '--out', 'out/demo', ...args]);
-    const report = await runSimulation(simulation, config, log);
+    const report = await simulatePlant(options, config, log);
     log.info(`simulated ${report.sent} records (${report.recordsPerSecond}/s); processing`);
 
     const started = Date.now();
-    const pipeline = await Pipeline.start(config, log.child({ component: 'processor' }), { exitWhenIdleMs: 3000 });
+    const pipeline = await startPipeline(config, log.child({ component: 'processor' }), { exitWhenIdleMs: 3000 });
     await pipeline.done;
     const m = pipeline.metrics;
-    const seconds = (Date.now() - started) / 1000;
     log.info(
-      `processed ${m.processed} records in ${seconds.toFixed(1)}s: ${m.records.accepted} accepted, ${m.records.duplicate} duplicates, ` +
+      `processed ${m.processed} records in ${((Date.now() - started) / 1000).toFixed(1)}s: ${m.records.accepted} accepted, ${m.records.duplicate} duplicates, ` +
         `${m.records.tooLate} too late and ${m.records.invalid} invalid to ${config.topicPrefix}kpi.dlq.v1; ${m.rowsWritten} rows in ${m.inserts} inserts`,
     );
     if (m.records.accepted === 0 && m.records.duplicate > 0) {
       log.info('an earlier demo sent these events already: they count once, and records for windows past the correction horizon of the clocks it advanced are dead-lettered');
     }
 
-    const client = createClickHouseClient(config);
-    try {
+    return withClickHouse(config, async (client) => {
       const comparison = await compareWithExpected(client, await readExpectedRows(join(report.out, OUTPUT_FILES.expected)));
       process.stdout.write(
         `\nkpi.employee_window_metrics_current: ${comparison.equal} of ${comparison.expected} expected rows equal in every column` +
@@ -51,32 +64,23 @@ differs.`,
       );
       for (const d of comparison.differences.slice(0, 5)) process.stdout.write(`  ${d.key} ${d.column}: expected ${d.expected}, got ${d.actual}\n`);
 
-      for (const period of PERIOD_TYPES) await computeScores(client, { period, timeZone: config.timeZone });
-      const { start, days } = simulation.options;
-      const flags = await runDetection(client, log, { from: start, to: start + days * 86_400_000, timeZone: config.timeZone });
-      await alert(config, client, flags, log);
-      process.stdout.write(`\ndetection against the simulator's ground truth:\n${formatEvaluation(await evaluateSimulation(config, report.out))}\n`);
+      for (const period of PERIOD_TYPES) await scorePeriods(client, catalog, { period, timeZone: config.timeZone });
+      const flags = await runDetection(client, catalog, log, { from: options.start, to: options.start + options.days * 86_400_000, timeZone: config.timeZone });
+      await sendFlagAlerts(config, client, flags, log);
+      process.stdout.write(`\ndetection against the simulator's ground truth:\n${formatEvaluation(await evaluateSimulation(client, report.out))}\n`);
 
-      const print = async (title: string, query: string) => {
-        const result = await client.query({ query, format: 'JSONEachRow' });
-        process.stdout.write(`\n${title}\n`);
-        for (const row of await result.json<Record<string, unknown>>()) process.stdout.write(`  ${JSON.stringify(row)}\n`);
-      };
-      await print(
-        'grades per month, plant-wide, against the 25/55/20 target (and what self-scores would give):',
-        `SELECT period_start, employees, round(share_excellent, 2) AS excellent, round(share_qualified, 2) AS qualified,
-                round(share_needs_improvement, 2) AS needs_improvement, round(avg_score, 1) AS avg_score, round(avg_self_score, 1) AS avg_self_score,
-                round(self_share_excellent, 2) AS self_excellent
-         FROM calibration WHERE period_type = 'month' AND station_id = 'ALL' ORDER BY period_start`,
+      const months = await readPlantCalibration(client, 'month');
+      process.stdout.write('\ngrades per month, plant-wide, against the 25/55/20 target (and what self-scores would give):\n');
+      process.stdout.write(
+        `${formatTable(
+          ['month', 'employees', 'excellent', 'qualified', 'needs impr.', 'avg score', 'self: excellent', 'avg self-score'],
+          months.map((c) => [formatDate(c.periodStart).slice(0, 7), c.employees, pct(c.shares.excellent), pct(c.shares.qualified), pct(c.shares.needsImprovement), c.avgScore?.toFixed(1) ?? '-', pct(c.selfShares.excellent), c.avgSelfScore?.toFixed(1) ?? '-']),
+        )}\n`,
       );
-      await print(
-        'most suspicious employees:',
-        `SELECT employee_id, count() AS flags, countIf(severity = 'high') AS high, groupUniqArray(kind) AS kinds, any(explanation) AS example
-         FROM anomalies_current GROUP BY employee_id ORDER BY high DESC, flags DESC LIMIT 5`,
-      );
+      process.stdout.write('\nmost suspicious employees:\n');
+      const flagged = await readMostFlagged(client, 5);
+      process.stdout.write(`${formatTable(['employee', 'flags', 'high', 'kinds', 'example'], flagged.map((f) => [f.employeeId, f.flags, f.high, f.kinds.join(','), f.example]))}\n`);
       return comparison.equal === comparison.expected && comparison.unexpected.length === 0 ? 0 : 1;
-    } finally {
-      await client.close();
-    }
+    });
   },
 };

@@ -1,3 +1,4 @@
+import { loadCatalog } from '../../kpis/extensions.js';
 import { migrate } from '../../sinks/clickhouse/migrate.js';
 import type { Command } from '../command.js';
 
@@ -6,12 +7,14 @@ export const migrateCommand: Command = {
   summary: 'Create or upgrade the ClickHouse database, tables and views',
   usage: `Usage: kpi-stream migrate
 
-Applies the versioned migrations of sinks/clickhouse/migrations that are not yet
-applied to CLICKHOUSE_DATABASE (default kpi), recording them in schema_migrations.
-Safe to run any number of times; 'run' does it at start-up too.`,
+Applies the versioned migrations that are not yet applied to CLICKHOUSE_DATABASE
+(default kpi): kpi-stream's own (sinks/clickhouse/migrations) and those of every
+KPI (OEE's, and the KPI_EXTENSIONS'), each in its own namespace, recording them
+in applied_migrations; then makes employee_window_metrics_current show every
+KPI column. Safe to run any number of times; 'run' does it at start-up too.`,
   async run(_args, { config, log }) {
-    const { applied, current } = await migrate(config, log);
-    log.info({ database: config.clickhouseDatabase, applied: applied.length, current }, applied.length > 0 ? `database ${config.clickhouseDatabase} migrated to version ${current}` : `database ${config.clickhouseDatabase} is up to date (version ${current})`);
+    const { applied } = await migrate(config, log, await loadCatalog(config.extensions));
+    log.info({ database: config.clickhouseDatabase, applied: applied.length }, applied.length > 0 ? `database ${config.clickhouseDatabase}: applied ${applied.join(', ')}` : `database ${config.clickhouseDatabase} is up to date`);
     return 0;
   },
 };

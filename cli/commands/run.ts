@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../../core/errors.js';
-import { parseDuration } from '../../core/duration.js';
-import { Pipeline } from '../../processors/pipeline.js';
+import { parseDuration } from '../../core/time.js';
+import { startPipeline } from '../../processors/bootstrap.js';
 import type { Command } from '../command.js';
 
 export const runCommand: Command = {
@@ -24,7 +24,7 @@ hand, writes the rows due, commits and exits 0; a fatal error exits 1.
       exitWhenIdleMs = parseDuration(values['exit-when-idle']);
       if (exitWhenIdleMs === undefined) throw new ConfigError('--exit-when-idle', `expected a duration such as 30s, got ${JSON.stringify(values['exit-when-idle'])}`);
     }
-    const pipeline = await Pipeline.start(config, log, { exitWhenIdleMs, ...(config.metricsPort > 0 ? { metricsPort: config.metricsPort } : {}) });
+    const pipeline = await startPipeline(config, log, { exitWhenIdleMs, ...(config.metricsPort > 0 ? { metricsPort: config.metricsPort } : {}) });
     const onSignal = (signal: string) => {
       log.info({ signal }, 'stopping: writing the rows due and committing');
       process.once(signal, () => process.exit(130));

@@ -1,188 +1,105 @@
 import { parseArgs } from 'node:util';
-import { resolve } from 'node:path';
-import type { Config } from '../../core/config.js';
 import { ConfigError } from '../../core/errors.js';
-import { parseDuration } from '../../core/duration.js';
-import type { Logger } from '../../core/logger.js';
-import { EVENT_KINDS, type EventKind } from '../../schemas/kinds.js';
-import { OUTPUT_FILES, OutputDirectory } from '../../simulator/output.js';
-import { produceMessages } from '../../simulator/produce.js';
-import { Simulation, type SimulationOptions } from '../../simulator/simulation.js';
-import { inputTopic, topicDefinitions } from '../../topics/definitions.js';
-import { createKafka, createProducer, ensureTopics } from '../../topics/kafka.js';
-import { createRegistry, registerInputSchemas, type SchemaIds } from '../../topics/registry.js';
+import { formatDate, formatDuration, parseDuration, parseTime } from '../../core/time.js';
+import { OUTPUT_FILES } from '../../simulator/output.js';
+import { SIMULATION_DEFAULTS, simulateOptions, simulatePlant, type SimulateOptions } from '../../simulator/run.js';
 import type { Command } from '../command.js';
 
-const USAGE = `Usage: kpi-stream simulate [options]
-
-Simulates a plant and sends its events to the five input topics through the
-schema registry, deterministically for a seed, and writes the ground truth and
-the expected kpi.employee_window_metrics rows to --out.
-
-Plant
-  --employees N        employees (default 300; scales to 100000)
-  --stations N         stations (default: one per 12 employees)
-  --products N         products with standard times (default 12)
-  --days N             days of production to simulate (default 7)
-  --start YYYY-MM-DD   first simulated day, UTC (default 2026-10-05)
-  --seed N             seed: the same seed gives the same plant and events (default 1)
-Behaviour
-  --inflators SHARE    share of employees who inflate self-reports (default 0.1)
-  --inflation-days P   share of an inflator's working days they inflate on (default 0.8)
-  --feedback SHARE     share of production events with customer feedback (default 0.25)
-Delivery
-  --duplicates P       share of records sent twice, as producer retries (default 0.01)
-  --malformed P        extra malformed records per event (default 0)
-  --too-late P         extra feedback 40-60 days late, per feedback event (default 0)
-  --disorder DURATION  records arrive up to this late, out of order (default 5m)
-  --rate N             records per second, 0 = as fast as possible (default 0)
-  --batch N            records per produce request (default 5000)
-Output
-  --out DIR            where the ground truth goes (default out/simulation)
-  --dry-run            generate the files without Kafka
-
-Files in --out: ${Object.values(OUTPUT_FILES).join(', ')}.`;
-
-export interface SimulateArgs {
-  options: SimulationOptions;
-  rate: number;
-  batch: number;
-  out: string;
-  dryRun: boolean;
+type Kind = 'number' | 'duration' | 'date' | 'string' | 'boolean';
+interface Flag {
+  readonly option: keyof SimulateOptions;
+  readonly kind: Kind;
+  readonly doc: string;
+  readonly group: 'Plant' | 'Behaviour' | 'Delivery' | 'Output';
 }
 
-export function parseSimulateArgs(args: string[]): SimulateArgs {
+/** The command-line flags of `simulate` (and `demo`), each an option of simulatePlant. */
+const FLAGS: Record<string, Flag> = {
+  employees: { option: 'employees', kind: 'number', doc: 'employees (scales to 100000)', group: 'Plant' },
+  stations: { option: 'stations', kind: 'number', doc: 'stations (default: one per 12 employees)', group: 'Plant' },
+  products: { option: 'products', kind: 'number', doc: 'products with standard times', group: 'Plant' },
+  days: { option: 'days', kind: 'number', doc: 'days of production to simulate', group: 'Plant' },
+  start: { option: 'start', kind: 'date', doc: 'first simulated day, UTC (YYYY-MM-DD; default: --days + 70 days before today)', group: 'Plant' },
+  seed: { option: 'seed', kind: 'number', doc: 'the same seed gives the same plant and events', group: 'Plant' },
+  inflators: { option: 'inflatorShare', kind: 'number', doc: 'share of employees who inflate self-reports', group: 'Behaviour' },
+  'inflation-days': { option: 'inflationDays', kind: 'number', doc: "share of an inflator's working days they inflate on", group: 'Behaviour' },
+  feedback: { option: 'feedbackShare', kind: 'number', doc: 'share of production events with customer feedback', group: 'Behaviour' },
+  duplicates: { option: 'duplicateRate', kind: 'number', doc: 'share of records sent twice, as producer retries', group: 'Delivery' },
+  malformed: { option: 'malformedRate', kind: 'number', doc: 'extra malformed records per event', group: 'Delivery' },
+  'too-late': { option: 'tooLateRate', kind: 'number', doc: 'extra feedback 40-60 days late, per feedback event', group: 'Delivery' },
+  disorder: { option: 'disorderMs', kind: 'duration', doc: 'records arrive up to this late, out of order', group: 'Delivery' },
+  rate: { option: 'rate', kind: 'number', doc: 'records per second, 0 = as fast as possible', group: 'Delivery' },
+  batch: { option: 'batch', kind: 'number', doc: 'records per produce request', group: 'Delivery' },
+  out: { option: 'out', kind: 'string', doc: 'where the ground truth goes', group: 'Output' },
+  'dry-run': { option: 'dryRun', kind: 'boolean', doc: 'generate the files without Kafka', group: 'Output' },
+};
+
+function shownDefault(flag: Flag): string {
+  const value = SIMULATION_DEFAULTS[flag.option];
+  if (value === undefined || flag.kind === 'boolean') return '';
+  if (flag.kind === 'duration') return ` (default ${formatDuration(value as number)})`;
+  if (flag.kind === 'date') return ` (default ${formatDate(value as number)})`;
+  return ` (default ${value})`;
+}
+
+/** The flags' help, grouped, with their defaults from SIMULATION_DEFAULTS. */
+export function simulateFlagsHelp(): string {
+  const groups = ['Plant', 'Behaviour', 'Delivery', 'Output'] as const;
+  return groups
+    .map((group) => {
+      const lines = Object.entries(FLAGS)
+        .filter(([, f]) => f.group === group)
+        .map(([name, f]) => `  --${`${name}${f.kind === 'boolean' ? '' : ' V'}`.padEnd(18)} ${f.doc}${shownDefault(f)}`);
+      return `${group}\n${lines.join('\n')}`;
+    })
+    .join('\n');
+}
+
+/**
+ * Simulation options from command-line flags (only those given; simulatePlant
+ * fills in the rest). Checked here too, so an error names the flag.
+ */
+export function parseSimulateFlags(args: string[], base: Partial<SimulateOptions> = {}): Partial<SimulateOptions> {
   const { values } = parseArgs({
     args,
     strict: true,
-    options: {
-      employees: { type: 'string', default: '300' },
-      stations: { type: 'string' },
-      products: { type: 'string', default: '12' },
-      days: { type: 'string', default: '7' },
-      start: { type: 'string', default: '2026-10-05' },
-      seed: { type: 'string', default: '1' },
-      inflators: { type: 'string', default: '0.1' },
-      'inflation-days': { type: 'string', default: '0.8' },
-      feedback: { type: 'string', default: '0.25' },
-      duplicates: { type: 'string', default: '0.01' },
-      malformed: { type: 'string', default: '0' },
-      'too-late': { type: 'string', default: '0' },
-      disorder: { type: 'string', default: '5m' },
-      rate: { type: 'string', default: '0' },
-      batch: { type: 'string', default: '5000' },
-      out: { type: 'string', default: 'out/simulation' },
-      'dry-run': { type: 'boolean', default: false },
-    },
+    options: Object.fromEntries(Object.entries(FLAGS).map(([name, f]) => [name, { type: f.kind === 'boolean' ? 'boolean' : 'string' }])) as Record<string, { type: 'string' | 'boolean' }>,
   });
-  const int = (name: string, min: number, max: number) => {
-    const raw = values[name as keyof typeof values] as string;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`--${name}`, `expected an integer in ${min}..${max}, got ${JSON.stringify(raw)}`);
-    return n;
-  };
-  const share = (name: string) => {
-    const raw = values[name as keyof typeof values] as string;
-    const n = Number(raw);
-    if (!Number.isFinite(n) || n < 0 || n > 1) throw new ConfigError(`--${name}`, `expected a share in 0..1, got ${JSON.stringify(raw)}`);
-    return n;
-  };
-  const employees = int('employees', 1, 1_000_000);
-  const start = Date.parse(`${values.start}T00:00:00Z`);
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(values.start) || Number.isNaN(start)) throw new ConfigError('--start', `expected YYYY-MM-DD, got ${JSON.stringify(values.start)}`);
-  const disorder = parseDuration(values.disorder);
-  if (disorder === undefined) throw new ConfigError('--disorder', `expected a duration such as 5m, got ${JSON.stringify(values.disorder)}`);
-  return {
-    options: {
-      seed: int('seed', 0, 2 ** 31 - 1),
-      employees,
-      stations: values.stations === undefined ? Math.max(1, Math.ceil(employees / 12)) : int('stations', 1, employees),
-      products: int('products', 1, 1000),
-      days: int('days', 1, 3650),
-      start,
-      inflatorShare: share('inflators'),
-      inflationDays: share('inflation-days'),
-      feedbackShare: share('feedback'),
-      duplicateRate: share('duplicates'),
-      malformedRate: share('malformed'),
-      tooLateRate: share('too-late'),
-      disorderMs: disorder,
-    },
-    rate: int('rate', 0, 100_000_000),
-    batch: int('batch', 1, 1_000_000),
-    out: resolve(values.out),
-    dryRun: values['dry-run'],
-  };
-}
-
-export interface SimulationReport {
-  sent: number;
-  elapsedMs: number;
-  recordsPerSecond: number;
-  simulation: Simulation;
-  out: string;
-}
-
-/** Runs a simulation: to Kafka (topics and schemas created if missing) or, with dryRun, to the files only. */
-export async function runSimulation(parsed: SimulateArgs, config: Config, log: Logger): Promise<SimulationReport> {
-  const { options } = parsed;
-  let schemaIds: SchemaIds = { production: 1, telemetry: 2, inspection: 3, feedback: 4, selfReport: 5 };
-  const kafka = createKafka(config, 'kpi-stream-simulator', log);
-  if (!parsed.dryRun) {
-    const admin = kafka.admin();
-    await admin.connect();
-    await ensureTopics(admin, topicDefinitions(config), log);
-    await admin.disconnect();
-    schemaIds = await registerInputSchemas(createRegistry(config), config, log);
-  }
-  const simulation = new Simulation(options, schemaIds);
-  const output = new OutputDirectory(parsed.out);
-  output.writeJson(OUTPUT_FILES.plant, simulation.plant);
-  log.info(`simulating ${options.employees} employees at ${options.stations} stations for ${options.days} days (seed ${options.seed})${parsed.dryRun ? ', dry run' : ''}`);
-
-  let day = 0;
-  const messages = simulation.messages(output, (d) => {
-    day = d + 1;
-  });
-  const progress = (sent: number, elapsedMs: number) =>
-    log.info(`sent ${sent} records, ${Math.round(sent / Math.max(elapsedMs / 1000, 0.001))}/s, generated day ${day} of ${options.days}`);
-  let result: { sent: number; elapsedMs: number };
-  if (parsed.dryRun) {
-    const started = Date.now();
-    let sent = 0;
-    for (const _ of messages) sent += 1;
-    result = { sent, elapsedMs: Date.now() - started };
-  } else {
-    const producer = createProducer(kafka, { allowAutoTopicCreation: false });
-    await producer.connect();
-    try {
-      const topics = Object.fromEntries(EVENT_KINDS.map((kind) => [kind, inputTopic(config, kind)])) as Record<EventKind, string>;
-      result = await produceMessages(messages, producer, { batchSize: parsed.batch, rate: parsed.rate, topicOf: (kind) => topics[kind], onProgress: progress });
-    } finally {
-      await producer.disconnect();
+  const options: Record<string, unknown> = {};
+  for (const [name, raw] of Object.entries(values)) {
+    const flag = FLAGS[name]!;
+    if (typeof raw === 'boolean') options[flag.option] = raw;
+    else if (flag.kind === 'string') options[flag.option] = raw;
+    else {
+      const parsed = flag.kind === 'duration' ? parseDuration(raw!) : flag.kind === 'date' ? parseTime(raw!) : raw!.trim() === '' ? Number.NaN : Number(raw);
+      if (parsed === undefined || Number.isNaN(parsed)) throw new ConfigError(`--${name}`, `expected ${flag.kind === 'number' ? 'a number' : `a ${flag.kind}`}, got ${JSON.stringify(raw)}`);
+      options[flag.option] = parsed;
     }
   }
-  output.close();
-  const recordsPerSecond = Math.round(result.sent / Math.max(result.elapsedMs / 1000, 0.001));
-  output.writeJson(OUTPUT_FILES.summary, {
-    options: { ...options, start: new Date(options.start).toISOString() },
-    topics: parsed.dryRun ? null : Object.fromEntries(EVENT_KINDS.map((kind) => [kind, inputTopic(config, kind)])),
-    schemaIds: parsed.dryRun ? null : schemaIds,
-    counts: simulation.counts,
-    tooLate: output.tooLateIds,
-    sent: result.sent,
-    elapsedMs: result.elapsedMs,
-    recordsPerSecond,
-  });
-  return { sent: result.sent, elapsedMs: result.elapsedMs, recordsPerSecond, simulation, out: parsed.out };
+  try {
+    simulateOptions({ ...base, ...options });
+  } catch (error) {
+    const flag = Object.entries(FLAGS).find(([, f]) => error instanceof ConfigError && f.option === error.key)?.[0];
+    if (flag && error instanceof ConfigError) throw new ConfigError(`--${flag}`, error.message.slice(error.key.length + 2));
+    throw error;
+  }
+  return options as Partial<SimulateOptions>;
 }
 
 export const simulateCommand: Command = {
   name: 'simulate',
   summary: 'Simulate a plant: send its events to Kafka, write ground truth and expected rows',
-  usage: USAGE,
+  usage: `Usage: kpi-stream simulate [options]
+
+Simulates a plant and sends its events to the five input topics through the
+schema registry, deterministically for a seed, and writes the ground truth and
+the expected kpi.employee_window_metrics rows to --out.
+
+${simulateFlagsHelp()}
+
+Files in --out: ${Object.values(OUTPUT_FILES).join(', ')}.`,
   async run(args, { config, log }) {
-    const report = await runSimulation(parseSimulateArgs(args), config, log);
+    const report = await simulatePlant(parseSimulateFlags(args), config, log);
     const { counts } = report.simulation;
     log.info(
       `${report.sent} records in ${(report.elapsedMs / 1000).toFixed(1)}s (${report.recordsPerSecond}/s): ` +

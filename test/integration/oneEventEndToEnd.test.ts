@@ -2,7 +2,9 @@ import avro from 'avsc';
 import type { EachMessagePayload } from 'kafkajs';
 import { createClickHouseClient } from '../../sinks/clickhouse/client.js';
 import { migrate } from '../../sinks/clickhouse/migrate.js';
-import { ClickHouseMetricsSink, batchToken } from '../../sinks/clickhouse/metricsSink.js';
+import { ClickHouseWindowStore } from '../../sinks/clickhouse/windowStore.js';
+import { KpiCatalog } from '../../kpis/catalog.js';
+import { batchToken } from '../../processors/refusals.js';
 import { toClickHouseTime } from '../../sinks/clickhouse/time.js';
 import { applyEvent, newEmployeeWindow, toRow } from '../../processors/employeeWindow.js';
 import { TumblingWindows } from '../../processors/windows.js';
@@ -11,7 +13,7 @@ import { schemaOf } from '../../schemas/avro.js';
 import { EventCodec, frame } from '../../topics/codec.js';
 import { inputTopic, topicDefinitions, valueSubject } from '../../topics/definitions.js';
 import { createKafka, createProducer, ensureTopics } from '../../topics/kafka.js';
-import { createRegistry, registerSchema } from '../../topics/registry.js';
+import { createRegistry, registerSchema, writerSchemas } from '../../topics/registry.js';
 import { dropTestResources, testContext } from './support/context.js';
 
 const ctx = testContext('one_event');
@@ -19,6 +21,7 @@ const { config, log } = ctx;
 const topic = inputTopic(config, 'production');
 const registry = createRegistry(config);
 const kafka = createKafka(config, 'one-event-test', log);
+const catalog = KpiCatalog.of();
 
 const event: ProductionReported = {
   event_id: 'evt-0001',
@@ -38,7 +41,7 @@ beforeAll(async () => {
   await admin.connect();
   await ensureTopics(admin, topicDefinitions(config), log);
   await admin.disconnect();
-  await migrate(config, log);
+  await migrate(config, log, catalog);
   schemaId = await registerSchema(registry, valueSubject(topic), schemaOf('production'));
 });
 
@@ -52,7 +55,7 @@ test('wire format: bytes built with avsc alone decode with the registry client, 
   expect(byHand.readUInt32BE(1)).toBe(schemaId);
   expect(await registry.decode(byHand)).toEqual(event);
   expect(await registry.encode(schemaId, event)).toEqual(byHand);
-  expect((await new EventCodec(registry).decode('production', byHand)).tagged.event).toEqual(event);
+  expect((await new EventCodec(writerSchemas(registry)).decode('production', byHand)).tagged.event).toEqual(event);
 });
 
 test('one ProductionReported event: registry → Kafka → processor → ClickHouse → parameterised query', async () => {
@@ -62,7 +65,7 @@ test('one ProductionReported event: registry → Kafka → processor → ClickHo
   await producer.disconnect();
 
   // Consume and decode the event as the processors do.
-  const codec = new EventCodec(registry);
+  const codec = new EventCodec(writerSchemas(registry));
   const consumer = kafka.consumer({ groupId: config.groupId });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
@@ -77,13 +80,15 @@ test('one ProductionReported event: registry → Kafka → processor → ClickHo
 
   // Aggregate it into its day window and write the row through the sink.
   const window = TumblingWindows.of(config.windowSize, config.timeZone).windowFor(event.event_time);
-  const state = newEmployeeWindow(event.employee_id, window);
-  applyEvent(state, decoded.tagged);
-  const row = toRow(state);
-  const sink = new ClickHouseMetricsSink(createClickHouseClient(config), log);
-  await sink.write([row], batchToken([row]));
-  await sink.write([row], batchToken([row])); // a retried batch is deduplicated
-  await sink.close();
+  const state = newEmployeeWindow(catalog, event.employee_id, window);
+  applyEvent(catalog, state, decoded.tagged, 0);
+  const row = toRow(catalog, state);
+  const writer = createClickHouseClient(config);
+  const store = new ClickHouseWindowStore(writer, catalog, log);
+  await store.write([row], batchToken([row]));
+  await store.write([row], batchToken([row])); // a retried batch is deduplicated
+  expect(await store.current([{ employeeId: event.employee_id, windowStart: window.start }])).toEqual([row]);
+  await writer.close();
 
   const client = createClickHouseClient(config);
   const result = await client.query({

@@ -1,16 +1,19 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import { loadConfig } from '../../../core/config.js';
-import { alert } from '../../../cli/commands/analytics.js';
+import { sendFlagAlerts } from '../../../detection/alerts.js';
 import { runDetection } from '../../../detection/runner.js';
-import { newEmployeeWindow, toRow } from '../../../processors/employeeWindow.js';
+import { KpiCatalog } from '../../../kpis/catalog.js';
+import { batchToken } from '../../../processors/refusals.js';
 import { createClickHouseClient } from '../../../sinks/clickhouse/client.js';
 import { migrate } from '../../../sinks/clickhouse/migrate.js';
-import { ClickHouseMetricsSink, batchToken } from '../../../sinks/clickhouse/metricsSink.js';
+import { ClickHouseWindowStore } from '../../../sinks/clickhouse/windowStore.js';
 import { alertsTopic, topicDefinitions } from '../../../topics/definitions.js';
 import { createKafka, ensureTopics } from '../../../topics/kafka.js';
 import { dropTestResources, testContext } from '../support/context.js';
+import { windowRowWith } from '../support/rows.js';
 
 const ctx = testContext('alerts');
+const catalog = KpiCatalog.of();
 const DAY = 86_400_000;
 const MONDAY = Date.UTC(2026, 9, 5);
 const received: unknown[] = [];
@@ -25,22 +28,25 @@ const receiver = createServer((req: IncomingMessage, res) => {
 
 beforeAll(async () => {
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-  await migrate(ctx.config, ctx.log);
+  await migrate(ctx.config, ctx.log, catalog);
   const admin = createKafka(ctx.config, 'alerts-test', ctx.log).admin();
   await admin.connect();
   await ensureTopics(admin, topicDefinitions(ctx.config), ctx.log);
   await admin.disconnect();
   // One employee who claims 300 units a day while the MES counts 200.
-  const rows = Array.from({ length: 3 }, (_, day) => {
-    const state = newEmployeeWindow('E-over', { start: MONDAY + day * DAY, end: MONDAY + (day + 1) * DAY });
-    Object.assign(state, { units: 200, standardMs: 20_000_000, runMs: 21_600_000, report: { eventId: `r${day}`, submittedTime: MONDAY, units: 300, runHours: 6, defectiveUnits: 0, selfScore: null } });
-    state.stationWeights.set('S1', 1);
-    state.eventIds.add(`e${day}`);
-    return toRow(state);
-  });
-  const sink = new ClickHouseMetricsSink(createClickHouseClient(ctx.config), ctx.log);
-  await sink.write(rows, batchToken(rows));
-  await sink.close();
+  const rows = Array.from({ length: 3 }, (_, day) =>
+    windowRowWith(catalog, {
+      employee: 'E-over',
+      start: MONDAY + day * DAY,
+      end: MONDAY + (day + 1) * DAY,
+      station: 'S1',
+      measures: { units: 200, standard_ms: 20_000_000, run_ms: 21_600_000 },
+      report: { eventId: `r${day}`, submittedTime: MONDAY, units: 300, runHours: 6, defectiveUnits: 0, selfScore: null },
+    }),
+  );
+  const client = createClickHouseClient(ctx.config);
+  await new ClickHouseWindowStore(client, catalog, ctx.log).write(rows, batchToken(rows));
+  await client.close();
 });
 
 afterAll(async () => {
@@ -53,9 +59,9 @@ test('new flags alert once, to the alerts topic and the webhook', async () => {
   const config = loadConfig({ ...ctx.env, KPI_ALERT_WEBHOOK_URL: `http://127.0.0.1:${address.port}/hook`, KPI_ALERT_MIN_SEVERITY: 'high' });
   const client = createClickHouseClient(config);
   try {
-    const flags = await runDetection(client, ctx.log, { from: MONDAY, to: MONDAY + 3 * DAY, timeZone: 'UTC' });
+    const flags = await runDetection(client, catalog, ctx.log, { from: MONDAY, to: MONDAY + 3 * DAY, timeZone: 'UTC' });
     expect(flags.filter((f) => f.kind === 'units_overclaim' && f.method === 'tolerance')).toHaveLength(3);
-    expect(await alert(config, client, flags, ctx.log)).toBe(3);
+    expect(await sendFlagAlerts(config, client, flags, ctx.log)).toBe(3);
     expect(received).toHaveLength(1);
     const posted = (received[0] as { alerts: { employee_id: string; kind: string; severity: string; explanation: string }[] }).alerts;
     expect(posted.map((a) => [a.employee_id, a.kind, a.severity])).toEqual([
@@ -66,8 +72,8 @@ test('new flags alert once, to the alerts topic and the webhook', async () => {
     expect(posted[0]!.explanation).toContain('Reported 300 units');
 
     // A second run finds the same flags: nothing new to send.
-    const again = await runDetection(client, ctx.log, { from: MONDAY, to: MONDAY + 3 * DAY, timeZone: 'UTC' });
-    expect(await alert(config, client, again, ctx.log)).toBe(0);
+    const again = await runDetection(client, catalog, ctx.log, { from: MONDAY, to: MONDAY + 3 * DAY, timeZone: 'UTC' });
+    expect(await sendFlagAlerts(config, client, again, ctx.log)).toBe(0);
     expect(received).toHaveLength(1);
   } finally {
     await client.close();

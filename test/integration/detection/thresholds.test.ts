@@ -1,13 +1,14 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { evaluateSimulation, formatEvaluation } from '../../../cli/commands/analytics.js';
-import { parseSimulateArgs, runSimulation } from '../../../cli/commands/simulate.js';
+import { evaluateSimulation, formatEvaluation } from '../../../detection/groundTruth.js';
+import { simulateOptions, simulatePlant } from '../../../simulator/run.js';
+import { KpiCatalog } from '../../../kpis/catalog.js';
 import { runDetection } from '../../../detection/runner.js';
-import { Pipeline } from '../../../processors/pipeline.js';
+import { startPipeline } from '../../../processors/bootstrap.js';
 import { projectRoot } from '../../../core/paths.js';
-import { createClickHouseClient } from '../../../sinks/clickhouse/client.js';
-import { computeScores } from '../../../sinks/clickhouse/scoring.js';
+import { createClickHouseClient, withClickHouse } from '../../../sinks/clickhouse/client.js';
+import { scorePeriods } from '../../../scoring/score.js';
 import { dropTestResources, testContext } from '../support/context.js';
 
 const ctx = testContext('detection', { KPI_IDLE_CLOSE: '1s', KPI_FLUSH_INTERVAL: '500ms' });
@@ -17,24 +18,25 @@ afterAll(async () => {
   await dropTestResources(ctx);
 });
 
-const seed = Math.floor(Math.random() * 1_000_000);
+const seed = process.env.KPI_TEST_SEED ? Number(process.env.KPI_TEST_SEED) : Math.floor(Math.random() * 1_000_000);
+const catalog = KpiCatalog.of();
 
 beforeAll(async () => {
   process.stdout.write(`detection test seed ${seed}\n`);
-  const args = parseSimulateArgs(['--employees', '240', '--days', '21', '--seed', String(seed), '--inflators', '0.25', '--malformed', '0.001', '--out', out]);
-  await runSimulation(args, ctx.config, ctx.log);
-  const pipeline = await Pipeline.start(ctx.config, ctx.log, { exitWhenIdleMs: 3000 });
+  const options = simulateOptions({ employees: 240, days: 21, seed, inflatorShare: 0.25, malformedRate: 0.001, out });
+  await simulatePlant(options, ctx.config, ctx.log);
+  const pipeline = await startPipeline(ctx.config, ctx.log, { exitWhenIdleMs: 3000 });
   await pipeline.done;
   const client = createClickHouseClient(ctx.config);
   try {
-    await runDetection(client, ctx.log, { from: args.options.start, to: args.options.start + args.options.days * 86_400_000, timeZone: 'UTC' });
+    await runDetection(client, catalog, ctx.log, { from: options.start, to: options.start + options.days * 86_400_000, timeZone: 'UTC' });
   } finally {
     await client.close();
   }
 }, 300_000);
 
 test('on a simulated plant, flags meet precision 0.95, recall 0.90 for 15%+ inflation, and at most 1% honest flags', async () => {
-  const result = await evaluateSimulation(ctx.config, out);
+  const result = await withClickHouse(ctx.config, (client) => evaluateSimulation(client, out));
   process.stdout.write(`seed ${seed}\n${formatEvaluation(result)}\n`);
   expect(result.recallAtLeast15.inflated).toBeGreaterThan(100);
   expect(result.precision).toBeGreaterThanOrEqual(0.95);
@@ -48,7 +50,7 @@ test('every example query of docs/analysts.md runs, and those not tied to today 
   expect(queries.length).toBeGreaterThanOrEqual(6);
   const client = createClickHouseClient(ctx.config);
   try {
-    for (const period of ['week', 'month'] as const) await computeScores(client, { period, timeZone: 'UTC' });
+    for (const period of ['week', 'month'] as const) await scorePeriods(client, catalog, { period, timeZone: 'UTC' });
     for (const query of queries) {
       const result = await client.query({ query, query_params: { employee: 'E000001' }, format: 'JSONEachRow' });
       const rows = await result.json();

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseSimulateArgs, runSimulation } from '../../../cli/commands/simulate.js';
+import { simulatePlant } from '../../../simulator/run.js';
 import { createClickHouseClient } from '../../../sinks/clickhouse/client.js';
 import { Random } from '../../../simulator/random.js';
 import { dropTestResources, testContext } from '../support/context.js';
@@ -35,8 +35,7 @@ test('a processor killed with SIGKILL at random moments while the plant sends st
   const seed = Date.now() % 100_000;
   process.stdout.write(`crash test seed ${seed}\n`);
   // The month arrives over about a minute while processors are started and killed.
-  const args = parseSimulateArgs(['--employees', '80', '--days', '30', '--seed', String(seed), '--duplicates', '0.02', '--too-late', '0.02', '--malformed', '0.001', '--disorder', '20m', '--rate', '1500', '--out', out]);
-  const producing = runSimulation(args, ctx.config, ctx.log);
+  const producing = simulatePlant({ employees: 80, days: 30, seed, duplicateRate: 0.02, tooLateRate: 0.02, malformedRate: 0.001, disorderMs: 20 * 60_000, rate: 1500, out }, ctx.config, ctx.log);
 
   const random = new Random(seed, 'kills');
   const rowsAtKill: number[] = [];

@@ -1,18 +1,24 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseSimulateArgs, runSimulation } from '../../../cli/commands/simulate.js';
 import { loadConfig } from '../../../core/config.js';
-import { Pipeline } from '../../../processors/pipeline.js';
-import { EVENT_KINDS } from '../../../schemas/kinds.js';
-import { createClickHouseClient } from '../../../sinks/clickhouse/client.js';
+import { startPipeline } from '../../../processors/bootstrap.js';
+import { simulateOptions, simulatePlant } from '../../../simulator/run.js';
+import { withClickHouse } from '../../../sinks/clickhouse/client.js';
+import { KpiCatalog } from '../../../kpis/catalog.js';
+import { TumblingWindows } from '../../../processors/windows.js';
+import { avroTypeOf } from '../../../schemas/avro.js';
+import { windowTimeOf } from '../../../schemas/inputs.js';
+import type { KindedEvent } from '../../../schemas/kinds.js';
+import { compareWithExpected, readExpectedRows } from '../../../simulator/compare.js';
+import { OUTPUT_FILES } from '../../../simulator/output.js';
+import { Simulation } from '../../../simulator/simulation.js';
 import { migrate } from '../../../sinks/clickhouse/migrate.js';
-import { inputTopic } from '../../../topics/definitions.js';
-import { createKafka } from '../../../topics/kafka.js';
 import { dropTestResources, testContext, type TestContext } from '../support/context.js';
 import { expectExactlyTheSimulatedRows } from '../support/expected.js';
 import { FaultyProxy } from '../support/faultyProxy.js';
-import { exited, killProcessors, logOf, startProcessor } from '../support/processor.js';
+import { ReadOnlyProxy } from '../support/readOnlyProxy.js';
+import { exited, killProcessors, logOf, startProcessor, until } from '../support/processor.js';
 
 afterAll(() => killProcessors());
 
@@ -20,9 +26,13 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const settled = (promise: Promise<unknown>) => Promise.race([promise.then(() => true, () => true), pause(0).then(() => false)]);
 
 async function simulated(ctx: TestContext, seed: number): Promise<string> {
-  const out = mkdtempSync(join(tmpdir(), 'kpi-faults-'));
-  await runSimulation(parseSimulateArgs(['--employees', '40', '--days', '10', '--seed', String(seed), '--duplicates', '0.02', '--out', out]), ctx.config, ctx.log);
-  return out;
+  return (await simulatedPlant(ctx, seed)).out;
+}
+
+async function simulatedPlant(ctx: TestContext, seed: number) {
+  const options = simulateOptions({ employees: 40, days: 10, seed, duplicateRate: 0.02, out: mkdtempSync(join(tmpdir(), 'kpi-faults-')) });
+  await simulatePlant(options, ctx.config, ctx.log);
+  return { out: options.out, options };
 }
 
 describe('a schema registry that is down', () => {
@@ -34,7 +44,7 @@ describe('a schema registry that is down', () => {
     const proxy = await FaultyProxy.start(ctx.config.registry.url);
     proxy.down();
     const config = loadConfig({ ...ctx.env, LOG_LEVEL: 'error', SCHEMA_REGISTRY_URL: proxy.url(ctx.config.registry.url) });
-    const pipeline = await Pipeline.start(config, ctx.log, { exitWhenIdleMs: 4000 });
+    const pipeline = await startPipeline(config, ctx.log, { exitWhenIdleMs: 4000 });
     try {
       await pause(4000);
       expect(pipeline.metrics.processed).toBe(0);
@@ -59,7 +69,7 @@ describe('a ClickHouse that goes away', () => {
     const out = await simulated(ctx, 6);
     const proxy = await FaultyProxy.start(ctx.config.clickhouse.url);
     const config = loadConfig({ ...ctx.env, LOG_LEVEL: 'error', CLICKHOUSE_URL: proxy.url(ctx.config.clickhouse.url) });
-    const pipeline = await Pipeline.start(config, ctx.log, { exitWhenIdleMs: 4000 });
+    const pipeline = await startPipeline(config, ctx.log, { exitWhenIdleMs: 4000 });
     try {
       proxy.down();
       await pause(2500);
@@ -78,27 +88,77 @@ describe('a ClickHouse that goes away', () => {
   }, 120_000);
 });
 
-describe('a write ClickHouse refuses for good', () => {
+describe('rows ClickHouse refuses for their content', () => {
   const ctx = testContext('sink_refuses', { KPI_IDLE_CLOSE: '1s', KPI_FLUSH_INTERVAL: '300ms' });
   afterAll(() => dropTestResources(ctx));
 
-  test('stops the processor with exit code 1 and a clear message, committing nothing past the unwritten rows', async () => {
-    await migrate(ctx.config, ctx.log);
-    const client = createClickHouseClient(ctx.config);
-    await client.command({ query: 'ALTER TABLE employee_window_metrics ADD CONSTRAINT refuse_every_row CHECK units > 1000000000' });
-    await client.close();
-    const out = await simulated(ctx, 7);
+  test('are isolated: their windows\' records go to the dead letters, every other row is written exactly, and the stream goes on', async () => {
+    const catalog = KpiCatalog.of();
+    await migrate(ctx.config, ctx.log, catalog);
+    await withClickHouse(ctx.config, (client) => client.command({ query: 'ALTER TABLE employee_window_metrics ADD CONSTRAINT refuse_busy_days CHECK units < 150' }));
+    const { out, options } = await simulatedPlant(ctx, 7);
 
-    const child = startProcessor(ctx, 'refused');
-    expect(await exited(child)).toBe(1);
-    const log = logOf(ctx, 'refused');
-    expect(log).toMatch(/FATAL .*inserting \d+ rows into employee_window_metrics: .*refuse_every_row/);
+    const pipeline = await startPipeline(ctx.config, ctx.log, { exitWhenIdleMs: 4000 });
+    await pipeline.done;
 
-    const admin = createKafka(ctx.config, 'sink-refuses-check', ctx.log).admin();
-    await admin.connect();
-    const committed = await admin.fetchOffsets({ groupId: ctx.config.groupId, topics: EVENT_KINDS.map((kind) => inputTopic(ctx.config, kind)) });
-    await admin.disconnect();
-    for (const { partitions } of committed) for (const p of partitions) expect(Number(p.offset)).toBeLessThanOrEqual(0);
+    const expected = await readExpectedRows(join(out, OUTPUT_FILES.expected));
+    const refused = new Set(expected.filter((r) => r.units >= 150).map((r) => `${r.employee_id}@${r.window_start}`));
+    expect(refused.size).toBeGreaterThan(5);
+    expect(refused.size).toBeLessThan(expected.length / 2);
+    // Every record of a refused window (its events and their producer retries) is in the dead letters, once each.
+    const windows = TumblingWindows.of(86_400_000);
+    let recordsOfRefused = 0;
+    for (const m of new Simulation(options, { production: 1, telemetry: 2, inspection: 3, feedback: 4, selfReport: 5 }).messages({ expected: () => undefined, truth: () => undefined, tooLate: () => undefined })) {
+      if (m.label !== 'event' && m.label !== 'duplicate') continue;
+      const tagged = { kind: m.kind, event: avroTypeOf(m.kind).fromBuffer(m.value.subarray(5)) } as KindedEvent;
+      if (refused.has(`${tagged.event.employee_id}@${windows.windowFor(windowTimeOf(tagged)).start}`)) recordsOfRefused += 1;
+    }
+    const letters = await withClickHouse(ctx.config, async (client) => {
+      const result = await client.query({ query: "SELECT count() AS n FROM dead_letters FINAL WHERE error_code = 'KPI_ERR_SINK_REJECTED'", format: 'JSONEachRow' });
+      return Number((await result.json<{ n: number }>())[0]!.n);
+    });
+    expect(letters).toBe(recordsOfRefused);
+    expect(pipeline.metrics.refusedRows).toBeGreaterThanOrEqual(refused.size);
+
+    const comparison = await withClickHouse(ctx.config, async (client) => compareWithExpected(client, expected.filter((r) => r.units < 150)));
+    expect(comparison.differences).toEqual([]);
+    expect(comparison.missing).toEqual([]);
+    expect(comparison.unexpected).toEqual([]);
+    expect(comparison.equal).toBe(comparison.expected);
     rmSync(out, { recursive: true, force: true });
-  }, 120_000);
+  }, 180_000);
 });
+
+describe('a store that turns read-only', () => {
+  const ctx = testContext('sink_readonly', { KPI_IDLE_CLOSE: '1s', KPI_FLUSH_INTERVAL: '300ms', KPI_SINK_MAX_ROWS: '2000' });
+  afterAll(() => dropTestResources(ctx));
+
+  test('stops the processor with exit code 1 and a message naming it, not retrying forever; what it committed loses nothing', async () => {
+    const out = await simulated(ctx, 8);
+    const proxy = await ReadOnlyProxy.start(ctx.config.clickhouse.url);
+    try {
+      const child = startProcessor(ctx, 'readonly', [], { CLICKHOUSE_URL: proxy.url, LOG_LEVEL: 'debug' });
+      await until('the processor wrote rows', async () => (await countRows(ctx)) > 0);
+      proxy.readOnly();
+      const turned = Date.now();
+      expect(await exited(child)).toBe(1);
+      expect(Date.now() - turned).toBeLessThan(30_000);
+      expect(logOf(ctx, 'readonly')).toMatch(/FATAL .*readonly mode/i);
+    } finally {
+      await proxy.close();
+    }
+    // A processor on the writable store picks up from the last commit: nothing was committed past an unwritten row.
+    const next = startProcessor(ctx, 'after', ['--exit-when-idle', '4s']);
+    expect(await exited(next)).toBe(0);
+    await expectExactlyTheSimulatedRows(ctx, out);
+    rmSync(out, { recursive: true, force: true });
+  }, 180_000);
+});
+
+/** Rows written so far, all versions. */
+function countRows(ctx: TestContext): Promise<number> {
+  return withClickHouse(ctx.config, async (client) => {
+    const result = await client.query({ query: 'SELECT count() AS n FROM employee_window_metrics', format: 'JSONEachRow' });
+    return Number((await result.json<{ n: number }>())[0]!.n);
+  }).catch(() => 0);
+}

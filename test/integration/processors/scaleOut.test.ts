@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseSimulateArgs, runSimulation } from '../../../cli/commands/simulate.js';
+import { simulatePlant } from '../../../simulator/run.js';
 import { dropTestResources, testContext } from '../support/context.js';
 import { expectExactlyTheSimulatedRows } from '../support/expected.js';
 import { assignedPartitions, exited, killProcessors, startProcessor, until } from '../support/processor.js';
@@ -18,10 +18,10 @@ afterAll(async () => {
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 test('processors share the partitions; one leaving and one joining mid-stream changes no result', async () => {
-  const args = parseSimulateArgs(['--employees', '80', '--days', '30', '--seed', '99', '--duplicates', '0.02', '--disorder', '20m', '--out', out]);
+  const plant = { employees: 80, days: 30, seed: 99, duplicateRate: 0.02, disorderMs: 20 * 60_000, out };
   // Half the month is in Kafka before the processors start; the rest arrives while they run. (No
   // too-late feedback here: the first half's would move the feedback clocks past the second half.)
-  const firstHalf = await runSimulation({ ...args, options: { ...args.options, days: 15 } }, ctx.config, ctx.log);
+  const firstHalf = await simulatePlant({ ...plant, days: 15 }, ctx.config, ctx.log);
   expect(firstHalf.sent).toBeGreaterThan(0);
 
   const a = startProcessor(ctx, 'a');
@@ -33,7 +33,7 @@ test('processors share the partitions; one leaving and one joining mid-stream ch
   };
   await until('a, b and c own two partitions each', shared(['a', 'b', 'c']));
   await pause(1000);
-  const producing = runSimulation(args, ctx.config, ctx.log); // the full month; its first half repeats as duplicates
+  const producing = simulatePlant(plant, ctx.config, ctx.log); // the full month; its first half repeats as duplicates
   await pause(2000);
   b.kill('SIGTERM'); // leaves cleanly
   expect(await exited(b)).toBe(0);

@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseSimulateArgs, runSimulation, type SimulationReport } from '../../../cli/commands/simulate.js';
-import { Pipeline } from '../../../processors/pipeline.js';
+import { simulatePlant, type SimulationReport } from '../../../simulator/run.js';
+import { startPipeline } from '../../../processors/bootstrap.js';
+import type { Pipeline } from '../../../processors/pipeline.js';
 import { createClickHouseClient } from '../../../sinks/clickhouse/client.js';
 import { DEAD_LETTER_HEADERS } from '../../../topics/deadLetters.js';
 import { deadLetterTopic } from '../../../topics/definitions.js';
@@ -17,9 +18,8 @@ let report: SimulationReport;
 let pipeline: Pipeline;
 
 beforeAll(async () => {
-  const args = parseSimulateArgs(['--employees', '120', '--days', '30', '--seed', '2026', '--duplicates', '0.02', '--malformed', '0.001', '--too-late', '0.02', '--disorder', '20m', '--out', out]);
-  report = await runSimulation(args, ctx.config, ctx.log);
-  pipeline = await Pipeline.start(ctx.config, ctx.log, { exitWhenIdleMs: 4000 });
+  report = await simulatePlant({ employees: 120, days: 30, seed: 2026, duplicateRate: 0.02, malformedRate: 0.001, tooLateRate: 0.02, disorderMs: 20 * 60_000, out }, ctx.config, ctx.log);
+  pipeline = await startPipeline(ctx.config, ctx.log, { exitWhenIdleMs: 4000 });
   await pipeline.done;
 }, 300_000);
 

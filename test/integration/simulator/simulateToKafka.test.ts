@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseSimulateArgs, runSimulation } from '../../../cli/commands/simulate.js';
+import { simulateOptions, simulatePlant } from '../../../simulator/run.js';
 import { DecodeError } from '../../../core/errors.js';
 import { EVENT_KINDS, type EventKind } from '../../../schemas/kinds.js';
 import { OUTPUT_FILES } from '../../../simulator/output.js';
@@ -9,7 +9,8 @@ import { Simulation, type MalformedKind, type OutboundMessage } from '../../../s
 import { EventCodec } from '../../../topics/codec.js';
 import { inputTopic, kindOfTopic } from '../../../topics/definitions.js';
 import { createKafka } from '../../../topics/kafka.js';
-import { createRegistry } from '../../../topics/registry.js';
+import { createRegistry, writerSchemas } from '../../../topics/registry.js';
+import { DEFAULT_LIMITS, recordProblem } from '../../../schemas/validate.js';
 import { dropTestResources, testContext } from '../support/context.js';
 
 const ctx = testContext('simulate');
@@ -50,8 +51,8 @@ async function readBack(count: number): Promise<Streams> {
 }
 
 test('a simulated plant in Kafka reads back exactly as generated, duplicates and malformed records included', async () => {
-  const args = parseSimulateArgs(['--employees', '40', '--days', '4', '--seed', '7', '--duplicates', '0.02', '--malformed', '0.01', '--too-late', '0.1', '--out', out]);
-  const report = await runSimulation(args, ctx.config, ctx.log);
+  const options = simulateOptions({ employees: 40, days: 4, seed: 7, duplicateRate: 0.02, malformedRate: 0.01, tooLateRate: 0.1, out });
+  const report = await simulatePlant(options, ctx.config, ctx.log);
   const summary = JSON.parse(readFileSync(join(out, OUTPUT_FILES.summary), 'utf8'));
   expect(summary.sent).toBe(report.sent);
   expect(report.simulation.counts.duplicates).toBeGreaterThan(0);
@@ -59,7 +60,7 @@ test('a simulated plant in Kafka reads back exactly as generated, duplicates and
   expect(report.simulation.counts.tooLate).toBeGreaterThan(0);
 
   // The same seed generates the same records again; they must be what the topics hold.
-  const again = new Simulation(args.options, summary.schemaIds);
+  const again = new Simulation(options, summary.schemaIds);
   const expected: Streams = new Map();
   const labels = new Map<string, OutboundMessage['label']>();
   const noSink = { expected: () => undefined, truth: () => undefined, tooLate: () => undefined };
@@ -71,8 +72,12 @@ test('a simulated plant in Kafka reads back exactly as generated, duplicates and
   expect([...actual.keys()].sort()).toEqual([...expected.keys()].sort());
   for (const [topic, byKey] of expected) expect(actual.get(topic)).toEqual(byKey);
 
-  // Every valid record decodes through the registry; each kind of malformed record fails as it should.
-  const codec = new EventCodec(createRegistry(ctx.config));
+  // Every valid record decodes through the registry and passes the checks; each kind of malformed record fails as it should.
+  const codec = new EventCodec(writerSchemas(createRegistry(ctx.config)));
+  const read = async (kind: EventKind, value: Buffer) => {
+    const { tagged } = await codec.decode(kind, value);
+    return recordProblem(tagged, DEFAULT_LIMITS, Date.now());
+  };
   const failures: Partial<Record<MalformedKind, Set<string>>> = {};
   let decoded = 0;
   for (const [topic, byKey] of actual) {
@@ -81,12 +86,15 @@ test('a simulated plant in Kafka reads back exactly as generated, duplicates and
       for (const value of values) {
         const label = labels.get(value.toString('base64'))!;
         if (label === 'event' || label === 'duplicate' || label === 'too-late') {
-          await codec.decode(kind, value);
+          expect(await read(kind, value)).toBeUndefined();
           decoded += 1;
         } else {
-          const error = await codec.decode(kind, value).then(() => undefined, (e: unknown) => e);
-          expect(error).toBeInstanceOf(DecodeError);
-          (failures[label] ??= new Set()).add((error as DecodeError).code);
+          const problem = await read(kind, value).then(
+            (p) => p,
+            (e: unknown) => (e instanceof DecodeError ? { code: e.code } : undefined),
+          );
+          expect(problem).toBeDefined();
+          (failures[label] ??= new Set()).add(problem!.code);
         }
       }
     }

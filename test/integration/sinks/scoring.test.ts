@@ -1,34 +1,35 @@
-import { newEmployeeWindow, toRow, type EmployeeWindowRow } from '../../../processors/employeeWindow.js';
+import type { WindowRow } from '../../../contract/windowRow.js';
+import { KpiCatalog } from '../../../kpis/catalog.js';
+import { batchToken } from '../../../processors/refusals.js';
+import { DEFAULT_SCORING, gradeOf, indicatorValues, scoreOf } from '../../../scoring/model.js';
+import { scorePeriods } from '../../../scoring/score.js';
 import { createClickHouseClient } from '../../../sinks/clickhouse/client.js';
 import { migrate } from '../../../sinks/clickhouse/migrate.js';
-import { ClickHouseMetricsSink, batchToken } from '../../../sinks/clickhouse/metricsSink.js';
-import { addScoringModel, computeScores, type ScoringModelRow } from '../../../sinks/clickhouse/scoring.js';
-import { DEFAULT_SCORING, compositeScore, gradeOf } from '../../../scoring/model.js';
+import { insertModel, type ScoringModelRow } from '../../../sinks/clickhouse/queries/scoringModels.js';
+import { ClickHouseWindowStore } from '../../../sinks/clickhouse/windowStore.js';
 import { dropTestResources, testContext } from '../support/context.js';
+import { windowRowWith } from '../support/rows.js';
 
 const ctx = testContext('scoring');
 const client = createClickHouseClient(ctx.config);
-const sink = new ClickHouseMetricsSink(createClickHouseClient(ctx.config), ctx.log);
+const catalog = KpiCatalog.of();
+const sink = new ClickHouseWindowStore(client, catalog, ctx.log);
+const computeScores = (options: { period: 'window' | 'week' | 'month'; timeZone: string; model?: string }) => scorePeriods(client, catalog, options);
 const DAY = 86_400_000;
 const MONDAY = Date.UTC(2026, 9, 5);
 const RUN_MS = 6 * 3_600_000;
 
 /** One window of 100 units and 6 run hours at S9 with the given efficiency, defects, satisfaction and self-score. */
-function windowRow(employee: string, day: number, efficiency: number, defective: number, satisfaction: number, selfScore: number): EmployeeWindowRow {
-  const state = newEmployeeWindow(employee, { start: MONDAY + day * DAY, end: MONDAY + (day + 1) * DAY });
-  Object.assign(state, {
-    units: 100,
-    standardMs: Math.round(efficiency * RUN_MS),
-    runMs: RUN_MS,
-    unitsInspected: 100,
-    unitsDefective: defective,
-    feedbackCount: 1,
-    satisfactionMilli: satisfaction * 1000,
+function windowRow(employee: string, day: number, efficiency: number, defective: number, satisfaction: number, selfScore: number): WindowRow {
+  return windowRowWith(catalog, {
+    employee,
+    start: MONDAY + day * DAY,
+    end: MONDAY + (day + 1) * DAY,
+    station: 'S9',
+    measures: { units: 100, standard_ms: Math.round(efficiency * RUN_MS), run_ms: RUN_MS, units_inspected: 100, units_defective: defective, feedback_count: 1, satisfaction_milli: satisfaction * 1000 },
     report: { eventId: `r-${employee}`, submittedTime: MONDAY, units: 100, runHours: 6, defectiveUnits: defective, selfScore },
+    events: day + 1,
   });
-  state.stationWeights.set('S9', RUN_MS);
-  state.eventIds.add(`e-${employee}-${day}`);
-  return toRow(state);
 }
 
 const rows = [
@@ -40,12 +41,11 @@ const rows = [
 const expectedScores: Record<string, number> = { A: 100, B: 74.5, C: 93, D: 33.5 };
 
 beforeAll(async () => {
-  await migrate(ctx.config, ctx.log);
+  await migrate(ctx.config, ctx.log, catalog);
 });
 
 afterAll(async () => {
   await client.close();
-  await sink.close();
   await dropTestResources(ctx);
 });
 
@@ -69,7 +69,7 @@ test('a replayed batch leaves the tables unchanged', async () => {
 });
 
 test('scores follow the model; the calibration view matches a hand-computed case', async () => {
-  await computeScores(client, { period: 'week', timeZone: 'UTC' });
+  await computeScores({ period: 'week', timeZone: 'UTC' });
   const scores = await query<{ employee_id: string; score: number; grade: string; model_version: string }>(
     "SELECT employee_id, score, grade, model_version FROM employee_scores_current WHERE period_type = 'week' ORDER BY employee_id",
   );
@@ -79,7 +79,8 @@ test('scores follow the model; the calibration view matches a hand-computed case
     expect(s.score).toBeCloseTo(expectedScores[s.employee_id]!, 9);
     // The TypeScript model (the simulator's) scores the same figures the same way.
     const row = rows.find((r) => r.employee_id === s.employee_id)!;
-    expect(compositeScore(row)).toBeCloseTo(s.score, 9);
+    const values = indicatorValues(catalog, Object.fromEntries(catalog.measures.map((m) => [m.name, Number(row.values[m.name])])));
+    expect(scoreOf(values, DEFAULT_SCORING, catalog).score).toBeCloseTo(s.score, 9);
     expect(gradeOf(s.score)).toBe(s.grade);
   }
 
@@ -118,11 +119,12 @@ const modelRow = (version: string, scope: string, weights: [number, number, numb
 test('the installed default model is the TypeScript default', async () => {
   const [row] = await query<Record<string, number | string>>("SELECT * FROM scoring_models FINAL WHERE version = 'default-v1' AND scope = ''");
   const d = DEFAULT_SCORING;
+  const { efficiency, quality, satisfaction } = d.indicators as Record<string, { weight: number; target: number; worst: number }>;
   expect(row).toMatchObject({
     version: d.version,
-    efficiency_weight: d.efficiency.weight, efficiency_target: d.efficiency.target, efficiency_worst: d.efficiency.worst,
-    quality_weight: d.quality.weight, quality_target: d.quality.target, quality_worst: d.quality.worst,
-    satisfaction_weight: d.satisfaction.weight, satisfaction_target: d.satisfaction.target, satisfaction_worst: d.satisfaction.worst,
+    efficiency_weight: efficiency!.weight, efficiency_target: efficiency!.target, efficiency_worst: efficiency!.worst,
+    quality_weight: quality!.weight, quality_target: quality!.target, quality_worst: quality!.worst,
+    satisfaction_weight: satisfaction!.weight, satisfaction_target: satisfaction!.target, satisfaction_worst: satisfaction!.worst,
     excellent_from: d.bands.excellent, qualified_from: d.bands.qualified,
     target_excellent: d.targetDistribution.excellent, target_qualified: d.targetDistribution.qualified, target_needs_improvement: d.targetDistribution.needsImprovement,
   });
@@ -131,17 +133,17 @@ test('the installed default model is the TypeScript default', async () => {
 test('scores reproduce from their model version; a new version becomes active; stations can override', async () => {
   const v1 = await query<{ employee_id: string; score: number }>("SELECT employee_id, score FROM employee_scores FINAL WHERE model_version = 'default-v1' AND period_type = 'week' ORDER BY employee_id");
 
-  await addScoringModel(client, [modelRow('test-v2', '', [0.6, 0.2, 0.2]), modelRow('test-v2', 'S9', [0, 0, 1])]);
-  await expect(addScoringModel(client, [modelRow('test-v2', '', [1, 0, 0])])).rejects.toThrow('exists already');
-  await computeScores(client, { period: 'week', timeZone: 'UTC' });
+  await insertModel(client, [modelRow('test-v2', '', [0.6, 0.2, 0.2]), modelRow('test-v2', 'S9', [0, 0, 1])]);
+  await expect(insertModel(client, [modelRow('test-v2', '', [1, 0, 0])])).rejects.toThrow('exists already');
+  await computeScores({ period: 'week', timeZone: 'UTC' });
   const v2 = await query<{ employee_id: string; score: number; model_version: string }>(
     "SELECT employee_id, score, model_version FROM employee_scores_current WHERE period_type = 'week' ORDER BY employee_id",
   );
   // S9's own row weighs satisfaction alone: 90 → 100 points, 80 → 75, 86 → 90, 60 → 25.
   expect(v2.map((s) => [s.model_version, s.score])).toEqual([['test-v2', 100], ['test-v2', 75], ['test-v2', 90], ['test-v2', 25]]);
 
-  await computeScores(client, { period: 'week', timeZone: 'UTC', model: 'default-v1' });
+  await computeScores({ period: 'week', timeZone: 'UTC', model: 'default-v1' });
   const again = await query<{ employee_id: string; score: number }>("SELECT employee_id, score FROM employee_scores FINAL WHERE model_version = 'default-v1' AND period_type = 'week' ORDER BY employee_id");
   expect(again).toEqual(v1);
-  await expect(computeScores(client, { period: 'week', timeZone: 'UTC', model: 'no-such-model' })).rejects.toThrow('unknown scoring model');
+  await expect(computeScores({ period: 'week', timeZone: 'UTC', model: 'no-such-model' })).rejects.toThrow('unknown scoring model');
 });

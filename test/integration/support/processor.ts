@@ -43,19 +43,19 @@ export async function killProcessors(): Promise<void> {
 }
 
 /** Polls `condition` every 200 ms until it holds; throws after `timeoutMs`. */
-export async function until(what: string, condition: () => boolean, timeoutMs = 60_000): Promise<void> {
+export async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000}s waiting until ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
 
-/** A `kpi-stream run` process; its output goes to a log file under the services directory. */
-export function startProcessor(ctx: TestContext, name: string, args: string[] = [], extra: Record<string, string> = {}): ChildProcess {
+/** A `kpi-stream run` process (or another command); its output goes to a log file under the services directory. */
+export function startProcessor(ctx: TestContext, name: string, args: string[] = [], extra: Record<string, string> = {}, command = 'run'): ChildProcess {
   mkdirSync(dirname(processorLog(ctx, name)), { recursive: true });
   const log = createWriteStream(processorLog(ctx, name), { flags: 'a' });
-  const child = spawn(process.execPath, [distFile('cli/main.js'), 'run', ...args], { env: processorEnv(ctx, extra), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [distFile('cli/main.js'), command, ...args], { env: processorEnv(ctx, extra), stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);
   running.add(child);

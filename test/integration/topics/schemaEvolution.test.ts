@@ -3,7 +3,7 @@ import { SchemaCompatibilityError } from '../../../core/errors.js';
 import { schemaOf, type AvroSchema } from '../../../schemas/avro.js';
 import { EventCodec, frame } from '../../../topics/codec.js';
 import { inputTopic, valueSubject } from '../../../topics/definitions.js';
-import { createRegistry, registerInputSchemas, registerSchema } from '../../../topics/registry.js';
+import { createRegistry, registerInputSchemas, registerSchema, writerSchemas } from '../../../topics/registry.js';
 import { production } from '../../unit/support/events.js';
 import { dropTestResources, testContext } from '../support/context.js';
 
@@ -32,7 +32,7 @@ test('adding an optional field: records of both versions decode, with the defaul
   const newRecord = frame(id2, avro.Type.forSchema(v2 as avro.Schema).toBuffer({ ...event, shift_id: 'early' }));
 
   // kpi-stream reads with its contract (v1): both decode to the contract's shape.
-  const codec = new EventCodec(registry);
+  const codec = new EventCodec(writerSchemas(registry));
   expect((await codec.decode('production', oldRecord)).tagged.event).toEqual(event);
   expect((await codec.decode('production', newRecord)).tagged.event).toEqual(event);
 

@@ -1,18 +1,25 @@
-import { applyEvent, fromRow, newEmployeeWindow, toRow } from '../../../processors/employeeWindow.js';
+import { eventKeyOf, metricsOf } from '../../../contract/windowRow.js';
+import { KpiCatalog } from '../../../kpis/catalog.js';
+import { applyEvent, contributionProblem, fromRow, newEmployeeWindow, toRow } from '../../../processors/employeeWindow.js';
+import type { KindedEvent } from '../../../schemas/kinds.js';
 import { T0, feedback, inspection, production, selfReport, telemetry } from '../support/events.js';
 
+const catalog = KpiCatalog.of();
 const window = { start: Date.UTC(2026, 10, 2), end: Date.UTC(2026, 10, 3) };
+const fresh = () => newEmployeeWindow(catalog, 'emp-1', window);
+const apply = (state: ReturnType<typeof fresh>, tagged: KindedEvent, digest = 0) => applyEvent(catalog, state, tagged, digest);
+const row = (state: ReturnType<typeof fresh>) => toRow(catalog, state);
 
 test('a window with one event of each kind gives the contract row', () => {
-  const state = newEmployeeWindow('emp-1', window);
-  applyEvent(state, { kind: 'production', event: production({ units: 30, standard_seconds_per_unit: 60 }) });
-  applyEvent(state, { kind: 'telemetry', event: telemetry({ run_seconds: 900, idle_seconds: 0, down_seconds: 0, interval_end: T0 + 900_000 }) });
-  applyEvent(state, { kind: 'inspection', event: inspection({ units_inspected: 20, units_defective: 2 }) });
-  applyEvent(state, { kind: 'feedback', event: feedback({ satisfaction: 70, complaint: true }) });
-  applyEvent(state, { kind: 'feedback', event: feedback({ event_id: 'f-2', satisfaction: 90.5 }) });
-  applyEvent(state, { kind: 'selfReport', event: selfReport({ reported_units: 40, self_score: 95 }) });
-  const row = toRow(state);
-  expect(row).toMatchObject({
+  const state = fresh();
+  apply(state, { kind: 'production', event: production({ units: 30, standard_seconds_per_unit: 60 }) });
+  apply(state, { kind: 'telemetry', event: telemetry({ run_seconds: 900, idle_seconds: 0, down_seconds: 0, interval_end: T0 + 900_000 }) });
+  apply(state, { kind: 'inspection', event: inspection({ units_inspected: 20, units_defective: 2 }) });
+  apply(state, { kind: 'feedback', event: feedback({ satisfaction: 70, complaint: true }) });
+  apply(state, { kind: 'feedback', event: feedback({ event_id: 'f-2', satisfaction: 90.5 }) });
+  apply(state, { kind: 'selfReport', event: selfReport({ reported_units: 40, self_score: 95 }) });
+  const written = row(state);
+  expect(metricsOf(written)).toEqual({
     employee_id: 'emp-1',
     window_start: window.start,
     window_end: window.end,
@@ -30,20 +37,34 @@ test('a window with one event of each kind gives the contract row', () => {
     reported_run_hours: 0.25,
     reported_defective_units: 1,
     self_score: 95,
-    station_id: 'st-1',
-    version: 6,
-    event_ids: ['f-1', 'f-2', 'i-1', 'p-1', 's-1', 't-1'],
   });
+  expect(written).toMatchObject({ station_id: 'st-1', version: 6 });
+  const keys = ['f-1', 'f-2', 'i-1', 'p-1', 's-1', 't-1'].map((id) => eventKeyOf({ f: 'feedback', i: 'inspection', p: 'production', s: 'selfReport', t: 'telemetry' }[id[0]!]!, id));
+  expect(written.event_keys).toEqual([...keys].sort((a, b) => a - b));
+});
+
+test('OEE is availability × performance × quality, from the same measures', () => {
+  const state = fresh();
+  apply(state, { kind: 'production', event: production({ units: 27, standard_seconds_per_unit: 20 }) }); // 540 s of standard time
+  apply(state, { kind: 'telemetry', event: telemetry({ run_seconds: 600, idle_seconds: 200, down_seconds: 100 }) });
+  apply(state, { kind: 'inspection', event: inspection({ units_inspected: 27, units_defective: 3 }) });
+  const { values } = row(state);
+  expect(values.oee_availability).toBeCloseTo(600 / 900, 12);
+  expect(values.oee_performance).toBeCloseTo(540 / 600, 12);
+  expect(values.oee_quality).toBeCloseTo(24 / 27, 12);
+  expect(values.oee).toBeCloseTo((600 / 900) * (540 / 600) * (24 / 27), 12);
 });
 
 test('ratios are null without a denominator', () => {
-  const row = toRow(newEmployeeWindow('emp-1', window));
-  expect(row.efficiency).toBeNull();
-  expect(row.defect_rate).toBeNull();
-  expect(row.satisfaction_avg).toBeNull();
-  expect(row.reported_units).toBeNull();
-  expect(row.self_score).toBeNull();
-  expect(row.station_id).toBe('');
+  const written = row(fresh());
+  const metrics = metricsOf(written);
+  expect(metrics.efficiency).toBeNull();
+  expect(metrics.defect_rate).toBeNull();
+  expect(metrics.satisfaction_avg).toBeNull();
+  expect(metrics.reported_units).toBeNull();
+  expect(metrics.self_score).toBeNull();
+  expect(written.values.oee).toBeNull();
+  expect(written.station_id).toBe('');
 });
 
 test('the latest submitted self-report stands, ties to the greater event_id, whatever the arrival order', () => {
@@ -54,46 +75,58 @@ test('the latest submitted self-report stands, ties to the greater event_id, wha
     selfReport({ event_id: 's-d', submitted_time: 1000, reported_units: 4 }),
   ];
   for (const order of [reports, [...reports].reverse()]) {
-    const state = newEmployeeWindow('emp-1', window);
-    order.forEach((event) => applyEvent(state, { kind: 'selfReport', event }));
-    expect(toRow(state).reported_units).toBe(3);
+    const state = fresh();
+    order.forEach((event) => apply(state, { kind: 'selfReport', event }));
+    expect(row(state).reported_units).toBe(3);
   }
 });
 
 test('sums do not depend on the order of the events', () => {
   const runs = [0.1, 0.2, 0.3, 123.456, 7.001, 599.999];
-  const forwards = newEmployeeWindow('emp-1', window);
-  const backwards = newEmployeeWindow('emp-1', window);
-  runs.forEach((run, i) => applyEvent(forwards, { kind: 'telemetry', event: telemetry({ event_id: `t${i}`, run_seconds: run, idle_seconds: 0, down_seconds: 0 }) }));
-  [...runs].reverse().forEach((run, i) => applyEvent(backwards, { kind: 'telemetry', event: telemetry({ event_id: `t${i}`, run_seconds: run, idle_seconds: 0, down_seconds: 0 }) }));
-  expect(toRow(forwards).run_hours).toBe(toRow(backwards).run_hours);
-  expect(toRow(forwards).run_ms).toBe(731_056);
+  const forwards = fresh();
+  const backwards = fresh();
+  runs.forEach((run, i) => apply(forwards, { kind: 'telemetry', event: telemetry({ event_id: `t${i}`, run_seconds: run, idle_seconds: 0, down_seconds: 0 }) }));
+  [...runs].reverse().forEach((run, i) => apply(backwards, { kind: 'telemetry', event: telemetry({ event_id: `t${i}`, run_seconds: run, idle_seconds: 0, down_seconds: 0 }) }));
+  expect(row(forwards).values.run_hours).toBe(row(backwards).values.run_hours);
+  expect(row(forwards).values.run_ms).toBe(731_056);
 });
 
 test('the station is where the most standard plus run time was earned; ties go to the smaller id', () => {
-  const state = newEmployeeWindow('emp-1', window);
-  applyEvent(state, { kind: 'production', event: production({ station_id: 'st-b', units: 1, standard_seconds_per_unit: 100 }) });
-  applyEvent(state, { kind: 'production', event: production({ event_id: 'p-2', station_id: 'st-a', units: 1, standard_seconds_per_unit: 100 }) });
-  expect(toRow(state).station_id).toBe('st-a');
-  applyEvent(state, { kind: 'telemetry', event: telemetry({ station_id: 'st-b', run_seconds: 1 }) });
-  expect(toRow(state).station_id).toBe('st-b');
+  const state = fresh();
+  apply(state, { kind: 'production', event: production({ station_id: 'st-b', units: 1, standard_seconds_per_unit: 100 }) });
+  apply(state, { kind: 'production', event: production({ event_id: 'p-2', station_id: 'st-a', units: 1, standard_seconds_per_unit: 100 }) });
+  expect(row(state).station_id).toBe('st-a');
+  apply(state, { kind: 'telemetry', event: telemetry({ station_id: 'st-b', run_seconds: 1 }) });
+  expect(row(state).station_id).toBe('st-b');
 });
 
 test('fromRow restores the state toRow wrote', () => {
-  const state = newEmployeeWindow('emp-1', window);
-  applyEvent(state, { kind: 'production', event: production() });
-  applyEvent(state, { kind: 'feedback', event: feedback({ satisfaction: 33.333 }) });
-  applyEvent(state, { kind: 'selfReport', event: selfReport({ self_score: null }) });
-  const restored = fromRow(toRow(state));
-  expect(restored).toEqual(state);
-  applyEvent(restored, { kind: 'production', event: production({ event_id: 'p-2' }) });
-  applyEvent(state, { kind: 'production', event: production({ event_id: 'p-2' }) });
-  expect(toRow(restored)).toEqual(toRow(state));
+  const state = fresh();
+  apply(state, { kind: 'production', event: production() }, 7);
+  apply(state, { kind: 'feedback', event: feedback({ satisfaction: 33.333 }) }, 9);
+  apply(state, { kind: 'selfReport', event: selfReport({ self_score: null }) });
+  const restored = fromRow(catalog, row(state));
+  expect(row(restored)).toEqual(row(state));
+  apply(restored, { kind: 'production', event: production({ event_id: 'p-2' }) });
+  apply(state, { kind: 'production', event: production({ event_id: 'p-2' }) });
+  expect(row(restored)).toEqual(row(state));
+  expect(apply(restored, { kind: 'production', event: production() }, 7)).toBe('duplicate');
 });
 
-test('an event_id applied once is not applied again', () => {
-  const state = newEmployeeWindow('emp-1', window);
-  expect(applyEvent(state, { kind: 'production', event: production({ units: 7 }) })).toBe(true);
-  expect(applyEvent(state, { kind: 'production', event: production({ units: 7 }) })).toBe(false);
-  expect(toRow(state)).toMatchObject({ units: 7, version: 1, event_ids: ['p-1'] });
+test('an event counts once per kind and event_id; a repeat with other bytes is told apart', () => {
+  const state = fresh();
+  expect(apply(state, { kind: 'production', event: production({ units: 7 }) }, 1)).toBe('accepted');
+  expect(apply(state, { kind: 'production', event: production({ units: 7 }) }, 1)).toBe('duplicate');
+  expect(apply(state, { kind: 'production', event: production({ units: 8 }) }, 2)).toBe('conflicting-duplicate');
+  // Another source system may use the same id for its own event: it is not a repeat.
+  expect(apply(state, { kind: 'inspection', event: inspection({ event_id: 'p-1' }) }, 1)).toBe('accepted');
+  expect(row(state)).toMatchObject({ values: { units: 7, units_inspected: 10 }, version: 2 });
+});
+
+test('a contribution that would break the exact sums is refused before it changes anything', () => {
+  const state = fresh();
+  const huge = { kind: 'production', event: production({ units: 2_000_000_000, standard_seconds_per_unit: 86_400 }) } as const;
+  expect(contributionProblem(catalog, state, huge)).toMatch(/standard_ms would grow by .*whole number within 0\.\.2147483648/);
+  expect(contributionProblem(catalog, state, { kind: 'production', event: production() })).toBeUndefined();
+  expect(row(state).version).toBe(0);
 });

@@ -1,6 +1,9 @@
 import type { KindedEvent } from '../../../schemas/kinds.js';
-import { invalidReason } from '../../../schemas/validate.js';
+import { DEFAULT_LIMITS, recordProblem } from '../../../schemas/validate.js';
 import { feedback, inspection, production, selfReport, telemetry } from '../support/events.js';
+
+const NOW = Date.UTC(2026, 10, 20);
+const problem = (tagged: KindedEvent, limits = DEFAULT_LIMITS) => recordProblem(tagged, limits, NOW);
 
 test.each<[string, KindedEvent]>([
   ['production', { kind: 'production', event: production() }],
@@ -10,27 +13,48 @@ test.each<[string, KindedEvent]>([
   ['self-report', { kind: 'selfReport', event: selfReport() }],
   ['self-report without a score', { kind: 'selfReport', event: selfReport({ self_score: null }) }],
   ['zero units', { kind: 'production', event: production({ units: 0 }) }],
+  ['ids with braces, quotes and unicode', { kind: 'production', event: production({ employee_id: "{a:1}'\"; DROP TABLE x --", station_id: 'Ståtion-Ω-工位', work_order_id: '{{x}}' }) }],
+  ['an event two minutes ahead of the wall clock', { kind: 'production', event: production({ event_time: NOW + 2 * 60_000 }) }],
+  ['an event from 2001 (a backfill)', { kind: 'production', event: production({ event_time: Date.UTC(2001, 0, 1) }) }],
 ])('a valid %s passes', (_name, tagged) => {
-  expect(invalidReason(tagged)).toBeUndefined();
+  expect(problem(tagged)).toBeUndefined();
 });
 
-test.each<[KindedEvent, RegExp]>([
-  [{ kind: 'production', event: production({ units: -1 }) }, /units must be >= 0/],
-  [{ kind: 'production', event: production({ standard_seconds_per_unit: 0 }) }, /standard_seconds_per_unit must be > 0/],
-  [{ kind: 'production', event: production({ employee_id: ' ' }) }, /cannot be attributed/],
-  [{ kind: 'production', event: production({ event_id: '' }) }, /event_id is empty/],
-  [{ kind: 'telemetry', event: telemetry({ interval_end: telemetry().interval_start - 1 }) }, /before interval_start/],
-  [{ kind: 'telemetry', event: telemetry({ interval_end: telemetry().interval_start + 16 * 60_000 }) }, /at most 15 minutes/],
-  [{ kind: 'telemetry', event: telemetry({ run_seconds: -5 }) }, /run_seconds must be >= 0/],
-  [{ kind: 'telemetry', event: telemetry({ down_seconds: 1000 }) }, /exceeds the interval length/],
-  [{ kind: 'inspection', event: inspection({ units_defective: 11 }) }, /units_defective must be within 0..units_inspected/],
-  [{ kind: 'inspection', event: inspection({ units_inspected: -2 }) }, /units_inspected must be >= 0/],
-  [{ kind: 'inspection', event: inspection({ inspected_time: inspection().production_time - 1 }) }, /before production_time/],
-  [{ kind: 'feedback', event: feedback({ satisfaction: 101 }) }, /satisfaction must be within 0..100/],
-  [{ kind: 'feedback', event: feedback({ satisfaction: Number.NaN }) }, /satisfaction must be within 0..100/],
-  [{ kind: 'selfReport', event: selfReport({ period_end: selfReport().period_start }) }, /period_end is not after period_start/],
-  [{ kind: 'selfReport', event: selfReport({ self_score: 120 }) }, /self_score must be null or within 0..100/],
-  [{ kind: 'selfReport', event: selfReport({ reported_units: -3 }) }, /reported_units must be >= 0/],
-])('%j is invalid', (tagged, reason) => {
-  expect(invalidReason(tagged)).toMatch(reason);
+test.each<[string, KindedEvent, string, RegExp]>([
+  ['negative units', { kind: 'production', event: production({ units: -1 }) }, 'KPI_ERR_INVALID_VALUE', /units must be >= 0/],
+  ['zero standard time', { kind: 'production', event: production({ standard_seconds_per_unit: 0 }) }, 'KPI_ERR_INVALID_VALUE', /standard_seconds_per_unit must be > 0/],
+  ['no employee', { kind: 'production', event: production({ employee_id: ' ' }) }, 'KPI_ERR_INVALID_VALUE', /cannot be attributed/],
+  ['no event id', { kind: 'production', event: production({ event_id: '' }) }, 'KPI_ERR_INVALID_VALUE', /event_id is empty/],
+  ['an interval ending before it starts', { kind: 'telemetry', event: telemetry({ interval_end: telemetry().interval_start - 1 }) }, 'KPI_ERR_INVALID_VALUE', /before interval_start/],
+  ['a 16-minute interval', { kind: 'telemetry', event: telemetry({ interval_end: telemetry().interval_start + 16 * 60_000 }) }, 'KPI_ERR_INVALID_VALUE', /at most 15 minutes/],
+  ['negative run time', { kind: 'telemetry', event: telemetry({ run_seconds: -5 }) }, 'KPI_ERR_INVALID_VALUE', /run_seconds must be >= 0/],
+  ['more down time than the interval', { kind: 'telemetry', event: telemetry({ down_seconds: 1000 }) }, 'KPI_ERR_INVALID_VALUE', /exceeds the interval length/],
+  ['more defective than inspected', { kind: 'inspection', event: inspection({ units_defective: 11 }) }, 'KPI_ERR_INVALID_VALUE', /units_defective must be within 0..units_inspected/],
+  ['negative inspected', { kind: 'inspection', event: inspection({ units_inspected: -2 }) }, 'KPI_ERR_INVALID_VALUE', /units_inspected must be >= 0/],
+  ['inspected before produced', { kind: 'inspection', event: inspection({ inspected_time: inspection().production_time - 1 }) }, 'KPI_ERR_INVALID_VALUE', /before production_time/],
+  ['satisfaction 101', { kind: 'feedback', event: feedback({ satisfaction: 101 }) }, 'KPI_ERR_INVALID_VALUE', /satisfaction must be within 0..100/],
+  ['an empty report period', { kind: 'selfReport', event: selfReport({ period_end: selfReport().period_start }) }, 'KPI_ERR_INVALID_VALUE', /period_end is not after period_start/],
+  ['a self-score of 120', { kind: 'selfReport', event: selfReport({ self_score: 120 }) }, 'KPI_ERR_INVALID_VALUE', /self_score must be null or within 0..100/],
+  ['negative reported units', { kind: 'selfReport', event: selfReport({ reported_units: -3 }) }, 'KPI_ERR_INVALID_VALUE', /reported_units must be >= 0/],
+  ['NaN satisfaction', { kind: 'feedback', event: feedback({ satisfaction: Number.NaN }) }, 'KPI_ERR_NOT_FINITE', /satisfaction is NaN/],
+  ['infinite standard time', { kind: 'production', event: production({ standard_seconds_per_unit: Number.POSITIVE_INFINITY }) }, 'KPI_ERR_NOT_FINITE', /standard_seconds_per_unit is Infinity/],
+  ['a NaN self-score', { kind: 'selfReport', event: selfReport({ self_score: Number.NaN }) }, 'KPI_ERR_NOT_FINITE', /self_score is NaN/],
+  ['a 129-character employee id', { kind: 'production', event: production({ employee_id: 'e'.repeat(129) }) }, 'KPI_ERR_ID_TOO_LONG', /employee_id is 129 characters long; .* at most 128/],
+  ['a long defect code', { kind: 'inspection', event: inspection({ defect_codes: ['ok', 'x'.repeat(5000)] }) }, 'KPI_ERR_ID_TOO_LONG', /defect_codes\[1\] is 5000 characters long/],
+  ['1001 defect codes', { kind: 'inspection', event: inspection({ defect_codes: Array.from({ length: 1001 }, () => 'D01') }) }, 'KPI_ERR_ARRAY_TOO_LONG', /defect_codes has 1001 items/],
+  ['a time in the year 2100', { kind: 'production', event: production({ event_time: Date.UTC(2100, 0, 1) }) }, 'KPI_ERR_INVALID_TIME', /event_time 4102444800000 \(2100-01-01T00:00:00.000Z\) is later than the wall clock plus KPI_MAX_CLOCK_SKEW/],
+  ['a time in seconds', { kind: 'production', event: production({ event_time: Math.floor(NOW / 1000) - 3600 }) }, 'KPI_ERR_INVALID_TIME', /earlier than KPI_MIN_EVENT_TIME .* looks like seconds, not milliseconds \(2026-11-19T23:00:00.000Z\)/],
+  ['a time in microseconds', { kind: 'telemetry', event: telemetry({ interval_start: (NOW - 3_600_000) * 1000, interval_end: (NOW - 3_600_000) * 1000 + 900_000 }) }, 'KPI_ERR_INVALID_TIME', /interval_start .* later than the wall clock .* looks like microseconds, not milliseconds \(2026-11-19T23:00:00.000Z\)/],
+  ['a submit time a day ahead', { kind: 'selfReport', event: selfReport({ submitted_time: NOW + 86_400_000 }) }, 'KPI_ERR_INVALID_TIME', /submitted_time .* later than the wall clock/],
+  ['a time before 2000', { kind: 'feedback', event: feedback({ production_time: Date.UTC(1999, 11, 31) }) }, 'KPI_ERR_INVALID_TIME', /production_time .* earlier than KPI_MIN_EVENT_TIME \(2000-01-01T00:00:00.000Z\)/],
+  ['a negative time', { kind: 'production', event: production({ event_time: -1 }) }, 'KPI_ERR_INVALID_TIME', /event_time -1 .* earlier than KPI_MIN_EVENT_TIME/],
+])('%s is refused', (_name, tagged, code, message) => {
+  expect(problem(tagged)).toEqual({ code, message: expect.stringMatching(message) });
+});
+
+test('the limits are settings', () => {
+  const event: KindedEvent = { kind: 'production', event: production({ employee_id: 'e'.repeat(200), event_time: NOW + 30 * 60_000 }) };
+  expect(problem(event)?.code).toBe('KPI_ERR_ID_TOO_LONG');
+  expect(problem(event, { ...DEFAULT_LIMITS, maxIdLength: 256 })?.code).toBe('KPI_ERR_INVALID_TIME');
+  expect(problem(event, { ...DEFAULT_LIMITS, maxIdLength: 256, maxClockSkew: 3_600_000 })).toBeUndefined();
 });

@@ -1,21 +1,41 @@
-import { DEFAULT_SCORING, compositeScore, gradeOf, indicatorPoints } from '../../../scoring/model.js';
+import { KpiCatalog } from '../../../kpis/catalog.js';
+import { DEFAULT_SCORING, gradeOf, indicatorPoints, indicatorValues, scoreOf } from '../../../scoring/model.js';
+
+const catalog = KpiCatalog.of();
+const { efficiency, quality } = DEFAULT_SCORING.indicators as Record<string, { weight: number; target: number; worst: number }>;
 
 test('an indicator earns 100 points at its target, 0 at its worst, linearly between', () => {
-  expect(indicatorPoints(1.0, DEFAULT_SCORING.efficiency)).toBe(100);
-  expect(indicatorPoints(1.2, DEFAULT_SCORING.efficiency)).toBe(100);
-  expect(indicatorPoints(0.75, DEFAULT_SCORING.efficiency)).toBe(50);
-  expect(indicatorPoints(0.4, DEFAULT_SCORING.efficiency)).toBe(0);
+  expect(indicatorPoints(1.0, efficiency!)).toBe(100);
+  expect(indicatorPoints(1.2, efficiency!)).toBe(100);
+  expect(indicatorPoints(0.75, efficiency!)).toBe(50);
+  expect(indicatorPoints(0.4, efficiency!)).toBe(0);
   // Lower is better for the defect rate.
-  expect(indicatorPoints(0.01, DEFAULT_SCORING.quality)).toBe(100);
-  expect(indicatorPoints(0.055, DEFAULT_SCORING.quality)).toBeCloseTo(50, 10);
-  expect(indicatorPoints(0.2, DEFAULT_SCORING.quality)).toBe(0);
+  expect(indicatorPoints(0.01, quality!)).toBe(100);
+  expect(indicatorPoints(0.055, quality!)).toBeCloseTo(50, 10);
+  expect(indicatorPoints(0.2, quality!)).toBe(0);
 });
 
 test('the composite weighs 40/30/30 and renormalises over indicators that have a value', () => {
-  expect(compositeScore({ efficiency: 1, defect_rate: 0.01, satisfaction_avg: 90 })).toBeCloseTo(100, 10);
-  expect(compositeScore({ efficiency: 0.75, defect_rate: 0.055, satisfaction_avg: 70 })).toBeCloseTo(50, 10);
-  expect(compositeScore({ efficiency: 1, defect_rate: 0.1, satisfaction_avg: null })).toBeCloseTo((0.4 * 100 + 0.3 * 0) / 0.7, 10);
-  expect(compositeScore({ efficiency: null, defect_rate: null, satisfaction_avg: null })).toBeNull();
+  const score = (values: Record<string, number | null>) => scoreOf(values, DEFAULT_SCORING, catalog).score;
+  expect(score({ efficiency: 1, quality: 0.01, satisfaction: 90 })).toBeCloseTo(100, 10);
+  expect(score({ efficiency: 0.75, quality: 0.055, satisfaction: 70 })).toBeCloseTo(50, 10);
+  expect(score({ efficiency: 1, quality: 0.1, satisfaction: null })).toBeCloseTo((0.4 * 100 + 0.3 * 0) / 0.7, 10);
+  expect(score({ efficiency: null, quality: null, satisfaction: null })).toBeNull();
+});
+
+test('an indicator the model has no rule for (OEE in default-v1) earns points but no weight', () => {
+  const { points, score } = scoreOf({ efficiency: 1, quality: 0.01, satisfaction: 90, oee: 0.4 }, DEFAULT_SCORING, catalog);
+  expect(points.oee).toBe(0);
+  expect(score).toBeCloseTo(100, 10);
+});
+
+test('indicator values come from summed measures, so a week is not an average of days', () => {
+  const day = (standard: number, run: number) => ({ units: 0, standard_ms: standard, run_ms: run, idle_ms: 0, down_ms: 0, units_inspected: 0, units_defective: 0, feedback_count: 0, complaints: 0, satisfaction_milli: 0 });
+  const a = day(1000, 1000);
+  const b = day(3000, 1000);
+  const week = Object.fromEntries(Object.keys(a).map((k) => [k, a[k as keyof typeof a] + b[k as keyof typeof b]]));
+  expect(indicatorValues(catalog, week).efficiency).toBe(2);
+  expect(indicatorValues(catalog, a).quality).toBeNull();
 });
 
 test('grades by absolute bands', () => {

@@ -1,4 +1,5 @@
-import { parseSimulateArgs } from '../../../cli/commands/simulate.js';
+import { parseSimulateFlags } from '../../../cli/commands/simulate.js';
+import { defaultStart, simulateOptions } from '../../../simulator/run.js';
 import { ConfigError } from '../../../core/errors.js';
 import type { WindowTruth } from '../../../simulator/day.js';
 import type { ExpectedRow } from '../../../simulator/expected.js';
@@ -7,7 +8,7 @@ import { Simulation, type OutboundMessage } from '../../../simulator/simulation.
 const ids = { production: 11, telemetry: 12, inspection: 13, feedback: 14, selfReport: 15 };
 
 function run(extra: string[] = []) {
-  const { options } = parseSimulateArgs(['--employees', '30', '--days', '6', ...extra]);
+  const options = simulateOptions(parseSimulateFlags(['--employees', '30', '--days', '6', ...extra]));
   const simulation = new Simulation(options, ids);
   const expected: ExpectedRow[] = [];
   const truth: WindowTruth[] = [];
@@ -38,9 +39,10 @@ test('records leave in arrival order, and every message is counted', () => {
 });
 
 test('inspections and feedback arrive hours to weeks after the production they belong to', () => {
-  const { messages } = run();
+  const { messages, simulation } = run();
   const firstArrival = (kind: string) => messages.find((m) => m.kind === kind)!.arrival;
-  const start = Date.parse('2026-10-05T00:00:00Z');
+  const start = simulation.options.start;
+  expect(firstArrival('production')).toBeGreaterThanOrEqual(start);
   expect(firstArrival('production') - start).toBeLessThan(24 * 3_600_000);
   expect(firstArrival('inspection') - firstArrival('production')).toBeGreaterThan(3_600_000);
   expect(firstArrival('feedback') - firstArrival('production')).toBeGreaterThan(2 * 24 * 3_600_000);
@@ -109,6 +111,13 @@ test.each([
   [['--start', '05/10/2026'], '--start'],
   [['--disorder', 'soon'], '--disorder'],
 ])('bad options %j are refused naming %s', (args, key) => {
-  expect(() => parseSimulateArgs(args)).toThrow(ConfigError);
-  expect(() => parseSimulateArgs(args)).toThrow(key);
+  expect(() => parseSimulateFlags(args)).toThrow(ConfigError);
+  expect(() => parseSimulateFlags(args)).toThrow(key);
+});
+
+test('without a start, the plant ends well before today: every record it sends lies in the past', () => {
+  const { messages, simulation } = run(['--too-late', '0.5']);
+  const today = Math.floor(Date.now() / 86_400_000) * 86_400_000;
+  expect(simulation.options.start).toBe(defaultStart(6));
+  expect(Math.max(...messages.map((m) => m.arrival))).toBeLessThan(today);
 });

@@ -1,0 +1,105 @@
+import type { DeadLetterStore } from '../contract/ports.js';
+import type { Config } from '../core/config.js';
+import { KpiError, TopicMismatchError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { packageVersion } from '../core/paths.js';
+import { loadCatalog } from '../kpis/extensions.js';
+import { EVENT_KINDS, type EventKind } from '../schemas/kinds.js';
+import { createClickHouseClient, withRetries } from '../sinks/clickhouse/client.js';
+import { migrate } from '../sinks/clickhouse/migrate.js';
+import { insertDeadLetters } from '../sinks/clickhouse/queries/deadLetters.js';
+import { ClickHouseWindowStore } from '../sinks/clickhouse/windowStore.js';
+import { EventCodec } from '../topics/codec.js';
+import { DeadLetterWriter } from '../topics/deadLetters.js';
+import { deadLetterTopic, inputTopic, kindOfTopic, topicDefinitions } from '../topics/definitions.js';
+import { createKafka, createProducer, ensureTopics, withKafkaRetries } from '../topics/kafka.js';
+import { createRegistry, writerSchemas } from '../topics/registry.js';
+import { coPartitionedAssigner } from './assigner.js';
+import { ProcessorMetrics } from './metrics.js';
+import { KafkaOffsetStore } from './offsets.js';
+import { Pipeline, type PipelineOptions } from './pipeline.js';
+import { StreamRunner, type InputTopics, type RunnerSettings } from './runner.js';
+import { TumblingWindows } from './windows.js';
+
+/** The runner's settings from the configuration and the deployment's KPIs. */
+export async function runnerSettings(config: Config): Promise<RunnerSettings> {
+  return {
+    windows: TumblingWindows.of(config.windowSize, config.timeZone),
+    catalog: await loadCatalog(config.extensions),
+    allowedLateness: config.allowedLateness,
+    correctionHorizon: config.correctionHorizon,
+    idleClose: config.idleClose,
+    emitMode: config.emitMode,
+    limits: { maxIdLength: config.maxIdLength, maxArrayLength: config.maxArrayLength, minEventTime: config.minEventTime, maxClockSkew: config.maxClockSkew },
+  };
+}
+
+/**
+ * Starts a processor: creates missing topics and checks them (the input topics
+ * must be co-partitioned), migrates ClickHouse, wires the Kafka and ClickHouse
+ * adapters to the stream runner, joins the consumer group and starts consuming.
+ */
+export async function startPipeline(config: Config, log: Logger, options: PipelineOptions = {}): Promise<Pipeline> {
+  const settings = await runnerSettings(config);
+  const inputTopics = EVENT_KINDS.map((kind) => inputTopic(config, kind));
+  const kafka = createKafka(config, 'kpi-stream-processor', log);
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, topicDefinitions(config), log);
+  const metadata = await withKafkaRetries('reading input topic metadata', log, () => admin.fetchTopicMetadata({ topics: inputTopics }));
+  const counts = new Set(metadata.topics.map((t) => t.partitions.length));
+  if (counts.size !== 1) {
+    throw new TopicMismatchError(`the input topics must have equal partition counts (an employee's events share a partition number); found ${metadata.topics.map((t) => `${t.name}=${t.partitions.length}`).join(', ')}`);
+  }
+  await migrate(config, log, settings.catalog);
+
+  const consumer = kafka.consumer({
+    groupId: config.groupId,
+    partitionAssigners: [coPartitionedAssigner],
+    sessionTimeout: config.sessionTimeout,
+    heartbeatInterval: Math.max(500, Math.floor(config.sessionTimeout / 10)),
+    maxWaitTimeInMs: 250,
+    retry: { retries: 8, restartOnFailure: async (error) => !(error instanceof KpiError) || error.retriable },
+  });
+  const producer = createProducer(kafka, { allowAutoTopicCreation: false });
+  await producer.connect();
+  await consumer.connect();
+
+  const abort = new AbortController();
+  const sinkLog = log.child({ component: 'sink' });
+  const client = createClickHouseClient(config, { application: 'kpi-stream-processor' });
+  const writer = new DeadLetterWriter(producer, deadLetterTopic(config), packageVersion());
+  const deadLetters: DeadLetterStore = {
+    send: (letters) => writer.send(letters),
+    record: (letters) =>
+      letters.length === 0
+        ? Promise.resolve()
+        : withRetries(`inserting ${letters.length} rows into dead_letters`, sinkLog, abort.signal, () => insertDeadLetters(client, letters, packageVersion())),
+  };
+  const topics: InputTopics = { topicOf: (kind: EventKind) => inputTopic(config, kind), kindOf: (topic) => kindOfTopic(config, topic) };
+  const metrics = new ProcessorMetrics();
+  const runner = new StreamRunner(
+    settings,
+    {
+      store: new ClickHouseWindowStore(client, settings.catalog, sinkLog, abort.signal),
+      deadLetters,
+      offsets: new KafkaOffsetStore(admin, consumer, config.groupId, inputTopics, log),
+      codec: new EventCodec(writerSchemas(createRegistry(config))),
+      topics,
+      rewind: async (partition, points) => {
+        const offsets = new Map<string, number>();
+        for (const topic of inputTopics) {
+          offsets.set(topic, points.get(topic)?.offset ?? Number((await admin.fetchTopicOffsets(topic)).find((p) => p.partition === partition)?.low ?? 0));
+        }
+        // All topics of the partition at once: no batch may slip in between (kafkajs marks fetched ones stale).
+        for (const [topic, offset] of offsets) consumer.seek({ topic, partition, offset: String(offset) });
+      },
+      clock: Date.now,
+    },
+    metrics,
+    log,
+  );
+  const pipeline = new Pipeline({ config, log, options, admin, consumer, producer, inputTopics, runner, metrics, abort, close: () => client.close() });
+  await pipeline.run();
+  return pipeline;
+}

@@ -1,0 +1,329 @@
+import type { DeadLetter, DeadLetterStore, OffsetStore, ResumePoint, WindowStore } from '../contract/ports.js';
+import type { WindowRow } from '../contract/windowRow.js';
+import { DecodeError, RegistryUnavailableError, type DeadLetterCode } from '../core/errors.js';
+import { digest16 } from '../core/hash.js';
+import type { Logger } from '../core/logger.js';
+import { retrying } from '../core/retry.js';
+import { serializer } from '../core/serialize.js';
+import { formatTime } from '../core/time.js';
+import type { EventKind } from '../schemas/kinds.js';
+import { recordProblem, type RecordLimits } from '../schemas/validate.js';
+import type { EventCodec } from '../topics/codec.js';
+import type { ProcessorMetrics } from './metrics.js';
+import { PartitionTask, windowKeyOf, type BatchItem, type RecordResult, type TaskSettings } from './partitionTask.js';
+import { writeIsolatingRefusals } from './refusals.js';
+
+export interface RunnerSettings extends TaskSettings {
+  readonly limits: RecordLimits;
+}
+
+/** The input topics, by kind and back. */
+export interface InputTopics {
+  topicOf(kind: EventKind): string;
+  kindOf(topic: string): EventKind | undefined;
+}
+
+export interface RunnerPorts {
+  readonly store: WindowStore;
+  readonly deadLetters: DeadLetterStore;
+  readonly offsets: OffsetStore;
+  readonly codec: EventCodec;
+  readonly topics: InputTopics;
+  /**
+   * Makes the consumer read a partition again from these resume points (the
+   * store refused a row: its records are read again, and those of the refused
+   * window go to the dead letters). Called while no batch runs.
+   */
+  readonly rewind: (partition: number, points: ReadonlyMap<string, ResumePoint>) => Promise<void>;
+  /** The wall clock (ms): time is passed in, so the test driver can move it. */
+  readonly clock: () => number;
+}
+
+/** What became of a record: counted, a repeat, or the code it was dead-lettered with. */
+export type RecordVerdict = 'accepted' | 'duplicate' | 'conflicting-duplicate' | DeadLetterCode;
+
+/** The offset of a batch's last record and what became of each record. */
+export interface BatchResult {
+  readonly lastOffset: number;
+  readonly verdicts: readonly RecordVerdict[];
+}
+
+/** Dead-letters the batch's record at `index`. */
+type Letter = (index: number, code: DeadLetterCode, message: string, schemaId?: number) => void;
+
+/** A Kafka record as the runner reads it. */
+export interface SourceRecord {
+  readonly offset: number;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  /** Kafka timestamp, ms. */
+  readonly timestamp: number;
+}
+
+/** What a batch's caller needs to go on: heartbeats while waiting, and whether the batch still counts. */
+export interface BatchContext {
+  readonly heartbeat: () => Promise<void>;
+  /** False once the batch was abandoned (a rebalance or a rewind took its partition). */
+  readonly live: () => boolean;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * The one processing path, shared by the pipeline (Kafka and ClickHouse
+ * adapters) and the test driver (in-memory ports): decodes and checks the
+ * records of a batch, hands them to the partition's task, dead-letters what
+ * cannot be counted, and, on flush, writes the rows due and commits what they
+ * cover. Batches and flush snapshots run one at a time.
+ */
+export class StreamRunner {
+  private readonly tasks = new Map<number, PartitionTask>();
+  private readonly taskStarts = new Map<number, Promise<PartitionTask>>();
+  /** Keys of windows whose rows the store refused, per partition: they take no more events. */
+  private readonly refused = new Map<number, Set<string>>();
+  private readonly pendingLetters: DeadLetter[] = [];
+  private readonly exclusive = serializer();
+  private flushing: Promise<void> = Promise.resolve();
+  private queuedFlush: Promise<void> | null = null;
+  /** Records accepted since the last flush snapshot: drives early flushes and backpressure. */
+  acceptedSinceFlush = 0;
+
+  constructor(
+    private readonly settings: RunnerSettings,
+    private readonly ports: RunnerPorts,
+    private readonly metrics: ProcessorMetrics,
+    private readonly log: Logger,
+  ) {}
+
+  /** Forgets every task: after a rebalance every partition resumes from its committed offsets. */
+  reset(): void {
+    this.tasks.clear();
+    this.taskStarts.clear();
+  }
+
+  /** The next offset read on a topic-partition, when this process holds it. */
+  position(topic: string, partition: number): number | undefined {
+    const kind = this.ports.topics.kindOf(topic);
+    return kind ? this.tasks.get(partition)?.position(kind) : undefined;
+  }
+
+  get openWindows(): number {
+    let open = 0;
+    for (const task of this.tasks.values()) open += task.openWindows;
+    return open;
+  }
+
+  /**
+   * Processes one batch of one topic-partition. Resolves with the offset of
+   * the last record handled (undefined when the batch was abandoned), once the
+   * batch's dead letters are durable.
+   */
+  processBatch(topic: string, partition: number, records: readonly SourceRecord[], context: BatchContext): Promise<BatchResult | undefined> {
+    return this.exclusive(() => this.processBatchNow(topic, partition, records, context));
+  }
+
+  private async processBatchNow(topic: string, partition: number, records: readonly SourceRecord[], context: BatchContext): Promise<BatchResult | undefined> {
+    const kind = this.ports.topics.kindOf(topic);
+    if (!kind) throw new Error(`received a record of ${topic}, which is not an input topic`);
+    if (records.length === 0) return undefined;
+    const task = await this.taskFor(partition);
+    const failures = await this.prepareSchemas(kind, topic, partition, records, context);
+    if (!failures || !context.live() || this.tasks.get(partition) !== task) return undefined;
+
+    const now = this.ports.clock();
+    const letters: DeadLetter[] = [];
+    const verdicts: RecordVerdict[] = records.map(() => 'accepted');
+    const letter: Letter = (index, code, message, schemaId) => {
+      const record = records[index]!;
+      letters.push({ topic, partition, offset: record.offset, timestamp: record.timestamp, key: record.key, value: record.value, code, message, ...(schemaId === undefined ? {} : { schemaId }) });
+      verdicts[index] = code;
+      this.metrics.deadLetter(code);
+      this.log.warn({ topic, partition, offset: record.offset, code }, `dead letter: ${message}`);
+    };
+    const items: BatchItem[] = records.map((record, index) => {
+      let decoded;
+      try {
+        decoded = this.ports.codec.decodePrepared(kind, record.value, failures);
+      } catch (error) {
+        if (!(error instanceof DecodeError)) throw error;
+        letter(index, error.code as DeadLetterCode, error.message, error.schemaId);
+        return { offset: record.offset };
+      }
+      const problem = recordProblem(decoded.tagged, this.settings.limits, now) ?? keyProblem(record.key, decoded.tagged.event.employee_id);
+      if (problem) {
+        letter(index, problem.code, problem.message, decoded.schemaId);
+        return { offset: record.offset };
+      }
+      return { offset: record.offset, record: { tagged: decoded.tagged, digest: digest16(record.value!) } };
+    });
+
+    const results = await task.processBatch(kind, items, now, this.ports.store);
+    for (const [i, result] of results.entries()) {
+      if (!result) continue;
+      if (result.outcome === 'duplicate' || result.outcome === 'conflicting-duplicate') verdicts[i] = result.outcome;
+      this.count(result, i, records[i]!, items[i]!, letter);
+    }
+    this.metrics.restoredWindows = [...this.tasks.values()].reduce((n, t) => n + t.restoredCount, 0);
+    // Dead letters are durable before the offsets that pass them can be committed.
+    await this.ports.deadLetters.send(letters);
+    this.pendingLetters.push(...letters);
+    this.metrics.openWindows = this.openWindows;
+    return { lastOffset: records.at(-1)!.offset, verdicts };
+  }
+
+  private count(result: RecordResult, index: number, record: SourceRecord, item: BatchItem, letter: Letter): void {
+    const event = item.record!.tagged;
+    switch (result.outcome) {
+      case 'accepted':
+        this.metrics.records.accepted += 1;
+        this.acceptedSinceFlush += 1;
+        return;
+      case 'duplicate':
+        this.metrics.records.duplicate += 1;
+        return;
+      case 'conflicting-duplicate':
+        this.metrics.records.duplicate += 1;
+        this.metrics.conflictingDuplicates += 1;
+        this.log.warn({ offset: record.offset, kind: event.kind }, `${event.kind} ${event.event.event_id} repeats an event_id with other content; the first copy counts`);
+        return;
+      case 'too-late':
+        letter(
+          index,
+          'KPI_ERR_TOO_LATE',
+          `too late: ${event.kind} ${event.event.event_id} belongs to the window from ${formatTime(result.window.start)}, which ended more than the correction horizon (KPI_CORRECTION_HORIZON) before this partition's clock`,
+        );
+        return;
+      case 'out-of-range':
+        letter(index, 'KPI_ERR_OUT_OF_RANGE', result.message!);
+        return;
+      case 'refused-window':
+        letter(index, 'KPI_ERR_SINK_REJECTED', `${result.message!} (employee ${event.event.employee_id}, window from ${formatTime(result.window.start)})`);
+        return;
+    }
+  }
+
+  /** Fetches the schemas a batch names, waiting while the registry is down. Undefined when the batch was abandoned meanwhile. */
+  private async prepareSchemas(kind: EventKind, topic: string, partition: number, records: readonly SourceRecord[], context: BatchContext) {
+    const values = records.map((r) => r.value);
+    try {
+      return await retrying(
+        async () => {
+          if (!context.live()) return undefined;
+          return this.ports.codec.prepare(kind, values);
+        },
+        {
+          what: `fetching schemas for ${topic}[${partition}] at offset ${records[0]!.offset}`,
+          log: this.log,
+          retriable: (error) => error instanceof RegistryUnavailableError,
+          signal: context.signal,
+          onRetry: () => context.heartbeat(),
+        },
+      );
+    } catch (error) {
+      if (!context.live()) return undefined;
+      throw error;
+    }
+  }
+
+  /** The task of a partition, created on its first batch from the resume points its last owner committed. */
+  private taskFor(partition: number): Promise<PartitionTask> {
+    let start = this.taskStarts.get(partition);
+    if (!start) {
+      start = (async () => {
+        const committed = await this.ports.offsets.committed(partition);
+        const resume = new Map<EventKind, ResumePoint>();
+        for (const [topic, point] of committed) {
+          const kind = this.ports.topics.kindOf(topic);
+          if (kind) resume.set(kind, point);
+        }
+        const task = new PartitionTask(partition, this.settings, this.ports.clock(), resume, this.refusedKeys(partition));
+        this.tasks.set(partition, task);
+        return task;
+      })();
+      this.taskStarts.set(partition, start);
+      start.catch(() => this.taskStarts.delete(partition));
+    }
+    return start;
+  }
+
+  private refusedKeys(partition: number): Set<string> {
+    let keys = this.refused.get(partition);
+    if (!keys) this.refused.set(partition, (keys = new Set()));
+    return keys;
+  }
+
+  /**
+   * Writes the rows due (every open window when `closeAll`) and the dead
+   * letters' table rows, then commits what they cover. Flushes run one at a
+   * time; a call while one is queued and not yet started joins it.
+   */
+  flush(closeAll = false): Promise<void> {
+    if (this.queuedFlush && !closeAll) return this.queuedFlush;
+    const run: Promise<void> = this.flushing.then(() => {
+      if (this.queuedFlush === run) this.queuedFlush = null;
+      return this.flushOnce(closeAll);
+    });
+    this.queuedFlush = run;
+    this.flushing = run.catch(() => undefined);
+    return run;
+  }
+
+  private async flushOnce(closeAll: boolean): Promise<void> {
+    const snapshot = await this.exclusive(async () => {
+      const now = closeAll ? Number.POSITIVE_INFINITY : this.ports.clock();
+      const rows = [...this.tasks.entries()].map(([partition, task]) => ({ partition, rows: task.drain(now) }));
+      const points = [...this.tasks.entries()].map(([partition, task]) => ({ partition, points: task.resumePoints() }));
+      const letters = this.pendingLetters.splice(0);
+      this.acceptedSinceFlush = 0;
+      this.metrics.openWindows = this.openWindows;
+      return { rows, points, letters };
+    });
+    const rows = snapshot.rows.flatMap((r) => r.rows);
+    const refusedRows = await writeIsolatingRefusals(this.ports.store, rows);
+    this.metrics.rowsWritten += rows.length - refusedRows.length;
+    if (rows.length > refusedRows.length) this.metrics.inserts += 1;
+    await this.ports.deadLetters.record(snapshot.letters);
+    const partitionOf = new Map(snapshot.rows.flatMap(({ partition, rows }) => rows.map((row) => [row, partition] as const)));
+    const rewound = refusedRows.length > 0 ? await this.rewindRefused(refusedRows.map((row) => ({ row, partition: partitionOf.get(row)! }))) : new Set<number>();
+    const offsets = snapshot.points
+      .filter(({ partition }) => !rewound.has(partition))
+      .flatMap(({ partition, points }) => [...points].map(([kind, point]) => ({ topic: this.ports.topics.topicOf(kind), partition, point })));
+    if (offsets.length > 0 && (await this.ports.offsets.commit(offsets))) this.metrics.commits += 1;
+  }
+
+  /**
+   * The store refused these rows' content for good: their windows take no
+   * more events, and their partitions are read again from the last commit, so
+   * that every record of those windows not yet in an accepted row goes to the
+   * dead letters with its original bytes (and every other record counts as it
+   * would have).
+   */
+  private rewindRefused(refused: readonly { row: WindowRow; partition: number }[]): Promise<Set<number>> {
+    return this.exclusive(async () => {
+      const partitions = new Set<number>();
+      for (const { row, partition } of refused) {
+        this.refusedKeys(partition).add(windowKeyOf(row.employee_id, row.window_start));
+        partitions.add(partition);
+        this.metrics.refusedRows += 1;
+        this.log.error({ employee: row.employee_id, windowStart: formatTime(row.window_start), partition }, 'the window store refused this row for good; its records go to the dead letters');
+      }
+      for (const partition of partitions) {
+        const points = await this.ports.offsets.committed(partition);
+        this.tasks.delete(partition);
+        this.taskStarts.delete(partition);
+        await this.ports.rewind(partition, points);
+        this.metrics.rewinds += 1;
+      }
+      return partitions;
+    });
+  }
+}
+
+/** A record whose Kafka key is not its employee_id would be counted in the wrong partition's task. */
+function keyProblem(key: Buffer | null, employeeId: string): { code: DeadLetterCode; message: string } | undefined {
+  if (key !== null && key.equals(Buffer.from(employeeId, 'utf8'))) return undefined;
+  const shown = key === null ? 'null' : JSON.stringify(key.toString('utf8').slice(0, 200));
+  return {
+    code: 'KPI_ERR_KEY_MISMATCH',
+    message: `the record's key ${shown} is not its employee_id ${JSON.stringify(employeeId.slice(0, 200))}: an employee's events must share a key (and so a partition)`,
+  };
+}

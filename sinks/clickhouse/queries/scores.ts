@@ -1,0 +1,123 @@
+import type { KpiCatalog } from '../../../kpis/catalog.js';
+import type { Measures } from '../../../kpis/definition.js';
+import type { ClickHouseClient } from '../client.js';
+import { toClickHouseTime } from '../time.js';
+import { WINDOW_METRICS_TABLE } from './windowMetrics.js';
+
+/** kpi.employee_scores: a score per employee, period and model version (migrations 0003, 0007). */
+export const SCORES_TABLE = 'employee_scores';
+
+export const PERIOD_TYPES = ['window', 'week', 'month'] as const;
+export type PeriodType = (typeof PERIOD_TYPES)[number];
+
+/** An employee's measures summed over a period (a window, a week from Monday, a month, in the plant's time zone). */
+export interface PeriodMeasures {
+  readonly employeeId: string;
+  readonly periodStart: number;
+  /** Where the employee earned the most standard and run time in the period. */
+  readonly stationId: string;
+  readonly windows: number;
+  readonly measures: Measures;
+  /** Mean self_score reported in the period, null without one. */
+  readonly selfScoreAvg: number | null;
+}
+
+/**
+ * Sums every measure of the catalog per employee and period over the windows
+ * that start in [from, to). Aliases never repeat a column's name: ClickHouse
+ * would read the alias where the column is meant.
+ */
+export async function readPeriodMeasures(
+  client: ClickHouseClient,
+  catalog: KpiCatalog,
+  options: { period: PeriodType; timeZone: string; from: number; to: number },
+): Promise<PeriodMeasures[]> {
+  const names = catalog.measures.map((m) => m.name);
+  const result = await client.query({
+    query: `
+      SELECT
+          employee_id,
+          toUnixTimestamp64Milli(multiIf(
+              {period:String} = 'week', toDateTime64(toStartOfWeek(window_start, 1, {tz:String}), 3, {tz:String}),
+              {period:String} = 'month', toDateTime64(toStartOfMonth(window_start, {tz:String}), 3, {tz:String}),
+              window_start)) AS period_start_ms,
+          count() AS window_count,
+          argMax(station_id, standard_ms + run_ms) AS period_station,
+          avgIf(self_score, isNotNull(self_score)) AS self_score_mean,
+          ${names.map((n) => `sum(${n}) AS sum_${n}`).join(', ')}
+      FROM ${WINDOW_METRICS_TABLE} FINAL
+      WHERE window_start >= {from:DateTime64(3, 'UTC')} AND window_start < {to:DateTime64(3, 'UTC')}
+      GROUP BY employee_id, period_start_ms`,
+    query_params: { period: options.period, tz: options.timeZone, from: toClickHouseTime(options.from), to: toClickHouseTime(options.to) },
+    format: 'JSONEachRow',
+  });
+  return (await result.json<Record<string, unknown>>()).map((r) => ({
+    employeeId: String(r.employee_id),
+    periodStart: Number(r.period_start_ms),
+    stationId: String(r.period_station),
+    windows: Number(r.window_count),
+    measures: Object.fromEntries(names.map((n) => [n, Number(r[`sum_${n}`])])),
+    selfScoreAvg: r.self_score_mean === null || Number.isNaN(Number(r.self_score_mean)) ? null : Number(r.self_score_mean),
+  }));
+}
+
+/** A row of kpi.employee_scores. */
+export interface ScoreRow {
+  readonly model_version: string;
+  readonly period_type: PeriodType;
+  readonly period_start: number;
+  readonly employee_id: string;
+  readonly station_id: string;
+  readonly windows: number;
+  /** Contract figures of the period (units, standard_hours, efficiency …), by column. */
+  readonly figures: Readonly<Record<string, number | null>>;
+  readonly indicator_values: Readonly<Record<string, number>>;
+  readonly indicator_points: Readonly<Record<string, number>>;
+  readonly score: number | null;
+  readonly grade: string;
+  readonly self_score_avg: number | null;
+  readonly self_grade: string;
+}
+
+/** The figures employee_scores keeps in columns of their own. */
+export const SCORE_FIGURES = ['units', 'standard_hours', 'run_hours', 'efficiency', 'units_inspected', 'units_defective', 'defect_rate', 'feedback_count', 'complaints', 'satisfaction_avg'] as const;
+
+export async function insertScores(client: ClickHouseClient, rows: readonly ScoreRow[]): Promise<void> {
+  const computedAt = toClickHouseTime(Date.now());
+  const chunk = 50_000;
+  for (let i = 0; i < rows.length; i += chunk) {
+    await client.insert({
+      table: SCORES_TABLE,
+      format: 'JSONEachRow',
+      values: rows.slice(i, i + chunk).map((r) => ({
+        model_version: r.model_version,
+        period_type: r.period_type,
+        period_start: toClickHouseTime(r.period_start),
+        employee_id: r.employee_id,
+        station_id: r.station_id,
+        windows: r.windows,
+        ...Object.fromEntries(SCORE_FIGURES.map((f) => [f, r.figures[f] ?? null])),
+        efficiency_points: r.indicator_points.efficiency ?? null,
+        quality_points: r.indicator_points.quality ?? null,
+        satisfaction_points: r.indicator_points.satisfaction ?? null,
+        indicator_values: r.indicator_values,
+        indicator_points: r.indicator_points,
+        score: r.score,
+        grade: r.grade,
+        self_score_avg: r.self_score_avg,
+        self_grade: r.self_grade,
+        computed_at: computedAt,
+      })),
+    });
+  }
+}
+
+/** How many scores a model version has for a period type. */
+export async function countScores(client: ClickHouseClient, model: string, period: PeriodType): Promise<number> {
+  const result = await client.query({
+    query: `SELECT count() AS n FROM ${SCORES_TABLE} FINAL WHERE model_version = {model:String} AND period_type = {period:String}`,
+    query_params: { model, period },
+    format: 'JSONEachRow',
+  });
+  return Number((await result.json<{ n: number }>())[0]?.n ?? 0);
+}

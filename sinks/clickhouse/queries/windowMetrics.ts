@@ -1,0 +1,165 @@
+import { TupleParam } from '@clickhouse/client';
+import { CONTRACT_COLUMNS, eventKeyOf, type EmployeeWindowMetrics, type WindowKey, type WindowRow } from '../../../contract/windowRow.js';
+import { EVENT_KINDS } from '../../../schemas/kinds.js';
+import type { KpiCatalog } from '../../../kpis/catalog.js';
+import type { ClickHouseClient } from '../client.js';
+import { toClickHouseTime } from '../time.js';
+
+/** kpi.employee_window_metrics: one versioned row per employee-window (migration 0001 and the KPIs' migrations). */
+export const WINDOW_METRICS_TABLE = 'employee_window_metrics';
+/** The view BI tools read: the current version of every row, public columns only. */
+export const WINDOW_METRICS_VIEW = 'employee_window_metrics_current';
+
+/** ClickHouse inserts into at most 100 partitions (months) at once by default (max_partitions_per_insert_block). */
+const MONTHS_PER_INSERT = 100;
+/** Keys per lookup: parameters travel in the URL, so keys go in chunks well under its size limit. */
+const LOOKUP_CHUNK = 2000;
+
+const monthOf = (ms: number) => toClickHouseTime(ms).slice(0, 7);
+
+/**
+ * Inserts rows with a deduplication token, in as many inserts as their months
+ * need (the table is partitioned by month): token `T` becomes `T`, `T:1` …,
+ * the same for the same rows, so a retried write still writes once.
+ */
+export async function insertWindowRows(client: ClickHouseClient, rows: readonly WindowRow[], token: string): Promise<number> {
+  const byMonth = new Map<string, WindowRow[]>();
+  for (const row of rows) {
+    const month = monthOf(row.window_start);
+    let list = byMonth.get(month);
+    if (!list) byMonth.set(month, (list = []));
+    list.push(row);
+  }
+  const months = [...byMonth.keys()].sort();
+  let inserts = 0;
+  for (let i = 0; i < months.length; i += MONTHS_PER_INSERT) {
+    const chunk = months.slice(i, i + MONTHS_PER_INSERT).flatMap((month) => byMonth.get(month)!);
+    await client.insert({
+      table: WINDOW_METRICS_TABLE,
+      values: chunk.map(toColumns),
+      format: 'JSONEachRow',
+      clickhouse_settings: { insert_deduplication_token: i === 0 ? token : `${token}:${i / MONTHS_PER_INSERT}` },
+    });
+    inserts += 1;
+  }
+  return inserts;
+}
+
+function toColumns(row: WindowRow): Record<string, unknown> {
+  return {
+    ...row.values,
+    employee_id: row.employee_id,
+    window_start: toClickHouseTime(row.window_start),
+    window_end: toClickHouseTime(row.window_end),
+    station_id: row.station_id,
+    version: row.version,
+    reported_units: row.reported_units,
+    reported_run_hours: row.reported_run_hours,
+    reported_defective_units: row.reported_defective_units,
+    self_score: row.self_score,
+    report_submitted_time: row.report_submitted_time === null ? null : toClickHouseTime(row.report_submitted_time),
+    report_event_id: row.report_event_id,
+    station_weights: row.station_weights,
+    event_keys: row.event_keys,
+    event_digests: row.event_digests,
+  };
+}
+
+/**
+ * The current rows of the keys that have one, times as epoch ms, measures and
+ * KPI columns by name. Rows written before events were fingerprinted list
+ * event ids instead: each is given the fingerprint of every kind, as ids were
+ * deduplicated across kinds then.
+ */
+export async function readWindowRows(client: ClickHouseClient, catalog: KpiCatalog, keys: readonly WindowKey[]): Promise<WindowRow[]> {
+  const found: WindowRow[] = [];
+  const valueColumns = catalog.valueColumns;
+  for (let i = 0; i < keys.length; i += LOOKUP_CHUNK) {
+    const chunk = keys.slice(i, i + LOOKUP_CHUNK);
+    const result = await client.query({
+      query: `SELECT employee_id, toUnixTimestamp64Milli(window_start) AS window_start_ms, toUnixTimestamp64Milli(window_end) AS window_end_ms,
+                     station_id, version, reported_units, reported_run_hours, reported_defective_units, self_score,
+                     toUnixTimestamp64Milli(report_submitted_time) AS report_submitted_ms, report_event_id, station_weights,
+                     event_ids, event_keys, event_digests, ${valueColumns.join(', ')}
+              FROM ${WINDOW_METRICS_TABLE} FINAL
+              WHERE (employee_id, window_start) IN {keys:Array(Tuple(String, DateTime64(3, 'UTC')))}`,
+      query_params: { keys: chunk.map((k) => new TupleParam([k.employeeId, toClickHouseTime(k.windowStart)])) },
+      format: 'JSONEachRow',
+    });
+    for (const r of await result.json<Record<string, unknown>>()) found.push(fromColumns(r, valueColumns));
+  }
+  return found;
+}
+
+const nullableNumber = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
+
+function fromColumns(r: Record<string, unknown>, valueColumns: readonly string[]): WindowRow {
+  const weights = (r.station_weights ?? {}) as Record<string, unknown>;
+  const legacyIds = (r.event_ids as string[] | undefined) ?? [];
+  const keys = ((r.event_keys as unknown[] | undefined) ?? []).map(Number);
+  const digests = ((r.event_digests as unknown[] | undefined) ?? []).map(Number);
+  for (const id of legacyIds) {
+    for (const kind of EVENT_KINDS) {
+      keys.push(eventKeyOf(kind, id));
+      digests.push(0);
+    }
+  }
+  return {
+      employee_id: String(r.employee_id),
+      window_start: Number(r.window_start_ms),
+      window_end: Number(r.window_end_ms),
+      station_id: String(r.station_id),
+      version: Number(r.version),
+      reported_units: nullableNumber(r.reported_units),
+      reported_run_hours: nullableNumber(r.reported_run_hours),
+      reported_defective_units: nullableNumber(r.reported_defective_units),
+      self_score: nullableNumber(r.self_score),
+      report_submitted_time: nullableNumber(r.report_submitted_ms),
+      report_event_id: String(r.report_event_id ?? ''),
+      station_weights: Object.fromEntries(Object.entries(weights).map(([k, v]) => [k, Number(v)])),
+      event_keys: keys,
+      event_digests: digests,
+      values: Object.fromEntries(valueColumns.map((c) => [c, nullableNumber(r[c])])),
+  };
+}
+
+/**
+ * The view BI tools query: the current row of every key with the contract's
+ * columns first, then the station, the version and every KPI column. Made
+ * anew by `migrate` whenever the KPIs change.
+ */
+export function currentViewStatement(catalog: KpiCatalog): string {
+  const columns = [...new Set<string>([...CONTRACT_COLUMNS, 'station_id', 'version', ...catalog.publicColumns])];
+  return `CREATE OR REPLACE VIEW ${WINDOW_METRICS_VIEW} AS\nSELECT\n    ${columns.join(', ')}\nFROM ${WINDOW_METRICS_TABLE} FINAL`;
+}
+
+/** The contract columns of the current rows whose window starts in [from, to], times as epoch ms. */
+export async function readCurrentMetrics(client: ClickHouseClient, range: { from: number; to: number }): Promise<EmployeeWindowMetrics[]> {
+  // Times are selected as epoch ms under other names: an alias named like a column would replace it in WHERE.
+  const columns = CONTRACT_COLUMNS.map((c) => (c === 'window_start' || c === 'window_end' ? `toUnixTimestamp64Milli(${c}) AS ${c}_ms` : c));
+  const result = await client.query({
+    query: `SELECT ${columns.join(', ')} FROM ${WINDOW_METRICS_VIEW}
+            WHERE window_start >= {from:DateTime64(3, 'UTC')} AND window_start <= {to:DateTime64(3, 'UTC')}`,
+    query_params: { from: toClickHouseTime(range.from), to: toClickHouseTime(range.to) },
+    format: 'JSONEachRow',
+  });
+  return (await result.json<Record<string, unknown>>()).map(
+    (r) =>
+      Object.fromEntries(
+        CONTRACT_COLUMNS.map((c) => {
+          const value = c === 'window_start' || c === 'window_end' ? r[`${c}_ms`] : r[c];
+          return [c, c === 'employee_id' || value === null ? value : Number(value)];
+        }),
+      ) as unknown as EmployeeWindowMetrics,
+  );
+}
+
+/** The first window start and the last window end in the table; undefined when it is empty. */
+export async function windowSpan(client: ClickHouseClient): Promise<{ from: number; to: number } | undefined> {
+  const result = await client.query({
+    query: `SELECT toUnixTimestamp64Milli(min(window_start)) AS first_ms, toUnixTimestamp64Milli(max(window_end)) AS last_ms, count() AS n FROM ${WINDOW_METRICS_TABLE}`,
+    format: 'JSONEachRow',
+  });
+  const [row] = await result.json<{ first_ms: number; last_ms: number; n: number }>();
+  return !row || Number(row.n) === 0 ? undefined : { from: Number(row.first_ms), to: Number(row.last_ms) };
+}

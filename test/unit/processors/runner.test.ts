@@ -1,0 +1,115 @@
+import { metricsOf } from '../../../contract/windowRow.js';
+import { TEST_SCHEMA_IDS, TopologyTestDriver } from '../../../processors/testDriver.js';
+import { avroTypeOf } from '../../../schemas/avro.js';
+import { encodeEvent, frame } from '../../../topics/codec.js';
+import { inspection, production, selfReport, telemetry } from '../support/events.js';
+
+const HOUR = 3_600_000;
+const day = (d: number, hour = 0) => Date.UTC(2026, 10, d, hour);
+/** The driver's wall clock sits on 2026-12-01: events in November are in the past. */
+const driver = (options = {}) => new TopologyTestDriver({ limits: { maxClockSkew: 5 * 60_000 }, ...options });
+
+describe('time sanity', () => {
+  test('a device with a wrong clock is dead-lettered and does not make later records late', async () => {
+    const d = driver();
+    expect(await d.pipe('production', production({ event_id: 'future', event_time: Date.UTC(2100, 0, 1) }))).toBe('KPI_ERR_INVALID_TIME');
+    expect(await d.pipe('production', production({ event_id: 'good', event_time: day(20, 9) }))).toBe('accepted');
+    expect(await d.pipe('production', production({ event_id: 'next', event_time: day(21, 9) }))).toBe('accepted');
+    expect(d.deadLetters).toEqual([expect.objectContaining({ code: 'KPI_ERR_INVALID_TIME', message: expect.stringContaining('2100-01-01') })]);
+  });
+
+  test('times in seconds or microseconds are told apart in the message', async () => {
+    const d = driver();
+    await d.pipe('production', production({ event_id: 's', event_time: Math.floor(day(20, 9) / 1000) }));
+    await d.pipe('production', production({ event_id: 'us', event_time: day(20, 9) * 1000 }));
+    expect(d.deadLetters.map((l) => l.message)).toEqual([expect.stringContaining('looks like seconds'), expect.stringContaining('looks like microseconds')]);
+  });
+
+  test('a backfill of data older than the correction horizon still counts', async () => {
+    const d = driver();
+    expect(await d.pipe('production', production({ event_id: 'old', event_time: Date.UTC(2025, 0, 15, 9), units: 3 }))).toBe('accepted');
+    d.advanceWallClock(HOUR);
+    const [row] = await d.flush();
+    expect(metricsOf(row!)).toMatchObject({ window_start: Date.UTC(2025, 0, 15), units: 3 });
+  });
+});
+
+describe('keys, ids and numbers', () => {
+  test('a record whose key is not its employee_id, or has no key, is dead-lettered', async () => {
+    const d = driver();
+    expect(await d.pipe('production', production({ employee_id: 'emp-1' }), { key: 'emp-2' })).toBe('KPI_ERR_KEY_MISMATCH');
+    expect(await d.pipe('production', production({ event_id: 'p-2', employee_id: 'emp-1' }), { key: null })).toBe('KPI_ERR_KEY_MISMATCH');
+    expect(d.deadLetters.map((l) => l.message)).toEqual([
+      'the record\'s key "emp-2" is not its employee_id "emp-1": an employee\'s events must share a key (and so a partition)',
+      'the record\'s key null is not its employee_id "emp-1": an employee\'s events must share a key (and so a partition)',
+    ]);
+  });
+
+  test('ids with braces, quotes and unicode are legal data and count', async () => {
+    const d = driver();
+    const id = "{a:1}' OR 1=1; -- \"工\"";
+    expect(await d.pipe('production', production({ employee_id: id, event_id: id, event_time: day(20, 9), units: 4 }))).toBe('accepted');
+    d.advanceWallClock(HOUR);
+    expect((await d.flush()).map((r) => [r.employee_id, r.values.units])).toEqual([[id, 4]]);
+  });
+
+  test('two source systems that reuse an id are not merged; a repeat with other content is counted', async () => {
+    const d = driver();
+    expect(await d.pipe('production', production({ event_id: 'x', event_time: day(20, 9), units: 5 }))).toBe('accepted');
+    expect(await d.pipe('inspection', inspection({ event_id: 'x', production_time: day(20, 9), inspected_time: day(20, 12) }))).toBe('accepted');
+    expect(await d.pipe('production', production({ event_id: 'x', event_time: day(20, 9), units: 5 }))).toBe('duplicate');
+    expect(await d.pipe('production', production({ event_id: 'x', event_time: day(20, 9), units: 500 }))).toBe('conflicting-duplicate');
+    expect(d.metrics.conflictingDuplicates).toBe(1);
+    expect(d.metrics.records).toMatchObject({ accepted: 2, duplicate: 2 });
+  });
+
+  test('a contribution that would overflow an exact sum is dead-lettered', async () => {
+    const d = driver();
+    expect(await d.pipe('production', production({ units: 2_000_000_000, standard_seconds_per_unit: 86_400, event_time: day(20, 9) }))).toBe('KPI_ERR_OUT_OF_RANGE');
+  });
+
+  test('bytes that are not a record are dead-lettered with their own codes, and the stream goes on', async () => {
+    const d = driver();
+    const body = avroTypeOf('production').toBuffer(production({ event_time: day(20, 9) }));
+    expect(await d.pipeBytes('production', Buffer.from('{"units": 3}'), { key: 'emp-1' })).toBe('KPI_ERR_DECODE_NOT_AVRO');
+    expect(await d.pipeBytes('production', null, { key: 'emp-1' })).toBe('KPI_ERR_DECODE_NOT_AVRO');
+    expect(await d.pipeBytes('production', frame(999, body), { key: 'emp-1' })).toBe('KPI_ERR_DECODE_UNKNOWN_SCHEMA');
+    expect(await d.pipeBytes('production', frame(TEST_SCHEMA_IDS.production, body.subarray(0, body.length - 4)), { key: 'emp-1' })).toBe('KPI_ERR_DECODE_MALFORMED');
+    expect(await d.pipeBytes('production', frame(TEST_SCHEMA_IDS.telemetry, body), { key: 'emp-1' })).not.toBe('accepted');
+    // A string whose bytes are not UTF-8: the station id's first byte (after its length) becomes 0xff.
+    const broken = Buffer.from(encodeEvent('production', TEST_SCHEMA_IDS.production, production({ station_id: 'st-9', event_time: day(20, 9) })));
+    broken[broken.indexOf(Buffer.from('st-9'))] = 0xff;
+    expect(await d.pipeBytes('production', broken, { key: 'emp-1' })).toBe('KPI_ERR_DECODE_MALFORMED');
+    expect(await d.pipe('production', production({ event_id: 'fine', event_time: day(20, 9) }))).toBe('accepted');
+    expect(d.deadLetters.every((l) => l.topic === 'factory.production.v1' && l.key?.toString() === 'emp-1')).toBe(true);
+  });
+});
+
+describe('rows the store refuses', () => {
+  test("are isolated: the window's records go to the dead letters with their bytes, every other row is written", async () => {
+    const d = driver({ refuse: (row: { employee_id: string }) => row.employee_id === 'bad', idleClose: HOUR });
+    for (const employee of ['good', 'bad', 'also-good']) {
+      await d.pipe('production', production({ employee_id: employee, event_id: `${employee}-p`, event_time: day(20, 9), units: 2 }));
+      await d.pipe('telemetry', telemetry({ employee_id: employee, event_id: `${employee}-t`, interval_start: day(20, 9), interval_end: day(20, 9) + 900_000 }));
+    }
+    await d.pipe('selfReport', selfReport({ employee_id: 'bad', event_id: 'bad-r', period_start: day(20, 6), period_end: day(20, 14), submitted_time: day(20, 15) }));
+    d.advanceWallClock(2 * HOUR);
+    await d.flush();
+    expect(d.rows().map((r) => r.employee_id).sort()).toEqual(['also-good', 'good']);
+    const refused = d.deadLetters.filter((l) => l.code === 'KPI_ERR_SINK_REJECTED');
+    expect(refused.map((l) => [l.topic, l.offset]).sort()).toEqual([
+      ['factory.production.v1', 1],
+      ['factory.telemetry.v1', 1],
+      ['hr.self_reports.v1', 0],
+    ]);
+    expect(refused.every((l) => l.value !== null && l.message.includes('employee bad'))).toBe(true);
+    expect(d.metrics.refusedRows).toBe(1);
+
+    // A later record for the refused window follows the others; other windows go on as before.
+    expect(await d.pipe('inspection', inspection({ employee_id: 'bad', event_id: 'bad-i', production_time: day(20, 9), inspected_time: day(21, 9) }))).toBe('KPI_ERR_SINK_REJECTED');
+    expect(await d.pipe('inspection', inspection({ employee_id: 'good', event_id: 'good-i', production_time: day(20, 9), inspected_time: day(21, 9) }))).toBe('accepted');
+    d.advanceWallClock(2 * HOUR);
+    await d.flush();
+    expect(metricsOf(d.row('good', day(20))!).units_inspected).toBe(10);
+  });
+});
