@@ -1,4 +1,4 @@
-import type { DeadLetterStore } from '../contract/ports.js';
+import type { DeadLetter, DeadLetterStore } from '../contract/ports.js';
 import type { Config } from '../core/config.js';
 import { KpiError, TopicMismatchError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -18,6 +18,7 @@ import { coPartitionedAssigner } from './assigner.js';
 import { ProcessorMetrics } from './metrics.js';
 import { KafkaOffsetStore } from './offsets.js';
 import { Pipeline, type PipelineOptions } from './pipeline.js';
+import { writeIsolatingRefusals } from './refusals.js';
 import { StreamRunner, type InputTopics, type RunnerSettings } from './runner.js';
 import { TumblingWindows } from './windows.js';
 
@@ -71,10 +72,14 @@ export async function startPipeline(config: Config, log: Logger, options: Pipeli
   const writer = new DeadLetterWriter(producer, deadLetterTopic(config), packageVersion());
   const deadLetters: DeadLetterStore = {
     send: (letters) => writer.send(letters),
-    record: (letters) =>
-      letters.length === 0
-        ? Promise.resolve()
-        : withRetries(`inserting ${letters.length} rows into dead_letters`, sinkLog, abort.signal, () => insertDeadLetters(client, letters, packageVersion())),
+    // The topic is the record of truth: a letter the table refuses for its content is left out of the table, not lost.
+    record: async (letters) => {
+      const insert = (batch: readonly DeadLetter[]) =>
+        withRetries(`inserting ${batch.length} rows into dead_letters`, sinkLog, abort.signal, () => insertDeadLetters(client, batch, packageVersion()));
+      for (const letter of await writeIsolatingRefusals(letters, insert)) {
+        sinkLog.error({ topic: letter.topic, partition: letter.partition, offset: letter.offset, code: letter.code }, `kpi.dead_letters refused this dead letter's content; it is in ${deadLetterTopic(config)} only`);
+      }
+    },
   };
   const topics: InputTopics = { topicOf: (kind: EventKind) => inputTopic(config, kind), kindOf: (topic) => kindOfTopic(config, topic) };
   const metrics = new ProcessorMetrics();

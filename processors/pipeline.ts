@@ -96,7 +96,7 @@ export class Pipeline {
   /** Every flush interval: stop when idle and asked to, else flush. */
   private async tick(): Promise<void> {
     const exitAfter = this.parts.options.exitWhenIdleMs;
-    if (exitAfter !== undefined && !this.stopping && this.scheduler.idleFor() >= exitAfter && (await this.groupCaughtUp())) {
+    if (exitAfter !== undefined && !this.stopping && this.scheduler.idleFor() >= exitAfter && (await this.caughtUp())) {
       this.parts.log.info(`no records for ${exitAfter / 1000}s and the group has read every partition: writing every window and stopping`);
       await this.stop(true);
       return;
@@ -110,7 +110,7 @@ export class Pipeline {
    * (committed offsets). A partition still held by a crashed member counts as
    * unread until its session expires and someone reads it.
    */
-  private async groupCaughtUp(): Promise<boolean> {
+  async caughtUp(): Promise<boolean> {
     const { admin, config, inputTopics, runner } = this.parts;
     const committed = await admin.fetchOffsets({ groupId: config.groupId, topics: [...inputTopics] });
     for (const topic of inputTopics) {

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import type { WindowStore } from '../contract/ports.js';
 import type { WindowRow } from '../contract/windowRow.js';
 import { KpiError } from '../core/errors.js';
 
@@ -15,20 +14,20 @@ export function batchToken(rows: readonly WindowRow[]): string {
 }
 
 /**
- * Writes rows; when the store refuses a batch for its content
- * (KPI_ERR_SINK_REJECTED), splits it in halves until the refused rows are
- * isolated and everything else is written. Returns the refused rows. Any
+ * Writes items; when the store refuses a batch for its content
+ * (KPI_ERR_SINK_REJECTED), splits it in halves until the refused items are
+ * isolated and everything else is written. Returns the refused items. Any
  * other failure is thrown: the store retries what can pass by itself.
  */
-export async function writeIsolatingRefusals(store: WindowStore, rows: readonly WindowRow[]): Promise<WindowRow[]> {
-  if (rows.length === 0) return [];
+export async function writeIsolatingRefusals<T>(items: readonly T[], write: (batch: readonly T[]) => Promise<void>): Promise<T[]> {
+  if (items.length === 0) return [];
   try {
-    await store.write(rows, batchToken(rows));
+    await write(items);
     return [];
   } catch (error) {
     if (!(error instanceof KpiError) || error.code !== 'KPI_ERR_SINK_REJECTED') throw error;
-    if (rows.length === 1) return [...rows];
-    const middle = rows.length >> 1;
-    return [...(await writeIsolatingRefusals(store, rows.slice(0, middle))), ...(await writeIsolatingRefusals(store, rows.slice(middle)))];
+    if (items.length === 1) return [...items];
+    const middle = items.length >> 1;
+    return [...(await writeIsolatingRefusals(items.slice(0, middle), write)), ...(await writeIsolatingRefusals(items.slice(middle), write))];
   }
 }

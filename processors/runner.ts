@@ -11,7 +11,7 @@ import { recordProblem, type RecordLimits } from '../schemas/validate.js';
 import type { EventCodec } from '../topics/codec.js';
 import type { ProcessorMetrics } from './metrics.js';
 import { PartitionTask, windowKeyOf, type BatchItem, type RecordResult, type TaskSettings } from './partitionTask.js';
-import { writeIsolatingRefusals } from './refusals.js';
+import { batchToken, writeIsolatingRefusals } from './refusals.js';
 
 export interface RunnerSettings extends TaskSettings {
   readonly limits: RecordLimits;
@@ -236,6 +236,7 @@ export class StreamRunner {
           if (kind) resume.set(kind, point);
         }
         const task = new PartitionTask(partition, this.settings, this.ports.clock(), resume, this.refusedKeys(partition));
+        this.log.debug({ partition, resume: JSON.stringify([...resume]) }, `partition ${partition}: task resumes from the committed offsets`);
         this.tasks.set(partition, task);
         return task;
       })();
@@ -278,7 +279,7 @@ export class StreamRunner {
       return { rows, points, letters };
     });
     const rows = snapshot.rows.flatMap((r) => r.rows);
-    const refusedRows = await writeIsolatingRefusals(this.ports.store, rows);
+    const refusedRows = await writeIsolatingRefusals(rows, (batch) => this.ports.store.write(batch, batchToken(batch)));
     this.metrics.rowsWritten += rows.length - refusedRows.length;
     if (rows.length > refusedRows.length) this.metrics.inserts += 1;
     await this.ports.deadLetters.record(snapshot.letters);
@@ -310,6 +311,7 @@ export class StreamRunner {
         const points = await this.ports.offsets.committed(partition);
         this.tasks.delete(partition);
         this.taskStarts.delete(partition);
+        this.log.info({ partition, points: JSON.stringify([...points]) }, `partition ${partition}: reading again from the last commit`);
         await this.ports.rewind(partition, points);
         this.metrics.rewinds += 1;
       }

@@ -74,6 +74,15 @@ export class Random {
     return items[Math.floor(this.next() * items.length)]!;
   }
 
+  /** Shuffles in place (Fisher–Yates), deterministically for the stream. */
+  shuffle<T>(items: T[]): T[] {
+    for (let i = items.length - 1; i > 0; i -= 1) {
+      const j = Math.floor(this.next() * (i + 1));
+      [items[i], items[j]] = [items[j]!, items[i]!];
+    }
+    return items;
+  }
+
   /** Successes in n trials of probability p. */
   binomial(n: number, p: number): number {
     if (n > 200) return Math.max(0, Math.min(n, Math.round(this.normal(n * p, Math.sqrt(n * p * (1 - p))))));

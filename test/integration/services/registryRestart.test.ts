@@ -1,22 +1,25 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../../core/config.js';
+import { loadConfig, type Config } from '../../../core/config.js';
 import { createLogger } from '../../../core/logger.js';
 import { serviceLayout } from '../../../services/layout.js';
 import { registryService } from '../../../services/registry/registry.js';
-import { startService, stopService } from '../../../services/service.js';
+import { startService, stopService, type ServiceDefinition } from '../../../services/service.js';
 import { schemaOf } from '../../../schemas/avro.js';
 import { createRegistry, registerSchema } from '../../../topics/registry.js';
+import { freePort } from '../support/ports.js';
 
 // A registry of its own (own port and data), so restarting it disturbs no other test.
 const servicesDir = mkdtempSync(join(tmpdir(), 'kpi-registry-'));
 const shared = loadConfig();
-const config = loadConfig({ ...process.env, KPI_SERVICES_DIR: servicesDir, KPI_REGISTRY_PORT: '18081', SCHEMA_REGISTRY_URL: '' });
 const log = createLogger('warn', 'text');
-const service = registryService(config);
+let config: Config;
+let service: ServiceDefinition;
 
-beforeAll(() => {
+beforeAll(async () => {
+  config = loadConfig({ ...process.env, KPI_SERVICES_DIR: servicesDir, KPI_REGISTRY_PORT: String(await freePort()), SCHEMA_REGISTRY_URL: '' });
+  service = registryService(config);
   // Reuse the shared download when there is one; otherwise this test downloads its own.
   const sharedInstall = serviceLayout(shared, 'registry').installDir;
   if (existsSync(sharedInstall)) {

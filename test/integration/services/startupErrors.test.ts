@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:net';
+import { freePort } from '../support/ports.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,12 +26,13 @@ async function failure(work: () => Promise<unknown>): Promise<ServiceError> {
 
 test('a taken port stops start-up naming the port and its variable', async () => {
   const blocker: Server = createServer();
-  await new Promise<void>((resolve) => blocker.listen(19192, '127.0.0.1', resolve));
+  const port = await freePort();
+  await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve));
   try {
-    const config = loadConfig({ KPI_SERVICES_DIR: scratch, KPI_KAFKA_PORT: '19192', KPI_KAFKA_CONTROLLER_PORT: '19193' });
+    const config = loadConfig({ KPI_SERVICES_DIR: scratch, KPI_KAFKA_PORT: String(port), KPI_KAFKA_CONTROLLER_PORT: String(await freePort()) });
     const error = await failure(() => startService(kafkaService(config), log));
     expect(error.service).toBe('kafka');
-    expect(error.message).toContain('port 19192 (KPI_KAFKA_PORT) is already in use');
+    expect(error.message).toContain(`port ${port} (KPI_KAFKA_PORT) is already in use`);
   } finally {
     blocker.close();
   }

@@ -27,8 +27,12 @@ export function testContext(name: string, overrides: Record<string, string> = {}
   return { id, env, config, log: createLogger(config.logLevel, 'text').child({ test: id }) };
 }
 
-/** Deletes the test's topics and database. */
+/** Deletes the test's topics and database (kept when KPI_TEST_KEEP_DATA=1, to look at after a failure). */
 export async function dropTestResources({ config, log }: TestContext): Promise<void> {
+  if (process.env.KPI_TEST_KEEP_DATA === '1') {
+    log.warn({ database: config.clickhouseDatabase, topics: `${config.topicPrefix}*` }, 'KPI_TEST_KEEP_DATA=1: keeping the test data');
+    return;
+  }
   const admin = createKafka(config, 'kpi-stream-test-cleanup', log).admin();
   await admin.connect();
   try {
