@@ -9,7 +9,7 @@ import { startPipeline } from '../../../processors/bootstrap.js';
 import { projectRoot } from '../../../core/paths.js';
 import { createClickHouseClient, withClickHouse } from '../../../sinks/clickhouse/client.js';
 import { scorePeriods } from '../../../scoring/score.js';
-import { dropTestResources, testContext } from '../support/context.js';
+import { dropTestResources, testContext, testSeed } from '../support/context.js';
 
 const ctx = testContext('detection', { KPI_IDLE_CLOSE: '1s', KPI_FLUSH_INTERVAL: '500ms' });
 const out = mkdtempSync(join(tmpdir(), 'kpi-detect-'));
@@ -18,11 +18,10 @@ afterAll(async () => {
   await dropTestResources(ctx);
 });
 
-const seed = process.env.KPI_TEST_SEED ? Number(process.env.KPI_TEST_SEED) : Math.floor(Math.random() * 1_000_000);
+const seed = testSeed('detection test');
 const catalog = KpiCatalog.of();
 
 beforeAll(async () => {
-  process.stdout.write(`detection test seed ${seed}\n`);
   const options = simulateOptions({ employees: 240, days: 21, seed, inflatorShare: 0.25, malformedRate: 0.001, out });
   await simulatePlant(options, ctx.config, ctx.log);
   const pipeline = await startPipeline(ctx.config, ctx.log, { exitWhenIdleMs: 3000 });

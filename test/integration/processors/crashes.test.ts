@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { simulatePlant } from '../../../simulator/run.js';
 import { createClickHouseClient } from '../../../sinks/clickhouse/client.js';
 import { Random } from '../../../simulator/random.js';
-import { dropTestResources, testContext } from '../support/context.js';
+import { dropTestResources, testContext, testSeed } from '../support/context.js';
 import { expectExactlyTheSimulatedRows } from '../support/expected.js';
 import { exited, killProcessors, logOf, startProcessor, until } from '../support/processor.js';
 
@@ -32,8 +32,7 @@ async function rowCount(): Promise<number> {
 }
 
 test('a processor killed with SIGKILL at random moments while the plant sends still produces exactly the expected month', async () => {
-  const seed = Date.now() % 100_000;
-  process.stdout.write(`crash test seed ${seed}\n`);
+  const seed = testSeed('crash test');
   // The month arrives over about a minute while processors are started and killed.
   const producing = simulatePlant({ employees: 80, days: 30, seed, duplicateRate: 0.02, tooLateRate: 0.02, malformedRate: 0.001, disorderMs: 20 * 60_000, rate: 1500, out }, ctx.config, ctx.log);
 

@@ -17,7 +17,7 @@ import { encodeEvent, frame } from '../../../topics/codec.js';
 import { deadLetterTopic, inputTopic } from '../../../topics/definitions.js';
 import { createKafka, createProducer } from '../../../topics/kafka.js';
 import { createRegistry, registerInputSchemas, registerSchema } from '../../../topics/registry.js';
-import { dropTestResources, testContext } from '../support/context.js';
+import { dropTestResources, testContext, testSeed } from '../support/context.js';
 import { until } from '../support/processor.js';
 
 /**
@@ -29,7 +29,7 @@ import { until } from '../support/processor.js';
  */
 const ctx = testContext('hostile', { KPI_IDLE_CLOSE: '1s', KPI_FLUSH_INTERVAL: '300ms' });
 const out = mkdtempSync(join(tmpdir(), 'kpi-hostile-'));
-const seed = process.env.KPI_TEST_SEED ? Number(process.env.KPI_TEST_SEED) : Math.floor(Math.random() * 1_000_000);
+const seed = testSeed('hostile input test');
 
 afterAll(async () => {
   rmSync(out, { recursive: true, force: true });
@@ -51,7 +51,6 @@ const LEGAL_NAMES = ["O'Brien", '"quoted"', 'back\\slash', '{a:1}', '{{x}}', "')
 const UNICODE_NAMES = ['工位-张伟', 'Łódź-Żółć', 'مرحبا', '🙂-emoji', 'e\u0301-combining', 'Ω≈ç√', '\u200bzero-width'];
 
 test('a thousand hostile records among good ones: each dead-lettered with its code or counted exactly, and the stream never stops', async () => {
-  process.stdout.write(`hostile input test seed ${seed} (set KPI_TEST_SEED to repeat)\n`);
   const random = new Random(seed, 'hostile');
   const options = simulateOptions({ employees: 30, days: 5, seed, duplicateRate: 0.02, rate: 4000, out });
   const registry = createRegistry(ctx.config);

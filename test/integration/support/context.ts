@@ -48,3 +48,10 @@ export async function dropTestResources({ config, log }: TestContext): Promise<v
     await clickhouse.close();
   }
 }
+
+/** A test's random seed: KPI_TEST_SEED when set (to repeat a run), else a fresh one; printed either way. */
+export function testSeed(test: string): number {
+  const seed = process.env.KPI_TEST_SEED ? Number(process.env.KPI_TEST_SEED) : Math.floor(Math.random() * 1_000_000);
+  process.stdout.write(`${test} seed ${seed} (KPI_TEST_SEED=${seed} repeats it)\n`);
+  return seed;
+}
