@@ -1,4 +1,5 @@
 import { pino, type Logger, type DestinationStream } from 'pino';
+import { secretScrubber } from './secrets.js';
 
 export type { Logger };
 
@@ -8,7 +9,7 @@ const LEVEL_NAMES: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INF
 const QUIET_KEYS = new Set(['level', 'time', 'pid', 'hostname', 'name', 'msg', 'component', 'service', 'err']);
 
 /** One line per record for people: "12:00:01.123 INFO  [kafka] started … key=value". */
-function textDestination(out: NodeJS.WritableStream): DestinationStream {
+function textDestination(out: NodeJS.WritableStream, scrub: (text: string) => string): DestinationStream {
   return {
     write(line: string) {
       const record = JSON.parse(line) as Record<string, unknown>;
@@ -21,7 +22,7 @@ function textDestination(out: NodeJS.WritableStream): DestinationStream {
         .join(' ');
       const err = record.err as { message?: string } | undefined;
       out.write(
-        `${time} ${level} ${scope ? `[${scope}] ` : ''}${record.msg ?? ''}${fields ? ` ${fields}` : ''}${err?.message ? ` — ${err.message}` : ''}\n`,
+        scrub(`${time} ${level} ${scope ? `[${scope}] ` : ''}${record.msg ?? ''}${fields ? ` ${fields}` : ''}${err?.message ? ` — ${err.message}` : ''}\n`),
       );
     },
   };
@@ -29,17 +30,25 @@ function textDestination(out: NodeJS.WritableStream): DestinationStream {
 
 /**
  * The one root logger of a process. Components take `logger.child({ component })`;
- * per-record lines add topic, partition and offset. Secrets are redacted.
+ * per-record lines add topic, partition and offset. Secrets are redacted twice:
+ * fields that hold credentials by name, and — whatever a message or an error
+ * from a client library says — every occurrence of the `secrets` given (see
+ * `secretValues` in core/config.ts) in every line written.
  * `text` writes readable lines to stderr; `json` writes pino's JSON to stdout.
  */
-export function createLogger(level: string, format: LogFormat = 'text', name = 'kpi-stream'): Logger {
+export function createLogger(level: string, format: LogFormat = 'text', name = 'kpi-stream', secrets: readonly string[] = []): Logger {
+  const scrub = secretScrubber(secrets);
   const options = {
     name,
     level,
     redact: {
-      paths: ['password', '*.password', 'clickhousePassword', '*.clickhousePassword', 'auth', '*.auth', 'headers.authorization'],
+      paths: [
+        'password', '*.password', 'clickhousePassword', '*.clickhousePassword', 'auth', '*.auth', 'headers.authorization', '*.headers.authorization',
+        'sasl', '*.sasl', 'ssl.key', '*.ssl.key', 'kafkaSaslPassword', 'kafkaSaslUsername', 'schemaRegistryPassword', 'schemaRegistryUsername',
+      ],
       censor: '[redacted]',
     },
   };
-  return format === 'json' ? pino(options) : pino(options, textDestination(process.stderr));
+  const json: DestinationStream = { write: (line: string) => void process.stdout.write(scrub(line)) };
+  return format === 'json' ? pino(options, json) : pino(options, textDestination(process.stderr, scrub));
 }

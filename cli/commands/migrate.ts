@@ -9,6 +9,7 @@ export const migrateCommand: Command = {
 Applies the versioned migrations of sinks/clickhouse/migrations that are not yet
 applied to CLICKHOUSE_DATABASE (default kpi), recording them in schema_migrations.
 Safe to run any number of times; 'run' does it at start-up too.`,
+  needs: () => ['clickhouse'],
   async run(_args, { config, log }) {
     const { applied, current } = await migrate(config, log);
     log.info({ database: config.clickhouseDatabase, applied: applied.length, current }, applied.length > 0 ? `database ${config.clickhouseDatabase} migrated to version ${current}` : `database ${config.clickhouseDatabase} is up to date (version ${current})`);

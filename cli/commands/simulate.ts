@@ -181,6 +181,7 @@ export const simulateCommand: Command = {
   name: 'simulate',
   summary: 'Simulate a plant: send its events to Kafka, write ground truth and expected rows',
   usage: USAGE,
+  needs: (args) => (args.includes('--dry-run') ? [] : ['kafka', 'registry']),
   async run(args, { config, log }) {
     const report = await runSimulation(parseSimulateArgs(args), config, log);
     const { counts } = report.simulation;
