@@ -20,6 +20,8 @@ interface Setting<T> {
   readonly parse: (raw: string, env: string) => T;
   /** How a value may be shown (`config`, errors); secrets and URLs hide what is secret in them. */
   readonly display?: (raw: string) => string;
+  /** A password, key or token: masked when shown, scrubbed from everything written. */
+  readonly secret?: boolean;
 }
 
 /** Suffix of the variable that names a file holding a setting's value. */
@@ -82,6 +84,7 @@ const secret = (env: string, doc: string): Setting<string | undefined> => ({
   doc,
   parse: (raw) => (raw === '' ? undefined : raw),
   display: (raw) => (raw === '' ? '' : REDACTED),
+  secret: true,
 });
 
 const flag = (env: string, def: boolean, doc: string): Setting<boolean> => ({
@@ -411,10 +414,11 @@ export function describeValues(env: NodeJS.ProcessEnv = process.env): { env: str
  * the scrubber that keeps them out of everything kpi-stream writes.
  */
 export function secretValues(config: Config): string[] {
-  const values = [config.kafka.sasl?.username, config.kafka.sasl?.password, config.registry.username, config.registry.password, config.clickhouse.password];
+  const declared = (Object.entries(settings) as [keyof Settings, Setting<unknown>][]).filter(([, s]) => s.secret).map(([name]) => config[name]);
+  const values = [...declared, config.registry.username, config.registry.password, config.clickhouse.password].map((v) => (typeof v === 'string' ? v : undefined));
   if (config.alertWebhookUrl) {
     const webhook = new URL(config.alertWebhookUrl);
     values.push(config.alertWebhookUrl, webhook.username, webhook.password, `${webhook.pathname}${webhook.search}`.replace(/^\/$/, ''));
   }
-  return values.filter((v): v is string => v !== undefined && v !== '');
+  return [...new Set(values.filter((v): v is string => v !== undefined && v !== ''))];
 }
