@@ -87,6 +87,9 @@ const secret = (env: string, doc: string): Setting<string | undefined> => ({
   secret: true,
 });
 
+/** A secret with a default (so its value is always a string). */
+const secretText = (env: string, def: string, doc: string): Setting<string> => ({ ...text(env, def, doc), display: (raw) => (raw === '' ? '' : REDACTED), secret: true });
+
 const flag = (env: string, def: boolean, doc: string): Setting<boolean> => ({
   env,
   default: String(def),
@@ -197,7 +200,7 @@ export const settings = {
   schemaRegistryCaFile: pemFile('SCHEMA_REGISTRY_CA_FILE', 'PEM file of the CA that signed an https registry\'s certificate. Unset: the system\'s trusted CAs.'),
   clickhouseUrl: url('CLICKHOUSE_URL', 'ClickHouse HTTP URL; user-info in it is taken as the credentials. Unset: the embedded engine (chDB) served by `services up` on 127.0.0.1:<KPI_CLICKHOUSE_PORT>.'),
   clickhouseUser: text('CLICKHOUSE_USER', 'default', 'ClickHouse user.'),
-  clickhousePassword: secret('CLICKHOUSE_PASSWORD', 'ClickHouse password. Unset: none.'),
+  clickhousePassword: secretText('CLICKHOUSE_PASSWORD', '', 'ClickHouse password (of the embedded engine too, once it checks one). Empty: none.'),
   clickhouseCaFile: pemFile('CLICKHOUSE_CA_FILE', 'PEM file of the CA that signed an https ClickHouse\'s certificate. Unset: the system\'s trusted CAs.'),
   clickhouseDatabase: text('CLICKHOUSE_DATABASE', 'kpi', 'ClickHouse database that holds kpi-stream tables and views.'),
   servicesDir: text('KPI_SERVICES_DIR', '.svc', 'Where local services keep downloads, data, logs and pid files (git-ignored).'),
@@ -326,7 +329,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   requireHttps('SCHEMA_REGISTRY_CA_FILE', base.schemaRegistryCaFile, 'SCHEMA_REGISTRY_URL', registry.url);
   const clickhouse = credentialsInUrl(base.clickhouseUrl ?? `http://127.0.0.1:${base.clickhousePort}`, 'CLICKHOUSE_URL', {
     key: 'CLICKHOUSE_PASSWORD',
-    value: base.clickhousePassword,
+    value: base.clickhousePassword === '' ? undefined : base.clickhousePassword,
   });
   requireHttps('CLICKHOUSE_CA_FILE', base.clickhouseCaFile, 'CLICKHOUSE_URL', clickhouse.url);
 
@@ -351,7 +354,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       url: clickhouse.url,
       external: base.clickhouseUrl !== undefined,
       username: clickhouse.username || base.clickhouseUser,
-      password: clickhouse.password ?? base.clickhousePassword ?? '',
+      password: clickhouse.password ?? base.clickhousePassword,
       ...(base.clickhouseCaFile ? { caFile: base.clickhouseCaFile } : {}),
     }),
   });
