@@ -9,7 +9,7 @@ const LEVEL_NAMES: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INF
 const QUIET_KEYS = new Set(['level', 'time', 'pid', 'hostname', 'name', 'msg', 'component', 'service', 'err']);
 
 /** One line per record for people: "12:00:01.123 INFO  [kafka] started … key=value". */
-function textDestination(out: NodeJS.WritableStream, scrub: (text: string) => string): DestinationStream {
+function textDestination(out: NodeJS.WritableStream): DestinationStream {
   return {
     write(line: string) {
       const record = JSON.parse(line) as Record<string, unknown>;
@@ -22,7 +22,7 @@ function textDestination(out: NodeJS.WritableStream, scrub: (text: string) => st
         .join(' ');
       const err = record.err as { message?: string } | undefined;
       out.write(
-        scrub(`${time} ${level} ${scope ? `[${scope}] ` : ''}${record.msg ?? ''}${fields ? ` ${fields}` : ''}${err?.message ? ` — ${err.message}` : ''}\n`),
+        `${time} ${level} ${scope ? `[${scope}] ` : ''}${record.msg ?? ''}${fields ? ` ${fields}` : ''}${err?.message ? ` — ${err.message}` : ''}\n`,
       );
     },
   };
@@ -37,10 +37,11 @@ function textDestination(out: NodeJS.WritableStream, scrub: (text: string) => st
  * `text` writes readable lines to stderr; `json` writes pino's JSON to stdout.
  */
 export function createLogger(level: string, format: LogFormat = 'text', name = 'kpi-stream', secrets: readonly string[] = []): Logger {
-  const scrub = secretScrubber(secrets);
   const options = {
     name,
     level,
+    // Every serialized line passes here before any destination sees it.
+    hooks: { streamWrite: secretScrubber(secrets) },
     redact: {
       paths: [
         'password', '*.password', 'clickhousePassword', '*.clickhousePassword', 'auth', '*.auth', 'headers.authorization', '*.headers.authorization',
@@ -49,6 +50,5 @@ export function createLogger(level: string, format: LogFormat = 'text', name = '
       censor: '[redacted]',
     },
   };
-  const json: DestinationStream = { write: (line: string) => void process.stdout.write(scrub(line)) };
-  return format === 'json' ? pino(options, json) : pino(options, textDestination(process.stderr, scrub));
+  return format === 'json' ? pino(options) : pino(options, textDestination(process.stderr));
 }
