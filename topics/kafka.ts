@@ -80,7 +80,8 @@ export async function ensureTopics(admin: Admin, definitions: readonly TopicDefi
   const missing = definitions.filter((d) => !existing.has(d.name));
   if (missing.length > 0) {
     // A concurrent creator (another processor starting) makes createTopics return false: fine, we check below.
-    await admin.createTopics({ topics: missing.map(topicConfig), waitForLeaders: true });
+    await admin.createTopics({ topics: missing.map(topicConfig) });
+    await waitForLeaders(admin, missing.map((d) => d.name));
     for (const d of missing) {
       report.created.push(d.name);
       log.info({ topic: d.name, partitions: d.partitions }, `created topic ${d.name}`);
@@ -115,6 +116,28 @@ export async function ensureTopics(admin: Admin, definitions: readonly TopicDefi
   }
   if (problems.length > 0) throw new TopicMismatchError(problems.join('; '));
   return report;
+}
+
+/**
+ * Waits until every partition of the topics has a leader. Right after
+ * creation a broker may not know a topic yet — its metadata lags the
+ * controller's, more so on a busy machine — and kafkajs' own
+ * `waitForLeaders` gives up on that (UNKNOWN_TOPIC_OR_PARTITION); this waits
+ * it out, up to `timeoutMs`.
+ */
+export async function waitForLeaders(admin: Admin, topics: readonly string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics: [...topics] });
+      if (metadata.topics.length === topics.length && metadata.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (error) {
+      const type = (error as { type?: string }).type;
+      if ((type !== 'UNKNOWN_TOPIC_OR_PARTITION' && type !== 'LEADER_NOT_AVAILABLE') || Date.now() > deadline) throw error;
+    }
+    if (Date.now() > deadline) throw new Error(`topics ${topics.join(', ')} have partitions without a leader after ${timeoutMs / 1000}s`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 function topicConfig(d: TopicDefinition): ITopicConfig {
