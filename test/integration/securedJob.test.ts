@@ -128,6 +128,7 @@ describe('a demo-sized job on secured Kafka, registry and ClickHouse', () => {
     capture('simulate stdout', simulate.stdout);
     capture('simulate stderr', simulate.stderr);
     expect(simulate.code).toBe(0);
+    process.stdout.write(`secured job: ${/\d+ records in [^:]*/.exec(simulate.stderr)?.[0] ?? 'no record count'} through SASL_SSL\n`);
     for (const file of readdirSync(out)) capture(`simulation file ${file}`, readFileSync(join(out, file)));
 
     // The processors, with JSON logs and metrics; /metrics is read while they run.
@@ -204,6 +205,8 @@ describe('a demo-sized job on secured Kafka, registry and ClickHouse', () => {
     // The scan finds a secret where there is one.
     expect(leaks(new Map([['control', readFileSync(join(dir, 'registry-password'))]]))).toEqual(['registryPassword in control']);
     expect(artifacts.size).toBeGreaterThan(15);
+    const bytes = [...artifacts.values()].reduce((n, b) => n + b.length, 0);
+    process.stdout.write(`secret scan: ${artifacts.size} artifacts, ${bytes} bytes, ${leakForms().length} forms of ${Object.keys(secrets).length} secrets\n`);
     expect(leaks(artifacts)).toEqual([]);
   }, 120_000);
 });
