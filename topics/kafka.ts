@@ -218,7 +218,8 @@ export function kafkaConnectionFailure(config: Config, error: unknown): Connecti
   if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH/i.test(texts)) {
     return new ConnectionError('kafka', 'unreachable', `no broker answers at ${brokers} (${messageOf(cause)})`, ['KAFKA_BROKERS'], { cause: error });
   }
-  if (!tls && /Closed connection|ECONNRESET|Connection closed|timed? ?out|no answer within/i.test(texts)) {
+  // A TLS listener closes on a plaintext client's first request; a broker that is down or filtered refuses or times out instead.
+  if (!tls && /Closed connection|ECONNRESET|Connection closed/i.test(texts)) {
     return new ConnectionError('kafka', 'tls', `the listener at ${brokers} closed the connection or did not answer a plaintext client: it expects TLS (KAFKA_SSL=true)${config.kafka.sasl ? '' : ' and perhaps SASL (KAFKA_SASL_MECHANISM)'}`, ['KAFKA_SSL', 'KAFKA_SASL_MECHANISM', 'KAFKA_BROKERS'], { cause: error });
   }
   const hint = tls ? '' : ' — a TLS listener (set KAFKA_SSL=true) or a SASL listener (set KAFKA_SASL_MECHANISM) leaves a plaintext client without an answer';
