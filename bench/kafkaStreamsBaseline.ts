@@ -14,6 +14,10 @@ import { findJava, runMaven } from '../services/tooling.js';
  * records as the processors, one stream thread. Returns its own timing.
  */
 export async function kafkaStreamsBaseline(config: Config, records: number): Promise<{ records: number; seconds: number }> {
+  // The baseline is for the local broker's plaintext listener; it takes no TLS or SASL settings.
+  if (config.kafka.ssl !== false || config.kafka.sasl) {
+    throw new ServiceError('kafka-streams', 'the Kafka Streams baseline connects without TLS or SASL: run the benchmark on the local services (unset KAFKA_SSL and KAFKA_SASL_MECHANISM)');
+  }
   const pom = join(projectRoot(), 'bench', 'kafka-streams', 'pom.xml');
   await runMaven('kafka-streams', mavenRepository(config), ['-f', pom, 'package'], 'building the baseline');
   const java = await findJava('kafka-streams', 17);

@@ -3,9 +3,11 @@
  * kpi-stream's command line. Configuration comes from the environment and is
  * validated before any command runs; a bad value exits with code 78 naming it.
  */
-import { loadConfig } from '../core/config.js';
-import { ConfigError, KpiError } from '../core/errors.js';
+import { loadConfig, secretValues } from '../core/config.js';
+import { ConfigError, EXIT_CODES, KpiError, exitCodeOf } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
+import { secretScrubber } from '../core/secrets.js';
+import { checkConnections } from '../services/index.js';
 import type { Command } from './command.js';
 import { detectCommand, evaluateCommand, scoreCommand } from './commands/analytics.js';
 import { benchCommand } from './commands/bench.js';
@@ -53,29 +55,35 @@ async function main(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`kpi-stream: invalid configuration: ${error.message}\n`);
-      return 78;
+      return EXIT_CODES.config;
     }
     throw error;
   }
-  const log = createLogger(config.logLevel, config.logFormat).child({ component: command.name });
+  scrub = secretScrubber(secretValues(config));
+  const log = createLogger(config.logLevel, config.logFormat, 'kpi-stream', secretValues(config)).child({ component: command.name });
   try {
+    const needs = command.needs?.(args) ?? [];
+    if (needs.length > 0) await checkConnections(config, needs, log);
     return await command.run(args, { config, log });
   } catch (error) {
     if (error instanceof KpiError) {
       log.fatal({ code: error.code }, error.message);
-      return error instanceof ConfigError ? 78 : 1;
+      return exitCodeOf(error);
     }
     log.fatal({ err: error }, 'unexpected failure');
-    return 1;
+    return EXIT_CODES.failure;
   }
 }
+
+/** Keeps the configuration's secrets out of the last-resort message below. */
+let scrub = (text: string) => text;
 
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
   (error) => {
-    process.stderr.write(`kpi-stream: ${error instanceof Error ? error.stack : String(error)}\n`);
-    process.exitCode = 1;
+    process.stderr.write(scrub(`kpi-stream: ${error instanceof Error ? error.stack : String(error)}\n`));
+    process.exitCode = EXIT_CODES.failure;
   },
 );

@@ -1,12 +1,16 @@
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError } from './errors.js';
 import { formatDuration, formatTime, parseDuration, parseTime } from './time.js';
+import { REDACTED, redactUrl } from './secrets.js';
 
 /**
  * kpi-stream is configured by environment variables only. Every variable is
  * declared once below with its default and a one-line doc; `loadConfig` parses
  * and validates them all at start-up and returns a frozen object. A bad value
- * throws a ConfigError naming the variable.
+ * throws a ConfigError naming the variable. Any variable can instead be given
+ * as a file holding its value, named by the same name with `_FILE` appended
+ * (Docker and Kubernetes secrets).
  */
 interface Setting<T> {
   readonly env: string;
@@ -14,7 +18,14 @@ interface Setting<T> {
   readonly default: string | undefined;
   readonly doc: string;
   readonly parse: (raw: string, env: string) => T;
+  /** How a value may be shown (`config`, errors); secrets and URLs hide what is secret in them. */
+  readonly display?: (raw: string) => string;
+  /** A password, key or token: masked when shown, scrubbed from everything written. */
+  readonly secret?: boolean;
 }
+
+/** Suffix of the variable that names a file holding a setting's value. */
+export const FILE_SUFFIX = '_FILE';
 
 const text = (env: string, def: string | undefined, doc: string): Setting<string> => ({
   env,
@@ -88,7 +99,65 @@ const list = (env: string, doc: string): Setting<string[]> => ({
       .filter((item) => item !== ''),
 });
 
-const url = (env: string, doc: string): Setting<string | undefined> => ({
+/** A password, key or token: never shown, never logged. */
+const secret = (env: string, doc: string): Setting<string | undefined> => ({
+  env,
+  default: undefined,
+  doc,
+  parse: (raw) => (raw === '' ? undefined : raw),
+  display: (raw) => (raw === '' ? '' : REDACTED),
+  secret: true,
+});
+
+/** A secret with a default (so its value is always a string). */
+const secretText = (env: string, def: string, doc: string): Setting<string> => ({ ...text(env, def, doc), display: (raw) => (raw === '' ? '' : REDACTED), secret: true });
+
+const flag = (env: string, def: boolean, doc: string): Setting<boolean> => ({
+  env,
+  default: String(def),
+  doc,
+  parse: (raw, key) => {
+    const value = raw.trim().toLowerCase();
+    if (value === 'true' || value === '1' || value === 'yes') return true;
+    if (value === 'false' || value === '0' || value === 'no' || value === '') return false;
+    throw new ConfigError(key, `expected true or false, got ${JSON.stringify(raw)}`);
+  },
+});
+
+/** A PEM file kpi-stream reads at start-up (CA, certificate, private key); the value is its path. */
+const pemFile = (env: string, doc: string): Setting<string | undefined> => ({
+  env,
+  default: undefined,
+  doc,
+  parse: (raw, key) => {
+    if (raw === '') return undefined;
+    const path = resolve(raw);
+    try {
+      accessSync(path, constants.R_OK);
+    } catch {
+      throw new ConfigError(key, `cannot read ${path}`);
+    }
+    if (!readFileSync(path, 'utf8').includes('-----BEGIN ')) throw new ConfigError(key, `${path} is not a PEM file (no -----BEGIN line)`);
+    return path;
+  },
+});
+
+/**
+ * An http(s) URL. `hidePath` is for URLs whose path or query is a token
+ * (webhooks): only their origin is ever shown. User-info is never shown.
+ */
+const optionalOneOf = <T extends string>(env: string, doc: string, values: readonly T[]): Setting<T | undefined> => ({
+  env,
+  default: undefined,
+  doc,
+  parse: (raw, key) => {
+    if (raw === '') return undefined;
+    if (!values.includes(raw.toLowerCase() as T)) throw new ConfigError(key, `must be one of ${values.join(', ')}, got ${JSON.stringify(raw)}`);
+    return raw.toLowerCase() as T;
+  },
+});
+
+const url = (env: string, doc: string, hidePath = false): Setting<string | undefined> => ({
   env,
   default: undefined,
   doc,
@@ -98,13 +167,14 @@ const url = (env: string, doc: string): Setting<string | undefined> => ({
     try {
       parsed = new URL(raw);
     } catch {
-      throw new ConfigError(key, `expected an http(s) URL, got ${JSON.stringify(raw)}`);
+      throw new ConfigError(key, 'expected an http(s) URL such as https://host:port/path');
     }
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-      throw new ConfigError(key, `expected an http(s) URL, got ${JSON.stringify(raw)}`);
+      throw new ConfigError(key, `expected an http(s) URL, got one starting ${JSON.stringify(parsed.protocol)}`);
     }
     return raw.replace(/\/+$/, '');
   },
+  display: (raw) => redactUrl(raw, { hidePath }),
 });
 
 const brokers = (env: string, doc: string): Setting<string[] | undefined> => ({
@@ -139,14 +209,26 @@ const timeZone = (env: string, def: string, doc: string): Setting<string> => ({
 export const settings = {
   // Services
   kafkaBrokers: brokers('KAFKA_BROKERS', 'Kafka bootstrap servers (host:port,…). Unset: the local broker that `services up` runs.'),
-  schemaRegistryUrl: url('SCHEMA_REGISTRY_URL', 'Confluent-API schema registry URL. Unset: the local Apicurio registry at http://127.0.0.1:<KPI_REGISTRY_PORT>/apis/ccompat/v7.'),
-  clickhouseUrl: url('CLICKHOUSE_URL', 'ClickHouse HTTP URL. Unset: the embedded engine (chDB) served by `services up` on 127.0.0.1:<KPI_CLICKHOUSE_PORT>.'),
+  kafkaSsl: flag('KAFKA_SSL', false, 'Connect to Kafka over TLS.'),
+  kafkaSslCaFile: pemFile('KAFKA_SSL_CA_FILE', 'PEM file of the CA(s) that signed the brokers\' certificates. Unset: the system\'s trusted CAs.'),
+  kafkaSslCertFile: pemFile('KAFKA_SSL_CERT_FILE', 'PEM client certificate for mutual TLS (with KAFKA_SSL_KEY_FILE).'),
+  kafkaSslKeyFile: pemFile('KAFKA_SSL_KEY_FILE', 'PEM private key of KAFKA_SSL_CERT_FILE (unencrypted).'),
+  kafkaSaslMechanism: optionalOneOf('KAFKA_SASL_MECHANISM', 'SASL mechanism: plain, scram-sha-256 or scram-sha-512. Unset: no SASL.', ['plain', 'scram-sha-256', 'scram-sha-512'] as const),
+  kafkaSaslUsername: secret('KAFKA_SASL_USERNAME', 'SASL user name (an API key on managed clusters, so never shown).'),
+  kafkaSaslPassword: secret('KAFKA_SASL_PASSWORD', 'SASL password (or API secret).'),
+  schemaRegistryUrl: url('SCHEMA_REGISTRY_URL', 'Confluent-API schema registry URL; user-info in it is taken as the credentials. Unset: the local Apicurio registry at http://127.0.0.1:<KPI_REGISTRY_PORT>/apis/ccompat/v7.'),
+  schemaRegistryUsername: secret('SCHEMA_REGISTRY_USERNAME', 'Registry basic-auth user name (an API key on managed registries, so never shown).'),
+  schemaRegistryPassword: secret('SCHEMA_REGISTRY_PASSWORD', 'Registry basic-auth password (or API secret).'),
+  schemaRegistryCaFile: pemFile('SCHEMA_REGISTRY_CA_FILE', 'PEM file of the CA that signed an https registry\'s certificate. Unset: the system\'s trusted CAs.'),
+  clickhouseUrl: url('CLICKHOUSE_URL', 'ClickHouse HTTP URL; user-info in it is taken as the credentials. Unset: the embedded engine (chDB) served by `services up` on 127.0.0.1:<KPI_CLICKHOUSE_PORT>.'),
   clickhouseUser: text('CLICKHOUSE_USER', 'default', 'ClickHouse user.'),
-  clickhousePassword: text('CLICKHOUSE_PASSWORD', '', 'ClickHouse password (redacted in logs).'),
+  clickhousePassword: secretText('CLICKHOUSE_PASSWORD', '', 'ClickHouse password (of the embedded engine too, once it checks one). Empty: none.'),
+  clickhouseCaFile: pemFile('CLICKHOUSE_CA_FILE', 'PEM file of the CA that signed an https ClickHouse\'s certificate. Unset: the system\'s trusted CAs.'),
   clickhouseDatabase: text('CLICKHOUSE_DATABASE', 'kpi', 'ClickHouse database that holds kpi-stream tables and views.'),
   servicesDir: text('KPI_SERVICES_DIR', '.svc', 'Where local services keep downloads, data, logs and pid files (git-ignored).'),
   kafkaPort: port('KPI_KAFKA_PORT', 9092, 'Port of the local Kafka broker.'),
   kafkaControllerPort: port('KPI_KAFKA_CONTROLLER_PORT', 9093, 'Port of the local Kafka KRaft controller.'),
+  kafkaSecurePort: integer('KPI_KAFKA_SECURE_PORT', 0, 'Port of a second, SASL_SSL (SCRAM-SHA-512) listener of the local broker, for testing secured clients; 0 = none.', 0, 65535),
   registryPort: port('KPI_REGISTRY_PORT', 8081, 'Port of the local Apicurio registry.'),
   clickhousePort: port('KPI_CLICKHOUSE_PORT', 8123, 'Port of the embedded ClickHouse HTTP interface.'),
   registryJava: optionalText('KPI_REGISTRY_JAVA', 'Java (21+) binary for the local registry. Unset: the first Java 21+ found in JAVA_HOME, PATH or /usr/lib/jvm.'),
@@ -169,7 +251,7 @@ export const settings = {
   emitMode: oneOf('KPI_EMIT_MODE', 'final', 'final: a row when its window closes; update: also a new version on every change (live views).', ['final', 'update'] as const),
   flushInterval: duration('KPI_FLUSH_INTERVAL', '1s', 'How often the sink writes a batch to ClickHouse and offsets are committed.', 10),
   sinkMaxRows: integer('KPI_SINK_MAX_ROWS', 50_000, 'Accepted records that trigger an early write; consumption waits at twice this many.', 1, 10_000_000),
-  alertWebhookUrl: url('KPI_ALERT_WEBHOOK_URL', 'Where `detect --alert` POSTs new flags as JSON (they always go to kpi.alerts.v1). Unset: topic only.'),
+  alertWebhookUrl: url('KPI_ALERT_WEBHOOK_URL', 'Where `detect --alert` POSTs new flags as JSON (they always go to kpi.alerts.v1); only its origin is ever shown. Unset: topic only.', true),
   alertMinSeverity: oneOf('KPI_ALERT_MIN_SEVERITY', 'medium', 'Least severe flag that raises an alert: low, medium or high.', ['low', 'medium', 'high'] as const),
   metricsPort: integer('KPI_METRICS_PORT', 0, 'Port of the processors\' Prometheus /metrics endpoint on 127.0.0.1; 0 turns it off.', 0, 65535),
   logLevel: oneOf('LOG_LEVEL', 'info', 'Least severe level logged: fatal, error, warn, info, debug, trace or silent.', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
@@ -180,21 +262,59 @@ type Settings = typeof settings;
 type ValueOf<S> = S extends Setting<infer T> ? T : never;
 export type RawConfig = { readonly [K in keyof Settings]: ValueOf<Settings[K]> };
 
-/** The validated configuration, with derived endpoints. */
+export type SaslMechanism = NonNullable<RawConfig['kafkaSaslMechanism']>;
+
+/** The validated configuration, with derived endpoints and credentials. */
 export interface Config extends RawConfig {
   /** Absolute path of servicesDir. */
   readonly servicesPath: string;
-  readonly kafka: { readonly brokers: readonly string[]; readonly external: boolean };
-  readonly registry: { readonly url: string; readonly external: boolean };
-  readonly clickhouse: { readonly url: string; readonly external: boolean };
+  readonly kafka: {
+    readonly brokers: readonly string[];
+    readonly external: boolean;
+    /** TLS, with the PEM files' paths (read when a client is made). */
+    readonly ssl: false | { readonly caFile?: string; readonly certFile?: string; readonly keyFile?: string };
+    readonly sasl?: { readonly mechanism: SaslMechanism; readonly username: string; readonly password: string };
+  };
+  /** `url` never holds credentials: user-info in SCHEMA_REGISTRY_URL moves to `username`/`password`. */
+  readonly registry: { readonly url: string; readonly external: boolean; readonly username?: string; readonly password?: string; readonly caFile?: string };
+  /** `url` never holds credentials: user-info in CLICKHOUSE_URL moves to `username`/`password`. */
+  readonly clickhouse: { readonly url: string; readonly external: boolean; readonly username: string; readonly password: string; readonly caFile?: string };
 }
 
 const MS_PER_DAY = 86_400_000;
 
+/**
+ * The raw value of a setting: the variable itself, or the contents of the file
+ * named by its `_FILE` variant (trailing newlines dropped), or the default.
+ */
+function rawValue(env: NodeJS.ProcessEnv, setting: Setting<unknown>): string | undefined {
+  const direct = env[setting.env];
+  const file = env[setting.env + FILE_SUFFIX];
+  if (file === undefined || file === '') return direct ?? setting.default;
+  if (direct !== undefined && direct !== '') throw new ConfigError(setting.env, `set both ${setting.env} and ${setting.env}${FILE_SUFFIX}; set one`);
+  try {
+    return readFileSync(file, 'utf8').replace(/\r?\n+$/, '');
+  } catch (error) {
+    throw new ConfigError(setting.env + FILE_SUFFIX, `cannot read ${resolve(file)} (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+  }
+}
+
+/** Splits user-info off a URL: credentials given in the URL are used like the explicit settings, and the URL kept is clean. */
+function credentialsInUrl(raw: string, key: string, explicit: { key: string; value: string | undefined }): { url: string; username?: string; password?: string } {
+  const parsed = new URL(raw);
+  if (parsed.username === '' && parsed.password === '') return { url: raw };
+  if (explicit.value !== undefined) throw new ConfigError(key, `holds credentials and ${explicit.key} is set too; give them one way`);
+  const username = decodeURIComponent(parsed.username);
+  const password = decodeURIComponent(parsed.password);
+  parsed.username = '';
+  parsed.password = '';
+  return { url: parsed.toString().replace(/\/+$/, ''), username, password };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const raw: Record<string, unknown> = {};
   for (const [name, setting] of Object.entries(settings) as [string, Setting<unknown>][]) {
-    const value = env[setting.env] ?? setting.default;
+    const value = rawValue(env, setting);
     raw[name] = value === undefined ? undefined : setting.parse(value, setting.env);
   }
   const base = raw as RawConfig;
@@ -210,6 +330,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ['KPI_KAFKA_CONTROLLER_PORT', base.kafkaControllerPort],
     ['KPI_REGISTRY_PORT', base.registryPort],
     ['KPI_CLICKHOUSE_PORT', base.clickhousePort],
+    ...(base.kafkaSecurePort > 0 ? [['KPI_KAFKA_SECURE_PORT', base.kafkaSecurePort] as [string, number]] : []),
   ];
   for (const [i, [key, value]] of ports.entries()) {
     const clash = ports.slice(0, i).find(([, other]) => other === value);
@@ -225,25 +346,112 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError('KPI_TOPIC_PREFIX', `may hold only letters, digits, '.', '_' and '-', got ${JSON.stringify(base.topicPrefix)}`);
   }
 
+  const kafka = kafkaSecurity(base);
+  const registry = credentialsInUrl(base.schemaRegistryUrl ?? `http://127.0.0.1:${base.registryPort}/apis/ccompat/v7`, 'SCHEMA_REGISTRY_URL', {
+    key: 'SCHEMA_REGISTRY_USERNAME',
+    value: base.schemaRegistryUsername,
+  });
+  const registryUsername = registry.username ?? base.schemaRegistryUsername;
+  const registryPassword = registry.password ?? base.schemaRegistryPassword;
+  if ((registryUsername === undefined) !== (registryPassword === undefined)) {
+    throw new ConfigError(registryUsername === undefined ? 'SCHEMA_REGISTRY_USERNAME' : 'SCHEMA_REGISTRY_PASSWORD', 'registry basic auth needs both SCHEMA_REGISTRY_USERNAME and SCHEMA_REGISTRY_PASSWORD');
+  }
+  requireHttps('SCHEMA_REGISTRY_CA_FILE', base.schemaRegistryCaFile, 'SCHEMA_REGISTRY_URL', registry.url);
+  const clickhouse = credentialsInUrl(base.clickhouseUrl ?? `http://127.0.0.1:${base.clickhousePort}`, 'CLICKHOUSE_URL', {
+    key: 'CLICKHOUSE_PASSWORD',
+    value: base.clickhousePassword === '' ? undefined : base.clickhousePassword,
+  });
+  requireHttps('CLICKHOUSE_CA_FILE', base.clickhouseCaFile, 'CLICKHOUSE_URL', clickhouse.url);
+
   return Object.freeze({
     ...base,
+    // The URL settings keep no credentials either: whatever reads the config sees clean URLs.
+    schemaRegistryUrl: base.schemaRegistryUrl === undefined ? undefined : registry.url,
+    clickhouseUrl: base.clickhouseUrl === undefined ? undefined : clickhouse.url,
     servicesPath: resolve(base.servicesDir),
     kafka: Object.freeze({
       brokers: Object.freeze(base.kafkaBrokers ?? [`127.0.0.1:${base.kafkaPort}`]),
       external: base.kafkaBrokers !== undefined,
+      ...kafka,
     }),
     registry: Object.freeze({
-      url: base.schemaRegistryUrl ?? `http://127.0.0.1:${base.registryPort}/apis/ccompat/v7`,
+      url: registry.url,
       external: base.schemaRegistryUrl !== undefined,
+      ...(registryUsername !== undefined && registryPassword !== undefined ? { username: registryUsername, password: registryPassword } : {}),
+      ...(base.schemaRegistryCaFile ? { caFile: base.schemaRegistryCaFile } : {}),
     }),
     clickhouse: Object.freeze({
-      url: base.clickhouseUrl ?? `http://127.0.0.1:${base.clickhousePort}`,
+      url: clickhouse.url,
       external: base.clickhouseUrl !== undefined,
+      username: clickhouse.username || base.clickhouseUser,
+      password: clickhouse.password ?? base.clickhousePassword,
+      ...(base.clickhouseCaFile ? { caFile: base.clickhouseCaFile } : {}),
     }),
   });
+}
+
+/** Kafka's TLS and SASL settings, with the rules between them. */
+function kafkaSecurity(base: RawConfig): Pick<Config['kafka'], 'ssl' | 'sasl'> {
+  const files = { KAFKA_SSL_CA_FILE: base.kafkaSslCaFile, KAFKA_SSL_CERT_FILE: base.kafkaSslCertFile, KAFKA_SSL_KEY_FILE: base.kafkaSslKeyFile };
+  for (const [key, value] of Object.entries(files)) {
+    if (value !== undefined && !base.kafkaSsl) throw new ConfigError(key, 'is set but KAFKA_SSL is not true; set KAFKA_SSL=true to connect over TLS');
+  }
+  if ((base.kafkaSslCertFile === undefined) !== (base.kafkaSslKeyFile === undefined)) {
+    throw new ConfigError(base.kafkaSslCertFile === undefined ? 'KAFKA_SSL_CERT_FILE' : 'KAFKA_SSL_KEY_FILE', 'a client certificate needs both KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE');
+  }
+  const ssl = base.kafkaSsl
+    ? Object.freeze({
+        ...(base.kafkaSslCaFile ? { caFile: base.kafkaSslCaFile } : {}),
+        ...(base.kafkaSslCertFile ? { certFile: base.kafkaSslCertFile } : {}),
+        ...(base.kafkaSslKeyFile ? { keyFile: base.kafkaSslKeyFile } : {}),
+      })
+    : false;
+  const { kafkaSaslMechanism: mechanism, kafkaSaslUsername: username, kafkaSaslPassword: password } = base;
+  if (mechanism === undefined) {
+    if (username !== undefined || password !== undefined) {
+      throw new ConfigError('KAFKA_SASL_MECHANISM', 'KAFKA_SASL_USERNAME/KAFKA_SASL_PASSWORD are set but no mechanism; set plain, scram-sha-256 or scram-sha-512');
+    }
+    return { ssl };
+  }
+  if (username === undefined) throw new ConfigError('KAFKA_SASL_USERNAME', `KAFKA_SASL_MECHANISM=${mechanism} needs a user name`);
+  if (password === undefined) throw new ConfigError('KAFKA_SASL_PASSWORD', `KAFKA_SASL_MECHANISM=${mechanism} needs a password`);
+  return { ssl, sasl: Object.freeze({ mechanism, username, password }) };
+}
+
+function requireHttps(key: string, caFile: string | undefined, urlKey: string, url: string): void {
+  if (caFile !== undefined && !url.startsWith('https:')) throw new ConfigError(key, `is set but ${urlKey} is not an https URL; a CA only applies to TLS`);
 }
 
 /** The settings as documentation rows: variable, default, meaning. */
 export function describeSettings(): { env: string; default: string; doc: string }[] {
   return Object.values(settings).map((s: Setting<unknown>) => ({ env: s.env, default: s.default ?? '', doc: s.doc }));
+}
+
+/**
+ * Each setting as `config` prints it: its value in `env` (or from its `_FILE`)
+ * as it may be shown — secrets masked, URLs without credentials or tokens.
+ */
+export function describeValues(env: NodeJS.ProcessEnv = process.env): { env: string; default: string; doc: string; shown: string | undefined; from: 'env' | 'file' | 'default' }[] {
+  return (Object.values(settings) as Setting<unknown>[]).map((s) => {
+    const file = env[s.env + FILE_SUFFIX];
+    const fromFile = file !== undefined && file !== '';
+    const value = fromFile ? rawValue(env, s) : env[s.env];
+    const shown = value === undefined ? undefined : (s.display?.(value) ?? value);
+    return { env: s.env, default: s.default ?? '', doc: s.doc, shown, from: fromFile ? 'file' : value === undefined ? 'default' : 'env' };
+  });
+}
+
+/**
+ * The secret values in a configuration — every secret setting, credentials
+ * taken from URLs, and the path of the alert webhook URL (its token) — for
+ * the scrubber that keeps them out of everything kpi-stream writes.
+ */
+export function secretValues(config: Config): string[] {
+  const declared = (Object.entries(settings) as [keyof Settings, Setting<unknown>][]).filter(([, s]) => s.secret).map(([name]) => config[name]);
+  const values = [...declared, config.registry.username, config.registry.password, config.clickhouse.password].map((v) => (typeof v === 'string' ? v : undefined));
+  if (config.alertWebhookUrl) {
+    const webhook = new URL(config.alertWebhookUrl);
+    values.push(config.alertWebhookUrl, webhook.username, webhook.password, `${webhook.pathname}${webhook.search}`.replace(/^\/$/, ''));
+  }
+  return [...new Set(values.filter((v): v is string => v !== undefined && v !== ''))];
 }

@@ -14,6 +14,9 @@
 export type ErrorCode =
   | 'KPI_ERR_CONFIG'
   | 'KPI_ERR_SERVICE'
+  | 'KPI_ERR_AUTH'
+  | 'KPI_ERR_TLS'
+  | 'KPI_ERR_UNREACHABLE'
   | 'KPI_ERR_TOPIC_MISMATCH'
   | 'KPI_ERR_SCHEMA_INCOMPATIBLE'
   | 'KPI_ERR_REGISTRY_UNAVAILABLE'
@@ -66,6 +69,28 @@ export class ServiceError extends KpiError {
   constructor(service: string, message: string, options: KpiErrorOptions = {}) {
     super('KPI_ERR_SERVICE', `${service}: ${message}`, options);
     this.service = service;
+  }
+}
+
+/** What went wrong connecting to a service: credentials refused, TLS failed, or no answer. */
+export type ConnectionFailure = 'auth' | 'tls' | 'unreachable';
+
+const CONNECTION_CODES: Record<ConnectionFailure, ErrorCode> = { auth: 'KPI_ERR_AUTH', tls: 'KPI_ERR_TLS', unreachable: 'KPI_ERR_UNREACHABLE' };
+
+/**
+ * kpi-stream could not connect to Kafka, the registry or ClickHouse: a
+ * configuration or infrastructure problem, found at start-up. `settings` names
+ * the variables to look at; the message never holds a secret.
+ */
+export class ConnectionError extends KpiError {
+  readonly service: 'kafka' | 'registry' | 'clickhouse';
+  readonly failure: ConnectionFailure;
+  readonly settings: readonly string[];
+  constructor(service: ConnectionError['service'], failure: ConnectionFailure, message: string, settings: readonly string[], options: KpiErrorOptions = {}) {
+    super(CONNECTION_CODES[failure], `${service}: ${message} (check ${settings.join(', ')})`, options);
+    this.service = service;
+    this.failure = failure;
+    this.settings = settings;
   }
 }
 
@@ -139,6 +164,20 @@ export class AlertWebhookError extends KpiError {
   constructor(message: string, options: KpiErrorOptions = {}) {
     super('KPI_ERR_ALERT_WEBHOOK', message, { ...options, retriable: true });
   }
+}
+
+/**
+ * Exit codes of the `kpi-stream` command (README "Exit codes"): 78 for
+ * configuration that cannot work (a bad value, credentials or a CA the
+ * service refuses), 69 for a service that does not answer, 1 for any other
+ * failure.
+ */
+export const EXIT_CODES = { ok: 0, failure: 1, usage: 2, unavailable: 69, config: 78 } as const;
+
+export function exitCodeOf(error: KpiError): number {
+  if (error instanceof ConfigError) return EXIT_CODES.config;
+  if (error instanceof ConnectionError) return error.failure === 'unreachable' ? EXIT_CODES.unavailable : EXIT_CODES.config;
+  return EXIT_CODES.failure;
 }
 
 /** The message of an unknown thrown value, for logs and headers. */

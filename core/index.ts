@@ -4,3 +4,4 @@ export * from './time.js';
 export * from './logger.js';
 export * from './paths.js';
 export * from './serialize.js';
+export * from './secrets.js';

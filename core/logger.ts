@@ -1,4 +1,5 @@
 import { pino, type Logger, type DestinationStream } from 'pino';
+import { secretScrubber } from './secrets.js';
 
 export type { Logger };
 
@@ -29,15 +30,23 @@ function textDestination(out: NodeJS.WritableStream): DestinationStream {
 
 /**
  * The one root logger of a process. Components take `logger.child({ component })`;
- * per-record lines add topic, partition and offset. Secrets are redacted.
+ * per-record lines add topic, partition and offset. Secrets are redacted twice:
+ * fields that hold credentials by name, and — whatever a message or an error
+ * from a client library says — every occurrence of the `secrets` given (see
+ * `secretValues` in core/config.ts) in every line written.
  * `text` writes readable lines to stderr; `json` writes pino's JSON to stdout.
  */
-export function createLogger(level: string, format: LogFormat = 'text', name = 'kpi-stream'): Logger {
+export function createLogger(level: string, format: LogFormat = 'text', name = 'kpi-stream', secrets: readonly string[] = []): Logger {
   const options = {
     name,
     level,
+    // Every serialized line passes here before any destination sees it.
+    hooks: { streamWrite: secretScrubber(secrets) },
     redact: {
-      paths: ['password', '*.password', 'clickhousePassword', '*.clickhousePassword', 'auth', '*.auth', 'headers.authorization'],
+      paths: [
+        'password', '*.password', 'clickhousePassword', '*.clickhousePassword', 'auth', '*.auth', 'headers.authorization', '*.headers.authorization',
+        'sasl', '*.sasl', 'ssl.key', '*.ssl.key', 'kafkaSaslPassword', 'kafkaSaslUsername', 'schemaRegistryPassword', 'schemaRegistryUsername',
+      ],
       censor: '[redacted]',
     },
   };

@@ -3,6 +3,7 @@ import type { Producer } from 'kafkajs';
 import type { Config } from '../core/config.js';
 import { AlertWebhookError, messageOf } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { redactUrl } from '../core/secrets.js';
 import type { ClickHouseClient } from '../sinks/clickhouse/client.js';
 import { sinkFailure } from '../sinks/clickhouse/client.js';
 import { toClickHouseTime } from '../sinks/clickhouse/time.js';
@@ -99,11 +100,13 @@ export async function sendAlerts(client: ClickHouseClient, targets: AlertTargets
   } catch (error) {
     throw sinkFailure(error, 'recording sent alerts');
   }
-  log.info({ alerts: fresh.length, topic: targets.topic, webhook: targets.webhookUrl ?? null }, `sent ${fresh.length} new alerts`);
+  log.info({ alerts: fresh.length, topic: targets.topic, webhook: targets.webhookUrl ? redactUrl(targets.webhookUrl, { hidePath: true }) : null }, `sent ${fresh.length} new alerts`);
   return fresh.length;
 }
 
 async function postWithRetries(url: string, body: unknown, log: Logger): Promise<void> {
+  // The URL's path or query is often the webhook's token: only its origin is ever shown.
+  const shown = redactUrl(url, { hidePath: true });
   let last = '';
   for (let attempt = 1; attempt <= 3; attempt += 1) {
     try {
@@ -118,10 +121,10 @@ async function postWithRetries(url: string, body: unknown, log: Logger): Promise
     } catch (error) {
       last = messageOf(error);
     }
-    log.warn({ attempt, url }, `alert webhook failed (${last})`);
+    log.warn({ attempt, url: shown }, `alert webhook failed (${last})`);
     if (attempt < 3) await new Promise((resolve) => setTimeout(resolve, 1000 * attempt));
   }
-  throw new AlertWebhookError(`alert webhook ${url} failed 3 times (${last}); the alerts will be sent again on the next run`);
+  throw new AlertWebhookError(`alert webhook ${shown} failed 3 times (${last}); the alerts will be sent again on the next run`);
 }
 
 /** Sends the alerts new flags raise (KPI_ALERT_MIN_SEVERITY and worse) to kpi.alerts.v1 and, when set, KPI_ALERT_WEBHOOK_URL. */

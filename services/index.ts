@@ -1,5 +1,6 @@
 import type { Config } from '../core/config.js';
-import type { Logger } from '../core/logger.js';
+import { messageOf, type KpiError } from '../core/errors.js';
+import { createLogger, type Logger } from '../core/logger.js';
 import { clickhouseService } from './clickhouse/service.js';
 import { kafkaService } from './kafka/kafka.js';
 import type { ServiceName } from './layout.js';
@@ -11,9 +12,9 @@ export type { ServiceStatus, StartReport } from './service.js';
 
 export const SERVICE_NAMES: readonly ServiceName[] = ['kafka', 'registry', 'clickhouse'];
 
-export function localServices(config: Config, names: readonly ServiceName[] = SERVICE_NAMES): ServiceDefinition[] {
+export function localServices(config: Config, names: readonly ServiceName[] = SERVICE_NAMES, log: Logger = createLogger('silent')): ServiceDefinition[] {
   const all: Record<ServiceName, () => ServiceDefinition> = {
-    kafka: () => kafkaService(config),
+    kafka: () => kafkaService(config, log),
     registry: () => registryService(config),
     clickhouse: () => clickhouseService(config),
   };
@@ -27,7 +28,7 @@ export function localServices(config: Config, names: readonly ServiceName[] = SE
  */
 export async function servicesUp(config: Config, log: Logger, names?: readonly ServiceName[]): Promise<StartReport[]> {
   const results = await Promise.allSettled(
-    localServices(config, names).map(async (service) => {
+    localServices(config, names, log).map(async (service) => {
       log.info({ service: service.name }, `${service.name}: starting`);
       const report = await startService(service, log.child({ service: service.name }));
       log.info({ service: service.name }, describeStart(report));
@@ -46,6 +47,19 @@ export async function servicesDown(config: Config, log: Logger, names?: readonly
       log.info({ service: service.name, outcome }, `${service.name}: ${outcome}`);
     }),
   );
+}
+
+/**
+ * Connects to each named service as kpi-stream's clients do (TLS, SASL,
+ * credentials), all at once; throws the first ConnectionError, which names
+ * the settings to look at. Commands call it where they start, so a wrong
+ * password or CA stops them within seconds.
+ */
+export async function checkConnections(config: Config, names: readonly ServiceName[], log: Logger): Promise<void> {
+  const results = await Promise.allSettled(localServices(config, names, log).map((service) => service.connect()));
+  const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as unknown);
+  for (const extra of failures.slice(1)) log.error({ code: (extra as KpiError).code }, messageOf(extra));
+  if (failures.length > 0) throw failures[0];
 }
 
 export function servicesStatus(config: Config, names?: readonly ServiceName[]): Promise<ServiceStatus[]> {

@@ -23,8 +23,12 @@ export interface ServiceDefinition {
   install(log: Logger): Promise<boolean>;
   /** Writes config, formats storage…; returns the command to run. */
   prepare(log: Logger): Promise<{ command: string; args: string[]; cwd?: string; env?: NodeJS.ProcessEnv }>;
-  /** Whether the service answers as it should. */
+  /** Whether the local service answers as it should. */
   healthy(): Promise<boolean>;
+  /** Connects as kpi-stream's clients do (TLS, credentials); throws a ConnectionError naming the settings to look at. */
+  connect(): Promise<void>;
+  /** Set-up that needs the running service (users…); runs after every `up`, so it must be idempotent. */
+  afterStart?(log: Logger): Promise<void>;
 }
 
 export type ServiceState = 'running' | 'stopped' | 'external' | 'unreachable';
@@ -50,7 +54,7 @@ export interface StartReport {
 
 export async function serviceStatus(service: ServiceDefinition): Promise<ServiceStatus> {
   const base = { name: service.name, endpoint: service.endpoint };
-  if (service.external) return { ...base, state: (await service.healthy()) ? 'external' : 'unreachable' };
+  if (service.external) return { ...base, state: await service.connect().then(() => 'external' as const, () => 'unreachable' as const) };
   const pid = readPidFile(service.layout.pidFile);
   if (pid !== undefined && isOurProcess(pid, service.processMarker)) {
     return { ...base, state: (await service.healthy()) ? 'running' : 'unreachable', pid, logFile: service.layout.logFile };
@@ -62,13 +66,14 @@ export async function serviceStatus(service: ServiceDefinition): Promise<Service
 export async function startService(service: ServiceDefinition, log: Logger): Promise<StartReport> {
   const report = { name: service.name, endpoint: service.endpoint, installMs: 0, startMs: 0 };
   if (service.external) {
-    if (!(await service.healthy())) throw new ServiceError(service.name, `the configured server at ${service.endpoint} does not answer`);
+    await service.connect();
     return { ...report, outcome: 'external' };
   }
 
   const existing = readPidFile(service.layout.pidFile);
   if (existing !== undefined && isOurProcess(existing, service.processMarker)) {
     await waitHealthy(service, existing);
+    await service.afterStart?.(log);
     return { ...report, outcome: 'already-running', pid: existing };
   }
   removePidFile(service.layout.pidFile);
@@ -87,6 +92,7 @@ export async function startService(service: ServiceDefinition, log: Logger): Pro
   writePidFile(service.layout.pidFile, pid);
   try {
     await waitHealthy(service, pid);
+    await service.afterStart?.(log);
   } catch (error) {
     await stopProcess(pid, 2000);
     removePidFile(service.layout.pidFile);

@@ -1,23 +1,46 @@
-import { Kafka, Partitioners, logLevel, type Admin, type ITopicConfig, type LogEntry, type Producer, type ProducerConfig } from 'kafkajs';
+import { readFileSync } from 'node:fs';
+import { Kafka, Partitioners, logLevel, type Admin, type ITopicConfig, type KafkaConfig, type LogEntry, type Producer, type ProducerConfig, type SASLOptions } from 'kafkajs';
 import type { Config } from '../core/config.js';
-import { TopicMismatchError } from '../core/errors.js';
+import { ConnectionError, TopicMismatchError, messageOf } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { retrying } from '../core/retry.js';
 import type { TopicDefinition } from './definitions.js';
 
+/** How long a probe client waits for a connection, an authentication or an answer. */
+const PROBE_TIMEOUT_MS = 5000;
+
+/** TLS (CA, client certificate) and SASL options of every kafkajs client, from KAFKA_SSL* and KAFKA_SASL*. */
+export function kafkaSecurity(config: Config): Pick<KafkaConfig, 'ssl' | 'sasl'> {
+  const { ssl, sasl } = config.kafka;
+  return {
+    ...(ssl
+      ? {
+          ssl: {
+            ...(ssl.caFile ? { ca: [readFileSync(ssl.caFile, 'utf8')] } : {}),
+            ...(ssl.certFile && ssl.keyFile ? { cert: readFileSync(ssl.certFile, 'utf8'), key: readFileSync(ssl.keyFile, 'utf8') } : {}),
+          },
+        }
+      : {}),
+    ...(sasl ? { sasl: { mechanism: sasl.mechanism, username: sasl.username, password: sasl.password } as SASLOptions } : {}),
+  };
+}
+
 /**
  * A kafkajs client whose log lines go to our pino logger. kafkajs' INFO lines
  * (joins, rebalances) become debug: kpi-stream logs what matters itself.
+ * `probe` makes a client that fails at once instead of retrying, for
+ * start-up checks and health checks.
  */
-export function createKafka(config: Config, clientId: string, log: Logger): Kafka {
+export function createKafka(config: Config, clientId: string, log: Logger, options: { probe?: boolean } = {}): Kafka {
   const kafkaLog = log.child({ component: 'kafkajs' });
   return new Kafka({
     clientId,
     brokers: [...config.kafka.brokers],
-    connectionTimeout: 5000,
-    requestTimeout: 30_000,
-    retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 10_000 },
-    logLevel: logLevel.INFO,
+    ...kafkaSecurity(config),
+    ...(options.probe
+      ? { connectionTimeout: PROBE_TIMEOUT_MS, authenticationTimeout: PROBE_TIMEOUT_MS, requestTimeout: PROBE_TIMEOUT_MS, retry: { retries: 0 } }
+      : { connectionTimeout: 5000, requestTimeout: 30_000, retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 10_000 } }),
+    logLevel: options.probe ? logLevel.NOTHING : logLevel.INFO,
     logCreator:
       () =>
       ({ level, log: entry }: LogEntry) => {
@@ -77,11 +100,7 @@ export async function ensureTopics(admin: Admin, definitions: readonly TopicDefi
     // kafkajs' own wait for leaders fails on the metadata error a broker answers for a moment
     // ("This server does not host this topic-partition"), so wait here, retrying that.
     await admin.createTopics({ topics: missing.map(topicConfig), waitForLeaders: false });
-    await withKafkaRetries('waiting for the new topics', log, async () => {
-      const { topics } = await admin.fetchTopicMetadata({ topics: missing.map((d) => d.name) });
-      const leaderless = topics.filter((t) => t.partitions.length === 0 || t.partitions.some((p) => p.leader < 0));
-      if (leaderless.length > 0) throw Object.assign(new Error(`topics without leaders yet: ${leaderless.map((t) => t.name).join(', ')}`), { retriable: true });
-    });
+    await waitForTopics(admin, missing.map((d) => d.name), log);
     for (const d of missing) {
       report.created.push(d.name);
       log.info({ topic: d.name, partitions: d.partitions }, `created topic ${d.name}`);
@@ -120,6 +139,15 @@ export async function ensureTopics(admin: Admin, definitions: readonly TopicDefi
   return report;
 }
 
+/** Waits (up to 30 s) until every partition of the topics has a leader the broker reports. */
+export function waitForTopics(admin: Admin, names: readonly string[], log: Logger): Promise<void> {
+  return withKafkaRetries(`waiting for topics ${names.join(', ')}`, log, async () => {
+    const { topics } = await admin.fetchTopicMetadata({ topics: [...names] });
+    const leaderless = topics.filter((t) => t.partitions.length === 0 || t.partitions.some((p) => p.leader < 0));
+    if (leaderless.length > 0) throw Object.assign(new Error(`topics without leaders yet: ${leaderless.map((t) => t.name).join(', ')}`), { retriable: true });
+  });
+}
+
 function topicConfig(d: TopicDefinition): ITopicConfig {
   return {
     topic: d.name,
@@ -130,4 +158,78 @@ function topicConfig(d: TopicDefinition): ITopicConfig {
       { name: 'retention.ms', value: String(d.retentionMs) },
     ],
   };
+}
+
+/** How long the start-up check may take in all, whatever the cluster does. */
+const CHECK_DEADLINE_MS = 15_000;
+
+/**
+ * Connects to the cluster as every kpi-stream client will (TLS, SASL) and asks
+ * for its brokers. Fails within seconds with a ConnectionError naming the
+ * settings to look at: refused credentials, a certificate that does not
+ * verify, a TLS client at a plaintext listener or the other way round, or no
+ * broker answering.
+ */
+export async function checkKafka(config: Config, log: Logger): Promise<void> {
+  const admin = createKafka(config, 'kpi-stream-check', log, { probe: true }).admin();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_DEADLINE_MS / 1000}s`)), CHECK_DEADLINE_MS);
+  });
+  try {
+    await Promise.race([admin.connect().then(() => admin.describeCluster()), deadline]);
+  } catch (error) {
+    throw kafkaConnectionFailure(config, error);
+  } finally {
+    clearTimeout(timer);
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/** The innermost cause of a kafkajs error (they wrap: retries exceeded → connection error → socket error). */
+function rootCause(error: unknown): unknown {
+  let current = error;
+  for (let depth = 0; depth < 5; depth += 1) {
+    const next = (current as { cause?: unknown; originalError?: unknown } | undefined)?.cause ?? (current as { originalError?: unknown } | undefined)?.originalError;
+    if (next === undefined || next === current) break;
+    current = next;
+  }
+  return current;
+}
+
+const CERTIFICATE_CODES = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS_CERT_ALTNAME_INVALID|DEPTH_ZERO/;
+
+/** Maps a failed connection to what the user should look at. */
+export function kafkaConnectionFailure(config: Config, error: unknown): ConnectionError {
+  const brokers = config.kafka.brokers.join(',');
+  const tls = config.kafka.ssl !== false;
+  const cause = rootCause(error);
+  const texts = [error, cause].map((e) => `${(e as { name?: string })?.name ?? ''} ${(e as { code?: string })?.code ?? ''} ${messageOf(e)}`).join(' ');
+  if (/SASLAuthentication|Authentication failed|SASL .* authentication failed|SaslAuthenticationFailed/i.test(texts)) {
+    return new ConnectionError('kafka', 'auth', `the brokers at ${brokers} refused the SASL credentials (${config.kafka.sasl?.mechanism ?? 'no mechanism set'})`, ['KAFKA_SASL_MECHANISM', 'KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'], { cause: error });
+  }
+  if (/not valid given the current SASL state/i.test(texts)) {
+    return new ConnectionError('kafka', 'auth', `the listener at ${brokers} takes no SASL: unset KAFKA_SASL_MECHANISM, or name the SASL listener's port`, ['KAFKA_SASL_MECHANISM', 'KAFKA_BROKERS'], { cause: error });
+  }
+  if (/UNSUPPORTED_SASL_MECHANISM|Unsupported SASL mechanism|does not support the requested SASL mechanism/i.test(texts)) {
+    return new ConnectionError('kafka', 'auth', `the brokers at ${brokers} do not offer SASL mechanism ${config.kafka.sasl?.mechanism}`, ['KAFKA_SASL_MECHANISM'], { cause: error });
+  }
+  if (/alert (certificate unknown|bad certificate|unknown ca|certificate required|certificate expired|certificate revoked)|alert number (42|43|44|45|46|48|116)\b/i.test(texts)) {
+    return new ConnectionError('kafka', 'tls', `the brokers at ${brokers} refused the client certificate (${config.kafka.ssl && config.kafka.ssl.certFile ? 'not signed by a CA they trust' : 'none was sent, and the listener requires one'})`, ['KAFKA_SSL_CERT_FILE', 'KAFKA_SSL_KEY_FILE'], { cause: error });
+  }
+  if (CERTIFICATE_CODES.test(texts) || /certificate/i.test(texts)) {
+    return new ConnectionError('kafka', 'tls', `the brokers' TLS certificate at ${brokers} does not verify (${messageOf(cause)}): the CA that signed it is not trusted`, ['KAFKA_SSL_CA_FILE', 'KAFKA_BROKERS'], { cause: error });
+  }
+  if (tls && /ECONNRESET|socket disconnected before secure TLS|wrong version number|EPROTO|packet length too long|Closed connection|Connection closed/i.test(texts)) {
+    return new ConnectionError('kafka', 'tls', `the listener at ${brokers} does not speak TLS (KAFKA_SSL=true, but the connection closed during the TLS handshake): a plaintext or SASL_PLAINTEXT listener`, ['KAFKA_SSL', 'KAFKA_BROKERS'], { cause: error });
+  }
+  if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH/i.test(texts)) {
+    return new ConnectionError('kafka', 'unreachable', `no broker answers at ${brokers} (${messageOf(cause)})`, ['KAFKA_BROKERS'], { cause: error });
+  }
+  // A TLS listener closes on a plaintext client's first request; a broker that is down or filtered refuses or times out instead.
+  if (!tls && /Closed connection|ECONNRESET|Connection closed/i.test(texts)) {
+    return new ConnectionError('kafka', 'tls', `the listener at ${brokers} closed the connection or did not answer a plaintext client: it expects TLS (KAFKA_SSL=true)${config.kafka.sasl ? '' : ' and perhaps SASL (KAFKA_SASL_MECHANISM)'}`, ['KAFKA_SSL', 'KAFKA_SASL_MECHANISM', 'KAFKA_BROKERS'], { cause: error });
+  }
+  const hint = tls ? '' : ' — a TLS listener (set KAFKA_SSL=true) or a SASL listener (set KAFKA_SASL_MECHANISM) leaves a plaintext client without an answer';
+  return new ConnectionError('kafka', 'unreachable', `the brokers at ${brokers} did not complete a connection (${messageOf(error)})${hint}`, tls ? ['KAFKA_BROKERS', 'KAFKA_SSL'] : ['KAFKA_BROKERS', 'KAFKA_SSL', 'KAFKA_SASL_MECHANISM'], { cause: error });
 }

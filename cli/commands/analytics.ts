@@ -33,6 +33,7 @@ recomputing with the same version gives the same scores.
 
 add-model stores a new version: a JSON array of kpi.scoring_models rows (one
 plant-wide row with scope "", optional rows per station). Versions never change.`,
+  needs: () => ['clickhouse'],
   async run(args, { config, log }) {
     const { values, positionals } = parseArgs({
       args,
@@ -77,6 +78,7 @@ history before --from) and replaces the range's flags in kpi.anomalies.
 
   --alert   send flags of KPI_ALERT_MIN_SEVERITY or worse that were not sent
             before to kpi.alerts.v1 and, if set, to KPI_ALERT_WEBHOOK_URL`,
+  needs: (args) => (args.includes('--alert') ? ['clickhouse', 'kafka'] : ['clickhouse']),
   async run(args, { config, log }) {
     const { values } = parseArgs({ args, options: { from: { type: 'string' }, to: { type: 'string' }, alert: { type: 'boolean', default: false } } });
     const catalog = await loadCatalog(config.extensions);
@@ -103,6 +105,7 @@ employee-window: precision, recall by kind and degree of inflation, and the
 share of honest employees' windows flagged. With --check, exits 1 unless
 precision >= 0.95, recall >= 0.90 for inflation of 15% or more, and honest
 flags <= 1%.`,
+  needs: () => ['clickhouse'],
   async run(args, { config }) {
     const { values } = parseArgs({ args, options: { out: { type: 'string', default: 'out/simulation' }, check: { type: 'boolean', default: false } } });
     const result = await withClickHouse(config, (client) => evaluateSimulation(client, values.out!));

@@ -12,6 +12,7 @@ Applies the versioned migrations that are not yet applied to CLICKHOUSE_DATABASE
 KPI (OEE's, and the KPI_EXTENSIONS'), each in its own namespace, recording them
 in applied_migrations; then makes employee_window_metrics_current show every
 KPI column. Safe to run any number of times; 'run' does it at start-up too.`,
+  needs: () => ['clickhouse'],
   async run(_args, { config, log }) {
     const { applied } = await migrate(config, log, await loadCatalog(config.extensions));
     log.info({ database: config.clickhouseDatabase, applied: applied.length }, applied.length > 0 ? `database ${config.clickhouseDatabase}: applied ${applied.join(', ')}` : `database ${config.clickhouseDatabase} is up to date`);

@@ -17,6 +17,7 @@ hand, writes the rows due, commits and exits 0; a fatal error exits 1.
   --exit-when-idle DURATION   write every window and exit once no record has
                               arrived for this long and the group has read
                               every partition to its end (batch runs, demos)`,
+  needs: () => ['kafka', 'registry', 'clickhouse'],
   async run(args, { config, log }) {
     const { values } = parseArgs({ args, options: { 'exit-when-idle': { type: 'string' } }, strict: true });
     let exitWhenIdleMs: number | undefined;

@@ -98,6 +98,7 @@ the expected kpi.employee_window_metrics rows to --out.
 ${simulateFlagsHelp()}
 
 Files in --out: ${Object.values(OUTPUT_FILES).join(', ')}.`,
+  needs: (args) => (args.includes('--dry-run') ? [] : ['kafka', 'registry']),
   async run(args, { config, log }) {
     const report = await simulatePlant(parseSimulateFlags(args), config, log);
     const { counts } = report.simulation;

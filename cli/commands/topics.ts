@@ -13,6 +13,7 @@ export const topicsCommand: Command = {
            policy is an error, never changed silently), and register the five
            input schemas under <topic>-value with compatibility BACKWARD
   list     print the topic definitions`,
+  needs: (args) => (args[0] === 'create' ? ['kafka', 'registry'] : []),
   async run(args, { config, log }) {
     const definitions = topicDefinitions(config);
     if (args[0] === 'list') {

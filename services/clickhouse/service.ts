@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { Config } from '../../core/config.js';
+import { checkClickHouse } from '../../sinks/clickhouse/client.js';
 import { ServiceError } from '../../core/errors.js';
 import { distFile } from '../../core/paths.js';
 import { serviceLayout } from '../layout.js';
@@ -44,6 +45,7 @@ export function clickhouseService(config: Config): ServiceDefinition {
     },
 
     healthy: () => clickhouseAnswers(config.clickhouse.url),
+    connect: () => checkClickHouse(config),
   };
 }
 

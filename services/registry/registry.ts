@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../../core/config.js';
+import { checkRegistry } from '../../topics/registry.js';
 import { ServiceError } from '../../core/errors.js';
 import { projectRoot } from '../../core/paths.js';
 import { mavenRepository, serviceLayout } from '../layout.js';
@@ -71,6 +72,7 @@ export function registryService(config: Config): ServiceDefinition {
     },
 
     healthy: () => registryAnswers(config.registry.url),
+    connect: () => checkRegistry(config),
   };
 }
 

@@ -1,6 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { ClickHouseError, ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import type { Config } from '../../core/config.js';
-import { SinkError, messageOf } from '../../core/errors.js';
+import { ConnectionError, SinkError, messageOf } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { retrying } from '../../core/retry.js';
 
@@ -11,11 +12,13 @@ export type { ClickHouseClient };
  * to a server (CLICKHOUSE_URL) or to the embedded engine's HTTP interface.
  * `withDatabase: false` is for creating the database itself.
  */
-export function createClickHouseClient(config: Config, options: { withDatabase?: boolean; application?: string } = {}): ClickHouseClient {
+export function createClickHouseClient(config: Config, options: { withDatabase?: boolean; application?: string; requestTimeoutMs?: number } = {}): ClickHouseClient {
   return createClient({
+    ...(options.requestTimeoutMs ? { request_timeout: options.requestTimeoutMs } : {}),
     url: config.clickhouse.url,
-    username: config.clickhouseUser,
-    password: config.clickhousePassword,
+    username: config.clickhouse.username,
+    password: config.clickhouse.password,
+    ...(config.clickhouse.caFile ? { tls: { ca_cert: readFileSync(config.clickhouse.caFile) } } : {}),
     database: options.withDatabase === false ? undefined : config.clickhouseDatabase,
     application: options.application ?? 'kpi-stream',
     // Failures reach the caller as errors, which kpi-stream logs with context.
@@ -103,4 +106,40 @@ export async function withClickHouse<T>(config: Config, work: (client: ClickHous
   } finally {
     await client.close();
   }
+}
+
+/**
+ * Runs `SELECT 1` as kpi-stream's user (ClickHouse's /ping needs no
+ * credentials, so it proves nothing about them). Fails within seconds with a
+ * ConnectionError naming the settings to look at: refused credentials (516),
+ * a certificate that does not verify, or no answer.
+ */
+export async function checkClickHouse(config: Config): Promise<void> {
+  const client = createClickHouseClient(config, { withDatabase: false, application: 'kpi-stream-check', requestTimeoutMs: 10_000 });
+  try {
+    await client.query({ query: 'SELECT 1', format: 'JSONEachRow' }).then((result) => result.json());
+  } catch (error) {
+    throw clickhouseConnectionFailure(config, error);
+  } finally {
+    await client.close();
+  }
+}
+
+export function clickhouseConnectionFailure(config: Config, error: unknown): ConnectionError {
+  const url = config.clickhouse.url;
+  const code = error instanceof ClickHouseError ? Number(error.code) : undefined;
+  if (code === 516 || code === 192 /* UNKNOWN_USER */ || code === 194 /* REQUIRED_PASSWORD */) {
+    return new ConnectionError('clickhouse', 'auth', `ClickHouse at ${url} refused user ${JSON.stringify(config.clickhouse.username)} (code ${code}: wrong password or unknown user)`, ['CLICKHOUSE_USER', 'CLICKHOUSE_PASSWORD'], { cause: error });
+  }
+  if (code === 497 /* ACCESS_DENIED */) {
+    return new ConnectionError('clickhouse', 'auth', `ClickHouse at ${url} denied user ${JSON.stringify(config.clickhouse.username)} (code 497: not enough privileges)`, ['CLICKHOUSE_USER'], { cause: error });
+  }
+  const text = `${(error as { code?: string }).code ?? ''} ${messageOf(error)}`;
+  if (/certificate|CERT_|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/i.test(text)) {
+    return new ConnectionError('clickhouse', 'tls', `ClickHouse's TLS certificate at ${url} does not verify (${messageOf(error)}): the CA that signed it is not trusted`, ['CLICKHOUSE_CA_FILE', 'CLICKHOUSE_URL'], { cause: error });
+  }
+  if (/wrong version number|EPROTO|packet length too long|socket disconnected before secure TLS/i.test(text)) {
+    return new ConnectionError('clickhouse', 'tls', `ClickHouse at ${url} does not speak TLS: use an http:// URL (or its https port)`, ['CLICKHOUSE_URL'], { cause: error });
+  }
+  return new ConnectionError('clickhouse', 'unreachable', `ClickHouse at ${url} does not answer (${messageOf(error)})`, ['CLICKHOUSE_URL'], { cause: error });
 }

@@ -14,6 +14,8 @@ import { servicesUp } from '../../../services/index.js';
 import { dockerAvailable, startContainers } from './containers.js';
 
 export default async function globalSetup(): Promise<void> {
+  // The local broker gets its SASL_SSL listener too, so the secured-cluster tests run in every run (CI included).
+  process.env.KPI_KAFKA_SECURE_PORT ??= String(Number(process.env.KPI_KAFKA_PORT ?? 9092) + 2);
   const config = loadConfig();
   const log = createLogger(process.env.LOG_LEVEL ?? 'info', 'text').child({ component: 'test-services' });
   const allExternal = config.kafka.external && config.registry.external && config.clickhouse.external;

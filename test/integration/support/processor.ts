@@ -69,3 +69,16 @@ export function exited(child: ChildProcess): Promise<number | NodeJS.Signals> {
   if (child.signalCode !== null) return Promise.resolve(child.signalCode);
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal!)));
 }
+
+/** Runs a `kpi-stream` command to its end with the test's settings; resolves with its exit code, its output and how long it took. */
+export function runCli(ctx: TestContext, args: string[], extra: Record<string, string> = {}): Promise<{ code: number | NodeJS.Signals; stdout: string; stderr: string; ms: number }> {
+  const started = Date.now();
+  const child = spawn(process.execPath, [distFile('cli/main.js'), ...args], { env: processorEnv(ctx, extra), stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  return new Promise((resolve) => child.once('close', (code, signal) => resolve({ code: code ?? signal!, stdout, stderr, ms: Date.now() - started })));
+}

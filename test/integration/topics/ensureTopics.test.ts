@@ -1,6 +1,6 @@
 import { TopicMismatchError } from '../../../core/errors.js';
 import { topicDefinitions } from '../../../topics/definitions.js';
-import { createKafka, ensureTopics } from '../../../topics/kafka.js';
+import { createKafka, ensureTopics, waitForTopics } from '../../../topics/kafka.js';
 import { dropTestResources, testContext } from '../support/context.js';
 
 const ctx = testContext('ensure_topics');
@@ -34,7 +34,8 @@ test('creates every topic as defined, and a second run changes nothing', async (
 
 test('an existing topic with fewer partitions is an error and is left as it is', async () => {
   const name = `${ctx.config.topicPrefix}narrow.v1`;
-  await admin.createTopics({ topics: [{ topic: name, numPartitions: 2 }], waitForLeaders: true });
+  await admin.createTopics({ topics: [{ topic: name, numPartitions: 2 }] });
+  await waitForTopics(admin, [name], ctx.log);
   const definition = { ...topicDefinitions(ctx.config)[0]!, name, contractName: 'narrow.v1' };
   const error = await ensureTopics(admin, [definition], ctx.log).then(() => undefined, (e: unknown) => e);
   expect(error).toBeInstanceOf(TopicMismatchError);

@@ -30,3 +30,26 @@ test('an unknown command or option is an error', () => {
   expect(bad.code).toBe(78);
   expect(bad.err).toContain('--employees');
 });
+
+test('config shows every setting without its secrets: masked values, URLs without credentials or tokens', () => {
+  const { code, out } = cli(['config'], {
+    KAFKA_SASL_MECHANISM: 'scram-sha-512',
+    KAFKA_SASL_USERNAME: 'api-key-ABCDEF',
+    KAFKA_SASL_PASSWORD: 'kafka-secret-123',
+    SCHEMA_REGISTRY_URL: 'https://sr-user:sr-secret-456@registry.example:8081/ccompat',
+    CLICKHOUSE_PASSWORD: 'ch-secret-789',
+    KPI_ALERT_WEBHOOK_URL: 'https://hooks.example/services/T0/B0/tok3n-secret',
+  });
+  expect(code).toBe(0);
+  for (const secret of ['api-key-ABCDEF', 'kafka-secret-123', 'sr-user', 'sr-secret-456', 'ch-secret-789', 'tok3n-secret', 'services/T0']) expect(out).not.toContain(secret);
+  expect(out).toContain('KAFKA_SASL_PASSWORD=[redacted]  (set)');
+  expect(out).toContain('SCHEMA_REGISTRY_URL=https://[redacted]@registry.example:8081/ccompat  (set)');
+  expect(out).toContain('KPI_ALERT_WEBHOOK_URL=https://hooks.example/[redacted]  (set)');
+  expect(out).toMatch(/^registry {4}https:\/\/registry\.example:8081\/ccompat$/m);
+});
+
+test('a _FILE that cannot be read stops start-up naming it, exit code 78', () => {
+  const { code, err } = cli(['run'], { KAFKA_SASL_PASSWORD_FILE: '/nonexistent/kafka-password' });
+  expect(code).toBe(78);
+  expect(err).toContain('invalid configuration: KAFKA_SASL_PASSWORD_FILE: cannot read /nonexistent/kafka-password');
+});

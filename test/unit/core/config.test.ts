@@ -1,4 +1,7 @@
-import { describeSettings, loadConfig } from '../../../core/config.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describeSettings, describeValues, loadConfig, secretValues } from '../../../core/config.js';
 import { ConfigError } from '../../../core/errors.js';
 
 const load = (env: Record<string, string>) => loadConfig(env);
@@ -15,9 +18,9 @@ function configError(env: Record<string, string>): ConfigError {
 
 test('defaults describe the local services and a daily UTC window', () => {
   const config = load({});
-  expect(config.kafka).toEqual({ brokers: ['127.0.0.1:9092'], external: false });
+  expect(config.kafka).toEqual({ brokers: ['127.0.0.1:9092'], external: false, ssl: false });
   expect(config.registry).toEqual({ url: 'http://127.0.0.1:8081/apis/ccompat/v7', external: false });
-  expect(config.clickhouse).toEqual({ url: 'http://127.0.0.1:8123', external: false });
+  expect(config.clickhouse).toEqual({ url: 'http://127.0.0.1:8123', external: false, username: 'default', password: '' });
   expect(config.windowSize).toBe(86_400_000);
   expect(config.timeZone).toBe('UTC');
   expect(config.allowedLateness).toBe(600_000);
@@ -28,9 +31,9 @@ test('defaults describe the local services and a daily UTC window', () => {
 
 test('variables pointing at servers make those services external', () => {
   const config = load({ KAFKA_BROKERS: 'k1:9092, k2:9092', SCHEMA_REGISTRY_URL: 'http://sr:8081/', CLICKHOUSE_URL: 'https://ch:8443' });
-  expect(config.kafka).toEqual({ brokers: ['k1:9092', 'k2:9092'], external: true });
+  expect(config.kafka).toEqual({ brokers: ['k1:9092', 'k2:9092'], external: true, ssl: false });
   expect(config.registry).toEqual({ url: 'http://sr:8081', external: true });
-  expect(config.clickhouse).toEqual({ url: 'https://ch:8443', external: true });
+  expect(config.clickhouse).toEqual({ url: 'https://ch:8443', external: true, username: 'default', password: '' });
 });
 
 test('local ports move the derived endpoints', () => {
@@ -53,6 +56,15 @@ test.each([
   [{ KPI_REGISTRY_PORT: '9092' }, 'KPI_REGISTRY_PORT', 'already used by KPI_KAFKA_PORT'],
   [{ KPI_CORRECTION_HORIZON: '5m' }, 'KPI_CORRECTION_HORIZON', 'KPI_ALLOWED_LATENESS'],
   [{ KPI_TOPIC_PREFIX: 'a b' }, 'KPI_TOPIC_PREFIX', 'letters, digits'],
+  [{ KAFKA_SSL: 'maybe' }, 'KAFKA_SSL', 'expected true or false'],
+  [{ KAFKA_SSL_CA_FILE: '/nonexistent/ca.pem' }, 'KAFKA_SSL_CA_FILE', 'cannot read /nonexistent/ca.pem'],
+  [{ KAFKA_SASL_MECHANISM: 'kerberos' }, 'KAFKA_SASL_MECHANISM', 'plain, scram-sha-256, scram-sha-512'],
+  [{ KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_PASSWORD: 'pw-1234' }, 'KAFKA_SASL_USERNAME', 'needs a user name'],
+  [{ KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'svc' }, 'KAFKA_SASL_PASSWORD', 'needs a password'],
+  [{ KAFKA_SASL_USERNAME: 'svc', KAFKA_SASL_PASSWORD: 'pw-1234' }, 'KAFKA_SASL_MECHANISM', 'no mechanism'],
+  [{ SCHEMA_REGISTRY_USERNAME: 'key' }, 'SCHEMA_REGISTRY_PASSWORD', 'needs both'],
+  [{ SCHEMA_REGISTRY_URL: 'https://a:b@sr:8081', SCHEMA_REGISTRY_USERNAME: 'c', SCHEMA_REGISTRY_PASSWORD: 'd' }, 'SCHEMA_REGISTRY_URL', 'give them one way'],
+  [{ KPI_KAFKA_SECURE_PORT: '9093' }, 'KPI_KAFKA_SECURE_PORT', 'already used by KPI_KAFKA_CONTROLLER_PORT'],
 ])('%j is refused naming %s', (env, key, text) => {
   const error = configError(env);
   expect(error.key).toBe(key);
@@ -69,4 +81,90 @@ test('every setting has a variable name and a doc line', () => {
     expect(row.doc.length).toBeGreaterThan(10);
   }
   expect(new Set(rows.map((r) => r.env)).size).toBe(rows.length);
+});
+
+describe('TLS, SASL and secrets', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kpi-config-'));
+  const pem = join(dir, 'ca.pem');
+  writeFileSync(pem, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+  const notPem = join(dir, 'ca.txt');
+  writeFileSync(notPem, 'not a certificate\n');
+  const passwordFile = join(dir, 'password');
+  writeFileSync(passwordFile, 's3cret-from-file\n');
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('a secured cluster: TLS with a CA and a client certificate, SCRAM with the password from a file', () => {
+    const config = load({
+      KAFKA_BROKERS: 'b1:9094',
+      KAFKA_SSL: 'true',
+      KAFKA_SSL_CA_FILE: pem,
+      KAFKA_SSL_CERT_FILE: pem,
+      KAFKA_SSL_KEY_FILE: pem,
+      KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512',
+      KAFKA_SASL_USERNAME: 'kpi',
+      KAFKA_SASL_PASSWORD_FILE: passwordFile,
+    });
+    expect(config.kafka.ssl).toEqual({ caFile: pem, certFile: pem, keyFile: pem });
+    expect(config.kafka.sasl).toEqual({ mechanism: 'scram-sha-512', username: 'kpi', password: 's3cret-from-file' });
+  });
+
+  test('any variable can come from a file; a value and a file together, or a file that cannot be read, name the variable', () => {
+    expect(load({ CLICKHOUSE_PASSWORD_FILE: passwordFile }).clickhouse.password).toBe('s3cret-from-file');
+    expect(load({ KPI_TOPIC_PARTITIONS_FILE: (writeFileSync(join(dir, 'n'), '3\n'), join(dir, 'n')) }).topicPartitions).toBe(3);
+    expect(configError({ CLICKHOUSE_PASSWORD: 'x', CLICKHOUSE_PASSWORD_FILE: passwordFile }).message).toContain('set both CLICKHOUSE_PASSWORD and CLICKHOUSE_PASSWORD_FILE');
+    const unreadable = configError({ KAFKA_SASL_PASSWORD_FILE: join(dir, 'missing') });
+    expect(unreadable.key).toBe('KAFKA_SASL_PASSWORD_FILE');
+    expect(unreadable.message).toContain('ENOENT');
+  });
+
+  test.each([
+    [{ KAFKA_SSL_CA_FILE: pem }, 'KAFKA_SSL_CA_FILE', 'KAFKA_SSL is not true'],
+    [{ KAFKA_SSL: 'true', KAFKA_SSL_CERT_FILE: pem }, 'KAFKA_SSL_KEY_FILE', 'needs both'],
+    [{ KAFKA_SSL: 'true', KAFKA_SSL_KEY_FILE: pem }, 'KAFKA_SSL_CERT_FILE', 'needs both'],
+    [{ KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: notPem }, 'KAFKA_SSL_CA_FILE', 'not a PEM file'],
+    [{ SCHEMA_REGISTRY_CA_FILE: pem, SCHEMA_REGISTRY_URL: 'http://sr:8081' }, 'SCHEMA_REGISTRY_CA_FILE', 'not an https URL'],
+    [{ CLICKHOUSE_CA_FILE: pem }, 'CLICKHOUSE_CA_FILE', 'not an https URL'],
+  ])('cross-field rule: %j is refused naming %s', (env, key, text) => {
+    const error = configError(env);
+    expect(error.key).toBe(key);
+    expect(error.message).toContain(text);
+  });
+
+  test('credentials in a URL become the credentials, and the URL kept has none', () => {
+    const config = load({ SCHEMA_REGISTRY_URL: 'https://key%40x:p%2Fss@sr.example:443/ccompat', CLICKHOUSE_URL: 'https://bi:chpass@ch:8443', SCHEMA_REGISTRY_CA_FILE: pem });
+    expect(config.registry).toEqual({ url: 'https://sr.example/ccompat', external: true, username: 'key@x', password: 'p/ss', caFile: pem });
+    expect(config.schemaRegistryUrl).toBe('https://sr.example/ccompat');
+    expect(config.clickhouse).toEqual({ url: 'https://ch:8443', external: true, username: 'bi', password: 'chpass' });
+    expect(config.clickhouseUrl).toBe('https://ch:8443');
+  });
+
+  test('a URL that does not parse is refused without echoing it (it may hold credentials)', () => {
+    const error = configError({ SCHEMA_REGISTRY_URL: 'http://user:hunter22@[bad' });
+    expect(error.key).toBe('SCHEMA_REGISTRY_URL');
+    expect(error.message).not.toContain('hunter22');
+  });
+
+  test('secret values are collected for the scrubber, and shown masked', () => {
+    const env = {
+      KAFKA_SASL_MECHANISM: 'plain',
+      KAFKA_SASL_USERNAME: 'api-key-123',
+      KAFKA_SASL_PASSWORD_FILE: passwordFile,
+      SCHEMA_REGISTRY_URL: 'https://sr-user:sr-pass@sr:8081',
+      CLICKHOUSE_PASSWORD: 'ch-pass',
+      KPI_ALERT_WEBHOOK_URL: 'https://hooks.example/services/T1/B2/tok3n?x=1',
+    };
+    expect(secretValues(load(env)).sort()).toEqual(
+      ['api-key-123', 's3cret-from-file', 'sr-user', 'sr-pass', 'ch-pass', 'https://hooks.example/services/T1/B2/tok3n?x=1', '/services/T1/B2/tok3n?x=1'].sort(),
+    );
+    const shown = Object.fromEntries(describeValues(env).map((row) => [row.env, row.shown]));
+    expect(shown).toMatchObject({
+      KAFKA_SASL_MECHANISM: 'plain',
+      KAFKA_SASL_USERNAME: '[redacted]',
+      KAFKA_SASL_PASSWORD: '[redacted]',
+      SCHEMA_REGISTRY_URL: 'https://[redacted]@sr:8081',
+      CLICKHOUSE_PASSWORD: '[redacted]',
+      KPI_ALERT_WEBHOOK_URL: 'https://hooks.example/[redacted]',
+    });
+    expect(describeValues(env).find((row) => row.env === 'KAFKA_SASL_PASSWORD')?.from).toBe('file');
+  });
 });

@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { describeSettings, loadConfig } from '../../../core/config.js';
+import { FILE_SUFFIX, describeSettings, loadConfig } from '../../../core/config.js';
 import { projectRoot } from '../../../core/paths.js';
 
 /**
@@ -14,15 +15,28 @@ interface ComposeService {
   ports?: string[];
   environment?: Record<string, string>;
   depends_on?: Record<string, { condition: string }>;
+  secrets?: string[];
+  volumes?: string[];
+  entrypoint?: string[];
+  healthcheck?: { test: string[] };
 }
 
 const root = projectRoot();
-const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8')) as { services: Record<string, ComposeService> };
+const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8')) as {
+  services: Record<string, ComposeService>;
+  secrets: Record<string, { file: string }>;
+};
 const { kafka, registry, clickhouse, 'kpi-stream': app, 'kpi-stream-analytics': analytics } = compose.services;
 const defaults = loadConfig({});
 const pomProperty = (pom: string, name: string) => new RegExp(`<${name}>([^<]+)</${name}>`).exec(readFileSync(join(root, pom), 'utf8'))?.[1];
-const hostPort = (service: ComposeService | undefined) => service?.ports?.map((p) => Number(p.split(':')[0]));
-const containerPort = (service: ComposeService | undefined) => Number(service?.ports?.[0]?.split(':')[1]);
+/** "127.0.0.1:8123:8123" → host address, host port, container port. */
+const published = (service: ComposeService | undefined) =>
+  (service?.ports ?? []).map((p) => {
+    const [address, host, container] = p.split(':');
+    return { address, host: Number(host), container: Number(container) };
+  });
+const hostPort = (service: ComposeService | undefined) => published(service).map((p) => p.host);
+const containerPort = (service: ComposeService | undefined) => published(service)[0]?.container;
 
 test('it has the three services and kpi-stream, which waits for them to be healthy', () => {
   expect(Object.keys(compose.services).sort()).toEqual(['clickhouse', 'kafka', 'kpi-stream', 'kpi-stream-analytics', 'registry']);
@@ -54,15 +68,32 @@ test('kpi-stream reaches each service by its compose name and container port', (
   expect(env.CLICKHOUSE_URL).toBe(`http://clickhouse:${containerPort(clickhouse)}`);
 });
 
+test('every port is published on the loopback interface only', () => {
+  const all = Object.values(compose.services).flatMap(published);
+  expect(all.length).toBeGreaterThan(0);
+  for (const port of all) expect(port.address).toBe('127.0.0.1');
+});
+
 test('kpi-stream only sets variables kpi-stream knows, with values it accepts', () => {
   const known = new Set(describeSettings().map((s) => s.env));
-  for (const service of [app, analytics]) {
-    const env = service?.environment ?? {};
-    for (const key of Object.keys(env)) expect(known).toContain(key);
-    expect(() => loadConfig(env)).not.toThrow();
+  const secretFiles = mkdtempSync(join(tmpdir(), 'kpi-compose-'));
+  try {
+    for (const service of [app, analytics]) {
+      const env = { ...service?.environment };
+      for (const key of Object.keys(env)) expect(known).toContain(key.endsWith(FILE_SUFFIX) && !known.has(key) ? key.slice(0, -FILE_SUFFIX.length) : key);
+      // Secret files are mounted at /run/secrets/<name>: stand-ins here.
+      for (const [key, value] of Object.entries(env)) {
+        if (!value.startsWith('/run/secrets/')) continue;
+        writeFileSync(join(secretFiles, value.slice('/run/secrets/'.length)), 'stand-in\n');
+        env[key] = join(secretFiles, value.slice('/run/secrets/'.length));
+      }
+      expect(() => loadConfig(env)).not.toThrow();
+    }
+  } finally {
+    rmSync(secretFiles, { recursive: true, force: true });
   }
   // Both reach the same servers and database.
-  for (const key of ['KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL', 'CLICKHOUSE_URL', 'CLICKHOUSE_DATABASE', 'KPI_TIME_ZONE']) {
+  for (const key of ['KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL', 'CLICKHOUSE_URL', 'CLICKHOUSE_USER', 'CLICKHOUSE_PASSWORD_FILE', 'CLICKHOUSE_DATABASE', 'KPI_TIME_ZONE']) {
     expect(analytics?.environment?.[key]).toBe(app?.environment?.[key]);
   }
 });
@@ -76,4 +107,47 @@ test('the broker behaves like the local one: no implicit topics, the same defaul
 
 test('registry storage survives a restart, as locally', () => {
   expect(registry?.environment?.APICURIO_DATASOURCE_URL).toMatch(/^jdbc:h2:file:/);
+});
+
+test('ClickHouse has passwords, from secret files only, and a read-only user for BI tools', () => {
+  expect(clickhouse?.environment?.CLICKHOUSE_SKIP_USER_SETUP).toBeUndefined();
+  expect(clickhouse?.environment?.CLICKHOUSE_USER).toBe(app?.environment?.CLICKHOUSE_USER);
+  // No password in the file itself: every service gets them as secrets.
+  for (const service of Object.values(compose.services)) {
+    for (const key of Object.keys(service.environment ?? {})) expect(key).not.toMatch(/PASSWORD$/);
+  }
+  expect(clickhouse?.secrets?.sort()).toEqual(['clickhouse_bi_password', 'clickhouse_password']);
+  expect(clickhouse?.entrypoint?.join(' ')).toContain('/run/secrets/clickhouse_password');
+  for (const service of [app, analytics]) {
+    expect(service?.secrets).toEqual(['clickhouse_password']);
+    expect(service?.environment?.CLICKHOUSE_PASSWORD_FILE).toBe('/run/secrets/clickhouse_password');
+  }
+  for (const { file } of Object.values(compose.secrets)) expect(file).toMatch(/^\.\/deploy\/secrets\//);
+  expect(readFileSync(join(root, '.gitignore'), 'utf8')).toContain('deploy/secrets/*');
+  expect(readFileSync(join(root, '.dockerignore'), 'utf8')).toContain('deploy/secrets');
+
+  const biUser = clickhouse?.volumes?.find((v) => v.includes('users.d/kpi-bi.xml'));
+  expect(biUser).toMatch(/:ro$/);
+  const xml = readFileSync(join(root, biUser!.split(':')[0]!), 'utf8');
+  expect(xml).toContain('<password from_env="CLICKHOUSE_BI_PASSWORD"/>');
+  expect(xml).toContain('<profile>readonly</profile>');
+  expect(xml).toContain(`GRANT SELECT ON ${defaults.clickhouseDatabase}.*`);
+  expect(clickhouse?.entrypoint?.join(' ')).toContain('CLICKHOUSE_BI_PASSWORD');
+});
+
+test('kpi-stream itself is health-checked, on the metrics port it serves, and the analytics wait for it', () => {
+  const port = app?.environment?.KPI_METRICS_PORT;
+  expect(Number(port)).toBeGreaterThan(0);
+  expect(app?.healthcheck?.test.join(' ')).toContain(`http://127.0.0.1:${port}/metrics`);
+  expect(analytics?.depends_on).toEqual({ 'kpi-stream': { condition: 'service_healthy' } });
+});
+
+test('the Dockerfile installs exactly the lockfile, without install scripts, and runs as non-root', () => {
+  const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
+  const runs = dockerfile.split('\n').filter((line) => line.startsWith('RUN '));
+  expect(runs[0]).toMatch(/^RUN npm ci --ignore-scripts/);
+  for (const run of runs) expect(run).not.toMatch(/npm (install|i |run build)/);
+  const finalStage = dockerfile.slice(dockerfile.lastIndexOf('FROM '));
+  expect(finalStage).toMatch(/^USER node$/m);
+  expect(existsSync(join(root, 'package-lock.json'))).toBe(true);
 });

@@ -1,0 +1,79 @@
+import { request as httpRequest } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+
+/**
+ * A small real reverse proxy in front of a real service (the registry, the
+ * embedded ClickHouse), playing the gateway a plant puts there: it serves
+ * HTTPS with the given key and certificate, and, given credentials, answers
+ * 401 to any request without them (the services behind it take none). Everything else passes through unchanged
+ * to the service, which stays real.
+ */
+export class AuthProxy {
+  /** Requests that carried the right credentials, and those refused. */
+  accepted = 0;
+  refused = 0;
+
+  private constructor(
+    private readonly server: Server,
+    private readonly target: URL,
+    private readonly expected: string | undefined,
+    private readonly protocol: 'http' | 'https',
+  ) {}
+
+  static async start(targetUrl: string, options: { credentials?: { username: string; password: string }; tls?: { key: string; cert: string } } = {}): Promise<AuthProxy> {
+    const expected = options.credentials ? `Basic ${Buffer.from(`${options.credentials.username}:${options.credentials.password}`).toString('base64')}` : undefined;
+    let proxy: AuthProxy | undefined;
+    const handler = (req: IncomingMessage, res: ServerResponse) => proxy!.forward(req, res);
+    // Query parameters travel in the URL: allow long request lines, as ClickHouse and the embedded interface do.
+    const maxHeaderSize = 1 << 20;
+    const server = options.tls ? createHttpsServer({ key: options.tls.key, cert: options.tls.cert, maxHeaderSize }, handler) : createHttpServer({ maxHeaderSize }, handler);
+    proxy = new AuthProxy(server, new URL(targetUrl), expected, options.tls ? 'https' : 'http');
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return proxy;
+  }
+
+  /** The target URL as reached through the proxy (same path, the proxy's scheme and port). */
+  get url(): string {
+    const address = this.server.address();
+    if (address === null || typeof address === 'string') throw new Error('proxy not listening');
+    return `${this.protocol}://127.0.0.1:${address.port}${this.target.pathname.replace(/\/$/, '')}`;
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+
+  /** Credentials as the services take them: basic auth, or ClickHouse's X-ClickHouse-User/Key headers (what @clickhouse/client sends over TLS with a CA). */
+  private credentialsOf(req: IncomingMessage): string | undefined {
+    const user = req.headers['x-clickhouse-user'];
+    const key = req.headers['x-clickhouse-key'];
+    if (typeof user === 'string' && typeof key === 'string') return `Basic ${Buffer.from(`${user}:${key}`).toString('base64')}`;
+    return req.headers.authorization;
+  }
+
+  private forward(req: IncomingMessage, res: ServerResponse): void {
+    if (this.expected !== undefined && this.credentialsOf(req) !== this.expected) {
+      this.refused += 1;
+      res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Basic realm="registry"' });
+      res.end(JSON.stringify({ error_code: 40101, message: 'Unauthorized' }));
+      req.resume();
+      return;
+    }
+    this.accepted += 1;
+    const headers: Record<string, string | string[] | undefined> = { ...req.headers, host: this.target.host };
+    delete headers.authorization;
+    delete headers['x-clickhouse-user'];
+    delete headers['x-clickhouse-key'];
+    const upstream = httpRequest({ host: this.target.hostname, port: this.target.port, method: req.method, path: req.url, headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on('error', (error) => {
+      res.writeHead(502);
+      res.end(String(error));
+    });
+    req.pipe(upstream);
+  }
+}

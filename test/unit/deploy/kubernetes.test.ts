@@ -1,0 +1,106 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { FILE_SUFFIX, describeSettings, loadConfig } from '../../../core/config.js';
+import { projectRoot } from '../../../core/paths.js';
+
+/**
+ * deploy/kubernetes cannot be applied here; this keeps it honest instead: it
+ * names only settings that exist, with values kpi-stream accepts, every
+ * secret file it names comes from the Secret, and the containers run as
+ * non-root with probes and resources.
+ */
+interface Container {
+  name: string;
+  image: string;
+  envFrom?: { configMapRef: { name: string } }[];
+  env?: { name: string; value: string }[];
+  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
+  readinessProbe?: { exec: { command: string[] } };
+  livenessProbe?: { exec: { command: string[] } };
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  securityContext?: { allowPrivilegeEscalation?: boolean; readOnlyRootFilesystem?: boolean; capabilities?: { drop?: string[] } };
+}
+interface PodSpec {
+  securityContext?: { runAsNonRoot?: boolean; runAsUser?: number; fsGroup?: number };
+  containers: Container[];
+  volumes?: { name: string; secret?: { secretName: string } }[];
+}
+type Manifest = { kind: string; metadata: { name: string }; data?: Record<string, string>; stringData?: Record<string, string>; spec?: Record<string, unknown> };
+
+const dir = join(projectRoot(), 'deploy', 'kubernetes');
+const manifests: Manifest[] = readdirSync(dir)
+  .filter((file) => file.endsWith('.yaml') && file !== 'kustomization.yaml')
+  .flatMap((file) => parseAllDocuments(readFileSync(join(dir, file), 'utf8')).map((doc) => doc.toJS() as Manifest));
+const byKind = (kind: string) => manifests.filter((m) => m.kind === kind);
+const configMap = byKind('ConfigMap')[0]!;
+const secret = byKind('Secret')[0]!;
+const podSpecOf = (m: Manifest): PodSpec =>
+  m.kind === 'CronJob'
+    ? ((m.spec as { jobTemplate: { spec: { template: { spec: PodSpec } } } }).jobTemplate.spec.template.spec)
+    : ((m.spec as { template: { spec: PodSpec } }).template.spec);
+const workloads = [...byKind('Deployment'), ...byKind('CronJob')];
+const known = new Set(describeSettings().map((s) => s.env));
+
+test('there are the processors (Deployment), the analytics (CronJob), their settings and a Secret template', () => {
+  expect(byKind('Deployment').map((m) => m.metadata.name)).toEqual(['kpi-stream-processors']);
+  expect(byKind('CronJob').map((m) => m.metadata.name)).toEqual(['kpi-stream-analytics']);
+  expect(configMap.metadata.name).toBe('kpi-stream-config');
+  expect(secret.metadata.name).toBe('kpi-stream-secrets');
+  // The Secret template is never part of the applied set: it is filled in and applied apart.
+  const kustomization = parseAllDocuments(readFileSync(join(dir, 'kustomization.yaml'), 'utf8'))[0]!.toJS() as { resources: string[] };
+  expect(kustomization.resources.sort()).toEqual(['analytics.yaml', 'configmap.yaml', 'processors.yaml']);
+});
+
+test('the ConfigMap names only settings, holds no secret, and its values are accepted', () => {
+  for (const key of Object.keys(configMap.data!)) expect(known).toContain(key);
+  for (const key of Object.keys(configMap.data!)) expect(key).not.toMatch(/PASSWORD|USERNAME|_FILE$/);
+});
+
+describe.each(workloads.map((m) => [m.metadata.name, m] as const))('%s', (_name, manifest) => {
+  const pod = podSpecOf(manifest);
+  const [container] = pod.containers;
+
+  test('names only settings that exist (or their _FILE variants), every secret file from the Secret', () => {
+    expect(container!.envFrom).toEqual([{ configMapRef: { name: configMap.metadata.name } }]);
+    const mount = container!.volumeMounts!.find((v) => pod.volumes!.find((vol) => vol.name === v.name)?.secret?.secretName === secret.metadata.name);
+    expect(mount?.readOnly).toBe(true);
+    for (const { name, value } of container!.env!) {
+      expect(known).toContain(name.endsWith(FILE_SUFFIX) && !known.has(name) ? name.slice(0, -FILE_SUFFIX.length) : name);
+      // Every value here is a file of the Secret, mounted.
+      expect(value.startsWith(`${mount!.mountPath}/`)).toBe(true);
+      expect(Object.keys(secret.stringData!)).toContain(value.slice(mount!.mountPath.length + 1));
+    }
+    expect(container!.env!.map((e) => e.name)).toEqual(expect.arrayContaining(['KAFKA_SASL_PASSWORD_FILE', 'SCHEMA_REGISTRY_PASSWORD_FILE', 'CLICKHOUSE_PASSWORD_FILE']));
+  });
+
+  test('its settings, with the Secret template\'s files, load without error', () => {
+    const files = mkdtempSync(join(tmpdir(), 'kpi-k8s-'));
+    try {
+      const mount = container!.volumeMounts![0]!.mountPath;
+      for (const [key, value] of Object.entries(secret.stringData!)) writeFileSync(join(files, key), value);
+      const env = { ...configMap.data, ...Object.fromEntries(container!.env!.map(({ name, value }) => [name, value.replace(mount, files)])) };
+      const config = loadConfig(env);
+      expect(config.kafka.sasl?.mechanism).toBe('scram-sha-512');
+      expect(config.clickhouse.password).toBe('REPLACE_ME');
+    } finally {
+      rmSync(files, { recursive: true, force: true });
+    }
+  });
+
+  test('runs as non-root, read-only, without privileges, with resources', () => {
+    expect(pod.securityContext?.runAsNonRoot).toBe(true);
+    expect(pod.securityContext?.runAsUser).toBeGreaterThan(0);
+    expect(container!.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+    expect(Object.keys(container!.resources?.requests ?? {}).sort()).toEqual(['cpu', 'memory']);
+    expect(Object.keys(container!.resources?.limits ?? {}).sort()).toEqual(['cpu', 'memory']);
+  });
+});
+
+test('the processors are probed on the metrics port the ConfigMap sets', () => {
+  const [container] = podSpecOf(byKind('Deployment')[0]!).containers;
+  for (const probe of [container!.readinessProbe, container!.livenessProbe]) {
+    expect(probe?.exec.command.join(' ')).toContain(`http://127.0.0.1:${configMap.data!.KPI_METRICS_PORT}/metrics`);
+  }
+});
