@@ -50,6 +50,12 @@ export interface WindowRow {
   readonly employee_id: string;
   readonly window_start: number;
   readonly window_end: number;
+  /** The local date the window's plant day begins on (YYYY-MM-DD). */
+  readonly plant_day: string;
+  /** The shift of a shift-calendar window ('unscheduled' between shifts); '' for day windows. */
+  readonly shift: string;
+  /** The crew on that shift, '' when none. */
+  readonly crew: string;
   /** Station where the employee earned the most standard and run time in the window ('' when none). */
   readonly station_id: string;
   /** Events applied; the highest version of a key is its current row. */
@@ -60,6 +66,9 @@ export interface WindowRow {
   readonly self_score: number | null;
   readonly report_submitted_time: number | null;
   readonly report_event_id: string;
+  /** The period the self-report that stands covers: what it is judged against. */
+  readonly report_period_start: number | null;
+  readonly report_period_end: number | null;
   /** Standard plus run milliseconds per station. */
   readonly station_weights: Readonly<Record<string, number>>;
   /** 53-bit fingerprints of (kind, event_id) of the events applied, ascending. */
@@ -68,6 +77,15 @@ export interface WindowRow {
   readonly event_digests: readonly number[];
   /** Measures and KPI columns, by column name (units, standard_ms, standard_hours, efficiency, oee …). */
   readonly values: Readonly<Record<string, number | null>>;
+  /** The measures per local hour of the window (by the time that places each event), hours ascending, zero measures left out. */
+  readonly hourly: readonly HourMeasures[];
+}
+
+/** An hour's share of a window's measures: any period is summed exactly from hours. */
+export interface HourMeasures {
+  /** Start of the local hour (epoch ms). */
+  readonly hour: number;
+  readonly measures: Readonly<Record<string, number>>;
 }
 
 /** The contract columns of a row. */

@@ -88,6 +88,18 @@ const instant = (env: string, def: string, doc: string): Setting<number> => ({
   },
 });
 
+/** A local time of day "HH:MM", as milliseconds after midnight. */
+const timeOfDay = (env: string, def: string, doc: string): Setting<number> => ({
+  env,
+  default: def,
+  doc,
+  parse: (raw, key) => {
+    const match = /^\s*([01]\d|2[0-3]):([0-5]\d)\s*$/.exec(raw);
+    if (!match) throw new ConfigError(key, `expected a local time of day HH:MM (00:00 to 23:59), got ${JSON.stringify(raw)}`);
+    return (Number(match[1]) * 60 + Number(match[2])) * 60_000;
+  },
+});
+
 const list = (env: string, doc: string): Setting<string[]> => ({
   env,
   default: '',
@@ -239,12 +251,15 @@ export const settings = {
   groupId: text('KPI_GROUP_ID', 'kpi-stream-processors', 'Consumer group of the processors.'),
   sessionTimeout: duration('KPI_SESSION_TIMEOUT', '30s', 'A processor that stops heart-beating (it crashed) loses its partitions after this long; heartbeats go every tenth of it.', 6_000),
   windowSize: duration('KPI_WINDOW_SIZE', '1d', 'Tumbling window size; must divide a day (e.g. 1h, 8h, 1d).', 60_000),
-  timeZone: timeZone('KPI_TIME_ZONE', 'UTC', 'IANA time zone of the plant; windows align to its midnight.'),
+  timeZone: timeZone('KPI_TIME_ZONE', 'UTC', 'IANA time zone of the plant; windows align to its plant days.'),
+  dayStart: timeOfDay('KPI_DAY_START', '00:00', 'Local time the plant day begins (06:00: a day window runs 06:00 to 06:00 and holds the whole night shift).'),
+  shiftCalendar: optionalText('KPI_SHIFT_CALENDAR', 'A shift calendar file (YAML or JSON, docs/shifts.md): windows are its shifts instead of KPI_WINDOW_SIZE.'),
   allowedLateness: duration('KPI_ALLOWED_LATENESS', '10m', 'A window closes when the watermark passes its end plus this.'),
   correctionHorizon: duration('KPI_CORRECTION_HORIZON', '35d', 'Late events correct a closed window up to this long after its end; later ones are dead-lettered.'),
   idleClose: duration('KPI_IDLE_CLOSE', '5m', 'A partition that receives nothing for this long (wall clock) closes its open windows.', 100),
   maxClockSkew: duration('KPI_MAX_CLOCK_SKEW', '5m', 'An event time later than the wall clock plus this is dead-lettered (KPI_ERR_INVALID_TIME); no record moves a clock further.'),
   minEventTime: instant('KPI_MIN_EVENT_TIME', '2000-01-01', 'An event time earlier than this is dead-lettered (KPI_ERR_INVALID_TIME): catches times sent in seconds.'),
+  reportMaxDelay: duration('KPI_REPORT_MAX_DELAY', '7d', 'A self-report submitted longer than this after its period ended is dead-lettered (KPI_ERR_INVALID_PERIOD).'),
   maxIdLength: integer('KPI_MAX_ID_LENGTH', 128, 'Longest id or code in any string field; longer ones are dead-lettered (KPI_ERR_ID_TOO_LONG).', 1, 1_000_000),
   maxArrayLength: integer('KPI_MAX_ARRAY_LENGTH', 1000, 'Most items in any array field; more are dead-lettered (KPI_ERR_ARRAY_TOO_LONG).', 0, 10_000_000),
   extensions: list('KPI_EXTENSIONS', 'Modules that add KPIs (paths or package names, comma-separated), each exporting KPI definitions (docs/extending.md).'),
@@ -319,6 +334,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const base = raw as RawConfig;
 
+  if (base.shiftCalendar !== undefined && base.windowSize !== MS_PER_DAY) {
+    throw new ConfigError('KPI_WINDOW_SIZE', 'windows follow KPI_SHIFT_CALENDAR: leave KPI_WINDOW_SIZE at 1d');
+  }
   if (MS_PER_DAY % base.windowSize !== 0) {
     throw new ConfigError('KPI_WINDOW_SIZE', `must divide a day evenly (e.g. 15m, 1h, 8h, 1d), got ${formatDuration(base.windowSize)}`);
   }

@@ -5,6 +5,7 @@ import type { Logger } from '../core/logger.js';
 import { packageVersion } from '../core/paths.js';
 import { loadCatalog } from '../kpis/extensions.js';
 import { EVENT_KINDS, type EventKind } from '../schemas/kinds.js';
+import { DEFAULT_LIMITS } from '../schemas/validate.js';
 import { createClickHouseClient, withRetries } from '../sinks/clickhouse/client.js';
 import { migrate } from '../sinks/clickhouse/migrate.js';
 import { insertDeadLetters } from '../sinks/clickhouse/queries/deadLetters.js';
@@ -20,18 +21,18 @@ import { KafkaOffsetStore } from './offsets.js';
 import { Pipeline, type PipelineOptions } from './pipeline.js';
 import { writeIsolatingRefusals } from './refusals.js';
 import { StreamRunner, type InputTopics, type RunnerSettings } from './runner.js';
-import { TumblingWindows } from './windows.js';
+import { windowAssignerOf } from './windowing.js';
 
 /** The runner's settings from the configuration and the deployment's KPIs. */
 export async function runnerSettings(config: Config): Promise<RunnerSettings> {
   return {
-    windows: TumblingWindows.of(config.windowSize, config.timeZone),
+    windows: windowAssignerOf(config),
     catalog: await loadCatalog(config.extensions),
     allowedLateness: config.allowedLateness,
     correctionHorizon: config.correctionHorizon,
     idleClose: config.idleClose,
     emitMode: config.emitMode,
-    limits: { maxIdLength: config.maxIdLength, maxArrayLength: config.maxArrayLength, minEventTime: config.minEventTime, maxClockSkew: config.maxClockSkew },
+    limits: { ...DEFAULT_LIMITS, maxIdLength: config.maxIdLength, maxArrayLength: config.maxArrayLength, minEventTime: config.minEventTime, maxClockSkew: config.maxClockSkew, maxReportDelay: config.reportMaxDelay },
   };
 }
 

@@ -3,7 +3,7 @@ import { MAX_CONTRIBUTION, toMillis } from '../kpis/definition.js';
 import type { KpiCatalog } from '../kpis/catalog.js';
 import type { KindedEvent } from '../schemas/kinds.js';
 import { EventKeys } from './eventKeys.js';
-import type { TimeWindow } from './windows.js';
+import type { PlantWindow } from './windows.js';
 
 /**
  * The aggregate of one employee in one window. Measures are exact whole
@@ -15,8 +15,10 @@ import type { TimeWindow } from './windows.js';
  */
 export interface EmployeeWindow {
   readonly employeeId: string;
-  readonly window: TimeWindow;
+  readonly window: PlantWindow;
   readonly measures: Float64Array;
+  /** The measures per local hour (start ms), so any period can be summed exactly. */
+  readonly hours: Map<number, Float64Array>;
   /** The self-report that stands: latest submitted_time, ties to the greater event_id. */
   report: SelfReportFigures | null;
   /** Stations and the standard plus run ms earned at each (parallel arrays); the largest names the row's station. */
@@ -30,6 +32,8 @@ export interface EmployeeWindow {
 export interface SelfReportFigures {
   eventId: string;
   submittedTime: number;
+  periodStart: number;
+  periodEnd: number;
   units: number;
   runHours: number;
   defectiveUnits: number;
@@ -38,11 +42,12 @@ export interface SelfReportFigures {
 
 export type ApplyOutcome = 'accepted' | 'duplicate' | 'conflicting-duplicate';
 
-export function newEmployeeWindow(catalog: KpiCatalog, employeeId: string, window: TimeWindow): EmployeeWindow {
+export function newEmployeeWindow(catalog: KpiCatalog, employeeId: string, window: PlantWindow): EmployeeWindow {
   return {
     employeeId,
     window,
     measures: new Float64Array(catalog.measures.length),
+    hours: new Map(),
     report: null,
     stations: [],
     stationWeights: [],
@@ -80,15 +85,25 @@ export function repeatOf(state: EmployeeWindow, key: number, digest: number): Ex
 /**
  * Adds one event to the aggregate, in place, unless an event with the same
  * kind and event_id was applied before ('duplicate'; 'conflicting-duplicate'
- * when its bytes differ from the first copy's).
+ * when its bytes differ from the first copy's). `hour` is the start of the
+ * local hour of the time that places the event in the window.
  */
-export function applyEvent(catalog: KpiCatalog, state: EmployeeWindow, tagged: KindedEvent, digest: number): ApplyOutcome {
+export function applyEvent(catalog: KpiCatalog, state: EmployeeWindow, tagged: KindedEvent, digest: number, hour: number): ApplyOutcome {
   const key = eventKey(tagged);
   const repeat = repeatOf(state, key, digest);
   if (repeat) return repeat;
   state.events.add(key, digest);
   state.version += 1;
-  for (const { slot, definition } of catalog.measuresOf(tagged.kind)) state.measures[slot]! += definition.value(tagged.event as never);
+  const measures = catalog.measuresOf(tagged.kind);
+  if (measures.length > 0) {
+    let hourly = state.hours.get(hour);
+    if (!hourly) state.hours.set(hour, (hourly = new Float64Array(catalog.measures.length)));
+    for (const { slot, definition } of measures) {
+      const value = definition.value(tagged.event as never);
+      state.measures[slot]! += value;
+      hourly[slot]! += value;
+    }
+  }
   switch (tagged.kind) {
     case 'production':
       addStationWeight(state, tagged.event.station_id, tagged.event.units * toMillis(tagged.event.standard_seconds_per_unit));
@@ -103,6 +118,8 @@ export function applyEvent(catalog: KpiCatalog, state: EmployeeWindow, tagged: K
         state.report = {
           eventId: e.event_id,
           submittedTime: e.submitted_time,
+          periodStart: e.period_start,
+          periodEnd: e.period_end,
           units: e.reported_units,
           runHours: e.reported_run_hours,
           defectiveUnits: e.reported_defective_units,
@@ -147,6 +164,9 @@ export function toRow(catalog: KpiCatalog, state: EmployeeWindow): WindowRow {
     employee_id: state.employeeId,
     window_start: state.window.start,
     window_end: state.window.end,
+    plant_day: state.window.plantDay,
+    shift: state.window.shift,
+    crew: state.window.crew,
     station_id: primaryStation(state),
     version: state.version,
     reported_units: report ? report.units : null,
@@ -155,10 +175,15 @@ export function toRow(catalog: KpiCatalog, state: EmployeeWindow): WindowRow {
     self_score: report ? report.selfScore : null,
     report_submitted_time: report ? report.submittedTime : null,
     report_event_id: report ? report.eventId : '',
+    report_period_start: report ? report.periodStart : null,
+    report_period_end: report ? report.periodEnd : null,
     station_weights: Object.fromEntries(state.stations.map((s, i) => [s, state.stationWeights[i]!])),
     event_keys: keys,
     event_digests: digests,
     values: catalog.valuesOf(catalog.named(state.measures)),
+    hourly: [...state.hours]
+      .sort(([a], [b]) => a - b)
+      .map(([hour, values]) => ({ hour, measures: Object.fromEntries(catalog.measures.flatMap((m, slot) => (values[slot] === 0 ? [] : [[m.name, values[slot]!]]))) })),
   };
 }
 
@@ -171,16 +196,25 @@ export function fromRow(catalog: KpiCatalog, row: WindowRow): EmployeeWindow {
   for (const [slot, definition] of catalog.measures.entries()) measures[slot] = row.values[definition.name] ?? 0;
   const events = EventKeys.from(row.event_keys, row.event_digests);
   const stations = Object.keys(row.station_weights);
+  const hours = new Map<number, Float64Array>();
+  for (const { hour, measures: named } of row.hourly) {
+    const values = new Float64Array(catalog.measures.length);
+    for (const [slot, definition] of catalog.measures.entries()) values[slot] = named[definition.name] ?? 0;
+    hours.set(hour, values);
+  }
   return {
     employeeId: row.employee_id,
-    window: { start: row.window_start, end: row.window_end },
+    window: { start: row.window_start, end: row.window_end, plantDay: row.plant_day, shift: row.shift, crew: row.crew },
     measures,
+    hours,
     report:
       row.report_submitted_time === null
         ? null
         : {
             eventId: row.report_event_id,
             submittedTime: row.report_submitted_time,
+            periodStart: row.report_period_start ?? row.window_start,
+            periodEnd: row.report_period_end ?? row.window_end,
             units: row.reported_units ?? 0,
             runHours: row.reported_run_hours ?? 0,
             defectiveUnits: row.reported_defective_units ?? 0,

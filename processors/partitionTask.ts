@@ -4,10 +4,10 @@ import type { KpiCatalog } from '../kpis/catalog.js';
 import { observedTimeOf, windowTimeOf } from '../schemas/inputs.js';
 import { EVENT_KINDS, type EventKind, type KindedEvent } from '../schemas/kinds.js';
 import { applyEvent, contributionProblem, eventKey, fromRow, newEmployeeWindow, repeatOf, toRow, type EmployeeWindow } from './employeeWindow.js';
-import type { TimeWindow, TumblingWindows } from './windows.js';
+import type { PlantWindow, WindowAssigner } from './windows.js';
 
 export interface TaskSettings {
-  readonly windows: TumblingWindows;
+  readonly windows: WindowAssigner;
   readonly catalog: KpiCatalog;
   /** A window closes when the watermark (latest observed time − this) passes its end. */
   readonly allowedLateness: number;
@@ -46,7 +46,7 @@ export type Outcome =
 export interface RecordResult {
   readonly outcome: Outcome;
   /** The record's window. */
-  readonly window: TimeWindow;
+  readonly window: PlantWindow;
   /** Why, for outcomes that dead-letter the record. */
   readonly message?: string;
 }
@@ -110,7 +110,7 @@ export class PartitionTask {
     }
   }
 
-  windowOf(tagged: KindedEvent): TimeWindow {
+  windowOf(tagged: KindedEvent): PlantWindow {
     return this.settings.windows.windowFor(windowTimeOf(tagged));
   }
 
@@ -167,7 +167,7 @@ export class PartitionTask {
     if (this.refused.has(key)) {
       return { outcome: repeatOf(entry.state, eventKey(tagged), digest) ?? 'refused-window', window, message: 'the window store refused this window\'s row, so nothing more is added to it' };
     }
-    const outcome = applyEvent(this.settings.catalog, entry.state, tagged, digest);
+    const outcome = applyEvent(this.settings.catalog, entry.state, tagged, digest, this.settings.windows.hourOf(windowTimeOf(tagged)));
     if (outcome !== 'accepted') return { outcome, window };
     entry.dirty = true;
     entry.unwritten[kind] ??= { offset, clock: clockBefore };

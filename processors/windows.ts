@@ -4,76 +4,62 @@ export interface TimeWindow {
   readonly end: number;
 }
 
+/** A window with what the plant calls it: its plant day, and the shift and crew when windows follow a shift calendar. */
+export interface PlantWindow extends TimeWindow {
+  /** The local date the window's plant day starts on (YYYY-MM-DD). */
+  readonly plantDay: string;
+  /** The shift, '' for windows that are not shifts (day windows, time between shifts is 'unscheduled'). */
+  readonly shift: string;
+  /** The crew working the shift, '' when the calendar names none. */
+  readonly crew: string;
+}
+
+/** Places an instant in its window; pure, like Kafka Streams' `windowsFor`. */
+export interface WindowAssigner {
+  windowFor(ts: number): PlantWindow;
+  /** The start of the local hour containing `ts`: the grain measured figures are also kept at. */
+  hourOf(ts: number): number;
+}
+
 const MINUTE = 60_000;
-const DAY = 86_400_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
 /** Every real time zone changes its offset only at quarter hours, so the offset is constant within one. */
 const OFFSET_BUCKET = 15 * MINUTE;
 const CACHE_LIMIT = 100_000;
 
 /**
- * Tumbling event-time windows aligned to midnight in a time zone, like Kafka
- * Streams' TimeWindows: an immutable value that validates itself and answers
- * `windowFor(ts)` purely.
- *
- * A window of 1 day is the local calendar day (23 or 25 hours on DST change
- * days). Smaller sizes (which must divide 24 h) step in elapsed time from local
- * midnight, and a day's last window ends at the next local midnight, so windows
- * never overlap nor leave gaps.
+ * Local time in the plant's time zone, for plant days that begin at a local
+ * time of day (KPI_DAY_START, midnight by default). Days are numbered from
+ * 1970-01-01; a plant day is named by the local date it begins on.
  */
-export class TumblingWindows {
+export class PlantClock {
   private readonly offsets = new Map<number, number>();
   private readonly dayStarts = new Map<number, number>();
   private readonly formatter: Intl.DateTimeFormat | undefined;
 
-  private constructor(
-    readonly sizeMs: number,
-    readonly timeZone: string,
+  /** Throws RangeError for an unknown zone or a day start outside 0..24 h. */
+  constructor(
+    readonly timeZone = 'UTC',
+    /** When a plant day begins, as time after local midnight (ms). */
+    readonly dayStart = 0,
   ) {
+    if (!Number.isInteger(dayStart) || dayStart < 0 || dayStart >= DAY) throw new RangeError(`a day start is a time of day (00:00 to 23:59), got ${dayStart} ms`);
+    new Intl.DateTimeFormat('en-US', { timeZone }); // throws RangeError for an unknown zone
     this.formatter =
       timeZone === 'UTC'
         ? undefined
-        : new Intl.DateTimeFormat('en-US', {
-            timeZone,
-            hourCycle: 'h23',
-            year: 'numeric',
-            month: 'numeric',
-            day: 'numeric',
-            hour: 'numeric',
-            minute: 'numeric',
-            second: 'numeric',
-          });
+        : new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
   }
 
-  /** Throws RangeError for a size that does not divide a day or an unknown time zone. */
-  static of(sizeMs: number, timeZone = 'UTC'): TumblingWindows {
-    if (!Number.isInteger(sizeMs) || sizeMs < MINUTE || DAY % sizeMs !== 0) {
-      throw new RangeError(`window size must be whole minutes dividing a day, got ${sizeMs} ms`);
-    }
-    new Intl.DateTimeFormat('en-US', { timeZone }); // throws RangeError for an unknown zone
-    return new TumblingWindows(sizeMs, timeZone);
-  }
-
-  /** The window that contains `ts`. */
-  windowFor(ts: number): TimeWindow {
-    if (!this.formatter) {
-      const start = ts - mod(ts, this.sizeMs);
-      return { start, end: start + this.sizeMs };
-    }
-    const localDay = Math.floor((ts + this.offsetAt(ts)) / DAY);
-    const dayStart = this.dayStart(localDay);
-    const nextDayStart = this.dayStart(localDay + 1);
-    if (this.sizeMs === DAY) return { start: dayStart, end: nextDayStart };
-    const start = dayStart + Math.floor((ts - dayStart) / this.sizeMs) * this.sizeMs;
-    return { start, end: Math.min(start + this.sizeMs, nextDayStart) };
-  }
-
-  /** The time zone's offset from UTC at `ts`, in milliseconds. */
-  private offsetAt(ts: number): number {
+  /** The zone's offset from UTC at `ts`, in milliseconds. */
+  offsetAt(ts: number): number {
+    if (!this.formatter) return 0;
     const bucket = Math.floor(ts / OFFSET_BUCKET);
     let offset = this.offsets.get(bucket);
     if (offset === undefined) {
       const at = bucket * OFFSET_BUCKET;
-      const parts = Object.fromEntries(this.formatter!.formatToParts(at).map((p) => [p.type, p.value]));
+      const parts = Object.fromEntries(this.formatter.formatToParts(at).map((p) => [p.type, p.value]));
       const wall = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute), Number(parts.second));
       offset = wall - at;
       if (this.offsets.size >= CACHE_LIMIT) this.offsets.clear();
@@ -82,26 +68,113 @@ export class TumblingWindows {
     return offset;
   }
 
-  /** The first instant whose local date is `localDay` (days since 1970-01-01): usually local midnight. */
-  private dayStart(localDay: number): number {
-    let start = this.dayStarts.get(localDay);
+  /** Local wall-clock time at `ts`, as if it were UTC (ms). */
+  wallOf(ts: number): number {
+    return ts + this.offsetAt(ts);
+  }
+
+  /** The start of the local hour containing `ts` (an hour boundary of the zone: :30 past in UTC+05:30). */
+  hourOf(ts: number): number {
+    return ts - (((this.wallOf(ts) % HOUR) + HOUR) % HOUR);
+  }
+
+  /** The plant day `ts` falls in (days since 1970-01-01, counted from the day start). */
+  plantDayOf(ts: number): number {
+    return Math.floor((this.wallOf(ts) - this.dayStart) / DAY);
+  }
+
+  /** The first instant of a plant day: its day start, local. */
+  startOf(plantDay: number): number {
+    let start = this.dayStarts.get(plantDay);
     if (start === undefined) {
-      // Local dates never decrease as time advances, so binary-search the first instant of the day.
-      let lo = localDay * DAY - 2 * DAY;
-      let hi = localDay * DAY + 2 * DAY;
-      while (hi - lo > MINUTE) {
-        const mid = lo + Math.floor((hi - lo) / 2 / MINUTE) * MINUTE;
-        if (Math.floor((mid + this.offsetAt(mid)) / DAY) >= localDay) hi = mid;
-        else lo = mid;
+      if (!this.formatter) start = plantDay * DAY + this.dayStart;
+      else {
+        // Plant days never go back as time advances (local clocks do, at a DST change), so search for the first instant of the day.
+        let lo = plantDay * DAY + this.dayStart - 2 * DAY;
+        let hi = plantDay * DAY + this.dayStart + 2 * DAY;
+        while (hi - lo > MINUTE) {
+          const mid = lo + Math.floor((hi - lo) / 2 / MINUTE) * MINUTE;
+          if (this.plantDayOf(mid) >= plantDay) hi = mid;
+          else lo = mid;
+        }
+        start = hi;
       }
-      start = hi;
       if (this.dayStarts.size >= CACHE_LIMIT) this.dayStarts.clear();
-      this.dayStarts.set(localDay, start);
+      this.dayStarts.set(plantDay, start);
     }
     return start;
   }
+
+  /**
+   * The first instant whose local time is `wall` (local wall-clock ms, as if
+   * UTC). A time the clocks skip (spring forward) is the instant they jump;
+   * a time they pass twice (fall back) is its first occurrence.
+   */
+  instantOf(wall: number): number {
+    if (!this.formatter) return wall;
+    const candidates = [...new Set([this.offsetAt(wall - 14 * HOUR), this.offsetAt(wall), this.offsetAt(wall + 14 * HOUR)])]
+      .map((offset) => wall - offset)
+      .filter((t) => this.wallOf(t) === wall)
+      .sort((a, b) => a - b);
+    if (candidates.length > 0) return candidates[0]!;
+    // Skipped: the instant after the gap, where the earlier offset would put this wall time.
+    return wall - this.offsetAt(wall - 14 * HOUR);
+  }
+
+  /** The local date (YYYY-MM-DD) a plant day begins on. */
+  static dateOf(plantDay: number): string {
+    return new Date(plantDay * DAY).toISOString().slice(0, 10);
+  }
 }
 
-function mod(a: number, b: number): number {
-  return ((a % b) + b) % b;
+/**
+ * Tumbling event-time windows aligned to the plant's day start in its time
+ * zone, like Kafka Streams' TimeWindows: an immutable value that validates
+ * itself and answers `windowFor(ts)` purely.
+ *
+ * A window of 1 day is the plant day (23 or 25 hours on DST change days).
+ * Smaller sizes (which must divide 24 h) step in elapsed time from the day
+ * start, and a day's last window ends at the next day start, so windows never
+ * overlap nor leave gaps.
+ */
+export class TumblingWindows implements WindowAssigner {
+  private readonly days = new Map<number, { start: number; end: number; plantDay: string }>();
+
+  private constructor(
+    readonly sizeMs: number,
+    private readonly clock: PlantClock,
+  ) {}
+
+  get timeZone(): string {
+    return this.clock.timeZone;
+  }
+
+  hourOf(ts: number): number {
+    return this.clock.hourOf(ts);
+  }
+
+  /** Throws RangeError for a size that does not divide a day, an unknown time zone or a day start outside a day. */
+  static of(sizeMs: number, timeZone = 'UTC', dayStart = 0): TumblingWindows {
+    if (!Number.isInteger(sizeMs) || sizeMs < MINUTE || DAY % sizeMs !== 0) {
+      throw new RangeError(`window size must be whole minutes dividing a day, got ${sizeMs} ms`);
+    }
+    return new TumblingWindows(sizeMs, new PlantClock(timeZone, dayStart));
+  }
+
+  windowFor(ts: number): PlantWindow {
+    const day = this.day(this.clock.plantDayOf(ts));
+    if (this.sizeMs === DAY) return { start: day.start, end: day.end, plantDay: day.plantDay, shift: '', crew: '' };
+    const start = day.start + Math.floor((ts - day.start) / this.sizeMs) * this.sizeMs;
+    return { start, end: Math.min(start + this.sizeMs, day.end), plantDay: day.plantDay, shift: '', crew: '' };
+  }
+
+  private day(plantDay: number): { start: number; end: number; plantDay: string } {
+    let day = this.days.get(plantDay);
+    if (!day) {
+      day = { start: this.clock.startOf(plantDay), end: this.clock.startOf(plantDay + 1), plantDay: PlantClock.dateOf(plantDay) };
+      if (this.days.size >= CACHE_LIMIT) this.days.clear();
+      this.days.set(plantDay, day);
+    }
+    return day;
+  }
 }

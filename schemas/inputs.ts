@@ -98,7 +98,6 @@ export const INPUTS: { readonly [K in EventKind]: InputDefinition<K> } = {
     observedTime: (e) => e.submitted_time,
     timeFields: ['period_start', 'period_end', 'submitted_time'],
     invalidReason(e) {
-      if (e.period_end <= e.period_start) return 'period_end is not after period_start';
       if (!isCount(e.reported_units)) return `reported_units must be >= 0, got ${e.reported_units}`;
       if (!isAmount(e.reported_run_hours)) return `reported_run_hours must be >= 0, got ${e.reported_run_hours}`;
       if (!isCount(e.reported_defective_units)) return `reported_defective_units must be >= 0, got ${e.reported_defective_units}`;

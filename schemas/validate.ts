@@ -15,6 +15,10 @@ export interface RecordLimits {
   readonly minEventTime: number;
   /** How far past the wall clock an event time may lie (device clocks drift a little). */
   readonly maxClockSkew: number;
+  /** The longest period a self-report may cover. */
+  readonly maxReportPeriod: number;
+  /** How long after its period a self-report may be submitted. */
+  readonly maxReportDelay: number;
 }
 
 export const DEFAULT_LIMITS: RecordLimits = {
@@ -22,6 +26,8 @@ export const DEFAULT_LIMITS: RecordLimits = {
   maxArrayLength: 1000,
   minEventTime: Date.UTC(2000, 0, 1),
   maxClockSkew: 5 * 60_000,
+  maxReportPeriod: 36 * 3_600_000,
+  maxReportDelay: 7 * 86_400_000,
 };
 
 /** Why a record cannot be counted: the dead-letter code and a message that says what is wrong. */
@@ -51,6 +57,10 @@ export function recordProblem(tagged: KindedEvent, limits: RecordLimits, now: nu
     const problem = timeProblem(field, event[field] as number, limits, now);
     if (problem) return problem;
   }
+  if (tagged.kind === 'selfReport') {
+    const problem = periodProblem(tagged.event, limits);
+    if (problem) return problem;
+  }
   const reason = inputOf(tagged).invalidReason(tagged.event as never);
   return reason === undefined ? undefined : invalid(reason);
 }
@@ -72,6 +82,19 @@ export function timeProblem(field: string, ms: number, limits: RecordLimits, now
       ? `later than the wall clock plus KPI_MAX_CLOCK_SKEW (${formatTime(latest)})`
       : `earlier than KPI_MIN_EVENT_TIME (${formatTime(limits.minEventTime)})`;
   return { code: 'KPI_ERR_INVALID_TIME', message: `${field} ${shown} is ${bound}${hint}` };
+}
+
+/** A self-report must cover a plausible period: a shift or a day, not ending before it starts, submitted around then. */
+function periodProblem(e: { period_start: number; period_end: number; submitted_time: number }, limits: RecordLimits): RecordProblem | undefined {
+  const period = (message: string): RecordProblem => ({ code: 'KPI_ERR_INVALID_PERIOD', message });
+  const hours = (ms: number) => `${(ms / 3_600_000).toFixed(1)} h`;
+  if (e.period_end <= e.period_start) return period(`period_end ${formatTime(e.period_end)} is not after period_start ${formatTime(e.period_start)}`);
+  if (e.period_end - e.period_start > limits.maxReportPeriod) return period(`the period is ${hours(e.period_end - e.period_start)} long; a report covers at most ${hours(limits.maxReportPeriod)} (a shift or a day)`);
+  if (e.submitted_time < e.period_start) return period(`submitted_time ${formatTime(e.submitted_time)} is before the period it reports on begins (${formatTime(e.period_start)})`);
+  if (e.submitted_time - e.period_end > limits.maxReportDelay) {
+    return period(`submitted ${hours(e.submitted_time - e.period_end)} after its period ended; reports come within KPI_REPORT_MAX_DELAY (${hours(limits.maxReportDelay)})`);
+  }
+  return undefined;
 }
 
 const checksByKind = new Map<EventKind, FieldCheck[]>();

@@ -190,7 +190,7 @@ function invalidate<K extends EventKind>(kind: K, event: EventOfKind[K]): EventO
       e.satisfaction = 150;
       break;
     case 'selfReport':
-      e.period_end = e.period_start;
+      e.reported_units = -(e.reported_units as number) - 1;
       break;
   }
   return e as unknown as EventOfKind[K];

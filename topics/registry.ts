@@ -3,7 +3,7 @@ import { Agent } from 'node:https';
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import type avro from 'avsc';
 import type { Config } from '../core/config.js';
-import { ConnectionError, DecodeError, KpiError, RegistryUnavailableError, SchemaCompatibilityError, messageOf } from '../core/errors.js';
+import { ConnectionError, DecodeError, type KpiError, RegistryUnavailableError, SchemaCompatibilityError, messageOf } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { EVENT_KINDS, type EventKind } from '../schemas/kinds.js';
 import { schemaOf, type AvroSchema } from '../schemas/avro.js';

@@ -7,7 +7,7 @@ import type { Logger } from '../../core/logger.js';
 import { projectRoot } from '../../core/paths.js';
 import type { KpiCatalog } from '../../kpis/catalog.js';
 import { createClickHouseClient, sinkFailure, type ClickHouseClient } from './client.js';
-import { currentViewStatement } from './queries/windowMetrics.js';
+import { currentViewStatement, hourViewStatement } from './queries/windowMetrics.js';
 
 /** The namespace of kpi-stream's own migrations; a KPI's migrations use the KPI's name. */
 export const CORE_COMPONENT = 'kpi-stream';
@@ -67,6 +67,7 @@ export async function migrate(config: Config, log: Logger, catalog: KpiCatalog):
   try {
     const applied = await applyMigrations(client, allMigrations(catalog), log);
     await run(client, currentViewStatement(catalog), 'making the view employee_window_metrics_current');
+    await run(client, hourViewStatement(catalog), 'making the view employee_hour_metrics');
     return { applied };
   } finally {
     await client.close();

@@ -81,7 +81,7 @@ test('one ProductionReported event: registry → Kafka → processor → ClickHo
   // Aggregate it into its day window and write the row through the sink.
   const window = TumblingWindows.of(config.windowSize, config.timeZone).windowFor(event.event_time);
   const state = newEmployeeWindow(catalog, event.employee_id, window);
-  applyEvent(catalog, state, decoded.tagged, 0);
+  applyEvent(catalog, state, decoded.tagged, 0, Date.UTC(2026, 10, 2, 9));
   const row = toRow(catalog, state);
   const writer = createClickHouseClient(config);
   const store = new ClickHouseWindowStore(writer, catalog, log);

@@ -51,6 +51,9 @@ function toColumns(row: WindowRow): Record<string, unknown> {
     employee_id: row.employee_id,
     window_start: toClickHouseTime(row.window_start),
     window_end: toClickHouseTime(row.window_end),
+    plant_day: row.plant_day,
+    shift: row.shift,
+    crew: row.crew,
     station_id: row.station_id,
     version: row.version,
     reported_units: row.reported_units,
@@ -59,6 +62,9 @@ function toColumns(row: WindowRow): Record<string, unknown> {
     self_score: row.self_score,
     report_submitted_time: row.report_submitted_time === null ? null : toClickHouseTime(row.report_submitted_time),
     report_event_id: row.report_event_id,
+    report_period_start: row.report_period_start === null ? null : toClickHouseTime(row.report_period_start),
+    report_period_end: row.report_period_end === null ? null : toClickHouseTime(row.report_period_end),
+    hourly: row.hourly.map((h) => ({ hour: toClickHouseTime(h.hour), measures: h.measures })),
     station_weights: row.station_weights,
     event_keys: row.event_keys,
     event_digests: row.event_digests,
@@ -78,8 +84,11 @@ export async function readWindowRows(client: ClickHouseClient, catalog: KpiCatal
     const chunk = keys.slice(i, i + LOOKUP_CHUNK);
     const result = await client.query({
       query: `SELECT employee_id, toUnixTimestamp64Milli(window_start) AS window_start_ms, toUnixTimestamp64Milli(window_end) AS window_end_ms,
+                     toString(plant_day) AS plant_date, shift, crew,
                      station_id, version, reported_units, reported_run_hours, reported_defective_units, self_score,
                      toUnixTimestamp64Milli(report_submitted_time) AS report_submitted_ms, report_event_id, station_weights,
+                     toUnixTimestamp64Milli(report_period_start) AS report_period_start_ms, toUnixTimestamp64Milli(report_period_end) AS report_period_end_ms,
+                     arrayMap(h -> toUnixTimestamp64Milli(h.hour), hourly) AS hour_starts, arrayMap(h -> h.measures, hourly) AS hour_measures,
                      event_ids, event_keys, event_digests, ${valueColumns.join(', ')}
               FROM ${WINDOW_METRICS_TABLE} FINAL
               WHERE (employee_id, window_start) IN {keys:Array(Tuple(String, DateTime64(3, 'UTC')))}`,
@@ -104,10 +113,14 @@ function fromColumns(r: Record<string, unknown>, valueColumns: readonly string[]
       digests.push(0);
     }
   }
+  const hourMeasures = (r.hour_measures as Record<string, unknown>[] | undefined) ?? [];
   return {
       employee_id: String(r.employee_id),
       window_start: Number(r.window_start_ms),
       window_end: Number(r.window_end_ms),
+      plant_day: String(r.plant_date),
+      shift: String(r.shift ?? ''),
+      crew: String(r.crew ?? ''),
       station_id: String(r.station_id),
       version: Number(r.version),
       reported_units: nullableNumber(r.reported_units),
@@ -116,10 +129,16 @@ function fromColumns(r: Record<string, unknown>, valueColumns: readonly string[]
       self_score: nullableNumber(r.self_score),
       report_submitted_time: nullableNumber(r.report_submitted_ms),
       report_event_id: String(r.report_event_id ?? ''),
+      report_period_start: nullableNumber(r.report_period_start_ms),
+      report_period_end: nullableNumber(r.report_period_end_ms),
       station_weights: Object.fromEntries(Object.entries(weights).map(([k, v]) => [k, Number(v)])),
       event_keys: keys,
       event_digests: digests,
       values: Object.fromEntries(valueColumns.map((c) => [c, nullableNumber(r[c])])),
+      hourly: ((r.hour_starts as unknown[] | undefined) ?? []).map((hour, i) => ({
+        hour: Number(hour),
+        measures: Object.fromEntries(Object.entries(hourMeasures[i] ?? {}).map(([k, v]) => [k, Number(v)])),
+      })),
   };
 }
 
@@ -129,8 +148,25 @@ function fromColumns(r: Record<string, unknown>, valueColumns: readonly string[]
  * anew by `migrate` whenever the KPIs change.
  */
 export function currentViewStatement(catalog: KpiCatalog): string {
-  const columns = [...new Set<string>([...CONTRACT_COLUMNS, 'station_id', 'version', ...catalog.publicColumns])];
-  return `CREATE OR REPLACE VIEW ${WINDOW_METRICS_VIEW} AS\nSELECT\n    ${columns.join(', ')}\nFROM ${WINDOW_METRICS_TABLE} FINAL`;
+  const columns = [...new Set<string>([...CONTRACT_COLUMNS, 'plant_day', 'shift', 'crew', 'station_id', 'version', ...catalog.publicColumns])];
+  return `CREATE OR REPLACE VIEW ${WINDOW_METRICS_VIEW} AS
+SELECT
+    ${columns.join(', ')},
+    dateDiff('millisecond', window_start, window_end) / 3600000 AS window_hours,
+    report_period_start, report_period_end
+FROM ${WINDOW_METRICS_TABLE} FINAL`;
+}
+
+/** The view of measures per employee and local hour: one row per hour with events, every measure a column. */
+export const HOUR_METRICS_VIEW = 'employee_hour_metrics';
+
+/** The hourly view, over the current rows; made anew by `migrate` with the KPIs' measures. */
+export function hourViewStatement(catalog: KpiCatalog): string {
+  const measures = catalog.measures.map((m) => `h.measures['${m.name}'] AS ${m.name}`);
+  return `CREATE OR REPLACE VIEW ${HOUR_METRICS_VIEW} AS
+SELECT employee_id, window_start, plant_day, shift, station_id, h.hour AS hour_start, ${measures.join(', ')}
+FROM ${WINDOW_METRICS_TABLE} FINAL
+ARRAY JOIN hourly AS h`;
 }
 
 /** The contract columns of the current rows whose window starts in [from, to], times as epoch ms. */

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { simulatePlant } from '../../../simulator/run.js';
+import { defaultStart, simulatePlant } from '../../../simulator/run.js';
 import { dropTestResources, testContext } from '../support/context.js';
 import { expectExactlyTheSimulatedRows } from '../support/expected.js';
 import { assignedPartitions, exited, killProcessors, startProcessor, until } from '../support/processor.js';
@@ -18,7 +18,8 @@ afterAll(async () => {
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 test('processors share the partitions; one leaving and one joining mid-stream changes no result', async () => {
-  const plant = { employees: 80, days: 30, seed: 99, duplicateRate: 0.02, disorderMs: 20 * 60_000, out };
+  // One start for both runs, so the first half is the full month's first half.
+  const plant = { employees: 80, days: 30, start: defaultStart(30), seed: 99, duplicateRate: 0.02, disorderMs: 20 * 60_000, out };
   // Half the month is in Kafka before the processors start; the rest arrives while they run. (No
   // too-late feedback here: the first half's would move the feedback clocks past the second half.)
   const firstHalf = await simulatePlant({ ...plant, days: 15 }, ctx.config, ctx.log);

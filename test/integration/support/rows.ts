@@ -5,9 +5,9 @@ import { newEmployeeWindow, toRow, type SelfReportFigures } from '../../../proce
 /** A window row with the given measures (by name), station and self-report, as if its events had been applied. */
 export function windowRowWith(
   catalog: KpiCatalog,
-  row: { employee: string; start: number; end: number; station: string; measures: Record<string, number>; report?: SelfReportFigures; events?: number },
+  row: { employee: string; start: number; end: number; station: string; measures: Record<string, number>; report?: Omit<SelfReportFigures, 'periodStart' | 'periodEnd'>; events?: number },
 ): WindowRow {
-  const state = newEmployeeWindow(catalog, row.employee, { start: row.start, end: row.end });
+  const state = newEmployeeWindow(catalog, row.employee, { start: row.start, end: row.end, plantDay: new Date(row.start).toISOString().slice(0, 10), shift: '', crew: '' });
   for (const [name, value] of Object.entries(row.measures)) {
     const slot = catalog.measures.findIndex((m) => m.name === name);
     if (slot < 0) throw new Error(`no measure ${name}`);
@@ -15,7 +15,7 @@ export function windowRowWith(
   }
   state.stations.push(row.station);
   state.stationWeights.push(1);
-  state.report = row.report ?? null;
+  state.report = row.report ? { ...row.report, periodStart: row.start, periodEnd: row.end } : null;
   const events = row.events ?? 1;
   for (let i = 0; i < events; i += 1) state.events.add(i + 1, 0);
   state.version = events;

@@ -5,9 +5,10 @@ import type { KindedEvent } from '../../../schemas/kinds.js';
 import { T0, feedback, inspection, production, selfReport, telemetry } from '../support/events.js';
 
 const catalog = KpiCatalog.of();
-const window = { start: Date.UTC(2026, 10, 2), end: Date.UTC(2026, 10, 3) };
+const window = { start: Date.UTC(2026, 10, 2), end: Date.UTC(2026, 10, 3), plantDay: '2026-11-02', shift: '', crew: '' };
+const HOUR = 3_600_000;
 const fresh = () => newEmployeeWindow(catalog, 'emp-1', window);
-const apply = (state: ReturnType<typeof fresh>, tagged: KindedEvent, digest = 0) => applyEvent(catalog, state, tagged, digest);
+const apply = (state: ReturnType<typeof fresh>, tagged: KindedEvent, digest = 0, hour = window.start + 8 * HOUR) => applyEvent(catalog, state, tagged, digest, hour);
 const row = (state: ReturnType<typeof fresh>) => toRow(catalog, state);
 
 test('a window with one event of each kind gives the contract row', () => {
@@ -129,4 +130,19 @@ test('a contribution that would break the exact sums is refused before it change
   expect(contributionProblem(catalog, state, huge)).toMatch(/standard_ms would grow by .*whole number within 0\.\.2147483648/);
   expect(contributionProblem(catalog, state, { kind: 'production', event: production() })).toBeUndefined();
   expect(row(state).version).toBe(0);
+});
+
+test('measures are kept per hour too, so any period sums exactly; the row names its plant day and the report its period', () => {
+  const state = fresh();
+  apply(state, { kind: 'production', event: production({ event_id: 'a', units: 3 }) }, 0, window.start + 22 * HOUR);
+  apply(state, { kind: 'production', event: production({ event_id: 'b', units: 4 }) }, 0, window.start + 23 * HOUR);
+  apply(state, { kind: 'production', event: production({ event_id: 'c', units: 5 }) }, 0, window.start + 22 * HOUR);
+  apply(state, { kind: 'selfReport', event: selfReport({ period_start: window.start + 22 * HOUR, period_end: window.start + 30 * HOUR, submitted_time: window.start + 31 * HOUR }) });
+  const written = row(state);
+  expect(written.hourly).toEqual([
+    { hour: window.start + 22 * HOUR, measures: { units: 8, standard_ms: 480_000 } },
+    { hour: window.start + 23 * HOUR, measures: { units: 4, standard_ms: 240_000 } },
+  ]);
+  expect(written).toMatchObject({ plant_day: '2026-11-02', shift: '', crew: '', report_period_start: window.start + 22 * HOUR, report_period_end: window.start + 30 * HOUR });
+  expect(row(fromRow(catalog, written))).toEqual(written);
 });

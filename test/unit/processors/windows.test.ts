@@ -1,4 +1,7 @@
-import { TumblingWindows } from '../../../processors/windows.js';
+import { TumblingWindows, type TimeWindow } from '../../../processors/windows.js';
+
+/** The span of a window, without its labels. */
+const span = (w: TimeWindow) => ({ start: w.start, end: w.end });
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -8,7 +11,7 @@ describe('UTC', () => {
   const days = TumblingWindows.of(DAY);
 
   test('a day window runs from midnight to midnight', () => {
-    expect(days.windowFor(utc(2026, 11, 2, 9, 30))).toEqual({ start: utc(2026, 11, 2), end: utc(2026, 11, 3) });
+    expect(span(days.windowFor(utc(2026, 11, 2, 9, 30)))).toEqual({ start: utc(2026, 11, 2), end: utc(2026, 11, 3) });
   });
 
   test('the start belongs to the window, the end to the next', () => {
@@ -17,23 +20,23 @@ describe('UTC', () => {
   });
 
   test('hourly windows', () => {
-    expect(TumblingWindows.of(HOUR).windowFor(utc(2026, 11, 2, 9, 59))).toEqual({ start: utc(2026, 11, 2, 9), end: utc(2026, 11, 2, 10) });
+    expect(span(TumblingWindows.of(HOUR).windowFor(utc(2026, 11, 2, 9, 59)))).toEqual({ start: utc(2026, 11, 2, 9), end: utc(2026, 11, 2, 10) });
   });
 
   test('times before 1970 still floor downwards', () => {
-    expect(days.windowFor(-1)).toEqual({ start: -DAY, end: 0 });
+    expect(span(days.windowFor(-1))).toEqual({ start: -DAY, end: 0 });
   });
 });
 
 describe('a fixed-offset zone', () => {
   test('days start at local midnight (Asia/Kolkata, UTC+05:30)', () => {
     const w = TumblingWindows.of(DAY, 'Asia/Kolkata').windowFor(utc(2026, 11, 2, 20, 0)); // 01:30 local on the 3rd
-    expect(w).toEqual({ start: utc(2026, 11, 2, 18, 30), end: utc(2026, 11, 3, 18, 30) });
+    expect(span(w)).toEqual({ start: utc(2026, 11, 2, 18, 30), end: utc(2026, 11, 3, 18, 30) });
   });
 
   test('8-hour shifts align to local midnight', () => {
     const w = TumblingWindows.of(8 * HOUR, 'Asia/Kolkata').windowFor(utc(2026, 11, 3, 3, 0)); // 08:30 local
-    expect(w).toEqual({ start: utc(2026, 11, 3, 2, 30), end: utc(2026, 11, 3, 10, 30) });
+    expect(span(w)).toEqual({ start: utc(2026, 11, 3, 2, 30), end: utc(2026, 11, 3, 10, 30) });
   });
 });
 
@@ -42,13 +45,13 @@ describe('a zone with daylight saving (Europe/Berlin)', () => {
 
   test('the spring-forward day is 23 hours long', () => {
     const w = TumblingWindows.of(DAY, zone).windowFor(utc(2026, 3, 29, 12));
-    expect(w).toEqual({ start: utc(2026, 3, 28, 23), end: utc(2026, 3, 29, 22) });
+    expect(span(w)).toEqual({ start: utc(2026, 3, 28, 23), end: utc(2026, 3, 29, 22) });
     expect(w.end - w.start).toBe(23 * HOUR);
   });
 
   test('the fall-back day is 25 hours long', () => {
     const w = TumblingWindows.of(DAY, zone).windowFor(utc(2026, 10, 25, 12));
-    expect(w).toEqual({ start: utc(2026, 10, 24, 22), end: utc(2026, 10, 25, 23) });
+    expect(span(w)).toEqual({ start: utc(2026, 10, 24, 22), end: utc(2026, 10, 25, 23) });
   });
 
   test('hourly windows tile the fall-back day without gaps or overlaps', () => {
@@ -88,4 +91,32 @@ test.each([[0], [59_000], [7 * HOUR], [2 * DAY]])('a size of %d ms is refused', 
 
 test('an unknown time zone is refused', () => {
   expect(() => TumblingWindows.of(DAY, 'Nowhere/Land')).toThrow(RangeError);
+});
+
+describe('plant days that begin at a day start (KPI_DAY_START)', () => {
+  test('a day from 06:00 to 06:00 holds the whole night shift and is named by the date it begins on', () => {
+    const days = TumblingWindows.of(DAY, 'UTC', 6 * HOUR);
+    expect(days.windowFor(utc(2026, 11, 2, 23, 30))).toEqual({ start: utc(2026, 11, 2, 6), end: utc(2026, 11, 3, 6), plantDay: '2026-11-02', shift: '', crew: '' });
+    expect(days.windowFor(utc(2026, 11, 3, 5, 59)).plantDay).toBe('2026-11-02');
+    expect(days.windowFor(utc(2026, 11, 3, 6)).plantDay).toBe('2026-11-03');
+  });
+
+  test('across the night clocks go back, the plant day is 25 hours long (Europe/Berlin, from 06:00)', () => {
+    const w = TumblingWindows.of(DAY, 'Europe/Berlin', 6 * HOUR).windowFor(utc(2026, 10, 25, 1));
+    expect(span(w)).toEqual({ start: utc(2026, 10, 24, 4), end: utc(2026, 10, 25, 5) });
+    expect(w.plantDay).toBe('2026-10-24');
+  });
+
+  test('smaller windows step from the day start', () => {
+    expect(span(TumblingWindows.of(8 * HOUR, 'UTC', 6 * HOUR).windowFor(utc(2026, 11, 3, 3)))).toEqual({ start: utc(2026, 11, 2, 22), end: utc(2026, 11, 3, 6) });
+  });
+
+  test('hours are local hours: at :30 past in UTC+05:30', () => {
+    expect(TumblingWindows.of(DAY, 'Asia/Kolkata').hourOf(utc(2026, 11, 3, 3, 45))).toBe(utc(2026, 11, 3, 3, 30));
+    expect(TumblingWindows.of(DAY).hourOf(utc(2026, 11, 3, 3, 45))).toBe(utc(2026, 11, 3, 3));
+  });
+
+  test('a day start outside a day is refused', () => {
+    expect(() => TumblingWindows.of(DAY, 'UTC', DAY)).toThrow(RangeError);
+  });
 });

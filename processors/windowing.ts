@@ -1,0 +1,23 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import type { Config } from '../core/config.js';
+import { ConfigError, messageOf } from '../core/errors.js';
+import { ShiftCalendar, type ShiftCalendarDefinition } from './shiftCalendar.js';
+import { TumblingWindows, type WindowAssigner } from './windows.js';
+
+/**
+ * The windows a deployment uses: the shifts of KPI_SHIFT_CALENDAR when set,
+ * else tumbling windows of KPI_WINDOW_SIZE; either way aligned to the plant
+ * day (KPI_DAY_START) in KPI_TIME_ZONE. A calendar file that cannot be read
+ * or does not hold together throws ConfigError naming KPI_SHIFT_CALENDAR.
+ */
+export function windowAssignerOf(config: Pick<Config, 'shiftCalendar' | 'windowSize' | 'timeZone' | 'dayStart'>): WindowAssigner {
+  if (config.shiftCalendar === undefined) return TumblingWindows.of(config.windowSize, config.timeZone, config.dayStart);
+  let definition: unknown;
+  try {
+    definition = parse(readFileSync(config.shiftCalendar, 'utf8'));
+  } catch (error) {
+    throw new ConfigError('KPI_SHIFT_CALENDAR', `cannot read ${config.shiftCalendar}: ${messageOf(error)}`);
+  }
+  return ShiftCalendar.of(definition as ShiftCalendarDefinition, config.timeZone, config.dayStart);
+}

@@ -1,0 +1,92 @@
+import { ConfigError } from '../../../core/errors.js';
+import { ShiftCalendar, type ShiftCalendarDefinition } from '../../../processors/shiftCalendar.js';
+
+const HOUR = 3_600_000;
+const utc = (y: number, m: number, d: number, h = 0, min = 0) => Date.UTC(y, m - 1, d, h, min);
+const threeShifts: ShiftCalendarDefinition = {
+  shifts: [
+    { name: 'early', start: '06:00', hours: 8, crews: ['A', 'B'], rotateEveryDays: 7 },
+    { name: 'late', start: '14:00', hours: 8 },
+    { name: 'night', start: '22:00', hours: 8 },
+  ],
+};
+
+describe('a calendar of three eight-hour shifts from 06:00', () => {
+  const calendar = ShiftCalendar.of(threeShifts, 'UTC', 6 * HOUR);
+
+  test('the night shift crosses midnight and belongs to the plant day it starts in', () => {
+    const w = calendar.windowFor(utc(2026, 11, 3, 2));
+    expect(w).toMatchObject({ start: utc(2026, 11, 2, 22), end: utc(2026, 11, 3, 6), shift: 'night', plantDay: '2026-11-02', crew: '' });
+  });
+
+  test('shifts tile the day without gaps or overlaps', () => {
+    const seen = new Map<number, { start: number; end: number; shift: string }>();
+    for (let t = utc(2026, 11, 2, 6); t < utc(2026, 11, 3, 6); t += 15 * 60_000) {
+      const w = calendar.windowFor(t);
+      expect(w.start <= t && t < w.end).toBe(true);
+      seen.set(w.start, w);
+    }
+    expect([...seen.values()].map((w) => w.shift)).toEqual(['early', 'late', 'night']);
+  });
+
+  test('crews rotate on the shift that names them', () => {
+    const crews = [0, 7, 14].map((d) => calendar.windowFor(utc(2026, 11, 2, 8) + d * 24 * HOUR).crew);
+    expect(new Set(crews)).toEqual(new Set(['A', 'B']));
+    expect(crews[0]).not.toBe(crews[1]);
+    expect(crews[0]).toBe(crews[2]);
+  });
+});
+
+describe('daylight saving (Europe/Berlin)', () => {
+  const calendar = ShiftCalendar.of(threeShifts, 'Europe/Berlin', 6 * HOUR);
+
+  test('the night the clocks go back, the 22:00-06:00 shift lasts 9 hours', () => {
+    const w = calendar.windowFor(utc(2026, 10, 25, 1));
+    expect(w.shift).toBe('night');
+    expect(w.end - w.start).toBe(9 * HOUR);
+    expect(w.plantDay).toBe('2026-10-24');
+  });
+
+  test('the night the clocks go forward, it lasts 7 hours', () => {
+    const w = calendar.windowFor(utc(2026, 3, 29, 1));
+    expect(w.shift).toBe('night');
+    expect(w.end - w.start).toBe(7 * HOUR);
+  });
+});
+
+describe('days off, holidays and time between shifts', () => {
+  const calendar = ShiftCalendar.of(
+    { shifts: [{ name: 'day', start: '08:00', hours: 8, days: ['mon', 'tue', 'wed', 'thu', 'fri'] }], holidays: ['2026-11-04'] },
+    'UTC',
+  );
+
+  test('time between shifts is one unscheduled window, from one shift end to the next start', () => {
+    const evening = calendar.windowFor(utc(2026, 11, 2, 20)); // Monday
+    expect(evening).toMatchObject({ shift: 'unscheduled', start: utc(2026, 11, 2, 16), end: utc(2026, 11, 3, 8), plantDay: '2026-11-02' });
+  });
+
+  test('a weekend and a holiday have no shifts', () => {
+    expect(calendar.windowFor(utc(2026, 11, 7, 12))).toMatchObject({ shift: 'unscheduled', start: utc(2026, 11, 6, 16), end: utc(2026, 11, 9, 8) });
+    expect(calendar.windowFor(utc(2026, 11, 4, 10))).toMatchObject({ shift: 'unscheduled', start: utc(2026, 11, 3, 16), end: utc(2026, 11, 5, 8) });
+  });
+});
+
+test.each<[string, unknown, RegExp]>([
+  ['no shifts', { shifts: [] }, /needs a list "shifts"/],
+  ['a bad start', { shifts: [{ name: 'x', start: '25:00', hours: 8 }] }, /shift 1 \("x"\): "start" must be a local time HH:MM/],
+  ['a zero length', { shifts: [{ name: 'x', start: '06:00', hours: 0 }] }, /"hours" must be whole minutes/],
+  ['a name used twice', { shifts: [{ name: 'x', start: '06:00', hours: 4 }, { name: 'x', start: '12:00', hours: 4 }] }, /shift 2 \("x"\): the name is used twice/],
+  ['an unknown weekday', { shifts: [{ name: 'x', start: '06:00', hours: 4, days: ['funday'] }] }, /"days" must list weekdays/],
+  ['overlapping shifts', { shifts: [{ name: 'a', start: '06:00', hours: 10 }, { name: 'b', start: '14:00', hours: 8 }] }, /shift "b" starts before shift "a" ends/],
+  ['a bad holiday', { shifts: [{ name: 'a', start: '06:00', hours: 8 }], holidays: ['Christmas'] }, /holidays: "Christmas" is not a date/],
+])('%s is refused naming KPI_SHIFT_CALENDAR', (_name, definition, message) => {
+  let error: unknown;
+  try {
+    ShiftCalendar.of(definition as ShiftCalendarDefinition);
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(ConfigError);
+  expect((error as ConfigError).key).toBe('KPI_SHIFT_CALENDAR');
+  expect((error as Error).message).toMatch(message);
+});
