@@ -3,6 +3,7 @@ import type { Config } from '../core/config.js';
 import { TopicMismatchError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { TopicDefinition } from './definitions.js';
+import { fixKafkaRequestQueue } from './kafkaRequestQueue.js';
 
 /**
  * A kafkajs client whose log lines go to our pino logger. kafkajs' INFO lines
@@ -10,6 +11,7 @@ import type { TopicDefinition } from './definitions.js';
  */
 export function createKafka(config: Config, clientId: string, log: Logger): Kafka {
   const kafkaLog = log.child({ component: 'kafkajs' });
+  fixKafkaRequestQueue();
   return new Kafka({
     clientId,
     brokers: [...config.kafka.brokers],

@@ -5,6 +5,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import type { Config } from '../../core/config.js';
 import { ServiceError } from '../../core/errors.js';
 import { projectRoot } from '../../core/paths.js';
+import { fixKafkaRequestQueue } from '../../topics/kafkaRequestQueue.js';
 import { mavenRepository, serviceLayout } from '../layout.js';
 import { run } from '../processes.js';
 import type { ServiceDefinition } from '../service.js';
@@ -115,6 +116,7 @@ function log4jConfig(logDir: string): string {
 
 /** A broker is healthy when it answers a metadata request. */
 async function kafkaAnswers(brokers: readonly string[]): Promise<boolean> {
+  fixKafkaRequestQueue();
   const admin = new Kafka({
     clientId: 'kpi-stream-health',
     brokers: [...brokers],
