@@ -51,11 +51,11 @@ export async function until(what: string, condition: () => boolean, timeoutMs = 
   }
 }
 
-/** A `kpi-stream run` process; its output goes to a log file under the services directory. */
-export function startProcessor(ctx: TestContext, name: string, args: string[] = [], extra: Record<string, string> = {}): ChildProcess {
+/** A `kpi-stream run` process (on this Node unless `node` names another binary); its output goes to a log file under the services directory. */
+export function startProcessor(ctx: TestContext, name: string, args: string[] = [], extra: Record<string, string> = {}, node = process.execPath): ChildProcess {
   mkdirSync(dirname(processorLog(ctx, name)), { recursive: true });
   const log = createWriteStream(processorLog(ctx, name), { flags: 'a' });
-  const child = spawn(process.execPath, [distFile('cli/main.js'), 'run', ...args], { env: processorEnv(ctx, extra), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(node, [distFile('cli/main.js'), 'run', ...args], { env: processorEnv(ctx, extra), stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);
   running.add(child);
