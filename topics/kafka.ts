@@ -59,7 +59,8 @@ export async function ensureTopics(admin: Admin, definitions: readonly TopicDefi
   const missing = definitions.filter((d) => !existing.has(d.name));
   if (missing.length > 0) {
     // A concurrent creator (another processor starting) makes createTopics return false: fine, we check below.
-    await admin.createTopics({ topics: missing.map(topicConfig), waitForLeaders: true });
+    await admin.createTopics({ topics: missing.map(topicConfig), waitForLeaders: false });
+    await leadersElected(admin, missing.map((d) => d.name));
     for (const d of missing) {
       report.created.push(d.name);
       log.info({ topic: d.name, partitions: d.partitions }, `created topic ${d.name}`);
@@ -94,6 +95,34 @@ export async function ensureTopics(admin: Admin, definitions: readonly TopicDefi
   }
   if (problems.length > 0) throw new TopicMismatchError(problems.join('; '));
   return report;
+}
+
+/** Metadata errors of a topic that the broker has created but not yet published to its metadata cache. */
+const NOT_YET_PUBLISHED = ['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE'];
+const LEADER_ELECTION_TIMEOUT_MS = 30_000;
+
+/**
+ * Resolves once every partition of new topics has a leader. kafkajs'
+ * `waitForLeaders` gives up on the first UNKNOWN_TOPIC_OR_PARTITION, yet a
+ * KRaft broker answers that for a topic it has just created until its
+ * metadata cache catches up with the controller (KAFKA-15780).
+ */
+async function leadersElected(admin: Admin, topics: string[]): Promise<void> {
+  const deadline = Date.now() + LEADER_ELECTION_TIMEOUT_MS;
+  for (;;) {
+    let unsettled: unknown = 'partitions without a leader';
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics });
+      if (metadata.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (error) {
+      if (!NOT_YET_PUBLISHED.includes((error as { type?: string }).type ?? '')) throw error;
+      unsettled = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`topics ${topics.join(', ')} have no partition leaders ${LEADER_ELECTION_TIMEOUT_MS / 1000}s after they were created`, { cause: unsettled });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 function topicConfig(d: TopicDefinition): ITopicConfig {
