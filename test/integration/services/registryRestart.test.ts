@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../../core/config.js';
@@ -9,10 +10,19 @@ import { startService, stopService } from '../../../services/service.js';
 import { schemaOf } from '../../../schemas/avro.js';
 import { createRegistry, registerSchema } from '../../../topics/registry.js';
 
+/** A port nothing listens on now: a fixed one meets the same test of another run on a shared machine. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
 // A registry of its own (own port and data), so restarting it disturbs no other test.
 const servicesDir = mkdtempSync(join(tmpdir(), 'kpi-registry-'));
 const shared = loadConfig();
-const config = loadConfig({ ...process.env, KPI_SERVICES_DIR: servicesDir, KPI_REGISTRY_PORT: '18081', SCHEMA_REGISTRY_URL: '' });
+const config = loadConfig({ ...process.env, KPI_SERVICES_DIR: servicesDir, KPI_REGISTRY_PORT: String(await freePort()), SCHEMA_REGISTRY_URL: '' });
 const log = createLogger('warn', 'text');
 const service = registryService(config);
 
