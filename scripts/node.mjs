@@ -2,7 +2,7 @@
 // The Node.js kpi-stream runs on. The supported lines are package.json's
 // `engines.node`. On a machine whose Node is outside them (Node 20, past its
 // end of life), the pinned release of the deployment line is fetched from the
-// npm registry (package node-<os>-<cpu>: the plain `node` binary) into .tools/
+// npm registry (package node-linux-<cpu>: the plain `node` binary) into .tools/
 // (git-ignored) once, and runs kpi-stream instead, so the README's commands
 // work on any Node that can run npm.
 // Plain JavaScript on purpose: it runs before anything is installed, on any Node.
@@ -37,13 +37,12 @@ export function satisfies(version, range) {
   });
 }
 
-/** The npm package holding the plain `node` binary for this machine. */
+/** The npm package holding the plain `node` binary for this machine (published for the pinned releases on Linux only). */
 function binaryPackage() {
-  const os = { linux: 'linux', darwin: 'darwin' }[process.platform];
-  if (!os || !['x64', 'arm64'].includes(process.arch)) {
-    throw new Error(`kpi-stream: no Node package for ${process.platform}-${process.arch} to fetch; install Node ${supportedRange()} and put it first in PATH`);
+  if (process.platform !== 'linux' || !['x64', 'arm64'].includes(process.arch)) {
+    throw new Error(`kpi-stream: no Node package to fetch for ${process.platform}-${process.arch}: install Node ${supportedRange()} and put it first in PATH`);
   }
-  return `node-${os}-${process.arch}`;
+  return `node-linux-${process.arch}`;
 }
 
 /** The directory holding `node` of a pinned release; fetched into .tools/ unless it is there already. */
