@@ -1,4 +1,4 @@
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # Exactly the lockfile's packages. No install scripts: none of the packages the image needs runs one
@@ -8,7 +8,7 @@ COPY . .
 # tsc itself, not `npm run build`: its prebuild step would `npm install` over the clean install.
 RUN npx tsc -p tsconfig.json && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production LOG_FORMAT=json
 COPY --from=build /app/package.json ./

@@ -5,6 +5,8 @@ const common = {
   testEnvironment: 'node',
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true }] },
+  // Node.js releases fetched by scripts/node.mjs: not part of the project's modules.
+  modulePathIgnorePatterns: ['<rootDir>/.tools/'],
 };
 
 export default {

@@ -5,6 +5,7 @@ import { ConnectionError, TopicMismatchError, messageOf } from '../core/errors.j
 import type { Logger } from '../core/logger.js';
 import { retrying } from '../core/retry.js';
 import type { TopicDefinition } from './definitions.js';
+import { fixKafkaRequestQueue } from './kafkaRequestQueue.js';
 
 /** How long a probe client waits for a connection, an authentication or an answer. */
 const PROBE_TIMEOUT_MS = 5000;
@@ -33,6 +34,7 @@ export function kafkaSecurity(config: Config): Pick<KafkaConfig, 'ssl' | 'sasl'>
  */
 export function createKafka(config: Config, clientId: string, log: Logger, options: { probe?: boolean } = {}): Kafka {
   const kafkaLog = log.child({ component: 'kafkajs' });
+  fixKafkaRequestQueue();
   return new Kafka({
     clientId,
     brokers: [...config.kafka.brokers],

@@ -8,6 +8,7 @@ import { checkKafka } from '../../topics/kafka.js';
 import { ServiceError } from '../../core/errors.js';
 import { secretScrubber } from '../../core/secrets.js';
 import { projectRoot } from '../../core/paths.js';
+import { fixKafkaRequestQueue } from '../../topics/kafkaRequestQueue.js';
 import { mavenRepository, serviceLayout } from '../layout.js';
 import { run } from '../processes.js';
 import type { ServiceDefinition } from '../service.js';
@@ -149,6 +150,7 @@ function log4jConfig(logDir: string): string {
 
 /** A broker is healthy when it answers a metadata request. */
 async function kafkaAnswers(brokers: readonly string[], security: Pick<KafkaConfig, 'ssl' | 'sasl'> = {}): Promise<boolean> {
+  fixKafkaRequestQueue();
   const admin = new Kafka({
     clientId: 'kpi-stream-health',
     brokers: [...brokers],

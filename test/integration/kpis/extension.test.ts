@@ -89,5 +89,5 @@ test('a KPI defined in examples/ runs end to end: its migration, its columns in 
 }, 240_000);
 
 function startProcessorCommand(command: string, args: string[]) {
-  return startProcessor(ctx, command, args, {}, command);
+  return startProcessor(ctx, command, args, {}, { command });
 }

@@ -51,11 +51,17 @@ export async function until(what: string, condition: () => boolean | Promise<boo
   }
 }
 
-/** A `kpi-stream run` process (or another command); its output goes to a log file under the services directory. */
-export function startProcessor(ctx: TestContext, name: string, args: string[] = [], extra: Record<string, string> = {}, command = 'run'): ChildProcess {
+/** A `kpi-stream` process (`run`, or `command`; on this Node unless `node` names another binary); its output goes to a log file under the services directory. */
+export function startProcessor(
+  ctx: TestContext,
+  name: string,
+  args: string[] = [],
+  extra: Record<string, string> = {},
+  { command = 'run', node = process.execPath }: { command?: string; node?: string } = {},
+): ChildProcess {
   mkdirSync(dirname(processorLog(ctx, name)), { recursive: true });
   const log = createWriteStream(processorLog(ctx, name), { flags: 'a' });
-  const child = spawn(process.execPath, [distFile('cli/main.js'), command, ...args], { env: processorEnv(ctx, extra), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(node, [distFile('cli/main.js'), command, ...args], { env: processorEnv(ctx, extra), stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);
   running.add(child);

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeSettings } from '../../../core/config.js';
 import { projectRoot } from '../../../core/paths.js';
+import { PINNED_RELEASES, supportedRange } from '../../../scripts/node.mjs';
 
 const readme = readFileSync(join(projectRoot(), 'README.md'), 'utf8');
 
@@ -14,4 +15,13 @@ test('the quick start is two commands, and CI runs the test one', () => {
   const commands = quickStart.split('\n').filter((line) => line.trim() !== '').map((line) => line.replace(/#.*/, '').trim());
   expect(commands).toEqual(['npm run demo', 'npm test']);
   expect(readFileSync(join(projectRoot(), '.ci', 'run'), 'utf8')).toMatch(/^(timeout [^\n]* )?npm test$/m);
+});
+
+test('the README names the supported Node lines and the releases CI tests them on', () => {
+  const versions = /## Node\.js versions\n([\s\S]*?)\n## /.exec(readme)?.[1] ?? '';
+  for (const release of PINNED_RELEASES) expect(versions).toContain(release);
+  for (const [, minimum, line] of supportedRange().matchAll(/\^((\d+)\.\d+\.\d+)/g)) {
+    expect(versions).toContain(`| ${line} LTS |`);
+    if (minimum !== `${line}.0.0`) expect(versions).toContain(minimum);
+  }
 });
