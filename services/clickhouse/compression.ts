@@ -68,18 +68,18 @@ export function decodeContent(body: Buffer, encoding: string | undefined, maxSiz
 }
 
 /**
- * The response encoding for an Accept-Encoding header, in a ClickHouse
- * server's order of preference (zstd, br, lz4, gzip, deflate).
+ * The response encoding for an Accept-Encoding header, as a server chooses it
+ * (chooseHTTPCompressionMethod): its own order of preference (zstd, br, lz4,
+ * gzip, deflate) among the offered tokens, skipping those with q=0; `*` offers all.
  */
 export function chooseResponseEncoding(acceptEncoding: string | undefined): ContentEncoding | undefined {
-  const offered = new Set(
-    (acceptEncoding ?? '')
-      .toLowerCase()
-      .split(',')
-      .map((part) => part.split(';')[0]!.trim())
-      .filter((part) => part !== ''),
-  );
-  return (['zstd', 'br', 'lz4', 'gzip', 'deflate'] as const).find((name) => offered.has(name));
+  const offered = new Set<string>();
+  for (const part of (acceptEncoding ?? '').toLowerCase().split(',')) {
+    const [token, ...parameters] = part.split(';').map((piece) => piece.trim());
+    const q = parameters.find((parameter) => parameter.startsWith('q='));
+    if (token && !(q !== undefined && Number(q.slice(2)) === 0)) offered.add(token);
+  }
+  return (['zstd', 'br', 'lz4', 'gzip', 'deflate'] as const).find((name) => offered.has(name) || offered.has('*'));
 }
 
 export function encodeContent(payload: Buffer, encoding: ContentEncoding): Buffer {

@@ -20,7 +20,7 @@ import { parseSqlRequest, SqlRefusal, type SqlRequest } from './sqlText.js';
  *   `USE`, as on a server);
  * - request bodies in gzip, deflate, br, lz4 or zstd (`Content-Encoding`) and
  *   ClickHouse's compressed blocks (`decompress=1`); responses likewise
- *   (`enable_http_compression=1` with `Accept-Encoding`, `compress=1`);
+ *   (`Accept-Encoding`, unless `enable_http_compression=0`; `compress=1`);
  * - errors as `Code: N. DB::Exception: … (NAME) (version …)` with the HTTP
  *   status and `X-ClickHouse-Exception-Code` a server sends.
  *
@@ -349,7 +349,8 @@ export function createClickHouseHttpServer(options: HttpInterfaceOptions): Serve
         const method = url.searchParams.get('network_compression_method')?.toLowerCase() === 'zstd' ? 'zstd' : 'lz4';
         payload = encodeBlocks(payload, method);
       }
-      const encoding = url.searchParams.get('enable_http_compression') === '1' ? chooseResponseEncoding(headerOf(req, 'accept-encoding')) : undefined;
+      // enable_http_compression is 1 by default (the engine's default too): Accept-Encoding alone asks for it.
+      const encoding = url.searchParams.get('enable_http_compression') !== '0' ? chooseResponseEncoding(headerOf(req, 'accept-encoding')) : undefined;
       if (encoding) {
         payload = encodeContent(payload, encoding);
         headers['Content-Encoding'] = encoding;
@@ -361,6 +362,7 @@ export function createClickHouseHttpServer(options: HttpInterfaceOptions): Serve
           method: req.method,
           kind: prepared.sql.kind,
           format,
+          params: [...url.searchParams.keys()].join(','),
           insertBytes: prepared.sql.data?.length,
           contentEncoding,
           acceptEncoding: headerOf(req, 'accept-encoding'),

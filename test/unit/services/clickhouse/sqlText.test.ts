@@ -1,0 +1,97 @@
+import { parseSqlRequest, SqlRefusal } from '../../../../services/clickhouse/sqlText.js';
+
+const parse = (text: string | Buffer) => parseSqlRequest(Buffer.isBuffer(text) ? text : Buffer.from(text));
+
+function refusal(text: string): SqlRefusal {
+  try {
+    parse(text);
+  } catch (error) {
+    if (error instanceof SqlRefusal) return error;
+    throw error;
+  }
+  throw new Error(`not refused: ${text}`);
+}
+
+test('an INSERT\'s data is never SQL: placeholders, quotes and bytes in it pass untouched', () => {
+  const data = Buffer.concat([Buffer.from('{"employee_id":"{a:1}","note":"it\'s; SELECT 2"}\n'), Buffer.from([0, 0xff, 0xfe])]);
+  const request = parse(Buffer.concat([Buffer.from('INSERT INTO t (employee_id) SETTINGS async_insert=0 FORMAT JSONEachRow\n'), data]));
+  expect(request).toMatchObject({ query: 'INSERT INTO t (employee_id) SETTINGS async_insert=0 FORMAT JSONEachRow', kind: 'insert', format: 'JSONEachRow' });
+  expect(request.data).toEqual(data);
+  expect(request.placeholders.size).toBe(0);
+  const values = parse("INSERT INTO t VALUES ('{a:1}', 1); SELECT 2");
+  expect(values.query).toBe('INSERT INTO t VALUES');
+  expect(values.data?.toString()).toBe(" ('{a:1}', 1); SELECT 2");
+});
+
+test('the query is scanned for placeholders; strings and comments are not', () => {
+  const request = parse("SELECT {employee:String}, '{x:String}' /* {y:UInt8} */ -- {z:Int8}\nFROM t WHERE a = { b : UInt8 } FORMAT JSONCompact");
+  expect([...request.placeholders].sort()).toEqual(['b', 'employee']);
+  expect(request).toMatchObject({ kind: 'select', format: 'JSONCompact', data: undefined });
+  expect(parse('INSERT INTO t SELECT {v:UInt8}').data).toBeUndefined();
+});
+
+test('one statement per request, a trailing semicolon allowed', () => {
+  expect(parse('SELECT 1;\n').query).toBe('SELECT 1');
+  expect(parse("SELECT ';' -- ;\n").query).toBe("SELECT ';' -- ;");
+  expect(refusal('SELECT 1; SELECT 2')).toMatchObject({ code: 62, message: expect.stringContaining('Multi-statements are not allowed') });
+  expect(refusal('SELECT 1; DROP TABLE t').code).toBe(62);
+});
+
+test('SET and USE are told apart from other statements', () => {
+  expect(parse('SET max_threads = 1').kind).toBe('set');
+  expect(parse('use kpi').kind).toBe('use');
+  expect(parse('WITH 1 AS x SELECT x').kind).toBe('select');
+  expect(parse('CREATE TABLE t (a UInt8) ENGINE = MergeTree ORDER BY a').kind).toBe('other');
+});
+
+test.each([
+  ["SELECT * FROM file('/etc/passwd', 'LineAsString')", 'file'],
+  ["SELECT file('/etc/passwd')", 'file'],
+  ["SELECT * FROM \"file\" ('/etc/passwd')", 'file'],
+  ["SELECT * FROM url('http://example.com/x', CSV)", 'url'],
+  ["SELECT * FROM s3('http://127.0.0.1/b/x.csv')", 's3'],
+  ["SELECT * FROM remote('127.0.0.1', system.one)", 'remote'],
+  ["SELECT * FROM remoteSecure('127.0.0.1', system.one)", 'remotesecure'],
+  ["SELECT * FROM cluster('default', system.one)", 'cluster'],
+  ["SELECT * FROM mysql('h:3306', 'db', 't', 'u', 'p')", 'mysql'],
+  ["SELECT * FROM postgresql('h:5432', 'db', 't', 'u', 'p')", 'postgresql'],
+  ["SELECT * FROM executable('x.sh', TSV, 'a String')", 'executable'],
+  ["SELECT * FROM jdbc('ds', 't')", 'jdbc'],
+  ["SELECT * FROM odbc('dsn', 't')", 'odbc'],
+  ["SELECT * FROM hdfs('hdfs://h/x', TSV)", 'hdfs'],
+  ["SELECT * FROM mongodb('h:27017', 'db', 'c', 'u', 'p', 'a String')", 'mongodb'],
+  ["SELECT * FROM redis('h:6379', 'k', 'k String')", 'redis'],
+  ["SELECT * FROM azureBlobStorage('conn', 'c', 'x.csv')", 'azureblobstorage'],
+  ["SELECT * FROM icebergS3('http://h/x')", 'icebergs3'],
+  ["INSERT INTO FUNCTION file('/tmp/x.tsv', TSV, 'a String') SELECT 'x'", 'file'],
+  ['CREATE TABLE t (a String) ENGINE = File(TSV)', 'file'],
+  ["CREATE TABLE t (a String) ENGINE = URL('http://h/', TSV)", 'url'],
+  ["CREATE TABLE t (a String) ENGINE = Kafka SETTINGS kafka_broker_list = 'h:9092'", 'kafka'],
+  ["CREATE TABLE t (a String) ENGINE = Distributed('c', 'db', 't')", 'distributed'],
+  ["CREATE DATABASE m ENGINE = MySQL('h:3306', 'db', 'u', 'p')", 'mysql'],
+  ["CREATE DICTIONARY d (k UInt64, v String) PRIMARY KEY k SOURCE(FILE(path '/etc/passwd' format 'TSV')) LAYOUT(FLAT()) LIFETIME(0)", 'file'],
+  ["CREATE DICTIONARY d (k UInt64, v String) PRIMARY KEY k SOURCE(HTTP(url 'http://h/' format 'TSV')) LAYOUT(FLAT()) LIFETIME(0)", 'http'],
+  ["CREATE DICTIONARY d (k UInt64, v String) PRIMARY KEY k SOURCE(CLICKHOUSE(HOST 'other' TABLE 't')) LAYOUT(FLAT()) LIFETIME(0)", 'HOST'],
+  ["SELECT 1 INTO OUTFILE '/tmp/x'", 'INTO OUTFILE'],
+  ["INSERT INTO t FROM INFILE '/etc/passwd' FORMAT LineAsString", 'FROM INFILE'],
+  ["ATTACH TABLE t FROM '/var/lib/x' (a String) ENGINE = MergeTree ORDER BY a", 'ATTACH'],
+  ['SYSTEM SHUTDOWN', 'SYSTEM'],
+  ["BACKUP TABLE t TO Disk('backups', 'x.zip')", 'BACKUP'],
+])('refused, reaching outside: %s', (sql, name) => {
+  const error = refusal(sql);
+  expect(error.code).toBe(497);
+  expect(error.codeName).toBe('ACCESS_DENIED');
+  expect(error.message).toContain(name);
+});
+
+test('names that only look like those are allowed', () => {
+  for (const sql of [
+    "SELECT URLHash('x'), domain('http://h/'), filesystemAvailable()",
+    "SELECT 'file(1)', `url` FROM t",
+    "CREATE DICTIONARY d (k UInt64, v String) PRIMARY KEY k SOURCE(CLICKHOUSE(TABLE 'local')) LAYOUT(FLAT()) LIFETIME(0)",
+    'SELECT * FROM numbers(10)',
+    "CREATE TABLE t (file String, url String) ENGINE = MergeTree ORDER BY file",
+  ]) {
+    expect(() => parse(sql)).not.toThrow();
+  }
+});
