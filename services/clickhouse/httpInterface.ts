@@ -221,9 +221,9 @@ export function createClickHouseHttpServer(options: HttpInterfaceOptions): Serve
   };
 
   const prepare = (req: IncomingMessage, url: URL, text: Buffer): PreparedRequest => {
+    const session = sessionOf(url);
     const sql = parseSqlRequest(text);
     const setup: string[] = [];
-    const session = sessionOf(url);
     if ((sql.kind === 'set' || sql.kind === 'use') && !session) {
       throw new HttpQueryError(113, 'THERE_IS_NO_SESSION', 'There is no session or session context has expired');
     }

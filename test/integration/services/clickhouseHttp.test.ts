@@ -96,3 +96,14 @@ test('compressed requests and responses', async () => {
   expect(raw.headers.get('content-encoding')).toBe('gzip');
   expect(await raw.text()).toBe('1\n');
 });
+
+test('an insert\'s data is data: an employee id like {a:1} round-trips, whatever the format', async () => {
+  await client.command({ query: 'CREATE TABLE ids (employee_id String, units UInt64) ENGINE = MergeTree ORDER BY employee_id' });
+  const ids = ['{a:1}', '{employee:String}', "it's {x:UInt8}; SELECT 1", 'E\\{b:2}\t'];
+  await client.insert({ table: 'ids', values: ids.map((employee_id, units) => ({ employee_id, units })), format: 'JSONEachRow' });
+  await client.insert({ table: 'ids', values: ids.map((employee_id, units) => [employee_id, units + 10]), format: 'JSONCompactEachRow' });
+  const result = await client.query({ query: 'SELECT employee_id, units FROM ids ORDER BY employee_id, units', format: 'JSONEachRow' });
+  const expected = ids.flatMap((employee_id, units) => [{ employee_id, units }, { employee_id, units: units + 10 }]);
+  expected.sort((a, b) => (a.employee_id < b.employee_id ? -1 : a.employee_id > b.employee_id ? 1 : a.units - b.units));
+  expect(await result.json()).toEqual(expected);
+});
