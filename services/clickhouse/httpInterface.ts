@@ -108,7 +108,7 @@ function contentTypeOf(format: string): string {
   if (f === 'jsoneachrow' || f === 'jsonstringseachrow' || f === 'jsoncompacteachrow' || f === 'ndjson' || f === 'jsonlines') return 'application/x-ndjson; charset=UTF-8';
   if (f.startsWith('json')) return 'application/json; charset=UTF-8';
   if (f.startsWith('tabseparated') || f.startsWith('tsv')) return 'text/tab-separated-values; charset=UTF-8';
-  if (f.startsWith('csv')) return 'text/csv; charset=UTF-8; header=present';
+  if (f.startsWith('csv')) return `text/csv; charset=UTF-8; header=${f.includes('withnames') ? 'present' : 'absent'}`;
   if (f === 'xml') return 'application/xml; charset=UTF-8';
   if (f === 'native' || f.startsWith('rowbinary') || f.startsWith('arrow') || f === 'parquet' || f === 'orc' || f === 'avro' || f === 'msgpack') return 'application/octet-stream';
   return 'text/plain; charset=UTF-8';
