@@ -312,7 +312,7 @@ export function createClickHouseHttpServer(options: HttpInterfaceOptions): Serve
       let body = req.method === 'POST' ? await readBody(req) : Buffer.alloc(0);
       const contentEncoding = headerOf(req, 'content-encoding');
       body = decodeContent(body, contentEncoding, options.maxBodyBytes);
-      if (url.searchParams.get('decompress') === '1') body = decodeBlocks(body, options.maxBodyBytes);
+      if (flag(url, 'decompress')) body = decodeBlocks(body, options.maxBodyBytes);
       const query = url.searchParams.get('query');
       const text = query ? Buffer.concat([Buffer.from(`${query}\n`), body]) : body;
       if (text.length === 0) throw new HttpQueryError(62, 'SYNTAX_ERROR', 'Empty query');
@@ -345,12 +345,12 @@ export function createClickHouseHttpServer(options: HttpInterfaceOptions): Serve
           elapsed_ns: String(Math.round(result.elapsedSeconds * 1e9)),
         }),
       };
-      if (url.searchParams.get('compress') === '1') {
+      if (flag(url, 'compress')) {
         const method = url.searchParams.get('network_compression_method')?.toLowerCase() === 'zstd' ? 'zstd' : 'lz4';
         payload = encodeBlocks(payload, method);
       }
       // enable_http_compression is 1 by default (the engine's default too): Accept-Encoding alone asks for it.
-      const encoding = url.searchParams.get('enable_http_compression') !== '0' ? chooseResponseEncoding(headerOf(req, 'accept-encoding')) : undefined;
+      const encoding = flag(url, 'enable_http_compression', true) ? chooseResponseEncoding(headerOf(req, 'accept-encoding')) : undefined;
       if (encoding) {
         payload = encodeContent(payload, encoding);
         headers['Content-Encoding'] = encoding;
@@ -402,6 +402,12 @@ export function createClickHouseHttpServer(options: HttpInterfaceOptions): Serve
   });
   server.on('close', () => clearInterval(sweep));
   return server;
+}
+
+/** A boolean URL parameter as a server reads it: 1/0, true/false. */
+function flag(url: URL, name: string, otherwise = false): boolean {
+  const value = url.searchParams.get(name)?.toLowerCase();
+  return value === undefined ? otherwise : value === '1' || value === 'true';
 }
 
 function headerOf(req: IncomingMessage, name: string): string | undefined {

@@ -29,17 +29,22 @@ export function decompressBlock(input: Uint8Array, size: number): Buffer {
  */
 function decompressBlockInto(input: Uint8Array, out: Uint8Array, o: number, floor: number): number {
   let i = 0;
-  while (i < input.length) {
-    const token = input[i++]!;
-    let literals = token >>> 4;
-    if (literals === 15) {
+  // A 4-bit length of 15 continues in the next bytes, each added, until one is not 255.
+  const length = (nibble: number, what: string) => {
+    let total = nibble;
+    if (nibble === 15) {
       let b: number;
       do {
-        if (i >= input.length) throw new Lz4Error('truncated LZ4 literal length');
+        if (i >= input.length) throw new Lz4Error(`truncated LZ4 ${what} length`);
         b = input[i++]!;
-        literals += b;
+        total += b;
       } while (b === 255);
     }
+    return total;
+  };
+  while (i < input.length) {
+    const token = input[i++]!;
+    const literals = length(token >>> 4, 'literal');
     if (i + literals > input.length || o + literals > out.length) throw new Lz4Error('LZ4 literals overrun');
     out.set(input.subarray(i, i + literals), o);
     i += literals;
@@ -49,19 +54,10 @@ function decompressBlockInto(input: Uint8Array, out: Uint8Array, o: number, floo
     const offset = input[i]! | (input[i + 1]! << 8);
     i += 2;
     if (offset === 0 || offset > o - floor) throw new Lz4Error('invalid LZ4 match offset');
-    let length = token & 15;
-    if (length === 15) {
-      let b: number;
-      do {
-        if (i >= input.length) throw new Lz4Error('truncated LZ4 match length');
-        b = input[i++]!;
-        length += b;
-      } while (b === 255);
-    }
-    length += MIN_MATCH;
-    if (o + length > out.length) throw new Lz4Error('LZ4 match overruns the output');
+    const match = length(token & 15, 'match') + MIN_MATCH;
+    if (o + match > out.length) throw new Lz4Error('LZ4 match overruns the output');
     // Overlapping copies repeat the last `offset` bytes, so copy byte by byte.
-    for (let m = o - offset, k = 0; k < length; k++) out[o++] = out[m + k]!;
+    for (let m = o - offset, k = 0; k < match; k++) out[o++] = out[m + k]!;
   }
   return o;
 }
