@@ -253,7 +253,8 @@ export function createClickHouseHttpServer(options: HttpInterfaceOptions): Serve
   const execute = async (prepared: PreparedRequest) => {
     const connection: EngineConnection = engine.connect();
     try {
-      for (const statement of prepared.setup) await connection.query(statement, 'TabSeparated');
+      // One call for the setup: each statement is single (ours, or a session's checked SET/USE); a line break ends any comment.
+      if (prepared.setup.length > 0) await connection.query(prepared.setup.join('\n;\n'), 'TabSeparated');
       const { sql } = prepared;
       if (sql.data !== undefined) {
         const inserted = await connection.insert(sql.query, sql.data);
