@@ -4,7 +4,7 @@ import type { Logger } from '../../core/logger.js';
 import { serializer } from '../../core/serialize.js';
 import { chooseResponseEncoding, CompressionError, decodeBlocks, decodeContent, encodeBlocks, encodeContent } from './compression.js';
 import type { Engine, EngineConnection } from './engine.js';
-import { parseSqlRequest, SqlRefusal, type SqlRequest } from './sqlText.js';
+import { parseSqlRequest, PATH_SETTINGS, SqlRefusal, type SqlRequest } from './sqlText.js';
 
 /**
  * ClickHouse's HTTP interface over the embedded engine, as a ClickHouse server
@@ -237,6 +237,9 @@ export function createClickHouseHttpServer(options: HttpInterfaceOptions): Serve
         setup.push(`SET param_${name} = ${quoteLiteral(value)}`);
       } else if (!PROTOCOL_PARAMS.has(key)) {
         if (!IDENTIFIER.test(key)) throw new HttpQueryError(115, 'UNKNOWN_SETTING', `Unknown setting ${JSON.stringify(key)}`);
+        if (PATH_SETTINGS.has(key.toLowerCase())) {
+          throw new HttpQueryError(497, 'ACCESS_DENIED', `default: Not enough privileges. The setting ${key} reaches files, URLs, other servers or programs, which the embedded ClickHouse's HTTP interface refuses`);
+        }
         setup.push(`SET ${key} = ${quoteLiteral(value)}`);
       }
     }

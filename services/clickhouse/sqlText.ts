@@ -157,7 +157,9 @@ const OUTSIDE_EXACT = new Set([
   'file', 'filecluster', 'url', 'urlcluster', 'http', 'https', 'gcs', 'oss', 'cosn', 'remote', 'remotesecure',
   'cluster', 'clusterallreplicas', 'distributed', 'sqlite', 'jdbc', 'odbc', 'redis', 'cassandra', 'kafka',
   'rabbitmq', 'nats', 'filelog', 'hive', 'arrowflight', 'ytsaurus', 'datalakecatalog', 'executable',
-  'executablepool', 'executable_pool', 'dictionary_source_executable', 'librarybridge', 'library',
+  'executablepool', 'executable_pool', 'librarybridge', 'library', 'yamlregexptree',
+  // disk(type = 'local', path = …) in a table's SETTINGS puts its data anywhere on the host.
+  'disk',
 ]);
 const OUTSIDE_PREFIXES = ['s3', 'azure', 'hdfs', 'mysql', 'postgres', 'materializedmysql', 'materializedpostgres', 'mongo', 'iceberg', 'deltalake', 'hudi', 'paimon'];
 
@@ -172,6 +174,9 @@ function refuseOutside(what: string): SqlRefusal {
     `default: Not enough privileges. ${what} reaches files, URLs, other servers or programs, which the embedded ClickHouse's HTTP interface refuses`,
   );
 }
+
+/** Settings that name files on the host: format schemas read from, or written to, any path. */
+export const PATH_SETTINGS: ReadonlySet<string> = new Set(['format_schema', 'format_schema_path', 'output_format_schema', 'format_schema_source']);
 
 /** Statements that act on the engine's host rather than on data. */
 const REFUSED_STATEMENTS = new Set(['system', 'backup', 'restore']);
@@ -290,6 +295,7 @@ function refuseOutsideAccess(tokens: readonly Token[]): void {
     const previous = tokens[i - 1];
     const engine = previous?.kind === 'word' && previous.text === 'engine' || (previous?.text === '=' && tokens[i - 2]?.text === 'engine');
     if ((called || engine) && reachesOutside(token.text)) throw refuseOutside(`'${token.text}'`);
+    if (PATH_SETTINGS.has(token.text) && next?.text === '=') throw refuseOutside(`The setting ${token.text}`);
     // A dictionary's CLICKHOUSE source with a HOST reads another server.
     if (called && token.text === 'clickhouse') {
       for (let j = i + 2, depth = 1; j < tokens.length && depth > 0; j++) {

@@ -128,6 +128,7 @@ test('nothing reaches files, URLs, other servers or programs', async () => {
   ]) {
     expectError(await send({ body: query }), 403, 497, /Not enough privileges/);
   }
+  expectError(await send({ body: 'SELECT 1', params: { format_schema: '/etc/passwd:X' } }), 403, 497, 'format_schema');
   expect(existsSync(outfile)).toBe(false);
   expect(await sql("SELECT count() FROM system.tables WHERE name = 'on_disk'")).toBe('0\n');
   expect(await sql('SELECT 1')).toBe('1\n'); // still serving

@@ -77,6 +77,9 @@ test.each([
   ["ATTACH TABLE t FROM '/var/lib/x' (a String) ENGINE = MergeTree ORDER BY a", 'ATTACH'],
   ['SYSTEM SHUTDOWN', 'SYSTEM'],
   ["BACKUP TABLE t TO Disk('backups', 'x.zip')", 'BACKUP'],
+  ["CREATE TABLE t (a String) ENGINE = MergeTree ORDER BY a SETTINGS disk = disk(type = 'local', path = '/etc/')", 'disk'],
+  ["SELECT * FROM t FORMAT Protobuf SETTINGS format_schema = '/etc/passwd:X'", 'format_schema'],
+  ["CREATE DICTIONARY d (k String) PRIMARY KEY k SOURCE(YAMLRegExpTree(PATH '/etc/x.yaml')) LAYOUT(regexp_tree) LIFETIME(0)", 'yamlregexptree'],
 ])('refused, reaching outside: %s', (sql, name) => {
   const error = refusal(sql);
   expect(error.code).toBe(497);
