@@ -62,8 +62,8 @@ function loadNativeAddon(): NativeAddon {
 /**
  * The engine's server configuration: the default user's profile sets the
  * limits of every query and forbids raising them (constraints), as a server's
- * settings profile would; MergeTree tables fsync each inserted part before the
- * insert is acknowledged.
+ * settings profile would, and its grants leave out sources, SYSTEM and BACKUP;
+ * MergeTree tables fsync each inserted part before the insert is acknowledged.
  */
 function engineConfig(limits: EngineLimits, usersFile: string): { config: string; users: string } {
   const config = `<clickhouse>
@@ -93,6 +93,12 @@ function engineConfig(limits: EngineLimits, usersFile: string): { config: string
       <profile>default</profile>
       <quota>default</quota>
       <networks><ip>::/0</ip></networks>
+      <!-- Beside the HTTP interface's own refusals: the engine itself refuses table functions
+           that reach files, URLs and other servers, host-level SYSTEM statements and backups. -->
+      <grants>
+        <query>GRANT ALL ON *.*</query>
+        <query>REVOKE SOURCES, SYSTEM, BACKUP ON *.*</query>
+      </grants>
     </default>
   </users>
   <quotas><default></default></quotas>

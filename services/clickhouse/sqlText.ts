@@ -217,7 +217,7 @@ export function parseSqlRequest(text: Buffer): SqlRequest {
 
     if (kind === undefined) kind = kindOf(token.text);
     if (tokens.length === 1 && REFUSED_STATEMENTS.has(token.text)) {
-      throw new SqlRefusal(497, 'ACCESS_DENIED', `default: Not enough privileges. ${token.text.toUpperCase()} statements act on the engine's host and are not allowed over the embedded ClickHouse's HTTP interface`);
+      throw new SqlRefusal(497, 'ACCESS_DENIED', `default: Not enough privileges. ${token.text.toUpperCase()} statements act on the engine's host, which the embedded ClickHouse's HTTP interface refuses`);
     }
     if (token.text === 'outfile' || token.text === 'infile') {
       throw refuseOutside(token.text === 'outfile' ? 'INTO OUTFILE' : 'FROM INFILE');
