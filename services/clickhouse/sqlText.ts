@@ -247,6 +247,7 @@ export function parseSqlRequest(text: Buffer): SqlRequest {
   }
   if (tokens.length === 0) throw new SqlRefusal(62, 'SYNTAX_ERROR', 'Empty query');
   refuseOutsideAccess(tokens);
+  if (data !== undefined && (format === undefined || format.toLowerCase() === 'values')) refuseStatementsAfterValues(data);
   return {
     query: text.subarray(0, end).toString('utf8').trimEnd(),
     data,
@@ -254,6 +255,30 @@ export function parseSqlRequest(text: Buffer): SqlRequest {
     format,
     placeholders,
   };
+}
+
+/**
+ * Values data ends at a `;`, and the engine (clickhouse-local inside chDB) runs
+ * whatever follows as the next statement: a second statement smuggled in an
+ * INSERT's data. Values rows are SQL literals, so they are lexed as SQL to
+ * find such a `;`. Every other format reads its data to the end, or fails.
+ */
+function refuseStatementsAfterValues(data: Buffer): void {
+  const lexer = new Lexer(data);
+  let depth = 0;
+  for (let token = lexer.next(); token; token = lexer.next()) {
+    if (token.kind !== 'punct') continue;
+    if (token.text === '(') depth++;
+    else if (token.text === ')') depth--;
+    else if (token.text === ';' && depth <= 0) {
+      for (let rest = lexer.next(); rest; rest = lexer.next()) {
+        if (!(rest.kind === 'punct' && rest.text === ';')) {
+          throw new SqlRefusal(62, 'SYNTAX_ERROR', `Syntax error (Multi-statements are not allowed): a statement follows the VALUES data at position ${rest.start + 1} of the data: ${data.subarray(rest.start, rest.start + 40).toString('utf8')}`);
+        }
+      }
+      return;
+    }
+  }
 }
 
 /** ClickHouse's rule: the data starts after the format name, its spaces and one line break. */

@@ -102,7 +102,10 @@ test('requests addressed to a non-loopback name (DNS rebinding) or sent by a web
 
 test('one statement per request: a second one is refused and nothing runs', async () => {
   expectError(await send({ body: 'CREATE TABLE never (a UInt8) ENGINE = Memory; DROP TABLE rows' }), 400, 62, 'Multi-statements are not allowed');
+  // VALUES data ends at a ';': the engine would run what follows it.
+  expectError(await send({ body: "INSERT INTO rows VALUES ('smuggled'); CREATE TABLE never (a UInt8) ENGINE = Memory" }), 400, 62, 'follows the VALUES data');
   expect(await sql("SELECT count() FROM system.tables WHERE database = currentDatabase() AND name IN ('never', 'rows')")).toBe('1\n');
+  expect(await sql('SELECT count() FROM rows')).toBe('0\n');
 });
 
 test('GET runs reads only', async () => {

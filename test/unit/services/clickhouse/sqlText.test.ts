@@ -18,9 +18,9 @@ test('an INSERT\'s data is never SQL: placeholders, quotes and bytes in it pass 
   expect(request).toMatchObject({ query: 'INSERT INTO t (employee_id) SETTINGS async_insert=0 FORMAT JSONEachRow', kind: 'insert', format: 'JSONEachRow' });
   expect(request.data).toEqual(data);
   expect(request.placeholders.size).toBe(0);
-  const values = parse("INSERT INTO t VALUES ('{a:1}', 1); SELECT 2");
+  const values = parse("INSERT INTO t VALUES ('{a:1}', 1), ('{b:2}', 2)");
   expect(values.query).toBe('INSERT INTO t VALUES');
-  expect(values.data?.toString()).toBe(" ('{a:1}', 1); SELECT 2");
+  expect(values.data?.toString()).toBe(" ('{a:1}', 1), ('{b:2}', 2)");
 });
 
 test('the query is scanned for placeholders; strings and comments are not', () => {
@@ -35,6 +35,11 @@ test('one statement per request, a trailing semicolon allowed', () => {
   expect(parse("SELECT ';' -- ;\n").query).toBe("SELECT ';' -- ;");
   expect(refusal('SELECT 1; SELECT 2')).toMatchObject({ code: 62, message: expect.stringContaining('Multi-statements are not allowed') });
   expect(refusal('SELECT 1; DROP TABLE t').code).toBe(62);
+  // Values data ends at a ';' and the engine would run what follows: refused too.
+  expect(refusal("INSERT INTO t VALUES ('{a:1}', 1); DROP TABLE t")).toMatchObject({ code: 62, message: expect.stringContaining('follows the VALUES data') });
+  expect(refusal("INSERT INTO t FORMAT Values ('x', 1);\nDROP TABLE t").code).toBe(62);
+  expect(parse("INSERT INTO t VALUES ('a;b', 1), (';', 2);\n").data?.toString()).toBe(" ('a;b', 1), (';', 2);\n");
+  expect(parse('INSERT INTO t FORMAT JSONEachRow\n{"k":"x"}\n;DROP TABLE t').data?.toString()).toBe('{"k":"x"}\n;DROP TABLE t');
 });
 
 test('SET and USE are told apart from other statements', () => {
