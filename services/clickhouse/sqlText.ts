@@ -1,7 +1,9 @@
 /**
  * What the embedded HTTP interface needs to know about a request's SQL before
- * it runs it, read the way ClickHouse's lexer reads it (strings, quoted
- * identifiers, heredocs and comments are skipped, never looked into):
+ * it runs it, read the way ClickHouse's lexer (src/Parsers/Lexer.cpp) reads it:
+ * strings, quoted identifiers, heredocs and comments are skipped, never looked
+ * into, so a `;` or a name inside them counts for nothing — and one outside
+ * them is never missed.
  *
  * - where the query ends and an INSERT's data begins — only the query is
  *   SQL; the data (JSON, TSV, RowBinary, Native …) is passed on untouched,
@@ -23,8 +25,6 @@ export interface SqlRequest {
   readonly kind: StatementKind;
   /** The `FORMAT` clause's format, if the statement has one. */
   readonly format: string | undefined;
-  /** Names of the `{name:Type}` placeholders in the query. */
-  readonly placeholders: ReadonlySet<string>;
 }
 
 /** A request the HTTP interface refuses before running anything; `code` is ClickHouse's. */
@@ -36,8 +36,8 @@ export class SqlRefusal extends Error {
 
 interface Token {
   /** word: identifier or keyword (quoted identifiers included); other kinds are not looked into. */
-  readonly kind: 'word' | 'string' | 'number' | 'punct' | 'placeholder';
-  /** Lower-case text of a word (unquoted), the character of a punctuation mark, a placeholder's name. */
+  readonly kind: 'word' | 'string' | 'number' | 'punct';
+  /** Lower-case text of a word (unquoted), the character of a punctuation mark. */
   readonly text: string;
   readonly start: number;
   readonly end: number;
@@ -61,8 +61,8 @@ class Lexer {
       if (this.pos >= t.length) return undefined;
       const c = t[this.pos]!;
       const d = t[this.pos + 1];
-      if ((c === 0x2d && d === 0x2d) || c === 0x23) {
-        // -- comment, # comment
+      // --, // and '# ' or '#!' comments run to the end of the line; '#x' is no comment to ClickHouse.
+      if ((c === 0x2d && d === 0x2d) || (c === 0x2f && d === 0x2f) || (c === 0x23 && (d === 0x20 || d === 0x21))) {
         while (this.pos < t.length && t[this.pos] !== 0x0a) this.pos++;
         continue;
       }
@@ -95,14 +95,15 @@ class Lexer {
         : { kind: 'word', text: inner.toLowerCase(), start, end, quoted: true };
     }
     if (c === 0x24) {
-      // $tag$ … $tag$ heredoc
+      // A heredoc, as ClickHouse's lexer reads one: from '$' to the next '$' is the tag, up to the tag's next occurrence.
       const close = t.indexOf(0x24, start + 1);
-      if (close > 0 && /^[A-Za-z0-9_]*$/.test(t.subarray(start + 1, close).toString('latin1'))) {
+      if (close > 0) {
         const tag = t.subarray(start, close + 1);
         const end = t.indexOf(tag, close + 1);
-        if (end < 0) throw syntaxError(this.text, start, 'unterminated heredoc');
-        this.pos = end + tag.length;
-        return { kind: 'string', text: '', start, end: this.pos };
+        if (end >= 0) {
+          this.pos = end + tag.length;
+          return { kind: 'string', text: '', start, end: this.pos };
+        }
       }
     }
     if (isWordStart(c)) {
@@ -113,15 +114,10 @@ class Lexer {
       while (this.pos < t.length && (isWordPart(t[this.pos]!) || t[this.pos] === 0x2e || ((t[this.pos] === 0x2b || t[this.pos] === 0x2d) && (t[this.pos - 1] === 0x65 || t[this.pos - 1] === 0x45)))) this.pos++;
       return { kind: 'number', text: '', start, end: this.pos };
     }
-    if (c === 0x7b) {
-      // {name:Type} query parameter
-      const placeholder = /^\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*:/.exec(t.subarray(start, Math.min(t.length, start + 300)).toString('latin1'));
-      if (placeholder) {
-        const close = t.indexOf(0x7d, start);
-        if (close < 0) throw syntaxError(this.text, start, 'unterminated query parameter');
-        this.pos = close + 1;
-        return { kind: 'placeholder', text: placeholder[1]!, start, end: this.pos };
-      }
+    if (c === 0x5c && t[start + 1] === 0x47) {
+      // \G ends a statement (vertical output), like ';'.
+      this.pos += 2;
+      return { kind: 'punct', text: ';', start, end: this.pos };
     }
     this.pos++;
     return { kind: 'punct', text: String.fromCharCode(c), start, end: this.pos };
@@ -189,7 +185,6 @@ const REFUSED_STATEMENTS = new Set(['system', 'backup', 'restore']);
 export function parseSqlRequest(text: Buffer): SqlRequest {
   const lexer = new Lexer(text);
   const tokens: Token[] = [];
-  const placeholders = new Set<string>();
   let depth = 0;
   let kind: StatementKind | undefined;
   let insertSelects = false;
@@ -207,7 +202,6 @@ export function parseSqlRequest(text: Buffer): SqlRequest {
       break;
     }
     tokens.push(token);
-    if (token.kind === 'placeholder') placeholders.add(token.text);
     if (token.kind === 'punct') {
       if (token.text === '(') depth++;
       else if (token.text === ')') depth--;
@@ -253,7 +247,6 @@ export function parseSqlRequest(text: Buffer): SqlRequest {
     data,
     kind: kind ?? 'select',
     format,
-    placeholders,
   };
 }
 

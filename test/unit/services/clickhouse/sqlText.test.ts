@@ -17,17 +17,19 @@ test('an INSERT\'s data is never SQL: placeholders, quotes and bytes in it pass 
   const request = parse(Buffer.concat([Buffer.from('INSERT INTO t (employee_id) SETTINGS async_insert=0 FORMAT JSONEachRow\n'), data]));
   expect(request).toMatchObject({ query: 'INSERT INTO t (employee_id) SETTINGS async_insert=0 FORMAT JSONEachRow', kind: 'insert', format: 'JSONEachRow' });
   expect(request.data).toEqual(data);
-  expect(request.placeholders.size).toBe(0);
   const values = parse("INSERT INTO t VALUES ('{a:1}', 1), ('{b:2}', 2)");
   expect(values.query).toBe('INSERT INTO t VALUES');
   expect(values.data?.toString()).toBe(" ('{a:1}', 1), ('{b:2}', 2)");
 });
 
-test('the query is scanned for placeholders; strings and comments are not', () => {
-  const request = parse("SELECT {employee:String}, '{x:String}' /* {y:UInt8} */ -- {z:Int8}\nFROM t WHERE a = { b : UInt8 } FORMAT JSONCompact");
-  expect([...request.placeholders].sort()).toEqual(['b', 'employee']);
+test('strings, quoted names, heredocs and comments are skipped as ClickHouse\'s lexer skips them', () => {
+  const request = parse("SELECT {employee:String}, '{x:String};' /* ; /* nested ; */ ; */ -- ;\n, $tag$ ; $tag$ // ;\n FROM \"t;\" # ;\n FORMAT JSONCompact");
   expect(request).toMatchObject({ kind: 'select', format: 'JSONCompact', data: undefined });
   expect(parse('INSERT INTO t SELECT {v:UInt8}').data).toBeUndefined();
+  // '#x' is no comment to ClickHouse, and \G ends a statement as ';' does.
+  expect(refusal('SELECT 1 #x; DROP TABLE t').code).toBe(62);
+  expect(refusal('SELECT 1\\G DROP TABLE t').code).toBe(62);
+  expect(parse('SELECT 1\\G').query).toBe('SELECT 1');
 });
 
 test('one statement per request, a trailing semicolon allowed', () => {
