@@ -5,7 +5,8 @@
  * settings, query parameters and current database, so whatever one request
  * sets dies with its connection and never reaches the next.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Session } from 'chdb';
@@ -27,8 +28,12 @@ export interface InsertResult {
 export interface EngineConnection {
   /** Runs one statement; `format` is the output format when the statement names none. */
   query(sql: string, format: string): Promise<QueryResult>;
-  /** Runs an INSERT whose data (any format, any bytes) follows the statement. */
-  insert(statement: string, data: Buffer): Promise<InsertResult>;
+  /**
+   * Runs an INSERT with data (any format, any bytes): the data goes to a
+   * private file and `statementFor(file)` reads it FROM INFILE, so the engine
+   * never reads any of it as SQL.
+   */
+  insert(statementFor: (file: string) => string, data: Buffer): Promise<InsertResult>;
   close(): void;
 }
 
@@ -45,9 +50,8 @@ export interface EngineLimits {
 }
 
 /**
- * chDB's public insert() takes only text formats; HTTP clients insert Native
- * and RowBinary too. Its native entry point takes any statement and hands the
- * data bytes to the engine's parser as they are, so the interface uses that.
+ * chDB's native insert entry point: it runs a statement and reports the rows
+ * it wrote (the public query API does not), which X-ClickHouse-Summary needs.
  */
 interface NativeAddon {
   InsertRawAsyncConnection(connection: unknown, statement: string, data: Buffer, countLines: boolean): Promise<{ rowsWritten: number; bytesWritten: number; elapsed: number }>;
@@ -107,9 +111,14 @@ function engineConfig(limits: EngineLimits, usersFile: string): { config: string
   return { config, users };
 }
 
-/** Opens the data directory; `configDir` receives the engine's configuration files. */
-export async function openEngine(dataDir: string, configDir: string, limits: EngineLimits): Promise<Engine> {
+/**
+ * Opens the data directory; `configDir` receives the engine's configuration
+ * files, `insertDir` (private, emptied now) the data of inserts while they run.
+ */
+export async function openEngine(dataDir: string, configDir: string, insertDir: string, limits: EngineLimits): Promise<Engine> {
   mkdirSync(configDir, { recursive: true });
+  rmSync(insertDir, { recursive: true, force: true });
+  mkdirSync(insertDir, { recursive: true, mode: 0o700 });
   const configFile = join(configDir, 'config.xml');
   const usersFile = join(configDir, 'users.xml');
   const { config, users } = engineConfig(limits, usersFile);
@@ -130,9 +139,15 @@ export async function openEngine(dataDir: string, configDir: string, limits: Eng
           const result = await session.queryAsync(sql, { format });
           return { bytes: result.bytes(), rowsRead: result.rowsRead, bytesRead: result.bytesRead, elapsedSeconds: result.elapsed };
         },
-        async insert(statement, data) {
-          const result = await native.InsertRawAsyncConnection(session.connection, statement, data, false);
-          return { rowsWritten: result.rowsWritten, bytesWritten: result.bytesWritten, elapsedSeconds: result.elapsed };
+        async insert(statementFor, data) {
+          const file = join(insertDir, randomUUID());
+          writeFileSync(file, data, { mode: 0o600 });
+          try {
+            const result = await native.InsertRawAsyncConnection(session.connection, statementFor(file), Buffer.alloc(0), false);
+            return { rowsWritten: result.rowsWritten, bytesWritten: result.bytesWritten, elapsedSeconds: result.elapsed };
+          } finally {
+            rmSync(file, { force: true });
+          }
         },
         close: () => session.close(),
       };

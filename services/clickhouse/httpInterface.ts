@@ -259,8 +259,8 @@ export function createClickHouseHttpServer(options: HttpInterfaceOptions): Serve
       // One call for the setup: each statement is single (ours, or a session's checked SET/USE); a line break ends any comment.
       if (prepared.setup.length > 0) await connection.query(prepared.setup.join('\n;\n'), 'TabSeparated');
       const { sql } = prepared;
-      if (sql.data !== undefined) {
-        const inserted = await connection.insert(sql.query, sql.data);
+      if (sql.insert !== undefined) {
+        const inserted = await connection.insert(sql.insert.statementFor, sql.insert.data);
         return { bytes: new Uint8Array(0), rowsRead: 0, bytesRead: 0, writtenRows: inserted.rowsWritten, writtenBytes: inserted.bytesWritten, elapsedSeconds: inserted.elapsedSeconds };
       }
       const result = await connection.query(sql.query, prepared.format);
@@ -367,7 +367,7 @@ export function createClickHouseHttpServer(options: HttpInterfaceOptions): Serve
           kind: prepared.sql.kind,
           format,
           params: [...url.searchParams.keys()].join(','),
-          insertBytes: prepared.sql.data?.length,
+          insertBytes: prepared.sql.insert?.data.length,
           contentEncoding,
           acceptEncoding: headerOf(req, 'accept-encoding'),
           responseEncoding: encoding,

@@ -20,7 +20,7 @@ mkdirSync(dataDir, { recursive: true });
 
 let engine: Engine;
 try {
-  engine = await openEngine(dataDir, join(layout.home, 'engine-config'), {
+  engine = await openEngine(dataDir, join(layout.home, 'engine-config'), join(layout.home, 'inserts'), {
     maxExecutionSeconds: Math.ceil(config.clickhouseMaxExecutionTime / 1000),
     maxMemoryBytes: config.clickhouseMaxMemory,
   });

@@ -20,11 +20,23 @@ export type StatementKind = 'select' | 'insert' | 'set' | 'use' | 'other';
 export interface SqlRequest {
   /** The SQL of the statement, without an INSERT's data and without a trailing `;`. */
   readonly query: string;
-  /** An INSERT's inline data (after `FORMAT <name>` or `VALUES`), or undefined. */
-  readonly data: Buffer | undefined;
+  /** An INSERT's data (after `FORMAT <name>` or `VALUES`) and how to run it, or undefined. */
+  readonly insert: InsertWithData | undefined;
   readonly kind: StatementKind;
   /** The `FORMAT` clause's format, if the statement has one. */
   readonly format: string | undefined;
+}
+
+export interface InsertWithData {
+  /** The data, untouched: whatever bytes, placeholders or semicolons it holds. */
+  readonly data: Buffer;
+  /**
+   * The statement reading its data from `file` (`… FROM INFILE 'file' …
+   * FORMAT …`). The engine splits inline data from SQL by its own rules, under
+   * which a line starting with ';' ends the data and the rest runs as SQL;
+   * from a file, data is only ever data.
+   */
+  readonly statementFor: (file: string) => string;
 }
 
 /** A request the HTTP interface refuses before running anything; `code` is ClickHouse's. */
@@ -188,6 +200,10 @@ export function parseSqlRequest(text: Buffer): SqlRequest {
   let depth = 0;
   let kind: StatementKind | undefined;
   let insertSelects = false;
+  // Where FROM INFILE goes in an INSERT: before its SETTINGS, FORMAT or VALUES clause, after the target table.
+  let target: 'into' | 'name' | 'after' | undefined;
+  let infileAt: number | undefined;
+  let dataClause: Token | undefined;
   let format: string | undefined;
   let end = text.length;
   let data: Buffer | undefined;
@@ -217,16 +233,25 @@ export function parseSqlRequest(text: Buffer): SqlRequest {
       throw refuseOutside(token.text === 'outfile' ? 'INTO OUTFILE' : 'FROM INFILE');
     }
     if (kind === 'insert' && depth === 0 && !insertSelects) {
+      const clause = !token.quoted && tokens.at(-2)?.text !== '.';
+      if (token.text === 'into' && target === undefined) target = 'into';
+      else if (target === 'into' && !(clause && (token.text === 'table' || token.text === 'function'))) target = 'name';
+      else if (target === 'name' && clause && ['settings', 'format', 'values', 'select', 'with'].includes(token.text)) {
+        target = 'after';
+        infileAt = token.start;
+      }
       if (token.text === 'select' || token.text === 'with') insertSelects = true;
-      else if (token.text === 'values' && !token.quoted) {
+      else if (token.text === 'values' && clause && target === 'after') {
+        dataClause = token;
         end = token.end;
         data = text.subarray(token.end);
         break;
-      } else if (token.text === 'format' && !token.quoted) {
+      } else if (token.text === 'format' && clause && target === 'after') {
         const name = lexer.next();
         if (!name || name.kind !== 'word') throw syntaxError(text, token.end, 'expected a format name');
         format = text.subarray(name.start, name.end).toString('utf8').replace(/^[`"]|[`"]$/g, '');
         tokens.push(name);
+        dataClause = token;
         end = name.end;
         data = text.subarray(dataStart(text, name.end));
         break;
@@ -242,11 +267,24 @@ export function parseSqlRequest(text: Buffer): SqlRequest {
   if (tokens.length === 0) throw new SqlRefusal(62, 'SYNTAX_ERROR', 'Empty query');
   refuseOutsideAccess(tokens);
   if (data !== undefined && (format === undefined || format.toLowerCase() === 'values')) refuseStatementsAfterValues(data);
+  const clauseAt = dataClause?.start;
   return {
     query: text.subarray(0, end).toString('utf8').trimEnd(),
-    data,
     kind: kind ?? 'select',
     format,
+    insert:
+      data === undefined || infileAt === undefined || clauseAt === undefined
+        ? undefined
+        : {
+            data,
+            statementFor: (file) =>
+              [
+                text.subarray(0, infileAt).toString('utf8'),
+                ` FROM INFILE '${file.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}' `,
+                text.subarray(infileAt, clauseAt).toString('utf8'),
+                format === undefined ? ' FORMAT Values' : text.subarray(clauseAt, end).toString('utf8'),
+              ].join(''),
+          },
   };
 }
 

@@ -108,6 +108,16 @@ test('one statement per request: a second one is refused and nothing runs', asyn
   expect(await sql('SELECT count() FROM rows')).toBe('0\n');
 });
 
+test('an INSERT\'s data is never run as SQL, whatever lines it holds', async () => {
+  await sql('CREATE TABLE lines (t String) ENGINE = MergeTree ORDER BY t');
+  for (const format of ['TSV', 'CSV', 'LineAsString']) {
+    const answer = await send({ body: `INSERT INTO lines FORMAT ${format}\nfirst\n;CREATE TABLE smuggled (a UInt8) ENGINE = Memory\n` });
+    expect({ format, status: answer.status, body: answer.body }).toEqual({ format, status: 200, body: '' });
+  }
+  expect(await sql("SELECT count() FROM system.tables WHERE name = 'smuggled'")).toBe('0\n');
+  expect(await sql('SELECT t, count() FROM lines GROUP BY t ORDER BY t')).toBe(';CREATE TABLE smuggled (a UInt8) ENGINE = Memory\t3\nfirst\t3\n');
+});
+
 test('GET runs reads only', async () => {
   expect((await send({ method: 'GET', params: { query: 'SELECT 2' } })).body).toBe('2\n');
   const answer = await send({ method: 'GET', params: { query: 'CREATE TABLE by_get (a UInt8) ENGINE = Memory' } });

@@ -16,16 +16,19 @@ test('an INSERT\'s data is never SQL: placeholders, quotes and bytes in it pass 
   const data = Buffer.concat([Buffer.from('{"employee_id":"{a:1}","note":"it\'s; SELECT 2"}\n'), Buffer.from([0, 0xff, 0xfe])]);
   const request = parse(Buffer.concat([Buffer.from('INSERT INTO t (employee_id) SETTINGS async_insert=0 FORMAT JSONEachRow\n'), data]));
   expect(request).toMatchObject({ query: 'INSERT INTO t (employee_id) SETTINGS async_insert=0 FORMAT JSONEachRow', kind: 'insert', format: 'JSONEachRow' });
-  expect(request.data).toEqual(data);
+  expect(request.insert?.data).toEqual(data);
+  expect(request.insert?.statementFor("/tmp/it's")).toBe("INSERT INTO t (employee_id)  FROM INFILE '/tmp/it\\'s' SETTINGS async_insert=0 FORMAT JSONEachRow");
   const values = parse("INSERT INTO t VALUES ('{a:1}', 1), ('{b:2}', 2)");
   expect(values.query).toBe('INSERT INTO t VALUES');
-  expect(values.data?.toString()).toBe(" ('{a:1}', 1), ('{b:2}', 2)");
+  expect(values.insert?.data.toString()).toBe(" ('{a:1}', 1), ('{b:2}', 2)");
+  expect(values.insert?.statementFor('/f')).toBe("INSERT INTO t  FROM INFILE '/f'  FORMAT Values");
+  expect(parse('INSERT INTO TABLE db.settings SETTINGS x = 1 VALUES (1)').insert?.statementFor('/f')).toBe("INSERT INTO TABLE db.settings  FROM INFILE '/f' SETTINGS x = 1  FORMAT Values");
 });
 
 test('strings, quoted names, heredocs and comments are skipped as ClickHouse\'s lexer skips them', () => {
   const request = parse("SELECT {employee:String}, '{x:String};' /* ; /* nested ; */ ; */ -- ;\n, $tag$ ; $tag$ // ;\n FROM \"t;\" # ;\n FORMAT JSONCompact");
-  expect(request).toMatchObject({ kind: 'select', format: 'JSONCompact', data: undefined });
-  expect(parse('INSERT INTO t SELECT {v:UInt8}').data).toBeUndefined();
+  expect(request).toMatchObject({ kind: 'select', format: 'JSONCompact', insert: undefined });
+  expect(parse('INSERT INTO t SELECT {v:UInt8}').insert).toBeUndefined();
   // '#x' is no comment to ClickHouse, and \G ends a statement as ';' does.
   expect(refusal('SELECT 1 #x; DROP TABLE t').code).toBe(62);
   expect(refusal('SELECT 1\\G DROP TABLE t').code).toBe(62);
@@ -40,8 +43,8 @@ test('one statement per request, a trailing semicolon allowed', () => {
   // Values data ends at a ';' and the engine would run what follows: refused too.
   expect(refusal("INSERT INTO t VALUES ('{a:1}', 1); DROP TABLE t")).toMatchObject({ code: 62, message: expect.stringContaining('follows the VALUES data') });
   expect(refusal("INSERT INTO t FORMAT Values ('x', 1);\nDROP TABLE t").code).toBe(62);
-  expect(parse("INSERT INTO t VALUES ('a;b', 1), (';', 2);\n").data?.toString()).toBe(" ('a;b', 1), (';', 2);\n");
-  expect(parse('INSERT INTO t FORMAT JSONEachRow\n{"k":"x"}\n;DROP TABLE t').data?.toString()).toBe('{"k":"x"}\n;DROP TABLE t');
+  expect(parse("INSERT INTO t VALUES ('a;b', 1), (';', 2);\n").insert?.data.toString()).toBe(" ('a;b', 1), (';', 2);\n");
+  expect(parse('INSERT INTO t FORMAT JSONEachRow\n{"k":"x"}\n;DROP TABLE t').insert?.data.toString()).toBe('{"k":"x"}\n;DROP TABLE t');
 });
 
 test('SET and USE are told apart from other statements', () => {
