@@ -67,6 +67,21 @@ const duration = (env: string, def: string, doc: string, minMs = 0): Setting<num
   },
 });
 
+const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
+
+const byteSize = (env: string, def: string, doc: string, min: number): Setting<number> => ({
+  env,
+  default: def,
+  doc,
+  parse: (raw, key) => {
+    const match = /^\s*(\d+)\s*(|b|kib|mib|gib)\s*$/i.exec(raw);
+    if (!match) throw new ConfigError(key, `expected a size such as 512MiB, 1GiB or a number of bytes, got ${JSON.stringify(raw)}`);
+    const value = Number(match[1]) * BYTE_UNITS[match[2]!.toLowerCase()]!;
+    if (value < min || !Number.isSafeInteger(value)) throw new ConfigError(key, `must be at least ${min} bytes, got ${raw}`);
+    return value;
+  },
+});
+
 const oneOf = <T extends string>(env: string, def: T, doc: string, values: readonly T[]): Setting<T> => ({
   env,
   default: def,
@@ -243,6 +258,10 @@ export const settings = {
   kafkaSecurePort: integer('KPI_KAFKA_SECURE_PORT', 0, 'Port of a second, SASL_SSL (SCRAM-SHA-512) listener of the local broker, for testing secured clients; 0 = none.', 0, 65535),
   registryPort: port('KPI_REGISTRY_PORT', 8081, 'Port of the local Apicurio registry.'),
   clickhousePort: port('KPI_CLICKHOUSE_PORT', 8123, 'Port of the embedded ClickHouse HTTP interface.'),
+  clickhouseMaxBody: byteSize('KPI_CLICKHOUSE_MAX_BODY', '1GiB', 'Embedded ClickHouse: largest request body, as sent and after decompression; larger ones are refused (HTTP 413).', 1024),
+  clickhouseMaxQueue: integer('KPI_CLICKHOUSE_MAX_QUEUE', 64, 'Embedded ClickHouse: queries waiting to run (one runs at a time); more are refused with HTTP 503.', 1, 100_000),
+  clickhouseMaxExecutionTime: duration('KPI_CLICKHOUSE_MAX_EXECUTION_TIME', '10m', 'Embedded ClickHouse: max_execution_time of every query, and the most a request may set.', 1_000),
+  clickhouseMaxMemory: byteSize('KPI_CLICKHOUSE_MAX_MEMORY', '4GiB', 'Embedded ClickHouse: max_memory_usage of every query, and the most a request may set.', 1 << 20),
   registryJava: optionalText('KPI_REGISTRY_JAVA', 'Java (21+) binary for the local registry. Unset: the first Java 21+ found in JAVA_HOME, PATH or /usr/lib/jvm.'),
   // Topics
   topicPrefix: text('KPI_TOPIC_PREFIX', '', 'Prefix for every topic name (isolates test runs; empty in production).'),

@@ -4,40 +4,53 @@
  * `kpi-stream services up`; stops cleanly on SIGTERM/SIGINT.
  */
 import { mkdirSync } from 'node:fs';
-import { Session } from 'chdb';
+import { join } from 'node:path';
 import { loadConfig } from '../../core/config.js';
 import { createLogger } from '../../core/logger.js';
+import { initCompression } from './compression.js';
+import { openEngine, type Engine } from './engine.js';
 import { createClickHouseHttpServer } from './httpInterface.js';
 import { serviceLayout } from '../layout.js';
 
 const config = loadConfig();
 const log = createLogger(config.logLevel, config.logFormat, 'kpi-stream-clickhouse');
-const dataDir = serviceLayout(config, 'clickhouse').dataDir;
+const layout = serviceLayout(config, 'clickhouse');
+const dataDir = layout.dataDir;
 mkdirSync(dataDir, { recursive: true });
 
-let session: Session;
+let engine: Engine;
 try {
-  session = new Session(dataDir);
+  engine = await openEngine(dataDir, join(layout.home, 'engine-config'), join(layout.home, 'inserts'), {
+    maxExecutionSeconds: Math.ceil(config.clickhouseMaxExecutionTime / 1000),
+    maxMemoryBytes: config.clickhouseMaxMemory,
+  });
 } catch (error) {
   log.fatal({ err: error, dataDir }, 'cannot open the chDB data directory (is another process using it?)');
   process.exit(1);
 }
-const engineVersion = (await session.queryAsync('SELECT version()', { format: 'TabSeparated' })).text().trim();
-const server = createClickHouseHttpServer({ session, log, serverVersion: engineVersion });
+await initCompression();
+const server = createClickHouseHttpServer({
+  engine,
+  log,
+  user: config.clickhouseUser,
+  password: config.clickhousePassword,
+  maxBodyBytes: config.clickhouseMaxBody,
+  maxQueuedQueries: config.clickhouseMaxQueue,
+});
 
 server.on('error', (error: NodeJS.ErrnoException) => {
   log.fatal({ err: error, port: config.clickhousePort }, error.code === 'EADDRINUSE' ? `port ${config.clickhousePort} (KPI_CLICKHOUSE_PORT) is already in use` : 'HTTP server failed');
-  session.close();
+  engine.close();
   process.exit(1);
 });
 server.listen(config.clickhousePort, '127.0.0.1', () => {
-  log.info({ port: config.clickhousePort, dataDir, engine: engineVersion }, 'embedded ClickHouse listening');
+  log.info({ port: config.clickhousePort, dataDir, engine: engine.version }, 'embedded ClickHouse listening');
 });
 
 const stop = (signal: string) => {
   log.info({ signal }, 'stopping');
   server.close(() => {
-    session.close();
+    engine.close();
     log.info('stopped');
     process.exit(0);
   });

@@ -29,6 +29,13 @@ test('defaults describe the local services and a daily UTC window', () => {
   expect(Object.isFrozen(config)).toBe(true);
 });
 
+test('the embedded ClickHouse limits take sizes and durations', () => {
+  const defaults = load({});
+  expect([defaults.clickhouseMaxBody, defaults.clickhouseMaxQueue, defaults.clickhouseMaxExecutionTime, defaults.clickhouseMaxMemory]).toEqual([2 ** 30, 64, 600_000, 4 * 2 ** 30]);
+  const set = load({ KPI_CLICKHOUSE_MAX_BODY: '512MiB', KPI_CLICKHOUSE_MAX_MEMORY: '2048 KiB', KPI_CLICKHOUSE_MAX_EXECUTION_TIME: '30s' });
+  expect([set.clickhouseMaxBody, set.clickhouseMaxMemory, set.clickhouseMaxExecutionTime]).toEqual([512 * 2 ** 20, 2 * 2 ** 20, 30_000]);
+});
+
 test('variables pointing at servers make those services external', () => {
   const config = load({ KAFKA_BROKERS: 'k1:9092, k2:9092', SCHEMA_REGISTRY_URL: 'http://sr:8081/', CLICKHOUSE_URL: 'https://ch:8443' });
   expect(config.kafka).toEqual({ brokers: ['k1:9092', 'k2:9092'], external: true, ssl: false });
@@ -65,6 +72,10 @@ test.each([
   [{ SCHEMA_REGISTRY_USERNAME: 'key' }, 'SCHEMA_REGISTRY_PASSWORD', 'needs both'],
   [{ SCHEMA_REGISTRY_URL: 'https://a:b@sr:8081', SCHEMA_REGISTRY_USERNAME: 'c', SCHEMA_REGISTRY_PASSWORD: 'd' }, 'SCHEMA_REGISTRY_URL', 'give them one way'],
   [{ KPI_KAFKA_SECURE_PORT: '9093' }, 'KPI_KAFKA_SECURE_PORT', 'already used by KPI_KAFKA_CONTROLLER_PORT'],
+  [{ KPI_CLICKHOUSE_MAX_BODY: 'lots' }, 'KPI_CLICKHOUSE_MAX_BODY', 'expected a size'],
+  [{ KPI_CLICKHOUSE_MAX_BODY: '12' }, 'KPI_CLICKHOUSE_MAX_BODY', 'at least 1024 bytes'],
+  [{ KPI_CLICKHOUSE_MAX_QUEUE: '0' }, 'KPI_CLICKHOUSE_MAX_QUEUE', 'between 1 and'],
+  [{ KPI_CLICKHOUSE_MAX_EXECUTION_TIME: '10ms' }, 'KPI_CLICKHOUSE_MAX_EXECUTION_TIME', 'at least 1s'],
 ])('%j is refused naming %s', (env, key, text) => {
   const error = configError(env);
   expect(error.key).toBe(key);

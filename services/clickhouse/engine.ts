@@ -1,0 +1,157 @@
+/**
+ * The embedded engine (npm chdb) as the HTTP interface uses it: one data
+ * directory, opened once with the server's configuration (limits, durability),
+ * and a fresh connection per request. Each chDB connection has its own
+ * settings, query parameters and current database, so whatever one request
+ * sets dies with its connection and never reaches the next.
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { Session } from 'chdb';
+
+export interface QueryResult {
+  readonly bytes: Uint8Array;
+  readonly rowsRead: number;
+  readonly bytesRead: number;
+  readonly elapsedSeconds: number;
+}
+
+export interface InsertResult {
+  readonly rowsWritten: number;
+  readonly bytesWritten: number;
+  readonly elapsedSeconds: number;
+}
+
+/** One request's connection to the engine. */
+export interface EngineConnection {
+  /** Runs one statement; `format` is the output format when the statement names none. */
+  query(sql: string, format: string): Promise<QueryResult>;
+  /**
+   * Runs an INSERT with data (any format, any bytes): the data goes to a
+   * private file and `statementFor(file)` reads it FROM INFILE, so the engine
+   * never reads any of it as SQL.
+   */
+  insert(statementFor: (file: string) => string, data: Buffer): Promise<InsertResult>;
+  close(): void;
+}
+
+export interface Engine {
+  connect(): EngineConnection;
+  readonly version: string;
+  readonly timeZone: string;
+  close(): void;
+}
+
+export interface EngineLimits {
+  readonly maxExecutionSeconds: number;
+  readonly maxMemoryBytes: number;
+}
+
+/**
+ * chDB's native insert entry point: it runs a statement and reports the rows
+ * it wrote (the public query API does not), which X-ClickHouse-Summary needs.
+ */
+interface NativeAddon {
+  InsertRawAsyncConnection(connection: unknown, statement: string, data: Buffer, countLines: boolean): Promise<{ rowsWritten: number; bytesWritten: number; elapsed: number }>;
+}
+
+function loadNativeAddon(): NativeAddon {
+  const require = createRequire(import.meta.url);
+  const loader = join(dirname(require.resolve('chdb')), 'dist', 'loader.js');
+  return (require(loader) as { loadNative(): NativeAddon }).loadNative();
+}
+
+/**
+ * The engine's server configuration: the default user's profile sets the
+ * limits of every query and forbids raising them (constraints), as a server's
+ * settings profile would, and its grants leave out sources, SYSTEM and BACKUP;
+ * MergeTree tables fsync each inserted part before the insert is acknowledged.
+ */
+function engineConfig(limits: EngineLimits, usersFile: string): { config: string; users: string } {
+  const config = `<clickhouse>
+  <users_config>${usersFile}</users_config>
+  <merge_tree>
+    <fsync_after_insert>1</fsync_after_insert>
+    <fsync_part_directory>1</fsync_part_directory>
+  </merge_tree>
+</clickhouse>
+`;
+  const users = `<clickhouse>
+  <profiles>
+    <default>
+      <max_execution_time>${limits.maxExecutionSeconds}</max_execution_time>
+      <max_memory_usage>${limits.maxMemoryBytes}</max_memory_usage>
+      <wait_for_async_insert>1</wait_for_async_insert>
+      <constraints>
+        <max_execution_time><min>1</min><max>${limits.maxExecutionSeconds}</max></max_execution_time>
+        <max_memory_usage><min>1</min><max>${limits.maxMemoryBytes}</max></max_memory_usage>
+        <wait_for_async_insert><const/></wait_for_async_insert>
+      </constraints>
+    </default>
+  </profiles>
+  <users>
+    <default>
+      <password></password>
+      <profile>default</profile>
+      <quota>default</quota>
+      <networks><ip>::/0</ip></networks>
+      <!-- Beside the HTTP interface's own refusals: the engine itself refuses table functions
+           that reach files, URLs and other servers, host-level SYSTEM statements and backups. -->
+      <grants>
+        <query>GRANT ALL ON *.*</query>
+        <query>REVOKE SOURCES, SYSTEM, BACKUP ON *.*</query>
+      </grants>
+    </default>
+  </users>
+  <quotas><default></default></quotas>
+</clickhouse>
+`;
+  return { config, users };
+}
+
+/**
+ * Opens the data directory; `configDir` receives the engine's configuration
+ * files, `insertDir` (private, emptied now) the data of inserts while they run.
+ */
+export async function openEngine(dataDir: string, configDir: string, insertDir: string, limits: EngineLimits): Promise<Engine> {
+  mkdirSync(configDir, { recursive: true });
+  rmSync(insertDir, { recursive: true, force: true });
+  mkdirSync(insertDir, { recursive: true, mode: 0o700 });
+  const configFile = join(configDir, 'config.xml');
+  const usersFile = join(configDir, 'users.xml');
+  const { config, users } = engineConfig(limits, usersFile);
+  writeFileSync(usersFile, users);
+  writeFileSync(configFile, config);
+  // The first connection starts the engine with this configuration; later ones share it.
+  const owner = new Session(dataDir, { connectionArgs: [`--config-file=${configFile}`] });
+  const native = loadNativeAddon();
+  const about = (await owner.queryAsync('SELECT version(), timezone()', { format: 'TabSeparated' })).text().trim().split('\t');
+
+  return {
+    version: about[0]!,
+    timeZone: about[1]!,
+    connect(): EngineConnection {
+      const session = new Session(dataDir);
+      return {
+        async query(sql, format) {
+          const result = await session.queryAsync(sql, { format });
+          return { bytes: result.bytes(), rowsRead: result.rowsRead, bytesRead: result.bytesRead, elapsedSeconds: result.elapsed };
+        },
+        async insert(statementFor, data) {
+          const file = join(insertDir, randomUUID());
+          writeFileSync(file, data, { mode: 0o600 });
+          try {
+            const result = await native.InsertRawAsyncConnection(session.connection, statementFor(file), Buffer.alloc(0), false);
+            return { rowsWritten: result.rowsWritten, bytesWritten: result.bytesWritten, elapsedSeconds: result.elapsed };
+          } finally {
+            rmSync(file, { force: true });
+          }
+        },
+        close: () => session.close(),
+      };
+    },
+    close: () => owner.close(),
+  };
+}

@@ -1,0 +1,52 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { distFile } from '../../../core/paths.js';
+
+const run = promisify(execFile);
+
+/** A port nothing listens on right now. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+export interface EmbeddedClickHouse {
+  readonly url: string;
+  readonly env: NodeJS.ProcessEnv;
+  /** `kpi-stream services <args> clickhouse` against this instance. */
+  services(action: 'up' | 'down' | 'status'): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/**
+ * An embedded ClickHouse of a test's own (own data directory and port), started
+ * and stopped through the CLI as a user would, with the settings `env` gives.
+ */
+export async function startEmbeddedClickHouse(env: Record<string, string>): Promise<EmbeddedClickHouse> {
+  const dir = mkdtempSync(join(tmpdir(), 'kpi-embedded-ch-'));
+  const port = await freePort();
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env, KPI_SERVICES_DIR: dir, KPI_CLICKHOUSE_PORT: String(port) };
+  delete childEnv.CLICKHOUSE_URL;
+  const services = async (action: 'up' | 'down' | 'status') => {
+    const { stdout, stderr } = await run(process.execPath, [distFile('cli/main.js'), 'services', action, 'clickhouse'], { env: childEnv });
+    return stdout + stderr;
+  };
+  await services('up');
+  return {
+    url: `http://127.0.0.1:${port}`,
+    env: childEnv,
+    services,
+    async stop() {
+      await services('down');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
