@@ -1,7 +1,7 @@
 import { PartitionTask, type InputRecord } from '../processors/partitionTask.js';
 import { TumblingWindows } from '../processors/windows.js';
 import type { KindedEvent } from '../schemas/kinds.js';
-import { employeeDay } from '../simulator/day.js';
+import { DEFAULT_HONEST_ERRORS, employeeDay } from '../simulator/day.js';
 import { buildPlant } from '../simulator/plant.js';
 
 export interface StateMemoryResult {
@@ -26,7 +26,7 @@ function heapUsed(): number {
  */
 export function measureStateMemory(windows = 20_000): StateMemoryResult {
   const employees = Math.ceil(windows / 20) + 1;
-  const plant = buildPlant({ seed: 1, employees, stations: Math.ceil(employees / 12), products: 12, inflatorShare: 0.1 });
+  const plant = buildPlant({ seed: 1, employees, stations: Math.ceil(employees / 12), products: 12, inflatorShare: 0.1, inflationDays: 0.8, lateStartShare: 0, intermittentShare: 0, intermittentDays: 0.3, days: 1 });
   const start = Date.UTC(2026, 9, 5);
   // A wall-clock idle timeout that never passes: every window stays open.
   const task = new PartitionTask(0, { windows: TumblingWindows.of(86_400_000), allowedLateness: 10 * 60_000, correctionHorizon: 35 * 86_400_000, idleClose: Number.MAX_SAFE_INTEGER, emitMode: 'final' }, 0);
@@ -37,7 +37,7 @@ export function measureStateMemory(windows = 20_000): StateMemoryResult {
   for (let day = 0; task.openWindows < windows; day += 1) {
     for (const employee of plant.employees) {
       if (task.openWindows >= windows) break;
-      const generated = employeeDay(1, employee, day, start, { feedbackShare: 0.25, inflationDays: 0.8 });
+      const generated = employeeDay(1, employee, day, start, { feedbackShare: 0.25, honestErrors: DEFAULT_HONEST_ERRORS, gapShare: 0 });
       if (!generated) continue;
       const { production, telemetry, inspections, feedback, reports } = generated.events;
       const tagged: KindedEvent[] = [

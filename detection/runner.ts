@@ -3,10 +3,13 @@ import type { ClickHouseClient } from '../sinks/clickhouse/client.js';
 import { sinkFailure } from '../sinks/clickhouse/client.js';
 import { computeScores } from '../sinks/clickhouse/scoring.js';
 import { fromClickHouseTime, toClickHouseTime } from '../sinks/clickhouse/time.js';
-import { DEFAULT_RULES, detect, type DetectionRules, type Flag, type ReportedWindow } from './rules.js';
+import { INPUT_TOPIC_NAMES } from '../topics/definitions.js';
+import { deadLettersPerPeriod, type DeadLetterStamp } from './coverage.js';
+import type { SelfReportRecord } from './reports.js';
+import { DEFAULT_RULES, detect, isInflationFlag, type DetectionRules, type Flag } from './rules.js';
 
 const DAY = 86_400_000;
-/** History and peers look back this far before the range. */
+/** History looks back this far before the range: the honest spread and the sequential evidence learn from it. */
 export const LOOKBACK = 28 * DAY;
 
 export interface DetectOptions {
@@ -18,18 +21,20 @@ export interface DetectOptions {
 
 /**
  * Runs detection over [from, to): scores the windows with the active model,
- * reads every self-reported window (from 28 days earlier, for history and
- * peers), flags them, and replaces the range's flags in kpi.anomalies.
+ * reads every self-reported window (from 28 days earlier, for history) with
+ * what was measured and the employee's dead-lettered production and telemetry
+ * records, flags them, and replaces the range's flags in kpi.anomalies.
  */
 export async function runDetection(client: ClickHouseClient, log: Logger, options: DetectOptions): Promise<Flag[]> {
   const rules = options.rules ?? DEFAULT_RULES;
   const since = options.from - LOOKBACK;
   const { model } = await computeScores(client, { period: 'window', timeZone: options.timeZone, from: since, to: options.to });
-  let windows: ReportedWindow[];
+  let records: SelfReportRecord[];
   try {
     const result = await client.query({
       query: `SELECT m.employee_id AS employee_id, m.station_id AS station_id, m.window_start AS window_start, m.window_end AS window_end,
-                     m.units AS units, m.run_hours AS run_hours, m.units_defective AS units_defective,
+                     m.units AS units, m.standard_hours AS standard_hours, m.run_hours AS run_hours,
+                     m.run_hours + m.idle_hours + m.down_hours AS telemetry_hours, m.units_defective AS units_defective,
                      m.reported_units AS reported_units, m.reported_run_hours AS reported_run_hours,
                      m.reported_defective_units AS reported_defective_units, m.self_score AS self_score, s.score AS score
               FROM employee_window_metrics_current AS m
@@ -42,25 +47,55 @@ export async function runDetection(client: ClickHouseClient, log: Logger, option
       format: 'JSONEachRow',
       clickhouse_settings: { join_use_nulls: 1 },
     });
-    windows = (await result.json<Record<string, unknown>>()).map((r) => ({
+    const rows = await result.json<Record<string, unknown>>();
+    // Dead letters carry the record key (the employee) and the time the source sent it; topic prefixes differ per deployment.
+    const letters = await client.query({
+      query: `SELECT employee_id, endsWith(source_topic, {production:String}) AS production, toUnixTimestamp64Milli(source_timestamp) AS sent_at
+              FROM dead_letters FINAL
+              WHERE employee_id != '' AND (endsWith(source_topic, {production:String}) OR endsWith(source_topic, {telemetry:String}))
+                AND source_timestamp >= {since:DateTime64(3, 'UTC')} AND source_timestamp < {until:DateTime64(3, 'UTC')}`,
+      query_params: {
+        production: INPUT_TOPIC_NAMES.production,
+        telemetry: INPUT_TOPIC_NAMES.telemetry,
+        since: toClickHouseTime(since),
+        until: toClickHouseTime(options.to + DAY + rules.coverage.deadLetterSlackMs),
+      },
+      format: 'JSONEachRow',
+    });
+    const stamps: DeadLetterStamp[] = (await letters.json<{ employee_id: string; production: number; sent_at: string | number }>()).map((l) => ({
+      employeeId: l.employee_id,
+      source: Number(l.production) === 1 ? 'production' : 'telemetry',
+      sentAt: Number(l.sent_at),
+    }));
+    const periods = rows.map((r) => ({
       employeeId: String(r.employee_id),
+      period: { start: fromClickHouseTime(String(r.window_start)), end: fromClickHouseTime(String(r.window_end)) },
+    }));
+    const deadLetters = deadLettersPerPeriod(periods, stamps, rules.coverage.deadLetterSlackMs);
+    records = rows.map((r, i) => ({
+      employeeId: periods[i]!.employeeId,
       stationId: String(r.station_id),
-      windowStart: fromClickHouseTime(String(r.window_start)),
-      windowEnd: fromClickHouseTime(String(r.window_end)),
-      units: Number(r.units),
-      runHours: Number(r.run_hours),
-      unitsDefective: Number(r.units_defective),
-      reportedUnits: Number(r.reported_units),
-      reportedRunHours: Number(r.reported_run_hours),
-      reportedDefective: Number(r.reported_defective_units),
-      selfScore: r.self_score === null ? null : Number(r.self_score),
-      score: r.score === null ? null : Number(r.score),
+      period: periods[i]!.period,
+      reported: {
+        units: Number(r.reported_units),
+        runHours: Number(r.reported_run_hours),
+        defectiveUnits: Number(r.reported_defective_units),
+        selfScore: r.self_score === null ? null : Number(r.self_score),
+      },
+      measured: {
+        units: Number(r.units),
+        standardHours: Number(r.standard_hours),
+        runHours: Number(r.run_hours),
+        defectiveUnits: Number(r.units_defective),
+        score: r.score === null ? null : Number(r.score),
+      },
+      coverage: { telemetryHours: Number(r.telemetry_hours), deadLetters: deadLetters[i]! },
     }));
   } catch (error) {
     throw sinkFailure(error, 'reading self-reported windows');
   }
 
-  const flags = detect(windows, { from: options.from, to: options.to }, rules);
+  const flags = detect(records, { from: options.from, to: options.to }, rules);
   const detectedAt = toClickHouseTime(Date.now());
   try {
     await client.command({
@@ -93,7 +128,11 @@ export async function runDetection(client: ClickHouseClient, log: Logger, option
   } catch (error) {
     throw sinkFailure(error, 'writing anomalies');
   }
-  log.info({ windows: windows.length, flags: flags.length, model, rules: rules.version }, `flagged ${new Set(flags.map((f) => `${f.employeeId}@${f.windowStart}`)).size} employee-windows (${flags.length} flags) with ${rules.version}`);
+  const inflation = flags.filter(isInflationFlag);
+  log.info(
+    { reports: records.length, flags: flags.length, model, rules: rules.version },
+    `flagged ${new Set(inflation.map((f) => `${f.employeeId}@${f.windowStart}`)).size} employee-windows for inflation (${inflation.length} flags) and ${flags.length - inflation.length} measurement gaps with ${rules.version}`,
+  );
   return flags;
 }
 

@@ -5,6 +5,7 @@ import { ConfigError } from '../../core/errors.js';
 import { parseDuration } from '../../core/duration.js';
 import type { Logger } from '../../core/logger.js';
 import { EVENT_KINDS, type EventKind } from '../../schemas/kinds.js';
+import { DEFAULT_HONEST_ERRORS } from '../../simulator/day.js';
 import { OUTPUT_FILES, OutputDirectory } from '../../simulator/output.js';
 import { produceMessages } from '../../simulator/produce.js';
 import { Simulation, type SimulationOptions } from '../../simulator/simulation.js';
@@ -29,7 +30,21 @@ Plant
 Behaviour
   --inflators SHARE    share of employees who inflate self-reports (default 0.1)
   --inflation-days P   share of an inflator's working days they inflate on (default 0.8)
+  --inflation-start P  share of inflators who start part-way through the period (default 0)
+  --intermittent P     share of inflators who inflate only now and then (default 0) ...
+  --intermittent-days P  ... on this share of their working days (default 0.3)
   --feedback SHARE     share of production events with customer feedback (default 0.25)
+Honest errors (reports typed from memory, zero on average)
+  --honest-units P     reported units off by up to +-P of those made (default 0.02)
+  --honest-hours P     reported run hours off by up to +-P (default 0.03)
+  --honest-shape S     normal: sd P/2, about 95% of reports within +-P; uniform: evenly
+                       within +-P (default normal)
+  --honest-defects N   admitted defective units off by 1..N either way ... (default 1)
+  --honest-defect-slips P  ... on this share of reports (default 0.1)
+Measurement gaps (on honest employees' shifts; recorded in truth.jsonl)
+  --gaps P             share of shifts with 1-4 hours without telemetry (IoT gateway
+                       outage) or production counts (MES outage), or 1-3 records
+                       dead-lettered instead of counted (default 0)
 Delivery
   --duplicates P       share of records sent twice, as producer retries (default 0.01)
   --malformed P        extra malformed records per event (default 0)
@@ -64,6 +79,15 @@ export function parseSimulateArgs(args: string[]): SimulateArgs {
       seed: { type: 'string', default: '1' },
       inflators: { type: 'string', default: '0.1' },
       'inflation-days': { type: 'string', default: '0.8' },
+      'inflation-start': { type: 'string', default: '0' },
+      intermittent: { type: 'string', default: '0' },
+      'intermittent-days': { type: 'string', default: '0.3' },
+      'honest-units': { type: 'string', default: String(DEFAULT_HONEST_ERRORS.units) },
+      'honest-hours': { type: 'string', default: String(DEFAULT_HONEST_ERRORS.runHours) },
+      'honest-shape': { type: 'string', default: DEFAULT_HONEST_ERRORS.shape },
+      'honest-defects': { type: 'string', default: String(DEFAULT_HONEST_ERRORS.defects) },
+      'honest-defect-slips': { type: 'string', default: String(DEFAULT_HONEST_ERRORS.defectSlips) },
+      gaps: { type: 'string', default: '0' },
       feedback: { type: 'string', default: '0.25' },
       duplicates: { type: 'string', default: '0.01' },
       malformed: { type: 'string', default: '0' },
@@ -90,6 +114,8 @@ export function parseSimulateArgs(args: string[]): SimulateArgs {
   const employees = int('employees', 1, 1_000_000);
   const start = Date.parse(`${values.start}T00:00:00Z`);
   if (!/^\d{4}-\d{2}-\d{2}$/.test(values.start) || Number.isNaN(start)) throw new ConfigError('--start', `expected YYYY-MM-DD, got ${JSON.stringify(values.start)}`);
+  const shape = values['honest-shape'];
+  if (shape !== 'normal' && shape !== 'uniform') throw new ConfigError('--honest-shape', `expected normal or uniform, got ${JSON.stringify(shape)}`);
   const disorder = parseDuration(values.disorder);
   if (disorder === undefined) throw new ConfigError('--disorder', `expected a duration such as 5m, got ${JSON.stringify(values.disorder)}`);
   return {
@@ -102,7 +128,12 @@ export function parseSimulateArgs(args: string[]): SimulateArgs {
       start,
       inflatorShare: share('inflators'),
       inflationDays: share('inflation-days'),
+      lateStartShare: share('inflation-start'),
+      intermittentShare: share('intermittent'),
+      intermittentDays: share('intermittent-days'),
       feedbackShare: share('feedback'),
+      honestErrors: { units: share('honest-units'), runHours: share('honest-hours'), defects: int('honest-defects', 0, 1000), defectSlips: share('honest-defect-slips'), shape },
+      gapShare: share('gaps'),
       duplicateRate: share('duplicates'),
       malformedRate: share('malformed'),
       tooLateRate: share('too-late'),
@@ -187,7 +218,7 @@ export const simulateCommand: Command = {
     log.info(
       `${report.sent} records in ${(report.elapsedMs / 1000).toFixed(1)}s (${report.recordsPerSecond}/s): ` +
         `${Object.values(counts.events).reduce((a, b) => a + b, 0)} events, ${counts.duplicates} duplicates, ` +
-        `${Object.values(counts.malformed).reduce((a, b) => a + b, 0)} malformed, ${counts.tooLate} too late; ground truth in ${report.out}`,
+        `${Object.values(counts.malformed).reduce((a, b) => a + b, 0)} malformed (${counts.deadLettered} of them lost measurements), ${counts.tooLate} too late; ground truth in ${report.out}`,
     );
     return 0;
   },
