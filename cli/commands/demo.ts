@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { Pipeline } from '../../processors/pipeline.js';
+import { detectionRules } from '../../detection/config.js';
 import { runDetection } from '../../detection/runner.js';
 import { servicesUp } from '../../services/index.js';
 import { PERIOD_TYPES, computeScores } from '../../sinks/clickhouse/scoring.js';
@@ -53,7 +54,7 @@ differs.`,
 
       for (const period of PERIOD_TYPES) await computeScores(client, { period, timeZone: config.timeZone });
       const { start, days } = simulation.options;
-      const flags = await runDetection(client, log, { from: start, to: start + days * 86_400_000, timeZone: config.timeZone });
+      const flags = await runDetection(client, log, { from: start, to: start + days * 86_400_000, timeZone: config.timeZone, rules: detectionRules(config) });
       await alert(config, client, flags, log);
       process.stdout.write(`\ndetection against the simulator's ground truth:\n${formatEvaluation(await evaluateSimulation(config, report.out))}\n`);
 
