@@ -99,55 +99,64 @@ function usualOf(records: readonly SelfReportRecord[], measure: (r: SelfReportRe
 
 const outputPerRunHour = (r: SelfReportRecord) => (r.measured.runHours > 0 && r.measured.standardHours > 0 ? r.measured.standardHours / r.measured.runHours : null);
 
-/** The measurement gaps of each report (none: the report can be judged in full). */
-export function coverageGaps(records: readonly SelfReportRecord[], rules: CoverageRules): Map<SelfReportRecord, CoverageGap[]> {
+/** How completely a report's measured side is known. */
+export interface Coverage {
+  /** Measurement gaps: the figures they touch are not judged. */
+  readonly gaps: readonly CoverageGap[];
+  /**
+   * Sources whose measurement matches what this person's own usual leads one
+   * to expect, within `shortfall`: only there can one report be judged on its
+   * own (a smaller gap could hide inside the person's day-to-day variation).
+   */
+  readonly vouched: ReadonlySet<Source>;
+}
+
+/** The coverage of each report. */
+export function judgeCoverage(records: readonly SelfReportRecord[], rules: CoverageRules): Map<SelfReportRecord, Coverage> {
   const usualHours = usualOf(records, (r) => r.coverage.telemetryHours, rules.minHistory);
   const usualOutput = usualOf(records, outputPerRunHour, rules.minHistory);
   const whose = (u: Usual) => (u.scope === 'person' ? "this operator's usual" : "the station's usual");
   const below = (observed: number, u: Usual) => observed < u.value * (1 - Math.max(rules.shortfall, rules.z * u.variation));
+  const matches = (observed: number | null, u: Usual | undefined) => u?.scope === 'person' && observed !== null && observed >= u.value * (1 - rules.shortfall);
 
-  const gaps = new Map<SelfReportRecord, CoverageGap[]>();
+  const coverage = new Map<SelfReportRecord, Coverage>();
   for (const r of records) {
-    const found: CoverageGap[] = [];
+    const gaps: CoverageGap[] = [];
+    const vouched = new Set<Source>();
     const { deadLetters, telemetryHours } = r.coverage;
+    const periodHours = (r.period.end - r.period.start) / 3_600_000;
+    const hours = usualHours.get(r.employeeId);
+    const expectedHours = hours ? { ...hours, value: Math.min(hours.value, periodHours) } : undefined;
     if (deadLetters.telemetry > 0) {
-      found.push({ source: 'telemetry', reason: 'dead_letters', records: deadLetters.telemetry, text: `${deadLetters.telemetry} telemetry record(s) of the period were dead-lettered` });
+      gaps.push({ source: 'telemetry', reason: 'dead_letters', records: deadLetters.telemetry, text: `${deadLetters.telemetry} telemetry record(s) of the period were dead-lettered` });
     } else if (telemetryHours === 0) {
-      if (r.reported.runHours > 0 || r.reported.units > 0) found.push({ source: 'telemetry', reason: 'nothing_measured', text: 'the IoT gateway sent no telemetry for the period' });
-    } else {
-      const u = usualHours.get(r.employeeId);
-      const periodHours = (r.period.end - r.period.start) / 3_600_000;
-      const expected = u ? { ...u, value: Math.min(u.value, periodHours) } : undefined;
-      if (expected && below(telemetryHours, expected)) {
-        found.push({
-          source: 'telemetry', reason: 'short', observed: telemetryHours, usual: expected.value,
-          text: `the IoT gateway reported on ${telemetryHours.toFixed(1)} h, ${whose(expected)} is ${expected.value.toFixed(1)} h`,
-        });
-      }
+      if (r.reported.runHours > 0 || r.reported.units > 0) gaps.push({ source: 'telemetry', reason: 'nothing_measured', text: 'the IoT gateway sent no telemetry for the period' });
+    } else if (expectedHours && below(telemetryHours, expectedHours)) {
+      gaps.push({
+        source: 'telemetry', reason: 'short', observed: telemetryHours, usual: expectedHours.value,
+        text: `the IoT gateway reported on ${telemetryHours.toFixed(1)} h, ${whose(expectedHours)} is ${expectedHours.value.toFixed(1)} h`,
+      });
+    } else if (matches(telemetryHours, expectedHours)) {
+      vouched.add('telemetry');
     }
     if (deadLetters.production > 0) {
-      found.push({ source: 'production', reason: 'dead_letters', records: deadLetters.production, text: `${deadLetters.production} production record(s) of the period were dead-lettered` });
+      gaps.push({ source: 'production', reason: 'dead_letters', records: deadLetters.production, text: `${deadLetters.production} production record(s) of the period were dead-lettered` });
     } else if (r.measured.units === 0) {
-      if (r.reported.units > 0) found.push({ source: 'production', reason: 'nothing_measured', text: `the MES counted no units while ${r.reported.units} are reported` });
-    } else if (found.length === 0) {
+      if (r.reported.units > 0) gaps.push({ source: 'production', reason: 'nothing_measured', text: `the MES counted no units while ${r.reported.units} are reported` });
+    } else if (gaps.length === 0) {
       // Output per run hour vouches for the count only where the machine time is complete.
       const u = usualOutput.get(r.employeeId);
       const observed = outputPerRunHour(r);
       if (u && observed !== null && below(observed, u)) {
-        found.push({
+        gaps.push({
           source: 'production', reason: 'short', observed, usual: u.value,
           text: `the MES counted ${Math.round(100 * (1 - observed / u.value))}% less output per run hour than ${whose(u)}`,
         });
+      } else if (vouched.has('telemetry') && matches(observed, u)) {
+        vouched.add('production');
       }
     }
-    if (found.length > 0) gaps.set(r, found);
+    coverage.set(r, { gaps, vouched });
   }
-  return gaps;
-}
-
-/** Whether a person's own usual is known (enough history), so coverage is judged against them rather than their station. */
-export function knownOperators(records: readonly SelfReportRecord[], minHistory: number): Set<string> {
-  const known = new Set<string>();
-  for (const [employee, group] of groupBy(records, (r) => r.employeeId)) if (group.length >= minHistory) known.add(employee);
-  return known;
+  return coverage;
 }

@@ -1,4 +1,4 @@
-import { coverageGaps, knownOperators, type CoverageGap, type CoverageRules } from './coverage.js';
+import { judgeCoverage, type Coverage, type CoverageGap, type CoverageRules } from './coverage.js';
 import { FIGURES, groupBy, periodLabel, type Figure, type InflationFlagKind, type SelfReportRecord, INFLATION_FLAG_KINDS } from './reports.js';
 import { calibrate, evidenceStretches, type CusumParameters } from './sequential.js';
 import { MAD_TO_SD, clamp, median, type Spread } from './spread.js';
@@ -15,10 +15,10 @@ import { MAD_TO_SD, clamp, median, type Spread } from './spread.js';
  *   figure), and per person once they have enough history;
  * - sequential: a person is flagged when their errors, over the honest spread,
  *   add up to more than honest noise explains (a one-sided CUSUM whose
- *   threshold follows from the false-alarm rate); the windows that carry the
- *   evidence are flagged;
+ *   threshold follows from the false-alarm rate and the shape of the honest
+ *   errors); the reports that carry the evidence are flagged;
  * - single_window: one report far outside any plausible honest error is
- *   flagged on its own;
+ *   flagged on its own, where the person's usual vouches for its measurement;
  * - coverage: a report whose measured side is incomplete (an outage, dead
  *   letters) is not judged on the figures the gap touches; it gets a
  *   measurement_gap flag, which is never an accusation.
@@ -143,16 +143,15 @@ function severityOf(deviation: number, strength: number, rules: DetectionRules):
  * are history: they teach the honest spread and carry evidence forward.
  */
 export function detect(records: readonly SelfReportRecord[], range: { from: number; to: number }, rules: DetectionRules = DEFAULT_RULES): Flag[] {
-  const gaps = coverageGaps(records, rules.coverage);
-  const known = knownOperators(records, rules.coverage.minHistory);
+  const coverage = judgeCoverage(records, rules.coverage);
   const flags: Flag[] = [];
   for (const figure of FIGURES) {
-    const judged = records.filter((r) => figure.error(r) !== null && !(gaps.get(r) ?? []).some((g) => figure.sources.includes(g.source)));
+    const judged = records.filter((r) => figure.error(r) !== null && !coverage.get(r)!.gaps.some((g) => figure.sources.includes(g.source)));
     // Learn the honest spread from everyone, flag, then learn it again without the people flagged, and flag again.
-    const suspects = new Set(judgeFigure(figure, judged, new Set(), known, rules).map((f) => f.employeeId));
-    flags.push(...judgeFigure(figure, judged, suspects, known, rules));
+    const suspects = new Set(judgeFigure(figure, judged, new Set(), coverage, rules).map((f) => f.employeeId));
+    flags.push(...judgeFigure(figure, judged, suspects, coverage, rules));
   }
-  flags.push(...gapFlags(records, gaps));
+  flags.push(...gapFlags(records, coverage));
   return flags.filter((f) => f.windowStart >= range.from && f.windowStart < range.to);
 }
 
@@ -189,7 +188,7 @@ function judgeFigure(
   figure: Figure,
   records: readonly SelfReportRecord[],
   excluded: ReadonlySet<string>,
-  known: ReadonlySet<string>,
+  coverage: ReadonlyMap<SelfReportRecord, Coverage>,
   rules: DetectionRules,
 ): Flag[] {
   const spreadAt = stationSpreads(figure, records, excluded, rules);
@@ -232,8 +231,10 @@ function judgeFigure(
 
     const single = new Set<number>();
     for (const [i, j] of judged.entries()) {
-      // Until a person's usual machine time and output are known, a gap could hide in one report: only evidence over time counts.
-      if (j.z >= rules.single.z && material(i) && known.has(employeeId)) {
+      // Alone, a report is judged only where the person's own usual machine time and output vouch for the measurement:
+      // elsewhere a gap could hide in it, and only evidence over time counts.
+      const vouched = figure.sources.every((source) => coverage.get(j.r)!.vouched.has(source));
+      if (j.z >= rules.single.z && material(i) && vouched) {
         single.add(i);
         flags.push(singleWindowFlag(figure, j.r, j.error, j.z, j.spread, rules));
       }
@@ -309,11 +310,11 @@ const NOT_JUDGED: Record<CoverageGap['source'], readonly string[]> = {
 };
 
 /** One measurement_gap flag per report with a gap: what is missing, and which figures were left unjudged. */
-function gapFlags(records: readonly SelfReportRecord[], gaps: ReadonlyMap<SelfReportRecord, CoverageGap[]>): Flag[] {
+function gapFlags(records: readonly SelfReportRecord[], coverage: ReadonlyMap<SelfReportRecord, Coverage>): Flag[] {
   const flags: Flag[] = [];
   for (const r of records) {
-    const found = gaps.get(r);
-    if (!found) continue;
+    const found = coverage.get(r)!.gaps;
+    if (found.length === 0) continue;
     const telemetry = found.some((g) => g.source === 'telemetry');
     const unjudged = [...new Set(found.flatMap((g) => NOT_JUDGED[g.source]))];
     const reported = telemetry ? r.reported.runHours : r.reported.units;

@@ -44,7 +44,9 @@ Honest errors (reports typed from memory, zero on average)
 Measurement gaps (on honest employees' shifts; recorded in truth.jsonl)
   --gaps P             share of shifts with 1-4 hours without telemetry (IoT gateway
                        outage) or production counts (MES outage), or 1-3 records
-                       dead-lettered instead of counted (default 0)
+                       dead-lettered instead of counted (default 0); those records
+                       carry their send time as Kafka timestamp, so keep --start
+                       within the topics' retention
 Delivery
   --duplicates P       share of records sent twice, as producer retries (default 0.01)
   --malformed P        extra malformed records per event (default 0)

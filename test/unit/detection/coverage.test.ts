@@ -1,4 +1,4 @@
-import { coverageGaps, deadLettersPerPeriod } from '../../../detection/coverage.js';
+import { deadLettersPerPeriod, judgeCoverage } from '../../../detection/coverage.js';
 import type { SelfReportRecord } from '../../../detection/reports.js';
 import { DEFAULT_RULES } from '../../../detection/rules.js';
 
@@ -34,7 +34,24 @@ test("a newcomer's telemetry is judged against their station's usual until their
   });
   const veterans = Array.from({ length: 30 }, (_, i) => report(`E${i % 6}`, Math.floor(i / 6), 8));
   const newcomer = report('E-new', 5, 6);
-  const gaps = coverageGaps([...veterans, newcomer], DEFAULT_RULES.coverage);
-  expect(gaps.get(newcomer)).toEqual([{ source: 'telemetry', reason: 'short', observed: 6, usual: 8, text: "the IoT gateway reported on 6.0 h, the station's usual is 8.0 h" }]);
-  expect(veterans.some((r) => gaps.has(r))).toBe(false);
+  const coverage = judgeCoverage([...veterans, newcomer], DEFAULT_RULES.coverage);
+  expect(coverage.get(newcomer)!.gaps).toEqual([{ source: 'telemetry', reason: 'short', observed: 6, usual: 8, text: "the IoT gateway reported on 6.0 h, the station's usual is 8.0 h" }]);
+  expect(veterans.every((r) => coverage.get(r)!.gaps.length === 0 && coverage.get(r)!.vouched.size === 2)).toBe(true);
+  // A newcomer's measurement is never vouched for by a usual of their own.
+  expect(coverage.get(newcomer)!.vouched.size).toBe(0);
+});
+
+test('a shortfall too small to be called a gap, within the person\'s day-to-day variation, is not vouched for either', () => {
+  const report = (day: number, output: number): SelfReportRecord => ({
+    employeeId: 'E1', stationId: 'S1', period: { start: T0 + day * DAY, end: T0 + (day + 1) * DAY },
+    reported: { units: 200, runHours: 6.4, defectiveUnits: 8, selfScore: null },
+    measured: { units: Math.round(200 * output), standardHours: 6 * output, runHours: 6.4, defectiveUnits: 8, score: 80 },
+    coverage: { telemetryHours: 8, deadLetters: { production: 0, telemetry: 0 } },
+  });
+  // Output per run hour that varies by ±6% from day to day: a 10% dip is within it.
+  const days = [1.06, 0.94, 1.0, 1.05, 0.95, 1.0, 1.06, 0.94].map((o, day) => report(day, o));
+  const dip = report(8, 0.9);
+  const coverage = judgeCoverage([...days, dip], DEFAULT_RULES.coverage);
+  expect(coverage.get(dip)).toEqual({ gaps: [], vouched: new Set(['telemetry']) });
+  expect(coverage.get(days[2]!)!.vouched).toEqual(new Set(['telemetry', 'production']));
 });

@@ -140,6 +140,15 @@ test('missing measurements are never an accusation: the report gets a measuremen
   expect(gapFlags.every((f) => f.method === 'coverage' && f.severity === 'low' && f.z === null)).toBe(true);
 });
 
+test('a shortfall too small to call a gap, inside the person\'s day-to-day variation, cannot make one report an accusation', () => {
+  // This operator's output per run hour varies by ±6%; one day the MES missed 10% of the units (no gap is certain).
+  const days = [1.06, 0.94, 1.0, 1.05, 0.95, 1.0, 1.06, 0.94].map((outputShare, day) => record({ employee: 'E-var', day, outputShare, units: outputShare - 1 }));
+  const dip = record({ employee: 'E-var', day: 8, outputShare: 0.9, units: 0 });
+  const flags = detect([...honestStation('S1', 12, 9, 0.01), ...days, dip], all);
+  expect(dip.reported.units / dip.measured.units - 1).toBeCloseTo(0.111, 3);
+  expect(flags.filter((f) => f.employeeId === 'E-var')).toEqual([]);
+});
+
 test('a gap leaves the figures it does not touch judged: defects come from inspections', () => {
   const history = Array.from({ length: 8 }, (_, day) => record({ employee: 'E-both', day }));
   const flags = detect([...honestStation('S1', 12, 9, 0.02), ...history, record({ employee: 'E-both', day: 8, telemetryShare: 0.5, units: 0.5, defectsShort: 6 })], all);
