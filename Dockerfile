@@ -16,6 +16,7 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/schemas ./schemas
 COPY --from=build /app/sinks/clickhouse/migrations ./sinks/clickhouse/migrations
+COPY --from=build /app/kpis/migrations ./kpis/migrations
 # The image's unprivileged user (uid 1000); files stay root-owned and read-only to it.
 USER node
 ENTRYPOINT ["node", "dist/cli/main.js"]

@@ -3,7 +3,7 @@ import { KpiCatalog } from '../kpis/catalog.js';
 import { PartitionTask, type BatchItem } from '../processors/partitionTask.js';
 import { TumblingWindows } from '../processors/windows.js';
 import type { EventKind, KindedEvent } from '../schemas/kinds.js';
-import { employeeDay } from '../simulator/day.js';
+import { DEFAULT_HONEST_ERRORS, employeeDay } from '../simulator/day.js';
 import { buildPlant } from '../simulator/plant.js';
 import { encodeEvent } from '../topics/codec.js';
 
@@ -29,7 +29,7 @@ function heapUsed(): number {
  */
 export async function measureStateMemory(windows = 20_000): Promise<StateMemoryResult> {
   const employees = Math.ceil(windows / 20) + 1;
-  const plant = buildPlant({ seed: 1, employees, stations: Math.ceil(employees / 12), products: 12, inflatorShare: 0.1 });
+  const plant = buildPlant({ seed: 1, employees, stations: Math.ceil(employees / 12), products: 12, inflatorShare: 0.1, inflationDays: 0.8, lateStartShare: 0, intermittentShare: 0, intermittentDays: 0.3, days: 1 });
   const start = Date.UTC(2026, 9, 5);
   const settings = { windows: TumblingWindows.of(86_400_000), catalog: KpiCatalog.of(), allowedLateness: 10 * 60_000, correctionHorizon: 35 * 86_400_000, idleClose: Number.MAX_SAFE_INTEGER, emitMode: 'final' as const };
   // A wall-clock idle timeout that never passes: every window stays open.
@@ -42,7 +42,7 @@ export async function measureStateMemory(windows = 20_000): Promise<StateMemoryR
   for (let day = 0; task.openWindows < windows; day += 1) {
     for (const employee of plant.employees) {
       if (task.openWindows >= windows) break;
-      const generated = employeeDay(1, employee, day, start, { feedbackShare: 0.25, inflationDays: 0.8 });
+      const generated = employeeDay(1, employee, day, start, { feedbackShare: 0.25, honestErrors: DEFAULT_HONEST_ERRORS, gapShare: 0 });
       if (!generated) continue;
       const { production, telemetry, inspections, feedback, reports } = generated.events;
       const byKind: [EventKind, KindedEvent[]][] = [

@@ -184,6 +184,39 @@ const optionalOneOf = <T extends string>(env: string, doc: string, values: reado
   },
 });
 
+const share = (env: string, def: number, doc: string, min: number, max: number): Setting<number> => ({
+  env,
+  default: String(def),
+  doc,
+  parse: (raw, key) => {
+    const value = Number(raw.trim());
+    if (raw.trim() === '' || !Number.isFinite(value)) throw new ConfigError(key, `expected a number, got ${JSON.stringify(raw)}`);
+    if (value < min || value > max) throw new ConfigError(key, `must be between ${min} and ${max}, got ${value}`);
+    return value;
+  },
+});
+
+/** The figures a self-report states, as detection settings name them. */
+export const REPORT_FIGURES = ['units', 'run_hours', 'defects', 'self_score'] as const;
+export type ReportFigure = (typeof REPORT_FIGURES)[number];
+
+/** A value per report figure: `units=1%,run_hours=1%,defects=0.5,self_score=1` (figures left out keep the default). */
+const perFigure = (env: string, def: string, doc: string): Setting<Readonly<Record<ReportFigure, number>>> => {
+  const parse = (raw: string, key: string, base?: Record<ReportFigure, number>) => {
+    const values = { ...base } as Record<ReportFigure, number>;
+    for (const item of raw.split(',').map((i) => i.trim()).filter(Boolean)) {
+      const match = /^([a-z_]+)=(\d+(?:\.\d+)?)(%?)$/.exec(item);
+      if (!match || !(REPORT_FIGURES as readonly string[]).includes(match[1]!)) {
+        throw new ConfigError(key, `expected figure=value pairs for ${REPORT_FIGURES.join(', ')} (e.g. units=1%,defects=0.5), got ${JSON.stringify(item)}`);
+      }
+      values[match[1] as ReportFigure] = Number(match[2]) / (match[3] ? 100 : 1);
+    }
+    return Object.freeze(values);
+  };
+  const defaults = parse(def, env);
+  return { env, default: def, doc, parse: (raw, key) => parse(raw, key, defaults) };
+};
+
 const url = (env: string, doc: string, hidePath = false): Setting<string | undefined> => ({
   env,
   default: undefined,
@@ -287,6 +320,10 @@ export const settings = {
   sinkMaxRows: integer('KPI_SINK_MAX_ROWS', 50_000, 'Accepted records that trigger an early write; consumption waits at twice this many.', 1, 10_000_000),
   alertWebhookUrl: url('KPI_ALERT_WEBHOOK_URL', 'Where `detect --alert` POSTs new flags as JSON (they always go to kpi.alerts.v1); only its origin is ever shown. Unset: topic only.', true),
   alertMinSeverity: oneOf('KPI_ALERT_MIN_SEVERITY', 'medium', 'Least severe flag that raises an alert: low, medium or high.', ['low', 'medium', 'high'] as const),
+  // Detection
+  detectFalseAlarmRate: share('KPI_DETECT_FALSE_ALARM_RATE', 0.0001, 'Chance, per report and figure, that an honest person\'s evidence reaches the sequential test\'s threshold (it sets the threshold).', 1e-9, 0.1),
+  detectSpreadFloor: perFigure('KPI_DETECT_SPREAD_FLOOR', 'units=1%,run_hours=1%,defects=0.5,self_score=1', 'Narrowest honest error spread (robust sd) a station or person is judged against: share of units and run hours, defective units, score points.'),
+  detectSpreadCeiling: perFigure('KPI_DETECT_SPREAD_CEILING', 'units=25%,run_hours=25%,defects=10,self_score=15', 'Widest honest error spread a station or person is judged against, in the same units.'),
   metricsPort: integer('KPI_METRICS_PORT', 0, 'Port of the processors\' Prometheus /metrics endpoint on 127.0.0.1; 0 turns it off.', 0, 65535),
   logLevel: oneOf('LOG_LEVEL', 'info', 'Least severe level logged: fatal, error, warn, info, debug, trace or silent.', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
   logFormat: oneOf('LOG_FORMAT', 'text', 'text: readable lines on stderr; json: pino JSON lines on stdout (for log shippers).', ['text', 'json'] as const),
@@ -372,6 +409,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   for (const [i, [key, value]] of ports.entries()) {
     const clash = ports.slice(0, i).find(([, other]) => other === value);
     if (clash) throw new ConfigError(key, `port ${value} is already used by ${clash[0]}`);
+  }
+  for (const figure of REPORT_FIGURES) {
+    if (base.detectSpreadFloor[figure] > base.detectSpreadCeiling[figure]) {
+      throw new ConfigError('KPI_DETECT_SPREAD_FLOOR', `${figure} must not exceed KPI_DETECT_SPREAD_CEILING's (${base.detectSpreadFloor[figure]} > ${base.detectSpreadCeiling[figure]})`);
+    }
+    if (base.detectSpreadFloor[figure] <= 0) throw new ConfigError('KPI_DETECT_SPREAD_FLOOR', `${figure} must be above 0`);
   }
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(base.clickhouseDatabase)) {
     throw new ConfigError('CLICKHOUSE_DATABASE', `must be a plain identifier, got ${JSON.stringify(base.clickhouseDatabase)}`);

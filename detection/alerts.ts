@@ -9,7 +9,7 @@ import { sinkFailure } from '../sinks/clickhouse/client.js';
 import { toClickHouseTime } from '../sinks/clickhouse/time.js';
 import { alertsTopic } from '../topics/definitions.js';
 import { createKafka, createProducer } from '../topics/kafka.js';
-import type { Flag, Severity } from './rules.js';
+import { isInflationFlag, type Flag, type Severity } from './rules.js';
 
 /** An alert: one flag, as it goes to kpi.alerts.v1 (JSON, keyed by employee) and to the webhook. */
 export interface Alert {
@@ -29,10 +29,13 @@ export interface Alert {
 
 const RANK: Record<Severity, number> = { low: 0, medium: 1, high: 2 };
 
-/** The alerts the flags raise: those at least `minSeverity`, each with a stable id. */
+/**
+ * The alerts the flags raise: inflation flags at least `minSeverity`, each with
+ * a stable id. A measurement gap never raises one: it accuses nobody.
+ */
 export function alertsFor(flags: readonly Flag[], minSeverity: Severity): Alert[] {
   return flags
-    .filter((f) => RANK[f.severity] >= RANK[minSeverity])
+    .filter((f) => isInflationFlag(f) && RANK[f.severity] >= RANK[minSeverity])
     .map((f) => ({
       alert_id: createHash('sha1').update(`${f.employeeId}\u0000${f.windowStart}\u0000${f.kind}\u0000${f.method}`).digest('hex'),
       employee_id: f.employeeId,

@@ -1,10 +1,13 @@
 import type { WindowTruth } from '../simulator/day.js';
-import type { Flag, FlagKind } from './rules.js';
+import type { Inflator } from '../simulator/plant.js';
+import { INFLATION_FLAG_KINDS, type InflationFlagKind } from './reports.js';
+import { isInflationFlag, type Flag } from './rules.js';
+import { median } from './spread.js';
 
-/** Kinds flagged per employee-window (round numbers are a pattern across windows, not about one). */
-export const WINDOW_KINDS: readonly FlagKind[] = ['units_overclaim', 'run_hours_overclaim', 'defects_underreport', 'self_score_inflated'];
+/** Kinds flagged per employee-window: the accusations (measurement gaps are not). */
+export const WINDOW_KINDS: readonly InflationFlagKind[] = INFLATION_FLAG_KINDS;
 
-const KIND_OF_INFLATION: Record<string, FlagKind> = {
+const KIND_OF_INFLATION: Record<string, InflationFlagKind> = {
   units: 'units_overclaim',
   run_hours: 'run_hours_overclaim',
   defects: 'defects_underreport',
@@ -24,6 +27,20 @@ export interface Recall {
   recall: number;
 }
 
+/** Inflators of one group, and how many were identified within the allowed number of their shifts. */
+export interface PersonRecall {
+  inflators: number;
+  identified: number;
+  recall: number;
+}
+
+export interface EvaluationOptions {
+  /** An inflator counts as identified when flagged within this many of their shifts from the first inflated one. */
+  within: number;
+}
+
+export const DEFAULT_EVALUATION: EvaluationOptions = { within: 5 };
+
 export interface Evaluation {
   windows: number;
   flaggedWindows: number;
@@ -36,24 +53,77 @@ export interface Evaluation {
   /** Flagged windows of employees who never inflate, over all their windows. */
   honestFlagRate: number;
   honestWindows: number;
+  /** Employees who never inflate with at least one inflation flag, over all of them. */
+  honestEmployeesFlagged: number;
+  honestEmployees: number;
+  honestEmployeeFlagRate: number;
   /** Window flags with the matching kind, over flagged inflated windows. */
   kindAgreement: number;
+  persons: {
+    within: number;
+    /**
+     * Inflators on most (half or more) of their shifts, by 15% or more (the
+     * median of their inflated reports), with at least `within` shifts left in
+     * the period after they started: identified within `within` shifts.
+     */
+    steady: PersonRecall;
+    /** The same, per kind of inflation. */
+    byKind: Record<string, PersonRecall>;
+    /** Inflators on fewer than half their shifts: identified at all, over the period. */
+    intermittent: PersonRecall;
+    /** Shifts from the first inflated one to the one that decided, for the steady inflators identified at all. */
+    shiftsToDetection: { median: number | null; p90: number | null; identified: number };
+  };
+  gaps: {
+    /** Windows with a planted measurement gap. */
+    windows: number;
+    /** Of those, flagged for inflation (must be none) and flagged as a measurement gap. */
+    inflationFlagged: number;
+    gapFlagged: number;
+    /** Windows without a planted gap that got a measurement_gap flag (reports left unjudged). */
+    otherGapFlagged: number;
+  };
 }
 
 const ratio = (a: number, b: number) => (b === 0 ? 1 : a / b);
+const key = (employeeId: string, windowStart: number) => `${employeeId}@${windowStart}`;
+const personRecall = (inflators: number, identified: number): PersonRecall => ({ inflators, identified, recall: ratio(identified, inflators) });
+
+function quantile(sorted: readonly number[], q: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+}
+
+/** When a flag's evidence sufficed: the decision it records, else its own window. */
+export function decidedAt(flag: Flag): number {
+  const at = typeof flag.evidence.decided_at === 'string' ? Date.parse(flag.evidence.decided_at) : Number.NaN;
+  return Number.isNaN(at) ? flag.windowStart : at;
+}
 
 /**
- * Scores flags against the simulator's ground truth, per employee-window. A
- * window counts as inflated when its report was inflated on purpose and the
- * report really differs (the effective inflation is above zero).
+ * Scores flags against the simulator's ground truth: per employee-window
+ * (precision, recall by kind and degree, honest windows flagged), per person
+ * (inflators identified within `within` of their shifts, shifts to detection,
+ * honest employees flagged at all) and on planted measurement gaps. A window
+ * counts as inflated when its report was inflated on purpose and really
+ * differs (the effective inflation is above zero).
  */
-export function evaluate(truth: readonly WindowTruth[], flags: readonly Flag[], inflatorIds: ReadonlySet<string>): Evaluation {
-  const flagged = new Map<string, Set<FlagKind>>();
+export function evaluate(
+  truth: readonly WindowTruth[],
+  flags: readonly Flag[],
+  inflators: ReadonlyMap<string, Inflator>,
+  options: EvaluationOptions = DEFAULT_EVALUATION,
+): Evaluation {
+  const flagged = new Map<string, Set<string>>();
+  const gapFlagged = new Set<string>();
   for (const f of flags) {
-    if (!WINDOW_KINDS.includes(f.kind)) continue;
-    const key = `${f.employeeId}@${f.windowStart}`;
-    let kinds = flagged.get(key);
-    if (!kinds) flagged.set(key, (kinds = new Set()));
+    if (!isInflationFlag(f)) {
+      gapFlagged.add(key(f.employeeId, f.windowStart));
+      continue;
+    }
+    const k = key(f.employeeId, f.windowStart);
+    let kinds = flagged.get(k);
+    if (!kinds) flagged.set(k, (kinds = new Set()));
     kinds.add(f.kind);
   }
   let flaggedInflated = 0;
@@ -61,11 +131,12 @@ export function evaluate(truth: readonly WindowTruth[], flags: readonly Flag[], 
   let matchingKind = 0;
   let honestWindows = 0;
   let honestFlagged = 0;
+  const gaps = { windows: 0, inflationFlagged: 0, gapFlagged: 0, otherGapFlagged: 0 };
   const atLeast15 = { inflated: 0, flagged: 0 };
   const recall: Record<string, Record<string, { inflated: number; flagged: number }>> = {};
   for (const t of truth) {
-    const key = `${t.employee_id}@${t.window_start}`;
-    const kinds = flagged.get(key);
+    const k = key(t.employee_id, t.window_start);
+    const kinds = flagged.get(k);
     const isFlagged = kinds !== undefined;
     const effective = t.inflation?.effective ?? 0;
     const inflated = t.inflation !== null && effective > 0;
@@ -76,9 +147,16 @@ export function evaluate(truth: readonly WindowTruth[], flags: readonly Flag[], 
         if (kinds.has(KIND_OF_INFLATION[t.inflation!.kind]!)) matchingKind += 1;
       }
     }
-    if (!inflatorIds.has(t.employee_id)) {
+    if (!inflators.has(t.employee_id)) {
       honestWindows += 1;
       if (isFlagged) honestFlagged += 1;
+    }
+    if (t.gap) {
+      gaps.windows += 1;
+      if (isFlagged) gaps.inflationFlagged += 1;
+      if (gapFlagged.has(k)) gaps.gapFlagged += 1;
+    } else if (gapFlagged.has(k)) {
+      gaps.otherGapFlagged += 1;
     }
     if (!inflated) continue;
     const kind = t.inflation!.kind;
@@ -93,6 +171,71 @@ export function evaluate(truth: readonly WindowTruth[], flags: readonly Flag[], 
       if (isFlagged) atLeast15.flagged += 1;
     }
   }
+
+  // Per person: the employees, their windows in order, and when each was first identified.
+  const windowsOf = new Map<string, number[]>();
+  for (const t of truth) {
+    let list = windowsOf.get(t.employee_id);
+    if (!list) windowsOf.set(t.employee_id, (list = []));
+    list.push(t.window_start);
+  }
+  for (const list of windowsOf.values()) list.sort((a, b) => a - b);
+  const firstInflated = new Map<string, number>();
+  const effective = new Map<string, number[]>();
+  for (const t of truth) {
+    if (t.inflation === null || t.inflation.effective <= 0) continue;
+    const seen = firstInflated.get(t.employee_id);
+    if (seen === undefined || t.window_start < seen) firstInflated.set(t.employee_id, t.window_start);
+    let list = effective.get(t.employee_id);
+    if (!list) effective.set(t.employee_id, (list = []));
+    list.push(t.inflation.effective);
+  }
+  const inflationFlagsOf = new Map<string, Flag[]>();
+  for (const f of flags) {
+    if (!isInflationFlag(f)) continue;
+    let list = inflationFlagsOf.get(f.employeeId);
+    if (!list) inflationFlagsOf.set(f.employeeId, (list = []));
+    list.push(f);
+  }
+  const honestEmployees = [...windowsOf.keys()].filter((e) => !inflators.has(e));
+  const honestEmployeesFlagged = honestEmployees.filter((e) => inflationFlagsOf.has(e)).length;
+
+  /** Shifts from the first inflated one to the first decision on or after it, inclusive; null if never. */
+  const shiftsToDetection = (employeeId: string): number | null => {
+    const start = firstInflated.get(employeeId);
+    if (start === undefined) return null;
+    const decisions = (inflationFlagsOf.get(employeeId) ?? []).map(decidedAt).filter((d) => d >= start);
+    if (decisions.length === 0) return null;
+    const decided = Math.min(...decisions);
+    return windowsOf.get(employeeId)!.filter((w) => w >= start && w <= decided).length;
+  };
+  const steady = { inflators: 0, identified: 0 };
+  const intermittent = { inflators: 0, identified: 0 };
+  const byKind: Record<string, { inflators: number; identified: number }> = {};
+  const detectionShifts: number[] = [];
+  for (const [employeeId, inflator] of inflators) {
+    if (!firstInflated.has(employeeId)) continue; // never inflated within the period
+    const shifts = shiftsToDetection(employeeId);
+    if (inflator.days < 0.5) {
+      intermittent.inflators += 1;
+      if (shifts !== null) intermittent.identified += 1;
+      continue;
+    }
+    // By how much their reports really were inflated (a self-score cannot pass 100; a defect count is whole).
+    if (median(effective.get(employeeId)!) < 0.15) continue;
+    // Who started too close to the end of the period to have `within` shifts left cannot be judged on it.
+    if (windowsOf.get(employeeId)!.filter((w) => w >= firstInflated.get(employeeId)!).length < options.within) continue;
+    const cell = (byKind[inflator.kind] ??= { inflators: 0, identified: 0 });
+    steady.inflators += 1;
+    cell.inflators += 1;
+    if (shifts !== null) detectionShifts.push(shifts);
+    if (shifts !== null && shifts <= options.within) {
+      steady.identified += 1;
+      cell.identified += 1;
+    }
+  }
+  detectionShifts.sort((a, b) => a - b);
+
   const withRecall = (c: { inflated: number; flagged: number }): Recall => ({ ...c, recall: ratio(c.flagged, c.inflated) });
   return {
     windows: truth.length,
@@ -102,6 +245,17 @@ export function evaluate(truth: readonly WindowTruth[], flags: readonly Flag[], 
     recall: Object.fromEntries(Object.entries(recall).map(([kind, buckets]) => [kind, Object.fromEntries(Object.entries(buckets).map(([b, c]) => [b, withRecall(c)]))])),
     honestFlagRate: honestWindows === 0 ? 0 : honestFlagged / honestWindows,
     honestWindows,
+    honestEmployeesFlagged,
+    honestEmployees: honestEmployees.length,
+    honestEmployeeFlagRate: honestEmployees.length === 0 ? 0 : honestEmployeesFlagged / honestEmployees.length,
     kindAgreement: ratio(matchingKind, flaggedInflated),
+    persons: {
+      within: options.within,
+      steady: personRecall(steady.inflators, steady.identified),
+      byKind: Object.fromEntries(Object.entries(byKind).map(([kind, c]) => [kind, personRecall(c.inflators, c.identified)])),
+      intermittent: personRecall(intermittent.inflators, intermittent.identified),
+      shiftsToDetection: { median: quantile(detectionShifts, 0.5), p90: quantile(detectionShifts, 0.9), identified: detectionShifts.length },
+    },
+    gaps,
   };
 }

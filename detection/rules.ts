@@ -1,43 +1,38 @@
+import { judgeCoverage, type Coverage, type CoverageGap, type CoverageRules } from './coverage.js';
+import { FIGURES, groupBy, periodLabel, type Figure, type InflationFlagKind, type SelfReportRecord, INFLATION_FLAG_KINDS } from './reports.js';
+import { calibrate, evidenceStretches, type CusumParameters } from './sequential.js';
+import { MAD_TO_SD, clamp, median, type Spread } from './spread.js';
+
 /**
- * Detection of inflated self-reports: pure functions from employee-windows
- * (what was reported beside what was measured) to flags a manager can check.
- * Four methods, each with its own evidence:
+ * Detection of inflated self-reports: a pure function from self-reports (each
+ * beside what was measured over its period, and how completely) to flags a
+ * manager can check. People type reports from memory, so honest reports are
+ * off by a few percent either way; an inflator is off in one direction, again
+ * and again. So:
  *
- * - tolerance: a report beyond a band around the measured figure;
- * - peer_z: a reported/measured ratio far from the station's peers in the same
- *   week, by robust z-score (median and MAD);
- * - history: defects admitted below those found, again and again, in the
- *   person's own reports (one defect more or less is an honest slip; the
- *   pattern is not);
- * - round_numbers: reported unit counts that end in 0 far more often than
- *   counted ones would.
+ * - each figure's honest error spread is learned from the plant: per station
+ *   (median and MAD of the signed error, leaving out people flagged for that
+ *   figure), and per person once they have enough history;
+ * - sequential: a person is flagged when their errors, over the honest spread,
+ *   add up to more than honest noise explains (a one-sided CUSUM whose
+ *   threshold follows from the false-alarm rate and the shape of the honest
+ *   errors); the reports that carry the evidence are flagged;
+ * - single_window: one report far outside any plausible honest error is
+ *   flagged on its own, where the person's usual vouches for its measurement;
+ * - coverage: a report whose measured side is incomplete (an outage, dead
+ *   letters) is not judged on the figures the gap touches; it gets a
+ *   measurement_gap flag, which is never an accusation.
  */
 
-export const FLAG_KINDS = ['units_overclaim', 'run_hours_overclaim', 'defects_underreport', 'self_score_inflated', 'round_numbers'] as const;
+export const FLAG_KINDS = [...INFLATION_FLAG_KINDS, 'measurement_gap'] as const;
 export type FlagKind = (typeof FLAG_KINDS)[number];
-export type FlagMethod = 'tolerance' | 'peer_z' | 'history' | 'round_numbers';
+export type FlagMethod = 'single_window' | 'sequential' | 'coverage';
 export type Severity = 'low' | 'medium' | 'high';
-
-/** One employee-window with a self-report, beside what was measured. */
-export interface ReportedWindow {
-  employeeId: string;
-  stationId: string;
-  windowStart: number;
-  windowEnd: number;
-  units: number;
-  runHours: number;
-  unitsDefective: number;
-  reportedUnits: number;
-  reportedRunHours: number;
-  reportedDefective: number;
-  selfScore: number | null;
-  /** The score computed from the window's measured figures, when it has any. */
-  score: number | null;
-}
 
 export interface Flag {
   employeeId: string;
   stationId: string;
+  /** The report's period (today: its window). */
   windowStart: number;
   windowEnd: number;
   kind: FlagKind;
@@ -45,232 +40,298 @@ export interface Flag {
   severity: Severity;
   reported: number;
   measured: number;
-  /** Relative excess (units, hours), relative shortfall (defects) or points (self-score). */
+  /** This report's error: relative excess (units, hours), defective units missing, or self-score points above. */
   deviation: number;
+  /** This report's error over the honest spread (robust z); null for measurement gaps. */
   z: number | null;
   explanation: string;
   evidence: Record<string, unknown>;
 }
 
+/** Whether a flag accuses the employee (every kind but measurement_gap). */
+export const isInflationFlag = (f: Pick<Flag, 'kind'>): boolean => f.kind !== 'measurement_gap';
+
+type PerFigure = Readonly<Record<InflationFlagKind, number>>;
+
 export interface DetectionRules {
   readonly version: string;
-  /** Over-claimed units: more than `relative` above measured and at least `absolute` units. */
-  readonly units: { relative: number; absolute: number };
-  readonly runHours: { relative: number; absolute: number };
+  /** Chance per report and figure that an honest person's evidence reaches the sequential threshold. */
+  readonly falseAlarmRate: number;
   /**
-   * Under-reported defects: at least max(absolute, relative × found) fewer than
-   * inspections found; or, by history, short in more reports than honest slips
-   * (at most `slipRate` of reports) explain, at significance `alpha`.
+   * CUSUM reference k (in robust sds); the most one report can add, as a share
+   * of the threshold; bounds on the honest errors' exponent θ* and the honest
+   * reports needed to learn it plant-wide (see sequential.ts); and the least z with which
+   * a report in the evidence is flagged (its relative excess must also be at
+   * least half the person's typical one there).
    */
-  readonly defects: { relative: number; absolute: number; slipRate: number; alpha: number; historyMinReports: number };
-  /** Self-score above the measured score by more than max(points, relative × score). */
-  readonly selfScore: { points: number; relative: number };
-  /** Peer robust z above `z`, a ratio at least `minExcess` above 1, among at least `minPeers` reports. */
-  readonly peer: { z: number; minExcess: number; minPeers: number; madFloor: number };
-  /** Reported counts ending in 0 in at least `share` of `minReports`+ reports, and `excess` more often than the measured counts do. */
-  readonly roundNumbers: { share: number; excess: number; minReports: number; minUnits: number };
-  /** Deviation from which a flag is medium, and high. */
-  readonly severity: { medium: number; high: number };
+  readonly sequential: {
+    readonly reference: number;
+    readonly reportShare: number;
+    readonly minExponent: number;
+    readonly maxExponent: number;
+    readonly minReports: number;
+    /** Honest reports a station needs before its own errors' shape may make its threshold more careful than the plant's. */
+    readonly minStationReports: number;
+    readonly windowZ: number;
+  };
+  /** A report this many robust sds beyond the honest median is flagged on its own. */
+  readonly single: { readonly z: number };
+  /**
+   * Honest spread (robust sd) never below `floor` nor above `ceiling` (shares
+   * for units and run hours, defective units, score points); learned per
+   * station from `minReports` reports of `minPeople` people or more (else
+   * plant-wide), and per person from `personMinReports` of their own that lie
+   * below the honest median, used where at least `personFactor` times the
+   * station's.
+   */
+  readonly spread: {
+    readonly floor: PerFigure;
+    readonly ceiling: PerFigure;
+    readonly minReports: number;
+    readonly minPeople: number;
+    readonly personMinReports: number;
+    readonly personFactor: number;
+  };
+  /** Smallest difference a flag names (units, hours, defective units, points): small counts make large shares. */
+  readonly material: PerFigure;
+  readonly coverage: CoverageRules;
+  /** Severity: medium from `medium` average excess or evidence `strength` times the threshold; high needs both `high` excess and that strength. */
+  readonly severity: { readonly medium: number; readonly high: number; readonly strength: number };
 }
 
 export const DEFAULT_RULES: DetectionRules = {
-  version: 'rules-v1',
-  units: { relative: 0.07, absolute: 3 },
-  runHours: { relative: 0.07, absolute: 0.25 },
-  defects: { relative: 0.1, absolute: 2, slipRate: 0.1, alpha: 0.001, historyMinReports: 8 },
-  selfScore: { points: 6, relative: 0.08 },
-  peer: { z: 4, minExcess: 0.05, minPeers: 5, madFloor: 0.005 },
-  roundNumbers: { share: 0.4, excess: 0.3, minReports: 10, minUnits: 20 },
-  severity: { medium: 0.15, high: 0.3 },
+  version: 'rules-v2',
+  falseAlarmRate: 1e-4,
+  sequential: { reference: 0.75, reportShare: 0.75, minExponent: 0.5, maxExponent: 4, minReports: 100, minStationReports: 60, windowZ: 1.5 },
+  single: { z: 6 },
+  spread: {
+    floor: { units_overclaim: 0.01, run_hours_overclaim: 0.01, defects_underreport: 0.5, self_score_inflated: 1 },
+    ceiling: { units_overclaim: 0.25, run_hours_overclaim: 0.25, defects_underreport: 10, self_score_inflated: 15 },
+    minReports: 30,
+    minPeople: 3,
+    personMinReports: 8,
+    personFactor: 1.5,
+  },
+  material: { units_overclaim: 3, run_hours_overclaim: 0.25, defects_underreport: 1, self_score_inflated: 2 },
+  coverage: { shortfall: 0.05, z: 3, minHistory: 5, deadLetterSlackMs: 30 * 60_000 },
+  severity: { medium: 0.15, high: 0.3, strength: 2 },
 };
 
-const WEEK = 7 * 86_400_000;
-const MONDAY_OFFSET = 4 * 86_400_000; // 1970-01-01 was a Thursday
-const date = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 const pct = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}%`;
 
-function severityOf(relative: number, rules: DetectionRules): Severity {
-  if (relative >= rules.severity.high) return 'high';
-  return relative >= rules.severity.medium ? 'medium' : 'low';
+/** An error in the figure's own unit, for explanations. */
+function amount(figure: Figure, x: number): string {
+  if (figure.unit === 'share') return `${(100 * Math.abs(x)).toFixed(1)}%`;
+  if (figure.unit === 'points') return `${Math.abs(x).toFixed(1)} points`;
+  return `${Math.abs(x).toFixed(1)}`;
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+/** "honest reports at S003 differ by ±3.1%": about 95% of honest errors fall within two robust sds. */
+function spreadText(figure: Figure, spread: Spread, stationId: string): string {
+  const where = spread.scope === 'station' ? `at ${stationId}` : spread.scope === 'plant' ? 'across the plant' : 'of this person';
+  return `honest reports ${where} differ by ±${amount(figure, 2 * spread.sigma)}`;
+}
+
+function severityOf(deviation: number, strength: number, rules: DetectionRules): Severity {
+  const strong = strength >= rules.severity.strength;
+  if (strong && deviation >= rules.severity.high) return 'high';
+  return strong || deviation >= rules.severity.medium ? 'medium' : 'low';
 }
 
 /**
- * Flags the windows of [from, to) (and employees' patterns over all the
- * windows given, which may start earlier to give history and peers).
+ * Flags the reports whose period starts in [from, to). Reports before `from`
+ * are history: they teach the honest spread and carry evidence forward.
  */
-export function detect(windows: readonly ReportedWindow[], range: { from: number; to: number }, rules: DetectionRules = DEFAULT_RULES): Flag[] {
-  const inRange = (w: ReportedWindow) => w.windowStart >= range.from && w.windowStart < range.to;
+export function detect(records: readonly SelfReportRecord[], range: { from: number; to: number }, rules: DetectionRules = DEFAULT_RULES): Flag[] {
+  const coverage = judgeCoverage(records, rules.coverage);
   const flags: Flag[] = [];
-  const flag = (w: ReportedWindow, f: Omit<Flag, 'employeeId' | 'stationId' | 'windowStart' | 'windowEnd'>) =>
-    flags.push({ employeeId: w.employeeId, stationId: w.stationId, windowStart: w.windowStart, windowEnd: w.windowEnd, ...f });
+  for (const figure of FIGURES) {
+    const judged = records.filter((r) => figure.error(r) !== null && !coverage.get(r)!.gaps.some((g) => figure.sources.includes(g.source)));
+    // Learn the honest spread from everyone, flag, then learn it again without the people flagged, and flag again.
+    const suspects = new Set(judgeFigure(figure, judged, new Set(), coverage, rules).map((f) => f.employeeId));
+    flags.push(...judgeFigure(figure, judged, suspects, coverage, rules));
+  }
+  flags.push(...gapFlags(records, coverage));
+  return flags.filter((f) => f.windowStart >= range.from && f.windowStart < range.to);
+}
 
-  for (const w of windows.filter(inRange)) {
-    const day = date(w.windowStart);
-    const unitsExcess = (w.reportedUnits - w.units) / Math.max(w.units, 1);
-    if (unitsExcess > rules.units.relative && w.reportedUnits - w.units >= rules.units.absolute) {
-      flag(w, {
-        kind: 'units_overclaim', method: 'tolerance', severity: severityOf(unitsExcess, rules), reported: w.reportedUnits, measured: w.units,
-        deviation: unitsExcess, z: null,
-        explanation: `Reported ${w.reportedUnits} units for ${day}, the MES counted ${w.units} (${pct(unitsExcess)}; tolerance ${pct(rules.units.relative)}).`,
-        evidence: { window: day, reported_units: w.reportedUnits, measured_units: w.units },
-      });
-    }
-    const hoursExcess = (w.reportedRunHours - w.runHours) / Math.max(w.runHours, 0.01);
-    if (hoursExcess > rules.runHours.relative && w.reportedRunHours - w.runHours >= rules.runHours.absolute) {
-      flag(w, {
-        kind: 'run_hours_overclaim', method: 'tolerance', severity: severityOf(hoursExcess, rules), reported: w.reportedRunHours, measured: w.runHours,
-        deviation: hoursExcess, z: null,
-        explanation: `Reported ${w.reportedRunHours.toFixed(2)} run hours for ${day}, the machines measured ${w.runHours.toFixed(2)} (${pct(hoursExcess)}; tolerance ${pct(rules.runHours.relative)}).`,
-        evidence: { window: day, reported_run_hours: w.reportedRunHours, measured_run_hours: w.runHours },
-      });
-    }
-    const missing = w.unitsDefective - w.reportedDefective;
-    if (missing >= Math.max(rules.defects.absolute, rules.defects.relative * w.unitsDefective)) {
-      const shortfall = missing / Math.max(w.unitsDefective, 1);
-      flag(w, {
-        kind: 'defects_underreport', method: 'tolerance', severity: severityOf(shortfall, rules), reported: w.reportedDefective, measured: w.unitsDefective,
-        deviation: shortfall, z: null,
-        explanation: `Admitted ${w.reportedDefective} defective units for ${day}, inspections found ${w.unitsDefective} (${missing} fewer; tolerance ${rules.defects.absolute}).`,
-        evidence: { window: day, reported_defective_units: w.reportedDefective, units_defective: w.unitsDefective },
-      });
-    }
-    if (w.selfScore !== null && w.score !== null) {
-      const excess = w.selfScore - w.score;
-      if (excess > Math.max(rules.selfScore.points, rules.selfScore.relative * w.score)) {
-        flag(w, {
-          kind: 'self_score_inflated', method: 'tolerance', severity: severityOf(excess / Math.max(w.score, 1), rules), reported: w.selfScore, measured: w.score,
-          deviation: excess, z: null,
-          explanation: `Self-score ${w.selfScore.toFixed(1)} for ${day}, the measured score is ${w.score.toFixed(1)} (+${excess.toFixed(1)} points; tolerance +${Math.max(rules.selfScore.points, rules.selfScore.relative * w.score).toFixed(1)}).`,
-          evidence: { window: day, self_score: w.selfScore, measured_score: w.score },
-        });
+/** The honest spread of a figure's errors per station, without the excluded people; plant-wide where a station has too few. */
+function stationSpreads(figure: Figure, records: readonly SelfReportRecord[], excluded: ReadonlySet<string>, rules: DetectionRules): (stationId: string) => Spread {
+  const honest = records.filter((r) => !excluded.has(r.employeeId));
+  const learn = (group: readonly SelfReportRecord[], scope: Spread['scope']): Spread => {
+    const errors = group.map((r) => figure.error(r)!);
+    // Honest reports that run above what was measured (a count the operator cannot see) move the baseline up; reports
+    // that run below it (nobody admits fewer than 0 defects or scores above 100) never lower it below 0.
+    const location = Math.max(0, median(errors));
+    const sigma = MAD_TO_SD * median(errors.map((e) => Math.abs(e - location)));
+    const bounded = clamp(Number.isNaN(sigma) ? rules.spread.ceiling[figure.kind] : sigma, rules.spread.floor[figure.kind], rules.spread.ceiling[figure.kind]);
+    return {
+      location: group.length > 0 ? location : 0,
+      sigma: bounded,
+      // The shape of honest errors is learned over their own spread: a floor must widen the band, not sharpen the threshold.
+      shapeSigma: sigma > 0 ? Math.min(sigma, bounded) : bounded,
+      scope,
+      reports: group.length,
+      people: new Set(group.map((r) => r.employeeId)).size,
+    };
+  };
+  const plant = learn(honest, 'plant');
+  const spreads = new Map<string, Spread>();
+  for (const [station, group] of groupBy(honest, (r) => r.stationId)) {
+    const enough = group.length >= rules.spread.minReports && new Set(group.map((r) => r.employeeId)).size >= rules.spread.minPeople;
+    spreads.set(station, enough ? learn(group, 'station') : plant);
+  }
+  return (stationId) => spreads.get(stationId) ?? plant;
+}
+
+function judgeFigure(
+  figure: Figure,
+  records: readonly SelfReportRecord[],
+  excluded: ReadonlySet<string>,
+  coverage: ReadonlyMap<SelfReportRecord, Coverage>,
+  rules: DetectionRules,
+): Flag[] {
+  const spreadAt = stationSpreads(figure, records, excluded, rules);
+  // The sequential threshold, from the false-alarm rate and the shape of the honest errors over their station's spread:
+  // learned plant-wide, and per station where that is more careful (a station whose honest errors stray further).
+  const honest = records.filter((r) => !excluded.has(r.employeeId));
+  const honestZ = (group: readonly SelfReportRecord[]) => group.map((r) => (figure.error(r)! - spreadAt(r.stationId).location) / spreadAt(r.stationId).shapeSigma);
+  const calibration = { ...rules.sequential, falseAlarmRate: rules.falseAlarmRate };
+  const plantWide = calibrate(honestZ(honest), calibration);
+  const stationWide = new Map(
+    [...groupBy(honest, (r) => r.stationId)].map(([station, group]) => {
+      const own = calibrate(honestZ(group), { ...calibration, minReports: rules.sequential.minStationReports });
+      return [station, own.h > plantWide.h ? own : plantWide] as const;
+    }),
+  );
+  /** A person's test: the most careful of the stations they reported from. */
+  const parametersFor = (reports: readonly SelfReportRecord[]) =>
+    reports.map((r) => stationWide.get(r.stationId) ?? plantWide).reduce((a, b) => (b.h > a.h ? b : a));
+  const { floor, ceiling, personMinReports } = rules.spread;
+  const flags: Flag[] = [];
+  for (const [employeeId, reports] of groupBy(records, (r) => r.employeeId)) {
+    const p = parametersFor(reports);
+    const errors = reports.map((r) => figure.error(r)!);
+    const spreadOf = (r: SelfReportRecord): Spread => {
+      const station = spreadAt(r.stationId);
+      // A person whose honest reports vary more than their station's is judged against their own spread, learned
+      // from their reports below the honest location only: inflated reports cannot widen it.
+      const below = excluded.has(employeeId) ? [] : errors.filter((e) => e < station.location).map((e) => station.location - e);
+      if (below.length < personMinReports) return station;
+      const own = MAD_TO_SD * median(below);
+      // Estimated from few reports, a person's spread is noisy: only a clearly wider one counts.
+      if (own < rules.spread.personFactor * station.sigma) return station;
+      return { ...station, sigma: clamp(own, floor[figure.kind], ceiling[figure.kind]), scope: 'person', reports: below.length, people: 1 };
+    };
+    const judged = reports.map((r, i) => {
+      const spread = spreadOf(r);
+      return { r, error: errors[i]!, spread, z: (errors[i]! - spread.location) / spread.sigma };
+    });
+    const material = (i: number) => figure.difference(judged[i]!.r) >= rules.material[figure.kind];
+
+    const single = new Set<number>();
+    for (const [i, j] of judged.entries()) {
+      // Alone, a report is judged only where the person's own usual machine time and output vouch for the measurement:
+      // elsewhere a gap could hide in it, and only evidence over time counts.
+      const vouched = figure.sources.every((source) => coverage.get(j.r)!.vouched.has(source));
+      if (j.z >= rules.single.z && material(i) && vouched) {
+        single.add(i);
+        flags.push(singleWindowFlag(figure, j.r, j.error, j.z, j.spread, rules));
       }
     }
-  }
 
-  flags.push(...peerFlags(windows, inRange, rules));
-  flags.push(...historyFlags(windows, inRange, flags, rules));
-  flags.push(...roundNumberFlags(windows, inRange, rules));
-  return flags;
-}
-
-/** Ratios far above the station's other reports of the same week. */
-function peerFlags(windows: readonly ReportedWindow[], inRange: (w: ReportedWindow) => boolean, rules: DetectionRules): Flag[] {
-  const flags: Flag[] = [];
-  const measures = [
-    { kind: 'units_overclaim' as const, ratio: (w: ReportedWindow) => (w.units > 0 ? w.reportedUnits / w.units : null), excess: (w: ReportedWindow) => w.reportedUnits - w.units, absolute: rules.units.absolute, what: 'units' },
-    { kind: 'run_hours_overclaim' as const, ratio: (w: ReportedWindow) => (w.runHours > 0 ? w.reportedRunHours / w.runHours : null), excess: (w: ReportedWindow) => w.reportedRunHours - w.runHours, absolute: rules.runHours.absolute, what: 'run hours' },
-  ];
-  const groups = new Map<string, ReportedWindow[]>();
-  for (const w of windows) {
-    const week = Math.floor((w.windowStart - MONDAY_OFFSET) / WEEK);
-    const key = `${w.stationId}\u0000${week}`;
-    let group = groups.get(key);
-    if (!group) groups.set(key, (group = []));
-    group.push(w);
-  }
-  for (const group of groups.values()) {
-    for (const measure of measures) {
-      const rated = group.flatMap((w) => {
-        const r = measure.ratio(w);
-        return r === null ? [] : [{ w, r }];
-      });
-      if (rated.length < rules.peer.minPeers) continue;
-      const med = median(rated.map((x) => x.r));
-      const mad = Math.max(rules.peer.madFloor, median(rated.map((x) => Math.abs(x.r - med))));
-      for (const { w, r } of rated) {
-        if (!inRange(w)) continue;
-        const z = (0.6745 * (r - med)) / mad;
-        // Small counts give noisy ratios: the excess must also clear the tolerance band's absolute part.
-        if (z > rules.peer.z && r - 1 >= rules.peer.minExcess && measure.excess(w) >= measure.absolute) {
-          const reported = measure.kind === 'units_overclaim' ? w.reportedUnits : w.reportedRunHours;
-          const measured = measure.kind === 'units_overclaim' ? w.units : w.runHours;
-          flags.push({
-            employeeId: w.employeeId, stationId: w.stationId, windowStart: w.windowStart, windowEnd: w.windowEnd,
-            kind: measure.kind, method: 'peer_z', severity: severityOf(r - 1, rules), reported, measured, deviation: r - 1, z,
-            explanation: `Reported ${measure.what} ${r.toFixed(2)}× what was measured for ${date(w.windowStart)}, while ${rated.length} reports at ${w.stationId} that week had a median of ${med.toFixed(2)}× (robust z ${z.toFixed(1)}).`,
-            evidence: { window: date(w.windowStart), ratio: r, station: w.stationId, peers: rated.length, peer_median: med, peer_mad: mad },
-          });
-        }
-      }
+    const stretches = evidenceStretches(judged.map((j) => j.z), p);
+    // A window carries the evidence when it looks more like the person's inflated reports than like an honest one:
+    // its z is at least windowZ, and its relative excess at least half their typical one in the stretch.
+    const carries = (j: Judged) => j.z >= rules.sequential.windowZ;
+    for (const [m, stretch] of stretches.entries()) {
+      const j = judged[m]!;
+      if (!stretch || single.has(m) || !carries(j) || !material(m)) continue;
+      const span = judged.slice(stretch.from, stretch.to + 1);
+      const typical = median(span.filter(carries).map((s) => figure.relative(s.r)));
+      if (figure.relative(j.r) < typical / 2) continue;
+      flags.push(sequentialFlag(figure, j, span, stretch.sum / p.h, judged[stretch.decided]!.r, p, rules));
     }
   }
   return flags;
 }
 
-/** Defects admitted below those found in many of a person's reports: each such window is flagged. */
-function historyFlags(windows: readonly ReportedWindow[], inRange: (w: ReportedWindow) => boolean, already: readonly Flag[], rules: DetectionRules): Flag[] {
-  const flagged = new Set(already.filter((f) => f.kind === 'defects_underreport').map((f) => `${f.employeeId}@${f.windowStart}`));
-  const byEmployee = new Map<string, ReportedWindow[]>();
-  for (const w of windows) {
-    let list = byEmployee.get(w.employeeId);
-    if (!list) byEmployee.set(w.employeeId, (list = []));
-    list.push(w);
-  }
-  const flags: Flag[] = [];
-  for (const list of byEmployee.values()) {
-    if (list.length < rules.defects.historyMinReports) continue;
-    const short = list.filter((w) => w.unitsDefective - w.reportedDefective >= 1);
-    const share = short.length / list.length;
-    const pValue = binomialTail(list.length, short.length, rules.defects.slipRate);
-    if (pValue >= rules.defects.alpha) continue;
-    for (const w of short) {
-      if (!inRange(w) || flagged.has(`${w.employeeId}@${w.windowStart}`)) continue;
-      const missing = w.unitsDefective - w.reportedDefective;
-      const shortfall = missing / Math.max(w.unitsDefective, 1);
-      flags.push({
-        employeeId: w.employeeId, stationId: w.stationId, windowStart: w.windowStart, windowEnd: w.windowEnd,
-        kind: 'defects_underreport', method: 'history', severity: severityOf(shortfall, rules), reported: w.reportedDefective, measured: w.unitsDefective,
-        deviation: shortfall, z: null,
-        explanation: `Admitted ${w.reportedDefective} defective units for ${date(w.windowStart)}, inspections found ${w.unitsDefective}; fewer than found in ${short.length} of ${list.length} reports (${Math.round(100 * share)}%), where honest slips would explain at most ${Math.round(100 * rules.defects.slipRate)}%.`,
-        evidence: { window: date(w.windowStart), reports: list.length, reports_short: short.length, share, p_value: pValue },
-      });
-    }
-  }
-  return flags;
+interface Judged {
+  r: SelfReportRecord;
+  error: number;
+  spread: Spread;
+  z: number;
 }
 
-/** P(X >= k) for X ~ Binomial(n, p). */
-export function binomialTail(n: number, k: number, p: number): number {
-  let term = (1 - p) ** n; // P(X = 0)
-  let below = 0;
-  for (let i = 0; i < k; i += 1) {
-    below += term;
-    term *= ((n - i) / (i + 1)) * (p / (1 - p));
-  }
-  return Math.max(0, 1 - below);
+function spreadEvidence(spread: Spread, stationId: string) {
+  return { scope: spread.scope, station: stationId, location: spread.location, sigma: spread.sigma, learned_sigma: spread.shapeSigma, reports: spread.reports, people: spread.people };
 }
 
-/** Reported unit counts ending in 0 far more often than counted ones would (about one in ten). */
-function roundNumberFlags(windows: readonly ReportedWindow[], inRange: (w: ReportedWindow) => boolean, rules: DetectionRules): Flag[] {
-  const byEmployee = new Map<string, ReportedWindow[]>();
-  for (const w of windows) {
-    if (w.reportedUnits < rules.roundNumbers.minUnits) continue;
-    let list = byEmployee.get(w.employeeId);
-    if (!list) byEmployee.set(w.employeeId, (list = []));
-    list.push(w);
-  }
+function singleWindowFlag(figure: Figure, r: SelfReportRecord, error: number, z: number, spread: Spread, rules: DetectionRules): Flag {
+  const reported = figure.reported(r)!;
+  const measured = figure.measured(r)!;
+  const relative = figure.relative(r);
+  const show = (x: number) => (figure.unit === 'share' && figure.kind === 'run_hours_overclaim' ? x.toFixed(2) : figure.unit === 'points' ? x.toFixed(1) : String(x));
+  const diff = figure.unit === 'share' ? pct(error) : `${error > 0 ? '+' : ''}${amount(figure, error)}`;
+  return {
+    employeeId: r.employeeId, stationId: r.stationId, windowStart: r.window.start, windowEnd: r.window.end,
+    kind: figure.kind, method: 'single_window', severity: severityOf(relative, z / rules.single.z, rules), reported, measured, deviation: error, z,
+    explanation: `Reported ${show(reported)} ${figure.words.name} for ${periodLabel(r.period)}, ${figure.words.source} ${show(measured)} (${diff}); ${spreadText(figure, spread, r.stationId)}.`,
+    evidence: { window: periodLabel(r.period), reported, measured, error, z, single_window_z: rules.single.z, decided_at: new Date(r.period.start).toISOString(), honest_spread: spreadEvidence(spread, r.stationId) },
+  };
+}
+
+function sequentialFlag(figure: Figure, window: Judged, span: readonly Judged[], strength: number, decidedOn: SelfReportRecord, p: CusumParameters & { exponent: number }, rules: DetectionRules): Flag {
+  const r = window.r;
+  const above = span.filter((j) => j.error > 0).length;
+  const mean = span.reduce((total, j) => total + j.error, 0) / span.length;
+  const meanRelative = span.reduce((total, j) => total + figure.relative(j.r), 0) / span.length;
+  const first = periodLabel(span[0]!.r.period);
+  const last = periodLabel(span.at(-1)!.r.period);
+  const averaged = figure.unit === 'share' ? `${amount(figure, mean)} ${mean >= 0 ? 'more' : 'less'}` : figure.unit === 'points' ? `${amount(figure, mean)} higher` : `${amount(figure, mean)} fewer`;
+  return {
+    employeeId: r.employeeId, stationId: r.stationId, windowStart: r.window.start, windowEnd: r.window.end,
+    kind: figure.kind, method: 'sequential', severity: severityOf(meanRelative, strength, rules),
+    reported: figure.reported(r)!, measured: figure.measured(r)!, deviation: window.error, z: window.z,
+    explanation: `Reported ${figure.words.more} on ${above} of ${span.length} shifts from ${first} to ${last}, ${averaged} on average; ${spreadText(figure, window.spread, r.stationId)}.`,
+    evidence: {
+      window: periodLabel(r.period),
+      shifts: span.map((j) => ({ period: periodLabel(j.r.period), reported: figure.reported(j.r), measured: figure.measured(j.r), error: j.error, z: j.z })),
+      above, mean_error: mean, evidence_sum: strength * p.h, threshold: p.h, reference: p.k, exponent: p.exponent, false_alarm_rate: rules.falseAlarmRate,
+      decided_at: new Date(decidedOn.period.start).toISOString(),
+      honest_spread: spreadEvidence(window.spread, r.stationId),
+    },
+  };
+}
+
+const NOT_JUDGED: Record<CoverageGap['source'], readonly string[]> = {
+  telemetry: ['units', 'run hours', 'self-score'],
+  production: ['units', 'self-score'],
+};
+
+/** One measurement_gap flag per report with a gap: what is missing, and which figures were left unjudged. */
+function gapFlags(records: readonly SelfReportRecord[], coverage: ReadonlyMap<SelfReportRecord, Coverage>): Flag[] {
   const flags: Flag[] = [];
-  for (const list of byEmployee.values()) {
-    const mine = list.filter(inRange);
-    if (list.length < rules.roundNumbers.minReports || mine.length === 0) continue;
-    const round = list.filter((w) => w.reportedUnits % 10 === 0);
-    const share = round.length / list.length;
-    const measuredRound = list.filter((w) => w.units % 10 === 0).length / list.length;
-    if (share < rules.roundNumbers.share || share - measuredRound < rules.roundNumbers.excess) continue;
-    const first = mine.reduce((a, b) => (a.windowStart <= b.windowStart ? a : b));
-    const last = mine.reduce((a, b) => (a.windowEnd >= b.windowEnd ? a : b));
+  for (const r of records) {
+    const found = coverage.get(r)!.gaps;
+    if (found.length === 0) continue;
+    const telemetry = found.some((g) => g.source === 'telemetry');
+    const unjudged = [...new Set(found.flatMap((g) => NOT_JUDGED[g.source]))];
+    const reported = telemetry ? r.reported.runHours : r.reported.units;
+    const measured = telemetry ? r.measured.runHours : r.measured.units;
     flags.push({
-      employeeId: first.employeeId, stationId: first.stationId, windowStart: first.windowStart, windowEnd: last.windowEnd,
-      kind: 'round_numbers', method: 'round_numbers', severity: severityOf(share - 0.1, rules), reported: share, measured: measuredRound,
-      deviation: share - 0.1, z: null,
-      explanation: `${round.length} of ${list.length} reported unit counts end in 0 (${Math.round(100 * share)}%), the measured counts ${Math.round(100 * measuredRound)}%, about 10% expected.`,
-      evidence: { reports: list.length, round: round.length, windows: round.map((w) => date(w.windowStart)) },
+      employeeId: r.employeeId, stationId: r.stationId, windowStart: r.window.start, windowEnd: r.window.end,
+      kind: 'measurement_gap', method: 'coverage', severity: 'low', reported, measured,
+      deviation: measured > 0 ? reported / measured - 1 : 0, z: null,
+      explanation: `Measurement gap for ${periodLabel(r.period)}: ${found.map((g) => g.text).join('; ')}; ${unjudged.join(', ')} not judged.`,
+      evidence: {
+        window: periodLabel(r.period),
+        gaps: found.map(({ text: _text, ...g }) => g),
+        not_judged: unjudged,
+        reported: r.reported,
+        measured: r.measured,
+        telemetry_hours: r.coverage.telemetryHours,
+      },
     });
   }
   return flags;

@@ -20,31 +20,87 @@ export interface ReportFigures {
   self_score: number | null;
 }
 
+/** What the plant's systems delivered beyond the report's figures: what detection judges coverage by. */
+export interface MeasuredExtras {
+  score: number | null;
+  standard_hours: number;
+  /** Hours the IoT gateway reported on: run + idle + down. */
+  telemetry_hours: number;
+}
+
+export const GAP_KINDS = ['iot_outage', 'mes_outage', 'dead_letters'] as const;
+export type GapKind = (typeof GAP_KINDS)[number];
+
+/**
+ * A planted hole in what was measured during a shift: an IoT gateway outage
+ * (no telemetry for some hours), an MES outage (no production counts for some
+ * hours), or records that reached Kafka malformed and were dead-lettered
+ * instead of counted. The employee worked and reported as usual.
+ */
+export type MeasurementGap =
+  | { kind: 'iot_outage' | 'mes_outage'; hours: number }
+  | { kind: 'dead_letters'; records: { production: number; telemetry: number } };
+
 /** Ground truth of one employee-window with a self-report. */
 export interface WindowTruth {
   employee_id: string;
   window_start: number;
   station_id: string;
-  measured: ReportFigures & { score: number | null };
+  /** What the plant's systems delivered (what ClickHouse holds), not what was done when a gap hid part of it. */
+  measured: ReportFigures & MeasuredExtras;
   reported: ReportFigures;
   /** Set when this window's report was inflated on purpose. */
   inflation: { kind: InflationKind; degree: number; effective: number } | null;
+  /** Set when part of the shift was not measured. */
+  gap: MeasurementGap | null;
+}
+
+/** A valid record that the plant sent malformed, so it was dead-lettered instead of counted. */
+export interface DeadLetteredEvent {
+  kind: 'production' | 'telemetry';
+  event: ProductionReported | MachineTelemetry;
+  /** When the source sent it. */
+  sent: number;
 }
 
 export interface EmployeeDay {
+  /** The events that reach the processors intact. */
   readonly events: WindowEvents;
+  readonly deadLettered: readonly DeadLetteredEvent[];
   readonly expected: ExpectedRow;
   readonly truth: WindowTruth;
 }
 
+/**
+ * How far honest self-reports are off, with no intent: typed from memory.
+ * `normal`: a normal error with a standard deviation of half the bound (about
+ * 95% of reports within it); `uniform`: evenly spread within the bound.
+ */
+export interface HonestErrors {
+  /** Reported units are off by up to ± this share of those made. */
+  units: number;
+  /** Reported run hours are off by up to ± this share. */
+  runHours: number;
+  /** On `defectSlips` of reports, admitted defective units are off by 1 to this many, either way. */
+  defects: number;
+  defectSlips: number;
+  shape: 'normal' | 'uniform';
+}
+
+/** Today's honest errors: units ±1% and run hours ±1.5% (one sd), one defect miscounted in one report in ten. */
+export const DEFAULT_HONEST_ERRORS: HonestErrors = { units: 0.02, runHours: 0.03, defects: 1, defectSlips: 0.1, shape: 'normal' };
+
 export interface DayOptions {
   /** Share of production events that get customer feedback. */
   feedbackShare: number;
-  /** Share of an inflator's working days on which they inflate. */
-  inflationDays: number;
+  honestErrors: HonestErrors;
+  /** Share of honest employees' shifts with a measurement gap. */
+  gapShare: number;
 }
 
 const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
+/** Seconds to whole milliseconds, as the processors sum them. */
+const ms = (seconds: number) => Math.round(seconds * 1000);
 
 const catalog = KpiCatalog.of();
 
@@ -133,25 +189,35 @@ export function employeeDay(seed: number, employee: Employee, dayIndex: number, 
   }
 
   const window = { start: dayStart, end: dayStart + DAY };
-  const measuredRow = expectedRow(employee.id, window, { production, telemetry, inspections, feedback, reports: [] });
+  const done = { production, telemetry, inspections, feedback, reports: [] };
+  const doneRow = expectedRow(employee.id, window, done);
+  // What the employee did, and so what an honest report is about; what was measured may be less.
+  const actual = { units: doneRow.units, run_hours: doneRow.run_hours, defective_units: doneRow.units_defective, score: measuredScore(doneRow) };
+  const gapped = employee.inflator === null ? plantGap(seed, employee, dayIndex, shiftStart, done, options.gapShare) : null;
+  const delivered = gapped?.delivered ?? done;
+  const measuredRow = gapped ? expectedRow(employee.id, window, delivered) : doneRow;
   const measured = {
     units: measuredRow.units,
     run_hours: measuredRow.run_hours,
     defective_units: measuredRow.units_defective,
     self_score: null,
-    score: measuredScore(measuredRow),
+    score: gapped ? measuredScore(measuredRow) : actual.score,
+    standard_hours: measuredRow.standard_hours,
+    telemetry_hours: delivered.telemetry.reduce((total, t) => total + ms(t.run_seconds) + ms(t.idle_seconds) + ms(t.down_seconds), 0) / 3_600_000,
   };
 
-  // The report an honest employee would file: small errors of memory and rounding.
+  // The report an honest employee would file: errors of memory and rounding.
+  const honest = options.honestErrors;
+  const slips = [...Array.from({ length: honest.defects }, (_, i) => -honest.defects + i), ...Array.from({ length: honest.defects }, (_, i) => i + 1)];
   const reported: ReportFigures = {
-    units: Math.max(0, Math.round(measured.units * (1 + r.normal(0, 0.01)))),
-    run_hours: roundTo(Math.max(0, measured.run_hours * (1 + r.normal(0, 0.015))), 2),
-    defective_units: Math.max(0, measured.defective_units + (r.chance(0.1) ? r.pick([-1, 1]) : 0)),
-    self_score: measured.score === null || r.chance(0.1) ? null : roundTo(clamp(measured.score + r.normal(0, 2), 0, 100), 1),
+    units: Math.max(0, Math.round(actual.units * (1 + honestError(r, honest.units, honest.shape)))),
+    run_hours: roundTo(Math.max(0, actual.run_hours * (1 + honestError(r, honest.runHours, honest.shape))), 2),
+    defective_units: Math.max(0, actual.defective_units + (r.chance(honest.defectSlips) && slips.length > 0 ? r.pick(slips) : 0)),
+    self_score: actual.score === null || r.chance(0.1) ? null : roundTo(clamp(actual.score + r.normal(0, 2), 0, 100), 1),
   };
   let inflation: WindowTruth['inflation'] = null;
   const inflator = employee.inflator;
-  if (inflator && r.chance(options.inflationDays)) {
+  if (inflator && r.chance(inflator.days) && dayIndex >= inflator.startDay) {
     const { kind, degree } = inflator;
     let effective = 0;
     switch (kind) {
@@ -204,10 +270,62 @@ export function employeeDay(seed: number, employee: Employee, dayIndex: number, 
     reports.push(report(1, reported, submitted));
   }
 
-  const events: WindowEvents = { production, telemetry, inspections, feedback, reports };
+  const events: WindowEvents = { ...delivered, reports };
   return {
     events,
+    deadLettered: gapped?.deadLettered ?? [],
     expected: expectedRow(employee.id, window, events),
-    truth: { employee_id: employee.id, window_start: dayStart, station_id: station.id, measured, reported, inflation },
+    truth: { employee_id: employee.id, window_start: dayStart, station_id: station.id, measured, reported, inflation, gap: gapped?.gap ?? null },
+  };
+}
+
+/** An honest error of memory: normal with a standard deviation of half the bound, or uniform within it. */
+function honestError(r: Random, bound: number, shape: HonestErrors['shape']): number {
+  return shape === 'normal' ? r.normal(0, bound / 2) : r.uniform(-bound, bound);
+}
+
+/**
+ * Maybe plants a measurement gap in an honest employee's shift (its own random
+ * stream, so a plant without gaps stays exactly as it was): 1 to 4 hours
+ * without telemetry or without production counts, or 1 to 3 production and
+ * telemetry records dead-lettered.
+ */
+function plantGap(
+  seed: number,
+  employee: Employee,
+  dayIndex: number,
+  shiftStart: number,
+  done: WindowEvents,
+  share: number,
+): { delivered: WindowEvents; deadLettered: DeadLetteredEvent[]; gap: MeasurementGap } | null {
+  const r = new Random(seed, 'gap', employee.index, dayIndex);
+  if (!r.chance(share)) return null;
+  const kind = r.pick(GAP_KINDS);
+  if (kind === 'dead_letters') {
+    const candidates: DeadLetteredEvent[] = [
+      ...done.production.map((event) => ({ kind: 'production' as const, event, sent: event.event_time })),
+      ...done.telemetry.map((event) => ({ kind: 'telemetry' as const, event, sent: event.interval_end })),
+    ];
+    const deadLettered: DeadLetteredEvent[] = [];
+    for (let n = r.int(1, 3); n > 0; n -= 1) deadLettered.push(...candidates.splice(r.int(0, candidates.length - 1), 1));
+    const lost = new Set(deadLettered.map((d) => d.event.event_id));
+    const count = (k: DeadLetteredEvent['kind']) => deadLettered.filter((d) => d.kind === k).length;
+    return {
+      delivered: { ...done, production: done.production.filter((e) => !lost.has(e.event_id)), telemetry: done.telemetry.filter((e) => !lost.has(e.event_id)) },
+      deadLettered,
+      gap: { kind, records: { production: count('production'), telemetry: count('telemetry') } },
+    };
+  }
+  const hours = r.int(1, 4);
+  const from = shiftStart + r.int(0, SHIFT_HOURS - hours) * HOUR;
+  const to = from + hours * HOUR;
+  const outside = (t: number) => t < from || t >= to;
+  return {
+    delivered:
+      kind === 'iot_outage'
+        ? { ...done, telemetry: done.telemetry.filter((e) => outside(e.interval_start)) }
+        : { ...done, production: done.production.filter((e) => outside(e.event_time)) },
+    deadLettered: [],
+    gap: { kind, hours },
   };
 }

@@ -19,6 +19,10 @@ export interface Inflator {
   readonly kind: InflationKind;
   /** 0.05 = reports 5% more units/hours (or 5% fewer defects, or a 5% higher self-score). */
   readonly degree: number;
+  /** Day index of the first day they may inflate on (0 = from the start). */
+  readonly startDay: number;
+  /** Share of their working days from startDay on which they inflate. */
+  readonly days: number;
 }
 
 export interface Employee {
@@ -45,6 +49,15 @@ export interface PlantOptions {
   products: number;
   /** Share of employees who inflate their self-reports. */
   inflatorShare: number;
+  /** Share of an inflator's working days on which they inflate. */
+  inflationDays: number;
+  /** Share of inflators who start part-way through the period (on a day drawn from its second to its last). */
+  lateStartShare: number;
+  /** Share of inflators who inflate only now and then, on `intermittentDays` of their working days. */
+  intermittentShare: number;
+  intermittentDays: number;
+  /** Days the plant is simulated for (late starts fall inside them). */
+  days: number;
 }
 
 export interface Plant {
@@ -54,6 +67,15 @@ export interface Plant {
 }
 
 const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
+
+/** When and how often an inflator inflates; its own random stream, so the rest of the plant stays as it was. */
+function inflationSchedule(options: PlantOptions, index: number): Pick<Inflator, 'startDay' | 'days'> {
+  const r = new Random(options.seed, 'inflator', index);
+  const late = r.chance(options.lateStartShare) && options.days > 1;
+  const startDay = late ? r.int(1, options.days - 1) : 0;
+  const intermittent = r.chance(options.intermittentShare);
+  return { startDay, days: intermittent ? options.intermittentDays : options.inflationDays };
+}
 
 /** Builds the plant: a pure function of the options. */
 export function buildPlant(options: PlantOptions): Plant {
@@ -84,7 +106,7 @@ export function buildPlant(options: PlantOptions): Plant {
       performance: clamp(r.normal(1, 0.08), 0.7, 1.3),
       availability: clamp(r.normal(0.82, 0.06), 0.55, 0.97),
       defectRate: r.uniform(0.005, 0.08),
-      inflator: inflates ? { kind: r.pick(INFLATION_KINDS), degree: roundTo(r.uniform(0.05, 0.5), 3) } : null,
+      inflator: inflates ? { kind: r.pick(INFLATION_KINDS), degree: roundTo(r.uniform(0.05, 0.5), 3), ...inflationSchedule(options, index) } : null,
     };
   });
   return { options, stations, employees };

@@ -53,7 +53,7 @@ export async function produceMessages(messages: Iterable<OutboundMessage>, produ
       entry = { topic, messages: [] };
       batch.set(topic, entry);
     }
-    entry.messages.push({ key: message.key, value: message.value });
+    entry.messages.push({ key: message.key, value: message.value, ...(message.timestamp === undefined ? {} : { timestamp: String(message.timestamp) }) });
     batchCount += 1;
     if (batchCount >= options.batchSize || (options.rate > 0 && batchCount >= Math.max(1, options.rate / 10))) await flush();
   }

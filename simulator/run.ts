@@ -7,6 +7,7 @@ import { EVENT_KINDS, type EventKind } from '../schemas/kinds.js';
 import { inputTopic, topicDefinitions } from '../topics/definitions.js';
 import { createKafka, createProducer, ensureTopics } from '../topics/kafka.js';
 import { createRegistry, registerInputSchemas, type SchemaIds } from '../topics/registry.js';
+import { DEFAULT_HONEST_ERRORS } from './day.js';
 import { OUTPUT_FILES, OutputDirectory } from './output.js';
 import { produceMessages } from './produce.js';
 import { Simulation, type SimulationOptions } from './simulation.js';
@@ -45,7 +46,12 @@ export const SIMULATION_DEFAULTS: Readonly<Omit<SimulateOptions, 'stations' | 's
   seed: 1,
   inflatorShare: 0.1,
   inflationDays: 0.8,
+  lateStartShare: 0,
+  intermittentShare: 0,
+  intermittentDays: 0.3,
   feedbackShare: 0.25,
+  honestErrors: DEFAULT_HONEST_ERRORS,
+  gapShare: 0,
   duplicateRate: 0.01,
   malformedRate: 0,
   tooLateRate: 0,
@@ -67,7 +73,11 @@ const BOUNDS: Partial<Record<NumericOption, { min: number; max: number; integer:
   seed: { min: 0, max: 2 ** 31 - 1, integer: true },
   inflatorShare: { min: 0, max: 1, integer: false },
   inflationDays: { min: 0, max: 1, integer: false },
+  lateStartShare: { min: 0, max: 1, integer: false },
+  intermittentShare: { min: 0, max: 1, integer: false },
+  intermittentDays: { min: 0, max: 1, integer: false },
   feedbackShare: { min: 0, max: 1, integer: false },
+  gapShare: { min: 0, max: 1, integer: false },
   duplicateRate: { min: 0, max: 1, integer: false },
   malformedRate: { min: 0, max: 1, integer: false },
   tooLateRate: { min: 0, max: 1, integer: false },
@@ -92,6 +102,11 @@ export function simulateOptions(options: Partial<SimulateOptions> = {}): Simulat
     }
   }
   if (resolved.stations > resolved.employees) throw new ConfigError('stations', `must not exceed employees (${resolved.employees}), got ${resolved.stations}`);
+  const honest = resolved.honestErrors;
+  for (const [name, value, max] of [['honestErrors.units', honest.units, 1], ['honestErrors.runHours', honest.runHours, 1], ['honestErrors.defectSlips', honest.defectSlips, 1], ['honestErrors.defects', honest.defects, 1000]] as const) {
+    if (!Number.isFinite(value) || value < 0 || value > max || (name === 'honestErrors.defects' && !Number.isInteger(value))) throw new ConfigError(name, `expected a number in 0..${max}, got ${value}`);
+  }
+  if (honest.shape !== 'normal' && honest.shape !== 'uniform') throw new ConfigError('honestErrors.shape', `expected normal or uniform, got ${JSON.stringify(honest.shape)}`);
   if (!Number.isSafeInteger(resolved.start) || resolved.start % DAY !== 0) throw new ConfigError('start', 'must be a UTC midnight');
   return resolved;
 }

@@ -35,6 +35,14 @@ export interface OutboundMessage {
   /** Simulated time the source system sends it. */
   readonly arrival: number;
   readonly label: 'event' | 'duplicate' | 'too-late' | MalformedKind;
+  /**
+   * Kafka record timestamp: set on records that stand for a measured one lost
+   * to a planted gap, to the time the source sent it, as a plant's source would
+   * (that is how kpi-stream attributes a dead letter to a shift). Unset: the
+   * producer's clock, so records far in the simulated past are not subject to
+   * the topics' time-based retention.
+   */
+  readonly timestamp?: number;
 }
 
 export interface SimulationCounts {
@@ -45,6 +53,8 @@ export interface SimulationCounts {
   duplicates: number;
   malformed: Record<MalformedKind, number>;
   tooLate: number;
+  /** Valid records sent malformed instead, as planted measurement gaps (also counted in `malformed`). */
+  deadLettered: number;
 }
 
 /** What a simulation reports as it goes: expected rows and ground truth. */
@@ -79,6 +89,7 @@ export class Simulation {
       duplicates: 0,
       malformed: Object.fromEntries(MALFORMED_KINDS.map((k) => [k, 0])) as Record<MalformedKind, number>,
       tooLate: 0,
+      deadLettered: 0,
     };
   }
 
@@ -106,6 +117,10 @@ export class Simulation {
           }
         }
         for (const e of reports) this.enqueue(r, 'selfReport', e, e.submitted_time);
+        for (const lost of generated.deadLettered) {
+          this.pushMalformed(r, lost.kind, lost.event as EventOfKind[typeof lost.kind], lost.sent, true);
+          this.counts.deadLettered += 1;
+        }
       }
       onDay?.(day);
       // Everything generated later arrives on or after the next day's midnight.
@@ -131,7 +146,7 @@ export class Simulation {
     return arrival;
   }
 
-  private pushMalformed<K extends EventKind>(r: Random, kind: K, event: EventOfKind[K], observed: number): void {
+  private pushMalformed<K extends EventKind>(r: Random, kind: K, event: EventOfKind[K], observed: number, stamped = false): void {
     const type = avroTypeOf(kind);
     const malformed = r.pick(MALFORMED_KINDS);
     const id = `X${event.event_id}`;
@@ -160,16 +175,17 @@ export class Simulation {
         break;
     }
     this.counts.malformed[malformed] += 1;
-    this.queue(kind, event.employee_id, value, observed + Math.round(r.uniform(0, this.options.disorderMs)), malformed);
+    const arrival = observed + Math.round(r.uniform(0, this.options.disorderMs));
+    this.queue(kind, event.employee_id, value, arrival, malformed, stamped ? arrival : undefined);
   }
 
   private encode<K extends EventKind>(kind: K, event: EventOfKind[K]): Buffer {
     return frame(this.schemaIds[kind], (avroTypeOf(kind) as avro.Type).toBuffer(event));
   }
 
-  private queue(kind: EventKind, key: string, value: Buffer, arrival: number, label: OutboundMessage['label']): void {
+  private queue(kind: EventKind, key: string, value: Buffer, arrival: number, label: OutboundMessage['label'], timestamp?: number): void {
     this.counts.messages[kind] += 1;
-    this.pending.push({ kind, key, value, arrival, label }, this.sequence++);
+    this.pending.push({ kind, key, value, arrival, label, ...(timestamp === undefined ? {} : { timestamp }) }, this.sequence++);
   }
 }
 

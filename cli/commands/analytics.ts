@@ -3,7 +3,11 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '../../core/errors.js';
 import { parseTime } from '../../core/time.js';
 import { sendFlagAlerts } from '../../detection/alerts.js';
-import { evaluateSimulation, formatEvaluation, meetsTargets } from '../../detection/groundTruth.js';
+import { detectionRules } from '../../detection/config.js';
+import { DEFAULT_EVALUATION } from '../../detection/evaluate.js';
+import { formatEvaluation, formatSweep } from '../../detection/evaluationTable.js';
+import { evaluateSimulation, meetsTargets } from '../../detection/groundTruth.js';
+import { sweepHonestSpread } from '../../detection/harness.js';
 import { runDetection } from '../../detection/runner.js';
 import { loadCatalog } from '../../kpis/extensions.js';
 import { scorePeriods } from '../../scoring/score.js';
@@ -11,7 +15,9 @@ import { withClickHouse } from '../../sinks/clickhouse/client.js';
 import { windowSpan } from '../../sinks/clickhouse/queries/windowMetrics.js';
 import { insertModel, type ScoringModelRow } from '../../sinks/clickhouse/queries/scoringModels.js';
 import { PERIOD_TYPES, type PeriodType } from '../../sinks/clickhouse/queries/scores.js';
+import { simulateOptions } from '../../simulator/run.js';
 import type { Command } from '../command.js';
+import { parseSimulateFlags } from './simulate.js';
 
 function parseDay(value: string | undefined, key: string): number | undefined {
   if (value === undefined) return undefined;
@@ -68,16 +74,22 @@ plant-wide row with scope "", optional rows per station). Versions never change.
 
 export const detectCommand: Command = {
   name: 'detect',
-  summary: 'Flag inflated self-reports into kpi.anomalies',
+  summary: 'Flag inflated self-reports and measurement gaps into kpi.anomalies',
   usage: `Usage: kpi-stream detect [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--alert]
 
-Scores the windows of [from, to) (default: every window in ClickHouse), compares
-each self-report with what was measured (tolerance bands, peer robust z-scores
-per station and week, the person's own history, round numbers; 28 days of
-history before --from) and replaces the range's flags in kpi.anomalies.
+Compares each self-report of the windows of [from, to) (default: every window
+in ClickHouse) with what was measured over the report's own period, and
+replaces the range's flags in kpi.anomalies: reports whose measured side is
+incomplete (an outage, dead letters) get a measurement_gap flag and are not
+judged on what the gap touches; the others are judged against the honest error
+spread learned per station (and per person), by the evidence over the person's
+reports (a sequential test with false-alarm rate KPI_DETECT_FALSE_ALARM_RATE)
+or, far outside any plausible error, on their own. 28 days before --from are
+history.
 
-  --alert   send flags of KPI_ALERT_MIN_SEVERITY or worse that were not sent
-            before to kpi.alerts.v1 and, if set, to KPI_ALERT_WEBHOOK_URL`,
+  --alert   send inflation flags of KPI_ALERT_MIN_SEVERITY or worse that were
+            not sent before to kpi.alerts.v1 and, if set, to
+            KPI_ALERT_WEBHOOK_URL (measurement gaps never alert)`,
   needs: (args) => (args.includes('--alert') ? ['clickhouse', 'kafka'] : ['clickhouse']),
   async run(args, { config, log }) {
     const { values } = parseArgs({ args, options: { from: { type: 'string' }, to: { type: 'string' }, alert: { type: 'boolean', default: false } } });
@@ -88,6 +100,7 @@ history before --from) and replaces the range's flags in kpi.anomalies.
         from: parseDay(values.from, '--from') ?? span.from,
         to: parseDay(values.to, '--to') ?? span.to,
         timeZone: config.timeZone,
+        rules: detectionRules(config),
       });
       if (values.alert) await sendFlagAlerts(config, client, flags, log);
       return 0;
@@ -98,18 +111,68 @@ history before --from) and replaces the range's flags in kpi.anomalies.
 export const evaluateCommand: Command = {
   name: 'evaluate',
   summary: "Precision and recall of the flags against a simulation's ground truth",
-  usage: `Usage: kpi-stream evaluate --out DIR [--check]
+  usage: `Usage: kpi-stream evaluate --out DIR [--within N] [--check]
+       kpi-stream evaluate --sweep SPREADS [--seeds A-B|A,B,…] [--within N] [simulate options]
 
-Compares kpi.anomalies with the ground truth a simulation wrote to DIR, per
-employee-window: precision, recall by kind and degree of inflation, and the
-share of honest employees' windows flagged. With --check, exits 1 unless
-precision >= 0.95, recall >= 0.90 for inflation of 15% or more, and honest
-flags <= 1%.`,
-  needs: () => ['clickhouse'],
+Compares kpi.anomalies with the ground truth a simulation wrote to DIR: per
+employee-window, precision, recall by kind and degree of inflation, and the
+share of honest employees' windows flagged; per person, the inflators (15% or
+more, on most of their shifts) identified within N of their shifts (default 5),
+shifts to detection, intermittent inflators identified, and honest employees
+flagged at all; and on planted measurement gaps, how many were flagged for
+inflation (must be none). With --check, exits 1 unless precision >= 0.95,
+recall >= 0.90 for inflation of 15% or more, honest windows flagged <= 1%,
+honest employees flagged <= 2% and no gap window flagged for inflation.
+
+--sweep simulates the plant of the simulate options in memory once per honest
+error spread (a comma-separated list of shares, e.g. 0.01,0.025,0.05,0.1: units
+and run hours off by up to that much), runs the same detection on its ground
+truth without any service, and prints one row per spread; with --seeds, over
+the plants of all those seeds together.`,
+  needs: (args) => (args.includes('--sweep') ? [] : ['clickhouse']),
   async run(args, { config }) {
-    const { values } = parseArgs({ args, options: { out: { type: 'string', default: 'out/simulation' }, check: { type: 'boolean', default: false } } });
-    const result = await withClickHouse(config, (client) => evaluateSimulation(client, values.out!));
+    if (args.includes('--sweep')) {
+      const rest = [...args];
+      const take = (name: string): string | undefined => {
+        const at = rest.indexOf(name);
+        if (at < 0) return undefined;
+        const [, value] = rest.splice(at, 2);
+        if (value === undefined) throw new ConfigError(name, 'expects a value');
+        return value;
+      };
+      const spreads = take('--sweep')!.split(',').map(Number);
+      if (spreads.some((x) => !Number.isFinite(x) || x < 0 || x > 1)) throw new ConfigError('--sweep', 'expected comma-separated shares in 0..1, e.g. 0.01,0.025,0.05,0.1');
+      const within = parseWithin(take('--within'));
+      const seedList = take('--seeds');
+      const o = simulateOptions(parseSimulateFlags(rest));
+      const seeds = seedList === undefined ? [o.seed] : parseSeeds(seedList);
+      const honest = o.honestErrors;
+      process.stdout.write(
+        `${o.employees} employees, ${o.days} days, seed${seeds.length > 1 ? 's' : ''} ${seedList ?? o.seed}; inflators ${o.inflatorShare} (inflating on ${o.inflationDays} of their shifts; ` +
+          `${o.lateStartShare} of them starting late, ${o.intermittentShare} intermittent); honest errors ${honest.shape} within each spread, ` +
+          `defects off by up to ${honest.defects} on ${honest.defectSlips} of reports; measurement gaps on ${o.gapShare} of honest shifts\n\n` +
+          `${formatSweep(sweepHonestSpread(o, spreads, detectionRules(config), { within }, seeds))}\n`,
+      );
+      return 0;
+    }
+    const { values } = parseArgs({ args, options: { out: { type: 'string', default: 'out/simulation' }, within: { type: 'string' }, check: { type: 'boolean', default: false } } });
+    const result = await withClickHouse(config, (client) => evaluateSimulation(client, values.out!, { within: parseWithin(values.within) }));
     process.stdout.write(`${formatEvaluation(result)}\n`);
     return values.check && !meetsTargets(result) ? 1 : 0;
   },
 };
+
+/** `101-120` or `1,2,3`. */
+function parseSeeds(raw: string): number[] {
+  const range = /^(\d+)-(\d+)$/.exec(raw);
+  const seeds = range ? Array.from({ length: Number(range[2]) - Number(range[1]) + 1 }, (_, i) => Number(range[1]) + i) : raw.split(',').map(Number);
+  if (seeds.length === 0 || seeds.length > 1000 || seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new ConfigError('--seeds', `expected seeds such as 101-120 or 1,2,3, got ${JSON.stringify(raw)}`);
+  return seeds;
+}
+
+function parseWithin(raw: string | undefined): number {
+  if (raw === undefined) return DEFAULT_EVALUATION.within;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new ConfigError('--within', `expected a whole number of shifts, got ${JSON.stringify(raw)}`);
+  return n;
+}

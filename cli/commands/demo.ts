@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import { formatDate } from '../../core/time.js';
 import { sendFlagAlerts } from '../../detection/alerts.js';
-import { evaluateSimulation, formatEvaluation } from '../../detection/groundTruth.js';
+import { formatEvaluation } from '../../detection/evaluationTable.js';
+import { evaluateSimulation } from '../../detection/groundTruth.js';
+import { detectionRules } from '../../detection/config.js';
 import { runDetection } from '../../detection/runner.js';
 import { startPipeline } from '../../processors/bootstrap.js';
 import { loadCatalog } from '../../kpis/extensions.js';
@@ -65,7 +67,7 @@ ${simulateFlagsHelp()}`,
       for (const d of comparison.differences.slice(0, 5)) process.stdout.write(`  ${d.key} ${d.column}: expected ${d.expected}, got ${d.actual}\n`);
 
       for (const period of PERIOD_TYPES) await scorePeriods(client, catalog, { period, timeZone: config.timeZone });
-      const flags = await runDetection(client, catalog, log, { from: options.start, to: options.start + options.days * 86_400_000, timeZone: config.timeZone });
+      const flags = await runDetection(client, catalog, log, { from: options.start, to: options.start + options.days * 86_400_000, timeZone: config.timeZone, rules: detectionRules(config) });
       await sendFlagAlerts(config, client, flags, log);
       process.stdout.write(`\ndetection against the simulator's ground truth:\n${formatEvaluation(await evaluateSimulation(client, report.out))}\n`);
 

@@ -1,16 +1,21 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../../core/errors.js';
 import { formatDate, formatDuration, parseDuration, parseTime } from '../../core/time.js';
+import type { HonestErrors } from '../../simulator/day.js';
 import { OUTPUT_FILES } from '../../simulator/output.js';
 import { SIMULATION_DEFAULTS, simulateOptions, simulatePlant, type SimulateOptions } from '../../simulator/run.js';
 import type { Command } from '../command.js';
 
 type Kind = 'number' | 'duration' | 'date' | 'string' | 'boolean';
+const HONEST = 'Honest errors (self-reports written from memory)';
+type Group = 'Plant' | 'Behaviour' | typeof HONEST | 'Measurement gaps' | 'Delivery' | 'Output';
+/** An option of simulatePlant, or one of its honest errors. */
+type OptionPath = keyof SimulateOptions | `honestErrors.${keyof HonestErrors}`;
 interface Flag {
-  readonly option: keyof SimulateOptions;
+  readonly option: OptionPath;
   readonly kind: Kind;
   readonly doc: string;
-  readonly group: 'Plant' | 'Behaviour' | 'Delivery' | 'Output';
+  readonly group: Group;
 }
 
 /** The command-line flags of `simulate` (and `demo`), each an option of simulatePlant. */
@@ -23,7 +28,21 @@ const FLAGS: Record<string, Flag> = {
   seed: { option: 'seed', kind: 'number', doc: 'the same seed gives the same plant and events', group: 'Plant' },
   inflators: { option: 'inflatorShare', kind: 'number', doc: 'share of employees who inflate self-reports', group: 'Behaviour' },
   'inflation-days': { option: 'inflationDays', kind: 'number', doc: "share of an inflator's working days they inflate on", group: 'Behaviour' },
+  'inflation-start': { option: 'lateStartShare', kind: 'number', doc: 'share of inflators who start part-way through the period', group: 'Behaviour' },
+  intermittent: { option: 'intermittentShare', kind: 'number', doc: 'share of inflators who inflate only now and then …', group: 'Behaviour' },
+  'intermittent-days': { option: 'intermittentDays', kind: 'number', doc: '… on this share of their working days', group: 'Behaviour' },
   feedback: { option: 'feedbackShare', kind: 'number', doc: 'share of production events with customer feedback', group: 'Behaviour' },
+  'honest-units': { option: 'honestErrors.units', kind: 'number', doc: 'reported units off by up to ±P of those made', group: HONEST },
+  'honest-hours': { option: 'honestErrors.runHours', kind: 'number', doc: 'reported run hours off by up to ±P', group: HONEST },
+  'honest-shape': { option: 'honestErrors.shape', kind: 'string', doc: 'normal: sd P/2, about 95% within ±P; uniform: evenly within ±P', group: HONEST },
+  'honest-defects': { option: 'honestErrors.defects', kind: 'number', doc: 'admitted defective units off by 1..N either way …', group: HONEST },
+  'honest-defect-slips': { option: 'honestErrors.defectSlips', kind: 'number', doc: '… on this share of reports', group: HONEST },
+  gaps: {
+    option: 'gapShare',
+    kind: 'number',
+    doc: "share of honest shifts with 1-4 hours without telemetry or production counts, or 1-3 records dead-lettered instead of counted (recorded in truth.jsonl; those records carry their send time as Kafka timestamp, so keep --start within the topics' retention)",
+    group: 'Measurement gaps',
+  },
   duplicates: { option: 'duplicateRate', kind: 'number', doc: 'share of records sent twice, as producer retries', group: 'Delivery' },
   malformed: { option: 'malformedRate', kind: 'number', doc: 'extra malformed records per event', group: 'Delivery' },
   'too-late': { option: 'tooLateRate', kind: 'number', doc: 'extra feedback 40-60 days late, per feedback event', group: 'Delivery' },
@@ -34,8 +53,13 @@ const FLAGS: Record<string, Flag> = {
   'dry-run': { option: 'dryRun', kind: 'boolean', doc: 'generate the files without Kafka', group: 'Output' },
 };
 
+/** An option's value by its name or honestErrors.<name> path. */
+function optionValue(options: Readonly<Record<string, unknown>>, path: string): unknown {
+  return path.split('.').reduce<unknown>((value, key) => (value as Record<string, unknown> | undefined)?.[key], options);
+}
+
 function shownDefault(flag: Flag): string {
-  const value = SIMULATION_DEFAULTS[flag.option];
+  const value = optionValue(SIMULATION_DEFAULTS, flag.option);
   if (value === undefined || flag.kind === 'boolean') return '';
   if (flag.kind === 'duration') return ` (default ${formatDuration(value as number)})`;
   if (flag.kind === 'date') return ` (default ${formatDate(value as number)})`;
@@ -44,7 +68,7 @@ function shownDefault(flag: Flag): string {
 
 /** The flags' help, grouped, with their defaults from SIMULATION_DEFAULTS. */
 export function simulateFlagsHelp(): string {
-  const groups = ['Plant', 'Behaviour', 'Delivery', 'Output'] as const;
+  const groups: readonly Group[] = ['Plant', 'Behaviour', HONEST, 'Measurement gaps', 'Delivery', 'Output'];
   return groups
     .map((group) => {
       const lines = Object.entries(FLAGS)
@@ -66,16 +90,20 @@ export function parseSimulateFlags(args: string[], base: Partial<SimulateOptions
     options: Object.fromEntries(Object.entries(FLAGS).map(([name, f]) => [name, { type: f.kind === 'boolean' ? 'boolean' : 'string' }])) as Record<string, { type: 'string' | 'boolean' }>,
   });
   const options: Record<string, unknown> = {};
+  const honestErrors: Record<string, unknown> = {};
   for (const [name, raw] of Object.entries(values)) {
     const flag = FLAGS[name]!;
-    if (typeof raw === 'boolean') options[flag.option] = raw;
-    else if (flag.kind === 'string') options[flag.option] = raw;
-    else {
-      const parsed = flag.kind === 'duration' ? parseDuration(raw!) : flag.kind === 'date' ? parseTime(raw!) : raw!.trim() === '' ? Number.NaN : Number(raw);
+    let value: unknown = raw;
+    if (typeof raw === 'string' && flag.kind !== 'string') {
+      const parsed = flag.kind === 'duration' ? parseDuration(raw) : flag.kind === 'date' ? parseTime(raw) : raw.trim() === '' ? Number.NaN : Number(raw);
       if (parsed === undefined || Number.isNaN(parsed)) throw new ConfigError(`--${name}`, `expected ${flag.kind === 'number' ? 'a number' : `a ${flag.kind}`}, got ${JSON.stringify(raw)}`);
-      options[flag.option] = parsed;
+      value = parsed;
     }
+    const [option, nested] = flag.option.split('.') as [string, string | undefined];
+    if (nested) honestErrors[nested] = value;
+    else options[option] = value;
   }
+  if (Object.keys(honestErrors).length > 0) options.honestErrors = { ...(base.honestErrors ?? SIMULATION_DEFAULTS.honestErrors), ...honestErrors };
   try {
     simulateOptions({ ...base, ...options });
   } catch (error) {
@@ -105,7 +133,7 @@ Files in --out: ${Object.values(OUTPUT_FILES).join(', ')}.`,
     log.info(
       `${report.sent} records in ${(report.elapsedMs / 1000).toFixed(1)}s (${report.recordsPerSecond}/s): ` +
         `${Object.values(counts.events).reduce((a, b) => a + b, 0)} events, ${counts.duplicates} duplicates, ` +
-        `${Object.values(counts.malformed).reduce((a, b) => a + b, 0)} malformed, ${counts.tooLate} too late; ground truth in ${report.out}`,
+        `${Object.values(counts.malformed).reduce((a, b) => a + b, 0)} malformed (${counts.deadLettered} of them lost measurements), ${counts.tooLate} too late; ground truth in ${report.out}`,
     );
     return 0;
   },

@@ -1,7 +1,81 @@
 import type { ClickHouseClient } from '../client.js';
+import { toClickHouseTime } from '../time.js';
 
-/** kpi.anomalies: flags of inflated self-reports (migration 0004); anomalies_current shows the current ones. */
+/** kpi.anomalies: flags of inflated self-reports and measurement gaps (migrations 0004, 0009); anomalies_current shows the current ones. */
 export const ANOMALIES_TABLE = 'anomalies';
+
+/** A row of kpi.anomalies, times as epoch ms and the evidence as an object. */
+export interface AnomalyRow {
+  readonly employeeId: string;
+  readonly stationId: string;
+  readonly windowStart: number;
+  readonly windowEnd: number;
+  readonly kind: string;
+  readonly method: string;
+  readonly severity: string;
+  readonly reported: number;
+  readonly measured: number;
+  readonly deviation: number;
+  readonly z: number | null;
+  readonly explanation: string;
+  readonly evidence: Record<string, unknown>;
+}
+
+/** Replaces the flags of the windows that start in [from, to) with these. */
+export async function replaceAnomalies(client: ClickHouseClient, range: { from: number; to: number }, rows: readonly AnomalyRow[], rulesVersion: string): Promise<void> {
+  await client.command({
+    query: `DELETE FROM ${ANOMALIES_TABLE} WHERE window_start >= {from:DateTime64(3, 'UTC')} AND window_start < {to:DateTime64(3, 'UTC')}`,
+    query_params: { from: toClickHouseTime(range.from), to: toClickHouseTime(range.to) },
+  });
+  if (rows.length === 0) return;
+  const detectedAt = toClickHouseTime(Date.now());
+  await client.insert({
+    table: ANOMALIES_TABLE,
+    format: 'JSONEachRow',
+    values: rows.map((f) => ({
+      employee_id: f.employeeId,
+      station_id: f.stationId,
+      window_start: toClickHouseTime(f.windowStart),
+      window_end: toClickHouseTime(f.windowEnd),
+      kind: f.kind,
+      method: f.method,
+      severity: f.severity,
+      reported: f.reported,
+      measured: f.measured,
+      deviation: f.deviation,
+      z_score: f.z,
+      explanation: f.explanation,
+      evidence: JSON.stringify(f.evidence),
+      rules_version: rulesVersion,
+      detected_at: detectedAt,
+    })),
+  });
+}
+
+/** The current flags of the windows that start in [from, to). */
+export async function readAnomalies(client: ClickHouseClient, range: { from: number; to: number }): Promise<AnomalyRow[]> {
+  const result = await client.query({
+    query: `SELECT *, toUnixTimestamp64Milli(window_start) AS window_start_ms, toUnixTimestamp64Milli(window_end) AS window_end_ms
+            FROM anomalies_current WHERE window_start >= {from:DateTime64(3, 'UTC')} AND window_start < {to:DateTime64(3, 'UTC')}`,
+    query_params: { from: toClickHouseTime(range.from), to: toClickHouseTime(range.to) },
+    format: 'JSONEachRow',
+  });
+  return (await result.json<Record<string, unknown>>()).map((r) => ({
+    employeeId: String(r.employee_id),
+    stationId: String(r.station_id),
+    windowStart: Number(r.window_start_ms),
+    windowEnd: Number(r.window_end_ms),
+    kind: String(r.kind),
+    method: String(r.method),
+    severity: String(r.severity),
+    reported: Number(r.reported),
+    measured: Number(r.measured),
+    deviation: Number(r.deviation),
+    z: r.z_score === null ? null : Number(r.z_score),
+    explanation: String(r.explanation),
+    evidence: JSON.parse(String(r.evidence)) as Record<string, unknown>,
+  }));
+}
 
 export interface FlaggedEmployee {
   readonly employeeId: string;
@@ -12,11 +86,12 @@ export interface FlaggedEmployee {
   readonly example: string;
 }
 
-/** The employees with the most high-severity flags, then the most flags. */
+/** The employees with the most high-severity inflation flags, then the most flags (measurement gaps are not held against anyone). */
 export async function readMostFlagged(client: ClickHouseClient, limit: number): Promise<FlaggedEmployee[]> {
   const result = await client.query({
     query: `SELECT employee_id, count() AS flags, countIf(severity = 'high') AS high, arraySort(groupUniqArray(kind)) AS kinds, any(explanation) AS example
-            FROM anomalies_current GROUP BY employee_id ORDER BY high DESC, flags DESC, employee_id LIMIT {limit:UInt32}`,
+            FROM anomalies_current WHERE kind != 'measurement_gap'
+            GROUP BY employee_id ORDER BY high DESC, flags DESC, employee_id LIMIT {limit:UInt32}`,
     query_params: { limit },
     format: 'JSONEachRow',
   });

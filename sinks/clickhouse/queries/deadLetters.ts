@@ -27,3 +27,29 @@ export async function insertDeadLetters(client: ClickHouseClient, letters: reado
     })),
   });
 }
+
+/** A dead-lettered record as detection sees it: whose it was (the key), from which input, sent when. */
+export interface DeadLetterStamp {
+  readonly employeeId: string;
+  /** The input topic's contract name (without KPI_TOPIC_PREFIX). */
+  readonly topic: string;
+  /** The record's Kafka timestamp: when its source sent it. */
+  readonly sentAt: number;
+}
+
+/** The dead letters of the given input topics (by contract name, whatever the prefix) sent in [from, to), with a key. */
+export async function readDeadLetterStamps(client: ClickHouseClient, topics: readonly string[], range: { from: number; to: number }): Promise<DeadLetterStamp[]> {
+  const result = await client.query({
+    query: `SELECT employee_id, source_topic, toUnixTimestamp64Milli(source_timestamp) AS sent_ms
+            FROM ${DEAD_LETTERS_TABLE} FINAL
+            WHERE employee_id != '' AND arrayExists(t -> endsWith(source_topic, t), {topics:Array(String)})
+              AND source_timestamp >= {from:DateTime64(3, 'UTC')} AND source_timestamp < {to:DateTime64(3, 'UTC')}`,
+    query_params: { topics: [...topics], from: toClickHouseTime(range.from), to: toClickHouseTime(range.to) },
+    format: 'JSONEachRow',
+  });
+  return (await result.json<{ employee_id: string; source_topic: string; sent_ms: number }>()).map((l) => ({
+    employeeId: l.employee_id,
+    topic: topics.find((t) => l.source_topic.endsWith(t))!,
+    sentAt: Number(l.sent_ms),
+  }));
+}

@@ -16,6 +16,7 @@ const ctx = testContext('alerts');
 const catalog = KpiCatalog.of();
 const DAY = 86_400_000;
 const MONDAY = Date.UTC(2026, 9, 5);
+const DAYS = 8;
 const received: unknown[] = [];
 const receiver = createServer((req: IncomingMessage, res) => {
   let body = '';
@@ -33,17 +34,30 @@ beforeAll(async () => {
   await admin.connect();
   await ensureTopics(admin, topicDefinitions(ctx.config), ctx.log);
   await admin.disconnect();
-  // One employee who claims 300 units a day while the MES counts 200.
-  const rows = Array.from({ length: 3 }, (_, day) =>
+  // A station of honest operators, one who claims 300 units a shift while the MES counts 200, and one
+  // honest shift the IoT gateway missed entirely.
+  const offsets = [-2, 1, 0, 2, -1, 1, 0, -2];
+  const row = (employee: string, day: number, reportedUnits: number, runMs = 21_600_000) =>
     windowRowWith(catalog, {
-      employee: 'E-over',
+      employee,
       start: MONDAY + day * DAY,
       end: MONDAY + (day + 1) * DAY,
       station: 'S1',
-      measures: { units: 200, standard_ms: 20_000_000, run_ms: 21_600_000 },
-      report: { eventId: `r${day}`, submittedTime: MONDAY, units: 300, runHours: 6, defectiveUnits: 0, selfScore: null },
-    }),
-  );
+      measures: { units: 200, standard_ms: 20_000_000, run_ms: runMs, idle_ms: runMs === 0 ? 0 : 7_200_000 },
+      report: {
+        eventId: `r-${employee}-${day}`,
+        submittedTime: MONDAY,
+        units: reportedUnits,
+        runHours: 6 + offsets[(day + employee.length) % 8]! / 100,
+        defectiveUnits: 0,
+        selfScore: null,
+      },
+    });
+  const rows = Array.from({ length: DAYS }, (_, day) => [
+    ...Array.from({ length: 8 }, (_, i) => row(`E-honest-${i}`, day, 200 + offsets[(day + i) % 8]!)),
+    row('E-over', day, 300),
+    row('E-gap', day, 200, day === DAYS - 1 ? 0 : 21_600_000),
+  ]).flat();
   const client = createClickHouseClient(ctx.config);
   await new ClickHouseWindowStore(client, catalog, ctx.log).write(rows, batchToken(rows));
   await client.close();
@@ -54,25 +68,23 @@ afterAll(async () => {
   await dropTestResources(ctx);
 });
 
-test('new flags alert once, to the alerts topic and the webhook', async () => {
+test('new inflation flags alert once, to the alerts topic and the webhook; a measurement gap never does', async () => {
   const address = receiver.address() as { port: number };
-  const config = loadConfig({ ...ctx.env, KPI_ALERT_WEBHOOK_URL: `http://127.0.0.1:${address.port}/hook`, KPI_ALERT_MIN_SEVERITY: 'high' });
+  const config = loadConfig({ ...ctx.env, KPI_ALERT_WEBHOOK_URL: `http://127.0.0.1:${address.port}/hook`, KPI_ALERT_MIN_SEVERITY: 'low' });
   const client = createClickHouseClient(config);
   try {
-    const flags = await runDetection(client, catalog, ctx.log, { from: MONDAY, to: MONDAY + 3 * DAY, timeZone: 'UTC' });
-    expect(flags.filter((f) => f.kind === 'units_overclaim' && f.method === 'tolerance')).toHaveLength(3);
-    expect(await sendFlagAlerts(config, client, flags, ctx.log)).toBe(3);
+    const flags = await runDetection(client, catalog, ctx.log, { from: MONDAY, to: MONDAY + DAYS * DAY, timeZone: 'UTC' });
+    expect(flags.filter((f) => f.kind === 'measurement_gap').map((f) => f.employeeId)).toEqual(['E-gap']);
+    const inflation = flags.filter((f) => f.kind !== 'measurement_gap');
+    expect(inflation.map((f) => [f.employeeId, f.kind, f.severity])).toEqual(Array.from({ length: DAYS }, () => ['E-over', 'units_overclaim', 'high']));
+    expect(await sendFlagAlerts(config, client, flags, ctx.log)).toBe(DAYS);
     expect(received).toHaveLength(1);
     const posted = (received[0] as { alerts: { employee_id: string; kind: string; severity: string; explanation: string }[] }).alerts;
-    expect(posted.map((a) => [a.employee_id, a.kind, a.severity])).toEqual([
-      ['E-over', 'units_overclaim', 'high'],
-      ['E-over', 'units_overclaim', 'high'],
-      ['E-over', 'units_overclaim', 'high'],
-    ]);
+    expect(posted.map((a) => [a.employee_id, a.kind, a.severity])).toEqual(Array.from({ length: DAYS }, () => ['E-over', 'units_overclaim', 'high']));
     expect(posted[0]!.explanation).toContain('Reported 300 units');
 
     // A second run finds the same flags: nothing new to send.
-    const again = await runDetection(client, catalog, ctx.log, { from: MONDAY, to: MONDAY + 3 * DAY, timeZone: 'UTC' });
+    const again = await runDetection(client, catalog, ctx.log, { from: MONDAY, to: MONDAY + DAYS * DAY, timeZone: 'UTC' });
     expect(await sendFlagAlerts(config, client, again, ctx.log)).toBe(0);
     expect(received).toHaveLength(1);
   } finally {
@@ -87,14 +99,10 @@ test('new flags alert once, to the alerts topic and the webhook', async () => {
     void consumer.run({
       eachMessage: async ({ message }) => {
         messages.push({ key: message.key!.toString(), value: JSON.parse(message.value!.toString()) });
-        if (messages.length >= 3) resolve();
+        if (messages.length >= DAYS) resolve();
       },
     });
   });
   await consumer.disconnect();
-  expect(messages.map((m) => [m.key, m.value.kind])).toEqual([
-    ['E-over', 'units_overclaim'],
-    ['E-over', 'units_overclaim'],
-    ['E-over', 'units_overclaim'],
-  ]);
+  expect(messages.map((m) => [m.key, m.value.kind])).toEqual(Array.from({ length: DAYS }, () => ['E-over', 'units_overclaim']));
 });

@@ -2,7 +2,10 @@ import type { WindowRow } from '../../../contract/windowRow.js';
 import type { KpiCatalog } from '../../../kpis/catalog.js';
 import { newEmployeeWindow, toRow, type SelfReportFigures } from '../../../processors/employeeWindow.js';
 
-/** A window row with the given measures (by name), station and self-report, as if its events had been applied. */
+/**
+ * A window row with the given measures (by name), station and self-report, as
+ * if its events had been applied, all within the window's first hour.
+ */
 export function windowRowWith(
   catalog: KpiCatalog,
   row: { employee: string; start: number; end: number; station: string; measures: Record<string, number>; report?: Omit<SelfReportFigures, 'periodStart' | 'periodEnd'>; events?: number },
@@ -13,6 +16,7 @@ export function windowRowWith(
     if (slot < 0) throw new Error(`no measure ${name}`);
     state.measures[slot] = value;
   }
+  state.hours.set(row.start, Float64Array.from(state.measures));
   state.stations.push(row.station);
   state.stationWeights.push(1);
   state.report = row.report ? { ...row.report, periodStart: row.start, periodEnd: row.end } : null;

@@ -179,3 +179,23 @@ describe('TLS, SASL and secrets', () => {
     expect(describeValues(env).find((row) => row.env === 'KAFKA_SASL_PASSWORD')?.from).toBe('file');
   });
 });
+
+test('detection settings: a false-alarm rate, and honest spread floors and ceilings per figure', () => {
+  const config = load({ KPI_DETECT_FALSE_ALARM_RATE: '0.001', KPI_DETECT_SPREAD_FLOOR: 'units=2%, defects=1', KPI_DETECT_SPREAD_CEILING: 'self_score=20' });
+  expect(config.detectFalseAlarmRate).toBe(0.001);
+  expect(config.detectSpreadFloor).toEqual({ units: 0.02, run_hours: 0.01, defects: 1, self_score: 1 });
+  expect(config.detectSpreadCeiling).toEqual({ units: 0.25, run_hours: 0.25, defects: 10, self_score: 20 });
+});
+
+test.each([
+  [{ KPI_DETECT_FALSE_ALARM_RATE: '0.5' }, 'KPI_DETECT_FALSE_ALARM_RATE'],
+  [{ KPI_DETECT_FALSE_ALARM_RATE: 'rare' }, 'KPI_DETECT_FALSE_ALARM_RATE'],
+  [{ KPI_DETECT_SPREAD_FLOOR: 'units:1%' }, 'KPI_DETECT_SPREAD_FLOOR'],
+  [{ KPI_DETECT_SPREAD_FLOOR: 'scrap=1' }, 'KPI_DETECT_SPREAD_FLOOR'],
+  [{ KPI_DETECT_SPREAD_FLOOR: 'units=0' }, 'KPI_DETECT_SPREAD_FLOOR'],
+  [{ KPI_DETECT_SPREAD_FLOOR: 'units=30%' }, 'KPI_DETECT_SPREAD_FLOOR'],
+])('bad detection setting %j stops start-up naming %s', (env, key) => {
+  const error = configError(env);
+  expect(error.key).toBe(key);
+  expect(error.code).toBe('KPI_ERR_CONFIG');
+});

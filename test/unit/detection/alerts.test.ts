@@ -2,7 +2,7 @@ import { alertsFor } from '../../../detection/alerts.js';
 import type { Flag } from '../../../detection/rules.js';
 
 const flag = (severity: Flag['severity'], kind: Flag['kind'] = 'units_overclaim', employeeId = 'E1'): Flag => ({
-  employeeId, stationId: 'S1', windowStart: Date.UTC(2026, 9, 5), windowEnd: Date.UTC(2026, 9, 6), kind, method: 'tolerance', severity,
+  employeeId, stationId: 'S1', windowStart: Date.UTC(2026, 9, 5), windowEnd: Date.UTC(2026, 9, 6), kind, method: kind === 'measurement_gap' ? 'coverage' : 'single_window', severity,
   reported: 240, measured: 200, deviation: 0.2, z: null, explanation: 'Reported 240 units', evidence: {},
 });
 
@@ -20,4 +20,8 @@ test('an alert id is stable for the same employee, window, kind and method, and 
   expect(again!.alert_id).toBe(a!.alert_id);
   expect(other!.alert_id).not.toBe(a!.alert_id);
   expect(a).toMatchObject({ employee_id: 'E1', window_start: '2026-10-05T00:00:00.000Z', severity: 'high', explanation: 'Reported 240 units' });
+});
+
+test('a measurement gap never raises an alert, however severe', () => {
+  expect(alertsFor([flag('high', 'measurement_gap'), flag('high')], 'low').map((a) => a.kind)).toEqual(['units_overclaim']);
 });

@@ -1,80 +1,186 @@
-import { DEFAULT_RULES, binomialTail, detect, type ReportedWindow } from '../../../detection/rules.js';
+import type { SelfReportRecord } from '../../../detection/reports.js';
+import { detect, isInflationFlag, type Flag } from '../../../detection/rules.js';
+import { Random } from '../../../simulator/random.js';
 
 const DAY = 86_400_000;
-const T0 = Date.UTC(2026, 9, 5); // a Monday
-let n = 0;
-const honest = (o: Partial<ReportedWindow> = {}): ReportedWindow => {
-  n += 1;
-  const windowStart = o.windowStart ?? T0;
-  return {
-    employeeId: `E${n}`, stationId: 'S1', windowStart, windowEnd: windowStart + DAY,
-    units: 203, runHours: 6.5, unitsDefective: 6, reportedUnits: 203, reportedRunHours: 6.5, reportedDefective: 6,
-    selfScore: 80, score: 80, ...o,
-  };
-};
+const T0 = Date.UTC(2026, 9, 5);
 const all = { from: 0, to: Date.UTC(2100, 0, 1) };
 
-test('honest reports with small errors raise no flag', () => {
-  const windows = [honest({ reportedUnits: 205 }), honest({ reportedRunHours: 6.6 }), honest({ reportedDefective: 5 }), honest({ selfScore: 83.9 }), honest({ units: 10, reportedUnits: 11 })];
-  expect(detect(windows, all)).toEqual([]);
+interface Shift {
+  employee: string;
+  station?: string;
+  day: number;
+  /** Relative errors of the report (0 = reported exactly what was measured). */
+  units?: number;
+  hours?: number;
+  /** Defective units found minus admitted. */
+  defectsShort?: number;
+  selfScoreAbove?: number;
+  /** Measured side: share of the usual telemetry hours and of the usual output per run hour. */
+  telemetryShare?: number;
+  outputShare?: number;
+  deadLetters?: { production: number; telemetry: number };
+}
+
+/** One report: the measured side of a steady operator (200 units, 6.4 run hours over 8 telemetry hours), the report as told. */
+function record(s: Shift): SelfReportRecord {
+  const telemetryShare = s.telemetryShare ?? 1;
+  const runHours = 6.4 * telemetryShare;
+  const standardHours = 6.0 * telemetryShare * (s.outputShare ?? 1);
+  const units = Math.round(200 * telemetryShare * (s.outputShare ?? 1));
+  const found = 8;
+  return {
+    employeeId: s.employee,
+    stationId: s.station ?? 'S1',
+    window: { start: T0 + s.day * DAY, end: T0 + (s.day + 1) * DAY },
+    period: { start: T0 + s.day * DAY, end: T0 + (s.day + 1) * DAY },
+    // An honest operator reports what they did: a gap in the measurement does not show in the report.
+    reported: {
+      units: Math.round(200 * (1 + (s.units ?? 0))),
+      runHours: Math.round(100 * 6.4 * (1 + (s.hours ?? 0))) / 100,
+      defectiveUnits: found - (s.defectsShort ?? 0),
+      selfScore: 80 + (s.selfScoreAbove ?? 0),
+    },
+    measured: { units, standardHours, runHours, defectiveUnits: found, score: 80 },
+    coverage: { telemetryHours: 8 * telemetryShare, deadLetters: s.deadLetters ?? { production: 0, telemetry: 0 } },
+  };
+}
+
+/** A station of honest operators, `days` shifts each, whose reports are off by up to ±spread (uniform), seeded. */
+function honestStation(station: string, people: number, days: number, spread: number, seed = 1): SelfReportRecord[] {
+  const r = new Random(seed, 'honest', station);
+  return Array.from({ length: people * days }, (_, i) =>
+    record({
+      employee: `${station}-E${i % people}`,
+      station,
+      day: Math.floor(i / people),
+      units: r.uniform(-spread, spread),
+      hours: r.uniform(-spread, spread),
+      defectsShort: r.chance(0.1) ? r.pick([-1, 1]) : 0,
+      selfScoreAbove: r.uniform(-2, 2),
+    }),
+  );
+}
+
+const inflationFlags = (flags: readonly Flag[], employee?: string) => flags.filter((f) => isInflationFlag(f) && (employee === undefined || f.employeeId === employee));
+
+test('honest reports typed from memory, off a few percent either way, raise no flag', () => {
+  const records = [...honestStation('S1', 12, 20, 0.03), ...honestStation('S2', 12, 20, 0.08)];
+  expect(detect(records, all)).toEqual([]);
 });
 
-test.each([
-  ['units_overclaim', { units: 200, reportedUnits: 240 }, 240, 200, 0.2, 'medium'],
-  ['run_hours_overclaim', { reportedRunHours: 8.5 }, 8.5, 6.5, 2 / 6.5, 'high'],
-  ['defects_underreport', { unitsDefective: 10, reportedDefective: 7 }, 7, 10, 0.3, 'high'],
-  ['self_score_inflated', { selfScore: 90, score: 70 }, 90, 70, 20, 'medium'],
-] as const)('a report beyond its tolerance band is flagged: %s', (kind, override, reported, measured, deviation, severity) => {
-  const [flag] = detect([honest(override)], all).filter((f) => f.method === 'tolerance');
-  expect(flag).toMatchObject({ kind, method: 'tolerance', reported, measured, severity });
-  expect(flag!.deviation).toBeCloseTo(deviation, 10);
-  expect(flag!.explanation).toContain('2026-10-05');
+test('reporting more than was measured on most shifts is flagged by the evidence over time, in a line a manager can check', () => {
+  const r = new Random(7, 'inflator');
+  const inflator = Array.from({ length: 12 }, (_, day) => record({ employee: 'E-up', day, units: day % 5 === 2 ? r.uniform(-0.02, 0.02) : 0.12, hours: r.uniform(-0.02, 0.02) }));
+  const flags = detect([...honestStation('S1', 12, 12, 0.04), ...inflator], all);
+  const mine = inflationFlags(flags, 'E-up');
+  expect(mine.length).toBeGreaterThan(0);
+  expect(mine.every((f) => f.kind === 'units_overclaim' && f.method === 'sequential')).toBe(true);
+  // The windows that carry the evidence are flagged; the honest days in between are not.
+  const flaggedDays = new Set(mine.map((f) => (f.windowStart - T0) / DAY));
+  for (const day of [2, 7]) expect(flaggedDays.has(day)).toBe(false);
+  expect(flaggedDays.has(0)).toBe(true);
+  expect(mine[0]!.explanation).toMatch(
+    /^Reported more units than the MES counted on \d+ of \d+ shifts from 2026-10-\d\d to 2026-10-\d\d, \d+\.\d% more on average; honest reports at S1 differ by ±\d\.\d%\.$/,
+  );
+  // Evidence over the first few shifts suffices: the decision is recorded, and it reads no further than that shift.
+  const decided = Math.min(...mine.map((f) => Date.parse(String(f.evidence.decided_at))));
+  expect((decided - T0) / DAY).toBeLessThanOrEqual(3);
+  expect(mine[0]!.evidence).toMatchObject({ honest_spread: { scope: 'station', station: 'S1' } });
+  expect(inflationFlags(flags).every((f) => f.employeeId === 'E-up')).toBe(true);
 });
 
-test('small absolute differences stay within tolerance even when large in relative terms', () => {
-  expect(detect([honest({ units: 10, reportedUnits: 12 }), honest({ unitsDefective: 1, reportedDefective: 0 })], all)).toEqual([]);
+test('one report far outside any plausible honest error is flagged on its own; a new person\'s first reports only by evidence over time', () => {
+  const veteran = Array.from({ length: 8 }, (_, day) => record({ employee: 'E-old', day, units: day === 6 ? 0.6 : 0 }));
+  const newcomer = Array.from({ length: 3 }, (_, day) => record({ employee: 'E-new', day: 5 + day, units: day === 1 ? 0.6 : 0 }));
+  const flags = detect([...honestStation('S1', 12, 8, 0.02), ...veteran, ...newcomer], all);
+  const [single] = inflationFlags(flags, 'E-old');
+  expect(single).toMatchObject({ kind: 'units_overclaim', method: 'single_window', severity: 'high', reported: 320, measured: 200 });
+  expect(single!.explanation).toMatch(/^Reported 320 units for 2026-10-11, the MES counted 200 \(\+60\.0%\); honest reports at S1 differ by ±\d\.\d%\.$/);
+  // Until their usual machine time and output are known, a gap could hide in one report.
+  expect(inflationFlags(flags, 'E-new')).toEqual([]);
 });
 
-test('the peer robust z-score flags a ratio far above the station\'s week', () => {
-  const peers = Array.from({ length: 8 }, (_, i) => honest({ reportedUnits: 203 + (i % 3) - 1, windowStart: T0 + (i % 5) * DAY }));
-  const outlier = honest({ reportedUnits: 233, windowStart: T0 + 2 * DAY });
-  const flags = detect([...peers, outlier], all).filter((f) => f.method === 'peer_z');
-  expect(flags).toHaveLength(1);
-  expect(flags[0]).toMatchObject({ employeeId: outlier.employeeId, kind: 'units_overclaim' });
-  expect(flags[0]!.z!).toBeGreaterThan(DEFAULT_RULES.peer.z);
-  // Other stations and other weeks are not peers.
-  const elsewhere = honest({ reportedUnits: 233, stationId: 'S2' });
-  expect(detect([...peers, elsewhere], all).filter((f) => f.method === 'peer_z')).toEqual([]);
+test('the band is learned per station: an excess that is noise where counts come from a tally is evidence where they come from scanners', () => {
+  const steady = (employee: string, station: string) => Array.from({ length: 15 }, (_, day) => record({ employee, station, day, units: 0.07 }));
+  const flags = detect([...honestStation('SCAN', 12, 15, 0.01), ...honestStation('TALLY', 12, 15, 0.12), ...steady('E-scan', 'SCAN'), ...steady('E-tally', 'TALLY')], all);
+  expect(inflationFlags(flags, 'E-scan').length).toBeGreaterThan(0);
+  expect(inflationFlags(flags, 'E-tally')).toEqual([]);
 });
 
-test('one defect fewer now and then is a slip; again and again it is a pattern', () => {
-  const slips = Array.from({ length: 10 }, (_, i) => honest({ employeeId: 'slip', windowStart: T0 + i * DAY, reportedDefective: i < 2 ? 5 : 6 }));
-  expect(detect(slips, all)).toEqual([]);
-  const pattern = Array.from({ length: 10 }, (_, i) => honest({ employeeId: 'pattern', windowStart: T0 + i * DAY, reportedDefective: i < 7 ? 5 : 6 }));
-  const flags = detect(pattern, all);
-  expect(flags).toHaveLength(7);
-  expect(flags.every((f) => f.kind === 'defects_underreport' && f.method === 'history')).toBe(true);
-  expect(flags[0]!.explanation).toContain('7 of 10 reports');
+test('the honest spread is learned without the people flagged', () => {
+  const inflators = ['A', 'B', 'C'].flatMap((name) => Array.from({ length: 12 }, (_, day) => record({ employee: `E-${name}`, day, units: 0.3 })));
+  const flags = detect([...honestStation('S1', 10, 12, 0.02), ...inflators], all);
+  const evidence = inflationFlags(flags, 'E-A')[0]!.evidence as { honest_spread: { people: number; sigma: number } };
+  expect(evidence.honest_spread.people).toBe(10);
+  expect(evidence.honest_spread.sigma).toBeLessThan(0.02);
 });
 
-test('round reported unit counts across many reports are flagged once per employee', () => {
-  // Measured counts are odd, so never round; half the reports are.
-  const reports = Array.from({ length: 12 }, (_, i) => honest({ employeeId: 'round', windowStart: T0 + i * DAY, units: 201 + 2 * i, reportedUnits: i < 6 ? 210 + 10 * (i % 3) : 201 + 2 * i }));
-  const flags = detect(reports, all).filter((f) => f.kind === 'round_numbers');
-  expect(flags).toHaveLength(1);
-  expect(flags[0]).toMatchObject({ employeeId: 'round', windowStart: T0, windowEnd: T0 + 12 * DAY, reported: 0.5 });
+test('a person whose honest reports vary more than their station\'s is judged against their own spread', () => {
+  const r = new Random(3, 'wide');
+  const wide = Array.from({ length: 20 }, (_, day) => record({ employee: 'E-wide', day, units: r.uniform(-0.12, 0.12) }));
+  expect(inflationFlags(detect([...honestStation('S1', 12, 20, 0.02), ...wide], all))).toEqual([]);
 });
 
-test('only windows inside the range are flagged; earlier ones are history', () => {
-  const inRange = { from: T0 + 5 * DAY, to: T0 + 10 * DAY };
-  const windows = Array.from({ length: 10 }, (_, i) => honest({ employeeId: 'x', windowStart: T0 + i * DAY, reportedUnits: 263 }));
-  const flags = detect(windows, inRange).filter((f) => f.method === 'tolerance');
-  expect(flags.map((f) => (f.windowStart - T0) / DAY)).toEqual([5, 6, 7, 8, 9]);
+test('missing measurements are never an accusation: the report gets a measurement_gap flag and is not judged on what the gap touches', () => {
+  const history = Array.from({ length: 8 }, (_, day) => record({ employee: 'E-gap', day }));
+  const gaps: [Shift, RegExp][] = [
+    [{ employee: 'E-gap', day: 8, telemetryShare: 5 / 8 }, /the IoT gateway reported on 5\.0 h, this operator's usual is 8\.0 h; units, run hours, self-score not judged/],
+    [{ employee: 'E-gap', day: 9, outputShare: 0.6 }, /the MES counted 40% less output per run hour than this operator's usual; units, self-score not judged/],
+    [{ employee: 'E-gap', day: 10, deadLetters: { production: 0, telemetry: 2 } }, /2 telemetry record\(s\) of the period were dead-lettered/],
+    [{ employee: 'E-gap', day: 11, deadLetters: { production: 1, telemetry: 0 } }, /1 production record\(s\) of the period were dead-lettered; units, self-score not judged/],
+    [{ employee: 'E-gap', day: 12, telemetryShare: 0 }, /the IoT gateway sent no telemetry for the period/],
+    [{ employee: 'E-gap', day: 13, outputShare: 0 }, /the MES counted no units while 200 are reported/],
+  ];
+  // Each gap shifts the honest report far above what was measured (a station outage, day after day, would too).
+  const flags = detect([...honestStation('S1', 12, 14, 0.02), ...history, ...gaps.map(([s]) => record(s))], all);
+  expect(inflationFlags(flags, 'E-gap')).toEqual([]);
+  const gapFlags = flags.filter((f) => f.kind === 'measurement_gap');
+  expect(gapFlags.map((f) => (f.windowStart - T0) / DAY)).toEqual([8, 9, 10, 11, 12, 13]);
+  for (const [i, [, text]] of gaps.entries()) expect(gapFlags[i]!.explanation).toMatch(text);
+  expect(gapFlags.every((f) => f.method === 'coverage' && f.severity === 'low' && f.z === null)).toBe(true);
 });
 
-test('binomial tail', () => {
-  expect(binomialTail(10, 0, 0.1)).toBeCloseTo(1, 12);
-  expect(binomialTail(10, 1, 0.1)).toBeCloseTo(1 - 0.9 ** 10, 12);
-  expect(binomialTail(10, 10, 0.5)).toBeCloseTo(0.5 ** 10, 12);
-  expect(binomialTail(20, 8, 0.1)).toBeCloseTo(0.0004, 4);
+test('a shortfall too small to call a gap, inside the person\'s day-to-day variation, cannot make one report an accusation', () => {
+  // This operator's output per run hour varies by ±6%; one day the MES missed 10% of the units (no gap is certain).
+  const days = [1.06, 0.94, 1.0, 1.05, 0.95, 1.0, 1.06, 0.94].map((outputShare, day) => record({ employee: 'E-var', day, outputShare, units: outputShare - 1 }));
+  const dip = record({ employee: 'E-var', day: 8, outputShare: 0.9, units: 0 });
+  const flags = detect([...honestStation('S1', 12, 9, 0.01), ...days, dip], all);
+  expect(dip.reported.units / dip.measured.units - 1).toBeCloseTo(0.111, 3);
+  expect(flags.filter((f) => f.employeeId === 'E-var')).toEqual([]);
+});
+
+test('a gap leaves the figures it does not touch judged: defects come from inspections', () => {
+  const history = Array.from({ length: 8 }, (_, day) => record({ employee: 'E-both', day }));
+  const flags = detect([...honestStation('S1', 12, 9, 0.02), ...history, record({ employee: 'E-both', day: 8, telemetryShare: 0.5, units: 0.5, defectsShort: 6 })], all);
+  expect(flags.filter((f) => f.employeeId === 'E-both').map((f) => f.kind).sort()).toEqual(['defects_underreport', 'measurement_gap']);
+});
+
+test('only reports inside the range are flagged; earlier ones are history that carries evidence forward', () => {
+  const inflator = Array.from({ length: 10 }, (_, day) => record({ employee: 'E-long', day, units: 0.12 }));
+  const range = { from: T0 + 7 * DAY, to: T0 + 10 * DAY };
+  const flags = inflationFlags(detect([...honestStation('S1', 12, 10, 0.04), ...inflator], range));
+  expect(flags.map((f) => (f.windowStart - T0) / DAY)).toEqual([7, 8, 9]);
+  expect(flags[0]!.explanation).toContain('on 10 of 10 shifts from 2026-10-05 to 2026-10-14');
+  expect(flags[0]!.evidence.shifts).toHaveLength(10);
+});
+
+test('severity follows the evidence: how far, and how strong', () => {
+  const people = [
+    ...Array.from({ length: 12 }, (_, day) => record({ employee: 'E-far', day, units: 0.4 })),
+    ...Array.from({ length: 12 }, (_, day) => record({ employee: 'E-near', day, units: 0.06 })),
+  ];
+  const flags = inflationFlags(detect([...honestStation('S1', 12, 12, 0.02), ...people], all));
+  const severities = (employee: string) => new Set(flags.filter((f) => f.employeeId === employee).map((f) => f.severity));
+  expect(severities('E-far')).toEqual(new Set(['high']));
+  expect(severities('E-near').has('high')).toBe(false);
+});
+
+test('a self-score is judged only where the measured score leaves room to over-claim', () => {
+  const capped = Array.from({ length: 10 }, (_, day) => ({ ...record({ employee: 'E-top', day }), measured: { ...record({ employee: 'E-top', day }).measured, score: 100 }, reported: { ...record({ employee: 'E-top', day }).reported, selfScore: 100 } }));
+  const inflated = Array.from({ length: 10 }, (_, day) => record({ employee: 'E-self', day, selfScoreAbove: 15 }));
+  const flags = inflationFlags(detect([...honestStation('S1', 12, 10, 0.02), ...capped, ...inflated], all));
+  expect(flags.filter((f) => f.employeeId === 'E-top')).toEqual([]);
+  expect(flags.filter((f) => f.employeeId === 'E-self').every((f) => f.kind === 'self_score_inflated')).toBe(true);
+  expect(flags.some((f) => f.employeeId === 'E-self')).toBe(true);
 });

@@ -80,7 +80,7 @@ test('ground truth: honest reports stay close to what was measured, planted infl
   for (const t of inflated) {
     const { kind, degree } = t.inflation!;
     const employee = simulation.plant.employees.find((e) => e.id === t.employee_id)!;
-    expect(employee.inflator).toEqual({ kind, degree });
+    expect(employee.inflator).toMatchObject({ kind, degree, startDay: 0, days: 0.8 });
     if (kind === 'units') expect(t.reported.units).toBeGreaterThanOrEqual(Math.round(t.measured.units * (1 + degree)));
     if (kind === 'run_hours') expect(t.reported.run_hours).toBeGreaterThan(t.measured.run_hours * (1 + degree) - 0.01);
     if (kind === 'defects') expect(t.reported.defective_units).toBeLessThanOrEqual(t.measured.defective_units);
@@ -105,7 +105,45 @@ test('expected rows: one per working employee-day, consistent with the truth', (
   expect(expected.length).toBeLessThan(30 * 6);
 });
 
+test('planted measurement gaps: honest shifts only, the measured side short of what was done, lost records dead-lettered with their send time', () => {
+  const { truth, expected, messages, simulation } = run(['--employees', '60', '--inflators', '0.3', '--gaps', '0.3', '--seed', '5']);
+  const gapped = truth.filter((t) => t.gap);
+  expect(new Set(gapped.map((t) => t.gap!.kind))).toEqual(new Set(['iot_outage', 'mes_outage', 'dead_letters']));
+  const inflators = new Set(simulation.plant.employees.filter((e) => e.inflator).map((e) => e.id));
+  expect(gapped.some((t) => inflators.has(t.employee_id))).toBe(false);
+  for (const t of gapped) {
+    const row = expected[truth.indexOf(t)]!;
+    expect(row.units).toBe(t.measured.units);
+    expect(row.run_hours).toBe(t.measured.run_hours);
+    if (t.gap!.kind === 'iot_outage') expect(t.measured.telemetry_hours).toBe(8 - t.gap!.hours);
+    if (t.gap!.kind === 'mes_outage') expect(t.reported.units).toBeGreaterThan(t.measured.units * 1.05);
+  }
+  const lost = gapped.reduce((n, t) => n + (t.gap!.kind === 'dead_letters' ? t.gap!.records.production + t.gap!.records.telemetry : 0), 0);
+  const stamped = messages.filter((m) => m.timestamp !== undefined);
+  expect(stamped).toHaveLength(lost);
+  expect(simulation.counts.deadLettered).toBe(lost);
+  expect(stamped.every((m) => m.timestamp === m.arrival && m.label !== 'event' && (m.kind === 'production' || m.kind === 'telemetry'))).toBe(true);
+  // Without --gaps, the same plant sends every record intact.
+  expect(run(['--employees', '60', '--inflators', '0.3', '--seed', '5']).messages.some((m) => m.timestamp !== undefined)).toBe(false);
+});
+
+test('honest error settings: uniform errors stay within their bound; late and intermittent inflators inflate on their schedule', () => {
+  const { truth, simulation } = run(['--employees', '60', '--inflators', '0.5', '--honest-shape', 'uniform', '--honest-units', '0.1', '--honest-hours', '0.1', '--inflation-start', '1', '--intermittent', '0.5', '--seed', '9']);
+  const inflatorOf = new Map(simulation.plant.employees.map((e) => [e.id, e.inflator]));
+  const honest = truth.filter((t) => !t.inflation && t.measured.units > 50);
+  expect(honest.some((t) => Math.abs(t.reported.units / t.measured.units - 1) > 0.05)).toBe(true);
+  for (const t of honest) expect(Math.abs(t.reported.units / t.measured.units - 1)).toBeLessThanOrEqual(0.1 + 1 / t.measured.units);
+  for (const t of truth.filter((x) => x.inflation)) {
+    const inflator = inflatorOf.get(t.employee_id)!;
+    expect((t.window_start - simulation.options.start) / 86_400_000).toBeGreaterThanOrEqual(inflator.startDay);
+  }
+  expect(simulation.plant.employees.every((e) => !e.inflator || e.inflator.startDay >= 1)).toBe(true);
+  expect(new Set(simulation.plant.employees.flatMap((e) => (e.inflator ? [e.inflator.days] : [])))).toEqual(new Set([0.8, 0.3]));
+});
+
 test.each([
+  [['--honest-shape', 'gaussian'], '--honest-shape'],
+  [['--gaps', '1.5'], '--gaps'],
   [['--employees', '0'], '--employees'],
   [['--duplicates', '2'], '--duplicates'],
   [['--start', '05/10/2026'], '--start'],
