@@ -16,7 +16,10 @@ import { findJava, runMaven } from '../services/tooling.js';
 export async function kafkaStreamsBaseline(config: Config, records: number): Promise<{ records: number; seconds: number }> {
   // The baseline is for the local broker's plaintext listener; it takes no TLS or SASL settings.
   if (config.kafka.ssl !== false || config.kafka.sasl) {
-    throw new ServiceError('kafka-streams', 'the Kafka Streams baseline connects without TLS or SASL: run the benchmark on the local services (unset KAFKA_SSL and KAFKA_SASL_MECHANISM)');
+    throw new ServiceError(
+      'kafka-streams',
+      'the Kafka Streams baseline connects without TLS or SASL: run the benchmark on the local services (unset KAFKA_SSL and KAFKA_SASL_MECHANISM)',
+    );
   }
   const pom = join(projectRoot(), 'bench', 'kafka-streams', 'pom.xml');
   await runMaven('kafka-streams', mavenRepository(config), ['-f', pom, 'package'], 'building the baseline');
@@ -36,7 +39,8 @@ export async function kafkaStreamsBaseline(config: Config, records: number): Pro
       state,
     ]);
     const line = result.stdout.split('\n').find((l) => l.startsWith('{'));
-    if (result.code !== 0 || !line) throw new ServiceError('kafka-streams', `the baseline failed (exit ${result.code}):\n${result.stderr.split('\n').slice(-15).join('\n')}`);
+    if (result.code !== 0 || !line)
+      throw new ServiceError('kafka-streams', `the baseline failed (exit ${result.code}):\n${result.stderr.split('\n').slice(-15).join('\n')}`);
     return JSON.parse(line) as { records: number; seconds: number };
   } finally {
     rmSync(state, { recursive: true, force: true });

@@ -32,7 +32,14 @@ const rate = (records: number, ms: number) => ({ seconds: ms / 1000, perSecond: 
  */
 export async function measureThroughput(base: Config, log: Logger, options: { employees: number; days: number }): Promise<ThroughputResult> {
   const id = `bench_${Date.now().toString(36)}`;
-  const config = loadConfig({ ...process.env, KPI_TOPIC_PREFIX: `${id}.`, CLICKHOUSE_DATABASE: id, KPI_GROUP_ID: id, KPI_IDLE_CLOSE: '1s', LOG_LEVEL: base.logLevel });
+  const config = loadConfig({
+    ...process.env,
+    KPI_TOPIC_PREFIX: `${id}.`,
+    CLICKHOUSE_DATABASE: id,
+    KPI_GROUP_ID: id,
+    KPI_IDLE_CLOSE: '1s',
+    LOG_LEVEL: base.logLevel,
+  });
   const out = mkdtempSync(join(tmpdir(), 'kpi-bench-'));
   const quiet = log.child({ component: 'bench' });
   try {

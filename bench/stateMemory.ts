@@ -29,9 +29,27 @@ function heapUsed(): number {
  */
 export async function measureStateMemory(windows = 20_000): Promise<StateMemoryResult> {
   const employees = Math.ceil(windows / 20) + 1;
-  const plant = buildPlant({ seed: 1, employees, stations: Math.ceil(employees / 12), products: 12, inflatorShare: 0.1, inflationDays: 0.8, lateStartShare: 0, intermittentShare: 0, intermittentDays: 0.3, days: 1 });
+  const plant = buildPlant({
+    seed: 1,
+    employees,
+    stations: Math.ceil(employees / 12),
+    products: 12,
+    inflatorShare: 0.1,
+    inflationDays: 0.8,
+    lateStartShare: 0,
+    intermittentShare: 0,
+    intermittentDays: 0.3,
+    days: 1,
+  });
   const start = Date.UTC(2026, 9, 5);
-  const settings = { windows: TumblingWindows.of(86_400_000), catalog: KpiCatalog.of(), allowedLateness: 10 * 60_000, correctionHorizon: 35 * 86_400_000, idleClose: Number.MAX_SAFE_INTEGER, emitMode: 'final' as const };
+  const settings = {
+    windows: TumblingWindows.of(86_400_000),
+    catalog: KpiCatalog.of(),
+    allowedLateness: 10 * 60_000,
+    correctionHorizon: 35 * 86_400_000,
+    idleClose: Number.MAX_SAFE_INTEGER,
+    emitMode: 'final' as const,
+  };
   // A wall-clock idle timeout that never passes: every window stays open.
   const task = new PartitionTask(0, settings, 0);
   const emptyStore = { current: async () => [], write: async () => undefined };
@@ -60,5 +78,10 @@ export async function measureStateMemory(windows = 20_000): Promise<StateMemoryR
     }
   }
   const after = heapUsed();
-  return { windows: task.openWindows, eventsPerWindow: events / task.openWindows, bytesPerWindow: (after - before) / task.openWindows, heapDeltaBytes: after - before };
+  return {
+    windows: task.openWindows,
+    eventsPerWindow: events / task.openWindows,
+    bytesPerWindow: (after - before) / task.openWindows,
+    heapDeltaBytes: after - before,
+  };
 }

@@ -20,7 +20,20 @@ import { servicesCommand } from './commands/services.js';
 import { simulateCommand } from './commands/simulate.js';
 import { topicsCommand } from './commands/topics.js';
 
-const commands: Command[] = [demoCommand, runCommand, servicesCommand, topicsCommand, simulateCommand, scoreCommand, detectCommand, evaluateCommand, migrateCommand, schemasCommand, benchCommand, configCommand];
+const commands: Command[] = [
+  demoCommand,
+  runCommand,
+  servicesCommand,
+  topicsCommand,
+  simulateCommand,
+  scoreCommand,
+  detectCommand,
+  evaluateCommand,
+  migrateCommand,
+  schemasCommand,
+  benchCommand,
+  configCommand,
+];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

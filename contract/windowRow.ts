@@ -35,9 +35,23 @@ export interface EmployeeWindowMetrics {
 
 /** The contract columns, in CONTRACT.md's order. */
 export const CONTRACT_COLUMNS = [
-  'employee_id', 'window_start', 'window_end', 'units', 'standard_hours', 'run_hours', 'efficiency', 'units_inspected',
-  'units_defective', 'defect_rate', 'feedback_count', 'complaints', 'satisfaction_avg', 'reported_units',
-  'reported_run_hours', 'reported_defective_units', 'self_score',
+  'employee_id',
+  'window_start',
+  'window_end',
+  'units',
+  'standard_hours',
+  'run_hours',
+  'efficiency',
+  'units_inspected',
+  'units_defective',
+  'defect_rate',
+  'feedback_count',
+  'complaints',
+  'satisfaction_avg',
+  'reported_units',
+  'reported_run_hours',
+  'reported_defective_units',
+  'self_score',
 ] as const satisfies readonly (keyof EmployeeWindowMetrics)[];
 
 /**

@@ -137,7 +137,11 @@ const secret = (env: string, doc: string): Setting<string | undefined> => ({
 });
 
 /** A secret with a default (so its value is always a string). */
-const secretText = (env: string, def: string, doc: string): Setting<string> => ({ ...text(env, def, doc), display: (raw) => (raw === '' ? '' : REDACTED), secret: true });
+const secretText = (env: string, def: string, doc: string): Setting<string> => ({
+  ...text(env, def, doc),
+  display: (raw) => (raw === '' ? '' : REDACTED),
+  secret: true,
+});
 
 const flag = (env: string, def: boolean, doc: string): Setting<boolean> => ({
   env,
@@ -204,7 +208,10 @@ export type ReportFigure = (typeof REPORT_FIGURES)[number];
 const perFigure = (env: string, def: string, doc: string): Setting<Readonly<Record<ReportFigure, number>>> => {
   const parse = (raw: string, key: string, base?: Record<ReportFigure, number>) => {
     const values = { ...base } as Record<ReportFigure, number>;
-    for (const item of raw.split(',').map((i) => i.trim()).filter(Boolean)) {
+    for (const item of raw
+      .split(',')
+      .map((i) => i.trim())
+      .filter(Boolean)) {
       const match = /^([a-z_]+)=(\d+(?:\.\d+)?)(%?)$/.exec(item);
       if (!match || !(REPORT_FIGURES as readonly string[]).includes(match[1]!)) {
         throw new ConfigError(key, `expected figure=value pairs for ${REPORT_FIGURES.join(', ')} (e.g. units=1%,defects=0.5), got ${JSON.stringify(item)}`);
@@ -270,62 +277,156 @@ export const settings = {
   // Services
   kafkaBrokers: brokers('KAFKA_BROKERS', 'Kafka bootstrap servers (host:port,…). Unset: the local broker that `services up` runs.'),
   kafkaSsl: flag('KAFKA_SSL', false, 'Connect to Kafka over TLS.'),
-  kafkaSslCaFile: pemFile('KAFKA_SSL_CA_FILE', 'PEM file of the CA(s) that signed the brokers\' certificates. Unset: the system\'s trusted CAs.'),
+  kafkaSslCaFile: pemFile('KAFKA_SSL_CA_FILE', "PEM file of the CA(s) that signed the brokers' certificates. Unset: the system's trusted CAs."),
   kafkaSslCertFile: pemFile('KAFKA_SSL_CERT_FILE', 'PEM client certificate for mutual TLS (with KAFKA_SSL_KEY_FILE).'),
   kafkaSslKeyFile: pemFile('KAFKA_SSL_KEY_FILE', 'PEM private key of KAFKA_SSL_CERT_FILE (unencrypted).'),
-  kafkaSaslMechanism: optionalOneOf('KAFKA_SASL_MECHANISM', 'SASL mechanism: plain, scram-sha-256 or scram-sha-512. Unset: no SASL.', ['plain', 'scram-sha-256', 'scram-sha-512'] as const),
+  kafkaSaslMechanism: optionalOneOf('KAFKA_SASL_MECHANISM', 'SASL mechanism: plain, scram-sha-256 or scram-sha-512. Unset: no SASL.', [
+    'plain',
+    'scram-sha-256',
+    'scram-sha-512',
+  ] as const),
   kafkaSaslUsername: secret('KAFKA_SASL_USERNAME', 'SASL user name (an API key on managed clusters, so never shown).'),
   kafkaSaslPassword: secret('KAFKA_SASL_PASSWORD', 'SASL password (or API secret).'),
-  schemaRegistryUrl: url('SCHEMA_REGISTRY_URL', 'Confluent-API schema registry URL; user-info in it is taken as the credentials. Unset: the local Apicurio registry at http://127.0.0.1:<KPI_REGISTRY_PORT>/apis/ccompat/v7.'),
+  schemaRegistryUrl: url(
+    'SCHEMA_REGISTRY_URL',
+    'Confluent-API schema registry URL; user-info in it is taken as the credentials. Unset: the local Apicurio registry at http://127.0.0.1:<KPI_REGISTRY_PORT>/apis/ccompat/v7.',
+  ),
   schemaRegistryUsername: secret('SCHEMA_REGISTRY_USERNAME', 'Registry basic-auth user name (an API key on managed registries, so never shown).'),
   schemaRegistryPassword: secret('SCHEMA_REGISTRY_PASSWORD', 'Registry basic-auth password (or API secret).'),
-  schemaRegistryCaFile: pemFile('SCHEMA_REGISTRY_CA_FILE', 'PEM file of the CA that signed an https registry\'s certificate. Unset: the system\'s trusted CAs.'),
-  clickhouseUrl: url('CLICKHOUSE_URL', 'ClickHouse HTTP URL; user-info in it is taken as the credentials. Unset: the embedded engine (chDB) served by `services up` on 127.0.0.1:<KPI_CLICKHOUSE_PORT>.'),
+  schemaRegistryCaFile: pemFile('SCHEMA_REGISTRY_CA_FILE', "PEM file of the CA that signed an https registry's certificate. Unset: the system's trusted CAs."),
+  clickhouseUrl: url(
+    'CLICKHOUSE_URL',
+    'ClickHouse HTTP URL; user-info in it is taken as the credentials. Unset: the embedded engine (chDB) served by `services up` on 127.0.0.1:<KPI_CLICKHOUSE_PORT>.',
+  ),
   clickhouseUser: text('CLICKHOUSE_USER', 'default', 'ClickHouse user.'),
   clickhousePassword: secretText('CLICKHOUSE_PASSWORD', '', 'ClickHouse password (of the embedded engine too, once it checks one). Empty: none.'),
-  clickhouseCaFile: pemFile('CLICKHOUSE_CA_FILE', 'PEM file of the CA that signed an https ClickHouse\'s certificate. Unset: the system\'s trusted CAs.'),
+  clickhouseCaFile: pemFile('CLICKHOUSE_CA_FILE', "PEM file of the CA that signed an https ClickHouse's certificate. Unset: the system's trusted CAs."),
   clickhouseDatabase: text('CLICKHOUSE_DATABASE', 'kpi', 'ClickHouse database that holds kpi-stream tables and views.'),
   servicesDir: text('KPI_SERVICES_DIR', '.svc', 'Where local services keep downloads, data, logs and pid files (git-ignored).'),
   kafkaPort: port('KPI_KAFKA_PORT', 9092, 'Port of the local Kafka broker.'),
   kafkaControllerPort: port('KPI_KAFKA_CONTROLLER_PORT', 9093, 'Port of the local Kafka KRaft controller.'),
-  kafkaSecurePort: integer('KPI_KAFKA_SECURE_PORT', 0, 'Port of a second, SASL_SSL (SCRAM-SHA-512) listener of the local broker, for testing secured clients; 0 = none.', 0, 65535),
+  kafkaSecurePort: integer(
+    'KPI_KAFKA_SECURE_PORT',
+    0,
+    'Port of a second, SASL_SSL (SCRAM-SHA-512) listener of the local broker, for testing secured clients; 0 = none.',
+    0,
+    65535,
+  ),
   registryPort: port('KPI_REGISTRY_PORT', 8081, 'Port of the local Apicurio registry.'),
   clickhousePort: port('KPI_CLICKHOUSE_PORT', 8123, 'Port of the embedded ClickHouse HTTP interface.'),
-  clickhouseMaxBody: byteSize('KPI_CLICKHOUSE_MAX_BODY', '1GiB', 'Embedded ClickHouse: largest request body, as sent and after decompression; larger ones are refused (HTTP 413).', 1024),
-  clickhouseMaxQueue: integer('KPI_CLICKHOUSE_MAX_QUEUE', 64, 'Embedded ClickHouse: queries waiting to run (one runs at a time); more are refused with HTTP 503.', 1, 100_000),
-  clickhouseMaxExecutionTime: duration('KPI_CLICKHOUSE_MAX_EXECUTION_TIME', '10m', 'Embedded ClickHouse: max_execution_time of every query, and the most a request may set.', 1_000),
-  clickhouseMaxMemory: byteSize('KPI_CLICKHOUSE_MAX_MEMORY', '4GiB', 'Embedded ClickHouse: max_memory_usage of every query, and the most a request may set.', 1 << 20),
-  registryJava: optionalText('KPI_REGISTRY_JAVA', 'Java (21+) binary for the local registry. Unset: the first Java 21+ found in JAVA_HOME, PATH or /usr/lib/jvm.'),
+  clickhouseMaxBody: byteSize(
+    'KPI_CLICKHOUSE_MAX_BODY',
+    '1GiB',
+    'Embedded ClickHouse: largest request body, as sent and after decompression; larger ones are refused (HTTP 413).',
+    1024,
+  ),
+  clickhouseMaxQueue: integer(
+    'KPI_CLICKHOUSE_MAX_QUEUE',
+    64,
+    'Embedded ClickHouse: queries waiting to run (one runs at a time); more are refused with HTTP 503.',
+    1,
+    100_000,
+  ),
+  clickhouseMaxExecutionTime: duration(
+    'KPI_CLICKHOUSE_MAX_EXECUTION_TIME',
+    '10m',
+    'Embedded ClickHouse: max_execution_time of every query, and the most a request may set.',
+    1_000,
+  ),
+  clickhouseMaxMemory: byteSize(
+    'KPI_CLICKHOUSE_MAX_MEMORY',
+    '4GiB',
+    'Embedded ClickHouse: max_memory_usage of every query, and the most a request may set.',
+    1 << 20,
+  ),
+  registryJava: optionalText(
+    'KPI_REGISTRY_JAVA',
+    'Java (21+) binary for the local registry. Unset: the first Java 21+ found in JAVA_HOME, PATH or /usr/lib/jvm.',
+  ),
   // Topics
   topicPrefix: text('KPI_TOPIC_PREFIX', '', 'Prefix for every topic name (isolates test runs; empty in production).'),
   topicPartitions: integer('KPI_TOPIC_PARTITIONS', 6, 'Partitions of each topic kpi-stream creates.', 1, 10_000),
   // Pipeline
   groupId: text('KPI_GROUP_ID', 'kpi-stream-processors', 'Consumer group of the processors.'),
-  sessionTimeout: duration('KPI_SESSION_TIMEOUT', '30s', 'A processor that stops heart-beating (it crashed) loses its partitions after this long; heartbeats go every tenth of it.', 6_000),
+  sessionTimeout: duration(
+    'KPI_SESSION_TIMEOUT',
+    '30s',
+    'A processor that stops heart-beating (it crashed) loses its partitions after this long; heartbeats go every tenth of it.',
+    6_000,
+  ),
   windowSize: duration('KPI_WINDOW_SIZE', '1d', 'Tumbling window size; must divide a day (e.g. 1h, 8h, 1d).', 60_000),
   timeZone: timeZone('KPI_TIME_ZONE', 'UTC', 'IANA time zone of the plant; windows align to its plant days.'),
   dayStart: timeOfDay('KPI_DAY_START', '00:00', 'Local time the plant day begins (06:00: a day window runs 06:00 to 06:00 and holds the whole night shift).'),
   shiftCalendar: optionalText('KPI_SHIFT_CALENDAR', 'A shift calendar file (YAML or JSON, docs/shifts.md): windows are its shifts instead of KPI_WINDOW_SIZE.'),
   allowedLateness: duration('KPI_ALLOWED_LATENESS', '10m', 'A window closes when the watermark passes its end plus this.'),
-  correctionHorizon: duration('KPI_CORRECTION_HORIZON', '35d', 'Late events correct a closed window up to this long after its end; later ones are dead-lettered.'),
+  correctionHorizon: duration(
+    'KPI_CORRECTION_HORIZON',
+    '35d',
+    'Late events correct a closed window up to this long after its end; later ones are dead-lettered.',
+  ),
   idleClose: duration('KPI_IDLE_CLOSE', '5m', 'A partition that receives nothing for this long (wall clock) closes its open windows.', 100),
-  maxClockSkew: duration('KPI_MAX_CLOCK_SKEW', '5m', 'An event time later than the wall clock plus this is dead-lettered (KPI_ERR_INVALID_TIME); no record moves a clock further.'),
-  minEventTime: instant('KPI_MIN_EVENT_TIME', '2000-01-01', 'An event time earlier than this is dead-lettered (KPI_ERR_INVALID_TIME): catches times sent in seconds.'),
-  reportMaxDelay: duration('KPI_REPORT_MAX_DELAY', '7d', 'A self-report submitted longer than this after its period ended is dead-lettered (KPI_ERR_INVALID_PERIOD).'),
+  maxClockSkew: duration(
+    'KPI_MAX_CLOCK_SKEW',
+    '5m',
+    'An event time later than the wall clock plus this is dead-lettered (KPI_ERR_INVALID_TIME); no record moves a clock further.',
+  ),
+  minEventTime: instant(
+    'KPI_MIN_EVENT_TIME',
+    '2000-01-01',
+    'An event time earlier than this is dead-lettered (KPI_ERR_INVALID_TIME): catches times sent in seconds.',
+  ),
+  reportMaxDelay: duration(
+    'KPI_REPORT_MAX_DELAY',
+    '7d',
+    'A self-report submitted longer than this after its period ended is dead-lettered (KPI_ERR_INVALID_PERIOD).',
+  ),
   maxIdLength: integer('KPI_MAX_ID_LENGTH', 128, 'Longest id or code in any string field; longer ones are dead-lettered (KPI_ERR_ID_TOO_LONG).', 1, 1_000_000),
   maxArrayLength: integer('KPI_MAX_ARRAY_LENGTH', 1000, 'Most items in any array field; more are dead-lettered (KPI_ERR_ARRAY_TOO_LONG).', 0, 10_000_000),
   extensions: list('KPI_EXTENSIONS', 'Modules that add KPIs (paths or package names, comma-separated), each exporting KPI definitions (docs/extending.md).'),
-  emitMode: oneOf('KPI_EMIT_MODE', 'final', 'final: a row when its window closes; update: also a new version on every change (live views).', ['final', 'update'] as const),
+  emitMode: oneOf('KPI_EMIT_MODE', 'final', 'final: a row when its window closes; update: also a new version on every change (live views).', [
+    'final',
+    'update',
+  ] as const),
   flushInterval: duration('KPI_FLUSH_INTERVAL', '1s', 'How often the sink writes a batch to ClickHouse and offsets are committed.', 10),
   sinkMaxRows: integer('KPI_SINK_MAX_ROWS', 50_000, 'Accepted records that trigger an early write; consumption waits at twice this many.', 1, 10_000_000),
-  alertWebhookUrl: url('KPI_ALERT_WEBHOOK_URL', 'Where `detect --alert` POSTs new flags as JSON (they always go to kpi.alerts.v1); only its origin is ever shown. Unset: topic only.', true),
-  alertMinSeverity: oneOf('KPI_ALERT_MIN_SEVERITY', 'medium', 'Least severe flag that raises an alert: low, medium or high.', ['low', 'medium', 'high'] as const),
+  alertWebhookUrl: url(
+    'KPI_ALERT_WEBHOOK_URL',
+    'Where `detect --alert` POSTs new flags as JSON (they always go to kpi.alerts.v1); only its origin is ever shown. Unset: topic only.',
+    true,
+  ),
+  alertMinSeverity: oneOf('KPI_ALERT_MIN_SEVERITY', 'medium', 'Least severe flag that raises an alert: low, medium or high.', [
+    'low',
+    'medium',
+    'high',
+  ] as const),
   // Detection
-  detectFalseAlarmRate: share('KPI_DETECT_FALSE_ALARM_RATE', 0.0001, 'Chance, per report and figure, that an honest person\'s evidence reaches the sequential test\'s threshold (it sets the threshold).', 1e-9, 0.1),
-  detectSpreadFloor: perFigure('KPI_DETECT_SPREAD_FLOOR', 'units=1%,run_hours=1%,defects=0.5,self_score=1', 'Narrowest honest error spread (robust sd) a station or person is judged against: share of units and run hours, defective units, score points.'),
-  detectSpreadCeiling: perFigure('KPI_DETECT_SPREAD_CEILING', 'units=25%,run_hours=25%,defects=10,self_score=15', 'Widest honest error spread a station or person is judged against, in the same units.'),
-  metricsPort: integer('KPI_METRICS_PORT', 0, 'Port of the processors\' Prometheus /metrics endpoint on 127.0.0.1; 0 turns it off.', 0, 65535),
-  logLevel: oneOf('LOG_LEVEL', 'info', 'Least severe level logged: fatal, error, warn, info, debug, trace or silent.', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
+  detectFalseAlarmRate: share(
+    'KPI_DETECT_FALSE_ALARM_RATE',
+    0.0001,
+    "Chance, per report and figure, that an honest person's evidence reaches the sequential test's threshold (it sets the threshold).",
+    1e-9,
+    0.1,
+  ),
+  detectSpreadFloor: perFigure(
+    'KPI_DETECT_SPREAD_FLOOR',
+    'units=1%,run_hours=1%,defects=0.5,self_score=1',
+    'Narrowest honest error spread (robust sd) a station or person is judged against: share of units and run hours, defective units, score points.',
+  ),
+  detectSpreadCeiling: perFigure(
+    'KPI_DETECT_SPREAD_CEILING',
+    'units=25%,run_hours=25%,defects=10,self_score=15',
+    'Widest honest error spread a station or person is judged against, in the same units.',
+  ),
+  metricsPort: integer('KPI_METRICS_PORT', 0, "Port of the processors' Prometheus /metrics endpoint on 127.0.0.1; 0 turns it off.", 0, 65535),
+  logLevel: oneOf('LOG_LEVEL', 'info', 'Least severe level logged: fatal, error, warn, info, debug, trace or silent.', [
+    'fatal',
+    'error',
+    'warn',
+    'info',
+    'debug',
+    'trace',
+    'silent',
+  ] as const),
   logFormat: oneOf('LOG_FORMAT', 'text', 'text: readable lines on stderr; json: pino JSON lines on stdout (for log shippers).', ['text', 'json'] as const),
 } satisfies Record<string, Setting<unknown>>;
 
@@ -371,7 +472,11 @@ function rawValue(env: NodeJS.ProcessEnv, setting: Setting<unknown>): string | u
 }
 
 /** Splits user-info off a URL: credentials given in the URL are used like the explicit settings, and the URL kept is clean. */
-function credentialsInUrl(raw: string, key: string, explicit: { key: string; value: string | undefined }): { url: string; username?: string; password?: string } {
+function credentialsInUrl(
+  raw: string,
+  key: string,
+  explicit: { key: string; value: string | undefined },
+): { url: string; username?: string; password?: string } {
   const parsed = new URL(raw);
   if (parsed.username === '' && parsed.password === '') return { url: raw };
   if (explicit.value !== undefined) throw new ConfigError(key, `holds credentials and ${explicit.key} is set too; give them one way`);
@@ -412,7 +517,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   for (const figure of REPORT_FIGURES) {
     if (base.detectSpreadFloor[figure] > base.detectSpreadCeiling[figure]) {
-      throw new ConfigError('KPI_DETECT_SPREAD_FLOOR', `${figure} must not exceed KPI_DETECT_SPREAD_CEILING's (${base.detectSpreadFloor[figure]} > ${base.detectSpreadCeiling[figure]})`);
+      throw new ConfigError(
+        'KPI_DETECT_SPREAD_FLOOR',
+        `${figure} must not exceed KPI_DETECT_SPREAD_CEILING's (${base.detectSpreadFloor[figure]} > ${base.detectSpreadCeiling[figure]})`,
+      );
     }
     if (base.detectSpreadFloor[figure] <= 0) throw new ConfigError('KPI_DETECT_SPREAD_FLOOR', `${figure} must be above 0`);
   }
@@ -434,7 +542,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const registryUsername = registry.username ?? base.schemaRegistryUsername;
   const registryPassword = registry.password ?? base.schemaRegistryPassword;
   if ((registryUsername === undefined) !== (registryPassword === undefined)) {
-    throw new ConfigError(registryUsername === undefined ? 'SCHEMA_REGISTRY_USERNAME' : 'SCHEMA_REGISTRY_PASSWORD', 'registry basic auth needs both SCHEMA_REGISTRY_USERNAME and SCHEMA_REGISTRY_PASSWORD');
+    throw new ConfigError(
+      registryUsername === undefined ? 'SCHEMA_REGISTRY_USERNAME' : 'SCHEMA_REGISTRY_PASSWORD',
+      'registry basic auth needs both SCHEMA_REGISTRY_USERNAME and SCHEMA_REGISTRY_PASSWORD',
+    );
   }
   requireHttps('SCHEMA_REGISTRY_CA_FILE', base.schemaRegistryCaFile, 'SCHEMA_REGISTRY_URL', registry.url);
   const clickhouse = credentialsInUrl(base.clickhouseUrl ?? `http://127.0.0.1:${base.clickhousePort}`, 'CLICKHOUSE_URL', {
@@ -477,7 +588,10 @@ function kafkaSecurity(base: RawConfig): Pick<Config['kafka'], 'ssl' | 'sasl'> {
     if (value !== undefined && !base.kafkaSsl) throw new ConfigError(key, 'is set but KAFKA_SSL is not true; set KAFKA_SSL=true to connect over TLS');
   }
   if ((base.kafkaSslCertFile === undefined) !== (base.kafkaSslKeyFile === undefined)) {
-    throw new ConfigError(base.kafkaSslCertFile === undefined ? 'KAFKA_SSL_CERT_FILE' : 'KAFKA_SSL_KEY_FILE', 'a client certificate needs both KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE');
+    throw new ConfigError(
+      base.kafkaSslCertFile === undefined ? 'KAFKA_SSL_CERT_FILE' : 'KAFKA_SSL_KEY_FILE',
+      'a client certificate needs both KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE',
+    );
   }
   const ssl = base.kafkaSsl
     ? Object.freeze({
@@ -489,7 +603,10 @@ function kafkaSecurity(base: RawConfig): Pick<Config['kafka'], 'ssl' | 'sasl'> {
   const { kafkaSaslMechanism: mechanism, kafkaSaslUsername: username, kafkaSaslPassword: password } = base;
   if (mechanism === undefined) {
     if (username !== undefined || password !== undefined) {
-      throw new ConfigError('KAFKA_SASL_MECHANISM', 'KAFKA_SASL_USERNAME/KAFKA_SASL_PASSWORD are set but no mechanism; set plain, scram-sha-256 or scram-sha-512');
+      throw new ConfigError(
+        'KAFKA_SASL_MECHANISM',
+        'KAFKA_SASL_USERNAME/KAFKA_SASL_PASSWORD are set but no mechanism; set plain, scram-sha-256 or scram-sha-512',
+      );
     }
     return { ssl };
   }
@@ -511,7 +628,9 @@ export function describeSettings(): { env: string; default: string; doc: string 
  * Each setting as `config` prints it: its value in `env` (or from its `_FILE`)
  * as it may be shown — secrets masked, URLs without credentials or tokens.
  */
-export function describeValues(env: NodeJS.ProcessEnv = process.env): { env: string; default: string; doc: string; shown: string | undefined; from: 'env' | 'file' | 'default' }[] {
+export function describeValues(
+  env: NodeJS.ProcessEnv = process.env,
+): { env: string; default: string; doc: string; shown: string | undefined; from: 'env' | 'file' | 'default' }[] {
   return (Object.values(settings) as Setting<unknown>[]).map((s) => {
     const file = env[s.env + FILE_SUFFIX];
     const fromFile = file !== undefined && file !== '';
@@ -528,7 +647,9 @@ export function describeValues(env: NodeJS.ProcessEnv = process.env): { env: str
  */
 export function secretValues(config: Config): string[] {
   const declared = (Object.entries(settings) as [keyof Settings, Setting<unknown>][]).filter(([, s]) => s.secret).map(([name]) => config[name]);
-  const values = [...declared, config.registry.username, config.registry.password, config.clickhouse.password].map((v) => (typeof v === 'string' ? v : undefined));
+  const values = [...declared, config.registry.username, config.registry.password, config.clickhouse.password].map((v) =>
+    typeof v === 'string' ? v : undefined,
+  );
   if (config.alertWebhookUrl) {
     const webhook = new URL(config.alertWebhookUrl);
     values.push(config.alertWebhookUrl, webhook.username, webhook.password, `${webhook.pathname}${webhook.search}`.replace(/^\/$/, ''));

@@ -21,9 +21,7 @@ function textDestination(out: NodeJS.WritableStream): DestinationStream {
         .map(([key, value]) => `${key}=${value}`)
         .join(' ');
       const err = record.err as { message?: string } | undefined;
-      out.write(
-        `${time} ${level} ${scope ? `[${scope}] ` : ''}${record.msg ?? ''}${fields ? ` ${fields}` : ''}${err?.message ? ` — ${err.message}` : ''}\n`,
-      );
+      out.write(`${time} ${level} ${scope ? `[${scope}] ` : ''}${record.msg ?? ''}${fields ? ` ${fields}` : ''}${err?.message ? ` — ${err.message}` : ''}\n`);
     },
   };
 }
@@ -44,8 +42,22 @@ export function createLogger(level: string, format: LogFormat = 'text', name = '
     hooks: { streamWrite: secretScrubber(secrets) },
     redact: {
       paths: [
-        'password', '*.password', 'clickhousePassword', '*.clickhousePassword', 'auth', '*.auth', 'headers.authorization', '*.headers.authorization',
-        'sasl', '*.sasl', 'ssl.key', '*.ssl.key', 'kafkaSaslPassword', 'kafkaSaslUsername', 'schemaRegistryPassword', 'schemaRegistryUsername',
+        'password',
+        '*.password',
+        'clickhousePassword',
+        '*.clickhousePassword',
+        'auth',
+        '*.auth',
+        'headers.authorization',
+        '*.headers.authorization',
+        'sasl',
+        '*.sasl',
+        'ssl.key',
+        '*.ssl.key',
+        'kafkaSaslPassword',
+        'kafkaSaslUsername',
+        'schemaRegistryPassword',
+        'schemaRegistryUsername',
       ],
       censor: '[redacted]',
     },

@@ -20,7 +20,11 @@ export function redactUrl(raw: string, options: { hidePath?: boolean } = {}): st
     return REDACTED;
   }
   const userInfo = url.username !== '' || url.password !== '' ? `${REDACTED}@` : '';
-  const rest = options.hidePath ? (url.pathname !== '/' || url.search !== '' ? `/${REDACTED}` : '') : `${url.pathname === '/' ? '' : url.pathname}${url.search === '' ? '' : '?…'}`;
+  const rest = options.hidePath
+    ? url.pathname !== '/' || url.search !== ''
+      ? `/${REDACTED}`
+      : ''
+    : `${url.pathname === '/' ? '' : url.pathname}${url.search === '' ? '' : '?…'}`;
   return `${url.protocol}//${userInfo}${url.host}${rest}`;
 }
 
@@ -42,7 +46,13 @@ export function secretScrubber(secrets: readonly (string | undefined)[]): (text:
   }
   if (forms.size === 0) return (text) => text;
   // Longest first, so a secret that contains another is replaced whole.
-  const pattern = new RegExp([...forms].sort((a, b) => b.length - a.length).map(escapeRegExp).join('|'), 'g');
+  const pattern = new RegExp(
+    [...forms]
+      .sort((a, b) => b.length - a.length)
+      .map(escapeRegExp)
+      .join('|'),
+    'g',
+  );
   return (text) => text.replace(pattern, REDACTED);
 }
 

@@ -103,7 +103,10 @@ export async function sendAlerts(client: ClickHouseClient, targets: AlertTargets
   } catch (error) {
     throw sinkFailure(error, 'recording sent alerts');
   }
-  log.info({ alerts: fresh.length, topic: targets.topic, webhook: targets.webhookUrl ? redactUrl(targets.webhookUrl, { hidePath: true }) : null }, `sent ${fresh.length} new alerts`);
+  log.info(
+    { alerts: fresh.length, topic: targets.topic, webhook: targets.webhookUrl ? redactUrl(targets.webhookUrl, { hidePath: true }) : null },
+    `sent ${fresh.length} new alerts`,
+  );
   return fresh.length;
 }
 

@@ -97,7 +97,8 @@ function usualOf(records: readonly SelfReportRecord[], measure: (r: SelfReportRe
   return usual;
 }
 
-const outputPerRunHour = (r: SelfReportRecord) => (r.measured.runHours > 0 && r.measured.standardHours > 0 ? r.measured.standardHours / r.measured.runHours : null);
+const outputPerRunHour = (r: SelfReportRecord) =>
+  r.measured.runHours > 0 && r.measured.standardHours > 0 ? r.measured.standardHours / r.measured.runHours : null;
 
 /** How completely a report's measured side is known. */
 export interface Coverage {
@@ -128,28 +129,46 @@ export function judgeCoverage(records: readonly SelfReportRecord[], rules: Cover
     const hours = usualHours.get(r.employeeId);
     const expectedHours = hours ? { ...hours, value: Math.min(hours.value, periodHours) } : undefined;
     if (deadLetters.telemetry > 0) {
-      gaps.push({ source: 'telemetry', reason: 'dead_letters', records: deadLetters.telemetry, text: `${deadLetters.telemetry} telemetry record(s) of the period were dead-lettered` });
+      gaps.push({
+        source: 'telemetry',
+        reason: 'dead_letters',
+        records: deadLetters.telemetry,
+        text: `${deadLetters.telemetry} telemetry record(s) of the period were dead-lettered`,
+      });
     } else if (telemetryHours === 0) {
-      if (r.reported.runHours > 0 || r.reported.units > 0) gaps.push({ source: 'telemetry', reason: 'nothing_measured', text: 'the IoT gateway sent no telemetry for the period' });
+      if (r.reported.runHours > 0 || r.reported.units > 0)
+        gaps.push({ source: 'telemetry', reason: 'nothing_measured', text: 'the IoT gateway sent no telemetry for the period' });
     } else if (expectedHours && below(telemetryHours, expectedHours)) {
       gaps.push({
-        source: 'telemetry', reason: 'short', observed: telemetryHours, usual: expectedHours.value,
+        source: 'telemetry',
+        reason: 'short',
+        observed: telemetryHours,
+        usual: expectedHours.value,
         text: `the IoT gateway reported on ${telemetryHours.toFixed(1)} h, ${whose(expectedHours)} is ${expectedHours.value.toFixed(1)} h`,
       });
     } else if (matches(telemetryHours, expectedHours)) {
       vouched.add('telemetry');
     }
     if (deadLetters.production > 0) {
-      gaps.push({ source: 'production', reason: 'dead_letters', records: deadLetters.production, text: `${deadLetters.production} production record(s) of the period were dead-lettered` });
+      gaps.push({
+        source: 'production',
+        reason: 'dead_letters',
+        records: deadLetters.production,
+        text: `${deadLetters.production} production record(s) of the period were dead-lettered`,
+      });
     } else if (r.measured.units === 0) {
-      if (r.reported.units > 0) gaps.push({ source: 'production', reason: 'nothing_measured', text: `the MES counted no units while ${r.reported.units} are reported` });
+      if (r.reported.units > 0)
+        gaps.push({ source: 'production', reason: 'nothing_measured', text: `the MES counted no units while ${r.reported.units} are reported` });
     } else if (gaps.length === 0) {
       // Output per run hour vouches for the count only where the machine time is complete.
       const u = usualOutput.get(r.employeeId);
       const observed = outputPerRunHour(r);
       if (u && observed !== null && below(observed, u)) {
         gaps.push({
-          source: 'production', reason: 'short', observed, usual: u.value,
+          source: 'production',
+          reason: 'short',
+          observed,
+          usual: u.value,
           text: `the MES counted ${Math.round(100 * (1 - observed / u.value))}% less output per run hour than ${whose(u)}`,
         });
       } else if (vouched.has('telemetry') && matches(observed, u)) {

@@ -242,7 +242,9 @@ export function evaluate(
     flaggedWindows: flaggedTotal,
     precision: ratio(flaggedInflated, flaggedTotal),
     recallAtLeast15: withRecall(atLeast15),
-    recall: Object.fromEntries(Object.entries(recall).map(([kind, buckets]) => [kind, Object.fromEntries(Object.entries(buckets).map(([b, c]) => [b, withRecall(c)]))])),
+    recall: Object.fromEntries(
+      Object.entries(recall).map(([kind, buckets]) => [kind, Object.fromEntries(Object.entries(buckets).map(([b, c]) => [b, withRecall(c)]))]),
+    ),
     honestFlagRate: honestWindows === 0 ? 0 : honestFlagged / honestWindows,
     honestWindows,
     honestEmployeesFlagged,

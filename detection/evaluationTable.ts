@@ -9,7 +9,16 @@ const recallCell = (r: PersonRecall) => (r.inflators === 0 ? '-' : `${pct(r.reca
 /** Rows of cells as columns padded to their widest cell (first column left-aligned, the rest right-aligned). */
 export function alignColumns(rows: readonly (readonly string[])[], indent = ''): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => (row[c] ?? '').length)));
-  return rows.map((row) => indent + row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ').trimEnd()).join('\n');
+  return rows
+    .map(
+      (row) =>
+        indent +
+        row
+          .map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!)))
+          .join('  ')
+          .trimEnd(),
+    )
+    .join('\n');
 }
 
 const KINDS = ['units', 'run_hours', 'self_score', 'defects'] as const;
@@ -35,7 +44,11 @@ export function formatEvaluation(e: Evaluation): string {
       [
         [`identified within ${within} shifts`, recallCell(e.persons.steady), '  inflators of 15%+ on most of their shifts'],
         ...KINDS.filter((k) => e.persons.byKind[k]).map((k) => [`  ${k}`, recallCell(e.persons.byKind[k]!), '']),
-        ['shifts to detection', detection.median === null ? '-' : `median ${detection.median}, 90th percentile ${detection.p90}`, `  of ${detection.identified} identified at all`],
+        [
+          'shifts to detection',
+          detection.median === null ? '-' : `median ${detection.median}, 90th percentile ${detection.p90}`,
+          `  of ${detection.identified} identified at all`,
+        ],
         ['intermittent identified', recallCell(e.persons.intermittent), '  inflating on fewer than half their shifts, at all'],
         ['honest employees flagged', `${pct(e.honestEmployeeFlagRate)} (${ofTotal(e.honestEmployeesFlagged, e.honestEmployees)})`, '  at least once'],
       ],
@@ -57,7 +70,12 @@ export function formatEvaluation(e: Evaluation): string {
         ['kind', ...DEGREE_BUCKETS.map((b) => b.label)],
         ...Object.entries(e.recall)
           .sort()
-          .map(([kind, cells]) => [kind, ...DEGREE_BUCKETS.map((b) => (cells[b.label] ? `${pct(cells[b.label]!.recall)} (${ofTotal(cells[b.label]!.flagged, cells[b.label]!.inflated)})` : '-'))]),
+          .map(([kind, cells]) => [
+            kind,
+            ...DEGREE_BUCKETS.map((b) =>
+              cells[b.label] ? `${pct(cells[b.label]!.recall)} (${ofTotal(cells[b.label]!.flagged, cells[b.label]!.inflated)})` : '-',
+            ),
+          ]),
       ],
       '  ',
     ),

@@ -11,7 +11,10 @@ import { readFlags } from './runner.js';
 
 /** Reads a simulation's ground truth and plant from its output folder, and the flags over its windows, and scores them. */
 export async function evaluateSimulation(client: ClickHouseClient, dir: string, options: EvaluationOptions = DEFAULT_EVALUATION): Promise<Evaluation> {
-  const truth = readFileSync(join(dir, OUTPUT_FILES.truth), 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as WindowTruth);
+  const truth = readFileSync(join(dir, OUTPUT_FILES.truth), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as WindowTruth);
   const plant = JSON.parse(readFileSync(join(dir, OUTPUT_FILES.plant), 'utf8')) as Plant;
   const from = Math.min(...truth.map((t) => t.window_start));
   const to = Math.max(...truth.map((t) => t.window_start)) + DAY;
@@ -20,5 +23,7 @@ export async function evaluateSimulation(client: ClickHouseClient, dir: string, 
 
 /** The targets `evaluate --check` holds a run to. */
 export function meetsTargets(e: Evaluation): boolean {
-  return e.precision >= 0.95 && e.recallAtLeast15.recall >= 0.9 && e.honestFlagRate <= 0.01 && e.honestEmployeeFlagRate <= 0.02 && e.gaps.inflationFlagged === 0;
+  return (
+    e.precision >= 0.95 && e.recallAtLeast15.recall >= 0.9 && e.honestFlagRate <= 0.01 && e.honestEmployeeFlagRate <= 0.02 && e.gaps.inflationFlagged === 0
+  );
 }

@@ -21,7 +21,13 @@ export function recordFromTruth(t: WindowTruth): SelfReportRecord {
     window: { start: t.window_start, end: t.window_start + DAY },
     period: { start: t.window_start, end: t.window_start + DAY },
     reported: { units: t.reported.units, runHours: t.reported.run_hours, defectiveUnits: t.reported.defective_units, selfScore: t.reported.self_score },
-    measured: { units: t.measured.units, standardHours: t.measured.standard_hours, runHours: t.measured.run_hours, defectiveUnits: t.measured.defective_units, score: t.measured.score },
+    measured: {
+      units: t.measured.units,
+      standardHours: t.measured.standard_hours,
+      runHours: t.measured.run_hours,
+      defectiveUnits: t.measured.defective_units,
+      score: t.measured.score,
+    },
     coverage: {
       telemetryHours: t.measured.telemetry_hours,
       deadLetters: t.gap?.kind === 'dead_letters' ? t.gap.records : { production: 0, telemetry: 0 },
@@ -66,7 +72,12 @@ export function detectOnSimulation(options: SimulationOptions, rules: DetectionR
  * apart (their ids are prefixed with the seed), so the figures are over all of
  * them.
  */
-export function detectOnSimulations(options: SimulationOptions, seeds: readonly number[], rules: DetectionRules = DEFAULT_RULES, evaluation?: EvaluationOptions): Evaluation {
+export function detectOnSimulations(
+  options: SimulationOptions,
+  seeds: readonly number[],
+  rules: DetectionRules = DEFAULT_RULES,
+  evaluation?: EvaluationOptions,
+): Evaluation {
   const truth: WindowTruth[] = [];
   const flags: Flag[] = [];
   const inflators = new Map<string, Inflator>();

@@ -106,7 +106,8 @@ export const FIGURES: readonly Figure[] = [
     measured: (r) => r.measured.score,
     // A measured score of 100 leaves no room to over-claim, and honest self-scores there can only err downwards.
     error: (r) => (r.reported.selfScore === null || r.measured.score === null || r.measured.score >= 100 ? null : r.reported.selfScore - r.measured.score),
-    relative: (r) => (r.reported.selfScore === null || r.measured.score === null ? 0 : (r.reported.selfScore - r.measured.score) / Math.max(r.measured.score, 1)),
+    relative: (r) =>
+      r.reported.selfScore === null || r.measured.score === null ? 0 : (r.reported.selfScore - r.measured.score) / Math.max(r.measured.score, 1),
     difference: (r) => (r.reported.selfScore ?? 0) - (r.measured.score ?? 0),
     words: { more: 'a higher self-score than the measured score', name: 'self-score', source: 'the measured score is' },
   },

@@ -156,7 +156,12 @@ export function detect(records: readonly SelfReportRecord[], range: { from: numb
 }
 
 /** The honest spread of a figure's errors per station, without the excluded people; plant-wide where a station has too few. */
-function stationSpreads(figure: Figure, records: readonly SelfReportRecord[], excluded: ReadonlySet<string>, rules: DetectionRules): (stationId: string) => Spread {
+function stationSpreads(
+  figure: Figure,
+  records: readonly SelfReportRecord[],
+  excluded: ReadonlySet<string>,
+  rules: DetectionRules,
+): (stationId: string) => Spread {
   const honest = records.filter((r) => !excluded.has(r.employeeId));
   const learn = (group: readonly SelfReportRecord[], scope: Spread['scope']): Spread => {
     const errors = group.map((r) => figure.error(r)!);
@@ -195,7 +200,8 @@ function judgeFigure(
   // The sequential threshold, from the false-alarm rate and the shape of the honest errors over their station's spread:
   // learned plant-wide, and per station where that is more careful (a station whose honest errors stray further).
   const honest = records.filter((r) => !excluded.has(r.employeeId));
-  const honestZ = (group: readonly SelfReportRecord[]) => group.map((r) => (figure.error(r)! - spreadAt(r.stationId).location) / spreadAt(r.stationId).shapeSigma);
+  const honestZ = (group: readonly SelfReportRecord[]) =>
+    group.map((r) => (figure.error(r)! - spreadAt(r.stationId).location) / spreadAt(r.stationId).shapeSigma);
   const calibration = { ...rules.sequential, falseAlarmRate: rules.falseAlarmRate };
   const plantWide = calibrate(honestZ(honest), calibration);
   const stationWide = new Map(
@@ -240,7 +246,10 @@ function judgeFigure(
       }
     }
 
-    const stretches = evidenceStretches(judged.map((j) => j.z), p);
+    const stretches = evidenceStretches(
+      judged.map((j) => j.z),
+      p,
+    );
     // A window carries the evidence when it looks more like the person's inflated reports than like an honest one:
     // its z is at least windowZ, and its relative excess at least half their typical one in the stretch.
     const carries = (j: Judged) => j.z >= rules.sequential.windowZ;
@@ -264,40 +273,94 @@ interface Judged {
 }
 
 function spreadEvidence(spread: Spread, stationId: string) {
-  return { scope: spread.scope, station: stationId, location: spread.location, sigma: spread.sigma, learned_sigma: spread.shapeSigma, reports: spread.reports, people: spread.people };
+  return {
+    scope: spread.scope,
+    station: stationId,
+    location: spread.location,
+    sigma: spread.sigma,
+    learned_sigma: spread.shapeSigma,
+    reports: spread.reports,
+    people: spread.people,
+  };
 }
 
 function singleWindowFlag(figure: Figure, r: SelfReportRecord, error: number, z: number, spread: Spread, rules: DetectionRules): Flag {
   const reported = figure.reported(r)!;
   const measured = figure.measured(r)!;
   const relative = figure.relative(r);
-  const show = (x: number) => (figure.unit === 'share' && figure.kind === 'run_hours_overclaim' ? x.toFixed(2) : figure.unit === 'points' ? x.toFixed(1) : String(x));
+  const show = (x: number) =>
+    figure.unit === 'share' && figure.kind === 'run_hours_overclaim' ? x.toFixed(2) : figure.unit === 'points' ? x.toFixed(1) : String(x);
   const diff = figure.unit === 'share' ? pct(error) : `${error > 0 ? '+' : ''}${amount(figure, error)}`;
   return {
-    employeeId: r.employeeId, stationId: r.stationId, windowStart: r.window.start, windowEnd: r.window.end,
-    kind: figure.kind, method: 'single_window', severity: severityOf(relative, z / rules.single.z, rules), reported, measured, deviation: error, z,
+    employeeId: r.employeeId,
+    stationId: r.stationId,
+    windowStart: r.window.start,
+    windowEnd: r.window.end,
+    kind: figure.kind,
+    method: 'single_window',
+    severity: severityOf(relative, z / rules.single.z, rules),
+    reported,
+    measured,
+    deviation: error,
+    z,
     explanation: `Reported ${show(reported)} ${figure.words.name} for ${periodLabel(r.period)}, ${figure.words.source} ${show(measured)} (${diff}); ${spreadText(figure, spread, r.stationId)}.`,
-    evidence: { window: periodLabel(r.period), reported, measured, error, z, single_window_z: rules.single.z, decided_at: new Date(r.period.start).toISOString(), honest_spread: spreadEvidence(spread, r.stationId) },
+    evidence: {
+      window: periodLabel(r.period),
+      reported,
+      measured,
+      error,
+      z,
+      single_window_z: rules.single.z,
+      decided_at: new Date(r.period.start).toISOString(),
+      honest_spread: spreadEvidence(spread, r.stationId),
+    },
   };
 }
 
-function sequentialFlag(figure: Figure, window: Judged, span: readonly Judged[], strength: number, decidedOn: SelfReportRecord, p: CusumParameters & { exponent: number }, rules: DetectionRules): Flag {
+function sequentialFlag(
+  figure: Figure,
+  window: Judged,
+  span: readonly Judged[],
+  strength: number,
+  decidedOn: SelfReportRecord,
+  p: CusumParameters & { exponent: number },
+  rules: DetectionRules,
+): Flag {
   const r = window.r;
   const above = span.filter((j) => j.error > 0).length;
   const mean = span.reduce((total, j) => total + j.error, 0) / span.length;
   const meanRelative = span.reduce((total, j) => total + figure.relative(j.r), 0) / span.length;
   const first = periodLabel(span[0]!.r.period);
   const last = periodLabel(span.at(-1)!.r.period);
-  const averaged = figure.unit === 'share' ? `${amount(figure, mean)} ${mean >= 0 ? 'more' : 'less'}` : figure.unit === 'points' ? `${amount(figure, mean)} higher` : `${amount(figure, mean)} fewer`;
+  const averaged =
+    figure.unit === 'share'
+      ? `${amount(figure, mean)} ${mean >= 0 ? 'more' : 'less'}`
+      : figure.unit === 'points'
+        ? `${amount(figure, mean)} higher`
+        : `${amount(figure, mean)} fewer`;
   return {
-    employeeId: r.employeeId, stationId: r.stationId, windowStart: r.window.start, windowEnd: r.window.end,
-    kind: figure.kind, method: 'sequential', severity: severityOf(meanRelative, strength, rules),
-    reported: figure.reported(r)!, measured: figure.measured(r)!, deviation: window.error, z: window.z,
+    employeeId: r.employeeId,
+    stationId: r.stationId,
+    windowStart: r.window.start,
+    windowEnd: r.window.end,
+    kind: figure.kind,
+    method: 'sequential',
+    severity: severityOf(meanRelative, strength, rules),
+    reported: figure.reported(r)!,
+    measured: figure.measured(r)!,
+    deviation: window.error,
+    z: window.z,
     explanation: `Reported ${figure.words.more} on ${above} of ${span.length} shifts from ${first} to ${last}, ${averaged} on average; ${spreadText(figure, window.spread, r.stationId)}.`,
     evidence: {
       window: periodLabel(r.period),
       shifts: span.map((j) => ({ period: periodLabel(j.r.period), reported: figure.reported(j.r), measured: figure.measured(j.r), error: j.error, z: j.z })),
-      above, mean_error: mean, evidence_sum: strength * p.h, threshold: p.h, reference: p.k, exponent: p.exponent, false_alarm_rate: rules.falseAlarmRate,
+      above,
+      mean_error: mean,
+      evidence_sum: strength * p.h,
+      threshold: p.h,
+      reference: p.k,
+      exponent: p.exponent,
+      false_alarm_rate: rules.falseAlarmRate,
       decided_at: new Date(decidedOn.period.start).toISOString(),
       honest_spread: spreadEvidence(window.spread, r.stationId),
     },
@@ -320,9 +383,17 @@ function gapFlags(records: readonly SelfReportRecord[], coverage: ReadonlyMap<Se
     const reported = telemetry ? r.reported.runHours : r.reported.units;
     const measured = telemetry ? r.measured.runHours : r.measured.units;
     flags.push({
-      employeeId: r.employeeId, stationId: r.stationId, windowStart: r.window.start, windowEnd: r.window.end,
-      kind: 'measurement_gap', method: 'coverage', severity: 'low', reported, measured,
-      deviation: measured > 0 ? reported / measured - 1 : 0, z: null,
+      employeeId: r.employeeId,
+      stationId: r.stationId,
+      windowStart: r.window.start,
+      windowEnd: r.window.end,
+      kind: 'measurement_gap',
+      method: 'coverage',
+      severity: 'low',
+      reported,
+      measured,
+      deviation: measured > 0 ? reported / measured - 1 : 0,
+      z: null,
       explanation: `Measurement gap for ${periodLabel(r.period)}: ${found.map((g) => g.text).join('; ')}; ${unjudged.join(', ')} not judged.`,
       evidence: {
         window: periodLabel(r.period),

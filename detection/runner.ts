@@ -47,7 +47,11 @@ export async function runDetection(client: ClickHouseClient, catalog: KpiCatalog
     });
     const deadLetters = deadLettersPerPeriod(
       reports,
-      stamps.map((s) => ({ employeeId: s.employeeId, source: s.topic === INPUTS.production.topic ? ('production' as const) : ('telemetry' as const), sentAt: s.sentAt })),
+      stamps.map((s) => ({
+        employeeId: s.employeeId,
+        source: s.topic === INPUTS.production.topic ? ('production' as const) : ('telemetry' as const),
+        sentAt: s.sentAt,
+      })),
       rules.coverage.deadLetterSlackMs,
     );
     records = reports.map((r, i) => {

@@ -8,7 +8,12 @@ export const output = defineKpi({
   description: 'Units completed and the engineered standard time they are worth.',
   measures: [
     measure({ name: 'units', reads: 'production', description: 'Σ ProductionReported.units', value: (e) => e.units }),
-    measure({ name: 'standard_ms', reads: 'production', description: 'Σ units × standard time per unit, in ms', value: (e) => e.units * toMillis(e.standard_seconds_per_unit) }),
+    measure({
+      name: 'standard_ms',
+      reads: 'production',
+      description: 'Σ units × standard time per unit, in ms',
+      value: (e) => e.units * toMillis(e.standard_seconds_per_unit),
+    }),
   ],
   columns: [{ name: 'standard_hours', description: 'Σ units × standard_seconds_per_unit / 3600', value: (m) => m.standard_ms! / MS_PER_HOUR }],
 });
@@ -34,7 +39,9 @@ export const efficiency = defineKpi({
   name: 'efficiency',
   description: 'Standard hours of the units completed over machine run hours.',
   columns: [{ name: 'efficiency', description: 'standard_hours / run_hours (null when run_hours = 0)', value: (m) => ratio(m.standard_ms!, m.run_ms!) }],
-  indicators: [{ name: 'efficiency', description: 'efficiency against standard', value: (m) => ratio(m.standard_ms!, m.run_ms!), target: 1.0, worst: 0.5, weight: 0.4 }],
+  indicators: [
+    { name: 'efficiency', description: 'efficiency against standard', value: (m) => ratio(m.standard_ms!, m.run_ms!), target: 1.0, worst: 0.5, weight: 0.4 },
+  ],
 });
 
 /** Quality from the QMS: defective units among those inspected. */
@@ -46,7 +53,16 @@ export const quality = defineKpi({
     measure({ name: 'units_defective', reads: 'inspection', description: 'Σ units_defective', value: (e) => e.units_defective }),
   ],
   columns: [{ name: 'defect_rate', description: 'units_defective / units_inspected', value: (m) => ratio(m.units_defective!, m.units_inspected!) }],
-  indicators: [{ name: 'quality', description: 'defect rate (lower is better)', value: (m) => ratio(m.units_defective!, m.units_inspected!), target: 0.01, worst: 0.1, weight: 0.3 }],
+  indicators: [
+    {
+      name: 'quality',
+      description: 'defect rate (lower is better)',
+      value: (m) => ratio(m.units_defective!, m.units_inspected!),
+      target: 0.01,
+      worst: 0.1,
+      weight: 0.3,
+    },
+  ],
 });
 
 /** Customer satisfaction from the CRM. */
@@ -58,7 +74,13 @@ export const satisfaction = defineKpi({
     measure({ name: 'complaints', reads: 'feedback', description: 'number of them with a formal complaint', value: (e) => (e.complaint ? 1 : 0) }),
     measure({ name: 'satisfaction_milli', reads: 'feedback', description: 'Σ satisfaction, in thousandths', value: (e) => toMilli(e.satisfaction) }),
   ],
-  columns: [{ name: 'satisfaction_avg', description: 'mean satisfaction', value: (m) => (m.feedback_count! > 0 ? m.satisfaction_milli! / (1000 * m.feedback_count!) : null) }],
+  columns: [
+    {
+      name: 'satisfaction_avg',
+      description: 'mean satisfaction',
+      value: (m) => (m.feedback_count! > 0 ? m.satisfaction_milli! / (1000 * m.feedback_count!) : null),
+    },
+  ],
   indicators: [
     {
       name: 'satisfaction',

@@ -7,9 +7,21 @@ import { oeeKpi } from './oee.js';
 
 /** Columns of kpi.employee_window_metrics that are not KPI columns: key, report, station, bookkeeping. */
 export const CORE_COLUMNS = [
-  'employee_id', 'window_start', 'window_end', 'station_id', 'version',
-  'reported_units', 'reported_run_hours', 'reported_defective_units', 'self_score',
-  'report_submitted_time', 'report_event_id', 'station_weights', 'event_ids', 'event_keys', 'event_digests',
+  'employee_id',
+  'window_start',
+  'window_end',
+  'station_id',
+  'version',
+  'reported_units',
+  'reported_run_hours',
+  'reported_defective_units',
+  'self_score',
+  'report_submitted_time',
+  'report_event_id',
+  'station_weights',
+  'event_ids',
+  'event_keys',
+  'event_digests',
 ] as const;
 
 const NAME = /^[a-z][a-z0-9_]*$/;
@@ -35,7 +47,9 @@ export class KpiCatalog {
     this.measures = kpis.flatMap((k) => k.measures ?? []);
     this.columns = kpis.flatMap((k) => k.columns ?? []);
     this.indicators = kpis.flatMap((k) => k.indicators ?? []);
-    this.byKind = new Map(EVENT_KINDS.map((kind) => [kind, this.measures.flatMap((definition, slot) => (definition.reads === kind ? [{ slot, definition }] : []))]));
+    this.byKind = new Map(
+      EVENT_KINDS.map((kind) => [kind, this.measures.flatMap((definition, slot) => (definition.reads === kind ? [{ slot, definition }] : []))]),
+    );
   }
 
   /** kpi-stream's KPIs plus `extensions`; throws ConfigError (naming KPI_EXTENSIONS) for a definition that does not hold together. */
@@ -99,7 +113,8 @@ function validate(kpis: readonly KpiDefinition[]): void {
     };
     for (const m of kpi.measures ?? []) {
       claim(m.name, 'measure');
-      if (!(EVENT_KINDS as readonly string[]).includes(m.reads)) fail(kpi, `measure ${m.name} reads ${JSON.stringify(m.reads)}, which is not one of ${EVENT_KINDS.join(', ')}`);
+      if (!(EVENT_KINDS as readonly string[]).includes(m.reads))
+        fail(kpi, `measure ${m.name} reads ${JSON.stringify(m.reads)}, which is not one of ${EVENT_KINDS.join(', ')}`);
       if (typeof m.value !== 'function') fail(kpi, `measure ${m.name} has no value function`);
     }
     for (const c of kpi.columns ?? []) {

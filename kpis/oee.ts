@@ -22,9 +22,21 @@ export const oeeKpi = defineKpi({
   description: 'Overall equipment effectiveness: availability × performance × quality.',
   source: 'ISO 22400-2:2014, KPIs "availability", "effectiveness", "quality ratio" and "OEE index"',
   columns: [
-    { name: 'oee_availability', description: 'run time / (run + idle + down time): actual production time over the time the station reported on', value: availability },
-    { name: 'oee_performance', description: 'standard time of the units completed / run time (ISO 22400 "effectiveness"; the efficiency column)', value: performance },
-    { name: 'oee_quality', description: '(units inspected − units defective) / units inspected (ISO 22400 "quality ratio", over inspected units)', value: qualityRate },
+    {
+      name: 'oee_availability',
+      description: 'run time / (run + idle + down time): actual production time over the time the station reported on',
+      value: availability,
+    },
+    {
+      name: 'oee_performance',
+      description: 'standard time of the units completed / run time (ISO 22400 "effectiveness"; the efficiency column)',
+      value: performance,
+    },
+    {
+      name: 'oee_quality',
+      description: '(units inspected − units defective) / units inspected (ISO 22400 "quality ratio", over inspected units)',
+      value: qualityRate,
+    },
     { name: 'oee', description: 'oee_availability × oee_performance × oee_quality; null unless all three exist', value: oee },
   ],
   indicators: [{ name: 'oee', description: 'overall equipment effectiveness (85 % is world class)', value: oee, target: 0.85, worst: 0.4, weight: 0 }],

@@ -32,7 +32,14 @@ export async function runnerSettings(config: Config): Promise<RunnerSettings> {
     correctionHorizon: config.correctionHorizon,
     idleClose: config.idleClose,
     emitMode: config.emitMode,
-    limits: { ...DEFAULT_LIMITS, maxIdLength: config.maxIdLength, maxArrayLength: config.maxArrayLength, minEventTime: config.minEventTime, maxClockSkew: config.maxClockSkew, maxReportDelay: config.reportMaxDelay },
+    limits: {
+      ...DEFAULT_LIMITS,
+      maxIdLength: config.maxIdLength,
+      maxArrayLength: config.maxArrayLength,
+      minEventTime: config.minEventTime,
+      maxClockSkew: config.maxClockSkew,
+      maxReportDelay: config.reportMaxDelay,
+    },
   };
 }
 
@@ -51,7 +58,9 @@ export async function startPipeline(config: Config, log: Logger, options: Pipeli
   const metadata = await withKafkaRetries('reading input topic metadata', log, () => admin.fetchTopicMetadata({ topics: inputTopics }));
   const counts = new Set(metadata.topics.map((t) => t.partitions.length));
   if (counts.size !== 1) {
-    throw new TopicMismatchError(`the input topics must have equal partition counts (an employee's events share a partition number); found ${metadata.topics.map((t) => `${t.name}=${t.partitions.length}`).join(', ')}`);
+    throw new TopicMismatchError(
+      `the input topics must have equal partition counts (an employee's events share a partition number); found ${metadata.topics.map((t) => `${t.name}=${t.partitions.length}`).join(', ')}`,
+    );
   }
   await migrate(config, log, settings.catalog);
 
@@ -78,7 +87,10 @@ export async function startPipeline(config: Config, log: Logger, options: Pipeli
       const insert = (batch: readonly DeadLetter[]) =>
         withRetries(`inserting ${batch.length} rows into dead_letters`, sinkLog, abort.signal, () => insertDeadLetters(client, batch, packageVersion()));
       for (const letter of await writeIsolatingRefusals(letters, insert)) {
-        sinkLog.error({ topic: letter.topic, partition: letter.partition, offset: letter.offset, code: letter.code }, `kpi.dead_letters refused this dead letter's content; it is in ${deadLetterTopic(config)} only`);
+        sinkLog.error(
+          { topic: letter.topic, partition: letter.partition, offset: letter.offset, code: letter.code },
+          `kpi.dead_letters refused this dead letter's content; it is in ${deadLetterTopic(config)} only`,
+        );
       }
     },
   };

@@ -183,7 +183,10 @@ export function toRow(catalog: KpiCatalog, state: EmployeeWindow): WindowRow {
     values: catalog.valuesOf(catalog.named(state.measures)),
     hourly: [...state.hours]
       .sort(([a], [b]) => a - b)
-      .map(([hour, values]) => ({ hour, measures: Object.fromEntries(catalog.measures.flatMap((m, slot) => (values[slot] === 0 ? [] : [[m.name, values[slot]!]]))) })),
+      .map(([hour, values]) => ({
+        hour,
+        measures: Object.fromEntries(catalog.measures.flatMap((m, slot) => (values[slot] === 0 ? [] : [[m.name, values[slot]!]]))),
+      })),
   };
 }
 

@@ -165,7 +165,11 @@ export class PartitionTask {
     const problem = contributionProblem(this.settings.catalog, entry.state, tagged);
     if (problem) return { outcome: 'out-of-range', window, message: problem };
     if (this.refused.has(key)) {
-      return { outcome: repeatOf(entry.state, eventKey(tagged), digest) ?? 'refused-window', window, message: 'the window store refused this window\'s row, so nothing more is added to it' };
+      return {
+        outcome: repeatOf(entry.state, eventKey(tagged), digest) ?? 'refused-window',
+        window,
+        message: "the window store refused this window's row, so nothing more is added to it",
+      };
     }
     const outcome = applyEvent(this.settings.catalog, entry.state, tagged, digest, this.settings.windows.hourOf(windowTimeOf(tagged)));
     if (outcome !== 'accepted') return { outcome, window };

@@ -50,7 +50,12 @@ export class Pipeline {
 
   constructor(private readonly parts: PipelineParts) {
     this.metrics = parts.metrics;
-    this.scheduler = new FlushScheduler(parts.runner, parts.config, () => this.tick(), (error) => void this.fail(error));
+    this.scheduler = new FlushScheduler(
+      parts.runner,
+      parts.config,
+      () => this.tick(),
+      (error) => void this.fail(error),
+    );
     this.done = new Promise((resolve, reject) => {
       this.settle = { resolve, reject };
     });
@@ -66,7 +71,10 @@ export class Pipeline {
       runner.reset();
       const partitions = new Set(Object.values(payload.memberAssignment).flat());
       this.metrics.assignedPartitions = partitions.size;
-      log.info({ partitions: [...partitions].sort((a, b) => a - b).join(','), memberId: payload.memberId }, `joined group ${config.groupId}: ${partitions.size} partitions`);
+      log.info(
+        { partitions: [...partitions].sort((a, b) => a - b).join(','), memberId: payload.memberId },
+        `joined group ${config.groupId}: ${partitions.size} partitions`,
+      );
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (!payload.restart) void this.fail(payload.error);

@@ -134,7 +134,17 @@ export class StreamRunner {
     const verdicts: RecordVerdict[] = records.map(() => 'accepted');
     const letter: Letter = (index, code, message, schemaId) => {
       const record = records[index]!;
-      letters.push({ topic, partition, offset: record.offset, timestamp: record.timestamp, key: record.key, value: record.value, code, message, ...(schemaId === undefined ? {} : { schemaId }) });
+      letters.push({
+        topic,
+        partition,
+        offset: record.offset,
+        timestamp: record.timestamp,
+        key: record.key,
+        value: record.value,
+        code,
+        message,
+        ...(schemaId === undefined ? {} : { schemaId }),
+      });
       verdicts[index] = code;
       this.metrics.deadLetter(code);
       this.log.warn({ topic, partition, offset: record.offset, code }, `dead letter: ${message}`);
@@ -183,7 +193,10 @@ export class StreamRunner {
       case 'conflicting-duplicate':
         this.metrics.records.duplicate += 1;
         this.metrics.conflictingDuplicates += 1;
-        this.log.warn({ offset: record.offset, kind: event.kind }, `${event.kind} ${event.event.event_id} repeats an event_id with other content; the first copy counts`);
+        this.log.warn(
+          { offset: record.offset, kind: event.kind },
+          `${event.kind} ${event.event.event_id} repeats an event_id with other content; the first copy counts`,
+        );
         return;
       case 'too-late':
         letter(
@@ -284,7 +297,8 @@ export class StreamRunner {
     if (rows.length > refusedRows.length) this.metrics.inserts += 1;
     await this.ports.deadLetters.record(snapshot.letters);
     const partitionOf = new Map(snapshot.rows.flatMap(({ partition, rows }) => rows.map((row) => [row, partition] as const)));
-    const rewound = refusedRows.length > 0 ? await this.rewindRefused(refusedRows.map((row) => ({ row, partition: partitionOf.get(row)! }))) : new Set<number>();
+    const rewound =
+      refusedRows.length > 0 ? await this.rewindRefused(refusedRows.map((row) => ({ row, partition: partitionOf.get(row)! }))) : new Set<number>();
     const offsets = snapshot.points
       .filter(({ partition }) => !rewound.has(partition))
       .flatMap(({ partition, points }) => [...points].map(([kind, point]) => ({ topic: this.ports.topics.topicOf(kind), partition, point })));
@@ -305,7 +319,10 @@ export class StreamRunner {
         this.refusedKeys(partition).add(windowKeyOf(row.employee_id, row.window_start));
         partitions.add(partition);
         this.metrics.refusedRows += 1;
-        this.log.error({ employee: row.employee_id, windowStart: formatTime(row.window_start), partition }, 'the window store refused this row for good; its records go to the dead letters');
+        this.log.error(
+          { employee: row.employee_id, windowStart: formatTime(row.window_start), partition },
+          'the window store refused this row for good; its records go to the dead letters',
+        );
       }
       for (const partition of partitions) {
         const points = await this.ports.offsets.committed(partition);

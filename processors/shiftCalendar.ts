@@ -126,7 +126,13 @@ export class ShiftCalendar implements WindowAssigner {
     const to = this.clock.startOf(day + 2);
     const tiled: PlantWindow[] = [];
     let cursor = from;
-    const unscheduled = (start: number, end: number) => ({ start, end, plantDay: PlantClock.dateOf(this.clock.plantDayOf(start)), shift: 'unscheduled', crew: '' });
+    const unscheduled = (start: number, end: number) => ({
+      start,
+      end,
+      plantDay: PlantClock.dateOf(this.clock.plantDayOf(start)),
+      shift: 'unscheduled',
+      crew: '',
+    });
     for (const shift of shifts) {
       if (shift.end <= cursor) continue;
       if (shift.start > cursor) tiled.push(unscheduled(cursor, shift.start));
@@ -144,7 +150,9 @@ export class ShiftCalendar implements WindowAssigner {
 
   private previousShiftEnd(day: number, before: number): number {
     for (let d = day; d > day - 60; d -= 1) {
-      const ends = this.shiftsOf(d).map((s) => s.end).filter((end) => end <= before);
+      const ends = this.shiftsOf(d)
+        .map((s) => s.end)
+        .filter((end) => end <= before);
       if (ends.length > 0) return Math.max(...ends);
     }
     return this.clock.startOf(day - 60);
@@ -152,7 +160,9 @@ export class ShiftCalendar implements WindowAssigner {
 
   private nextShiftStart(day: number, after: number): number {
     for (let d = day; d < day + 60; d += 1) {
-      const starts = this.shiftsOf(d).map((s) => s.start).filter((start) => start >= after);
+      const starts = this.shiftsOf(d)
+        .map((s) => s.start)
+        .filter((start) => start >= after);
       if (starts.length > 0) return Math.min(...starts);
     }
     return this.clock.startOf(day + 60);
@@ -163,7 +173,11 @@ export class ShiftCalendar implements WindowAssigner {
     const shifts = Array.from({ length: 15 }, (_, i) => this.shiftsOf(20_000 + i)).flat();
     for (let i = 1; i < shifts.length; i += 1) {
       const [a, b] = [shifts[i - 1]!, shifts[i]!];
-      if (b.start < a.end) throw new ConfigError('KPI_SHIFT_CALENDAR', `shift ${JSON.stringify(b.shift)} starts before shift ${JSON.stringify(a.shift)} ends (${a.plantDay}): shifts must not overlap`);
+      if (b.start < a.end)
+        throw new ConfigError(
+          'KPI_SHIFT_CALENDAR',
+          `shift ${JSON.stringify(b.shift)} starts before shift ${JSON.stringify(a.shift)} ends (${a.plantDay}): shifts must not overlap`,
+        );
     }
   }
 }
@@ -188,16 +202,22 @@ function validate(definition: ShiftCalendarDefinition): void {
   const names = new Set<string>();
   for (const [i, s] of definition.shifts.entries()) {
     const which = `shift ${i + 1}${typeof s?.name === 'string' ? ` (${JSON.stringify(s.name)})` : ''}`;
-    if (typeof s?.name !== 'string' || !NAME.test(s.name) || s.name === 'unscheduled') fail(`${which}: "name" must be 1-40 letters, digits, spaces, '_' or '-' (and not "unscheduled")`);
+    if (typeof s?.name !== 'string' || !NAME.test(s.name) || s.name === 'unscheduled')
+      fail(`${which}: "name" must be 1-40 letters, digits, spaces, '_' or '-' (and not "unscheduled")`);
     if (names.has(s.name)) fail(`${which}: the name is used twice`);
     names.add(s.name);
     if (typeof s.start !== 'string' || !TIME.test(s.start)) fail(`${which}: "start" must be a local time HH:MM, got ${JSON.stringify(s.start)}`);
-    if (typeof s.hours !== 'number' || !(s.hours > 0 && s.hours <= 24) || !Number.isInteger(s.hours * 60)) fail(`${which}: "hours" must be whole minutes, more than 0 and at most 24, got ${JSON.stringify(s.hours)}`);
-    if (s.days !== undefined && (!Array.isArray(s.days) || s.days.length === 0 || s.days.some((d) => !WEEKDAYS.includes(d)))) fail(`${which}: "days" must list weekdays among ${WEEKDAYS.join(', ')}`);
-    if (s.crews !== undefined && (!Array.isArray(s.crews) || s.crews.some((c) => typeof c !== 'string' || !NAME.test(c)))) fail(`${which}: "crews" must list crew names`);
-    if (s.rotateEveryDays !== undefined && !(Number.isInteger(s.rotateEveryDays) && s.rotateEveryDays >= 1 && s.rotateEveryDays <= 366)) fail(`${which}: "rotateEveryDays" must be a whole number of days, 1 to 366`);
+    if (typeof s.hours !== 'number' || !(s.hours > 0 && s.hours <= 24) || !Number.isInteger(s.hours * 60))
+      fail(`${which}: "hours" must be whole minutes, more than 0 and at most 24, got ${JSON.stringify(s.hours)}`);
+    if (s.days !== undefined && (!Array.isArray(s.days) || s.days.length === 0 || s.days.some((d) => !WEEKDAYS.includes(d))))
+      fail(`${which}: "days" must list weekdays among ${WEEKDAYS.join(', ')}`);
+    if (s.crews !== undefined && (!Array.isArray(s.crews) || s.crews.some((c) => typeof c !== 'string' || !NAME.test(c))))
+      fail(`${which}: "crews" must list crew names`);
+    if (s.rotateEveryDays !== undefined && !(Number.isInteger(s.rotateEveryDays) && s.rotateEveryDays >= 1 && s.rotateEveryDays <= 366))
+      fail(`${which}: "rotateEveryDays" must be a whole number of days, 1 to 366`);
   }
   for (const date of definition.holidays ?? []) {
-    if (typeof date !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(Date.parse(`${date}T00:00:00Z`))) fail(`holidays: ${JSON.stringify(date)} is not a date YYYY-MM-DD`);
+    if (typeof date !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(Date.parse(`${date}T00:00:00Z`)))
+      fail(`holidays: ${JSON.stringify(date)} is not a date YYYY-MM-DD`);
   }
 }

@@ -36,7 +36,10 @@ export interface PipeOptions {
 }
 
 /** Schema ids of the in-memory registry: one per kind, the kind's contract. */
-export const TEST_SCHEMA_IDS: Readonly<Record<EventKind, number>> = Object.fromEntries(EVENT_KINDS.map((kind, i) => [kind, i + 1])) as Record<EventKind, number>;
+export const TEST_SCHEMA_IDS: Readonly<Record<EventKind, number>> = Object.fromEntries(EVENT_KINDS.map((kind, i) => [kind, i + 1])) as Record<
+  EventKind,
+  number
+>;
 
 /**
  * Runs the processors' own StreamRunner without Kafka or ClickHouse, like
@@ -64,7 +67,10 @@ export class TopologyTestDriver {
   private runner: StreamRunner;
   private now: number;
 
-  constructor(private readonly options: TestDriverOptions = {}, logger: Logger = createLogger('silent')) {
+  constructor(
+    private readonly options: TestDriverOptions = {},
+    logger: Logger = createLogger('silent'),
+  ) {
     this.settings = {
       windows: TumblingWindows.of(options.windowSize ?? DAY, options.timeZone ?? 'UTC'),
       catalog: options.catalog ?? KpiCatalog.of(),
@@ -80,7 +86,8 @@ export class TopologyTestDriver {
       store: this.store(),
       deadLetters: { send: async (letters) => void this.deadLetters.push(...letters), record: async () => undefined },
       offsets: {
-        committed: async (partition) => new Map([...this.committed].filter(([tp]) => tp.endsWith(`:${partition}`)).map(([tp, point]) => [tp.slice(0, tp.lastIndexOf(':')), point])),
+        committed: async (partition) =>
+          new Map([...this.committed].filter(([tp]) => tp.endsWith(`:${partition}`)).map(([tp, point]) => [tp.slice(0, tp.lastIndexOf(':')), point])),
         commit: async (points) => {
           for (const { topic, partition, point } of points) this.committed.set(`${topic}:${partition}`, point);
           return points.length > 0;

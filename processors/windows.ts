@@ -44,12 +44,22 @@ export class PlantClock {
     /** When a plant day begins, as time after local midnight (ms). */
     readonly dayStart = 0,
   ) {
-    if (!Number.isInteger(dayStart) || dayStart < 0 || dayStart >= DAY) throw new RangeError(`a day start is a time of day (00:00 to 23:59), got ${dayStart} ms`);
+    if (!Number.isInteger(dayStart) || dayStart < 0 || dayStart >= DAY)
+      throw new RangeError(`a day start is a time of day (00:00 to 23:59), got ${dayStart} ms`);
     new Intl.DateTimeFormat('en-US', { timeZone }); // throws RangeError for an unknown zone
     this.formatter =
       timeZone === 'UTC'
         ? undefined
-        : new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+        : new Intl.DateTimeFormat('en-US', {
+            timeZone,
+            hourCycle: 'h23',
+            year: 'numeric',
+            month: 'numeric',
+            day: 'numeric',
+            hour: 'numeric',
+            minute: 'numeric',
+            second: 'numeric',
+          });
   }
 
   /** The zone's offset from UTC at `ts`, in milliseconds. */

@@ -89,10 +89,14 @@ function periodProblem(e: { period_start: number; period_end: number; submitted_
   const period = (message: string): RecordProblem => ({ code: 'KPI_ERR_INVALID_PERIOD', message });
   const hours = (ms: number) => `${(ms / 3_600_000).toFixed(1)} h`;
   if (e.period_end <= e.period_start) return period(`period_end ${formatTime(e.period_end)} is not after period_start ${formatTime(e.period_start)}`);
-  if (e.period_end - e.period_start > limits.maxReportPeriod) return period(`the period is ${hours(e.period_end - e.period_start)} long; a report covers at most ${hours(limits.maxReportPeriod)} (a shift or a day)`);
-  if (e.submitted_time < e.period_start) return period(`submitted_time ${formatTime(e.submitted_time)} is before the period it reports on begins (${formatTime(e.period_start)})`);
+  if (e.period_end - e.period_start > limits.maxReportPeriod)
+    return period(`the period is ${hours(e.period_end - e.period_start)} long; a report covers at most ${hours(limits.maxReportPeriod)} (a shift or a day)`);
+  if (e.submitted_time < e.period_start)
+    return period(`submitted_time ${formatTime(e.submitted_time)} is before the period it reports on begins (${formatTime(e.period_start)})`);
   if (e.submitted_time - e.period_end > limits.maxReportDelay) {
-    return period(`submitted ${hours(e.submitted_time - e.period_end)} after its period ended; reports come within KPI_REPORT_MAX_DELAY (${hours(limits.maxReportDelay)})`);
+    return period(
+      `submitted ${hours(e.submitted_time - e.period_end)} after its period ended; reports come within KPI_REPORT_MAX_DELAY (${hours(limits.maxReportDelay)})`,
+    );
   }
   return undefined;
 }
@@ -118,7 +122,9 @@ function checksFor(name: string, type: avro.Schema): FieldCheck[] {
     return [
       (event) => {
         const value = event[name];
-        return typeof value === 'number' && !Number.isFinite(value) ? { code: 'KPI_ERR_NOT_FINITE', message: `${name} is ${value}: numbers must be finite` } : undefined;
+        return typeof value === 'number' && !Number.isFinite(value)
+          ? { code: 'KPI_ERR_NOT_FINITE', message: `${name} is ${value}: numbers must be finite` }
+          : undefined;
       },
     ];
   }
@@ -144,7 +150,10 @@ function checksFor(name: string, type: avro.Schema): FieldCheck[] {
 
 function stringProblem(name: string, value: unknown, limits: RecordLimits): RecordProblem | undefined {
   if (typeof value !== 'string' || value.length <= limits.maxIdLength) return undefined;
-  return { code: 'KPI_ERR_ID_TOO_LONG', message: `${name} is ${value.length} characters long; ids and codes are at most ${limits.maxIdLength} (KPI_MAX_ID_LENGTH)` };
+  return {
+    code: 'KPI_ERR_ID_TOO_LONG',
+    message: `${name} is ${value.length} characters long; ids and codes are at most ${limits.maxIdLength} (KPI_MAX_ID_LENGTH)`,
+  };
 }
 
 /** The type inside a nullable union, and a primitive's name. */
@@ -153,7 +162,12 @@ function baseType(type: avro.Schema): avro.Schema {
     const nonNull = type.filter((t) => t !== 'null');
     return nonNull.length === 1 ? baseType(nonNull[0]!) : type;
   }
-  if (typeof type === 'object' && type !== null && typeof (type as { type?: unknown }).type === 'string' && (type as { logicalType?: string }).logicalType === undefined) {
+  if (
+    typeof type === 'object' &&
+    type !== null &&
+    typeof (type as { type?: unknown }).type === 'string' &&
+    (type as { logicalType?: string }).logicalType === undefined
+  ) {
     const inner = (type as { type: string }).type;
     if (inner !== 'array' && inner !== 'record' && inner !== 'enum' && inner !== 'map' && inner !== 'fixed') return inner;
   }

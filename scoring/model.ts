@@ -111,12 +111,17 @@ export function modelsOf(rows: readonly ScoringModelRow[], version: string): Ver
 function modelOf(row: ScoringModelRow): ScoringModel {
   const indicators: Record<string, IndicatorRule> = {};
   const columns = row as unknown as Record<string, number>;
-  for (const name of CLASSIC) indicators[name] = { weight: Number(columns[`${name}_weight`]), target: Number(columns[`${name}_target`]), worst: Number(columns[`${name}_worst`]) };
+  for (const name of CLASSIC)
+    indicators[name] = { weight: Number(columns[`${name}_weight`]), target: Number(columns[`${name}_target`]), worst: Number(columns[`${name}_worst`]) };
   if (row.indicator_rules) Object.assign(indicators, JSON.parse(row.indicator_rules) as Record<string, IndicatorRule>);
   return {
     version: row.version,
     indicators,
     bands: { excellent: Number(row.excellent_from), qualified: Number(row.qualified_from) },
-    targetDistribution: { excellent: Number(row.target_excellent), qualified: Number(row.target_qualified), needsImprovement: Number(row.target_needs_improvement) },
+    targetDistribution: {
+      excellent: Number(row.target_excellent),
+      qualified: Number(row.target_qualified),
+      needsImprovement: Number(row.target_needs_improvement),
+    },
   };
 }

@@ -25,7 +25,12 @@ export async function scorePeriods(client: ClickHouseClient, catalog: KpiCatalog
   const version = options.model ?? (await activeModelVersion(client));
   try {
     const models = modelsOf(await readModelRows(client, version), version);
-    const periods = await readPeriodMeasures(client, catalog, { period: options.period, timeZone: options.timeZone, from: options.from ?? 0, to: options.to ?? Date.UTC(2200, 0, 1) });
+    const periods = await readPeriodMeasures(client, catalog, {
+      period: options.period,
+      timeZone: options.timeZone,
+      from: options.from ?? 0,
+      to: options.to ?? Date.UTC(2200, 0, 1),
+    });
     const rows: ScoreRow[] = periods.map((p) => {
       const model = models.stations.get(p.stationId) ?? models.plant;
       const values = indicatorValues(catalog, p.measures);

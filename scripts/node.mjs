@@ -57,7 +57,10 @@ export function installedRelease(version) {
   // Unpacked beside its final place and renamed into it, so a run interrupted half-way or a concurrent one leaves no partial Node.
   const staging = mkdtempSync(join(toolsDir, '.staging-'));
   try {
-    const pack = spawnSync('npm', ['pack', `${name}@${version}`, '--pack-destination', staging, '--json', '--loglevel=error'], { cwd: staging, encoding: 'utf8' });
+    const pack = spawnSync('npm', ['pack', `${name}@${version}`, '--pack-destination', staging, '--json', '--loglevel=error'], {
+      cwd: staging,
+      encoding: 'utf8',
+    });
     if (pack.status !== 0) throw new Error(`kpi-stream: npm could not fetch ${name}@${version}: ${(pack.stderr || pack.error?.message || '').trim()}`);
     const [{ filename }] = JSON.parse(pack.stdout);
     const unpacked = join(staging, 'package');

@@ -54,7 +54,14 @@ export interface StartReport {
 
 export async function serviceStatus(service: ServiceDefinition): Promise<ServiceStatus> {
   const base = { name: service.name, endpoint: service.endpoint };
-  if (service.external) return { ...base, state: await service.connect().then(() => 'external' as const, () => 'unreachable' as const) };
+  if (service.external)
+    return {
+      ...base,
+      state: await service.connect().then(
+        () => 'external' as const,
+        () => 'unreachable' as const,
+      ),
+    };
   const pid = readPidFile(service.layout.pidFile);
   if (pid !== undefined && isOurProcess(pid, service.processMarker)) {
     return { ...base, state: (await service.healthy()) ? 'running' : 'unreachable', pid, logFile: service.layout.logFile };

@@ -60,7 +60,12 @@ export async function resolveWithMaven(
   const marker = join(options.outputDir, '.resolved');
   if (existsSync(marker) && readFileSync(marker, 'utf8') === hash) return false;
   mkdirSync(options.outputDir, { recursive: true });
-  await runMaven(service, options.repository, ['-f', options.pom, 'dependency:copy-dependencies', `-DoutputDirectory=${options.outputDir}`, ...(options.extraArgs ?? [])], 'download from Maven Central');
+  await runMaven(
+    service,
+    options.repository,
+    ['-f', options.pom, 'dependency:copy-dependencies', `-DoutputDirectory=${options.outputDir}`, ...(options.extraArgs ?? [])],
+    'download from Maven Central',
+  );
   writeFileSync(marker, hash);
   return true;
 }

@@ -34,7 +34,8 @@ export async function compareWithExpected(client: ClickHouseClient, expected: re
   const from = Math.min(...expected.map((r) => r.window_start));
   const to = Math.max(...expected.map((r) => r.window_start));
   const actual = new Map<string, Record<string, unknown>>();
-  for (const row of await readCurrentMetrics(client, { from, to })) actual.set(keyOf(row.employee_id, row.window_start), row as unknown as Record<string, unknown>);
+  for (const row of await readCurrentMetrics(client, { from, to }))
+    actual.set(keyOf(row.employee_id, row.window_start), row as unknown as Record<string, unknown>);
   const comparison: Comparison = { expected: expected.length, actual: actual.size, equal: 0, missing: [], unexpected: [], differences: [] };
   const seen = new Set<string>();
   for (const row of expected) {

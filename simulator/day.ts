@@ -38,8 +38,7 @@ export type GapKind = (typeof GAP_KINDS)[number];
  * instead of counted. The employee worked and reported as usual.
  */
 export type MeasurementGap =
-  | { kind: 'iot_outage' | 'mes_outage'; hours: number }
-  | { kind: 'dead_letters'; records: { production: number; telemetry: number } };
+  { kind: 'iot_outage' | 'mes_outage'; hours: number } | { kind: 'dead_letters'; records: { production: number; telemetry: number } };
 
 /** Ground truth of one employee-window with a self-report. */
 export interface WindowTruth {

@@ -18,7 +18,11 @@ export interface ProduceOptions {
  * messages in exactly the order given; the next batch is generated while the
  * broker takes the previous one.
  */
-export async function produceMessages(messages: Iterable<OutboundMessage>, producer: Producer, options: ProduceOptions): Promise<{ sent: number; elapsedMs: number }> {
+export async function produceMessages(
+  messages: Iterable<OutboundMessage>,
+  producer: Producer,
+  options: ProduceOptions,
+): Promise<{ sent: number; elapsedMs: number }> {
   const started = Date.now();
   let lastReport = started;
   let sent = 0;

@@ -103,10 +103,17 @@ export function simulateOptions(options: Partial<SimulateOptions> = {}): Simulat
   }
   if (resolved.stations > resolved.employees) throw new ConfigError('stations', `must not exceed employees (${resolved.employees}), got ${resolved.stations}`);
   const honest = resolved.honestErrors;
-  for (const [name, value, max] of [['honestErrors.units', honest.units, 1], ['honestErrors.runHours', honest.runHours, 1], ['honestErrors.defectSlips', honest.defectSlips, 1], ['honestErrors.defects', honest.defects, 1000]] as const) {
-    if (!Number.isFinite(value) || value < 0 || value > max || (name === 'honestErrors.defects' && !Number.isInteger(value))) throw new ConfigError(name, `expected a number in 0..${max}, got ${value}`);
+  for (const [name, value, max] of [
+    ['honestErrors.units', honest.units, 1],
+    ['honestErrors.runHours', honest.runHours, 1],
+    ['honestErrors.defectSlips', honest.defectSlips, 1],
+    ['honestErrors.defects', honest.defects, 1000],
+  ] as const) {
+    if (!Number.isFinite(value) || value < 0 || value > max || (name === 'honestErrors.defects' && !Number.isInteger(value)))
+      throw new ConfigError(name, `expected a number in 0..${max}, got ${value}`);
   }
-  if (honest.shape !== 'normal' && honest.shape !== 'uniform') throw new ConfigError('honestErrors.shape', `expected normal or uniform, got ${JSON.stringify(honest.shape)}`);
+  if (honest.shape !== 'normal' && honest.shape !== 'uniform')
+    throw new ConfigError('honestErrors.shape', `expected normal or uniform, got ${JSON.stringify(honest.shape)}`);
   if (!Number.isSafeInteger(resolved.start) || resolved.start % DAY !== 0) throw new ConfigError('start', 'must be a UTC midnight');
   return resolved;
 }
@@ -141,7 +148,9 @@ export async function simulatePlant(input: Partial<SimulateOptions>, config: Con
   const simulation = new Simulation(options, schemaIds);
   const output = new OutputDirectory(options.out);
   output.writeJson(OUTPUT_FILES.plant, simulation.plant);
-  log.info(`simulating ${options.employees} employees at ${options.stations} stations for ${options.days} days (seed ${options.seed})${options.dryRun ? ', dry run' : ''}`);
+  log.info(
+    `simulating ${options.employees} employees at ${options.stations} stations for ${options.days} days (seed ${options.seed})${options.dryRun ? ', dry run' : ''}`,
+  );
 
   let day = 0;
   const messages = simulation.messages(output, (d) => {
@@ -160,7 +169,12 @@ export async function simulatePlant(input: Partial<SimulateOptions>, config: Con
     const producer = createProducer(kafka, { allowAutoTopicCreation: false });
     await producer.connect();
     try {
-      result = await produceMessages(messages, producer, { batchSize: options.batch, rate: options.rate, topicOf: (kind) => topics[kind], onProgress: progress });
+      result = await produceMessages(messages, producer, {
+        batchSize: options.batch,
+        rate: options.rate,
+        topicOf: (kind) => topics[kind],
+        onProgress: progress,
+      });
     } finally {
       await producer.disconnect();
     }

@@ -1,5 +1,16 @@
 import { readFileSync } from 'node:fs';
-import { Kafka, Partitioners, logLevel, type Admin, type ITopicConfig, type KafkaConfig, type LogEntry, type Producer, type ProducerConfig, type SASLOptions } from 'kafkajs';
+import {
+  Kafka,
+  Partitioners,
+  logLevel,
+  type Admin,
+  type ITopicConfig,
+  type KafkaConfig,
+  type LogEntry,
+  type Producer,
+  type ProducerConfig,
+  type SASLOptions,
+} from 'kafkajs';
 import type { Config } from '../core/config.js';
 import { ConnectionError, TopicMismatchError, messageOf } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -102,7 +113,11 @@ export async function ensureTopics(admin: Admin, definitions: readonly TopicDefi
     // kafkajs' own wait for leaders fails on the metadata error a broker answers for a moment
     // ("This server does not host this topic-partition"), so wait here, retrying that.
     await admin.createTopics({ topics: missing.map(topicConfig), waitForLeaders: false });
-    await waitForTopics(admin, missing.map((d) => d.name), log);
+    await waitForTopics(
+      admin,
+      missing.map((d) => d.name),
+      log,
+    );
     for (const d of missing) {
       report.created.push(d.name);
       log.info({ topic: d.name, partitions: d.partitions }, `created topic ${d.name}`);
@@ -124,7 +139,9 @@ export async function ensureTopics(admin: Admin, definitions: readonly TopicDefi
     const entries = configs.resources.find((r) => r.resourceName === d.name)?.configEntries ?? [];
     const value = (name: string) => entries.find((e) => e.configName === name)?.configValue;
     if (partitions !== d.partitions) {
-      problems.push(`topic ${d.name} has ${partitions} partitions, its definition ${d.partitions} (KPI_TOPIC_PARTITIONS); kpi-stream never repartitions a topic: recreate it or set KPI_TOPIC_PARTITIONS=${partitions}`);
+      problems.push(
+        `topic ${d.name} has ${partitions} partitions, its definition ${d.partitions} (KPI_TOPIC_PARTITIONS); kpi-stream never repartitions a topic: recreate it or set KPI_TOPIC_PARTITIONS=${partitions}`,
+      );
     }
     if (value('cleanup.policy') !== d.cleanupPolicy) {
       problems.push(`topic ${d.name} has cleanup.policy=${value('cleanup.policy')}, its definition ${d.cleanupPolicy}`);
@@ -192,7 +209,8 @@ export async function checkKafka(config: Config, log: Logger): Promise<void> {
 function rootCause(error: unknown): unknown {
   let current = error;
   for (let depth = 0; depth < 5; depth += 1) {
-    const next = (current as { cause?: unknown; originalError?: unknown } | undefined)?.cause ?? (current as { originalError?: unknown } | undefined)?.originalError;
+    const next =
+      (current as { cause?: unknown; originalError?: unknown } | undefined)?.cause ?? (current as { originalError?: unknown } | undefined)?.originalError;
     if (next === undefined || next === current) break;
     current = next;
   }
@@ -208,30 +226,85 @@ export function kafkaConnectionFailure(config: Config, error: unknown): Connecti
   const cause = rootCause(error);
   const texts = [error, cause].map((e) => `${(e as { name?: string })?.name ?? ''} ${(e as { code?: string })?.code ?? ''} ${messageOf(e)}`).join(' ');
   if (/SASLAuthentication|Authentication failed|SASL .* authentication failed|SaslAuthenticationFailed/i.test(texts)) {
-    return new ConnectionError('kafka', 'auth', `the brokers at ${brokers} refused the SASL credentials (${config.kafka.sasl?.mechanism ?? 'no mechanism set'})`, ['KAFKA_SASL_MECHANISM', 'KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'], { cause: error });
+    return new ConnectionError(
+      'kafka',
+      'auth',
+      `the brokers at ${brokers} refused the SASL credentials (${config.kafka.sasl?.mechanism ?? 'no mechanism set'})`,
+      ['KAFKA_SASL_MECHANISM', 'KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'],
+      { cause: error },
+    );
   }
   if (/not valid given the current SASL state/i.test(texts)) {
-    return new ConnectionError('kafka', 'auth', `the listener at ${brokers} takes no SASL: unset KAFKA_SASL_MECHANISM, or name the SASL listener's port`, ['KAFKA_SASL_MECHANISM', 'KAFKA_BROKERS'], { cause: error });
+    return new ConnectionError(
+      'kafka',
+      'auth',
+      `the listener at ${brokers} takes no SASL: unset KAFKA_SASL_MECHANISM, or name the SASL listener's port`,
+      ['KAFKA_SASL_MECHANISM', 'KAFKA_BROKERS'],
+      { cause: error },
+    );
   }
   if (/UNSUPPORTED_SASL_MECHANISM|Unsupported SASL mechanism|does not support the requested SASL mechanism/i.test(texts)) {
-    return new ConnectionError('kafka', 'auth', `the brokers at ${brokers} do not offer SASL mechanism ${config.kafka.sasl?.mechanism}`, ['KAFKA_SASL_MECHANISM'], { cause: error });
+    return new ConnectionError(
+      'kafka',
+      'auth',
+      `the brokers at ${brokers} do not offer SASL mechanism ${config.kafka.sasl?.mechanism}`,
+      ['KAFKA_SASL_MECHANISM'],
+      { cause: error },
+    );
   }
-  if (/alert (certificate unknown|bad certificate|unknown ca|certificate required|certificate expired|certificate revoked)|alert number (42|43|44|45|46|48|116)\b/i.test(texts)) {
-    return new ConnectionError('kafka', 'tls', `the brokers at ${brokers} refused the client certificate (${config.kafka.ssl && config.kafka.ssl.certFile ? 'not signed by a CA they trust' : 'none was sent, and the listener requires one'})`, ['KAFKA_SSL_CERT_FILE', 'KAFKA_SSL_KEY_FILE'], { cause: error });
+  if (
+    /alert (certificate unknown|bad certificate|unknown ca|certificate required|certificate expired|certificate revoked)|alert number (42|43|44|45|46|48|116)\b/i.test(
+      texts,
+    )
+  ) {
+    return new ConnectionError(
+      'kafka',
+      'tls',
+      `the brokers at ${brokers} refused the client certificate (${config.kafka.ssl && config.kafka.ssl.certFile ? 'not signed by a CA they trust' : 'none was sent, and the listener requires one'})`,
+      ['KAFKA_SSL_CERT_FILE', 'KAFKA_SSL_KEY_FILE'],
+      { cause: error },
+    );
   }
   if (CERTIFICATE_CODES.test(texts) || /certificate/i.test(texts)) {
-    return new ConnectionError('kafka', 'tls', `the brokers' TLS certificate at ${brokers} does not verify (${messageOf(cause)}): the CA that signed it is not trusted`, ['KAFKA_SSL_CA_FILE', 'KAFKA_BROKERS'], { cause: error });
+    return new ConnectionError(
+      'kafka',
+      'tls',
+      `the brokers' TLS certificate at ${brokers} does not verify (${messageOf(cause)}): the CA that signed it is not trusted`,
+      ['KAFKA_SSL_CA_FILE', 'KAFKA_BROKERS'],
+      { cause: error },
+    );
   }
-  if (tls && /ECONNRESET|socket disconnected before secure TLS|wrong version number|EPROTO|packet length too long|Closed connection|Connection closed/i.test(texts)) {
-    return new ConnectionError('kafka', 'tls', `the listener at ${brokers} does not speak TLS (KAFKA_SSL=true, but the connection closed during the TLS handshake): a plaintext or SASL_PLAINTEXT listener`, ['KAFKA_SSL', 'KAFKA_BROKERS'], { cause: error });
+  if (
+    tls &&
+    /ECONNRESET|socket disconnected before secure TLS|wrong version number|EPROTO|packet length too long|Closed connection|Connection closed/i.test(texts)
+  ) {
+    return new ConnectionError(
+      'kafka',
+      'tls',
+      `the listener at ${brokers} does not speak TLS (KAFKA_SSL=true, but the connection closed during the TLS handshake): a plaintext or SASL_PLAINTEXT listener`,
+      ['KAFKA_SSL', 'KAFKA_BROKERS'],
+      { cause: error },
+    );
   }
   if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH/i.test(texts)) {
     return new ConnectionError('kafka', 'unreachable', `no broker answers at ${brokers} (${messageOf(cause)})`, ['KAFKA_BROKERS'], { cause: error });
   }
   // A TLS listener closes on a plaintext client's first request; a broker that is down or filtered refuses or times out instead.
   if (!tls && /Closed connection|ECONNRESET|Connection closed/i.test(texts)) {
-    return new ConnectionError('kafka', 'tls', `the listener at ${brokers} closed the connection or did not answer a plaintext client: it expects TLS (KAFKA_SSL=true)${config.kafka.sasl ? '' : ' and perhaps SASL (KAFKA_SASL_MECHANISM)'}`, ['KAFKA_SSL', 'KAFKA_SASL_MECHANISM', 'KAFKA_BROKERS'], { cause: error });
+    return new ConnectionError(
+      'kafka',
+      'tls',
+      `the listener at ${brokers} closed the connection or did not answer a plaintext client: it expects TLS (KAFKA_SSL=true)${config.kafka.sasl ? '' : ' and perhaps SASL (KAFKA_SASL_MECHANISM)'}`,
+      ['KAFKA_SSL', 'KAFKA_SASL_MECHANISM', 'KAFKA_BROKERS'],
+      { cause: error },
+    );
   }
   const hint = tls ? '' : ' — a TLS listener (set KAFKA_SSL=true) or a SASL listener (set KAFKA_SASL_MECHANISM) leaves a plaintext client without an answer';
-  return new ConnectionError('kafka', 'unreachable', `the brokers at ${brokers} did not complete a connection (${messageOf(error)})${hint}`, tls ? ['KAFKA_BROKERS', 'KAFKA_SSL'] : ['KAFKA_BROKERS', 'KAFKA_SSL', 'KAFKA_SASL_MECHANISM'], { cause: error });
+  return new ConnectionError(
+    'kafka',
+    'unreachable',
+    `the brokers at ${brokers} did not complete a connection (${messageOf(error)})${hint}`,
+    tls ? ['KAFKA_BROKERS', 'KAFKA_SSL'] : ['KAFKA_BROKERS', 'KAFKA_SSL', 'KAFKA_SASL_MECHANISM'],
+    { cause: error },
+  );
 }

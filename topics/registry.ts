@@ -30,7 +30,13 @@ export function createRegistry(config: Config): SchemaRegistry {
 /** The registry's answer to a refused request: credentials, for 401 and 403. */
 export function registryAuthFailure(status: number, cause?: unknown): ConnectionError {
   const refused = status === 401 ? 'refused the credentials (HTTP 401)' : 'denied access (HTTP 403)';
-  return new ConnectionError('registry', 'auth', `the schema registry ${refused}`, ['SCHEMA_REGISTRY_USERNAME', 'SCHEMA_REGISTRY_PASSWORD', 'SCHEMA_REGISTRY_URL'], { cause });
+  return new ConnectionError(
+    'registry',
+    'auth',
+    `the schema registry ${refused}`,
+    ['SCHEMA_REGISTRY_USERNAME', 'SCHEMA_REGISTRY_PASSWORD', 'SCHEMA_REGISTRY_URL'],
+    { cause },
+  );
 }
 
 const NETWORK_FAILURE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EAI_AGAIN|ENOTFOUND|EHOSTUNREACH|socket hang up|timeout/i;
@@ -63,10 +69,7 @@ export function registryFailure(error: unknown, context: { schemaId?: number; su
  */
 export async function registerSchema(registry: SchemaRegistry, subject: string, schema: AvroSchema): Promise<number> {
   try {
-    const { id } = await registry.register(
-      { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
-      { subject, compatibility: COMPATIBILITY.BACKWARD },
-    );
+    const { id } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject, compatibility: COMPATIBILITY.BACKWARD });
     return id;
   } catch (error) {
     // The client throws its own error when the subject exists with another compatibility level.
@@ -123,7 +126,13 @@ export function registryConnectionFailure(config: Config, error: unknown): Conne
   const url = config.registry.url;
   const text = `${(error as { code?: string }).code ?? ''} ${messageOf(error)}`;
   if (/certificate|CERT_|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/i.test(text)) {
-    return new ConnectionError('registry', 'tls', `the registry's TLS certificate at ${url} does not verify (${messageOf(error)}): the CA that signed it is not trusted`, ['SCHEMA_REGISTRY_CA_FILE', 'SCHEMA_REGISTRY_URL'], { cause: error });
+    return new ConnectionError(
+      'registry',
+      'tls',
+      `the registry's TLS certificate at ${url} does not verify (${messageOf(error)}): the CA that signed it is not trusted`,
+      ['SCHEMA_REGISTRY_CA_FILE', 'SCHEMA_REGISTRY_URL'],
+      { cause: error },
+    );
   }
   if (/wrong version number|EPROTO|packet length too long|socket disconnected before secure TLS/i.test(text)) {
     return new ConnectionError('registry', 'tls', `the registry at ${url} does not speak TLS: use an http:// URL`, ['SCHEMA_REGISTRY_URL'], { cause: error });

@@ -56,7 +56,8 @@ plant-wide row with scope "", optional rows per station). Versions never change.
         return 0;
       }
       const periods: PeriodType[] = values.period === 'all' ? [...PERIOD_TYPES] : [values.period as PeriodType];
-      if (!periods.every((p) => (PERIOD_TYPES as readonly string[]).includes(p))) throw new ConfigError('--period', `expected window, week, month or all, got ${values.period}`);
+      if (!periods.every((p) => (PERIOD_TYPES as readonly string[]).includes(p)))
+        throw new ConfigError('--period', `expected window, week, month or all, got ${values.period}`);
       for (const period of periods) {
         const { model, rows } = await scorePeriods(client, catalog, {
           period,
@@ -141,7 +142,8 @@ the plants of all those seeds together.`,
         return value;
       };
       const spreads = take('--sweep')!.split(',').map(Number);
-      if (spreads.some((x) => !Number.isFinite(x) || x < 0 || x > 1)) throw new ConfigError('--sweep', 'expected comma-separated shares in 0..1, e.g. 0.01,0.025,0.05,0.1');
+      if (spreads.some((x) => !Number.isFinite(x) || x < 0 || x > 1))
+        throw new ConfigError('--sweep', 'expected comma-separated shares in 0..1, e.g. 0.01,0.025,0.05,0.1');
       const within = parseWithin(take('--within'));
       const seedList = take('--seeds');
       const o = simulateOptions(parseSimulateFlags(rest));
@@ -155,7 +157,10 @@ the plants of all those seeds together.`,
       );
       return 0;
     }
-    const { values } = parseArgs({ args, options: { out: { type: 'string', default: 'out/simulation' }, within: { type: 'string' }, check: { type: 'boolean', default: false } } });
+    const { values } = parseArgs({
+      args,
+      options: { out: { type: 'string', default: 'out/simulation' }, within: { type: 'string' }, check: { type: 'boolean', default: false } },
+    });
     const result = await withClickHouse(config, (client) => evaluateSimulation(client, values.out!, { within: parseWithin(values.within) }));
     process.stdout.write(`${formatEvaluation(result)}\n`);
     return values.check && !meetsTargets(result) ? 1 : 0;
@@ -166,7 +171,8 @@ the plants of all those seeds together.`,
 function parseSeeds(raw: string): number[] {
   const range = /^(\d+)-(\d+)$/.exec(raw);
   const seeds = range ? Array.from({ length: Number(range[2]) - Number(range[1]) + 1 }, (_, i) => Number(range[1]) + i) : raw.split(',').map(Number);
-  if (seeds.length === 0 || seeds.length > 1000 || seeds.some((s) => !Number.isInteger(s) || s < 0)) throw new ConfigError('--seeds', `expected seeds such as 101-120 or 1,2,3, got ${JSON.stringify(raw)}`);
+  if (seeds.length === 0 || seeds.length > 1000 || seeds.some((s) => !Number.isInteger(s) || s < 0))
+    throw new ConfigError('--seeds', `expected seeds such as 101-120 or 1,2,3, got ${JSON.stringify(raw)}`);
   return seeds;
 }
 

@@ -42,7 +42,13 @@ Defaults: all, --employees 300 --days 30 --windows 20000. Prints figures; assert
       process.stdout.write(line('kafkajs consume only (baseline)', t.rawConsume));
       process.stdout.write(line('avsc decode only (baseline)', t.rawDecode));
       process.stdout.write(line('Kafka Streams, 1 thread (baseline)', t.kafkaStreams));
-      process.stdout.write(line('kpi-stream processors, end to end', t.pipeline, `, ${t.pipeline.rows} rows in ${t.pipeline.inserts} inserts (${t.pipeline.rowsPerInsert} rows/insert, ${t.pipeline.insertsPerSecond} inserts/s)`));
+      process.stdout.write(
+        line(
+          'kpi-stream processors, end to end',
+          t.pipeline,
+          `, ${t.pipeline.rows} rows in ${t.pipeline.inserts} inserts (${t.pipeline.rowsPerInsert} rows/insert, ${t.pipeline.insertsPerSecond} inserts/s)`,
+        ),
+      );
     }
     return 0;
   },

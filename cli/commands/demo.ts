@@ -55,7 +55,9 @@ ${simulateFlagsHelp()}`,
         `${m.records.tooLate} too late and ${m.records.invalid} invalid to ${config.topicPrefix}kpi.dlq.v1; ${m.rowsWritten} rows in ${m.inserts} inserts`,
     );
     if (m.records.accepted === 0 && m.records.duplicate > 0) {
-      log.info('an earlier demo sent these events already: they count once, and records for windows past the correction horizon of the clocks it advanced are dead-lettered');
+      log.info(
+        'an earlier demo sent these events already: they count once, and records for windows past the correction horizon of the clocks it advanced are dead-lettered',
+      );
     }
 
     return withClickHouse(config, async (client) => {
@@ -67,7 +69,12 @@ ${simulateFlagsHelp()}`,
       for (const d of comparison.differences.slice(0, 5)) process.stdout.write(`  ${d.key} ${d.column}: expected ${d.expected}, got ${d.actual}\n`);
 
       for (const period of PERIOD_TYPES) await scorePeriods(client, catalog, { period, timeZone: config.timeZone });
-      const flags = await runDetection(client, catalog, log, { from: options.start, to: options.start + options.days * 86_400_000, timeZone: config.timeZone, rules: detectionRules(config) });
+      const flags = await runDetection(client, catalog, log, {
+        from: options.start,
+        to: options.start + options.days * 86_400_000,
+        timeZone: config.timeZone,
+        rules: detectionRules(config),
+      });
       await sendFlagAlerts(config, client, flags, log);
       process.stdout.write(`\ndetection against the simulator's ground truth:\n${formatEvaluation(await evaluateSimulation(client, report.out))}\n`);
 
@@ -76,12 +83,26 @@ ${simulateFlagsHelp()}`,
       process.stdout.write(
         `${formatTable(
           ['month', 'employees', 'excellent', 'qualified', 'needs impr.', 'avg score', 'self: excellent', 'avg self-score'],
-          months.map((c) => [formatDate(c.periodStart).slice(0, 7), c.employees, pct(c.shares.excellent), pct(c.shares.qualified), pct(c.shares.needsImprovement), c.avgScore?.toFixed(1) ?? '-', pct(c.selfShares.excellent), c.avgSelfScore?.toFixed(1) ?? '-']),
+          months.map((c) => [
+            formatDate(c.periodStart).slice(0, 7),
+            c.employees,
+            pct(c.shares.excellent),
+            pct(c.shares.qualified),
+            pct(c.shares.needsImprovement),
+            c.avgScore?.toFixed(1) ?? '-',
+            pct(c.selfShares.excellent),
+            c.avgSelfScore?.toFixed(1) ?? '-',
+          ]),
         )}\n`,
       );
       process.stdout.write('\nmost suspicious employees:\n');
       const flagged = await readMostFlagged(client, 5);
-      process.stdout.write(`${formatTable(['employee', 'flags', 'high', 'kinds', 'example'], flagged.map((f) => [f.employeeId, f.flags, f.high, f.kinds.join(','), f.example]))}\n`);
+      process.stdout.write(
+        `${formatTable(
+          ['employee', 'flags', 'high', 'kinds', 'example'],
+          flagged.map((f) => [f.employeeId, f.flags, f.high, f.kinds.join(','), f.example]),
+        )}\n`,
+      );
       return comparison.equal === comparison.expected && comparison.unexpected.length === 0 ? 0 : 1;
     });
   },

@@ -15,7 +15,10 @@ KPI column. Safe to run any number of times; 'run' does it at start-up too.`,
   needs: () => ['clickhouse'],
   async run(_args, { config, log }) {
     const { applied } = await migrate(config, log, await loadCatalog(config.extensions));
-    log.info({ database: config.clickhouseDatabase, applied: applied.length }, applied.length > 0 ? `database ${config.clickhouseDatabase}: applied ${applied.join(', ')}` : `database ${config.clickhouseDatabase} is up to date`);
+    log.info(
+      { database: config.clickhouseDatabase, applied: applied.length },
+      applied.length > 0 ? `database ${config.clickhouseDatabase}: applied ${applied.join(', ')}` : `database ${config.clickhouseDatabase} is up to date`,
+    );
     return 0;
   },
 };

@@ -23,7 +23,8 @@ hand, writes the rows due, commits and exits 0; a fatal error exits 1.
     let exitWhenIdleMs: number | undefined;
     if (values['exit-when-idle'] !== undefined) {
       exitWhenIdleMs = parseDuration(values['exit-when-idle']);
-      if (exitWhenIdleMs === undefined) throw new ConfigError('--exit-when-idle', `expected a duration such as 30s, got ${JSON.stringify(values['exit-when-idle'])}`);
+      if (exitWhenIdleMs === undefined)
+        throw new ConfigError('--exit-when-idle', `expected a duration such as 30s, got ${JSON.stringify(values['exit-when-idle'])}`);
     }
     const pipeline = await startPipeline(config, log, { exitWhenIdleMs, ...(config.metricsPort > 0 ? { metricsPort: config.metricsPort } : {}) });
     const onSignal = (signal: string) => {
@@ -35,7 +36,9 @@ hand, writes the rows due, commits and exits 0; a fatal error exits 1.
     process.once('SIGINT', () => onSignal('SIGINT'));
     const report = setInterval(() => {
       const m = pipeline.metrics;
-      log.info(`${m.processed} records (${m.records.accepted} accepted, ${m.records.duplicate} duplicate, ${m.records.tooLate} too late, ${m.records.invalid} invalid), ${m.rowsWritten} rows written, ${m.openWindows} windows open`);
+      log.info(
+        `${m.processed} records (${m.records.accepted} accepted, ${m.records.duplicate} duplicate, ${m.records.tooLate} too late, ${m.records.invalid} invalid), ${m.rowsWritten} rows written, ${m.openWindows} windows open`,
+      );
     }, 10_000);
     try {
       await pipeline.done;
@@ -45,7 +48,9 @@ hand, writes the rows due, commits and exits 0; a fatal error exits 1.
       clearInterval(report);
     }
     const m = pipeline.metrics;
-    log.info(`stopped after ${m.processed} records: ${m.records.accepted} accepted, ${m.records.duplicate} duplicate, ${m.records.tooLate} too late, ${m.records.invalid} invalid; ${m.rowsWritten} rows in ${m.inserts} inserts`);
+    log.info(
+      `stopped after ${m.processed} records: ${m.records.accepted} accepted, ${m.records.duplicate} duplicate, ${m.records.tooLate} too late, ${m.records.invalid} invalid; ${m.rowsWritten} rows in ${m.inserts} inserts`,
+    );
     return 0;
   },
 };

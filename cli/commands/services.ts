@@ -27,7 +27,9 @@ external: 'up' only checks that they answer. Files live under KPI_SERVICES_DIR.`
       case 'status': {
         const statuses = await servicesStatus(config, names);
         for (const s of statuses) {
-          process.stdout.write(`${s.name.padEnd(11)} ${s.state.padEnd(12)} ${s.endpoint}${s.pid ? `  pid ${s.pid}` : ''}${s.logFile ? `  log ${s.logFile}` : ''}\n`);
+          process.stdout.write(
+            `${s.name.padEnd(11)} ${s.state.padEnd(12)} ${s.endpoint}${s.pid ? `  pid ${s.pid}` : ''}${s.logFile ? `  log ${s.logFile}` : ''}\n`,
+          );
         }
         return statuses.every((s) => s.state === 'running' || s.state === 'external') ? 0 : 3;
       }

@@ -87,7 +87,10 @@ export function parseSimulateFlags(args: string[], base: Partial<SimulateOptions
   const { values } = parseArgs({
     args,
     strict: true,
-    options: Object.fromEntries(Object.entries(FLAGS).map(([name, f]) => [name, { type: f.kind === 'boolean' ? 'boolean' : 'string' }])) as Record<string, { type: 'string' | 'boolean' }>,
+    options: Object.fromEntries(Object.entries(FLAGS).map(([name, f]) => [name, { type: f.kind === 'boolean' ? 'boolean' : 'string' }])) as Record<
+      string,
+      { type: 'string' | 'boolean' }
+    >,
   });
   const options: Record<string, unknown> = {};
   const honestErrors: Record<string, unknown> = {};
@@ -96,7 +99,8 @@ export function parseSimulateFlags(args: string[], base: Partial<SimulateOptions
     let value: unknown = raw;
     if (typeof raw === 'string' && flag.kind !== 'string') {
       const parsed = flag.kind === 'duration' ? parseDuration(raw) : flag.kind === 'date' ? parseTime(raw) : raw.trim() === '' ? Number.NaN : Number(raw);
-      if (parsed === undefined || Number.isNaN(parsed)) throw new ConfigError(`--${name}`, `expected ${flag.kind === 'number' ? 'a number' : `a ${flag.kind}`}, got ${JSON.stringify(raw)}`);
+      if (parsed === undefined || Number.isNaN(parsed))
+        throw new ConfigError(`--${name}`, `expected ${flag.kind === 'number' ? 'a number' : `a ${flag.kind}`}, got ${JSON.stringify(raw)}`);
       value = parsed;
     }
     const [option, nested] = flag.option.split('.') as [string, string | undefined];

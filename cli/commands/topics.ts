@@ -30,12 +30,18 @@ export const topicsCommand: Command = {
     await admin.connect();
     try {
       const report = await ensureTopics(admin, definitions, log);
-      log.info(`topics: ${report.created.length} created, ${report.unchanged.length} already as defined${report.warnings.length ? `, ${report.warnings.length} warnings` : ''}`);
+      log.info(
+        `topics: ${report.created.length} created, ${report.unchanged.length} already as defined${report.warnings.length ? `, ${report.warnings.length} warnings` : ''}`,
+      );
     } finally {
       await admin.disconnect();
     }
     const ids = await registerInputSchemas(createRegistry(config), config, log);
-    log.info(`schemas registered: ${Object.entries(ids).map(([kind, id]) => `${kind}=${id}`).join(' ')}`);
+    log.info(
+      `schemas registered: ${Object.entries(ids)
+        .map(([kind, id]) => `${kind}=${id}`)
+        .join(' ')}`,
+    );
     return 0;
   },
 };

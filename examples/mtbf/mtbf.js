@@ -17,8 +17,16 @@ export default defineKpi({
     measure({ name: 'failures', reads: 'telemetry', description: 'telemetry intervals with down time', value: (e) => (e.down_seconds > 0 ? 1 : 0) }),
   ],
   columns: [
-    { name: 'mtbf_hours', description: 'run time per failure, in hours (null without a failure)', value: (m) => (m.failures > 0 ? m.run_ms / m.failures / MS_PER_HOUR : null) },
-    { name: 'mttr_minutes', description: 'down time per failure, in minutes (null without a failure)', value: (m) => (m.failures > 0 ? m.down_ms / m.failures / 60_000 : null) },
+    {
+      name: 'mtbf_hours',
+      description: 'run time per failure, in hours (null without a failure)',
+      value: (m) => (m.failures > 0 ? m.run_ms / m.failures / MS_PER_HOUR : null),
+    },
+    {
+      name: 'mttr_minutes',
+      description: 'down time per failure, in minutes (null without a failure)',
+      value: (m) => (m.failures > 0 ? m.down_ms / m.failures / 60_000 : null),
+    },
   ],
   indicators: [
     {

@@ -131,7 +131,7 @@ function cityHash128WithSeed(s: Bytes, p: number, len: number, seedLow: bigint, 
   } while (len >= 128);
   y = add(y, add(mul(rotate(w[0], 37), k0), z));
   x = add(x, mul(rotate(add(v[0], z), 49), k0));
-  for (let tailDone = 0; tailDone < len; ) {
+  for (let tailDone = 0; tailDone < len;) {
     tailDone += 32;
     y = add(mul(rotate(sub(y, x), 42), k0), v[1]);
     w[0] = add(w[0], s.fetch64(p + len - tailDone + 16));

@@ -19,7 +19,11 @@ import { compressBlock, compressFrame, decompressBlock, decompressFrames } from 
 
 /** Malformed or oversized compressed input; `code` is ClickHouse's error code for it. */
 export class CompressionError extends Error {
-  constructor(readonly code: number, readonly codeName: string, message: string) {
+  constructor(
+    readonly code: number,
+    readonly codeName: string,
+    message: string,
+  ) {
     super(message);
   }
 }

@@ -54,7 +54,12 @@ export interface EngineLimits {
  * it wrote (the public query API does not), which X-ClickHouse-Summary needs.
  */
 interface NativeAddon {
-  InsertRawAsyncConnection(connection: unknown, statement: string, data: Buffer, countLines: boolean): Promise<{ rowsWritten: number; bytesWritten: number; elapsed: number }>;
+  InsertRawAsyncConnection(
+    connection: unknown,
+    statement: string,
+    data: Buffer,
+    countLines: boolean,
+  ): Promise<{ rowsWritten: number; bytesWritten: number; elapsed: number }>;
 }
 
 function loadNativeAddon(): NativeAddon {

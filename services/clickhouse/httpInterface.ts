@@ -45,12 +45,32 @@ export interface HttpInterfaceOptions {
 
 /** URL parameters that are part of the HTTP protocol, not settings of the query. */
 const PROTOCOL_PARAMS = new Set([
-  'query', 'database', 'default_format', 'query_id', 'user', 'password', 'session_id', 'session_timeout',
-  'session_check', 'compress', 'decompress', 'buffer_size', 'wait_end_of_query', 'enable_http_compression',
-  'http_zlib_compression_level', 'http_response_compression_method', 'send_progress_in_http_headers',
-  'http_headers_progress_interval_ms', 'http_send_progress_interval_ms', 'http_response_buffer_size',
-  'http_native_compression_disable_checksumming_on_decompress', 'role', 'quota_key', 'client_protocol_version',
-  'http_wait_end_of_query', 'stacktrace',
+  'query',
+  'database',
+  'default_format',
+  'query_id',
+  'user',
+  'password',
+  'session_id',
+  'session_timeout',
+  'session_check',
+  'compress',
+  'decompress',
+  'buffer_size',
+  'wait_end_of_query',
+  'enable_http_compression',
+  'http_zlib_compression_level',
+  'http_response_compression_method',
+  'send_progress_in_http_headers',
+  'http_headers_progress_interval_ms',
+  'http_send_progress_interval_ms',
+  'http_response_buffer_size',
+  'http_native_compression_disable_checksumming_on_decompress',
+  'role',
+  'quota_key',
+  'client_protocol_version',
+  'http_wait_end_of_query',
+  'stacktrace',
 ]);
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -60,7 +80,11 @@ const MAX_SESSION_TIMEOUT_S = 3600;
 
 /** A ClickHouse exception as the HTTP interface reports it. */
 export class HttpQueryError extends Error {
-  constructor(readonly clickhouseCode: number, readonly codeName: string, readonly detail: string) {
+  constructor(
+    readonly clickhouseCode: number,
+    readonly codeName: string,
+    readonly detail: string,
+  ) {
     super(`Code: ${clickhouseCode}. DB::Exception: ${detail}. (${codeName})`);
   }
 }
@@ -95,7 +119,14 @@ function parseEngineError(error: unknown): HttpQueryError {
   const rest = message.slice(last.index + last[0].length);
   const name = [...rest.matchAll(/\(([A-Z][A-Z0-9_]+)\)/g)].at(-1)?.[1];
   const text = name ? rest.slice(0, rest.indexOf(`(${name})`)) : rest;
-  return new HttpQueryError(Number(last[1]), name ?? 'UNKNOWN_EXCEPTION', text.trim().replace(/\.$/, '').replace(/ \(version [^)]*\)$/, ''));
+  return new HttpQueryError(
+    Number(last[1]),
+    name ?? 'UNKNOWN_EXCEPTION',
+    text
+      .trim()
+      .replace(/\.$/, '')
+      .replace(/ \(version [^)]*\)$/, ''),
+  );
 }
 
 /** A ClickHouse string literal: every value crosses into SQL quoted, never raw. */
@@ -105,12 +136,14 @@ function quoteLiteral(text: string): string {
 
 function contentTypeOf(format: string): string {
   const f = format.toLowerCase();
-  if (f === 'jsoneachrow' || f === 'jsonstringseachrow' || f === 'jsoncompacteachrow' || f === 'ndjson' || f === 'jsonlines') return 'application/x-ndjson; charset=UTF-8';
+  if (f === 'jsoneachrow' || f === 'jsonstringseachrow' || f === 'jsoncompacteachrow' || f === 'ndjson' || f === 'jsonlines')
+    return 'application/x-ndjson; charset=UTF-8';
   if (f.startsWith('json')) return 'application/json; charset=UTF-8';
   if (f.startsWith('tabseparated') || f.startsWith('tsv')) return 'text/tab-separated-values; charset=UTF-8';
   if (f.startsWith('csv')) return `text/csv; charset=UTF-8; header=${f.includes('withnames') ? 'present' : 'absent'}`;
   if (f === 'xml') return 'application/xml; charset=UTF-8';
-  if (f === 'native' || f.startsWith('rowbinary') || f.startsWith('arrow') || f === 'parquet' || f === 'orc' || f === 'avro' || f === 'msgpack') return 'application/octet-stream';
+  if (f === 'native' || f.startsWith('rowbinary') || f.startsWith('arrow') || f === 'parquet' || f === 'orc' || f === 'avro' || f === 'msgpack')
+    return 'application/octet-stream';
   return 'text/plain; charset=UTF-8';
 }
 
@@ -130,7 +163,8 @@ function credentialsOf(req: IncomingMessage, url: URL): { user: string; password
   const headerKey = String(req.headers['x-clickhouse-key'] ?? '');
   const authorization = req.headers.authorization;
   const inParams = url.searchParams.has('user') || url.searchParams.has('password');
-  const mixed = (a: string, b: string) => new HttpQueryError(516, 'AUTHENTICATION_FAILED', `Invalid authentication: it is not allowed to use ${a} and ${b} simultaneously`);
+  const mixed = (a: string, b: string) =>
+    new HttpQueryError(516, 'AUTHENTICATION_FAILED', `Invalid authentication: it is not allowed to use ${a} and ${b} simultaneously`);
   if (headerUser !== '' || headerKey !== '') {
     if (authorization !== undefined) throw mixed('X-ClickHouse HTTP headers', 'Authorization HTTP header');
     if (inParams) throw mixed('X-ClickHouse HTTP headers', 'authentication via parameters');
@@ -140,7 +174,8 @@ function credentialsOf(req: IncomingMessage, url: URL): { user: string; password
   if (authorization !== undefined) {
     if (inParams) throw mixed('Authorization HTTP header', 'authentication via parameters');
     const [scheme, info = ''] = authorization.trim().split(/\s+/, 2);
-    if (scheme?.toLowerCase() !== 'basic') throw new HttpQueryError(516, 'AUTHENTICATION_FAILED', `Invalid authentication: '${scheme}' HTTP Authorization scheme is not supported`);
+    if (scheme?.toLowerCase() !== 'basic')
+      throw new HttpQueryError(516, 'AUTHENTICATION_FAILED', `Invalid authentication: '${scheme}' HTTP Authorization scheme is not supported`);
     const decoded = Buffer.from(info, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     const user = colon < 0 ? decoded : decoded.slice(0, colon);
@@ -183,7 +218,13 @@ export function createClickHouseHttpServer(options: HttpInterfaceOptions): Serve
   /** Runs requests one at a time (one engine), refusing more than the queue holds; a request whose client left is dropped unrun. */
   const enqueue = <T>(cancelled: AbortSignal, work: () => Promise<T>): Promise<T> => {
     if (waiting >= options.maxQueuedQueries) {
-      return Promise.reject(new HttpQueryError(202, 'TOO_MANY_SIMULTANEOUS_QUERIES', `Too many simultaneous queries. Maximum: ${options.maxQueuedQueries} waiting (KPI_CLICKHOUSE_MAX_QUEUE)`));
+      return Promise.reject(
+        new HttpQueryError(
+          202,
+          'TOO_MANY_SIMULTANEOUS_QUERIES',
+          `Too many simultaneous queries. Maximum: ${options.maxQueuedQueries} waiting (KPI_CLICKHOUSE_MAX_QUEUE)`,
+        ),
+      );
     }
     waiting++;
     return exclusive(async () => {
@@ -202,7 +243,11 @@ export function createClickHouseHttpServer(options: HttpInterfaceOptions): Serve
       if (!/^\d+$/.test(requested)) throw new HttpQueryError(374, 'INVALID_SESSION_TIMEOUT', `Invalid session timeout: '${requested}'`);
       timeoutS = Number(requested);
       if (timeoutS > MAX_SESSION_TIMEOUT_S) {
-        throw new HttpQueryError(374, 'INVALID_SESSION_TIMEOUT', `Session timeout '${requested}' is larger than max_session_timeout: ${MAX_SESSION_TIMEOUT_S}. Maximum session timeout could be modified in configuration file`);
+        throw new HttpQueryError(
+          374,
+          'INVALID_SESSION_TIMEOUT',
+          `Session timeout '${requested}' is larger than max_session_timeout: ${MAX_SESSION_TIMEOUT_S}. Maximum session timeout could be modified in configuration file`,
+        );
       }
     }
     let session = sessions.get(id);
@@ -238,7 +283,11 @@ export function createClickHouseHttpServer(options: HttpInterfaceOptions): Serve
       } else if (!PROTOCOL_PARAMS.has(key)) {
         if (!IDENTIFIER.test(key)) throw new HttpQueryError(115, 'UNKNOWN_SETTING', `Unknown setting ${JSON.stringify(key)}`);
         if (PATH_SETTINGS.has(key.toLowerCase())) {
-          throw new HttpQueryError(497, 'ACCESS_DENIED', `default: Not enough privileges. The setting ${key} reaches files, URLs, other servers or programs, which the embedded ClickHouse's HTTP interface refuses`);
+          throw new HttpQueryError(
+            497,
+            'ACCESS_DENIED',
+            `default: Not enough privileges. The setting ${key} reaches files, URLs, other servers or programs, which the embedded ClickHouse's HTTP interface refuses`,
+          );
         }
         setup.push(`SET ${key} = ${quoteLiteral(value)}`);
       }
@@ -261,7 +310,14 @@ export function createClickHouseHttpServer(options: HttpInterfaceOptions): Serve
       const { sql } = prepared;
       if (sql.insert !== undefined) {
         const inserted = await connection.insert(sql.insert.statementFor, sql.insert.data);
-        return { bytes: new Uint8Array(0), rowsRead: 0, bytesRead: 0, writtenRows: inserted.rowsWritten, writtenBytes: inserted.bytesWritten, elapsedSeconds: inserted.elapsedSeconds };
+        return {
+          bytes: new Uint8Array(0),
+          rowsRead: 0,
+          bytesRead: 0,
+          writtenRows: inserted.rowsWritten,
+          writtenBytes: inserted.bytesWritten,
+          elapsedSeconds: inserted.elapsedSeconds,
+        };
       }
       const result = await connection.query(sql.query, prepared.format);
       if (prepared.session && (sql.kind === 'set' || sql.kind === 'use')) prepared.session.state.push(sql.query);
@@ -295,22 +351,36 @@ export function createClickHouseHttpServer(options: HttpInterfaceOptions): Serve
     });
     try {
       if (!isLoopbackHost(req.headers.host)) {
-        throw new HttpQueryError(497, 'ACCESS_DENIED', `Host ${JSON.stringify(req.headers.host)} is not a loopback name: the embedded ClickHouse answers only requests addressed to this machine`);
+        throw new HttpQueryError(
+          497,
+          'ACCESS_DENIED',
+          `Host ${JSON.stringify(req.headers.host)} is not a loopback name: the embedded ClickHouse answers only requests addressed to this machine`,
+        );
       }
       if (req.headers.origin !== undefined) {
-        throw new HttpQueryError(497, 'ACCESS_DENIED', 'Requests from web pages (with an Origin header) are not allowed: the embedded ClickHouse answers programs on this machine only');
+        throw new HttpQueryError(
+          497,
+          'ACCESS_DENIED',
+          'Requests from web pages (with an Origin header) are not allowed: the embedded ClickHouse answers programs on this machine only',
+        );
       }
       if (url.pathname === '/ping' || url.pathname === '/replicas_status' || (url.pathname === '/' && req.method === 'GET' && !url.searchParams.has('query'))) {
         res.writeHead(200, { 'Content-Type': 'text/html; charset=UTF-8', 'X-ClickHouse-Server-Display-Name': SERVER_NAME }).end('Ok.\n');
         return;
       }
       if (url.pathname !== '/' || (req.method !== 'GET' && req.method !== 'POST')) {
-        res.writeHead(404, { 'Content-Type': 'text/plain; charset=UTF-8', 'X-ClickHouse-Server-Display-Name': SERVER_NAME }).end(`There is no handle ${url.pathname}\n\nUse / or /ping for health checks.\n`);
+        res
+          .writeHead(404, { 'Content-Type': 'text/plain; charset=UTF-8', 'X-ClickHouse-Server-Display-Name': SERVER_NAME })
+          .end(`There is no handle ${url.pathname}\n\nUse / or /ping for health checks.\n`);
         return;
       }
       const credentials = credentialsOf(req, url);
       if (!(sameSecret(credentials.user, options.user) && sameSecret(credentials.password, options.password))) {
-        throw new HttpQueryError(516, 'AUTHENTICATION_FAILED', `${credentials.user}: Authentication failed: password is incorrect, or there is no user with such name`);
+        throw new HttpQueryError(
+          516,
+          'AUTHENTICATION_FAILED',
+          `${credentials.user}: Authentication failed: password is incorrect, or there is no user with such name`,
+        );
       }
 
       let body = req.method === 'POST' ? await readBody(req) : Buffer.alloc(0);

@@ -39,7 +39,10 @@ const server = createClickHouseHttpServer({
 });
 
 server.on('error', (error: NodeJS.ErrnoException) => {
-  log.fatal({ err: error, port: config.clickhousePort }, error.code === 'EADDRINUSE' ? `port ${config.clickhousePort} (KPI_CLICKHOUSE_PORT) is already in use` : 'HTTP server failed');
+  log.fatal(
+    { err: error, port: config.clickhousePort },
+    error.code === 'EADDRINUSE' ? `port ${config.clickhousePort} (KPI_CLICKHOUSE_PORT) is already in use` : 'HTTP server failed',
+  );
   engine.close();
   process.exit(1);
 });

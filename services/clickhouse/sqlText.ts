@@ -41,7 +41,11 @@ export interface InsertWithData {
 
 /** A request the HTTP interface refuses before running anything; `code` is ClickHouse's. */
 export class SqlRefusal extends Error {
-  constructor(readonly code: number, readonly codeName: string, message: string) {
+  constructor(
+    readonly code: number,
+    readonly codeName: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -102,9 +106,7 @@ class Lexer {
       const end = this.quotedEnd(start, c);
       const inner = t.subarray(start + 1, end - 1).toString('utf8');
       this.pos = end;
-      return c === 0x27
-        ? { kind: 'string', text: inner, start, end }
-        : { kind: 'word', text: inner.toLowerCase(), start, end, quoted: true };
+      return c === 0x27 ? { kind: 'string', text: inner, start, end } : { kind: 'word', text: inner.toLowerCase(), start, end, quoted: true };
     }
     if (c === 0x24) {
       // A heredoc, as ClickHouse's lexer reads one: from '$' to the next '$' is the tag, up to the tag's next occurrence.
@@ -123,7 +125,13 @@ class Lexer {
       return { kind: 'word', text: t.subarray(start, this.pos).toString('utf8').toLowerCase(), start, end: this.pos };
     }
     if (isDigit(c) || (c === 0x2e && isDigit(t[start + 1] ?? 0))) {
-      while (this.pos < t.length && (isWordPart(t[this.pos]!) || t[this.pos] === 0x2e || ((t[this.pos] === 0x2b || t[this.pos] === 0x2d) && (t[this.pos - 1] === 0x65 || t[this.pos - 1] === 0x45)))) this.pos++;
+      while (
+        this.pos < t.length &&
+        (isWordPart(t[this.pos]!) ||
+          t[this.pos] === 0x2e ||
+          ((t[this.pos] === 0x2b || t[this.pos] === 0x2d) && (t[this.pos - 1] === 0x65 || t[this.pos - 1] === 0x45)))
+      )
+        this.pos++;
       return { kind: 'number', text: '', start, end: this.pos };
     }
     if (c === 0x5c && t[start + 1] === 0x47) {
@@ -162,14 +170,56 @@ function syntaxError(text: Buffer, pos: number, what: string): SqlRefusal {
  * named as an engine.
  */
 const OUTSIDE_EXACT = new Set([
-  'file', 'filecluster', 'url', 'urlcluster', 'http', 'https', 'gcs', 'oss', 'cosn', 'remote', 'remotesecure',
-  'cluster', 'clusterallreplicas', 'distributed', 'sqlite', 'jdbc', 'odbc', 'redis', 'cassandra', 'kafka',
-  'rabbitmq', 'nats', 'filelog', 'hive', 'arrowflight', 'ytsaurus', 'datalakecatalog', 'executable',
-  'executablepool', 'executable_pool', 'librarybridge', 'library', 'yamlregexptree',
+  'file',
+  'filecluster',
+  'url',
+  'urlcluster',
+  'http',
+  'https',
+  'gcs',
+  'oss',
+  'cosn',
+  'remote',
+  'remotesecure',
+  'cluster',
+  'clusterallreplicas',
+  'distributed',
+  'sqlite',
+  'jdbc',
+  'odbc',
+  'redis',
+  'cassandra',
+  'kafka',
+  'rabbitmq',
+  'nats',
+  'filelog',
+  'hive',
+  'arrowflight',
+  'ytsaurus',
+  'datalakecatalog',
+  'executable',
+  'executablepool',
+  'executable_pool',
+  'librarybridge',
+  'library',
+  'yamlregexptree',
   // disk(type = 'local', path = …) in a table's SETTINGS puts its data anywhere on the host.
   'disk',
 ]);
-const OUTSIDE_PREFIXES = ['s3', 'azure', 'hdfs', 'mysql', 'postgres', 'materializedmysql', 'materializedpostgres', 'mongo', 'iceberg', 'deltalake', 'hudi', 'paimon'];
+const OUTSIDE_PREFIXES = [
+  's3',
+  'azure',
+  'hdfs',
+  'mysql',
+  'postgres',
+  'materializedmysql',
+  'materializedpostgres',
+  'mongo',
+  'iceberg',
+  'deltalake',
+  'hudi',
+  'paimon',
+];
 
 function reachesOutside(name: string): boolean {
   return OUTSIDE_EXACT.has(name) || OUTSIDE_PREFIXES.some((prefix) => name.startsWith(prefix));
@@ -213,7 +263,11 @@ export function parseSqlRequest(text: Buffer): SqlRequest {
       end = token.start;
       const rest = lexer.next();
       if (rest && !(rest.kind === 'punct' && rest.text === ';' && lexer.next() === undefined)) {
-        throw new SqlRefusal(62, 'SYNTAX_ERROR', `Syntax error (Multi-statements are not allowed): failed at position ${token.start + 1} (end of query): ${text.subarray(token.start, token.start + 40).toString('utf8')}`);
+        throw new SqlRefusal(
+          62,
+          'SYNTAX_ERROR',
+          `Syntax error (Multi-statements are not allowed): failed at position ${token.start + 1} (end of query): ${text.subarray(token.start, token.start + 40).toString('utf8')}`,
+        );
       }
       break;
     }
@@ -227,7 +281,11 @@ export function parseSqlRequest(text: Buffer): SqlRequest {
 
     if (kind === undefined) kind = kindOf(token.text);
     if (tokens.length === 1 && REFUSED_STATEMENTS.has(token.text)) {
-      throw new SqlRefusal(497, 'ACCESS_DENIED', `default: Not enough privileges. ${token.text.toUpperCase()} statements act on the engine's host, which the embedded ClickHouse's HTTP interface refuses`);
+      throw new SqlRefusal(
+        497,
+        'ACCESS_DENIED',
+        `default: Not enough privileges. ${token.text.toUpperCase()} statements act on the engine's host, which the embedded ClickHouse's HTTP interface refuses`,
+      );
     }
     if (token.text === 'outfile' || token.text === 'infile') {
       throw refuseOutside(token.text === 'outfile' ? 'INTO OUTFILE' : 'FROM INFILE');
@@ -249,7 +307,10 @@ export function parseSqlRequest(text: Buffer): SqlRequest {
       } else if (token.text === 'format' && clause && target === 'after') {
         const name = lexer.next();
         if (!name || name.kind !== 'word') throw syntaxError(text, token.end, 'expected a format name');
-        format = text.subarray(name.start, name.end).toString('utf8').replace(/^[`"]|[`"]$/g, '');
+        format = text
+          .subarray(name.start, name.end)
+          .toString('utf8')
+          .replace(/^[`"]|[`"]$/g, '');
         tokens.push(name);
         dataClause = token;
         end = name.end;
@@ -260,7 +321,10 @@ export function parseSqlRequest(text: Buffer): SqlRequest {
       const name = lexer.next();
       if (name) {
         tokens.push(name);
-        format = text.subarray(name.start, name.end).toString('utf8').replace(/^[`"]|[`"]$/g, '');
+        format = text
+          .subarray(name.start, name.end)
+          .toString('utf8')
+          .replace(/^[`"]|[`"]$/g, '');
       }
     }
   }
@@ -304,7 +368,11 @@ function refuseStatementsAfterValues(data: Buffer): void {
     else if (token.text === ';' && depth <= 0) {
       for (let rest = lexer.next(); rest; rest = lexer.next()) {
         if (!(rest.kind === 'punct' && rest.text === ';')) {
-          throw new SqlRefusal(62, 'SYNTAX_ERROR', `Syntax error (Multi-statements are not allowed): a statement follows the VALUES data at position ${rest.start + 1} of the data: ${data.subarray(rest.start, rest.start + 40).toString('utf8')}`);
+          throw new SqlRefusal(
+            62,
+            'SYNTAX_ERROR',
+            `Syntax error (Multi-statements are not allowed): a statement follows the VALUES data at position ${rest.start + 1} of the data: ${data.subarray(rest.start, rest.start + 40).toString('utf8')}`,
+          );
         }
       }
       return;
@@ -349,7 +417,7 @@ function refuseOutsideAccess(tokens: readonly Token[]): void {
     const called = next?.kind === 'punct' && next.text === '(';
     // ENGINE = Kafka SETTINGS … names an engine without parentheses.
     const previous = tokens[i - 1];
-    const engine = previous?.kind === 'word' && previous.text === 'engine' || (previous?.text === '=' && tokens[i - 2]?.text === 'engine');
+    const engine = (previous?.kind === 'word' && previous.text === 'engine') || (previous?.text === '=' && tokens[i - 2]?.text === 'engine');
     if ((called || engine) && reachesOutside(token.text)) throw refuseOutside(`'${token.text}'`);
     if (PATH_SETTINGS.has(token.text) && next?.text === '=') throw refuseOutside(`The setting ${token.text}`);
     // A dictionary's CLICKHOUSE source with a HOST reads another server.

@@ -54,7 +54,17 @@ export function kafkaService(config: Config, log: Logger = createLogger('silent'
       if (!existsSync(join(layout.dataDir, 'meta.properties'))) {
         // KRaft storage must be formatted once with a cluster id (a base64url UUID).
         const clusterId = randomBytes(16).toString('base64url');
-        const format = await run(java, [`-Dlog4j.configuration=file:${log4jProperties}`, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', serverProperties]);
+        const format = await run(java, [
+          `-Dlog4j.configuration=file:${log4jProperties}`,
+          '-cp',
+          classpath,
+          'kafka.tools.StorageTool',
+          'format',
+          '-t',
+          clusterId,
+          '-c',
+          serverProperties,
+        ]);
         if (format.code !== 0) throw new ServiceError('kafka', `formatting storage in ${layout.dataDir} failed:\n${format.stdout}${format.stderr}`);
       }
       return {
@@ -82,12 +92,34 @@ export function kafkaService(config: Config, log: Logger = createLogger('silent'
       const java = await findJava('kafka', 17);
       // The password is on this local tool's command line for a moment (its --add-config-file does not take SCRAM credentials); never in its output we show.
       const password = securePassword(secure);
-      const result = await run(java, [`-Dlog4j.configuration=file:${log4jProperties}`, '-cp', classpath, 'kafka.admin.ConfigCommand', '--bootstrap-server', `127.0.0.1:${config.kafkaPort}`,
-        '--alter', '--entity-type', 'users', '--entity-name', secure.username, '--add-config', `SCRAM-SHA-512=[password=${password}]`], { timeoutMs: 60_000 });
-      if (result.code !== 0) throw new ServiceError('kafka', `creating the SCRAM user of the secure listener failed:\n${secretScrubber([password])(result.stdout + result.stderr)}`);
+      const result = await run(
+        java,
+        [
+          `-Dlog4j.configuration=file:${log4jProperties}`,
+          '-cp',
+          classpath,
+          'kafka.admin.ConfigCommand',
+          '--bootstrap-server',
+          `127.0.0.1:${config.kafkaPort}`,
+          '--alter',
+          '--entity-type',
+          'users',
+          '--entity-name',
+          secure.username,
+          '--add-config',
+          `SCRAM-SHA-512=[password=${password}]`,
+        ],
+        { timeoutMs: 60_000 },
+      );
+      if (result.code !== 0)
+        throw new ServiceError('kafka', `creating the SCRAM user of the secure listener failed:\n${secretScrubber([password])(result.stdout + result.stderr)}`);
       const deadline = Date.now() + 30_000;
       while (!(await kafkaAnswers([`127.0.0.1:${secure.port}`], secureClient(secure)))) {
-        if (Date.now() > deadline) throw new ServiceError('kafka', `the secure listener on 127.0.0.1:${secure.port} (KPI_KAFKA_SECURE_PORT) does not authenticate ${secure.username}: a broker started before KPI_KAFKA_SECURE_PORT was set has no such listener (run \`kpi-stream services down kafka\`, then \`up\`); see ${layout.logFile}`);
+        if (Date.now() > deadline)
+          throw new ServiceError(
+            'kafka',
+            `the secure listener on 127.0.0.1:${secure.port} (KPI_KAFKA_SECURE_PORT) does not authenticate ${secure.username}: a broker started before KPI_KAFKA_SECURE_PORT was set has no such listener (run \`kpi-stream services down kafka\`, then \`up\`); see ${layout.logFile}`,
+          );
         await new Promise((resolve) => setTimeout(resolve, 500));
       }
     },

@@ -73,16 +73,70 @@ async function openssl(args: string[], cwd: string): Promise<void> {
 export async function makeCertificateAuthority(dir: string, name: string, commonName: string): Promise<void> {
   mkdirSync(dir, { recursive: true });
   await openssl(
-    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', '3650', '-keyout', `${name}.key`, '-out', `${name}.pem`, '-subj', `/CN=${commonName}`,
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'],
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-sha256',
+      '-days',
+      '3650',
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.pem`,
+      '-subj',
+      `/CN=${commonName}`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ],
     dir,
   );
 }
 
 /** Makes a key and a certificate signed by the CA `<ca>.pem` in `dir`, as `<name>.key` and `<name>.pem`. */
 export async function makeCertificate(dir: string, ca: string, name: string, commonName: string, extensions: string[]): Promise<void> {
-  await openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${commonName}`, ...extensions.flatMap((e) => ['-addext', e])], dir);
-  await openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.pem`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-days', '3650', '-sha256', '-copy_extensions', 'copyall', '-out', `${name}.pem`], dir);
+  await openssl(
+    [
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-sha256',
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.csr`,
+      '-subj',
+      `/CN=${commonName}`,
+      ...extensions.flatMap((e) => ['-addext', e]),
+    ],
+    dir,
+  );
+  await openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      `${ca}.pem`,
+      '-CAkey',
+      `${ca}.key`,
+      '-CAcreateserial',
+      '-days',
+      '3650',
+      '-sha256',
+      '-copy_extensions',
+      'copyall',
+      '-out',
+      `${name}.pem`,
+    ],
+    dir,
+  );
 }
 
 /** Makes the listener's certificates and password once; later starts reuse them. */

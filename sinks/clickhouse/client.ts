@@ -12,7 +12,10 @@ export type { ClickHouseClient };
  * to a server (CLICKHOUSE_URL) or to the embedded engine's HTTP interface.
  * `withDatabase: false` is for creating the database itself.
  */
-export function createClickHouseClient(config: Config, options: { withDatabase?: boolean; application?: string; requestTimeoutMs?: number } = {}): ClickHouseClient {
+export function createClickHouseClient(
+  config: Config,
+  options: { withDatabase?: boolean; application?: string; requestTimeoutMs?: number } = {},
+): ClickHouseClient {
   return createClient({
     ...(options.requestTimeoutMs ? { request_timeout: options.requestTimeoutMs } : {}),
     url: config.clickhouse.url,
@@ -129,17 +132,37 @@ export function clickhouseConnectionFailure(config: Config, error: unknown): Con
   const url = config.clickhouse.url;
   const code = error instanceof ClickHouseError ? Number(error.code) : undefined;
   if (code === 516 || code === 192 /* UNKNOWN_USER */ || code === 194 /* REQUIRED_PASSWORD */) {
-    return new ConnectionError('clickhouse', 'auth', `ClickHouse at ${url} refused user ${JSON.stringify(config.clickhouse.username)} (code ${code}: wrong password or unknown user)`, ['CLICKHOUSE_USER', 'CLICKHOUSE_PASSWORD'], { cause: error });
+    return new ConnectionError(
+      'clickhouse',
+      'auth',
+      `ClickHouse at ${url} refused user ${JSON.stringify(config.clickhouse.username)} (code ${code}: wrong password or unknown user)`,
+      ['CLICKHOUSE_USER', 'CLICKHOUSE_PASSWORD'],
+      { cause: error },
+    );
   }
   if (code === 497 /* ACCESS_DENIED */) {
-    return new ConnectionError('clickhouse', 'auth', `ClickHouse at ${url} denied user ${JSON.stringify(config.clickhouse.username)} (code 497: not enough privileges)`, ['CLICKHOUSE_USER'], { cause: error });
+    return new ConnectionError(
+      'clickhouse',
+      'auth',
+      `ClickHouse at ${url} denied user ${JSON.stringify(config.clickhouse.username)} (code 497: not enough privileges)`,
+      ['CLICKHOUSE_USER'],
+      { cause: error },
+    );
   }
   const text = `${(error as { code?: string }).code ?? ''} ${messageOf(error)}`;
   if (/certificate|CERT_|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/i.test(text)) {
-    return new ConnectionError('clickhouse', 'tls', `ClickHouse's TLS certificate at ${url} does not verify (${messageOf(error)}): the CA that signed it is not trusted`, ['CLICKHOUSE_CA_FILE', 'CLICKHOUSE_URL'], { cause: error });
+    return new ConnectionError(
+      'clickhouse',
+      'tls',
+      `ClickHouse's TLS certificate at ${url} does not verify (${messageOf(error)}): the CA that signed it is not trusted`,
+      ['CLICKHOUSE_CA_FILE', 'CLICKHOUSE_URL'],
+      { cause: error },
+    );
   }
   if (/wrong version number|EPROTO|packet length too long|socket disconnected before secure TLS/i.test(text)) {
-    return new ConnectionError('clickhouse', 'tls', `ClickHouse at ${url} does not speak TLS: use an http:// URL (or its https port)`, ['CLICKHOUSE_URL'], { cause: error });
+    return new ConnectionError('clickhouse', 'tls', `ClickHouse at ${url} does not speak TLS: use an http:// URL (or its https port)`, ['CLICKHOUSE_URL'], {
+      cause: error,
+    });
   }
   return new ConnectionError('clickhouse', 'unreachable', `ClickHouse at ${url} does not answer (${messageOf(error)})`, ['CLICKHOUSE_URL'], { cause: error });
 }

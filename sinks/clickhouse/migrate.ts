@@ -81,7 +81,9 @@ async function applyMigrations(client: ClickHouseClient, migrations: readonly Mi
     const checksum = done.get(`${migration.component}/${migration.version}`);
     if (checksum !== undefined) {
       if (checksum !== migration.checksum) {
-        throw new SinkError(`migration ${label(migration)} changed after it was applied (checksum ${checksum} → ${migration.checksum}); add a new migration instead`);
+        throw new SinkError(
+          `migration ${label(migration)} changed after it was applied (checksum ${checksum} → ${migration.checksum}); add a new migration instead`,
+        );
       }
       continue;
     }
@@ -107,16 +109,27 @@ async function applyMigrations(client: ClickHouseClient, migrations: readonly Mi
  * those are carried over once.
  */
 async function appliedChecksums(client: ClickHouseClient): Promise<Map<string, string>> {
-  await run(client, `CREATE TABLE IF NOT EXISTS applied_migrations
+  await run(
+    client,
+    `CREATE TABLE IF NOT EXISTS applied_migrations
     (component String, version UInt32, name String, checksum String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3))
-    ENGINE = ReplacingMergeTree ORDER BY (component, version)`, 'creating applied_migrations');
+    ENGINE = ReplacingMergeTree ORDER BY (component, version)`,
+    'creating applied_migrations',
+  );
   const read = async (query: string) => {
     const result = await client.query({ query, format: 'JSONEachRow' });
     return result.json<{ component: string; version: number; name: string; checksum: string }>();
   };
   try {
     let rows = await read('SELECT component, version, name, checksum FROM applied_migrations FINAL');
-    if (rows.length === 0 && (await read("SELECT 'x' AS component, 0 AS version, name, '' AS checksum FROM system.tables WHERE database = currentDatabase() AND name = 'schema_migrations'")).length > 0) {
+    if (
+      rows.length === 0 &&
+      (
+        await read(
+          "SELECT 'x' AS component, 0 AS version, name, '' AS checksum FROM system.tables WHERE database = currentDatabase() AND name = 'schema_migrations'",
+        )
+      ).length > 0
+    ) {
       const legacy = (await read('SELECT version, name, checksum FROM schema_migrations FINAL')).map((r) => ({ ...r, component: CORE_COMPONENT }));
       if (legacy.length > 0) await client.insert({ table: 'applied_migrations', values: legacy, format: 'JSONEachRow' });
       rows = legacy;

@@ -27,7 +27,7 @@ import { killProcessors, runCli, startProcessor, exited, logOf } from './support
 const seed = Number(process.env.KPI_TEST_SEED ?? Math.floor(Math.random() * 1_000_000));
 const ctx = testContext('secured_job');
 const listener = secureListener(ctx.config);
-if (!listener) throw new Error('this test needs the local broker\'s SASL_SSL listener: set KPI_KAFKA_SECURE_PORT (the integration set-up does)');
+if (!listener) throw new Error("this test needs the local broker's SASL_SSL listener: set KPI_KAFKA_SECURE_PORT (the integration set-up does)");
 const dir = mkdtempSync(join(tmpdir(), 'kpi-secured-'));
 const out = join(dir, 'simulation');
 const token = () => randomBytes(12).toString('base64url');
@@ -124,7 +124,11 @@ describe('a demo-sized job on secured Kafka, registry and ClickHouse', () => {
     capture('config stdout', config.stdout);
     capture('config stderr', config.stderr);
 
-    const simulate = await runCli(ctx, ['simulate', '--employees', '200', '--days', '14', '--seed', String(seed), '--malformed', '0.001', '--too-late', '0.01', '--out', out], env);
+    const simulate = await runCli(
+      ctx,
+      ['simulate', '--employees', '200', '--days', '14', '--seed', String(seed), '--malformed', '0.001', '--too-late', '0.01', '--out', out],
+      env,
+    );
     capture('simulate stdout', simulate.stdout);
     capture('simulate stderr', simulate.stderr);
     expect(simulate.code).toBe(0);
@@ -136,7 +140,10 @@ describe('a demo-sized job on secured Kafka, registry and ClickHouse', () => {
     const processor = startProcessor(ctx, 'secured', ['--exit-when-idle', '3s'], { ...env, LOG_FORMAT: 'json', KPI_METRICS_PORT: String(metricsPort) });
     let metrics = '';
     while (processor.exitCode === null && metrics === '') {
-      metrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.text(), () => '');
+      metrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then(
+        (r) => r.text(),
+        () => '',
+      );
       if (metrics === '') await new Promise((resolve) => setTimeout(resolve, 200));
     }
     expect(await exited(processor)).toBe(0);

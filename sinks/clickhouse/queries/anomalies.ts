@@ -22,7 +22,12 @@ export interface AnomalyRow {
 }
 
 /** Replaces the flags of the windows that start in [from, to) with these. */
-export async function replaceAnomalies(client: ClickHouseClient, range: { from: number; to: number }, rows: readonly AnomalyRow[], rulesVersion: string): Promise<void> {
+export async function replaceAnomalies(
+  client: ClickHouseClient,
+  range: { from: number; to: number },
+  rows: readonly AnomalyRow[],
+  rulesVersion: string,
+): Promise<void> {
   await client.command({
     query: `DELETE FROM ${ANOMALIES_TABLE} WHERE window_start >= {from:DateTime64(3, 'UTC')} AND window_start < {to:DateTime64(3, 'UTC')}`,
     query_params: { from: toClickHouseTime(range.from), to: toClickHouseTime(range.to) },

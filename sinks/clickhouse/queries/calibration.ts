@@ -26,7 +26,11 @@ export async function readPlantCalibration(client: ClickHouseClient, periodType:
     periodStart: Number(r.period_start_ms),
     employees: Number(r.employees),
     shares: { excellent: Number(r.share_excellent), qualified: Number(r.share_qualified), needsImprovement: Number(r.share_needs_improvement) },
-    selfShares: { excellent: Number(r.self_share_excellent), qualified: Number(r.self_share_qualified), needsImprovement: Number(r.self_share_needs_improvement) },
+    selfShares: {
+      excellent: Number(r.self_share_excellent),
+      qualified: Number(r.self_share_qualified),
+      needsImprovement: Number(r.self_share_needs_improvement),
+    },
     avgScore: num(r.avg_score),
     avgSelfScore: num(r.avg_self_score),
   }));

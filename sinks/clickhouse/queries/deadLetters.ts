@@ -38,7 +38,11 @@ export interface DeadLetterStamp {
 }
 
 /** The dead letters of the given input topics (by contract name, whatever the prefix) sent in [from, to), with a key. */
-export async function readDeadLetterStamps(client: ClickHouseClient, topics: readonly string[], range: { from: number; to: number }): Promise<DeadLetterStamp[]> {
+export async function readDeadLetterStamps(
+  client: ClickHouseClient,
+  topics: readonly string[],
+  range: { from: number; to: number },
+): Promise<DeadLetterStamp[]> {
   const result = await client.query({
     query: `SELECT employee_id, source_topic, toUnixTimestamp64Milli(source_timestamp) AS sent_ms
             FROM ${DEAD_LETTERS_TABLE} FINAL

@@ -26,7 +26,11 @@ const DAY = 86_400_000;
  * (the processors keep measures per local hour): a period summed is the hours
  * that begin in it, so a period that starts at 05:45 counts from 05:00.
  */
-export async function readReportedPeriods(client: ClickHouseClient, catalog: KpiCatalog, range: { from: number; to: number; timeZone: string }): Promise<ReportedPeriod[]> {
+export async function readReportedPeriods(
+  client: ClickHouseClient,
+  catalog: KpiCatalog,
+  range: { from: number; to: number; timeZone: string },
+): Promise<ReportedPeriod[]> {
   const result = await client.query({
     query: `
       WITH reports AS (

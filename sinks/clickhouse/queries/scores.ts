@@ -80,7 +80,18 @@ export interface ScoreRow {
 }
 
 /** The figures employee_scores keeps in columns of their own. */
-export const SCORE_FIGURES = ['units', 'standard_hours', 'run_hours', 'efficiency', 'units_inspected', 'units_defective', 'defect_rate', 'feedback_count', 'complaints', 'satisfaction_avg'] as const;
+export const SCORE_FIGURES = [
+  'units',
+  'standard_hours',
+  'run_hours',
+  'efficiency',
+  'units_inspected',
+  'units_defective',
+  'defect_rate',
+  'feedback_count',
+  'complaints',
+  'satisfaction_avg',
+] as const;
 
 export async function insertScores(client: ClickHouseClient, rows: readonly ScoreRow[]): Promise<void> {
   const computedAt = toClickHouseTime(Date.now());

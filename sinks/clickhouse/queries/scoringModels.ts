@@ -31,7 +31,11 @@ export interface ScoringModelRow {
 
 /** The rows (plant-wide and per station) of a model version; none for an unknown version. */
 export async function readModelRows(client: ClickHouseClient, version: string): Promise<ScoringModelRow[]> {
-  const result = await client.query({ query: `SELECT * FROM ${SCORING_MODELS_TABLE} FINAL WHERE version = {version:String}`, query_params: { version }, format: 'JSONEachRow' });
+  const result = await client.query({
+    query: `SELECT * FROM ${SCORING_MODELS_TABLE} FINAL WHERE version = {version:String}`,
+    query_params: { version },
+    format: 'JSONEachRow',
+  });
   return result.json<ScoringModelRow>();
 }
 
@@ -57,7 +61,16 @@ export async function insertModel(client: ClickHouseClient, rows: readonly Scori
       }
     }
   }
-  const existing = await client.query({ query: `SELECT count() AS n FROM ${SCORING_MODELS_TABLE} FINAL WHERE version = {v:String}`, query_params: { v: versions[0]! }, format: 'JSONEachRow' });
-  if (Number((await existing.json<{ n: number }>())[0]?.n ?? 0) > 0) throw new SinkError(`scoring model ${versions[0]} exists already; versions never change, add a new one`);
-  await client.insert({ table: SCORING_MODELS_TABLE, values: rows.map((r) => ({ ...r, indicator_rules: r.indicator_rules ?? '', created_at: toClickHouseTime(Date.now()) })), format: 'JSONEachRow' });
+  const existing = await client.query({
+    query: `SELECT count() AS n FROM ${SCORING_MODELS_TABLE} FINAL WHERE version = {v:String}`,
+    query_params: { v: versions[0]! },
+    format: 'JSONEachRow',
+  });
+  if (Number((await existing.json<{ n: number }>())[0]?.n ?? 0) > 0)
+    throw new SinkError(`scoring model ${versions[0]} exists already; versions never change, add a new one`);
+  await client.insert({
+    table: SCORING_MODELS_TABLE,
+    values: rows.map((r) => ({ ...r, indicator_rules: r.indicator_rules ?? '', created_at: toClickHouseTime(Date.now()) })),
+    format: 'JSONEachRow',
+  });
 }

@@ -36,11 +36,40 @@ let result: Evaluation;
 
 beforeAll(async () => {
   process.stdout.write(`noisy plant: KPI_TEST_SEED=${seed}, --start ${start}\n`);
-  options = simulateOptions(parseSimulateFlags([
-    '--employees', '240', '--days', '30', '--seed', String(seed), '--start', start, '--inflators', '0.25', '--inflation-start', '0.3', '--intermittent', '0.2',
-    '--honest-shape', 'uniform', '--honest-units', '0.1', '--honest-hours', '0.1', '--honest-defects', '3', '--honest-defect-slips', '0.86',
-    '--gaps', '0.1', '--malformed', '0.001', '--out', out,
-  ]));
+  options = simulateOptions(
+    parseSimulateFlags([
+      '--employees',
+      '240',
+      '--days',
+      '30',
+      '--seed',
+      String(seed),
+      '--start',
+      start,
+      '--inflators',
+      '0.25',
+      '--inflation-start',
+      '0.3',
+      '--intermittent',
+      '0.2',
+      '--honest-shape',
+      'uniform',
+      '--honest-units',
+      '0.1',
+      '--honest-hours',
+      '0.1',
+      '--honest-defects',
+      '3',
+      '--honest-defect-slips',
+      '0.86',
+      '--gaps',
+      '0.1',
+      '--malformed',
+      '0.001',
+      '--out',
+      out,
+    ]),
+  );
   await simulatePlant(options, ctx.config, ctx.log);
   const pipeline = await startPipeline(ctx.config, ctx.log, { exitWhenIdleMs: 3000 });
   await pipeline.done;
@@ -84,7 +113,7 @@ test('measurement gaps planted on honest shifts (outages, dead letters) raise no
   }
 });
 
-test('the flags in ClickHouse are the flags the pure detection raises on the simulation\'s ground truth', async () => {
+test("the flags in ClickHouse are the flags the pure detection raises on the simulation's ground truth", async () => {
   const client = createClickHouseClient(ctx.config);
   try {
     const key = (f: { employeeId: string; windowStart: number; kind: string; method: string }) => `${f.employeeId}@${f.windowStart}:${f.kind}/${f.method}`;

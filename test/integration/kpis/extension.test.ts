@@ -46,10 +46,18 @@ test('a KPI defined in examples/ runs end to end: its migration, its columns in 
 
   await withClickHouse(ctx.config, async (client) => {
     const result = await client.query({
-      query: 'SELECT employee_id, toUnixTimestamp64Milli(window_start) AS start_ms, failures, mtbf_hours, mttr_minutes, oee FROM employee_window_metrics_current',
+      query:
+        'SELECT employee_id, toUnixTimestamp64Milli(window_start) AS start_ms, failures, mtbf_hours, mttr_minutes, oee FROM employee_window_metrics_current',
       format: 'JSONEachRow',
     });
-    const rows = await result.json<{ employee_id: string; start_ms: number; failures: number; mtbf_hours: number | null; mttr_minutes: number | null; oee: number | null }>();
+    const rows = await result.json<{
+      employee_id: string;
+      start_ms: number;
+      failures: number;
+      mtbf_hours: number | null;
+      mttr_minutes: number | null;
+      oee: number | null;
+    }>();
     expect(rows.length).toBe(expected.size);
     let withFailures = 0;
     for (const row of rows) {
@@ -66,7 +74,10 @@ test('a KPI defined in examples/ runs end to end: its migration, its columns in 
     expect(withFailures).toBeGreaterThan(10);
     expect(rows.filter((r) => r.oee !== null).length).toBeGreaterThan(rows.length / 2);
 
-    const migrations = await client.query({ query: "SELECT component, version, name FROM applied_migrations FINAL WHERE component != 'kpi-stream' ORDER BY component", format: 'JSONEachRow' });
+    const migrations = await client.query({
+      query: "SELECT component, version, name FROM applied_migrations FINAL WHERE component != 'kpi-stream' ORDER BY component",
+      format: 'JSONEachRow',
+    });
     expect(await migrations.json()).toEqual([
       { component: 'mtbf', version: 1, name: 'mtbf_columns' },
       { component: 'oee', version: 1, name: 'oee_columns' },
@@ -78,7 +89,8 @@ test('a KPI defined in examples/ runs end to end: its migration, its columns in 
   expect(await exited(score)).toBe(0);
   await withClickHouse(ctx.config, async (client) => {
     const result = await client.query({
-      query: "SELECT countIf(mapContains(indicator_values, 'mtbf')) AS mtbf, countIf(mapContains(indicator_values, 'oee')) AS oee, count() AS n FROM employee_scores_current WHERE period_type = 'week'",
+      query:
+        "SELECT countIf(mapContains(indicator_values, 'mtbf')) AS mtbf, countIf(mapContains(indicator_values, 'oee')) AS oee, count() AS n FROM employee_scores_current WHERE period_type = 'week'",
       format: 'JSONEachRow',
     });
     const [counts] = await result.json<{ mtbf: number; oee: number; n: number }>();

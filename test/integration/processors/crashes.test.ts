@@ -34,7 +34,11 @@ async function rowCount(): Promise<number> {
 test('a processor killed with SIGKILL at random moments while the plant sends still produces exactly the expected month', async () => {
   const seed = testSeed('crash test');
   // The month arrives over about a minute while processors are started and killed.
-  const producing = simulatePlant({ employees: 80, days: 30, seed, duplicateRate: 0.02, tooLateRate: 0.02, malformedRate: 0.001, disorderMs: 20 * 60_000, rate: 1500, out }, ctx.config, ctx.log);
+  const producing = simulatePlant(
+    { employees: 80, days: 30, seed, duplicateRate: 0.02, tooLateRate: 0.02, malformedRate: 0.001, disorderMs: 20 * 60_000, rate: 1500, out },
+    ctx.config,
+    ctx.log,
+  );
 
   const random = new Random(seed, 'kills');
   const rowsAtKill: number[] = [];

@@ -25,7 +25,14 @@ import { exited, killProcessors, logOf, startProcessor, until } from '../support
 afterAll(() => killProcessors());
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const settled = (promise: Promise<unknown>) => Promise.race([promise.then(() => true, () => true), pause(0).then(() => false)]);
+const settled = (promise: Promise<unknown>) =>
+  Promise.race([
+    promise.then(
+      () => true,
+      () => true,
+    ),
+    pause(0).then(() => false),
+  ]);
 
 async function simulated(ctx: TestContext, seed: number): Promise<string> {
   return (await simulatedPlant(ctx, seed)).out;
@@ -94,10 +101,12 @@ describe('rows ClickHouse refuses for their content', () => {
   const ctx = testContext('sink_refuses', { KPI_IDLE_CLOSE: '1s', KPI_FLUSH_INTERVAL: '300ms' });
   afterAll(() => dropTestResources(ctx));
 
-  test('are isolated: their windows\' records go to the dead letters, every other row is written exactly, and the stream goes on', async () => {
+  test("are isolated: their windows' records go to the dead letters, every other row is written exactly, and the stream goes on", async () => {
     const catalog = KpiCatalog.of();
     await migrate(ctx.config, ctx.log, catalog);
-    await withClickHouse(ctx.config, (client) => client.command({ query: 'ALTER TABLE employee_window_metrics ADD CONSTRAINT refuse_busy_days CHECK units < 150' }));
+    await withClickHouse(ctx.config, (client) =>
+      client.command({ query: 'ALTER TABLE employee_window_metrics ADD CONSTRAINT refuse_busy_days CHECK units < 150' }),
+    );
     const { out, options } = await simulatedPlant(ctx, 7);
 
     const pipeline = await startPipeline(ctx.config, ctx.log, { exitWhenIdleMs: 4000 });
@@ -111,22 +120,33 @@ describe('rows ClickHouse refuses for their content', () => {
     // written before the window grew past the constraint), or the dead letters, with its original bytes.
     const windows = TumblingWindows.of(86_400_000);
     const eventsOfRefused: KindedEvent[] = [];
-    for (const m of new Simulation(options, { production: 1, telemetry: 2, inspection: 3, feedback: 4, selfReport: 5 }).messages({ expected: () => undefined, truth: () => undefined, tooLate: () => undefined })) {
+    for (const m of new Simulation(options, { production: 1, telemetry: 2, inspection: 3, feedback: 4, selfReport: 5 }).messages({
+      expected: () => undefined,
+      truth: () => undefined,
+      tooLate: () => undefined,
+    })) {
       if (m.label !== 'event') continue;
       const tagged = { kind: m.kind, event: avroTypeOf(m.kind).fromBuffer(m.value.subarray(5)) } as KindedEvent;
       if (refused.has(`${tagged.event.employee_id}@${windows.windowFor(windowTimeOf(tagged)).start}`)) eventsOfRefused.push(tagged);
     }
     const { lettered, accepted } = await withClickHouse(ctx.config, async (client) => {
-      const letters = await client.query({ query: "SELECT source_topic, value_base64 FROM dead_letters FINAL WHERE error_code = 'KPI_ERR_SINK_REJECTED'", format: 'JSONEachRow' });
+      const letters = await client.query({
+        query: "SELECT source_topic, value_base64 FROM dead_letters FINAL WHERE error_code = 'KPI_ERR_SINK_REJECTED'",
+        format: 'JSONEachRow',
+      });
       const lettered = new Set<number>();
       for (const l of await letters.json<{ source_topic: string; value_base64: string }>()) {
         const kind = kindOfTopic(ctx.config, l.source_topic)!;
         const event = avroTypeOf(kind).fromBuffer(Buffer.from(l.value_base64, 'base64').subarray(5)) as { event_id: string };
         lettered.add(eventKeyOf(kind, event.event_id));
       }
-      const rows = await client.query({ query: 'SELECT employee_id, toUnixTimestamp64Milli(window_start) AS start_ms, event_keys FROM employee_window_metrics FINAL', format: 'JSONEachRow' });
+      const rows = await client.query({
+        query: 'SELECT employee_id, toUnixTimestamp64Milli(window_start) AS start_ms, event_keys FROM employee_window_metrics FINAL',
+        format: 'JSONEachRow',
+      });
       const accepted = new Map<string, Set<number>>();
-      for (const r of await rows.json<{ employee_id: string; start_ms: number; event_keys: number[] }>()) accepted.set(`${r.employee_id}@${Number(r.start_ms)}`, new Set(r.event_keys.map(Number)));
+      for (const r of await rows.json<{ employee_id: string; start_ms: number; event_keys: number[] }>())
+        accepted.set(`${r.employee_id}@${Number(r.start_ms)}`, new Set(r.event_keys.map(Number)));
       return { lettered, accepted };
     });
     const misplaced = eventsOfRefused.filter((tagged) => {
@@ -139,7 +159,12 @@ describe('rows ClickHouse refuses for their content', () => {
     expect(pipeline.metrics.refusedRows).toBeGreaterThanOrEqual(refused.size);
 
     // Every other window is exactly as expected; refused ones hold at most their last accepted version.
-    const comparison = await withClickHouse(ctx.config, async (client) => compareWithExpected(client, expected.filter((r) => r.units < 150)));
+    const comparison = await withClickHouse(ctx.config, async (client) =>
+      compareWithExpected(
+        client,
+        expected.filter((r) => r.units < 150),
+      ),
+    );
     expect(comparison.differences).toEqual([]);
     expect(comparison.missing).toEqual([]);
     expect(comparison.unexpected.filter((key) => !refused.has(key.replace(/@(.*)$/, (_, iso: string) => `@${Date.parse(iso)}`)))).toEqual([]);

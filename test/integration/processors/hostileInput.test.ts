@@ -47,7 +47,18 @@ interface Hostile {
 
 type Maker = (i: number) => Hostile;
 
-const LEGAL_NAMES = ["O'Brien", '"quoted"', 'back\\slash', '{a:1}', '{{x}}', "'); DROP TABLE kpi.employee_window_metrics; --", 'new\nline', 'tab\there', '%s%n', '<script>'];
+const LEGAL_NAMES = [
+  "O'Brien",
+  '"quoted"',
+  'back\\slash',
+  '{a:1}',
+  '{{x}}',
+  "'); DROP TABLE kpi.employee_window_metrics; --",
+  'new\nline',
+  'tab\there',
+  '%s%n',
+  '<script>',
+];
 const UNICODE_NAMES = ['工位-张伟', 'Łódź-Żółć', 'مرحبا', '🙂-emoji', 'e\u0301-combining', 'Ω≈ç√', '\u200bzero-width'];
 
 test('a thousand hostile records among good ones: each dead-lettered with its code or counted exactly, and the stream never stops', async () => {
@@ -57,12 +68,26 @@ test('a thousand hostile records among good ones: each dead-lettered with its co
   const ids = await registerInputSchemas(registry, ctx.config, ctx.log);
   // A schema the production topic's reader cannot resolve: a producer that changed its contract incompatibly.
   const incompatibleId = await registerSchema(registry, `${ctx.config.topicPrefix}hostile.incompatible-value`, {
-    type: 'record', name: 'ProductionReported', namespace: 'kpi.events', fields: [{ name: 'event_id', type: 'string' }, { name: 'units', type: 'string' }],
+    type: 'record',
+    name: 'ProductionReported',
+    namespace: 'kpi.events',
+    fields: [
+      { name: 'event_id', type: 'string' },
+      { name: 'units', type: 'string' },
+    ],
   });
 
   const day = (n: number) => options.start + n * DAY;
   const good = (i: number, overrides: Partial<ProductionReported> = {}): ProductionReported => ({
-    event_id: `H-${i}`, employee_id: `H-emp-${i}`, station_id: 'S-H', work_order_id: 'WO-H', product_code: 'P-H', event_time: day(1) + 8 * 60 * MINUTE + (i % 600) * MINUTE, units: 1 + (i % 50), standard_seconds_per_unit: 30, ...overrides,
+    event_id: `H-${i}`,
+    employee_id: `H-emp-${i}`,
+    station_id: 'S-H',
+    work_order_id: 'WO-H',
+    product_code: 'P-H',
+    event_time: day(1) + 8 * 60 * MINUTE + (i % 600) * MINUTE,
+    units: 1 + (i % 50),
+    standard_seconds_per_unit: 30,
+    ...overrides,
   });
   const production = (event: ProductionReported) => encodeEvent('production', ids.production, event);
   const dead = (code: DeadLetterCode, kind: EventKind, key: string | null, value: Buffer | null): Hostile => ({ kind, key, value, outcome: code });
@@ -74,30 +99,61 @@ test('a thousand hostile records among good ones: each dead-lettered with its co
       return dead('KPI_ERR_DECODE_NOT_AVRO', 'production', `H-magic-${i}`, value);
     },
     'empty or no value': (i) => dead('KPI_ERR_DECODE_NOT_AVRO', 'telemetry', `H-empty-${i}`, i % 2 ? Buffer.alloc(0) : null),
-    'unknown schema id': (i) => dead('KPI_ERR_DECODE_UNKNOWN_SCHEMA', 'production', `H-schema-${i}`, frame(2_000_000_000 + i, avroTypeOf('production').toBuffer(good(i)))),
+    'unknown schema id': (i) =>
+      dead('KPI_ERR_DECODE_UNKNOWN_SCHEMA', 'production', `H-schema-${i}`, frame(2_000_000_000 + i, avroTypeOf('production').toBuffer(good(i)))),
     'truncated body': (i) => {
       const value = production(good(i));
       return dead('KPI_ERR_DECODE_MALFORMED', 'production', `H-trunc-${i}`, value.subarray(0, 6 + random.int(0, value.length - 8)));
     },
-    'incompatible schema': (i) => dead('KPI_ERR_DECODE_INCOMPATIBLE_SCHEMA', 'production', `H-incompat-${i}`, frame(incompatibleId, Buffer.concat([encodeString(`H-${i}`), encodeString('many')]))),
+    'incompatible schema': (i) =>
+      dead(
+        'KPI_ERR_DECODE_INCOMPATIBLE_SCHEMA',
+        'production',
+        `H-incompat-${i}`,
+        frame(incompatibleId, Buffer.concat([encodeString(`H-${i}`), encodeString('many')])),
+      ),
     'non-UTF-8 bytes': (i) => {
       const value = production(good(i, { station_id: 'st-9' }));
       value[value.indexOf(Buffer.from('st-9'))] = 0xc0 + (i % 2);
       return dead('KPI_ERR_DECODE_MALFORMED', 'production', `H-utf8-${i}`, value);
     },
-    'very long strings': (i) => dead('KPI_ERR_ID_TOO_LONG', 'production', `H-long-${i}`, production(good(i, { work_order_id: 'W'.repeat(129 + random.int(0, 100_000)) }))),
+    'very long strings': (i) =>
+      dead('KPI_ERR_ID_TOO_LONG', 'production', `H-long-${i}`, production(good(i, { work_order_id: 'W'.repeat(129 + random.int(0, 100_000)) }))),
     'arrays beyond a sane size': (i) => {
-      const inspection: QualityInspected = { event_id: `H-${i}`, employee_id: `H-arr-${i}`, station_id: 'S', work_order_id: 'W', production_time: day(1), inspected_time: day(2), units_inspected: 5, units_defective: 1, defect_codes: Array.from({ length: 1001 + random.int(0, 20_000) }, () => 'D01') };
+      const inspection: QualityInspected = {
+        event_id: `H-${i}`,
+        employee_id: `H-arr-${i}`,
+        station_id: 'S',
+        work_order_id: 'W',
+        production_time: day(1),
+        inspected_time: day(2),
+        units_inspected: 5,
+        units_defective: 1,
+        defect_codes: Array.from({ length: 1001 + random.int(0, 20_000) }, () => 'D01'),
+      };
       return dead('KPI_ERR_ARRAY_TOO_LONG', 'inspection', `H-arr-${i}`, encodeEvent('inspection', ids.inspection, inspection));
     },
-    'NaN and infinite numbers': (i) => dead('KPI_ERR_NOT_FINITE', 'production', `H-nan-${i}`, production(good(i, { employee_id: `H-nan-${i}`, standard_seconds_per_unit: [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY][i % 3]! }))),
+    'NaN and infinite numbers': (i) =>
+      dead(
+        'KPI_ERR_NOT_FINITE',
+        'production',
+        `H-nan-${i}`,
+        production(good(i, { employee_id: `H-nan-${i}`, standard_seconds_per_unit: [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY][i % 3]! })),
+      ),
     'times in the future, in seconds, in microseconds': (i) => {
       const time = [Date.UTC(2100, 0, 1), Math.floor(day(1) / 1000), day(1) * 1000][i % 3]!;
       return dead('KPI_ERR_INVALID_TIME', 'production', `H-time-${i}`, production(good(i, { employee_id: `H-time-${i}`, event_time: time })));
     },
     'keys that are not the employee': (i) => dead('KPI_ERR_KEY_MISMATCH', 'production', i % 4 === 0 ? null : `not-H-emp-${i}`, production(good(i))),
-    'sums that would overflow': (i) => dead('KPI_ERR_OUT_OF_RANGE', 'production', `H-big-${i}`, production(good(i, { employee_id: `H-big-${i}`, units: 2_000_000_000, standard_seconds_per_unit: 3600 + i }))),
-    'values the contract forbids': (i) => dead('KPI_ERR_INVALID_VALUE', 'production', `H-neg-${i}`, production(good(i, { employee_id: `H-neg-${i}`, units: -1 - i }))),
+    'sums that would overflow': (i) =>
+      dead(
+        'KPI_ERR_OUT_OF_RANGE',
+        'production',
+        `H-big-${i}`,
+        production(good(i, { employee_id: `H-big-${i}`, units: 2_000_000_000, standard_seconds_per_unit: 3600 + i })),
+      ),
+    'values the contract forbids': (i) =>
+      dead('KPI_ERR_INVALID_VALUE', 'production', `H-neg-${i}`, production(good(i, { employee_id: `H-neg-${i}`, units: -1 - i }))),
     'SQL, quotes and braces in every string': (i) => {
       const name = `${LEGAL_NAMES[i % LEGAL_NAMES.length]!}#${i}`;
       const event = good(i, { event_id: name, employee_id: name, station_id: name, work_order_id: name, product_code: name });
@@ -111,13 +167,19 @@ test('a thousand hostile records among good ones: each dead-lettered with its co
   };
   const PER_CLASS = 64;
   const hostile: Hostile[] = [];
-  for (const [name, make] of Object.entries(classes)) for (let i = 0; i < PER_CLASS; i += 1) hostile.push(make(i + 10_000 * Object.keys(classes).indexOf(name)));
+  for (const [name, make] of Object.entries(classes))
+    for (let i = 0; i < PER_CLASS; i += 1) hostile.push(make(i + 10_000 * Object.keys(classes).indexOf(name)));
   random.shuffle(hostile);
   // A repeated event id with other content, the two copies apart in the stream: the first counts, the second is a repeat.
   for (let i = 0; i < PER_CLASS / 2; i += 1) {
     const first = good(900_000 + i, { employee_id: `H-repeat-${i}` });
     const at = random.int(0, hostile.length);
-    hostile.splice(random.int(at, hostile.length), 0, { kind: 'production', key: first.employee_id, value: production({ ...first, units: first.units + 7 }), outcome: 'repeat' });
+    hostile.splice(random.int(at, hostile.length), 0, {
+      kind: 'production',
+      key: first.employee_id,
+      value: production({ ...first, units: first.units + 7 }),
+      outcome: 'repeat',
+    });
     hostile.splice(at, 0, { kind: 'production', key: first.employee_id, value: production(first), outcome: { counted: first } });
   }
 
@@ -158,7 +220,13 @@ test('a thousand hostile records among good ones: each dead-lettered with its co
 
   // Good records and legal hostile ones: every row exactly as computed from the events themselves.
   const counted = hostile.flatMap((h) => (typeof h.outcome === 'object' ? [h.outcome.counted] : []));
-  const countedRows: ExpectedRow[] = counted.map((e) => expectedRow(e.employee_id, { start: e.event_time - (e.event_time % DAY), end: e.event_time - (e.event_time % DAY) + DAY }, { production: [e], telemetry: [], inspections: [], feedback: [], reports: [] }));
+  const countedRows: ExpectedRow[] = counted.map((e) =>
+    expectedRow(
+      e.employee_id,
+      { start: e.event_time - (e.event_time % DAY), end: e.event_time - (e.event_time % DAY) + DAY },
+      { production: [e], telemetry: [], inspections: [], feedback: [], reports: [] },
+    ),
+  );
   const expected = [...(await readExpectedRows(join(out, OUTPUT_FILES.expected))), ...countedRows];
   const comparison = await withClickHouse(ctx.config, (client) => compareWithExpected(client, expected));
   expect(comparison.differences).toEqual([]);
@@ -173,7 +241,9 @@ test('a thousand hostile records among good ones: each dead-lettered with its co
   });
   const byRecord = new Map(letters.map((l) => [`${l.employee_id}|${l.value_base64}`, l.error_code]));
   const deadExpected = hostile.filter((h) => typeof h.outcome === 'string' && h.outcome !== 'repeat');
-  const wrong = deadExpected.filter((h) => byRecord.get(`${h.key ?? ''}|${h.value?.toString('base64') ?? ''}`) !== h.outcome).map((h) => ({ key: h.key?.slice(0, 40), expected: h.outcome, got: byRecord.get(`${h.key ?? ''}|${h.value?.toString('base64') ?? ''}`) }));
+  const wrong = deadExpected
+    .filter((h) => byRecord.get(`${h.key ?? ''}|${h.value?.toString('base64') ?? ''}`) !== h.outcome)
+    .map((h) => ({ key: h.key?.slice(0, 40), expected: h.outcome, got: byRecord.get(`${h.key ?? ''}|${h.value?.toString('base64') ?? ''}`) }));
   expect(wrong).toEqual([]);
   expect(letters).toHaveLength(deadExpected.length);
   const onTopic = await countTopic(deadLetterTopic(ctx.config), deadExpected.length);
@@ -184,7 +254,9 @@ test('a thousand hostile records among good ones: each dead-lettered with its co
   expect(m.conflictingDuplicates).toBe(PER_CLASS / 2);
   expect(stalls).toBe(0);
   expect(exits).toBe(0);
-  const perClass = Object.keys(classes).map((name) => `${name}=${PER_CLASS}`).join(', ');
+  const perClass = Object.keys(classes)
+    .map((name) => `${name}=${PER_CLASS}`)
+    .join(', ');
   process.stdout.write(
     `hostile input: ${hostile.length} records in ${Object.keys(classes).length + 1} classes (${perClass}, repeated ids with other content=${PER_CLASS}); ` +
       `dead-lettered ${deadExpected.length}, counted ${counted.length} (+${PER_CLASS / 2} repeats counted once); good records ${report.sent} counted exactly; stalls ${stalls}; exits ${exits}\n`,

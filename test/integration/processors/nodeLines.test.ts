@@ -19,19 +19,23 @@ afterAll(async () => {
 });
 
 // The pinned release of each supported line, fetched into .tools/ like CI does (scripts/node.mjs).
-test.each(PINNED_RELEASES)('on Node %s a processor writes exactly the expected rows and Node prints no warning', async (release) => {
-  const node = join(installedRelease(release), 'node');
-  const ctx = testContext(`node_${release.split('.')[0]}`, { KPI_IDLE_CLOSE: '2s', KPI_FLUSH_INTERVAL: '300ms' });
-  const out = mkdtempSync(join(tmpdir(), 'kpi-node-lines-'));
-  contexts.push(ctx);
-  outs.push(out);
-  await simulatePlant({ employees: 50, days: 4, seed: 24, duplicateRate: 0.02, malformedRate: 0.002, tooLateRate: 0.02, out }, ctx.config, ctx.log);
+test.each(PINNED_RELEASES)(
+  'on Node %s a processor writes exactly the expected rows and Node prints no warning',
+  async (release) => {
+    const node = join(installedRelease(release), 'node');
+    const ctx = testContext(`node_${release.split('.')[0]}`, { KPI_IDLE_CLOSE: '2s', KPI_FLUSH_INTERVAL: '300ms' });
+    const out = mkdtempSync(join(tmpdir(), 'kpi-node-lines-'));
+    contexts.push(ctx);
+    outs.push(out);
+    await simulatePlant({ employees: 50, days: 4, seed: 24, duplicateRate: 0.02, malformedRate: 0.002, tooLateRate: 0.02, out }, ctx.config, ctx.log);
 
-  const processor = startProcessor(ctx, 'run', ['--exit-when-idle', '3s'], {}, { node });
-  expect(await exited(processor)).toBe(0);
-  const log = logOf(ctx, 'run');
-  expect(log).toContain('stopped after');
-  // kafkajs 2.2.4 made Node 24 print a TimeoutNegativeWarning in every process (topics/kafkaRequestQueue.ts).
-  expect(log.match(NODE_WARNING) ?? []).toEqual([]);
-  await expectExactlyTheSimulatedRows(ctx, out);
-}, 300_000);
+    const processor = startProcessor(ctx, 'run', ['--exit-when-idle', '3s'], {}, { node });
+    expect(await exited(processor)).toBe(0);
+    const log = logOf(ctx, 'run');
+    expect(log).toContain('stopped after');
+    // kafkajs 2.2.4 made Node 24 print a TimeoutNegativeWarning in every process (topics/kafkaRequestQueue.ts).
+    expect(log.match(NODE_WARNING) ?? []).toEqual([]);
+    await expectExactlyTheSimulatedRows(ctx, out);
+  },
+  300_000,
+);

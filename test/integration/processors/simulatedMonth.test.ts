@@ -18,7 +18,11 @@ let report: SimulationReport;
 let pipeline: Pipeline;
 
 beforeAll(async () => {
-  report = await simulatePlant({ employees: 120, days: 30, seed: 2026, duplicateRate: 0.02, malformedRate: 0.001, tooLateRate: 0.02, disorderMs: 20 * 60_000, out }, ctx.config, ctx.log);
+  report = await simulatePlant(
+    { employees: 120, days: 30, seed: 2026, duplicateRate: 0.02, malformedRate: 0.001, tooLateRate: 0.02, disorderMs: 20 * 60_000, out },
+    ctx.config,
+    ctx.log,
+  );
   pipeline = await startPipeline(ctx.config, ctx.log, { exitWhenIdleMs: 4000 });
   await pipeline.done;
 }, 300_000);

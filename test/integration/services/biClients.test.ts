@@ -25,13 +25,18 @@ let proxy: RecordingProxy;
 
 const EMPLOYEE = 'E000001';
 const TRICKY_IDS = ['{a:1}', '{employee:String}', "O'Brien {x:UInt8}", 'E\\{b:2}'];
-const queries = [...readFileSync(join(projectRoot(), 'docs', 'analysts.md'), 'utf8').matchAll(/```sql\n([\s\S]*?)```/g)].map((m) => m[1]!.replace(/\bkpi\./g, '').trim());
+const queries = [...readFileSync(join(projectRoot(), 'docs', 'analysts.md'), 'utf8').matchAll(/```sql\n([\s\S]*?)```/g)].map((m) =>
+  m[1]!.replace(/\bkpi\./g, '').trim(),
+);
 const tiedToToday = (query: string) => /now64\(/.test(query);
 
 /** A `kpi-stream` command as a child process in the test's topics and database; resolves when it exits 0. */
 function cli(args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [distFile('cli/main.js'), ...args], { env: processorEnv(ctx, { LOG_LEVEL: 'warn' }), stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn(process.execPath, [distFile('cli/main.js'), ...args], {
+      env: processorEnv(ctx, { LOG_LEVEL: 'warn' }),
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
     child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`kpi-stream ${args.join(' ')} exited ${code}`))));
   });
 }
@@ -109,7 +114,11 @@ async function runJdbc(table: string, properties: string[]): Promise<{ lines: st
   writeFileSync(rowFile, TRICKY_IDS.map((id, i) => `${id}\t${i}`).join('\n'));
   const mark = proxy.requests.length;
   const url = `jdbc:clickhouse://127.0.0.1:${proxy.port}/${ctx.config.clickhouseDatabase}`;
-  const { stdout } = await execute(java, ['-cp', classpath, program, url, ctx.config.clickhouseUser, ctx.config.clickhousePassword, table, queryFile, EMPLOYEE, rowFile, ...properties], { maxBuffer: 1 << 24 });
+  const { stdout } = await execute(
+    java,
+    ['-cp', classpath, program, url, ctx.config.clickhouseUser, ctx.config.clickhousePassword, table, queryFile, EMPLOYEE, rowFile, ...properties],
+    { maxBuffer: 1 << 24 },
+  );
   return { lines: stdout.trim().split('\n'), requests: proxy.since(mark) };
 }
 
@@ -160,7 +169,9 @@ test('@clickhouse/client: every analyst query, and inserts', async () => {
     }
     await client.command({ query: 'CREATE TABLE ids_clickhouse_js (employee_id String, units UInt64) ENGINE = MergeTree ORDER BY employee_id' });
     await client.insert({ table: 'ids_clickhouse_js', values: TRICKY_IDS.map((employee_id, units) => ({ employee_id, units })), format: 'JSONEachRow' });
-    const back = await (await client.query({ query: 'SELECT employee_id, units FROM ids_clickhouse_js ORDER BY employee_id', format: 'JSONCompact' })).json<[string, number]>();
+    const back = await (
+      await client.query({ query: 'SELECT employee_id, units FROM ids_clickhouse_js ORDER BY employee_id', format: 'JSONCompact' })
+    ).json<[string, number]>();
     expect(back.data).toEqual(TRICKY_IDS.map((id, i) => [id, i]).sort(([a], [b]) => (a! < b! ? -1 : 1)));
   } finally {
     await client.close();

@@ -31,7 +31,10 @@ afterAll(async () => {
 });
 
 function cli(args: string[]): ChildProcess {
-  return spawn(process.execPath, [distFile('cli/main.js'), ...args], { env: processorEnv(ctx, { LOG_LEVEL: 'warn' }), stdio: ['ignore', 'inherit', 'inherit'] });
+  return spawn(process.execPath, [distFile('cli/main.js'), ...args], {
+    env: processorEnv(ctx, { LOG_LEVEL: 'warn' }),
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
 }
 
 /**
@@ -43,7 +46,8 @@ async function acknowledgedVersions(): Promise<Map<string, number>> {
   const client = createClickHouseClient(ctx.config);
   try {
     const result = await client.query({
-      query: 'SELECT employee_id, toUnixTimestamp64Milli(window_start) AS start, max(version) AS version FROM employee_window_metrics GROUP BY employee_id, window_start',
+      query:
+        'SELECT employee_id, toUnixTimestamp64Milli(window_start) AS start, max(version) AS version FROM employee_window_metrics GROUP BY employee_id, window_start',
       format: 'JSONEachRow',
     });
     const rows = await result.json<{ employee_id: string; start: number; version: number }>();
@@ -73,7 +77,23 @@ test('the embedded ClickHouse killed with SIGKILL mid-stream and restarted keeps
   const seed = Number(process.env.KPI_TEST_SEED ?? Date.now() % 100_000);
   process.stdout.write(`ClickHouse kill test seed ${seed} (KPI_TEST_SEED)\n`);
   // About 60,000 records over about 40 s, so the kills land while the plant sends and processors write.
-  simulate = cli(['simulate', '--employees', '50', '--days', '30', '--seed', String(seed), '--duplicates', '0.02', '--disorder', '20m', '--rate', '1500', '--out', out]);
+  simulate = cli([
+    'simulate',
+    '--employees',
+    '50',
+    '--days',
+    '30',
+    '--seed',
+    String(seed),
+    '--duplicates',
+    '0.02',
+    '--disorder',
+    '20m',
+    '--rate',
+    '1500',
+    '--out',
+    out,
+  ]);
   const processor = startProcessor(ctx, 'run', ['--exit-when-idle', '5s']);
   const pidFile = serviceLayout(ctx.config, 'clickhouse').pidFile;
   const figures: string[] = [];
@@ -84,7 +104,7 @@ test('the embedded ClickHouse killed with SIGKILL mid-stream and restarted keeps
     // Kill while the processor writes: once 150 more employee-windows than at the last restart are acknowledged.
     const floor = (await acknowledgedVersions()).size + 150;
     let before = new Map<string, number>();
-    for (const deadline = Date.now() + 60_000; before.size <= floor && Date.now() < deadline; ) {
+    for (const deadline = Date.now() + 60_000; before.size <= floor && Date.now() < deadline;) {
       await new Promise((resolve) => setTimeout(resolve, 200));
       before = await acknowledgedVersions();
     }
@@ -100,7 +120,9 @@ test('the embedded ClickHouse killed with SIGKILL mid-stream and restarted keeps
     await execute(process.execPath, [distFile('cli/main.js'), 'services', 'up', 'clickhouse'], { env: ctx.env });
     const after = await acknowledgedVersions();
     const versions = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
-    figures.push(`kill ${kill}: ${before.size} employee-windows (${versions(before)} events) acknowledged before, ${after.size} (${versions(after)}) readable after the restart`);
+    figures.push(
+      `kill ${kill}: ${before.size} employee-windows (${versions(before)} events) acknowledged before, ${after.size} (${versions(after)}) readable after the restart`,
+    );
     expect(lost(before, after)).toEqual([]);
   }
   expect(sendingAtKill[0]).toBe(true);

@@ -76,9 +76,19 @@ test('settings apply to their query only', async () => {
 
 test('the database parameter scopes unqualified names; inserts take JSONEachRow bodies', async () => {
   await client.command({ query: 'CREATE TABLE t (k String, v UInt64) ENGINE = MergeTree ORDER BY k' });
-  await client.insert({ table: 't', values: [{ k: 'a', v: 1 }, { k: 'b\n"x"', v: 2 }], format: 'JSONEachRow' });
+  await client.insert({
+    table: 't',
+    values: [
+      { k: 'a', v: 1 },
+      { k: 'b\n"x"', v: 2 },
+    ],
+    format: 'JSONEachRow',
+  });
   const result = await client.query({ query: 'SELECT k, v FROM t ORDER BY k', format: 'JSONEachRow' });
-  expect(await result.json()).toEqual([{ k: 'a', v: 1 }, { k: 'b\n"x"', v: 2 }]);
+  expect(await result.json()).toEqual([
+    { k: 'a', v: 1 },
+    { k: 'b\n"x"', v: 2 },
+  ]);
   expect(await one<{ d: string }>('SELECT currentDatabase() AS d')).toEqual({ d: ctx.config.clickhouseDatabase });
 });
 
@@ -97,13 +107,16 @@ test('compressed requests and responses', async () => {
   expect(await raw.text()).toBe('1\n');
 });
 
-test('an insert\'s data is data: an employee id like {a:1} round-trips, whatever the format', async () => {
+test("an insert's data is data: an employee id like {a:1} round-trips, whatever the format", async () => {
   await client.command({ query: 'CREATE TABLE ids (employee_id String, units UInt64) ENGINE = MergeTree ORDER BY employee_id' });
   const ids = ['{a:1}', '{employee:String}', "it's {x:UInt8}; SELECT 1", 'E\\{b:2}\t'];
   await client.insert({ table: 'ids', values: ids.map((employee_id, units) => ({ employee_id, units })), format: 'JSONEachRow' });
   await client.insert({ table: 'ids', values: ids.map((employee_id, units) => [employee_id, units + 10]), format: 'JSONCompactEachRow' });
   const result = await client.query({ query: 'SELECT employee_id, units FROM ids ORDER BY employee_id, units', format: 'JSONEachRow' });
-  const expected = ids.flatMap((employee_id, units) => [{ employee_id, units }, { employee_id, units: units + 10 }]);
+  const expected = ids.flatMap((employee_id, units) => [
+    { employee_id, units },
+    { employee_id, units: units + 10 },
+  ]);
   expected.sort((a, b) => (a.employee_id < b.employee_id ? -1 : a.employee_id > b.employee_id ? 1 : a.units - b.units));
   expect(await result.json()).toEqual(expected);
 });
@@ -112,7 +125,7 @@ test('the output formats BI clients ask for, with their headers', async () => {
   const ask = async (format: string) => {
     const response = await fetch(`${ctx.config.clickhouse.url}/?default_format=${format}`, {
       method: 'POST',
-      body: "SELECT toUInt32(number) AS n, toString(number) AS s FROM system.numbers LIMIT 2",
+      body: 'SELECT toUInt32(number) AS n, toString(number) AS s FROM system.numbers LIMIT 2',
       headers: { Authorization: `Basic ${Buffer.from(`${ctx.config.clickhouseUser}:${ctx.config.clickhousePassword}`).toString('base64')}` },
     });
     expect(response.status).toBe(200);
@@ -124,14 +137,32 @@ test('the output formats BI clients ask for, with their headers', async () => {
   };
   const compact = await ask('JSONCompact');
   expect(compact.type).toMatch(/^application\/json/);
-  expect(JSON.parse(compact.body.toString())).toMatchObject({ meta: [{ name: 'n', type: 'UInt32' }, { name: 's', type: 'String' }], data: [[0, '0'], [1, '1']], rows: 2 });
+  expect(JSON.parse(compact.body.toString())).toMatchObject({
+    meta: [
+      { name: 'n', type: 'UInt32' },
+      { name: 's', type: 'String' },
+    ],
+    data: [
+      [0, '0'],
+      [1, '1'],
+    ],
+    rows: 2,
+  });
   const tsv = await ask('TabSeparatedWithNamesAndTypes');
   expect(tsv.type).toMatch(/^text\/tab-separated-values/);
   expect(tsv.body.toString()).toBe('n\ts\nUInt32\tString\n0\t0\n1\t1\n');
   const rowBinary = await ask('RowBinaryWithNamesAndTypes');
   expect(rowBinary.type).toBe('application/octet-stream');
   // 2 columns; names "n", "s"; types "UInt32", "String"; then rows: UInt32 LE and length-prefixed strings.
-  expect(rowBinary.body.toString('hex')).toBe(Buffer.concat([Buffer.from([2, 1, 0x6e, 1, 0x73, 6]), Buffer.from('UInt32'), Buffer.from([6]), Buffer.from('String'), Buffer.from([0, 0, 0, 0, 1, 0x30, 1, 0, 0, 0, 1, 0x31])]).toString('hex'));
+  expect(rowBinary.body.toString('hex')).toBe(
+    Buffer.concat([
+      Buffer.from([2, 1, 0x6e, 1, 0x73, 6]),
+      Buffer.from('UInt32'),
+      Buffer.from([6]),
+      Buffer.from('String'),
+      Buffer.from([0, 0, 0, 0, 1, 0x30, 1, 0, 0, 0, 1, 0x31]),
+    ]).toString('hex'),
+  );
   const native = await ask('Native');
   expect(native.type).toBe('application/octet-stream');
   expect(native.body.subarray(0, 2)).toEqual(Buffer.from([2, 2])); // 2 columns, 2 rows
@@ -139,4 +170,3 @@ test('the output formats BI clients ask for, with their headers', async () => {
   expect(arrow.type).toBe('application/octet-stream');
   expect(arrow.body.subarray(0, 6).toString()).toBe('ARROW1');
 });
-

@@ -89,7 +89,12 @@ test('only the configured user and password get in, however a client sends them'
   expectError(await send({ ...query, auth: false, params: { user: 'analyst', password: 'wrong' } }), 403, 516);
   expectError(await send({ ...query, auth: false, headers: { 'X-ClickHouse-User': 'analyst', 'X-ClickHouse-Key': 'wrong' } }), 403, 516);
   expectError(await send({ ...query, auth: false, headers: { Authorization: `Basic ${Buffer.from('default:').toString('base64')}` } }), 403, 516);
-  expectError(await send({ ...query, params: { user: 'analyst', password: PASSWORD } }), 403, 516, 'not allowed to use Authorization HTTP header and authentication via parameters simultaneously');
+  expectError(
+    await send({ ...query, params: { user: 'analyst', password: PASSWORD } }),
+    403,
+    516,
+    'not allowed to use Authorization HTTP header and authentication via parameters simultaneously',
+  );
   expectError(await send({ ...query, auth: false, headers: { Authorization: 'Bearer x' } }), 403, 516, "'Bearer' HTTP Authorization scheme is not supported");
 });
 
@@ -108,7 +113,7 @@ test('one statement per request: a second one is refused and nothing runs', asyn
   expect(await sql('SELECT count() FROM rows')).toBe('0\n');
 });
 
-test('an INSERT\'s data is never run as SQL, whatever lines it holds', async () => {
+test("an INSERT's data is never run as SQL, whatever lines it holds", async () => {
   await sql('CREATE TABLE lines (t String) ENGINE = MergeTree ORDER BY t');
   for (const format of ['TSV', 'CSV', 'LineAsString']) {
     const answer = await send({ body: `INSERT INTO lines FORMAT ${format}\nfirst\n;CREATE TABLE smuggled (a UInt8) ENGINE = Memory\n` });
@@ -207,7 +212,9 @@ test('the queue is bounded (503 when full) and a client that leaves drops its wa
   const running = send({ body: 'SELECT count() FROM system.numbers', params: { session_id: 'running' } });
   await untilSessionBusy('running');
   const leaving = new AbortController();
-  const waiting = send({ body: "INSERT INTO rows VALUES ('written by a client that left')", params: { session_id: 'waiting' }, signal: leaving.signal }).catch((error: Error) => error);
+  const waiting = send({ body: "INSERT INTO rows VALUES ('written by a client that left')", params: { session_id: 'waiting' }, signal: leaving.signal }).catch(
+    (error: Error) => error,
+  );
   await untilSessionBusy('waiting');
   expectError(await send({ body: 'SELECT 1' }), 503, 202, 'KPI_CLICKHOUSE_MAX_QUEUE');
   leaving.abort();

@@ -55,9 +55,7 @@ test('a failed download names Maven Central and shows what Maven said', async ()
     `<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion><groupId>t</groupId><artifactId>t</artifactId><version>1</version><packaging>pom</packaging>
      <dependencies><dependency><groupId>io.kpistream.nonexistent</groupId><artifactId>nothing-here</artifactId><version>0.0.1</version></dependency></dependencies></project>`,
   );
-  const error = await failure(() =>
-    resolveWithMaven('kafka', { pom, outputDir: join(scratch, 'libs'), repository: join(loadConfig().servicesPath, 'm2') }),
-  );
+  const error = await failure(() => resolveWithMaven('kafka', { pom, outputDir: join(scratch, 'libs'), repository: join(loadConfig().servicesPath, 'm2') }));
   expect(error.message).toContain('kafka: download from Maven Central failed (mvn exit 1)');
   expect(error.message).toContain('nothing-here');
 }, 120_000);

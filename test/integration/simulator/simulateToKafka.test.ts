@@ -99,7 +99,9 @@ test('a simulated plant in Kafka reads back exactly as generated, duplicates and
       }
     }
   }
-  expect(decoded).toBe(Object.values(report.simulation.counts.events).reduce((a, b) => a + b, 0) + report.simulation.counts.duplicates + report.simulation.counts.tooLate);
+  expect(decoded).toBe(
+    Object.values(report.simulation.counts.events).reduce((a, b) => a + b, 0) + report.simulation.counts.duplicates + report.simulation.counts.tooLate,
+  );
   const expectedCodes: Record<MalformedKind, string> = {
     'not-avro': 'KPI_ERR_DECODE_NOT_AVRO',
     'bad-magic-byte': 'KPI_ERR_DECODE_NOT_AVRO',

@@ -26,7 +26,15 @@ function windowRow(employee: string, day: number, efficiency: number, defective:
     start: MONDAY + day * DAY,
     end: MONDAY + (day + 1) * DAY,
     station: 'S9',
-    measures: { units: 100, standard_ms: Math.round(efficiency * RUN_MS), run_ms: RUN_MS, units_inspected: 100, units_defective: defective, feedback_count: 1, satisfaction_milli: satisfaction * 1000 },
+    measures: {
+      units: 100,
+      standard_ms: Math.round(efficiency * RUN_MS),
+      run_ms: RUN_MS,
+      units_inspected: 100,
+      units_defective: defective,
+      feedback_count: 1,
+      satisfaction_milli: satisfaction * 1000,
+    },
     report: { eventId: `r-${employee}`, submittedTime: MONDAY, units: 100, runHours: 6, defectiveUnits: defective, selfScore },
     events: day + 1,
   });
@@ -84,9 +92,7 @@ test('scores follow the model; the calibration view matches a hand-computed case
     expect(gradeOf(s.score)).toBe(s.grade);
   }
 
-  const calibration = await query<Record<string, number | string>>(
-    "SELECT * FROM calibration WHERE period_type = 'week' AND station_id = 'S9'",
-  );
+  const calibration = await query<Record<string, number | string>>("SELECT * FROM calibration WHERE period_type = 'week' AND station_id = 'S9'");
   expect(calibration).toHaveLength(1);
   const c = calibration[0]!;
   expect(c.period_start).toBe('2026-10-05 00:00:00.000');
@@ -109,11 +115,23 @@ test('scores follow the model; the calibration view matches a hand-computed case
 });
 
 const modelRow = (version: string, scope: string, weights: [number, number, number]): ScoringModelRow => ({
-  version, scope,
-  efficiency_weight: weights[0], efficiency_target: 1, efficiency_worst: 0.5,
-  quality_weight: weights[1], quality_target: 0.01, quality_worst: 0.1,
-  satisfaction_weight: weights[2], satisfaction_target: 90, satisfaction_worst: 50,
-  excellent_from: 90, qualified_from: 70, target_excellent: 0.25, target_qualified: 0.55, target_needs_improvement: 0.2, note: 'test',
+  version,
+  scope,
+  efficiency_weight: weights[0],
+  efficiency_target: 1,
+  efficiency_worst: 0.5,
+  quality_weight: weights[1],
+  quality_target: 0.01,
+  quality_worst: 0.1,
+  satisfaction_weight: weights[2],
+  satisfaction_target: 90,
+  satisfaction_worst: 50,
+  excellent_from: 90,
+  qualified_from: 70,
+  target_excellent: 0.25,
+  target_qualified: 0.55,
+  target_needs_improvement: 0.2,
+  note: 'test',
 });
 
 test('the installed default model is the TypeScript default', async () => {
@@ -122,16 +140,27 @@ test('the installed default model is the TypeScript default', async () => {
   const { efficiency, quality, satisfaction } = d.indicators as Record<string, { weight: number; target: number; worst: number }>;
   expect(row).toMatchObject({
     version: d.version,
-    efficiency_weight: efficiency!.weight, efficiency_target: efficiency!.target, efficiency_worst: efficiency!.worst,
-    quality_weight: quality!.weight, quality_target: quality!.target, quality_worst: quality!.worst,
-    satisfaction_weight: satisfaction!.weight, satisfaction_target: satisfaction!.target, satisfaction_worst: satisfaction!.worst,
-    excellent_from: d.bands.excellent, qualified_from: d.bands.qualified,
-    target_excellent: d.targetDistribution.excellent, target_qualified: d.targetDistribution.qualified, target_needs_improvement: d.targetDistribution.needsImprovement,
+    efficiency_weight: efficiency!.weight,
+    efficiency_target: efficiency!.target,
+    efficiency_worst: efficiency!.worst,
+    quality_weight: quality!.weight,
+    quality_target: quality!.target,
+    quality_worst: quality!.worst,
+    satisfaction_weight: satisfaction!.weight,
+    satisfaction_target: satisfaction!.target,
+    satisfaction_worst: satisfaction!.worst,
+    excellent_from: d.bands.excellent,
+    qualified_from: d.bands.qualified,
+    target_excellent: d.targetDistribution.excellent,
+    target_qualified: d.targetDistribution.qualified,
+    target_needs_improvement: d.targetDistribution.needsImprovement,
   });
 });
 
 test('scores reproduce from their model version; a new version becomes active; stations can override', async () => {
-  const v1 = await query<{ employee_id: string; score: number }>("SELECT employee_id, score FROM employee_scores FINAL WHERE model_version = 'default-v1' AND period_type = 'week' ORDER BY employee_id");
+  const v1 = await query<{ employee_id: string; score: number }>(
+    "SELECT employee_id, score FROM employee_scores FINAL WHERE model_version = 'default-v1' AND period_type = 'week' ORDER BY employee_id",
+  );
 
   await insertModel(client, [modelRow('test-v2', '', [0.6, 0.2, 0.2]), modelRow('test-v2', 'S9', [0, 0, 1])]);
   await expect(insertModel(client, [modelRow('test-v2', '', [1, 0, 0])])).rejects.toThrow('exists already');
@@ -140,10 +169,17 @@ test('scores reproduce from their model version; a new version becomes active; s
     "SELECT employee_id, score, model_version FROM employee_scores_current WHERE period_type = 'week' ORDER BY employee_id",
   );
   // S9's own row weighs satisfaction alone: 90 → 100 points, 80 → 75, 86 → 90, 60 → 25.
-  expect(v2.map((s) => [s.model_version, s.score])).toEqual([['test-v2', 100], ['test-v2', 75], ['test-v2', 90], ['test-v2', 25]]);
+  expect(v2.map((s) => [s.model_version, s.score])).toEqual([
+    ['test-v2', 100],
+    ['test-v2', 75],
+    ['test-v2', 90],
+    ['test-v2', 25],
+  ]);
 
   await computeScores({ period: 'week', timeZone: 'UTC', model: 'default-v1' });
-  const again = await query<{ employee_id: string; score: number }>("SELECT employee_id, score FROM employee_scores FINAL WHERE model_version = 'default-v1' AND period_type = 'week' ORDER BY employee_id");
+  const again = await query<{ employee_id: string; score: number }>(
+    "SELECT employee_id, score FROM employee_scores FINAL WHERE model_version = 'default-v1' AND period_type = 'week' ORDER BY employee_id",
+  );
   expect(again).toEqual(v1);
   await expect(computeScores({ period: 'week', timeZone: 'UTC', model: 'no-such-model' })).rejects.toThrow('unknown scoring model');
 });

@@ -21,13 +21,20 @@ export class AuthProxy {
     private readonly protocol: 'http' | 'https',
   ) {}
 
-  static async start(targetUrl: string, options: { credentials?: { username: string; password: string }; tls?: { key: string; cert: string } } = {}): Promise<AuthProxy> {
-    const expected = options.credentials ? `Basic ${Buffer.from(`${options.credentials.username}:${options.credentials.password}`).toString('base64')}` : undefined;
+  static async start(
+    targetUrl: string,
+    options: { credentials?: { username: string; password: string }; tls?: { key: string; cert: string } } = {},
+  ): Promise<AuthProxy> {
+    const expected = options.credentials
+      ? `Basic ${Buffer.from(`${options.credentials.username}:${options.credentials.password}`).toString('base64')}`
+      : undefined;
     const ref: { proxy?: AuthProxy } = {};
     const handler = (req: IncomingMessage, res: ServerResponse) => ref.proxy!.forward(req, res);
     // Query parameters travel in the URL: allow long request lines, as ClickHouse and the embedded interface do.
     const maxHeaderSize = 1 << 20;
-    const server = options.tls ? createHttpsServer({ key: options.tls.key, cert: options.tls.cert, maxHeaderSize }, handler) : createHttpServer({ maxHeaderSize }, handler);
+    const server = options.tls
+      ? createHttpsServer({ key: options.tls.key, cert: options.tls.cert, maxHeaderSize }, handler)
+      : createHttpServer({ maxHeaderSize }, handler);
     const proxy = (ref.proxy = new AuthProxy(server, new URL(targetUrl), expected, options.tls ? 'https' : 'http'));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return proxy;

@@ -28,7 +28,9 @@ export function logOf(ctx: TestContext, name: string): string {
 
 /** The partitions a processor's log says it was last assigned. */
 export function assignedPartitions(ctx: TestContext, name: string): number[] {
-  const lines = logOf(ctx, name).split('\n').filter((l) => l.includes('joined group'));
+  const lines = logOf(ctx, name)
+    .split('\n')
+    .filter((l) => l.includes('joined group'));
   const match = /partitions=([\d,]*)/.exec(lines.at(-1) ?? '');
   return match?.[1] ? match[1].split(',').map(Number) : [];
 }
@@ -77,7 +79,11 @@ export function exited(child: ChildProcess): Promise<number | NodeJS.Signals> {
 }
 
 /** Runs a `kpi-stream` command to its end with the test's settings; resolves with its exit code, its output and how long it took. */
-export function runCli(ctx: TestContext, args: string[], extra: Record<string, string> = {}): Promise<{ code: number | NodeJS.Signals; stdout: string; stderr: string; ms: number }> {
+export function runCli(
+  ctx: TestContext,
+  args: string[],
+  extra: Record<string, string> = {},
+): Promise<{ code: number | NodeJS.Signals; stdout: string; stderr: string; ms: number }> {
   const started = Date.now();
   const child = spawn(process.execPath, [distFile('cli/main.js'), ...args], { env: processorEnv(ctx, extra), stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);

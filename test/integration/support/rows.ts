@@ -8,9 +8,23 @@ import { newEmployeeWindow, toRow, type SelfReportFigures } from '../../../proce
  */
 export function windowRowWith(
   catalog: KpiCatalog,
-  row: { employee: string; start: number; end: number; station: string; measures: Record<string, number>; report?: Omit<SelfReportFigures, 'periodStart' | 'periodEnd'>; events?: number },
+  row: {
+    employee: string;
+    start: number;
+    end: number;
+    station: string;
+    measures: Record<string, number>;
+    report?: Omit<SelfReportFigures, 'periodStart' | 'periodEnd'>;
+    events?: number;
+  },
 ): WindowRow {
-  const state = newEmployeeWindow(catalog, row.employee, { start: row.start, end: row.end, plantDay: new Date(row.start).toISOString().slice(0, 10), shift: '', crew: '' });
+  const state = newEmployeeWindow(catalog, row.employee, {
+    start: row.start,
+    end: row.end,
+    plantDay: new Date(row.start).toISOString().slice(0, 10),
+    shift: '',
+    crew: '',
+  });
   for (const [name, value] of Object.entries(row.measures)) {
     const slot = catalog.measures.findIndex((m) => m.name === name);
     if (slot < 0) throw new Error(`no measure ${name}`);

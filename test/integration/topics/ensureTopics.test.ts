@@ -38,7 +38,10 @@ test('an existing topic with fewer partitions is an error and is left as it is',
   await waitForTopics(admin, [name], ctx.log);
   const definition = { ...topicDefinitions(ctx.config)[0]!, name, contractName: 'narrow.v1' };
   await ensureTopics(admin, [{ ...definition, partitions: 2 }], ctx.log);
-  const error = await ensureTopics(admin, [definition], ctx.log).then(() => undefined, (e: unknown) => e);
+  const error = await ensureTopics(admin, [definition], ctx.log).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(TopicMismatchError);
   expect((error as Error).message).toContain(`topic ${name} has 2 partitions, its definition ${ctx.config.topicPartitions}`);
   const metadata = await admin.fetchTopicMetadata({ topics: [name] });

@@ -47,7 +47,10 @@ test('an incompatible change is refused by the registry and reported clearly', a
     ...v1,
     fields: v1.fields.map((f) => (f.name === 'units' ? { ...f, type: 'string' } : f)).concat([{ name: 'plant_id', type: 'string' }]),
   };
-  const error = await registerSchema(registry, subject, incompatible).then(() => undefined, (e: unknown) => e);
+  const error = await registerSchema(registry, subject, incompatible).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(SchemaCompatibilityError);
   expect((error as SchemaCompatibilityError).code).toBe('KPI_ERR_SCHEMA_INCOMPATIBLE');
   expect((error as SchemaCompatibilityError).subject).toBe(subject);

@@ -41,7 +41,8 @@ test('config shows every setting without its secrets: masked values, URLs withou
     KPI_ALERT_WEBHOOK_URL: 'https://hooks.example/services/T0/B0/tok3n-secret',
   });
   expect(code).toBe(0);
-  for (const secret of ['api-key-ABCDEF', 'kafka-secret-123', 'sr-user', 'sr-secret-456', 'ch-secret-789', 'tok3n-secret', 'services/T0']) expect(out).not.toContain(secret);
+  for (const secret of ['api-key-ABCDEF', 'kafka-secret-123', 'sr-user', 'sr-secret-456', 'ch-secret-789', 'tok3n-secret', 'services/T0'])
+    expect(out).not.toContain(secret);
   expect(out).toContain('KAFKA_SASL_PASSWORD=[redacted]  (set)');
   expect(out).toContain('SCHEMA_REGISTRY_URL=https://[redacted]@registry.example:8081/ccompat  (set)');
   expect(out).toContain('KPI_ALERT_WEBHOOK_URL=https://hooks.example/[redacted]  (set)');

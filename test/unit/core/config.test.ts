@@ -31,7 +31,12 @@ test('defaults describe the local services and a daily UTC window', () => {
 
 test('the embedded ClickHouse limits take sizes and durations', () => {
   const defaults = load({});
-  expect([defaults.clickhouseMaxBody, defaults.clickhouseMaxQueue, defaults.clickhouseMaxExecutionTime, defaults.clickhouseMaxMemory]).toEqual([2 ** 30, 64, 600_000, 4 * 2 ** 30]);
+  expect([defaults.clickhouseMaxBody, defaults.clickhouseMaxQueue, defaults.clickhouseMaxExecutionTime, defaults.clickhouseMaxMemory]).toEqual([
+    2 ** 30,
+    64,
+    600_000,
+    4 * 2 ** 30,
+  ]);
   const set = load({ KPI_CLICKHOUSE_MAX_BODY: '512MiB', KPI_CLICKHOUSE_MAX_MEMORY: '2048 KiB', KPI_CLICKHOUSE_MAX_EXECUTION_TIME: '30s' });
   expect([set.clickhouseMaxBody, set.clickhouseMaxMemory, set.clickhouseMaxExecutionTime]).toEqual([512 * 2 ** 20, 2 * 2 ** 20, 30_000]);
 });
@@ -122,7 +127,9 @@ describe('TLS, SASL and secrets', () => {
   test('any variable can come from a file; a value and a file together, or a file that cannot be read, name the variable', () => {
     expect(load({ CLICKHOUSE_PASSWORD_FILE: passwordFile }).clickhouse.password).toBe('s3cret-from-file');
     expect(load({ KPI_TOPIC_PARTITIONS_FILE: (writeFileSync(join(dir, 'n'), '3\n'), join(dir, 'n')) }).topicPartitions).toBe(3);
-    expect(configError({ CLICKHOUSE_PASSWORD: 'x', CLICKHOUSE_PASSWORD_FILE: passwordFile }).message).toContain('set both CLICKHOUSE_PASSWORD and CLICKHOUSE_PASSWORD_FILE');
+    expect(configError({ CLICKHOUSE_PASSWORD: 'x', CLICKHOUSE_PASSWORD_FILE: passwordFile }).message).toContain(
+      'set both CLICKHOUSE_PASSWORD and CLICKHOUSE_PASSWORD_FILE',
+    );
     const unreadable = configError({ KAFKA_SASL_PASSWORD_FILE: join(dir, 'missing') });
     expect(unreadable.key).toBe('KAFKA_SASL_PASSWORD_FILE');
     expect(unreadable.message).toContain('ENOENT');
@@ -142,7 +149,11 @@ describe('TLS, SASL and secrets', () => {
   });
 
   test('credentials in a URL become the credentials, and the URL kept has none', () => {
-    const config = load({ SCHEMA_REGISTRY_URL: 'https://key%40x:p%2Fss@sr.example:443/ccompat', CLICKHOUSE_URL: 'https://bi:chpass@ch:8443', SCHEMA_REGISTRY_CA_FILE: pem });
+    const config = load({
+      SCHEMA_REGISTRY_URL: 'https://key%40x:p%2Fss@sr.example:443/ccompat',
+      CLICKHOUSE_URL: 'https://bi:chpass@ch:8443',
+      SCHEMA_REGISTRY_CA_FILE: pem,
+    });
     expect(config.registry).toEqual({ url: 'https://sr.example/ccompat', external: true, username: 'key@x', password: 'p/ss', caFile: pem });
     expect(config.schemaRegistryUrl).toBe('https://sr.example/ccompat');
     expect(config.clickhouse).toEqual({ url: 'https://ch:8443', external: true, username: 'bi', password: 'chpass' });
@@ -165,7 +176,15 @@ describe('TLS, SASL and secrets', () => {
       KPI_ALERT_WEBHOOK_URL: 'https://hooks.example/services/T1/B2/tok3n?x=1',
     };
     expect(secretValues(load(env)).sort()).toEqual(
-      ['api-key-123', 's3cret-from-file', 'sr-user', 'sr-pass', 'ch-pass', 'https://hooks.example/services/T1/B2/tok3n?x=1', '/services/T1/B2/tok3n?x=1'].sort(),
+      [
+        'api-key-123',
+        's3cret-from-file',
+        'sr-user',
+        'sr-pass',
+        'ch-pass',
+        'https://hooks.example/services/T1/B2/tok3n?x=1',
+        '/services/T1/B2/tok3n?x=1',
+      ].sort(),
     );
     const shown = Object.fromEntries(describeValues(env).map((row) => [row.env, row.shown]));
     expect(shown).toMatchObject({

@@ -93,7 +93,15 @@ test('kpi-stream only sets variables kpi-stream knows, with values it accepts', 
     rmSync(secretFiles, { recursive: true, force: true });
   }
   // Both reach the same servers and database.
-  for (const key of ['KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL', 'CLICKHOUSE_URL', 'CLICKHOUSE_USER', 'CLICKHOUSE_PASSWORD_FILE', 'CLICKHOUSE_DATABASE', 'KPI_TIME_ZONE']) {
+  for (const key of [
+    'KAFKA_BROKERS',
+    'SCHEMA_REGISTRY_URL',
+    'CLICKHOUSE_URL',
+    'CLICKHOUSE_USER',
+    'CLICKHOUSE_PASSWORD_FILE',
+    'CLICKHOUSE_DATABASE',
+    'KPI_TIME_ZONE',
+  ]) {
     expect(analytics?.environment?.[key]).toBe(app?.environment?.[key]);
   }
 });

@@ -51,7 +51,10 @@ function parseDockerfile(text: string): Stage[] {
 const stages = parseDockerfile(read('Dockerfile'));
 const build = stages[0]!;
 const runtime = stages.at(-1)!;
-const ignored = read('.dockerignore').split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+const ignored = read('.dockerignore')
+  .split('\n')
+  .map((l) => l.trim())
+  .filter((l) => l !== '' && !l.startsWith('#'));
 const manifest = JSON.parse(read('package.json')) as { scripts: Record<string, string>; files: string[] };
 const of = (stage: Stage, keyword: string) => stage.instructions.filter((i) => i.keyword === keyword);
 const workdir = (stage: Stage) => of(stage, 'WORKDIR').at(-1)?.args[0] ?? '/';

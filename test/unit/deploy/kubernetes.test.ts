@@ -27,7 +27,13 @@ interface PodSpec {
   containers: Container[];
   volumes?: { name: string; secret?: { secretName: string } }[];
 }
-type Manifest = { kind: string; metadata: { name: string }; data?: Record<string, string>; stringData?: Record<string, string>; spec?: Record<string, unknown> };
+type Manifest = {
+  kind: string;
+  metadata: { name: string };
+  data?: Record<string, string>;
+  stringData?: Record<string, string>;
+  spec?: Record<string, unknown>;
+};
 
 const dir = join(projectRoot(), 'deploy', 'kubernetes');
 const manifests: Manifest[] = readdirSync(dir)
@@ -38,8 +44,8 @@ const configMap = byKind('ConfigMap')[0]!;
 const secret = byKind('Secret')[0]!;
 const podSpecOf = (m: Manifest): PodSpec =>
   m.kind === 'CronJob'
-    ? ((m.spec as { jobTemplate: { spec: { template: { spec: PodSpec } } } }).jobTemplate.spec.template.spec)
-    : ((m.spec as { template: { spec: PodSpec } }).template.spec);
+    ? (m.spec as { jobTemplate: { spec: { template: { spec: PodSpec } } } }).jobTemplate.spec.template.spec
+    : (m.spec as { template: { spec: PodSpec } }).template.spec;
 const workloads = [...byKind('Deployment'), ...byKind('CronJob')];
 const known = new Set(describeSettings().map((s) => s.env));
 
@@ -72,10 +78,12 @@ describe.each(workloads.map((m) => [m.metadata.name, m] as const))('%s', (_name,
       expect(value.startsWith(`${mount!.mountPath}/`)).toBe(true);
       expect(Object.keys(secret.stringData!)).toContain(value.slice(mount!.mountPath.length + 1));
     }
-    expect(container!.env!.map((e) => e.name)).toEqual(expect.arrayContaining(['KAFKA_SASL_PASSWORD_FILE', 'SCHEMA_REGISTRY_PASSWORD_FILE', 'CLICKHOUSE_PASSWORD_FILE']));
+    expect(container!.env!.map((e) => e.name)).toEqual(
+      expect.arrayContaining(['KAFKA_SASL_PASSWORD_FILE', 'SCHEMA_REGISTRY_PASSWORD_FILE', 'CLICKHOUSE_PASSWORD_FILE']),
+    );
   });
 
-  test('its settings, with the Secret template\'s files, load without error', () => {
+  test("its settings, with the Secret template's files, load without error", () => {
     const files = mkdtempSync(join(tmpdir(), 'kpi-k8s-'));
     try {
       const mount = container!.volumeMounts![0]!.mountPath;

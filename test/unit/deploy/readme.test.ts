@@ -12,7 +12,10 @@ test('the README documents every configuration variable', () => {
 
 test('the quick start is two commands, and CI runs the test one', () => {
   const quickStart = /## Quick start[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
-  const commands = quickStart.split('\n').filter((line) => line.trim() !== '').map((line) => line.replace(/#.*/, '').trim());
+  const commands = quickStart
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => line.replace(/#.*/, '').trim());
   expect(commands).toEqual(['npm run demo', 'npm test']);
   expect(readFileSync(join(projectRoot(), '.ci', 'run'), 'utf8')).toMatch(/^(timeout [^\n]* )?npm test$/m);
 });

@@ -2,8 +2,19 @@ import { alertsFor } from '../../../detection/alerts.js';
 import type { Flag } from '../../../detection/rules.js';
 
 const flag = (severity: Flag['severity'], kind: Flag['kind'] = 'units_overclaim', employeeId = 'E1'): Flag => ({
-  employeeId, stationId: 'S1', windowStart: Date.UTC(2026, 9, 5), windowEnd: Date.UTC(2026, 9, 6), kind, method: kind === 'measurement_gap' ? 'coverage' : 'single_window', severity,
-  reported: 240, measured: 200, deviation: 0.2, z: null, explanation: 'Reported 240 units', evidence: {},
+  employeeId,
+  stationId: 'S1',
+  windowStart: Date.UTC(2026, 9, 5),
+  windowEnd: Date.UTC(2026, 9, 6),
+  kind,
+  method: kind === 'measurement_gap' ? 'coverage' : 'single_window',
+  severity,
+  reported: 240,
+  measured: 200,
+  deviation: 0.2,
+  z: null,
+  explanation: 'Reported 240 units',
+  evidence: {},
 });
 
 test('alerts are the flags at or above the minimum severity', () => {

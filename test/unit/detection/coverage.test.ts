@@ -27,23 +27,37 @@ test('a dead letter counts against the period of its employee it was sent in, or
 
 test("a newcomer's telemetry is judged against their station's usual until their own is known", () => {
   const report = (employeeId: string, day: number, telemetryHours: number): SelfReportRecord => ({
-    employeeId, stationId: 'S1', window: { start: T0 + day * DAY, end: T0 + (day + 1) * DAY }, period: { start: T0 + day * DAY, end: T0 + (day + 1) * DAY },
+    employeeId,
+    stationId: 'S1',
+    window: { start: T0 + day * DAY, end: T0 + (day + 1) * DAY },
+    period: { start: T0 + day * DAY, end: T0 + (day + 1) * DAY },
     reported: { units: 200, runHours: 6.4, defectiveUnits: 8, selfScore: null },
-    measured: { units: Math.round(200 * (telemetryHours / 8)), standardHours: 6 * (telemetryHours / 8), runHours: 6.4 * (telemetryHours / 8), defectiveUnits: 8, score: 80 },
+    measured: {
+      units: Math.round(200 * (telemetryHours / 8)),
+      standardHours: 6 * (telemetryHours / 8),
+      runHours: 6.4 * (telemetryHours / 8),
+      defectiveUnits: 8,
+      score: 80,
+    },
     coverage: { telemetryHours, deadLetters: { production: 0, telemetry: 0 } },
   });
   const veterans = Array.from({ length: 30 }, (_, i) => report(`E${i % 6}`, Math.floor(i / 6), 8));
   const newcomer = report('E-new', 5, 6);
   const coverage = judgeCoverage([...veterans, newcomer], DEFAULT_RULES.coverage);
-  expect(coverage.get(newcomer)!.gaps).toEqual([{ source: 'telemetry', reason: 'short', observed: 6, usual: 8, text: "the IoT gateway reported on 6.0 h, the station's usual is 8.0 h" }]);
+  expect(coverage.get(newcomer)!.gaps).toEqual([
+    { source: 'telemetry', reason: 'short', observed: 6, usual: 8, text: "the IoT gateway reported on 6.0 h, the station's usual is 8.0 h" },
+  ]);
   expect(veterans.every((r) => coverage.get(r)!.gaps.length === 0 && coverage.get(r)!.vouched.size === 2)).toBe(true);
   // A newcomer's measurement is never vouched for by a usual of their own.
   expect(coverage.get(newcomer)!.vouched.size).toBe(0);
 });
 
-test('a shortfall too small to be called a gap, within the person\'s day-to-day variation, is not vouched for either', () => {
+test("a shortfall too small to be called a gap, within the person's day-to-day variation, is not vouched for either", () => {
   const report = (day: number, output: number): SelfReportRecord => ({
-    employeeId: 'E1', stationId: 'S1', window: { start: T0 + day * DAY, end: T0 + (day + 1) * DAY }, period: { start: T0 + day * DAY, end: T0 + (day + 1) * DAY },
+    employeeId: 'E1',
+    stationId: 'S1',
+    window: { start: T0 + day * DAY, end: T0 + (day + 1) * DAY },
+    period: { start: T0 + day * DAY, end: T0 + (day + 1) * DAY },
     reported: { units: 200, runHours: 6.4, defectiveUnits: 8, selfScore: null },
     measured: { units: Math.round(200 * output), standardHours: 6 * output, runHours: 6.4, defectiveUnits: 8, score: 80 },
     coverage: { telemetryHours: 8, deadLetters: { production: 0, telemetry: 0 } },

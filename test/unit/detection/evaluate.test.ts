@@ -6,11 +6,28 @@ import type { Inflator } from '../../../simulator/plant.js';
 const DAY = 86_400_000;
 const figures = { units: 100, run_hours: 6, defective_units: 5, self_score: null };
 const truth = (employee: string, day: number, inflation: WindowTruth['inflation'] = null, gap: WindowTruth['gap'] = null): WindowTruth => ({
-  employee_id: employee, window_start: day * DAY, station_id: 'S1', measured: { ...figures, score: 80, standard_hours: 5, telemetry_hours: 8 }, reported: figures, inflation, gap,
+  employee_id: employee,
+  window_start: day * DAY,
+  station_id: 'S1',
+  measured: { ...figures, score: 80, standard_hours: 5, telemetry_hours: 8 },
+  reported: figures,
+  inflation,
+  gap,
 });
 const flag = (employee: string, day: number, kind: Flag['kind'] = 'units_overclaim', decidedDay = day): Flag => ({
-  employeeId: employee, stationId: 'S1', windowStart: day * DAY, windowEnd: (day + 1) * DAY, kind, method: kind === 'measurement_gap' ? 'coverage' : 'sequential', severity: 'low',
-  reported: 1, measured: 1, deviation: 0, z: null, explanation: '', evidence: { decided_at: new Date(decidedDay * DAY).toISOString() },
+  employeeId: employee,
+  stationId: 'S1',
+  windowStart: day * DAY,
+  windowEnd: (day + 1) * DAY,
+  kind,
+  method: kind === 'measurement_gap' ? 'coverage' : 'sequential',
+  severity: 'low',
+  reported: 1,
+  measured: 1,
+  deviation: 0,
+  z: null,
+  explanation: '',
+  evidence: { decided_at: new Date(decidedDay * DAY).toISOString() },
 });
 const units = (effective: number): WindowTruth['inflation'] => ({ kind: 'units', degree: effective, effective });
 const inflator = (o: Partial<Inflator> = {}): Inflator => ({ kind: 'units', degree: 0.2, startDay: 0, days: 0.8, ...o });
@@ -49,10 +66,21 @@ test('per person: inflators identified within N of their shifts from the first i
     ...shifts('now-and-then', (d) => d % 3 === 0),
     ...shifts('honest', () => false),
   ];
-  const flags = [flag('fast', 0, 'units_overclaim', 1), flag('slow', 4, 'units_overclaim', 6), flag('late', 3, 'units_overclaim', 5), flag('late', 1, 'units_overclaim', 1), flag('now-and-then', 6)];
+  const flags = [
+    flag('fast', 0, 'units_overclaim', 1),
+    flag('slow', 4, 'units_overclaim', 6),
+    flag('late', 3, 'units_overclaim', 5),
+    flag('late', 1, 'units_overclaim', 1),
+    flag('now-and-then', 6),
+  ];
   const inflators = new Map<string, Inflator>([
-    ['fast', inflator()], ['slow', inflator()], ['late', inflator({ startDay: 3 })], ['never', inflator()], ['small', inflator({ degree: 0.1 })],
-    ['tooLate', inflator({ startDay: 7 })], ['now-and-then', inflator({ days: 0.3 })],
+    ['fast', inflator()],
+    ['slow', inflator()],
+    ['late', inflator({ startDay: 3 })],
+    ['never', inflator()],
+    ['small', inflator({ degree: 0.1 })],
+    ['tooLate', inflator({ startDay: 7 })],
+    ['now-and-then', inflator({ days: 0.3 })],
   ]);
   const e = evaluate(windows, flags, inflators, { within: 5 });
   expect(e.persons.steady).toEqual({ inflators: 4, identified: 2, recall: 0.5 });

@@ -15,10 +15,30 @@ const seeds = (process.env.KPI_TEST_SEED ?? '1').split(',').map(Number);
 
 /** A month of a plant that writes from memory: units and run hours off by up to ±spread, defects by up to ±3; outages and dead letters on honest shifts. */
 const noisyPlant = (seed: number, shape: 'uniform' | 'normal') =>
-  simulateOptions(parseSimulateFlags([
-    '--employees', '200', '--days', '30', '--seed', String(seed), '--inflators', '0.25', '--inflation-start', '0.3', '--intermittent', '0.2',
-    '--honest-shape', shape, '--honest-defects', '3', '--honest-defect-slips', '0.86', '--gaps', '0.1',
-  ]));
+  simulateOptions(
+    parseSimulateFlags([
+      '--employees',
+      '200',
+      '--days',
+      '30',
+      '--seed',
+      String(seed),
+      '--inflators',
+      '0.25',
+      '--inflation-start',
+      '0.3',
+      '--intermittent',
+      '0.2',
+      '--honest-shape',
+      shape,
+      '--honest-defects',
+      '3',
+      '--honest-defect-slips',
+      '0.86',
+      '--gaps',
+      '0.1',
+    ]),
+  );
 
 /** Inflators of 15%+ on most of their shifts identified within 5 of them, over the figures with a continuous honest error. */
 function steadyRecall(e: Evaluation): { identified: number; inflators: number } {
@@ -32,7 +52,13 @@ describe.each(seeds)('seed %i', (seed) => {
     process.stdout.write(`detection, seed ${seed}, honest errors ${shape} (KPI_TEST_SEED=${seed})\n${formatSweep(rows)}\n`);
     for (const { spread, evaluation: e } of rows) {
       const steady = steadyRecall(e);
-      const figures = { spread, honestWindows: e.honestFlagRate, honestEmployees: e.honestEmployeeFlagRate, precision: e.precision, steady: steady.identified / steady.inflators };
+      const figures = {
+        spread,
+        honestWindows: e.honestFlagRate,
+        honestEmployees: e.honestEmployeeFlagRate,
+        precision: e.precision,
+        steady: steady.identified / steady.inflators,
+      };
       expect(steady.inflators).toBeGreaterThan(10);
       expect(figures.honestWindows).toBeLessThanOrEqual(0.01);
       expect(figures.honestEmployees).toBeLessThanOrEqual(0.02);

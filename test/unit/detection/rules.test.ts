@@ -62,7 +62,8 @@ function honestStation(station: string, people: number, days: number, spread: nu
   );
 }
 
-const inflationFlags = (flags: readonly Flag[], employee?: string) => flags.filter((f) => isInflationFlag(f) && (employee === undefined || f.employeeId === employee));
+const inflationFlags = (flags: readonly Flag[], employee?: string) =>
+  flags.filter((f) => isInflationFlag(f) && (employee === undefined || f.employeeId === employee));
 
 test('honest reports typed from memory, off a few percent either way, raise no flag', () => {
   const records = [...honestStation('S1', 12, 20, 0.03), ...honestStation('S2', 12, 20, 0.08)];
@@ -71,7 +72,9 @@ test('honest reports typed from memory, off a few percent either way, raise no f
 
 test('reporting more than was measured on most shifts is flagged by the evidence over time, in a line a manager can check', () => {
   const r = new Random(7, 'inflator');
-  const inflator = Array.from({ length: 12 }, (_, day) => record({ employee: 'E-up', day, units: day % 5 === 2 ? r.uniform(-0.02, 0.02) : 0.12, hours: r.uniform(-0.02, 0.02) }));
+  const inflator = Array.from({ length: 12 }, (_, day) =>
+    record({ employee: 'E-up', day, units: day % 5 === 2 ? r.uniform(-0.02, 0.02) : 0.12, hours: r.uniform(-0.02, 0.02) }),
+  );
   const flags = detect([...honestStation('S1', 12, 12, 0.04), ...inflator], all);
   const mine = inflationFlags(flags, 'E-up');
   expect(mine.length).toBeGreaterThan(0);
@@ -90,7 +93,7 @@ test('reporting more than was measured on most shifts is flagged by the evidence
   expect(inflationFlags(flags).every((f) => f.employeeId === 'E-up')).toBe(true);
 });
 
-test('one report far outside any plausible honest error is flagged on its own; a new person\'s first reports only by evidence over time', () => {
+test("one report far outside any plausible honest error is flagged on its own; a new person's first reports only by evidence over time", () => {
   const veteran = Array.from({ length: 8 }, (_, day) => record({ employee: 'E-old', day, units: day === 6 ? 0.6 : 0 }));
   const newcomer = Array.from({ length: 3 }, (_, day) => record({ employee: 'E-new', day: 5 + day, units: day === 1 ? 0.6 : 0 }));
   const flags = detect([...honestStation('S1', 12, 8, 0.02), ...veteran, ...newcomer], all);
@@ -103,7 +106,10 @@ test('one report far outside any plausible honest error is flagged on its own; a
 
 test('the band is learned per station: an excess that is noise where counts come from a tally is evidence where they come from scanners', () => {
   const steady = (employee: string, station: string) => Array.from({ length: 15 }, (_, day) => record({ employee, station, day, units: 0.07 }));
-  const flags = detect([...honestStation('SCAN', 12, 15, 0.01), ...honestStation('TALLY', 12, 15, 0.12), ...steady('E-scan', 'SCAN'), ...steady('E-tally', 'TALLY')], all);
+  const flags = detect(
+    [...honestStation('SCAN', 12, 15, 0.01), ...honestStation('TALLY', 12, 15, 0.12), ...steady('E-scan', 'SCAN'), ...steady('E-tally', 'TALLY')],
+    all,
+  );
   expect(inflationFlags(flags, 'E-scan').length).toBeGreaterThan(0);
   expect(inflationFlags(flags, 'E-tally')).toEqual([]);
 });
@@ -116,7 +122,7 @@ test('the honest spread is learned without the people flagged', () => {
   expect(evidence.honest_spread.sigma).toBeLessThan(0.02);
 });
 
-test('a person whose honest reports vary more than their station\'s is judged against their own spread', () => {
+test("a person whose honest reports vary more than their station's is judged against their own spread", () => {
   const r = new Random(3, 'wide');
   const wide = Array.from({ length: 20 }, (_, day) => record({ employee: 'E-wide', day, units: r.uniform(-0.12, 0.12) }));
   expect(inflationFlags(detect([...honestStation('S1', 12, 20, 0.02), ...wide], all))).toEqual([]);
@@ -125,10 +131,16 @@ test('a person whose honest reports vary more than their station\'s is judged ag
 test('missing measurements are never an accusation: the report gets a measurement_gap flag and is not judged on what the gap touches', () => {
   const history = Array.from({ length: 8 }, (_, day) => record({ employee: 'E-gap', day }));
   const gaps: [Shift, RegExp][] = [
-    [{ employee: 'E-gap', day: 8, telemetryShare: 5 / 8 }, /the IoT gateway reported on 5\.0 h, this operator's usual is 8\.0 h; units, run hours, self-score not judged/],
+    [
+      { employee: 'E-gap', day: 8, telemetryShare: 5 / 8 },
+      /the IoT gateway reported on 5\.0 h, this operator's usual is 8\.0 h; units, run hours, self-score not judged/,
+    ],
     [{ employee: 'E-gap', day: 9, outputShare: 0.6 }, /the MES counted 40% less output per run hour than this operator's usual; units, self-score not judged/],
     [{ employee: 'E-gap', day: 10, deadLetters: { production: 0, telemetry: 2 } }, /2 telemetry record\(s\) of the period were dead-lettered/],
-    [{ employee: 'E-gap', day: 11, deadLetters: { production: 1, telemetry: 0 } }, /1 production record\(s\) of the period were dead-lettered; units, self-score not judged/],
+    [
+      { employee: 'E-gap', day: 11, deadLetters: { production: 1, telemetry: 0 } },
+      /1 production record\(s\) of the period were dead-lettered; units, self-score not judged/,
+    ],
     [{ employee: 'E-gap', day: 12, telemetryShare: 0 }, /the IoT gateway sent no telemetry for the period/],
     [{ employee: 'E-gap', day: 13, outputShare: 0 }, /the MES counted no units while 200 are reported/],
   ];
@@ -141,9 +153,11 @@ test('missing measurements are never an accusation: the report gets a measuremen
   expect(gapFlags.every((f) => f.method === 'coverage' && f.severity === 'low' && f.z === null)).toBe(true);
 });
 
-test('a shortfall too small to call a gap, inside the person\'s day-to-day variation, cannot make one report an accusation', () => {
+test("a shortfall too small to call a gap, inside the person's day-to-day variation, cannot make one report an accusation", () => {
   // This operator's output per run hour varies by ±6%; one day the MES missed 10% of the units (no gap is certain).
-  const days = [1.06, 0.94, 1.0, 1.05, 0.95, 1.0, 1.06, 0.94].map((outputShare, day) => record({ employee: 'E-var', day, outputShare, units: outputShare - 1 }));
+  const days = [1.06, 0.94, 1.0, 1.05, 0.95, 1.0, 1.06, 0.94].map((outputShare, day) =>
+    record({ employee: 'E-var', day, outputShare, units: outputShare - 1 }),
+  );
   const dip = record({ employee: 'E-var', day: 8, outputShare: 0.9, units: 0 });
   const flags = detect([...honestStation('S1', 12, 9, 0.01), ...days, dip], all);
   expect(dip.reported.units / dip.measured.units - 1).toBeCloseTo(0.111, 3);
@@ -152,8 +166,16 @@ test('a shortfall too small to call a gap, inside the person\'s day-to-day varia
 
 test('a gap leaves the figures it does not touch judged: defects come from inspections', () => {
   const history = Array.from({ length: 8 }, (_, day) => record({ employee: 'E-both', day }));
-  const flags = detect([...honestStation('S1', 12, 9, 0.02), ...history, record({ employee: 'E-both', day: 8, telemetryShare: 0.5, units: 0.5, defectsShort: 6 })], all);
-  expect(flags.filter((f) => f.employeeId === 'E-both').map((f) => f.kind).sort()).toEqual(['defects_underreport', 'measurement_gap']);
+  const flags = detect(
+    [...honestStation('S1', 12, 9, 0.02), ...history, record({ employee: 'E-both', day: 8, telemetryShare: 0.5, units: 0.5, defectsShort: 6 })],
+    all,
+  );
+  expect(
+    flags
+      .filter((f) => f.employeeId === 'E-both')
+      .map((f) => f.kind)
+      .sort(),
+  ).toEqual(['defects_underreport', 'measurement_gap']);
 });
 
 test('only reports inside the range are flagged; earlier ones are history that carries evidence forward', () => {
@@ -177,7 +199,11 @@ test('severity follows the evidence: how far, and how strong', () => {
 });
 
 test('a self-score is judged only where the measured score leaves room to over-claim', () => {
-  const capped = Array.from({ length: 10 }, (_, day) => ({ ...record({ employee: 'E-top', day }), measured: { ...record({ employee: 'E-top', day }).measured, score: 100 }, reported: { ...record({ employee: 'E-top', day }).reported, selfScore: 100 } }));
+  const capped = Array.from({ length: 10 }, (_, day) => ({
+    ...record({ employee: 'E-top', day }),
+    measured: { ...record({ employee: 'E-top', day }).measured, score: 100 },
+    reported: { ...record({ employee: 'E-top', day }).reported, selfScore: 100 },
+  }));
   const inflated = Array.from({ length: 10 }, (_, day) => record({ employee: 'E-self', day, selfScoreAbove: 15 }));
   const flags = inflationFlags(detect([...honestStation('S1', 12, 10, 0.02), ...capped, ...inflated], all));
   expect(flags.filter((f) => f.employeeId === 'E-top')).toEqual([]);

@@ -8,7 +8,8 @@ const catalog = KpiCatalog.of();
 const window = { start: Date.UTC(2026, 10, 2), end: Date.UTC(2026, 10, 3), plantDay: '2026-11-02', shift: '', crew: '' };
 const HOUR = 3_600_000;
 const fresh = () => newEmployeeWindow(catalog, 'emp-1', window);
-const apply = (state: ReturnType<typeof fresh>, tagged: KindedEvent, digest = 0, hour = window.start + 8 * HOUR) => applyEvent(catalog, state, tagged, digest, hour);
+const apply = (state: ReturnType<typeof fresh>, tagged: KindedEvent, digest = 0, hour = window.start + 8 * HOUR) =>
+  applyEvent(catalog, state, tagged, digest, hour);
 const row = (state: ReturnType<typeof fresh>) => toRow(catalog, state);
 
 test('a window with one event of each kind gives the contract row', () => {
@@ -40,7 +41,9 @@ test('a window with one event of each kind gives the contract row', () => {
     self_score: 95,
   });
   expect(written).toMatchObject({ station_id: 'st-1', version: 6 });
-  const keys = ['f-1', 'f-2', 'i-1', 'p-1', 's-1', 't-1'].map((id) => eventKeyOf({ f: 'feedback', i: 'inspection', p: 'production', s: 'selfReport', t: 'telemetry' }[id[0]!]!, id));
+  const keys = ['f-1', 'f-2', 'i-1', 'p-1', 's-1', 't-1'].map((id) =>
+    eventKeyOf({ f: 'feedback', i: 'inspection', p: 'production', s: 'selfReport', t: 'telemetry' }[id[0]!]!, id),
+  );
   expect(written.event_keys).toEqual([...keys].sort((a, b) => a - b));
 });
 
@@ -87,7 +90,9 @@ test('sums do not depend on the order of the events', () => {
   const forwards = fresh();
   const backwards = fresh();
   runs.forEach((run, i) => apply(forwards, { kind: 'telemetry', event: telemetry({ event_id: `t${i}`, run_seconds: run, idle_seconds: 0, down_seconds: 0 }) }));
-  [...runs].reverse().forEach((run, i) => apply(backwards, { kind: 'telemetry', event: telemetry({ event_id: `t${i}`, run_seconds: run, idle_seconds: 0, down_seconds: 0 }) }));
+  [...runs]
+    .reverse()
+    .forEach((run, i) => apply(backwards, { kind: 'telemetry', event: telemetry({ event_id: `t${i}`, run_seconds: run, idle_seconds: 0, down_seconds: 0 }) }));
   expect(row(forwards).values.run_hours).toBe(row(backwards).values.run_hours);
   expect(row(forwards).values.run_ms).toBe(731_056);
 });
@@ -137,12 +142,21 @@ test('measures are kept per hour too, so any period sums exactly; the row names 
   apply(state, { kind: 'production', event: production({ event_id: 'a', units: 3 }) }, 0, window.start + 22 * HOUR);
   apply(state, { kind: 'production', event: production({ event_id: 'b', units: 4 }) }, 0, window.start + 23 * HOUR);
   apply(state, { kind: 'production', event: production({ event_id: 'c', units: 5 }) }, 0, window.start + 22 * HOUR);
-  apply(state, { kind: 'selfReport', event: selfReport({ period_start: window.start + 22 * HOUR, period_end: window.start + 30 * HOUR, submitted_time: window.start + 31 * HOUR }) });
+  apply(state, {
+    kind: 'selfReport',
+    event: selfReport({ period_start: window.start + 22 * HOUR, period_end: window.start + 30 * HOUR, submitted_time: window.start + 31 * HOUR }),
+  });
   const written = row(state);
   expect(written.hourly).toEqual([
     { hour: window.start + 22 * HOUR, measures: { units: 8, standard_ms: 480_000 } },
     { hour: window.start + 23 * HOUR, measures: { units: 4, standard_ms: 240_000 } },
   ]);
-  expect(written).toMatchObject({ plant_day: '2026-11-02', shift: '', crew: '', report_period_start: window.start + 22 * HOUR, report_period_end: window.start + 30 * HOUR });
+  expect(written).toMatchObject({
+    plant_day: '2026-11-02',
+    shift: '',
+    crew: '',
+    report_period_start: window.start + 22 * HOUR,
+    report_period_end: window.start + 30 * HOUR,
+  });
   expect(row(fromRow(catalog, written))).toEqual(written);
 });

@@ -20,10 +20,10 @@ describe('windows and watermarks (emit-final)', () => {
     const driver = new TopologyTestDriver();
     await driver.pipe('production', production({ event_id: 'a', event_time: day(2, 9), units: 10 }));
     await driver.pipe('production', production({ event_id: 'b', event_time: day(2, 15), units: 5 }));
-    expect((await driver.flush())).toEqual([]);
+    expect(await driver.flush()).toEqual([]);
     // Next day's events move the clock; the watermark is the clock minus 10 minutes.
     await driver.pipe('production', production({ event_id: 'c', event_time: day(3, 0, 9), units: 1 }));
-    expect((await driver.flush())).toEqual([]);
+    expect(await driver.flush()).toEqual([]);
     await driver.pipe('production', production({ event_id: 'd', event_time: day(3, 0, 10), units: 1 }));
     const rows = await driver.flush();
     expect(rows).toHaveLength(1);
@@ -50,7 +50,7 @@ describe('windows and watermarks (emit-final)', () => {
     const driver = new TopologyTestDriver({ idleClose: 5 * MIN });
     await driver.pipe('production', production({ event_id: 'a', event_time: day(2, 9) }));
     driver.advanceWallClock(4 * MIN);
-    expect((await driver.flush())).toEqual([]);
+    expect(await driver.flush()).toEqual([]);
     driver.advanceWallClock(MIN);
     expect((await driver.flush()).map((r) => r.window_start)).toEqual([day(2)]);
   });
@@ -63,7 +63,10 @@ describe('late records correct their window', () => {
     await driver.pipe('production', production({ event_id: 'next', event_time: day(3, 9), units: 1 }));
     const [first] = await driver.flush();
     expect(flat(first!)).toMatchObject({ window_start: day(2), units_inspected: 0, defect_rate: null, version: 1 });
-    await driver.pipe('inspection', inspection({ event_id: 'i', production_time: day(2, 9), inspected_time: day(5, 9), units_inspected: 20, units_defective: 2 }));
+    await driver.pipe(
+      'inspection',
+      inspection({ event_id: 'i', production_time: day(2, 9), inspected_time: day(5, 9), units_inspected: 20, units_defective: 2 }),
+    );
     // The inspection's clock also closes the next day's window: both are written.
     const rows = await driver.flush();
     expect(rows.map((r) => r.window_start).sort()).toEqual([day(2), day(3)]);
@@ -88,15 +91,21 @@ describe('late records correct their window', () => {
     await driver.flush();
     const outcome = await driver.pipe('feedback', feedback({ event_id: 'f', production_time: day(2, 9), feedback_time: day(3) + 35 * DAY + 1 }));
     expect(outcome).toBe('KPI_ERR_TOO_LATE');
-    expect((await driver.flush())).toEqual([]);
+    expect(await driver.flush()).toEqual([]);
     expect(driver.deadLetters).toEqual([expect.objectContaining({ topic: 'customer.feedback.v1', offset: 0, code: 'KPI_ERR_TOO_LATE' })]);
     expect(flat(driver.row('emp-1', day(2))!)).toMatchObject({ feedback_count: 0, version: 1 });
   });
 
   test('the latest self-report stands, even when an older one arrives after it', async () => {
     const driver = new TopologyTestDriver();
-    await driver.pipe('selfReport', selfReport({ event_id: 's2', period_start: day(2, 6), period_end: day(2, 14), submitted_time: day(2, 18), reported_units: 50 }));
-    await driver.pipe('selfReport', selfReport({ event_id: 's1', period_start: day(2, 6), period_end: day(2, 14), submitted_time: day(2, 16), reported_units: 40 }));
+    await driver.pipe(
+      'selfReport',
+      selfReport({ event_id: 's2', period_start: day(2, 6), period_end: day(2, 14), submitted_time: day(2, 18), reported_units: 50 }),
+    );
+    await driver.pipe(
+      'selfReport',
+      selfReport({ event_id: 's1', period_start: day(2, 6), period_end: day(2, 14), submitted_time: day(2, 16), reported_units: 40 }),
+    );
     await driver.pipe('production', production({ event_id: 'x', event_time: day(4) }));
     expect((await driver.flush()).map(flat)).toMatchObject([{ reported_units: 50, version: 2 }]);
   });
@@ -107,7 +116,10 @@ describe('memory', () => {
     const task = new PartitionTask(0, new TopologyTestDriver().settings, 0);
     const lookedUp: WindowKey[][] = [];
     const store = { current: async (keys: readonly WindowKey[]) => (lookedUp.push([...keys]), []), write: async () => undefined };
-    const item = (offset: number, event = production({ event_id: `p${offset}`, event_time: day(2, 9) })) => ({ offset, record: { tagged: { kind: 'production' as const, event }, digest: 0 } });
+    const item = (offset: number, event = production({ event_id: `p${offset}`, event_time: day(2, 9) })) => ({
+      offset,
+      record: { tagged: { kind: 'production' as const, event }, digest: 0 },
+    });
     await task.processBatch('production', [item(0), item(1, production({ event_id: 'next-day', event_time: day(3, 9) }))], 0, store);
     expect(task.drain(0).map((r) => r.window_start)).toEqual([day(2)]);
     // While that row is being written, a late record for the window finds it in memory: nothing is read back.
@@ -132,7 +144,7 @@ describe('duplicates', () => {
     await driver.flush();
     // The window left memory; its row remembers the event.
     expect(await driver.pipe('production', event)).toBe('duplicate');
-    expect((await driver.flush())).toEqual([]);
+    expect(await driver.flush()).toEqual([]);
     expect(flat(driver.row('emp-1', day(2))!)).toMatchObject({ units: 7, version: 1 });
   });
 });
@@ -142,7 +154,9 @@ describe('invalid records', () => {
     const driver = new TopologyTestDriver();
     expect(await driver.pipe('inspection', inspection({ event_id: 'bad', units_inspected: 3, units_defective: 4 }))).toBe('KPI_ERR_INVALID_VALUE');
     expect(await driver.pipe('production', production({ event_id: 'good', event_time: day(2, 9) }))).toBe('accepted');
-    expect(driver.deadLetters).toEqual([expect.objectContaining({ topic: 'quality.inspections.v1', code: 'KPI_ERR_INVALID_VALUE', message: expect.stringContaining('units_defective') })]);
+    expect(driver.deadLetters).toEqual([
+      expect.objectContaining({ topic: 'quality.inspections.v1', code: 'KPI_ERR_INVALID_VALUE', message: expect.stringContaining('units_defective') }),
+    ]);
   });
 });
 
@@ -151,7 +165,7 @@ describe('emit-on-update', () => {
     const driver = new TopologyTestDriver({ emitMode: 'update' });
     await driver.pipe('production', production({ event_id: 'a', event_time: day(2, 9), units: 1 }));
     expect((await driver.flush()).map(flat)).toMatchObject([{ units: 1, version: 1 }]);
-    expect((await driver.flush())).toEqual([]);
+    expect(await driver.flush()).toEqual([]);
     await driver.pipe('production', production({ event_id: 'b', event_time: day(2, 10), units: 2 }));
     expect((await driver.flush()).map(flat)).toMatchObject([{ units: 3, version: 2 }]);
   });

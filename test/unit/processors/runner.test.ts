@@ -47,7 +47,7 @@ describe('keys, ids and numbers', () => {
 
   test('ids with braces, quotes and unicode are legal data and count', async () => {
     const d = driver();
-    const id = "{a:1}' OR 1=1; -- \"工\"";
+    const id = '{a:1}\' OR 1=1; -- "工"';
     expect(await d.pipe('production', production({ employee_id: id, event_id: id, event_time: day(20, 9), units: 4 }))).toBe('accepted');
     d.advanceWallClock(HOUR);
     expect((await d.flush()).map((r) => [r.employee_id, r.values.units])).toEqual([[id, 4]]);
@@ -65,7 +65,9 @@ describe('keys, ids and numbers', () => {
 
   test('a contribution that would overflow an exact sum is dead-lettered', async () => {
     const d = driver();
-    expect(await d.pipe('production', production({ units: 2_000_000_000, standard_seconds_per_unit: 86_400, event_time: day(20, 9) }))).toBe('KPI_ERR_OUT_OF_RANGE');
+    expect(await d.pipe('production', production({ units: 2_000_000_000, standard_seconds_per_unit: 86_400, event_time: day(20, 9) }))).toBe(
+      'KPI_ERR_OUT_OF_RANGE',
+    );
   });
 
   test('bytes that are not a record are dead-lettered with their own codes, and the stream goes on', async () => {
@@ -74,7 +76,9 @@ describe('keys, ids and numbers', () => {
     expect(await d.pipeBytes('production', Buffer.from('{"units": 3}'), { key: 'emp-1' })).toBe('KPI_ERR_DECODE_NOT_AVRO');
     expect(await d.pipeBytes('production', null, { key: 'emp-1' })).toBe('KPI_ERR_DECODE_NOT_AVRO');
     expect(await d.pipeBytes('production', frame(999, body), { key: 'emp-1' })).toBe('KPI_ERR_DECODE_UNKNOWN_SCHEMA');
-    expect(await d.pipeBytes('production', frame(TEST_SCHEMA_IDS.production, body.subarray(0, body.length - 4)), { key: 'emp-1' })).toBe('KPI_ERR_DECODE_MALFORMED');
+    expect(await d.pipeBytes('production', frame(TEST_SCHEMA_IDS.production, body.subarray(0, body.length - 4)), { key: 'emp-1' })).toBe(
+      'KPI_ERR_DECODE_MALFORMED',
+    );
     expect(await d.pipeBytes('production', frame(TEST_SCHEMA_IDS.telemetry, body), { key: 'emp-1' })).not.toBe('accepted');
     // A string whose bytes are not UTF-8: the station id's first byte (after its length) becomes 0xff.
     const broken = Buffer.from(encodeEvent('production', TEST_SCHEMA_IDS.production, production({ station_id: 'st-9', event_time: day(20, 9) })));
@@ -90,12 +94,23 @@ describe('rows the store refuses', () => {
     const d = driver({ refuse: (row: { employee_id: string }) => row.employee_id === 'bad', idleClose: HOUR });
     for (const employee of ['good', 'bad', 'also-good']) {
       await d.pipe('production', production({ employee_id: employee, event_id: `${employee}-p`, event_time: day(20, 9), units: 2 }));
-      await d.pipe('telemetry', telemetry({ employee_id: employee, event_id: `${employee}-t`, interval_start: day(20, 9), interval_end: day(20, 9) + 900_000 }));
+      await d.pipe(
+        'telemetry',
+        telemetry({ employee_id: employee, event_id: `${employee}-t`, interval_start: day(20, 9), interval_end: day(20, 9) + 900_000 }),
+      );
     }
-    await d.pipe('selfReport', selfReport({ employee_id: 'bad', event_id: 'bad-r', period_start: day(20, 6), period_end: day(20, 14), submitted_time: day(20, 15) }));
+    await d.pipe(
+      'selfReport',
+      selfReport({ employee_id: 'bad', event_id: 'bad-r', period_start: day(20, 6), period_end: day(20, 14), submitted_time: day(20, 15) }),
+    );
     d.advanceWallClock(2 * HOUR);
     await d.flush();
-    expect(d.rows().map((r) => r.employee_id).sort()).toEqual(['also-good', 'good']);
+    expect(
+      d
+        .rows()
+        .map((r) => r.employee_id)
+        .sort(),
+    ).toEqual(['also-good', 'good']);
     const refused = d.deadLetters.filter((l) => l.code === 'KPI_ERR_SINK_REJECTED');
     expect(refused.map((l) => [l.topic, l.offset]).sort()).toEqual([
       ['factory.production.v1', 1],
@@ -106,8 +121,12 @@ describe('rows the store refuses', () => {
     expect(d.metrics.refusedRows).toBe(1);
 
     // A later record for the refused window follows the others; other windows go on as before.
-    expect(await d.pipe('inspection', inspection({ employee_id: 'bad', event_id: 'bad-i', production_time: day(20, 9), inspected_time: day(21, 9) }))).toBe('KPI_ERR_SINK_REJECTED');
-    expect(await d.pipe('inspection', inspection({ employee_id: 'good', event_id: 'good-i', production_time: day(20, 9), inspected_time: day(21, 9) }))).toBe('accepted');
+    expect(await d.pipe('inspection', inspection({ employee_id: 'bad', event_id: 'bad-i', production_time: day(20, 9), inspected_time: day(21, 9) }))).toBe(
+      'KPI_ERR_SINK_REJECTED',
+    );
+    expect(await d.pipe('inspection', inspection({ employee_id: 'good', event_id: 'good-i', production_time: day(20, 9), inspected_time: day(21, 9) }))).toBe(
+      'accepted',
+    );
     d.advanceWallClock(2 * HOUR);
     await d.flush();
     expect(metricsOf(d.row('good', day(20))!).units_inspected).toBe(10);

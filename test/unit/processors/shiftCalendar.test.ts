@@ -75,9 +75,27 @@ test.each<[string, unknown, RegExp]>([
   ['no shifts', { shifts: [] }, /needs a list "shifts"/],
   ['a bad start', { shifts: [{ name: 'x', start: '25:00', hours: 8 }] }, /shift 1 \("x"\): "start" must be a local time HH:MM/],
   ['a zero length', { shifts: [{ name: 'x', start: '06:00', hours: 0 }] }, /"hours" must be whole minutes/],
-  ['a name used twice', { shifts: [{ name: 'x', start: '06:00', hours: 4 }, { name: 'x', start: '12:00', hours: 4 }] }, /shift 2 \("x"\): the name is used twice/],
+  [
+    'a name used twice',
+    {
+      shifts: [
+        { name: 'x', start: '06:00', hours: 4 },
+        { name: 'x', start: '12:00', hours: 4 },
+      ],
+    },
+    /shift 2 \("x"\): the name is used twice/,
+  ],
   ['an unknown weekday', { shifts: [{ name: 'x', start: '06:00', hours: 4, days: ['funday'] }] }, /"days" must list weekdays/],
-  ['overlapping shifts', { shifts: [{ name: 'a', start: '06:00', hours: 10 }, { name: 'b', start: '14:00', hours: 8 }] }, /shift "b" starts before shift "a" ends/],
+  [
+    'overlapping shifts',
+    {
+      shifts: [
+        { name: 'a', start: '06:00', hours: 10 },
+        { name: 'b', start: '14:00', hours: 8 },
+      ],
+    },
+    /shift "b" starts before shift "a" ends/,
+  ],
   ['a bad holiday', { shifts: [{ name: 'a', start: '06:00', hours: 8 }], holidays: ['Christmas'] }, /holidays: "Christmas" is not a date/],
 ])('%s is refused naming KPI_SHIFT_CALENDAR', (_name, definition, message) => {
   let error: unknown;

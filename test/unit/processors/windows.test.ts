@@ -96,7 +96,13 @@ test('an unknown time zone is refused', () => {
 describe('plant days that begin at a day start (KPI_DAY_START)', () => {
   test('a day from 06:00 to 06:00 holds the whole night shift and is named by the date it begins on', () => {
     const days = TumblingWindows.of(DAY, 'UTC', 6 * HOUR);
-    expect(days.windowFor(utc(2026, 11, 2, 23, 30))).toEqual({ start: utc(2026, 11, 2, 6), end: utc(2026, 11, 3, 6), plantDay: '2026-11-02', shift: '', crew: '' });
+    expect(days.windowFor(utc(2026, 11, 2, 23, 30))).toEqual({
+      start: utc(2026, 11, 2, 6),
+      end: utc(2026, 11, 3, 6),
+      plantDay: '2026-11-02',
+      shift: '',
+      crew: '',
+    });
     expect(days.windowFor(utc(2026, 11, 3, 5, 59)).plantDay).toBe('2026-11-02');
     expect(days.windowFor(utc(2026, 11, 3, 6)).plantDay).toBe('2026-11-03');
   });
@@ -108,7 +114,10 @@ describe('plant days that begin at a day start (KPI_DAY_START)', () => {
   });
 
   test('smaller windows step from the day start', () => {
-    expect(span(TumblingWindows.of(8 * HOUR, 'UTC', 6 * HOUR).windowFor(utc(2026, 11, 3, 3)))).toEqual({ start: utc(2026, 11, 2, 22), end: utc(2026, 11, 3, 6) });
+    expect(span(TumblingWindows.of(8 * HOUR, 'UTC', 6 * HOUR).windowFor(utc(2026, 11, 3, 3)))).toEqual({
+      start: utc(2026, 11, 2, 22),
+      end: utc(2026, 11, 3, 6),
+    });
   });
 
   test('hours are local hours: at :30 past in UTC+05:30', () => {

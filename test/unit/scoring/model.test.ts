@@ -30,7 +30,18 @@ test('an indicator the model has no rule for (OEE in default-v1) earns points bu
 });
 
 test('indicator values come from summed measures, so a week is not an average of days', () => {
-  const day = (standard: number, run: number) => ({ units: 0, standard_ms: standard, run_ms: run, idle_ms: 0, down_ms: 0, units_inspected: 0, units_defective: 0, feedback_count: 0, complaints: 0, satisfaction_milli: 0 });
+  const day = (standard: number, run: number) => ({
+    units: 0,
+    standard_ms: standard,
+    run_ms: run,
+    idle_ms: 0,
+    down_ms: 0,
+    units_inspected: 0,
+    units_defective: 0,
+    feedback_count: 0,
+    complaints: 0,
+    satisfaction_milli: 0,
+  });
   const a = day(1000, 1000);
   const b = day(3000, 1000);
   const week = Object.fromEntries(Object.keys(a).map((k) => [k, a[k as keyof typeof a] + b[k as keyof typeof b]]));

@@ -13,7 +13,9 @@ function run(extra: string[] = []) {
   const expected: ExpectedRow[] = [];
   const truth: WindowTruth[] = [];
   const tooLate: string[] = [];
-  const messages: OutboundMessage[] = [...simulation.messages({ expected: (r) => expected.push(r), truth: (t) => truth.push(t), tooLate: (id) => tooLate.push(id) })];
+  const messages: OutboundMessage[] = [
+    ...simulation.messages({ expected: (r) => expected.push(r), truth: (t) => truth.push(t), tooLate: (id) => tooLate.push(id) }),
+  ];
   return { simulation, messages, expected, truth, tooLate };
 }
 
@@ -128,7 +130,24 @@ test('planted measurement gaps: honest shifts only, the measured side short of w
 });
 
 test('honest error settings: uniform errors stay within their bound; late and intermittent inflators inflate on their schedule', () => {
-  const { truth, simulation } = run(['--employees', '60', '--inflators', '0.5', '--honest-shape', 'uniform', '--honest-units', '0.1', '--honest-hours', '0.1', '--inflation-start', '1', '--intermittent', '0.5', '--seed', '9']);
+  const { truth, simulation } = run([
+    '--employees',
+    '60',
+    '--inflators',
+    '0.5',
+    '--honest-shape',
+    'uniform',
+    '--honest-units',
+    '0.1',
+    '--honest-hours',
+    '0.1',
+    '--inflation-start',
+    '1',
+    '--intermittent',
+    '0.5',
+    '--seed',
+    '9',
+  ]);
   const inflatorOf = new Map(simulation.plant.employees.map((e) => [e.id, e.inflator]));
   const honest = truth.filter((t) => !t.inflation && t.measured.units > 50);
   expect(honest.some((t) => Math.abs(t.reported.units / t.measured.units - 1) > 0.05)).toBe(true);

@@ -14,15 +14,23 @@ test('refused credentials and TLS problems are configuration (78); no answer is 
   expect(exitCodeOf(new ConnectionError('kafka', 'auth', 'x', ['KAFKA_SASL_PASSWORD']))).toBe(EXIT_CODES.config);
   expect(exitCodeOf(new ConnectionError('registry', 'tls', 'x', ['SCHEMA_REGISTRY_CA_FILE']))).toBe(EXIT_CODES.config);
   expect(exitCodeOf(new ConnectionError('clickhouse', 'unreachable', 'x', ['CLICKHOUSE_URL']))).toBe(EXIT_CODES.unavailable);
-  expect(new ConnectionError('kafka', 'auth', 'refused', ['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD']).message).toBe('kafka: refused (check KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD)');
+  expect(new ConnectionError('kafka', 'auth', 'refused', ['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD']).message).toBe(
+    'kafka: refused (check KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD)',
+  );
 });
 
 test('a certificate past its date or for another host is a TLS problem naming the CA and the brokers', () => {
-  const expired = Object.assign(new Error('Connection error: certificate has expired'), { name: 'KafkaJSConnectionError', cause: Object.assign(new Error('certificate has expired'), { code: 'CERT_HAS_EXPIRED' }) });
+  const expired = Object.assign(new Error('Connection error: certificate has expired'), {
+    name: 'KafkaJSConnectionError',
+    cause: Object.assign(new Error('certificate has expired'), { code: 'CERT_HAS_EXPIRED' }),
+  });
   const failure = kafkaConnectionFailure(config, expired);
   expect(failure.code).toBe('KPI_ERR_TLS');
   expect(failure.settings).toEqual(['KAFKA_SSL_CA_FILE', 'KAFKA_BROKERS']);
-  const altName = kafkaConnectionFailure(config, Object.assign(new Error("Hostname/IP does not match certificate's altnames"), { code: 'ERR_TLS_CERT_ALTNAME_INVALID' }));
+  const altName = kafkaConnectionFailure(
+    config,
+    Object.assign(new Error("Hostname/IP does not match certificate's altnames"), { code: 'ERR_TLS_CERT_ALTNAME_INVALID' }),
+  );
   expect(altName.code).toBe('KPI_ERR_TLS');
 });
 

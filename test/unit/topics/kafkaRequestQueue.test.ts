@@ -17,7 +17,14 @@ const silent = { debug() {}, info() {}, warn() {}, error() {} };
 const queues: RequestQueue[] = [];
 
 function newQueue(): RequestQueue {
-  const queue = new RequestQueueClass({ maxInFlightRequests: null, requestTimeout: 30_000, enforceRequestTimeout: false, clientId: 'test', broker: '127.0.0.1:9092', logger: silent });
+  const queue = new RequestQueueClass({
+    maxInFlightRequests: null,
+    requestTimeout: 30_000,
+    enforceRequestTimeout: false,
+    clientId: 'test',
+    broker: '127.0.0.1:9092',
+    logger: silent,
+  });
   queues.push(queue);
   return queue;
 }

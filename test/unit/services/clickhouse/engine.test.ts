@@ -9,7 +9,7 @@ test(`the embedded ClickHouse engine loads on Node ${process.version} and answer
   const dataDir = mkdtempSync(join(tmpdir(), 'kpi-chdb-'));
   const session = new Session(dataDir);
   try {
-    const answer = await session.queryAsync("SELECT version() AS engine, sum(number) AS total FROM numbers(1000)", { format: 'JSONEachRow' });
+    const answer = await session.queryAsync('SELECT version() AS engine, sum(number) AS total FROM numbers(1000)', { format: 'JSONEachRow' });
     const row = JSON.parse(answer.text()) as { engine: string; total: string | number };
     expect(row.engine).toMatch(/^26\./);
     expect(Number(row.total)).toBe(499_500);

@@ -12,7 +12,7 @@ function refusal(text: string): SqlRefusal {
   throw new Error(`not refused: ${text}`);
 }
 
-test('an INSERT\'s data is never SQL: placeholders, quotes and bytes in it pass untouched', () => {
+test("an INSERT's data is never SQL: placeholders, quotes and bytes in it pass untouched", () => {
   const data = Buffer.concat([Buffer.from('{"employee_id":"{a:1}","note":"it\'s; SELECT 2"}\n'), Buffer.from([0, 0xff, 0xfe])]);
   const request = parse(Buffer.concat([Buffer.from('INSERT INTO t (employee_id) SETTINGS async_insert=0 FORMAT JSONEachRow\n'), data]));
   expect(request).toMatchObject({ query: 'INSERT INTO t (employee_id) SETTINGS async_insert=0 FORMAT JSONEachRow', kind: 'insert', format: 'JSONEachRow' });
@@ -22,11 +22,13 @@ test('an INSERT\'s data is never SQL: placeholders, quotes and bytes in it pass 
   expect(values.query).toBe('INSERT INTO t VALUES');
   expect(values.insert?.data.toString()).toBe(" ('{a:1}', 1), ('{b:2}', 2)");
   expect(values.insert?.statementFor('/f')).toBe("INSERT INTO t  FROM INFILE '/f'  FORMAT Values");
-  expect(parse('INSERT INTO TABLE db.settings SETTINGS x = 1 VALUES (1)').insert?.statementFor('/f')).toBe("INSERT INTO TABLE db.settings  FROM INFILE '/f' SETTINGS x = 1  FORMAT Values");
+  expect(parse('INSERT INTO TABLE db.settings SETTINGS x = 1 VALUES (1)').insert?.statementFor('/f')).toBe(
+    "INSERT INTO TABLE db.settings  FROM INFILE '/f' SETTINGS x = 1  FORMAT Values",
+  );
 });
 
-test('strings, quoted names, heredocs and comments are skipped as ClickHouse\'s lexer skips them', () => {
-  const request = parse("SELECT {employee:String}, '{x:String};' /* ; /* nested ; */ ; */ -- ;\n, $tag$ ; $tag$ // ;\n FROM \"t;\" # ;\n FORMAT JSONCompact");
+test("strings, quoted names, heredocs and comments are skipped as ClickHouse's lexer skips them", () => {
+  const request = parse('SELECT {employee:String}, \'{x:String};\' /* ; /* nested ; */ ; */ -- ;\n, $tag$ ; $tag$ // ;\n FROM "t;" # ;\n FORMAT JSONCompact');
   expect(request).toMatchObject({ kind: 'select', format: 'JSONCompact', insert: undefined });
   expect(parse('INSERT INTO t SELECT {v:UInt8}').insert).toBeUndefined();
   // '#x' is no comment to ClickHouse, and \G ends a statement as ';' does.
@@ -57,7 +59,7 @@ test('SET and USE are told apart from other statements', () => {
 test.each([
   ["SELECT * FROM file('/etc/passwd', 'LineAsString')", 'file'],
   ["SELECT file('/etc/passwd')", 'file'],
-  ["SELECT * FROM \"file\" ('/etc/passwd')", 'file'],
+  ['SELECT * FROM "file" (\'/etc/passwd\')', 'file'],
   ["SELECT * FROM url('http://example.com/x', CSV)", 'url'],
   ["SELECT * FROM s3('http://127.0.0.1/b/x.csv')", 's3'],
   ["SELECT * FROM remote('127.0.0.1', system.one)", 'remote'],
@@ -103,7 +105,7 @@ test('names that only look like those are allowed', () => {
     "SELECT 'file(1)', `url` FROM t",
     "CREATE DICTIONARY d (k UInt64, v String) PRIMARY KEY k SOURCE(CLICKHOUSE(TABLE 'local')) LAYOUT(FLAT()) LIFETIME(0)",
     'SELECT * FROM numbers(10)',
-    "CREATE TABLE t (file String, url String) ENGINE = MergeTree ORDER BY file",
+    'CREATE TABLE t (file String, url String) ENGINE = MergeTree ORDER BY file',
   ]) {
     expect(() => parse(sql)).not.toThrow();
   }
