@@ -22,14 +22,17 @@ import { dropTestResources, testContext } from '../support/context.js';
  * IoT gateway and MES outages, and records dead-lettered instead of counted.
  * Through the real services: issue 15's targets, and no accusation from
  * missing data. The seed is fixed so the targets are judged on the same plant
- * every run (KPI_TEST_SEED picks another); the month ends a few days ago,
- * so dead letters carry Kafka timestamps within the topics' retention.
+ * every run (KPI_TEST_SEED picks another). The month ends 25 days ago, so all
+ * of its customer feedback (up to 21 days after production) lies in the past:
+ * a record from the future is dead-lettered (KPI_ERR_INVALID_TIME), as it
+ * would be at a plant, and the pure detection on the ground truth would see
+ * feedback ClickHouse never got.
  */
 const ctx = testContext('noisy_plant', { KPI_IDLE_CLOSE: '1s', KPI_FLUSH_INTERVAL: '500ms' });
 const out = mkdtempSync(join(tmpdir(), 'kpi-noisy-'));
 const DAY = 86_400_000;
 const seed = Number(process.env.KPI_TEST_SEED ?? 2026);
-const start = new Date(Math.floor(Date.now() / DAY) * DAY - 35 * DAY).toISOString().slice(0, 10);
+const start = new Date(Math.floor(Date.now() / DAY) * DAY - 55 * DAY).toISOString().slice(0, 10);
 const catalog = KpiCatalog.of();
 let options: SimulateOptions;
 let result: Evaluation;
