@@ -1,5 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
 import { parseSimulateFlags } from '../../../cli/commands/simulate.js';
-import { defaultStart, simulateOptions } from '../../../simulator/run.js';
+import { loadConfig } from '../../../core/config.js';
+import { defaultStart, simulateOptions, simulatePlant } from '../../../simulator/run.js';
 import { ConfigError } from '../../../core/errors.js';
 import type { WindowTruth } from '../../../simulator/day.js';
 import type { ExpectedRow } from '../../../simulator/expected.js';
@@ -177,4 +182,21 @@ test('without a start, the plant ends well before today: every record it sends l
   const today = Math.floor(Date.now() / 86_400_000) * 86_400_000;
   expect(simulation.options.start).toBe(defaultStart(6));
   expect(Math.max(...messages.map((m) => m.arrival))).toBeLessThan(today);
+});
+
+test('a plant whose records would be sent after now is simulated with a warning that says why and what to do', async () => {
+  const lines: string[] = [];
+  const log = pino({ level: 'warn' }, { write: (line: string) => lines.push((JSON.parse(line) as { msg: string }).msg) });
+  const out = mkdtempSync(join(tmpdir(), 'kpi-sim-future-'));
+  try {
+    const recent = Math.floor(Date.now() / 86_400_000) * 86_400_000 - 10 * 86_400_000;
+    await simulatePlant({ employees: 5, days: 3, start: recent, dryRun: true, out }, loadConfig({}), log);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^\d+ records would be sent after now .* KPI_ERR_INVALID_TIME.* choose an earlier --start/);
+    lines.length = 0;
+    await simulatePlant({ employees: 5, days: 3, dryRun: true, out }, loadConfig({}), log);
+    expect(lines).toEqual([]);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
 });
