@@ -1,10 +1,10 @@
-import { parseSimulateFlags } from '../../../cli/commands/simulate.js';
 import type { Evaluation } from '../../../detection/evaluate.js';
 import { formatShifts, formatSweep } from '../../../detection/evaluationTable.js';
 import { detectOnSimulation, sweepHonestSpread } from '../../../detection/harness.js';
-import { simulateOptions } from '../../../simulator/run.js';
-import type { WindowTruth } from '../../../simulator/day.js';
 import { isInflationFlag } from '../../../detection/rules.js';
+import { DEFAULT_HONEST_ERRORS, type WindowTruth } from '../../../simulator/day.js';
+import { SHIFT_PRESETS } from '../../../simulator/plantTime.js';
+import { simulateOptions } from '../../../simulator/run.js';
 
 /**
  * Issue 15's targets on seeded simulated plants, through the same detection
@@ -17,30 +17,16 @@ const seeds = (process.env.KPI_TEST_SEED ?? '1').split(',').map(Number);
 
 /** A month of a plant that writes from memory: units and run hours off by up to ±spread, defects by up to ±3; outages and dead letters on honest shifts. */
 const noisyPlant = (seed: number, shape: 'uniform' | 'normal') =>
-  simulateOptions(
-    parseSimulateFlags([
-      '--employees',
-      '200',
-      '--days',
-      '30',
-      '--seed',
-      String(seed),
-      '--inflators',
-      '0.25',
-      '--inflation-start',
-      '0.3',
-      '--intermittent',
-      '0.2',
-      '--honest-shape',
-      shape,
-      '--honest-defects',
-      '3',
-      '--honest-defect-slips',
-      '0.86',
-      '--gaps',
-      '0.1',
-    ]),
-  );
+  simulateOptions({
+    employees: 200,
+    days: 30,
+    seed,
+    inflatorShare: 0.25,
+    lateStartShare: 0.3,
+    intermittentShare: 0.2,
+    honestErrors: { ...DEFAULT_HONEST_ERRORS, shape, defects: 3, defectSlips: 0.86 },
+    gapShare: 0.1,
+  });
 
 /** Inflators of 15%+ on most of their shifts identified within 5 of them, over the figures with a continuous honest error. */
 function steadyRecall(e: Evaluation): { identified: number; inflators: number } {
@@ -73,7 +59,7 @@ describe.each(seeds)('seed %i', (seed) => {
   });
 
   test("at today's low-noise settings: precision, recall and honest flags as good as before", () => {
-    const options = simulateOptions(parseSimulateFlags(['--employees', '240', '--days', '21', '--seed', String(seed), '--inflators', '0.25']));
+    const options = simulateOptions({ employees: 240, days: 21, seed, inflatorShare: 0.25 });
     const e = detectOnSimulation(options).evaluation;
     // Rules v1 measured 98.3-99.7% precision, 100% recall at 15%+ and 0.0-0.2% of honest windows on such plants.
     expect(e.recallAtLeast15.inflated).toBeGreaterThan(300);
@@ -94,13 +80,22 @@ describe.each(seeds)('seed %i', (seed) => {
 const HOUR = 3_600_000;
 const allShifts = (seed: number, dayStart: number, noisy: boolean) =>
   simulateOptions({
-    ...parseSimulateFlags([
-      ...['--employees', '240', '--days', '28', '--start', '2026-10-12', '--shifts', 'all', '--seed', String(seed), '--inflators', '0.25'],
-      ...(noisy ? ['--inflation-start', '0.3', '--intermittent', '0.2', '--gaps', '0.1', '--honest-shape', 'uniform'] : []),
-      ...(noisy ? ['--honest-units', '0.1', '--honest-hours', '0.1', '--honest-defects', '3', '--honest-defect-slips', '0.86'] : []),
-    ]),
+    employees: 240,
+    days: 28,
+    start: Date.UTC(2026, 9, 12),
+    shifts: SHIFT_PRESETS.all,
     timeZone: 'Europe/Berlin',
     dayStart,
+    seed,
+    inflatorShare: 0.25,
+    ...(noisy
+      ? {
+          lateStartShare: 0.3,
+          intermittentShare: 0.2,
+          gapShare: 0.1,
+          honestErrors: { units: 0.1, runHours: 0.1, defects: 3, defectSlips: 0.86, shape: 'uniform' as const },
+        }
+      : {}),
   });
 const SHIFTS = ['day', 'day-12h', 'night', 'night-12h', 'swing'];
 

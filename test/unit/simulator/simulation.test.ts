@@ -1,14 +1,18 @@
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseSimulateFlags } from '../../../cli/commands/simulate.js';
+import { pino } from 'pino';
 import { readShiftCalendar } from '../../../contract/shiftCalendar.js';
 import { CONTRACT_COLUMNS, metricsOf, PLANT_TIME_COLUMNS, type WindowRow } from '../../../contract/windowRow.js';
+import { loadConfig } from '../../../core/config.js';
 import { projectRoot } from '../../../core/paths.js';
 import { ShiftCalendar } from '../../../processors/shiftCalendar.js';
 import { TEST_SCHEMA_IDS, TopologyTestDriver } from '../../../processors/testDriver.js';
 import { TumblingWindows, type WindowAssigner } from '../../../processors/windows.js';
-import { defaultStart, simulateOptions, withPlantTime, type SimulateOptions } from '../../../simulator/run.js';
 import { ConfigError } from '../../../core/errors.js';
+import { DEFAULT_HONEST_ERRORS } from '../../../simulator/day.js';
+import { defaultStart, simulateOptions, simulatePlant, withPlantTime, type SimulateOptions } from '../../../simulator/run.js';
 import type { WindowTruth } from '../../../simulator/day.js';
 import type { ExpectedRow } from '../../../simulator/expected.js';
 import { SHIFT_PRESETS } from '../../../simulator/plantTime.js';
@@ -16,8 +20,8 @@ import { Simulation, type OutboundMessage } from '../../../simulator/simulation.
 
 const ids = TEST_SCHEMA_IDS;
 
-function run(extra: string[] = [], plantTime: Partial<SimulateOptions> = {}) {
-  const options = simulateOptions({ ...parseSimulateFlags(['--employees', '30', '--days', '6', ...extra]), ...plantTime });
+function run(extra: Partial<SimulateOptions> = {}) {
+  const options = simulateOptions({ employees: 30, days: 6, ...extra });
   const simulation = new Simulation(options, ids);
   const expected: ExpectedRow[] = [];
   const truth: WindowTruth[] = [];
@@ -29,17 +33,17 @@ function run(extra: string[] = [], plantTime: Partial<SimulateOptions> = {}) {
 }
 
 test('the same seed gives the same records, rows and truth; another seed does not', () => {
-  const a = run(['--seed', '3', '--malformed', '0.01']);
-  const b = run(['--seed', '3', '--malformed', '0.01']);
+  const a = run({ seed: 3, malformedRate: 0.01 });
+  const b = run({ seed: 3, malformedRate: 0.01 });
   expect(b.messages.map((m) => m.value)).toEqual(a.messages.map((m) => m.value));
   expect(b.expected).toEqual(a.expected);
   expect(b.truth).toEqual(a.truth);
-  const c = run(['--seed', '4', '--malformed', '0.01']);
+  const c = run({ seed: 4, malformedRate: 0.01 });
   expect(c.messages.map((m) => m.value)).not.toEqual(a.messages.map((m) => m.value));
 });
 
 test('records leave in arrival order, and every message is counted', () => {
-  const { simulation, messages } = run(['--malformed', '0.02', '--too-late', '0.2']);
+  const { simulation, messages } = run({ malformedRate: 0.02, tooLateRate: 0.2 });
   for (let i = 1; i < messages.length; i += 1) expect(messages[i]!.arrival).toBeGreaterThanOrEqual(messages[i - 1]!.arrival);
   const sent = Object.values(simulation.counts.messages).reduce((a, b) => a + b, 0);
   expect(messages).toHaveLength(sent);
@@ -60,7 +64,7 @@ test('inspections and feedback arrive hours to weeks after the production they b
 });
 
 test('duplicates repeat an earlier record byte for byte, minutes later', () => {
-  const { messages } = run(['--duplicates', '0.05']);
+  const { messages } = run({ duplicateRate: 0.05 });
   const seen = new Map<string, number>();
   let duplicates = 0;
   for (const m of messages) {
@@ -79,7 +83,7 @@ test('duplicates repeat an earlier record byte for byte, minutes later', () => {
 });
 
 test('ground truth: honest reports stay close to what was measured, planted inflation shows in the report', () => {
-  const { truth, simulation } = run(['--employees', '60', '--inflators', '0.5', '--seed', '11']);
+  const { truth, simulation } = run({ employees: 60, inflatorShare: 0.5, seed: 11 });
   const honest = truth.filter((t) => !t.inflation);
   const inflated = truth.filter((t) => t.inflation);
   expect(inflated.length).toBeGreaterThan(20);
@@ -117,7 +121,7 @@ test('expected rows: one per working employee-day, consistent with the truth', (
 });
 
 test('planted measurement gaps: honest shifts only, the measured side short of what was done, lost records dead-lettered with their send time', () => {
-  const { truth, expected, messages, simulation } = run(['--employees', '60', '--inflators', '0.3', '--gaps', '0.3', '--seed', '5']);
+  const { truth, expected, messages, simulation } = run({ employees: 60, inflatorShare: 0.3, gapShare: 0.3, seed: 5 });
   const gapped = truth.filter((t) => t.gap);
   expect(new Set(gapped.map((t) => t.gap!.kind))).toEqual(new Set(['iot_outage', 'mes_outage', 'dead_letters']));
   const inflators = new Set(simulation.plant.employees.filter((e) => e.inflator).map((e) => e.id));
@@ -135,28 +139,18 @@ test('planted measurement gaps: honest shifts only, the measured side short of w
   expect(simulation.counts.deadLettered).toBe(lost);
   expect(stamped.every((m) => m.timestamp === m.arrival && m.label !== 'event' && (m.kind === 'production' || m.kind === 'telemetry'))).toBe(true);
   // Without --gaps, the same plant sends every record intact.
-  expect(run(['--employees', '60', '--inflators', '0.3', '--seed', '5']).messages.some((m) => m.timestamp !== undefined)).toBe(false);
+  expect(run({ employees: 60, inflatorShare: 0.3, seed: 5 }).messages.some((m) => m.timestamp !== undefined)).toBe(false);
 });
 
 test('honest error settings: uniform errors stay within their bound; late and intermittent inflators inflate on their schedule', () => {
-  const { truth, simulation } = run([
-    '--employees',
-    '60',
-    '--inflators',
-    '0.5',
-    '--honest-shape',
-    'uniform',
-    '--honest-units',
-    '0.1',
-    '--honest-hours',
-    '0.1',
-    '--inflation-start',
-    '1',
-    '--intermittent',
-    '0.5',
-    '--seed',
-    '9',
-  ]);
+  const { truth, simulation } = run({
+    employees: 60,
+    inflatorShare: 0.5,
+    honestErrors: { ...DEFAULT_HONEST_ERRORS, shape: 'uniform', units: 0.1, runHours: 0.1 },
+    lateStartShare: 1,
+    intermittentShare: 0.5,
+    seed: 9,
+  });
   const inflatorOf = new Map(simulation.plant.employees.map((e) => [e.id, e.inflator]));
   const honest = truth.filter((t) => !t.inflation && t.measured.units > 50);
   expect(honest.some((t) => Math.abs(t.reported.units / t.measured.units - 1) > 0.05)).toBe(true);
@@ -169,23 +163,39 @@ test('honest error settings: uniform errors stay within their bound; late and in
   expect(new Set(simulation.plant.employees.flatMap((e) => (e.inflator ? [e.inflator.days] : [])))).toEqual(new Set([0.8, 0.3]));
 });
 
-test.each([
-  [['--honest-shape', 'gaussian'], '--honest-shape'],
-  [['--gaps', '1.5'], '--gaps'],
-  [['--employees', '0'], '--employees'],
-  [['--duplicates', '2'], '--duplicates'],
-  [['--start', '05/10/2026'], '--start'],
-  [['--disorder', 'soon'], '--disorder'],
-])('bad options %j are refused naming %s', (args, key) => {
-  expect(() => parseSimulateFlags(args)).toThrow(ConfigError);
-  expect(() => parseSimulateFlags(args)).toThrow(key);
-});
-
 test('without a start, the plant ends well before today: every record it sends lies in the past', () => {
-  const { messages, simulation } = run(['--too-late', '0.5']);
+  const { messages, simulation } = run({ tooLateRate: 0.5 });
   const today = Math.floor(Date.now() / 86_400_000) * 86_400_000;
   expect(simulation.options.start).toBe(defaultStart(6));
   expect(Math.max(...messages.map((m) => m.arrival))).toBeLessThan(today);
+});
+
+test('a plant whose records would be sent after now is simulated with a warning that says why and what to do', async () => {
+  const lines: string[] = [];
+  const log = pino({ level: 'warn' }, { write: (line: string) => lines.push((JSON.parse(line) as { msg: string }).msg) });
+  const out = mkdtempSync(join(tmpdir(), 'kpi-sim-future-'));
+  try {
+    const recent = Math.floor(Date.now() / 86_400_000) * 86_400_000 - 10 * 86_400_000;
+    await simulatePlant({ employees: 5, days: 3, start: recent, dryRun: true, out }, loadConfig({}), log);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^\d+ records would be sent after now .* KPI_ERR_INVALID_TIME.* choose an earlier --start/);
+    lines.length = 0;
+    await simulatePlant({ employees: 5, days: 3, dryRun: true, out }, loadConfig({}), log);
+    expect(lines).toEqual([]);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test.each([
+  [{ gapShare: 1.5 }, 'gapShare'],
+  [{ employees: 0 }, 'employees'],
+  [{ employees: 10, stations: 11 }, 'stations'],
+  [{ honestErrors: { ...DEFAULT_HONEST_ERRORS, defects: 1.5 } }, 'honestErrors.defects'],
+  [{ start: Date.UTC(2026, 9, 5, 6) }, 'start'],
+] as [Partial<SimulateOptions>, string][])('bad options %j are refused naming %s', (options, key) => {
+  expect(() => simulateOptions(options)).toThrow(ConfigError);
+  expect(() => simulateOptions(options)).toThrow(key);
 });
 
 const HOUR = 3_600_000;
@@ -277,7 +287,7 @@ async function expectProcessorsToAgree(simulation: { messages: OutboundMessage[]
 
 describe('shifts, plant days and daylight saving', () => {
   const berlin = { timeZone: 'Europe/Berlin', dayStart: 6 * HOUR, shifts: SHIFT_PRESETS.all, start: Date.UTC(2026, 9, 20) };
-  const plant = run(['--employees', '30', '--days', '8', '--seed', '21', '--inflators', '0.2', '--duplicates', '0.02'], berlin);
+  const plant = run({ employees: 30, days: 8, seed: 21, inflatorShare: 0.2, duplicateRate: 0.02, ...berlin });
 
   test('every shift kind is worked, each report covers its shift, and the night the clocks go back lasts 9 hours', () => {
     const { truth, messages } = plant;
@@ -305,7 +315,7 @@ describe('shifts, plant days and daylight saving', () => {
   });
 
   test('plant days from midnight: night shifts fall in two windows, and the processors make exactly the expected rows', async () => {
-    const midnight = run(['--employees', '24', '--days', '7', '--seed', '22'], { ...berlin, dayStart: 0 });
+    const midnight = run({ employees: 24, days: 7, seed: 22, ...berlin, dayStart: 0 });
     const nights = midnight.truth.filter((t) => t.shift.startsWith('night'));
     expect(nights.length).toBeGreaterThan(10);
     for (const t of nights) expect(t.period_end).toBeGreaterThan(t.window_end);
@@ -316,7 +326,7 @@ describe('shifts, plant days and daylight saving', () => {
 
   test('windows that are the shifts of a calendar with rotating crews: the processors make exactly the expected rows', async () => {
     const calendar = readShiftCalendar(join(projectRoot(), 'examples', 'shifts', 'rotating-crews.yaml'));
-    const crews = run(['--employees', '24', '--days', '9', '--seed', '23'], { ...berlin, shifts: calendar, shiftWindows: true });
+    const crews = run({ employees: 24, days: 9, seed: 23, ...berlin, shifts: calendar, shiftWindows: true });
     expect(new Set(crews.simulation.plant.employees.map((e) => e.crew))).toEqual(new Set(['A', 'B', 'C', 'D']));
     expect(new Set(crews.expected.map((r) => `${r.shift}/${r.crew}`)).size).toBe(12);
     // A crew works two days, two swings, two nights, then has two days off: nine days of crew A are nine days of that cycle.
@@ -347,7 +357,5 @@ describe('shifts, plant days and daylight saving', () => {
       shifts: { shifts: [{ name: 'day' }, { name: 'swing' }, { name: 'night' }] },
     });
     expect(() => withPlantTime({ shifts: SHIFT_PRESETS.three }, config)).toThrow(/KPI_SHIFT_CALENDAR is set/);
-    expect(parseSimulateFlags(['--shifts', 'three']).shifts).toBe(SHIFT_PRESETS.three);
-    expect(() => parseSimulateFlags(['--shifts', 'four'])).toThrow('--shifts');
   });
 });
