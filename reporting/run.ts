@@ -24,7 +24,10 @@ export interface ReportOptions {
   readonly plant: string;
   /** The grading period: scores and calibration by the plant's weeks or months. */
   readonly period: GradePeriod;
-  /** Windows and grading periods that start in [from, to); default: the latest period with scores, to the end of the data. */
+  /**
+   * Windows that start in [from, to), graded by the periods that overlap it;
+   * default: the latest period with scores, to the end of the data.
+   */
   readonly from?: number;
   readonly to?: number;
   readonly names?: Names;
@@ -48,6 +51,8 @@ export async function readReport(client: ClickHouseClient, options: ReportOption
       throw new ConfigError('report', `no ${options.period}ly scores before ${new Date(to).toISOString()}: run \`kpi-stream score\` first`);
     if (from >= to) throw new ConfigError('--from', `must be before --to (${new Date(to).toISOString().slice(0, 10)})`);
     const range = { from, to };
+    // Grades are by whole periods: those that overlap the range, the first one possibly starting before it.
+    const grading = { period: options.period, from: (await latestScoredPeriod(client, options.period, from + 1)) ?? from, to };
     const version = await activeModelVersion(client);
     const model = modelsOf(await readModelRows(client, version), version).plant;
     const anomalies = await readFlags(client, range);
@@ -59,8 +64,8 @@ export async function readReport(client: ClickHouseClient, options: ReportOption
         to,
         generatedAt: Date.now(),
         model: { version, bands: model.bands, target: model.targetDistribution },
-        calibration: await readStationCalibration(client, { period: options.period, ...range }),
-        grades: await readEmployeeGrades(client, { period: options.period, ...range }),
+        calibration: await readStationCalibration(client, grading),
+        grades: await readEmployeeGrades(client, grading),
         stationDays: await readStationDays(client, range),
         reported: await readReportedTotals(client, range),
         anomalies,

@@ -12,11 +12,13 @@ import { servicesUp } from '../../services/index.js';
 import { withClickHouse } from '../../sinks/clickhouse/client.js';
 import { readMostFlagged } from '../../sinks/clickhouse/queries/anomalies.js';
 import { readPlantCalibration } from '../../sinks/clickhouse/queries/calibration.js';
+import { readReport, writeReport } from '../../reporting/run.js';
 import { PERIOD_TYPES } from '../../sinks/clickhouse/queries/scores.js';
 import { compareWithExpected, readExpectedRows } from '../../simulator/compare.js';
 import { OUTPUT_FILES } from '../../simulator/output.js';
 import { simulatePlant, simulateOptions } from '../../simulator/run.js';
 import type { Command } from '../command.js';
+import { formatSummary } from '../reportSummary.js';
 import { formatTable } from '../table.js';
 import { parseSimulateFlags, simulateFlagsHelp } from './simulate.js';
 
@@ -35,8 +37,10 @@ Starts the local services (downloading them on first use), simulates a plant
 'simulate' option overrides), runs the processors until the stream is
 drained, checks kpi.employee_window_metrics_current against the simulator's
 expected rows (every column of every row), scores every window, week and
-month, flags inflated self-reports (alerting on new ones), and measures the
-flags against the simulator's ground truth. Exits 1 if a row differs.
+month, flags inflated self-reports (alerting on new ones), measures the
+flags against the simulator's ground truth, and writes the report (report.html
+beside the simulation's files) with a one-screen summary. Exits 1 if a row
+differs.
 
 ${simulateFlagsHelp()}`,
   async run(args, { config, log }) {
@@ -103,6 +107,10 @@ ${simulateFlagsHelp()}`,
           flagged.map((f) => [f.employeeId, f.flags, f.high, f.kinds.join(','), f.example]),
         )}\n`,
       );
+
+      // The report for managers and HR, over the simulated days.
+      const figures = await readReport(client, { plant: 'Demo plant', period: 'month', from: options.start, to: options.start + options.days * 86_400_000 });
+      process.stdout.write(`\nreport: ${writeReport(figures, 'html', join(report.out, 'report.html'))}\n\n${formatSummary(figures)}\n`);
       return comparison.equal === comparison.expected && comparison.unexpected.length === 0 ? 0 : 1;
     });
   },

@@ -35,8 +35,8 @@ one-screen summary.
 
   --plant NAME    the plant's name on the report (default: the ClickHouse database)
   --period P      grade by the plant's weeks or months (default month)
-  --from D        first day of the windows and periods reported (default: the
-                  start of the latest period with scores)
+  --from D        first day of the windows reported, graded by the periods that
+                  overlap them (default: the start of the latest period with scores)
   --to D          the day after the last (default: the end of the data)
   --out FILE      where to write (default out/report.html, or .json)
   --format F      html (default) or json: the same figures the page shows
