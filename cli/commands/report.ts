@@ -1,22 +1,15 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../../core/errors.js';
-import { parseTime } from '../../core/time.js';
 import { readNames } from '../../reporting/names.js';
 import { readReport, writeReport, type ReportFormat } from '../../reporting/run.js';
 import type { GradePeriod } from '../../sinks/clickhouse/queries/report.js';
 import { withClickHouse } from '../../sinks/clickhouse/client.js';
 import type { Command } from '../command.js';
 import { formatSummary } from '../reportSummary.js';
+import { parseDay } from './analytics.js';
 
 const PERIODS: readonly GradePeriod[] = ['week', 'month'];
 const FORMATS: readonly ReportFormat[] = ['html', 'json'];
-
-function day(value: string | undefined, key: string): number | undefined {
-  if (value === undefined) return undefined;
-  const ms = parseTime(value);
-  if (ms === undefined) throw new ConfigError(key, `expected YYYY-MM-DD or an ISO 8601 time, got ${JSON.stringify(value)}`);
-  return ms;
-}
 
 export const reportCommand: Command = {
   name: 'report',
@@ -67,8 +60,8 @@ Scores and flags come from \`kpi-stream score\` and \`kpi-stream detect\`.`,
       readReport(client, {
         plant: values.plant ?? config.clickhouseDatabase,
         period,
-        from: day(values.from, '--from'),
-        to: day(values.to, '--to'),
+        from: parseDay(values.from, '--from'),
+        to: parseDay(values.to, '--to'),
         names,
       }),
     );

@@ -1,15 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseSimulateFlags } from '../../../cli/commands/simulate.js';
-import { runDetection } from '../../../detection/runner.js';
-import { KpiCatalog } from '../../../kpis/catalog.js';
-import { startPipeline } from '../../../processors/bootstrap.js';
-import { scorePeriods } from '../../../scoring/score.js';
-import { simulateOptions, simulatePlant } from '../../../simulator/run.js';
 import { createClickHouseClient, type ClickHouseClient } from '../../../sinks/clickhouse/client.js';
-import { PERIOD_TYPES } from '../../../sinks/clickhouse/queries/scores.js';
 import { dropTestResources, testContext } from '../support/context.js';
+import { pastMonth, simulateMonth } from '../support/simulatedMonth.js';
 import { columnsRead, expandPanelSql, readDashboards, type QueryContext, type TemplateVariable } from '../support/grafana.js';
 
 /**
@@ -26,9 +20,7 @@ const ctx = testContext('grafana', { KPI_IDLE_CLOSE: '1s', KPI_FLUSH_INTERVAL: '
 const out = mkdtempSync(join(tmpdir(), 'kpi-grafana-'));
 const DAY = 86_400_000;
 const seed = Number(process.env.KPI_TEST_SEED ?? Date.now() % 100_000);
-const back = new Date(Date.now() - 100 * DAY);
-const monthStart = Date.UTC(back.getUTCFullYear(), back.getUTCMonth(), 1);
-const monthEnd = Date.UTC(back.getUTCFullYear(), back.getUTCMonth() + 1, 1);
+const month = pastMonth();
 const dashboards = readDashboards();
 let client: ClickHouseClient;
 
@@ -37,33 +29,8 @@ const NUMERIC = /^(Nullable\()?(U?Int\d+|Float\d+|Decimal)/;
 
 beforeAll(async () => {
   process.stdout.write(`grafana dashboards test: KPI_TEST_SEED=${seed}\n`);
-  const options = simulateOptions(
-    parseSimulateFlags([
-      '--employees',
-      '36',
-      '--days',
-      String(Math.round((monthEnd - monthStart) / DAY)),
-      '--seed',
-      String(seed),
-      '--start',
-      new Date(monthStart).toISOString().slice(0, 10),
-      '--inflators',
-      '0.2',
-      '--gaps',
-      '0.05',
-      '--malformed',
-      '0.003',
-      '--out',
-      out,
-    ]),
-  );
-  await simulatePlant(options, ctx.config, ctx.log);
-  const pipeline = await startPipeline(ctx.config, ctx.log, { exitWhenIdleMs: 3000 });
-  await pipeline.done;
+  await simulateMonth(ctx, month, { employees: 36, seed, malformed: 0.003, out });
   client = createClickHouseClient(ctx.config);
-  const catalog = KpiCatalog.of();
-  for (const period of PERIOD_TYPES) await scorePeriods(client, catalog, { period, timeZone: 'UTC' });
-  await runDetection(client, catalog, ctx.log, { from: options.start, to: monthEnd, timeZone: 'UTC' });
 }, 600_000);
 
 afterAll(async () => {
@@ -90,7 +57,7 @@ describe.each(dashboards)('$file', ({ dashboard }) => {
       const variables: Record<string, string[]> = {};
       for (const v of dashboard.templating.list) variables[v.name] = await variableValues(v);
       for (const [name, values] of Object.entries(variables)) expect({ name, values: values.length > 0 }).toEqual({ name, values: true });
-      const context: QueryContext = { from: monthStart, to: Date.now(), intervalMs: DAY, variables };
+      const context: QueryContext = { from: month.start, to: Date.now(), intervalMs: DAY, variables };
       expect(panel.targets.length).toBeGreaterThan(0);
       for (const target of panel.targets) {
         const sql = inTestDatabase(expandPanelSql(target.rawSql, context));

@@ -4,20 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { parseSimulateFlags } from '../../../cli/commands/simulate.js';
 import { distFile } from '../../../core/paths.js';
-import { runDetection } from '../../../detection/runner.js';
-import { KpiCatalog } from '../../../kpis/catalog.js';
-import { startPipeline } from '../../../processors/bootstrap.js';
 import type { ReportFigures } from '../../../reporting/figures.js';
-import { scorePeriods } from '../../../scoring/score.js';
-import { simulateOptions, simulatePlant, type SimulateOptions } from '../../../simulator/run.js';
 import { createClickHouseClient, type ClickHouseClient } from '../../../sinks/clickhouse/client.js';
-import { PERIOD_TYPES } from '../../../sinks/clickhouse/queries/scores.js';
 import { toClickHouseTime } from '../../../sinks/clickhouse/time.js';
 import { ensureChromium } from '../support/chromium.js';
 import { dropTestResources, testContext } from '../support/context.js';
 import { processorEnv } from '../support/processor.js';
+import { pastMonth, simulateMonth } from '../support/simulatedMonth.js';
 
 /**
  * The report as a person sees it: a simulated month through the real
@@ -31,17 +25,12 @@ const ctx = testContext('report', { KPI_IDLE_CLOSE: '1s', KPI_FLUSH_INTERVAL: '5
 const work = mkdtempSync(join(tmpdir(), 'kpi-report-'));
 const shots = join(work, 'screenshots');
 const run = promisify(execFile);
-const DAY = 86_400_000;
 const seed = Number(process.env.KPI_TEST_SEED ?? Date.now() % 100_000);
-// A whole calendar month, about a hundred days back (so the month's scores are the simulated days).
-const back = new Date(Date.now() - 100 * DAY);
-const monthStart = Date.UTC(back.getUTCFullYear(), back.getUTCMonth(), 1);
-const monthEnd = Date.UTC(back.getUTCFullYear(), back.getUTCMonth() + 1, 1);
-const range = { from: toClickHouseTime(monthStart), to: toClickHouseTime(monthEnd) };
+const month = pastMonth();
+const range = { from: toClickHouseTime(month.start), to: toClickHouseTime(month.end) };
 /** Every name holds a token found nowhere else, so a leak shows; one is markup, which must stay text. */
 const HOSTILE_NAME = '<img src=x onerror="document.title=1">Qwv';
 
-let options: SimulateOptions;
 let browser: Browser;
 let page: Page;
 let figures: ReportFigures;
@@ -89,35 +78,9 @@ const valueOf = (point: unknown): number | null =>
   point !== null && typeof point === 'object' && 'value' in point ? (point as { value: number | null }).value : (point as number | null);
 
 beforeAll(async () => {
-  const days = Math.round((monthEnd - monthStart) / DAY);
-  process.stdout.write(`report test: KPI_TEST_SEED=${seed}, ${days} days from ${range.from}\n`);
-  options = simulateOptions(
-    parseSimulateFlags([
-      '--employees',
-      '48',
-      '--days',
-      String(days),
-      '--seed',
-      String(seed),
-      '--start',
-      range.from.slice(0, 10),
-      '--inflators',
-      '0.2',
-      '--gaps',
-      '0.05',
-      '--malformed',
-      '0.002',
-      '--out',
-      join(work, 'simulation'),
-    ]),
-  );
-  await simulatePlant(options, ctx.config, ctx.log);
-  const pipeline = await startPipeline(ctx.config, ctx.log, { exitWhenIdleMs: 3000 });
-  await pipeline.done;
+  process.stdout.write(`report test: KPI_TEST_SEED=${seed}, the month from ${range.from}\n`);
+  await simulateMonth(ctx, month, { employees: 48, seed, malformed: 0.002, out: join(work, 'simulation') });
   client = createClickHouseClient(ctx.config);
-  const catalog = KpiCatalog.of();
-  for (const period of PERIOD_TYPES) await scorePeriods(client, catalog, { period, timeZone: 'UTC' });
-  await runDetection(client, catalog, ctx.log, { from: options.start, to: monthEnd, timeZone: 'UTC' });
 
   const employees = (await rows<{ employee_id: string }>('SELECT DISTINCT employee_id FROM employee_window_metrics_current ORDER BY employee_id')).map(
     (r) => r.employee_id,
