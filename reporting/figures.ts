@@ -86,43 +86,23 @@ export interface Trends {
   }[];
 }
 
-export interface EmployeeReports extends Person {
-  readonly stationId: string;
-  readonly reports: number;
+/** An employee's self-reports over the period beside what was measured. */
+export interface EmployeeReports extends Person, Omit<ReportedTotals, 'employeeId'> {
   /** Has an inflation flag in the period. */
   readonly flagged: boolean;
-  readonly units: { readonly reported: number; readonly measured: number };
-  readonly runHours: { readonly reported: number; readonly measured: number };
-  readonly defectiveUnits: { readonly reported: number; readonly measured: number };
   /** Mean self-score and measured score over the period's grades; null without a self-score. */
   readonly selfScore: { readonly reported: number; readonly measured: number } | null;
 }
 
-export interface AnomalyFigure extends Person {
-  readonly stationId: string;
+/** A flag as the report lists it: the window's times in ISO 8601. */
+export interface AnomalyFigure extends Person, Omit<Flag, 'employeeId' | 'windowStart' | 'windowEnd'> {
   readonly windowStart: string;
   readonly windowEnd: string;
-  readonly kind: string;
-  readonly method: string;
-  readonly severity: string;
-  readonly reported: number;
-  readonly measured: number;
-  readonly deviation: number;
-  readonly z: number | null;
-  readonly explanation: string;
-  readonly evidence: Readonly<Record<string, unknown>>;
 }
 
-export interface EmployeeFigure extends Person {
-  readonly stationId: string;
+/** A graded score with its period start as a date, and the employee's inflation flags in the report's range. */
+export interface EmployeeFigure extends Person, Omit<EmployeeGrade, 'employeeId' | 'periodStart'> {
   readonly periodStart: string;
-  readonly score: number;
-  readonly grade: string;
-  readonly calibratedGrade: string;
-  readonly stationRank: number;
-  readonly stationEmployees: number;
-  readonly selfScore: number | null;
-  readonly selfGrade: string;
   readonly inflationFlags: number;
 }
 
