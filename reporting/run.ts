@@ -44,11 +44,12 @@ export type ReportFormat = 'html' | 'json';
 export async function readReport(client: ClickHouseClient, options: ReportOptions): Promise<ReportFigures> {
   try {
     const span = await windowSpan(client);
-    if (!span) throw new ConfigError('report', 'kpi.employee_window_metrics holds no windows yet: run the processors (and `kpi-stream score`) first');
+    if (!span)
+      throw new ConfigError('CLICKHOUSE_DATABASE', 'its employee_window_metrics holds no windows yet: run the processors (and `kpi-stream score`) first');
     const to = options.to ?? span.to;
     const from = options.from ?? (await latestScoredPeriod(client, options.period, to));
     if (from === undefined)
-      throw new ConfigError('report', `no ${options.period}ly scores before ${new Date(to).toISOString()}: run \`kpi-stream score\` first`);
+      throw new ConfigError('--period', `no ${options.period}ly scores before ${new Date(to).toISOString()}: run \`kpi-stream score\` first`);
     if (from >= to) throw new ConfigError('--from', `must be before --to (${new Date(to).toISOString().slice(0, 10)})`);
     const range = { from, to };
     // Grades are by whole periods: those that overlap the range, the first one possibly starting before it.
