@@ -1,3 +1,4 @@
+import { isInflationFlag } from '../detection/rules.js';
 import { GRADE_LABELS, GRADES } from '../reporting/charts.js';
 import type { ReportFigures } from '../reporting/figures.js';
 import { formatTable } from './table.js';
@@ -15,7 +16,7 @@ export function formatSummary(f: ReportFigures): string {
     ['grade', 'by the bands', 'calibrated', 'target', 'by self-scores'],
     GRADES.map((g) => [GRADE_LABELS[g], pct(plant.bands[g]), pct(plant.calibrated[g]), pct(plant.target[g]), pct(plant.selfScores[g])]),
   );
-  const flagsAt = (station: string) => f.anomalies.filter((a) => a.stationId === station && a.kind !== 'measurement_gap');
+  const flagsAt = (station: string) => f.anomalies.filter((a) => a.stationId === station && isInflationFlag(a));
   const stations = formatTable(
     ['station', 'scores', 'excellent', 'qualified', 'needs impr.', 'avg score', 'avg self-score', 'flags', 'flagged'],
     f.grades.stations.map((s) => [

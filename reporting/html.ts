@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { isInflationFlag } from '../detection/rules.js';
 import { GRADES, buildCharts, personLabel, type Chart } from './charts.js';
 import type { AnomalyFigure, FlaggedEmployee, ReportFigures, StationGrades } from './figures.js';
 
@@ -154,7 +155,7 @@ function employeesTable(f: ReportFigures): string {
 }
 
 function flaggedSection(f: ReportFigures, person: FlaggedEmployee, index: number, charts: readonly Chart[]): string {
-  const flags = f.anomalies.filter((a) => a.employeeId === person.employeeId && a.kind !== 'measurement_gap');
+  const flags = f.anomalies.filter((a) => a.employeeId === person.employeeId && isInflationFlag(a));
   const body = `<p>Station ${e(person.stationId)} · ${person.flags} inflation flag${person.flags === 1 ? '' : 's'} (${person.highFlags} high): ${person.kinds
     .map(gradeLabel)
     .join(
