@@ -13,11 +13,24 @@ import type { AnomalyFigure, FlaggedEmployee, ReportFigures, StationGrades } fro
  * names are text a plant's systems or a mapping file chose.
  */
 
-/** The minified ECharts bundle shipped in the npm package, and its version. */
-export function echartsBundle(): { readonly source: string; readonly version: string } {
-  const path = createRequire(import.meta.url).resolve('echarts/dist/echarts.min');
-  const manifest = JSON.parse(readFileSync(join(dirname(path), '..', 'package.json'), 'utf8')) as { version: string };
-  return { source: readFileSync(path, 'utf8'), version: manifest.version };
+/** What the page inlines: the minified ECharts bundle shipped in the npm package, its version, and the license texts of what it holds. */
+export interface ChartLibrary {
+  readonly source: string;
+  readonly version: string;
+  /** ECharts' LICENSE and NOTICE (with its d3 subcomponent) and ZRender's LICENSE, which the bundle includes. */
+  readonly licenses: string;
+}
+
+export function echartsBundle(): ChartLibrary {
+  const require = createRequire(import.meta.url);
+  const path = require.resolve('echarts/dist/echarts.min');
+  const home = join(dirname(path), '..');
+  const zrender = join(dirname(createRequire(path).resolve('zrender')), '..');
+  const manifest = JSON.parse(readFileSync(join(home, 'package.json'), 'utf8')) as { version: string };
+  const licenses = [join(home, 'LICENSE'), join(home, 'NOTICE'), join(home, 'licenses', 'LICENSE-d3'), join(zrender, 'LICENSE')]
+    .map((file) => readFileSync(file, 'utf8'))
+    .join('\n\n');
+  return { source: readFileSync(path, 'utf8'), version: manifest.version, licenses };
 }
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -193,9 +206,10 @@ details summary{cursor:pointer;color:#455a64}pre{white-space:pre-wrap;font-size:
 @media print{nav{display:none}section.page{box-shadow:none;margin:0}}`;
 
 /** The page: figures and chart options as JSON, ECharts inlined, one section per part of the report and one page per flagged employee. */
-export function renderHtml(f: ReportFigures, echarts: { source: string; version: string } = echartsBundle()): string {
+export function renderHtml(f: ReportFigures, echarts: ChartLibrary = echartsBundle()): string {
   // Inlined as it is: a bundle that held these would end its <script> early.
-  if (/<\/script|<!--/i.test(echarts.source)) throw new Error(`ECharts ${echarts.version} holds "</script" or "<!--": it cannot be inlined as it is`);
+  if (/<\/script|<!--/i.test(echarts.source) || echarts.licenses.includes('-->'))
+    throw new Error(`ECharts ${echarts.version} holds "</script" or "<!--" (or its licenses "-->"): it cannot be inlined as it is`);
   const charts = buildCharts(f);
   const title = `KPI report — ${f.plant}, ${f.period.from} to ${f.period.to}`;
   const sections = [
@@ -229,7 +243,10 @@ export function renderHtml(f: ReportFigures, echarts: { source: string; version:
 <main>${sections.join('\n')}</main>
 <script id="report-figures" type="application/json">${scriptJson(f)}</script>
 <script id="report-charts" type="application/json">${scriptJson(charts.map((c) => ({ id: c.id, option: c.option })))}</script>
-<!-- Apache ECharts ${e(echarts.version)}, Apache License 2.0; Copyright The Apache Software Foundation (NOTICE: this product includes software developed at The Apache Software Foundation). -->
+<!-- Apache ECharts ${e(echarts.version)} (npm echarts), inlined below, with ZRender; their licenses and notices:
+
+${echarts.licenses}
+-->
 <script>${echarts.source}</script>
 <script>
 (function () {

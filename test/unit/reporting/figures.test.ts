@@ -1,7 +1,7 @@
 import type { Flag } from '../../../detection/rules.js';
 import { buildCharts } from '../../../reporting/charts.js';
 import { buildFigures, flaggedEmployeeIds, sharesOf, type ReportInputs } from '../../../reporting/figures.js';
-import { renderHtml } from '../../../reporting/html.js';
+import { echartsBundle, renderHtml } from '../../../reporting/html.js';
 import type { EmployeeGrade, StationCalibration } from '../../../sinks/clickhouse/queries/report.js';
 
 const DAY = 86_400_000;
@@ -186,7 +186,7 @@ test('every chart has points, and each flagged employee has their three charts',
 
 test('the page escapes what the data and the names say, and its JSON cannot end its script element', () => {
   const hostile = '</script><script>alert(1)</script>';
-  const html = renderHtml(buildFigures(inputs, new Map([['E1', hostile]])), { source: 'window.echarts = {};', version: 'test' });
+  const html = renderHtml(buildFigures(inputs, new Map([['E1', hostile]])), { source: 'window.echarts = {};', version: 'test', licenses: 'test licenses' });
   expect(html).not.toContain(hostile);
   expect(html).not.toContain('<b>.');
   expect(html).toContain('Plant &lt;One&gt;');
@@ -196,5 +196,16 @@ test('the page escapes what the data and the names say, and its JSON cannot end 
 });
 
 test('a bundle that would end its script element is refused', () => {
-  expect(() => renderHtml(buildFigures(inputs), { source: 'var x = "</script>";', version: 'bad' })).toThrow(/cannot be inlined/);
+  expect(() => renderHtml(buildFigures(inputs), { source: 'var x = "</script>";', version: 'bad', licenses: '' })).toThrow(/cannot be inlined/);
+});
+
+test("the page inlines the npm package's ECharts with the license texts of what the bundle holds", () => {
+  const bundle = echartsBundle();
+  expect(bundle.source.length).toBeGreaterThan(500_000);
+  expect(bundle.licenses).toContain('Apache License');
+  expect(bundle.licenses).toContain('Apache ECharts');
+  expect(bundle.licenses).toMatch(/Redistribution and use in source and binary forms/);
+  const html = renderHtml(buildFigures(inputs), bundle);
+  expect(html).toContain(bundle.licenses);
+  expect(html).toContain(`Apache ECharts ${bundle.version}`);
 });
