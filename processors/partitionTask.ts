@@ -78,7 +78,9 @@ export const windowKeyOf = (employeeId: string, windowStart: number): string => 
  *   aggregate, unless that aggregate already holds its kind and event_id.
  * - Windows stay in memory while open. `processBatch` first reads the current
  *   rows of the windows its records need that are not in memory (closed
- *   earlier, or written before a restart), then applies the records.
+ *   earlier, or written before a restart), then applies the records. It reads
+ *   only windows that can have a row (`storedThrough`, below): a backfill or
+ *   a day's first events create their windows without a round trip.
  * - `drain()` returns the rows due: closed windows that changed (and, in
  *   'update' mode, every window that changed); closed windows whose rows
  *   were written leave memory.
@@ -91,10 +93,25 @@ export class PartitionTask {
   private readonly open = new Map<string, OpenWindow>();
   private lastRecordAt: number;
   private drains = 0;
+  /**
+   * The latest start of a window that can have a row in the store that this
+   * task must read: the store's latest window when the task began
+   * (`WindowStore.latestWindowStart`), raised by every row the task drains.
+   * A window that starts later is new. Why no row can be missed that way:
+   * every record before the committed resume points is in a row written
+   * before that commit, hence before the task began, so a window that starts
+   * after the store's latest has no such record. A row of it written since
+   * (by a crashed or lingering previous owner, after its last commit) holds
+   * only records from the resume points on, which this task reads again:
+   * the task counts each once and its later rows supersede (versions count
+   * events), exactly as when such a row lands while the window is in memory.
+   */
+  private storedThrough: number;
 
   /**
    * @param resume where the previous owner committed, per kind
    * @param refused keys of windows whose rows the store refused: records that would change them are refused too
+   * @param storedThrough the store's latest window start when the task began (null: no rows); unknown (+∞) reads every window not in memory
    */
   constructor(
     readonly partition: number,
@@ -102,7 +119,9 @@ export class PartitionTask {
     now: number,
     resume: ReadonlyMap<EventKind, ResumePoint> = new Map(),
     private readonly refused: ReadonlySet<string> = new Set(),
+    storedThrough: number | null = Number.POSITIVE_INFINITY,
   ) {
+    this.storedThrough = storedThrough ?? Number.NEGATIVE_INFINITY;
     this.lastRecordAt = now;
     for (const [kind, point] of resume) {
       if (point.clock !== null) this.clocks.set(kind, point.clock);
@@ -119,11 +138,17 @@ export class PartitionTask {
    * windows it needs from `store`, then applies every record. Items without a
    * record (dead letters) only move the position past them.
    */
-  async processBatch(kind: EventKind, items: readonly BatchItem[], now: number, store: WindowStore): Promise<(RecordResult | undefined)[]> {
+  async processBatch(
+    kind: EventKind,
+    items: readonly BatchItem[],
+    now: number,
+    store: Pick<WindowStore, 'current'>,
+  ): Promise<(RecordResult | undefined)[]> {
     const missing = new Map<string, WindowKey>();
     for (const { record } of items) {
       if (!record) continue;
       const windowStart = this.windowOf(record.tagged).start;
+      if (windowStart > this.storedThrough) continue;
       const key = windowKeyOf(record.tagged.event.employee_id, windowStart);
       if (!this.open.has(key)) missing.set(key, { employeeId: record.tagged.event.employee_id, windowStart });
     }
@@ -205,6 +230,7 @@ export class PartitionTask {
       const closed = entry.state.window.end <= watermark;
       if (entry.dirty && (closed || this.settings.emitMode === 'update')) {
         rows.push(toRow(this.settings.catalog, entry.state));
+        if (entry.state.window.start > this.storedThrough) this.storedThrough = entry.state.window.start;
         entry.dirty = false;
         entry.drainedIn = drain;
         entry.unwritten = {};

@@ -248,7 +248,8 @@ export class StreamRunner {
           const kind = this.ports.topics.kindOf(topic);
           if (kind) resume.set(kind, point);
         }
-        const task = new PartitionTask(partition, this.settings, this.ports.clock(), resume, this.refusedKeys(partition));
+        const storedThrough = await this.ports.store.latestWindowStart();
+        const task = new PartitionTask(partition, this.settings, this.ports.clock(), resume, this.refusedKeys(partition), storedThrough);
         this.log.debug({ partition, resume: JSON.stringify([...resume]) }, `partition ${partition}: task resumes from the committed offsets`);
         this.tasks.set(partition, task);
         return task;

@@ -3,7 +3,7 @@ import type { WindowKey, WindowRow } from '../../contract/windowRow.js';
 import type { Logger } from '../../core/logger.js';
 import type { KpiCatalog } from '../../kpis/catalog.js';
 import { withRetries, type ClickHouseClient } from './client.js';
-import { WINDOW_METRICS_TABLE, insertWindowRows, readWindowRows } from './queries/windowMetrics.js';
+import { WINDOW_METRICS_TABLE, insertWindowRows, latestWindowStart, readWindowRows } from './queries/windowMetrics.js';
 
 /**
  * The window store port over kpi.employee_window_metrics. Retriable failures
@@ -21,6 +21,10 @@ export class ClickHouseWindowStore implements WindowStore {
 
   current(keys: readonly WindowKey[]): Promise<WindowRow[]> {
     return withRetries(`reading ${keys.length} rows of ${WINDOW_METRICS_TABLE}`, this.log, this.signal, () => readWindowRows(this.client, this.catalog, keys));
+  }
+
+  latestWindowStart(): Promise<number | null> {
+    return withRetries(`reading the latest window of ${WINDOW_METRICS_TABLE}`, this.log, this.signal, () => latestWindowStart(this.client));
   }
 
   async write(rows: readonly WindowRow[], token: string): Promise<void> {

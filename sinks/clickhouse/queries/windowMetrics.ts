@@ -190,6 +190,16 @@ export async function readCurrentMetrics(client: ClickHouseClient, range: { from
   );
 }
 
+/** The latest window_start of any row in the table (every version), or null when it is empty. */
+export async function latestWindowStart(client: ClickHouseClient): Promise<number | null> {
+  const result = await client.query({
+    query: `SELECT toUnixTimestamp64Milli(max(window_start)) AS latest_ms, count() AS n FROM ${WINDOW_METRICS_TABLE}`,
+    format: 'JSONEachRow',
+  });
+  const [row] = await result.json<{ latest_ms: number; n: number }>();
+  return !row || Number(row.n) === 0 ? null : Number(row.latest_ms);
+}
+
 /** The first window start and the last window end in the table; undefined when it is empty. */
 export async function windowSpan(client: ClickHouseClient): Promise<{ from: number; to: number } | undefined> {
   const result = await client.query({
