@@ -138,12 +138,7 @@ export class PartitionTask {
    * windows it needs from `store`, then applies every record. Items without a
    * record (dead letters) only move the position past them.
    */
-  async processBatch(
-    kind: EventKind,
-    items: readonly BatchItem[],
-    now: number,
-    store: Pick<WindowStore, 'current'>,
-  ): Promise<(RecordResult | undefined)[]> {
+  async processBatch(kind: EventKind, items: readonly BatchItem[], now: number, store: Pick<WindowStore, 'current'>): Promise<(RecordResult | undefined)[]> {
     const missing = new Map<string, WindowKey>();
     for (const { record } of items) {
       if (!record) continue;

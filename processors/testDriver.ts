@@ -170,7 +170,8 @@ export class TopologyTestDriver {
   private store(): WindowStore {
     return {
       current: async (keys: readonly WindowKey[]) => keys.flatMap((k) => this.table.get(windowKeyOf(k.employeeId, k.windowStart)) ?? []),
-      latestWindowStart: async () => [...this.table.values()].reduce<number | null>((latest, row) => Math.max(latest ?? row.window_start, row.window_start), null),
+      latestWindowStart: async () =>
+        [...this.table.values()].reduce<number | null>((latest, row) => Math.max(latest ?? row.window_start, row.window_start), null),
       write: async (rows: readonly WindowRow[]) => {
         const refused = rows.filter((row) => this.options.refuse?.(row));
         if (refused.length > 0) throw new SinkError(`refused ${refused.length} of ${rows.length} rows`, { rejected: true });
