@@ -261,22 +261,24 @@ export class PartitionTask {
   }
 
   /**
-   * The rows due now. A closed window leaves memory one drain after its last
-   * row: the caller drains again only once that row is written, so a record
-   * for the window meanwhile finds it here rather than reading a row still on
-   * its way to the store. `dueAt` then says when each row became due: when
-   * the watermark passed its window's end (or the partition went idle), or
-   * when it changed, if later.
+   * The rows due now. A closed window whose row was written may leave memory
+   * from the drain after its last row on: the caller drains again only once
+   * that row is written, so a record for the window meanwhile finds it here
+   * rather than reading a row still on its way to the store. Up to
+   * `keepClosed` of them stay (those of the latest windows), so that
+   * corrections to them need no read; the rest leave. `dueAt` then says when
+   * each row became due: when the watermark passed its window's end (or the
+   * partition went idle), or when it changed, if later.
    */
-  drain(now: number): WindowRow[] {
+  drain(now: number, keepClosed = 0): WindowRow[] {
     const drain = ++this.drains;
     const idle = now - this.lastRecordAt >= this.settings.idleClose;
     const watermark = idle ? Number.POSITIVE_INFINITY : this.watermark();
     const rows: WindowRow[] = [];
     const dueAt: number[] = [];
-    for (const [employeeId, first] of this.open) {
-      let kept: OpenWindow | undefined;
-      let last: OpenWindow | undefined;
+    // Closed windows written before this drain, counted by window end: the latest stay, up to keepClosed.
+    const written = new Map<number, number>();
+    for (const first of this.open.values()) {
       for (let entry: OpenWindow | undefined = first; entry; entry = entry.next) {
         const end = entry.state.window.end;
         const closed = end <= watermark;
@@ -292,8 +294,41 @@ export class PartitionTask {
           entry.drainedIn = drain;
           entry.unwritten = {};
         } else if (closed && !entry.dirty && entry.drainedIn !== drain) {
-          this.windowCount -= 1;
-          continue;
+          written.set(end, (written.get(end) ?? 0) + 1);
+        }
+      }
+    }
+    let total = 0;
+    for (const count of written.values()) total += count;
+    if (total > keepClosed) this.evict((entry) => entry.state.window.end <= watermark && !entry.dirty && entry.drainedIn !== drain, written, keepClosed);
+    const history = this.watermarkHistory;
+    if (history.length > 2) this.watermarkHistory = history.slice(-2);
+    this.dueAt = dueAt;
+    return rows;
+  }
+
+  /** Removes the windows `evictable` picks beyond the `keep` latest (by window end; `counts` says how many there are per end). */
+  private evict(evictable: (entry: OpenWindow) => boolean, counts: ReadonlyMap<number, number>, keep: number): void {
+    // Windows ending after `boundary` stay; of those ending at it, the first `partial` met stay.
+    let boundary = Number.POSITIVE_INFINITY;
+    let partial = 0;
+    let room = keep;
+    for (const end of [...counts.keys()].sort((a, b) => b - a)) {
+      boundary = end;
+      partial = Math.min(room, counts.get(end)!);
+      room -= partial;
+      if (room === 0) break;
+    }
+    for (const [employeeId, first] of this.open) {
+      let kept: OpenWindow | undefined;
+      let last: OpenWindow | undefined;
+      for (let entry: OpenWindow | undefined = first; entry; entry = entry.next) {
+        if (evictable(entry)) {
+          const end = entry.state.window.end;
+          if (end < boundary || (end === boundary && partial-- <= 0)) {
+            this.windowCount -= 1;
+            continue;
+          }
         }
         if (last) last.next = entry;
         else kept = entry;
@@ -303,10 +338,6 @@ export class PartitionTask {
       if (!kept) this.open.delete(employeeId);
       else if (kept !== first) this.open.set(employeeId, kept);
     }
-    const history = this.watermarkHistory;
-    if (history.length > 2) this.watermarkHistory = history.slice(-2);
-    this.dueAt = dueAt;
-    return rows;
   }
 
   /** When the watermark first passed `end` (wall clock), as far back as the drain before last; −∞ when before that. */

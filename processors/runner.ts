@@ -15,6 +15,8 @@ import { batchToken, writeIsolatingRefusals } from './refusals.js';
 
 export interface RunnerSettings extends TaskSettings {
   readonly limits: RecordLimits;
+  /** Closed windows the tasks keep in memory after writing them, together (KPI_CLOSED_WINDOW_CACHE). */
+  readonly closedWindowCache: number;
 }
 
 /** The input topics, by kind and back. */
@@ -294,8 +296,13 @@ export class StreamRunner {
     const snapshot = await this.exclusive(async () => {
       const wall = this.ports.clock();
       const now = closeAll ? Number.POSITIVE_INFINITY : wall;
+      const keepClosed = Math.floor(this.settings.closedWindowCache / Math.max(1, this.tasks.size));
       const rows = this.metrics.timed('encode', () =>
-        [...this.tasks.entries()].map(([partition, task]) => ({ partition, rows: task.drain(now), dueAt: task.dueAt.map((due) => Math.min(due, wall)) })),
+        [...this.tasks.entries()].map(([partition, task]) => ({
+          partition,
+          rows: task.drain(now, keepClosed),
+          dueAt: task.dueAt.map((due) => Math.min(due, wall)),
+        })),
       );
       const points = [...this.tasks.entries()].map(([partition, task]) => ({ partition, points: task.resumePoints() }));
       const letters = this.pendingLetters.splice(0);

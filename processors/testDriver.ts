@@ -21,6 +21,8 @@ export interface TestDriverOptions {
   correctionHorizon?: number;
   idleClose?: number;
   emitMode?: 'final' | 'update';
+  /** Closed windows kept in memory after their rows (KPI_CLOSED_WINDOW_CACHE); 0 here unless set, so rows are read back as a processor does once its cache is full. */
+  closedWindowCache?: number;
   limits?: Partial<RecordLimits>;
   catalog?: KpiCatalog;
   /** Initial wall-clock time (ms). */
@@ -78,6 +80,7 @@ export class TopologyTestDriver {
       correctionHorizon: options.correctionHorizon ?? 35 * DAY,
       idleClose: options.idleClose ?? 5 * MINUTE,
       emitMode: options.emitMode ?? 'final',
+      closedWindowCache: options.closedWindowCache ?? 0,
       limits: { ...DEFAULT_LIMITS, maxClockSkew: Number.MAX_SAFE_INTEGER / 2, ...options.limits },
     };
     this.now = options.now ?? Date.UTC(2026, 11, 1);

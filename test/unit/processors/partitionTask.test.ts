@@ -165,6 +165,24 @@ describe('reads from the store', () => {
     expect(store.lookedUp).toHaveLength(2);
   });
 
+  test('closed windows stay in memory up to the cache, the latest first: corrections to them need no read', async () => {
+    const task = new PartitionTask(0, new TopologyTestDriver().settings, 0, new Map(), new Set(), null);
+    const store = recordingStore();
+    await task.processBatch('production', [item(0, 'a', day(2, 9)), item(1, 'b', day(3, 9)), item(2, 'c', day(4, 9)), item(3, 'd', day(5, 9))], 0, store);
+    expect(task.drain(0, 2).map((r) => r.window_start)).toEqual([day(2), day(3), day(4)]);
+    expect(task.openWindows).toBe(4); // written just now: they stay until the next drain
+    expect(task.drain(0, 2)).toEqual([]);
+    expect(task.openWindows).toBe(3); // days 3 and 4 stay (the latest two), day 2 left; day 5 is open
+    await task.processBatch('production', [item(4, 'late-3', day(3, 11)), item(5, 'late-4', day(4, 11))], 0, store);
+    expect(store.lookedUp).toEqual([]);
+    expect(task.drain(0, 2).map((r) => [r.window_start, r.version])).toEqual([
+      [day(3), 2],
+      [day(4), 2],
+    ]);
+    await task.processBatch('production', [item(6, 'late-2', day(2, 11))], 0, store);
+    expect(store.lookedUp).toEqual([[{ employeeId: 'emp-1', windowStart: day(2) }]]);
+  });
+
   test('an empty store is never read until the task wrote a row', async () => {
     const task = new PartitionTask(0, new TopologyTestDriver().settings, 0, new Map(), new Set(), null);
     const store = recordingStore();
@@ -252,20 +270,26 @@ describe('exactness', () => {
   test.each([1, 2, 3])('a simulated plant (seed %i) gives exactly the expected rows, with or without crashes', async (seed) => {
     const { records, expected } = simulatedRecords(seed);
     const random = new Random(seed, 'crashes');
+    const cachingRandom = new Random(seed, 'crashes with a cache');
     const calm = new TopologyTestDriver({ idleClose: HOUR });
     const crashing = new TopologyTestDriver({ idleClose: HOUR });
+    // Keeps a few closed windows in memory: corrections find some there and read others back.
+    const caching = new TopologyTestDriver({ idleClose: HOUR, closedWindowCache: 6 });
     let crashes = 0;
     for (const { kind, value, key, partition } of records) {
       await calm.pipeBytes(kind, value, { partition, key });
       await crashing.pipeBytes(kind, value, { partition, key });
+      await caching.pipeBytes(kind, value, { partition, key });
       if (random.chance(0.005)) await calm.flush();
       if (random.chance(0.005)) await crashing.flush();
+      if (cachingRandom.chance(0.005)) await caching.flush();
       if (random.chance(0.002)) {
         await crashing.crash();
         crashes += 1;
       }
+      if (cachingRandom.chance(0.001)) await caching.crash();
     }
-    for (const driver of [calm, crashing]) {
+    for (const driver of [calm, crashing, caching]) {
       driver.advanceWallClock(2 * HOUR);
       await driver.flush();
     }
@@ -273,6 +297,7 @@ describe('exactness', () => {
     const byKey = (rows: ExpectedRow[]) => [...rows].sort((a, b) => a.window_start - b.window_start || a.employee_id.localeCompare(b.employee_id));
     expect(contractColumns(calm.rows())).toEqual(contractColumns(byKey(expected)));
     expect(contractColumns(crashing.rows())).toEqual(contractColumns(byKey(expected)));
+    expect(contractColumns(caching.rows())).toEqual(contractColumns(byKey(expected)));
     expect(crashing.deadLetters.filter((d) => d.code === 'KPI_ERR_TOO_LATE').length).toBeGreaterThan(0);
   });
 
