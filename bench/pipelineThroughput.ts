@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import { STAGES, threadCpu, type Stage } from '../processors/metrics.js';
@@ -29,8 +30,6 @@ export interface PipelineResult extends StageResult {
   readonly closeToQueryable: { readonly windows: number; readonly p50: number | null; readonly p99: number | null; readonly within2s: number };
   readonly peakRssMiB: number;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * The processors end to end, in this process, on the plant's records in a

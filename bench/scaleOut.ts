@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -57,8 +58,6 @@ async function scrape(port: number): Promise<Snapshot | undefined> {
     return undefined; // not serving yet, or gone
   }
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Runs `processes` processors (`kpi-stream run --exit-when-idle 2s`, each its

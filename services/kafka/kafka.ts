@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -119,7 +120,7 @@ export function kafkaService(config: Config, log: Logger = createLogger('silent'
       const deadline = Date.now() + 30_000;
       while (!(await kafkaAnswers([`127.0.0.1:${secure.port}`], secureClient(secure)))) {
         if (Date.now() > deadline) throw new ServiceError('kafka', noListener);
-        await new Promise((resolve) => setTimeout(resolve, 500));
+        await sleep(500);
       }
     },
 
