@@ -389,6 +389,13 @@ export const settings = {
   ] as const),
   flushInterval: duration('KPI_FLUSH_INTERVAL', '1s', 'How often the sink writes a batch to ClickHouse and offsets are committed.', 10),
   sinkMaxRows: integer('KPI_SINK_MAX_ROWS', 50_000, 'Accepted records that trigger an early write; consumption waits at twice this many.', 1, 10_000_000),
+  closedWindowCache: integer(
+    'KPI_CLOSED_WINDOW_CACHE',
+    100_000,
+    'Closed employee-windows a processor keeps in memory after writing them, latest first, so corrections to them need no read from ClickHouse; 0 = none.',
+    0,
+    100_000_000,
+  ),
   alertWebhookUrl: url(
     'KPI_ALERT_WEBHOOK_URL',
     'Where `detect --alert` POSTs new flags as JSON (they always go to kpi.alerts.v1); only its origin is ever shown. Unset: topic only.',

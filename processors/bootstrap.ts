@@ -32,6 +32,7 @@ export async function runnerSettings(config: Config): Promise<RunnerSettings> {
     correctionHorizon: config.correctionHorizon,
     idleClose: config.idleClose,
     emitMode: config.emitMode,
+    closedWindowCache: config.closedWindowCache,
     limits: {
       ...DEFAULT_LIMITS,
       maxIdLength: config.maxIdLength,

@@ -15,6 +15,8 @@ import { batchToken, writeIsolatingRefusals } from './refusals.js';
 
 export interface RunnerSettings extends TaskSettings {
   readonly limits: RecordLimits;
+  /** Closed windows the tasks keep in memory after writing them, together (KPI_CLOSED_WINDOW_CACHE). */
+  readonly closedWindowCache: number;
 }
 
 /** The input topics, by kind and back. */
@@ -149,24 +151,32 @@ export class StreamRunner {
       this.metrics.deadLetter(code);
       this.log.warn({ topic, partition, offset: record.offset, code }, `dead letter: ${message}`);
     };
-    const items: BatchItem[] = records.map((record, index) => {
-      let decoded;
-      try {
-        decoded = this.ports.codec.decodePrepared(kind, record.value, failures);
-      } catch (error) {
-        if (!(error instanceof DecodeError)) throw error;
-        letter(index, error.code as DeadLetterCode, error.message, error.schemaId);
-        return { offset: record.offset };
-      }
-      const problem = recordProblem(decoded.tagged, this.settings.limits, now) ?? keyProblem(record.key, decoded.tagged.event.employee_id);
-      if (problem) {
-        letter(index, problem.code, problem.message, decoded.schemaId);
-        return { offset: record.offset };
-      }
-      return { offset: record.offset, record: { tagged: decoded.tagged, digest: digest16(record.value!) } };
-    });
+    const decoded = this.metrics.timed('decode', () =>
+      records.map((record, index) => {
+        try {
+          return this.ports.codec.decodePrepared(kind, record.value, failures);
+        } catch (error) {
+          if (!(error instanceof DecodeError)) throw error;
+          letter(index, error.code as DeadLetterCode, error.message, error.schemaId);
+          return undefined;
+        }
+      }),
+    );
+    const items: BatchItem[] = this.metrics.timed('validate', () =>
+      records.map((record, index) => {
+        const event = decoded[index];
+        if (!event) return { offset: record.offset };
+        const problem = recordProblem(event.tagged, this.settings.limits, now) ?? keyProblem(record.key, event.tagged.event.employee_id);
+        if (problem) {
+          letter(index, problem.code, problem.message, event.schemaId);
+          return { offset: record.offset };
+        }
+        return { offset: record.offset, record: { tagged: event.tagged, digest: digest16(record.value!) } };
+      }),
+    );
 
-    const results = await task.processBatch(kind, items, now, this.ports.store);
+    await this.metrics.waited('restore', () => task.restore(items, this.ports.store));
+    const results = this.metrics.timed('window', () => task.apply(kind, items, now));
     for (const [i, result] of results.entries()) {
       if (!result) continue;
       if (result.outcome === 'duplicate' || result.outcome === 'conflicting-duplicate') verdicts[i] = result.outcome;
@@ -248,7 +258,8 @@ export class StreamRunner {
           const kind = this.ports.topics.kindOf(topic);
           if (kind) resume.set(kind, point);
         }
-        const task = new PartitionTask(partition, this.settings, this.ports.clock(), resume, this.refusedKeys(partition));
+        const storedThrough = await this.ports.store.latestWindowStart();
+        const task = new PartitionTask(partition, this.settings, this.ports.clock(), resume, this.refusedKeys(partition), storedThrough);
         this.log.debug({ partition, resume: JSON.stringify([...resume]) }, `partition ${partition}: task resumes from the committed offsets`);
         this.tasks.set(partition, task);
         return task;
@@ -283,8 +294,16 @@ export class StreamRunner {
 
   private async flushOnce(closeAll: boolean): Promise<void> {
     const snapshot = await this.exclusive(async () => {
-      const now = closeAll ? Number.POSITIVE_INFINITY : this.ports.clock();
-      const rows = [...this.tasks.entries()].map(([partition, task]) => ({ partition, rows: task.drain(now) }));
+      const wall = this.ports.clock();
+      const now = closeAll ? Number.POSITIVE_INFINITY : wall;
+      const keepClosed = Math.floor(this.settings.closedWindowCache / Math.max(1, this.tasks.size));
+      const rows = this.metrics.timed('encode', () =>
+        [...this.tasks.entries()].map(([partition, task]) => ({
+          partition,
+          rows: task.drain(now, keepClosed),
+          dueAt: task.dueAt.map((due) => Math.min(due, wall)),
+        })),
+      );
       const points = [...this.tasks.entries()].map(([partition, task]) => ({ partition, points: task.resumePoints() }));
       const letters = this.pendingLetters.splice(0);
       this.acceptedSinceFlush = 0;
@@ -292,9 +311,16 @@ export class StreamRunner {
       return { rows, points, letters };
     });
     const rows = snapshot.rows.flatMap((r) => r.rows);
-    const refusedRows = await writeIsolatingRefusals(rows, (batch) => this.ports.store.write(batch, batchToken(batch)));
+    // The store encodes the rows before its first wait: that part of the call is the encode stage's.
+    const writing = this.metrics.timed('encode', () => writeIsolatingRefusals(rows, (batch) => this.ports.store.write(batch, batchToken(batch))));
+    const refusedRows = await this.metrics.waited('insert', () => writing);
     this.metrics.rowsWritten += rows.length - refusedRows.length;
     if (rows.length > refusedRows.length) this.metrics.inserts += 1;
+    const queryableAt = this.ports.clock();
+    const refusedSet = new Set(refusedRows);
+    for (const { rows: drained, dueAt } of snapshot.rows) {
+      for (const [i, row] of drained.entries()) if (!refusedSet.has(row)) this.metrics.closeToQueryable.observe(Math.max(0, queryableAt - dueAt[i]!) / 1000);
+    }
     await this.ports.deadLetters.record(snapshot.letters);
     const partitionOf = new Map(snapshot.rows.flatMap(({ partition, rows }) => rows.map((row) => [row, partition] as const)));
     const rewound =
@@ -302,7 +328,7 @@ export class StreamRunner {
     const offsets = snapshot.points
       .filter(({ partition }) => !rewound.has(partition))
       .flatMap(({ partition, points }) => [...points].map(([kind, point]) => ({ topic: this.ports.topics.topicOf(kind), partition, point })));
-    if (offsets.length > 0 && (await this.ports.offsets.commit(offsets))) this.metrics.commits += 1;
+    if (offsets.length > 0 && (await this.metrics.waited('commit', () => this.ports.offsets.commit(offsets)))) this.metrics.commits += 1;
   }
 
   /**
@@ -337,9 +363,26 @@ export class StreamRunner {
   }
 }
 
+/** Whether `key` holds `text` in UTF-8 (ASCII, the usual case, compared in place). */
+function keyIs(key: Buffer, text: string): boolean {
+  if (key.length === text.length) {
+    let ascii = true;
+    for (let i = 0; i < text.length; i += 1) {
+      const c = text.charCodeAt(i);
+      if (c >= 0x80) {
+        ascii = false;
+        break;
+      }
+      if (key[i] !== c) return false;
+    }
+    if (ascii) return true;
+  }
+  return key.equals(Buffer.from(text, 'utf8'));
+}
+
 /** A record whose Kafka key is not its employee_id would be counted in the wrong partition's task. */
 function keyProblem(key: Buffer | null, employeeId: string): { code: DeadLetterCode; message: string } | undefined {
-  if (key !== null && key.equals(Buffer.from(employeeId, 'utf8'))) return undefined;
+  if (key !== null && keyIs(key, employeeId)) return undefined;
   const shown = key === null ? 'null' : JSON.stringify(key.toString('utf8').slice(0, 200));
   return {
     code: 'KPI_ERR_KEY_MISMATCH',
