@@ -13,6 +13,7 @@ import { withClickHouse } from '../../sinks/clickhouse/client.js';
 import { readMostFlagged } from '../../sinks/clickhouse/queries/anomalies.js';
 import { readPlantCalibration } from '../../sinks/clickhouse/queries/calibration.js';
 import { PERIOD_TYPES } from '../../sinks/clickhouse/queries/scores.js';
+import { readStationFigures } from '../../sinks/clickhouse/queries/stations.js';
 import { compareWithExpected, readExpectedRows } from '../../simulator/compare.js';
 import { OUTPUT_FILES } from '../../simulator/output.js';
 import { simulatePlant, simulateOptions } from '../../simulator/run.js';
@@ -35,8 +36,10 @@ Starts the local services (downloading them on first use), simulates a plant
 'simulate' option overrides), runs the processors until the stream is
 drained, checks kpi.employee_window_metrics_current against the simulator's
 expected rows (every column of every row), scores every window, week and
-month, flags inflated self-reports (alerting on new ones), and measures the
-flags against the simulator's ground truth. Exits 1 if a row differs.
+month, flags inflated self-reports (alerting on new ones), measures the
+flags against the simulator's ground truth, and prints the grades against the
+target, each station's measured figures with OEE, and the most flagged
+employees. Exits 1 if a row differs.
 
 ${simulateFlagsHelp()}`,
   async run(args, { config, log }) {
@@ -92,6 +95,25 @@ ${simulateFlagsHelp()}`,
             c.avgScore?.toFixed(1) ?? '-',
             pct(c.selfShares.excellent),
             c.avgSelfScore?.toFixed(1) ?? '-',
+          ]),
+        )}\n`,
+      );
+      const stations = await readStationFigures(client, { from: options.start, to: options.start + options.days * 86_400_000 });
+      const ratio = (x: number | null) => (x === null ? '-' : pct(x));
+      process.stdout.write('\nstations over the simulated period, measured (OEE after ISO 22400-2, docs/analysts.md#oee):\n');
+      process.stdout.write(
+        `${formatTable(
+          ['station', 'employees', 'units', 'efficiency', 'defect rate', 'availability', 'performance', 'quality', 'OEE'],
+          stations.map((f) => [
+            f.stationId,
+            f.employees,
+            f.units,
+            ratio(f.efficiency),
+            f.defectRate === null ? '-' : `${(100 * f.defectRate).toFixed(1)}%`,
+            ratio(f.oee.availability),
+            ratio(f.oee.performance),
+            ratio(f.oee.quality),
+            ratio(f.oee.value),
           ]),
         )}\n`,
       );
