@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { EVENT_KINDS } from '../../../schemas/kinds.js';
 import { OUTPUT_FILES } from '../../../simulator/output.js';
 import { simulatePlant, type SimulationReport } from '../../../simulator/run.js';
@@ -52,8 +53,19 @@ test('a processor serves metrics that account for every record, by topic and out
   url = `http://127.0.0.1:${port}`;
   const processor = startProcessor(ctx, 'metrics', [], { KPI_METRICS_PORT: String(port), CLICKHOUSE_URL: clickhouse.url(ctx.config.clickhouse.url) });
 
+  // Served from the start of start-up, but not ready until it has joined the group: the first answer
+  // (asked every 20 ms from the spawn on) comes while it creates topics, migrates ClickHouse and joins.
+  const deadline = Date.now() + 60_000;
+  let first: { status: number; body: string } | undefined;
+  while (!(first = await get('/readyz').catch(() => undefined))) {
+    if (Date.now() > deadline || processor.exitCode !== null) throw new Error(`the processor never served /readyz; its log:\n${logOf(ctx, 'metrics')}`);
+    await sleep(20);
+  }
+  expect(first).toMatchObject({ status: 503 });
+  expect(first.body).toMatch(/^\[-\] consumer-group: starting: creating topics, migrating ClickHouse, joining group \S+$/m);
+
   // Ready once it has joined the group; every check has its line.
-  await until('/readyz answers 200', async () => (await get('/readyz').catch(() => ({ status: 0 }))).status === 200, 120_000);
+  await until('/readyz answers 200', async () => (await get('/readyz')).status === 200, 120_000);
   const ready = await get('/readyz');
   expect(ready.body).toMatch(/^\[\+\] consumer-group: member of group \S+ with 6 partitions$/m);
   expect(ready.body).toMatch(/^\[\+\] progress: /m);
