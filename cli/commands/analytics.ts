@@ -19,7 +19,8 @@ import { simulateOptions } from '../../simulator/run.js';
 import type { Command } from '../command.js';
 import { parseSimulateFlags } from './simulate.js';
 
-function parseDay(value: string | undefined, key: string): number | undefined {
+/** A day or instant given as a command-line option (`key` names it in the error). */
+export function parseDay(value: string | undefined, key: string): number | undefined {
   if (value === undefined) return undefined;
   const ms = parseTime(value);
   if (ms === undefined) throw new ConfigError(key, `expected YYYY-MM-DD or an ISO 8601 time, got ${JSON.stringify(value)}`);

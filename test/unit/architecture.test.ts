@@ -18,6 +18,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   processors: ['core', 'schemas', 'contract', 'kpis', 'topics', 'sinks'],
   simulator: ['core', 'schemas', 'contract', 'kpis', 'topics', 'sinks', 'scoring'],
   detection: ['core', 'schemas', 'contract', 'kpis', 'topics', 'sinks', 'scoring', 'simulator'],
+  reporting: ['core', 'schemas', 'contract', 'kpis', 'sinks', 'scoring', 'detection'],
   services: ['core', 'topics', 'sinks'],
   bench: ['core', 'schemas', 'contract', 'kpis', 'topics', 'sinks', 'processors', 'simulator', 'services'],
 };
