@@ -127,6 +127,7 @@ export class StreamRunner {
     const kind = this.ports.topics.kindOf(topic);
     if (!kind) throw new Error(`received a record of ${topic}, which is not an input topic`);
     if (records.length === 0) return undefined;
+    const batchDone = this.metrics.timeBatch(topic);
     const task = await this.taskFor(partition);
     const failures = await this.prepareSchemas(kind, topic, partition, records, context);
     if (!failures || !context.live() || this.tasks.get(partition) !== task) return undefined;
@@ -148,7 +149,6 @@ export class StreamRunner {
         ...(schemaId === undefined ? {} : { schemaId }),
       });
       verdicts[index] = code;
-      this.metrics.deadLetter(code);
       this.log.warn({ topic, partition, offset: record.offset, code }, `dead letter: ${message}`);
     };
     const decoded = this.metrics.timed('decode', () =>
@@ -175,6 +175,7 @@ export class StreamRunner {
       }),
     );
 
+    const restoredBefore = task.restoredCount;
     await this.metrics.waited('restore', () => task.restore(items, this.ports.store));
     const results = this.metrics.timed('window', () => task.apply(kind, items, now));
     for (const [i, result] of results.entries()) {
@@ -182,11 +183,14 @@ export class StreamRunner {
       if (result.outcome === 'duplicate' || result.outcome === 'conflicting-duplicate') verdicts[i] = result.outcome;
       this.count(result, i, records[i]!, items[i]!, letter);
     }
-    this.metrics.restoredWindows = [...this.tasks.values()].reduce((n, t) => n + t.restoredCount, 0);
     // Dead letters are durable before the offsets that pass them can be committed.
     await this.ports.deadLetters.send(letters);
     this.pendingLetters.push(...letters);
-    this.metrics.openWindows = this.openWindows;
+    this.metrics.countBatch(topic, verdicts);
+    this.metrics.windowsRestored(task.restoredCount - restoredBefore);
+    this.metrics.watermark(partition, task.watermark());
+    this.metrics.windowState(this.openWindows, this.acceptedSinceFlush);
+    batchDone();
     return { lastOffset: records.at(-1)!.offset, verdicts };
   }
 
@@ -194,15 +198,11 @@ export class StreamRunner {
     const event = item.record!.tagged;
     switch (result.outcome) {
       case 'accepted':
-        this.metrics.records.accepted += 1;
         this.acceptedSinceFlush += 1;
         return;
       case 'duplicate':
-        this.metrics.records.duplicate += 1;
         return;
       case 'conflicting-duplicate':
-        this.metrics.records.duplicate += 1;
-        this.metrics.conflictingDuplicates += 1;
         this.log.warn(
           { offset: record.offset, kind: event.kind },
           `${event.kind} ${event.event.event_id} repeats an event_id with other content; the first copy counts`,
@@ -307,28 +307,29 @@ export class StreamRunner {
       const points = [...this.tasks.entries()].map(([partition, task]) => ({ partition, points: task.resumePoints() }));
       const letters = this.pendingLetters.splice(0);
       this.acceptedSinceFlush = 0;
-      this.metrics.openWindows = this.openWindows;
+      this.metrics.windowState(this.openWindows, 0);
       return { rows, points, letters };
     });
     const rows = snapshot.rows.flatMap((r) => r.rows);
     // The store encodes the rows before its first wait: that part of the call is the encode stage's.
-    const writing = this.metrics.timed('encode', () => writeIsolatingRefusals(rows, (batch) => this.ports.store.write(batch, batchToken(batch))));
+    const writing = this.metrics.timed('encode', () =>
+      writeIsolatingRefusals(rows, (batch) => this.metrics.timeInsert('employee_window_metrics', () => this.ports.store.write(batch, batchToken(batch)))),
+    );
     const refusedRows = await this.metrics.waited('insert', () => writing);
-    this.metrics.rowsWritten += rows.length - refusedRows.length;
-    if (rows.length > refusedRows.length) this.metrics.inserts += 1;
+    this.metrics.rowsAcknowledged(rows.length - refusedRows.length);
     const queryableAt = this.ports.clock();
     const refusedSet = new Set(refusedRows);
     for (const { rows: drained, dueAt } of snapshot.rows) {
-      for (const [i, row] of drained.entries()) if (!refusedSet.has(row)) this.metrics.closeToQueryable.observe(Math.max(0, queryableAt - dueAt[i]!) / 1000);
+      for (const [i, row] of drained.entries()) if (!refusedSet.has(row)) this.metrics.rowQueryable(Math.max(0, queryableAt - dueAt[i]!) / 1000);
     }
-    await this.ports.deadLetters.record(snapshot.letters);
+    if (snapshot.letters.length > 0) await this.metrics.timeInsert('dead_letters', () => this.ports.deadLetters.record(snapshot.letters));
     const partitionOf = new Map(snapshot.rows.flatMap(({ partition, rows }) => rows.map((row) => [row, partition] as const)));
     const rewound =
       refusedRows.length > 0 ? await this.rewindRefused(refusedRows.map((row) => ({ row, partition: partitionOf.get(row)! }))) : new Set<number>();
     const offsets = snapshot.points
       .filter(({ partition }) => !rewound.has(partition))
       .flatMap(({ partition, points }) => [...points].map(([kind, point]) => ({ topic: this.ports.topics.topicOf(kind), partition, point })));
-    if (offsets.length > 0 && (await this.metrics.waited('commit', () => this.ports.offsets.commit(offsets)))) this.metrics.commits += 1;
+    if (offsets.length > 0) await this.metrics.waited('commit', () => this.metrics.timeCommit(() => this.ports.offsets.commit(offsets)));
   }
 
   /**
@@ -344,7 +345,7 @@ export class StreamRunner {
       for (const { row, partition } of refused) {
         this.refusedKeys(partition).add(windowKeyOf(row.employee_id, row.window_start));
         partitions.add(partition);
-        this.metrics.refusedRows += 1;
+        this.metrics.rowRefused();
         this.log.error(
           { employee: row.employee_id, windowStart: formatTime(row.window_start), partition },
           'the window store refused this row for good; its records go to the dead letters',
@@ -356,7 +357,7 @@ export class StreamRunner {
         this.taskStarts.delete(partition);
         this.log.info({ partition, points: JSON.stringify([...points]) }, `partition ${partition}: reading again from the last commit`);
         await this.ports.rewind(partition, points);
-        this.metrics.rewinds += 1;
+        this.metrics.partitionRewound();
       }
       return partitions;
     });

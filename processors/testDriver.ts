@@ -59,7 +59,8 @@ export class TopologyTestDriver {
   readonly written: WindowRow[] = [];
   /** Every record dead-lettered, in order (a replay may dead-letter a record again, as the pipeline would). */
   readonly deadLetters: DeadLetter[] = [];
-  readonly metrics = new ProcessorMetrics();
+  /** Its own registry; watermark lags are measured against the driver's wall clock. */
+  readonly metrics = new ProcessorMetrics(undefined, () => this.now);
   readonly settings: RunnerSettings;
   /** Every record piped, in the order piped: per topic-partition offsets, and the interleaving a replay follows. */
   private readonly log: { kind: EventKind; partition: number; record: SourceRecord }[] = [];
