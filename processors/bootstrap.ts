@@ -59,13 +59,15 @@ export async function startPipeline(config: Config, log: Logger, options: Pipeli
   const readiness = new ProcessorReadiness(config.groupId, config.stallTimeout);
   const client = createClickHouseClient(config, { application: 'kpi-stream-processor' });
   let health: HealthServer | undefined;
+  const kafkaClients: { disconnect(): Promise<void> }[] = [];
   try {
     if (options.health) {
       health = await startHealthServer({ registry, ...options.health, log, checks: [...readiness.checks(), clickhouseReachable(client, config)] });
     }
-    return await connectPipeline(config, log, options, { registry, readiness, client, health });
+    return await connectPipeline(config, log, options, { registry, readiness, client, health, kafkaClients });
   } catch (error) {
-    // Nothing may keep a process that failed to start alive.
+    // Nothing may keep a process that failed to start alive: an open connection would, its exit code never reached.
+    await Promise.all(kafkaClients.map((kafkaClient) => kafkaClient.disconnect().catch(() => undefined)));
     await health?.close();
     await client.close();
     throw error;
@@ -76,12 +78,26 @@ async function connectPipeline(
   config: Config,
   log: Logger,
   options: PipelineOptions,
-  { registry, readiness, client, health }: { registry: Registry; readiness: ProcessorReadiness; client: ClickHouseClient; health: HealthServer | undefined },
+  {
+    registry,
+    readiness,
+    client,
+    health,
+    kafkaClients,
+  }: {
+    registry: Registry;
+    readiness: ProcessorReadiness;
+    client: ClickHouseClient;
+    health: HealthServer | undefined;
+    /** Every Kafka client as it is made, for the caller to disconnect if start-up fails. */
+    kafkaClients: { disconnect(): Promise<void> }[];
+  },
 ): Promise<Pipeline> {
   const settings = await runnerSettings(config);
   const inputTopics = EVENT_KINDS.map((kind) => inputTopic(config, kind));
   const kafka = createKafka(config, 'kpi-stream-processor', log);
   const admin = kafka.admin();
+  kafkaClients.push(admin);
   await admin.connect();
   await ensureTopics(admin, topicDefinitions(config), log);
   const metadata = await withKafkaRetries('reading input topic metadata', log, () => admin.fetchTopicMetadata({ topics: inputTopics }));
@@ -102,6 +118,7 @@ async function connectPipeline(
     retry: { retries: 8, restartOnFailure: async (error) => !(error instanceof KpiError) || error.retriable },
   });
   const producer = createProducer(kafka, { allowAutoTopicCreation: false });
+  kafkaClients.push(consumer, producer);
   await producer.connect();
   await consumer.connect();
 

@@ -124,6 +124,7 @@ export class ProcessorMetrics {
   private readonly insertSeconds: Histogram<'table'>;
   private readonly commitSeconds: Histogram;
   private readonly openWindowsGauge: Gauge;
+  private readonly windowsInMemoryGauge: Gauge;
   private readonly pendingGauge: Gauge;
   private readonly assignedGauge: Gauge;
   private readonly consumerLagGauge: Gauge<'topic' | 'partition'>;
@@ -203,6 +204,11 @@ export class ProcessorMetrics {
     this.openWindowsGauge = new Gauge({
       name: 'kpi_open_windows',
       help: 'Employee-windows in memory that are open, or closed and not yet written (closed windows kept for corrections, up to KPI_CLOSED_WINDOW_CACHE, not counted).',
+      registers,
+    });
+    this.windowsInMemoryGauge = new Gauge({
+      name: 'kpi_windows_in_memory',
+      help: 'Employee-windows in memory: the open and not yet written ones, and the closed ones kept for corrections (KPI_CLOSED_WINDOW_CACHE); about 2 KB each.',
       registers,
     });
     this.pendingGauge = new Gauge({
@@ -371,9 +377,10 @@ export class ProcessorMetrics {
   }
 
   /** The runner's state after a batch or a flush snapshot. */
-  windowState(openWindows: number, pendingRecords: number): void {
+  windowState(openWindows: number, windowsInMemory: number, pendingRecords: number): void {
     this.openWindows = openWindows;
     this.openWindowsGauge.set(openWindows);
+    this.windowsInMemoryGauge.set(windowsInMemory);
     this.pendingGauge.set(pendingRecords);
   }
 

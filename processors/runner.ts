@@ -114,6 +114,13 @@ export class StreamRunner {
     return open;
   }
 
+  /** Windows in memory, the closed ones kept for corrections included. */
+  get windowsInMemory(): number {
+    let windows = 0;
+    for (const task of this.tasks.values()) windows += task.windowsInMemory;
+    return windows;
+  }
+
   /**
    * Processes one batch of one topic-partition. Resolves with the offset of
    * the last record handled (undefined when the batch was abandoned), once the
@@ -189,7 +196,7 @@ export class StreamRunner {
     this.metrics.countBatch(topic, verdicts);
     this.metrics.windowsRestored(task.restoredCount - restoredBefore);
     this.metrics.watermark(partition, task.watermark());
-    this.metrics.windowState(this.openWindows, this.acceptedSinceFlush);
+    this.metrics.windowState(this.openWindows, this.windowsInMemory, this.acceptedSinceFlush);
     batchDone();
     return { lastOffset: records.at(-1)!.offset, verdicts };
   }
@@ -307,7 +314,7 @@ export class StreamRunner {
       const points = [...this.tasks.entries()].map(([partition, task]) => ({ partition, points: task.resumePoints() }));
       const letters = this.pendingLetters.splice(0);
       this.acceptedSinceFlush = 0;
-      this.metrics.windowState(this.openWindows, 0);
+      this.metrics.windowState(this.openWindows, this.windowsInMemory, 0);
       return { rows, points, letters };
     });
     const rows = snapshot.rows.flatMap((r) => r.rows);

@@ -137,6 +137,13 @@ export function registryConnectionFailure(config: Config, error: unknown): Conne
   if (/wrong version number|EPROTO|packet length too long|socket disconnected before secure TLS/i.test(text)) {
     return new ConnectionError('registry', 'tls', `the registry at ${url} does not speak TLS: use an http:// URL`, ['SCHEMA_REGISTRY_URL'], { cause: error });
   }
-  const reason = status > 0 ? `answered HTTP ${status}` : `does not answer (${messageOf(error).replace(/^Confluent_Schema_Registry - /, '')})`;
+  // The registry client reports a connection that failed as "status 400" with the socket's error in the message.
+  const network = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|socket hang up/i.test(text);
+  const reason =
+    status > 0 && !network
+      ? `answered HTTP ${status}`
+      : `does not answer (${messageOf(error)
+          .replace(/^Confluent_Schema_Registry - /, '')
+          .replace(/^Error, status 400: /, '')})`;
   return new ConnectionError('registry', 'unreachable', `the schema registry at ${url} ${reason}`, ['SCHEMA_REGISTRY_URL'], { cause: error });
 }

@@ -116,6 +116,7 @@ test('a processor serves metrics that account for every record, by topic and out
       'kpi_stage_cpu_seconds_total COUNTER',
       'kpi_stage_seconds_total COUNTER',
       'kpi_window_close_to_queryable_seconds HISTOGRAM',
+      'kpi_windows_in_memory GAUGE',
       'kpi_watermark_lag_seconds GAUGE',
       'kpi_windows_restored_total COUNTER',
     ].sort(),
@@ -148,6 +149,8 @@ test('a processor serves metrics that account for every record, by topic and out
   for (const stage of ['decode', 'validate', 'window', 'encode']) expect(total(metrics, 'kpi_stage_cpu_seconds_total', { stage })).toBeGreaterThan(0);
   for (const stage of ['restore', 'insert', 'commit']) expect(total(metrics, 'kpi_stage_seconds_total', { stage })).toBeGreaterThan(0);
   expect(total(metrics, 'kpi_window_close_to_queryable_seconds')).toBe(total(metrics, 'kpi_rows_written_total'));
+  // Written windows stay in memory for corrections (KPI_CLOSED_WINDOW_CACHE) while none is open.
+  expect(total(metrics, 'kpi_windows_in_memory')).toBeGreaterThan(0);
   const batches = family(metrics, 'kpi_batch_duration_seconds')!.samples;
   for (const s of batches) expect(s.buckets!['+Inf']).toBe(s.count);
   expect(batches.every((s) => s.sum! > 0 && s.sum! / s.count! < 10)).toBe(true);

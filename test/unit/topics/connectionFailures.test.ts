@@ -42,3 +42,14 @@ test('a registry that denies access (403) or answers 5xx', () => {
   expect(broken.code).toBe('KPI_ERR_UNREACHABLE');
   expect(broken.message).toBe('registry: the schema registry at https://sr.example answered HTTP 503 (check SCHEMA_REGISTRY_URL)');
 });
+
+test('a registry nobody answers at: the client\'s "status 400" is a connection that failed, and says so', () => {
+  const refused = registryConnectionFailure(
+    config,
+    Object.assign(new Error('Confluent_Schema_Registry - Error, status 400: connect ECONNREFUSED 127.0.0.1:1'), { status: 400 }),
+  );
+  expect(refused.code).toBe('KPI_ERR_UNREACHABLE');
+  expect(refused.message).toBe(
+    'registry: the schema registry at https://sr.example does not answer (connect ECONNREFUSED 127.0.0.1:1) (check SCHEMA_REGISTRY_URL)',
+  );
+});
