@@ -1,6 +1,7 @@
 import type { Logger } from '../core/logger.js';
 import { DAY } from '../core/time.js';
 import type { KpiCatalog } from '../kpis/catalog.js';
+import type { Measures } from '../kpis/definition.js';
 import { indicatorValues, modelsOf, scoreOf } from '../scoring/model.js';
 import { sinkFailure, type ClickHouseClient } from '../sinks/clickhouse/client.js';
 import { readAnomalies, replaceAnomalies } from '../sinks/clickhouse/queries/anomalies.js';
@@ -22,6 +23,12 @@ export interface DetectOptions {
   /** The plant's time zone: measured figures are kept per local hour of it. */
   timeZone: string;
   rules?: DetectionRules;
+}
+
+/** What a self-report is judged against: the figures measured over its period, from the measures summed hour by hour (readReportedPeriods). */
+export function measuredFigures(catalog: KpiCatalog, m: Measures): Omit<SelfReportRecord['measured'], 'score'> {
+  const values = catalog.valuesOf(m);
+  return { units: m.units!, standardHours: values.standard_hours ?? 0, runHours: values.run_hours ?? 0, defectiveUnits: m.units_defective! };
 }
 
 /**
@@ -56,7 +63,6 @@ export async function runDetection(client: ClickHouseClient, catalog: KpiCatalog
     );
     records = reports.map((r, i) => {
       const m = r.measures;
-      const values = catalog.valuesOf(m);
       return {
         employeeId: r.employeeId,
         stationId: r.stationId,
@@ -64,10 +70,7 @@ export async function runDetection(client: ClickHouseClient, catalog: KpiCatalog
         period: r.period,
         reported: r.reported,
         measured: {
-          units: m.units!,
-          standardHours: values.standard_hours ?? 0,
-          runHours: values.run_hours ?? 0,
-          defectiveUnits: m.units_defective!,
+          ...measuredFigures(catalog, m),
           score: scoreOf(indicatorValues(catalog, m), models.stations.get(r.stationId) ?? models.plant, catalog).score,
         },
         coverage: { telemetryHours: (m.run_ms! + m.idle_ms! + m.down_ms!) / MS_PER_HOUR, deadLetters: deadLetters[i]! },

@@ -283,7 +283,7 @@ function flagsChart(f: ReportFigures): Chart {
   };
 }
 
-/** One flagged employee's windows: what they reported, what was measured, and the station's median, side by side. */
+/** One flagged employee's reports: what they reported, what was measured over each period, and the station's median, side by side. */
 export function flaggedCharts(e: FlaggedEmployee, index: number): Chart[] {
   const days = e.windows.map((w) => w.windowStart.slice(0, 10));
   const figure = (
@@ -297,7 +297,7 @@ export function flaggedCharts(e: FlaggedEmployee, index: number): Chart[] {
     section: `employee-${index}`,
     title,
     caption:
-      'Per window: reported (bars, red where this figure was flagged), measured (bars), and the median of everyone at the station in that window (line).',
+      'Per report, on the window that holds it: reported (bars, red where this figure was flagged), measured over its period (bars), and the median of everyone who reported at the station in that window (line).',
     height: 300,
     option: base({
       legend: { top: 0 },

@@ -1,15 +1,8 @@
 import { formatDate, formatTime } from '../core/time.js';
 import { isInflationFlag, type Flag } from '../detection/rules.js';
-import type {
-  EmployeeGrade,
-  GradePeriod,
-  ReportedTotals,
-  Shares,
-  StationCalibration,
-  StationDay,
-  WindowBesidePeers,
-} from '../sinks/clickhouse/queries/report.js';
+import type { EmployeeGrade, GradePeriod, Shares, StationCalibration, StationDay } from '../sinks/clickhouse/queries/report.js';
 import { NO_NAMES, type Names } from './names.js';
+import type { ReportedTotals, WindowBesidePeers } from './reports.js';
 
 /**
  * The figures of a report: everything the HTML shows, as plain data (what
@@ -18,7 +11,7 @@ import { NO_NAMES, type Names } from './names.js';
  */
 export interface ReportFigures {
   readonly plant: string;
-  /** Windows and grading periods starting from `from` to `to`, both days included (YYYY-MM-DD). */
+  /** Windows and grading periods starting from plant day `from` to plant day `to`, both included (YYYY-MM-DD). */
   readonly period: { readonly type: GradePeriod; readonly from: string; readonly to: string };
   readonly model: { readonly version: string; readonly bands: { readonly excellent: number; readonly qualified: number }; readonly target: Shares };
   readonly generatedAt: string;
@@ -129,6 +122,8 @@ export interface ReportInputs {
   readonly period: GradePeriod;
   readonly from: number;
   readonly to: number;
+  /** The plant days of [from, to): the first and the last, YYYY-MM-DD. */
+  readonly days: { readonly first: string; readonly last: string };
   readonly generatedAt: number;
   readonly model: ReportFigures['model'];
   readonly calibration: readonly StationCalibration[];
@@ -305,7 +300,7 @@ export function buildFigures(inputs: ReportInputs, names: Names = NO_NAMES): Rep
 
   return {
     plant: inputs.plant,
-    period: { type: inputs.period, from: formatDate(inputs.from), to: formatDate(inputs.to - 1) },
+    period: { type: inputs.period, from: inputs.days.first, to: inputs.days.last },
     model: inputs.model,
     generatedAt: formatTime(inputs.generatedAt),
     named: names.size > 0,

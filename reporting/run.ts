@@ -1,23 +1,18 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ConfigError } from '../core/errors.js';
-import { readFlags } from '../detection/runner.js';
+import { measuredFigures, readFlags } from '../detection/runner.js';
+import type { KpiCatalog } from '../kpis/catalog.js';
 import { modelsOf } from '../scoring/model.js';
 import { sinkFailure, type ClickHouseClient } from '../sinks/clickhouse/client.js';
-import {
-  latestScoredPeriod,
-  readEmployeeGrades,
-  readReportedTotals,
-  readStationCalibration,
-  readStationDays,
-  readWindowsBesidePeers,
-  type GradePeriod,
-} from '../sinks/clickhouse/queries/report.js';
+import { latestScoredPeriod, readEmployeeGrades, readStationCalibration, readStationDays, type GradePeriod } from '../sinks/clickhouse/queries/report.js';
+import { readReportedPeriods } from '../sinks/clickhouse/queries/reports.js';
 import { activeModelVersion, readModelRows } from '../sinks/clickhouse/queries/scoringModels.js';
 import { windowSpan } from '../sinks/clickhouse/queries/windowMetrics.js';
 import { buildFigures, flaggedEmployeeIds, type ReportFigures } from './figures.js';
 import { renderHtml } from './html.js';
 import { NO_NAMES, type Names } from './names.js';
+import { reportedTotals, reportsBesidePeers, type MeasuredReport } from './reports.js';
 
 export interface ReportOptions {
   /** The plant's name on the report (kpi-stream keeps one plant per ClickHouse database). */
@@ -31,6 +26,18 @@ export interface ReportOptions {
   readonly from?: number;
   readonly to?: number;
   readonly names?: Names;
+  /** The plant's time: its plant days name the range, and measured figures are kept per local hour of its zone. */
+  readonly plantTime: PlantTime;
+  /** The measures reports are judged by. */
+  readonly catalog: KpiCatalog;
+}
+
+/** The plant's clock as the report needs it (processors/windows.ts PlantClock gives both). */
+export interface PlantTime {
+  /** KPI_TIME_ZONE. */
+  readonly timeZone: string;
+  /** The plant day an instant falls in, named by the local date it begins on (YYYY-MM-DD). */
+  plantDateOf(ts: number): string;
 }
 
 export type ReportFormat = 'html' | 'json';
@@ -38,8 +45,8 @@ export type ReportFormat = 'html' | 'json';
 /**
  * Reads what a report shows from ClickHouse — the calibration and graded
  * scores of the periods, the stations' days, the self-reports beside what was
- * measured, the flags, and each flagged employee's windows beside their
- * peers' — and builds its figures.
+ * measured over their periods, the flags, and each flagged employee's reports
+ * beside their peers' — and builds its figures.
  */
 export async function readReport(client: ClickHouseClient, options: ReportOptions): Promise<ReportFigures> {
   try {
@@ -57,20 +64,30 @@ export async function readReport(client: ClickHouseClient, options: ReportOption
     const version = await activeModelVersion(client);
     const model = modelsOf(await readModelRows(client, version), version).plant;
     const anomalies = await readFlags(client, range);
+    // Each report beside what was measured over its own period, as detection judges it (a night shift spans two midnight windows).
+    const reports: MeasuredReport[] = (await readReportedPeriods(client, options.catalog, { ...range, timeZone: options.plantTime.timeZone })).map((r) => ({
+      employeeId: r.employeeId,
+      stationId: r.stationId,
+      window: r.window,
+      period: r.period,
+      reported: r.reported,
+      measured: measuredFigures(options.catalog, r.measures),
+    }));
     return buildFigures(
       {
         plant: options.plant,
         period: options.period,
         from,
         to,
+        days: { first: options.plantTime.plantDateOf(from), last: options.plantTime.plantDateOf(to - 1) },
         generatedAt: Date.now(),
         model: { version, bands: model.bands, target: model.targetDistribution },
         calibration: await readStationCalibration(client, grading),
         grades: await readEmployeeGrades(client, grading),
         stationDays: await readStationDays(client, range),
-        reported: await readReportedTotals(client, range),
+        reported: reportedTotals(reports),
         anomalies,
-        flaggedWindows: await readWindowsBesidePeers(client, flaggedEmployeeIds(anomalies), range),
+        flaggedWindows: reportsBesidePeers(reports, flaggedEmployeeIds(anomalies)),
       },
       options.names ?? NO_NAMES,
     );

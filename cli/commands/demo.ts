@@ -5,6 +5,7 @@ import { evaluateSimulation } from '../../detection/groundTruth.js';
 import { detectionRules } from '../../detection/config.js';
 import { runDetection } from '../../detection/runner.js';
 import { startPipeline } from '../../processors/bootstrap.js';
+import { PlantClock } from '../../processors/windows.js';
 import { loadCatalog } from '../../kpis/extensions.js';
 import { scorePeriods } from '../../scoring/score.js';
 import { servicesUp } from '../../services/index.js';
@@ -19,6 +20,7 @@ import { simulatePlant, simulateOptions } from '../../simulator/run.js';
 import type { Command } from '../command.js';
 import { formatSummary } from '../reportSummary.js';
 import { formatTable } from '../table.js';
+import { plantTimeOf } from './report.js';
 import { parseSimulateFlags, simulateFlagsHelp } from './simulate.js';
 
 /** The demo's plant unless flags say otherwise: a fortnight of a mid-sized plant, with bad and too-late records. */
@@ -112,7 +114,14 @@ ${simulateFlagsHelp()}`,
       );
 
       // The report for managers and HR, over the simulated days.
-      const figures = await readReport(client, { plant: 'Demo plant', period: 'month', from: options.start, to: options.start + options.days * 86_400_000 });
+      const figures = await readReport(client, {
+        plant: 'Demo plant',
+        period: 'month',
+        from: options.start,
+        to: options.start + options.days * 86_400_000,
+        plantTime: plantTimeOf(new PlantClock(config.timeZone, config.dayStart)),
+        catalog,
+      });
       process.stdout.write(`\nreport: ${writeReport(figures, 'html', join(report.out, 'report.html'))}\n\n${formatSummary(figures)}\n`);
       return comparison.equal === comparison.expected && comparison.unexpected.length === 0 ? 0 : 1;
     });

@@ -1,7 +1,10 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../../core/errors.js';
+import { DAY } from '../../core/time.js';
+import { loadCatalog } from '../../kpis/extensions.js';
+import { PlantClock } from '../../processors/windows.js';
 import { readNames } from '../../reporting/names.js';
-import { readReport, writeReport, type ReportFormat } from '../../reporting/run.js';
+import { readReport, writeReport, type PlantTime, type ReportFormat } from '../../reporting/run.js';
 import type { GradePeriod } from '../../sinks/clickhouse/queries/report.js';
 import { withClickHouse } from '../../sinks/clickhouse/client.js';
 import type { Command } from '../command.js';
@@ -10,6 +13,17 @@ import { parseDay } from './analytics.js';
 
 const PERIODS: readonly GradePeriod[] = ['week', 'month'];
 const FORMATS: readonly ReportFormat[] = ['html', 'json'];
+
+/** The plant's time for the report, from KPI_TIME_ZONE and KPI_DAY_START: plant days as the processors' windows have them. */
+export function plantTimeOf(clock: PlantClock): PlantTime {
+  return { timeZone: clock.timeZone, plantDateOf: (ts) => PlantClock.dateOf(clock.plantDayOf(ts)) };
+}
+
+/** A --from or --to: a date is the plant day beginning on it (KPI_TIME_ZONE, KPI_DAY_START), from its first instant; an ISO 8601 time is that instant. */
+export function parsePlantDay(value: string | undefined, key: string, clock: PlantClock): number | undefined {
+  const ms = parseDay(value, key);
+  return ms === undefined || !/^\s*\d{4}-\d{2}-\d{2}\s*$/.test(value!) ? ms : clock.startOf(ms / DAY);
+}
 
 export const reportCommand: Command = {
   name: 'report',
@@ -28,9 +42,13 @@ one-screen summary.
 
   --plant NAME    the plant's name on the report (default: the ClickHouse database)
   --period P      grade by the plant's weeks or months (default month)
-  --from D        first day of the windows reported, graded by the periods that
-                  overlap them (default: the start of the latest period with scores)
-  --to D          the day after the last (default: the end of the data)
+  --from D        first plant day of the windows reported, graded by the periods
+                  that overlap them (default: the start of the latest period with scores)
+  --to D          the plant day after the last (default: the end of the data)
+
+Days are plant days: the one named 2026-10-05 begins at KPI_DAY_START on that
+date in KPI_TIME_ZONE (in Europe/Berlin from midnight, at 2026-10-04T22:00Z).
+An ISO 8601 time with a zone is taken as that instant.
   --out FILE      where to write (default out/report.html, or .json)
   --format F      html (default) or json: the same figures the page shows
   --names FILE    employee names, CSV (id,name) or JSON ({"id": "name"}); without
@@ -56,13 +74,17 @@ Scores and flags come from \`kpi-stream score\` and \`kpi-stream detect\`.`,
     const format = values.format as ReportFormat;
     if (!FORMATS.includes(format)) throw new ConfigError('--format', `expected html or json, got ${JSON.stringify(values.format)}`);
     const names = values.names === undefined ? undefined : readNames(values.names);
+    const clock = new PlantClock(config.timeZone, config.dayStart);
+    const catalog = await loadCatalog(config.extensions);
     const figures = await withClickHouse(config, (client) =>
       readReport(client, {
         plant: values.plant ?? config.clickhouseDatabase,
         period,
-        from: parseDay(values.from, '--from'),
-        to: parseDay(values.to, '--to'),
+        from: parsePlantDay(values.from, '--from', clock),
+        to: parsePlantDay(values.to, '--to', clock),
         names,
+        plantTime: plantTimeOf(clock),
+        catalog,
       }),
     );
     const path = writeReport(figures, format, values.out ?? `out/report.${format}`);

@@ -4,7 +4,9 @@ import { fromRow, toRow, type SelfReportFigures } from '../../../processors/empl
 
 /**
  * A window row with the given measures (by name), station and self-report, as
- * if its events had been applied, all within the window's first hour.
+ * if its events had been applied, all within the window's first hour — or
+ * within the given local hours, whose measures then make the window's.
+ * The report covers the window, or the period given.
  */
 export function windowRowWith(
   catalog: KpiCatalog,
@@ -15,13 +17,17 @@ export function windowRowWith(
     station: string;
     measures: Record<string, number>;
     report?: Omit<SelfReportFigures, 'periodStart' | 'periodEnd'>;
+    period?: { start: number; end: number };
+    hours?: readonly { hour: number; measures: Record<string, number> }[];
+    plantDay?: string;
     events?: number;
   },
 ): WindowRow {
   const measures: Record<string, number> = Object.fromEntries(catalog.measures.map((m) => [m.name, 0]));
-  for (const [name, value] of Object.entries(row.measures)) {
+  const hours = row.hours ?? [{ hour: row.start, measures: row.measures }];
+  for (const [name, value] of hours.flatMap((h) => Object.entries(h.measures))) {
     if (!(name in measures)) throw new Error(`no measure ${name}`);
-    measures[name] = value;
+    measures[name] = measures[name]! + value;
   }
   const events = row.events ?? 1;
   const report = row.report;
@@ -32,7 +38,7 @@ export function windowRowWith(
       employee_id: row.employee,
       window_start: row.start,
       window_end: row.end,
-      plant_day: new Date(row.start).toISOString().slice(0, 10),
+      plant_day: row.plantDay ?? new Date(row.start).toISOString().slice(0, 10),
       shift: '',
       crew: '',
       station_id: row.station,
@@ -43,13 +49,13 @@ export function windowRowWith(
       self_score: report ? report.selfScore : null,
       report_submitted_time: report ? report.submittedTime : null,
       report_event_id: report ? report.eventId : '',
-      report_period_start: report ? row.start : null,
-      report_period_end: report ? row.end : null,
+      report_period_start: report ? (row.period?.start ?? row.start) : null,
+      report_period_end: report ? (row.period?.end ?? row.end) : null,
       station_weights: { [row.station]: 1 },
       event_keys: Array.from({ length: events }, (_, i) => i + 1),
       event_digests: new Array<number>(events).fill(0),
       values: catalog.valuesOf(measures),
-      hourly: [{ hour: row.start, measures: Object.fromEntries(Object.entries(measures).filter(([, v]) => v !== 0)) }],
+      hourly: hours.map((h) => ({ hour: h.hour, measures: Object.fromEntries(Object.entries(h.measures).filter(([, v]) => v !== 0)) })),
     }),
   );
 }

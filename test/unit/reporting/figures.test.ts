@@ -51,6 +51,7 @@ const inputs: ReportInputs = {
   period: 'month',
   from: FROM,
   to: FROM + 31 * DAY,
+  days: { first: '2026-10-01', last: '2026-10-31' },
   generatedAt: FROM + 40 * DAY,
   model: { version: 'default-v1', bands: { excellent: 90, qualified: 70 }, target },
   calibration: [calibration('ALL', 4), calibration('S1', 2), calibration('S2', 2)],
