@@ -38,7 +38,7 @@ export const benchCommand: Command = {
               the first run and reused by later ones. Writes
               bench/results/<date>-full.json and the tables in BENCHMARKS.md.
   --quick     a plant of 300 employees x 10 days, 2 processes, 10k windows:
-              about a minute once the plant and the Java baselines exist;
+              about 3 minutes on a busy 2-core machine once the plant and the Java baselines exist;
               writes bench/results/<date>-quick.json, leaves BENCHMARKS.md
   --employees, --days   another plant size (its own topics, kept too)
   memory      heap and array buffers held per open employee-window in this
