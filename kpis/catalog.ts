@@ -78,6 +78,11 @@ export class KpiCatalog {
     return values;
   }
 
+  /** The measure or column a column's value rests on (its `sample`), if it declares one. */
+  sampleOf(column: string): string | undefined {
+    return this.columns.find((c) => c.name === column)?.sample;
+  }
+
   /** The columns a window row holds beyond CORE_COLUMNS, measures first. */
   get valueColumns(): string[] {
     return [...this.measures.map((m) => m.name), ...this.columns.map((c) => c.name)];
@@ -130,5 +135,13 @@ function validate(kpis: readonly KpiDefinition[]): void {
       }
     }
     if (kpi.migrations !== undefined && !existsSync(kpi.migrations)) fail(kpi, `its migrations folder ${kpi.migrations} does not exist`);
+  }
+  // A sample names a measure or column of any KPI, so it is checked once every name is claimed.
+  for (const kpi of kpis) {
+    for (const c of kpi.columns ?? []) {
+      if (c.sample !== undefined && (!columnOwners.has(c.sample) || (CORE_COLUMNS as readonly string[]).includes(c.sample))) {
+        fail(kpi, `column ${c.name} names ${JSON.stringify(c.sample)} as its sample, which is no measure or column of any KPI`);
+      }
+    }
   }
 }

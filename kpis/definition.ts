@@ -36,6 +36,12 @@ export interface ColumnDefinition {
   readonly description: string;
   /** Null when it cannot be computed (a ratio without a denominator). */
   readonly value: (measures: Measures) => number | null;
+  /**
+   * The measure or column that says how much the value rests on (a ratio's
+   * denominator: units inspected, run hours, feedback count). Alert rules
+   * judge the column only once this reaches their `min_sample`.
+   */
+  readonly sample?: string;
 }
 
 /**

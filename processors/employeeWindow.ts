@@ -144,7 +144,7 @@ function addStationWeight(state: EmployeeWindow, station: string, ms: number): v
 }
 
 /** The station with the largest weight; ties go to the smaller id. Empty when none. */
-function primaryStation(state: EmployeeWindow): string {
+export function primaryStation(state: EmployeeWindow): string {
   let best = '';
   let bestWeight = -1;
   for (const [i, station] of state.stations.entries()) {

@@ -1,9 +1,10 @@
 import type { ResumePoint, WindowStore } from '../contract/ports.js';
 import type { WindowKey, WindowRow } from '../contract/windowRow.js';
+import type { WindowSnapshot } from '../contract/windowSnapshot.js';
 import type { KpiCatalog } from '../kpis/catalog.js';
 import { observedTimeOf, windowTimeOf } from '../schemas/inputs.js';
 import { EVENT_KINDS, type EventKind, type KindedEvent } from '../schemas/kinds.js';
-import { applyEvent, contributionProblem, eventKey, fromRow, newEmployeeWindow, repeatOf, toRow, type EmployeeWindow } from './employeeWindow.js';
+import { applyEvent, contributionProblem, eventKey, fromRow, newEmployeeWindow, primaryStation, repeatOf, toRow, type EmployeeWindow } from './employeeWindow.js';
 import type { PlantWindow, WindowAssigner } from './windows.js';
 
 export interface TaskSettings {
@@ -89,6 +90,8 @@ export class PartitionTask {
   private readonly clocks = new Map<EventKind, number>();
   private readonly positions = new Map<EventKind, number>();
   private readonly open = new Map<string, OpenWindow>();
+  /** Windows that took an event since the last `takeChanged`. */
+  private readonly changed = new Set<string>();
   private lastRecordAt: number;
   private drains = 0;
 
@@ -175,7 +178,32 @@ export class PartitionTask {
     if (outcome !== 'accepted') return { outcome, window };
     entry.dirty = true;
     entry.unwritten[kind] ??= { offset, clock: clockBefore };
+    this.changed.add(key);
     return { outcome, window };
+  }
+
+  /** The windows that took an event since the last call, as they stand now (for live alerting). */
+  takeChanged(now: number): WindowSnapshot[] {
+    const snapshots: WindowSnapshot[] = [];
+    for (const key of this.changed) {
+      const state = this.open.get(key)?.state;
+      if (!state) continue;
+      snapshots.push({
+        employee_id: state.employeeId,
+        window_start: state.window.start,
+        window_end: state.window.end,
+        station_id: primaryStation(state),
+        version: state.version,
+        measures: this.settings.catalog.named(state.measures),
+        report:
+          state.report === null
+            ? null
+            : { units: state.report.units, run_hours: state.report.runHours, defective_units: state.report.defectiveUnits, self_score: state.report.selfScore },
+        observed_at: now,
+      });
+    }
+    this.changed.clear();
+    return snapshots;
   }
 
   /** The next offset this task reads on a kind's topic-partition, once it has a position there. */

@@ -1,5 +1,6 @@
 import type { DeadLetter, DeadLetterStore, OffsetStore, ResumePoint, WindowStore } from '../contract/ports.js';
 import type { WindowRow } from '../contract/windowRow.js';
+import type { LiveWindows } from '../contract/windowSnapshot.js';
 import { DecodeError, RegistryUnavailableError, type DeadLetterCode } from '../core/errors.js';
 import { digest16 } from '../core/hash.js';
 import type { Logger } from '../core/logger.js';
@@ -37,6 +38,8 @@ export interface RunnerPorts {
   readonly rewind: (partition: number, points: ReadonlyMap<string, ResumePoint>) => Promise<void>;
   /** The wall clock (ms): time is passed in, so the test driver can move it. */
   readonly clock: () => number;
+  /** Where the windows each batch changed are published for live alerting (when alerting is on). */
+  readonly liveWindows?: LiveWindows;
 }
 
 /** What became of a record: counted, a repeat, or the code it was dead-lettered with. */
@@ -81,6 +84,8 @@ export class StreamRunner {
   /** Keys of windows whose rows the store refused, per partition: they take no more events. */
   private readonly refused = new Map<number, Set<string>>();
   private readonly pendingLetters: DeadLetter[] = [];
+  /** Live-window publishes under way: the next flush waits for them before it commits past their records. */
+  private publishing: Promise<void>[] = [];
   private readonly exclusive = serializer();
   private flushing: Promise<void> = Promise.resolve();
   private queuedFlush: Promise<void> | null = null;
@@ -167,6 +172,13 @@ export class StreamRunner {
     });
 
     const results = await task.processBatch(kind, items, now, this.ports.store);
+    const changed = task.takeChanged(now);
+    if (this.ports.liveWindows && changed.length > 0) {
+      // Not awaited here, so alerting adds no latency to the batch; a failure fails the next flush, before its commit.
+      const published = this.ports.liveWindows.publish(changed);
+      published.catch(() => undefined);
+      this.publishing.push(published);
+    }
     for (const [i, result] of results.entries()) {
       if (!result) continue;
       if (result.outcome === 'duplicate' || result.outcome === 'conflicting-duplicate') verdicts[i] = result.outcome;
@@ -287,9 +299,10 @@ export class StreamRunner {
       const rows = [...this.tasks.entries()].map(([partition, task]) => ({ partition, rows: task.drain(now) }));
       const points = [...this.tasks.entries()].map(([partition, task]) => ({ partition, points: task.resumePoints() }));
       const letters = this.pendingLetters.splice(0);
+      const publishes = this.publishing.splice(0);
       this.acceptedSinceFlush = 0;
       this.metrics.openWindows = this.openWindows;
-      return { rows, points, letters };
+      return { rows, points, letters, publishes };
     });
     const rows = snapshot.rows.flatMap((r) => r.rows);
     const refusedRows = await writeIsolatingRefusals(rows, (batch) => this.ports.store.write(batch, batchToken(batch)));
@@ -299,6 +312,7 @@ export class StreamRunner {
     const partitionOf = new Map(snapshot.rows.flatMap(({ partition, rows }) => rows.map((row) => [row, partition] as const)));
     const rewound =
       refusedRows.length > 0 ? await this.rewindRefused(refusedRows.map((row) => ({ row, partition: partitionOf.get(row)! }))) : new Set<number>();
+    await Promise.all(snapshot.publishes);
     const offsets = snapshot.points
       .filter(({ partition }) => !rewound.has(partition))
       .flatMap(({ partition, points }) => [...points].map(([kind, point]) => ({ topic: this.ports.topics.topicOf(kind), partition, point })));

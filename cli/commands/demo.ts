@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import { formatDate } from '../../core/time.js';
-import { sendFlagAlerts } from '../../detection/alerts.js';
 import { formatEvaluation } from '../../detection/evaluationTable.js';
 import { evaluateSimulation } from '../../detection/groundTruth.js';
 import { detectionRules } from '../../detection/config.js';
@@ -69,13 +68,12 @@ ${simulateFlagsHelp()}`,
       for (const d of comparison.differences.slice(0, 5)) process.stdout.write(`  ${d.key} ${d.column}: expected ${d.expected}, got ${d.actual}\n`);
 
       for (const period of PERIOD_TYPES) await scorePeriods(client, catalog, { period, timeZone: config.timeZone });
-      const flags = await runDetection(client, catalog, log, {
+      await runDetection(client, catalog, log, {
         from: options.start,
         to: options.start + options.days * 86_400_000,
         timeZone: config.timeZone,
         rules: detectionRules(config),
       });
-      await sendFlagAlerts(config, client, flags, log);
       process.stdout.write(`\ndetection against the simulator's ground truth:\n${formatEvaluation(await evaluateSimulation(client, report.out))}\n`);
 
       const months = await readPlantCalibration(client, 'month');

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { FILE_SUFFIX, describeSettings, loadConfig } from '../../../core/config.js';
 import { projectRoot } from '../../../core/paths.js';
+import { parseRules } from '../../../alerting/rules.js';
+import { KpiCatalog } from '../../../kpis/catalog.js';
 
 /**
  * deploy/kubernetes cannot be applied here; this keeps it honest instead: it
@@ -40,7 +42,7 @@ const manifests: Manifest[] = readdirSync(dir)
   .filter((file) => file.endsWith('.yaml') && file !== 'kustomization.yaml')
   .flatMap((file) => parseAllDocuments(readFileSync(join(dir, file), 'utf8')).map((doc) => doc.toJS() as Manifest));
 const byKind = (kind: string) => manifests.filter((m) => m.kind === kind);
-const configMap = byKind('ConfigMap')[0]!;
+const configMap = byKind('ConfigMap').find((m) => m.metadata.name === 'kpi-stream-config')!;
 const secret = byKind('Secret')[0]!;
 const podSpecOf = (m: Manifest): PodSpec =>
   m.kind === 'CronJob'
@@ -49,14 +51,14 @@ const podSpecOf = (m: Manifest): PodSpec =>
 const workloads = [...byKind('Deployment'), ...byKind('CronJob')];
 const known = new Set(describeSettings().map((s) => s.env));
 
-test('there are the processors (Deployment), the analytics (CronJob), their settings and a Secret template', () => {
-  expect(byKind('Deployment').map((m) => m.metadata.name)).toEqual(['kpi-stream-processors']);
-  expect(byKind('CronJob').map((m) => m.metadata.name)).toEqual(['kpi-stream-analytics']);
-  expect(configMap.metadata.name).toBe('kpi-stream-config');
+test('there are the processors, the analytics and alerting (Deployments), their settings, the alert rules and a Secret template', () => {
+  expect(byKind('Deployment').map((m) => m.metadata.name).sort()).toEqual(['kpi-stream-alerting', 'kpi-stream-analytics', 'kpi-stream-processors']);
+  expect(byKind('CronJob')).toEqual([]);
+  expect(byKind('ConfigMap').map((m) => m.metadata.name).sort()).toEqual(['kpi-stream-alert-rules', 'kpi-stream-config']);
   expect(secret.metadata.name).toBe('kpi-stream-secrets');
   // The Secret template is never part of the applied set: it is filled in and applied apart.
   const kustomization = parseAllDocuments(readFileSync(join(dir, 'kustomization.yaml'), 'utf8'))[0]!.toJS() as { resources: string[] };
-  expect(kustomization.resources.sort()).toEqual(['analytics.yaml', 'configmap.yaml', 'processors.yaml']);
+  expect(kustomization.resources.sort()).toEqual(['alerting.yaml', 'analytics.yaml', 'configmap.yaml', 'processors.yaml']);
 });
 
 test('the ConfigMap names only settings, holds no secret, and its values are accepted', () => {
@@ -106,8 +108,22 @@ describe.each(workloads.map((m) => [m.metadata.name, m] as const))('%s', (_name,
   });
 });
 
+test('alerting mounts the rules the ConfigMap names, and they are valid rules', () => {
+  const alerting = byKind('Deployment').find((m) => m.metadata.name === 'kpi-stream-alerting')!;
+  const pod = podSpecOf(alerting);
+  const rulesPath = configMap.data!.KPI_ALERT_RULES!;
+  const mount = pod.containers[0]!.volumeMounts!.find((v) => rulesPath.startsWith(`${v.mountPath}/`))!;
+  const volume = pod.volumes!.find((v) => v.name === mount.name) as { configMap?: { name: string } };
+  const rules = byKind('ConfigMap').find((m) => m.metadata.name === volume.configMap?.name)!;
+  const text = rules.data![rulesPath.slice(mount.mountPath.length + 1)]!;
+  expect(parseRules(parseAllDocuments(text)[0]!.toJS(), KpiCatalog.of()).length).toBeGreaterThan(0);
+  // The same rules as docker-compose.yml's (deploy/alert-rules.yaml), without its header comment.
+  const example = readFileSync(join(projectRoot(), 'deploy', 'alert-rules.yaml'), 'utf8');
+  expect(text).toBe(example.slice(example.indexOf('rules:')));
+});
+
 test('the processors are probed on the metrics port the ConfigMap sets', () => {
-  const [container] = podSpecOf(byKind('Deployment')[0]!).containers;
+  const [container] = podSpecOf(byKind('Deployment').find((m) => m.metadata.name === 'kpi-stream-processors')!).containers;
   for (const probe of [container!.readinessProbe, container!.livenessProbe]) {
     expect(probe?.exec.command.join(' ')).toContain(`http://127.0.0.1:${configMap.data!.KPI_METRICS_PORT}/metrics`);
   }
