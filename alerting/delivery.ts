@@ -185,6 +185,9 @@ export class DeliveryWorker {
           });
           const delivered = await this.deliver(events, heartbeat);
           if (!delivered) return;
+          // Their attempts are recorded before the commit, so a crash after it leaves none out of kpi.alert_deliveries
+          // (unless ClickHouse is away: then the rows wait in memory, and delivery goes on).
+          await this.recorder.flush();
           resolveOffset(chunk.at(-1)!.offset);
           await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(Number(chunk.at(-1)!.offset) + 1) }]);
         }

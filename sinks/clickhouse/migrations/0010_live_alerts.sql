@@ -2,7 +2,7 @@
 -- kpi.alerts.v1) to the webhook or Alertmanager, whether it was delivered or
 -- failed and why. A replay after a crash attempts again and adds rows: the
 -- table is the honest record of what was tried. The view shows each event's
--- state per target.
+-- state per target (`state`: delivered, or failed while it is being retried).
 CREATE TABLE IF NOT EXISTS alert_deliveries
 (
     event_id String COMMENT 'the alert event''s id (the webhook-id)',
@@ -36,13 +36,13 @@ SELECT
     event_id, target,
     any(fingerprint) AS fingerprint, any(type) AS type, any(rule) AS rule, any(severity) AS severity, any(scope) AS scope,
     any(employee_id) AS employee_id, any(station_id) AS station_id, any(window_start) AS window_start, any(explanation) AS explanation,
-    argMax(outcome, attempted_at) AS outcome,
+    argMax(outcome, attempted_at) AS state,
     count() AS attempts,
     countIf(outcome = 'failed') AS failures,
     min(attempted_at) AS first_attempt_at,
-    maxIf(attempted_at, outcome = 'delivered') AS delivered_at,
+    minIf(attempted_at, outcome = 'delivered') AS delivered_at,
     argMaxIf(error, attempted_at, outcome = 'failed') AS last_error,
-    minIf(latency_ms, outcome = 'delivered') AS latency_ms
+    minIf(latency_ms, outcome = 'delivered') AS delivery_latency_ms
 FROM alert_deliveries
 GROUP BY event_id, target;
 

@@ -65,15 +65,15 @@ export async function readDeliverySummary(
   client: ClickHouseClient,
 ): Promise<{ target: string; delivered: number; everFailed: number; attempts: number; failures: number }[]> {
   const result = await client.query({
-    query: `SELECT target, countIf(outcome = 'delivered') AS delivered, countIf(failures > 0) AS ever_failed, sum(attempts) AS attempts, sum(failures) AS failures
+    query: `SELECT target, countIf(state = 'delivered') AS delivered_events, countIf(failures > 0) AS ever_failed, sum(attempts) AS all_attempts, sum(failures) AS failed_attempts
             FROM alert_delivery_state GROUP BY target ORDER BY target`,
     format: 'JSONEachRow',
   });
   return (await result.json<Record<string, unknown>>()).map((r) => ({
     target: String(r.target),
-    delivered: Number(r.delivered),
+    delivered: Number(r.delivered_events),
     everFailed: Number(r.ever_failed),
-    attempts: Number(r.attempts),
-    failures: Number(r.failures),
+    attempts: Number(r.all_attempts),
+    failures: Number(r.failed_attempts),
   }));
 }
