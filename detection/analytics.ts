@@ -39,7 +39,7 @@ export async function analyticsCycle(
   config: Config,
   log: Logger,
   publish: FlagPublisher,
-  now = Date.now(),
+  { now = Date.now(), settleMs = SETTLE_MS }: { now?: number; settleMs?: number } = {},
 ): Promise<CycleReport> {
   let after: number;
   try {
@@ -47,7 +47,7 @@ export async function analyticsCycle(
   } catch (error) {
     throw sinkFailure(error, 'reading analytics_progress');
   }
-  const through = now - SETTLE_MS;
+  const through = now - settleMs;
   const changed = await readWrittenSince(client, after, through).catch((error: unknown) => {
     throw sinkFailure(error, 'reading the windows written since the last cycle');
   });
