@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { measureAlertLatency } from '../../bench/alertLatency.js';
 import { measureThroughput } from '../../bench/pipelineThroughput.js';
 import { measureStateMemory } from '../../bench/stateMemory.js';
 import { servicesUp } from '../../services/index.js';
@@ -7,7 +8,7 @@ import type { Command } from '../command.js';
 export const benchCommand: Command = {
   name: 'bench',
   summary: 'Measure throughput and memory, with baselines in the same run',
-  usage: `Usage: kpi-stream bench [throughput|state|all] [--employees N] [--days N] [--windows N]
+  usage: `Usage: kpi-stream bench [throughput|state|alerts|all] [--employees N] [--days N] [--windows N] [--probes N] [--rate N]
 
   throughput  simulate a plant into the local services (fresh topics and
               database, removed afterwards) and measure: producing, kafkajs
@@ -17,13 +18,24 @@ export const benchCommand: Command = {
               inserts into ClickHouse)
   state       heap held per open employee-window (needs node --expose-gc,
               which 'npm run bench' passes)
+  alerts      event-to-alert latency under load: while a plant streams in at
+              --rate records/s, --probes records each cross a rule's threshold;
+              from producing one to its signed webhook arriving at a local
+              receiver (fresh topics and database, removed afterwards)
 
-Defaults: all, --employees 300 --days 30 --windows 20000. Prints figures; asserts nothing.`,
+Defaults: all, --employees 300 --days 30 --windows 20000 --probes 60 --rate 10000.
+Prints figures; asserts nothing.`,
   async run(args, { config, log }) {
     const { values, positionals } = parseArgs({
       args,
       allowPositionals: true,
-      options: { employees: { type: 'string', default: '300' }, days: { type: 'string', default: '30' }, windows: { type: 'string', default: '20000' } },
+      options: {
+        employees: { type: 'string', default: '300' },
+        days: { type: 'string', default: '30' },
+        windows: { type: 'string', default: '20000' },
+        probes: { type: 'string', default: '60' },
+        rate: { type: 'string', default: '10000' },
+      },
     });
     const which = positionals[0] ?? 'all';
     if (which === 'state' || which === 'all') {
@@ -48,6 +60,19 @@ Defaults: all, --employees 300 --days 30 --windows 20000. Prints figures; assert
           t.pipeline,
           `, ${t.pipeline.rows} rows in ${t.pipeline.inserts} inserts (${t.pipeline.rowsPerInsert} rows/insert, ${t.pipeline.insertsPerSecond} inserts/s)`,
         ),
+      );
+    }
+    if (which === 'alerts' || which === 'all') {
+      await servicesUp(config, log);
+      const a = await measureAlertLatency(config, log, {
+        employees: Number(values.employees),
+        days: Number(values.days),
+        probes: Number(values.probes),
+        rate: Number(values.rate),
+      });
+      process.stdout.write(
+        `event-to-alert latency (record produced → signed webhook received), ${a.delivered} of ${a.probes} probes, flush interval ${a.flushIntervalMs} ms, ` +
+          `under a load of ${a.loadRecords} records at ${a.loadPerSecond} records/s: p50 ${a.p50} ms, p99 ${a.p99} ms, max ${a.max} ms\n`,
       );
     }
     return 0;

@@ -17,6 +17,7 @@ import { OUTPUT_FILES } from '../../simulator/output.js';
 import { simulatePlant, simulateOptions } from '../../simulator/run.js';
 import type { Command } from '../command.js';
 import { formatTable } from '../table.js';
+import { startDemoAlerts } from './demoAlerts.js';
 import { parseSimulateFlags, simulateFlagsHelp } from './simulate.js';
 
 /** The demo's plant unless flags say otherwise: a fortnight of a mid-sized plant, with bad and too-late records. */
@@ -34,8 +35,10 @@ Starts the local services (downloading them on first use), simulates a plant
 'simulate' option overrides), runs the processors until the stream is
 drained, checks kpi.employee_window_metrics_current against the simulator's
 expected rows (every column of every row), scores every window, week and
-month, flags inflated self-reports (alerting on new ones), and measures the
-flags against the simulator's ground truth. Exits 1 if a row differs.
+month, flags inflated self-reports, and measures the flags against the
+simulator's ground truth. Live alerting runs beside the processors with a few
+rules and a local receiver; the alerts it delivered are printed with their
+latency. Exits 1 if a row differs.
 
 ${simulateFlagsHelp()}`,
   async run(args, { config, log }) {
@@ -45,8 +48,10 @@ ${simulateFlagsHelp()}`,
     const report = await simulatePlant(options, config, log);
     log.info(`simulated ${report.sent} records (${report.recordsPerSecond}/s); processing`);
 
+    // Live alerting beside the processors: a local receiver, a few rules (printed at the end).
+    const alerts = await startDemoAlerts(log, join(report.out, 'alerts'));
     const started = Date.now();
-    const pipeline = await startPipeline(config, log.child({ component: 'processor' }), { exitWhenIdleMs: 3000 });
+    const pipeline = await startPipeline(alerts.config, log.child({ component: 'processor' }), { exitWhenIdleMs: 3000 });
     await pipeline.done;
     const m = pipeline.metrics;
     log.info(
@@ -73,7 +78,9 @@ ${simulateFlagsHelp()}`,
         to: options.start + options.days * 86_400_000,
         timeZone: config.timeZone,
         rules: detectionRules(config),
+        publish: alerts.publish,
       });
+      process.stdout.write(`\nlive alerts during the simulated fortnight:\n${await alerts.finish()}\n`);
       process.stdout.write(`\ndetection against the simulator's ground truth:\n${formatEvaluation(await evaluateSimulation(client, report.out))}\n`);
 
       const months = await readPlantCalibration(client, 'month');

@@ -1,0 +1,150 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AlertEvent } from '../alerting/evaluator.js';
+import { startAlerting } from '../alerting/run.js';
+import { verifyWebhook } from '../alerting/targets.js';
+import { loadConfig, type Config } from '../core/config.js';
+import type { Logger } from '../core/logger.js';
+import { DAY, HOUR } from '../core/time.js';
+import { startPipeline } from '../processors/bootstrap.js';
+import { createClickHouseClient } from '../sinks/clickhouse/client.js';
+import { simulatePlant, simulateOptions } from '../simulator/run.js';
+import { inputTopic } from '../topics/definitions.js';
+import { createKafka, createProducer } from '../topics/kafka.js';
+import { createRegistry, registerInputSchemas } from '../topics/registry.js';
+
+export interface AlertLatencyResult {
+  readonly probes: number;
+  readonly delivered: number;
+  /** Event-to-alert latencies, ms: p50, p99, max. */
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+  /** The load the processors took meanwhile. */
+  readonly loadRecords: number;
+  readonly loadPerSecond: number;
+  readonly flushIntervalMs: number;
+}
+
+const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
+
+/**
+ * Event-to-alert latency under load: while a simulated plant streams into the
+ * local broker at `rate` records/s (the processors taking it as it comes),
+ * probe records are produced now and then, each an inspection that alone
+ * puts a fresh employee's defect rate over a rule's threshold. A probe's
+ * latency runs from just before it is produced to its signed webhook
+ * arriving at a local receiver (which verifies the signature): processors,
+ * live-window publishing, the evaluator, the outbox and delivery, with the
+ * default flush interval unless KPI_FLUSH_INTERVAL says otherwise.
+ */
+export async function measureAlertLatency(
+  base: Config,
+  log: Logger,
+  options: { employees: number; days: number; probes: number; rate: number },
+): Promise<AlertLatencyResult> {
+  const id = `bench_alerts_${Date.now().toString(36)}`;
+  const dir = mkdtempSync(join(tmpdir(), 'kpi-bench-alerts-'));
+  const rules = join(dir, 'rules.yaml');
+  writeFileSync(rules, 'rules:\n  - { name: probe-defects, metric: defect_rate, scope: employee, above: 0.3, min_sample: 10, cooldown: 0s, severity: high }\n');
+  const secret = `whsec_${randomBytes(32).toString('base64')}`;
+  const arrived = new Map<string, number>();
+  const receiver = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const at = Date.now();
+      const body = Buffer.concat(chunks).toString('utf8');
+      try {
+        verifyWebhook([secret], body, req.headers as Record<string, string>);
+      } catch {
+        res.writeHead(401).end();
+        return;
+      }
+      const event = JSON.parse(body) as AlertEvent;
+      if (event.type === 'alert.firing' && event.employee_id !== null && !arrived.has(event.employee_id)) arrived.set(event.employee_id, at);
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const config = loadConfig({
+    ...process.env,
+    KPI_TOPIC_PREFIX: `${id}.`,
+    CLICKHOUSE_DATABASE: id,
+    KPI_GROUP_ID: id,
+    KPI_ALERT_RULES: rules,
+    KPI_ALERT_WEBHOOK_URL: `http://127.0.0.1:${(receiver.address() as { port: number }).port}/bench`,
+    KPI_ALERT_WEBHOOK_SECRET: secret,
+    LOG_LEVEL: base.logLevel,
+  });
+  const quiet = log.child({ component: 'bench' });
+  const plant = simulateOptions({ employees: options.employees, days: options.days, rate: options.rate, duplicateRate: 0.01, out: join(dir, 'simulation') });
+  // Probes belong to the plant's last day, so no simulated record makes them late, nor they a simulated one.
+  const probeTime = plant.start + (plant.days - 1) * DAY + 12 * HOUR;
+  const alerting = await startAlerting(config, quiet);
+  const pipeline = await startPipeline(config, quiet, {});
+  const producer = createProducer(createKafka(config, 'kpi-stream-bench-probes', quiet));
+  await producer.connect();
+  const registry = createRegistry(config);
+  const ids = await registerInputSchemas(registry, config, quiet);
+  const sent = new Map<string, number>();
+  try {
+    quiet.info(`streaming ${options.employees} employees × ${options.days} days at ${options.rate} records/s, with ${options.probes} probes`);
+    const started = Date.now();
+    const load = simulatePlant(plant, config, quiet);
+    let loadDone = false;
+    void load.then(
+      () => (loadDone = true),
+      () => (loadDone = true),
+    );
+    for (let i = 0; i < options.probes; i += 1) {
+      const employee = `PROBE-${String(i).padStart(4, '0')}`;
+      const value = await registry.encode(ids.inspection, {
+        event_id: `probe-${id}-${i}`,
+        employee_id: employee,
+        station_id: 'SP',
+        work_order_id: 'wo-probe',
+        production_time: probeTime,
+        inspected_time: probeTime + HOUR,
+        units_inspected: 20,
+        units_defective: 10,
+        defect_codes: ['D01'],
+      });
+      sent.set(employee, Date.now());
+      await producer.send({ topic: inputTopic(config, 'inspection'), acks: -1, messages: [{ key: employee, value }] });
+      // Spread over the load: a probe every half second while the plant streams.
+      await new Promise((resolve) => setTimeout(resolve, loadDone ? 100 : 500));
+    }
+    const report = await load;
+    const loadSeconds = (Date.now() - started) / 1000;
+    const deadline = Date.now() + 120_000;
+    while (arrived.size < sent.size && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    const latencies = [...sent].flatMap(([employee, at]) => (arrived.has(employee) ? [arrived.get(employee)! - at] : [])).sort((a, b) => a - b);
+    return {
+      probes: sent.size,
+      delivered: latencies.length,
+      p50: percentile(latencies, 0.5),
+      p99: percentile(latencies, 0.99),
+      max: latencies.at(-1)!,
+      loadRecords: report.sent,
+      loadPerSecond: Math.round(report.sent / loadSeconds),
+      flushIntervalMs: config.flushInterval,
+    };
+  } finally {
+    await producer.disconnect();
+    await pipeline.stop();
+    await alerting.stop();
+    receiver.close();
+    rmSync(dir, { recursive: true, force: true });
+    const admin = createKafka(config, 'kpi-stream-bench-cleanup', quiet).admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: (await admin.listTopics()).filter((t) => t.startsWith(config.topicPrefix)) }).catch(() => undefined);
+    await admin.disconnect();
+    const client = createClickHouseClient(config, { withDatabase: false });
+    await client.command({ query: `DROP DATABASE IF EXISTS ${config.clickhouseDatabase}` }).catch(() => undefined);
+    await client.close();
+  }
+}
