@@ -145,6 +145,7 @@ export class DeliveryWorker {
   private readonly consumer: Consumer;
   private readonly abort = new AbortController();
   private readonly recorder: AttemptRecorder;
+  private committing: Promise<void> = Promise.resolve();
   readonly metrics: DeliveryMetrics;
 
   constructor(
@@ -185,19 +186,33 @@ export class DeliveryWorker {
           });
           const delivered = await this.deliver(events, heartbeat);
           if (!delivered) return;
-          // Their attempts are recorded before the commit, so a crash after it leaves none out of kpi.alert_deliveries
-          // (unless ClickHouse is away: then the rows wait in memory, and delivery goes on).
-          await this.recorder.flush();
           resolveOffset(chunk.at(-1)!.offset);
-          await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(Number(chunk.at(-1)!.offset) + 1) }]);
+          this.commitAfterRecording(batch.topic, batch.partition, Number(chunk.at(-1)!.offset) + 1);
         }
       },
     });
   }
 
+  /**
+   * Commits past a delivered chunk once its attempts are recorded, so a
+   * crash after the commit leaves none out of kpi.alert_deliveries (unless
+   * ClickHouse is away: then the rows wait in memory, and delivery goes on).
+   * In the background, in order: the next chunk is delivered meanwhile, and a
+   * crash before the commit delivers again rather than loses.
+   */
+  private commitAfterRecording(topic: string, partition: number, offset: number): void {
+    this.committing = this.committing
+      .then(async () => {
+        await this.recorder.flush();
+        await this.consumer.commitOffsets([{ topic, partition, offset: String(offset) }]);
+      })
+      .catch((error: unknown) => this.log.warn({ topic, partition, offset }, `committing delivered alerts failed (${messageOf(error)}); they may be delivered again`));
+  }
+
   /** Stops retrying and consuming; what was not delivered is delivered by the next worker from the last commit. */
   async stop(): Promise<void> {
     this.abort.abort();
+    await this.committing;
     await this.consumer.disconnect().catch(() => undefined);
     await this.recorder.stop();
   }

@@ -72,7 +72,8 @@ Prints figures; asserts nothing.`,
       });
       process.stdout.write(
         `event-to-alert latency (record produced → signed webhook received), ${a.delivered} of ${a.probes} probes, flush interval ${a.flushIntervalMs} ms, ` +
-          `under a load of ${a.loadRecords} records at ${a.loadPerSecond} records/s: p50 ${a.p50} ms, p99 ${a.p99} ms, max ${a.max} ms\n`,
+          `under a load of ${a.loadRecords} records at ${a.loadPerSecond} records/s: p50 ${a.p50} ms, p99 ${a.p99} ms, max ${a.max} ms ` +
+          `(medians: produced → processors ${a.stages.processed} ms → evaluator ${a.stages.raised} ms → webhook ${a.stages.delivered} ms)\n`,
       );
     }
     return 0;
