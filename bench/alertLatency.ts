@@ -5,7 +5,6 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AlertEvent } from '../alerting/evaluator.js';
-import { startAlerting } from '../alerting/run.js';
 import { verifyWebhook } from '../alerting/targets.js';
 import { loadConfig, type Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
@@ -93,8 +92,27 @@ export async function measureAlertLatency(
   const plant = simulateOptions({ employees: options.employees, days: options.days, rate: options.rate, duplicateRate: 0.01, out: join(dir, 'simulation') });
   // Probes belong to the plant's last day, so no simulated record makes them late, nor they a simulated one.
   const probeTime = plant.start + (plant.days - 1) * DAY + 12 * HOUR;
-  const alerting = await startAlerting(config, quiet);
+  const env = {
+    ...process.env,
+    KPI_TOPIC_PREFIX: config.topicPrefix,
+    CLICKHOUSE_DATABASE: config.clickhouseDatabase,
+    KPI_GROUP_ID: config.groupId,
+    KPI_ALERT_RULES: rules,
+    KPI_ALERT_WEBHOOK_URL: config.alertWebhookUrl!,
+    KPI_ALERT_WEBHOOK_SECRET: secret,
+    LOG_LEVEL: 'warn',
+  };
   const pipeline = await startPipeline(config, quiet, {});
+  // Live alerting runs as it is deployed: a process of its own beside the processors.
+  const alerting = spawn(process.execPath, [distFile('cli/main.js'), 'alerts', 'run'], { env: { ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  await new Promise<void>((resolve, reject) => {
+    let output = '';
+    alerting.stderr!.on('data', (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      if (output.includes('judging rules live')) resolve();
+    });
+    alerting.once('exit', (code) => reject(new Error(`alerts run exited with ${code}: ${output.slice(-2000)}`)));
+  });
   const producer = createProducer(createKafka(config, 'kpi-stream-bench-probes', quiet));
   await producer.connect();
   const registry = createRegistry(config);
@@ -107,7 +125,7 @@ export async function measureAlertLatency(
     const simulator = spawn(
       process.execPath,
       [distFile('cli/main.js'), 'simulate', '--employees', String(plant.employees), '--days', String(plant.days), '--rate', String(options.rate), '--out', plant.out],
-      { env: { ...process.env, KPI_TOPIC_PREFIX: config.topicPrefix, CLICKHOUSE_DATABASE: config.clickhouseDatabase, LOG_LEVEL: 'warn' }, stdio: 'ignore' },
+      { env, stdio: 'ignore' },
     );
     let loadDone = false;
     const load = new Promise<number>((resolve, reject) =>
@@ -171,7 +189,8 @@ export async function measureAlertLatency(
   } finally {
     await producer.disconnect();
     await pipeline.stop();
-    await alerting.stop();
+    alerting.kill('SIGTERM');
+    await new Promise((resolve) => (alerting.exitCode !== null ? resolve(undefined) : alerting.once('exit', resolve)));
     receiver.close();
     rmSync(dir, { recursive: true, force: true });
     const admin = createKafka(config, 'kpi-stream-bench-cleanup', quiet).admin();

@@ -1,6 +1,6 @@
 import type { DeadLetter, DeadLetterStore, OffsetStore, ResumePoint, WindowStore } from '../contract/ports.js';
 import type { WindowRow } from '../contract/windowRow.js';
-import type { LiveWindows } from '../contract/windowSnapshot.js';
+import type { LiveWindows, WindowSnapshot } from '../contract/windowSnapshot.js';
 import { DecodeError, RegistryUnavailableError, type DeadLetterCode } from '../core/errors.js';
 import { digest16 } from '../core/hash.js';
 import type { Logger } from '../core/logger.js';
@@ -13,6 +13,13 @@ import type { EventCodec } from '../topics/codec.js';
 import type { ProcessorMetrics } from './metrics.js';
 import { PartitionTask, windowKeyOf, type BatchItem, type RecordResult, type TaskSettings } from './partitionTask.js';
 import { batchToken, writeIsolatingRefusals } from './refusals.js';
+
+/**
+ * Changed windows are published at most this often (and at every flush):
+ * under load, a window that changes in many batches is published once per
+ * interval, as it stands then; at low load, at the end of the batch.
+ */
+const LIVE_WINDOWS_INTERVAL_MS = 100;
 
 export interface RunnerSettings extends TaskSettings {
   readonly limits: RecordLimits;
@@ -86,6 +93,9 @@ export class StreamRunner {
   private readonly pendingLetters: DeadLetter[] = [];
   /** Live-window publishes under way: the next flush waits for them before it commits past their records. */
   private publishing: Promise<void>[] = [];
+  /** Changed windows not yet published, the latest snapshot of each. */
+  private readonly unpublished = new Map<string, WindowSnapshot>();
+  private publishedAt = Number.NEGATIVE_INFINITY;
   private readonly exclusive = serializer();
   private flushing: Promise<void> = Promise.resolve();
   private queuedFlush: Promise<void> | null = null;
@@ -172,12 +182,9 @@ export class StreamRunner {
     });
 
     const results = await task.processBatch(kind, items, now, this.ports.store);
-    const changed = task.takeChanged(now);
-    if (this.ports.liveWindows && changed.length > 0) {
-      // Not awaited here, so alerting adds no latency to the batch; a failure fails the next flush, before its commit.
-      const published = this.ports.liveWindows.publish(changed);
-      published.catch(() => undefined);
-      this.publishing.push(published);
+    if (this.ports.liveWindows) {
+      for (const snapshot of task.takeChanged(now)) this.unpublished.set(windowKeyOf(snapshot.employee_id, snapshot.window_start), snapshot);
+      if (now - this.publishedAt >= LIVE_WINDOWS_INTERVAL_MS) this.publishLiveWindows(now);
     }
     for (const [i, result] of results.entries()) {
       if (!result) continue;
@@ -190,6 +197,20 @@ export class StreamRunner {
     this.pendingLetters.push(...letters);
     this.metrics.openWindows = this.openWindows;
     return { lastOffset: records.at(-1)!.offset, verdicts };
+  }
+
+  /**
+   * Publishes the windows changed since the last publish, each once, as it
+   * stands now. Not awaited, so alerting adds no latency to a batch; a failure
+   * fails the next flush, before its commit.
+   */
+  private publishLiveWindows(now: number): void {
+    this.publishedAt = now;
+    if (this.unpublished.size === 0) return;
+    const published = this.ports.liveWindows!.publish([...this.unpublished.values()]);
+    this.unpublished.clear();
+    published.catch(() => undefined);
+    this.publishing.push(published);
   }
 
   private count(result: RecordResult, index: number, record: SourceRecord, item: BatchItem, letter: Letter): void {
@@ -299,6 +320,7 @@ export class StreamRunner {
       const rows = [...this.tasks.entries()].map(([partition, task]) => ({ partition, rows: task.drain(now) }));
       const points = [...this.tasks.entries()].map(([partition, task]) => ({ partition, points: task.resumePoints() }));
       const letters = this.pendingLetters.splice(0);
+      if (this.ports.liveWindows) this.publishLiveWindows(this.ports.clock());
       const publishes = this.publishing.splice(0);
       this.acceptedSinceFlush = 0;
       this.metrics.openWindows = this.openWindows;
