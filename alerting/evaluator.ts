@@ -3,6 +3,7 @@ import type { WindowSnapshot } from '../contract/windowSnapshot.js';
 import { formatTime } from '../core/time.js';
 import type { Severity } from '../detection/rules.js';
 import type { KpiCatalog } from '../kpis/catalog.js';
+import type { EventKind } from '../schemas/kinds.js';
 import { indicatorValues, scoreOf, type ScoringModel } from '../scoring/model.js';
 import { SCORE_METRIC, SEVERITIES, type AlertRule, type AnomalyRule, type MetricRule, type Scope } from './rules.js';
 
@@ -61,6 +62,8 @@ interface Aggregate {
   readonly measures: Record<string, number>;
   /** Employee-windows summed in (station and plant scopes). */
   contributors: number;
+  /** Their employees (station and plant scopes). */
+  readonly members: Set<string>;
   observedAt: number;
   /** Employee scope only: the station and the self-report. */
   stationId: string;
@@ -94,6 +97,14 @@ const show = (x: number) => String(Number(x.toPrecision(4)));
  * `for_windows − 1` judged windows before it did), stays firing until the
  * value passes `clear` (hysteresis) or a correction removes the breach, and
  * after a resolution does not fire again within the rule's cooldown.
+ *
+ * A column that sets one system's measures against another's (its
+ * `compares`: efficiency, the MES's standard time over telemetry's run time)
+ * is not meaningful while one side has reported and the other not yet, so it
+ * is judged in a window only once each of those kinds has contributed to the
+ * window and reached a later window of the employee (of every employee in a
+ * station's or the plant's window): a shift whose units are still on their
+ * way is never called inefficient.
  */
 export class AlertEvaluator {
   private readonly snapshots = new Map<string, WindowSnapshot>();
@@ -108,14 +119,28 @@ export class AlertEvaluator {
   /** Scope-windows with an alert held back by its cooldown: judged again at every evaluation. */
   private readonly held = new Set<string>();
   private readonly lookBack: number;
+  /** Per employee and event kind, the latest window start it contributed to. */
+  private readonly reached = new Map<string, Map<EventKind, number>>();
+  private readonly kindOf: ReadonlyMap<string, EventKind>;
 
+  /**
+   * @param options.closed the windows applied are closed rows (`alerts test`
+   *   replays them from ClickHouse): every system has reported on them
+   */
   constructor(
     private readonly rules: readonly AlertRule[],
     private readonly catalog: KpiCatalog,
     private readonly model: ScoringModel,
+    private readonly options: { readonly closed?: boolean } = {},
   ) {
     this.lookBack = Math.max(1, ...rules.map((r) => (r.kind === 'metric' ? r.forWindows : 1)));
+    this.kindOf = new Map(catalog.measures.map((m) => [m.name, m.reads]));
+    // The score weighs every KPI: it waits for every pair of systems a column compares (not for late sources such as
+    // feedback, which correct a score as they do a closed window's).
+    this.scoreCompares = [...new Set(catalog.columns.flatMap((c) => c.compares ?? []))];
   }
+
+  private readonly scoreCompares: readonly EventKind[];
 
   /** Applies an employee-window's snapshot; an older or equal version than the one held changes nothing. */
   applyWindow(snapshot: WindowSnapshot): boolean {
@@ -133,7 +158,56 @@ export class AlertEvaluator {
     employee.observedAt = snapshot.observed_at;
     if (old) this.contribute(old, -1);
     this.contribute(snapshot, 1);
+    this.advance(snapshot);
     return true;
+  }
+
+  /**
+   * Notes the kinds of event that contributed to the snapshot's window; where
+   * one reaches a later window than before, the employee's earlier windows
+   * (and their stations' and the plant's) may now be judged on columns that
+   * compare it.
+   */
+  private advance(snapshot: WindowSnapshot): void {
+    const id = snapshot.employee_id;
+    let reached = this.reached.get(id);
+    if (!reached) this.reached.set(id, (reached = new Map()));
+    for (const kind of this.kindsIn(snapshot)) {
+      const before = reached.get(kind);
+      if (before !== undefined && before >= snapshot.window_start) continue;
+      reached.set(kind, snapshot.window_start);
+      for (const start of this.order.get(`employee${SEP}${id}`) ?? []) {
+        if (start >= snapshot.window_start) break;
+        if (before !== undefined && start < before) continue;
+        this.dirty.add(scopeWindow('employee', id, start));
+        this.dirty.add(scopeWindow('plant', '', start));
+        const station = this.snapshots.get(`${id}${SEP}${start}`)?.station_id;
+        if (station) this.dirty.add(scopeWindow('station', station, start));
+      }
+    }
+  }
+
+  /** The kinds of event with a contribution (a measure above 0) in the snapshot. */
+  private kindsIn(snapshot: WindowSnapshot): Set<EventKind> {
+    const kinds = new Set<EventKind>();
+    for (const [name, value] of Object.entries(snapshot.measures)) {
+      const kind = this.kindOf.get(name);
+      if (kind !== undefined && value > 0) kinds.add(kind);
+    }
+    return kinds;
+  }
+
+  /** Whether every kind a rule's column compares has reported on the scope-window (see the class comment). */
+  private settled(agg: Aggregate, scope: Scope, key: string, start: number, kinds: readonly EventKind[]): boolean {
+    if (kinds.length === 0 || this.options.closed) return true;
+    const employees = scope === 'employee' ? [key] : [...agg.members];
+    return employees.every((id) => {
+      const snapshot = this.snapshots.get(`${id}${SEP}${start}`);
+      if (!snapshot) return false;
+      const present = this.kindsIn(snapshot);
+      const reached = this.reached.get(id);
+      return kinds.every((kind) => present.has(kind) && (reached?.get(kind) ?? Number.NEGATIVE_INFINITY) > start);
+    });
   }
 
   /** Sets (or with null removes) the flag under `key` (employee, window, kind, method). */
@@ -299,9 +373,11 @@ export class AlertEvaluator {
     const scopeKey = `${rule.scope}${SEP}${key}`;
     const windows = this.aggregates.get(scopeKey);
     const agg = windows?.get(start);
+    const compares = rule.metric === SCORE_METRIC ? this.scoreCompares : this.catalog.comparesOf(rule.metric);
     const judged = (at: number) => {
       const a = windows?.get(at);
       if (!a) return undefined;
+      if (!this.settled(a, rule.scope, key, at, compares)) return undefined;
       const value = this.values(a, rule.scope, rule.metric);
       if (value === null) return undefined;
       if (rule.minSample > 0) {
@@ -394,6 +470,8 @@ export class AlertEvaluator {
       const agg = this.aggregate(scope, key, snapshot.window_start, snapshot.window_end);
       add(agg.measures, snapshot.measures, sign);
       agg.contributors += sign;
+      if (sign > 0) agg.members.add(snapshot.employee_id);
+      else agg.members.delete(snapshot.employee_id);
       if (sign > 0) agg.observedAt = Math.max(agg.observedAt, snapshot.observed_at);
       if (agg.contributors === 0) this.drop(scope, key, snapshot.window_start);
     }
@@ -405,7 +483,7 @@ export class AlertEvaluator {
     if (!windows) this.aggregates.set(scopeKey, (windows = new Map()));
     let agg = windows.get(start);
     if (!agg) {
-      windows.set(start, (agg = { windowEnd: end, measures: {}, contributors: 0, observedAt: 0, stationId: '', report: null }));
+      windows.set(start, (agg = { windowEnd: end, measures: {}, contributors: 0, members: new Set(), observedAt: 0, stationId: '', report: null }));
       const order = this.order.get(scopeKey) ?? [];
       order.splice(sortedIndex(order, start), 0, start);
       this.order.set(scopeKey, order);

@@ -44,6 +44,7 @@ export const efficiency = defineKpi({
       description: 'standard_hours / run_hours (null when run_hours = 0)',
       value: (m) => ratio(m.standard_ms!, m.run_ms!),
       sample: 'run_hours',
+      compares: ['production', 'telemetry'],
     },
   ],
   indicators: [

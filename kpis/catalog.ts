@@ -83,6 +83,11 @@ export class KpiCatalog {
     return this.columns.find((c) => c.name === column)?.sample;
   }
 
+  /** The kinds of event a column sets against each other (its `compares`), or none. */
+  comparesOf(column: string): readonly EventKind[] {
+    return this.columns.find((c) => c.name === column)?.compares ?? [];
+  }
+
   /** The columns a window row holds beyond CORE_COLUMNS, measures first. */
   get valueColumns(): string[] {
     return [...this.measures.map((m) => m.name), ...this.columns.map((c) => c.name)];
@@ -125,6 +130,10 @@ function validate(kpis: readonly KpiDefinition[]): void {
     for (const c of kpi.columns ?? []) {
       claim(c.name, 'column');
       if (typeof c.value !== 'function') fail(kpi, `column ${c.name} has no value function`);
+      for (const kind of c.compares ?? []) {
+        if (!(EVENT_KINDS as readonly string[]).includes(kind))
+          fail(kpi, `column ${c.name} compares ${JSON.stringify(kind)}, which is not one of ${EVENT_KINDS.join(', ')}`);
+      }
     }
     for (const i of kpi.indicators ?? []) {
       if (!NAME.test(i.name)) fail(kpi, `indicator name ${JSON.stringify(i.name)} must be lowercase letters, digits and underscores`);

@@ -33,6 +33,7 @@ export const oeeKpi = defineKpi({
       description: 'standard time of the units completed / run time (ISO 22400 "effectiveness"; the efficiency column)',
       value: performance,
       sample: 'run_hours',
+      compares: ['production', 'telemetry'],
     },
     {
       name: 'oee_quality',
@@ -40,7 +41,12 @@ export const oeeKpi = defineKpi({
       value: qualityRate,
       sample: 'units_inspected',
     },
-    { name: 'oee', description: 'oee_availability × oee_performance × oee_quality; null unless all three exist', value: oee },
+    {
+      name: 'oee',
+      description: 'oee_availability × oee_performance × oee_quality; null unless all three exist',
+      value: oee,
+      compares: ['production', 'telemetry'],
+    },
   ],
   indicators: [{ name: 'oee', description: 'overall equipment effectiveness (85 % is world class)', value: oee, target: 0.85, worst: 0.4, weight: 0 }],
   migrations: join(projectRoot(), 'kpis', 'migrations', 'oee'),

@@ -73,7 +73,8 @@ export const alertsCommand: Command = {
         const span = (await windowSpan(client)) ?? { from: 0, to: 0 };
         const range = { from: instant(values.from, '--from') ?? span.from, to: instant(values.to, '--to') ?? span.to };
         const version = await activeModelVersion(client);
-        const evaluator = new AlertEvaluator(rules, catalog, modelsOf(await readModelRows(client, version), version).plant);
+        // The rows are of windows written as they closed: every system has reported on them.
+        const evaluator = new AlertEvaluator(rules, catalog, modelsOf(await readModelRows(client, version), version).plant, { closed: true });
         for (const flag of await readAnomalies(client, range)) {
           const state = { ...flag, employee_id: flag.employeeId, station_id: flag.stationId, window_start: flag.windowStart, window_end: flag.windowEnd };
           evaluator.applyFlag(flagInputKey(state), { ...state, severity: flag.severity as 'low' | 'medium' | 'high' });

@@ -16,6 +16,7 @@ import { alertTable } from './alerts.js';
 const DEMO_RULES = `rules:
   - { name: station-defect-rate, metric: defect_rate, scope: station, above: 0.06, clear: 0.05, min_sample: 200, severity: high }
   - { name: defects-two-days, metric: defect_rate, scope: employee, above: 0.1, min_sample: 100, for_windows: 2, clear: 0.08, severity: medium }
+  - { name: low-efficiency, metric: efficiency, scope: employee, below: 0.85, min_sample: 4, for_windows: 2, clear: 0.9, severity: medium }
   - { name: inflated-self-report, anomaly: any, min_severity: high, severity: high }
 `;
 

@@ -68,6 +68,7 @@ test('firing and resolved alerts reach Alertmanager with the rule, severity and 
     ),
     catalog,
     DEFAULT_SCORING,
+    { closed: true }, // one window, taken as closed: efficiency is judged without waiting for the next shift
   );
   const window = (version: number, measures: Record<string, number>): WindowSnapshot => ({
     employee_id: 'E7',

@@ -117,12 +117,74 @@ describe('metric rules', () => {
     e.applyWindow(efficiency(1, 0.5, 2)); // 2 run hours: not judged
     expect(e.evaluate(W0)).toEqual([]);
     e.applyWindow(efficiency(2, 0.55));
+    expect(e.evaluate(W0)).toEqual([]); // efficiency is judged once the MES and telemetry have reached a later window
+    e.applyWindow(efficiency(3, 1));
     const [firing] = e.evaluate(W0);
     expect(firing).toMatchObject({ type: 'alert.firing', window_start: '2026-11-04T00:00:00.000Z', value: 0.55 });
     expect(firing!.explanation).toContain('for 2 windows in a row');
     // A correction of the first window past `clear` breaks the chain: the alert on the third resolves.
     e.applyWindow({ ...efficiency(0, 0.7), version: 2 });
     expect(e.evaluate(W0).map((x) => [x.type, x.window_start])).toEqual([['alert.resolved', '2026-11-04T00:00:00.000Z']]);
+  });
+});
+
+describe('columns that compare systems', () => {
+  const HOUR = 3_600_000;
+  const slow = { name: 'slow', metric: 'efficiency', scope: 'employee', below: 0.6, min_sample: 4, severity: 'medium' };
+  /** An employee-window with `runHours` of telemetry and `standardHours` of units reported by the MES. */
+  const shift = (employee: string, station: string, day: number, version: number, runHours: number, standardHours: number) =>
+    snapshot(employee, station, day, version, { run_ms: runHours * HOUR, standard_ms: standardHours * HOUR, units: standardHours > 0 ? 10 : 0 });
+
+  test("efficiency is not judged while a shift's units are still on their way, only once the MES and telemetry have moved on", () => {
+    const e = evaluatorOf([slow]);
+    // The shift's telemetry arrived before the MES reported its units: efficiency 0 with 6.47 run hours must not accuse anyone.
+    e.applyWindow(shift('a', 'S1', 0, 1, 6.47, 0));
+    expect(e.evaluate(W0)).toEqual([]);
+    // Part of the units are in, and telemetry has reached the next shift: still not judged (0.15 would be a false alert).
+    e.applyWindow(shift('a', 'S1', 0, 2, 6.47, 1));
+    e.applyWindow(shift('a', 'S1', 1, 1, 2, 0));
+    expect(e.evaluate(W0 + DAY)).toEqual([]);
+    // The MES has reported the whole shift and moved on to the next one: judged, and fine.
+    e.applyWindow(shift('a', 'S1', 0, 3, 6.47, 5.5));
+    e.applyWindow(shift('a', 'S1', 1, 2, 6.5, 1));
+    expect(e.evaluate(W0 + DAY)).toEqual([]);
+    expect(e.valueOf('efficiency', 'employee', 'a', W0)).toBeCloseTo(5.5 / 6.47);
+    // A shift that really was slow is judged as soon as both systems reached the next one.
+    e.applyWindow(shift('a', 'S1', 1, 3, 6.5, 2.6));
+    expect(e.evaluate(W0 + DAY)).toEqual([]);
+    e.applyWindow(shift('a', 'S1', 2, 1, 1, 0.9));
+    const events = e.evaluate(W0 + 2 * DAY);
+    expect(events.map((x) => [x.type, x.window_start, x.value])).toEqual([['alert.firing', '2026-11-03T00:00:00.000Z', 0.4]]);
+    expect(events[0]!.explanation).toBe('efficiency of employee a in the window from 2026-11-03T00:00:00.000Z is 0.4 (run_hours 6.5), below 0.6');
+  });
+
+  test("a station's window waits for every employee in it; a shift without any units from the MES (an outage) is never judged", () => {
+    const e = evaluatorOf([slow, { ...slow, name: 'slow-station', scope: 'station', min_sample: 8 }]);
+    e.applyWindow(shift('a', 'S1', 0, 1, 7, 6));
+    e.applyWindow(shift('a', 'S1', 1, 1, 7, 6));
+    e.applyWindow(shift('b', 'S1', 0, 1, 7, 0.5)); // b's units of day 0 still on their way: S1 would be at 6.5 / 14
+    expect(e.evaluate(W0 + DAY)).toEqual([]);
+    e.applyWindow(shift('b', 'S1', 0, 2, 7, 1.4));
+    e.applyWindow(shift('b', 'S1', 1, 1, 1, 1));
+    const events = e.evaluate(W0 + DAY);
+    expect(events.map((x) => [x.rule, x.scope, x.window_start, x.value])).toEqual([
+      ['slow', 'employee', '2026-11-02T00:00:00.000Z', 0.2],
+      ['slow-station', 'station', '2026-11-02T00:00:00.000Z', 7.4 / 14],
+    ]);
+    // c's telemetry ran all shift and the MES sent nothing for it (then reported the next shift): a gap, not a slow shift.
+    e.applyWindow(shift('c', 'S2', 0, 1, 7, 0));
+    e.applyWindow(shift('c', 'S2', 1, 1, 7, 6));
+    expect(e.evaluate(W0 + DAY)).toEqual([]);
+  });
+
+  test('a score waits for the systems the columns compare as well', () => {
+    const e = evaluatorOf([{ name: 'any-score', metric: 'score', scope: 'employee', below: 101, severity: 'low' }]);
+    e.applyWindow(shift('a', 'S1', 0, 1, 6, 0));
+    e.applyWindow(shift('a', 'S1', 1, 1, 1, 0));
+    expect(e.evaluate(W0 + DAY)).toEqual([]);
+    e.applyWindow(shift('a', 'S1', 0, 2, 6, 5));
+    e.applyWindow(shift('a', 'S1', 1, 2, 1, 1));
+    expect(e.evaluate(W0 + DAY).map((x) => [x.rule, x.window_start])).toEqual([['any-score', '2026-11-02T00:00:00.000Z']]);
   });
 });
 
