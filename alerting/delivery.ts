@@ -52,7 +52,12 @@ export class DeliveryMetrics {
       labelNames: ['target', 'type'],
       registers,
     });
-    this.retries = new Counter({ name: 'kpi_alert_delivery_retries_total', help: 'Retries after a failed delivery attempt, by target.', labelNames: ['target'], registers });
+    this.retries = new Counter({
+      name: 'kpi_alert_delivery_retries_total',
+      help: 'Retries after a failed delivery attempt, by target.',
+      labelNames: ['target'],
+      registers,
+    });
     this.latency = new Histogram({
       name: 'kpi_alert_delivery_latency_seconds',
       help: 'From the change that raised or resolved an alert (observed_at) to its delivery, by target.',
@@ -60,7 +65,12 @@ export class DeliveryMetrics {
       buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 3600],
       registers,
     });
-    this.retrying = new Gauge({ name: 'kpi_alert_delivery_retrying', help: 'Deliveries waiting to be retried now, by target.', labelNames: ['target'], registers });
+    this.retrying = new Gauge({
+      name: 'kpi_alert_delivery_retrying',
+      help: 'Deliveries waiting to be retried now, by target.',
+      labelNames: ['target'],
+      registers,
+    });
     this.recordFailures = new Counter({
       name: 'kpi_alert_delivery_record_failures_total',
       help: 'Attempt rows that could not be written to kpi.alert_deliveries (ClickHouse away for long).',
@@ -206,7 +216,9 @@ export class DeliveryWorker {
         await this.recorder.flush();
         await this.consumer.commitOffsets([{ topic, partition, offset: String(offset) }]);
       })
-      .catch((error: unknown) => this.log.warn({ topic, partition, offset }, `committing delivered alerts failed (${messageOf(error)}); they may be delivered again`));
+      .catch((error: unknown) =>
+        this.log.warn({ topic, partition, offset }, `committing delivered alerts failed (${messageOf(error)}); they may be delivered again`),
+      );
   }
 
   /** Stops retrying and consuming; what was not delivered is delivered by the next worker from the last commit. */
@@ -304,10 +316,13 @@ export class DeliveryWorker {
           clearTimeout(timer);
           resolve();
         };
-        const timer = setTimeout(() => {
-          this.abort.signal.removeEventListener('abort', stop);
-          resolve();
-        }, Math.min(3000, until - Date.now()));
+        const timer = setTimeout(
+          () => {
+            this.abort.signal.removeEventListener('abort', stop);
+            resolve();
+          },
+          Math.min(3000, until - Date.now()),
+        );
         this.abort.signal.addEventListener('abort', stop, { once: true });
       });
       await heartbeat().catch(() => undefined);

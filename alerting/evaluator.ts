@@ -341,7 +341,7 @@ export class AlertEvaluator {
       return this.raise(rule, 'alert.resolved', fingerprint, state, verdict.event(state.last), now);
     }
     if (!verdict.breaches) return undefined;
-    if (state?.resolved_at != null && now < state.resolved_at + rule.cooldownMs) return 'held';
+    if (state !== undefined && state.resolved_at !== null && now < state.resolved_at + rule.cooldownMs) return 'held';
     return this.raise(rule, 'alert.firing', fingerprint, state, verdict.event(state?.last), now);
   }
 
@@ -400,8 +400,7 @@ export class AlertEvaluator {
     // Firing holds until the value (or a window of its chain) comes back to `clear`: a value that is not judged
     // (yet) changes nothing.
     const holds = value === undefined ? agg !== undefined : beyond(value, rule.clear) && (rule.forWindows === 1 || chainOf(rule.clear));
-    const subject =
-      rule.scope === 'employee' ? `employee ${key}` : rule.scope === 'station' ? `station ${key}` : 'the plant';
+    const subject = rule.scope === 'employee' ? `employee ${key}` : rule.scope === 'station' ? `station ${key}` : 'the plant';
     const sampleName = this.catalog.sampleOf(rule.metric);
     const sample = agg && sampleName ? this.values(agg, rule.scope, sampleName) : null;
     const windowEnd = agg?.windowEnd ?? start;

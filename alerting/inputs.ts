@@ -17,9 +17,7 @@ export type AlertInput =
 
 const SEP = '\u0000';
 
-export function windowInputKey(s: Pick<WindowSnapshot, 'employee_id' | 'window_start'>): string {
-  return ['w', s.employee_id, s.window_start].join(SEP);
-}
+export { windowInputKey } from '../topics/liveWindows.js';
 
 export function flagInputKey(f: Pick<FlagState, 'employee_id' | 'window_start' | 'kind' | 'method'>): string {
   return ['f', f.employee_id, f.window_start, f.kind, f.method].join(SEP);

@@ -32,7 +32,10 @@ export async function startAlerting(config: Config, log: Logger, registry: Regis
   const rules = config.alertRules ? loadRules(config.alertRules, catalog) : [];
   const targets = configuredTargets(config);
   if (rules.length === 0 && targets.length === 0) {
-    throw new ConfigError('KPI_ALERT_RULES', 'nothing to do: set KPI_ALERT_RULES to judge rules, and a target (KPI_ALERT_WEBHOOK_URL, KPI_ALERTMANAGER_URL) to deliver');
+    throw new ConfigError(
+      'KPI_ALERT_RULES',
+      'nothing to do: set KPI_ALERT_RULES to judge rules, and a target (KPI_ALERT_WEBHOOK_URL, KPI_ALERTMANAGER_URL) to deliver',
+    );
   }
   const admin = createKafka(config, 'kpi-stream-alerting-admin', log).admin();
   await admin.connect();
@@ -47,7 +50,8 @@ export async function startAlerting(config: Config, log: Logger, registry: Regis
     return modelsOf(await readModelRows(client, version), version).plant;
   });
 
-  const evaluator = rules.length > 0 ? new AlertingEvaluator(config, log.child({ component: 'alert-evaluator' }), { rules, catalog, model }, registry) : undefined;
+  const evaluator =
+    rules.length > 0 ? new AlertingEvaluator(config, log.child({ component: 'alert-evaluator' }), { rules, catalog, model }, registry) : undefined;
   const delivery =
     targets.length > 0
       ? new DeliveryWorker(config, log.child({ component: 'alert-delivery' }), registry, {

@@ -1,6 +1,5 @@
 import type { Admin, Consumer, Producer } from 'kafkajs';
 import { Counter, type Registry } from 'prom-client';
-import type { LiveWindows, WindowSnapshot } from '../contract/windowSnapshot.js';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import { DAY } from '../core/time.js';
@@ -10,22 +9,12 @@ import type { ScoringModel } from '../scoring/model.js';
 import { alertInputsTopic, alertsTopic } from '../topics/definitions.js';
 import { createKafka, createProducer } from '../topics/kafka.js';
 import { AlertEvaluator, type AlertEvent, type FlagState } from './evaluator.js';
-import { decodeInput, flagInputKey, stateInputKey, windowInputKey } from './inputs.js';
+import { decodeInput, flagInputKey, stateInputKey } from './inputs.js';
 import type { AlertRule } from './rules.js';
 
 /** How often rules are judged again without new inputs: alerts a cooldown held back fire once it is over. */
 const TICK_MS = 1000;
 const FORGET_EVERY_MS = 60_000;
-
-/** The processors' port to live alerting: each batch's changed windows, to kpi.alert_inputs.v1. */
-export function liveWindowsTo(producer: Producer, config: Config): LiveWindows {
-  const topic = alertInputsTopic(config);
-  return {
-    publish: async (snapshots: readonly WindowSnapshot[]) => {
-      await producer.send({ topic, acks: -1, messages: snapshots.map((s) => ({ key: windowInputKey(s), value: JSON.stringify(s) })) });
-    },
-  };
-}
 
 /** Publishes detection's flags of a range for anomaly rules: the current ones, and a removal for each that no longer stands. */
 export async function publishFlags(producer: Producer, config: Config, before: readonly FlagState[], after: readonly FlagState[]): Promise<void> {
@@ -85,7 +74,12 @@ export class AlertingEvaluator {
     this.producer = createProducer(kafka, { allowAutoTopicCreation: false });
     this.admin = kafka.admin();
     this.evaluator = new AlertEvaluator(settings.rules, settings.catalog, settings.model);
-    this.raised = new Counter({ name: 'kpi_alert_events_total', help: 'Alert events raised, by type and rule.', labelNames: ['type', 'rule'], registers: [registry] });
+    this.raised = new Counter({
+      name: 'kpi_alert_events_total',
+      help: 'Alert events raised, by type and rule.',
+      labelNames: ['type', 'rule'],
+      registers: [registry],
+    });
   }
 
   async start(): Promise<void> {

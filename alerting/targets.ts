@@ -54,8 +54,7 @@ async function post(url: string, shown: string, body: string, headers: Record<st
     await response.arrayBuffer().catch(() => undefined);
     if (response.ok) return { ok: true, status: response.status, error: '' };
     const after = retryAfterMs(response.headers.get('retry-after'));
-    const error =
-      response.status >= 300 && response.status < 400 ? `HTTP ${response.status}: a redirect, which is never followed` : `HTTP ${response.status}`;
+    const error = response.status >= 300 && response.status < 400 ? `HTTP ${response.status}: a redirect, which is never followed` : `HTTP ${response.status}`;
     return { ok: false, status: response.status, error, ...(after === undefined ? {} : { retryAfterMs: after }) };
   } catch (error) {
     // fetch's messages name the URL at most by origin; the scrubber removes any token all the same.

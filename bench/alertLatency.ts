@@ -52,7 +52,10 @@ export async function measureAlertLatency(
   const id = `bench_alerts_${Date.now().toString(36)}`;
   const dir = mkdtempSync(join(tmpdir(), 'kpi-bench-alerts-'));
   const rules = join(dir, 'rules.yaml');
-  writeFileSync(rules, 'rules:\n  - { name: probe-defects, metric: defect_rate, scope: employee, above: 0.25, min_sample: 30, cooldown: 0s, severity: high }\n');
+  writeFileSync(
+    rules,
+    'rules:\n  - { name: probe-defects, metric: defect_rate, scope: employee, above: 0.25, min_sample: 30, cooldown: 0s, severity: high }\n',
+  );
   const secret = `whsec_${randomBytes(32).toString('base64')}`;
   const arrived = new Map<string, number>();
   /** Per probe: when the processors applied it (observed_at) and when the evaluator raised its alert (started_at). */
@@ -104,7 +107,10 @@ export async function measureAlertLatency(
   };
   const pipeline = await startPipeline(config, quiet, {});
   // Live alerting runs as it is deployed: a process of its own beside the processors.
-  const alerting = spawn(process.execPath, [distFile('cli/main.js'), 'alerts', 'run'], { env: { ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const alerting = spawn(process.execPath, [distFile('cli/main.js'), 'alerts', 'run'], {
+    env: { ...env, LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   await new Promise<void>((resolve, reject) => {
     let output = '';
     alerting.stderr!.on('data', (chunk: Buffer) => {
@@ -124,7 +130,18 @@ export async function measureAlertLatency(
     // The load comes from a process of its own, as a plant's sources do: it does not share the processors' thread.
     const simulator = spawn(
       process.execPath,
-      [distFile('cli/main.js'), 'simulate', '--employees', String(plant.employees), '--days', String(plant.days), '--rate', String(options.rate), '--out', plant.out],
+      [
+        distFile('cli/main.js'),
+        'simulate',
+        '--employees',
+        String(plant.employees),
+        '--days',
+        String(plant.days),
+        '--rate',
+        String(options.rate),
+        '--out',
+        plant.out,
+      ],
       { env, stdio: 'ignore' },
     );
     let loadDone = false;
@@ -169,7 +186,11 @@ export async function measureAlertLatency(
     const deadline = Date.now() + 120_000;
     while (arrived.size < sent.size && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
     const latencies = [...sent].flatMap(([employee, at]) => (arrived.has(employee) ? [arrived.get(employee)! - at] : [])).sort((a, b) => a - b);
-    const median = (values: number[]) => percentile(values.sort((a, b) => a - b), 0.5);
+    const median = (values: number[]) =>
+      percentile(
+        values.sort((a, b) => a - b),
+        0.5,
+      );
     const probes = [...sent].filter(([employee]) => stages.has(employee));
     return {
       probes: sent.size,

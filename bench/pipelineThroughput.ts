@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,7 +82,7 @@ export async function measureThroughput(base: Config, log: Logger, options: { em
     quiet.info('kpi-stream processors on the same records');
     const pipelineStart = Date.now();
     const pipeline = await startPipeline(config, quiet, {});
-    while (pipeline.metrics.processed < records) await new Promise((resolve) => setTimeout(resolve, 20));
+    while (pipeline.metrics.processed < records) await sleep(20);
     const pipelineMs = Date.now() - pipelineStart;
     await pipeline.stop(true);
     const m = pipeline.metrics;

@@ -15,6 +15,7 @@ import { benchCommand } from './commands/bench.js';
 import { configCommand } from './commands/config.js';
 import { demoCommand } from './commands/demo.js';
 import { migrateCommand } from './commands/migrate.js';
+import { reportCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
 import { schemasCommand } from './commands/schemas.js';
 import { servicesCommand } from './commands/services.js';
@@ -32,6 +33,7 @@ const commands: Command[] = [
   scoreCommand,
   detectCommand,
   evaluateCommand,
+  reportCommand,
   migrateCommand,
   schemasCommand,
   benchCommand,

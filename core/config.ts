@@ -402,11 +402,22 @@ export const settings = {
     'KPI_ALERT_WEBHOOK_SECRET',
     'Webhook signing secrets (whsec_ + base64), space-separated, newest first: the newest signs. Needed with KPI_ALERT_WEBHOOK_URL.',
   ),
-  alertmanagerUrl: url('KPI_ALERTMANAGER_URL', "Alertmanager to post alerts to (API v2); https unless loopback. Unset: none."),
+  alertmanagerUrl: url('KPI_ALERTMANAGER_URL', 'Alertmanager to post alerts to (API v2); https unless loopback. Unset: none.'),
   alertmanagerPort: port('KPI_ALERTMANAGER_PORT', 9095, 'Port of the local Alertmanager (`services up alertmanager`).'),
-  alertDeliveryBatch: integer('KPI_ALERT_DELIVERY_BATCH', 100, 'Most alert events delivered at once (one Alertmanager POST; webhook requests in parallel).', 1, 10_000),
+  alertDeliveryBatch: integer(
+    'KPI_ALERT_DELIVERY_BATCH',
+    100,
+    'Most alert events delivered at once (one Alertmanager POST; webhook requests in parallel).',
+    1,
+    10_000,
+  ),
   alertRetryMaxBackoff: duration('KPI_ALERT_RETRY_MAX_BACKOFF', '5m', 'Longest wait between delivery retries (a Retry-After is honoured up to this).', 1_000),
-  analyticsInterval: duration('KPI_ANALYTICS_INTERVAL', '1m', 'How often `kpi-stream analytics` scores and checks the windows written since its last cycle.', 1_000),
+  analyticsInterval: duration(
+    'KPI_ANALYTICS_INTERVAL',
+    '1m',
+    'How often `kpi-stream analytics` scores and checks the windows written since its last cycle.',
+    1_000,
+  ),
   // Detection
   detectFalseAlarmRate: share(
     'KPI_DETECT_FALSE_ALARM_RATE',

@@ -15,7 +15,7 @@ import { DeadLetterWriter } from '../topics/deadLetters.js';
 import { deadLetterTopic, inputTopic, kindOfTopic, topicDefinitions } from '../topics/definitions.js';
 import { createKafka, createProducer, ensureTopics, withKafkaRetries } from '../topics/kafka.js';
 import { createRegistry, writerSchemas } from '../topics/registry.js';
-import { liveWindowsTo } from '../alerting/service.js';
+import { liveWindowsTo } from '../topics/liveWindows.js';
 import { coPartitionedAssigner } from './assigner.js';
 import { ProcessorMetrics } from './metrics.js';
 import { KafkaOffsetStore } from './offsets.js';

@@ -4,7 +4,17 @@ import type { WindowSnapshot } from '../contract/windowSnapshot.js';
 import type { KpiCatalog } from '../kpis/catalog.js';
 import { observedTimeOf, windowTimeOf } from '../schemas/inputs.js';
 import { EVENT_KINDS, type EventKind, type KindedEvent } from '../schemas/kinds.js';
-import { applyEvent, contributionProblem, eventKey, fromRow, newEmployeeWindow, primaryStation, repeatOf, toRow, type EmployeeWindow } from './employeeWindow.js';
+import {
+  applyEvent,
+  contributionProblem,
+  eventKey,
+  fromRow,
+  newEmployeeWindow,
+  primaryStation,
+  repeatOf,
+  toRow,
+  type EmployeeWindow,
+} from './employeeWindow.js';
 import type { PlantWindow, WindowAssigner } from './windows.js';
 
 export interface TaskSettings {

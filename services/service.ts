@@ -2,7 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { ServiceError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { ServiceLayout, ServiceName } from './layout.js';
-import { isOurProcess, isPortOpen, readPidFile, removePidFile, sleep, spawnDetached, stopProcess, tail, writePidFile } from './processes.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isOurProcess, isPortOpen, readPidFile, removePidFile, spawnDetached, stopProcess, tail, writePidFile } from './processes.js';
 
 /** How to run one local service; the lifecycle around it is the same for all. */
 export interface ServiceDefinition {

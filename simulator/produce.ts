@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Producer, TopicMessages } from 'kafkajs';
 import type { EventKind } from '../schemas/kinds.js';
 import type { OutboundMessage } from './simulation.js';
@@ -42,7 +43,7 @@ export async function produceMessages(
     batchCount = 0;
     if (options.rate > 0) {
       const ahead = (sent / options.rate) * 1000 - (Date.now() - started);
-      if (ahead > 0) await new Promise((resolve) => setTimeout(resolve, ahead));
+      if (ahead > 0) await sleep(ahead);
     }
     if (options.onProgress && Date.now() - lastReport >= 2000) {
       lastReport = Date.now();

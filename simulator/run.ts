@@ -10,7 +10,7 @@ import { createRegistry, registerInputSchemas, type SchemaIds } from '../topics/
 import { DEFAULT_HONEST_ERRORS } from './day.js';
 import { OUTPUT_FILES, OutputDirectory } from './output.js';
 import { produceMessages } from './produce.js';
-import { Simulation, type SimulationOptions } from './simulation.js';
+import { Simulation, type OutboundMessage, type SimulationOptions } from './simulation.js';
 
 /** A simulation run: the plant and its events, how they are sent, and where the ground truth goes. */
 export interface SimulateOptions extends SimulationOptions {
@@ -153,9 +153,19 @@ export async function simulatePlant(input: Partial<SimulateOptions>, config: Con
   );
 
   let day = 0;
-  const messages = simulation.messages(output, (d) => {
-    day = d + 1;
-  });
+  // Records a source would send after now: the processors dead-letter them (KPI_ERR_INVALID_TIME), as they would at a plant.
+  const now = Date.now();
+  let fromTheFuture = 0;
+  const messages = (function* (all: Iterable<OutboundMessage>) {
+    for (const message of all) {
+      if (message.arrival > now) fromTheFuture += 1;
+      yield message;
+    }
+  })(
+    simulation.messages(output, (d) => {
+      day = d + 1;
+    }),
+  );
   const progress = (sent: number, elapsedMs: number) =>
     log.info(`sent ${sent} records, ${Math.round(sent / Math.max(elapsedMs / 1000, 0.001))}/s, generated day ${day} of ${options.days}`);
   const topics = Object.fromEntries(EVENT_KINDS.map((kind) => [kind, inputTopic(config, kind)])) as Record<EventKind, string>;
@@ -180,6 +190,11 @@ export async function simulatePlant(input: Partial<SimulateOptions>, config: Con
     }
   }
   output.close();
+  if (fromTheFuture > 0) {
+    log.warn(
+      `${fromTheFuture} records would be sent after now (feedback comes up to 21 days after production, too-late feedback up to 60): the processors dead-letter them as KPI_ERR_INVALID_TIME, so the rows will not match the expected ones; choose an earlier --start (by default the period ends ${DEFAULT_START_MARGIN_DAYS} days ago)`,
+    );
+  }
   const recordsPerSecond = Math.round(result.sent / Math.max(result.elapsedMs / 1000, 0.001));
   output.writeJson(OUTPUT_FILES.summary, {
     options: { ...options, start: new Date(options.start).toISOString() },

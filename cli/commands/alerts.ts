@@ -82,7 +82,7 @@ export const alertsCommand: Command = {
         // Window by window, each judged once it is complete, as time passed in the stream.
         const events: AlertEvent[] = [];
         const snapshots = await readWindowSnapshots(client, catalog, range);
-        for (let i = 0; i < snapshots.length; ) {
+        for (let i = 0; i < snapshots.length;) {
           const start = snapshots[i]!.window_start;
           for (; i < snapshots.length && snapshots[i]!.window_start === start; i += 1) evaluator.applyWindow(snapshots[i]!);
           events.push(...evaluator.evaluate(snapshots[i - 1]!.window_end));

@@ -24,7 +24,8 @@ import { simulateOptions } from '../../simulator/run.js';
 import type { Command } from '../command.js';
 import { parseSimulateFlags } from './simulate.js';
 
-function parseDay(value: string | undefined, key: string): number | undefined {
+/** A day or instant given as a command-line option (`key` names it in the error). */
+export function parseDay(value: string | undefined, key: string): number | undefined {
   if (value === undefined) return undefined;
   const ms = parseTime(value);
   if (ms === undefined) throw new ConfigError(key, `expected YYYY-MM-DD or an ISO 8601 time, got ${JSON.stringify(value)}`);
@@ -158,7 +159,9 @@ finishes the cycle in hand and exits 0.
           const started = Date.now();
           const cycle = await analyticsCycle(client, catalog, config, log, publish ?? (async () => undefined));
           if (cycle.windows > 0) {
-            log.info(`analytics: ${cycle.windows} window rows of ${cycle.employees} employees written since the last cycle: scored and checked (${cycle.flags} flags) in ${Date.now() - started} ms`);
+            log.info(
+              `analytics: ${cycle.windows} window rows of ${cycle.employees} employees written since the last cycle: scored and checked (${cycle.flags} flags) in ${Date.now() - started} ms`,
+            );
           }
           if (values.once) break;
           await new Promise<void>((resolve) => {

@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { formatDate } from '../../core/time.js';
 import { formatEvaluation } from '../../detection/evaluationTable.js';
 import { evaluateSimulation } from '../../detection/groundTruth.js';
 import { detectionRules } from '../../detection/config.js';
@@ -10,12 +9,14 @@ import { scorePeriods } from '../../scoring/score.js';
 import { servicesUp } from '../../services/index.js';
 import { withClickHouse } from '../../sinks/clickhouse/client.js';
 import { readMostFlagged } from '../../sinks/clickhouse/queries/anomalies.js';
-import { readPlantCalibration } from '../../sinks/clickhouse/queries/calibration.js';
+import { readReport, writeReport } from '../../reporting/run.js';
 import { PERIOD_TYPES } from '../../sinks/clickhouse/queries/scores.js';
+import { readStationFigures } from '../../sinks/clickhouse/queries/stations.js';
 import { compareWithExpected, readExpectedRows } from '../../simulator/compare.js';
 import { OUTPUT_FILES } from '../../simulator/output.js';
 import { simulatePlant, simulateOptions } from '../../simulator/run.js';
 import type { Command } from '../command.js';
+import { formatSummary } from '../reportSummary.js';
 import { formatTable } from '../table.js';
 import { startDemoAlerts } from './demoAlerts.js';
 import { parseSimulateFlags, simulateFlagsHelp } from './simulate.js';
@@ -35,10 +36,13 @@ Starts the local services (downloading them on first use), simulates a plant
 'simulate' option overrides), runs the processors until the stream is
 drained, checks kpi.employee_window_metrics_current against the simulator's
 expected rows (every column of every row), scores every window, week and
-month, flags inflated self-reports, and measures the flags against the
-simulator's ground truth. Live alerting runs beside the processors with a few
-rules and a local receiver; the alerts it delivered are printed with their
-latency. Exits 1 if a row differs.
+month, flags inflated self-reports, measures the flags against the
+simulator's ground truth, prints each station's measured figures with OEE and
+the most flagged employees, and writes the report (report.html beside the
+simulation's files) with a one-screen summary: grades against the target, by
+the bands, calibrated and by self-scores. Live alerting runs beside the
+processors with a few rules and a local receiver; the alerts it delivered are
+printed with their latency. Exits 1 if a row differs.
 
 ${simulateFlagsHelp()}`,
   async run(args, { config, log }) {
@@ -83,20 +87,22 @@ ${simulateFlagsHelp()}`,
       process.stdout.write(`\nlive alerts during the simulated fortnight:\n${await alerts.finish()}\n`);
       process.stdout.write(`\ndetection against the simulator's ground truth:\n${formatEvaluation(await evaluateSimulation(client, report.out))}\n`);
 
-      const months = await readPlantCalibration(client, 'month');
-      process.stdout.write('\ngrades per month, plant-wide, against the 25/55/20 target (and what self-scores would give):\n');
+      const stations = await readStationFigures(client, { from: options.start, to: options.start + options.days * 86_400_000 });
+      const ratio = (x: number | null) => (x === null ? '-' : pct(x));
+      process.stdout.write('\nstations over the simulated period, measured (OEE after ISO 22400-2, docs/analysts.md#oee):\n');
       process.stdout.write(
         `${formatTable(
-          ['month', 'employees', 'excellent', 'qualified', 'needs impr.', 'avg score', 'self: excellent', 'avg self-score'],
-          months.map((c) => [
-            formatDate(c.periodStart).slice(0, 7),
-            c.employees,
-            pct(c.shares.excellent),
-            pct(c.shares.qualified),
-            pct(c.shares.needsImprovement),
-            c.avgScore?.toFixed(1) ?? '-',
-            pct(c.selfShares.excellent),
-            c.avgSelfScore?.toFixed(1) ?? '-',
+          ['station', 'employees', 'units', 'efficiency', 'defect rate', 'availability', 'performance', 'quality', 'OEE'],
+          stations.map((f) => [
+            f.stationId,
+            f.employees,
+            f.units,
+            ratio(f.efficiency),
+            f.defectRate === null ? '-' : `${(100 * f.defectRate).toFixed(1)}%`,
+            ratio(f.oee.availability),
+            ratio(f.oee.performance),
+            ratio(f.oee.quality),
+            ratio(f.oee.value),
           ]),
         )}\n`,
       );
@@ -108,6 +114,10 @@ ${simulateFlagsHelp()}`,
           flagged.map((f) => [f.employeeId, f.flags, f.high, f.kinds.join(','), f.example]),
         )}\n`,
       );
+
+      // The report for managers and HR, over the simulated days.
+      const figures = await readReport(client, { plant: 'Demo plant', period: 'month', from: options.start, to: options.start + options.days * 86_400_000 });
+      process.stdout.write(`\nreport: ${writeReport(figures, 'html', join(report.out, 'report.html'))}\n\n${formatSummary(figures)}\n`);
       return comparison.equal === comparison.expected && comparison.unexpected.length === 0 ? 0 : 1;
     });
   },

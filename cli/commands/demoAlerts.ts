@@ -28,10 +28,7 @@ const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sor
  * beside the processors. `config` is the demo's configuration with them set:
  * the processors started with it publish their windows.
  */
-export async function startDemoAlerts(
-  log: Logger,
-  dir: string,
-): Promise<{ config: Config; publish: FlagPublisher; finish: () => Promise<string> }> {
+export async function startDemoAlerts(log: Logger, dir: string): Promise<{ config: Config; publish: FlagPublisher; finish: () => Promise<string> }> {
   mkdirSync(dir, { recursive: true });
   const rules = join(dir, 'alert-rules.yaml');
   writeFileSync(rules, DEMO_RULES);
@@ -92,7 +89,9 @@ export async function startDemoAlerts(
       const firing = events.filter((e) => e.event.type === 'alert.firing').length;
       const shown = events.slice(0, 25);
       return [
-        `${raised.length} alert events raised (${firing} firing, ${raised.length - firing} resolved), ${arrivals.size} delivered to the local receiver, signatures verified (${rejected} rejected); rules: ${DEMO_RULES.split('\n')
+        `${raised.length} alert events raised (${firing} firing, ${raised.length - firing} resolved), ${arrivals.size} delivered to the local receiver, signatures verified (${rejected} rejected); rules: ${DEMO_RULES.split(
+          '\n',
+        )
           .filter((l) => l.includes('name:'))
           .map((l) => /name: ([\w-]+)/.exec(l)![1])
           .join(', ')}`,

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -88,6 +89,9 @@ export function kafkaService(config: Config, log: Logger = createLogger('silent'
     // The SCRAM user is (re)created on every start, through the plaintext listener: it works on storage formatted before the listener existed.
     async afterStart() {
       if (!secure) return;
+      const noListener = `the secure listener on 127.0.0.1:${secure.port} (KPI_KAFKA_SECURE_PORT) does not authenticate ${secure.username}: a broker started before KPI_KAFKA_SECURE_PORT was set has no such listener (run \`kpi-stream services down kafka\`, then \`up\`); see ${layout.logFile}`;
+      // A broker left running by a version without the listener has no certificates made for it either.
+      if (!existsSync(secure.caFile)) throw new ServiceError('kafka', noListener);
       if (await kafkaAnswers([`127.0.0.1:${secure.port}`], secureClient(secure))) return;
       const java = await findJava('kafka', 17);
       // The password is on this local tool's command line for a moment (its --add-config-file does not take SCRAM credentials); never in its output we show.
@@ -115,12 +119,8 @@ export function kafkaService(config: Config, log: Logger = createLogger('silent'
         throw new ServiceError('kafka', `creating the SCRAM user of the secure listener failed:\n${secretScrubber([password])(result.stdout + result.stderr)}`);
       const deadline = Date.now() + 30_000;
       while (!(await kafkaAnswers([`127.0.0.1:${secure.port}`], secureClient(secure)))) {
-        if (Date.now() > deadline)
-          throw new ServiceError(
-            'kafka',
-            `the secure listener on 127.0.0.1:${secure.port} (KPI_KAFKA_SECURE_PORT) does not authenticate ${secure.username}: a broker started before KPI_KAFKA_SECURE_PORT was set has no such listener (run \`kpi-stream services down kafka\`, then \`up\`); see ${layout.logFile}`,
-          );
-        await new Promise((resolve) => setTimeout(resolve, 500));
+        if (Date.now() > deadline) throw new ServiceError('kafka', noListener);
+        await sleep(500);
       }
     },
 

@@ -38,8 +38,8 @@ export async function readReportedPeriods(
                  toUnixTimestamp64Milli(window_start) AS window_start_ms, toUnixTimestamp64Milli(window_end) AS window_end_ms,
                  toUnixTimestamp64Milli(report_period_start) AS period_start_ms, toUnixTimestamp64Milli(report_period_end) AS period_end_ms,
                  reported_units, reported_run_hours, reported_defective_units, self_score,
-                 toUnixTimestamp(toStartOfHour(report_period_start, {tz:String})) * 1000 AS first_hour_ms,
-                 arrayJoin(arrayMap(i -> toInt64(first_hour_ms + i * ${HOUR}), range(toUInt32(greatest(1, ceil((period_end_ms - first_hour_ms) / ${HOUR})))))) AS hour_ms
+                 toInt64(toUnixTimestamp(toStartOfHour(report_period_start, {tz:String}))) * 1000 AS first_hour_ms,
+                 arrayJoin(arrayMap(i -> first_hour_ms + toInt64(i) * ${HOUR}, range(toUInt32(greatest(1, ceil((period_end_ms - first_hour_ms) / ${HOUR})))))) AS hour_ms
           FROM ${WINDOW_METRICS_TABLE} FINAL
           WHERE window_start >= {from:DateTime64(3, 'UTC')} AND window_start < {to:DateTime64(3, 'UTC')} AND report_period_start IS NOT NULL
       ),

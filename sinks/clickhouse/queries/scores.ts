@@ -57,7 +57,7 @@ export async function readPeriodMeasures(
       WHERE window_start >= {scanFrom:DateTime64(3, 'UTC')} AND window_start < {scanTo:DateTime64(3, 'UTC')}
             ${whole ? 'AND employee_id IN {employees:Array(String)}' : ''}
       GROUP BY employee_id, period_start_ms
-      ${whole ? `HAVING period_start_ms >= ${periodOf('{from:DateTime64(3, \'UTC\')}')} AND period_start_ms <= ${periodOf('{last:DateTime64(3, \'UTC\')}')}` : ''}`,
+      ${whole ? `HAVING period_start_ms >= ${periodOf("{from:DateTime64(3, 'UTC')}")} AND period_start_ms <= ${periodOf("{last:DateTime64(3, 'UTC')}")}` : ''}`,
     query_params: {
       period: options.period,
       tz: options.timeZone,

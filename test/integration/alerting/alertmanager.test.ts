@@ -35,7 +35,8 @@ interface AmAlert {
   status: { state: string };
 }
 
-const activeAlerts = async (): Promise<AmAlert[]> => (await (await fetch(`${endpoint}/api/v2/alerts?active=true&silenced=true&inhibited=true`)).json()) as AmAlert[];
+const activeAlerts = async (): Promise<AmAlert[]> =>
+  (await (await fetch(`${endpoint}/api/v2/alerts?active=true&silenced=true&inhibited=true`)).json()) as AmAlert[];
 
 beforeAll(async () => {
   // A failed build or start fails the test with its reason.

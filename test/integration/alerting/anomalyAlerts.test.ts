@@ -112,8 +112,18 @@ test('analytics flags what was written since its last cycle; anomaly rules alert
     await store.write(corrected, batchToken(corrected));
     expect(await cycle()).toMatchObject({ windows: DAYS, employees: 1 });
     await until('every alert resolved', () => received().filter((e) => e.type === 'alert.resolved').length >= DAYS, 60_000);
-    expect(new Set(received().filter((e) => e.type === 'alert.resolved').map((e) => e.fingerprint))).toEqual(
-      new Set(received().filter((e) => e.type === 'alert.firing').map((e) => e.fingerprint)),
+    expect(
+      new Set(
+        received()
+          .filter((e) => e.type === 'alert.resolved')
+          .map((e) => e.fingerprint),
+      ),
+    ).toEqual(
+      new Set(
+        received()
+          .filter((e) => e.type === 'alert.firing')
+          .map((e) => e.fingerprint),
+      ),
     );
     expect(received().some((e) => e.employee_id === 'E-gap')).toBe(false);
   } finally {

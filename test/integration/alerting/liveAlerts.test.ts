@@ -145,7 +145,10 @@ test('every alert arrives, signed, at least once under a failing, killed receive
 
   // 30 operators at 3 stations; a third of them with defect rates above 10 % this hour.
   const operators = Array.from({ length: 30 }, (_, i) => ({ id: `E${String(i).padStart(2, '0')}`, station: `S${i % 3}`, bad: i % 3 === 1 }));
-  await send('production', operators.map((o) => produced(o.id, o.station, current + 60_000)));
+  await send(
+    'production',
+    operators.map((o) => produced(o.id, o.station, current + 60_000)),
+  );
   await send(
     'inspection',
     operators.map((o) => inspected(o.id, o.station, current + 60_000, 40, o.bad ? 6 : 1)),
@@ -155,7 +158,10 @@ test('every alert arrives, signed, at least once under a failing, killed receive
   // The receiver dies and comes back; the alerting process is killed outright and started again.
   await until('the receiver got a few requests', () => receiver.requests.length >= 5, 60_000);
   await receiver.kill();
-  await send('inspection', operators.slice(0, 15).map((o) => inspected(o.id, o.station, current + 120_000, 30, o.bad ? 0 : 5)));
+  await send(
+    'inspection',
+    operators.slice(0, 15).map((o) => inspected(o.id, o.station, current + 120_000, 30, o.bad ? 0 : 5)),
+  );
   alerting.kill('SIGKILL');
   await exited(alerting);
   await receiver.start();

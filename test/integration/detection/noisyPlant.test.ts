@@ -1,7 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseSimulateFlags } from '../../../cli/commands/simulate.js';
 import { projectRoot } from '../../../core/paths.js';
 import type { Evaluation } from '../../../detection/evaluate.js';
 import { formatEvaluation } from '../../../detection/evaluationTable.js';
@@ -22,54 +21,37 @@ import { dropTestResources, testContext } from '../support/context.js';
  * IoT gateway and MES outages, and records dead-lettered instead of counted.
  * Through the real services: issue 15's targets, and no accusation from
  * missing data. The seed is fixed so the targets are judged on the same plant
- * every run (KPI_TEST_SEED picks another); the month ends a few days ago,
- * so dead letters carry Kafka timestamps within the topics' retention.
+ * every run (KPI_TEST_SEED picks another). The month ends 25 days ago, so all
+ * of its customer feedback (up to 21 days after production) lies in the past:
+ * a record from the future is dead-lettered (KPI_ERR_INVALID_TIME), as it
+ * would be at a plant, and the pure detection on the ground truth would see
+ * feedback ClickHouse never got.
  */
 const ctx = testContext('noisy_plant', { KPI_IDLE_CLOSE: '1s', KPI_FLUSH_INTERVAL: '500ms' });
 const out = mkdtempSync(join(tmpdir(), 'kpi-noisy-'));
 const DAY = 86_400_000;
 const seed = Number(process.env.KPI_TEST_SEED ?? 2026);
-const start = new Date(Math.floor(Date.now() / DAY) * DAY - 35 * DAY).toISOString().slice(0, 10);
+const start = Math.floor(Date.now() / DAY) * DAY - 55 * DAY;
 const catalog = KpiCatalog.of();
 let options: SimulateOptions;
 let result: Evaluation;
 
 beforeAll(async () => {
-  process.stdout.write(`noisy plant: KPI_TEST_SEED=${seed}, --start ${start}\n`);
-  options = simulateOptions(
-    parseSimulateFlags([
-      '--employees',
-      '240',
-      '--days',
-      '30',
-      '--seed',
-      String(seed),
-      '--start',
-      start,
-      '--inflators',
-      '0.25',
-      '--inflation-start',
-      '0.3',
-      '--intermittent',
-      '0.2',
-      '--honest-shape',
-      'uniform',
-      '--honest-units',
-      '0.1',
-      '--honest-hours',
-      '0.1',
-      '--honest-defects',
-      '3',
-      '--honest-defect-slips',
-      '0.86',
-      '--gaps',
-      '0.1',
-      '--malformed',
-      '0.001',
-      '--out',
-      out,
-    ]),
-  );
+  process.stdout.write(`noisy plant: KPI_TEST_SEED=${seed}, start ${new Date(start).toISOString().slice(0, 10)}\n`);
+  options = simulateOptions({
+    employees: 240,
+    days: 30,
+    seed,
+    start,
+    inflatorShare: 0.25,
+    lateStartShare: 0.3,
+    intermittentShare: 0.2,
+    honestErrors: { shape: 'uniform', units: 0.1, runHours: 0.1, defects: 3, defectSlips: 0.86 },
+    gapShare: 0.1,
+    malformedRate: 0.001,
+    out,
+  });
+
   await simulatePlant(options, ctx.config, ctx.log);
   const pipeline = await startPipeline(ctx.config, ctx.log, { exitWhenIdleMs: 3000 });
   await pipeline.done;

@@ -44,10 +44,16 @@ test('a processor killed with SIGKILL at random moments while the plant sends st
   const rowsAtKill: number[] = [];
   for (let i = 0; i < 12; i += 1) {
     const name = `run-${i}`;
+    const rowsBefore = await rowCount();
     const child = startProcessor(ctx, name);
-    // Kill it while it works: after it joined the group (its predecessor's session has expired), at a random moment.
+    // Kill it while it works: after it joined the group (its predecessor's session has expired) and wrote
+    // rows (on a busy machine that can take a while; once the plant has sent everything there may be
+    // nothing left to write), at a random moment.
     await until(`${name} joined the group`, () => logOf(ctx, name).includes('joined group'), 60_000);
-    await new Promise((resolve) => setTimeout(resolve, Math.round(random.uniform(500, 3000))));
+    for (const deadline = Date.now() + 20_000; (await rowCount()) <= rowsBefore && Date.now() < deadline;) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.round(random.uniform(0, 1500))));
     child.kill('SIGKILL');
     expect(await exited(child)).toBe('SIGKILL');
     rowsAtKill.push(await rowCount());

@@ -21,7 +21,8 @@ export async function installClickhouseConnect(config: Config): Promise<string> 
   if (existsSync(marker) && readFileSync(marker, 'utf8') === CLICKHOUSE_CONNECT) return python;
   try {
     mkdirSync(join(config.servicesPath, 'clients'), { recursive: true });
-    if (!existsSync(python)) await run('python3', ['-m', 'venv', venv]);
+    // Made afresh unless a whole install finished: an interrupted one may have left a venv without pip.
+    await run('python3', ['-m', 'venv', '--clear', venv]);
     await run(join(venv, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', CLICKHOUSE_CONNECT], { maxBuffer: 1 << 24 });
   } catch (error) {
     const detail = error as { message: string; stderr?: string };

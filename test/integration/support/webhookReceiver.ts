@@ -58,7 +58,11 @@ export class WebhookReceiver {
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
       const header = (name: string) => String(req.headers[name] ?? '');
-      const headers = { 'webhook-id': header('webhook-id'), 'webhook-timestamp': header('webhook-timestamp'), 'webhook-signature': header('webhook-signature') };
+      const headers = {
+        'webhook-id': header('webhook-id'),
+        'webhook-timestamp': header('webhook-timestamp'),
+        'webhook-signature': header('webhook-signature'),
+      };
       let verified = true;
       try {
         verifyWebhook(this.secrets, body, headers);
@@ -67,7 +71,14 @@ export class WebhookReceiver {
       }
       this.count += 1;
       const status = !verified ? 401 : this.failEvery > 0 && this.count % this.failEvery === 0 ? 503 : 204;
-      this.requests.push({ id: headers['webhook-id'], timestamp: headers['webhook-timestamp'], signature: headers['webhook-signature'], body, verified, status });
+      this.requests.push({
+        id: headers['webhook-id'],
+        timestamp: headers['webhook-timestamp'],
+        signature: headers['webhook-signature'],
+        body,
+        verified,
+        status,
+      });
       answer(status, status === 503 ? { 'retry-after': '1' } : {});
     });
   }

@@ -28,7 +28,16 @@ function snapshot(employee: string, station: string, day: number, version: numbe
 const inspected = (employee: string, station: string, day: number, version: number, inspectedUnits: number, defective: number) =>
   snapshot(employee, station, day, version, { units_inspected: inspectedUnits, units_defective: defective });
 
-const stationDefects = { name: 'station-defects', metric: 'defect_rate', scope: 'station', above: 0.05, clear: 0.04, min_sample: 50, severity: 'high', cooldown: '10m' };
+const stationDefects = {
+  name: 'station-defects',
+  metric: 'defect_rate',
+  scope: 'station',
+  above: 0.05,
+  clear: 0.04,
+  min_sample: 50,
+  severity: 'high',
+  cooldown: '10m',
+};
 
 describe('aggregates', () => {
   test("a station's and the plant's window are the sums of their employees' latest snapshots; older versions change nothing", () => {
@@ -109,7 +118,9 @@ describe('metric rules', () => {
   });
 
   test('for_windows: consecutive judged windows of the scope key must breach; a window that is not judged does not break the run', () => {
-    const e = evaluatorOf([{ name: 'slow', metric: 'efficiency', scope: 'employee', below: 0.6, min_sample: 4, for_windows: 2, clear: 0.65, severity: 'medium' }]);
+    const e = evaluatorOf([
+      { name: 'slow', metric: 'efficiency', scope: 'employee', below: 0.6, min_sample: 4, for_windows: 2, clear: 0.65, severity: 'medium' },
+    ]);
     const efficiency = (day: number, ratio: number, runHours = 8) =>
       snapshot('a', 'S1', day, 1, { standard_ms: ratio * runHours * 3_600_000, run_ms: runHours * 3_600_000 });
     e.applyWindow(efficiency(0, 0.5));
@@ -212,7 +223,15 @@ describe('anomaly rules', () => {
     const high = flag({ method: 'single_window' });
     e.applyFlag(flagInputKey(high), high);
     const [firing] = e.evaluate(W0);
-    expect(firing).toMatchObject({ type: 'alert.firing', rule: 'inflated-units', employee_id: 'a', station_id: 'S1', anomaly: 'units_overclaim', value: null, metric: null });
+    expect(firing).toMatchObject({
+      type: 'alert.firing',
+      rule: 'inflated-units',
+      employee_id: 'a',
+      station_id: 'S1',
+      anomaly: 'units_overclaim',
+      value: null,
+      metric: null,
+    });
     expect(firing!.explanation).toBe(high.explanation);
     e.applyFlag(flagInputKey(high), null);
     e.applyFlag(flagInputKey(flag({ severity: 'low' })), null);

@@ -33,7 +33,11 @@ function events(rand: () => number) {
     for (const e of EMPLOYEES) {
       for (let hour = 0; hour < 6; hour += 1) {
         const at = W0 + day * DAY + (6 + hour) * 3_600_000;
-        list.push({ kind: 'production', event: production({ event_id: `p-${e.id}-${day}-${hour}`, employee_id: e.id, station_id: e.station, event_time: at }), partition: e.partition });
+        list.push({
+          kind: 'production',
+          event: production({ event_id: `p-${e.id}-${day}-${hour}`, employee_id: e.id, station_id: e.station, event_time: at }),
+          partition: e.partition,
+        });
         const inspectedUnits = 10 + Math.floor(rand() * 20);
         list.push({
           kind: 'inspection',
@@ -76,7 +80,9 @@ async function publishedSnapshots(crashes: boolean): Promise<WindowSnapshot[]> {
 }
 
 const rules = parseRules(
-  { rules: [{ name: 'station-defects', metric: 'defect_rate', scope: 'station', above: 0.07, clear: 0.06, min_sample: 100, severity: 'high', cooldown: '0s' }] },
+  {
+    rules: [{ name: 'station-defects', metric: 'defect_rate', scope: 'station', above: 0.07, clear: 0.06, min_sample: 100, severity: 'high', cooldown: '0s' }],
+  },
   catalog,
 );
 

@@ -46,9 +46,19 @@ rules:
       cooldownMs: 15 * 60_000,
       severity: 'high',
     },
-    { kind: 'anomaly', name: 'inflated-units', anomaly: 'units_overclaim', minSeverity: 'medium', scope: 'employee', cooldownMs: 15 * 60_000, severity: 'high' },
+    {
+      kind: 'anomaly',
+      name: 'inflated-units',
+      anomaly: 'units_overclaim',
+      minSeverity: 'medium',
+      scope: 'employee',
+      cooldownMs: 15 * 60_000,
+      severity: 'high',
+    },
   ]);
-  expect(describeRule(parsed[0]!)).toBe('station-defect-rate: defect_rate per station above 0.05 with at least 50 defect_rate\'s sample, clears at 0.04, cooldown 15m → high');
+  expect(describeRule(parsed[0]!)).toBe(
+    "station-defect-rate: defect_rate per station above 0.05 with at least 50 defect_rate's sample, clears at 0.04, cooldown 15m → high",
+  );
 });
 
 test('a below rule clears at its threshold unless told; score, extension columns and (per employee) self-report figures are metrics', () => {
@@ -69,13 +79,33 @@ test.each([
   ['rules: []', 'field rules', 'at least one rule'],
   ['rules:\n  - { name: Bad_Name, metric: defect_rate, scope: station, above: 0.05, severity: high }', 'rule "Bad_Name" (rules[0]), field name', 'lowercase'],
   ['rules:\n  - { name: a, metric: defect_rate, scope: station, above: 0.05, severity: urgent }', 'rule "a" (rules[0]), field severity', ''],
-  ['rules:\n  - { name: a, metric: defect_rate, scope: station, above: 0.05, below: 0.01, severity: high }', 'rule "a" (rules[0]), field below', 'either above or below'],
+  [
+    'rules:\n  - { name: a, metric: defect_rate, scope: station, above: 0.05, below: 0.01, severity: high }',
+    'rule "a" (rules[0]), field below',
+    'either above or below',
+  ],
   ['rules:\n  - { name: a, metric: defect_rate, scope: station, severity: high }', 'rule "a" (rules[0]), field above', 'either above or below'],
-  ['rules:\n  - { name: a, metric: defect_rate, scope: station, above: 0.05, clear: 0.06, severity: high }', 'rule "a" (rules[0]), field clear', 'must not be above'],
-  ['rules:\n  - { name: a, metric: efficiency, scope: station, below: 0.5, clear: 0.4, severity: high }', 'rule "a" (rules[0]), field clear', 'must not be below'],
+  [
+    'rules:\n  - { name: a, metric: defect_rate, scope: station, above: 0.05, clear: 0.06, severity: high }',
+    'rule "a" (rules[0]), field clear',
+    'must not be above',
+  ],
+  [
+    'rules:\n  - { name: a, metric: efficiency, scope: station, below: 0.5, clear: 0.4, severity: high }',
+    'rule "a" (rules[0]), field clear',
+    'must not be below',
+  ],
   ['rules:\n  - { name: a, metric: scrap, scope: station, above: 1, severity: high }', 'rule "a" (rules[0]), field metric', 'not a metric of scope station'],
-  ['rules:\n  - { name: a, metric: self_score, scope: station, above: 1, severity: high }', 'rule "a" (rules[0]), field metric', 'not a metric of scope station'],
-  ['rules:\n  - { name: a, metric: units, scope: station, above: 1, min_sample: 5, severity: high }', 'rule "a" (rules[0]), field min_sample', 'declares no sample'],
+  [
+    'rules:\n  - { name: a, metric: self_score, scope: station, above: 1, severity: high }',
+    'rule "a" (rules[0]), field metric',
+    'not a metric of scope station',
+  ],
+  [
+    'rules:\n  - { name: a, metric: units, scope: station, above: 1, min_sample: 5, severity: high }',
+    'rule "a" (rules[0]), field min_sample',
+    'declares no sample',
+  ],
   ['rules:\n  - { name: a, metric: units, scope: station, above: 1, for_windows: 0, severity: high }', 'rule "a" (rules[0]), field for_windows', ''],
   ['rules:\n  - { name: a, metric: units, scope: station, above: 1, cooldown: soon, severity: high }', 'rule "a" (rules[0]), field cooldown', 'duration'],
   ['rules:\n  - { name: a, metric: units, scope: team, above: 1, severity: high }', 'rule "a" (rules[0]), field scope', ''],

@@ -39,7 +39,15 @@ const hostPort = (service: ComposeService | undefined) => published(service).map
 const containerPort = (service: ComposeService | undefined) => published(service)[0]?.container;
 
 test('it has the three services and kpi-stream, which waits for them to be healthy', () => {
-  expect(Object.keys(compose.services).sort()).toEqual(['clickhouse', 'kafka', 'kpi-stream', 'kpi-stream-alerting', 'kpi-stream-analytics', 'registry']);
+  expect(Object.keys(compose.services).sort()).toEqual([
+    'clickhouse',
+    'grafana',
+    'kafka',
+    'kpi-stream',
+    'kpi-stream-alerting',
+    'kpi-stream-analytics',
+    'registry',
+  ]);
   expect(app?.build).toBe('.');
   expect(app?.depends_on).toEqual({
     kafka: { condition: 'service_healthy' },
@@ -142,7 +150,9 @@ test('ClickHouse has passwords, from secret files only, and a read-only user for
   expect(biUser).toMatch(/:ro$/);
   const xml = readFileSync(join(root, biUser!.split(':')[0]!), 'utf8');
   expect(xml).toContain('<password from_env="CLICKHOUSE_BI_PASSWORD"/>');
-  expect(xml).toContain('<profile>readonly</profile>');
+  // Its own profile: read-only, where a client may only lower max_execution_time (Grafana's data source sets it).
+  expect(xml).toContain('<profile>kpi_bi</profile>');
+  expect(/<profiles>\s*<kpi_bi>\s*<readonly>1<\/readonly>/.test(xml)).toBe(true);
   expect(xml).toContain(`GRANT SELECT ON ${defaults.clickhouseDatabase}.*`);
   expect(clickhouse?.entrypoint?.join(' ')).toContain('CLICKHOUSE_BI_PASSWORD');
 });

@@ -52,9 +52,17 @@ const workloads = [...byKind('Deployment'), ...byKind('CronJob')];
 const known = new Set(describeSettings().map((s) => s.env));
 
 test('there are the processors, the analytics and alerting (Deployments), their settings, the alert rules and a Secret template', () => {
-  expect(byKind('Deployment').map((m) => m.metadata.name).sort()).toEqual(['kpi-stream-alerting', 'kpi-stream-analytics', 'kpi-stream-processors']);
+  expect(
+    byKind('Deployment')
+      .map((m) => m.metadata.name)
+      .sort(),
+  ).toEqual(['kpi-stream-alerting', 'kpi-stream-analytics', 'kpi-stream-processors']);
   expect(byKind('CronJob')).toEqual([]);
-  expect(byKind('ConfigMap').map((m) => m.metadata.name).sort()).toEqual(['kpi-stream-alert-rules', 'kpi-stream-config']);
+  expect(
+    byKind('ConfigMap')
+      .map((m) => m.metadata.name)
+      .sort(),
+  ).toEqual(['kpi-stream-alert-rules', 'kpi-stream-config']);
   expect(secret.metadata.name).toBe('kpi-stream-secrets');
   // The Secret template is never part of the applied set: it is filled in and applied apart.
   const kustomization = parseAllDocuments(readFileSync(join(dir, 'kustomization.yaml'), 'utf8'))[0]!.toJS() as { resources: string[] };

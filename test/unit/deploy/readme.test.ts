@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeSettings } from '../../../core/config.js';
+import { DEAD_LETTER_CODES } from '../../../core/errors.js';
 import { projectRoot } from '../../../core/paths.js';
 import { PINNED_RELEASES, supportedRange } from '../../../scripts/node.mjs';
 
@@ -8,6 +9,10 @@ const readme = readFileSync(join(projectRoot(), 'README.md'), 'utf8');
 
 test('the README documents every configuration variable', () => {
   for (const { env } of describeSettings()) expect(readme).toContain(`\`${env}\``);
+});
+
+test('the README explains every dead-letter code', () => {
+  for (const code of DEAD_LETTER_CODES) expect(readme).toMatch(new RegExp(`^  \\| \`${code}\` \\| \\S`, 'm'));
 });
 
 test('the quick start is two commands, and CI runs the test one', () => {

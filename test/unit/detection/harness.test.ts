@@ -1,7 +1,7 @@
-import { parseSimulateFlags } from '../../../cli/commands/simulate.js';
 import type { Evaluation } from '../../../detection/evaluate.js';
 import { formatSweep } from '../../../detection/evaluationTable.js';
 import { detectOnSimulation, sweepHonestSpread } from '../../../detection/harness.js';
+import { DEFAULT_HONEST_ERRORS } from '../../../simulator/day.js';
 import { simulateOptions } from '../../../simulator/run.js';
 
 /**
@@ -15,30 +15,16 @@ const seeds = (process.env.KPI_TEST_SEED ?? '1').split(',').map(Number);
 
 /** A month of a plant that writes from memory: units and run hours off by up to ±spread, defects by up to ±3; outages and dead letters on honest shifts. */
 const noisyPlant = (seed: number, shape: 'uniform' | 'normal') =>
-  simulateOptions(
-    parseSimulateFlags([
-      '--employees',
-      '200',
-      '--days',
-      '30',
-      '--seed',
-      String(seed),
-      '--inflators',
-      '0.25',
-      '--inflation-start',
-      '0.3',
-      '--intermittent',
-      '0.2',
-      '--honest-shape',
-      shape,
-      '--honest-defects',
-      '3',
-      '--honest-defect-slips',
-      '0.86',
-      '--gaps',
-      '0.1',
-    ]),
-  );
+  simulateOptions({
+    employees: 200,
+    days: 30,
+    seed,
+    inflatorShare: 0.25,
+    lateStartShare: 0.3,
+    intermittentShare: 0.2,
+    honestErrors: { ...DEFAULT_HONEST_ERRORS, shape, defects: 3, defectSlips: 0.86 },
+    gapShare: 0.1,
+  });
 
 /** Inflators of 15%+ on most of their shifts identified within 5 of them, over the figures with a continuous honest error. */
 function steadyRecall(e: Evaluation): { identified: number; inflators: number } {
@@ -71,7 +57,7 @@ describe.each(seeds)('seed %i', (seed) => {
   });
 
   test("at today's low-noise settings: precision, recall and honest flags as good as before", () => {
-    const options = simulateOptions(parseSimulateFlags(['--employees', '240', '--days', '21', '--seed', String(seed), '--inflators', '0.25']));
+    const options = simulateOptions({ employees: 240, days: 21, seed, inflatorShare: 0.25 });
     const e = detectOnSimulation(options).evaluation;
     // Rules v1 measured 98.3-99.7% precision, 100% recall at 15%+ and 0.0-0.2% of honest windows on such plants.
     expect(e.recallAtLeast15.inflated).toBeGreaterThan(300);

@@ -1,14 +1,19 @@
-import { parseSimulateFlags } from '../../../cli/commands/simulate.js';
-import { defaultStart, simulateOptions } from '../../../simulator/run.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { loadConfig } from '../../../core/config.js';
 import { ConfigError } from '../../../core/errors.js';
+import { DEFAULT_HONEST_ERRORS } from '../../../simulator/day.js';
+import { defaultStart, simulateOptions, simulatePlant, type SimulateOptions } from '../../../simulator/run.js';
 import type { WindowTruth } from '../../../simulator/day.js';
 import type { ExpectedRow } from '../../../simulator/expected.js';
 import { Simulation, type OutboundMessage } from '../../../simulator/simulation.js';
 
 const ids = { production: 11, telemetry: 12, inspection: 13, feedback: 14, selfReport: 15 };
 
-function run(extra: string[] = []) {
-  const options = simulateOptions(parseSimulateFlags(['--employees', '30', '--days', '6', ...extra]));
+function run(extra: Partial<SimulateOptions> = {}) {
+  const options = simulateOptions({ employees: 30, days: 6, ...extra });
   const simulation = new Simulation(options, ids);
   const expected: ExpectedRow[] = [];
   const truth: WindowTruth[] = [];
@@ -20,17 +25,17 @@ function run(extra: string[] = []) {
 }
 
 test('the same seed gives the same records, rows and truth; another seed does not', () => {
-  const a = run(['--seed', '3', '--malformed', '0.01']);
-  const b = run(['--seed', '3', '--malformed', '0.01']);
+  const a = run({ seed: 3, malformedRate: 0.01 });
+  const b = run({ seed: 3, malformedRate: 0.01 });
   expect(b.messages.map((m) => m.value)).toEqual(a.messages.map((m) => m.value));
   expect(b.expected).toEqual(a.expected);
   expect(b.truth).toEqual(a.truth);
-  const c = run(['--seed', '4', '--malformed', '0.01']);
+  const c = run({ seed: 4, malformedRate: 0.01 });
   expect(c.messages.map((m) => m.value)).not.toEqual(a.messages.map((m) => m.value));
 });
 
 test('records leave in arrival order, and every message is counted', () => {
-  const { simulation, messages } = run(['--malformed', '0.02', '--too-late', '0.2']);
+  const { simulation, messages } = run({ malformedRate: 0.02, tooLateRate: 0.2 });
   for (let i = 1; i < messages.length; i += 1) expect(messages[i]!.arrival).toBeGreaterThanOrEqual(messages[i - 1]!.arrival);
   const sent = Object.values(simulation.counts.messages).reduce((a, b) => a + b, 0);
   expect(messages).toHaveLength(sent);
@@ -51,7 +56,7 @@ test('inspections and feedback arrive hours to weeks after the production they b
 });
 
 test('duplicates repeat an earlier record byte for byte, minutes later', () => {
-  const { messages } = run(['--duplicates', '0.05']);
+  const { messages } = run({ duplicateRate: 0.05 });
   const seen = new Map<string, number>();
   let duplicates = 0;
   for (const m of messages) {
@@ -70,7 +75,7 @@ test('duplicates repeat an earlier record byte for byte, minutes later', () => {
 });
 
 test('ground truth: honest reports stay close to what was measured, planted inflation shows in the report', () => {
-  const { truth, simulation } = run(['--employees', '60', '--inflators', '0.5', '--seed', '11']);
+  const { truth, simulation } = run({ employees: 60, inflatorShare: 0.5, seed: 11 });
   const honest = truth.filter((t) => !t.inflation);
   const inflated = truth.filter((t) => t.inflation);
   expect(inflated.length).toBeGreaterThan(20);
@@ -108,7 +113,7 @@ test('expected rows: one per working employee-day, consistent with the truth', (
 });
 
 test('planted measurement gaps: honest shifts only, the measured side short of what was done, lost records dead-lettered with their send time', () => {
-  const { truth, expected, messages, simulation } = run(['--employees', '60', '--inflators', '0.3', '--gaps', '0.3', '--seed', '5']);
+  const { truth, expected, messages, simulation } = run({ employees: 60, inflatorShare: 0.3, gapShare: 0.3, seed: 5 });
   const gapped = truth.filter((t) => t.gap);
   expect(new Set(gapped.map((t) => t.gap!.kind))).toEqual(new Set(['iot_outage', 'mes_outage', 'dead_letters']));
   const inflators = new Set(simulation.plant.employees.filter((e) => e.inflator).map((e) => e.id));
@@ -126,28 +131,18 @@ test('planted measurement gaps: honest shifts only, the measured side short of w
   expect(simulation.counts.deadLettered).toBe(lost);
   expect(stamped.every((m) => m.timestamp === m.arrival && m.label !== 'event' && (m.kind === 'production' || m.kind === 'telemetry'))).toBe(true);
   // Without --gaps, the same plant sends every record intact.
-  expect(run(['--employees', '60', '--inflators', '0.3', '--seed', '5']).messages.some((m) => m.timestamp !== undefined)).toBe(false);
+  expect(run({ employees: 60, inflatorShare: 0.3, seed: 5 }).messages.some((m) => m.timestamp !== undefined)).toBe(false);
 });
 
 test('honest error settings: uniform errors stay within their bound; late and intermittent inflators inflate on their schedule', () => {
-  const { truth, simulation } = run([
-    '--employees',
-    '60',
-    '--inflators',
-    '0.5',
-    '--honest-shape',
-    'uniform',
-    '--honest-units',
-    '0.1',
-    '--honest-hours',
-    '0.1',
-    '--inflation-start',
-    '1',
-    '--intermittent',
-    '0.5',
-    '--seed',
-    '9',
-  ]);
+  const { truth, simulation } = run({
+    employees: 60,
+    inflatorShare: 0.5,
+    honestErrors: { ...DEFAULT_HONEST_ERRORS, shape: 'uniform', units: 0.1, runHours: 0.1 },
+    lateStartShare: 1,
+    intermittentShare: 0.5,
+    seed: 9,
+  });
   const inflatorOf = new Map(simulation.plant.employees.map((e) => [e.id, e.inflator]));
   const honest = truth.filter((t) => !t.inflation && t.measured.units > 50);
   expect(honest.some((t) => Math.abs(t.reported.units / t.measured.units - 1) > 0.05)).toBe(true);
@@ -160,21 +155,37 @@ test('honest error settings: uniform errors stay within their bound; late and in
   expect(new Set(simulation.plant.employees.flatMap((e) => (e.inflator ? [e.inflator.days] : [])))).toEqual(new Set([0.8, 0.3]));
 });
 
-test.each([
-  [['--honest-shape', 'gaussian'], '--honest-shape'],
-  [['--gaps', '1.5'], '--gaps'],
-  [['--employees', '0'], '--employees'],
-  [['--duplicates', '2'], '--duplicates'],
-  [['--start', '05/10/2026'], '--start'],
-  [['--disorder', 'soon'], '--disorder'],
-])('bad options %j are refused naming %s', (args, key) => {
-  expect(() => parseSimulateFlags(args)).toThrow(ConfigError);
-  expect(() => parseSimulateFlags(args)).toThrow(key);
-});
-
 test('without a start, the plant ends well before today: every record it sends lies in the past', () => {
-  const { messages, simulation } = run(['--too-late', '0.5']);
+  const { messages, simulation } = run({ tooLateRate: 0.5 });
   const today = Math.floor(Date.now() / 86_400_000) * 86_400_000;
   expect(simulation.options.start).toBe(defaultStart(6));
   expect(Math.max(...messages.map((m) => m.arrival))).toBeLessThan(today);
+});
+
+test('a plant whose records would be sent after now is simulated with a warning that says why and what to do', async () => {
+  const lines: string[] = [];
+  const log = pino({ level: 'warn' }, { write: (line: string) => lines.push((JSON.parse(line) as { msg: string }).msg) });
+  const out = mkdtempSync(join(tmpdir(), 'kpi-sim-future-'));
+  try {
+    const recent = Math.floor(Date.now() / 86_400_000) * 86_400_000 - 10 * 86_400_000;
+    await simulatePlant({ employees: 5, days: 3, start: recent, dryRun: true, out }, loadConfig({}), log);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^\d+ records would be sent after now .* KPI_ERR_INVALID_TIME.* choose an earlier --start/);
+    lines.length = 0;
+    await simulatePlant({ employees: 5, days: 3, dryRun: true, out }, loadConfig({}), log);
+    expect(lines).toEqual([]);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test.each([
+  [{ gapShare: 1.5 }, 'gapShare'],
+  [{ employees: 0 }, 'employees'],
+  [{ employees: 10, stations: 11 }, 'stations'],
+  [{ honestErrors: { ...DEFAULT_HONEST_ERRORS, defects: 1.5 } }, 'honestErrors.defects'],
+  [{ start: Date.UTC(2026, 9, 5, 6) }, 'start'],
+] as [Partial<SimulateOptions>, string][])('bad options %j are refused naming %s', (options, key) => {
+  expect(() => simulateOptions(options)).toThrow(ConfigError);
+  expect(() => simulateOptions(options)).toThrow(key);
 });

@@ -1,0 +1,44 @@
+import { isInflationFlag } from '../detection/rules.js';
+import { GRADE_LABELS, GRADES } from '../reporting/charts.js';
+import type { ReportFigures } from '../reporting/figures.js';
+import { formatTable } from './table.js';
+
+const pct = (share: number) => `${Math.round(100 * share)}%`;
+
+/**
+ * A report's figures as one screen of aligned text: the plant's grades
+ * against the target (by the bands, calibrated, by self-scores), each
+ * station, and the flags.
+ */
+export function formatSummary(f: ReportFigures): string {
+  const plant = f.grades.plant;
+  const grades = formatTable(
+    ['grade', 'by the bands', 'calibrated', 'target', 'by self-scores'],
+    GRADES.map((g) => [GRADE_LABELS[g], pct(plant.bands[g]), pct(plant.calibrated[g]), pct(plant.target[g]), pct(plant.selfScores[g])]),
+  );
+  const flagsAt = (station: string) => f.anomalies.filter((a) => a.stationId === station && isInflationFlag(a));
+  const stations = formatTable(
+    ['station', 'scores', 'excellent', 'qualified', 'needs impr.', 'avg score', 'avg self-score', 'flags', 'flagged'],
+    f.grades.stations.map((s) => [
+      s.stationId,
+      s.graded,
+      pct(s.bands.excellent),
+      pct(s.bands.qualified),
+      pct(s.bands.needsImprovement),
+      s.avgScore?.toFixed(1) ?? '-',
+      s.avgSelfScore?.toFixed(1) ?? '-',
+      flagsAt(s.stationId).length,
+      new Set(flagsAt(s.stationId).map((a) => a.employeeId)).size,
+    ]),
+  );
+  const t = f.totals;
+  return [
+    `${f.plant}, ${f.period.from} to ${f.period.to}: ${t.graded} ${f.period.type}ly scores of ${t.employees} employees at ${t.stations} stations (model ${f.model.version})`,
+    '',
+    grades,
+    '',
+    stations,
+    '',
+    `flags: ${t.inflationFlags} inflation flags on ${t.flaggedEmployees} employees (${t.highFlags} high); ${t.measurementGaps} measurement gaps (reports not judged, no accusation)`,
+  ].join('\n');
+}

@@ -1,0 +1,331 @@
+import { formatDate, formatTime } from '../core/time.js';
+import { isInflationFlag, type Flag } from '../detection/rules.js';
+import type {
+  EmployeeGrade,
+  GradePeriod,
+  ReportedTotals,
+  Shares,
+  StationCalibration,
+  StationDay,
+  WindowBesidePeers,
+} from '../sinks/clickhouse/queries/report.js';
+import { NO_NAMES, type Names } from './names.js';
+
+/**
+ * The figures of a report: everything the HTML shows, as plain data (what
+ * `--format json` writes). Built purely from the rows ClickHouse returned;
+ * employees appear by id, and by name only where `names` maps them.
+ */
+export interface ReportFigures {
+  readonly plant: string;
+  /** Windows and grading periods starting from `from` to `to`, both days included (YYYY-MM-DD). */
+  readonly period: { readonly type: GradePeriod; readonly from: string; readonly to: string };
+  readonly model: { readonly version: string; readonly bands: { readonly excellent: number; readonly qualified: number }; readonly target: Shares };
+  readonly generatedAt: string;
+  /** Whether a mapping of ids to names was given. */
+  readonly named: boolean;
+  readonly totals: Totals;
+  readonly grades: { readonly plant: StationGrades; readonly stations: readonly StationGrades[] };
+  readonly scoreDistribution: ScoreDistribution;
+  readonly trends: Trends;
+  readonly reportedVsMeasured: readonly EmployeeReports[];
+  readonly anomalies: readonly AnomalyFigure[];
+  readonly flagsByStation: readonly { readonly stationId: string; readonly byKind: Readonly<Record<string, number>> }[];
+  readonly employees: readonly EmployeeFigure[];
+  readonly flagged: readonly FlaggedEmployee[];
+}
+
+/** How an employee is shown: always the id; the name only from a mapping. */
+export interface Person {
+  readonly employeeId: string;
+  readonly name: string | null;
+}
+
+export interface Totals {
+  readonly stations: number;
+  readonly employees: number;
+  /** Scores graded (one per employee and period). */
+  readonly graded: number;
+  readonly reports: number;
+  readonly inflationFlags: number;
+  readonly flaggedEmployees: number;
+  readonly highFlags: number;
+  readonly measurementGaps: number;
+}
+
+export interface StationGrades {
+  readonly stationId: string;
+  readonly graded: number;
+  /** By the model's absolute bands. */
+  readonly bands: Shares;
+  /** Ranked within station and period to the target distribution. */
+  readonly calibrated: Shares;
+  readonly target: Shares;
+  /** The grades the employees' own self-scores would earn, over those with one. */
+  readonly selfScores: Shares;
+  readonly selfScored: number;
+  readonly avgScore: number | null;
+  readonly avgSelfScore: number | null;
+}
+
+export interface ScoreDistribution {
+  readonly binWidth: number;
+  /** Bins [from, from + binWidth); the last includes 100. */
+  readonly bins: readonly { readonly from: number; readonly scores: number; readonly selfScores: number }[];
+}
+
+export interface Trends {
+  /** Plant days, YYYY-MM-DD, ascending. */
+  readonly days: readonly string[];
+  /** Per station, one value per day (null where it has none). */
+  readonly stations: readonly {
+    readonly stationId: string;
+    readonly defectRate: readonly (number | null)[];
+    readonly efficiency: readonly (number | null)[];
+    readonly satisfaction: readonly (number | null)[];
+  }[];
+}
+
+/** An employee's self-reports over the period beside what was measured. */
+export interface EmployeeReports extends Person, Omit<ReportedTotals, 'employeeId'> {
+  /** Has an inflation flag in the period. */
+  readonly flagged: boolean;
+  /** Mean self-score and measured score over the period's grades; null without a self-score. */
+  readonly selfScore: { readonly reported: number; readonly measured: number } | null;
+}
+
+/** A flag as the report lists it: the window's times in ISO 8601. */
+export interface AnomalyFigure extends Person, Omit<Flag, 'employeeId' | 'windowStart' | 'windowEnd'> {
+  readonly windowStart: string;
+  readonly windowEnd: string;
+}
+
+/** A graded score with its period start as a date, and the employee's inflation flags in the report's range. */
+export interface EmployeeFigure extends Person, Omit<EmployeeGrade, 'employeeId' | 'periodStart'> {
+  readonly periodStart: string;
+  readonly inflationFlags: number;
+}
+
+export interface FlaggedEmployee extends Person {
+  readonly stationId: string;
+  readonly kinds: readonly string[];
+  readonly flags: number;
+  readonly highFlags: number;
+  readonly windows: readonly {
+    readonly windowStart: string;
+    /** The kinds of the inflation flags raised on this window. */
+    readonly flaggedKinds: readonly string[];
+    readonly peerCount: number;
+    readonly units: { readonly reported: number | null; readonly measured: number; readonly peers: number };
+    readonly runHours: { readonly reported: number | null; readonly measured: number; readonly peers: number };
+    readonly defectiveUnits: { readonly reported: number | null; readonly measured: number; readonly peers: number };
+    readonly selfScore: number | null;
+  }[];
+}
+
+/** What the report reads from ClickHouse, for one plant and range. */
+export interface ReportInputs {
+  readonly plant: string;
+  readonly period: GradePeriod;
+  readonly from: number;
+  readonly to: number;
+  readonly generatedAt: number;
+  readonly model: ReportFigures['model'];
+  readonly calibration: readonly StationCalibration[];
+  readonly grades: readonly EmployeeGrade[];
+  readonly stationDays: readonly StationDay[];
+  readonly reported: readonly ReportedTotals[];
+  readonly anomalies: readonly Flag[];
+  readonly flaggedWindows: readonly WindowBesidePeers[];
+}
+
+/** The plant's row of kpi.calibration. */
+export const PLANT = 'ALL';
+const BIN_WIDTH = 5;
+const SEVERITY_ORDER: Record<string, number> = { high: 0, medium: 1, low: 2 };
+
+/** The employees with an inflation flag (measurement gaps accuse nobody), most high flags first. */
+export function flaggedEmployeeIds(anomalies: readonly Flag[]): string[] {
+  const counts = new Map<string, { flags: number; high: number }>();
+  for (const a of anomalies.filter(isInflationFlag)) {
+    const c = counts.get(a.employeeId) ?? { flags: 0, high: 0 };
+    c.flags += 1;
+    if (a.severity === 'high') c.high += 1;
+    counts.set(a.employeeId, c);
+  }
+  return [...counts.entries()].sort(([a, x], [b, y]) => y.high - x.high || y.flags - x.flags || a.localeCompare(b)).map(([id]) => id);
+}
+
+/** Shares of each grade among graded items; zeros when there are none. */
+export function sharesOf(grades: readonly string[]): Shares {
+  const n = grades.length;
+  const share = (g: string) => (n === 0 ? 0 : grades.filter((x) => x === g).length / n);
+  return { excellent: share('excellent'), qualified: share('qualified'), needsImprovement: share('needs_improvement') };
+}
+
+export function buildFigures(inputs: ReportInputs, names: Names = NO_NAMES): ReportFigures {
+  const person = (employeeId: string): Person => ({ employeeId, name: names.get(employeeId) ?? null });
+  const inflation = inputs.anomalies.filter(isInflationFlag);
+  const flaggedIds = flaggedEmployeeIds(inputs.anomalies);
+  const flagsOf = new Map<string, Flag[]>();
+  for (const a of inflation) flagsOf.set(a.employeeId, [...(flagsOf.get(a.employeeId) ?? []), a]);
+
+  const stationGrades = (c: StationCalibration): StationGrades => {
+    const graded = inputs.grades.filter((g) => c.stationId === PLANT || g.stationId === c.stationId);
+    return {
+      stationId: c.stationId,
+      graded: c.graded,
+      bands: c.shares,
+      calibrated: sharesOf(graded.map((g) => g.calibratedGrade)),
+      target: c.target,
+      selfScores: c.selfShares,
+      selfScored: c.selfScored,
+      avgScore: c.avgScore,
+      avgSelfScore: c.avgSelfScore,
+    };
+  };
+  const plantRow = inputs.calibration.find((c) => c.stationId === PLANT);
+  const emptyShares = sharesOf([]);
+  const plant = plantRow
+    ? stationGrades(plantRow)
+    : {
+        stationId: PLANT,
+        graded: 0,
+        bands: emptyShares,
+        calibrated: emptyShares,
+        target: inputs.model.target,
+        selfScores: emptyShares,
+        selfScored: 0,
+        avgScore: null,
+        avgSelfScore: null,
+      };
+
+  const bins = Array.from({ length: 100 / BIN_WIDTH }, (_, i) => ({ from: i * BIN_WIDTH, scores: 0, selfScores: 0 }));
+  const binOf = (score: number) => bins[Math.min(bins.length - 1, Math.max(0, Math.floor(score / BIN_WIDTH)))]!;
+  for (const g of inputs.grades) {
+    binOf(g.score).scores += 1;
+    if (g.selfScore !== null) binOf(g.selfScore).selfScores += 1;
+  }
+
+  const days = [...new Set(inputs.stationDays.map((d) => d.day))].sort();
+  const stationIds = [...new Set(inputs.stationDays.map((d) => d.stationId))].sort();
+  const trends: Trends = {
+    days,
+    stations: stationIds.map((stationId) => {
+      const byDay = new Map(inputs.stationDays.filter((d) => d.stationId === stationId).map((d) => [d.day, d]));
+      const series = (pick: (d: StationDay) => number | null) => days.map((day) => (byDay.has(day) ? pick(byDay.get(day)!) : null));
+      return { stationId, defectRate: series((d) => d.defectRate), efficiency: series((d) => d.efficiency), satisfaction: series((d) => d.satisfaction) };
+    }),
+  };
+
+  // The self-score beside the measured score: the means of the employee's graded periods.
+  const gradesOf = new Map<string, EmployeeGrade[]>();
+  for (const g of inputs.grades) gradesOf.set(g.employeeId, [...(gradesOf.get(g.employeeId) ?? []), g]);
+  const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+  const reportedVsMeasured: EmployeeReports[] = inputs.reported.map((r) => {
+    const selfScored = (gradesOf.get(r.employeeId) ?? []).filter((g) => g.selfScore !== null);
+    return {
+      ...person(r.employeeId),
+      stationId: r.stationId,
+      reports: r.reports,
+      flagged: flagsOf.has(r.employeeId),
+      units: r.units,
+      runHours: r.runHours,
+      defectiveUnits: r.defectiveUnits,
+      selfScore: selfScored.length === 0 ? null : { reported: mean(selfScored.map((g) => g.selfScore!)), measured: mean(selfScored.map((g) => g.score)) },
+    };
+  });
+
+  const anomalies: AnomalyFigure[] = [...inputs.anomalies]
+    .sort(
+      (a, b) =>
+        Number(isInflationFlag(b)) - Number(isInflationFlag(a)) ||
+        (SEVERITY_ORDER[a.severity] ?? 3) - (SEVERITY_ORDER[b.severity] ?? 3) ||
+        a.employeeId.localeCompare(b.employeeId) ||
+        a.windowStart - b.windowStart ||
+        a.kind.localeCompare(b.kind),
+    )
+    .map((a) => ({
+      ...person(a.employeeId),
+      stationId: a.stationId,
+      windowStart: formatTime(a.windowStart),
+      windowEnd: formatTime(a.windowEnd),
+      kind: a.kind,
+      method: a.method,
+      severity: a.severity,
+      reported: a.reported,
+      measured: a.measured,
+      deviation: a.deviation,
+      z: a.z,
+      explanation: a.explanation,
+      evidence: a.evidence,
+    }));
+
+  const flagStations = [...new Set(inputs.anomalies.map((a) => a.stationId))].sort();
+  const flagsByStation = flagStations.map((stationId) => {
+    const byKind: Record<string, number> = {};
+    for (const a of inputs.anomalies.filter((x) => x.stationId === stationId)) byKind[a.kind] = (byKind[a.kind] ?? 0) + 1;
+    return { stationId, byKind };
+  });
+
+  const employees: EmployeeFigure[] = inputs.grades.map((g) => ({
+    ...person(g.employeeId),
+    stationId: g.stationId,
+    periodStart: formatDate(g.periodStart),
+    score: g.score,
+    grade: g.grade,
+    calibratedGrade: g.calibratedGrade,
+    stationRank: g.stationRank,
+    stationEmployees: g.stationEmployees,
+    selfScore: g.selfScore,
+    selfGrade: g.selfGrade,
+    inflationFlags: flagsOf.get(g.employeeId)?.length ?? 0,
+  }));
+
+  const flagged: FlaggedEmployee[] = flaggedIds.map((employeeId) => {
+    const flags = flagsOf.get(employeeId)!;
+    const windows = inputs.flaggedWindows.filter((w) => w.employeeId === employeeId);
+    return {
+      ...person(employeeId),
+      stationId: windows.at(-1)?.stationId ?? flags[0]!.stationId,
+      kinds: [...new Set(flags.map((f) => f.kind))].sort(),
+      flags: flags.length,
+      highFlags: flags.filter((f) => f.severity === 'high').length,
+      windows: windows.map((w) => ({
+        windowStart: formatTime(w.windowStart),
+        flaggedKinds: [...new Set(flags.filter((f) => f.windowStart === w.windowStart).map((f) => f.kind))].sort(),
+        peerCount: w.peerCount,
+        units: w.units,
+        runHours: w.runHours,
+        defectiveUnits: w.defectiveUnits,
+        selfScore: w.selfScore,
+      })),
+    };
+  });
+
+  return {
+    plant: inputs.plant,
+    period: { type: inputs.period, from: formatDate(inputs.from), to: formatDate(inputs.to - 1) },
+    model: inputs.model,
+    generatedAt: formatTime(inputs.generatedAt),
+    named: names.size > 0,
+    totals: {
+      stations: inputs.calibration.filter((c) => c.stationId !== PLANT).length,
+      employees: new Set(inputs.grades.map((g) => g.employeeId)).size,
+      graded: plant.graded,
+      reports: inputs.reported.reduce((n, r) => n + r.reports, 0),
+      inflationFlags: inflation.length,
+      flaggedEmployees: flaggedIds.length,
+      highFlags: inflation.filter((f) => f.severity === 'high').length,
+      measurementGaps: inputs.anomalies.length - inflation.length,
+    },
+    grades: { plant, stations: inputs.calibration.filter((c) => c.stationId !== PLANT).map(stationGrades) },
+    scoreDistribution: { binWidth: BIN_WIDTH, bins },
+    trends,
+    reportedVsMeasured,
+    anomalies,
+    flagsByStation,
+    employees,
+    flagged,
+  };
+}

@@ -1,0 +1,94 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { ConfigError } from '../core/errors.js';
+import { readFlags } from '../detection/runner.js';
+import { modelsOf } from '../scoring/model.js';
+import { sinkFailure, type ClickHouseClient } from '../sinks/clickhouse/client.js';
+import {
+  latestScoredPeriod,
+  readEmployeeGrades,
+  readReportedTotals,
+  readStationCalibration,
+  readStationDays,
+  readWindowsBesidePeers,
+  type GradePeriod,
+} from '../sinks/clickhouse/queries/report.js';
+import { activeModelVersion, readModelRows } from '../sinks/clickhouse/queries/scoringModels.js';
+import { windowSpan } from '../sinks/clickhouse/queries/windowMetrics.js';
+import { buildFigures, flaggedEmployeeIds, type ReportFigures } from './figures.js';
+import { renderHtml } from './html.js';
+import { NO_NAMES, type Names } from './names.js';
+
+export interface ReportOptions {
+  /** The plant's name on the report (kpi-stream keeps one plant per ClickHouse database). */
+  readonly plant: string;
+  /** The grading period: scores and calibration by the plant's weeks or months. */
+  readonly period: GradePeriod;
+  /**
+   * Windows that start in [from, to), graded by the periods that overlap it;
+   * default: the latest period with scores, to the end of the data.
+   */
+  readonly from?: number;
+  readonly to?: number;
+  readonly names?: Names;
+}
+
+export type ReportFormat = 'html' | 'json';
+
+/**
+ * Reads what a report shows from ClickHouse — the calibration and graded
+ * scores of the periods, the stations' days, the self-reports beside what was
+ * measured, the flags, and each flagged employee's windows beside their
+ * peers' — and builds its figures.
+ */
+export async function readReport(client: ClickHouseClient, options: ReportOptions): Promise<ReportFigures> {
+  try {
+    const span = await windowSpan(client);
+    if (!span)
+      throw new ConfigError('CLICKHOUSE_DATABASE', 'its employee_window_metrics holds no windows yet: run the processors (and `kpi-stream score`) first');
+    const to = options.to ?? span.to;
+    const from = options.from ?? (await latestScoredPeriod(client, options.period, to));
+    if (from === undefined)
+      throw new ConfigError('--period', `no ${options.period}ly scores before ${new Date(to).toISOString()}: run \`kpi-stream score\` first`);
+    if (from >= to) throw new ConfigError('--from', `must be before --to (${new Date(to).toISOString().slice(0, 10)})`);
+    const range = { from, to };
+    // Grades are by whole periods: those that overlap the range, the first one possibly starting before it.
+    const grading = { period: options.period, from: (await latestScoredPeriod(client, options.period, from + 1)) ?? from, to };
+    const version = await activeModelVersion(client);
+    const model = modelsOf(await readModelRows(client, version), version).plant;
+    const anomalies = await readFlags(client, range);
+    return buildFigures(
+      {
+        plant: options.plant,
+        period: options.period,
+        from,
+        to,
+        generatedAt: Date.now(),
+        model: { version, bands: model.bands, target: model.targetDistribution },
+        calibration: await readStationCalibration(client, grading),
+        grades: await readEmployeeGrades(client, grading),
+        stationDays: await readStationDays(client, range),
+        reported: await readReportedTotals(client, range),
+        anomalies,
+        flaggedWindows: await readWindowsBesidePeers(client, flaggedEmployeeIds(anomalies), range),
+      },
+      options.names ?? NO_NAMES,
+    );
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw sinkFailure(error, 'reading the report');
+  }
+}
+
+/** The report in a format: the HTML page, or its figures as JSON. */
+export function renderReport(figures: ReportFigures, format: ReportFormat): string {
+  return format === 'html' ? renderHtml(figures) : `${JSON.stringify(figures, null, 2)}\n`;
+}
+
+/** Writes the report to `out` (making its folder); returns the absolute path. */
+export function writeReport(figures: ReportFigures, format: ReportFormat, out: string): string {
+  const path = resolve(out);
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, renderReport(figures, format));
+  return path;
+}

@@ -1,0 +1,211 @@
+import type { Flag } from '../../../detection/rules.js';
+import { buildCharts } from '../../../reporting/charts.js';
+import { buildFigures, flaggedEmployeeIds, sharesOf, type ReportInputs } from '../../../reporting/figures.js';
+import { echartsBundle, renderHtml } from '../../../reporting/html.js';
+import type { EmployeeGrade, StationCalibration } from '../../../sinks/clickhouse/queries/report.js';
+
+const DAY = 86_400_000;
+const FROM = Date.UTC(2026, 9, 1);
+const shares = (excellent: number, qualified: number, needsImprovement: number) => ({ excellent, qualified, needsImprovement });
+const target = shares(0.25, 0.55, 0.2);
+
+function calibration(stationId: string, graded: number, s = shares(0.5, 0.5, 0)): StationCalibration {
+  return { stationId, graded, shares: s, target, selfScored: graded, selfShares: shares(1, 0, 0), avgScore: 88, avgSelfScore: 95 };
+}
+
+function grade(employeeId: string, stationId: string, score: number, calibratedGrade: string, selfScore: number | null = 95): EmployeeGrade {
+  return {
+    employeeId,
+    stationId,
+    periodStart: FROM,
+    score,
+    grade: score >= 90 ? 'excellent' : score >= 70 ? 'qualified' : 'needs_improvement',
+    calibratedGrade,
+    stationRank: 1,
+    stationEmployees: 2,
+    selfScore,
+    selfGrade: selfScore === null ? '' : 'excellent',
+  };
+}
+
+function flag(employeeId: string, kind: Flag['kind'], severity: Flag['severity'], day: number): Flag {
+  return {
+    employeeId,
+    stationId: 'S1',
+    windowStart: FROM + day * DAY,
+    windowEnd: FROM + (day + 1) * DAY,
+    kind,
+    method: kind === 'measurement_gap' ? 'coverage' : 'sequential',
+    severity,
+    reported: 120,
+    measured: 100,
+    deviation: 0.2,
+    z: kind === 'measurement_gap' ? null : 4,
+    explanation: `Reported 120 units, the MES counted 100 <b>.`,
+    evidence: { shifts: [{ period: 'x', reported: 120, measured: 100 }], threshold: 6.1 },
+  };
+}
+
+const inputs: ReportInputs = {
+  plant: 'Plant <One>',
+  period: 'month',
+  from: FROM,
+  to: FROM + 31 * DAY,
+  generatedAt: FROM + 40 * DAY,
+  model: { version: 'default-v1', bands: { excellent: 90, qualified: 70 }, target },
+  calibration: [calibration('ALL', 4), calibration('S1', 2), calibration('S2', 2)],
+  grades: [
+    grade('E1', 'S1', 95, 'excellent'),
+    grade('E2', 'S1', 80, 'qualified', null),
+    grade('E3', 'S2', 60, 'needs_improvement'),
+    grade('E4', 'S2', 99.5, 'excellent'),
+  ],
+  stationDays: [
+    { stationId: 'S1', day: '2026-10-01', employees: 2, defectRate: 0.05, efficiency: 1.02, satisfaction: 80 },
+    { stationId: 'S2', day: '2026-10-02', employees: 2, defectRate: null, efficiency: 0.9, satisfaction: null },
+  ],
+  reported: [
+    {
+      employeeId: 'E1',
+      stationId: 'S1',
+      reports: 20,
+      units: { reported: 2400, measured: 2000 },
+      runHours: { reported: 120, measured: 118 },
+      defectiveUnits: { reported: 10, measured: 12 },
+    },
+    {
+      employeeId: 'E2',
+      stationId: 'S1',
+      reports: 18,
+      units: { reported: 1800, measured: 1790 },
+      runHours: { reported: 100, measured: 101 },
+      defectiveUnits: { reported: 9, measured: 9 },
+    },
+  ],
+  anomalies: [
+    flag('E1', 'units_overclaim', 'medium', 3),
+    flag('E1', 'units_overclaim', 'high', 4),
+    flag('E2', 'measurement_gap', 'low', 3),
+    flag('E3', 'run_hours_overclaim', 'high', 5),
+  ],
+  flaggedWindows: [
+    {
+      employeeId: 'E1',
+      stationId: 'S1',
+      windowStart: FROM + 3 * DAY,
+      windowEnd: FROM + 4 * DAY,
+      peerCount: 2,
+      units: { reported: 120, measured: 100, peers: 105 },
+      runHours: { reported: 6, measured: 6, peers: 6.1 },
+      defectiveUnits: { reported: 1, measured: 1, peers: 1 },
+      selfScore: 95,
+    },
+    {
+      employeeId: 'E3',
+      stationId: 'S2',
+      windowStart: FROM + 5 * DAY,
+      windowEnd: FROM + 6 * DAY,
+      peerCount: 2,
+      units: { reported: 100, measured: 100, peers: 100 },
+      runHours: { reported: 8, measured: 6, peers: 6.1 },
+      defectiveUnits: { reported: 1, measured: 1, peers: 1 },
+      selfScore: 70,
+    },
+  ],
+};
+
+test('flagged employees are those with inflation flags, most high flags first; a measurement gap accuses nobody', () => {
+  expect(flaggedEmployeeIds(inputs.anomalies)).toEqual(['E1', 'E3']);
+});
+
+test('shares of each grade', () => {
+  expect(sharesOf(['excellent', 'qualified', 'qualified', 'needs_improvement'])).toEqual(shares(0.25, 0.5, 0.25));
+  expect(sharesOf([])).toEqual(shares(0, 0, 0));
+});
+
+test('figures: calibrated shares from the graded scores, the bands and self-scores from kpi.calibration, totals and the score histogram', () => {
+  const f = buildFigures(inputs);
+  expect(f.period).toEqual({ type: 'month', from: '2026-10-01', to: '2026-10-31' });
+  expect(f.grades.plant.calibrated).toEqual(shares(0.5, 0.25, 0.25));
+  expect(f.grades.plant.bands).toEqual(shares(0.5, 0.5, 0));
+  expect(f.grades.stations.map((s) => [s.stationId, s.calibrated])).toEqual([
+    ['S1', shares(0.5, 0.5, 0)],
+    ['S2', shares(0.5, 0, 0.5)],
+  ]);
+  expect(f.totals).toEqual({ stations: 2, employees: 4, graded: 4, reports: 38, inflationFlags: 3, flaggedEmployees: 2, highFlags: 2, measurementGaps: 1 });
+  // 95 and 99.5 fall in the last bin, 80 and 60 in theirs; self-scores of 95 three times.
+  const bins = Object.fromEntries(f.scoreDistribution.bins.filter((b) => b.scores + b.selfScores > 0).map((b) => [b.from, [b.scores, b.selfScores]]));
+  expect(bins).toEqual({ 60: [1, 0], 80: [1, 0], 95: [2, 3] });
+  expect(f.trends.days).toEqual(['2026-10-01', '2026-10-02']);
+  expect(f.trends.stations[0]).toEqual({ stationId: 'S1', defectRate: [0.05, null], efficiency: [1.02, null], satisfaction: [80, null] });
+  expect(f.reportedVsMeasured.map((r) => [r.employeeId, r.flagged, r.selfScore])).toEqual([
+    ['E1', true, { reported: 95, measured: 95 }],
+    ['E2', false, null],
+  ]);
+  // Inflation flags first, high before medium; the gap last.
+  expect(f.anomalies.map((a) => [a.employeeId, a.severity])).toEqual([
+    ['E1', 'high'],
+    ['E3', 'high'],
+    ['E1', 'medium'],
+    ['E2', 'low'],
+  ]);
+  expect(f.flagged.map((p) => [p.employeeId, p.flags, p.highFlags, p.windows.map((w) => w.flaggedKinds)])).toEqual([
+    ['E1', 2, 1, [['units_overclaim']]],
+    ['E3', 1, 1, [['run_hours_overclaim']]],
+  ]);
+  expect(f.employees.find((e) => e.employeeId === 'E1')?.inflationFlags).toBe(2);
+});
+
+test('ids only, unless names are given; then every place that shows an employee names them', () => {
+  const plain = buildFigures(inputs);
+  expect(plain.named).toBe(false);
+  expect(JSON.stringify(plain)).not.toContain('"name":"');
+  const named = buildFigures(inputs, new Map([['E1', 'Ana Lima']]));
+  expect(named.named).toBe(true);
+  expect(named.flagged[0]!.name).toBe('Ana Lima');
+  expect(named.anomalies.filter((a) => a.name === 'Ana Lima').length).toBe(2);
+  expect(named.reportedVsMeasured[0]!.name).toBe('Ana Lima');
+  expect(named.employees.find((e) => e.employeeId === 'E1')!.name).toBe('Ana Lima');
+  expect(named.reportedVsMeasured[1]!.name).toBeNull();
+});
+
+test('every chart has points, and each flagged employee has their three charts', () => {
+  const charts = buildCharts(buildFigures(inputs));
+  expect(new Set(charts.map((c) => c.id)).size).toBe(charts.length);
+  expect(charts.filter((c) => c.section === 'employee-1').map((c) => c.id)).toEqual(['flagged-1-units', 'flagged-1-run-hours', 'flagged-1-defects']);
+  for (const chart of charts) {
+    const series = chart.option.series as { data: unknown[] }[];
+    expect({ id: chart.id, points: series.some((s) => s.data.length > 0) }).toEqual({ id: chart.id, points: true });
+    expect(chart.option.animation).toBe(false);
+  }
+  // The flagged window is red on the chart of the figure that was flagged, not on the others.
+  const bars = (id: string) => (charts.find((c) => c.id === id)!.option.series as { data: { itemStyle?: unknown }[] }[])[0]!.data[0]!;
+  expect(bars('flagged-1-units').itemStyle).toBeDefined();
+  expect(bars('flagged-1-run-hours').itemStyle).toBeUndefined();
+});
+
+test('the page escapes what the data and the names say, and its JSON cannot end its script element', () => {
+  const hostile = '</script><script>alert(1)</script>';
+  const html = renderHtml(buildFigures(inputs, new Map([['E1', hostile]])), { source: 'window.echarts = {};', version: 'test', licenses: 'test licenses' });
+  expect(html).not.toContain(hostile);
+  expect(html).not.toContain('<b>.');
+  expect(html).toContain('Plant &lt;One&gt;');
+  expect(html.match(/<script/g)!.length).toBe(4);
+  const figures = /<script id="report-figures" type="application\/json">([\s\S]*?)<\/script>/.exec(html)![1]!;
+  expect(JSON.parse(figures).flagged[0].name).toBe(hostile);
+});
+
+test('a bundle that would end its script element is refused', () => {
+  expect(() => renderHtml(buildFigures(inputs), { source: 'var x = "</script>";', version: 'bad', licenses: '' })).toThrow(/cannot be inlined/);
+});
+
+test("the page inlines the npm package's ECharts with the license texts of what the bundle holds", () => {
+  const bundle = echartsBundle();
+  expect(bundle.source.length).toBeGreaterThan(500_000);
+  expect(bundle.licenses).toContain('Apache License');
+  expect(bundle.licenses).toContain('Apache ECharts');
+  expect(bundle.licenses).toMatch(/Redistribution and use in source and binary forms/);
+  const html = renderHtml(buildFigures(inputs), bundle);
+  expect(html).toContain(bundle.licenses);
+  expect(html).toContain(`Apache ECharts ${bundle.version}`);
+});
