@@ -5,6 +5,7 @@ import { TumblingWindows } from '../processors/windows.js';
 import type { EventKind, KindedEvent } from '../schemas/kinds.js';
 import { DEFAULT_HONEST_ERRORS, employeeDay } from '../simulator/day.js';
 import { buildPlant } from '../simulator/plant.js';
+import { PlantTime, SHIFT_PRESETS } from '../simulator/plantTime.js';
 import { encodeEvent } from '../topics/codec.js';
 
 export interface StateMemoryResult {
@@ -40,8 +41,10 @@ export async function measureStateMemory(windows = 20_000): Promise<StateMemoryR
     intermittentShare: 0,
     intermittentDays: 0.3,
     days: 1,
+    shifts: SHIFT_PRESETS.two,
   });
   const start = Date.UTC(2026, 9, 5);
+  const plantTime = new PlantTime({ timeZone: 'UTC', dayStart: 0, windowSize: 86_400_000, shifts: SHIFT_PRESETS.two, shiftWindows: false }, start);
   const settings = {
     windows: TumblingWindows.of(86_400_000),
     catalog: KpiCatalog.of(),
@@ -60,7 +63,7 @@ export async function measureStateMemory(windows = 20_000): Promise<StateMemoryR
   for (let day = 0; task.openWindows < windows; day += 1) {
     for (const employee of plant.employees) {
       if (task.openWindows >= windows) break;
-      const generated = employeeDay(1, employee, day, start, { feedbackShare: 0.25, honestErrors: DEFAULT_HONEST_ERRORS, gapShare: 0 });
+      const generated = employeeDay(1, employee, day, plantTime, { feedbackShare: 0.25, honestErrors: DEFAULT_HONEST_ERRORS, gapShare: 0 });
       if (!generated) continue;
       const { production, telemetry, inspections, feedback, reports } = generated.events;
       const byKind: [EventKind, KindedEvent[]][] = [

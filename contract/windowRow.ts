@@ -55,6 +55,26 @@ export const CONTRACT_COLUMNS = [
 ] as const satisfies readonly (keyof EmployeeWindowMetrics)[];
 
 /**
+ * The columns that place a row in the plant's time: its plant day, its shift
+ * and crew (shift-calendar windows), and the period its self-report covers.
+ */
+export interface PlantTimeColumns {
+  plant_day: string;
+  shift: string;
+  crew: string;
+  report_period_start: number | null;
+  report_period_end: number | null;
+}
+
+export const PLANT_TIME_COLUMNS = [
+  'plant_day',
+  'shift',
+  'crew',
+  'report_period_start',
+  'report_period_end',
+] as const satisfies readonly (keyof PlantTimeColumns)[];
+
+/**
  * One version of an employee-window's row: its key, the self-report that
  * stands, the primary station, the exact measures and the KPI columns
  * computed from them (`values`, by column name), and what a processor needs to

@@ -5,7 +5,7 @@ import { robustSpread } from './spread.js';
  * Missing data is not misconduct: a claim is judged only where the plant's
  * systems measured the whole of it. A report's telemetry is incomplete when
  * records were dead-lettered, when the gateway sent nothing, or when it covered
- * clearly less time than it usually does for this person (an outage). Its
+ * clearly less of the period than it usually does for this person (an outage). Its
  * production count is incomplete when records were dead-lettered, when the MES
  * counted nothing while units are reported, or when the output per run hour
  * fell clearly below the person's usual (an MES outage while the machine ran).
@@ -100,21 +100,48 @@ function usualOf(records: readonly SelfReportRecord[], measure: (r: SelfReportRe
 const outputPerRunHour = (r: SelfReportRecord) =>
   r.measured.runHours > 0 && r.measured.standardHours > 0 ? r.measured.standardHours / r.measured.runHours : null;
 
+const periodHours = (r: SelfReportRecord) => (r.period.end - r.period.start) / 3_600_000;
+
+/**
+ * The share of the report's period the IoT gateway reported on. A share, not
+ * hours: a 22:00–06:00 shift lasts 9 hours the night the clocks go back and 7
+ * the night they go forward, and people work shifts of different lengths, so
+ * an hour's outage in a 9-hour night must not hide behind the usual 8 hours.
+ */
+const telemetryShare = (r: SelfReportRecord) => (periodHours(r) > 0 ? r.coverage.telemetryHours / periodHours(r) : null);
+
+/**
+ * Whether a report that claims more units than were counted looks more like
+ * an MES that missed part of the count than like the person's usual: had the
+ * report been right and the MES missed the rest, output per run hour would be
+ * the usual less that share; it lies nearer that than the usual. A short
+ * outage is a smaller share of a long shift (an hour is 8% of a twelve-hour
+ * shift's count, 12.5% of an eight-hour one's), so it can hide within the
+ * shortfall allowed; the report's own claim tells which it is.
+ */
+function explainedByMissingCount(r: SelfReportRecord, observed: number, usual: number): boolean {
+  if (r.reported.units <= r.measured.units) return false;
+  const ifMissed = (usual * r.measured.units) / r.reported.units;
+  return usual - observed >= observed - ifMissed;
+}
+
 /** How completely a report's measured side is known. */
 export interface Coverage {
   /** Measurement gaps: the figures they touch are not judged. */
   readonly gaps: readonly CoverageGap[];
   /**
    * Sources whose measurement matches what this person's own usual leads one
-   * to expect, within `shortfall`: only there can one report be judged on its
-   * own (a smaller gap could hide inside the person's day-to-day variation).
+   * to expect, within `shortfall`, and (for production) nearer the usual than
+   * the report's claim of missed units would put it: only there can one report
+   * be judged on its own (a smaller gap could hide inside the person's
+   * day-to-day variation).
    */
   readonly vouched: ReadonlySet<Source>;
 }
 
 /** The coverage of each report. */
 export function judgeCoverage(records: readonly SelfReportRecord[], rules: CoverageRules): Map<SelfReportRecord, Coverage> {
-  const usualHours = usualOf(records, (r) => r.coverage.telemetryHours, rules.minHistory);
+  const usualShare = usualOf(records, telemetryShare, rules.minHistory);
   const usualOutput = usualOf(records, outputPerRunHour, rules.minHistory);
   const whose = (u: Usual) => (u.scope === 'person' ? "this operator's usual" : "the station's usual");
   const below = (observed: number, u: Usual) => observed < u.value * (1 - Math.max(rules.shortfall, rules.z * u.variation));
@@ -125,9 +152,9 @@ export function judgeCoverage(records: readonly SelfReportRecord[], rules: Cover
     const gaps: CoverageGap[] = [];
     const vouched = new Set<Source>();
     const { deadLetters, telemetryHours } = r.coverage;
-    const periodHours = (r.period.end - r.period.start) / 3_600_000;
-    const hours = usualHours.get(r.employeeId);
-    const expectedHours = hours ? { ...hours, value: Math.min(hours.value, periodHours) } : undefined;
+    // The telemetry hours the usual share of this period comes to.
+    const share = usualShare.get(r.employeeId);
+    const expectedHours = share ? { ...share, value: share.value * periodHours(r) } : undefined;
     if (deadLetters.telemetry > 0) {
       gaps.push({
         source: 'telemetry',
@@ -144,7 +171,7 @@ export function judgeCoverage(records: readonly SelfReportRecord[], rules: Cover
         reason: 'short',
         observed: telemetryHours,
         usual: expectedHours.value,
-        text: `the IoT gateway reported on ${telemetryHours.toFixed(1)} h, ${whose(expectedHours)} is ${expectedHours.value.toFixed(1)} h`,
+        text: `the IoT gateway reported on ${telemetryHours.toFixed(1)} h of the ${periodHours(r).toFixed(1)}-hour period, ${whose(expectedHours)} is ${expectedHours.value.toFixed(1)} h`,
       });
     } else if (matches(telemetryHours, expectedHours)) {
       vouched.add('telemetry');
@@ -171,7 +198,7 @@ export function judgeCoverage(records: readonly SelfReportRecord[], rules: Cover
           usual: u.value,
           text: `the MES counted ${Math.round(100 * (1 - observed / u.value))}% less output per run hour than ${whose(u)}`,
         });
-      } else if (vouched.has('telemetry') && matches(observed, u)) {
+      } else if (vouched.has('telemetry') && matches(observed, u) && !explainedByMissingCount(r, observed!, u!.value)) {
         vouched.add('production');
       }
     }

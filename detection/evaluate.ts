@@ -34,6 +34,17 @@ export interface PersonRecall {
   recall: number;
 }
 
+/** The per-window figures of one shift: precision, recall at 15%+ and honest windows flagged, over the windows of that shift. */
+export interface ShiftFigures {
+  windows: number;
+  flaggedWindows: number;
+  precision: number;
+  recallAtLeast15: Recall;
+  honestWindows: number;
+  honestFlagged: number;
+  honestFlagRate: number;
+}
+
 export interface EvaluationOptions {
   /** An inflator counts as identified when flagged within this many of their shifts from the first inflated one. */
   within: number;
@@ -59,6 +70,8 @@ export interface Evaluation {
   honestEmployeeFlagRate: number;
   /** Window flags with the matching kind, over flagged inflated windows. */
   kindAgreement: number;
+  /** The per-window figures of each shift worked (day, swing, night …): fair only when every shift meets the targets. */
+  byShift: Record<string, ShiftFigures>;
   persons: {
     within: number;
     /**
@@ -134,12 +147,30 @@ export function evaluate(
   const gaps = { windows: 0, inflationFlagged: 0, gapFlagged: 0, otherGapFlagged: 0 };
   const atLeast15 = { inflated: 0, flagged: 0 };
   const recall: Record<string, Record<string, { inflated: number; flagged: number }>> = {};
+  const byShift = new Map<
+    string,
+    { windows: number; flagged: number; flaggedInflated: number; honest: number; honestFlagged: number; inflated15: number; flagged15: number }
+  >();
   for (const t of truth) {
     const k = key(t.employee_id, t.window_start);
     const kinds = flagged.get(k);
     const isFlagged = kinds !== undefined;
     const effective = t.inflation?.effective ?? 0;
     const inflated = t.inflation !== null && effective > 0;
+    const honest = !inflators.has(t.employee_id);
+    // Ground truth written before shifts were planted names none.
+    const shiftName = t.shift ?? '';
+    let shift = byShift.get(shiftName);
+    if (!shift) byShift.set(shiftName, (shift = { windows: 0, flagged: 0, flaggedInflated: 0, honest: 0, honestFlagged: 0, inflated15: 0, flagged15: 0 }));
+    shift.windows += 1;
+    if (isFlagged) shift.flagged += 1;
+    if (isFlagged && inflated) shift.flaggedInflated += 1;
+    if (honest) shift.honest += 1;
+    if (honest && isFlagged) shift.honestFlagged += 1;
+    if (inflated && effective >= 0.15) {
+      shift.inflated15 += 1;
+      if (isFlagged) shift.flagged15 += 1;
+    }
     if (isFlagged) {
       flaggedTotal += 1;
       if (inflated) {
@@ -147,7 +178,7 @@ export function evaluate(
         if (kinds.has(KIND_OF_INFLATION[t.inflation!.kind]!)) matchingKind += 1;
       }
     }
-    if (!inflators.has(t.employee_id)) {
+    if (honest) {
       honestWindows += 1;
       if (isFlagged) honestFlagged += 1;
     }
@@ -251,6 +282,20 @@ export function evaluate(
     honestEmployees: honestEmployees.length,
     honestEmployeeFlagRate: honestEmployees.length === 0 ? 0 : honestEmployeesFlagged / honestEmployees.length,
     kindAgreement: ratio(matchingKind, flaggedInflated),
+    byShift: Object.fromEntries(
+      [...byShift].map(([name, c]) => [
+        name,
+        {
+          windows: c.windows,
+          flaggedWindows: c.flagged,
+          precision: ratio(c.flaggedInflated, c.flagged),
+          recallAtLeast15: withRecall({ inflated: c.inflated15, flagged: c.flagged15 }),
+          honestWindows: c.honest,
+          honestFlagged: c.honestFlagged,
+          honestFlagRate: c.honest === 0 ? 0 : c.honestFlagged / c.honest,
+        },
+      ]),
+    ),
     persons: {
       within: options.within,
       steady: personRecall(steady.inflators, steady.identified),

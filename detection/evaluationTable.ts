@@ -1,4 +1,4 @@
-import { DEGREE_BUCKETS, type Evaluation, type PersonRecall } from './evaluate.js';
+import { DEGREE_BUCKETS, type Evaluation, type PersonRecall, type ShiftFigures } from './evaluate.js';
 
 /** Evaluations as aligned text tables, for a person to read. */
 
@@ -22,6 +22,29 @@ export function alignColumns(rows: readonly (readonly string[])[], indent = ''):
 }
 
 const KINDS = ['units', 'run_hours', 'self_score', 'defects'] as const;
+
+/** The cells of one shift's row: windows, honest windows flagged, precision, recall at 15%+. */
+function shiftCells(f: ShiftFigures): string[] {
+  return [
+    String(f.windows),
+    `${pct(f.honestFlagRate)} (${ofTotal(f.honestFlagged, f.honestWindows)})`,
+    f.flaggedWindows === 0 ? '-' : pct(f.precision),
+    f.recallAtLeast15.inflated === 0 ? '-' : `${pct(f.recallAtLeast15.recall)} (${ofTotal(f.recallAtLeast15.flagged, f.recallAtLeast15.inflated)})`,
+  ];
+}
+
+const SHIFT_HEADER = ['windows', 'honest windows flagged', 'precision', 'recall 15%+'];
+
+/** The shifts of an evaluation, by name (none for ground truth written before shifts were planted). */
+const shiftsOf = (e: Evaluation) =>
+  Object.keys(e.byShift ?? {})
+    .filter((name) => name !== '')
+    .sort();
+
+/** Per shift: the per-window figures over each shift's windows (day, swing, night …), side by side. */
+export function formatShifts(e: Evaluation, indent = ''): string {
+  return alignColumns([['shift', ...SHIFT_HEADER], ...shiftsOf(e).map((name) => [name, ...shiftCells(e.byShift[name]!)])], indent);
+}
 
 /** One evaluation in full: per window, per person, on measurement gaps, and recall by kind and degree. */
 export function formatEvaluation(e: Evaluation): string {
@@ -54,6 +77,7 @@ export function formatEvaluation(e: Evaluation): string {
       ],
       '  ',
     ),
+    ...(shiftsOf(e).length > 0 ? ['per shift (per window)', formatShifts(e, '  ')] : []),
     'measurement gaps planted on honest shifts',
     alignColumns(
       [
@@ -83,8 +107,16 @@ export function formatEvaluation(e: Evaluation): string {
   return lines.join('\n');
 }
 
-/** One row per honest error spread: the figures issue 15 asks for, side by side. */
+/** One row per honest error spread: the figures issue 15 asks for, side by side; then the same spreads per shift. */
 export function formatSweep(rows: readonly { spread: number; evaluation: Evaluation }[]): string {
+  const shifts = alignColumns([
+    ['honest error', 'shift', ...SHIFT_HEADER],
+    ...rows.flatMap(({ spread, evaluation: e }) => shiftsOf(e).map((name) => [`±${(100 * spread).toFixed(1)}%`, name, ...shiftCells(e.byShift[name]!)])),
+  ]);
+  return `${spreadTable(rows)}\n\nper shift (per window)\n${shifts}`;
+}
+
+function spreadTable(rows: readonly { spread: number; evaluation: Evaluation }[]): string {
   const within = rows[0]?.evaluation.persons.within ?? 5;
   const header: [string, string][] = [
     ['honest', 'error'],

@@ -21,9 +21,9 @@ export async function evaluateSimulation(client: ClickHouseClient, dir: string, 
   return evaluate(truth, await readFlags(client, { from, to }), inflatorsOf(plant), options);
 }
 
-/** The targets `evaluate --check` holds a run to. */
+/** The targets `evaluate --check` holds a run to: overall, and the per-window ones in every shift. */
 export function meetsTargets(e: Evaluation): boolean {
-  return (
-    e.precision >= 0.95 && e.recallAtLeast15.recall >= 0.9 && e.honestFlagRate <= 0.01 && e.honestEmployeeFlagRate <= 0.02 && e.gaps.inflationFlagged === 0
-  );
+  const fair = (f: { precision: number; recallAtLeast15: { recall: number }; honestFlagRate: number }) =>
+    f.precision >= 0.95 && f.recallAtLeast15.recall >= 0.9 && f.honestFlagRate <= 0.01;
+  return fair(e) && Object.values(e.byShift).every(fair) && e.honestEmployeeFlagRate <= 0.02 && e.gaps.inflationFlagged === 0;
 }

@@ -1,5 +1,6 @@
-import { DAY, employeeDay, type WindowTruth } from '../simulator/day.js';
+import { employeeDay, type WindowTruth } from '../simulator/day.js';
 import { buildPlant, type Inflator, type Plant } from '../simulator/plant.js';
+import { PlantTime } from '../simulator/plantTime.js';
 import type { SimulationOptions } from '../simulator/simulation.js';
 import { evaluate, type Evaluation, type EvaluationOptions } from './evaluate.js';
 import type { SelfReportRecord } from './reports.js';
@@ -13,13 +14,13 @@ import { DEFAULT_RULES, detect, type DetectionRules, type Flag } from './rules.j
  * honest error spreads; the integration tests confirm it on the real services.
  */
 
-/** The record the runner would read from ClickHouse for a simulated window (one-day windows). */
+/** The record the runner would read from ClickHouse for a simulated report: its window, and what was measured over its own period. */
 export function recordFromTruth(t: WindowTruth): SelfReportRecord {
   return {
     employeeId: t.employee_id,
     stationId: t.station_id,
-    window: { start: t.window_start, end: t.window_start + DAY },
-    period: { start: t.window_start, end: t.window_start + DAY },
+    window: { start: t.window_start, end: t.window_end },
+    period: { start: t.period_start, end: t.period_end },
     reported: { units: t.reported.units, runHours: t.reported.run_hours, defectiveUnits: t.reported.defective_units, selfScore: t.reported.self_score },
     measured: {
       units: t.measured.units,
@@ -35,17 +36,18 @@ export function recordFromTruth(t: WindowTruth): SelfReportRecord {
   };
 }
 
-/** Every employee-window's ground truth of a simulation, generated in memory. */
-export function simulateTruth(options: SimulationOptions): { plant: Plant; truth: WindowTruth[] } {
+/** Every self-report's ground truth of a simulation, generated in memory, and the span of its windows. */
+export function simulateTruth(options: SimulationOptions): { plant: Plant; truth: WindowTruth[]; span: { from: number; to: number } } {
   const plant = buildPlant(options);
+  const plantTime = new PlantTime(options, options.start);
   const truth: WindowTruth[] = [];
   for (let day = 0; day < options.days; day += 1) {
     for (const employee of plant.employees) {
-      const generated = employeeDay(options.seed, employee, day, options.start, options);
+      const generated = employeeDay(options.seed, employee, day, plantTime, options);
       if (generated) truth.push(generated.truth);
     }
   }
-  return { plant, truth };
+  return { plant, truth, span: { from: plantTime.dayStartAt(0), to: plantTime.dayStartAt(options.days) } };
 }
 
 /** The inflators of a plant, by employee id. */
@@ -62,8 +64,8 @@ export interface HarnessRun {
 
 /** Simulates a plant, runs detection over its whole period, and scores the flags against its truth. */
 export function detectOnSimulation(options: SimulationOptions, rules: DetectionRules = DEFAULT_RULES, evaluation?: EvaluationOptions): HarnessRun {
-  const { plant, truth } = simulateTruth(options);
-  const flags = detect(truth.map(recordFromTruth), { from: options.start, to: options.start + options.days * DAY }, rules);
+  const { plant, truth, span } = simulateTruth(options);
+  const flags = detect(truth.map(recordFromTruth), span, rules);
   return { plant, truth, flags, evaluation: evaluate(truth, flags, inflatorsOf(plant), evaluation) };
 }
 

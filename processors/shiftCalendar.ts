@@ -1,33 +1,12 @@
+import { checkShiftCalendar, WEEKDAYS, type ShiftCalendarDefinition, type ShiftPattern } from '../contract/shiftCalendar.js';
 import { ConfigError } from '../core/errors.js';
 import { PlantClock, type PlantWindow, type WindowAssigner } from './windows.js';
+
+export type { ShiftCalendarDefinition, ShiftPattern } from '../contract/shiftCalendar.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
-const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
-type Weekday = (typeof WEEKDAYS)[number];
-
-/** One shift pattern of the calendar file (KPI_SHIFT_CALENDAR). */
-export interface ShiftPattern {
-  readonly name: string;
-  /** Local start time, "HH:MM". */
-  readonly start: string;
-  /** Length in local (wall-clock) hours: a 22:00–06:00 shift is 8, and lasts 9 real hours the night clocks go back. */
-  readonly hours: number;
-  /** Weekdays the shift is worked (of the date it starts on); default every day. */
-  readonly days?: readonly Weekday[];
-  /** Crews taking the shift in turn, each for `rotateEveryDays` days; default none. */
-  readonly crews?: readonly string[];
-  readonly rotateEveryDays?: number;
-}
-
-/** The shift calendar: shift patterns and the dates no shift is worked. */
-export interface ShiftCalendarDefinition {
-  readonly shifts: readonly ShiftPattern[];
-  /** Dates (YYYY-MM-DD) without shifts. */
-  readonly holidays?: readonly string[];
-}
-
 interface Shift {
   readonly name: string;
   /** Start, local ms after midnight of the date it starts on. */
@@ -37,9 +16,6 @@ interface Shift {
   readonly crews: readonly string[];
   readonly rotateEveryDays: number;
 }
-
-const TIME = /^([01]\d|2[0-3]):([0-5]\d)$/;
-const NAME = /^[A-Za-z0-9][A-Za-z0-9 _-]{0,39}$/;
 
 /**
  * Windows that follow a shift calendar: each worked shift is a window from
@@ -73,7 +49,7 @@ export class ShiftCalendar implements WindowAssigner {
    * naming KPI_SHIFT_CALENDAR and the shift.
    */
   static of(definition: ShiftCalendarDefinition, timeZone = 'UTC', dayStart = 0): ShiftCalendar {
-    validate(definition);
+    checkShiftCalendar(definition);
     const calendar = new ShiftCalendar(definition, new PlantClock(timeZone, dayStart));
     calendar.checkNoOverlaps();
     return calendar;
@@ -183,41 +159,12 @@ export class ShiftCalendar implements WindowAssigner {
 }
 
 function parseShift(s: ShiftPattern): Shift {
-  const [, hh, mm] = TIME.exec(s.start)!;
   return {
     name: s.name,
-    start: Number(hh) * HOUR + Number(mm) * MINUTE,
+    start: Number(s.start.slice(0, 2)) * HOUR + Number(s.start.slice(3, 5)) * MINUTE,
     hours: s.hours,
     days: new Set((s.days ?? WEEKDAYS).map((d) => WEEKDAYS.indexOf(d))),
     crews: s.crews ?? [],
     rotateEveryDays: s.rotateEveryDays ?? 7,
   };
-}
-
-function validate(definition: ShiftCalendarDefinition): void {
-  const fail = (message: string): never => {
-    throw new ConfigError('KPI_SHIFT_CALENDAR', message);
-  };
-  if (!definition || !Array.isArray(definition.shifts) || definition.shifts.length === 0) fail('the calendar needs a list "shifts" with at least one shift');
-  const names = new Set<string>();
-  for (const [i, s] of definition.shifts.entries()) {
-    const which = `shift ${i + 1}${typeof s?.name === 'string' ? ` (${JSON.stringify(s.name)})` : ''}`;
-    if (typeof s?.name !== 'string' || !NAME.test(s.name) || s.name === 'unscheduled')
-      fail(`${which}: "name" must be 1-40 letters, digits, spaces, '_' or '-' (and not "unscheduled")`);
-    if (names.has(s.name)) fail(`${which}: the name is used twice`);
-    names.add(s.name);
-    if (typeof s.start !== 'string' || !TIME.test(s.start)) fail(`${which}: "start" must be a local time HH:MM, got ${JSON.stringify(s.start)}`);
-    if (typeof s.hours !== 'number' || !(s.hours > 0 && s.hours <= 24) || !Number.isInteger(s.hours * 60))
-      fail(`${which}: "hours" must be whole minutes, more than 0 and at most 24, got ${JSON.stringify(s.hours)}`);
-    if (s.days !== undefined && (!Array.isArray(s.days) || s.days.length === 0 || s.days.some((d) => !WEEKDAYS.includes(d))))
-      fail(`${which}: "days" must list weekdays among ${WEEKDAYS.join(', ')}`);
-    if (s.crews !== undefined && (!Array.isArray(s.crews) || s.crews.some((c) => typeof c !== 'string' || !NAME.test(c))))
-      fail(`${which}: "crews" must list crew names`);
-    if (s.rotateEveryDays !== undefined && !(Number.isInteger(s.rotateEveryDays) && s.rotateEveryDays >= 1 && s.rotateEveryDays <= 366))
-      fail(`${which}: "rotateEveryDays" must be a whole number of days, 1 to 366`);
-  }
-  for (const date of definition.holidays ?? []) {
-    if (typeof date !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(Date.parse(`${date}T00:00:00Z`)))
-      fail(`holidays: ${JSON.stringify(date)} is not a date YYYY-MM-DD`);
-  }
 }

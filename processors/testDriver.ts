@@ -13,11 +13,13 @@ import { EventCodec, encodeEvent } from '../topics/codec.js';
 import { ProcessorMetrics } from './metrics.js';
 import { windowKeyOf } from './partitionTask.js';
 import { StreamRunner, type RecordVerdict, type RunnerPorts, type RunnerSettings, type SourceRecord } from './runner.js';
-import { TumblingWindows } from './windows.js';
+import { TumblingWindows, type WindowAssigner } from './windows.js';
 
 export interface TestDriverOptions {
   windowSize?: number;
   timeZone?: string;
+  /** Windows of another kind (plant days from a day start, a shift calendar); in place of windowSize and timeZone. */
+  windows?: WindowAssigner;
   allowedLateness?: number;
   correctionHorizon?: number;
   idleClose?: number;
@@ -75,7 +77,7 @@ export class TopologyTestDriver {
     logger: Logger = createLogger('silent'),
   ) {
     this.settings = {
-      windows: TumblingWindows.of(options.windowSize ?? DAY, options.timeZone ?? 'UTC'),
+      windows: options.windows ?? TumblingWindows.of(options.windowSize ?? DAY, options.timeZone ?? 'UTC'),
       catalog: options.catalog ?? KpiCatalog.of(),
       allowedLateness: options.allowedLateness ?? 10 * MINUTE,
       correctionHorizon: options.correctionHorizon ?? 35 * DAY,

@@ -1,8 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
+import { readShiftCalendar } from '../contract/shiftCalendar.js';
 import type { Config } from '../core/config.js';
-import { ConfigError, messageOf } from '../core/errors.js';
-import { ShiftCalendar, type ShiftCalendarDefinition } from './shiftCalendar.js';
+import { ShiftCalendar } from './shiftCalendar.js';
 import { TumblingWindows, type WindowAssigner } from './windows.js';
 
 /**
@@ -13,11 +11,5 @@ import { TumblingWindows, type WindowAssigner } from './windows.js';
  */
 export function windowAssignerOf(config: Pick<Config, 'shiftCalendar' | 'windowSize' | 'timeZone' | 'dayStart'>): WindowAssigner {
   if (config.shiftCalendar === undefined) return TumblingWindows.of(config.windowSize, config.timeZone, config.dayStart);
-  let definition: unknown;
-  try {
-    definition = parse(readFileSync(config.shiftCalendar, 'utf8'));
-  } catch (error) {
-    throw new ConfigError('KPI_SHIFT_CALENDAR', `cannot read ${config.shiftCalendar}: ${messageOf(error)}`);
-  }
-  return ShiftCalendar.of(definition as ShiftCalendarDefinition, config.timeZone, config.dayStart);
+  return ShiftCalendar.of(readShiftCalendar(config.shiftCalendar), config.timeZone, config.dayStart);
 }

@@ -90,21 +90,29 @@ export class PlantClock {
 
   /** The plant day `ts` falls in (days since 1970-01-01, counted from the day start). */
   plantDayOf(ts: number): number {
-    return Math.floor((this.wallOf(ts) - this.dayStart) / DAY);
+    const day = Math.floor((this.wallOf(ts) - this.dayStart) / DAY);
+    // Plant days never go back as time advances, though local clocks do: when they go back over the day start
+    // (a day start at 02:30, the night summer time ends), the day has begun at the first 02:30.
+    return this.formatter && ts >= this.startOf(day + 1) ? day + 1 : day;
   }
 
-  /** The first instant of a plant day: its day start, local. */
+  /**
+   * The first instant of a plant day: the first time the local clock shows
+   * its day start, or, when the clocks skip the day start, the instant they
+   * jump over it.
+   */
   startOf(plantDay: number): number {
     let start = this.dayStarts.get(plantDay);
     if (start === undefined) {
-      if (!this.formatter) start = plantDay * DAY + this.dayStart;
-      else {
-        // Plant days never go back as time advances (local clocks do, at a DST change), so search for the first instant of the day.
-        let lo = plantDay * DAY + this.dayStart - 2 * DAY;
-        let hi = plantDay * DAY + this.dayStart + 2 * DAY;
+      const wall = plantDay * DAY + this.dayStart;
+      start = this.instantOf(wall);
+      if (this.wallOf(start) !== wall) {
+        // Skipped: the jump lies between where the offsets after and before the change put the day start.
+        let lo = wall - this.offsetAt(wall + 14 * HOUR);
+        let hi = start;
         while (hi - lo > MINUTE) {
           const mid = lo + Math.floor((hi - lo) / 2 / MINUTE) * MINUTE;
-          if (this.plantDayOf(mid) >= plantDay) hi = mid;
+          if (this.wallOf(mid) >= wall) hi = mid;
           else lo = mid;
         }
         start = hi;
@@ -117,8 +125,9 @@ export class PlantClock {
 
   /**
    * The first instant whose local time is `wall` (local wall-clock ms, as if
-   * UTC). A time the clocks skip (spring forward) is the instant they jump;
-   * a time they pass twice (fall back) is its first occurrence.
+   * UTC). A time the clocks skip (spring forward) is where the offset before
+   * the change puts it (02:30 is 03:30 summer time); a time they pass twice
+   * (fall back) is its first occurrence.
    */
   instantOf(wall: number): number {
     if (!this.formatter) return wall;

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { CONTRACT_COLUMNS } from '../contract/windowRow.js';
+import { CONTRACT_COLUMNS, PLANT_TIME_COLUMNS } from '../contract/windowRow.js';
 import type { ClickHouseClient } from '../sinks/clickhouse/client.js';
 import { readCurrentMetrics } from '../sinks/clickhouse/queries/windowMetrics.js';
 import type { ExpectedRow } from './expected.js';
@@ -27,8 +27,9 @@ const keyOf = (employeeId: string, windowStart: number) => `${employeeId}@${new 
 
 /**
  * Compares kpi.employee_window_metrics_current with expected rows, every
- * contract column, exactly (numbers must be identical, not close), over the
- * time span the expected rows cover.
+ * contract column and every plant-time column an expected row holds (plant
+ * day, shift, crew, the report's period), exactly (numbers must be identical,
+ * not close), over the time span the expected rows cover.
  */
 export async function compareWithExpected(client: ClickHouseClient, expected: readonly ExpectedRow[]): Promise<Comparison> {
   const from = Math.min(...expected.map((r) => r.window_start));
@@ -47,7 +48,7 @@ export async function compareWithExpected(client: ClickHouseClient, expected: re
       continue;
     }
     let same = true;
-    for (const column of CONTRACT_COLUMNS) {
+    for (const column of [...CONTRACT_COLUMNS, ...PLANT_TIME_COLUMNS.filter((c) => c in row)]) {
       const want = row[column];
       const have = got[column];
       if (!Object.is(want, have)) {

@@ -1,15 +1,15 @@
 import type { CustomerFeedback, MachineTelemetry, ProductionReported, QualityInspected, SelfReported } from '../schemas/events.js';
 import { KpiCatalog } from '../kpis/catalog.js';
 import { DEFAULT_SCORING, scoreOf } from '../scoring/model.js';
-import { expectedRow, type ExpectedRow, type WindowEvents } from './expected.js';
+import { expectedRow, type WindowEvents } from './expected.js';
 import type { Employee, InflationKind } from './plant.js';
+import type { PlantTime, WorkedShift } from './plantTime.js';
 import { Random, roundTo } from './random.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 export const DAY = 24 * HOUR;
 const INTERVAL = 15 * MINUTE;
-const SHIFT_HOURS = 8;
 const DEFECT_CODES = ['D01-scratch', 'D02-dent', 'D03-misalign', 'D04-missing-part', 'D05-finish', 'D06-dimension'];
 
 /** The figures a self-report is about, measured and as reported (the report that stands). */
@@ -40,18 +40,25 @@ export type GapKind = (typeof GAP_KINDS)[number];
 export type MeasurementGap =
   { kind: 'iot_outage' | 'mes_outage'; hours: number } | { kind: 'dead_letters'; records: { production: number; telemetry: number } };
 
-/** Ground truth of one employee-window with a self-report. */
+/** Ground truth of one self-report: the shift it covers and the window that holds it. */
 export interface WindowTruth {
   employee_id: string;
+  /** The window that holds the report: the one containing its period start. */
   window_start: number;
   station_id: string;
-  /** What the plant's systems delivered (what ClickHouse holds), not what was done when a gap hid part of it. */
+  /** What the plant's systems delivered over the report's period (what ClickHouse holds), not what was done when a gap hid part of it. */
   measured: ReportFigures & MeasuredExtras;
   reported: ReportFigures;
   /** Set when this window's report was inflated on purpose. */
   inflation: { kind: InflationKind; degree: number; effective: number } | null;
   /** Set when part of the shift was not measured. */
   gap: MeasurementGap | null;
+  window_end: number;
+  /** The shift worked, as the shifts name it (day, swing, night …). */
+  shift: string;
+  /** The period the report covers: the shift, [start, end). */
+  period_start: number;
+  period_end: number;
 }
 
 /** A valid record that the plant sent malformed, so it was dead-lettered instead of counted. */
@@ -63,10 +70,10 @@ export interface DeadLetteredEvent {
 }
 
 export interface EmployeeDay {
+  readonly shift: WorkedShift;
   /** The events that reach the processors intact. */
   readonly events: WindowEvents;
   readonly deadLettered: readonly DeadLetteredEvent[];
-  readonly expected: ExpectedRow;
   readonly truth: WindowTruth;
 }
 
@@ -109,31 +116,38 @@ function measuredScore(row: { efficiency: number | null; defect_rate: number | n
 }
 
 /**
- * Everything one employee does on one day (UTC) and what follows from it:
- * machine telemetry and production during the shift, inspections hours to days
- * later, customer feedback days to weeks later, and the self-report after the
- * shift. Null on the employee's rest days. Pure: a function of its arguments.
+ * Everything one employee does on one plant day and what follows from it:
+ * machine telemetry and production during their shift (as long as the shift
+ * really lasts: 9 hours for a 22:00–06:00 shift the night the clocks go back),
+ * inspections hours to days later, customer feedback days to weeks later, and
+ * the self-report after the shift. Null when they do not work that day. Pure:
+ * a function of its arguments.
  */
-export function employeeDay(seed: number, employee: Employee, dayIndex: number, firstDay: number, options: DayOptions): EmployeeDay | null {
-  if (employee.restDays.includes(dayIndex % 7)) return null;
+export function employeeDay(seed: number, employee: Employee, dayIndex: number, plantTime: PlantTime, options: DayOptions): EmployeeDay | null {
+  const shift = plantTime.workedShift(employee, employee.restDays, dayIndex);
+  if (!shift) return null;
   const r = new Random(seed, 'day', employee.index, dayIndex);
   const id = `${employee.id}-${String(dayIndex).padStart(3, '0')}`;
-  const dayStart = firstDay + dayIndex * DAY;
-  const shiftStart = dayStart + employee.shiftStartHour * HOUR;
+  const shiftStart = shift.start;
+  const shiftEnd = shift.end;
+  /** Hours the shift has begun (the last may be part of one): one production count each. */
+  const shiftHours = Math.ceil((shiftEnd - shiftStart) / HOUR);
   const station = employee.station;
 
   const telemetry: MachineTelemetry[] = [];
-  for (let q = 0; q < SHIFT_HOURS * 4; q += 1) {
-    const down = r.chance(0.04) ? roundTo(r.uniform(60, 600), 3) : 0;
-    const run = roundTo(Math.min(900 - down, 900 * employee.availability * r.uniform(0.85, 1.15)), 3);
-    const idle = Math.max(0, roundTo(900 - run - down, 3));
+  for (let q = 0; shiftStart + q * INTERVAL < shiftEnd; q += 1) {
     const start = shiftStart + q * INTERVAL;
+    const end = Math.min(start + INTERVAL, shiftEnd);
+    const seconds = (end - start) / 1000;
+    const down = r.chance(0.04) ? roundTo(r.uniform(60, Math.min(600, seconds)), 3) : 0;
+    const run = roundTo(Math.min(seconds - down, seconds * employee.availability * r.uniform(0.85, 1.15)), 3);
+    const idle = Math.max(0, roundTo(seconds - run - down, 3));
     telemetry.push({
       event_id: `T-${id}-${q}`,
       employee_id: employee.id,
       station_id: station.id,
       interval_start: start,
-      interval_end: start + INTERVAL,
+      interval_end: end,
       run_seconds: run,
       idle_seconds: idle,
       down_seconds: down,
@@ -143,11 +157,11 @@ export function employeeDay(seed: number, employee: Employee, dayIndex: number, 
   const production: ProductionReported[] = [];
   const inspections: QualityInspected[] = [];
   const feedback: CustomerFeedback[] = [];
-  for (let hour = 0; hour < SHIFT_HOURS; hour += 1) {
+  for (let hour = 0; hour < shiftHours; hour += 1) {
     const product = r.pick(station.products);
     const runSeconds = telemetry.slice(hour * 4, hour * 4 + 4).reduce((total, t) => total + t.run_seconds, 0);
     const units = Math.max(0, Math.round((runSeconds * employee.performance) / product.standardSeconds + r.normal(0, 0.5)));
-    const eventTime = shiftStart + (hour + 1) * HOUR - Math.round(r.uniform(1000, 5 * MINUTE));
+    const eventTime = Math.min(shiftStart + (hour + 1) * HOUR, shiftEnd) - Math.round(r.uniform(1000, 5 * MINUTE));
     const workOrder = `WO-${station.id}-${String(dayIndex).padStart(3, '0')}-${hour}`;
     production.push({
       event_id: `P-${id}-${hour}`,
@@ -187,14 +201,15 @@ export function employeeDay(seed: number, employee: Employee, dayIndex: number, 
     }
   }
 
-  const window = { start: dayStart, end: dayStart + DAY };
+  // The report's period is the shift: these sums are what it is judged against, whatever windows the shift spans.
+  const period = { start: shiftStart, end: shiftEnd };
   const done = { production, telemetry, inspections, feedback, reports: [] };
-  const doneRow = expectedRow(employee.id, window, done);
+  const doneRow = expectedRow(employee.id, period, done);
   // What the employee did, and so what an honest report is about; what was measured may be less.
   const actual = { units: doneRow.units, run_hours: doneRow.run_hours, defective_units: doneRow.units_defective, score: measuredScore(doneRow) };
-  const gapped = employee.inflator === null ? plantGap(seed, employee, dayIndex, shiftStart, done, options.gapShare) : null;
+  const gapped = employee.inflator === null ? plantGap(seed, employee, dayIndex, shiftStart, shiftHours, done, options.gapShare) : null;
   const delivered = gapped?.delivered ?? done;
-  const measuredRow = gapped ? expectedRow(employee.id, window, delivered) : doneRow;
+  const measuredRow = gapped ? expectedRow(employee.id, period, delivered) : doneRow;
   const measured = {
     units: measuredRow.units,
     run_hours: measuredRow.run_hours,
@@ -246,13 +261,12 @@ export function employeeDay(seed: number, employee: Employee, dayIndex: number, 
     inflation = { kind, degree, effective: roundTo(effective, 4) };
   }
 
-  const periodEnd = shiftStart + SHIFT_HOURS * HOUR;
-  const submitted = periodEnd + Math.round(r.uniform(MINUTE, 4 * HOUR));
+  const submitted = shiftEnd + Math.round(r.uniform(MINUTE, 4 * HOUR));
   const report = (n: number, figures: ReportFigures, submittedTime: number): SelfReported => ({
     event_id: `R-${id}-${n}`,
     employee_id: employee.id,
     period_start: shiftStart,
-    period_end: periodEnd,
+    period_end: shiftEnd,
     submitted_time: submittedTime,
     reported_units: figures.units,
     reported_run_hours: figures.run_hours,
@@ -269,12 +283,24 @@ export function employeeDay(seed: number, employee: Employee, dayIndex: number, 
     reports.push(report(1, reported, submitted));
   }
 
-  const events: WindowEvents = { ...delivered, reports };
+  const window = plantTime.windowOf(shiftStart, shift);
   return {
-    events,
+    shift,
+    events: { ...delivered, reports },
     deadLettered: gapped?.deadLettered ?? [],
-    expected: expectedRow(employee.id, window, events),
-    truth: { employee_id: employee.id, window_start: dayStart, station_id: station.id, measured, reported, inflation, gap: gapped?.gap ?? null },
+    truth: {
+      employee_id: employee.id,
+      window_start: window.start,
+      station_id: station.id,
+      measured,
+      reported,
+      inflation,
+      gap: gapped?.gap ?? null,
+      window_end: window.end,
+      shift: shift.name,
+      period_start: shiftStart,
+      period_end: shiftEnd,
+    },
   };
 }
 
@@ -294,6 +320,7 @@ function plantGap(
   employee: Employee,
   dayIndex: number,
   shiftStart: number,
+  shiftHours: number,
   done: WindowEvents,
   share: number,
 ): { delivered: WindowEvents; deadLettered: DeadLetteredEvent[]; gap: MeasurementGap } | null {
@@ -316,7 +343,7 @@ function plantGap(
     };
   }
   const hours = r.int(1, 4);
-  const from = shiftStart + r.int(0, SHIFT_HOURS - hours) * HOUR;
+  const from = shiftStart + r.int(0, Math.max(0, shiftHours - hours)) * HOUR;
   const to = from + hours * HOUR;
   const outside = (t: number) => t < from || t >= to;
   return {

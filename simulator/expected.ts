@@ -1,13 +1,24 @@
-import type { EmployeeWindowMetrics } from '../contract/windowRow.js';
+import type { EmployeeWindowMetrics, PlantTimeColumns } from '../contract/windowRow.js';
 import type { CustomerFeedback, MachineTelemetry, ProductionReported, QualityInspected, SelfReported } from '../schemas/events.js';
 
 /**
  * The row of kpi.employee_window_metrics that the events of one employee-window
  * must produce, computed straight from CONTRACT.md's definitions and written
  * independently of the processors. Sums use the documented resolutions: time
- * to the millisecond, satisfaction to the thousandth.
+ * to the millisecond, satisfaction to the thousandth. The standing report's
+ * period is always there; the plant day, shift and crew when the window
+ * names them.
  */
-export type ExpectedRow = EmployeeWindowMetrics;
+export type ExpectedRow = EmployeeWindowMetrics & Pick<PlantTimeColumns, 'report_period_start' | 'report_period_end'> & Partial<PlantTimeColumns>;
+
+/** The window of an expected row, with its labels when they are known. */
+export interface ExpectedWindow {
+  readonly start: number;
+  readonly end: number;
+  readonly plantDay?: string;
+  readonly shift?: string;
+  readonly crew?: string;
+}
 
 export interface WindowEvents {
   production: readonly ProductionReported[];
@@ -20,7 +31,7 @@ export interface WindowEvents {
 const ms = (seconds: number) => Math.round(seconds * 1000);
 const sum = <T>(items: readonly T[], f: (item: T) => number) => items.reduce((total, item) => total + f(item), 0);
 
-export function expectedRow(employeeId: string, window: { start: number; end: number }, events: WindowEvents): ExpectedRow {
+export function expectedRow(employeeId: string, window: ExpectedWindow, events: WindowEvents): ExpectedRow {
   const standardMs = sum(events.production, (p) => p.units * ms(p.standard_seconds_per_unit));
   const runMs = sum(events.telemetry, (t) => ms(t.run_seconds));
   const inspected = sum(events.inspections, (i) => i.units_inspected);
@@ -46,5 +57,8 @@ export function expectedRow(employeeId: string, window: { start: number; end: nu
     reported_run_hours: report?.reported_run_hours ?? null,
     reported_defective_units: report?.reported_defective_units ?? null,
     self_score: report ? report.self_score : null,
+    ...(window.plantDay === undefined ? {} : { plant_day: window.plantDay, shift: window.shift ?? '', crew: window.crew ?? '' }),
+    report_period_start: report?.period_start ?? null,
+    report_period_end: report?.period_end ?? null,
   };
 }

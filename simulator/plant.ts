@@ -1,3 +1,5 @@
+import type { ShiftCalendarDefinition } from '../contract/shiftCalendar.js';
+import { postsOf } from './plantTime.js';
 import { Random, roundTo } from './random.js';
 
 /** What a planted inflator exaggerates in their self-reports. */
@@ -29,9 +31,11 @@ export interface Employee {
   readonly id: string;
   readonly index: number;
   readonly station: Station;
-  /** Shift start, hours after local midnight: 6 (early) or 14 (late). */
-  readonly shiftStartHour: number;
-  /** Weekdays off (0 = the first simulated day's weekday). */
+  /** The shift they work; '' for a crew member, who works the shift the calendar gives their crew. */
+  readonly shift: string;
+  /** Their crew, when the shifts rotate crews; else ''. */
+  readonly crew: string;
+  /** Weekdays off (0 = the first simulated day's weekday); none for a crew member, whose rotation gives them rest. */
   readonly restDays: readonly number[];
   /** Output per run hour relative to the standard (1.0 = on standard). */
   readonly performance: number;
@@ -58,6 +62,8 @@ export interface PlantOptions {
   intermittentDays: number;
   /** Days the plant is simulated for (late starts fall inside them). */
   days: number;
+  /** The shifts people work: each employee gets one of them, or a place in one of the crews they name. */
+  shifts: ShiftCalendarDefinition;
 }
 
 export interface Plant {
@@ -93,16 +99,21 @@ export function buildPlant(options: PlantOptions): Plant {
     };
   });
   const width = Math.max(6, String(options.employees).length);
+  const posts = postsOf(options.shifts);
   const employees: Employee[] = Array.from({ length: options.employees }, (_, index) => {
     const r = new Random(options.seed, 'employee', index);
     const inflates = r.chance(options.inflatorShare);
     const firstRest = r.int(0, 6);
+    // Two posts are drawn as the two-shift plant always drew them, so its plants stay exactly as they were; more from a stream of their own.
+    const first = r.chance(0.5);
+    const post = posts.length === 2 ? posts[first ? 0 : 1]! : new Random(options.seed, 'post', index).pick(posts);
     return {
       id: `E${String(index + 1).padStart(width, '0')}`,
       index,
       station: stations[index % stations.length]!,
-      shiftStartHour: r.chance(0.5) ? 6 : 14,
-      restDays: [firstRest, (firstRest + 1) % 7],
+      shift: post.shift,
+      crew: post.crew,
+      restDays: post.crew === '' ? [firstRest, (firstRest + 1) % 7] : [],
       performance: clamp(r.normal(1, 0.08), 0.7, 1.3),
       availability: clamp(r.normal(0.82, 0.06), 0.55, 0.97),
       defectRate: r.uniform(0.005, 0.08),

@@ -7,8 +7,10 @@ import { EVENT_KINDS, type EventKind } from '../schemas/kinds.js';
 import { inputTopic, topicDefinitions } from '../topics/definitions.js';
 import { createKafka, createProducer, ensureTopics } from '../topics/kafka.js';
 import { createRegistry, registerInputSchemas, type SchemaIds } from '../topics/registry.js';
+import { readShiftCalendar } from '../contract/shiftCalendar.js';
 import { DEFAULT_HONEST_ERRORS } from './day.js';
 import { OUTPUT_FILES, OutputDirectory } from './output.js';
+import { checkShifts, SHIFT_PRESETS, type PlantTimeOptions } from './plantTime.js';
 import { produceMessages } from './produce.js';
 import { Simulation, type OutboundMessage, type SimulationOptions } from './simulation.js';
 
@@ -52,6 +54,11 @@ export const SIMULATION_DEFAULTS: Readonly<Omit<SimulateOptions, 'stations' | 's
   feedbackShare: 0.25,
   honestErrors: DEFAULT_HONEST_ERRORS,
   gapShare: 0,
+  shifts: SHIFT_PRESETS.two,
+  timeZone: 'UTC',
+  dayStart: 0,
+  windowSize: DAY,
+  shiftWindows: false,
   duplicateRate: 0.01,
   malformedRate: 0,
   tooLateRate: 0,
@@ -115,7 +122,39 @@ export function simulateOptions(options: Partial<SimulateOptions> = {}): Simulat
   if (honest.shape !== 'normal' && honest.shape !== 'uniform')
     throw new ConfigError('honestErrors.shape', `expected normal or uniform, got ${JSON.stringify(honest.shape)}`);
   if (!Number.isSafeInteger(resolved.start) || resolved.start % DAY !== 0) throw new ConfigError('start', 'must be a UTC midnight');
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: resolved.timeZone });
+  } catch {
+    throw new ConfigError('timeZone', `unknown IANA time zone ${JSON.stringify(resolved.timeZone)}`);
+  }
+  if (!Number.isInteger(resolved.dayStart) || resolved.dayStart < 0 || resolved.dayStart >= DAY)
+    throw new ConfigError('dayStart', `expected a time of day in ms (0 to 24 h), got ${resolved.dayStart}`);
+  if (
+    !Number.isInteger(resolved.windowSize) ||
+    resolved.windowSize < 60_000 ||
+    DAY % resolved.windowSize !== 0 ||
+    (resolved.shiftWindows && resolved.windowSize !== DAY)
+  )
+    throw new ConfigError('windowSize', `expected whole minutes dividing a day (a day with shift windows), got ${resolved.windowSize}`);
+  checkShifts(resolved);
   return resolved;
+}
+
+/**
+ * The plant's clock and windows from the settings the processors read
+ * (KPI_TIME_ZONE, KPI_DAY_START, KPI_WINDOW_SIZE, KPI_SHIFT_CALENDAR) in place
+ * of any in `options`, so the expected rows are the windows the processors
+ * will make. With a shift calendar, people work its shifts, which are the
+ * windows; a choice of shifts in `options` is then refused.
+ */
+export function withPlantTime<T extends Partial<SimulateOptions>>(
+  options: T,
+  config: Pick<Config, 'timeZone' | 'dayStart' | 'windowSize' | 'shiftCalendar'>,
+): T & PlantTimeOptions {
+  const clock = { timeZone: config.timeZone, dayStart: config.dayStart, windowSize: config.windowSize };
+  if (config.shiftCalendar === undefined) return { ...options, ...clock, shifts: options.shifts ?? SIMULATION_DEFAULTS.shifts, shiftWindows: false };
+  if (options.shifts !== undefined) throw new ConfigError('shifts', 'KPI_SHIFT_CALENDAR is set: the plant works the shifts of that calendar');
+  return { ...options, ...clock, shifts: readShiftCalendar(config.shiftCalendar), shiftWindows: true };
 }
 
 export interface SimulationReport {
@@ -132,7 +171,7 @@ export interface SimulationReport {
  * the files), and writes its ground truth, expected rows and summary.
  */
 export async function simulatePlant(input: Partial<SimulateOptions>, config: Config, log: Logger): Promise<SimulationReport> {
-  const options = simulateOptions(input);
+  const options = simulateOptions(withPlantTime(input, config));
   let schemaIds: SchemaIds = { production: 1, telemetry: 2, inspection: 3, feedback: 4, selfReport: 5 };
   const kafka = createKafka(config, 'kpi-stream-simulator', log);
   if (!options.dryRun) {
@@ -149,7 +188,8 @@ export async function simulatePlant(input: Partial<SimulateOptions>, config: Con
   const output = new OutputDirectory(options.out);
   output.writeJson(OUTPUT_FILES.plant, simulation.plant);
   log.info(
-    `simulating ${options.employees} employees at ${options.stations} stations for ${options.days} days (seed ${options.seed})${options.dryRun ? ', dry run' : ''}`,
+    `simulating ${options.employees} employees at ${options.stations} stations for ${options.days} days (seed ${options.seed}), ` +
+      `shifts ${options.shifts.shifts.map((s) => s.name).join(', ')} in ${options.timeZone}${options.dryRun ? ', dry run' : ''}`,
   );
 
   let day = 0;

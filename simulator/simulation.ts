@@ -5,14 +5,15 @@ import { avroTypeOf } from '../schemas/avro.js';
 import { frame } from '../topics/codec.js';
 import type { SchemaIds } from '../topics/registry.js';
 import { DAY, employeeDay, type DayOptions, type WindowTruth } from './day.js';
-import type { ExpectedRow } from './expected.js';
+import { expectedRow, type ExpectedRow, type WindowEvents } from './expected.js';
 import { buildPlant, type Plant, type PlantOptions } from './plant.js';
+import { PlantTime, type PlantTimeOptions, type SimulatedWindow, type WorkedShift } from './plantTime.js';
 import { Random } from './random.js';
 
-export interface SimulationOptions extends PlantOptions, DayOptions {
+export interface SimulationOptions extends PlantOptions, DayOptions, PlantTimeOptions {
   /** Days of production to simulate. */
   days: number;
-  /** Epoch ms of the first day's UTC midnight. */
+  /** The first simulated date (its UTC midnight, epoch ms): the plant day that begins on it in the plant's time zone. */
   start: number;
   /** Share of messages a producer sends twice (a retry 1–20 minutes later). */
   duplicateRate: number;
@@ -74,6 +75,7 @@ const UNKNOWN_SCHEMA_ID = 2_147_000_000;
  */
 export class Simulation {
   readonly plant: Plant;
+  readonly plantTime: PlantTime;
   readonly counts: SimulationCounts;
   private readonly pending = new ArrivalQueue();
   private sequence = 0;
@@ -83,6 +85,7 @@ export class Simulation {
     private readonly schemaIds: SchemaIds,
   ) {
     this.plant = buildPlant(options);
+    this.plantTime = new PlantTime(options, options.start);
     this.counts = {
       events: Object.fromEntries(EVENT_KINDS.map((k) => [k, 0])) as Record<EventKind, number>,
       messages: Object.fromEntries(EVENT_KINDS.map((k) => [k, 0])) as Record<EventKind, number>,
@@ -96,11 +99,12 @@ export class Simulation {
   /** The messages in sending order. `onDay` is called after each simulated day is generated. */
   *messages(sink: SimulationSink, onDay?: (day: number) => void): Generator<OutboundMessage> {
     const { options } = this;
+    const windows = new ExpectedWindows(this.plantTime);
     for (let day = 0; day < options.days; day += 1) {
       for (const employee of this.plant.employees) {
-        const generated = employeeDay(options.seed, employee, day, options.start, options);
+        const generated = employeeDay(options.seed, employee, day, this.plantTime, options);
         if (!generated) continue;
-        sink.expected(generated.expected);
+        windows.add(employee.id, generated.shift, generated.events);
         sink.truth(generated.truth);
         const r = new Random(options.seed, 'delivery', employee.index, day);
         const { production, telemetry, inspections, feedback, reports } = generated.events;
@@ -123,9 +127,12 @@ export class Simulation {
         }
       }
       onDay?.(day);
-      // Everything generated later arrives on or after the next day's midnight.
-      yield* this.pending.drainBefore(options.start + (day + 1) * DAY);
+      // Everything generated later happens, and so arrives, on or after the next plant day's start.
+      const next = this.plantTime.dayStartAt(day + 1);
+      for (const row of windows.closedBy(next)) sink.expected(row);
+      yield* this.pending.drainBefore(next);
     }
+    for (const row of windows.closedBy(Number.POSITIVE_INFINITY)) sink.expected(row);
     yield* this.pending.drainBefore(Number.POSITIVE_INFINITY);
   }
 
@@ -186,6 +193,43 @@ export class Simulation {
   private queue(kind: EventKind, key: string, value: Buffer, arrival: number, label: OutboundMessage['label'], timestamp?: number): void {
     this.counts.messages[kind] += 1;
     this.pending.push({ kind, key, value, arrival, label, ...(timestamp === undefined ? {} : { timestamp }) }, this.sequence++);
+  }
+}
+
+/**
+ * The expected rows, window by window: each event goes to the window of the
+ * time that places it (production and inspections and feedback by production
+ * time, telemetry by interval start, a report by its period start), so a shift
+ * that spans two windows (a night shift with windows from midnight) shows in
+ * both, as the processors must show it.
+ */
+class ExpectedWindows {
+  private readonly open = new Map<string, { employeeId: string; window: SimulatedWindow; events: { [K in keyof WindowEvents]: WindowEvents[K][number][] } }>();
+
+  constructor(private readonly plantTime: PlantTime) {}
+
+  add(employeeId: string, shift: WorkedShift, events: WindowEvents): void {
+    const into = (time: number) => {
+      const window = this.plantTime.windowOf(time, shift);
+      const key = `${employeeId}@${window.start}`;
+      let open = this.open.get(key);
+      if (!open) this.open.set(key, (open = { employeeId, window, events: { production: [], telemetry: [], inspections: [], feedback: [], reports: [] } }));
+      return open.events;
+    };
+    for (const e of events.production) into(e.event_time).production.push(e);
+    for (const e of events.telemetry) into(e.interval_start).telemetry.push(e);
+    for (const e of events.inspections) into(e.production_time).inspections.push(e);
+    for (const e of events.feedback) into(e.production_time).feedback.push(e);
+    for (const e of events.reports) into(e.period_start).reports.push(e);
+  }
+
+  /** The rows of the windows that end by `time` (no later event can reach them), in the order they were opened. */
+  *closedBy(time: number): Generator<ExpectedRow> {
+    for (const [key, { employeeId, window, events }] of this.open) {
+      if (window.end > time) continue;
+      this.open.delete(key);
+      yield expectedRow(employeeId, window, events);
+    }
   }
 }
 

@@ -20,7 +20,7 @@ import { migrate } from '../../sinks/clickhouse/migrate.js';
 import type { Logger } from '../../core/logger.js';
 import { insertModel, type ScoringModelRow } from '../../sinks/clickhouse/queries/scoringModels.js';
 import { PERIOD_TYPES, type PeriodType } from '../../sinks/clickhouse/queries/scores.js';
-import { simulateOptions } from '../../simulator/run.js';
+import { simulateOptions, withPlantTime } from '../../simulator/run.js';
 import type { Command } from '../command.js';
 import { parseSimulateFlags } from './simulate.js';
 
@@ -183,19 +183,24 @@ export const evaluateCommand: Command = {
 
 Compares kpi.anomalies with the ground truth a simulation wrote to DIR: per
 employee-window, precision, recall by kind and degree of inflation, and the
-share of honest employees' windows flagged; per person, the inflators (15% or
+share of honest employees' windows flagged, overall and per shift worked (day,
+swing, night …: a detection that is fair overall can still accuse one shift);
+per person, the inflators (15% or
 more, on most of their shifts) identified within N of their shifts (default 5),
 shifts to detection, intermittent inflators identified, and honest employees
 flagged at all; and on planted measurement gaps, how many were flagged for
 inflation (must be none). With --check, exits 1 unless precision >= 0.95,
-recall >= 0.90 for inflation of 15% or more, honest windows flagged <= 1%,
-honest employees flagged <= 2% and no gap window flagged for inflation.
+recall >= 0.90 for inflation of 15% or more and honest windows flagged <= 1%,
+overall and in every shift, honest employees flagged <= 2% and no gap window
+flagged for inflation.
 
 --sweep simulates the plant of the simulate options in memory once per honest
 error spread (a comma-separated list of shares, e.g. 0.01,0.025,0.05,0.1: units
 and run hours off by up to that much), runs the same detection on its ground
 truth without any service, and prints one row per spread; with --seeds, over
-the plants of all those seeds together.`,
+the plants of all those seeds together. The plant's time zone, day start and
+windows follow KPI_TIME_ZONE, KPI_DAY_START, KPI_WINDOW_SIZE and
+KPI_SHIFT_CALENDAR, as in simulate.`,
   needs: (args) => (args.includes('--sweep') ? [] : ['clickhouse']),
   async run(args, { config }) {
     if (args.includes('--sweep')) {
@@ -212,13 +217,14 @@ the plants of all those seeds together.`,
         throw new ConfigError('--sweep', 'expected comma-separated shares in 0..1, e.g. 0.01,0.025,0.05,0.1');
       const within = parseWithin(take('--within'));
       const seedList = take('--seeds');
-      const o = simulateOptions(parseSimulateFlags(rest));
+      const o = simulateOptions(withPlantTime(parseSimulateFlags(rest), config));
       const seeds = seedList === undefined ? [o.seed] : parseSeeds(seedList);
       const honest = o.honestErrors;
       process.stdout.write(
         `${o.employees} employees, ${o.days} days, seed${seeds.length > 1 ? 's' : ''} ${seedList ?? o.seed}; inflators ${o.inflatorShare} (inflating on ${o.inflationDays} of their shifts; ` +
           `${o.lateStartShare} of them starting late, ${o.intermittentShare} intermittent); honest errors ${honest.shape} within each spread, ` +
-          `defects off by up to ${honest.defects} on ${honest.defectSlips} of reports; measurement gaps on ${o.gapShare} of honest shifts\n\n` +
+          `defects off by up to ${honest.defects} on ${honest.defectSlips} of reports; measurement gaps on ${o.gapShare} of honest shifts; ` +
+          `shifts ${o.shifts.shifts.map((s) => s.name).join(', ')}, ${o.shiftWindows ? 'windows are the shifts' : 'plant days'} from ${formatDayStart(o.dayStart)} in ${o.timeZone}\n\n` +
           `${formatSweep(sweepHonestSpread(o, spreads, detectionRules(config), { within }, seeds))}\n`,
       );
       return 0;
@@ -232,6 +238,9 @@ the plants of all those seeds together.`,
     return values.check && !meetsTargets(result) ? 1 : 0;
   },
 };
+
+/** A day start as a local time of day, HH:MM. */
+const formatDayStart = (ms: number) => new Date(ms).toISOString().slice(11, 16);
 
 /** `101-120` or `1,2,3`. */
 function parseSeeds(raw: string): number[] {

@@ -3,10 +3,11 @@ import { ConfigError } from '../../core/errors.js';
 import { formatDate, formatDuration, parseDuration, parseTime } from '../../core/time.js';
 import type { HonestErrors } from '../../simulator/day.js';
 import { OUTPUT_FILES } from '../../simulator/output.js';
+import { SHIFT_PRESETS, type ShiftPreset } from '../../simulator/plantTime.js';
 import { SIMULATION_DEFAULTS, simulateOptions, simulatePlant, type SimulateOptions } from '../../simulator/run.js';
 import type { Command } from '../command.js';
 
-type Kind = 'number' | 'duration' | 'date' | 'string' | 'boolean';
+type Kind = 'number' | 'duration' | 'date' | 'string' | 'boolean' | 'shifts';
 const HONEST = 'Honest errors (self-reports written from memory)';
 type Group = 'Plant' | 'Behaviour' | typeof HONEST | 'Measurement gaps' | 'Delivery' | 'Output';
 /** An option of simulatePlant, or one of its honest errors. */
@@ -26,6 +27,12 @@ const FLAGS: Record<string, Flag> = {
   days: { option: 'days', kind: 'number', doc: 'days of production to simulate', group: 'Plant' },
   start: { option: 'start', kind: 'date', doc: 'first simulated day, UTC (YYYY-MM-DD; default: --days + 70 days before today)', group: 'Plant' },
   seed: { option: 'seed', kind: 'number', doc: 'the same seed gives the same plant and events', group: 'Plant' },
+  shifts: {
+    option: 'shifts',
+    kind: 'shifts',
+    doc: "shifts people work: two (day 06-14, swing 14-22), three (and night 22-06), all (and 12-hour day 06-18 and night 18-06); with KPI_SHIFT_CALENDAR set, its shifts (the plant's time zone, day start and windows always follow KPI_TIME_ZONE, KPI_DAY_START, KPI_WINDOW_SIZE and KPI_SHIFT_CALENDAR)",
+    group: 'Plant',
+  },
   inflators: { option: 'inflatorShare', kind: 'number', doc: 'share of employees who inflate self-reports', group: 'Behaviour' },
   'inflation-days': { option: 'inflationDays', kind: 'number', doc: "share of an inflator's working days they inflate on", group: 'Behaviour' },
   'inflation-start': { option: 'lateStartShare', kind: 'number', doc: 'share of inflators who start part-way through the period', group: 'Behaviour' },
@@ -63,6 +70,7 @@ function shownDefault(flag: Flag): string {
   if (value === undefined || flag.kind === 'boolean') return '';
   if (flag.kind === 'duration') return ` (default ${formatDuration(value as number)})`;
   if (flag.kind === 'date') return ` (default ${formatDate(value as number)})`;
+  if (flag.kind === 'shifts') return ` (default ${Object.entries(SHIFT_PRESETS).find(([, preset]) => preset === value)?.[0]})`;
   return ` (default ${value})`;
 }
 
@@ -97,7 +105,11 @@ export function parseSimulateFlags(args: string[], base: Partial<SimulateOptions
   for (const [name, raw] of Object.entries(values)) {
     const flag = FLAGS[name]!;
     let value: unknown = raw;
-    if (typeof raw === 'string' && flag.kind !== 'string') {
+    if (typeof raw === 'string' && flag.kind === 'shifts') {
+      if (!Object.hasOwn(SHIFT_PRESETS, raw))
+        throw new ConfigError(`--${name}`, `expected ${Object.keys(SHIFT_PRESETS).join(', ')}, got ${JSON.stringify(raw)}`);
+      value = SHIFT_PRESETS[raw as ShiftPreset];
+    } else if (typeof raw === 'string' && flag.kind !== 'string') {
       const parsed = flag.kind === 'duration' ? parseDuration(raw) : flag.kind === 'date' ? parseTime(raw) : raw.trim() === '' ? Number.NaN : Number(raw);
       if (parsed === undefined || Number.isNaN(parsed))
         throw new ConfigError(`--${name}`, `expected ${flag.kind === 'number' ? 'a number' : `a ${flag.kind}`}, got ${JSON.stringify(raw)}`);

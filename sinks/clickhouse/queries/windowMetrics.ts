@@ -1,5 +1,13 @@
 import { TupleParam } from '@clickhouse/client';
-import { CONTRACT_COLUMNS, eventKeyOf, type EmployeeWindowMetrics, type WindowKey, type WindowRow } from '../../../contract/windowRow.js';
+import {
+  CONTRACT_COLUMNS,
+  eventKeyOf,
+  PLANT_TIME_COLUMNS,
+  type EmployeeWindowMetrics,
+  type PlantTimeColumns,
+  type WindowKey,
+  type WindowRow,
+} from '../../../contract/windowRow.js';
 import type { WindowSnapshot } from '../../../contract/windowSnapshot.js';
 import { EVENT_KINDS } from '../../../schemas/kinds.js';
 import type { KpiCatalog } from '../../../kpis/catalog.js';
@@ -170,10 +178,13 @@ FROM ${WINDOW_METRICS_TABLE} FINAL
 ARRAY JOIN hourly AS h`;
 }
 
-/** The contract columns of the current rows whose window starts in [from, to], times as epoch ms. */
-export async function readCurrentMetrics(client: ClickHouseClient, range: { from: number; to: number }): Promise<EmployeeWindowMetrics[]> {
+/** The contract and plant-time columns of the current rows whose window starts in [from, to], times as epoch ms. */
+export async function readCurrentMetrics(client: ClickHouseClient, range: { from: number; to: number }): Promise<(EmployeeWindowMetrics & PlantTimeColumns)[]> {
+  const times = new Set<string>(['window_start', 'window_end', 'report_period_start', 'report_period_end']);
+  const texts = new Set<string>(['employee_id', 'plant_day', 'shift', 'crew']);
+  const names = [...CONTRACT_COLUMNS, ...PLANT_TIME_COLUMNS];
   // Times are selected as epoch ms under other names: an alias named like a column would replace it in WHERE.
-  const columns = CONTRACT_COLUMNS.map((c) => (c === 'window_start' || c === 'window_end' ? `toUnixTimestamp64Milli(${c}) AS ${c}_ms` : c));
+  const columns = names.map((c) => (times.has(c) ? `toUnixTimestamp64Milli(${c}) AS ${c}_ms` : c === 'plant_day' ? 'toString(plant_day) AS plant_date' : c));
   const result = await client.query({
     query: `SELECT ${columns.join(', ')} FROM ${WINDOW_METRICS_VIEW}
             WHERE window_start >= {from:DateTime64(3, 'UTC')} AND window_start <= {to:DateTime64(3, 'UTC')}`,
@@ -183,11 +194,11 @@ export async function readCurrentMetrics(client: ClickHouseClient, range: { from
   return (await result.json<Record<string, unknown>>()).map(
     (r) =>
       Object.fromEntries(
-        CONTRACT_COLUMNS.map((c) => {
-          const value = c === 'window_start' || c === 'window_end' ? r[`${c}_ms`] : r[c];
-          return [c, c === 'employee_id' || value === null ? value : Number(value)];
+        names.map((c) => {
+          const value = times.has(c) ? r[`${c}_ms`] : c === 'plant_day' ? r.plant_date : r[c];
+          return [c, texts.has(c) || value === null ? value : Number(value)];
         }),
-      ) as unknown as EmployeeWindowMetrics,
+      ) as unknown as EmployeeWindowMetrics & PlantTimeColumns,
   );
 }
 

@@ -1,5 +1,6 @@
 import { parseSimulateFlags } from '../../../cli/commands/simulate.js';
 import { ConfigError } from '../../../core/errors.js';
+import { SHIFT_PRESETS } from '../../../simulator/plantTime.js';
 import { SIMULATION_DEFAULTS } from '../../../simulator/run.js';
 
 test('flags become the options they name; honest-error flags change only their own part of the defaults', () => {
@@ -23,7 +24,13 @@ test.each([
   [['--duplicates', '2'], '--duplicates'],
   [['--start', '05/10/2026'], '--start'],
   [['--disorder', 'soon'], '--disorder'],
+  [['--shifts', 'four'], '--shifts'],
 ])('bad flags %j are refused naming %s', (args, key) => {
   expect(() => parseSimulateFlags(args)).toThrow(ConfigError);
   expect(() => parseSimulateFlags(args)).toThrow(key);
+});
+
+test('--shifts names the shifts people work', () => {
+  expect(parseSimulateFlags(['--shifts', 'three'])).toEqual({ shifts: SHIFT_PRESETS.three });
+  expect(parseSimulateFlags(['--shifts', 'all']).shifts!.shifts.map((s) => s.name)).toEqual(['day', 'swing', 'night', 'day-12h', 'night-12h']);
 });

@@ -45,7 +45,13 @@ test("a newcomer's telemetry is judged against their station's usual until their
   const newcomer = report('E-new', 5, 6);
   const coverage = judgeCoverage([...veterans, newcomer], DEFAULT_RULES.coverage);
   expect(coverage.get(newcomer)!.gaps).toEqual([
-    { source: 'telemetry', reason: 'short', observed: 6, usual: 8, text: "the IoT gateway reported on 6.0 h, the station's usual is 8.0 h" },
+    {
+      source: 'telemetry',
+      reason: 'short',
+      observed: 6,
+      usual: 8,
+      text: "the IoT gateway reported on 6.0 h of the 24.0-hour period, the station's usual is 8.0 h",
+    },
   ]);
   expect(veterans.every((r) => coverage.get(r)!.gaps.length === 0 && coverage.get(r)!.vouched.size === 2)).toBe(true);
   // A newcomer's measurement is never vouched for by a usual of their own.
@@ -68,4 +74,51 @@ test("a shortfall too small to be called a gap, within the person's day-to-day v
   const coverage = judgeCoverage([...days, dip], DEFAULT_RULES.coverage);
   expect(coverage.get(dip)).toEqual({ gaps: [], vouched: new Set(['telemetry']) });
   expect(coverage.get(days[2]!)!.vouched).toEqual(new Set(['telemetry', 'production']));
+});
+
+test('coverage is a share of the period: an hour missing from the 9-hour night the clocks go back is a gap, the 7-hour spring night is whole', () => {
+  const night = (day: number, hours: number, telemetryHours = hours): SelfReportRecord => ({
+    employeeId: 'E1',
+    stationId: 'S1',
+    window: { start: T0 + day * DAY, end: T0 + (day + 1) * DAY },
+    period: { start: T0 + day * DAY + 16 * HOUR, end: T0 + day * DAY + (16 + hours) * HOUR },
+    reported: { units: 25 * hours, runHours: 0.8 * hours, defectiveUnits: 1, selfScore: null },
+    measured: { units: 25 * telemetryHours, standardHours: 0.75 * telemetryHours, runHours: 0.8 * telemetryHours, defectiveUnits: 1, score: 80 },
+    coverage: { telemetryHours, deadLetters: { production: 0, telemetry: 0 } },
+  });
+  const usual = Array.from({ length: 10 }, (_, day) => night(day, 8));
+  const autumnOutage = night(10, 9, 8);
+  const spring = night(11, 7);
+  const coverage = judgeCoverage([...usual, autumnOutage, spring], DEFAULT_RULES.coverage);
+  expect(coverage.get(autumnOutage)!.gaps).toEqual([
+    {
+      source: 'telemetry',
+      reason: 'short',
+      observed: 8,
+      usual: 9,
+      text: "the IoT gateway reported on 8.0 h of the 9.0-hour period, this operator's usual is 9.0 h",
+    },
+  ]);
+  expect(coverage.get(spring)).toEqual({ gaps: [], vouched: new Set(['telemetry', 'production']) });
+});
+
+test("an hour's MES outage in a twelve-hour shift, within the allowed shortfall, does not vouch for a report that claims the missing units", () => {
+  const shift = (day: number, output: number, units = 126): SelfReportRecord => ({
+    employeeId: 'E1',
+    stationId: 'S1',
+    window: { start: T0 + day * DAY, end: T0 + (day + 1) * DAY },
+    period: { start: T0 + day * DAY + 18 * HOUR, end: T0 + day * DAY + 30 * HOUR },
+    reported: { units, runHours: 9.8, defectiveUnits: 2, selfScore: null },
+    measured: { units: Math.round(126 * output), standardHours: 8.7 * output, runHours: 9.8, defectiveUnits: 2, score: 80 },
+    coverage: { telemetryHours: 12, deadLetters: { production: 0, telemetry: 0 } },
+  });
+  const usual = [1.02, 0.98, 1.0, 1.01, 0.99, 1.0, 1.02, 0.98].map((o, day) => shift(day, o));
+  // A day that ran 4% above usual (131 units), an hour of twelve not counted (120, output per run hour 4.7% below usual,
+  // inside the 5% allowed), and the operator reports what they made.
+  const outage = shift(8, 1.04 * (11 / 12), 132);
+  // An inflator claiming 15% more on an ordinary day.
+  const inflated = shift(9, 1.0, 145);
+  const coverage = judgeCoverage([...usual, outage, inflated], DEFAULT_RULES.coverage);
+  expect(coverage.get(outage)).toEqual({ gaps: [], vouched: new Set(['telemetry']) });
+  expect(coverage.get(inflated)).toEqual({ gaps: [], vouched: new Set(['telemetry', 'production']) });
 });

@@ -5,7 +5,7 @@ import type { Inflator } from '../../../simulator/plant.js';
 
 const DAY = 86_400_000;
 const figures = { units: 100, run_hours: 6, defective_units: 5, self_score: null };
-const truth = (employee: string, day: number, inflation: WindowTruth['inflation'] = null, gap: WindowTruth['gap'] = null): WindowTruth => ({
+const truth = (employee: string, day: number, inflation: WindowTruth['inflation'] = null, gap: WindowTruth['gap'] = null, shift = 'day'): WindowTruth => ({
   employee_id: employee,
   window_start: day * DAY,
   station_id: 'S1',
@@ -13,6 +13,10 @@ const truth = (employee: string, day: number, inflation: WindowTruth['inflation'
   reported: figures,
   inflation,
   gap,
+  window_end: (day + 1) * DAY,
+  shift,
+  period_start: day * DAY + 6 * 3_600_000,
+  period_end: day * DAY + 14 * 3_600_000,
 });
 const flag = (employee: string, day: number, kind: Flag['kind'] = 'units_overclaim', decidedDay = day): Flag => ({
   employeeId: employee,
@@ -51,6 +55,38 @@ test('per window: precision, recall by degree, and the honest flag rate', () => 
   expect(e.honestFlagRate).toBe(0.1);
   expect(e.honestEmployeesFlagged).toBe(1);
   expect(e.kindAgreement).toBe(1);
+});
+
+test("per shift: each shift's precision, recall at 15%+ and honest windows flagged, over its own windows", () => {
+  const windows = [
+    truth('inf', 1, units(0.2), null, 'night'),
+    truth('inf', 2, units(0.3), null, 'night'),
+    truth('inf', 3, units(0.2), null, 'day'),
+    ...Array.from({ length: 4 }, (_, i) => truth('hon', 10 + i, null, null, 'night')),
+    ...Array.from({ length: 5 }, (_, i) => truth('hon', 20 + i, null, null, 'day')),
+  ];
+  const flags = [flag('inf', 1), flag('inf', 3), flag('hon', 10), flag('hon', 11)];
+  const e = evaluate(windows, flags, new Map([['inf', inflator()]]));
+  expect(e.byShift.night).toEqual({
+    windows: 6,
+    flaggedWindows: 3,
+    precision: 1 / 3,
+    recallAtLeast15: { inflated: 2, flagged: 1, recall: 0.5 },
+    honestWindows: 4,
+    honestFlagged: 2,
+    honestFlagRate: 0.5,
+  });
+  expect(e.byShift.day).toEqual({
+    windows: 6,
+    flaggedWindows: 1,
+    precision: 1,
+    recallAtLeast15: { inflated: 1, flagged: 1, recall: 1 },
+    honestWindows: 5,
+    honestFlagged: 0,
+    honestFlagRate: 0,
+  });
+  // Overall, the night shift's false flags are diluted by the day shift's windows: why the figures are kept per shift.
+  expect(e.honestFlagRate).toBeCloseTo(2 / 9, 12);
 });
 
 test('per person: inflators identified within N of their shifts from the first inflated one, and shifts to detection', () => {

@@ -133,7 +133,7 @@ test('missing measurements are never an accusation: the report gets a measuremen
   const gaps: [Shift, RegExp][] = [
     [
       { employee: 'E-gap', day: 8, telemetryShare: 5 / 8 },
-      /the IoT gateway reported on 5\.0 h, this operator's usual is 8\.0 h; units, run hours, self-score not judged/,
+      /the IoT gateway reported on 5\.0 h of the 24\.0-hour period, this operator's usual is 8\.0 h; units, run hours, self-score not judged/,
     ],
     [{ employee: 'E-gap', day: 9, outputShare: 0.6 }, /the MES counted 40% less output per run hour than this operator's usual; units, self-score not judged/],
     [{ employee: 'E-gap', day: 10, deadLetters: { production: 0, telemetry: 2 } }, /2 telemetry record\(s\) of the period were dead-lettered/],

@@ -113,6 +113,22 @@ describe('plant days that begin at a day start (KPI_DAY_START)', () => {
     expect(w.plantDay).toBe('2026-10-24');
   });
 
+  test.each([
+    ['Europe/Berlin', '02:30', utc(2026, 10, 24), utc(2026, 10, 25, 0, 30)],
+    ['America/New_York', '01:30', utc(2026, 10, 31), utc(2026, 11, 1, 5, 30)],
+  ])('%s, a day start (%s) the night the clocks pass it twice: the day begins at its first, and days never go back', (zone, start, from, dayBegins) => {
+    const days = TumblingWindows.of(DAY, zone, (Number(start.slice(0, 2)) * 60 + Number(start.slice(3))) * 60_000);
+    let last = days.windowFor(from);
+    for (let t = from; t < from + 3 * DAY; t += 60_000) {
+      const w = days.windowFor(t);
+      expect(w.start <= t && t < w.end).toBe(true);
+      expect(w.start).toBeGreaterThanOrEqual(last.start);
+      last = w;
+    }
+    expect(days.windowFor(dayBegins).start).toBe(dayBegins);
+    expect(days.windowFor(dayBegins - 1).end).toBe(dayBegins);
+  });
+
   test('smaller windows step from the day start', () => {
     expect(span(TumblingWindows.of(8 * HOUR, 'UTC', 6 * HOUR).windowFor(utc(2026, 11, 3, 3)))).toEqual({
       start: utc(2026, 11, 2, 22),

@@ -31,5 +31,13 @@ test('the expected row follows CONTRACT.md definitions', () => {
     reported_run_hours: 0.25,
     reported_defective_units: 1,
     self_score: null,
+    report_period_start: Date.UTC(2026, 10, 2, 6),
+    report_period_end: Date.UTC(2026, 10, 2, 14),
   });
+});
+
+test("a window's labels, when known, are the row's plant day, shift and crew", () => {
+  const window = { start: Date.UTC(2026, 10, 2, 22), end: Date.UTC(2026, 10, 3, 6), plantDay: '2026-11-02', shift: 'night', crew: 'C' };
+  const row = expectedRow('emp-1', window, { production: [], telemetry: [], inspections: [], feedback: [], reports: [] });
+  expect(row).toMatchObject({ plant_day: '2026-11-02', shift: 'night', crew: 'C', report_period_start: null, report_period_end: null });
 });
