@@ -7,7 +7,7 @@ import { serializer } from '../core/serialize.js';
 import type { KpiCatalog } from '../kpis/catalog.js';
 import type { ScoringModel } from '../scoring/model.js';
 import { alertInputsTopic, alertsTopic } from '../topics/definitions.js';
-import { createKafka, createProducer } from '../topics/kafka.js';
+import { createKafka, createProducer, withKafkaRetries } from '../topics/kafka.js';
 import { AlertEvaluator, type AlertEvent, type FlagState } from './evaluator.js';
 import { decodeInput, flagInputKey, stateInputKey } from './inputs.js';
 import type { AlertRule } from './rules.js';
@@ -93,7 +93,12 @@ export class AlertingEvaluator {
       void this.exclusive(async () => {
         this.evaluator = new AlertEvaluator(this.settings.rules, this.settings.catalog, this.settings.model);
         this.live = false;
-        this.restoringTo = mine ? admin.fetchTopicOffsets(topic).then((offsets) => Number(offsets[0]!.high)) : undefined;
+        // Right after the topic is created its leader may not be known yet: retried, like every admin request.
+        this.restoringTo = mine
+          ? withKafkaRetries(`reading the end of ${topic}`, this.log, () => admin.fetchTopicOffsets(topic)).then((offsets) => Number(offsets[0]!.high))
+          : undefined;
+        // Awaited by the next judgement (which fails and is retried if this did): never an unhandled rejection meanwhile.
+        this.restoringTo?.catch(() => undefined);
         if (mine) this.log.info('holding the alert inputs: reading them from the start');
       });
     });
