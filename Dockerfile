@@ -11,6 +11,10 @@ RUN npx tsc -p tsconfig.json && npm prune --omit=dev --ignore-scripts --no-audit
 FROM node:24-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production LOG_FORMAT=json
+# `run` serves /metrics, /healthz and /readyz on every interface of the container, for Prometheus
+# and probes from outside it; other commands serve nothing (README "Metrics and health").
+ENV KPI_METRICS_HOST=0.0.0.0 KPI_METRICS_PORT=9464
+EXPOSE 9464
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

@@ -1,26 +1,36 @@
-// Two projects: `unit` needs no services; `integration` starts (or finds) the real
-// Kafka, schema registry and ClickHouse in its global setup.
+// Three projects: `unit` needs no services; `integration` starts (or finds) the real
+// Kafka, schema registry and ClickHouse in its global setup; `long` does too, for the
+// tests that `npm test` leaves out (`npm run test:long`).
 const common = {
   preset: 'ts-jest/presets/default-esm',
   testEnvironment: 'node',
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true }] },
-  // Node.js releases fetched by scripts/node.mjs: not part of the project's modules.
-  modulePathIgnorePatterns: ['<rootDir>/.tools/'],
+  // Node.js releases fetched by scripts/node.mjs, and the local services' downloads and data (Go's
+  // module cache for the Prometheus tests among them): not part of the project's modules or tests.
+  modulePathIgnorePatterns: ['<rootDir>/.tools/', '<rootDir>/.svc/'],
+};
+
+// Real services, started (or found) by the global setup. Compiled by `npm run build` (the
+// pretest step): global setup runs outside jest's module system, so it loads the plain JavaScript.
+const integration = {
+  ...common,
+  globalSetup: '<rootDir>/dist/test/integration/setup/globalSetup.js',
+  globalTeardown: '<rootDir>/dist/test/integration/setup/globalTeardown.js',
+  slowTestThreshold: 60,
 };
 
 export default {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     {
-      ...common,
+      ...integration,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
-      // Compiled by `npm run build` (the pretest step): global setup runs outside
-      // jest's module system, so it loads the plain JavaScript.
-      globalSetup: '<rootDir>/dist/test/integration/setup/globalSetup.js',
-      globalTeardown: '<rootDir>/dist/test/integration/setup/globalTeardown.js',
-      slowTestThreshold: 60,
+      testPathIgnorePatterns: ['/node_modules/', '\\.long\\.test\\.ts$'],
     },
+    // `npm run test:long`, not `npm test`: tests whose tools take longer to build than CI
+    // allows (a real Prometheus, built from source on first use; README "Tests").
+    { ...integration, displayName: 'long', testMatch: ['<rootDir>/test/integration/**/*.long.test.ts'] },
   ],
 };

@@ -14,6 +14,7 @@ import { startPipeline } from '../processors/bootstrap.js';
 import { createClickHouseClient } from '../sinks/clickhouse/client.js';
 import { simulateOptions } from '../simulator/run.js';
 import { inputTopic } from '../topics/definitions.js';
+import { deleteTopics } from './preload.js';
 import { createKafka, createProducer } from '../topics/kafka.js';
 import { createRegistry, registerInputSchemas } from '../topics/registry.js';
 
@@ -214,10 +215,7 @@ export async function measureAlertLatency(
     await new Promise((resolve) => (alerting.exitCode !== null ? resolve(undefined) : alerting.once('exit', resolve)));
     receiver.close();
     rmSync(dir, { recursive: true, force: true });
-    const admin = createKafka(config, 'kpi-stream-bench-cleanup', quiet).admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: (await admin.listTopics()).filter((t) => t.startsWith(config.topicPrefix)) }).catch(() => undefined);
-    await admin.disconnect();
+    await deleteTopics(config, quiet, config.topicPrefix).catch(() => undefined);
     const client = createClickHouseClient(config, { withDatabase: false });
     await client.command({ query: `DROP DATABASE IF EXISTS ${config.clickhouseDatabase}` }).catch(() => undefined);
     await client.close();

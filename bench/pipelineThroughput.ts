@@ -1,114 +1,104 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { loadConfig, type Config } from '../core/config.js';
+import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
+import { STAGES, threadCpu, type Stage } from '../processors/metrics.js';
 import { startPipeline } from '../processors/bootstrap.js';
-import { avroTypeOf } from '../schemas/avro.js';
-import { EVENT_KINDS } from '../schemas/kinds.js';
 import { createClickHouseClient } from '../sinks/clickhouse/client.js';
-import { simulatePlant } from '../simulator/run.js';
-import { inputTopic, kindOfTopic } from '../topics/definitions.js';
-import { createKafka } from '../topics/kafka.js';
-import { kafkaStreamsBaseline } from './kafkaStreamsBaseline.js';
+import { WINDOW_METRICS_VIEW } from '../sinks/clickhouse/queries/windowMetrics.js';
+import { stageResult, type StageResult } from './baselines.js';
+import { serviceCpu, servicePids } from './machine.js';
 
-export interface ThroughputResult {
-  records: number;
-  produce: { seconds: number; perSecond: number };
-  rawConsume: { seconds: number; perSecond: number };
-  rawDecode: { seconds: number; perSecond: number };
-  kafkaStreams: { seconds: number; perSecond: number };
-  pipeline: { seconds: number; perSecond: number; rows: number; inserts: number; rowsPerInsert: number; insertsPerSecond: number };
+/** Per record: the CPU (µs) of the processor's JavaScript thread in a stage, and the wall time (µs) spent in it. */
+export interface StageCost {
+  readonly cpuMicros: number;
+  readonly wallMicros: number;
 }
 
-const rate = (records: number, ms: number) => ({ seconds: ms / 1000, perSecond: Math.round(records / (ms / 1000)) });
+export interface PipelineResult extends StageResult {
+  /** From the last record processed to every row written (the last windows close and are inserted). */
+  readonly drainSeconds: number;
+  readonly rows: number;
+  readonly inserts: number;
+  readonly restoredWindows: number;
+  /** Per record, by stage; `other` is the thread's CPU outside the timed stages (kafkajs fetching, restore parsing, HTTP, GC). */
+  readonly stages: Record<Stage, StageCost>;
+  readonly threadCpuMicros: number;
+  readonly otherCpuMicros: number;
+  /** CPU (µs per record) of the local ClickHouse and Kafka processes meanwhile, where the benchmark runs them. */
+  readonly services: { readonly clickhouse?: number; readonly kafka?: number };
+  /** Window close → row queryable: quantiles (s) and the share within 2 s, over every row written. */
+  readonly closeToQueryable: { readonly windows: number; readonly p50: number | null; readonly p99: number | null; readonly within2s: number };
+  readonly peakRssMiB: number;
+}
 
 /**
- * The processors' throughput on a simulated plant in the local broker, with
- * baselines measured in the same run on the same records: kafkajs consuming
- * them and nothing else, avsc decoding them and nothing else, and Kafka
- * Streams doing the windowed aggregation (one stream thread, like the one
- * JavaScript thread of a processor).
+ * The processors end to end, in this process, on the plant's records in a
+ * consumer group and database of their own: from joining the group (holding
+ * the partitions) until every row is written (the last windows are closed by stopping, as
+ * `run --exit-when-idle` does) and every window is queryable. Start-up
+ * (topics check, migrations, joining the group) is reported apart.
  */
-export async function measureThroughput(base: Config, log: Logger, options: { employees: number; days: number }): Promise<ThroughputResult> {
-  const id = `bench_${Date.now().toString(36)}`;
-  const config = loadConfig({
-    ...process.env,
-    KPI_TOPIC_PREFIX: `${id}.`,
-    CLICKHOUSE_DATABASE: id,
-    KPI_GROUP_ID: id,
-    KPI_IDLE_CLOSE: '1s',
-    LOG_LEVEL: base.logLevel,
-  });
-  const out = mkdtempSync(join(tmpdir(), 'kpi-bench-'));
-  const quiet = log.child({ component: 'bench' });
+export async function measurePipeline(config: Config, log: Logger, records: number, windows: number): Promise<PipelineResult> {
+  const pids = servicePids(config);
+  const started = performance.now();
+  const pipeline = await startPipeline(config, log, {});
+  const m = pipeline.metrics;
+  let peakRss = 0;
+  while (m.assignedPartitions === 0) await sleep(2);
+  const first = performance.now();
+  const cpuBefore = threadCpu();
+  const servicesBefore = serviceCpu(pids);
+  const stagesBefore = structuredClone(m.stages);
+  while (m.processed < records) {
+    peakRss = Math.max(peakRss, process.memoryUsage.rss());
+    await sleep(5);
+  }
+  const processed = performance.now();
+  await pipeline.stop(true);
+  const done = performance.now();
+  const cpu = threadCpu() - cpuBefore;
+  const servicesAfter = serviceCpu(pids);
+
+  const client = createClickHouseClient(config);
   try {
-    quiet.info(`simulating ${options.employees} employees for ${options.days} days into ${config.topicPrefix}*`);
-    const simulation = await simulatePlant({ employees: options.employees, days: options.days, duplicateRate: 0.01, out }, config, quiet);
-    const records = simulation.sent;
-
-    quiet.info('baseline: kafkajs consuming the records, nothing else');
-    const kafka = createKafka(config, 'kpi-stream-bench', quiet);
-    const consumer = kafka.consumer({ groupId: `${id}.raw`, maxBytesPerPartition: 1 << 20 });
-    await consumer.connect();
-    await consumer.subscribe({ topics: EVENT_KINDS.map((kind) => inputTopic(config, kind)), fromBeginning: true });
-    const values: { topic: string; value: Buffer }[] = [];
-    const consumeStart = Date.now();
-    await new Promise<void>((resolve) => {
-      void consumer.run({
-        eachBatch: async ({ batch }) => {
-          for (const m of batch.messages) values.push({ topic: batch.topic, value: m.value! });
-          if (values.length >= records) resolve();
-        },
-      });
-    });
-    const consumeMs = Date.now() - consumeStart;
-    await consumer.disconnect();
-
-    quiet.info('baseline: avsc decoding the records, nothing else');
-    const types = new Map(EVENT_KINDS.map((kind) => [inputTopic(config, kind), avroTypeOf(kind)]));
-    const decodeStart = process.hrtime.bigint();
-    let decoded = 0;
-    for (const { topic, value } of values) {
-      types.get(topic)!.fromBuffer(value.subarray(5));
-      decoded += kindOfTopic(config, topic) ? 1 : 0;
-    }
-    const decodeMs = Number(process.hrtime.bigint() - decodeStart) / 1e6;
-
-    quiet.info('baseline: Kafka Streams decoding and window-aggregating the same records');
-    const streams = await kafkaStreamsBaseline(config, records);
-
-    quiet.info('kpi-stream processors on the same records');
-    const pipelineStart = Date.now();
-    const pipeline = await startPipeline(config, quiet, {});
-    while (pipeline.metrics.processed < records) await sleep(20);
-    const pipelineMs = Date.now() - pipelineStart;
-    await pipeline.stop(true);
-    const m = pipeline.metrics;
-
-    return {
-      records,
-      produce: rate(records, simulation.elapsedMs),
-      rawConsume: rate(records, consumeMs),
-      rawDecode: rate(decoded, decodeMs),
-      kafkaStreams: rate(streams.records, streams.seconds * 1000),
-      pipeline: {
-        ...rate(records, pipelineMs),
-        rows: m.rowsWritten,
-        inserts: m.inserts,
-        rowsPerInsert: Math.round(m.rowsWritten / Math.max(1, m.inserts)),
-        insertsPerSecond: Number((m.inserts / (pipelineMs / 1000)).toFixed(2)),
-      },
-    };
+    const result = await client.query({ query: `SELECT count() AS n FROM ${WINDOW_METRICS_VIEW}`, format: 'JSONEachRow' });
+    const queryable = Number((await result.json<{ n: number }>())[0]!.n);
+    if (queryable !== windows)
+      throw new Error(`the processors left ${queryable} windows queryable; the simulator expects ${windows}: the run is not a valid measurement`);
   } finally {
-    rmSync(out, { recursive: true, force: true });
-    const admin = createKafka(config, 'kpi-stream-bench-cleanup', quiet).admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: (await admin.listTopics()).filter((t) => t.startsWith(config.topicPrefix)) }).catch(() => undefined);
-    await admin.disconnect();
-    const client = createClickHouseClient(config, { withDatabase: false });
-    await client.command({ query: `DROP DATABASE IF EXISTS ${config.clickhouseDatabase}` }).catch(() => undefined);
     await client.close();
   }
+
+  const perRecord = (micros: number) => Number((micros / records).toFixed(2));
+  const stages = Object.fromEntries(
+    STAGES.map((stage) => [
+      stage,
+      {
+        cpuMicros: perRecord(m.stages[stage].cpuMicros - stagesBefore[stage].cpuMicros),
+        wallMicros: perRecord(m.stages[stage].wallMicros - stagesBefore[stage].wallMicros),
+      },
+    ]),
+  ) as Record<Stage, StageCost>;
+  const timedCpu = STAGES.reduce((sum, stage) => sum + m.stages[stage].cpuMicros - stagesBefore[stage].cpuMicros, 0);
+  const services: { clickhouse?: number; kafka?: number } = {};
+  for (const name of ['clickhouse', 'kafka'] as const) {
+    const before = servicesBefore[name];
+    const after = servicesAfter[name];
+    if (before !== undefined && after !== undefined) services[name] = perRecord((after - before) * 1e6);
+  }
+  const latency = m.closeToQueryable;
+  const seconds = (s: number | undefined) => (s === undefined ? null : Number(s.toFixed(3)));
+  return {
+    ...stageResult(records, (first - started) / 1000, (done - first) / 1000),
+    drainSeconds: Number(((done - processed) / 1000).toFixed(3)),
+    rows: m.rowsWritten,
+    inserts: m.inserts,
+    restoredWindows: m.restoredWindows,
+    stages,
+    threadCpuMicros: perRecord(cpu),
+    otherCpuMicros: perRecord(cpu - timedCpu),
+    services,
+    closeToQueryable: { windows: latency.count, p50: seconds(latency.quantile(0.5)), p99: seconds(latency.quantile(0.99)), within2s: latency.shareWithin(2) },
+    peakRssMiB: Math.round(peakRss / 2 ** 20),
+  };
 }

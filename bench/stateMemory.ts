@@ -1,35 +1,45 @@
+import { execFile } from 'node:child_process';
 import { digest16 } from '../core/hash.js';
+import { distFile } from '../core/paths.js';
 import { KpiCatalog } from '../kpis/catalog.js';
 import { PartitionTask, type BatchItem } from '../processors/partitionTask.js';
 import { TumblingWindows } from '../processors/windows.js';
-import type { EventKind, KindedEvent } from '../schemas/kinds.js';
+import { EVENT_KINDS, type EventKind, type KindedEvent } from '../schemas/kinds.js';
 import { DEFAULT_HONEST_ERRORS, employeeDay } from '../simulator/day.js';
 import { buildPlant } from '../simulator/plant.js';
 import { PlantTime, SHIFT_PRESETS } from '../simulator/plantTime.js';
 import { encodeEvent } from '../topics/codec.js';
 
 export interface StateMemoryResult {
-  windows: number;
-  eventsPerWindow: number;
-  bytesPerWindow: number;
-  heapDeltaBytes: number;
+  readonly windows: number;
+  readonly eventsPerWindow: number;
+  /** Growth of the V8 heap per open window. */
+  readonly heapBytesPerWindow: number;
+  /** Growth of memory outside the heap per window: typed arrays' backing stores. */
+  readonly arrayBufferBytesPerWindow: number;
+  /** Heap plus array buffers: what a window holds. */
+  readonly bytesPerWindow: number;
+  /** The process's resident memory and heap with every window open (after a full GC). */
+  readonly rssMiB: number;
+  readonly heapUsedMiB: number;
 }
 
-function heapUsed(): number {
+function settledMemory(): NodeJS.MemoryUsage {
   const gc = (globalThis as { gc?: () => void }).gc;
-  if (!gc) throw new Error('the state benchmark needs node --expose-gc (npm run bench does this)');
+  if (!gc) throw new Error('the memory benchmark needs node --expose-gc (npm run bench passes it)');
   gc();
   gc();
-  return process.memoryUsage().heapUsed;
+  return process.memoryUsage();
 }
 
-/**
- * Memory one active employee-window holds in a PartitionTask: the aggregate,
- * its event fingerprints and the task's bookkeeping, for simulated working
- * days, measured as the heap growth over many open windows.
- */
-export async function measureStateMemory(windows = 20_000): Promise<StateMemoryResult> {
-  const employees = Math.ceil(windows / 20) + 1;
+/** A day of events of one employee, as templates: each open window copies one under an employee id of its own. */
+interface DayTemplate {
+  readonly batches: readonly { kind: EventKind; events: readonly KindedEvent['event'][]; digests: readonly number[] }[];
+  readonly events: number;
+}
+
+/** Simulated working days to copy: `employees` employees of a 1-day plant. */
+function dayTemplates(employees: number, start: number): DayTemplate[] {
   const plant = buildPlant({
     seed: 1,
     employees,
@@ -43,8 +53,36 @@ export async function measureStateMemory(windows = 20_000): Promise<StateMemoryR
     days: 1,
     shifts: SHIFT_PRESETS.two,
   });
-  const start = Date.UTC(2026, 9, 5);
   const plantTime = new PlantTime({ timeZone: 'UTC', dayStart: 0, windowSize: 86_400_000, shifts: SHIFT_PRESETS.two, shiftWindows: false }, start);
+  const templates: DayTemplate[] = [];
+  for (const employee of plant.employees) {
+    const generated = employeeDay(1, employee, 0, plantTime, { feedbackShare: 0.25, honestErrors: DEFAULT_HONEST_ERRORS, gapShare: 0 });
+    if (!generated) continue;
+    const { production, telemetry, inspections, feedback, reports } = generated.events;
+    const byKind: [EventKind, readonly KindedEvent['event'][]][] = [
+      ['production', production],
+      ['telemetry', telemetry],
+      ['inspection', inspections],
+      ['feedback', feedback],
+      ['selfReport', reports],
+    ];
+    const batches = byKind.map(([kind, events]) => ({ kind, events, digests: events.map((event) => digest16(encodeEvent(kind, 1, event as never))) }));
+    templates.push({ batches, events: batches.reduce((n, b) => n + b.events.length, 0) });
+  }
+  return templates;
+}
+
+/**
+ * Memory one open employee-window holds in a PartitionTask: the aggregate,
+ * its event fingerprints, hourly measures and the task's bookkeeping, for
+ * simulated working days (about 51 events), measured as the memory growth
+ * over `windows` open windows of as many employees (one open day each, as
+ * in a plant of that many people). Records are made (and become garbage) as
+ * a consumer's would; the task keeps what it keeps.
+ */
+export function measureStateMemory(windows: number): StateMemoryResult {
+  const start = Date.UTC(2026, 9, 5);
+  const templates = dayTemplates(200, start);
   const settings = {
     windows: TumblingWindows.of(86_400_000),
     catalog: KpiCatalog.of(),
@@ -53,38 +91,50 @@ export async function measureStateMemory(windows = 20_000): Promise<StateMemoryR
     idleClose: Number.MAX_SAFE_INTEGER,
     emitMode: 'final' as const,
   };
-  // A wall-clock idle timeout that never passes: every window stays open.
-  const task = new PartitionTask(0, settings, 0);
-  const emptyStore = { current: async () => [], write: async () => undefined };
+  // An empty store (nothing to read back) and a wall-clock idle timeout that never passes: every window stays open.
+  const task = new PartitionTask(0, settings, 0, new Map(), new Set(), null);
+  const offsets = Object.fromEntries(EVENT_KINDS.map((kind) => [kind, 0])) as Record<EventKind, number>;
   let events = 0;
-  let offset = 0;
-  const before = heapUsed();
-  // Records are generated (and become garbage) as a consumer's would; the task keeps what it keeps.
-  for (let day = 0; task.openWindows < windows; day += 1) {
-    for (const employee of plant.employees) {
-      if (task.openWindows >= windows) break;
-      const generated = employeeDay(1, employee, day, plantTime, { feedbackShare: 0.25, honestErrors: DEFAULT_HONEST_ERRORS, gapShare: 0 });
-      if (!generated) continue;
-      const { production, telemetry, inspections, feedback, reports } = generated.events;
-      const byKind: [EventKind, KindedEvent[]][] = [
-        ['production', production.map((event) => ({ kind: 'production' as const, event }))],
-        ['telemetry', telemetry.map((event) => ({ kind: 'telemetry' as const, event }))],
-        ['inspection', inspections.map((event) => ({ kind: 'inspection' as const, event }))],
-        ['feedback', feedback.map((event) => ({ kind: 'feedback' as const, event }))],
-        ['selfReport', reports.map((event) => ({ kind: 'selfReport' as const, event }))],
-      ];
-      for (const [kind, tagged] of byKind) {
-        const items: BatchItem[] = tagged.map((t) => ({ offset: offset++, record: { tagged: t, digest: digest16(encodeEvent(t.kind, 1, t.event as never)) } }));
-        await task.processBatch(kind, items, 0, emptyStore);
-        events += items.length;
-      }
+  const before = settledMemory();
+  for (let i = 0; i < windows; i += 1) {
+    const employeeId = `E${String(i).padStart(7, '0')}`;
+    const template = templates[i % templates.length]!;
+    for (const { kind, events: list, digests } of template.batches) {
+      const items: BatchItem[] = list.map((event, j) => ({
+        offset: offsets[kind]++,
+        record: { tagged: { kind, event: { ...event, employee_id: employeeId } } as KindedEvent, digest: digests[j]! },
+      }));
+      task.apply(kind, items, 0);
     }
+    events += template.events;
   }
-  const after = heapUsed();
+  const after = settledMemory();
+  if (task.openWindows !== windows) throw new Error(`expected ${windows} open windows, the task holds ${task.openWindows}`);
+  const heap = (after.heapUsed - before.heapUsed) / windows;
+  const buffers = (after.arrayBuffers - before.arrayBuffers) / windows;
   return {
-    windows: task.openWindows,
-    eventsPerWindow: events / task.openWindows,
-    bytesPerWindow: (after - before) / task.openWindows,
-    heapDeltaBytes: after - before,
+    windows,
+    eventsPerWindow: Number((events / windows).toFixed(1)),
+    heapBytesPerWindow: Math.round(heap),
+    arrayBufferBytesPerWindow: Math.round(buffers),
+    bytesPerWindow: Math.round(heap + buffers),
+    rssMiB: Math.round(after.rss / 2 ** 20),
+    heapUsedMiB: Math.round(after.heapUsed / 2 ** 20),
   };
+}
+
+/** `measureStateMemory` in a fresh Node process (`bench memory --json`), so its resident memory is the windows' alone. */
+export function measureStateMemoryApart(windows: number): Promise<StateMemoryResult> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ['--expose-gc', '--max-old-space-size=16384', distFile('cli/main.js'), 'bench', 'memory', '--windows', String(windows), '--json'],
+      { maxBuffer: 1 << 20, env: { ...process.env, LOG_LEVEL: 'warn' } },
+      (error, stdout, stderr) => {
+        const line = stdout.split('\n').find((l) => l.startsWith('{'));
+        if (error || !line) reject(new Error(`the memory benchmark for ${windows} windows failed: ${error?.message ?? ''}\n${stderr.slice(-1500)}`));
+        else resolve(JSON.parse(line) as StateMemoryResult);
+      },
+    );
+  });
 }

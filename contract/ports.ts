@@ -12,6 +12,12 @@ export interface WindowStore {
   /** The current rows of the keys that have one. */
   current(keys: readonly WindowKey[]): Promise<WindowRow[]>;
   /**
+   * The latest window_start of any row in the store, or null when it holds
+   * none: a window that starts later has no row yet, unless one is written
+   * after this answer (processors/partitionTask.ts says why that is safe).
+   */
+  latestWindowStart(): Promise<number | null>;
+  /**
    * Writes rows; resolves once they are durable. Writing the same token twice
    * writes once. Rejects with a SinkError: `retriable` when trying again can
    * help, code KPI_ERR_SINK_REJECTED when the store refused the rows' content.

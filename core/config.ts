@@ -389,6 +389,13 @@ export const settings = {
   ] as const),
   flushInterval: duration('KPI_FLUSH_INTERVAL', '1s', 'How often the sink writes a batch to ClickHouse and offsets are committed.', 10),
   sinkMaxRows: integer('KPI_SINK_MAX_ROWS', 50_000, 'Accepted records that trigger an early write; consumption waits at twice this many.', 1, 10_000_000),
+  closedWindowCache: integer(
+    'KPI_CLOSED_WINDOW_CACHE',
+    100_000,
+    'Closed employee-windows a processor keeps in memory after writing them, latest first, so corrections to them need no read from ClickHouse; 0 = none.',
+    0,
+    100_000_000,
+  ),
   alertRules: optionalText(
     'KPI_ALERT_RULES',
     'YAML file of alert rules (thresholds on window metrics and scores, anomaly flags); set, the processors publish live windows for them. Unset: no alerts.',
@@ -436,7 +443,24 @@ export const settings = {
     'units=25%,run_hours=25%,defects=10,self_score=15',
     'Widest honest error spread a station or person is judged against, in the same units.',
   ),
-  metricsPort: integer('KPI_METRICS_PORT', 0, "Port of the processors' Prometheus /metrics endpoint on 127.0.0.1; 0 turns it off.", 0, 65535),
+  metricsPort: integer(
+    'KPI_METRICS_PORT',
+    0,
+    'Port of the HTTP server of the processors and of alerting: Prometheus /metrics, /healthz, /readyz; 0 turns it off (the container image sets 9464).',
+    0,
+    65535,
+  ),
+  metricsHost: text(
+    'KPI_METRICS_HOST',
+    '127.0.0.1',
+    'Address the metrics and health server listens on; 0.0.0.0 (as in the container image) lets Prometheus and probes reach it from elsewhere.',
+  ),
+  stallTimeout: duration(
+    'KPI_STALL_TIMEOUT',
+    '2m',
+    '/readyz fails once no flush (ClickHouse insert, offset commit) has finished for this long, or records wait and no batch has finished.',
+    1000,
+  ),
   logLevel: oneOf('LOG_LEVEL', 'info', 'Least severe level logged: fatal, error, warn, info, debug, trace or silent.', [
     'fatal',
     'error',
@@ -522,6 +546,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (MS_PER_DAY % base.windowSize !== 0) {
     throw new ConfigError('KPI_WINDOW_SIZE', `must divide a day evenly (e.g. 15m, 1h, 8h, 1d), got ${formatDuration(base.windowSize)}`);
   }
+  if (base.stallTimeout <= base.flushInterval) {
+    throw new ConfigError('KPI_STALL_TIMEOUT', `must be longer than KPI_FLUSH_INTERVAL (${formatDuration(base.flushInterval)}): a flush is due every interval`);
+  }
+  if (base.metricsHost.trim() === '') throw new ConfigError('KPI_METRICS_HOST', 'must name an address, e.g. 127.0.0.1 or 0.0.0.0');
   if (base.correctionHorizon < base.allowedLateness) {
     throw new ConfigError('KPI_CORRECTION_HORIZON', 'must not be shorter than KPI_ALLOWED_LATENESS');
   }

@@ -39,12 +39,15 @@ export interface MeasureSlot {
  */
 export class KpiCatalog {
   readonly measures: readonly MeasureDefinition[];
+  /** The measures' names, by slot. */
+  readonly measureNames: readonly string[];
   readonly columns: readonly ColumnDefinition[];
   readonly indicators: readonly IndicatorDefinition[];
   private readonly byKind: ReadonlyMap<EventKind, readonly MeasureSlot[]>;
 
   private constructor(readonly kpis: readonly KpiDefinition[]) {
     this.measures = kpis.flatMap((k) => k.measures ?? []);
+    this.measureNames = this.measures.map((m) => m.name);
     this.columns = kpis.flatMap((k) => k.columns ?? []);
     this.indicators = kpis.flatMap((k) => k.indicators ?? []);
     this.byKind = new Map(

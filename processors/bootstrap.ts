@@ -1,12 +1,14 @@
 import type { DeadLetter, DeadLetterStore } from '../contract/ports.js';
+import { Registry } from 'prom-client';
 import type { Config } from '../core/config.js';
 import { KpiError, TopicMismatchError } from '../core/errors.js';
+import { startHealthServer, type HealthServer } from '../core/health.js';
 import type { Logger } from '../core/logger.js';
 import { packageVersion } from '../core/paths.js';
 import { loadCatalog } from '../kpis/extensions.js';
 import { EVENT_KINDS, type EventKind } from '../schemas/kinds.js';
 import { DEFAULT_LIMITS } from '../schemas/validate.js';
-import { createClickHouseClient, withRetries } from '../sinks/clickhouse/client.js';
+import { clickhouseReachable, createClickHouseClient, withRetries, type ClickHouseClient } from '../sinks/clickhouse/client.js';
 import { migrate } from '../sinks/clickhouse/migrate.js';
 import { insertDeadLetters } from '../sinks/clickhouse/queries/deadLetters.js';
 import { ClickHouseWindowStore } from '../sinks/clickhouse/windowStore.js';
@@ -20,6 +22,7 @@ import { coPartitionedAssigner } from './assigner.js';
 import { ProcessorMetrics } from './metrics.js';
 import { KafkaOffsetStore } from './offsets.js';
 import { Pipeline, type PipelineOptions } from './pipeline.js';
+import { ProcessorReadiness } from './readiness.js';
 import { writeIsolatingRefusals } from './refusals.js';
 import { StreamRunner, type InputTopics, type RunnerSettings } from './runner.js';
 import { windowAssignerOf } from './windowing.js';
@@ -33,6 +36,7 @@ export async function runnerSettings(config: Config): Promise<RunnerSettings> {
     correctionHorizon: config.correctionHorizon,
     idleClose: config.idleClose,
     emitMode: config.emitMode,
+    closedWindowCache: config.closedWindowCache,
     limits: {
       ...DEFAULT_LIMITS,
       maxIdLength: config.maxIdLength,
@@ -45,11 +49,36 @@ export async function runnerSettings(config: Config): Promise<RunnerSettings> {
 }
 
 /**
- * Starts a processor: creates missing topics and checks them (the input topics
- * must be co-partitioned), migrates ClickHouse, wires the Kafka and ClickHouse
- * adapters to the stream runner, joins the consumer group and starts consuming.
+ * Starts a processor: serves /metrics, /healthz and /readyz when asked (not
+ * ready until it has joined the group), creates missing topics and checks them
+ * (the input topics must be co-partitioned), migrates ClickHouse, wires the
+ * Kafka and ClickHouse adapters to the stream runner, joins the consumer group
+ * and starts consuming.
  */
 export async function startPipeline(config: Config, log: Logger, options: PipelineOptions = {}): Promise<Pipeline> {
+  const registry = options.registry ?? new Registry();
+  const readiness = new ProcessorReadiness(config.groupId, config.stallTimeout);
+  const client = createClickHouseClient(config, { application: 'kpi-stream-processor' });
+  let health: HealthServer | undefined;
+  try {
+    if (options.health) {
+      health = await startHealthServer({ registry, ...options.health, log, checks: [...readiness.checks(), clickhouseReachable(client, config)] });
+    }
+    return await connectPipeline(config, log, options, { registry, readiness, client, health });
+  } catch (error) {
+    // Nothing may keep a process that failed to start alive.
+    await health?.close();
+    await client.close();
+    throw error;
+  }
+}
+
+async function connectPipeline(
+  config: Config,
+  log: Logger,
+  options: PipelineOptions,
+  { registry, readiness, client, health }: { registry: Registry; readiness: ProcessorReadiness; client: ClickHouseClient; health: HealthServer | undefined },
+): Promise<Pipeline> {
   const settings = await runnerSettings(config);
   const inputTopics = EVENT_KINDS.map((kind) => inputTopic(config, kind));
   const kafka = createKafka(config, 'kpi-stream-processor', log);
@@ -79,7 +108,6 @@ export async function startPipeline(config: Config, log: Logger, options: Pipeli
 
   const abort = new AbortController();
   const sinkLog = log.child({ component: 'sink' });
-  const client = createClickHouseClient(config, { application: 'kpi-stream-processor' });
   const writer = new DeadLetterWriter(producer, deadLetterTopic(config), packageVersion());
   const deadLetters: DeadLetterStore = {
     send: (letters) => writer.send(letters),
@@ -96,7 +124,7 @@ export async function startPipeline(config: Config, log: Logger, options: Pipeli
     },
   };
   const topics: InputTopics = { topicOf: (kind: EventKind) => inputTopic(config, kind), kindOf: (topic) => kindOfTopic(config, topic) };
-  const metrics = new ProcessorMetrics();
+  const metrics = new ProcessorMetrics(registry);
   const runner = new StreamRunner(
     settings,
     {
@@ -120,7 +148,21 @@ export async function startPipeline(config: Config, log: Logger, options: Pipeli
     metrics,
     log,
   );
-  const pipeline = new Pipeline({ config, log, options, admin, consumer, producer, inputTopics, runner, metrics, abort, close: () => client.close() });
+  const pipeline = new Pipeline({
+    config,
+    log,
+    options,
+    admin,
+    consumer,
+    producer,
+    inputTopics,
+    runner,
+    metrics,
+    readiness,
+    health,
+    abort,
+    close: () => client.close(),
+  });
   await pipeline.run();
   return pipeline;
 }

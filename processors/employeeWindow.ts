@@ -2,7 +2,6 @@ import { eventKeyOf, type WindowRow } from '../contract/windowRow.js';
 import { MAX_CONTRIBUTION, toMillis } from '../kpis/definition.js';
 import type { KpiCatalog } from '../kpis/catalog.js';
 import type { KindedEvent } from '../schemas/kinds.js';
-import { EventKeys } from './eventKeys.js';
 import type { PlantWindow } from './windows.js';
 
 /**
@@ -12,21 +11,21 @@ import type { PlantWindow } from './windows.js';
  * from the store restores the state exactly. The fingerprints of the events
  * applied make a repeated event (a producer retry, a replay after a crash) a
  * no-op.
+ *
+ * A processor holds one per open employee-window, so its numbers live in one
+ * Uint32Array (`cells`, laid out below) rather than in objects and arrays of
+ * their own: a window of a working day (about 51 events over 8 hours) costs
+ * about 2 KB in all (BENCHMARKS.md). Read it through the functions here.
  */
 export interface EmployeeWindow {
   readonly employeeId: string;
   readonly window: PlantWindow;
-  readonly measures: Float64Array;
-  /** The measures per local hour (start ms), so any period can be summed exactly. */
-  readonly hours: Map<number, Float64Array>;
-  /** The self-report that stands: latest submitted_time, ties to the greater event_id. */
-  report: SelfReportFigures | null;
-  /** Stations and the standard plus run ms earned at each (parallel arrays); the largest names the row's station. */
-  readonly stations: string[];
-  readonly stationWeights: number[];
-  readonly events: EventKeys;
-  /** Events applied: the row's version. */
-  version: number;
+  /** Every number of the aggregate; replaced by a larger array as events arrive. */
+  cells: Uint32Array;
+  /** Stations in the order of their first event; their weights are in `cells`. */
+  stations: readonly string[];
+  /** The event_id of the self-report that stands ('' when none). */
+  reportEventId: string;
 }
 
 export interface SelfReportFigures {
@@ -42,22 +41,217 @@ export interface SelfReportFigures {
 
 export type ApplyOutcome = 'accepted' | 'duplicate' | 'conflicting-duplicate';
 
+/*
+ * Layout of `cells` (32-bit words; a double takes two, low word first):
+ *   0 events (the row's version)   1 event capacity   2 hour capacity   3 station capacity
+ *   4 events applied (key count)   5 hours with measures   6 stations   7 flags (HAS_REPORT, WIDE_HOURS)
+ *   8…  the measures, one double per catalog slot
+ *   then the self-report: submitted, period start, period end, units, run hours, defective units, self-score (NaN: null), doubles
+ *   then per station its weight (standard plus run ms), a double
+ *   then per hour: its start (a double) and one cell per measure, 32-bit (WIDE_HOURS: a double each, once a sum outgrew 32 bits)
+ *   then per event its key (53 bits: low word, high word), ascending, then their 16-bit digests, two per word, in the same order
+ */
+const VERSION = 0;
+const KEY_CAPACITY = 1;
+const HOUR_CAPACITY = 2;
+const STATION_CAPACITY = 3;
+const KEYS = 4;
+const HOURS = 5;
+const STATIONS = 6;
+const FLAGS = 7;
+const HAS_REPORT = 1;
+const WIDE_HOURS = 2;
+const MEASURES = 8;
+const REPORT_FIELDS = 7;
+const TWO_32 = 2 ** 32;
+
+const scratch = new Float64Array(1);
+const scratchWords = new Uint32Array(scratch.buffer);
+
+function readDouble(cells: Uint32Array, at: number): number {
+  scratchWords[0] = cells[at]!;
+  scratchWords[1] = cells[at + 1]!;
+  return scratch[0]!;
+}
+
+function writeDouble(cells: Uint32Array, at: number, value: number): void {
+  scratch[0] = value;
+  cells[at] = scratchWords[0]!;
+  cells[at + 1] = scratchWords[1]!;
+}
+
+/** Where the station weights begin (after the measures and the report). */
+const stationsAt = (measures: number): number => MEASURES + 2 * measures + 2 * REPORT_FIELDS;
+/** Where the hours begin. */
+const hoursAt = (measures: number, cells: Uint32Array): number => stationsAt(measures) + 2 * cells[STATION_CAPACITY]!;
+/** Words per hour. */
+const hourWordsOf = (measures: number, cells: Uint32Array): number => 2 + (cells[FLAGS]! & WIDE_HOURS ? 2 : 1) * measures;
+
+/** Where each part of a window's cells begins, for its catalog and capacities. */
+function layout(measures: number, cells: Uint32Array) {
+  const report = MEASURES + 2 * measures;
+  const stations = report + 2 * REPORT_FIELDS;
+  const hours = stations + 2 * cells[STATION_CAPACITY]!;
+  const hourWords = 2 + (cells[FLAGS]! & WIDE_HOURS ? 2 : 1) * measures;
+  const keys = hours + hourWords * cells[HOUR_CAPACITY]!;
+  const digests = keys + 2 * cells[KEY_CAPACITY]!;
+  return { report, stations, hours, hourWords, keys, digests };
+}
+
+function sizeOf(measures: number, keyCapacity: number, hourCapacity: number, stationCapacity: number, wide: boolean): number {
+  return (
+    MEASURES +
+    2 * measures +
+    2 * REPORT_FIELDS +
+    2 * stationCapacity +
+    (2 + (wide ? 2 : 1) * measures) * hourCapacity +
+    2 * keyCapacity +
+    Math.ceil(keyCapacity / 2)
+  );
+}
+
+/**
+ * Copies the window into cells of other capacities (or with wide hours),
+ * part by part; the counts stay.
+ */
+function regrow(catalog: KpiCatalog, state: EmployeeWindow, capacity: { keys?: number; hours?: number; stations?: number; wide?: boolean }): void {
+  const m = catalog.measures.length;
+  const old = state.cells;
+  const from = layout(m, old);
+  const wasWide = (old[FLAGS]! & WIDE_HOURS) !== 0;
+  const wide = capacity.wide ?? wasWide;
+  const keyCapacity = capacity.keys ?? old[KEY_CAPACITY]!;
+  const hourCapacity = capacity.hours ?? old[HOUR_CAPACITY]!;
+  const stationCapacity = capacity.stations ?? old[STATION_CAPACITY]!;
+  const cells = new Uint32Array(sizeOf(m, keyCapacity, hourCapacity, stationCapacity, wide));
+  cells.set(old.subarray(0, from.stations)); // header, measures, report
+  cells[KEY_CAPACITY] = keyCapacity;
+  cells[HOUR_CAPACITY] = hourCapacity;
+  cells[STATION_CAPACITY] = stationCapacity;
+  cells[FLAGS] = wide ? old[FLAGS]! | WIDE_HOURS : old[FLAGS]!;
+  const to = layout(m, cells);
+  cells.set(old.subarray(from.stations, from.stations + 2 * old[STATIONS]!), to.stations);
+  for (let h = 0; h < old[HOURS]!; h += 1) {
+    const source = from.hours + h * from.hourWords;
+    const target = to.hours + h * to.hourWords;
+    cells[target] = old[source]!;
+    cells[target + 1] = old[source + 1]!;
+    for (let slot = 0; slot < m; slot += 1) {
+      const value = wasWide ? readDouble(old, source + 2 + 2 * slot) : old[source + 2 + slot]!;
+      if (wide) writeDouble(cells, target + 2 + 2 * slot, value);
+      else cells[target + 2 + slot] = value;
+    }
+  }
+  const keys = old[KEYS]!;
+  cells.set(old.subarray(from.keys, from.keys + 2 * keys), to.keys);
+  const oldDigests = new Uint16Array(old.buffer, old.byteOffset + 4 * from.digests, keys);
+  new Uint16Array(cells.buffer, 4 * to.digests, keys).set(oldDigests);
+  state.cells = cells;
+}
+
 export function newEmployeeWindow(catalog: KpiCatalog, employeeId: string, window: PlantWindow): EmployeeWindow {
+  const m = catalog.measures.length;
+  const cells = new Uint32Array(sizeOf(m, 8, 2, 1, false));
+  cells[KEY_CAPACITY] = 8;
+  cells[HOUR_CAPACITY] = 2;
+  cells[STATION_CAPACITY] = 1;
+  return { employeeId, window, cells, stations: [], reportEventId: '' };
+}
+
+/** The window's measures by catalog slot (a copy). */
+export function measuresOf(catalog: KpiCatalog, state: EmployeeWindow): Float64Array {
+  const measures = new Float64Array(catalog.measures.length);
+  for (let slot = 0; slot < measures.length; slot += 1) measures[slot] = readDouble(state.cells, MEASURES + 2 * slot);
+  return measures;
+}
+
+/** Events applied: the row's version. */
+export const versionOf = (state: EmployeeWindow): number => state.cells[VERSION]!;
+
+/** The self-report that stands: latest submitted_time, ties to the greater event_id. */
+export function reportOf(catalog: KpiCatalog, state: EmployeeWindow): SelfReportFigures | null {
+  const cells = state.cells;
+  if (!(cells[FLAGS]! & HAS_REPORT)) return null;
+  const at = MEASURES + 2 * catalog.measures.length;
+  const field = (i: number) => readDouble(cells, at + 2 * i);
+  const selfScore = field(6);
   return {
-    employeeId,
-    window,
-    measures: new Float64Array(catalog.measures.length),
-    hours: new Map(),
-    report: null,
-    stations: [],
-    stationWeights: [],
-    events: new EventKeys(),
-    version: 0,
+    eventId: state.reportEventId,
+    submittedTime: field(0),
+    periodStart: field(1),
+    periodEnd: field(2),
+    units: field(3),
+    runHours: field(4),
+    defectiveUnits: field(5),
+    selfScore: Number.isNaN(selfScore) ? null : selfScore,
   };
+}
+
+function setReport(catalog: KpiCatalog, state: EmployeeWindow, report: SelfReportFigures): void {
+  const cells = state.cells;
+  const at = MEASURES + 2 * catalog.measures.length;
+  const fields = [
+    report.submittedTime,
+    report.periodStart,
+    report.periodEnd,
+    report.units,
+    report.runHours,
+    report.defectiveUnits,
+    report.selfScore ?? Number.NaN,
+  ];
+  for (const [i, value] of fields.entries()) writeDouble(cells, at + 2 * i, value);
+  cells[FLAGS] = cells[FLAGS]! | HAS_REPORT;
+  state.reportEventId = report.eventId;
 }
 
 /** The fingerprint of an event: its kind and event_id. */
 export const eventKey = (tagged: KindedEvent): number => eventKeyOf(tagged.kind, tagged.event.event_id);
+
+/** Where `key` is among the window's keys (ascending), or where it would go, as −(index + 1). */
+function findKey(cells: Uint32Array, keysAt: number, count: number, key: number): number {
+  const high = Math.floor(key / TWO_32);
+  const low = key - high * TWO_32;
+  let lo = 0;
+  let hi = count - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const midHigh = cells[keysAt + 2 * mid + 1]!;
+    const midLow = cells[keysAt + 2 * mid]!;
+    if (midHigh < high || (midHigh === high && midLow < low)) lo = mid + 1;
+    else if (midHigh > high || midLow > low) hi = mid - 1;
+    else return mid;
+  }
+  return -(lo + 1);
+}
+
+function digestAt(cells: Uint32Array, digestsAt: number, index: number): number {
+  const word = cells[digestsAt + (index >>> 1)]!;
+  return index & 1 ? word >>> 16 : word & 0xffff;
+}
+
+/** Inserts a new key at `index` (keys stay ascending), with its digest. */
+function insertKey(catalog: KpiCatalog, state: EmployeeWindow, index: number, key: number, digest: number): void {
+  if (state.cells[KEYS]! === state.cells[KEY_CAPACITY]!) regrow(catalog, state, { keys: Math.ceil(state.cells[KEY_CAPACITY]! * 1.5) });
+  const cells = state.cells;
+  const { keys: keysAt, digests: digestsAt } = keysOffset(state);
+  const count = cells[KEYS]!;
+  cells.copyWithin(keysAt + 2 * index + 2, keysAt + 2 * index, keysAt + 2 * count);
+  const high = Math.floor(key / TWO_32);
+  cells[keysAt + 2 * index] = key - high * TWO_32;
+  cells[keysAt + 2 * index + 1] = high;
+  const digests = new Uint16Array(cells.buffer, 4 * digestsAt, count + 1);
+  digests.copyWithin(index + 1, index, count);
+  digests[index] = digest & 0xffff;
+  cells[KEYS] = count + 1;
+}
+
+function addKeys(catalog: KpiCatalog, state: EmployeeWindow, keys: readonly number[], digests: readonly number[]): void {
+  if (keys.length > state.cells[KEY_CAPACITY]!) regrow(catalog, state, { keys: keys.length });
+  for (const [i, key] of keys.entries()) {
+    const found = findKey(state.cells, keysOffset(state).keys, state.cells[KEYS]!, key);
+    if (found < 0) insertKey(catalog, state, -found - 1, key, digests[i] ?? 0);
+  }
+}
 
 /**
  * Why applying the event would break the window's exact sums (a contribution
@@ -70,16 +264,83 @@ export function contributionProblem(catalog: KpiCatalog, state: EmployeeWindow, 
     if (!Number.isInteger(value) || value < 0 || value > MAX_CONTRIBUTION) {
       return `${definition.name} would grow by ${value}; one event adds a whole number within 0..${MAX_CONTRIBUTION}`;
     }
-    if (state.measures[slot]! + value > Number.MAX_SAFE_INTEGER) return `${definition.name} would overflow its exact sum`;
+    if (readDouble(state.cells, MEASURES + 2 * slot) + value > Number.MAX_SAFE_INTEGER) return `${definition.name} would overflow its exact sum`;
   }
   return undefined;
 }
 
 /** Whether the window holds the event already: 'duplicate', 'conflicting-duplicate' (other bytes), or undefined when it is new. */
 export function repeatOf(state: EmployeeWindow, key: number, digest: number): Exclude<ApplyOutcome, 'accepted'> | undefined {
-  const seen = state.events.digestOf(key);
-  if (seen === undefined) return undefined;
-  return seen === digest ? 'duplicate' : 'conflicting-duplicate';
+  const cells = state.cells;
+  const at = keysOffset(state);
+  const found = findKey(cells, at.keys, cells[KEYS]!, key);
+  if (found < 0) return undefined;
+  return digestAt(cells, at.digests, found) === (digest & 0xffff) ? 'duplicate' : 'conflicting-duplicate';
+}
+
+/** Where the keys and digests begin, from the end of the cells (they are the last parts). */
+function keysOffset(state: EmployeeWindow): { keys: number; digests: number } {
+  const cells = state.cells;
+  const capacity = cells[KEY_CAPACITY]!;
+  const digests = cells.length - Math.ceil(capacity / 2);
+  return { keys: digests - 2 * capacity, digests };
+}
+
+/** The hour's index among the window's hours, adding it (with zero measures) when new. */
+function hourIndex(catalog: KpiCatalog, state: EmployeeWindow, hour: number): number {
+  const m = catalog.measures.length;
+  let cells = state.cells;
+  const count = cells[HOURS]!;
+  let at = hoursAt(m, cells);
+  let words = hourWordsOf(m, cells);
+  for (let h = 0; h < count; h += 1) if (readDouble(cells, at + h * words) === hour) return h;
+  if (count === cells[HOUR_CAPACITY]!) {
+    regrow(catalog, state, { hours: Math.max(4, 2 * count) });
+    cells = state.cells;
+    at = hoursAt(m, cells);
+    words = hourWordsOf(m, cells);
+  }
+  writeDouble(cells, at + count * words, hour);
+  cells[HOURS] = count + 1;
+  return count;
+}
+
+function addToHour(catalog: KpiCatalog, state: EmployeeWindow, h: number, slot: number, value: number): void {
+  const m = catalog.measures.length;
+  if (!(state.cells[FLAGS]! & WIDE_HOURS)) {
+    const cell = hoursAt(m, state.cells) + h * (2 + m) + 2 + slot;
+    const sum = state.cells[cell]! + value;
+    if (sum < TWO_32) {
+      state.cells[cell] = sum;
+      return;
+    }
+    regrow(catalog, state, { wide: true }); // a sum outgrew 32 bits: every hour's cells become doubles
+  }
+  const cell = hoursAt(m, state.cells) + h * (2 + 2 * m) + 2 + 2 * slot;
+  writeDouble(state.cells, cell, readDouble(state.cells, cell) + value);
+}
+
+function addStationWeight(catalog: KpiCatalog, state: EmployeeWindow, station: string, ms: number): void {
+  let at = state.stations.indexOf(station);
+  if (at < 0) {
+    if (state.stations.length === state.cells[STATION_CAPACITY]!) regrow(catalog, state, { stations: 2 * state.stations.length });
+    at = state.stations.length;
+    state.stations = [...state.stations, internStation(station)]; // exact size: a push would reserve room for 16 more
+    state.cells[STATIONS] = state.stations.length;
+  }
+  const cell = stationsAt(catalog.measures.length) + 2 * at;
+  writeDouble(state.cells, cell, readDouble(state.cells, cell) + ms);
+}
+
+/** One string per station id, shared by every window that names it. */
+const stationIds = new Map<string, string>();
+
+function internStation(station: string): string {
+  const known = stationIds.get(station);
+  if (known !== undefined) return known;
+  if (stationIds.size >= 100_000) stationIds.clear();
+  stationIds.set(station, station);
+  return station;
 }
 
 /**
@@ -90,32 +351,33 @@ export function repeatOf(state: EmployeeWindow, key: number, digest: number): Ex
  */
 export function applyEvent(catalog: KpiCatalog, state: EmployeeWindow, tagged: KindedEvent, digest: number, hour: number): ApplyOutcome {
   const key = eventKey(tagged);
-  const repeat = repeatOf(state, key, digest);
-  if (repeat) return repeat;
-  state.events.add(key, digest);
-  state.version += 1;
+  const at = keysOffset(state);
+  const found = findKey(state.cells, at.keys, state.cells[KEYS]!, key);
+  if (found >= 0) return digestAt(state.cells, at.digests, found) === (digest & 0xffff) ? 'duplicate' : 'conflicting-duplicate';
+  insertKey(catalog, state, -found - 1, key, digest);
+  state.cells[VERSION] = state.cells[VERSION]! + 1;
   const measures = catalog.measuresOf(tagged.kind);
   if (measures.length > 0) {
-    let hourly = state.hours.get(hour);
-    if (!hourly) state.hours.set(hour, (hourly = new Float64Array(catalog.measures.length)));
+    const h = hourIndex(catalog, state, hour);
     for (const { slot, definition } of measures) {
       const value = definition.value(tagged.event as never);
-      state.measures[slot]! += value;
-      hourly[slot]! += value;
+      if (value === 0) continue;
+      writeDouble(state.cells, MEASURES + 2 * slot, readDouble(state.cells, MEASURES + 2 * slot) + value);
+      addToHour(catalog, state, h, slot, value);
     }
   }
   switch (tagged.kind) {
     case 'production':
-      addStationWeight(state, tagged.event.station_id, tagged.event.units * toMillis(tagged.event.standard_seconds_per_unit));
+      addStationWeight(catalog, state, tagged.event.station_id, tagged.event.units * toMillis(tagged.event.standard_seconds_per_unit));
       break;
     case 'telemetry':
-      addStationWeight(state, tagged.event.station_id, toMillis(tagged.event.run_seconds));
+      addStationWeight(catalog, state, tagged.event.station_id, toMillis(tagged.event.run_seconds));
       break;
     case 'selfReport': {
       const e = tagged.event;
-      const current = state.report;
+      const current = reportOf(catalog, state);
       if (!current || e.submitted_time > current.submittedTime || (e.submitted_time === current.submittedTime && e.event_id > current.eventId)) {
-        state.report = {
+        setReport(catalog, state, {
           eventId: e.event_id,
           submittedTime: e.submitted_time,
           periodStart: e.period_start,
@@ -124,7 +386,7 @@ export function applyEvent(catalog: KpiCatalog, state: EmployeeWindow, tagged: K
           runHours: e.reported_run_hours,
           defectiveUnits: e.reported_defective_units,
           selfScore: e.self_score,
-        };
+        });
       }
       break;
     }
@@ -134,21 +396,13 @@ export function applyEvent(catalog: KpiCatalog, state: EmployeeWindow, tagged: K
   return 'accepted';
 }
 
-function addStationWeight(state: EmployeeWindow, station: string, ms: number): void {
-  const at = state.stations.indexOf(station);
-  if (at >= 0) state.stationWeights[at]! += ms;
-  else {
-    state.stations.push(station);
-    state.stationWeights.push(ms);
-  }
-}
-
 /** The station with the largest weight; ties go to the smaller id. Empty when none. */
-export function primaryStation(state: EmployeeWindow): string {
+export function primaryStation(catalog: KpiCatalog, state: EmployeeWindow): string {
+  const at = stationsAt(catalog.measures.length);
   let best = '';
   let bestWeight = -1;
   for (const [i, station] of state.stations.entries()) {
-    const weight = state.stationWeights[i]!;
+    const weight = readDouble(state.cells, at + 2 * i);
     if (weight > bestWeight || (weight === bestWeight && station < best)) {
       best = station;
       bestWeight = weight;
@@ -158,8 +412,32 @@ export function primaryStation(state: EmployeeWindow): string {
 }
 
 export function toRow(catalog: KpiCatalog, state: EmployeeWindow): WindowRow {
-  const report = state.report;
-  const { keys, digests } = state.events.sorted();
+  const report = reportOf(catalog, state);
+  const cells = state.cells;
+  const m = catalog.measures.length;
+  const at = layout(m, cells);
+  const names = catalog.measureNames;
+  const keyCount = cells[KEYS]!;
+  const eventKeys = new Array<number>(keyCount);
+  const eventDigests = new Array<number>(keyCount);
+  for (let i = 0; i < keyCount; i += 1) {
+    eventKeys[i] = cells[at.keys + 2 * i + 1]! * TWO_32 + cells[at.keys + 2 * i]!;
+    eventDigests[i] = digestAt(cells, at.digests, i);
+  }
+  const stationWeights: Record<string, number> = {};
+  for (const [i, station] of state.stations.entries()) stationWeights[station] = readDouble(cells, at.stations + 2 * i);
+  const wide = at.hourWords !== 2 + m;
+  const hourly: { hour: number; measures: Record<string, number> }[] = [];
+  for (let h = 0; h < cells[HOURS]!; h += 1) {
+    const base = at.hours + h * at.hourWords;
+    const measures: Record<string, number> = {};
+    for (let slot = 0; slot < m; slot += 1) {
+      const value = wide ? readDouble(cells, base + 2 + 2 * slot) : cells[base + 2 + slot]!;
+      if (value !== 0) measures[names[slot]!] = value;
+    }
+    hourly.push({ hour: readDouble(cells, base), measures });
+  }
+  hourly.sort((a, b) => a.hour - b.hour);
   return {
     employee_id: state.employeeId,
     window_start: state.window.start,
@@ -167,8 +445,8 @@ export function toRow(catalog: KpiCatalog, state: EmployeeWindow): WindowRow {
     plant_day: state.window.plantDay,
     shift: state.window.shift,
     crew: state.window.crew,
-    station_id: primaryStation(state),
-    version: state.version,
+    station_id: primaryStation(catalog, state),
+    version: cells[VERSION]!,
     reported_units: report ? report.units : null,
     reported_run_hours: report ? report.runHours : null,
     reported_defective_units: report ? report.defectiveUnits : null,
@@ -177,16 +455,11 @@ export function toRow(catalog: KpiCatalog, state: EmployeeWindow): WindowRow {
     report_event_id: report ? report.eventId : '',
     report_period_start: report ? report.periodStart : null,
     report_period_end: report ? report.periodEnd : null,
-    station_weights: Object.fromEntries(state.stations.map((s, i) => [s, state.stationWeights[i]!])),
-    event_keys: keys,
-    event_digests: digests,
-    values: catalog.valuesOf(catalog.named(state.measures)),
-    hourly: [...state.hours]
-      .sort(([a], [b]) => a - b)
-      .map(([hour, values]) => ({
-        hour,
-        measures: Object.fromEntries(catalog.measures.flatMap((m, slot) => (values[slot] === 0 ? [] : [[m.name, values[slot]!]]))),
-      })),
+    station_weights: stationWeights,
+    event_keys: eventKeys,
+    event_digests: eventDigests,
+    values: catalog.valuesOf(catalog.named(measuresOf(catalog, state))),
+    hourly,
   };
 }
 
@@ -195,37 +468,41 @@ export function toRow(catalog: KpiCatalog, state: EmployeeWindow): WindowRow {
  * does not have (a KPI added after it was written) starts at 0.
  */
 export function fromRow(catalog: KpiCatalog, row: WindowRow): EmployeeWindow {
-  const measures = new Float64Array(catalog.measures.length);
-  for (const [slot, definition] of catalog.measures.entries()) measures[slot] = row.values[definition.name] ?? 0;
-  const events = EventKeys.from(row.event_keys, row.event_digests);
+  const m = catalog.measures.length;
   const stations = Object.keys(row.station_weights);
-  const hours = new Map<number, Float64Array>();
-  for (const { hour, measures: named } of row.hourly) {
-    const values = new Float64Array(catalog.measures.length);
-    for (const [slot, definition] of catalog.measures.entries()) values[slot] = named[definition.name] ?? 0;
-    hours.set(hour, values);
+  const window = { start: row.window_start, end: row.window_end, plantDay: row.plant_day, shift: row.shift, crew: row.crew };
+  const state = newEmployeeWindow(catalog, row.employee_id, window);
+  const wide = row.hourly.some((h) => Object.values(h.measures).some((v) => v >= TWO_32));
+  regrow(catalog, state, { keys: Math.max(8, row.event_keys.length), hours: Math.max(2, row.hourly.length), stations: Math.max(1, stations.length), wide });
+  const cells = state.cells;
+  for (const [slot, definition] of catalog.measures.entries()) writeDouble(cells, MEASURES + 2 * slot, row.values[definition.name] ?? 0);
+  state.stations = stations.map(internStation);
+  cells[STATIONS] = stations.length;
+  const at = layout(m, cells);
+  for (const [i, station] of stations.entries()) writeDouble(cells, at.stations + 2 * i, row.station_weights[station]!);
+  for (const [h, { hour, measures }] of row.hourly.entries()) {
+    const base = at.hours + h * at.hourWords;
+    writeDouble(cells, base, hour);
+    for (const [slot, definition] of catalog.measures.entries()) {
+      const value = measures[definition.name] ?? 0;
+      if (wide) writeDouble(cells, base + 2 + 2 * slot, value);
+      else cells[base + 2 + slot] = value;
+    }
   }
-  return {
-    employeeId: row.employee_id,
-    window: { start: row.window_start, end: row.window_end, plantDay: row.plant_day, shift: row.shift, crew: row.crew },
-    measures,
-    hours,
-    report:
-      row.report_submitted_time === null
-        ? null
-        : {
-            eventId: row.report_event_id,
-            submittedTime: row.report_submitted_time,
-            periodStart: row.report_period_start ?? row.window_start,
-            periodEnd: row.report_period_end ?? row.window_end,
-            units: row.reported_units ?? 0,
-            runHours: row.reported_run_hours ?? 0,
-            defectiveUnits: row.reported_defective_units ?? 0,
-            selfScore: row.self_score,
-          },
-    stations,
-    stationWeights: stations.map((s) => row.station_weights[s]!),
-    events,
-    version: row.version,
-  };
+  cells[HOURS] = row.hourly.length;
+  addKeys(catalog, state, row.event_keys, row.event_digests);
+  cells[VERSION] = row.version;
+  if (row.report_submitted_time !== null) {
+    setReport(catalog, state, {
+      eventId: row.report_event_id,
+      submittedTime: row.report_submitted_time,
+      periodStart: row.report_period_start ?? row.window_start,
+      periodEnd: row.report_period_end ?? row.window_end,
+      units: row.reported_units ?? 0,
+      runHours: row.reported_run_hours ?? 0,
+      defectiveUnits: row.reported_defective_units ?? 0,
+      selfScore: row.self_score,
+    });
+  }
+  return state;
 }

@@ -10,9 +10,12 @@ import {
   eventKey,
   fromRow,
   newEmployeeWindow,
+  measuresOf,
   primaryStation,
   repeatOf,
+  reportOf,
   toRow,
+  versionOf,
   type EmployeeWindow,
 } from './employeeWindow.js';
 import type { PlantWindow, WindowAssigner } from './windows.js';
@@ -28,6 +31,8 @@ export interface TaskSettings {
   readonly idleClose: number;
   /** 'final': a row when a window closes; 'update': also whenever it changed. */
   readonly emitMode: 'final' | 'update';
+  /** Keep the windows each batch changed for `takeChanged` (live alerting); off, nothing is kept. */
+  readonly trackChanged?: boolean;
 }
 
 /** A decoded, checked record of one topic-partition. */
@@ -70,6 +75,12 @@ interface OpenWindow {
   drainedIn: number;
   /** Per kind, the first record applied since the last row, and the clock before it. */
   unwritten: Partial<Record<EventKind, ResumePoint>>;
+  /** Wall-clock time of the first change since its last row. */
+  changedAt: number;
+  /** The same employee's next window in memory: an employee's windows form a list. */
+  next: OpenWindow | undefined;
+  /** In the task's `changed` list (took an event since the last `takeChanged`). */
+  changed: boolean;
 }
 
 export const windowKeyOf = (employeeId: string, windowStart: number): string => `${windowStart}\u0000${employeeId}`;
@@ -89,25 +100,48 @@ export const windowKeyOf = (employeeId: string, windowStart: number): string => 
  *   aggregate, unless that aggregate already holds its kind and event_id.
  * - Windows stay in memory while open. `processBatch` first reads the current
  *   rows of the windows its records need that are not in memory (closed
- *   earlier, or written before a restart), then applies the records.
+ *   earlier, or written before a restart), then applies the records. It reads
+ *   only windows that can have a row (`storedThrough`, below): a backfill or
+ *   a day's first events create their windows without a round trip.
  * - `drain()` returns the rows due: closed windows that changed (and, in
  *   'update' mode, every window that changed); closed windows whose rows
  *   were written leave memory.
- * - `resumePoints()` says where a restart must read from so that nothing not
- *   yet in a drained row is lost: the earliest unwritten record per topic.
+ * - `resumePoints()` says where a restart must resume: the earliest unwritten
+ *   record per topic.
  */
 export class PartitionTask {
   private readonly clocks = new Map<EventKind, number>();
   private readonly positions = new Map<EventKind, number>();
+  /** Windows in memory by employee: the first of the employee's list. */
   private readonly open = new Map<string, OpenWindow>();
-  /** Windows that took an event since the last `takeChanged`. */
-  private readonly changed = new Set<string>();
+  private windowCount = 0;
+  /** With `trackChanged`: the windows that took an event since the last `takeChanged`, each once. */
+  private changed: OpenWindow[] = [];
   private lastRecordAt: number;
   private drains = 0;
+  /**
+   * The latest start of a window that can have a row in the store that this
+   * task must read: the store's latest window when the task began
+   * (`WindowStore.latestWindowStart`), raised by every row the task drains.
+   * A window that starts later is new. Why no row can be missed that way:
+   * every record before the committed resume points is in a row written
+   * before that commit, hence before the task began, so a window that starts
+   * after the store's latest has no such record. A row of it written since
+   * (by a crashed or lingering previous owner, after its last commit) holds
+   * only records from the resume points on, which this task reads again:
+   * the task counts each once and its later rows supersede (versions count
+   * events), exactly as when such a row lands while the window is in memory.
+   */
+  private storedThrough: number;
+  /** (wall time, watermark) each time a batch raised the watermark since the last drain, after the last one before it. */
+  private watermarkHistory: number[] = [];
+  /** When the rows of the last drain became due (wall clock, ms), aligned with them: for the close → queryable latency. */
+  dueAt: number[] = [];
 
   /**
    * @param resume where the previous owner committed, per kind
    * @param refused keys of windows whose rows the store refused: records that would change them are refused too
+   * @param storedThrough the store's latest window start when the task began (null: no rows); unknown (+∞) reads every window not in memory
    */
   constructor(
     readonly partition: number,
@@ -115,7 +149,9 @@ export class PartitionTask {
     now: number,
     resume: ReadonlyMap<EventKind, ResumePoint> = new Map(),
     private readonly refused: ReadonlySet<string> = new Set(),
+    storedThrough: number | null = Number.POSITIVE_INFINITY,
   ) {
+    this.storedThrough = storedThrough ?? Number.NEGATIVE_INFINITY;
     this.lastRecordAt = now;
     for (const [kind, point] of resume) {
       if (point.clock !== null) this.clocks.set(kind, point.clock);
@@ -132,88 +168,135 @@ export class PartitionTask {
    * windows it needs from `store`, then applies every record. Items without a
    * record (dead letters) only move the position past them.
    */
-  async processBatch(kind: EventKind, items: readonly BatchItem[], now: number, store: WindowStore): Promise<(RecordResult | undefined)[]> {
-    const missing = new Map<string, WindowKey>();
+  async processBatch(kind: EventKind, items: readonly BatchItem[], now: number, store: Pick<WindowStore, 'current'>): Promise<(RecordResult | undefined)[]> {
+    await this.restore(items, store);
+    return this.apply(kind, items, now);
+  }
+
+  /** The first half of processBatch: reads from `store` the windows the items need that can have a row and are not in memory. */
+  async restore(items: readonly BatchItem[], store: Pick<WindowStore, 'current'>): Promise<void> {
+    let missing: Map<string, WindowKey> | undefined;
     for (const { record } of items) {
       if (!record) continue;
       const windowStart = this.windowOf(record.tagged).start;
-      const key = windowKeyOf(record.tagged.event.employee_id, windowStart);
-      if (!this.open.has(key)) missing.set(key, { employeeId: record.tagged.event.employee_id, windowStart });
+      if (windowStart > this.storedThrough) continue;
+      const employeeId = record.tagged.event.employee_id;
+      if (this.find(employeeId, windowStart)) continue;
+      (missing ??= new Map()).set(windowKeyOf(employeeId, windowStart), { employeeId, windowStart });
     }
-    const restored = missing.size > 0 ? await store.current([...missing.values()]) : [];
+    if (!missing) return;
+    const restored = await store.current([...missing.values()]);
     for (const row of restored) {
-      const key = windowKeyOf(row.employee_id, row.window_start);
       // A window may have come into memory meanwhile only through this task, which runs one batch at a time.
-      if (!this.open.has(key)) this.open.set(key, { state: fromRow(this.settings.catalog, row), dirty: false, drainedIn: -1, unwritten: {} });
+      if (!this.find(row.employee_id, row.window_start)) this.add(row.employee_id, fromRow(this.settings.catalog, row));
     }
     this.restoredCount += restored.length;
-    return items.map((item) => (item.record ? this.process(kind, item.offset, item.record, now) : this.skip(kind, item.offset)));
+  }
+
+  /** The second half of processBatch: applies the items, in offset order (synchronous). */
+  apply(kind: EventKind, items: readonly BatchItem[], now: number): (RecordResult | undefined)[] {
+    const results = new Array<RecordResult | undefined>(items.length);
+    let clock = this.clocks.get(kind) ?? null;
+    for (let i = 0; i < items.length; i += 1) {
+      const { offset, record } = items[i]!;
+      if (record) {
+        const clockBefore = clock;
+        clock = Math.max(clock ?? Number.NEGATIVE_INFINITY, observedTimeOf(record.tagged));
+        results[i] = this.process(kind, offset, record, clockBefore, clock, now);
+      }
+    }
+    if (items.length > 0) this.positions.set(kind, items[items.length - 1]!.offset + 1);
+    if (clock !== null) {
+      this.clocks.set(kind, clock);
+      this.noteWatermark(now);
+    }
+    return results;
   }
 
   /** Windows read back from the store so far. */
   restoredCount = 0;
 
-  private skip(kind: EventKind, offset: number): undefined {
-    this.positions.set(kind, offset + 1);
-    return undefined;
-  }
-
-  private process(kind: EventKind, offset: number, { tagged, digest }: InputRecord, now: number): RecordResult {
-    const clockBefore = this.clocks.get(kind) ?? null;
-    const clock = Math.max(clockBefore ?? Number.NEGATIVE_INFINITY, observedTimeOf(tagged));
-    this.clocks.set(kind, clock);
-    this.positions.set(kind, offset + 1);
+  private process(kind: EventKind, offset: number, { tagged, digest }: InputRecord, clockBefore: number | null, clock: number, now: number): RecordResult {
     this.lastRecordAt = now;
-
-    const window = this.windowOf(tagged);
+    const time = windowTimeOf(tagged);
+    const window = this.settings.windows.windowFor(time);
     if (window.end + this.settings.correctionHorizon < clock) return { outcome: 'too-late', window };
 
     const employeeId = tagged.event.employee_id;
-    const key = windowKeyOf(employeeId, window.start);
-    let entry = this.open.get(key);
-    if (!entry) {
-      entry = { state: newEmployeeWindow(this.settings.catalog, employeeId, window), dirty: false, drainedIn: -1, unwritten: {} };
-      this.open.set(key, entry);
-    }
+    const entry = this.find(employeeId, window.start) ?? this.add(employeeId, newEmployeeWindow(this.settings.catalog, employeeId, window));
     const problem = contributionProblem(this.settings.catalog, entry.state, tagged);
     if (problem) return { outcome: 'out-of-range', window, message: problem };
-    if (this.refused.has(key)) {
+    if (this.refused.size > 0 && this.refused.has(windowKeyOf(employeeId, window.start))) {
       return {
         outcome: repeatOf(entry.state, eventKey(tagged), digest) ?? 'refused-window',
         window,
         message: "the window store refused this window's row, so nothing more is added to it",
       };
     }
-    const outcome = applyEvent(this.settings.catalog, entry.state, tagged, digest, this.settings.windows.hourOf(windowTimeOf(tagged)));
+    const outcome = applyEvent(this.settings.catalog, entry.state, tagged, digest, this.settings.windows.hourOf(time));
     if (outcome !== 'accepted') return { outcome, window };
-    entry.dirty = true;
+    if (!entry.dirty) {
+      entry.dirty = true;
+      entry.changedAt = now;
+    }
     entry.unwritten[kind] ??= { offset, clock: clockBefore };
-    this.changed.add(key);
+    if (this.settings.trackChanged && !entry.changed) {
+      entry.changed = true;
+      this.changed.push(entry);
+    }
     return { outcome, window };
   }
 
-  /** The windows that took an event since the last call, as they stand now (for live alerting). */
+  /**
+   * The windows that took an event since the last call (with `trackChanged`),
+   * as they stand now: what live alerting judges. One snapshot per changed
+   * window, however many of its events the batches since carried.
+   */
   takeChanged(now: number): WindowSnapshot[] {
-    const snapshots: WindowSnapshot[] = [];
-    for (const key of this.changed) {
-      const state = this.open.get(key)?.state;
-      if (!state) continue;
-      snapshots.push({
+    const { catalog } = this.settings;
+    const snapshots = new Array<WindowSnapshot>(this.changed.length);
+    for (const [i, entry] of this.changed.entries()) {
+      const state = entry.state;
+      const report = reportOf(catalog, state);
+      entry.changed = false;
+      snapshots[i] = {
         employee_id: state.employeeId,
         window_start: state.window.start,
         window_end: state.window.end,
-        station_id: primaryStation(state),
-        version: state.version,
-        measures: this.settings.catalog.named(state.measures),
-        report:
-          state.report === null
-            ? null
-            : { units: state.report.units, run_hours: state.report.runHours, defective_units: state.report.defectiveUnits, self_score: state.report.selfScore },
+        station_id: primaryStation(catalog, state),
+        version: versionOf(state),
+        measures: catalog.named(measuresOf(catalog, state)),
+        report: report && { units: report.units, run_hours: report.runHours, defective_units: report.defectiveUnits, self_score: report.selfScore },
         observed_at: now,
-      });
+      };
     }
-    this.changed.clear();
+    this.changed = [];
     return snapshots;
+  }
+
+  /** The employee's window in memory that starts at `windowStart`. */
+  private find(employeeId: string, windowStart: number): OpenWindow | undefined {
+    for (let entry = this.open.get(employeeId); entry; entry = entry.next) if (entry.state.window.start === windowStart) return entry;
+    return undefined;
+  }
+
+  private add(employeeId: string, state: EmployeeWindow): OpenWindow {
+    const entry: OpenWindow = { state, dirty: false, drainedIn: -1, unwritten: {}, changedAt: 0, next: undefined, changed: false };
+    let last = this.open.get(employeeId);
+    if (!last) this.open.set(employeeId, entry);
+    else {
+      while (last.next) last = last.next;
+      last.next = entry;
+    }
+    this.windowCount += 1;
+    return entry;
+  }
+
+  /** Remembers when the watermark rose, for the moments windows become due. */
+  private noteWatermark(now: number): void {
+    const watermark = this.watermark();
+    const history = this.watermarkHistory;
+    if (history.length === 0 || watermark > history[history.length - 1]!) history.push(now, watermark);
   }
 
   /** The next offset this task reads on a kind's topic-partition, once it has a position there. */
@@ -229,28 +312,90 @@ export class PartitionTask {
   }
 
   /**
-   * The rows due now. A closed window leaves memory one drain after its last
-   * row: the caller drains again only once that row is written, so a record
-   * for the window meanwhile finds it here rather than reading a row still on
-   * its way to the store.
+   * The rows due now. A closed window whose row was written may leave memory
+   * from the drain after its last row on: the caller drains again only once
+   * that row is written, so a record for the window meanwhile finds it here
+   * rather than reading a row still on its way to the store. Up to
+   * `keepClosed` of them stay (those of the latest windows), so that
+   * corrections to them need no read; the rest leave. `dueAt` then says when
+   * each row became due: when the watermark passed its window's end (or the
+   * partition went idle), or when it changed, if later.
    */
-  drain(now: number): WindowRow[] {
+  drain(now: number, keepClosed = 0): WindowRow[] {
     const drain = ++this.drains;
     const idle = now - this.lastRecordAt >= this.settings.idleClose;
     const watermark = idle ? Number.POSITIVE_INFINITY : this.watermark();
     const rows: WindowRow[] = [];
-    for (const [key, entry] of this.open) {
-      const closed = entry.state.window.end <= watermark;
-      if (entry.dirty && (closed || this.settings.emitMode === 'update')) {
-        rows.push(toRow(this.settings.catalog, entry.state));
-        entry.dirty = false;
-        entry.drainedIn = drain;
-        entry.unwritten = {};
-      } else if (closed && !entry.dirty && entry.drainedIn !== drain) {
-        this.open.delete(key);
+    const dueAt: number[] = [];
+    // Closed windows written before this drain, counted by window end: the latest stay, up to keepClosed.
+    const written = new Map<number, number>();
+    for (const first of this.open.values()) {
+      for (let entry: OpenWindow | undefined = first; entry; entry = entry.next) {
+        const end = entry.state.window.end;
+        const closed = end <= watermark;
+        if (entry.dirty && (closed || this.settings.emitMode === 'update')) {
+          rows.push(toRow(this.settings.catalog, entry.state));
+          dueAt.push(
+            closed
+              ? Math.max(entry.changedAt, idle && end > this.watermark() ? this.lastRecordAt + this.settings.idleClose : this.passedAt(end))
+              : entry.changedAt,
+          );
+          if (entry.state.window.start > this.storedThrough) this.storedThrough = entry.state.window.start;
+          entry.dirty = false;
+          entry.drainedIn = drain;
+          entry.unwritten = {};
+        } else if (closed && !entry.dirty && entry.drainedIn !== drain) {
+          written.set(end, (written.get(end) ?? 0) + 1);
+        }
       }
     }
+    let total = 0;
+    for (const count of written.values()) total += count;
+    if (total > keepClosed) this.evict((entry) => entry.state.window.end <= watermark && !entry.dirty && entry.drainedIn !== drain, written, keepClosed);
+    const history = this.watermarkHistory;
+    if (history.length > 2) this.watermarkHistory = history.slice(-2);
+    this.dueAt = dueAt;
     return rows;
+  }
+
+  /** Removes the windows `evictable` picks beyond the `keep` latest (by window end; `counts` says how many there are per end). */
+  private evict(evictable: (entry: OpenWindow) => boolean, counts: ReadonlyMap<number, number>, keep: number): void {
+    // Windows ending after `boundary` stay; of those ending at it, the first `partial` met stay.
+    let boundary = Number.POSITIVE_INFINITY;
+    let partial = 0;
+    let room = keep;
+    for (const end of [...counts.keys()].sort((a, b) => b - a)) {
+      boundary = end;
+      partial = Math.min(room, counts.get(end)!);
+      room -= partial;
+      if (room === 0) break;
+    }
+    for (const [employeeId, first] of this.open) {
+      let kept: OpenWindow | undefined;
+      let last: OpenWindow | undefined;
+      for (let entry: OpenWindow | undefined = first; entry; entry = entry.next) {
+        if (evictable(entry)) {
+          const end = entry.state.window.end;
+          if (end < boundary || (end === boundary && partial-- <= 0)) {
+            this.windowCount -= 1;
+            continue;
+          }
+        }
+        if (last) last.next = entry;
+        else kept = entry;
+        last = entry;
+      }
+      if (last) last.next = undefined;
+      if (!kept) this.open.delete(employeeId);
+      else if (kept !== first) this.open.set(employeeId, kept);
+    }
+  }
+
+  /** When the watermark first passed `end` (wall clock), as far back as the drain before last; −∞ when before that. */
+  private passedAt(end: number): number {
+    const history = this.watermarkHistory;
+    for (let i = 0; i < history.length; i += 2) if (history[i + 1]! >= end) return i === 0 ? Number.NEGATIVE_INFINITY : history[i]!;
+    return Number.NEGATIVE_INFINITY;
   }
 
   /**
@@ -263,9 +408,11 @@ export class PartitionTask {
       const position = this.positions.get(kind);
       if (position === undefined) continue;
       let earliest: ResumePoint = { offset: position, clock: this.clocks.get(kind) ?? null };
-      for (const entry of this.open.values()) {
-        const unwritten = entry.unwritten[kind];
-        if (unwritten && unwritten.offset < earliest.offset) earliest = unwritten;
+      for (const first of this.open.values()) {
+        for (let entry: OpenWindow | undefined = first; entry; entry = entry.next) {
+          const unwritten = entry.unwritten[kind];
+          if (unwritten && unwritten.offset < earliest.offset) earliest = unwritten;
+        }
       }
       points.set(kind, earliest);
     }
@@ -274,6 +421,6 @@ export class PartitionTask {
 
   /** Windows in memory (open, or closed and not yet drained). */
   get openWindows(): number {
-    return this.open.size;
+    return this.windowCount;
   }
 }

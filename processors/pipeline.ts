@@ -1,17 +1,34 @@
-import type { Server } from 'node:http';
 import type { Admin, Consumer, Producer } from 'kafkajs';
+import type { Registry } from 'prom-client';
 import type { Config } from '../core/config.js';
 import { type KpiError, messageOf } from '../core/errors.js';
+import type { HealthServer } from '../core/health.js';
 import type { Logger } from '../core/logger.js';
-import type { ProcessorMetrics } from './metrics.js';
+import type { PartitionLag, ProcessorMetrics } from './metrics.js';
+import type { ProcessorReadiness } from './readiness.js';
 import type { StreamRunner } from './runner.js';
 import { FlushScheduler } from './scheduler.js';
 
 export interface PipelineOptions {
   /** Stop on its own once no record arrived for this long and the group has read every partition, after writing every window. */
   exitWhenIdleMs?: number;
-  /** Serve Prometheus metrics on this port (0 = a free port). */
-  metricsPort?: number;
+  /** The process's metrics registry (core/metrics.ts) that the processors' metrics join; a private one when not given. */
+  registry?: Registry;
+  /** Serve /metrics, /healthz and /readyz here (port 0 = a free port), from the start of start-up on. */
+  health?: { host: string; port: number };
+}
+
+/** How often the broker's high watermarks are read for the consumer lag: a few requests, whatever the traffic. */
+const LAG_INTERVAL_MS = 10_000;
+
+/** How far the group has read an input topic-partition. */
+interface ReadProgress {
+  readonly topic: string;
+  readonly partition: number;
+  /** The broker's high watermark: the offset of the next record produced. */
+  readonly high: number;
+  /** The next offset to process: this process's position where it holds the partition, else the group's committed offset. */
+  readonly read: number;
 }
 
 /** The connected clients a pipeline runs on (made by processors/bootstrap.ts). */
@@ -25,6 +42,9 @@ export interface PipelineParts {
   readonly inputTopics: readonly string[];
   readonly runner: StreamRunner;
   readonly metrics: ProcessorMetrics;
+  readonly readiness: ProcessorReadiness;
+  /** The process's HTTP server for Prometheus and probes, when it serves one. */
+  readonly health?: HealthServer;
   /** Aborted when the pipeline fails: retries stop waiting. */
   readonly abort: AbortController;
   /** Closes what the adapters hold (the ClickHouse client). */
@@ -39,17 +59,23 @@ export interface PipelineParts {
  */
 export class Pipeline {
   readonly metrics: ProcessorMetrics;
+  /** The HTTP server for Prometheus and probes, when it serves one: components in the same process can add their checks. */
+  readonly health: HealthServer | undefined;
   /** Resolves when the pipeline has stopped; rejects with the error that stopped it. */
   readonly done: Promise<void>;
 
   private readonly scheduler: FlushScheduler;
-  private metricsServer: Server | undefined;
+  /** Partition numbers this member holds since the last rebalance. */
+  private owned = new Set<number>();
+  private lagTimer: NodeJS.Timeout | undefined;
+  private lagPolling = false;
   private stopping: Promise<void> | undefined;
   private closing = false;
   private settle!: { resolve: () => void; reject: (error: unknown) => void };
 
   constructor(private readonly parts: PipelineParts) {
     this.metrics = parts.metrics;
+    this.health = parts.health;
     this.scheduler = new FlushScheduler(
       parts.runner,
       parts.config,
@@ -64,21 +90,27 @@ export class Pipeline {
 
   /** Joins the group and starts consuming. */
   async run(): Promise<void> {
-    const { consumer, runner, log, config } = this.parts;
+    const { consumer, runner, log, config, readiness } = this.parts;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       // kafkajs resumes every assigned partition from its committed offset after a
       // rebalance, so every task restarts from there too.
       runner.reset();
       const partitions = new Set(Object.values(payload.memberAssignment).flat());
-      this.metrics.assignedPartitions = partitions.size;
+      this.owned = partitions;
+      this.metrics.assigned(partitions.size);
+      readiness.joined(partitions.size);
       log.info(
         { partitions: [...partitions].sort((a, b) => a - b).join(','), memberId: payload.memberId },
         `joined group ${config.groupId}: ${partitions.size} partitions`,
       );
     });
+    consumer.on(consumer.events.REBALANCING, () => readiness.rebalancing());
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (!payload.restart) void this.fail(payload.error);
-      else log.warn({ err: payload.error }, 'consumer crashed, kafkajs restarts it');
+      else {
+        readiness.rejoining();
+        log.warn({ err: payload.error }, 'consumer crashed, kafkajs restarts it');
+      }
     });
     await consumer.subscribe({ topics: [...this.parts.inputTopics], fromBeginning: true });
     await consumer.run({
@@ -91,14 +123,15 @@ export class Pipeline {
         await this.scheduler.batch(async () => {
           const records = batch.messages.map((m) => ({ offset: Number(m.offset), key: m.key, value: m.value, timestamp: Number(m.timestamp) }));
           const result = await runner.processBatch(batch.topic, batch.partition, records, { heartbeat, live, signal: this.parts.abort.signal });
+          if (result) readiness.batchDone();
           if (result && live()) resolveOffset(String(result.lastOffset));
           await heartbeat();
           await this.scheduler.relieve(heartbeat);
         });
       },
     });
-    if (this.parts.options.metricsPort !== undefined) this.metricsServer = await this.metrics.serve(this.parts.options.metricsPort);
     this.scheduler.start();
+    this.lagTimer = setInterval(() => void this.pollLag(), LAG_INTERVAL_MS);
   }
 
   /** Every flush interval: stop when idle and asked to, else flush. */
@@ -109,7 +142,28 @@ export class Pipeline {
       await this.stop(true);
       return;
     }
-    if (!this.stopping) await this.scheduler.flush();
+    if (!this.stopping) {
+      await this.scheduler.flush();
+      this.parts.readiness.flushDone();
+    }
+  }
+
+  /** Reads the consumer lag of the partitions this member holds, for the metrics and /readyz. */
+  private async pollLag(): Promise<void> {
+    if (this.lagPolling || this.stopping) return;
+    this.lagPolling = true;
+    let lags: PartitionLag[] | undefined;
+    try {
+      lags = (await this.readProgress())
+        .filter(({ partition }) => this.owned.has(partition))
+        .map(({ topic, partition, high, read }) => ({ topic, partition, lag: Math.max(0, high - read) }));
+    } catch (error) {
+      this.parts.log.debug({ err: error }, `could not read the consumer lag: ${messageOf(error)}`);
+    } finally {
+      this.lagPolling = false;
+    }
+    this.metrics.consumerLag(lags);
+    this.parts.readiness.lag(lags?.reduce((sum, { lag }) => sum + lag, 0));
   }
 
   /**
@@ -119,17 +173,22 @@ export class Pipeline {
    * unread until its session expires and someone reads it.
    */
   async caughtUp(): Promise<boolean> {
+    return (await this.readProgress()).every(({ read, high }) => read >= high);
+  }
+
+  /** Every input topic-partition's high watermark, and how far the group has read it. */
+  private async readProgress(): Promise<ReadProgress[]> {
     const { admin, config, inputTopics, runner } = this.parts;
     const committed = await admin.fetchOffsets({ groupId: config.groupId, topics: [...inputTopics] });
+    const progress: ReadProgress[] = [];
     for (const topic of inputTopics) {
       for (const { partition, high, low } of await admin.fetchTopicOffsets(topic)) {
         const mine = runner.position(topic, partition);
         const theirs = committed.find((c) => c.topic === topic)?.partitions.find((p) => p.partition === partition)?.offset;
-        const read = Math.max(mine ?? Number(theirs ?? -1), Number(low));
-        if (read < Number(high)) return false;
+        progress.push({ topic, partition, high: Number(high), read: Math.max(mine ?? Number(theirs ?? -1), Number(low)) });
       }
     }
-    return true;
+    return progress;
   }
 
   /**
@@ -139,6 +198,7 @@ export class Pipeline {
    */
   stop(closeAll = false): Promise<void> {
     this.stopping ??= (async () => {
+      this.parts.readiness.stopping();
       this.scheduler.stop();
       try {
         // Stop taking batches, let the one in hand finish, then write and commit while still in the group.
@@ -161,6 +221,7 @@ export class Pipeline {
     if (this.stopping) return;
     this.parts.log.fatal({ err: error, code: (error as KpiError).code }, `stopping: ${messageOf(error)}`);
     this.stopping = (async () => {
+      this.parts.readiness.stopping();
       this.scheduler.stop();
       this.parts.abort.abort();
       await this.parts.consumer.stop().catch(() => undefined);
@@ -171,7 +232,8 @@ export class Pipeline {
   }
 
   private async shutdown(): Promise<void> {
-    this.metricsServer?.close();
+    clearInterval(this.lagTimer);
+    await this.parts.health?.close();
     await this.parts.consumer.disconnect();
     await this.parts.producer.disconnect();
     await this.parts.admin.disconnect();

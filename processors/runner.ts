@@ -23,6 +23,8 @@ const LIVE_WINDOWS_INTERVAL_MS = 100;
 
 export interface RunnerSettings extends TaskSettings {
   readonly limits: RecordLimits;
+  /** Closed windows the tasks keep in memory after writing them, together (KPI_CLOSED_WINDOW_CACHE). */
+  readonly closedWindowCache: number;
 }
 
 /** The input topics, by kind and back. */
@@ -102,12 +104,17 @@ export class StreamRunner {
   /** Records accepted since the last flush snapshot: drives early flushes and backpressure. */
   acceptedSinceFlush = 0;
 
+  /** The tasks' settings: they keep the windows each batch changed only when there is somewhere to publish them. */
+  private readonly taskSettings: TaskSettings;
+
   constructor(
     private readonly settings: RunnerSettings,
     private readonly ports: RunnerPorts,
     private readonly metrics: ProcessorMetrics,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.taskSettings = ports.liveWindows ? { ...settings, trackChanged: true } : settings;
+  }
 
   /** Forgets every task: after a rebalance every partition resumes from its committed offsets. */
   reset(): void {
@@ -140,6 +147,7 @@ export class StreamRunner {
     const kind = this.ports.topics.kindOf(topic);
     if (!kind) throw new Error(`received a record of ${topic}, which is not an input topic`);
     if (records.length === 0) return undefined;
+    const batchDone = this.metrics.timeBatch(topic);
     const task = await this.taskFor(partition);
     const failures = await this.prepareSchemas(kind, topic, partition, records, context);
     if (!failures || !context.live() || this.tasks.get(partition) !== task) return undefined;
@@ -161,41 +169,54 @@ export class StreamRunner {
         ...(schemaId === undefined ? {} : { schemaId }),
       });
       verdicts[index] = code;
-      this.metrics.deadLetter(code);
       this.log.warn({ topic, partition, offset: record.offset, code }, `dead letter: ${message}`);
     };
-    const items: BatchItem[] = records.map((record, index) => {
-      let decoded;
-      try {
-        decoded = this.ports.codec.decodePrepared(kind, record.value, failures);
-      } catch (error) {
-        if (!(error instanceof DecodeError)) throw error;
-        letter(index, error.code as DeadLetterCode, error.message, error.schemaId);
-        return { offset: record.offset };
-      }
-      const problem = recordProblem(decoded.tagged, this.settings.limits, now) ?? keyProblem(record.key, decoded.tagged.event.employee_id);
-      if (problem) {
-        letter(index, problem.code, problem.message, decoded.schemaId);
-        return { offset: record.offset };
-      }
-      return { offset: record.offset, record: { tagged: decoded.tagged, digest: digest16(record.value!) } };
-    });
+    const decoded = this.metrics.timed('decode', () =>
+      records.map((record, index) => {
+        try {
+          return this.ports.codec.decodePrepared(kind, record.value, failures);
+        } catch (error) {
+          if (!(error instanceof DecodeError)) throw error;
+          letter(index, error.code as DeadLetterCode, error.message, error.schemaId);
+          return undefined;
+        }
+      }),
+    );
+    const items: BatchItem[] = this.metrics.timed('validate', () =>
+      records.map((record, index) => {
+        const event = decoded[index];
+        if (!event) return { offset: record.offset };
+        const problem = recordProblem(event.tagged, this.settings.limits, now) ?? keyProblem(record.key, event.tagged.event.employee_id);
+        if (problem) {
+          letter(index, problem.code, problem.message, event.schemaId);
+          return { offset: record.offset };
+        }
+        return { offset: record.offset, record: { tagged: event.tagged, digest: digest16(record.value!) } };
+      }),
+    );
 
-    const results = await task.processBatch(kind, items, now, this.ports.store);
+    const restoredBefore = task.restoredCount;
+    await this.metrics.waited('restore', () => task.restore(items, this.ports.store));
+    const results = this.metrics.timed('window', () => task.apply(kind, items, now));
     if (this.ports.liveWindows) {
-      for (const snapshot of task.takeChanged(now)) this.unpublished.set(windowKeyOf(snapshot.employee_id, snapshot.window_start), snapshot);
-      if (now - this.publishedAt >= LIVE_WINDOWS_INTERVAL_MS) this.publishLiveWindows(now);
+      this.metrics.timed('encode', () => {
+        for (const snapshot of task.takeChanged(now)) this.unpublished.set(windowKeyOf(snapshot.employee_id, snapshot.window_start), snapshot);
+        if (now - this.publishedAt >= LIVE_WINDOWS_INTERVAL_MS) this.publishLiveWindows(now);
+      });
     }
     for (const [i, result] of results.entries()) {
       if (!result) continue;
       if (result.outcome === 'duplicate' || result.outcome === 'conflicting-duplicate') verdicts[i] = result.outcome;
       this.count(result, i, records[i]!, items[i]!, letter);
     }
-    this.metrics.restoredWindows = [...this.tasks.values()].reduce((n, t) => n + t.restoredCount, 0);
     // Dead letters are durable before the offsets that pass them can be committed.
     await this.ports.deadLetters.send(letters);
     this.pendingLetters.push(...letters);
-    this.metrics.openWindows = this.openWindows;
+    this.metrics.countBatch(topic, verdicts);
+    this.metrics.windowsRestored(task.restoredCount - restoredBefore);
+    this.metrics.watermark(partition, task.watermark());
+    this.metrics.windowState(this.openWindows, this.acceptedSinceFlush);
+    batchDone();
     return { lastOffset: records.at(-1)!.offset, verdicts };
   }
 
@@ -217,15 +238,11 @@ export class StreamRunner {
     const event = item.record!.tagged;
     switch (result.outcome) {
       case 'accepted':
-        this.metrics.records.accepted += 1;
         this.acceptedSinceFlush += 1;
         return;
       case 'duplicate':
-        this.metrics.records.duplicate += 1;
         return;
       case 'conflicting-duplicate':
-        this.metrics.records.duplicate += 1;
-        this.metrics.conflictingDuplicates += 1;
         this.log.warn(
           { offset: record.offset, kind: event.kind },
           `${event.kind} ${event.event.event_id} repeats an event_id with other content; the first copy counts`,
@@ -281,7 +298,8 @@ export class StreamRunner {
           const kind = this.ports.topics.kindOf(topic);
           if (kind) resume.set(kind, point);
         }
-        const task = new PartitionTask(partition, this.settings, this.ports.clock(), resume, this.refusedKeys(partition));
+        const storedThrough = await this.ports.store.latestWindowStart();
+        const task = new PartitionTask(partition, this.taskSettings, this.ports.clock(), resume, this.refusedKeys(partition), storedThrough);
         this.log.debug({ partition, resume: JSON.stringify([...resume]) }, `partition ${partition}: task resumes from the committed offsets`);
         this.tasks.set(partition, task);
         return task;
@@ -316,21 +334,37 @@ export class StreamRunner {
 
   private async flushOnce(closeAll: boolean): Promise<void> {
     const snapshot = await this.exclusive(async () => {
-      const now = closeAll ? Number.POSITIVE_INFINITY : this.ports.clock();
-      const rows = [...this.tasks.entries()].map(([partition, task]) => ({ partition, rows: task.drain(now) }));
+      const wall = this.ports.clock();
+      const now = closeAll ? Number.POSITIVE_INFINITY : wall;
+      const keepClosed = Math.floor(this.settings.closedWindowCache / Math.max(1, this.tasks.size));
+      const rows = this.metrics.timed('encode', () =>
+        [...this.tasks.entries()].map(([partition, task]) => ({
+          partition,
+          rows: task.drain(now, keepClosed),
+          dueAt: task.dueAt.map((due) => Math.min(due, wall)),
+        })),
+      );
       const points = [...this.tasks.entries()].map(([partition, task]) => ({ partition, points: task.resumePoints() }));
       const letters = this.pendingLetters.splice(0);
-      if (this.ports.liveWindows) this.publishLiveWindows(this.ports.clock());
+      if (this.ports.liveWindows) this.metrics.timed('encode', () => this.publishLiveWindows(wall));
       const publishes = this.publishing.splice(0);
       this.acceptedSinceFlush = 0;
-      this.metrics.openWindows = this.openWindows;
+      this.metrics.windowState(this.openWindows, 0);
       return { rows, points, letters, publishes };
     });
     const rows = snapshot.rows.flatMap((r) => r.rows);
-    const refusedRows = await writeIsolatingRefusals(rows, (batch) => this.ports.store.write(batch, batchToken(batch)));
-    this.metrics.rowsWritten += rows.length - refusedRows.length;
-    if (rows.length > refusedRows.length) this.metrics.inserts += 1;
-    await this.ports.deadLetters.record(snapshot.letters);
+    // The store encodes the rows before its first wait: that part of the call is the encode stage's.
+    const writing = this.metrics.timed('encode', () =>
+      writeIsolatingRefusals(rows, (batch) => this.metrics.timeInsert('employee_window_metrics', () => this.ports.store.write(batch, batchToken(batch)))),
+    );
+    const refusedRows = await this.metrics.waited('insert', () => writing);
+    this.metrics.rowsAcknowledged(rows.length - refusedRows.length);
+    const queryableAt = this.ports.clock();
+    const refusedSet = new Set(refusedRows);
+    for (const { rows: drained, dueAt } of snapshot.rows) {
+      for (const [i, row] of drained.entries()) if (!refusedSet.has(row)) this.metrics.rowQueryable(Math.max(0, queryableAt - dueAt[i]!) / 1000);
+    }
+    if (snapshot.letters.length > 0) await this.metrics.timeInsert('dead_letters', () => this.ports.deadLetters.record(snapshot.letters));
     const partitionOf = new Map(snapshot.rows.flatMap(({ partition, rows }) => rows.map((row) => [row, partition] as const)));
     const rewound =
       refusedRows.length > 0 ? await this.rewindRefused(refusedRows.map((row) => ({ row, partition: partitionOf.get(row)! }))) : new Set<number>();
@@ -338,7 +372,7 @@ export class StreamRunner {
     const offsets = snapshot.points
       .filter(({ partition }) => !rewound.has(partition))
       .flatMap(({ partition, points }) => [...points].map(([kind, point]) => ({ topic: this.ports.topics.topicOf(kind), partition, point })));
-    if (offsets.length > 0 && (await this.ports.offsets.commit(offsets))) this.metrics.commits += 1;
+    if (offsets.length > 0) await this.metrics.waited('commit', () => this.metrics.timeCommit(() => this.ports.offsets.commit(offsets)));
   }
 
   /**
@@ -354,7 +388,7 @@ export class StreamRunner {
       for (const { row, partition } of refused) {
         this.refusedKeys(partition).add(windowKeyOf(row.employee_id, row.window_start));
         partitions.add(partition);
-        this.metrics.refusedRows += 1;
+        this.metrics.rowRefused();
         this.log.error(
           { employee: row.employee_id, windowStart: formatTime(row.window_start), partition },
           'the window store refused this row for good; its records go to the dead letters',
@@ -366,16 +400,33 @@ export class StreamRunner {
         this.taskStarts.delete(partition);
         this.log.info({ partition, points: JSON.stringify([...points]) }, `partition ${partition}: reading again from the last commit`);
         await this.ports.rewind(partition, points);
-        this.metrics.rewinds += 1;
+        this.metrics.partitionRewound();
       }
       return partitions;
     });
   }
 }
 
+/** Whether `key` holds `text` in UTF-8 (ASCII, the usual case, compared in place). */
+function keyIs(key: Buffer, text: string): boolean {
+  if (key.length === text.length) {
+    let ascii = true;
+    for (let i = 0; i < text.length; i += 1) {
+      const c = text.charCodeAt(i);
+      if (c >= 0x80) {
+        ascii = false;
+        break;
+      }
+      if (key[i] !== c) return false;
+    }
+    if (ascii) return true;
+  }
+  return key.equals(Buffer.from(text, 'utf8'));
+}
+
 /** A record whose Kafka key is not its employee_id would be counted in the wrong partition's task. */
 function keyProblem(key: Buffer | null, employeeId: string): { code: DeadLetterCode; message: string } | undefined {
-  if (key !== null && key.equals(Buffer.from(employeeId, 'utf8'))) return undefined;
+  if (key !== null && keyIs(key, employeeId)) return undefined;
   const shown = key === null ? 'null' : JSON.stringify(key.toString('utf8').slice(0, 200));
   return {
     code: 'KPI_ERR_KEY_MISMATCH',

@@ -24,6 +24,8 @@ export interface TestDriverOptions {
   correctionHorizon?: number;
   idleClose?: number;
   emitMode?: 'final' | 'update';
+  /** Closed windows kept in memory after their rows (KPI_CLOSED_WINDOW_CACHE); 0 here unless set, so rows are read back as a processor does once its cache is full. */
+  closedWindowCache?: number;
   limits?: Partial<RecordLimits>;
   catalog?: KpiCatalog;
   /** Initial wall-clock time (ms). */
@@ -60,7 +62,8 @@ export class TopologyTestDriver {
   readonly written: WindowRow[] = [];
   /** Every record dead-lettered, in order (a replay may dead-letter a record again, as the pipeline would). */
   readonly deadLetters: DeadLetter[] = [];
-  readonly metrics = new ProcessorMetrics();
+  /** Its own registry; watermark lags are measured against the driver's wall clock. */
+  readonly metrics = new ProcessorMetrics(undefined, () => this.now);
   readonly settings: RunnerSettings;
   /** Every record piped, in the order piped: per topic-partition offsets, and the interleaving a replay follows. */
   private readonly log: { kind: EventKind; partition: number; record: SourceRecord }[] = [];
@@ -83,6 +86,7 @@ export class TopologyTestDriver {
       correctionHorizon: options.correctionHorizon ?? 35 * DAY,
       idleClose: options.idleClose ?? 5 * MINUTE,
       emitMode: options.emitMode ?? 'final',
+      closedWindowCache: options.closedWindowCache ?? 0,
       limits: { ...DEFAULT_LIMITS, maxClockSkew: Number.MAX_SAFE_INTEGER / 2, ...options.limits },
     };
     this.now = options.now ?? Date.UTC(2026, 11, 1);
@@ -176,6 +180,8 @@ export class TopologyTestDriver {
   private store(): WindowStore {
     return {
       current: async (keys: readonly WindowKey[]) => keys.flatMap((k) => this.table.get(windowKeyOf(k.employeeId, k.windowStart)) ?? []),
+      latestWindowStart: async () =>
+        [...this.table.values()].reduce<number | null>((latest, row) => Math.max(latest ?? row.window_start, row.window_start), null),
       write: async (rows: readonly WindowRow[]) => {
         const refused = rows.filter((row) => this.options.refuse?.(row));
         if (refused.length > 0) throw new SinkError(`refused ${refused.length} of ${rows.length} rows`, { rejected: true });

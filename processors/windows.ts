@@ -158,6 +158,8 @@ export class PlantClock {
  */
 export class TumblingWindows implements WindowAssigner {
   private readonly days = new Map<number, { start: number; end: number; plantDay: string }>();
+  /** Windows by start: one frozen value per window, shared by every record in it. */
+  private readonly windows = new Map<number, PlantWindow>();
 
   private constructor(
     readonly sizeMs: number,
@@ -182,9 +184,20 @@ export class TumblingWindows implements WindowAssigner {
 
   windowFor(ts: number): PlantWindow {
     const day = this.day(this.clock.plantDayOf(ts));
-    if (this.sizeMs === DAY) return { start: day.start, end: day.end, plantDay: day.plantDay, shift: '', crew: '' };
-    const start = day.start + Math.floor((ts - day.start) / this.sizeMs) * this.sizeMs;
-    return { start, end: Math.min(start + this.sizeMs, day.end), plantDay: day.plantDay, shift: '', crew: '' };
+    const start = this.sizeMs === DAY ? day.start : day.start + Math.floor((ts - day.start) / this.sizeMs) * this.sizeMs;
+    let window = this.windows.get(start);
+    if (!window) {
+      window = Object.freeze({
+        start,
+        end: this.sizeMs === DAY ? day.end : Math.min(start + this.sizeMs, day.end),
+        plantDay: day.plantDay,
+        shift: '',
+        crew: '',
+      });
+      if (this.windows.size >= CACHE_LIMIT) this.windows.clear();
+      this.windows.set(start, window);
+    }
+    return window;
   }
 
   private day(plantDay: number): { start: number; end: number; plantDay: string } {

@@ -1,7 +1,7 @@
 import type avro from 'avsc';
 import { DecodeError, messageOf } from '../core/errors.js';
-import type { EventKind, EventOfKind, KindedEvent } from '../schemas/kinds.js';
-import { avroTypeOf } from '../schemas/avro.js';
+import { EVENT_KINDS, type EventKind, type EventOfKind, type KindedEvent } from '../schemas/kinds.js';
+import { avroTypeOf, schemaOf } from '../schemas/avro.js';
 
 /** Confluent wire format: magic byte 0, 4-byte big-endian schema id, Avro binary body. */
 export const WIRE_HEADER_BYTES = 5;
@@ -47,7 +47,10 @@ export interface Decoded {
  * rules are checked elsewhere (schemas/validate.ts): this only reads bytes.
  */
 export class EventCodec {
-  private readonly resolvers = new Map<string, { resolver: avro.Resolver; writer: avro.Type }>();
+  /** Per kind, per schema id: how to read it (no resolver when the writer schema is the reader's own). */
+  private readonly readers = new Map<EventKind, Map<number, { resolver: avro.Resolver | undefined; writer: avro.Type }>>(
+    EVENT_KINDS.map((kind) => [kind, new Map()]),
+  );
 
   constructor(private readonly writerSchemas: WriterSchemas) {}
 
@@ -69,7 +72,7 @@ export class EventCodec {
       if (value !== null && value.length >= WIRE_HEADER_BYTES && value[0] === 0) ids.add(value.readUInt32BE(1));
     }
     for (const schemaId of ids) {
-      if (this.resolvers.has(`${kind}:${schemaId}`)) continue;
+      if (this.readers.get(kind)!.has(schemaId)) continue;
       try {
         await this.resolverOf(kind, schemaId);
       } catch (error) {
@@ -82,29 +85,38 @@ export class EventCodec {
 
   /** Decodes a value whose schema prepare() fetched; synchronous. Throws DecodeError for bytes that cannot be read. */
   decodePrepared(kind: EventKind, value: Buffer | null, failures: ReadonlyMap<number, DecodeError>): Decoded {
-    const { schemaId, body } = unframe(value);
+    if (value === null || value.length < WIRE_HEADER_BYTES || value[0] !== 0) unframe(value); // throws the reason
+    const schemaId = value!.readUInt32BE(1);
     const failure = failures.get(schemaId);
     if (failure) throw failure;
-    const entry = this.resolvers.get(`${kind}:${schemaId}`);
+    const entry = this.readers.get(kind)!.get(schemaId);
     if (!entry) throw new Error(`schema ${schemaId} was not prepared for ${kind}`);
     let event: unknown;
     try {
-      event = avroTypeOf(kind).fromBuffer(body, entry.resolver);
+      // Read in place after the header (fromBuffer's checks: the body must end exactly where the record does).
+      const read = avroTypeOf(kind).decode(value!, WIRE_HEADER_BYTES, entry.resolver);
+      if (read.offset < 0) throw new Error('truncated buffer');
+      if (read.offset < value!.length) throw new Error('trailing data');
+      event = read.value;
     } catch (error) {
       throw new DecodeError('KPI_ERR_DECODE_MALFORMED', `Avro body does not decode with schema ${schemaId}: ${messageOf(error)}`, { schemaId, cause: error });
     }
-    if (hasReplacementCharacter(event) && !entry.writer.toBuffer(entry.writer.fromBuffer(body)).equals(body)) {
-      // Avro strings are UTF-8; the decoder replaced invalid bytes with U+FFFD, so the record does not read back as sent.
-      throw new DecodeError('KPI_ERR_DECODE_MALFORMED', `a string of the record is not valid UTF-8 (schema ${schemaId})`, { schemaId });
+    if (hasReplacementCharacter(kind, event)) {
+      const body = value!.subarray(WIRE_HEADER_BYTES);
+      if (!entry.writer.toBuffer(entry.writer.fromBuffer(body)).equals(body)) {
+        // Avro strings are UTF-8; the decoder replaced invalid bytes with U+FFFD, so the record does not read back as sent.
+        throw new DecodeError('KPI_ERR_DECODE_MALFORMED', `a string of the record is not valid UTF-8 (schema ${schemaId})`, { schemaId });
+      }
     }
     return { tagged: { kind, event } as KindedEvent, schemaId };
   }
 
   private async resolverOf(kind: EventKind, schemaId: number): Promise<void> {
     const writer = await this.writerSchemas(schemaId);
-    let resolver: avro.Resolver;
+    let resolver: avro.Resolver | undefined;
     try {
-      resolver = avroTypeOf(kind).createResolver(writer);
+      // The contract's own schema (the usual case) reads without resolving.
+      resolver = avroTypeOf(kind).equals(writer) ? undefined : avroTypeOf(kind).createResolver(writer);
     } catch (error) {
       throw new DecodeError(
         'KPI_ERR_DECODE_INCOMPATIBLE_SCHEMA',
@@ -112,14 +124,40 @@ export class EventCodec {
         { schemaId, cause: error },
       );
     }
-    this.resolvers.set(`${kind}:${schemaId}`, { resolver, writer });
+    this.readers.get(kind)!.set(schemaId, { resolver, writer });
   }
 }
 
+/** The fields of a kind's reader schema that hold strings, or arrays of them. */
+const stringFields = new Map<EventKind, { readonly name: string; readonly array: boolean }[]>();
+
+function stringFieldsOf(kind: EventKind): readonly { readonly name: string; readonly array: boolean }[] {
+  let fields = stringFields.get(kind);
+  if (!fields) {
+    const isString = (type: avro.Schema): boolean =>
+      type === 'string' || (Array.isArray(type) && type.some(isString)) || (typeof type === 'object' && (type as { type?: unknown }).type === 'string');
+    fields = schemaOf(kind).fields.flatMap(({ name, type }): { name: string; array: boolean }[] => {
+      if (isString(type)) return [{ name, array: false }];
+      const items =
+        typeof type === 'object' && !Array.isArray(type) && (type as { type?: unknown }).type === 'array' ? (type as { items: avro.Schema }).items : undefined;
+      return items !== undefined && isString(items) ? [{ name, array: true }] : [];
+    });
+    stringFields.set(kind, fields);
+  }
+  return fields;
+}
+
 /** Whether a decoded record holds U+FFFD in any string (the rare case worth checking for invalid UTF-8). */
-function hasReplacementCharacter(value: unknown): boolean {
-  if (typeof value === 'string') return value.includes('\uFFFD');
-  if (Array.isArray(value)) return value.some(hasReplacementCharacter);
-  if (value !== null && typeof value === 'object') return Object.values(value).some(hasReplacementCharacter);
+function hasReplacementCharacter(kind: EventKind, event: unknown): boolean {
+  const record = event as Record<string, unknown>;
+  for (const { name, array } of stringFieldsOf(kind)) {
+    const value = record[name];
+    if (
+      typeof value === 'string'
+        ? value.includes('\uFFFD')
+        : array && Array.isArray(value) && value.some((item) => typeof item === 'string' && item.includes('\uFFFD'))
+    )
+      return true;
+  }
   return false;
 }

@@ -2,8 +2,10 @@ import { parseArgs } from 'node:util';
 import { AlertEvaluator, type AlertEvent } from '../../alerting/evaluator.js';
 import { flagInputKey } from '../../alerting/inputs.js';
 import { describeRule, loadRules } from '../../alerting/rules.js';
-import { startAlerting } from '../../alerting/run.js';
+import { startAlerting, type Alerting } from '../../alerting/run.js';
 import { ConfigError } from '../../core/errors.js';
+import { startHealthServer } from '../../core/health.js';
+import { createProcessRegistry } from '../../core/metrics.js';
 import { parseTime } from '../../core/time.js';
 import { loadCatalog } from '../../kpis/extensions.js';
 import { modelsOf } from '../../scoring/model.js';
@@ -49,7 +51,9 @@ export const alertsCommand: Command = {
           processors publish and on detection's flags, write every alert
           event to kpi.alerts.v1, and deliver them from there to
           KPI_ALERT_WEBHOOK_URL (signed, Standard Webhooks) and
-          KPI_ALERTMANAGER_URL, retrying until delivered. SIGTERM stops it;
+          KPI_ALERTMANAGER_URL, retrying until delivered. With
+          KPI_METRICS_PORT set, serves Prometheus /metrics, /healthz and
+          /readyz on KPI_METRICS_HOST:KPI_METRICS_PORT. SIGTERM stops it;
           another member of the same groups takes over.
   check   validate a rules file and list its rules; a bad rule exits 78
           naming the rule and the field
@@ -99,7 +103,25 @@ export const alertsCommand: Command = {
       process.stderr.write(`${this.usage}\n`);
       return 2;
     }
-    const alerting = await startAlerting(config, log);
+    // The process's registry, served as the processors serve theirs when KPI_METRICS_PORT is set; ready once alerting has started.
+    const registry = createProcessRegistry();
+    let alerting: Alerting | undefined;
+    const health =
+      config.metricsPort > 0
+        ? await startHealthServer({
+            registry,
+            host: config.metricsHost,
+            port: config.metricsPort,
+            log,
+            checks: [{ name: 'alerting', check: () => (alerting ? { ok: true, detail: 'started' } : { ok: false, detail: 'starting' }) }],
+          })
+        : undefined;
+    try {
+      alerting = await startAlerting(config, log, registry);
+    } catch (error) {
+      await health?.close();
+      throw error;
+    }
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {
         log.info({ signal }, 'stopping alerting');
@@ -110,6 +132,7 @@ export const alertsCommand: Command = {
       process.once('SIGINT', () => stop('SIGINT'));
     });
     await alerting.stop();
+    await health?.close();
     return 0;
   },
 };

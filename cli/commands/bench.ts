@@ -1,80 +1,127 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { measureAlertLatency } from '../../bench/alertLatency.js';
-import { measureThroughput } from '../../bench/pipelineThroughput.js';
+import { renderMarkdown } from '../../bench/report.js';
+import { clearPreloads } from '../../bench/preload.js';
+import { FULL_PLAN, QUICK_PLAN, measured, runBenchmark, saveResult } from '../../bench/run.js';
 import { measureStateMemory } from '../../bench/stateMemory.js';
+import { ConfigError } from '../../core/errors.js';
+import { projectRoot } from '../../core/paths.js';
 import { servicesUp } from '../../services/index.js';
 import type { Command } from '../command.js';
 
+const BEGIN = '<!-- bench:begin (written by npm run bench) -->';
+const END = '<!-- bench:end -->';
+
+function count(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1) throw new ConfigError(`--${name}`, `expected a whole number of at least 1, got ${JSON.stringify(value)}`);
+  return parsed;
+}
+
 export const benchCommand: Command = {
   name: 'bench',
-  summary: 'Measure throughput and memory, with baselines in the same run',
-  usage: `Usage: kpi-stream bench [throughput|state|alerts|all] [--employees N] [--days N] [--windows N] [--probes N] [--rate N]
+  summary: 'Measure throughput, latency, scale-out and memory, with baselines in the same run',
+  usage: `Usage: kpi-stream bench [--quick] [--employees N] [--days N]
+       kpi-stream bench memory [--windows N] [--json]
+       kpi-stream bench alerts [--employees N] [--days N] [--probes N] [--rate N]
+       kpi-stream bench clear
 
-  throughput  simulate a plant into the local services (fresh topics and
-              database, removed afterwards) and measure: producing, kafkajs
-              consuming only, avsc decoding only, Kafka Streams decoding and
-              window-aggregating (bench/kafka-streams, built with Maven on
-              first use), and the kpi-stream processors end to end (rows and
-              inserts into ClickHouse)
-  state       heap held per open employee-window (needs node --expose-gc,
-              which 'npm run bench' passes)
-  alerts      event-to-alert latency under load: while a plant streams in at
-              --rate records/s, --probes records each cross a rule's threshold;
+  (no sub-command)  on the local services, one stage after the other on the
+              same records: kafka-consumer-perf-test (the broker's ceiling),
+              kafkajs consuming only, avsc decoding only, Kafka Streams (built
+              with Maven on first use), the kpi-stream processors end to end
+              until every row is queryable, 2 and 3 processor processes (and a
+              rebalance mid-stream), and the memory of 10k, 100k and 1M open
+              employee-windows. The plant (4,600 employees x 30 days, about
+              5.1 million records) is simulated into topics bench.<size>.* on
+              the first run and reused by later ones. Writes
+              bench/results/<date>-full.json and the tables in BENCHMARKS.md.
+  --quick     a plant of 300 employees x 10 days, 2 processes, 10k windows:
+              about a minute once the plant and the Java baselines exist;
+              writes bench/results/<date>-quick.json, leaves BENCHMARKS.md
+  --employees, --days   another plant size (its own topics, kept too)
+  memory      heap and array buffers held per open employee-window in this
+              process (needs node --expose-gc, which 'npm run bench' passes)
+  alerts      event-to-alert latency under load: while a plant (--employees,
+              --days; 300 x 30 unless given) streams in at --rate records/s
+              (10000), --probes records (60) each cross a rule's threshold;
               from producing one to its signed webhook arriving at a local
               receiver (fresh topics and database, removed afterwards)
+  clear       delete every bench.* topic: the preloaded plants
 
-Defaults: all, --employees 300 --days 30 --windows 20000 --probes 60 --rate 10000.
-Prints figures; asserts nothing.`,
+Prints the tables; asserts nothing.`,
   async run(args, { config, log }) {
     const { values, positionals } = parseArgs({
       args,
       allowPositionals: true,
       options: {
-        employees: { type: 'string', default: '300' },
-        days: { type: 'string', default: '30' },
+        quick: { type: 'boolean', default: false },
+        employees: { type: 'string' },
+        days: { type: 'string' },
         windows: { type: 'string', default: '20000' },
+        json: { type: 'boolean', default: false },
         probes: { type: 'string', default: '60' },
         rate: { type: 'string', default: '10000' },
       },
     });
-    const which = positionals[0] ?? 'all';
-    if (which === 'state' || which === 'all') {
-      const state = await measureStateMemory(Number(values.windows));
+    const which = positionals[0];
+    if (which === 'memory') {
+      const result = measureStateMemory(count('windows', values.windows)!);
       process.stdout.write(
-        `state: ${state.windows} open employee-windows of ${state.eventsPerWindow.toFixed(1)} events each hold ${(state.heapDeltaBytes / 2 ** 20).toFixed(1)} MiB of heap: ${Math.round(state.bytesPerWindow)} bytes per window\n`,
+        values.json
+          ? `${JSON.stringify(result)}\n`
+          : `${result.windows} open employee-windows of ${result.eventsPerWindow} events: ${result.bytesPerWindow} bytes each (${result.heapBytesPerWindow} heap + ${result.arrayBufferBytesPerWindow} array buffers); ${result.heapUsedMiB} MiB heap, ${result.rssMiB} MiB resident\n`,
       );
+      return 0;
     }
-    if (which === 'throughput' || which === 'all') {
+    if (which === 'alerts') {
       await servicesUp(config, log);
-      const t = await measureThroughput(config, log, { employees: Number(values.employees), days: Number(values.days) });
-      const line = (name: string, r: { seconds: number; perSecond: number }, extra = '') =>
-        `  ${name.padEnd(34)} ${r.seconds.toFixed(2).padStart(7)} s ${String(r.perSecond).padStart(9)} records/s  ${(r.perSecond / t.rawConsume.perSecond).toFixed(2).padStart(5)}× raw consume${extra}\n`;
-      process.stdout.write(`throughput on ${t.records} records (${values.employees} employees, ${values.days} days):\n`);
-      process.stdout.write(line('simulator producing (acks=all)', t.produce));
-      process.stdout.write(line('kafkajs consume only (baseline)', t.rawConsume));
-      process.stdout.write(line('avsc decode only (baseline)', t.rawDecode));
-      process.stdout.write(line('Kafka Streams, 1 thread (baseline)', t.kafkaStreams));
-      process.stdout.write(
-        line(
-          'kpi-stream processors, end to end',
-          t.pipeline,
-          `, ${t.pipeline.rows} rows in ${t.pipeline.inserts} inserts (${t.pipeline.rowsPerInsert} rows/insert, ${t.pipeline.insertsPerSecond} inserts/s)`,
-        ),
+      const a = await measured(log, 'event-to-alert latency under load', () =>
+        measureAlertLatency(config, log, {
+          employees: count('employees', values.employees) ?? 300,
+          days: count('days', values.days) ?? 30,
+          probes: count('probes', values.probes)!,
+          rate: count('rate', values.rate)!,
+        }),
       );
-    }
-    if (which === 'alerts' || which === 'all') {
-      await servicesUp(config, log);
-      const a = await measureAlertLatency(config, log, {
-        employees: Number(values.employees),
-        days: Number(values.days),
-        probes: Number(values.probes),
-        rate: Number(values.rate),
-      });
       process.stdout.write(
         `event-to-alert latency (record produced → signed webhook received), ${a.delivered} of ${a.probes} probes, flush interval ${a.flushIntervalMs} ms, ` +
           `under a load of ${a.loadRecords} records at ${a.loadPerSecond} records/s: p50 ${a.p50} ms, p99 ${a.p99} ms, max ${a.max} ms ` +
-          `(medians: produced → processors ${a.stages.processed} ms → evaluator ${a.stages.raised} ms → webhook ${a.stages.delivered} ms)\n`,
+          `(medians: produced → processors ${a.stages.processed} ms → evaluator ${a.stages.raised} ms → webhook ${a.stages.delivered} ms; ` +
+          `load average ${a.load[0]} → ${a.load[1]})\n`,
       );
+      return 0;
+    }
+    if (which === 'clear') {
+      const deleted = await clearPreloads(config, log);
+      process.stdout.write(`deleted ${deleted.length} benchmark topics\n`);
+      return 0;
+    }
+    if (which !== undefined) {
+      process.stderr.write(`kpi-stream bench: unknown sub-command ${JSON.stringify(which)}\n`);
+      return 2;
+    }
+    const plan = values.quick ? QUICK_PLAN : FULL_PLAN;
+    const plant = { employees: count('employees', values.employees) ?? plan.plant.employees, days: count('days', values.days) ?? plan.plant.days };
+    await servicesUp(config, log);
+    const command = `npm run bench${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`;
+    const result = await runBenchmark(config, log, { ...plan, plant }, command);
+    const file = relative(projectRoot(), saveResult(result));
+    const markdown = renderMarkdown(result, file);
+    process.stdout.write(`\n${markdown}`);
+    if (result.kind === 'full') {
+      const benchmarks = join(projectRoot(), 'BENCHMARKS.md');
+      const text = existsSync(benchmarks) ? readFileSync(benchmarks, 'utf8') : `# Benchmarks\n\n${BEGIN}\n${END}\n`;
+      const begin = text.indexOf(BEGIN);
+      const end = text.indexOf(END);
+      if (begin < 0 || end < begin) throw new Error(`BENCHMARKS.md has no ${BEGIN} … ${END} section for the tables`);
+      writeFileSync(benchmarks, `${text.slice(0, begin + BEGIN.length)}\n${markdown}${text.slice(end)}`);
+      process.stdout.write(`\nwrote ${file} and the tables in BENCHMARKS.md\n`);
+    } else {
+      process.stdout.write(`\nwrote ${file}\n`);
     }
     return 0;
   },

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../../core/errors.js';
+import { createProcessRegistry } from '../../core/metrics.js';
 import { parseDuration } from '../../core/time.js';
 import { startPipeline } from '../../processors/bootstrap.js';
 import type { Command } from '../command.js';
@@ -11,7 +12,8 @@ export const runCommand: Command = {
 
 Creates missing topics and tables, joins consumer group KPI_GROUP_ID and turns
 the five input topics into kpi.employee_window_metrics rows. Start several
-processes to share the partitions. SIGTERM or SIGINT finishes the batch in
+processes to share the partitions. With KPI_METRICS_PORT set, serves Prometheus
+/metrics, /healthz and /readyz on KPI_METRICS_HOST:KPI_METRICS_PORT. SIGTERM or SIGINT finishes the batch in
 hand, writes the rows due, commits and exits 0; a fatal error exits 1.
 
   --exit-when-idle DURATION   write every window and exit once no record has
@@ -26,7 +28,11 @@ hand, writes the rows due, commits and exits 0; a fatal error exits 1.
       if (exitWhenIdleMs === undefined)
         throw new ConfigError('--exit-when-idle', `expected a duration such as 30s, got ${JSON.stringify(values['exit-when-idle'])}`);
     }
-    const pipeline = await startPipeline(config, log, { exitWhenIdleMs, ...(config.metricsPort > 0 ? { metricsPort: config.metricsPort } : {}) });
+    const pipeline = await startPipeline(config, log, {
+      exitWhenIdleMs,
+      registry: createProcessRegistry(),
+      ...(config.metricsPort > 0 ? { health: { host: config.metricsHost, port: config.metricsPort } } : {}),
+    });
     const onSignal = (signal: string) => {
       log.info({ signal }, 'stopping: writing the rows due and committing');
       process.once(signal, () => process.exit(130));

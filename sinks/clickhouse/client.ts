@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { ClickHouseError, ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
-import type { Config } from '../../core/config.js';
+import { secretValues, type Config } from '../../core/config.js';
 import { ConnectionError, SinkError, messageOf } from '../../core/errors.js';
+import type { HealthCheck } from '../../core/health.js';
 import type { Logger } from '../../core/logger.js';
 import { retrying } from '../../core/retry.js';
+import { redactUrl, secretScrubber } from '../../core/secrets.js';
 
 export type { ClickHouseClient };
 
@@ -109,6 +111,26 @@ export async function withClickHouse<T>(config: Config, work: (client: ClickHous
   } finally {
     await client.close();
   }
+}
+
+/**
+ * The /readyz check of a process that writes to ClickHouse: its `/ping`
+ * answers. Not a query: the embedded engine runs one at a time, and a probe
+ * must not queue behind a large insert (credentials were checked at start-up).
+ */
+export function clickhouseReachable(client: ClickHouseClient, config: Config, timeoutMs = 4_000): HealthCheck {
+  const url = redactUrl(config.clickhouse.url);
+  const scrub = secretScrubber(secretValues(config));
+  return {
+    name: 'clickhouse',
+    check: async () => {
+      const started = Date.now();
+      const result = await client.ping({ select: false, abort_signal: AbortSignal.timeout(timeoutMs) });
+      return result.success
+        ? { ok: true, detail: `${url} answered /ping in ${Date.now() - started} ms` }
+        : { ok: false, detail: `${url} does not answer /ping: ${scrub(messageOf(result.error))}` };
+    },
+  };
 }
 
 /**

@@ -140,21 +140,25 @@ describe('a demo-sized job on secured Kafka, registry and ClickHouse', () => {
     process.stdout.write(`secured job: ${/\d+ records in [^:]*/.exec(simulate.stderr)?.[0] ?? 'no record count'} through SASL_SSL\n`);
     for (const file of readdirSync(out)) capture(`simulation file ${file}`, readFileSync(join(out, file)));
 
-    // The processors, with JSON logs and metrics; /metrics is read while they run.
+    // The processors, with JSON logs and metrics; /metrics, /readyz and /healthz are read while they run.
     const metricsPort = 20_000 + Math.floor(Math.random() * 20_000);
     const processor = startProcessor(ctx, 'secured', ['--exit-when-idle', '3s'], { ...env, LOG_FORMAT: 'json', KPI_METRICS_PORT: String(metricsPort) });
-    let metrics = '';
-    while (processor.exitCode === null && metrics === '') {
-      metrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then(
-        (r) => r.text(),
-        () => '',
-      );
-      if (metrics === '') await new Promise((resolve) => setTimeout(resolve, 200));
+    const served = new Map<string, string>();
+    while (processor.exitCode === null) {
+      for (const path of ['/metrics', '/readyz', '/healthz']) {
+        const body = await fetch(`http://127.0.0.1:${metricsPort}${path}`).then(
+          (r) => r.text(),
+          () => '',
+        );
+        if (body !== '') served.set(path, body);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
     }
     expect(await exited(processor)).toBe(0);
     capture('run output (json logs)', logOf(ctx, 'secured'));
-    expect(metrics).toContain('kpi_');
-    capture('metrics', metrics);
+    expect(served.get('/metrics')).toContain('kpi_records_total{');
+    expect(served.get('/readyz')).toContain('[+] clickhouse: ');
+    for (const [path, body] of served) capture(`served ${path}`, body);
 
     // Live alerting: the processors published their windows (KPI_ALERT_RULES is set), detection publishes its flags.
     const alerting = startProcessor(ctx, 'secured-alerting', ['run'], { ...env, LOG_FORMAT: 'json' }, { command: 'alerts' });

@@ -1,3 +1,5 @@
+import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { TupleParam } from '@clickhouse/client';
 import {
   CONTRACT_COLUMNS,
@@ -9,9 +11,11 @@ import {
   type WindowRow,
 } from '../../../contract/windowRow.js';
 import type { WindowSnapshot } from '../../../contract/windowSnapshot.js';
+import { ConfigError } from '../../../core/errors.js';
 import { EVENT_KINDS } from '../../../schemas/kinds.js';
 import type { KpiCatalog } from '../../../kpis/catalog.js';
 import type { ClickHouseClient } from '../client.js';
+import { RowBinaryTypeError, RowBinaryWriter, codecOf, readRowsWithNamesAndTypes } from '../rowBinary.js';
 import { toClickHouseTime } from '../time.js';
 
 /** kpi.employee_window_metrics: one versioned row per employee-window (migration 0001 and the KPIs' migrations). */
@@ -24,74 +28,130 @@ const MONTHS_PER_INSERT = 100;
 /** Keys per lookup: parameters travel in the URL, so keys go in chunks well under its size limit. */
 const LOOKUP_CHUNK = 2000;
 
-const monthOf = (ms: number) => toClickHouseTime(ms).slice(0, 7);
+/** A column of the table and its ClickHouse type. */
+export interface TableColumn {
+  readonly name: string;
+  readonly type: string;
+}
+
+/** The columns of kpi.employee_window_metrics as the table has them now (migrations and KPIs included). */
+export async function windowTableColumns(client: ClickHouseClient): Promise<TableColumn[]> {
+  const result = await client.query({
+    query: 'SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = {table:String} ORDER BY position',
+    query_params: { table: WINDOW_METRICS_TABLE },
+    format: 'JSONEachRow',
+  });
+  return result.json<TableColumn>();
+}
+
+/** How each core column of a row is taken from a WindowRow (KPI columns come from `values`). */
+const CORE_VALUES: Readonly<Record<string, (row: WindowRow) => unknown>> = {
+  employee_id: (r) => r.employee_id,
+  window_start: (r) => r.window_start,
+  window_end: (r) => r.window_end,
+  plant_day: (r) => r.plant_day,
+  shift: (r) => r.shift,
+  crew: (r) => r.crew,
+  station_id: (r) => r.station_id,
+  version: (r) => r.version,
+  reported_units: (r) => r.reported_units,
+  reported_run_hours: (r) => r.reported_run_hours,
+  reported_defective_units: (r) => r.reported_defective_units,
+  self_score: (r) => r.self_score,
+  report_submitted_time: (r) => r.report_submitted_time,
+  report_event_id: (r) => r.report_event_id,
+  report_period_start: (r) => r.report_period_start,
+  report_period_end: (r) => r.report_period_end,
+  station_weights: (r) => r.station_weights,
+  event_keys: (r) => r.event_keys,
+  event_digests: (r) => r.event_digests,
+  hourly: (r) => r.hourly.map((h) => [h.hour, h.measures]),
+};
 
 /**
- * Inserts rows with a deduplication token, in as many inserts as their months
- * need (the table is partitioned by month): token `T` becomes `T`, `T:1` …,
- * the same for the same rows, so a retried write still writes once.
+ * The columns rows fill, in the table's order, with their codecs. A KPI
+ * column of a type RowBinary cannot be written in here (they are numbers:
+ * UInt64 measures, Float64 columns) throws ConfigError naming KPI_EXTENSIONS.
  */
-export async function insertWindowRows(client: ClickHouseClient, rows: readonly WindowRow[], token: string): Promise<number> {
-  const byMonth = new Map<string, WindowRow[]>();
+export function writtenColumns(table: readonly TableColumn[], catalog: KpiCatalog) {
+  const kpiColumns = new Set(catalog.valueColumns);
+  return table.flatMap(({ name, type }) => {
+    const value = CORE_VALUES[name] ?? (kpiColumns.has(name) ? (r: WindowRow) => r.values[name] ?? null : undefined);
+    if (!value) return [];
+    try {
+      return [{ name, codec: codecOf(type), value }];
+    } catch (error) {
+      if (!(error instanceof RowBinaryTypeError)) throw error;
+      throw new ConfigError('KPI_EXTENSIONS', `column ${name} of ${WINDOW_METRICS_TABLE} is ${type}: a KPI's columns must be numbers (${error.message})`);
+    }
+  });
+}
+
+/** Rows of one INSERT, encoded: the statement and its RowBinary data. */
+export interface EncodedInsert {
+  readonly query: string;
+  readonly data: Buffer;
+  readonly rows: number;
+}
+
+/**
+ * Encodes rows for insertion in RowBinary, in the table's own column types:
+ * the core columns and the catalog's KPI columns that the table has (a
+ * column it lacks is not written; one rows do not fill, like the legacy
+ * event_ids, keeps its default). One insert per hundred months (the table is
+ * partitioned by month). Synchronous: the runner counts it as the encode stage.
+ */
+export function encodeWindowRows(table: readonly TableColumn[], catalog: KpiCatalog, rows: readonly WindowRow[]): EncodedInsert[] {
+  const columns = writtenColumns(table, catalog);
+  const byMonth = new Map<number, WindowRow[]>();
   for (const row of rows) {
-    const month = monthOf(row.window_start);
+    const start = new Date(row.window_start);
+    const month = start.getUTCFullYear() * 12 + start.getUTCMonth();
     let list = byMonth.get(month);
     if (!list) byMonth.set(month, (list = []));
     list.push(row);
   }
-  const months = [...byMonth.keys()].sort();
-  let inserts = 0;
+  const months = [...byMonth.keys()].sort((a, b) => a - b);
+  const query = `INSERT INTO ${WINDOW_METRICS_TABLE} (${columns.map((c) => c.name).join(', ')}) FORMAT RowBinary`;
+  const inserts: EncodedInsert[] = [];
   for (let i = 0; i < months.length; i += MONTHS_PER_INSERT) {
     const chunk = months.slice(i, i + MONTHS_PER_INSERT).flatMap((month) => byMonth.get(month)!);
-    await client.insert({
-      table: WINDOW_METRICS_TABLE,
-      values: chunk.map(toColumns),
-      format: 'JSONEachRow',
-      clickhouse_settings: { insert_deduplication_token: i === 0 ? token : `${token}:${i / MONTHS_PER_INSERT}` },
-    });
-    inserts += 1;
+    const writer = new RowBinaryWriter();
+    for (const row of chunk) for (const column of columns) column.codec.write(writer, column.value(row));
+    inserts.push({ query, data: writer.bytes(), rows: chunk.length });
   }
   return inserts;
 }
 
-function toColumns(row: WindowRow): Record<string, unknown> {
-  return {
-    ...row.values,
-    employee_id: row.employee_id,
-    window_start: toClickHouseTime(row.window_start),
-    window_end: toClickHouseTime(row.window_end),
-    plant_day: row.plant_day,
-    shift: row.shift,
-    crew: row.crew,
-    station_id: row.station_id,
-    version: row.version,
-    reported_units: row.reported_units,
-    reported_run_hours: row.reported_run_hours,
-    reported_defective_units: row.reported_defective_units,
-    self_score: row.self_score,
-    report_submitted_time: row.report_submitted_time === null ? null : toClickHouseTime(row.report_submitted_time),
-    report_event_id: row.report_event_id,
-    report_period_start: row.report_period_start === null ? null : toClickHouseTime(row.report_period_start),
-    report_period_end: row.report_period_end === null ? null : toClickHouseTime(row.report_period_end),
-    hourly: row.hourly.map((h) => ({ hour: toClickHouseTime(h.hour), measures: h.measures })),
-    station_weights: row.station_weights,
-    event_keys: row.event_keys,
-    event_digests: row.event_digests,
-  };
+/**
+ * Runs encoded inserts with a deduplication token: token `T` becomes `T`,
+ * `T:1` … for the second and later inserts, the same for the same rows, so a
+ * retried write still writes once.
+ */
+export async function insertEncoded(client: ClickHouseClient, inserts: readonly EncodedInsert[], token: string): Promise<void> {
+  for (const [i, insert] of inserts.entries()) {
+    const { stream } = await client.exec({
+      query: insert.query,
+      values: Readable.from([insert.data]),
+      clickhouse_settings: { insert_deduplication_token: i === 0 ? token : `${token}:${i}` },
+    });
+    stream.resume();
+    await finished(stream);
+  }
 }
 
 /**
  * The current rows of the keys that have one, times as epoch ms, measures and
- * KPI columns by name. Rows written before events were fingerprinted list
- * event ids instead: each is given the fingerprint of every kind, as ids were
- * deduplicated across kinds then.
+ * KPI columns by name, read in RowBinaryWithNamesAndTypes. Rows written
+ * before events were fingerprinted list event ids instead: each is given the
+ * fingerprint of every kind, as ids were deduplicated across kinds then.
  */
 export async function readWindowRows(client: ClickHouseClient, catalog: KpiCatalog, keys: readonly WindowKey[]): Promise<WindowRow[]> {
   const found: WindowRow[] = [];
   const valueColumns = catalog.valueColumns;
   for (let i = 0; i < keys.length; i += LOOKUP_CHUNK) {
     const chunk = keys.slice(i, i + LOOKUP_CHUNK);
-    const result = await client.query({
+    const { stream } = await client.exec({
       query: `SELECT employee_id, toUnixTimestamp64Milli(window_start) AS window_start_ms, toUnixTimestamp64Milli(window_end) AS window_end_ms,
                      toString(plant_day) AS plant_date, shift, crew,
                      station_id, version, reported_units, reported_run_hours, reported_defective_units, self_score,
@@ -100,11 +160,13 @@ export async function readWindowRows(client: ClickHouseClient, catalog: KpiCatal
                      arrayMap(h -> toUnixTimestamp64Milli(h.hour), hourly) AS hour_starts, arrayMap(h -> h.measures, hourly) AS hour_measures,
                      event_ids, event_keys, event_digests, ${valueColumns.join(', ')}
               FROM ${WINDOW_METRICS_TABLE} FINAL
-              WHERE (employee_id, window_start) IN {keys:Array(Tuple(String, DateTime64(3, 'UTC')))}`,
+              WHERE (employee_id, window_start) IN {keys:Array(Tuple(String, DateTime64(3, 'UTC')))}
+              FORMAT RowBinaryWithNamesAndTypes`,
       query_params: { keys: chunk.map((k) => new TupleParam([k.employeeId, toClickHouseTime(k.windowStart)])) },
-      format: 'JSONEachRow',
     });
-    for (const r of await result.json<Record<string, unknown>>()) found.push(fromColumns(r, valueColumns));
+    const chunks: Buffer[] = [];
+    for await (const data of stream) chunks.push(data as Buffer);
+    for (const r of readRowsWithNamesAndTypes(Buffer.concat(chunks))) found.push(fromColumns(r, valueColumns));
   }
   return found;
 }
@@ -112,17 +174,17 @@ export async function readWindowRows(client: ClickHouseClient, catalog: KpiCatal
 const nullableNumber = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
 
 function fromColumns(r: Record<string, unknown>, valueColumns: readonly string[]): WindowRow {
-  const weights = (r.station_weights ?? {}) as Record<string, unknown>;
+  const weights = (r.station_weights ?? {}) as Record<string, number>;
   const legacyIds = (r.event_ids as string[] | undefined) ?? [];
-  const keys = ((r.event_keys as unknown[] | undefined) ?? []).map(Number);
-  const digests = ((r.event_digests as unknown[] | undefined) ?? []).map(Number);
+  const keys = (r.event_keys as number[] | undefined) ?? [];
+  const digests = (r.event_digests as number[] | undefined) ?? [];
   for (const id of legacyIds) {
     for (const kind of EVENT_KINDS) {
       keys.push(eventKeyOf(kind, id));
       digests.push(0);
     }
   }
-  const hourMeasures = (r.hour_measures as Record<string, unknown>[] | undefined) ?? [];
+  const hourMeasures = (r.hour_measures as Record<string, number>[] | undefined) ?? [];
   return {
     employee_id: String(r.employee_id),
     window_start: Number(r.window_start_ms),
@@ -140,14 +202,11 @@ function fromColumns(r: Record<string, unknown>, valueColumns: readonly string[]
     report_event_id: String(r.report_event_id ?? ''),
     report_period_start: nullableNumber(r.report_period_start_ms),
     report_period_end: nullableNumber(r.report_period_end_ms),
-    station_weights: Object.fromEntries(Object.entries(weights).map(([k, v]) => [k, Number(v)])),
+    station_weights: weights,
     event_keys: keys,
     event_digests: digests,
     values: Object.fromEntries(valueColumns.map((c) => [c, nullableNumber(r[c])])),
-    hourly: ((r.hour_starts as unknown[] | undefined) ?? []).map((hour, i) => ({
-      hour: Number(hour),
-      measures: Object.fromEntries(Object.entries(hourMeasures[i] ?? {}).map(([k, v]) => [k, Number(v)])),
-    })),
+    hourly: ((r.hour_starts as number[] | undefined) ?? []).map((hour, i) => ({ hour, measures: hourMeasures[i] ?? {} })),
   };
 }
 
@@ -200,6 +259,16 @@ export async function readCurrentMetrics(client: ClickHouseClient, range: { from
         }),
       ) as unknown as EmployeeWindowMetrics & PlantTimeColumns,
   );
+}
+
+/** The latest window_start of any row in the table (every version), or null when it is empty. */
+export async function latestWindowStart(client: ClickHouseClient): Promise<number | null> {
+  const result = await client.query({
+    query: `SELECT toUnixTimestamp64Milli(max(window_start)) AS latest_ms, count() AS n FROM ${WINDOW_METRICS_TABLE}`,
+    format: 'JSONEachRow',
+  });
+  const [row] = await result.json<{ latest_ms: number; n: number }>();
+  return !row || Number(row.n) === 0 ? null : Number(row.latest_ms);
 }
 
 /** The first window start and the last window end in the table; undefined when it is empty. */

@@ -1,6 +1,6 @@
 import type { WindowRow } from '../../../contract/windowRow.js';
 import type { KpiCatalog } from '../../../kpis/catalog.js';
-import { newEmployeeWindow, toRow, type SelfReportFigures } from '../../../processors/employeeWindow.js';
+import { fromRow, toRow, type SelfReportFigures } from '../../../processors/employeeWindow.js';
 
 /**
  * A window row with the given measures (by name), station and self-report, as
@@ -18,24 +18,38 @@ export function windowRowWith(
     events?: number;
   },
 ): WindowRow {
-  const state = newEmployeeWindow(catalog, row.employee, {
-    start: row.start,
-    end: row.end,
-    plantDay: new Date(row.start).toISOString().slice(0, 10),
-    shift: '',
-    crew: '',
-  });
+  const measures: Record<string, number> = Object.fromEntries(catalog.measures.map((m) => [m.name, 0]));
   for (const [name, value] of Object.entries(row.measures)) {
-    const slot = catalog.measures.findIndex((m) => m.name === name);
-    if (slot < 0) throw new Error(`no measure ${name}`);
-    state.measures[slot] = value;
+    if (!(name in measures)) throw new Error(`no measure ${name}`);
+    measures[name] = value;
   }
-  state.hours.set(row.start, Float64Array.from(state.measures));
-  state.stations.push(row.station);
-  state.stationWeights.push(1);
-  state.report = row.report ? { ...row.report, periodStart: row.start, periodEnd: row.end } : null;
   const events = row.events ?? 1;
-  for (let i = 0; i < events; i += 1) state.events.add(i + 1, 0);
-  state.version = events;
-  return toRow(catalog, state);
+  const report = row.report;
+  // Through the aggregate and back, so the row is exactly what a processor would write for that state.
+  return toRow(
+    catalog,
+    fromRow(catalog, {
+      employee_id: row.employee,
+      window_start: row.start,
+      window_end: row.end,
+      plant_day: new Date(row.start).toISOString().slice(0, 10),
+      shift: '',
+      crew: '',
+      station_id: row.station,
+      version: events,
+      reported_units: report ? report.units : null,
+      reported_run_hours: report ? report.runHours : null,
+      reported_defective_units: report ? report.defectiveUnits : null,
+      self_score: report ? report.selfScore : null,
+      report_submitted_time: report ? report.submittedTime : null,
+      report_event_id: report ? report.eventId : '',
+      report_period_start: report ? row.start : null,
+      report_period_end: report ? row.end : null,
+      station_weights: { [row.station]: 1 },
+      event_keys: Array.from({ length: events }, (_, i) => i + 1),
+      event_digests: new Array<number>(events).fill(0),
+      values: catalog.valuesOf(measures),
+      hourly: [{ hour: row.start, measures: Object.fromEntries(Object.entries(measures).filter(([, v]) => v !== 0)) }],
+    }),
+  );
 }

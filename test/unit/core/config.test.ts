@@ -48,6 +48,13 @@ test('variables pointing at servers make those services external', () => {
   expect(config.clickhouse).toEqual({ url: 'https://ch:8443', external: true, username: 'default', password: '' });
 });
 
+test('the metrics and health server is off, on loopback, by default; the container image turns it on for every interface', () => {
+  const defaults = load({});
+  expect([defaults.metricsPort, defaults.metricsHost, defaults.stallTimeout]).toEqual([0, '127.0.0.1', 120_000]);
+  const image = load({ KPI_METRICS_PORT: '9464', KPI_METRICS_HOST: '0.0.0.0', KPI_STALL_TIMEOUT: '5m' });
+  expect([image.metricsPort, image.metricsHost, image.stallTimeout]).toEqual([9464, '0.0.0.0', 300_000]);
+});
+
 test('local ports move the derived endpoints', () => {
   const config = load({ KPI_KAFKA_PORT: '19092', KPI_REGISTRY_PORT: '18081', KPI_CLICKHOUSE_PORT: '18123' });
   expect(config.kafka.brokers).toEqual(['127.0.0.1:19092']);
@@ -81,6 +88,10 @@ test.each([
   [{ KPI_CLICKHOUSE_MAX_BODY: '12' }, 'KPI_CLICKHOUSE_MAX_BODY', 'at least 1024 bytes'],
   [{ KPI_CLICKHOUSE_MAX_QUEUE: '0' }, 'KPI_CLICKHOUSE_MAX_QUEUE', 'between 1 and'],
   [{ KPI_CLICKHOUSE_MAX_EXECUTION_TIME: '10ms' }, 'KPI_CLICKHOUSE_MAX_EXECUTION_TIME', 'at least 1s'],
+  [{ KPI_METRICS_PORT: '-1' }, 'KPI_METRICS_PORT', 'between 0 and 65535'],
+  [{ KPI_METRICS_HOST: ' ' }, 'KPI_METRICS_HOST', 'must name an address'],
+  [{ KPI_STALL_TIMEOUT: '1s', KPI_FLUSH_INTERVAL: '1s' }, 'KPI_STALL_TIMEOUT', 'longer than KPI_FLUSH_INTERVAL'],
+  [{ KPI_STALL_TIMEOUT: '500ms' }, 'KPI_STALL_TIMEOUT', 'at least 1s'],
 ])('%j is refused naming %s', (env, key, text) => {
   const error = configError(env);
   expect(error.key).toBe(key);

@@ -19,6 +19,7 @@ interface ComposeService {
   volumes?: string[];
   entrypoint?: string[];
   healthcheck?: { test: string[] };
+  expose?: string[];
 }
 
 const root = projectRoot();
@@ -157,10 +158,14 @@ test('ClickHouse has passwords, from secret files only, and a read-only user for
   expect(clickhouse?.entrypoint?.join(' ')).toContain('CLICKHOUSE_BI_PASSWORD');
 });
 
-test('kpi-stream itself is health-checked, on the metrics port it serves, and the analytics wait for it', () => {
+test('kpi-stream itself is health-checked on its readiness, scrapable from the network, and the analytics wait for it', () => {
   const port = app?.environment?.KPI_METRICS_PORT;
   expect(Number(port)).toBeGreaterThan(0);
-  expect(app?.healthcheck?.test.join(' ')).toContain(`http://127.0.0.1:${port}/metrics`);
+  expect(app?.environment?.KPI_METRICS_HOST).toBe('0.0.0.0');
+  expect(app?.expose).toEqual([port]);
+  // Not published: with --scale, replicas would clash on a host port; Prometheus scrapes over the compose network.
+  expect(app?.ports).toBeUndefined();
+  expect(app?.healthcheck?.test.join(' ')).toContain(`http://127.0.0.1:${port}/readyz`);
   expect(analytics?.depends_on).toEqual({ 'kpi-stream': { condition: 'service_healthy' } });
   expect(alerting?.depends_on).toEqual({ 'kpi-stream': { condition: 'service_healthy' } });
 });

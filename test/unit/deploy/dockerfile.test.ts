@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { parse } from 'yaml';
+import { loadConfig } from '../../../core/config.js';
 import { projectRoot } from '../../../core/paths.js';
 import { PINNED_RELEASES } from '../../../scripts/node.mjs';
 
@@ -107,6 +108,16 @@ test('the runtime stage gets everything kpi-stream reads when it runs, from what
   // The published package's files, less the local services' Maven files (the image uses servers: docker-compose.yml).
   const needed = ['package.json', 'node_modules', ...manifest.files.filter((f) => !f.startsWith('services/'))].map((f) => f.replace(/\/\*\.\w+$/, ''));
   for (const path of needed) expect(destinations).toContain(posix.join(workdir(runtime), path));
+});
+
+test('the image serves metrics and probes on every interface of the container, on the port docker-compose.yml and Kubernetes use', () => {
+  const env = Object.fromEntries(of(runtime, 'ENV').flatMap((e) => e.args.map((a) => a.split('=') as [string, string])));
+  const config = loadConfig(env);
+  expect(config.metricsHost).toBe('0.0.0.0');
+  const compose = parse(read('docker-compose.yml')) as { services: Record<string, { environment?: Record<string, string> }> };
+  expect(String(config.metricsPort)).toBe(compose.services['kpi-stream']?.environment?.KPI_METRICS_PORT);
+  expect(read('deploy/kubernetes/configmap.yaml')).toContain(`KPI_METRICS_PORT: '${config.metricsPort}'`);
+  expect(of(runtime, 'EXPOSE').map((e) => e.args[0])).toEqual([String(config.metricsPort)]);
 });
 
 test('the image and docker-compose.yml run the built CLI', () => {

@@ -3,6 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { FILE_SUFFIX, describeSettings, loadConfig } from '../../../core/config.js';
+import { startHealthServer } from '../../../core/health.js';
+import { createLogger } from '../../../core/logger.js';
+import { createProcessRegistry } from '../../../core/metrics.js';
 import { projectRoot } from '../../../core/paths.js';
 import { parseRules } from '../../../alerting/rules.js';
 import { KpiCatalog } from '../../../kpis/catalog.js';
@@ -19,8 +22,9 @@ interface Container {
   envFrom?: { configMapRef: { name: string } }[];
   env?: { name: string; value: string }[];
   volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
-  readinessProbe?: { exec: { command: string[] } };
-  livenessProbe?: { exec: { command: string[] } };
+  ports?: { name: string; containerPort: number }[];
+  readinessProbe?: { httpGet: { path: string; port: string | number } };
+  livenessProbe?: { httpGet: { path: string; port: string | number } };
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
   securityContext?: { allowPrivilegeEscalation?: boolean; readOnlyRootFilesystem?: boolean; capabilities?: { drop?: string[] } };
 }
@@ -130,9 +134,33 @@ test('alerting mounts the rules the ConfigMap names, and they are valid rules', 
   expect(text).toBe(example.slice(example.indexOf('rules:')));
 });
 
-test('the processors are probed on the metrics port the ConfigMap sets', () => {
-  const [container] = podSpecOf(byKind('Deployment').find((m) => m.metadata.name === 'kpi-stream-processors')!).containers;
-  for (const probe of [container!.readinessProbe, container!.livenessProbe]) {
-    expect(probe?.exec.command.join(' ')).toContain(`http://127.0.0.1:${configMap.data!.KPI_METRICS_PORT}/metrics`);
+const served = byKind('Deployment').filter((m) => ['kpi-stream-processors', 'kpi-stream-alerting'].includes(m.metadata.name));
+
+test.each(served.map((m) => [m.metadata.name, m] as const))(
+  '%s is probed and scraped on the metrics port the ConfigMap sets, on an address the kubelet reaches',
+  (_name, deployment) => {
+    const [container] = podSpecOf(deployment).containers;
+    const port = Number(configMap.data!.KPI_METRICS_PORT);
+    expect(configMap.data!.KPI_METRICS_HOST).toBe('0.0.0.0');
+    expect(container!.ports).toEqual([{ name: 'metrics', containerPort: port }]);
+    expect(container!.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'metrics' });
+    expect(container!.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
+    const annotations = (deployment.spec as { template: { metadata: { annotations: Record<string, string> } } }).template.metadata.annotations;
+    expect(annotations).toEqual({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(port), 'prometheus.io/path': '/metrics' });
+  },
+);
+
+test("the probes' and the scrape's paths are the ones kpi-stream serves", async () => {
+  expect(served.map((m) => m.metadata.name).sort()).toEqual(['kpi-stream-alerting', 'kpi-stream-processors']);
+  const server = await startHealthServer({ registry: createProcessRegistry(), host: '127.0.0.1', port: 0, log: createLogger('silent') });
+  try {
+    for (const deployment of served) {
+      const [container] = podSpecOf(deployment).containers;
+      for (const path of [container!.readinessProbe!.httpGet.path, container!.livenessProbe!.httpGet.path, '/metrics']) {
+        expect((await fetch(`${server.url}${path}`)).status).toBe(200);
+      }
+    }
+  } finally {
+    await server.close();
   }
 });

@@ -160,3 +160,47 @@ test('measures are kept per hour too, so any period sums exactly; the row names 
   });
   expect(row(fromRow(catalog, written))).toEqual(written);
 });
+
+test('an hour whose sum outgrows 32 bits stays exact, before and after a row is read back', () => {
+  const state = fresh();
+  const big = (id: string) => ({ kind: 'production', event: production({ event_id: id, units: 2 ** 31, standard_seconds_per_unit: 0.001 }) }) as const;
+  apply(state, big('a'), 0, window.start + 9 * HOUR);
+  apply(state, { kind: 'production', event: production({ event_id: 'other-hour', units: 5 }) }, 0, window.start + 10 * HOUR);
+  apply(state, big('b'), 0, window.start + 9 * HOUR);
+  apply(state, big('c'), 0, window.start + 9 * HOUR);
+  const written = row(state);
+  expect(written.values.units).toBe(3 * 2 ** 31 + 5);
+  expect(written.hourly).toEqual([
+    { hour: window.start + 9 * HOUR, measures: { units: 3 * 2 ** 31, standard_ms: 3 * 2 ** 31 } },
+    { hour: window.start + 10 * HOUR, measures: { units: 5, standard_ms: 300_000 } },
+  ]);
+  const restored = fromRow(catalog, written);
+  expect(row(restored)).toEqual(written);
+  apply(restored, big('d'), 0, window.start + 9 * HOUR);
+  expect(row(restored).hourly[0]!.measures.units).toBe(4 * 2 ** 31);
+});
+
+test('a window of thousands of events at many stations and hours keeps every fingerprint, in order, and every sum', () => {
+  const state = fresh();
+  const ids = Array.from({ length: 3000 }, (_, i) => `e-${(i * 7919) % 3000}`);
+  for (const [i, id] of ids.entries()) {
+    const outcome = apply(
+      state,
+      { kind: 'production', event: production({ event_id: id, station_id: `st-${i % 7}`, units: 1 }) },
+      i & 0xffff,
+      window.start + (i % 24) * HOUR,
+    );
+    expect(outcome).toBe('accepted');
+  }
+  for (const [i, id] of ids.entries())
+    expect(apply(state, { kind: 'production', event: production({ event_id: id, units: 1 }) }, i & 0xffff)).toBe('duplicate');
+  expect(apply(state, { kind: 'production', event: production({ event_id: 'e-1', units: 1 }) }, 12345)).toBe('conflicting-duplicate');
+  const written = row(state);
+  expect(written.version).toBe(3000);
+  expect(written.values.units).toBe(3000);
+  expect(written.event_keys).toEqual(ids.map((id) => eventKeyOf('production', id)).sort((a, b) => a - b));
+  expect(Object.keys(written.station_weights)).toHaveLength(7);
+  expect(written.hourly).toHaveLength(24);
+  expect(written.hourly.every((h, i) => h.hour === window.start + i * HOUR && h.measures.units === 125)).toBe(true);
+  expect(row(fromRow(catalog, written))).toEqual(written);
+});

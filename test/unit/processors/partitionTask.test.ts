@@ -134,6 +134,111 @@ describe('memory', () => {
   });
 });
 
+describe('changed windows (live alerting)', () => {
+  const store = { current: async () => [] };
+  const item = (offset: number, event: ReturnType<typeof production>) => ({ offset, record: { tagged: { kind: 'production' as const, event }, digest: 0 } });
+
+  test('with trackChanged, each window a batch changed is taken once, as it stands; a repeat changes nothing', async () => {
+    const settings = new TopologyTestDriver().settings;
+    const task = new PartitionTask(0, { ...settings, trackChanged: true }, 0);
+    const first = production({ event_id: 'a', event_time: day(2, 9) });
+    await task.processBatch('production', [item(0, first), item(1, production({ event_id: 'b', event_time: day(2, 10) }))], 5, store);
+    await task.processBatch('production', [item(2, production({ event_id: 'c', event_time: day(3, 9) }))], 6, store);
+    const taken = task.takeChanged(7);
+    expect(taken.map((s) => [s.window_start, s.version, s.station_id, s.observed_at])).toEqual([
+      [day(2), 2, 'st-1', 7],
+      [day(3), 1, 'st-1', 7],
+    ]);
+    // The same measures as the rows the windows are written as.
+    const rows = task.drain(Number.POSITIVE_INFINITY);
+    expect(taken.map((s) => settings.catalog.valuesOf(s.measures))).toEqual(rows.map((r) => r.values));
+    expect(taken[0]!.report).toBeNull();
+    expect(task.takeChanged(8)).toEqual([]);
+    await task.processBatch('production', [item(3, first)], 9, store);
+    expect(task.takeChanged(10)).toEqual([]);
+  });
+
+  test('without it, nothing is kept', async () => {
+    const task = new PartitionTask(0, new TopologyTestDriver().settings, 0);
+    await task.processBatch('production', [item(0, production({ event_id: 'a', event_time: day(2, 9) }))], 5, store);
+    expect(task.takeChanged(6)).toEqual([]);
+  });
+});
+
+describe('reads from the store', () => {
+  const item = (offset: number, eventId: string, at: number) => ({
+    offset,
+    record: { tagged: { kind: 'production' as const, event: production({ event_id: eventId, event_time: at, units: 1 }) }, digest: 0 },
+  });
+  function recordingStore(rows: WindowRow[] = []) {
+    const lookedUp: WindowKey[][] = [];
+    return {
+      lookedUp,
+      rows,
+      current: async (keys: readonly WindowKey[]) => {
+        lookedUp.push([...keys]);
+        return rows.filter((r) => keys.some((k) => k.employeeId === r.employee_id && k.windowStart === r.window_start));
+      },
+    };
+  }
+
+  test('only windows that can have a row are read: not those after the store’s latest, until the task writes them', async () => {
+    const task = new PartitionTask(0, new TopologyTestDriver().settings, 0, new Map(), new Set(), day(2));
+    const store = recordingStore();
+    await task.processBatch('production', [item(0, 'a', day(2, 9)), item(1, 'b', day(3, 9)), item(2, 'c', day(4, 9))], 0, store);
+    // Day 2 may have a row; days 3 and 4 start after the store's latest window.
+    expect(store.lookedUp).toEqual([[{ employeeId: 'emp-1', windowStart: day(2) }]]);
+    expect(task.drain(0).map((r) => r.window_start)).toEqual([day(2), day(3)]);
+    expect(task.drain(0)).toEqual([]); // both rows are written: they leave memory
+    await task.processBatch('production', [item(3, 'late', day(3, 11)), item(4, 'd', day(4, 10))], 0, store);
+    // Day 3 has a row now, written by this task; day 4 is still in memory.
+    expect(store.lookedUp.at(-1)).toEqual([{ employeeId: 'emp-1', windowStart: day(3) }]);
+    expect(store.lookedUp).toHaveLength(2);
+  });
+
+  test('closed windows stay in memory up to the cache, the latest first: corrections to them need no read', async () => {
+    const task = new PartitionTask(0, new TopologyTestDriver().settings, 0, new Map(), new Set(), null);
+    const store = recordingStore();
+    await task.processBatch('production', [item(0, 'a', day(2, 9)), item(1, 'b', day(3, 9)), item(2, 'c', day(4, 9)), item(3, 'd', day(5, 9))], 0, store);
+    expect(task.drain(0, 2).map((r) => r.window_start)).toEqual([day(2), day(3), day(4)]);
+    expect(task.openWindows).toBe(4); // written just now: they stay until the next drain
+    expect(task.drain(0, 2)).toEqual([]);
+    expect(task.openWindows).toBe(3); // days 3 and 4 stay (the latest two), day 2 left; day 5 is open
+    await task.processBatch('production', [item(4, 'late-3', day(3, 11)), item(5, 'late-4', day(4, 11))], 0, store);
+    expect(store.lookedUp).toEqual([]);
+    expect(task.drain(0, 2).map((r) => [r.window_start, r.version])).toEqual([
+      [day(3), 2],
+      [day(4), 2],
+    ]);
+    await task.processBatch('production', [item(6, 'late-2', day(2, 11))], 0, store);
+    expect(store.lookedUp).toEqual([[{ employeeId: 'emp-1', windowStart: day(2) }]]);
+  });
+
+  test('an empty store is never read until the task wrote a row', async () => {
+    const task = new PartitionTask(0, new TopologyTestDriver().settings, 0, new Map(), new Set(), null);
+    const store = recordingStore();
+    await task.processBatch('production', [item(0, 'a', day(2, 9)), item(1, 'b', day(3, 9))], 0, store);
+    expect(store.lookedUp).toEqual([]);
+  });
+
+  test('a row a previous owner wrote after its last commit, past the store’s latest when the task began, is not read and changes nothing', async () => {
+    const settings = new TopologyTestDriver().settings;
+    // The previous owner counted a and b of day 3 into a row, then lost the partition before committing them.
+    const previous = new PartitionTask(0, settings, 0, new Map(), new Set(), day(2));
+    await previous.processBatch('production', [item(10, 'a', day(3, 9)), item(11, 'b', day(3, 10)), item(12, 'next', day(4, 9))], 0, recordingStore());
+    const lingering = previous.drain(0);
+    expect(lingering).toMatchObject([{ window_start: day(3), version: 2 }]);
+    // The new owner began when the store's latest window was day 2; the lingering row lands afterwards.
+    const task = new PartitionTask(0, settings, 0, new Map([['production', { offset: 10, clock: null }]]), new Set(), day(2));
+    const store = recordingStore([...lingering]);
+    await task.processBatch('production', [item(10, 'a', day(3, 9)), item(11, 'b', day(3, 10)), item(12, 'next', day(4, 9))], 0, store);
+    expect(store.lookedUp).toEqual([]);
+    const [row] = task.drain(0);
+    // The same events, counted once each: the same row as the lingering one.
+    expect(row).toEqual(lingering[0]);
+  });
+});
+
 describe('duplicates', () => {
   test('a repeated event_id counts once, before and after its window closed', async () => {
     const driver = new TopologyTestDriver();
@@ -196,20 +301,26 @@ describe('exactness', () => {
   test.each([1, 2, 3])('a simulated plant (seed %i) gives exactly the expected rows, with or without crashes', async (seed) => {
     const { records, expected } = simulatedRecords(seed);
     const random = new Random(seed, 'crashes');
+    const cachingRandom = new Random(seed, 'crashes with a cache');
     const calm = new TopologyTestDriver({ idleClose: HOUR });
     const crashing = new TopologyTestDriver({ idleClose: HOUR });
+    // Keeps a few closed windows in memory: corrections find some there and read others back.
+    const caching = new TopologyTestDriver({ idleClose: HOUR, closedWindowCache: 6 });
     let crashes = 0;
     for (const { kind, value, key, partition } of records) {
       await calm.pipeBytes(kind, value, { partition, key });
       await crashing.pipeBytes(kind, value, { partition, key });
+      await caching.pipeBytes(kind, value, { partition, key });
       if (random.chance(0.005)) await calm.flush();
       if (random.chance(0.005)) await crashing.flush();
+      if (cachingRandom.chance(0.005)) await caching.flush();
       if (random.chance(0.002)) {
         await crashing.crash();
         crashes += 1;
       }
+      if (cachingRandom.chance(0.001)) await caching.crash();
     }
-    for (const driver of [calm, crashing]) {
+    for (const driver of [calm, crashing, caching]) {
       driver.advanceWallClock(2 * HOUR);
       await driver.flush();
     }
@@ -217,6 +328,7 @@ describe('exactness', () => {
     const byKey = (rows: ExpectedRow[]) => [...rows].sort((a, b) => a.window_start - b.window_start || a.employee_id.localeCompare(b.employee_id));
     expect(contractColumns(calm.rows())).toEqual(contractColumns(byKey(expected)));
     expect(contractColumns(crashing.rows())).toEqual(contractColumns(byKey(expected)));
+    expect(contractColumns(caching.rows())).toEqual(contractColumns(byKey(expected)));
     expect(crashing.deadLetters.filter((d) => d.code === 'KPI_ERR_TOO_LATE').length).toBeGreaterThan(0);
   });
 

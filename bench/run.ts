@@ -1,0 +1,165 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from '../core/config.js';
+import type { Logger } from '../core/logger.js';
+import { projectRoot } from '../core/paths.js';
+import { createClickHouseClient } from '../sinks/clickhouse/client.js';
+import { avscDecode, consumerPerfTest, kafkaStreams, kafkajsConsume, type StageResult } from './baselines.js';
+import { load1, machine, type Machine } from './machine.js';
+import { measurePipeline, type PipelineResult } from './pipelineThroughput.js';
+import { benchConfig, deleteTopics, preloadPlant, type PlantSize, type PreloadedPlant } from './preload.js';
+import { measureScaleOut, type ScaleOutResult } from './scaleOut.js';
+import { measureStateMemoryApart, type StateMemoryResult } from './stateMemory.js';
+
+/** What `npm run bench` measures, at full size or quick. */
+export interface BenchPlan {
+  readonly kind: 'full' | 'quick';
+  readonly plant: PlantSize;
+  /** Processes of the scale-out runs (all started at once), and of the run whose last process joins mid-stream. */
+  readonly scaleOut: readonly number[];
+  readonly joinMidStream: number | undefined;
+  /** Open windows of the memory curve. */
+  readonly memoryWindows: readonly number[];
+}
+
+/** About 5.1 million records (4,600 employees × 30 days) and the memory curve to a million windows. */
+export const FULL_PLAN: BenchPlan = {
+  kind: 'full',
+  plant: { employees: 4600, days: 30 },
+  scaleOut: [2, 3],
+  joinMidStream: 2,
+  memoryWindows: [10_000, 100_000, 1_000_000],
+};
+/** About a minute (after the first run built the Java baselines and preloaded the plant). */
+export const QUICK_PLAN: BenchPlan = { kind: 'quick', plant: { employees: 300, days: 10 }, scaleOut: [2], joinMidStream: undefined, memoryWindows: [10_000] };
+
+/** A stage's figures with the 1-minute load average when it began and ended (the machine is shared). */
+export type Measured<T> = T & { readonly load: readonly [number, number] };
+
+export interface BenchResult {
+  readonly kind: 'full' | 'quick';
+  readonly date: string;
+  readonly commit: string;
+  readonly command: string;
+  readonly machine: Machine;
+  readonly plant: PreloadedPlant;
+  readonly throughput: {
+    readonly consumerPerfTest: Measured<StageResult>;
+    readonly kafkajs: Measured<StageResult>;
+    readonly avsc: Measured<StageResult>;
+    readonly kafkaStreams: Measured<StageResult>;
+    readonly pipeline: Measured<PipelineResult>;
+  };
+  readonly scaleOut: readonly Measured<ScaleOutResult>[];
+  readonly memory: readonly Measured<StateMemoryResult>[];
+  readonly seconds: number;
+}
+
+export async function measured<T>(log: Logger, what: string, work: () => Promise<T>): Promise<Measured<T>> {
+  const before = load1();
+  log.info(`${what} (load ${before})`);
+  const result = await work();
+  return { ...result, load: [before, load1()] };
+}
+
+function gitCommit(): string {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: projectRoot(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function dropDatabase(config: Config): Promise<void> {
+  const client = createClickHouseClient(config, { withDatabase: false });
+  try {
+    await client.command({ query: `DROP DATABASE IF EXISTS ${config.clickhouseDatabase}` });
+  } finally {
+    await client.close();
+  }
+}
+
+/**
+ * Runs every stage on one preloaded plant, one after the other: Kafka's
+ * consumer performance tool, kafkajs consuming, avsc decoding, Kafka
+ * Streams, kpi-stream's processors end to end, the processors in 2 and 3
+ * processes, and the memory per open window. Each run works in consumer
+ * groups and databases of its own, removed afterwards; the plant's topics
+ * are kept for the next run.
+ */
+export async function runBenchmark(base: Config, log: Logger, plan: BenchPlan, command: string): Promise<BenchResult> {
+  const began = performance.now();
+  const runId = `bench_${Date.now().toString(36)}`;
+  const plant = await preloadPlant(base, log, plan.plant);
+  const config = benchConfig(base, plant.prefix, runId);
+
+  const perfTest = await measured(log, 'kafka-consumer-perf-test: the broker delivering the records to one Java consumer', () => consumerPerfTest(config, log));
+  const { sample, ...kafkajs } = await measured(log, 'kafkajs consuming the records, nothing else', () =>
+    kafkajsConsume(config, log, plant.records).then(({ result, sample }) => ({ ...result, sample })),
+  );
+  const avsc = await measured(log, `avsc decoding ${sample.length} records, nothing else`, async () => avscDecode(sample));
+  sample.length = 0;
+  const streams = await measured(log, 'Kafka Streams decoding and window-aggregating the records (one stream thread)', () =>
+    kafkaStreams(config, log, plant.records),
+  );
+  let pipeline: Measured<PipelineResult>;
+  try {
+    pipeline = await measured(log, 'kpi-stream processors end to end', () => measurePipeline(config, log, plant.records, plant.windows));
+  } finally {
+    await dropDatabase(config);
+  }
+
+  const scaleOut: Measured<ScaleOutResult>[] = [];
+  const runs = [
+    ...plan.scaleOut.map((processes) => ({ processes, joinAt: 0 })),
+    ...(plan.joinMidStream ? [{ processes: plan.joinMidStream, joinAt: 0.25 }] : []),
+  ];
+  for (const [i, { processes, joinAt }] of runs.entries()) {
+    const id = `${runId}_scale${i}`;
+    const scaled = benchConfig(base, plant.prefix, id);
+    const env = { ...process.env, KPI_TOPIC_PREFIX: plant.prefix, CLICKHOUSE_DATABASE: id, KPI_GROUP_ID: id, LOG_LEVEL: 'info' };
+    try {
+      scaleOut.push(
+        await measured(log, `${processes} processor processes${joinAt > 0 ? `, the last joining after ${joinAt * 100}% of the records` : ''}`, () =>
+          measureScaleOut(scaled, env, {
+            processes,
+            joinAt,
+            records: plant.records,
+            windows: plant.windows,
+            partitions: config.topicPartitions,
+            logDir: join(base.servicesPath, 'bench', 'logs', id),
+          }),
+        ),
+      );
+    } finally {
+      await dropDatabase(scaled);
+    }
+  }
+  await deleteTopics(config, log, `${plant.prefix}kpi.`).catch(() => undefined);
+
+  const memory: Measured<StateMemoryResult>[] = [];
+  for (const windows of plan.memoryWindows) memory.push(await measured(log, `memory with ${windows} open windows`, () => measureStateMemoryApart(windows)));
+
+  return {
+    kind: plan.kind,
+    date: new Date().toISOString(),
+    commit: gitCommit(),
+    command,
+    machine: machine(),
+    plant,
+    throughput: { consumerPerfTest: perfTest, kafkajs, avsc, kafkaStreams: streams, pipeline },
+    scaleOut,
+    memory,
+    seconds: Math.round((performance.now() - began) / 1000),
+  };
+}
+
+/** Writes a result as bench/results/<date>-<kind>.json; returns the path. */
+export function saveResult(result: BenchResult): string {
+  const dir = join(projectRoot(), 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${result.date.replace(/[:.]/g, '-')}-${result.kind}.json`);
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  return file;
+}
