@@ -202,7 +202,7 @@ export class ProcessorMetrics {
     });
     this.openWindowsGauge = new Gauge({
       name: 'kpi_open_windows',
-      help: 'Employee-windows in memory: open, or closed and not yet written.',
+      help: 'Employee-windows in memory that are open, or closed and not yet written (closed windows kept for corrections, up to KPI_CLOSED_WINDOW_CACHE, not counted).',
       registers,
     });
     this.pendingGauge = new Gauge({

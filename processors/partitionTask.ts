@@ -115,6 +115,8 @@ export class PartitionTask {
   /** Windows in memory by employee: the first of the employee's list. */
   private readonly open = new Map<string, OpenWindow>();
   private windowCount = 0;
+  /** Closed windows whose rows were written, kept at the last drain for corrections (KPI_CLOSED_WINDOW_CACHE). */
+  private cachedClosed = 0;
   /** With `trackChanged`: the windows that took an event since the last `takeChanged`, each once. */
   private changed: OpenWindow[] = [];
   private lastRecordAt: number;
@@ -351,6 +353,7 @@ export class PartitionTask {
     }
     let total = 0;
     for (const count of written.values()) total += count;
+    this.cachedClosed = Math.min(total, keepClosed);
     if (total > keepClosed) this.evict((entry) => entry.state.window.end <= watermark && !entry.dirty && entry.drainedIn !== drain, written, keepClosed);
     const history = this.watermarkHistory;
     if (history.length > 2) this.watermarkHistory = history.slice(-2);
@@ -419,8 +422,13 @@ export class PartitionTask {
     return points;
   }
 
-  /** Windows in memory (open, or closed and not yet drained). */
+  /** Windows in memory that are open, or closed and not yet written (as of the last drain: the closed-window cache aside). */
   get openWindows(): number {
+    return this.windowCount - this.cachedClosed;
+  }
+
+  /** Windows in memory, the closed-window cache included. */
+  get windowsInMemory(): number {
     return this.windowCount;
   }
 }
