@@ -21,6 +21,9 @@ export { TopologyTestDriver, type TestDriverOptions } from './processors/testDri
 export { simulatePlant, simulateOptions, SIMULATION_DEFAULTS, type SimulateOptions } from './simulator/run.js';
 export { scorePeriods, type ScoreOptions } from './scoring/score.js';
 export { migrate } from './sinks/clickhouse/migrate.js';
+export { startAlerting, type Alerting } from './alerting/run.js';
+export { verifyWebhook } from './alerting/targets.js';
+export type { AlertEvent } from './alerting/evaluator.js';
 export { readReport, renderReport, writeReport, type ReportOptions, type ReportFormat } from './reporting/run.js';
 export type { ReportFigures } from './reporting/figures.js';
 export { parseNames, readNames, type Names } from './reporting/names.js';

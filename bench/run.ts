@@ -56,7 +56,7 @@ export interface BenchResult {
   readonly seconds: number;
 }
 
-async function measured<T>(log: Logger, what: string, work: () => Promise<T>): Promise<Measured<T>> {
+export async function measured<T>(log: Logger, what: string, work: () => Promise<T>): Promise<Measured<T>> {
   const before = load1();
   log.info(`${what} (load ${before})`);
   const result = await work();

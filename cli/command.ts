@@ -12,7 +12,7 @@ export interface Command {
    * The services this invocation talks to: main checks it can connect to each
    * (TLS, credentials) before `run`, so a wrong password or CA stops it at once.
    */
-  needs?(args: readonly string[]): readonly ServiceName[];
+  needs?(args: readonly string[], config: Config): readonly ServiceName[];
   /** Resolves to the process exit code. */
   run(args: string[], context: CommandContext): Promise<number>;
 }

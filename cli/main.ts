@@ -9,7 +9,8 @@ import { createLogger } from '../core/logger.js';
 import { secretScrubber } from '../core/secrets.js';
 import { checkConnections } from '../services/index.js';
 import type { Command } from './command.js';
-import { detectCommand, evaluateCommand, scoreCommand } from './commands/analytics.js';
+import { alertsCommand } from './commands/alerts.js';
+import { analyticsServiceCommand, detectCommand, evaluateCommand, scoreCommand } from './commands/analytics.js';
 import { benchCommand } from './commands/bench.js';
 import { configCommand } from './commands/config.js';
 import { demoCommand } from './commands/demo.js';
@@ -24,6 +25,8 @@ import { topicsCommand } from './commands/topics.js';
 const commands: Command[] = [
   demoCommand,
   runCommand,
+  alertsCommand,
+  analyticsServiceCommand,
   servicesCommand,
   topicsCommand,
   simulateCommand,
@@ -77,7 +80,7 @@ async function main(argv: string[]): Promise<number> {
   scrub = secretScrubber(secretValues(config));
   const log = createLogger(config.logLevel, config.logFormat, 'kpi-stream', secretValues(config)).child({ component: command.name });
   try {
-    const needs = command.needs?.(args) ?? [];
+    const needs = command.needs?.(args, config) ?? [];
     if (needs.length > 0) await checkConnections(config, needs, log);
     return await command.run(args, { config, log });
   } catch (error) {

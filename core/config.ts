@@ -396,16 +396,35 @@ export const settings = {
     0,
     100_000_000,
   ),
+  alertRules: optionalText(
+    'KPI_ALERT_RULES',
+    'YAML file of alert rules (thresholds on window metrics and scores, anomaly flags); set, the processors publish live windows for them. Unset: no alerts.',
+  ),
   alertWebhookUrl: url(
     'KPI_ALERT_WEBHOOK_URL',
-    'Where `detect --alert` POSTs new flags as JSON (they always go to kpi.alerts.v1); only its origin is ever shown. Unset: topic only.',
+    'Where alert events are POSTed, signed per Standard Webhooks; https unless loopback; only its origin is ever shown. Unset: no webhook.',
     true,
   ),
-  alertMinSeverity: oneOf('KPI_ALERT_MIN_SEVERITY', 'medium', 'Least severe flag that raises an alert: low, medium or high.', [
-    'low',
-    'medium',
-    'high',
-  ] as const),
+  alertWebhookSecret: secret(
+    'KPI_ALERT_WEBHOOK_SECRET',
+    'Webhook signing secrets (whsec_ + base64), space-separated, newest first: the newest signs. Needed with KPI_ALERT_WEBHOOK_URL.',
+  ),
+  alertmanagerUrl: url('KPI_ALERTMANAGER_URL', 'Alertmanager to post alerts to (API v2); https unless loopback. Unset: none.'),
+  alertmanagerPort: port('KPI_ALERTMANAGER_PORT', 9095, 'Port of the local Alertmanager (`services up alertmanager`).'),
+  alertDeliveryBatch: integer(
+    'KPI_ALERT_DELIVERY_BATCH',
+    100,
+    'Most alert events delivered at once (one Alertmanager POST; webhook requests in parallel).',
+    1,
+    10_000,
+  ),
+  alertRetryMaxBackoff: duration('KPI_ALERT_RETRY_MAX_BACKOFF', '5m', 'Longest wait between delivery retries (a Retry-After is honoured up to this).', 1_000),
+  analyticsInterval: duration(
+    'KPI_ANALYTICS_INTERVAL',
+    '1m',
+    'How often `kpi-stream analytics` scores and checks the windows written since its last cycle.',
+    1_000,
+  ),
   // Detection
   detectFalseAlarmRate: share(
     'KPI_DETECT_FALSE_ALARM_RATE',
@@ -427,7 +446,7 @@ export const settings = {
   metricsPort: integer(
     'KPI_METRICS_PORT',
     0,
-    "Port of the processors' HTTP server: Prometheus /metrics, /healthz, /readyz; 0 turns it off (the container image sets 9464).",
+    'Port of the HTTP server of the processors and of alerting: Prometheus /metrics, /healthz, /readyz; 0 turns it off (the container image sets 9464).',
     0,
     65535,
   ),
@@ -464,6 +483,8 @@ export type SaslMechanism = NonNullable<RawConfig['kafkaSaslMechanism']>;
 export interface Config extends RawConfig {
   /** Absolute path of servicesDir. */
   readonly servicesPath: string;
+  /** KPI_ALERT_WEBHOOK_SECRET's secrets, newest first. */
+  readonly alertWebhookSecrets: readonly string[];
   readonly kafka: {
     readonly brokers: readonly string[];
     readonly external: boolean;
@@ -537,6 +558,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ['KPI_KAFKA_CONTROLLER_PORT', base.kafkaControllerPort],
     ['KPI_REGISTRY_PORT', base.registryPort],
     ['KPI_CLICKHOUSE_PORT', base.clickhousePort],
+    ['KPI_ALERTMANAGER_PORT', base.alertmanagerPort],
     ...(base.kafkaSecurePort > 0 ? [['KPI_KAFKA_SECURE_PORT', base.kafkaSecurePort] as [string, number]] : []),
   ];
   for (const [i, [key, value]] of ports.entries()) {
@@ -562,6 +584,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError('KPI_TOPIC_PREFIX', `may hold only letters, digits, '.', '_' and '-', got ${JSON.stringify(base.topicPrefix)}`);
   }
 
+  const alertWebhookSecrets = alertSecrets(base);
   const kafka = kafkaSecurity(base);
   const registry = credentialsInUrl(base.schemaRegistryUrl ?? `http://127.0.0.1:${base.registryPort}/apis/ccompat/v7`, 'SCHEMA_REGISTRY_URL', {
     key: 'SCHEMA_REGISTRY_USERNAME',
@@ -588,6 +611,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     schemaRegistryUrl: base.schemaRegistryUrl === undefined ? undefined : registry.url,
     clickhouseUrl: base.clickhouseUrl === undefined ? undefined : clickhouse.url,
     servicesPath: resolve(base.servicesDir),
+    alertWebhookSecrets: Object.freeze(alertWebhookSecrets),
     kafka: Object.freeze({
       brokers: Object.freeze(base.kafkaBrokers ?? [`127.0.0.1:${base.kafkaPort}`]),
       external: base.kafkaBrokers !== undefined,
@@ -607,6 +631,37 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ...(base.clickhouseCaFile ? { caFile: base.clickhouseCaFile } : {}),
     }),
   });
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** Whether a URL's host is this machine, where plain http cannot be overheard. */
+export function isLoopback(url: string): boolean {
+  const host = new URL(url).hostname;
+  return LOOPBACK_HOSTS.has(host) || host.startsWith('127.');
+}
+
+/** The webhook secrets, checked, with the rules between the alert settings. */
+function alertSecrets(base: RawConfig): string[] {
+  for (const [key, value] of [
+    ['KPI_ALERT_WEBHOOK_URL', base.alertWebhookUrl],
+    ['KPI_ALERTMANAGER_URL', base.alertmanagerUrl],
+  ] as const) {
+    if (value !== undefined && !value.startsWith('https:') && !isLoopback(value)) {
+      throw new ConfigError(key, 'must be an https URL (plain http only to a loopback address, 127.0.0.1 or localhost)');
+    }
+  }
+  const secrets = (base.alertWebhookSecret ?? '').split(/\s+/).filter((s) => s !== '');
+  for (const [i, secret] of secrets.entries()) {
+    const body = secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : undefined;
+    if (body === undefined || !/^[A-Za-z0-9+/]+={0,2}$/.test(body) || Buffer.from(body, 'base64').length < 16) {
+      throw new ConfigError('KPI_ALERT_WEBHOOK_SECRET', `secret ${i + 1} must be whsec_ followed by the base64 of at least 16 random bytes`);
+    }
+  }
+  if (base.alertWebhookUrl !== undefined && secrets.length === 0) {
+    throw new ConfigError('KPI_ALERT_WEBHOOK_SECRET', 'KPI_ALERT_WEBHOOK_URL is set: webhooks are signed, so give a secret (whsec_ + base64)');
+  }
+  return secrets;
 }
 
 /** Kafka's TLS and SASL settings, with the rules between them. */
@@ -681,6 +736,11 @@ export function secretValues(config: Config): string[] {
   if (config.alertWebhookUrl) {
     const webhook = new URL(config.alertWebhookUrl);
     values.push(config.alertWebhookUrl, webhook.username, webhook.password, `${webhook.pathname}${webhook.search}`.replace(/^\/$/, ''));
+  }
+  values.push(...config.alertWebhookSecrets);
+  if (config.alertmanagerUrl) {
+    const alertmanager = new URL(config.alertmanagerUrl);
+    values.push(alertmanager.username, alertmanager.password);
   }
   return [...new Set(values.filter((v): v is string => v !== undefined && v !== ''))];
 }

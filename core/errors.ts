@@ -35,8 +35,7 @@ export type ErrorCode =
   | 'KPI_ERR_TOO_LATE'
   | 'KPI_ERR_SINK_REJECTED'
   | 'KPI_ERR_SINK'
-  | 'KPI_ERR_SINK_RETRIABLE'
-  | 'KPI_ERR_ALERT_WEBHOOK';
+  | 'KPI_ERR_SINK_RETRIABLE';
 
 export interface KpiErrorOptions {
   cause?: unknown;
@@ -158,13 +157,6 @@ export class DecodeError extends KpiError {
 export class SinkError extends KpiError {
   constructor(message: string, options: KpiErrorOptions & { rejected?: boolean } = {}) {
     super(options.rejected ? 'KPI_ERR_SINK_REJECTED' : options.retriable ? 'KPI_ERR_SINK_RETRIABLE' : 'KPI_ERR_SINK', message, options);
-  }
-}
-
-/** The alert webhook refused or did not answer, after retries; the alerts stay unsent and go out on the next run. */
-export class AlertWebhookError extends KpiError {
-  constructor(message: string, options: KpiErrorOptions = {}) {
-    super('KPI_ERR_ALERT_WEBHOOK', message, { ...options, retriable: true });
   }
 }
 

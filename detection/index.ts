@@ -5,5 +5,4 @@ export * from './spread.js';
 export * from './sequential.js';
 export * from './evaluate.js';
 export * from './harness.js';
-export * from './alerts.js';
 export * from './runner.js';

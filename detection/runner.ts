@@ -4,7 +4,7 @@ import type { KpiCatalog } from '../kpis/catalog.js';
 import type { Measures } from '../kpis/definition.js';
 import { indicatorValues, modelsOf, scoreOf } from '../scoring/model.js';
 import { sinkFailure, type ClickHouseClient } from '../sinks/clickhouse/client.js';
-import { readAnomalies, replaceAnomalies } from '../sinks/clickhouse/queries/anomalies.js';
+import { readAnomalies, replaceAnomalies, type AnomalyRow } from '../sinks/clickhouse/queries/anomalies.js';
 import { readDeadLetterStamps } from '../sinks/clickhouse/queries/deadLetters.js';
 import { readReportedPeriods } from '../sinks/clickhouse/queries/reports.js';
 import { activeModelVersion, readModelRows } from '../sinks/clickhouse/queries/scoringModels.js';
@@ -23,6 +23,12 @@ export interface DetectOptions {
   /** The plant's time zone: measured figures are kept per local hour of it. */
   timeZone: string;
   rules?: DetectionRules;
+  /**
+   * Called with the range's flags as they were and as they will be, before
+   * they are replaced: live alerting publishes them there, so that a crash in
+   * between publishes again rather than never.
+   */
+  publish?: (before: readonly AnomalyRow[], after: readonly Flag[]) => Promise<void>;
 }
 
 /** What a self-report is judged against: the figures measured over its period, from the measures summed hour by hour (readReportedPeriods). */
@@ -81,6 +87,15 @@ export async function runDetection(client: ClickHouseClient, catalog: KpiCatalog
   }
 
   const flags = detect(records, { from: options.from, to: options.to }, rules);
+  if (options.publish) {
+    let before: AnomalyRow[];
+    try {
+      before = await readAnomalies(client, { from: options.from, to: options.to });
+    } catch (error) {
+      throw sinkFailure(error, 'reading the flags to replace');
+    }
+    await options.publish(before, flags);
+  }
   try {
     await replaceAnomalies(client, { from: options.from, to: options.to }, flags, rules.version);
   } catch (error) {

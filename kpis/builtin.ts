@@ -38,7 +38,15 @@ export const machineTime = defineKpi({
 export const efficiency = defineKpi({
   name: 'efficiency',
   description: 'Standard hours of the units completed over machine run hours.',
-  columns: [{ name: 'efficiency', description: 'standard_hours / run_hours (null when run_hours = 0)', value: (m) => ratio(m.standard_ms!, m.run_ms!) }],
+  columns: [
+    {
+      name: 'efficiency',
+      description: 'standard_hours / run_hours (null when run_hours = 0)',
+      value: (m) => ratio(m.standard_ms!, m.run_ms!),
+      sample: 'run_hours',
+      compares: ['production', 'telemetry'],
+    },
+  ],
   indicators: [
     { name: 'efficiency', description: 'efficiency against standard', value: (m) => ratio(m.standard_ms!, m.run_ms!), target: 1.0, worst: 0.5, weight: 0.4 },
   ],
@@ -52,7 +60,14 @@ export const quality = defineKpi({
     measure({ name: 'units_inspected', reads: 'inspection', description: 'Σ units_inspected', value: (e) => e.units_inspected }),
     measure({ name: 'units_defective', reads: 'inspection', description: 'Σ units_defective', value: (e) => e.units_defective }),
   ],
-  columns: [{ name: 'defect_rate', description: 'units_defective / units_inspected', value: (m) => ratio(m.units_defective!, m.units_inspected!) }],
+  columns: [
+    {
+      name: 'defect_rate',
+      description: 'units_defective / units_inspected',
+      value: (m) => ratio(m.units_defective!, m.units_inspected!),
+      sample: 'units_inspected',
+    },
+  ],
   indicators: [
     {
       name: 'quality',
@@ -79,6 +94,7 @@ export const satisfaction = defineKpi({
       name: 'satisfaction_avg',
       description: 'mean satisfaction',
       value: (m) => (m.feedback_count! > 0 ? m.satisfaction_milli! / (1000 * m.feedback_count!) : null),
+      sample: 'feedback_count',
     },
   ],
   indicators: [

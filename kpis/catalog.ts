@@ -81,6 +81,16 @@ export class KpiCatalog {
     return values;
   }
 
+  /** The measure or column a column's value rests on (its `sample`), if it declares one. */
+  sampleOf(column: string): string | undefined {
+    return this.columns.find((c) => c.name === column)?.sample;
+  }
+
+  /** The kinds of event a column sets against each other (its `compares`), or none. */
+  comparesOf(column: string): readonly EventKind[] {
+    return this.columns.find((c) => c.name === column)?.compares ?? [];
+  }
+
   /** The columns a window row holds beyond CORE_COLUMNS, measures first. */
   get valueColumns(): string[] {
     return [...this.measures.map((m) => m.name), ...this.columns.map((c) => c.name)];
@@ -123,6 +133,10 @@ function validate(kpis: readonly KpiDefinition[]): void {
     for (const c of kpi.columns ?? []) {
       claim(c.name, 'column');
       if (typeof c.value !== 'function') fail(kpi, `column ${c.name} has no value function`);
+      for (const kind of c.compares ?? []) {
+        if (!(EVENT_KINDS as readonly string[]).includes(kind))
+          fail(kpi, `column ${c.name} compares ${JSON.stringify(kind)}, which is not one of ${EVENT_KINDS.join(', ')}`);
+      }
     }
     for (const i of kpi.indicators ?? []) {
       if (!NAME.test(i.name)) fail(kpi, `indicator name ${JSON.stringify(i.name)} must be lowercase letters, digits and underscores`);
@@ -133,5 +147,13 @@ function validate(kpis: readonly KpiDefinition[]): void {
       }
     }
     if (kpi.migrations !== undefined && !existsSync(kpi.migrations)) fail(kpi, `its migrations folder ${kpi.migrations} does not exist`);
+  }
+  // A sample names a measure or column of any KPI, so it is checked once every name is claimed.
+  for (const kpi of kpis) {
+    for (const c of kpi.columns ?? []) {
+      if (c.sample !== undefined && (!columnOwners.has(c.sample) || (CORE_COLUMNS as readonly string[]).includes(c.sample))) {
+        fail(kpi, `column ${c.name} names ${JSON.stringify(c.sample)} as its sample, which is no measure or column of any KPI`);
+      }
+    }
   }
 }

@@ -36,6 +36,23 @@ export interface ColumnDefinition {
   readonly description: string;
   /** Null when it cannot be computed (a ratio without a denominator). */
   readonly value: (measures: Measures) => number | null;
+  /**
+   * The measure or column that says how much the value rests on (a ratio's
+   * denominator: units inspected, run hours, feedback count). Alert rules
+   * judge the column only once this reaches their `min_sample`.
+   */
+  readonly sample?: string;
+  /**
+   * The kinds of event whose measures the value sets against each other, when
+   * they come from different systems (efficiency: the MES's standard time over
+   * telemetry's run time). Systems report at their own pace, so in a window
+   * still filling one side runs ahead of the other and the value is not yet
+   * meaningful (efficiency 0 on a shift whose units the MES has not reported
+   * yet). Alert rules judge such a column in an employee's window only once
+   * every kind named here has contributed to it and reached a later window of
+   * the employee (a station's or the plant's window: every employee in it).
+   */
+  readonly compares?: readonly EventKind[];
 }
 
 /**

@@ -17,6 +17,7 @@ import { DeadLetterWriter } from '../topics/deadLetters.js';
 import { deadLetterTopic, inputTopic, kindOfTopic, topicDefinitions } from '../topics/definitions.js';
 import { createKafka, createProducer, ensureTopics, withKafkaRetries } from '../topics/kafka.js';
 import { createRegistry, writerSchemas } from '../topics/registry.js';
+import { liveWindowsTo } from '../topics/liveWindows.js';
 import { coPartitionedAssigner } from './assigner.js';
 import { ProcessorMetrics } from './metrics.js';
 import { KafkaOffsetStore } from './offsets.js';
@@ -158,6 +159,8 @@ async function connectPipeline(
         for (const [topic, offset] of offsets) consumer.seek({ topic, partition, offset: String(offset) });
       },
       clock: Date.now,
+      // Live alerting judges the windows as each batch changes them: published only when there are rules to judge.
+      ...(config.alertRules ? { liveWindows: liveWindowsTo(producer, config) } : {}),
     },
     metrics,
     log,

@@ -397,7 +397,7 @@ export function applyEvent(catalog: KpiCatalog, state: EmployeeWindow, tagged: K
 }
 
 /** The station with the largest weight; ties go to the smaller id. Empty when none. */
-function primaryStation(catalog: KpiCatalog, state: EmployeeWindow): string {
+export function primaryStation(catalog: KpiCatalog, state: EmployeeWindow): string {
   const at = stationsAt(catalog.measures.length);
   let best = '';
   let bestWeight = -1;

@@ -1,9 +1,23 @@
 import type { ResumePoint, WindowStore } from '../contract/ports.js';
 import type { WindowKey, WindowRow } from '../contract/windowRow.js';
+import type { WindowSnapshot } from '../contract/windowSnapshot.js';
 import type { KpiCatalog } from '../kpis/catalog.js';
 import { observedTimeOf, windowTimeOf } from '../schemas/inputs.js';
 import { EVENT_KINDS, type EventKind, type KindedEvent } from '../schemas/kinds.js';
-import { applyEvent, contributionProblem, eventKey, fromRow, newEmployeeWindow, repeatOf, toRow, type EmployeeWindow } from './employeeWindow.js';
+import {
+  applyEvent,
+  contributionProblem,
+  eventKey,
+  fromRow,
+  newEmployeeWindow,
+  measuresOf,
+  primaryStation,
+  repeatOf,
+  reportOf,
+  toRow,
+  versionOf,
+  type EmployeeWindow,
+} from './employeeWindow.js';
 import type { PlantWindow, WindowAssigner } from './windows.js';
 
 export interface TaskSettings {
@@ -17,6 +31,8 @@ export interface TaskSettings {
   readonly idleClose: number;
   /** 'final': a row when a window closes; 'update': also whenever it changed. */
   readonly emitMode: 'final' | 'update';
+  /** Keep the windows each batch changed for `takeChanged` (live alerting); off, nothing is kept. */
+  readonly trackChanged?: boolean;
 }
 
 /** A decoded, checked record of one topic-partition. */
@@ -63,6 +79,8 @@ interface OpenWindow {
   changedAt: number;
   /** The same employee's next window in memory: an employee's windows form a list. */
   next: OpenWindow | undefined;
+  /** In the task's `changed` list (took an event since the last `takeChanged`). */
+  changed: boolean;
 }
 
 export const windowKeyOf = (employeeId: string, windowStart: number): string => `${windowStart}\u0000${employeeId}`;
@@ -99,6 +117,8 @@ export class PartitionTask {
   private windowCount = 0;
   /** Closed windows whose rows were written, kept at the last drain for corrections (KPI_CLOSED_WINDOW_CACHE). */
   private cachedClosed = 0;
+  /** With `trackChanged`: the windows that took an event since the last `takeChanged`, each once. */
+  private changed: OpenWindow[] = [];
   private lastRecordAt: number;
   private drains = 0;
   /**
@@ -222,7 +242,38 @@ export class PartitionTask {
       entry.changedAt = now;
     }
     entry.unwritten[kind] ??= { offset, clock: clockBefore };
+    if (this.settings.trackChanged && !entry.changed) {
+      entry.changed = true;
+      this.changed.push(entry);
+    }
     return { outcome, window };
+  }
+
+  /**
+   * The windows that took an event since the last call (with `trackChanged`),
+   * as they stand now: what live alerting judges. One snapshot per changed
+   * window, however many of its events the batches since carried.
+   */
+  takeChanged(now: number): WindowSnapshot[] {
+    const { catalog } = this.settings;
+    const snapshots = new Array<WindowSnapshot>(this.changed.length);
+    for (const [i, entry] of this.changed.entries()) {
+      const state = entry.state;
+      const report = reportOf(catalog, state);
+      entry.changed = false;
+      snapshots[i] = {
+        employee_id: state.employeeId,
+        window_start: state.window.start,
+        window_end: state.window.end,
+        station_id: primaryStation(catalog, state),
+        version: versionOf(state),
+        measures: catalog.named(measuresOf(catalog, state)),
+        report: report && { units: report.units, run_hours: report.runHours, defective_units: report.defectiveUnits, self_score: report.selfScore },
+        observed_at: now,
+      };
+    }
+    this.changed = [];
+    return snapshots;
   }
 
   /** The employee's window in memory that starts at `windowStart`. */
@@ -232,7 +283,7 @@ export class PartitionTask {
   }
 
   private add(employeeId: string, state: EmployeeWindow): OpenWindow {
-    const entry: OpenWindow = { state, dirty: false, drainedIn: -1, unwritten: {}, changedAt: 0, next: undefined };
+    const entry: OpenWindow = { state, dirty: false, drainedIn: -1, unwritten: {}, changedAt: 0, next: undefined, changed: false };
     let last = this.open.get(employeeId);
     if (!last) this.open.set(employeeId, entry);
     else {

@@ -1,5 +1,6 @@
 import type { DeadLetter, DeadLetterStore, OffsetStore, ResumePoint, WindowStore } from '../contract/ports.js';
 import type { WindowRow } from '../contract/windowRow.js';
+import type { LiveWindows, WindowSnapshot } from '../contract/windowSnapshot.js';
 import { DecodeError, RegistryUnavailableError, type DeadLetterCode } from '../core/errors.js';
 import { digest16 } from '../core/hash.js';
 import type { Logger } from '../core/logger.js';
@@ -12,6 +13,13 @@ import type { EventCodec } from '../topics/codec.js';
 import type { ProcessorMetrics } from './metrics.js';
 import { PartitionTask, windowKeyOf, type BatchItem, type RecordResult, type TaskSettings } from './partitionTask.js';
 import { batchToken, writeIsolatingRefusals } from './refusals.js';
+
+/**
+ * Changed windows are published at most this often (and at every flush):
+ * under load, a window that changes in many batches is published once per
+ * interval, as it stands then; at low load, at the end of the batch.
+ */
+const LIVE_WINDOWS_INTERVAL_MS = 100;
 
 export interface RunnerSettings extends TaskSettings {
   readonly limits: RecordLimits;
@@ -39,6 +47,8 @@ export interface RunnerPorts {
   readonly rewind: (partition: number, points: ReadonlyMap<string, ResumePoint>) => Promise<void>;
   /** The wall clock (ms): time is passed in, so the test driver can move it. */
   readonly clock: () => number;
+  /** Where the windows each batch changed are published for live alerting (when alerting is on). */
+  readonly liveWindows?: LiveWindows;
 }
 
 /** What became of a record: counted, a repeat, or the code it was dead-lettered with. */
@@ -83,18 +93,28 @@ export class StreamRunner {
   /** Keys of windows whose rows the store refused, per partition: they take no more events. */
   private readonly refused = new Map<number, Set<string>>();
   private readonly pendingLetters: DeadLetter[] = [];
+  /** Live-window publishes under way: the next flush waits for them before it commits past their records. */
+  private publishing: Promise<void>[] = [];
+  /** Changed windows not yet published, the latest snapshot of each. */
+  private readonly unpublished = new Map<string, WindowSnapshot>();
+  private publishedAt = Number.NEGATIVE_INFINITY;
   private readonly exclusive = serializer();
   private flushing: Promise<void> = Promise.resolve();
   private queuedFlush: Promise<void> | null = null;
   /** Records accepted since the last flush snapshot: drives early flushes and backpressure. */
   acceptedSinceFlush = 0;
 
+  /** The tasks' settings: they keep the windows each batch changed only when there is somewhere to publish them. */
+  private readonly taskSettings: TaskSettings;
+
   constructor(
     private readonly settings: RunnerSettings,
     private readonly ports: RunnerPorts,
     private readonly metrics: ProcessorMetrics,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.taskSettings = ports.liveWindows ? { ...settings, trackChanged: true } : settings;
+  }
 
   /** Forgets every task: after a rebalance every partition resumes from its committed offsets. */
   reset(): void {
@@ -185,6 +205,12 @@ export class StreamRunner {
     const restoredBefore = task.restoredCount;
     await this.metrics.waited('restore', () => task.restore(items, this.ports.store));
     const results = this.metrics.timed('window', () => task.apply(kind, items, now));
+    if (this.ports.liveWindows) {
+      this.metrics.timed('encode', () => {
+        for (const snapshot of task.takeChanged(now)) this.unpublished.set(windowKeyOf(snapshot.employee_id, snapshot.window_start), snapshot);
+        if (now - this.publishedAt >= LIVE_WINDOWS_INTERVAL_MS) this.publishLiveWindows(now);
+      });
+    }
     for (const [i, result] of results.entries()) {
       if (!result) continue;
       if (result.outcome === 'duplicate' || result.outcome === 'conflicting-duplicate') verdicts[i] = result.outcome;
@@ -199,6 +225,20 @@ export class StreamRunner {
     this.metrics.windowState(this.openWindows, this.windowsInMemory, this.acceptedSinceFlush);
     batchDone();
     return { lastOffset: records.at(-1)!.offset, verdicts };
+  }
+
+  /**
+   * Publishes the windows changed since the last publish, each once, as it
+   * stands now. Not awaited, so alerting adds no latency to a batch; a failure
+   * fails the next flush, before its commit.
+   */
+  private publishLiveWindows(now: number): void {
+    this.publishedAt = now;
+    if (this.unpublished.size === 0) return;
+    const published = this.ports.liveWindows!.publish([...this.unpublished.values()]);
+    this.unpublished.clear();
+    published.catch(() => undefined);
+    this.publishing.push(published);
   }
 
   private count(result: RecordResult, index: number, record: SourceRecord, item: BatchItem, letter: Letter): void {
@@ -266,7 +306,7 @@ export class StreamRunner {
           if (kind) resume.set(kind, point);
         }
         const storedThrough = await this.ports.store.latestWindowStart();
-        const task = new PartitionTask(partition, this.settings, this.ports.clock(), resume, this.refusedKeys(partition), storedThrough);
+        const task = new PartitionTask(partition, this.taskSettings, this.ports.clock(), resume, this.refusedKeys(partition), storedThrough);
         this.log.debug({ partition, resume: JSON.stringify([...resume]) }, `partition ${partition}: task resumes from the committed offsets`);
         this.tasks.set(partition, task);
         return task;
@@ -313,9 +353,11 @@ export class StreamRunner {
       );
       const points = [...this.tasks.entries()].map(([partition, task]) => ({ partition, points: task.resumePoints() }));
       const letters = this.pendingLetters.splice(0);
+      if (this.ports.liveWindows) this.metrics.timed('encode', () => this.publishLiveWindows(wall));
+      const publishes = this.publishing.splice(0);
       this.acceptedSinceFlush = 0;
       this.metrics.windowState(this.openWindows, this.windowsInMemory, 0);
-      return { rows, points, letters };
+      return { rows, points, letters, publishes };
     });
     const rows = snapshot.rows.flatMap((r) => r.rows);
     // The store encodes the rows before its first wait: that part of the call is the encode stage's.
@@ -333,6 +375,7 @@ export class StreamRunner {
     const partitionOf = new Map(snapshot.rows.flatMap(({ partition, rows }) => rows.map((row) => [row, partition] as const)));
     const rewound =
       refusedRows.length > 0 ? await this.rewindRefused(refusedRows.map((row) => ({ row, partition: partitionOf.get(row)! }))) : new Set<number>();
+    await Promise.all(snapshot.publishes);
     const offsets = snapshot.points
       .filter(({ partition }) => !rewound.has(partition))
       .flatMap(({ partition, points }) => [...points].map(([kind, point]) => ({ topic: this.ports.topics.topicOf(kind), partition, point })));

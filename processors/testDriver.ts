@@ -1,5 +1,6 @@
 import type { DeadLetter, ResumePoint, WindowStore } from '../contract/ports.js';
 import type { WindowKey, WindowRow } from '../contract/windowRow.js';
+import type { LiveWindows } from '../contract/windowSnapshot.js';
 import { DecodeError, SinkError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { DAY, MINUTE } from '../core/time.js';
@@ -31,6 +32,8 @@ export interface TestDriverOptions {
   now?: number;
   /** Rows the in-memory store refuses as a ClickHouse would refuse their content. */
   refuse?: (row: WindowRow) => boolean;
+  /** Where the windows each batch changed are published (live alerting), as the pipeline's port. */
+  liveWindows?: LiveWindows;
 }
 
 /** Where and how a record is piped: its partition and Kafka key (default: the event's employee_id). */
@@ -107,6 +110,7 @@ export class TopologyTestDriver {
       topics: { topicOf: (kind) => INPUTS[kind].topic, kindOf: (topic) => EVENT_KINDS.find((kind) => INPUTS[kind].topic === topic) },
       rewind: async (partition, points) => void this.rewinds.set(partition, points),
       clock: () => this.now,
+      ...(options.liveWindows ? { liveWindows: options.liveWindows } : {}),
     };
     this.runner = new StreamRunner(this.settings, this.ports, this.metrics, logger);
   }

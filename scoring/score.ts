@@ -13,6 +13,8 @@ export interface ScoreOptions {
   /** Windows starting in [from, to); default: all. */
   from?: number;
   to?: number;
+  /** Only these employees, and every period that holds one of their windows in [from, to) whole (incremental runs). */
+  employees?: readonly string[];
 }
 
 /**
@@ -30,6 +32,7 @@ export async function scorePeriods(client: ClickHouseClient, catalog: KpiCatalog
       timeZone: options.timeZone,
       from: options.from ?? 0,
       to: options.to ?? Date.UTC(2200, 0, 1),
+      ...(options.employees ? { employees: options.employees } : {}),
     });
     const rows: ScoreRow[] = periods.map((p) => {
       const model = models.stations.get(p.stationId) ?? models.plant;

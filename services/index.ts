@@ -1,6 +1,7 @@
 import type { Config } from '../core/config.js';
 import { messageOf, type KpiError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/logger.js';
+import { alertmanagerService } from './alertmanager/alertmanager.js';
 import { clickhouseService } from './clickhouse/service.js';
 import { kafkaService } from './kafka/kafka.js';
 import type { ServiceName } from './layout.js';
@@ -10,13 +11,17 @@ import { serviceStatus, startService, stopService, type ServiceDefinition, type 
 export type { ServiceName } from './layout.js';
 export type { ServiceStatus, StartReport } from './service.js';
 
+/** The services `services up` starts when none is named. */
 export const SERVICE_NAMES: readonly ServiceName[] = ['kafka', 'registry', 'clickhouse'];
+/** Every service that can be named, Alertmanager (started only when asked) included. */
+export const ALL_SERVICE_NAMES: readonly ServiceName[] = [...SERVICE_NAMES, 'alertmanager'];
 
 export function localServices(config: Config, names: readonly ServiceName[] = SERVICE_NAMES, log: Logger = createLogger('silent')): ServiceDefinition[] {
   const all: Record<ServiceName, () => ServiceDefinition> = {
     kafka: () => kafkaService(config, log),
     registry: () => registryService(config),
     clickhouse: () => clickhouseService(config),
+    alertmanager: () => alertmanagerService(config),
   };
   return names.map((name) => all[name]());
 }
@@ -42,7 +47,7 @@ export async function servicesUp(config: Config, log: Logger, names?: readonly S
 
 export async function servicesDown(config: Config, log: Logger, names?: readonly ServiceName[]): Promise<void> {
   await Promise.all(
-    localServices(config, names).map(async (service) => {
+    localServices(config, names ?? ALL_SERVICE_NAMES).map(async (service) => {
       const outcome = await stopService(service);
       log.info({ service: service.name, outcome }, `${service.name}: ${outcome}`);
     }),

@@ -105,9 +105,9 @@ export interface RunResult {
 }
 
 /** Runs a command to completion; rejects only when it cannot be started (e.g. ENOENT). */
-export function run(command: string, args: string[], options: { cwd?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+export function run(command: string, args: string[], options: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    execFile(command, args, { cwd: options.cwd, timeout: options.timeoutMs ?? 0, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+    execFile(command, args, { cwd: options.cwd, env: options.env, timeout: options.timeoutMs ?? 0, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
       const errno = error as (NodeJS.ErrnoException & { code?: string | number }) | null;
       if (errno && typeof errno.code === 'string') return reject(errno);
       resolve({ code: errno ? (typeof errno.code === 'number' ? errno.code : 1) : 0, stdout, stderr });

@@ -11,7 +11,7 @@ export interface TopicDefinition {
   readonly contractName: string;
   readonly partitions: number;
   readonly retentionMs: number;
-  readonly cleanupPolicy: 'delete' | 'compact';
+  readonly cleanupPolicy: 'delete' | 'compact' | 'compact,delete';
   /** For input topics: the kind of event it carries. */
   readonly kind?: EventKind;
   readonly doc: string;
@@ -28,6 +28,8 @@ export const INPUT_TOPIC_NAMES: Readonly<Record<EventKind, string>> = {
 
 export const DEAD_LETTER_TOPIC = 'kpi.dlq.v1';
 export const ALERTS_TOPIC = 'kpi.alerts.v1';
+/** Live alerting's inputs and memory (alerting/inputs.ts): one partition, so one evaluator sees everything in one order. */
+export const ALERT_INPUTS_TOPIC = 'kpi.alert_inputs.v1';
 
 const INPUT_DOCS: Record<EventKind, string> = {
   production: 'ProductionReported from MES/ERP',
@@ -60,9 +62,18 @@ export function topicDefinitions(config: Config): TopicDefinition[] {
     {
       ...named(ALERTS_TOPIC),
       partitions: config.topicPartitions,
-      retentionMs: 30 * DAY,
+      // The outbox keeps an alert's events as long as a correction can still resolve it.
+      retentionMs: config.correctionHorizon + 10 * DAY,
       cleanupPolicy: 'delete',
-      doc: 'Threshold breaches and anomaly flags for alert receivers',
+      doc: 'The outbox of alert events (firing, resolved), keyed by fingerprint, delivered from here to webhooks and Alertmanager',
+    },
+    {
+      ...named(ALERT_INPUTS_TOPIC),
+      partitions: 1,
+      // Compacted: the latest of every window, flag and alert; deleted once no correction can reach them.
+      retentionMs: config.correctionHorizon + 10 * DAY,
+      cleanupPolicy: 'compact,delete',
+      doc: "Live alerting's inputs: the processors' window snapshots, detection's flags and the evaluator's alert states",
     },
   ];
 }
@@ -78,6 +89,10 @@ export function deadLetterTopic(config: Config): string {
 
 export function alertsTopic(config: Config): string {
   return `${config.topicPrefix}${ALERTS_TOPIC}`;
+}
+
+export function alertInputsTopic(config: Config): string {
+  return `${config.topicPrefix}${ALERT_INPUTS_TOPIC}`;
 }
 
 /** The kind of event an input topic carries, or undefined for other topics. */

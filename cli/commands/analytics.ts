@@ -2,17 +2,22 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../../core/errors.js';
 import { parseTime } from '../../core/time.js';
-import { sendFlagAlerts } from '../../detection/alerts.js';
 import { detectionRules } from '../../detection/config.js';
 import { DEFAULT_EVALUATION } from '../../detection/evaluate.js';
 import { formatEvaluation, formatSweep } from '../../detection/evaluationTable.js';
 import { evaluateSimulation, meetsTargets } from '../../detection/groundTruth.js';
 import { sweepHonestSpread } from '../../detection/harness.js';
 import { runDetection } from '../../detection/runner.js';
+import { analyticsCycle, flagPublisher, type FlagPublisher } from '../../detection/analytics.js';
+import { publishFlags } from '../../alerting/service.js';
+import type { Config } from '../../core/config.js';
+import { createKafka, createProducer } from '../../topics/kafka.js';
 import { loadCatalog } from '../../kpis/extensions.js';
 import { scorePeriods } from '../../scoring/score.js';
 import { withClickHouse } from '../../sinks/clickhouse/client.js';
 import { windowSpan } from '../../sinks/clickhouse/queries/windowMetrics.js';
+import { migrate } from '../../sinks/clickhouse/migrate.js';
+import type { Logger } from '../../core/logger.js';
 import { insertModel, type ScoringModelRow } from '../../sinks/clickhouse/queries/scoringModels.js';
 import { PERIOD_TYPES, type PeriodType } from '../../sinks/clickhouse/queries/scores.js';
 import { simulateOptions, withPlantTime } from '../../simulator/run.js';
@@ -77,7 +82,7 @@ plant-wide row with scope "", optional rows per station). Versions never change.
 export const detectCommand: Command = {
   name: 'detect',
   summary: 'Flag inflated self-reports and measurement gaps into kpi.anomalies',
-  usage: `Usage: kpi-stream detect [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--alert]
+  usage: `Usage: kpi-stream detect [--from YYYY-MM-DD] [--to YYYY-MM-DD]
 
 Compares each self-report of the windows of [from, to) (default: every window
 in ClickHouse) with what was measured over the report's own period, and
@@ -87,26 +92,86 @@ judged on what the gap touches; the others are judged against the honest error
 spread learned per station (and per person), by the evidence over the person's
 reports (a sequential test with false-alarm rate KPI_DETECT_FALSE_ALARM_RATE)
 or, far outside any plausible error, on their own. 28 days before --from are
-history.
-
-  --alert   send inflation flags of KPI_ALERT_MIN_SEVERITY or worse that were
-            not sent before to kpi.alerts.v1 and, if set, to
-            KPI_ALERT_WEBHOOK_URL (measurement gaps never alert)`,
-  needs: (args) => (args.includes('--alert') ? ['clickhouse', 'kafka'] : ['clickhouse']),
+history. With KPI_ALERT_RULES set, the flags also go to live alerting, whose
+anomaly rules turn them into alerts (measurement gaps never alert).`,
+  needs: (_args, config: Config) => (config.alertRules ? ['clickhouse', 'kafka'] : ['clickhouse']),
   async run(args, { config, log }) {
-    const { values } = parseArgs({ args, options: { from: { type: 'string' }, to: { type: 'string' }, alert: { type: 'boolean', default: false } } });
+    const { values } = parseArgs({ args, options: { from: { type: 'string' }, to: { type: 'string' } } });
     const catalog = await loadCatalog(config.extensions);
-    return withClickHouse(config, async (client) => {
-      const span = (await windowSpan(client)) ?? { from: 0, to: 0 };
-      const flags = await runDetection(client, catalog, log, {
-        from: parseDay(values.from, '--from') ?? span.from,
-        to: parseDay(values.to, '--to') ?? span.to,
-        timeZone: config.timeZone,
-        rules: detectionRules(config),
+    return withFlagPublisher(config, log, (publish) =>
+      withClickHouse(config, async (client) => {
+        const span = (await windowSpan(client)) ?? { from: 0, to: 0 };
+        await runDetection(client, catalog, log, {
+          from: parseDay(values.from, '--from') ?? span.from,
+          to: parseDay(values.to, '--to') ?? span.to,
+          timeZone: config.timeZone,
+          rules: detectionRules(config),
+          ...(publish ? { publish } : {}),
+        });
+        return 0;
+      }),
+    );
+  },
+};
+
+/** Runs work with a publisher of flags to live alerting when KPI_ALERT_RULES is set (else none). */
+async function withFlagPublisher<T>(config: Config, log: Logger, work: (publish: FlagPublisher | undefined) => Promise<T>): Promise<T> {
+  if (!config.alertRules) return work(undefined);
+  const producer = createProducer(createKafka(config, 'kpi-stream-analytics', log), { allowAutoTopicCreation: false });
+  await producer.connect();
+  try {
+    return await work(flagPublisher(producer, config, publishFlags));
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+export const analyticsServiceCommand: Command = {
+  name: 'analytics',
+  summary: 'Score and check for inflation, continuously, the windows written since the last cycle',
+  usage: `Usage: kpi-stream analytics [--once]
+
+Every KPI_ANALYTICS_INTERVAL, scores the window rows written since the last
+cycle (their windows, and the weeks and months that hold them, whole) and runs
+detection over the windows they span (with 28 days of history before them);
+with KPI_ALERT_RULES set, the flags go to live alerting too. Where it got to is
+kept in kpi.analytics_progress, so a restart goes on from there. SIGTERM
+finishes the cycle in hand and exits 0.
+
+  --once   run one cycle and exit`,
+  needs: (_args, config: Config) => (config.alertRules ? ['clickhouse', 'kafka'] : ['clickhouse']),
+  async run(args, { config, log }) {
+    const { values } = parseArgs({ args, options: { once: { type: 'boolean', default: false } } });
+    const catalog = await loadCatalog(config.extensions);
+    await migrate(config, log, catalog);
+    let stopping = false;
+    let wake: () => void = () => undefined;
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      process.once(signal, () => {
+        log.info({ signal }, 'stopping after the cycle in hand');
+        stopping = true;
+        wake();
       });
-      if (values.alert) await sendFlagAlerts(config, client, flags, log);
-      return 0;
-    });
+    }
+    return withFlagPublisher(config, log, (publish) =>
+      withClickHouse(config, async (client) => {
+        do {
+          const started = Date.now();
+          const cycle = await analyticsCycle(client, catalog, config, log, publish ?? (async () => undefined));
+          if (cycle.windows > 0) {
+            log.info(
+              `analytics: ${cycle.windows} window rows of ${cycle.employees} employees written since the last cycle: scored and checked (${cycle.flags} flags) in ${Date.now() - started} ms`,
+            );
+          }
+          if (values.once) break;
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            setTimeout(resolve, config.analyticsInterval);
+          });
+        } while (!stopping);
+        return 0;
+      }),
+    );
   },
 };
 

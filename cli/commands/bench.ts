@@ -1,9 +1,10 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
+import { measureAlertLatency } from '../../bench/alertLatency.js';
 import { renderMarkdown } from '../../bench/report.js';
 import { clearPreloads } from '../../bench/preload.js';
-import { FULL_PLAN, QUICK_PLAN, runBenchmark, saveResult } from '../../bench/run.js';
+import { FULL_PLAN, QUICK_PLAN, measured, runBenchmark, saveResult } from '../../bench/run.js';
 import { measureStateMemory } from '../../bench/stateMemory.js';
 import { ConfigError } from '../../core/errors.js';
 import { projectRoot } from '../../core/paths.js';
@@ -25,6 +26,7 @@ export const benchCommand: Command = {
   summary: 'Measure throughput, latency, scale-out and memory, with baselines in the same run',
   usage: `Usage: kpi-stream bench [--quick] [--employees N] [--days N]
        kpi-stream bench memory [--windows N] [--json]
+       kpi-stream bench alerts [--employees N] [--days N] [--probes N] [--rate N]
        kpi-stream bench clear
 
   (no sub-command)  on the local services, one stage after the other on the
@@ -43,6 +45,11 @@ export const benchCommand: Command = {
   --employees, --days   another plant size (its own topics, kept too)
   memory      heap and array buffers held per open employee-window in this
               process (needs node --expose-gc, which 'npm run bench' passes)
+  alerts      event-to-alert latency under load: while a plant (--employees,
+              --days; 300 x 30 unless given) streams in at --rate records/s
+              (10000), --probes records (60) each cross a rule's threshold;
+              from producing one to its signed webhook arriving at a local
+              receiver (fresh topics and database, removed afterwards)
   clear       delete every bench.* topic: the preloaded plants
 
 Prints the tables; asserts nothing.`,
@@ -56,6 +63,8 @@ Prints the tables; asserts nothing.`,
         days: { type: 'string' },
         windows: { type: 'string', default: '20000' },
         json: { type: 'boolean', default: false },
+        probes: { type: 'string', default: '60' },
+        rate: { type: 'string', default: '10000' },
       },
     });
     const which = positionals[0];
@@ -65,6 +74,24 @@ Prints the tables; asserts nothing.`,
         values.json
           ? `${JSON.stringify(result)}\n`
           : `${result.windows} open employee-windows of ${result.eventsPerWindow} events: ${result.bytesPerWindow} bytes each (${result.heapBytesPerWindow} heap + ${result.arrayBufferBytesPerWindow} array buffers); ${result.heapUsedMiB} MiB heap, ${result.rssMiB} MiB resident\n`,
+      );
+      return 0;
+    }
+    if (which === 'alerts') {
+      await servicesUp(config, log);
+      const a = await measured(log, 'event-to-alert latency under load', () =>
+        measureAlertLatency(config, log, {
+          employees: count('employees', values.employees) ?? 300,
+          days: count('days', values.days) ?? 30,
+          probes: count('probes', values.probes)!,
+          rate: count('rate', values.rate)!,
+        }),
+      );
+      process.stdout.write(
+        `event-to-alert latency (record produced → signed webhook received), ${a.delivered} of ${a.probes} probes, flush interval ${a.flushIntervalMs} ms, ` +
+          `under a load of ${a.loadRecords} records at ${a.loadPerSecond} records/s: p50 ${a.p50} ms, p99 ${a.p99} ms, max ${a.max} ms ` +
+          `(medians: produced → processors ${a.stages.processed} ms → evaluator ${a.stages.raised} ms → webhook ${a.stages.delivered} ms; ` +
+          `load average ${a.load[0]} → ${a.load[1]})\n`,
       );
       return 0;
     }

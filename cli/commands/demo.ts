@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { sendFlagAlerts } from '../../detection/alerts.js';
 import { formatEvaluation } from '../../detection/evaluationTable.js';
 import { evaluateSimulation } from '../../detection/groundTruth.js';
 import { detectionRules } from '../../detection/config.js';
@@ -20,6 +19,7 @@ import { simulatePlant, simulateOptions } from '../../simulator/run.js';
 import type { Command } from '../command.js';
 import { formatSummary } from '../reportSummary.js';
 import { formatTable } from '../table.js';
+import { startDemoAlerts } from './demoAlerts.js';
 import { plantTimeOf } from './report.js';
 import { parseSimulateFlags, simulateFlagsHelp } from './simulate.js';
 
@@ -38,12 +38,13 @@ Starts the local services (downloading them on first use), simulates a plant
 'simulate' option overrides), runs the processors until the stream is
 drained, checks kpi.employee_window_metrics_current against the simulator's
 expected rows (every column of every row), scores every window, week and
-month, flags inflated self-reports (alerting on new ones), measures the
-flags against the simulator's ground truth, prints each station's measured
-figures with OEE and the most flagged employees, and writes the report
-(report.html beside the simulation's files) with a one-screen summary: grades
-against the target, by the bands, calibrated and by self-scores. Exits 1 if a
-row differs.
+month, flags inflated self-reports, measures the flags against the
+simulator's ground truth, prints each station's measured figures with OEE and
+the most flagged employees, and writes the report (report.html beside the
+simulation's files) with a one-screen summary: grades against the target, by
+the bands, calibrated and by self-scores. Live alerting runs beside the
+processors with a few rules and a local receiver; the alerts it delivered are
+printed with their latency. Exits 1 if a row differs.
 
 ${simulateFlagsHelp()}`,
   async run(args, { config, log }) {
@@ -53,8 +54,10 @@ ${simulateFlagsHelp()}`,
     const report = await simulatePlant(options, config, log);
     log.info(`simulated ${report.sent} records (${report.recordsPerSecond}/s); processing`);
 
+    // Live alerting beside the processors: a local receiver, a few rules (printed at the end).
+    const alerts = await startDemoAlerts(log, join(report.out, 'alerts'));
     const started = Date.now();
-    const pipeline = await startPipeline(config, log.child({ component: 'processor' }), { exitWhenIdleMs: 3000 });
+    const pipeline = await startPipeline(alerts.config, log.child({ component: 'processor' }), { exitWhenIdleMs: 3000 });
     await pipeline.done;
     const m = pipeline.metrics;
     log.info(
@@ -76,13 +79,14 @@ ${simulateFlagsHelp()}`,
       for (const d of comparison.differences.slice(0, 5)) process.stdout.write(`  ${d.key} ${d.column}: expected ${d.expected}, got ${d.actual}\n`);
 
       for (const period of PERIOD_TYPES) await scorePeriods(client, catalog, { period, timeZone: config.timeZone });
-      const flags = await runDetection(client, catalog, log, {
+      await runDetection(client, catalog, log, {
         from: options.start,
         to: options.start + options.days * 86_400_000,
         timeZone: config.timeZone,
         rules: detectionRules(config),
+        publish: alerts.publish,
       });
-      await sendFlagAlerts(config, client, flags, log);
+      process.stdout.write(`\nlive alerts during the simulated fortnight:\n${await alerts.finish()}\n`);
       process.stdout.write(`\ndetection against the simulator's ground truth:\n${formatEvaluation(await evaluateSimulation(client, report.out))}\n`);
 
       const stations = await readStationFigures(client, { from: options.start, to: options.start + options.days * 86_400_000 });

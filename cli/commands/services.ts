@@ -1,18 +1,20 @@
 import { ConfigError } from '../../core/errors.js';
-import { SERVICE_NAMES, servicesDown, servicesStatus, servicesUp, type ServiceName } from '../../services/index.js';
+import { ALL_SERVICE_NAMES, servicesDown, servicesStatus, servicesUp, type ServiceName } from '../../services/index.js';
 import type { Command } from '../command.js';
 
 export const servicesCommand: Command = {
   name: 'services',
   summary: 'Download, start, check and stop the local Kafka, schema registry and ClickHouse',
-  usage: `Usage: kpi-stream services <up|down|status> [kafka|registry|clickhouse …]
+  usage: `Usage: kpi-stream services <up|down|status> [kafka|registry|clickhouse|alertmanager …]
 
   up       download what is missing, start what is not running, wait until healthy
   down     stop the services kpi-stream started (SIGTERM, then SIGKILL)
   status   show each service's state, endpoint and pid
 
-Services given by KAFKA_BROKERS, SCHEMA_REGISTRY_URL or CLICKHOUSE_URL are
-external: 'up' only checks that they answer. Files live under KPI_SERVICES_DIR.`,
+Without names: Kafka, the registry and ClickHouse. Alertmanager (built from
+the Go module proxy on first use) runs only when named. Services given by
+KAFKA_BROKERS, SCHEMA_REGISTRY_URL or CLICKHOUSE_URL are external: 'up' only
+checks that they answer. Files live under KPI_SERVICES_DIR.`,
 
   async run(args, { config, log }) {
     const [action, ...rest] = args;
@@ -41,8 +43,8 @@ external: 'up' only checks that they answer. Files live under KPI_SERVICES_DIR.`
 };
 
 function parseName(name: string): ServiceName {
-  if (!(SERVICE_NAMES as readonly string[]).includes(name)) {
-    throw new ConfigError('services', `unknown service ${JSON.stringify(name)}; expected one of ${SERVICE_NAMES.join(', ')}`);
+  if (!(ALL_SERVICE_NAMES as readonly string[]).includes(name)) {
+    throw new ConfigError('services', `unknown service ${JSON.stringify(name)}; expected one of ${ALL_SERVICE_NAMES.join(', ')}`);
   }
   return name as ServiceName;
 }

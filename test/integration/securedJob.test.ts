@@ -7,12 +7,12 @@ import { loadConfig } from '../../core/config.js';
 import { secureListener, secureListenerEnv, securePassword } from '../../services/kafka/secureListener.js';
 import { serviceLayout } from '../../services/layout.js';
 import { createClickHouseClient } from '../../sinks/clickhouse/client.js';
-import { alertsTopic, deadLetterTopic } from '../../topics/definitions.js';
+import { alertInputsTopic, alertsTopic, deadLetterTopic } from '../../topics/definitions.js';
 import { createKafka } from '../../topics/kafka.js';
 import { AuthProxy } from './support/authProxy.js';
 import { dropTestResources, testContext } from './support/context.js';
 import { expectExactlyTheSimulatedRows } from './support/expected.js';
-import { killProcessors, runCli, startProcessor, exited, logOf } from './support/processor.js';
+import { killProcessors, runCli, startProcessor, exited, logOf, until } from './support/processor.js';
 
 /**
  * The main job on a plant's secured infrastructure, as child processes with
@@ -38,6 +38,7 @@ const secrets = {
   registryPassword: `pw-${token()}`,
   clickhousePassword: `ch-${token()}`,
   webhookToken: `T${token()}`,
+  webhookSecret: `whsec_${randomBytes(32).toString('base64')}`,
 };
 /** Every form a secret could leak in: as is, JSON- and URL-encoded, and inside a basic-auth header. */
 function leakForms(): { name: string; form: string }[] {
@@ -97,7 +98,11 @@ beforeAll(async () => {
     CLICKHOUSE_CA_FILE: listener.caFile,
     CLICKHOUSE_PASSWORD_FILE: file('clickhouse-password', secrets.clickhousePassword),
     KPI_ALERT_WEBHOOK_URL_FILE: file('webhook-url', `http://127.0.0.1:${port}/hooks/${secrets.webhookToken}`),
-    KPI_ALERT_MIN_SEVERITY: 'low',
+    KPI_ALERT_WEBHOOK_SECRET_FILE: file('webhook-secret', secrets.webhookSecret),
+    KPI_ALERT_RULES: file(
+      'rules.yaml',
+      'rules:\n  - { name: inflated, anomaly: any, severity: high }\n  - { name: station-defects, metric: defect_rate, scope: station, above: 0.04, min_sample: 50, severity: medium }',
+    ),
     KPI_IDLE_CLOSE: '1s',
     // As much logging as there is short of kafkajs' per-request trace.
     LOG_LEVEL: 'debug',
@@ -155,10 +160,16 @@ describe('a demo-sized job on secured Kafka, registry and ClickHouse', () => {
     expect(served.get('/readyz')).toContain('[+] clickhouse: ');
     for (const [path, body] of served) capture(`served ${path}`, body);
 
-    const detect = await runCli(ctx, ['detect', '--alert'], env);
+    // Live alerting: the processors published their windows (KPI_ALERT_RULES is set), detection publishes its flags.
+    const alerting = startProcessor(ctx, 'secured-alerting', ['run'], { ...env, LOG_FORMAT: 'json' }, { command: 'alerts' });
+    const detect = await runCli(ctx, ['detect'], env);
     capture('detect stdout', detect.stdout);
     capture('detect stderr', detect.stderr);
     expect(detect.code).toBe(0);
+    await until('alerts reached the webhook', () => webhookBodies.length > 0, 60_000);
+    alerting.kill('SIGTERM');
+    expect(await exited(alerting)).toBe(0);
+    capture('alerts run output (json logs)', logOf(ctx, 'secured-alerting'));
 
     // A command that fails on a wrong secret says so without either secret.
     const refused = await runCli(ctx, ['run'], { ...env, SCHEMA_REGISTRY_PASSWORD_FILE: '', SCHEMA_REGISTRY_PASSWORD: `${secrets.registryPassword}-old` });
@@ -176,7 +187,7 @@ describe('a demo-sized job on secured Kafka, registry and ClickHouse', () => {
   test('leaves no secret in any byte it wrote', async () => {
     // Dead letters and alerts, every byte: keys, values and headers of the topics, every column of the table.
     const kafka = createKafka(ctx.config, 'secured-job-scan', ctx.log);
-    for (const topic of [deadLetterTopic(ctx.config), alertsTopic(ctx.config)]) {
+    for (const topic of [deadLetterTopic(ctx.config), alertsTopic(ctx.config), alertInputsTopic(ctx.config)]) {
       const admin = kafka.admin();
       await admin.connect();
       const total = (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
@@ -202,7 +213,7 @@ describe('a demo-sized job on secured Kafka, registry and ClickHouse', () => {
     }
     const client = createClickHouseClient(ctx.config);
     try {
-      for (const table of ['dead_letters', 'alerts_sent', 'anomalies']) {
+      for (const table of ['dead_letters', 'alert_deliveries', 'anomalies']) {
         const text = await (await client.query({ query: `SELECT * FROM ${table}`, format: 'JSONEachRow' })).text();
         capture(`table ${table}`, text);
       }

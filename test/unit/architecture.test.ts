@@ -19,8 +19,9 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   simulator: ['core', 'schemas', 'contract', 'kpis', 'topics', 'sinks', 'scoring'],
   detection: ['core', 'schemas', 'contract', 'kpis', 'topics', 'sinks', 'scoring', 'simulator'],
   reporting: ['core', 'schemas', 'contract', 'kpis', 'sinks', 'scoring', 'detection'],
+  alerting: ['core', 'schemas', 'contract', 'kpis', 'topics', 'sinks', 'scoring', 'detection'],
   services: ['core', 'topics', 'sinks'],
-  bench: ['core', 'schemas', 'contract', 'kpis', 'topics', 'sinks', 'processors', 'simulator', 'services'],
+  bench: ['core', 'schemas', 'contract', 'kpis', 'topics', 'sinks', 'processors', 'simulator', 'services', 'alerting'],
 };
 const SKIPPED = new Set(['node_modules', 'dist', 'test', 'examples', 'scripts', 'docs', 'deploy']);
 const root = projectRoot();

@@ -22,33 +22,51 @@ export interface PeriodMeasures {
   readonly selfScoreAvg: number | null;
 }
 
+/** Longest period (a month), so that a range widened by it holds every window of the periods it touches. */
+const LONGEST_PERIOD_MS = 32 * 86_400_000;
+
 /**
  * Sums every measure of the catalog per employee and period over the windows
- * that start in [from, to). Aliases never repeat a column's name: ClickHouse
- * would read the alias where the column is meant.
+ * that start in [from, to). With `employees`, only theirs, and whole periods:
+ * every period holding a window in [from, to), summed over all its windows
+ * (what an incremental run rescores). Aliases never repeat a column's name:
+ * ClickHouse would read the alias where the column is meant.
  */
 export async function readPeriodMeasures(
   client: ClickHouseClient,
   catalog: KpiCatalog,
-  options: { period: PeriodType; timeZone: string; from: number; to: number },
+  options: { period: PeriodType; timeZone: string; from: number; to: number; employees?: readonly string[] },
 ): Promise<PeriodMeasures[]> {
   const names = catalog.measures.map((m) => m.name);
+  const periodOf = (time: string) => `toUnixTimestamp64Milli(multiIf(
+              {period:String} = 'week', toDateTime64(toStartOfWeek(${time}, 1, {tz:String}), 3, {tz:String}),
+              {period:String} = 'month', toDateTime64(toStartOfMonth(${time}, {tz:String}), 3, {tz:String}),
+              ${time}))`;
+  const whole = options.employees !== undefined;
+  const margin = whole ? LONGEST_PERIOD_MS : 0;
   const result = await client.query({
     query: `
       SELECT
           employee_id,
-          toUnixTimestamp64Milli(multiIf(
-              {period:String} = 'week', toDateTime64(toStartOfWeek(window_start, 1, {tz:String}), 3, {tz:String}),
-              {period:String} = 'month', toDateTime64(toStartOfMonth(window_start, {tz:String}), 3, {tz:String}),
-              window_start)) AS period_start_ms,
+          ${periodOf('window_start')} AS period_start_ms,
           count() AS window_count,
           argMax(station_id, standard_ms + run_ms) AS period_station,
           avgIf(self_score, isNotNull(self_score)) AS self_score_mean,
           ${names.map((n) => `sum(${n}) AS sum_${n}`).join(', ')}
       FROM ${WINDOW_METRICS_TABLE} FINAL
-      WHERE window_start >= {from:DateTime64(3, 'UTC')} AND window_start < {to:DateTime64(3, 'UTC')}
-      GROUP BY employee_id, period_start_ms`,
-    query_params: { period: options.period, tz: options.timeZone, from: toClickHouseTime(options.from), to: toClickHouseTime(options.to) },
+      WHERE window_start >= {scanFrom:DateTime64(3, 'UTC')} AND window_start < {scanTo:DateTime64(3, 'UTC')}
+            ${whole ? 'AND employee_id IN {employees:Array(String)}' : ''}
+      GROUP BY employee_id, period_start_ms
+      ${whole ? `HAVING period_start_ms >= ${periodOf("{from:DateTime64(3, 'UTC')}")} AND period_start_ms <= ${periodOf("{last:DateTime64(3, 'UTC')}")}` : ''}`,
+    query_params: {
+      period: options.period,
+      tz: options.timeZone,
+      from: toClickHouseTime(options.from),
+      last: toClickHouseTime(options.to - 1),
+      scanFrom: toClickHouseTime(options.from - margin),
+      scanTo: toClickHouseTime(options.to + margin),
+      employees: options.employees ?? [],
+    },
     format: 'JSONEachRow',
   });
   return (await result.json<Record<string, unknown>>()).map((r) => ({

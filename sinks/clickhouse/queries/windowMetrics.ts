@@ -10,6 +10,7 @@ import {
   type WindowKey,
   type WindowRow,
 } from '../../../contract/windowRow.js';
+import type { WindowSnapshot } from '../../../contract/windowSnapshot.js';
 import { ConfigError } from '../../../core/errors.js';
 import { EVENT_KINDS } from '../../../schemas/kinds.js';
 import type { KpiCatalog } from '../../../kpis/catalog.js';
@@ -278,4 +279,37 @@ export async function windowSpan(client: ClickHouseClient): Promise<{ from: numb
   });
   const [row] = await result.json<{ first_ms: number; last_ms: number; n: number }>();
   return !row || Number(row.n) === 0 ? undefined : { from: Number(row.first_ms), to: Number(row.last_ms) };
+}
+
+/** The current rows of the windows that start in [from, to) as window snapshots (what live alerting judges), oldest window first. */
+export async function readWindowSnapshots(client: ClickHouseClient, catalog: KpiCatalog, range: { from: number; to: number }): Promise<WindowSnapshot[]> {
+  const measures = catalog.measures.map((m) => m.name);
+  const result = await client.query({
+    query: `SELECT employee_id, toUnixTimestamp64Milli(window_start) AS window_start_ms, toUnixTimestamp64Milli(window_end) AS window_end_ms,
+                   station_id, version, reported_units, reported_run_hours, reported_defective_units, self_score,
+                   toUnixTimestamp64Milli(written_at) AS written_ms, ${measures.join(', ')}
+            FROM ${WINDOW_METRICS_TABLE} FINAL
+            WHERE window_start >= {from:DateTime64(3, 'UTC')} AND window_start < {to:DateTime64(3, 'UTC')}
+            ORDER BY window_start, employee_id`,
+    query_params: { from: toClickHouseTime(range.from), to: toClickHouseTime(range.to) },
+    format: 'JSONEachRow',
+  });
+  return (await result.json<Record<string, unknown>>()).map((r) => ({
+    employee_id: String(r.employee_id),
+    window_start: Number(r.window_start_ms),
+    window_end: Number(r.window_end_ms),
+    station_id: String(r.station_id),
+    version: Number(r.version),
+    measures: Object.fromEntries(measures.map((m) => [m, Number(r[m] ?? 0)])),
+    report:
+      r.reported_units === null
+        ? null
+        : {
+            units: Number(r.reported_units),
+            run_hours: Number(r.reported_run_hours),
+            defective_units: Number(r.reported_defective_units),
+            self_score: nullableNumber(r.self_score),
+          },
+    observed_at: Number(r.written_ms),
+  }));
 }

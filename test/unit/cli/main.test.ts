@@ -39,13 +39,24 @@ test('config shows every setting without its secrets: masked values, URLs withou
     SCHEMA_REGISTRY_URL: 'https://sr-user:sr-secret-456@registry.example:8081/ccompat',
     CLICKHOUSE_PASSWORD: 'ch-secret-789',
     KPI_ALERT_WEBHOOK_URL: 'https://hooks.example/services/T0/B0/tok3n-secret',
+    KPI_ALERT_WEBHOOK_SECRET: 'whsec_c2lnbmluZy1zZWNyZXQtb2YtMzItYnl0ZXMtLS0=',
   });
   expect(code).toBe(0);
-  for (const secret of ['api-key-ABCDEF', 'kafka-secret-123', 'sr-user', 'sr-secret-456', 'ch-secret-789', 'tok3n-secret', 'services/T0'])
+  for (const secret of [
+    'api-key-ABCDEF',
+    'kafka-secret-123',
+    'sr-user',
+    'sr-secret-456',
+    'ch-secret-789',
+    'tok3n-secret',
+    'services/T0',
+    'c2lnbmluZy1zZWNyZXQ',
+  ])
     expect(out).not.toContain(secret);
   expect(out).toContain('KAFKA_SASL_PASSWORD=[redacted]  (set)');
   expect(out).toContain('SCHEMA_REGISTRY_URL=https://[redacted]@registry.example:8081/ccompat  (set)');
   expect(out).toContain('KPI_ALERT_WEBHOOK_URL=https://hooks.example/[redacted]  (set)');
+  expect(out).toContain('KPI_ALERT_WEBHOOK_SECRET=[redacted]  (set)');
   expect(out).toMatch(/^registry {4}https:\/\/registry\.example:8081\/ccompat$/m);
 });
 

@@ -185,9 +185,16 @@ describe('TLS, SASL and secrets', () => {
       SCHEMA_REGISTRY_URL: 'https://sr-user:sr-pass@sr:8081',
       CLICKHOUSE_PASSWORD: 'ch-pass',
       KPI_ALERT_WEBHOOK_URL: 'https://hooks.example/services/T1/B2/tok3n?x=1',
+      KPI_ALERT_WEBHOOK_SECRET: `${NEW_SECRET} ${OLD_SECRET}`,
+      KPI_ALERTMANAGER_URL: 'https://am-user:am-pass@alertmanager.example:9093',
     };
     expect(secretValues(load(env)).sort()).toEqual(
       [
+        `${NEW_SECRET} ${OLD_SECRET}`,
+        NEW_SECRET,
+        OLD_SECRET,
+        'am-user',
+        'am-pass',
         'api-key-123',
         's3cret-from-file',
         'sr-user',
@@ -205,8 +212,40 @@ describe('TLS, SASL and secrets', () => {
       SCHEMA_REGISTRY_URL: 'https://[redacted]@sr:8081',
       CLICKHOUSE_PASSWORD: '[redacted]',
       KPI_ALERT_WEBHOOK_URL: 'https://hooks.example/[redacted]',
+      KPI_ALERT_WEBHOOK_SECRET: '[redacted]',
+      KPI_ALERTMANAGER_URL: 'https://[redacted]@alertmanager.example:9093',
     });
+    expect(load(env).alertWebhookSecrets).toEqual([NEW_SECRET, OLD_SECRET]);
     expect(describeValues(env).find((row) => row.env === 'KAFKA_SASL_PASSWORD')?.from).toBe('file');
+  });
+});
+
+const NEW_SECRET = `whsec_${Buffer.from('a new secret of 32 random bytes!').toString('base64')}`;
+const OLD_SECRET = `whsec_${Buffer.from('the old secret, of 32 bytes too.').toString('base64')}`;
+
+describe('alert delivery settings', () => {
+  test.each([
+    [{ KPI_ALERT_WEBHOOK_URL: 'http://hooks.example/x', KPI_ALERT_WEBHOOK_SECRET: NEW_SECRET }, 'KPI_ALERT_WEBHOOK_URL', 'https'],
+    [{ KPI_ALERTMANAGER_URL: 'http://alertmanager:9093' }, 'KPI_ALERTMANAGER_URL', 'https'],
+    [{ KPI_ALERT_WEBHOOK_URL: 'https://hooks.example/x' }, 'KPI_ALERT_WEBHOOK_SECRET', 'signed'],
+    [{ KPI_ALERT_WEBHOOK_SECRET: 'not-a-secret' }, 'KPI_ALERT_WEBHOOK_SECRET', 'secret 1'],
+    [{ KPI_ALERT_WEBHOOK_SECRET: `${NEW_SECRET} whsec_c2hvcnQ=` }, 'KPI_ALERT_WEBHOOK_SECRET', 'secret 2'],
+    [{ KPI_ALERTMANAGER_PORT: '9092' }, 'KPI_ALERTMANAGER_PORT', 'KPI_KAFKA_PORT'],
+  ])('%j stops start-up naming %s', (env, key, words) => {
+    const error = configError(env);
+    expect(error.key).toBe(key);
+    expect(error.message).toContain(words);
+    expect(error.message).not.toContain(NEW_SECRET);
+  });
+
+  test('plain http is fine to a loopback receiver, and several secrets rotate, newest first', () => {
+    const config = load({
+      KPI_ALERT_WEBHOOK_URL: 'http://127.0.0.1:8080/hook',
+      KPI_ALERT_WEBHOOK_SECRET: ` ${NEW_SECRET}  ${OLD_SECRET} `,
+      KPI_ALERTMANAGER_URL: 'http://localhost:9095',
+    });
+    expect(config.alertWebhookSecrets).toEqual([NEW_SECRET, OLD_SECRET]);
+    expect(config.alertmanagerUrl).toBe('http://localhost:9095');
   });
 });
 

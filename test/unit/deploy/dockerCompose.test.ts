@@ -27,7 +27,7 @@ const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8')) as
   services: Record<string, ComposeService>;
   secrets: Record<string, { file: string }>;
 };
-const { kafka, registry, clickhouse, 'kpi-stream': app, 'kpi-stream-analytics': analytics } = compose.services;
+const { kafka, registry, clickhouse, 'kpi-stream': app, 'kpi-stream-analytics': analytics, 'kpi-stream-alerting': alerting } = compose.services;
 const defaults = loadConfig({});
 const pomProperty = (pom: string, name: string) => new RegExp(`<${name}>([^<]+)</${name}>`).exec(readFileSync(join(root, pom), 'utf8'))?.[1];
 /** "127.0.0.1:8123:8123" → host address, host port, container port. */
@@ -40,7 +40,15 @@ const hostPort = (service: ComposeService | undefined) => published(service).map
 const containerPort = (service: ComposeService | undefined) => published(service)[0]?.container;
 
 test('it has the three services and kpi-stream, which waits for them to be healthy', () => {
-  expect(Object.keys(compose.services).sort()).toEqual(['clickhouse', 'grafana', 'kafka', 'kpi-stream', 'kpi-stream-analytics', 'registry']);
+  expect(Object.keys(compose.services).sort()).toEqual([
+    'clickhouse',
+    'grafana',
+    'kafka',
+    'kpi-stream',
+    'kpi-stream-alerting',
+    'kpi-stream-analytics',
+    'registry',
+  ]);
   expect(app?.build).toBe('.');
   expect(app?.depends_on).toEqual({
     kafka: { condition: 'service_healthy' },
@@ -79,7 +87,7 @@ test('kpi-stream only sets variables kpi-stream knows, with values it accepts', 
   const known = new Set(describeSettings().map((s) => s.env));
   const secretFiles = mkdtempSync(join(tmpdir(), 'kpi-compose-'));
   try {
-    for (const service of [app, analytics]) {
+    for (const service of [app, analytics, alerting]) {
       const env = { ...service?.environment };
       for (const key of Object.keys(env)) expect(known).toContain(key.endsWith(FILE_SUFFIX) && !known.has(key) ? key.slice(0, -FILE_SUFFIX.length) : key);
       // Secret files are mounted at /run/secrets/<name>: stand-ins here.
@@ -102,9 +110,13 @@ test('kpi-stream only sets variables kpi-stream knows, with values it accepts', 
     'CLICKHOUSE_PASSWORD_FILE',
     'CLICKHOUSE_DATABASE',
     'KPI_TIME_ZONE',
+    'KPI_ALERT_RULES',
   ]) {
     expect(analytics?.environment?.[key]).toBe(app?.environment?.[key]);
+    expect(alerting?.environment?.[key]).toBe(app?.environment?.[key]);
   }
+  // The rules the processors publish for are the ones alerting judges: a file that passes `alerts check`.
+  expect(alerting?.volumes).toContain(`./deploy/alert-rules.yaml:${app?.environment?.KPI_ALERT_RULES}:ro`);
 });
 
 test('the broker behaves like the local one: no implicit topics, the same default partition count', () => {
@@ -127,7 +139,7 @@ test('ClickHouse has passwords, from secret files only, and a read-only user for
   }
   expect(clickhouse?.secrets?.sort()).toEqual(['clickhouse_bi_password', 'clickhouse_password']);
   expect(clickhouse?.entrypoint?.join(' ')).toContain('/run/secrets/clickhouse_password');
-  for (const service of [app, analytics]) {
+  for (const service of [app, analytics, alerting]) {
     expect(service?.secrets).toEqual(['clickhouse_password']);
     expect(service?.environment?.CLICKHOUSE_PASSWORD_FILE).toBe('/run/secrets/clickhouse_password');
   }
@@ -155,6 +167,7 @@ test('kpi-stream itself is health-checked on its readiness, scrapable from the n
   expect(app?.ports).toBeUndefined();
   expect(app?.healthcheck?.test.join(' ')).toContain(`http://127.0.0.1:${port}/readyz`);
   expect(analytics?.depends_on).toEqual({ 'kpi-stream': { condition: 'service_healthy' } });
+  expect(alerting?.depends_on).toEqual({ 'kpi-stream': { condition: 'service_healthy' } });
 });
 
 test('the Dockerfile installs exactly the lockfile, without install scripts, and runs as non-root', () => {

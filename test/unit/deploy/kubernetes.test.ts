@@ -7,6 +7,8 @@ import { startHealthServer } from '../../../core/health.js';
 import { createLogger } from '../../../core/logger.js';
 import { createProcessRegistry } from '../../../core/metrics.js';
 import { projectRoot } from '../../../core/paths.js';
+import { parseRules } from '../../../alerting/rules.js';
+import { KpiCatalog } from '../../../kpis/catalog.js';
 
 /**
  * deploy/kubernetes cannot be applied here; this keeps it honest instead: it
@@ -44,7 +46,7 @@ const manifests: Manifest[] = readdirSync(dir)
   .filter((file) => file.endsWith('.yaml') && file !== 'kustomization.yaml')
   .flatMap((file) => parseAllDocuments(readFileSync(join(dir, file), 'utf8')).map((doc) => doc.toJS() as Manifest));
 const byKind = (kind: string) => manifests.filter((m) => m.kind === kind);
-const configMap = byKind('ConfigMap')[0]!;
+const configMap = byKind('ConfigMap').find((m) => m.metadata.name === 'kpi-stream-config')!;
 const secret = byKind('Secret')[0]!;
 const podSpecOf = (m: Manifest): PodSpec =>
   m.kind === 'CronJob'
@@ -53,14 +55,22 @@ const podSpecOf = (m: Manifest): PodSpec =>
 const workloads = [...byKind('Deployment'), ...byKind('CronJob')];
 const known = new Set(describeSettings().map((s) => s.env));
 
-test('there are the processors (Deployment), the analytics (CronJob), their settings and a Secret template', () => {
-  expect(byKind('Deployment').map((m) => m.metadata.name)).toEqual(['kpi-stream-processors']);
-  expect(byKind('CronJob').map((m) => m.metadata.name)).toEqual(['kpi-stream-analytics']);
-  expect(configMap.metadata.name).toBe('kpi-stream-config');
+test('there are the processors, the analytics and alerting (Deployments), their settings, the alert rules and a Secret template', () => {
+  expect(
+    byKind('Deployment')
+      .map((m) => m.metadata.name)
+      .sort(),
+  ).toEqual(['kpi-stream-alerting', 'kpi-stream-analytics', 'kpi-stream-processors']);
+  expect(byKind('CronJob')).toEqual([]);
+  expect(
+    byKind('ConfigMap')
+      .map((m) => m.metadata.name)
+      .sort(),
+  ).toEqual(['kpi-stream-alert-rules', 'kpi-stream-config']);
   expect(secret.metadata.name).toBe('kpi-stream-secrets');
   // The Secret template is never part of the applied set: it is filled in and applied apart.
   const kustomization = parseAllDocuments(readFileSync(join(dir, 'kustomization.yaml'), 'utf8'))[0]!.toJS() as { resources: string[] };
-  expect(kustomization.resources.sort()).toEqual(['analytics.yaml', 'configmap.yaml', 'processors.yaml']);
+  expect(kustomization.resources.sort()).toEqual(['alerting.yaml', 'analytics.yaml', 'configmap.yaml', 'processors.yaml']);
 });
 
 test('the ConfigMap names only settings, holds no secret, and its values are accepted', () => {
@@ -110,24 +120,45 @@ describe.each(workloads.map((m) => [m.metadata.name, m] as const))('%s', (_name,
   });
 });
 
-test('the processors are probed and scraped on the metrics port the ConfigMap sets, on an address the kubelet reaches', () => {
-  const deployment = byKind('Deployment')[0]!;
-  const [container] = podSpecOf(deployment).containers;
-  const port = Number(configMap.data!.KPI_METRICS_PORT);
-  expect(configMap.data!.KPI_METRICS_HOST).toBe('0.0.0.0');
-  expect(container!.ports).toEqual([{ name: 'metrics', containerPort: port }]);
-  expect(container!.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'metrics' });
-  expect(container!.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
-  const annotations = (deployment.spec as { template: { metadata: { annotations: Record<string, string> } } }).template.metadata.annotations;
-  expect(annotations).toEqual({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(port), 'prometheus.io/path': '/metrics' });
+test('alerting mounts the rules the ConfigMap names, and they are valid rules', () => {
+  const alerting = byKind('Deployment').find((m) => m.metadata.name === 'kpi-stream-alerting')!;
+  const pod = podSpecOf(alerting);
+  const rulesPath = configMap.data!.KPI_ALERT_RULES!;
+  const mount = pod.containers[0]!.volumeMounts!.find((v) => rulesPath.startsWith(`${v.mountPath}/`))!;
+  const volume = pod.volumes!.find((v) => v.name === mount.name) as { configMap?: { name: string } };
+  const rules = byKind('ConfigMap').find((m) => m.metadata.name === volume.configMap?.name)!;
+  const text = rules.data![rulesPath.slice(mount.mountPath.length + 1)]!;
+  expect(parseRules(parseAllDocuments(text)[0]!.toJS(), KpiCatalog.of()).length).toBeGreaterThan(0);
+  // The same rules as docker-compose.yml's (deploy/alert-rules.yaml), without its header comment.
+  const example = readFileSync(join(projectRoot(), 'deploy', 'alert-rules.yaml'), 'utf8');
+  expect(text).toBe(example.slice(example.indexOf('rules:')));
 });
 
+const served = byKind('Deployment').filter((m) => ['kpi-stream-processors', 'kpi-stream-alerting'].includes(m.metadata.name));
+
+test.each(served.map((m) => [m.metadata.name, m] as const))(
+  '%s is probed and scraped on the metrics port the ConfigMap sets, on an address the kubelet reaches',
+  (_name, deployment) => {
+    const [container] = podSpecOf(deployment).containers;
+    const port = Number(configMap.data!.KPI_METRICS_PORT);
+    expect(configMap.data!.KPI_METRICS_HOST).toBe('0.0.0.0');
+    expect(container!.ports).toEqual([{ name: 'metrics', containerPort: port }]);
+    expect(container!.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'metrics' });
+    expect(container!.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
+    const annotations = (deployment.spec as { template: { metadata: { annotations: Record<string, string> } } }).template.metadata.annotations;
+    expect(annotations).toEqual({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(port), 'prometheus.io/path': '/metrics' });
+  },
+);
+
 test("the probes' and the scrape's paths are the ones kpi-stream serves", async () => {
-  const [container] = podSpecOf(byKind('Deployment')[0]!).containers;
+  expect(served.map((m) => m.metadata.name).sort()).toEqual(['kpi-stream-alerting', 'kpi-stream-processors']);
   const server = await startHealthServer({ registry: createProcessRegistry(), host: '127.0.0.1', port: 0, log: createLogger('silent') });
   try {
-    for (const path of [container!.readinessProbe!.httpGet.path, container!.livenessProbe!.httpGet.path, '/metrics']) {
-      expect((await fetch(`${server.url}${path}`)).status).toBe(200);
+    for (const deployment of served) {
+      const [container] = podSpecOf(deployment).containers;
+      for (const path of [container!.readinessProbe!.httpGet.path, container!.livenessProbe!.httpGet.path, '/metrics']) {
+        expect((await fetch(`${server.url}${path}`)).status).toBe(200);
+      }
     }
   } finally {
     await server.close();

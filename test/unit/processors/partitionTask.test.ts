@@ -134,6 +134,37 @@ describe('memory', () => {
   });
 });
 
+describe('changed windows (live alerting)', () => {
+  const store = { current: async () => [] };
+  const item = (offset: number, event: ReturnType<typeof production>) => ({ offset, record: { tagged: { kind: 'production' as const, event }, digest: 0 } });
+
+  test('with trackChanged, each window a batch changed is taken once, as it stands; a repeat changes nothing', async () => {
+    const settings = new TopologyTestDriver().settings;
+    const task = new PartitionTask(0, { ...settings, trackChanged: true }, 0);
+    const first = production({ event_id: 'a', event_time: day(2, 9) });
+    await task.processBatch('production', [item(0, first), item(1, production({ event_id: 'b', event_time: day(2, 10) }))], 5, store);
+    await task.processBatch('production', [item(2, production({ event_id: 'c', event_time: day(3, 9) }))], 6, store);
+    const taken = task.takeChanged(7);
+    expect(taken.map((s) => [s.window_start, s.version, s.station_id, s.observed_at])).toEqual([
+      [day(2), 2, 'st-1', 7],
+      [day(3), 1, 'st-1', 7],
+    ]);
+    // The same measures as the rows the windows are written as.
+    const rows = task.drain(Number.POSITIVE_INFINITY);
+    expect(taken.map((s) => settings.catalog.valuesOf(s.measures))).toEqual(rows.map((r) => r.values));
+    expect(taken[0]!.report).toBeNull();
+    expect(task.takeChanged(8)).toEqual([]);
+    await task.processBatch('production', [item(3, first)], 9, store);
+    expect(task.takeChanged(10)).toEqual([]);
+  });
+
+  test('without it, nothing is kept', async () => {
+    const task = new PartitionTask(0, new TopologyTestDriver().settings, 0);
+    await task.processBatch('production', [item(0, production({ event_id: 'a', event_time: day(2, 9) }))], 5, store);
+    expect(task.takeChanged(6)).toEqual([]);
+  });
+});
+
 describe('reads from the store', () => {
   const item = (offset: number, eventId: string, at: number) => ({
     offset,

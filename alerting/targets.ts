@@ -1,0 +1,143 @@
+import { Webhook } from 'standardwebhooks';
+import { messageOf } from '../core/errors.js';
+import { packageVersion } from '../core/paths.js';
+import { redactUrl } from '../core/secrets.js';
+import type { AlertEvent } from './evaluator.js';
+
+/**
+ * Where alert events go: a webhook signed per Standard Webhooks, and
+ * Alertmanager's API v2. Each call is one attempt; retrying is the delivery
+ * worker's job. Redirects are never followed (a redirect could carry a signed
+ * alert to another host); the webhook URL's path and query are a token and
+ * never shown.
+ */
+export type TargetName = 'webhook' | 'alertmanager';
+
+/** What one attempt came to. */
+export interface Attempt {
+  readonly ok: boolean;
+  /** HTTP status, 0 without an answer. */
+  readonly status: number;
+  /** Why it failed, without secrets. */
+  readonly error: string;
+  /** The receiver's Retry-After, ms. */
+  readonly retryAfterMs?: number;
+}
+
+export interface Target {
+  readonly name: TargetName;
+  /** The URL as it may be shown. */
+  readonly shown: string;
+  /** One attempt at delivering the events (all of one fingerprint's events in order for the webhook: one request each). */
+  send(events: readonly AlertEvent[]): Promise<Attempt>;
+}
+
+const REQUEST_TIMEOUT_MS = 10_000;
+
+/** Retry-After as seconds or an HTTP date, in ms from now; undefined when absent or unreadable. */
+export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
+  if (header === null || header.trim() === '') return undefined;
+  if (/^\d+$/.test(header.trim())) return Number(header.trim()) * 1000;
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+async function post(url: string, shown: string, body: string, headers: Record<string, string>): Promise<Attempt> {
+  try {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'user-agent': `kpi-stream/${packageVersion()}`, ...headers },
+      body,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+    await response.arrayBuffer().catch(() => undefined);
+    if (response.ok) return { ok: true, status: response.status, error: '' };
+    const after = retryAfterMs(response.headers.get('retry-after'));
+    const error = response.status >= 300 && response.status < 400 ? `HTTP ${response.status}: a redirect, which is never followed` : `HTTP ${response.status}`;
+    return { ok: false, status: response.status, error, ...(after === undefined ? {} : { retryAfterMs: after }) };
+  } catch (error) {
+    // fetch's messages name the URL at most by origin; the scrubber removes any token all the same.
+    return { ok: false, status: 0, error: `${shown}: ${messageOf((error as { cause?: unknown }).cause ?? error)}` };
+  }
+}
+
+/**
+ * The webhook: each event is one POST of its JSON, with headers `webhook-id`
+ * (the event's id: the same on every retry, so receivers deduplicate),
+ * `webhook-timestamp` and `webhook-signature`, signed with the first (newest)
+ * of `secrets`.
+ */
+export function webhookTarget(url: string, secrets: readonly string[]): Target {
+  const signer = new Webhook(secrets[0]!);
+  const shown = redactUrl(url, { hidePath: true });
+  return {
+    name: 'webhook',
+    shown,
+    async send(events) {
+      for (const event of events) {
+        const body = JSON.stringify(event);
+        const now = new Date();
+        const attempt = await post(url, shown, body, {
+          'webhook-id': event.id,
+          'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
+          'webhook-signature': signer.sign(event.id, now, body),
+        });
+        if (!attempt.ok) return attempt;
+      }
+      return { ok: true, status: 200, error: '' };
+    },
+  };
+}
+
+/**
+ * Verifies a webhook request as a receiver should: the signature of any of
+ * `secrets` (several while a secret rotates), a timestamp within five
+ * minutes. Throws standardwebhooks' WebhookVerificationError otherwise.
+ */
+export function verifyWebhook(secrets: readonly string[], body: string, headers: Record<string, string>): unknown {
+  let last: unknown;
+  for (const secret of secrets) {
+    try {
+      return new Webhook(secret).verify(body, headers);
+    } catch (error) {
+      last = error;
+    }
+  }
+  throw last;
+}
+
+/** Alertmanager labels of an alert: alertname, severity, scope, the scope key and the window (CONTRACT.md). */
+export function alertmanagerAlert(event: AlertEvent, expiresAt: number): Record<string, unknown> {
+  const labels: Record<string, string> = { alertname: event.rule, severity: event.severity, scope: event.scope, window_start: event.window_start };
+  if (event.employee_id !== null) labels.employee_id = event.employee_id;
+  if (event.station_id !== null && event.scope !== 'employee') labels.station_id = event.station_id;
+  const annotations: Record<string, string> = { explanation: event.explanation, fingerprint: event.fingerprint, event_id: event.id };
+  if (event.metric !== null) annotations.metric = event.metric;
+  if (event.value !== null) annotations.value = String(event.value);
+  if (event.threshold !== null) annotations.threshold = String(event.threshold);
+  if (event.anomaly !== null) annotations.anomaly = event.anomaly;
+  if (event.scope === 'employee' && event.station_id !== null) annotations.station_id = event.station_id;
+  return {
+    labels,
+    annotations,
+    startsAt: event.started_at,
+    // A firing alert stays active until resolved, or until no correction could resolve it any more.
+    endsAt: event.type === 'alert.resolved' ? event.ended_at : new Date(expiresAt).toISOString(),
+  };
+}
+
+/**
+ * Alertmanager's API v2: the events of a batch in one POST to /api/v2/alerts.
+ * `activeFor` is how long a firing alert stays active without a resolution
+ * (the correction horizon: past it, no correction can resolve it).
+ */
+export function alertmanagerTarget(url: string, activeFor: number): Target {
+  const shown = redactUrl(url);
+  const endpoint = `${url.replace(/\/+$/, '')}/api/v2/alerts`;
+  return {
+    name: 'alertmanager',
+    shown,
+    send: (events) => post(endpoint, shown, JSON.stringify(events.map((e) => alertmanagerAlert(e, Date.now() + activeFor))), {}),
+  };
+}

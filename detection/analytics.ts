@@ -1,0 +1,103 @@
+import type { Producer } from 'kafkajs';
+import type { Config } from '../core/config.js';
+import type { Logger } from '../core/logger.js';
+import type { KpiCatalog } from '../kpis/catalog.js';
+import { scorePeriods } from '../scoring/score.js';
+import { sinkFailure, type ClickHouseClient } from '../sinks/clickhouse/client.js';
+import type { AnomalyRow } from '../sinks/clickhouse/queries/anomalies.js';
+import { readProgress, readWrittenSince, saveProgress } from '../sinks/clickhouse/queries/analyticsProgress.js';
+import { PERIOD_TYPES } from '../sinks/clickhouse/queries/scores.js';
+import { detectionRules } from './config.js';
+import type { Flag } from './rules.js';
+import { runDetection } from './runner.js';
+
+/** Rows written this recently are left to the next cycle: an insert under way may still land with an earlier written_at. */
+const SETTLE_MS = 5_000;
+const PROGRESS = 'analytics';
+
+/** Where detection's flags go for anomaly rules (live alerting's inputs); before and after a range's replacement. */
+export type FlagPublisher = (before: readonly AnomalyRow[], after: readonly Flag[]) => Promise<void>;
+
+export interface CycleReport {
+  readonly windows: number;
+  readonly employees: number;
+  readonly flags: number;
+  readonly through: number;
+}
+
+/**
+ * One analytics cycle, incremental: the window rows written since the last
+ * cycle (kpi.employee_window_metrics.written_at) are scored — their windows,
+ * and the weeks and months that hold them, whole — and detection runs over
+ * the windows they span (with its 28 days of history); the flags go to
+ * kpi.anomalies and to live alerting. Progress is saved only after all of
+ * it, so a crash repeats the cycle rather than skip it.
+ */
+export async function analyticsCycle(
+  client: ClickHouseClient,
+  catalog: KpiCatalog,
+  config: Config,
+  log: Logger,
+  publish: FlagPublisher,
+  { now = Date.now(), settleMs = SETTLE_MS }: { now?: number; settleMs?: number } = {},
+): Promise<CycleReport> {
+  let after: number;
+  try {
+    after = await readProgress(client, PROGRESS);
+  } catch (error) {
+    throw sinkFailure(error, 'reading analytics_progress');
+  }
+  const through = now - settleMs;
+  const changed = await readWrittenSince(client, after, through).catch((error: unknown) => {
+    throw sinkFailure(error, 'reading the windows written since the last cycle');
+  });
+  let flags = 0;
+  if (changed) {
+    for (const period of PERIOD_TYPES) {
+      await scorePeriods(client, catalog, { period, timeZone: config.timeZone, from: changed.from, to: changed.to, employees: changed.employees });
+    }
+    flags = (
+      await runDetection(client, catalog, log, { from: changed.from, to: changed.to, timeZone: config.timeZone, rules: detectionRules(config), publish })
+    ).length;
+  }
+  try {
+    await saveProgress(client, PROGRESS, through);
+  } catch (error) {
+    throw sinkFailure(error, 'saving analytics_progress');
+  }
+  return { windows: changed?.windows ?? 0, employees: changed?.employees.length ?? 0, flags, through };
+}
+
+/** Detection's flags to live alerting's inputs (alerting/service.ts), as a FlagPublisher over one producer. */
+export function flagPublisher(
+  producer: Producer,
+  config: Config,
+  send: (producer: Producer, config: Config, before: readonly FlagLike[], after: readonly FlagLike[]) => Promise<void>,
+): FlagPublisher {
+  return (before, after) => send(producer, config, before.map(flagLike), after.map(flagLike));
+}
+
+/** A flag as live alerting keeps it. */
+export interface FlagLike {
+  readonly employee_id: string;
+  readonly station_id: string;
+  readonly window_start: number;
+  readonly window_end: number;
+  readonly kind: string;
+  readonly method: string;
+  readonly severity: Flag['severity'];
+  readonly explanation: string;
+}
+
+function flagLike(f: Pick<AnomalyRow, 'employeeId' | 'stationId' | 'windowStart' | 'windowEnd' | 'kind' | 'method' | 'explanation' | 'severity'>): FlagLike {
+  return {
+    employee_id: f.employeeId,
+    station_id: f.stationId,
+    window_start: f.windowStart,
+    window_end: f.windowEnd,
+    kind: f.kind,
+    method: f.method,
+    severity: f.severity as Flag['severity'],
+    explanation: f.explanation,
+  };
+}

@@ -1,0 +1,264 @@
+import { AlertEvaluator, eventIdOf, fingerprintOf, type AlertEvent, type FlagState } from '../../../alerting/evaluator.js';
+import { flagInputKey } from '../../../alerting/inputs.js';
+import { parseRules } from '../../../alerting/rules.js';
+import type { WindowSnapshot } from '../../../contract/windowSnapshot.js';
+import { KpiCatalog } from '../../../kpis/catalog.js';
+import { DEFAULT_SCORING } from '../../../scoring/model.js';
+
+const catalog = KpiCatalog.of();
+const DAY = 86_400_000;
+const W0 = Date.UTC(2026, 10, 2);
+const MINUTE = 60_000;
+
+const evaluatorOf = (rules: unknown[]) => new AlertEvaluator(parseRules({ rules }, catalog), catalog, DEFAULT_SCORING);
+
+/** A snapshot with the given measures (the others 0). */
+function snapshot(employee: string, station: string, day: number, version: number, measures: Record<string, number>, observedAt = W0): WindowSnapshot {
+  return {
+    employee_id: employee,
+    window_start: W0 + day * DAY,
+    window_end: W0 + (day + 1) * DAY,
+    station_id: station,
+    version,
+    measures: { ...Object.fromEntries(catalog.measures.map((m) => [m.name, 0])), ...measures },
+    report: null,
+    observed_at: observedAt,
+  };
+}
+const inspected = (employee: string, station: string, day: number, version: number, inspectedUnits: number, defective: number) =>
+  snapshot(employee, station, day, version, { units_inspected: inspectedUnits, units_defective: defective });
+
+const stationDefects = {
+  name: 'station-defects',
+  metric: 'defect_rate',
+  scope: 'station',
+  above: 0.05,
+  clear: 0.04,
+  min_sample: 50,
+  severity: 'high',
+  cooldown: '10m',
+};
+
+describe('aggregates', () => {
+  test("a station's and the plant's window are the sums of their employees' latest snapshots; older versions change nothing", () => {
+    const e = evaluatorOf([stationDefects]);
+    expect(e.applyWindow(inspected('a', 'S1', 0, 1, 100, 2))).toBe(true);
+    e.applyWindow(inspected('b', 'S1', 0, 3, 60, 3));
+    e.applyWindow(inspected('c', 'S2', 0, 1, 40, 4));
+    expect(e.applyWindow(inspected('b', 'S1', 0, 2, 10, 10))).toBe(false);
+    expect(e.applyWindow(inspected('b', 'S1', 0, 3, 10, 10))).toBe(false);
+    expect(e.valueOf('defect_rate', 'station', 'S1', W0)).toBeCloseTo(5 / 160);
+    expect(e.valueOf('defect_rate', 'plant', '', W0)).toBeCloseTo(9 / 200);
+    // A newer version replaces the employee's contribution; moving station moves it.
+    e.applyWindow(inspected('b', 'S2', 0, 4, 80, 8));
+    expect(e.valueOf('defect_rate', 'station', 'S1', W0)).toBeCloseTo(2 / 100);
+    expect(e.valueOf('defect_rate', 'station', 'S2', W0)).toBeCloseTo(12 / 120);
+    expect(e.valueOf('defect_rate', 'plant', '', W0)).toBeCloseTo(14 / 220);
+    expect(e.valueOf('defect_rate', 'employee', 'b', W0)).toBeCloseTo(0.1);
+  });
+});
+
+describe('metric rules', () => {
+  test('a flapping value raises one alert and one resolution; the cooldown holds a re-breach back, then it fires again', () => {
+    const e = evaluatorOf([stationDefects]);
+    const events: AlertEvent[] = [];
+    let version = 0;
+    let now = W0;
+    const set = (inspectedUnits: number, defective: number) => {
+      e.applyWindow(inspected('a', 'S1', 0, ++version, inspectedUnits, defective));
+      events.push(...e.evaluate((now += MINUTE)));
+    };
+    set(40, 10); // 25 %, but only 40 inspected: not judged
+    expect(events).toEqual([]);
+    set(100, 6); // 6 %: fires
+    for (let i = 0; i < 20; i += 1) set(100 + i, i % 2 === 0 ? 5 : 7); // between 4.2 % and 7 %: flaps around 5 %, never at or below 4 %
+    expect(events.map((x) => x.type)).toEqual(['alert.firing']);
+    set(200, 8); // 4 %: resolves
+    for (let i = 0; i < 5; i += 1) set(200, i % 2 === 0 ? 12 : 8); // 6 %, 4 %… within the cooldown: held back
+    expect(events.map((x) => x.type)).toEqual(['alert.firing', 'alert.resolved']);
+    set(200, 12);
+    events.push(...e.evaluate((now += 11 * MINUTE))); // cooldown over, still above: fires again
+    expect(events.map((x) => x.type)).toEqual(['alert.firing', 'alert.resolved', 'alert.firing']);
+
+    const fingerprint = fingerprintOf('station-defects', 'station', 'S1', W0);
+    expect(events.map((x) => x.fingerprint)).toEqual([fingerprint, fingerprint, fingerprint]);
+    expect(events.map((x) => x.id)).toEqual([
+      eventIdOf(fingerprint, 'alert.firing', 1),
+      eventIdOf(fingerprint, 'alert.resolved', 1),
+      eventIdOf(fingerprint, 'alert.firing', 2),
+    ]);
+    expect(events[0]).toMatchObject({
+      rule: 'station-defects',
+      severity: 'high',
+      scope: 'station',
+      employee_id: null,
+      station_id: 'S1',
+      window_start: '2026-11-02T00:00:00.000Z',
+      window_end: '2026-11-03T00:00:00.000Z',
+      metric: 'defect_rate',
+      value: 0.06,
+      threshold: 0.05,
+      anomaly: null,
+      ended_at: null,
+    });
+    expect(events[0]!.explanation).toBe('defect_rate of station S1 in the window from 2026-11-02T00:00:00.000Z is 0.06 (units_inspected 100), above 0.05');
+    expect(events[1]).toMatchObject({ type: 'alert.resolved', value: 0.04, started_at: events[0]!.started_at });
+    expect(events[1]!.ended_at).not.toBeNull();
+  });
+
+  test('a late correction that removes the breach resolves the alert of a closed window', () => {
+    const e = evaluatorOf([{ ...stationDefects, scope: 'employee' }]);
+    e.applyWindow(inspected('a', 'S1', 0, 1, 100, 9));
+    expect(e.evaluate(W0).map((x) => x.type)).toEqual(['alert.firing']);
+    e.applyWindow(inspected('a', 'S1', 1, 1, 100, 0)); // the next day, fine
+    expect(e.evaluate(W0 + DAY)).toEqual([]);
+    e.applyWindow(inspected('a', 'S1', 0, 2, 300, 9)); // three days later: 200 more units inspected, none defective
+    const [resolved] = e.evaluate(W0 + 3 * DAY);
+    expect(resolved).toMatchObject({ type: 'alert.resolved', employee_id: 'a', window_start: '2026-11-02T00:00:00.000Z', value: 0.03 });
+  });
+
+  test('for_windows: consecutive judged windows of the scope key must breach; a window that is not judged does not break the run', () => {
+    const e = evaluatorOf([
+      { name: 'slow', metric: 'efficiency', scope: 'employee', below: 0.6, min_sample: 4, for_windows: 2, clear: 0.65, severity: 'medium' },
+    ]);
+    const efficiency = (day: number, ratio: number, runHours = 8) =>
+      snapshot('a', 'S1', day, 1, { standard_ms: ratio * runHours * 3_600_000, run_ms: runHours * 3_600_000 });
+    e.applyWindow(efficiency(0, 0.5));
+    expect(e.evaluate(W0)).toEqual([]);
+    e.applyWindow(efficiency(1, 0.5, 2)); // 2 run hours: not judged
+    expect(e.evaluate(W0)).toEqual([]);
+    e.applyWindow(efficiency(2, 0.55));
+    expect(e.evaluate(W0)).toEqual([]); // efficiency is judged once the MES and telemetry have reached a later window
+    e.applyWindow(efficiency(3, 1));
+    const [firing] = e.evaluate(W0);
+    expect(firing).toMatchObject({ type: 'alert.firing', window_start: '2026-11-04T00:00:00.000Z', value: 0.55 });
+    expect(firing!.explanation).toContain('for 2 windows in a row');
+    // A correction of the first window past `clear` breaks the chain: the alert on the third resolves.
+    e.applyWindow({ ...efficiency(0, 0.7), version: 2 });
+    expect(e.evaluate(W0).map((x) => [x.type, x.window_start])).toEqual([['alert.resolved', '2026-11-04T00:00:00.000Z']]);
+  });
+});
+
+describe('columns that compare systems', () => {
+  const HOUR = 3_600_000;
+  const slow = { name: 'slow', metric: 'efficiency', scope: 'employee', below: 0.6, min_sample: 4, severity: 'medium' };
+  /** An employee-window with `runHours` of telemetry and `standardHours` of units reported by the MES. */
+  const shift = (employee: string, station: string, day: number, version: number, runHours: number, standardHours: number) =>
+    snapshot(employee, station, day, version, { run_ms: runHours * HOUR, standard_ms: standardHours * HOUR, units: standardHours > 0 ? 10 : 0 });
+
+  test("efficiency is not judged while a shift's units are still on their way, only once the MES and telemetry have moved on", () => {
+    const e = evaluatorOf([slow]);
+    // The shift's telemetry arrived before the MES reported its units: efficiency 0 with 6.47 run hours must not accuse anyone.
+    e.applyWindow(shift('a', 'S1', 0, 1, 6.47, 0));
+    expect(e.evaluate(W0)).toEqual([]);
+    // Part of the units are in, and telemetry has reached the next shift: still not judged (0.15 would be a false alert).
+    e.applyWindow(shift('a', 'S1', 0, 2, 6.47, 1));
+    e.applyWindow(shift('a', 'S1', 1, 1, 2, 0));
+    expect(e.evaluate(W0 + DAY)).toEqual([]);
+    // The MES has reported the whole shift and moved on to the next one: judged, and fine.
+    e.applyWindow(shift('a', 'S1', 0, 3, 6.47, 5.5));
+    e.applyWindow(shift('a', 'S1', 1, 2, 6.5, 1));
+    expect(e.evaluate(W0 + DAY)).toEqual([]);
+    expect(e.valueOf('efficiency', 'employee', 'a', W0)).toBeCloseTo(5.5 / 6.47);
+    // A shift that really was slow is judged as soon as both systems reached the next one.
+    e.applyWindow(shift('a', 'S1', 1, 3, 6.5, 2.6));
+    expect(e.evaluate(W0 + DAY)).toEqual([]);
+    e.applyWindow(shift('a', 'S1', 2, 1, 1, 0.9));
+    const events = e.evaluate(W0 + 2 * DAY);
+    expect(events.map((x) => [x.type, x.window_start, x.value])).toEqual([['alert.firing', '2026-11-03T00:00:00.000Z', 0.4]]);
+    expect(events[0]!.explanation).toBe('efficiency of employee a in the window from 2026-11-03T00:00:00.000Z is 0.4 (run_hours 6.5), below 0.6');
+  });
+
+  test("a station's window waits for every employee in it; a shift without any units from the MES (an outage) is never judged", () => {
+    const e = evaluatorOf([slow, { ...slow, name: 'slow-station', scope: 'station', min_sample: 8 }]);
+    e.applyWindow(shift('a', 'S1', 0, 1, 7, 6));
+    e.applyWindow(shift('a', 'S1', 1, 1, 7, 6));
+    e.applyWindow(shift('b', 'S1', 0, 1, 7, 0.5)); // b's units of day 0 still on their way: S1 would be at 6.5 / 14
+    expect(e.evaluate(W0 + DAY)).toEqual([]);
+    e.applyWindow(shift('b', 'S1', 0, 2, 7, 1.4));
+    e.applyWindow(shift('b', 'S1', 1, 1, 1, 1));
+    const events = e.evaluate(W0 + DAY);
+    expect(events.map((x) => [x.rule, x.scope, x.window_start, x.value])).toEqual([
+      ['slow', 'employee', '2026-11-02T00:00:00.000Z', 0.2],
+      ['slow-station', 'station', '2026-11-02T00:00:00.000Z', 7.4 / 14],
+    ]);
+    // c's telemetry ran all shift and the MES sent nothing for it (then reported the next shift): a gap, not a slow shift.
+    e.applyWindow(shift('c', 'S2', 0, 1, 7, 0));
+    e.applyWindow(shift('c', 'S2', 1, 1, 7, 6));
+    expect(e.evaluate(W0 + DAY)).toEqual([]);
+  });
+
+  test('a score waits for the systems the columns compare as well', () => {
+    const e = evaluatorOf([{ name: 'any-score', metric: 'score', scope: 'employee', below: 101, severity: 'low' }]);
+    e.applyWindow(shift('a', 'S1', 0, 1, 6, 0));
+    e.applyWindow(shift('a', 'S1', 1, 1, 1, 0));
+    expect(e.evaluate(W0 + DAY)).toEqual([]);
+    e.applyWindow(shift('a', 'S1', 0, 2, 6, 5));
+    e.applyWindow(shift('a', 'S1', 1, 2, 1, 1));
+    expect(e.evaluate(W0 + DAY).map((x) => [x.rule, x.window_start])).toEqual([['any-score', '2026-11-02T00:00:00.000Z']]);
+  });
+});
+
+describe('anomaly rules', () => {
+  const flag = (o: Partial<FlagState> = {}): FlagState => ({
+    employee_id: 'a',
+    station_id: 'S1',
+    window_start: W0,
+    window_end: W0 + DAY,
+    kind: 'units_overclaim',
+    method: 'sequential',
+    severity: 'high',
+    explanation: 'Reported more units than the MES counted on 9 of 10 shifts',
+    ...o,
+  });
+
+  test('a flag of the kind and severity fires, its removal resolves; a measurement gap never alerts, whatever the rule', () => {
+    const e = evaluatorOf([
+      { name: 'inflated-units', anomaly: 'units_overclaim', min_severity: 'medium', severity: 'high' },
+      { name: 'any-inflation', anomaly: 'any', severity: 'low' },
+    ]);
+    e.applyFlag(flagInputKey(flag({ kind: 'measurement_gap', method: 'coverage' })), flag({ kind: 'measurement_gap', method: 'coverage' }));
+    e.applyFlag(flagInputKey(flag({ severity: 'low' })), flag({ severity: 'low' }));
+    expect(e.evaluate(W0).map((x) => [x.rule, x.anomaly])).toEqual([['any-inflation', 'units_overclaim']]);
+    const high = flag({ method: 'single_window' });
+    e.applyFlag(flagInputKey(high), high);
+    const [firing] = e.evaluate(W0);
+    expect(firing).toMatchObject({
+      type: 'alert.firing',
+      rule: 'inflated-units',
+      employee_id: 'a',
+      station_id: 'S1',
+      anomaly: 'units_overclaim',
+      value: null,
+      metric: null,
+    });
+    expect(firing!.explanation).toBe(high.explanation);
+    e.applyFlag(flagInputKey(high), null);
+    e.applyFlag(flagInputKey(flag({ severity: 'low' })), null);
+    expect(e.evaluate(W0 + MINUTE).map((x) => [x.type, x.rule])).toEqual([
+      ['alert.resolved', 'inflated-units'],
+      ['alert.resolved', 'any-inflation'],
+    ]);
+  });
+});
+
+describe('restart', () => {
+  test('a restarted evaluator with its states raises nothing again; without the last state it raises the same event, same id', () => {
+    const rules = [stationDefects];
+    const inputs = [inspected('a', 'S1', 0, 1, 100, 6), inspected('b', 'S1', 0, 1, 100, 4), inspected('a', 'S1', 1, 1, 100, 9)];
+    const first = evaluatorOf(rules);
+    for (const s of inputs) first.applyWindow(s);
+    const events = first.evaluate(W0);
+    expect(events.map((x) => [x.type, x.window_start])).toEqual([['alert.firing', '2026-11-03T00:00:00.000Z']]);
+    const states = first.statesOf(events);
+
+    const restarted = evaluatorOf(rules);
+    for (const s of [...inputs].reverse()) restarted.applyWindow(s);
+    for (const state of states) restarted.restoreAlert(state);
+    expect(restarted.evaluateAll(W0 + MINUTE)).toEqual([]);
+
+    const crashedBeforeItsState = evaluatorOf(rules);
+    for (const s of inputs) crashedBeforeItsState.applyWindow(s);
+    expect(crashedBeforeItsState.evaluateAll(W0 + MINUTE).map((x) => x.id)).toEqual(events.map((x) => x.id));
+  });
+});

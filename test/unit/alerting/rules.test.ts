@@ -1,0 +1,139 @@
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { describeRule, loadRules, parseRules } from '../../../alerting/rules.js';
+import { ConfigError } from '../../../core/errors.js';
+import { projectRoot } from '../../../core/paths.js';
+import { KpiCatalog } from '../../../kpis/catalog.js';
+
+const catalog = KpiCatalog.of();
+const rules = (yaml: string) => parseRules(parse(yaml), catalog, 'rules.yaml');
+const failure = (yaml: string): ConfigError => {
+  try {
+    rules(yaml);
+  } catch (error) {
+    return error as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+test("CONTRACT.md's example rules parse, with their defaults", () => {
+  const parsed = rules(`
+rules:
+  - name: station-defect-rate
+    metric: defect_rate
+    scope: station
+    above: 0.05
+    min_sample: 50
+    for_windows: 1
+    clear: 0.04
+    severity: high
+  - name: inflated-units
+    anomaly: units_overclaim
+    min_severity: medium
+    severity: high
+`);
+  expect(parsed).toEqual([
+    {
+      kind: 'metric',
+      name: 'station-defect-rate',
+      metric: 'defect_rate',
+      scope: 'station',
+      direction: 'above',
+      threshold: 0.05,
+      clear: 0.04,
+      minSample: 50,
+      forWindows: 1,
+      cooldownMs: 15 * 60_000,
+      severity: 'high',
+    },
+    {
+      kind: 'anomaly',
+      name: 'inflated-units',
+      anomaly: 'units_overclaim',
+      minSeverity: 'medium',
+      scope: 'employee',
+      cooldownMs: 15 * 60_000,
+      severity: 'high',
+    },
+  ]);
+  expect(describeRule(parsed[0]!)).toBe(
+    "station-defect-rate: defect_rate per station above 0.05 with at least 50 defect_rate's sample, clears at 0.04, cooldown 15m → high",
+  );
+});
+
+test('a below rule clears at its threshold unless told; score, extension columns and (per employee) self-report figures are metrics', () => {
+  const [efficiency, score, reported, oee] = rules(`
+rules:
+  - { name: slow, metric: efficiency, scope: employee, below: 0.6, for_windows: 2, cooldown: 1h, severity: medium }
+  - { name: low-score, metric: score, scope: plant, below: 70, severity: low }
+  - { name: big-claims, metric: reported_units, scope: employee, above: 1000, severity: low }
+  - { name: oee, metric: oee_quality, scope: station, below: 0.9, min_sample: 50, severity: low }
+`);
+  expect(efficiency).toMatchObject({ direction: 'below', threshold: 0.6, clear: 0.6, forWindows: 2, cooldownMs: 3_600_000 });
+  expect(score).toMatchObject({ metric: 'score', scope: 'plant' });
+  expect(reported).toMatchObject({ metric: 'reported_units' });
+  expect(oee).toMatchObject({ metric: 'oee_quality', minSample: 50 });
+});
+
+test.each([
+  ['rules: []', 'field rules', 'at least one rule'],
+  ['rules:\n  - { name: Bad_Name, metric: defect_rate, scope: station, above: 0.05, severity: high }', 'rule "Bad_Name" (rules[0]), field name', 'lowercase'],
+  ['rules:\n  - { name: a, metric: defect_rate, scope: station, above: 0.05, severity: urgent }', 'rule "a" (rules[0]), field severity', ''],
+  [
+    'rules:\n  - { name: a, metric: defect_rate, scope: station, above: 0.05, below: 0.01, severity: high }',
+    'rule "a" (rules[0]), field below',
+    'either above or below',
+  ],
+  ['rules:\n  - { name: a, metric: defect_rate, scope: station, severity: high }', 'rule "a" (rules[0]), field above', 'either above or below'],
+  [
+    'rules:\n  - { name: a, metric: defect_rate, scope: station, above: 0.05, clear: 0.06, severity: high }',
+    'rule "a" (rules[0]), field clear',
+    'must not be above',
+  ],
+  [
+    'rules:\n  - { name: a, metric: efficiency, scope: station, below: 0.5, clear: 0.4, severity: high }',
+    'rule "a" (rules[0]), field clear',
+    'must not be below',
+  ],
+  ['rules:\n  - { name: a, metric: scrap, scope: station, above: 1, severity: high }', 'rule "a" (rules[0]), field metric', 'not a metric of scope station'],
+  [
+    'rules:\n  - { name: a, metric: self_score, scope: station, above: 1, severity: high }',
+    'rule "a" (rules[0]), field metric',
+    'not a metric of scope station',
+  ],
+  [
+    'rules:\n  - { name: a, metric: units, scope: station, above: 1, min_sample: 5, severity: high }',
+    'rule "a" (rules[0]), field min_sample',
+    'declares no sample',
+  ],
+  ['rules:\n  - { name: a, metric: units, scope: station, above: 1, for_windows: 0, severity: high }', 'rule "a" (rules[0]), field for_windows', ''],
+  ['rules:\n  - { name: a, metric: units, scope: station, above: 1, cooldown: soon, severity: high }', 'rule "a" (rules[0]), field cooldown', 'duration'],
+  ['rules:\n  - { name: a, metric: units, scope: team, above: 1, severity: high }', 'rule "a" (rules[0]), field scope', ''],
+  ['rules:\n  - { name: a, metric: units, scope: station, above: 1, severity: high, treshold: 2 }', 'rule "a" (rules[0]), field treshold', 'not a field'],
+  ['rules:\n  - { name: a, anomaly: measurement_gap, severity: high }', 'rule "a" (rules[0]), field anomaly', 'units_overclaim'],
+  ['rules:\n  - { name: a, anomaly: any, metric: units, severity: high }', 'rule "a" (rules[0]), field anomaly', 'not both'],
+  ['rules:\n  - { name: a, severity: high }', 'rule "a" (rules[0]), field metric', 'a metric'],
+  [
+    'rules:\n  - { name: a, metric: units, scope: station, above: 1, severity: high }\n  - { name: a, anomaly: any, severity: low }',
+    'rule "a" (rules[1]), field name',
+    'unique',
+  ],
+])('a bad rule stops start-up naming the rule and the field: %s', (yaml, where, words) => {
+  const error = failure(yaml);
+  expect(error).toBeInstanceOf(ConfigError);
+  expect(error.key).toBe('KPI_ALERT_RULES');
+  expect(error.message).toContain(`rules.yaml: ${where}`);
+  expect(error.message).toContain(words);
+});
+
+test('a file that cannot be read or parsed names the file', () => {
+  expect(() => loadRules('/nonexistent/rules.yaml', catalog)).toThrow('KPI_ALERT_RULES: cannot read /nonexistent/rules.yaml');
+});
+
+test('the example rules of deploy/ are valid', () => {
+  expect(loadRules(join(projectRoot(), 'deploy', 'alert-rules.yaml'), catalog).map((r) => r.name)).toEqual([
+    'station-defect-rate',
+    'low-efficiency',
+    'inflated-self-report',
+  ]);
+});
