@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { WindowSnapshot } from '../contract/windowSnapshot.js';
 import { formatTime } from '../core/time.js';
+import type { FlagLike } from '../detection/analytics.js';
 import type { Severity } from '../detection/rules.js';
 import type { KpiCatalog } from '../kpis/catalog.js';
 import type { EventKind } from '../schemas/kinds.js';
@@ -32,17 +33,8 @@ export interface AlertEvent {
   readonly observed_at: string | null;
 }
 
-/** An inflation flag or measurement gap as alerting sees it (published by detection). */
-export interface FlagState {
-  readonly employee_id: string;
-  readonly station_id: string;
-  readonly window_start: number;
-  readonly window_end: number;
-  readonly kind: string;
-  readonly method: string;
-  readonly severity: Severity;
-  readonly explanation: string;
-}
+/** An inflation flag or measurement gap as alerting sees it: as detection publishes it. */
+export type FlagState = FlagLike;
 
 /** What the evaluator keeps of one alert; persisted beside its inputs, so a restarted evaluator goes on where it was. */
 export interface AlertState {

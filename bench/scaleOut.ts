@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Config } from '../core/config.js';
+import { freePort } from '../core/net.js';
 import { distFile } from '../core/paths.js';
 import { createClickHouseClient } from '../sinks/clickhouse/client.js';
 import { WINDOW_METRICS_VIEW } from '../sinks/clickhouse/queries/windowMetrics.js';
@@ -31,17 +31,6 @@ export interface ScaleOutResult {
 interface Snapshot {
   processed: number;
   partitions: number;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function scrape(port: number): Promise<Snapshot | undefined> {

@@ -8,7 +8,7 @@ import { simulatePlant, type SimulationReport } from '../../../simulator/run.js'
 import { inputTopic } from '../../../topics/definitions.js';
 import { dropTestResources, testContext, testSeed } from '../support/context.js';
 import { FaultyProxy } from '../support/faultyProxy.js';
-import { freePort } from '../support/ports.js';
+import { freePort } from '../../../core/net.js';
 import { exited, killProcessors, logOf, startProcessor, until } from '../support/processor.js';
 import { buildPromcheck, checkExposition, family, total, type Exposition } from '../support/prometheus.js';
 

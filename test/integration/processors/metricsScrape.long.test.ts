@@ -7,7 +7,7 @@ import { simulatePlant, type SimulationReport } from '../../../simulator/run.js'
 import { inputTopic } from '../../../topics/definitions.js';
 import { dropTestResources, testContext, testSeed } from '../support/context.js';
 import { expectExactlyTheSimulatedRows } from '../support/expected.js';
-import { freePort } from '../support/ports.js';
+import { freePort } from '../../../core/net.js';
 import { exited, killProcessors, logOf, processorLog, startProcessor, until } from '../support/processor.js';
 import { installPrometheus, PrometheusServer } from '../support/prometheus.js';
 

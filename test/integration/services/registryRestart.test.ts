@@ -8,7 +8,7 @@ import { registryService } from '../../../services/registry/registry.js';
 import { startService, stopService, type ServiceDefinition } from '../../../services/service.js';
 import { schemaOf } from '../../../schemas/avro.js';
 import { createRegistry, registerSchema } from '../../../topics/registry.js';
-import { freePort } from '../support/ports.js';
+import { freePort } from '../../../core/net.js';
 
 // A registry of its own (own port and data), so restarting it disturbs no other test.
 const servicesDir = mkdtempSync(join(tmpdir(), 'kpi-registry-'));

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Config } from '../../../core/config.js';
 import { projectRoot } from '../../../core/paths.js';
-import { freePort } from './ports.js';
+import { freePort } from '../../../core/net.js';
 import { until } from './processor.js';
 
 const run = promisify(execFile);

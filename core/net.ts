@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 
-/** A TCP port free on 127.0.0.1 right now (the OS picks it), for a service a test starts on its own. */
+/** A TCP port free on 127.0.0.1 right now (the OS picks it), for a process or service started on its own. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
