@@ -126,6 +126,7 @@ export class ProcessorMetrics {
   private readonly openWindowsGauge: Gauge;
   private readonly windowsInMemoryGauge: Gauge;
   private readonly pendingGauge: Gauge;
+  private readonly pausedGauge: Gauge;
   private readonly assignedGauge: Gauge;
   private readonly consumerLagGauge: Gauge<'topic' | 'partition'>;
   private readonly stageCpuTotal: Counter<'stage'>;
@@ -211,6 +212,11 @@ export class ProcessorMetrics {
       help: 'Employee-windows in memory: the open and not yet written ones, and the closed ones kept for corrections (KPI_CLOSED_WINDOW_CACHE); about 2 KB each.',
       registers,
     });
+    this.pausedGauge = new Gauge({
+      name: 'kpi_topic_partitions_paused',
+      help: 'Input topic-partitions whose reading waits for a slower topic of the same partition to catch up in event time (a backfill or replay; 0 when caught up).',
+      registers,
+    });
     this.pendingGauge = new Gauge({
       name: 'kpi_sink_pending_records',
       help: 'Records accepted since the last write to ClickHouse began; a write starts early at KPI_SINK_MAX_ROWS, consumption waits at twice that.',
@@ -249,7 +255,7 @@ export class ProcessorMetrics {
     const now = this.clock;
     new Gauge({
       name: 'kpi_watermark_lag_seconds',
-      help: "Wall clock minus the partition's watermark (latest event time seen minus KPI_ALLOWED_LATENESS): how far behind real time windows close.",
+      help: "Wall clock minus the partition's watermark (latest event time seen, held back by topics still catching up, minus KPI_ALLOWED_LATENESS): how far behind real time windows close.",
       labelNames: ['partition'],
       registers,
       collect() {
@@ -382,6 +388,11 @@ export class ProcessorMetrics {
     this.openWindowsGauge.set(openWindows);
     this.windowsInMemoryGauge.set(windowsInMemory);
     this.pendingGauge.set(pendingRecords);
+  }
+
+  /** Input topic-partitions paused by the read pacer (processors/pacing.ts). */
+  topicsPaused(count: number): void {
+    this.pausedGauge.set(count);
   }
 
   /** A partition's watermark after a batch (ignored before its first record, while it is −∞). */

@@ -93,7 +93,9 @@ export const windowKeyOf = (employeeId: string, windowStart: number): string => 
  *
  * - Each topic-partition has a clock, the latest time its source observed
  *   (production time, interval end, inspection time, feedback time, submit
- *   time). The watermark is the latest clock minus the allowed lateness.
+ *   time). The watermark is the latest clock minus the allowed lateness,
+ *   capped, while topics still have records to read, by the earliest of
+ *   their clocks (`noteBacklog`, `kindsAhead`).
  * - A record belongs to the window of its production or period time; if that
  *   window ended more than the correction horizon before its partition's
  *   clock, the record is too late. Otherwise it is applied to the window's
@@ -112,6 +114,8 @@ export const windowKeyOf = (employeeId: string, windowStart: number): string => 
 export class PartitionTask {
   private readonly clocks = new Map<EventKind, number>();
   private readonly positions = new Map<EventKind, number>();
+  /** Kinds whose topic-partition had records left to read after its last batch. */
+  private readonly backlogged = new Set<EventKind>();
   /** Windows in memory by employee: the first of the employee's list. */
   private readonly open = new Map<string, OpenWindow>();
   private windowCount = 0;
@@ -306,11 +310,51 @@ export class PartitionTask {
     return this.positions.get(kind);
   }
 
-  /** The latest clock minus the allowed lateness; −∞ before any record. */
+  /**
+   * Whether the kind's topic-partition has records left to read after the
+   * batch just applied (the consumer's lag there; the test driver never says).
+   */
+  noteBacklog(kind: EventKind, recordsLeft: number): void {
+    if (recordsLeft > 0) this.backlogged.add(kind);
+    else this.backlogged.delete(kind);
+  }
+
+  /** Forgets which topics had records left (their consumer stopped saying: a stalled fetch). */
+  forgetBacklog(): void {
+    this.backlogged.clear();
+  }
+
+  /** The earliest clock of the topics with records left to read; +∞ when none. */
+  private backlogClock(): number {
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const kind of this.backlogged) earliest = Math.min(earliest, this.clocks.get(kind) ?? Number.POSITIVE_INFINITY);
+    return earliest;
+  }
+
+  /**
+   * The latest clock minus the allowed lateness; −∞ before any record. While
+   * topics have records left to read (a backfill, a replay, a consumer that
+   * fell behind), the earliest of their clocks caps the latest: a window
+   * closes once every topic still catching up has passed it, not when the
+   * sparsest topic (weeks of customer feedback in one fetch) has.
+   */
   watermark(): number {
     let latest = Number.NEGATIVE_INFINITY;
     for (const clock of this.clocks.values()) latest = Math.max(latest, clock);
-    return latest - this.settings.allowedLateness;
+    return Math.min(latest, this.backlogClock()) - this.settings.allowedLateness;
+  }
+
+  /**
+   * Topics that ran ahead while catching up: records left to read and a clock
+   * more than the allowed lateness past the earliest clock of such topics.
+   * The consumer pauses them until the others catch up (processors/pacing.ts),
+   * so a backfill reads its topics side by side in event time rather than
+   * one far ahead of the others; the topic with the earliest clock is never
+   * among them.
+   */
+  kindsAhead(): EventKind[] {
+    const limit = this.backlogClock() + this.settings.allowedLateness;
+    return [...this.backlogged].filter((kind) => (this.clocks.get(kind) ?? Number.NEGATIVE_INFINITY) > limit);
   }
 
   /**

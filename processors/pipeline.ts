@@ -7,6 +7,7 @@ import type { Logger } from '../core/logger.js';
 import type { PartitionLag, ProcessorMetrics } from './metrics.js';
 import type { ProcessorReadiness } from './readiness.js';
 import type { StreamRunner } from './runner.js';
+import { ReadPacer } from './pacing.js';
 import { FlushScheduler } from './scheduler.js';
 
 export interface PipelineOptions {
@@ -20,6 +21,8 @@ export interface PipelineOptions {
 
 /** How often the broker's high watermarks are read for the consumer lag: a few requests, whatever the traffic. */
 const LAG_INTERVAL_MS = 10_000;
+/** A partition whose topics wait for a slower one is read in full again after this long without a batch (and at least 5 flush intervals). */
+const PACING_STALL_MS = 10_000;
 
 /** How far the group has read an input topic-partition. */
 interface ReadProgress {
@@ -65,6 +68,7 @@ export class Pipeline {
   readonly done: Promise<void>;
 
   private readonly scheduler: FlushScheduler;
+  private readonly pacer: ReadPacer;
   /** Partition numbers this member holds since the last rebalance. */
   private owned = new Set<number>();
   private lagTimer: NodeJS.Timeout | undefined;
@@ -82,6 +86,7 @@ export class Pipeline {
       () => this.tick(),
       (error) => void this.fail(error),
     );
+    this.pacer = new ReadPacer(parts.consumer, Math.max(PACING_STALL_MS, 5 * parts.config.flushInterval), parts.log);
     this.done = new Promise((resolve, reject) => {
       this.settle = { resolve, reject };
     });
@@ -95,6 +100,7 @@ export class Pipeline {
       // kafkajs resumes every assigned partition from its committed offset after a
       // rebalance, so every task restarts from there too.
       runner.reset();
+      this.pacer.releaseAll();
       const partitions = new Set(Object.values(payload.memberAssignment).flat());
       this.owned = partitions;
       this.metrics.assigned(partitions.size);
@@ -122,9 +128,14 @@ export class Pipeline {
         const live = () => isRunning() && !isStale();
         await this.scheduler.batch(async () => {
           const records = batch.messages.map((m) => ({ offset: Number(m.offset), key: m.key, value: m.value, timestamp: Number(m.timestamp) }));
-          const result = await runner.processBatch(batch.topic, batch.partition, records, { heartbeat, live, signal: this.parts.abort.signal });
+          const recordsLeft = Number(batch.offsetLag());
+          const result = await runner.processBatch(batch.topic, batch.partition, records, { heartbeat, live, signal: this.parts.abort.signal, recordsLeft });
           if (result) readiness.batchDone();
-          if (result && live()) resolveOffset(String(result.lastOffset));
+          if (result && live()) {
+            resolveOffset(String(result.lastOffset));
+            if (!this.closing) this.pacer.afterBatch(batch.partition, runner.topicsAhead(batch.partition), Date.now());
+            this.metrics.topicsPaused(this.pacer.pausedCount);
+          }
           await heartbeat();
           await this.scheduler.relieve(heartbeat);
         });
@@ -143,6 +154,8 @@ export class Pipeline {
       return;
     }
     if (!this.stopping) {
+      for (const partition of this.pacer.releaseStalled(Date.now())) this.parts.runner.forgetBacklog(partition);
+      this.metrics.topicsPaused(this.pacer.pausedCount);
       await this.scheduler.flush();
       this.parts.readiness.flushDone();
     }

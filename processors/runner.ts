@@ -78,6 +78,8 @@ export interface BatchContext {
   /** False once the batch was abandoned (a rebalance or a rewind took its partition). */
   readonly live: () => boolean;
   readonly signal?: AbortSignal;
+  /** Records left on the topic-partition after this batch (the consumer's lag), when the source knows it: see PartitionTask.noteBacklog. */
+  readonly recordsLeft?: number;
 }
 
 /**
@@ -139,6 +141,21 @@ export class StreamRunner {
     let windows = 0;
     for (const task of this.tasks.values()) windows += task.windowsInMemory;
     return windows;
+  }
+
+  /** The input topics of a partition that ran ahead of its slowest topic still catching up (PartitionTask.kindsAhead). */
+  topicsAhead(partition: number): string[] {
+    return (
+      this.tasks
+        .get(partition)
+        ?.kindsAhead()
+        .map((kind) => this.ports.topics.topicOf(kind)) ?? []
+    );
+  }
+
+  /** Forgets which of a partition's topics had records left (their reading stalled). */
+  forgetBacklog(partition: number): void {
+    this.tasks.get(partition)?.forgetBacklog();
   }
 
   /**
@@ -205,6 +222,7 @@ export class StreamRunner {
     const restoredBefore = task.restoredCount;
     await this.metrics.waited('restore', () => task.restore(items, this.ports.store));
     const results = this.metrics.timed('window', () => task.apply(kind, items, now));
+    if (context.recordsLeft !== undefined) task.noteBacklog(kind, context.recordsLeft);
     if (this.ports.liveWindows) {
       this.metrics.timed('encode', () => {
         for (const snapshot of task.takeChanged(now)) this.unpublished.set(windowKeyOf(snapshot.employee_id, snapshot.window_start), snapshot);

@@ -115,6 +115,7 @@ test('a processor serves metrics that account for every record, by topic and out
       'kpi_sink_pending_records GAUGE',
       'kpi_stage_cpu_seconds_total COUNTER',
       'kpi_stage_seconds_total COUNTER',
+      'kpi_topic_partitions_paused GAUGE',
       'kpi_window_close_to_queryable_seconds HISTOGRAM',
       'kpi_windows_in_memory GAUGE',
       'kpi_watermark_lag_seconds GAUGE',

@@ -134,6 +134,57 @@ describe('memory', () => {
   });
 });
 
+describe('backfills: topics with records left hold the watermark back', () => {
+  const store = { current: async () => [] };
+  const batch = <K extends 'production' | 'telemetry' | 'feedback'>(kind: K, offset: number, event: object) => [
+    { offset, record: { tagged: { kind, event } as never, digest: 0 } },
+  ];
+
+  test('a window closes when every topic still catching up has passed it, not when the sparsest one has', async () => {
+    const task = new PartitionTask(0, new TopologyTestDriver().settings, 0);
+    await task.processBatch('telemetry', batch('telemetry', 0, telemetry({ interval_start: day(2, 9), interval_end: day(2, 9, 15) })), 0, store);
+    task.noteBacklog('telemetry', 500);
+    // One fetch of feedback reads weeks ahead: its clock is day 20.
+    await task.processBatch('feedback', batch('feedback', 0, feedback({ production_time: day(2, 10), feedback_time: day(20) })), 0, store);
+    task.noteBacklog('feedback', 0);
+    expect(task.watermark()).toBe(day(2, 9, 15) - 10 * MIN);
+    expect(task.drain(0)).toEqual([]);
+    // Telemetry catches up past day 2 and has nothing left: day 2 closes, once, with everything (day 3 with it).
+    await task.processBatch(
+      'telemetry',
+      batch('telemetry', 1, telemetry({ event_id: 't-2', interval_start: day(3, 1), interval_end: day(3, 1, 15) })),
+      0,
+      store,
+    );
+    task.noteBacklog('telemetry', 0);
+    expect(task.watermark()).toBe(day(20) - 10 * MIN);
+    expect(task.drain(0).map((r) => [r.window_start, r.values.feedback_count, r.version])).toEqual([
+      [day(2), 1, 2],
+      [day(3), 0, 1],
+    ]);
+  });
+
+  test('topics more than the allowed lateness ahead of the slowest one with records left are the ones to pause', async () => {
+    const task = new PartitionTask(0, new TopologyTestDriver().settings, 0);
+    expect(task.kindsAhead()).toEqual([]);
+    await task.processBatch('telemetry', batch('telemetry', 0, telemetry({ interval_start: day(2, 9), interval_end: day(2, 9, 15) })), 0, store);
+    await task.processBatch('production', batch('production', 0, production({ event_time: day(2, 9, 20) })), 0, store);
+    await task.processBatch('feedback', batch('feedback', 0, feedback({ production_time: day(2, 10), feedback_time: day(20) })), 0, store);
+    // Nothing is said about what is left: nothing waits (the test driver, a caught-up stream).
+    expect(task.kindsAhead()).toEqual([]);
+    for (const kind of ['telemetry', 'production', 'feedback'] as const) task.noteBacklog(kind, 10);
+    // Production is 5 minutes ahead of telemetry (within the lateness), feedback weeks ahead; the slowest never waits.
+    expect(task.kindsAhead()).toEqual(['feedback']);
+    task.noteBacklog('feedback', 0);
+    expect(task.kindsAhead()).toEqual([]);
+    // A topic that has read everything holds nothing back; forgetting the backlog returns the plain watermark.
+    task.noteBacklog('feedback', 10);
+    task.forgetBacklog();
+    expect(task.kindsAhead()).toEqual([]);
+    expect(task.watermark()).toBe(day(20) - 10 * MIN);
+  });
+});
+
 describe('changed windows (live alerting)', () => {
   const store = { current: async () => [] };
   const item = (offset: number, event: ReturnType<typeof production>) => ({ offset, record: { tagged: { kind: 'production' as const, event }, digest: 0 } });
