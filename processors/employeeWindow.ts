@@ -151,8 +151,9 @@ function regrow(catalog: KpiCatalog, state: EmployeeWindow, capacity: { keys?: n
 
 export function newEmployeeWindow(catalog: KpiCatalog, employeeId: string, window: PlantWindow): EmployeeWindow {
   const m = catalog.measures.length;
-  const cells = new Uint32Array(sizeOf(m, 8, 2, 1, false));
-  cells[KEY_CAPACITY] = 8;
+  // Room for 16 events (a working day has about 51: three regrowths, to 54).
+  const cells = new Uint32Array(sizeOf(m, 16, 2, 1, false));
+  cells[KEY_CAPACITY] = 16;
   cells[HOUR_CAPACITY] = 2;
   cells[STATION_CAPACITY] = 1;
   return { employeeId, window, cells, stations: [], reportEventId: '' };
@@ -229,6 +230,12 @@ function digestAt(cells: Uint32Array, digestsAt: number, index: number): number 
   return index & 1 ? word >>> 16 : word & 0xffff;
 }
 
+function setDigest(cells: Uint32Array, digestsAt: number, index: number, digest: number): void {
+  const at = digestsAt + (index >>> 1);
+  const word = cells[at]!;
+  cells[at] = index & 1 ? (word & 0xffff) | (digest << 16) : (word & 0xffff0000) | digest;
+}
+
 /** Inserts a new key at `index` (keys stay ascending), with its digest. */
 function insertKey(catalog: KpiCatalog, state: EmployeeWindow, index: number, key: number, digest: number): void {
   if (state.cells[KEYS]! === state.cells[KEY_CAPACITY]!) regrow(catalog, state, { keys: Math.ceil(state.cells[KEY_CAPACITY]! * 1.5) });
@@ -239,9 +246,9 @@ function insertKey(catalog: KpiCatalog, state: EmployeeWindow, index: number, ke
   const high = Math.floor(key / TWO_32);
   cells[keysAt + 2 * index] = key - high * TWO_32;
   cells[keysAt + 2 * index + 1] = high;
-  const digests = new Uint16Array(cells.buffer, 4 * digestsAt, count + 1);
-  digests.copyWithin(index + 1, index, count);
-  digests[index] = digest & 0xffff;
+  // The digests after `index` move up one, in place (no view of the buffer to allocate per event).
+  for (let i = count; i > index; i -= 1) setDigest(cells, digestsAt, i, digestAt(cells, digestsAt, i - 1));
+  setDigest(cells, digestsAt, index, digest & 0xffff);
   cells[KEYS] = count + 1;
 }
 
@@ -473,7 +480,7 @@ export function fromRow(catalog: KpiCatalog, row: WindowRow): EmployeeWindow {
   const window = { start: row.window_start, end: row.window_end, plantDay: row.plant_day, shift: row.shift, crew: row.crew };
   const state = newEmployeeWindow(catalog, row.employee_id, window);
   const wide = row.hourly.some((h) => Object.values(h.measures).some((v) => v >= TWO_32));
-  regrow(catalog, state, { keys: Math.max(8, row.event_keys.length), hours: Math.max(2, row.hourly.length), stations: Math.max(1, stations.length), wide });
+  regrow(catalog, state, { keys: Math.max(16, row.event_keys.length), hours: Math.max(2, row.hourly.length), stations: Math.max(1, stations.length), wide });
   const cells = state.cells;
   for (const [slot, definition] of catalog.measures.entries()) writeDouble(cells, MEASURES + 2 * slot, row.values[definition.name] ?? 0);
   state.stations = stations.map(internStation);

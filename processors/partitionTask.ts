@@ -298,10 +298,17 @@ export class PartitionTask {
     return entry;
   }
 
-  /** Remembers when the watermark rose, for the moments windows become due. */
+  /**
+   * Remembers when the watermark rose, for the moments windows become due. A
+   * watermark that fell (a topic reported records left to read) undoes the
+   * rises above it: the windows past it are not due after all, until it rises
+   * past them again.
+   */
   private noteWatermark(now: number): void {
     const watermark = this.watermark();
     const history = this.watermarkHistory;
+    while (history.length > 2 && history[history.length - 1]! > watermark) history.length -= 2;
+    if (history.length === 2 && history[1]! > watermark) history[1] = watermark;
     if (history.length === 0 || watermark > history[history.length - 1]!) history.push(now, watermark);
   }
 
@@ -314,9 +321,10 @@ export class PartitionTask {
    * Whether the kind's topic-partition has records left to read after the
    * batch just applied (the consumer's lag there; the test driver never says).
    */
-  noteBacklog(kind: EventKind, recordsLeft: number): void {
+  noteBacklog(kind: EventKind, recordsLeft: number, now: number): void {
     if (recordsLeft > 0) this.backlogged.add(kind);
     else this.backlogged.delete(kind);
+    this.noteWatermark(now);
   }
 
   /** Forgets which topics had records left (their consumer stopped saying: a stalled fetch). */

@@ -222,7 +222,7 @@ export class StreamRunner {
     const restoredBefore = task.restoredCount;
     await this.metrics.waited('restore', () => task.restore(items, this.ports.store));
     const results = this.metrics.timed('window', () => task.apply(kind, items, now));
-    if (context.recordsLeft !== undefined) task.noteBacklog(kind, context.recordsLeft);
+    if (context.recordsLeft !== undefined) task.noteBacklog(kind, context.recordsLeft, now);
     if (this.ports.liveWindows) {
       this.metrics.timed('encode', () => {
         for (const snapshot of task.takeChanged(now)) this.unpublished.set(windowKeyOf(snapshot.employee_id, snapshot.window_start), snapshot);

@@ -17,7 +17,18 @@ export class RowBinaryTypeError extends Error {}
 const DAY = 86_400_000;
 const TWO_32 = 2 ** 32;
 
-/** A growable output buffer. */
+/** Scratch for the bytes of floats. */
+const float64 = new Float64Array(1);
+const float64Bytes = new Uint8Array(float64.buffer);
+const float32 = new Float32Array(1);
+const float32Bytes = new Uint8Array(float32.buffer);
+
+/**
+ * A growable output buffer. Numbers and ASCII strings are stored byte by byte
+ * here rather than through Buffer's checked writers: a row of a working day
+ * holds about 150 values, and the sink encodes hundreds of thousands of rows
+ * in a backfill (BENCHMARKS.md).
+ */
 export class RowBinaryWriter {
   private buffer = Buffer.allocUnsafe(1 << 16);
   private length = 0;
@@ -36,43 +47,55 @@ export class RowBinaryWriter {
 
   uint16(x: number): void {
     this.room(2);
-    this.length = this.buffer.writeUInt16LE(x, this.length);
+    const b = this.buffer;
+    const at = this.length;
+    b[at] = x;
+    b[at + 1] = x >>> 8;
+    this.length = at + 2;
   }
 
+  /** The low 32 bits of `x`, little-endian (UInt32 and Int32 alike). */
   uint32(x: number): void {
     this.room(4);
-    this.length = this.buffer.writeUInt32LE(x, this.length);
+    const b = this.buffer;
+    const at = this.length;
+    b[at] = x;
+    b[at + 1] = x >>> 8;
+    b[at + 2] = x >>> 16;
+    b[at + 3] = x >>> 24;
+    this.length = at + 4;
   }
 
   int32(x: number): void {
-    this.room(4);
-    this.length = this.buffer.writeInt32LE(x, this.length);
+    this.uint32(x | 0);
   }
 
   /** A whole number in 0..2^53 as UInt64. */
   uint64(x: number): void {
-    this.room(8);
-    this.length = this.buffer.writeUInt32LE(x % TWO_32, this.length);
-    this.length = this.buffer.writeUInt32LE(Math.floor(x / TWO_32), this.length);
+    const high = Math.floor(x / TWO_32);
+    this.uint32(x - high * TWO_32);
+    this.uint32(high);
   }
 
   /** A whole number in ±2^53 as Int64 (two's complement). */
   int64(x: number): void {
-    if (x >= 0) return this.uint64(x);
-    this.room(8);
     const high = Math.floor(x / TWO_32);
-    this.length = this.buffer.writeUInt32LE(x - high * TWO_32, this.length);
-    this.length = this.buffer.writeInt32LE(high, this.length);
+    this.uint32(x - high * TWO_32);
+    this.uint32(high | 0);
   }
 
   float32(x: number): void {
     this.room(4);
-    this.length = this.buffer.writeFloatLE(x, this.length);
+    float32[0] = x;
+    this.buffer.set(float32Bytes, this.length);
+    this.length += 4;
   }
 
   float64(x: number): void {
     this.room(8);
-    this.length = this.buffer.writeDoubleLE(x, this.length);
+    float64[0] = x;
+    this.buffer.set(float64Bytes, this.length);
+    this.length += 8;
   }
 
   /** An unsigned LEB128 number: lengths of strings, arrays and maps. */
@@ -86,10 +109,27 @@ export class RowBinaryWriter {
   }
 
   string(text: string): void {
+    if (text.length < 128 && this.ascii(text)) return;
     const bytes = Buffer.byteLength(text, 'utf8');
     this.varint(bytes);
     this.room(bytes);
     this.length += this.buffer.write(text, this.length, 'utf8');
+  }
+
+  /** Writes a short string as its length and bytes when it is ASCII (true); else writes nothing (false). */
+  private ascii(text: string): boolean {
+    const n = text.length;
+    this.room(n + 1);
+    const b = this.buffer;
+    const at = this.length + 1;
+    for (let i = 0; i < n; i += 1) {
+      const c = text.charCodeAt(i);
+      if (c >= 0x80) return false;
+      b[at + i] = c;
+    }
+    b[at - 1] = n;
+    this.length = at + n;
+    return true;
   }
 
   /** The bytes written so far (a copy: the writer may be reused). */
@@ -340,8 +380,9 @@ export function codecOf(type: string): RowBinaryCodec {
         type: text,
         write: (w, value) => {
           const list = (value ?? []) as readonly unknown[];
-          w.varint(list.length);
-          for (const x of list) item.write(w, x);
+          const n = list.length;
+          w.varint(n);
+          for (let i = 0; i < n; i += 1) item.write(w, list[i]);
         },
         read: (r) => {
           const length = r.varint();
@@ -357,11 +398,14 @@ export function codecOf(type: string): RowBinaryCodec {
       return {
         type: text,
         write: (w, map) => {
-          const entries = Object.entries((map ?? {}) as Record<string, unknown>);
-          w.varint(entries.length);
-          for (const [k, v] of entries) {
+          const record = (map ?? {}) as Record<string, unknown>;
+          let n = 0;
+          for (const k in record) if (Object.hasOwn(record, k)) n += 1;
+          w.varint(n);
+          for (const k in record) {
+            if (!Object.hasOwn(record, k)) continue;
             key.write(w, k);
-            value.write(w, v);
+            value.write(w, record[k]);
           }
         },
         read: (r) => {
@@ -382,7 +426,7 @@ export function codecOf(type: string): RowBinaryCodec {
         type: text,
         write: (w, value) => {
           const tuple = value as readonly unknown[];
-          for (const [i, element] of elements.entries()) element.write(w, tuple[i]);
+          for (let i = 0; i < elements.length; i += 1) elements[i]!.write(w, tuple[i]);
         },
         read: (r) => elements.map((element) => element.read(r)),
       };

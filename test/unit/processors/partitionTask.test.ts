@@ -142,26 +142,28 @@ describe('backfills: topics with records left hold the watermark back', () => {
 
   test('a window closes when every topic still catching up has passed it, not when the sparsest one has', async () => {
     const task = new PartitionTask(0, new TopologyTestDriver().settings, 0);
-    await task.processBatch('telemetry', batch('telemetry', 0, telemetry({ interval_start: day(2, 9), interval_end: day(2, 9, 15) })), 0, store);
-    task.noteBacklog('telemetry', 500);
-    // One fetch of feedback reads weeks ahead: its clock is day 20.
+    // One fetch of feedback reads weeks ahead (its clock is day 20) before the telemetry says it has records left.
     await task.processBatch('feedback', batch('feedback', 0, feedback({ production_time: day(2, 10), feedback_time: day(20) })), 0, store);
-    task.noteBacklog('feedback', 0);
+    task.noteBacklog('feedback', 0, 0);
+    await task.processBatch('telemetry', batch('telemetry', 0, telemetry({ interval_start: day(2, 9), interval_end: day(2, 9, 15) })), 0, store);
+    task.noteBacklog('telemetry', 500, 0);
     expect(task.watermark()).toBe(day(2, 9, 15) - 10 * MIN);
     expect(task.drain(0)).toEqual([]);
-    // Telemetry catches up past day 2 and has nothing left: day 2 closes, once, with everything (day 3 with it).
+    // Five seconds later the telemetry passes day 2 and has nothing left: day 2 closes, once, with everything (day 3 with it).
     await task.processBatch(
       'telemetry',
       batch('telemetry', 1, telemetry({ event_id: 't-2', interval_start: day(3, 1), interval_end: day(3, 1, 15) })),
-      0,
+      5000,
       store,
     );
-    task.noteBacklog('telemetry', 0);
+    task.noteBacklog('telemetry', 0, 5000);
     expect(task.watermark()).toBe(day(20) - 10 * MIN);
-    expect(task.drain(0).map((r) => [r.window_start, r.values.feedback_count, r.version])).toEqual([
+    expect(task.drain(5000).map((r) => [r.window_start, r.values.feedback_count, r.version])).toEqual([
       [day(2), 1, 2],
       [day(3), 0, 1],
     ]);
+    // They became due when the watermark passed them for good, not when the feedback alone had moved it.
+    expect(task.dueAt).toEqual([5000, 5000]);
   });
 
   test('topics more than the allowed lateness ahead of the slowest one with records left are the ones to pause', async () => {
@@ -172,13 +174,13 @@ describe('backfills: topics with records left hold the watermark back', () => {
     await task.processBatch('feedback', batch('feedback', 0, feedback({ production_time: day(2, 10), feedback_time: day(20) })), 0, store);
     // Nothing is said about what is left: nothing waits (the test driver, a caught-up stream).
     expect(task.kindsAhead()).toEqual([]);
-    for (const kind of ['telemetry', 'production', 'feedback'] as const) task.noteBacklog(kind, 10);
+    for (const kind of ['telemetry', 'production', 'feedback'] as const) task.noteBacklog(kind, 10, 0);
     // Production is 5 minutes ahead of telemetry (within the lateness), feedback weeks ahead; the slowest never waits.
     expect(task.kindsAhead()).toEqual(['feedback']);
-    task.noteBacklog('feedback', 0);
+    task.noteBacklog('feedback', 0, 0);
     expect(task.kindsAhead()).toEqual([]);
     // A topic that has read everything holds nothing back; forgetting the backlog returns the plain watermark.
-    task.noteBacklog('feedback', 10);
+    task.noteBacklog('feedback', 10, 0);
     task.forgetBacklog();
     expect(task.kindsAhead()).toEqual([]);
     expect(task.watermark()).toBe(day(20) - 10 * MIN);
