@@ -387,7 +387,12 @@ export const settings = {
     'final',
     'update',
   ] as const),
-  flushInterval: duration('KPI_FLUSH_INTERVAL', '1s', 'How often the sink writes a batch to ClickHouse and offsets are committed.', 10),
+  flushInterval: duration(
+    'KPI_FLUSH_INTERVAL',
+    '1s',
+    'How often, at the latest, the sink writes to ClickHouse and offsets are committed; a closed window is written at once, after any write under way.',
+    10,
+  ),
   sinkMaxRows: integer('KPI_SINK_MAX_ROWS', 50_000, 'Accepted records that trigger an early write; consumption waits at twice this many.', 1, 10_000_000),
   closedWindowCache: integer(
     'KPI_CLOSED_WINDOW_CACHE',

@@ -222,6 +222,19 @@ export class PartitionTask {
   /** Windows read back from the store so far. */
   restoredCount = 0;
 
+  /** The earliest end of a window changed since its last row (+∞: none). */
+  private dirtyEnd = Number.POSITIVE_INFINITY;
+
+  /**
+   * Whether a drain now would return rows: a changed window has closed (the
+   * watermark passed it, or it was closed already and took a correction). The
+   * runner flushes then rather than at the next interval, so a closed
+   * window's row is written as soon as the one before it is.
+   */
+  get rowsDue(): boolean {
+    return this.dirtyEnd <= this.watermark();
+  }
+
   private process(kind: EventKind, offset: number, { tagged, digest }: InputRecord, clockBefore: number | null, clock: number, now: number): RecordResult {
     this.lastRecordAt = now;
     const time = windowTimeOf(tagged);
@@ -244,6 +257,7 @@ export class PartitionTask {
     if (!entry.dirty) {
       entry.dirty = true;
       entry.changedAt = now;
+      if (window.end < this.dirtyEnd) this.dirtyEnd = window.end;
     }
     entry.unwritten[kind] ??= { offset, clock: clockBefore };
     if (this.settings.trackChanged && !entry.changed) {
@@ -383,6 +397,7 @@ export class PartitionTask {
     const dueAt: number[] = [];
     // Closed windows written before this drain, counted by window end: the latest stay, up to keepClosed.
     const written = new Map<number, number>();
+    let dirtyEnd = Number.POSITIVE_INFINITY;
     for (const first of this.open.values()) {
       for (let entry: OpenWindow | undefined = first; entry; entry = entry.next) {
         const end = entry.state.window.end;
@@ -401,8 +416,10 @@ export class PartitionTask {
         } else if (closed && !entry.dirty && entry.drainedIn !== drain) {
           written.set(end, (written.get(end) ?? 0) + 1);
         }
+        if (entry.dirty && end < dirtyEnd) dirtyEnd = end;
       }
     }
+    this.dirtyEnd = dirtyEnd;
     let total = 0;
     for (const count of written.values()) total += count;
     this.cachedClosed = Math.min(total, keepClosed);

@@ -137,6 +137,7 @@ export class Pipeline {
             this.metrics.topicsPaused(this.pacer.pausedCount);
           }
           await heartbeat();
+          this.scheduler.flushIfDue();
           await this.scheduler.relieve(heartbeat);
         });
       },

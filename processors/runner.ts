@@ -136,6 +136,12 @@ export class StreamRunner {
     return open;
   }
 
+  /** Whether a task holds rows due: a changed window closed (PartitionTask.rowsDue). */
+  get rowsDue(): boolean {
+    for (const task of this.tasks.values()) if (task.rowsDue) return true;
+    return false;
+  }
+
   /** Windows in memory, the closed ones kept for corrections included. */
   get windowsInMemory(): number {
     let windows = 0;

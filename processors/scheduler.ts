@@ -8,8 +8,8 @@ export interface SchedulerSettings {
 }
 
 /**
- * When the runner flushes: every flush interval, earlier when accepted
- * records pile up (backpressure: consumption waits for the flush once they
+ * When the runner flushes: every flush interval, as soon as a closed window
+ * waits for its row, earlier when accepted records pile up (backpressure: consumption waits for the flush once they
  * pile up further), and what counts as activity for idle detection.
  */
 export class FlushScheduler {
@@ -60,6 +60,15 @@ export class FlushScheduler {
       this.busy -= 1;
       if (activity) this.lastActivity = Date.now();
     }
+  }
+
+  /**
+   * Flushes now when a closed window waits for its row, rather than at the
+   * next interval (a flush under way first finishes; calls meanwhile join
+   * the one queued after it).
+   */
+  flushIfDue(): void {
+    if (this.runner.rowsDue) void this.flush().catch(() => undefined);
   }
 
   /** Backpressure: start a flush early when rows pile up; wait for it (heart-beating) when they pile up further. */

@@ -134,18 +134,35 @@ describe('memory', () => {
   });
 });
 
-describe('backfills: topics with records left hold the watermark back', () => {
-  const store = { current: async () => [] };
-  const batch = <K extends 'production' | 'telemetry' | 'feedback'>(kind: K, offset: number, event: object) => [
-    { offset, record: { tagged: { kind, event } as never, digest: 0 } },
-  ];
+const emptyStore = { current: async () => [] };
+/** A batch of one record of a kind, for a PartitionTask. */
+const batch = <K extends 'production' | 'telemetry' | 'feedback'>(kind: K, offset: number, event: object) => [
+  { offset, record: { tagged: { kind, event } as never, digest: 0 } },
+];
 
+describe('rows due', () => {
+  test('as soon as a changed window closes, and again when a closed one takes a correction', async () => {
+    const task = new PartitionTask(0, new TopologyTestDriver().settings, 0);
+    await task.processBatch('production', batch('production', 0, production({ event_time: day(2, 9) })), 0, emptyStore);
+    expect(task.rowsDue).toBe(false);
+    await task.processBatch('production', batch('production', 1, production({ event_id: 'p-2', event_time: day(3, 0, 10) })), 0, emptyStore);
+    expect(task.rowsDue).toBe(true);
+    expect(task.drain(0).map((r) => r.window_start)).toEqual([day(2)]);
+    expect(task.rowsDue).toBe(false);
+    await task.processBatch('production', batch('production', 2, production({ event_id: 'p-late', event_time: day(2, 11) })), 0, emptyStore);
+    expect(task.rowsDue).toBe(true);
+    expect(task.drain(0).map((r) => [r.window_start, r.version])).toEqual([[day(2), 2]]);
+    expect(task.rowsDue).toBe(false);
+  });
+});
+
+describe('backfills: topics with records left hold the watermark back', () => {
   test('a window closes when every topic still catching up has passed it, not when the sparsest one has', async () => {
     const task = new PartitionTask(0, new TopologyTestDriver().settings, 0);
     // One fetch of feedback reads weeks ahead (its clock is day 20) before the telemetry says it has records left.
-    await task.processBatch('feedback', batch('feedback', 0, feedback({ production_time: day(2, 10), feedback_time: day(20) })), 0, store);
+    await task.processBatch('feedback', batch('feedback', 0, feedback({ production_time: day(2, 10), feedback_time: day(20) })), 0, emptyStore);
     task.noteBacklog('feedback', 0, 0);
-    await task.processBatch('telemetry', batch('telemetry', 0, telemetry({ interval_start: day(2, 9), interval_end: day(2, 9, 15) })), 0, store);
+    await task.processBatch('telemetry', batch('telemetry', 0, telemetry({ interval_start: day(2, 9), interval_end: day(2, 9, 15) })), 0, emptyStore);
     task.noteBacklog('telemetry', 500, 0);
     expect(task.watermark()).toBe(day(2, 9, 15) - 10 * MIN);
     expect(task.drain(0)).toEqual([]);
@@ -154,7 +171,7 @@ describe('backfills: topics with records left hold the watermark back', () => {
       'telemetry',
       batch('telemetry', 1, telemetry({ event_id: 't-2', interval_start: day(3, 1), interval_end: day(3, 1, 15) })),
       5000,
-      store,
+      emptyStore,
     );
     task.noteBacklog('telemetry', 0, 5000);
     expect(task.watermark()).toBe(day(20) - 10 * MIN);
@@ -169,9 +186,9 @@ describe('backfills: topics with records left hold the watermark back', () => {
   test('topics more than the allowed lateness ahead of the slowest one with records left are the ones to pause', async () => {
     const task = new PartitionTask(0, new TopologyTestDriver().settings, 0);
     expect(task.kindsAhead()).toEqual([]);
-    await task.processBatch('telemetry', batch('telemetry', 0, telemetry({ interval_start: day(2, 9), interval_end: day(2, 9, 15) })), 0, store);
-    await task.processBatch('production', batch('production', 0, production({ event_time: day(2, 9, 20) })), 0, store);
-    await task.processBatch('feedback', batch('feedback', 0, feedback({ production_time: day(2, 10), feedback_time: day(20) })), 0, store);
+    await task.processBatch('telemetry', batch('telemetry', 0, telemetry({ interval_start: day(2, 9), interval_end: day(2, 9, 15) })), 0, emptyStore);
+    await task.processBatch('production', batch('production', 0, production({ event_time: day(2, 9, 20) })), 0, emptyStore);
+    await task.processBatch('feedback', batch('feedback', 0, feedback({ production_time: day(2, 10), feedback_time: day(20) })), 0, emptyStore);
     // Nothing is said about what is left: nothing waits (the test driver, a caught-up stream).
     expect(task.kindsAhead()).toEqual([]);
     for (const kind of ['telemetry', 'production', 'feedback'] as const) task.noteBacklog(kind, 10, 0);
