@@ -81,6 +81,21 @@ async function dropDatabase(config: Config): Promise<void> {
 }
 
 /**
+ * The processors end to end alone, on a preloaded plant (simulated first if
+ * missing), in a consumer group and database of their own: the quick way to
+ * compare two builds on the full plant (`bench pipeline`).
+ */
+export async function runPipelineAlone(base: Config, log: Logger, size: PlantSize): Promise<Measured<PipelineResult>> {
+  const plant = await preloadPlant(base, log, size);
+  const config = benchConfig(base, plant.prefix, `bench_${Date.now().toString(36)}`);
+  try {
+    return await measured(log, 'kpi-stream processors end to end', () => measurePipeline(config, log, plant.records, plant.windows));
+  } finally {
+    await dropDatabase(config);
+  }
+}
+
+/**
  * Runs every stage on one preloaded plant, one after the other: Kafka's
  * consumer performance tool, kafkajs consuming, avsc decoding, Kafka
  * Streams, kpi-stream's processors end to end, the processors in 2 and 3

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { measureAlertLatency } from '../../bench/alertLatency.js';
 import { renderMarkdown } from '../../bench/report.js';
 import { clearPreloads } from '../../bench/preload.js';
-import { FULL_PLAN, QUICK_PLAN, measured, runBenchmark, saveResult } from '../../bench/run.js';
+import { FULL_PLAN, QUICK_PLAN, measured, runBenchmark, runPipelineAlone, saveResult } from '../../bench/run.js';
 import { measureStateMemory } from '../../bench/stateMemory.js';
 import { ConfigError } from '../../core/errors.js';
 import { projectRoot } from '../../core/paths.js';
@@ -25,6 +25,7 @@ export const benchCommand: Command = {
   name: 'bench',
   summary: 'Measure throughput, latency, scale-out and memory, with baselines in the same run',
   usage: `Usage: kpi-stream bench [--quick] [--employees N] [--days N]
+       kpi-stream bench pipeline [--employees N] [--days N]
        kpi-stream bench memory [--windows N] [--json]
        kpi-stream bench alerts [--employees N] [--days N] [--probes N] [--rate N]
        kpi-stream bench clear
@@ -43,6 +44,9 @@ export const benchCommand: Command = {
               about 3 minutes on a busy 2-core machine once the plant and the Java baselines exist;
               writes bench/results/<date>-quick.json, leaves BENCHMARKS.md
   --employees, --days   another plant size (its own topics, kept too)
+  pipeline    only the processors end to end, on the full plant unless
+              --employees/--days say otherwise (preloaded as above): one
+              line of figures, to compare two builds in a minute or two
   memory      heap and array buffers held per open employee-window in this
               process (needs node --expose-gc, which 'npm run bench' passes)
   alerts      event-to-alert latency under load: while a plant (--employees,
@@ -92,6 +96,20 @@ Prints the tables; asserts nothing.`,
           `under a load of ${a.loadRecords} records at ${a.loadPerSecond} records/s: p50 ${a.p50} ms, p99 ${a.p99} ms, max ${a.max} ms ` +
           `(medians: produced → processors ${a.stages.processed} ms → evaluator ${a.stages.raised} ms → webhook ${a.stages.delivered} ms; ` +
           `load average ${a.load[0]} → ${a.load[1]})\n`,
+      );
+      return 0;
+    }
+    if (which === 'pipeline') {
+      await servicesUp(config, log);
+      const p = await runPipelineAlone(config, log, {
+        employees: count('employees', values.employees) ?? FULL_PLAN.plant.employees,
+        days: count('days', values.days) ?? FULL_PLAN.plant.days,
+      });
+      const c = p.closeToQueryable;
+      process.stdout.write(
+        `kpi-stream processors end to end: ${p.records} records in ${p.seconds} s (start-up ${p.startupSeconds} s): ${p.perSecond} records/s, ` +
+          `${p.threadCpuMicros} µs of CPU per record; ${p.rows} rows in ${p.inserts} inserts; close → queryable p50 ${c.p50} s, p99 ${c.p99} s, ` +
+          `${(100 * c.within2s).toFixed(1)}% within 2 s; load average ${p.load[0]} → ${p.load[1]}\n`,
       );
       return 0;
     }
