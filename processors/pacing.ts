@@ -18,7 +18,8 @@ export interface PausableConsumer {
  *
  * The slowest topic is never paused, so a paused partition always has a topic
  * to read; should its batches stop anyway (records deleted under it, the
- * consumer waiting on the sink), `releaseStalled` resumes the partition.
+ * consumer waiting on the sink), `releaseStalled` resumes the partition, and
+ * the task forgets what the topics had left (PartitionTask.forgetBacklog).
  */
 export class ReadPacer {
   private readonly paused = new Map<number, ReadonlySet<string>>();
@@ -42,7 +43,7 @@ export class ReadPacer {
     else this.paused.delete(partition);
   }
 
-  /** Resumes the partitions whose paused topics waited `stallAfterMs` without a batch; returns them. */
+  /** Resumes the partitions whose paused topics waited `stallAfterMs` without a batch of the partition; returns them. */
   releaseStalled(now: number): number[] {
     const stalled = [...this.paused.keys()].filter((partition) => now - (this.lastBatchAt.get(partition) ?? now) >= this.stallAfterMs);
     for (const partition of stalled) {

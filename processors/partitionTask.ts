@@ -114,8 +114,8 @@ export const windowKeyOf = (employeeId: string, windowStart: number): string => 
 export class PartitionTask {
   private readonly clocks = new Map<EventKind, number>();
   private readonly positions = new Map<EventKind, number>();
-  /** Kinds whose topic-partition had records left to read after its last batch. */
-  private readonly backlogged = new Set<EventKind>();
+  /** Kinds whose topic-partition had records left to read after its last batch, with that batch's wall-clock time. */
+  private readonly backlogged = new Map<EventKind, number>();
   /** Windows in memory by employee: the first of the employee's list. */
   private readonly open = new Map<string, OpenWindow>();
   private windowCount = 0;
@@ -336,20 +336,25 @@ export class PartitionTask {
    * batch just applied (the consumer's lag there; the test driver never says).
    */
   noteBacklog(kind: EventKind, recordsLeft: number, now: number): void {
-    if (recordsLeft > 0) this.backlogged.add(kind);
+    if (recordsLeft > 0) this.backlogged.set(kind, now);
     else this.backlogged.delete(kind);
     this.noteWatermark(now);
   }
 
-  /** Forgets which topics had records left (their consumer stopped saying: a stalled fetch). */
-  forgetBacklog(): void {
-    this.backlogged.clear();
+  /**
+   * Forgets the records left that batches before `before` (wall clock)
+   * reported: a topic whose batches stopped (its last records aborted or
+   * still in an open transaction, which the consumer skips while the lag
+   * counts them; a stalled fetch) must not hold the watermark back.
+   */
+  forgetBacklog(before = Number.POSITIVE_INFINITY): void {
+    for (const [kind, at] of this.backlogged) if (at < before) this.backlogged.delete(kind);
   }
 
   /** The earliest clock of the topics with records left to read; +∞ when none. */
   private backlogClock(): number {
     let earliest = Number.POSITIVE_INFINITY;
-    for (const kind of this.backlogged) earliest = Math.min(earliest, this.clocks.get(kind) ?? Number.POSITIVE_INFINITY);
+    for (const kind of this.backlogged.keys()) earliest = Math.min(earliest, this.clocks.get(kind) ?? Number.POSITIVE_INFINITY);
     return earliest;
   }
 
@@ -376,7 +381,7 @@ export class PartitionTask {
    */
   kindsAhead(): EventKind[] {
     const limit = this.backlogClock() + this.settings.allowedLateness;
-    return [...this.backlogged].filter((kind) => (this.clocks.get(kind) ?? Number.NEGATIVE_INFINITY) > limit);
+    return [...this.backlogged.keys()].filter((kind) => (this.clocks.get(kind) ?? Number.NEGATIVE_INFINITY) > limit);
   }
 
   /**

@@ -21,7 +21,7 @@ export interface PipelineOptions {
 
 /** How often the broker's high watermarks are read for the consumer lag: a few requests, whatever the traffic. */
 const LAG_INTERVAL_MS = 10_000;
-/** A partition whose topics wait for a slower one is read in full again after this long without a batch (and at least 5 flush intervals). */
+/** After this long without a batch (and at least 5 flush intervals), a partition's paused topics resume, and a topic's records left are forgotten. */
 const PACING_STALL_MS = 10_000;
 
 /** How far the group has read an input topic-partition. */
@@ -69,6 +69,8 @@ export class Pipeline {
 
   private readonly scheduler: FlushScheduler;
   private readonly pacer: ReadPacer;
+  /** How long a topic's batches may stop before what it had left to read is forgotten and its partition's paused topics resume. */
+  private readonly pacingStallMs: number;
   /** Partition numbers this member holds since the last rebalance. */
   private owned = new Set<number>();
   private lagTimer: NodeJS.Timeout | undefined;
@@ -86,7 +88,8 @@ export class Pipeline {
       () => this.tick(),
       (error) => void this.fail(error),
     );
-    this.pacer = new ReadPacer(parts.consumer, Math.max(PACING_STALL_MS, 5 * parts.config.flushInterval), parts.log);
+    this.pacingStallMs = Math.max(PACING_STALL_MS, 5 * parts.config.flushInterval);
+    this.pacer = new ReadPacer(parts.consumer, this.pacingStallMs, parts.log);
     this.done = new Promise((resolve, reject) => {
       this.settle = { resolve, reject };
     });
@@ -155,7 +158,9 @@ export class Pipeline {
       return;
     }
     if (!this.stopping) {
-      for (const partition of this.pacer.releaseStalled(Date.now())) this.parts.runner.forgetBacklog(partition);
+      const now = Date.now();
+      this.pacer.releaseStalled(now);
+      this.parts.runner.forgetBacklog(now - this.pacingStallMs);
       this.metrics.topicsPaused(this.pacer.pausedCount);
       await this.scheduler.flush();
       this.parts.readiness.flushDone();

@@ -103,6 +103,8 @@ export class StreamRunner {
   private readonly exclusive = serializer();
   private flushing: Promise<void> = Promise.resolve();
   private queuedFlush: Promise<void> | null = null;
+  /** The first flush that failed, if one did. */
+  private flushFailure: { error: unknown } | undefined;
   /** Records accepted since the last flush snapshot: drives early flushes and backpressure. */
   acceptedSinceFlush = 0;
 
@@ -159,9 +161,9 @@ export class StreamRunner {
     );
   }
 
-  /** Forgets which of a partition's topics had records left (their reading stalled). */
-  forgetBacklog(partition: number): void {
-    this.tasks.get(partition)?.forgetBacklog();
+  /** Forgets the records left that batches before `before` reported, in every task (PartitionTask.forgetBacklog). */
+  forgetBacklog(before: number): void {
+    for (const task of this.tasks.values()) task.forgetBacklog(before);
   }
 
   /**
@@ -359,11 +361,15 @@ export class StreamRunner {
       return this.flushOnce(closeAll);
     });
     this.queuedFlush = run;
-    this.flushing = run.catch(() => undefined);
+    this.flushing = run.catch((error: unknown) => {
+      this.flushFailure ??= { error };
+    });
     return run;
   }
 
   private async flushOnce(closeAll: boolean): Promise<void> {
+    // A flush that failed drained rows it did not write: no later flush may commit past them (the process stops and resumes from the last commit).
+    if (this.flushFailure) throw this.flushFailure.error;
     const snapshot = await this.exclusive(async () => {
       const wall = this.ports.clock();
       const now = closeAll ? Number.POSITIVE_INFINITY : wall;

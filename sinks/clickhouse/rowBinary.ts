@@ -17,11 +17,10 @@ export class RowBinaryTypeError extends Error {}
 const DAY = 86_400_000;
 const TWO_32 = 2 ** 32;
 
-/** Scratch for the bytes of floats. */
-const float64 = new Float64Array(1);
-const float64Bytes = new Uint8Array(float64.buffer);
-const float32 = new Float32Array(1);
-const float32Bytes = new Uint8Array(float32.buffer);
+/** Scratch for the little-endian bytes of floats. */
+const floatBytes = new Uint8Array(8);
+const floatView = new DataView(floatBytes.buffer);
+const float32Bytes = floatBytes.subarray(0, 4);
 
 /**
  * A growable output buffer. Numbers and ASCII strings are stored byte by byte
@@ -86,15 +85,15 @@ export class RowBinaryWriter {
 
   float32(x: number): void {
     this.room(4);
-    float32[0] = x;
+    floatView.setFloat32(0, x, true);
     this.buffer.set(float32Bytes, this.length);
     this.length += 4;
   }
 
   float64(x: number): void {
     this.room(8);
-    float64[0] = x;
-    this.buffer.set(float64Bytes, this.length);
+    floatView.setFloat64(0, x, true);
+    this.buffer.set(floatBytes, this.length);
     this.length += 8;
   }
 

@@ -132,3 +132,29 @@ describe('rows the store refuses', () => {
     expect(metricsOf(d.row('good', day(20))!).units_inspected).toBe(10);
   });
 });
+
+describe('a flush that fails', () => {
+  test('fails every later flush rather than commit past the rows it did not write; a restart resumes from the last commit', async () => {
+    let down = true;
+    const outage = (): boolean => {
+      if (down) throw new Error('ClickHouse went away');
+      return false;
+    };
+    const d = driver({ refuse: outage, idleClose: HOUR });
+    await d.pipe('production', production({ event_id: 'a', event_time: day(20, 9), units: 2 }));
+    d.advanceWallClock(2 * HOUR);
+    await expect(d.flush()).rejects.toThrow('ClickHouse went away');
+    down = false;
+    await d.pipe('production', production({ event_id: 'b', event_time: day(21, 9), units: 3 }));
+    d.advanceWallClock(2 * HOUR);
+    await expect(d.flush()).rejects.toThrow('ClickHouse went away');
+    expect(d.rows()).toEqual([]);
+    await d.crash();
+    d.advanceWallClock(2 * HOUR);
+    await d.flush();
+    expect(d.rows().map((r) => [r.window_start, r.values.units])).toEqual([
+      [day(20), 2],
+      [day(21), 3],
+    ]);
+  });
+});
