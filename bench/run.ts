@@ -87,7 +87,11 @@ async function dropDatabase(config: Config): Promise<void> {
  */
 export async function runPipelineAlone(base: Config, log: Logger, size: PlantSize): Promise<Measured<PipelineResult>> {
   const plant = await preloadPlant(base, log, size);
-  const config = benchConfig(base, plant.prefix, `bench_${Date.now().toString(36)}`);
+  return measureProcessors(benchConfig(base, plant.prefix, `bench_${Date.now().toString(36)}`), log, plant);
+}
+
+/** The processors end to end on the plant's records, in `config`'s group and database; the database is dropped afterwards. */
+async function measureProcessors(config: Config, log: Logger, plant: PreloadedPlant): Promise<Measured<PipelineResult>> {
   try {
     return await measured(log, 'kpi-stream processors end to end', () => measurePipeline(config, log, plant.records, plant.windows));
   } finally {
@@ -118,12 +122,7 @@ export async function runBenchmark(base: Config, log: Logger, plan: BenchPlan, c
   const streams = await measured(log, 'Kafka Streams decoding and window-aggregating the records (one stream thread)', () =>
     kafkaStreams(config, log, plant.records),
   );
-  let pipeline: Measured<PipelineResult>;
-  try {
-    pipeline = await measured(log, 'kpi-stream processors end to end', () => measurePipeline(config, log, plant.records, plant.windows));
-  } finally {
-    await dropDatabase(config);
-  }
+  const pipeline = await measureProcessors(config, log, plant);
 
   const scaleOut: Measured<ScaleOutResult>[] = [];
   const runs = [

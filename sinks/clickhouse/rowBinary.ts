@@ -69,11 +69,9 @@ export class RowBinaryWriter {
     this.uint32(x | 0);
   }
 
-  /** A whole number in 0..2^53 as UInt64. */
+  /** A whole number in 0..2^53 as UInt64: the same bytes as Int64. */
   uint64(x: number): void {
-    const high = Math.floor(x / TWO_32);
-    this.uint32(x - high * TWO_32);
-    this.uint32(high);
+    this.int64(x);
   }
 
   /** A whole number in ±2^53 as Int64 (two's complement). */
