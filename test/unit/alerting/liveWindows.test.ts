@@ -125,7 +125,12 @@ test('station and plant windows are exact under crashes and replays: the sums of
     }
     expect(evaluator.valueOf('units_inspected', 'plant', '', W0 + day * DAY)).toBe(truth.get(`plant@${day}`)!.inspected);
   }
-  // The alerts in force at the end are those of a run without crashes.
-  const lastOf = (events: AlertEvent[]) => new Map(events.map((e) => [e.fingerprint, e.type]));
-  expect(lastOf(crashedEvents)).toEqual(lastOf(judged(clean).events));
+  // The alerts in force at the end are those of a run without crashes. (A breach of a partial window that one
+  // interleaving of replays shows and the other never does fires and resolves in one run only: not in force in either.)
+  const inForce = (events: AlertEvent[]) =>
+    [...new Map(events.map((e) => [e.fingerprint, e.type]))]
+      .filter(([, type]) => type === 'alert.firing')
+      .map(([fingerprint]) => fingerprint)
+      .sort();
+  expect(inForce(crashedEvents)).toEqual(inForce(judged(clean).events));
 });
