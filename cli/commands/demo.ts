@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { formatEvaluation } from '../../detection/evaluationTable.js';
-import { evaluateSimulation } from '../../detection/groundTruth.js';
+import { formatEvaluation } from '../../evaluation/evaluationTable.js';
+import { evaluateSimulation } from '../../evaluation/groundTruth.js';
 import { detectionRules } from '../../detection/config.js';
 import { runDetection } from '../../detection/runner.js';
 import { startPipeline } from '../../processors/bootstrap.js';

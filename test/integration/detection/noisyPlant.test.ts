@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Evaluation } from '../../../detection/evaluate.js';
-import { formatEvaluation } from '../../../detection/evaluationTable.js';
-import { evaluateSimulation } from '../../../detection/groundTruth.js';
-import { detectOnSimulation } from '../../../detection/harness.js';
+import type { Evaluation } from '../../../evaluation/evaluate.js';
+import { formatEvaluation } from '../../../evaluation/evaluationTable.js';
+import { evaluateSimulation } from '../../../evaluation/groundTruth.js';
+import { detectOnSimulation } from '../../../evaluation/harness.js';
 import { readFlags, runDetection } from '../../../detection/runner.js';
 import { KpiCatalog } from '../../../kpis/catalog.js';
 import { startPipeline } from '../../../processors/bootstrap.js';

@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatEvaluation } from '../../../detection/evaluationTable.js';
-import { evaluateSimulation } from '../../../detection/groundTruth.js';
+import { formatEvaluation } from '../../../evaluation/evaluationTable.js';
+import { evaluateSimulation } from '../../../evaluation/groundTruth.js';
 import { simulateOptions, simulatePlant } from '../../../simulator/run.js';
 import { KpiCatalog } from '../../../kpis/catalog.js';
 import { runDetection } from '../../../detection/runner.js';

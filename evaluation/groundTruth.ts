@@ -7,7 +7,7 @@ import { OUTPUT_FILES } from '../simulator/output.js';
 import type { Plant } from '../simulator/plant.js';
 import { DEFAULT_EVALUATION, evaluate, type Evaluation, type EvaluationOptions } from './evaluate.js';
 import { inflatorsOf } from './harness.js';
-import { readFlags } from './runner.js';
+import { readFlags } from '../detection/runner.js';
 
 /** Reads a simulation's ground truth and plant from its output folder, and the flags over its windows, and scores them. */
 export async function evaluateSimulation(client: ClickHouseClient, dir: string, options: EvaluationOptions = DEFAULT_EVALUATION): Promise<Evaluation> {

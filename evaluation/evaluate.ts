@@ -1,8 +1,8 @@
 import type { WindowTruth } from '../simulator/day.js';
 import type { Inflator } from '../simulator/plant.js';
-import { INFLATION_FLAG_KINDS, type InflationFlagKind } from './reports.js';
-import { isInflationFlag, type Flag } from './rules.js';
-import { median } from './spread.js';
+import { INFLATION_FLAG_KINDS, type InflationFlagKind } from '../detection/reports.js';
+import { isInflationFlag, type Flag } from '../detection/rules.js';
+import { median } from '../detection/spread.js';
 
 /** Kinds flagged per employee-window: the accusations (measurement gaps are not). */
 export const WINDOW_KINDS: readonly InflationFlagKind[] = INFLATION_FLAG_KINDS;

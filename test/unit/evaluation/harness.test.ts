@@ -1,6 +1,6 @@
-import type { Evaluation } from '../../../detection/evaluate.js';
-import { formatShifts, formatSweep } from '../../../detection/evaluationTable.js';
-import { detectOnSimulation, sweepHonestSpread } from '../../../detection/harness.js';
+import type { Evaluation } from '../../../evaluation/evaluate.js';
+import { formatShifts, formatSweep } from '../../../evaluation/evaluationTable.js';
+import { detectOnSimulation, sweepHonestSpread } from '../../../evaluation/harness.js';
 import { isInflationFlag } from '../../../detection/rules.js';
 import { DEFAULT_HONEST_ERRORS, type WindowTruth } from '../../../simulator/day.js';
 import { SHIFT_PRESETS } from '../../../simulator/plantTime.js';

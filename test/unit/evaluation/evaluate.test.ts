@@ -1,4 +1,4 @@
-import { evaluate } from '../../../detection/evaluate.js';
+import { evaluate } from '../../../evaluation/evaluate.js';
 import type { Flag } from '../../../detection/rules.js';
 import type { WindowTruth } from '../../../simulator/day.js';
 import type { Inflator } from '../../../simulator/plant.js';

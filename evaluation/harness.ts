@@ -3,8 +3,8 @@ import { buildPlant, type Inflator, type Plant } from '../simulator/plant.js';
 import { PlantTime } from '../simulator/plantTime.js';
 import type { SimulationOptions } from '../simulator/simulation.js';
 import { evaluate, type Evaluation, type EvaluationOptions } from './evaluate.js';
-import type { SelfReportRecord } from './reports.js';
-import { DEFAULT_RULES, detect, type DetectionRules, type Flag } from './rules.js';
+import type { SelfReportRecord } from '../detection/reports.js';
+import { DEFAULT_RULES, detect, type DetectionRules, type Flag } from '../detection/rules.js';
 
 /**
  * Detection on a simulated plant without any service: the simulator's ground
