@@ -15,8 +15,8 @@ export type { WindowRow, WindowKey, EmployeeWindowMetrics } from './contract/win
 export type { WindowStore, DeadLetterStore, OffsetStore, DeadLetter, ResumePoint } from './contract/ports.js';
 export type { EventKind, EventOfKind, KindedEvent } from './schemas/kinds.js';
 export type * from './schemas/events.js';
-export { startPipeline } from './processors/bootstrap.js';
-export type { Pipeline, PipelineOptions } from './processors/pipeline.js';
+export { startPipeline } from './processors/kafka/bootstrap.js';
+export type { Pipeline, PipelineOptions } from './processors/kafka/pipeline.js';
 export { TopologyTestDriver, type TestDriverOptions } from './processors/testDriver.js';
 export { simulatePlant, simulateOptions, SIMULATION_DEFAULTS, type SimulateOptions } from './simulator/run.js';
 export { scorePeriods, type ScoreOptions } from './scoring/score.js';

@@ -10,7 +10,7 @@ import { loadConfig, type Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import { distFile } from '../core/paths.js';
 import { DAY, HOUR } from '../core/time.js';
-import { startPipeline } from '../processors/bootstrap.js';
+import { startPipeline } from '../processors/kafka/bootstrap.js';
 import { createClickHouseClient } from '../sinks/clickhouse/client.js';
 import { simulateOptions } from '../simulator/run.js';
 import { inputTopic } from '../topics/definitions.js';

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import { STAGES, threadCpu, type Stage } from '../processors/metrics.js';
-import { startPipeline } from '../processors/bootstrap.js';
+import { startPipeline } from '../processors/kafka/bootstrap.js';
 import { createClickHouseClient } from '../sinks/clickhouse/client.js';
 import { WINDOW_METRICS_VIEW } from '../sinks/clickhouse/queries/windowMetrics.js';
 import { stageResult, type StageResult } from './baselines.js';

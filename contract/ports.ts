@@ -1,11 +1,35 @@
-import type { DeadLetterCode } from '../core/errors.js';
+import type { DeadLetterCode, DecodeError } from '../core/errors.js';
+import type { EventKind, KindedEvent } from '../schemas/kinds.js';
 import type { WindowKey, WindowRow } from './windowRow.js';
 
 /**
  * The ports the processors work through. The pipeline plugs in Kafka and
- * ClickHouse adapters (processors/bootstrap.ts), the test driver in-memory
+ * ClickHouse adapters (processors/kafka/bootstrap.ts), the test driver in-memory
  * ones (processors/testDriver.ts); the processing between them is the same.
  */
+
+/** An input record read: its event, tagged with its kind, and the schema id it named. */
+export interface DecodedRecord {
+  readonly tagged: KindedEvent;
+  readonly schemaId: number;
+}
+
+/**
+ * How input records are read: the Confluent wire format against the schema
+ * registry (topics/codec.ts), or an in-memory registry in the test driver.
+ * Two steps, so that the registry is asked once per batch and decoding each
+ * record is synchronous.
+ */
+export interface EventDecoder {
+  /**
+   * Fetches the writer schemas a batch of values names. Resolves with the
+   * schema ids that cannot be read as `kind` (unknown or incompatible);
+   * rejects with RegistryUnavailableError while the registry cannot answer.
+   */
+  prepare(kind: EventKind, values: readonly (Buffer | null)[]): Promise<ReadonlyMap<number, DecodeError>>;
+  /** Decodes a value whose schema `prepare` fetched. Throws DecodeError for a record that cannot be read. */
+  decodePrepared(kind: EventKind, value: Buffer | null, failures: ReadonlyMap<number, DecodeError>): DecodedRecord;
+}
 
 /** Where employee-window rows are kept: kpi.employee_window_metrics. */
 export interface WindowStore {

@@ -3,6 +3,7 @@ import { MAX_CONTRIBUTION, toMillis } from '../kpis/definition.js';
 import type { KpiCatalog } from '../kpis/catalog.js';
 import type { KindedEvent } from '../schemas/kinds.js';
 import type { PlantWindow } from './windows.js';
+import type { Repeat } from './outcome.js';
 
 /**
  * The aggregate of one employee in one window. Measures are exact whole
@@ -38,8 +39,6 @@ export interface SelfReportFigures {
   defectiveUnits: number;
   selfScore: number | null;
 }
-
-export type ApplyOutcome = 'accepted' | 'duplicate' | 'conflicting-duplicate';
 
 /*
  * Layout of `cells` (32-bit words; a double takes two, low word first):
@@ -277,7 +276,7 @@ export function contributionProblem(catalog: KpiCatalog, state: EmployeeWindow, 
 }
 
 /** Whether the window holds the event already: 'duplicate', 'conflicting-duplicate' (other bytes), or undefined when it is new. */
-export function repeatOf(state: EmployeeWindow, key: number, digest: number): Exclude<ApplyOutcome, 'accepted'> | undefined {
+export function repeatOf(state: EmployeeWindow, key: number, digest: number): Repeat | undefined {
   const cells = state.cells;
   const at = keysOffset(state);
   const found = findKey(cells, at.keys, cells[KEYS]!, key);
@@ -356,7 +355,7 @@ function internStation(station: string): string {
  * when its bytes differ from the first copy's). `hour` is the start of the
  * local hour of the time that places the event in the window.
  */
-export function applyEvent(catalog: KpiCatalog, state: EmployeeWindow, tagged: KindedEvent, digest: number, hour: number): ApplyOutcome {
+export function applyEvent(catalog: KpiCatalog, state: EmployeeWindow, tagged: KindedEvent, digest: number, hour: number): 'accepted' | Repeat {
   const key = eventKey(tagged);
   const at = keysOffset(state);
   const found = findKey(state.cells, at.keys, state.cells[KEYS]!, key);

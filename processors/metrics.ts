@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { DeadLetterCode } from '../core/errors.js';
 import { DURATION_BUCKETS } from '../core/metrics.js';
-import type { RecordVerdict } from './runner.js';
+import type { RecordOutcome } from './outcome.js';
 
 /** The tables the processors insert into, as the `table` label names them. */
 export type SinkTable = 'employee_window_metrics' | 'dead_letters';
@@ -272,26 +272,26 @@ export class ProcessorMetrics {
   }
 
   /** Counts what became of a batch's records: one increment per outcome and code, not one per record. */
-  countBatch(topic: string, verdicts: readonly RecordVerdict[]): void {
-    const tally = new Map<RecordVerdict, number>();
-    for (const verdict of verdicts) tally.set(verdict, (tally.get(verdict) ?? 0) + 1);
-    for (const [verdict, n] of tally) {
-      if (verdict === 'accepted') {
+  countBatch(topic: string, outcomes: readonly RecordOutcome[]): void {
+    const tally = new Map<RecordOutcome, number>();
+    for (const outcome of outcomes) tally.set(outcome, (tally.get(outcome) ?? 0) + 1);
+    for (const [outcome, n] of tally) {
+      if (outcome === 'accepted') {
         this.records.accepted += n;
         this.recordsTotal.inc({ topic, outcome: 'accepted' }, n);
-      } else if (verdict === 'duplicate' || verdict === 'conflicting-duplicate') {
-        const conflicting = verdict === 'conflicting-duplicate';
+      } else if (outcome === 'duplicate' || outcome === 'conflicting-duplicate') {
+        const conflicting = outcome === 'conflicting-duplicate';
         this.records.duplicate += n;
         if (conflicting) this.conflictingDuplicates += n;
         this.recordsTotal.inc({ topic, outcome: 'duplicate' }, n);
         this.duplicatesTotal.inc({ topic, content: conflicting ? 'conflicting' : 'identical' }, n);
       } else {
-        const tooLate = verdict === 'KPI_ERR_TOO_LATE';
+        const tooLate = outcome === 'KPI_ERR_TOO_LATE';
         if (tooLate) this.records.tooLate += n;
         else this.records.invalid += n;
-        this.deadLetters.set(verdict, (this.deadLetters.get(verdict) ?? 0) + n);
+        this.deadLetters.set(outcome, (this.deadLetters.get(outcome) ?? 0) + n);
         this.recordsTotal.inc({ topic, outcome: tooLate ? 'too_late' : 'invalid' }, n);
-        this.deadLettersTotal.inc({ topic, code: verdict }, n);
+        this.deadLettersTotal.inc({ topic, code: outcome }, n);
       }
     }
   }
@@ -390,7 +390,7 @@ export class ProcessorMetrics {
     this.pendingGauge.set(pendingRecords);
   }
 
-  /** Input topic-partitions paused by the read pacer (processors/pacing.ts). */
+  /** Input topic-partitions paused by the read pacer (processors/kafka/pacing.ts). */
   topicsPaused(count: number): void {
     this.pausedGauge.set(count);
   }

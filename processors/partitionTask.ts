@@ -18,6 +18,7 @@ import {
   versionOf,
   type EmployeeWindow,
 } from './employeeWindow.js';
+import type { RecordOutcome, Repeat } from './outcome.js';
 import type { PlantWindow, WindowAssigner } from './windows.js';
 
 export interface TaskSettings {
@@ -48,19 +49,16 @@ export interface BatchItem {
   readonly record?: InputRecord;
 }
 
-export type Outcome =
-  | 'accepted'
-  | 'duplicate'
-  /** The same kind and event_id as an event applied before, with other bytes: counted once, and counted in a metric. */
-  | 'conflicting-duplicate'
-  | 'too-late'
-  /** It would overflow the window's exact sums. */
-  | 'out-of-range'
-  /** Its window's row was refused by the store; nothing more is added to it. */
-  | 'refused-window';
+/**
+ * What the task made of a record: counted, a repeat, or dead-lettered as too
+ * late (KPI_ERR_TOO_LATE), as overflowing its window's exact sums
+ * (KPI_ERR_OUT_OF_RANGE) or as belonging to a window whose row the store
+ * refused (KPI_ERR_SINK_REJECTED: nothing more is added to it).
+ */
+export type TaskOutcome = Extract<RecordOutcome, 'accepted' | Repeat | 'KPI_ERR_TOO_LATE' | 'KPI_ERR_OUT_OF_RANGE' | 'KPI_ERR_SINK_REJECTED'>;
 
 export interface RecordResult {
-  readonly outcome: Outcome;
+  readonly outcome: TaskOutcome;
   /** The record's window. */
   readonly window: PlantWindow;
   /** Why, for outcomes that dead-letter the record. */
@@ -239,15 +237,15 @@ export class PartitionTask {
     this.lastRecordAt = now;
     const time = windowTimeOf(tagged);
     const window = this.settings.windows.windowFor(time);
-    if (window.end + this.settings.correctionHorizon < clock) return { outcome: 'too-late', window };
+    if (window.end + this.settings.correctionHorizon < clock) return { outcome: 'KPI_ERR_TOO_LATE', window };
 
     const employeeId = tagged.event.employee_id;
     const entry = this.find(employeeId, window.start) ?? this.add(employeeId, newEmployeeWindow(this.settings.catalog, employeeId, window));
     const problem = contributionProblem(this.settings.catalog, entry.state, tagged);
-    if (problem) return { outcome: 'out-of-range', window, message: problem };
+    if (problem) return { outcome: 'KPI_ERR_OUT_OF_RANGE', window, message: problem };
     if (this.refused.size > 0 && this.refused.has(windowKeyOf(employeeId, window.start))) {
       return {
-        outcome: repeatOf(entry.state, eventKey(tagged), digest) ?? 'refused-window',
+        outcome: repeatOf(entry.state, eventKey(tagged), digest) ?? 'KPI_ERR_SINK_REJECTED',
         window,
         message: "the window store refused this window's row, so nothing more is added to it",
       };
@@ -374,7 +372,7 @@ export class PartitionTask {
   /**
    * Topics that ran ahead while catching up: records left to read and a clock
    * more than the allowed lateness past the earliest clock of such topics.
-   * The consumer pauses them until the others catch up (processors/pacing.ts),
+   * The consumer pauses them until the others catch up (processors/kafka/pacing.ts),
    * so a backfill reads its topics side by side in event time rather than
    * one far ahead of the others; the topic with the earliest clock is never
    * among them.

@@ -1,4 +1,4 @@
-import type { DeadLetter, DeadLetterStore, OffsetStore, ResumePoint, WindowStore } from '../contract/ports.js';
+import type { DeadLetter, DeadLetterStore, EventDecoder, OffsetStore, ResumePoint, WindowStore } from '../contract/ports.js';
 import type { WindowRow } from '../contract/windowRow.js';
 import type { LiveWindows, WindowSnapshot } from '../contract/windowSnapshot.js';
 import { DecodeError, RegistryUnavailableError, type DeadLetterCode } from '../core/errors.js';
@@ -9,10 +9,10 @@ import { serializer } from '../core/serialize.js';
 import { formatTime } from '../core/time.js';
 import type { EventKind } from '../schemas/kinds.js';
 import { recordProblem, type RecordLimits } from '../schemas/validate.js';
-import type { EventCodec } from '../topics/codec.js';
 import type { ProcessorMetrics } from './metrics.js';
+import type { RecordOutcome } from './outcome.js';
 import { PartitionTask, windowKeyOf, type BatchItem, type RecordResult, type TaskSettings } from './partitionTask.js';
-import { batchToken, writeIsolatingRefusals } from './refusals.js';
+import { completeCheckpoint, type Capture, type CheckpointPorts } from './checkpoint.js';
 
 /**
  * Changed windows are published at most this often (and at every flush):
@@ -37,7 +37,7 @@ export interface RunnerPorts {
   readonly store: WindowStore;
   readonly deadLetters: DeadLetterStore;
   readonly offsets: OffsetStore;
-  readonly codec: EventCodec;
+  readonly codec: EventDecoder;
   readonly topics: InputTopics;
   /**
    * Makes the consumer read a partition again from these resume points (the
@@ -51,13 +51,10 @@ export interface RunnerPorts {
   readonly liveWindows?: LiveWindows;
 }
 
-/** What became of a record: counted, a repeat, or the code it was dead-lettered with. */
-export type RecordVerdict = 'accepted' | 'duplicate' | 'conflicting-duplicate' | DeadLetterCode;
-
 /** The offset of a batch's last record and what became of each record. */
 export interface BatchResult {
   readonly lastOffset: number;
-  readonly verdicts: readonly RecordVerdict[];
+  readonly outcomes: readonly RecordOutcome[];
 }
 
 /** Dead-letters the batch's record at `index`. */
@@ -110,6 +107,7 @@ export class StreamRunner {
 
   /** The tasks' settings: they keep the windows each batch changed only when there is somewhere to publish them. */
   private readonly taskSettings: TaskSettings;
+  private readonly checkpointPorts: CheckpointPorts;
 
   constructor(
     private readonly settings: RunnerSettings,
@@ -118,6 +116,7 @@ export class StreamRunner {
     private readonly log: Logger,
   ) {
     this.taskSettings = ports.liveWindows ? { ...settings, trackChanged: true } : settings;
+    this.checkpointPorts = { ...ports, topicOf: (kind) => ports.topics.topicOf(kind), rewindRefused: (refused) => this.rewindRefused(refused) };
   }
 
   /** Forgets every task: after a rebalance every partition resumes from its committed offsets. */
@@ -186,7 +185,7 @@ export class StreamRunner {
 
     const now = this.ports.clock();
     const letters: DeadLetter[] = [];
-    const verdicts: RecordVerdict[] = records.map(() => 'accepted');
+    const outcomes: RecordOutcome[] = records.map(() => 'accepted');
     const letter: Letter = (index, code, message, schemaId) => {
       const record = records[index]!;
       letters.push({
@@ -200,7 +199,7 @@ export class StreamRunner {
         message,
         ...(schemaId === undefined ? {} : { schemaId }),
       });
-      verdicts[index] = code;
+      outcomes[index] = code;
       this.log.warn({ topic, partition, offset: record.offset, code }, `dead letter: ${message}`);
     };
     const decoded = this.metrics.timed('decode', () =>
@@ -239,18 +238,18 @@ export class StreamRunner {
     }
     for (const [i, result] of results.entries()) {
       if (!result) continue;
-      if (result.outcome === 'duplicate' || result.outcome === 'conflicting-duplicate') verdicts[i] = result.outcome;
+      outcomes[i] = result.outcome;
       this.count(result, i, records[i]!, items[i]!, letter);
     }
     // Dead letters are durable before the offsets that pass them can be committed.
     await this.ports.deadLetters.send(letters);
     this.pendingLetters.push(...letters);
-    this.metrics.countBatch(topic, verdicts);
+    this.metrics.countBatch(topic, outcomes);
     this.metrics.windowsRestored(task.restoredCount - restoredBefore);
     this.metrics.watermark(partition, task.watermark());
     this.metrics.windowState(this.openWindows, this.windowsInMemory, this.acceptedSinceFlush);
     batchDone();
-    return { lastOffset: records.at(-1)!.offset, verdicts };
+    return { lastOffset: records.at(-1)!.offset, outcomes };
   }
 
   /**
@@ -281,18 +280,18 @@ export class StreamRunner {
           `${event.kind} ${event.event.event_id} repeats an event_id with other content; the first copy counts`,
         );
         return;
-      case 'too-late':
+      case 'KPI_ERR_TOO_LATE':
         letter(
           index,
-          'KPI_ERR_TOO_LATE',
+          result.outcome,
           `too late: ${event.kind} ${event.event.event_id} belongs to the window from ${formatTime(result.window.start)}, which ended more than the correction horizon (KPI_CORRECTION_HORIZON) before this partition's clock`,
         );
         return;
-      case 'out-of-range':
-        letter(index, 'KPI_ERR_OUT_OF_RANGE', result.message!);
+      case 'KPI_ERR_OUT_OF_RANGE':
+        letter(index, result.outcome, result.message!);
         return;
-      case 'refused-window':
-        letter(index, 'KPI_ERR_SINK_REJECTED', `${result.message!} (employee ${event.event.employee_id}, window from ${formatTime(result.window.start)})`);
+      case 'KPI_ERR_SINK_REJECTED':
+        letter(index, result.outcome, `${result.message!} (employee ${event.event.employee_id}, window from ${formatTime(result.window.start)})`);
         return;
     }
   }
@@ -350,9 +349,10 @@ export class StreamRunner {
   }
 
   /**
-   * Writes the rows due (every open window when `closeAll`) and the dead
-   * letters' table rows, then commits what they cover. Flushes run one at a
-   * time; a call while one is queued and not yet started joins it.
+   * Runs a checkpoint (processors/checkpoint.ts): writes the rows due (every
+   * open window when `closeAll`) and the dead letters' table rows, then
+   * commits what they cover. Checkpoints run one at a time; a call while one
+   * is queued and not yet started joins it.
    */
   flush(closeAll = false): Promise<void> {
     if (this.queuedFlush && !closeAll) return this.queuedFlush;
@@ -370,46 +370,29 @@ export class StreamRunner {
   private async flushOnce(closeAll: boolean): Promise<void> {
     // A flush that failed drained rows it did not write: no later flush may commit past them (the process stops and resumes from the last commit).
     if (this.flushFailure) throw this.flushFailure.error;
-    const snapshot = await this.exclusive(async () => {
-      const wall = this.ports.clock();
-      const now = closeAll ? Number.POSITIVE_INFINITY : wall;
-      const keepClosed = Math.floor(this.settings.closedWindowCache / Math.max(1, this.tasks.size));
-      const rows = this.metrics.timed('encode', () =>
-        [...this.tasks.entries()].map(([partition, task]) => ({
-          partition,
-          rows: task.drain(now, keepClosed),
-          dueAt: task.dueAt.map((due) => Math.min(due, wall)),
-        })),
-      );
-      const points = [...this.tasks.entries()].map(([partition, task]) => ({ partition, points: task.resumePoints() }));
-      const letters = this.pendingLetters.splice(0);
-      if (this.ports.liveWindows) this.metrics.timed('encode', () => this.publishLiveWindows(wall));
-      const publishes = this.publishing.splice(0);
-      this.acceptedSinceFlush = 0;
-      this.metrics.windowState(this.openWindows, this.windowsInMemory, 0);
-      return { rows, points, letters, publishes };
-    });
-    const rows = snapshot.rows.flatMap((r) => r.rows);
-    // The store encodes the rows before its first wait: that part of the call is the encode stage's.
-    const writing = this.metrics.timed('encode', () =>
-      writeIsolatingRefusals(rows, (batch) => this.metrics.timeInsert('employee_window_metrics', () => this.ports.store.write(batch, batchToken(batch)))),
+    const capture = await this.exclusive(async () => this.capture(closeAll));
+    await completeCheckpoint(capture, this.checkpointPorts, this.metrics);
+  }
+
+  /** A checkpoint's first half (processors/checkpoint.ts), between two batches. */
+  private capture(closeAll: boolean): Capture {
+    const wall = this.ports.clock();
+    const now = closeAll ? Number.POSITIVE_INFINITY : wall;
+    const keepClosed = Math.floor(this.settings.closedWindowCache / Math.max(1, this.tasks.size));
+    const partitions = this.metrics.timed('encode', () =>
+      [...this.tasks.entries()].map(([partition, task]) => ({
+        partition,
+        rows: task.drain(now, keepClosed),
+        dueAt: task.dueAt.map((due) => Math.min(due, wall)),
+        points: task.resumePoints(),
+      })),
     );
-    const refusedRows = await this.metrics.waited('insert', () => writing);
-    this.metrics.rowsAcknowledged(rows.length - refusedRows.length);
-    const queryableAt = this.ports.clock();
-    const refusedSet = new Set(refusedRows);
-    for (const { rows: drained, dueAt } of snapshot.rows) {
-      for (const [i, row] of drained.entries()) if (!refusedSet.has(row)) this.metrics.rowQueryable(Math.max(0, queryableAt - dueAt[i]!) / 1000);
-    }
-    if (snapshot.letters.length > 0) await this.metrics.timeInsert('dead_letters', () => this.ports.deadLetters.record(snapshot.letters));
-    const partitionOf = new Map(snapshot.rows.flatMap(({ partition, rows }) => rows.map((row) => [row, partition] as const)));
-    const rewound =
-      refusedRows.length > 0 ? await this.rewindRefused(refusedRows.map((row) => ({ row, partition: partitionOf.get(row)! }))) : new Set<number>();
-    await Promise.all(snapshot.publishes);
-    const offsets = snapshot.points
-      .filter(({ partition }) => !rewound.has(partition))
-      .flatMap(({ partition, points }) => [...points].map(([kind, point]) => ({ topic: this.ports.topics.topicOf(kind), partition, point })));
-    if (offsets.length > 0) await this.metrics.waited('commit', () => this.metrics.timeCommit(() => this.ports.offsets.commit(offsets)));
+    const letters = this.pendingLetters.splice(0);
+    if (this.ports.liveWindows) this.metrics.timed('encode', () => this.publishLiveWindows(wall));
+    const publishes = this.publishing.splice(0);
+    this.acceptedSinceFlush = 0;
+    this.metrics.windowState(this.openWindows, this.windowsInMemory, 0);
+    return { partitions, letters, publishes };
   }
 
   /**

@@ -12,7 +12,8 @@ import { DEFAULT_LIMITS, type RecordLimits } from '../schemas/validate.js';
 import { EventCodec, encodeEvent } from '../topics/codec.js';
 import { ProcessorMetrics } from './metrics.js';
 import { windowKeyOf } from './partitionTask.js';
-import { StreamRunner, type RecordVerdict, type RunnerPorts, type RunnerSettings, type SourceRecord } from './runner.js';
+import type { RecordOutcome } from './outcome.js';
+import { StreamRunner, type RunnerPorts, type RunnerSettings, type SourceRecord } from './runner.js';
 import { TumblingWindows, type WindowAssigner } from './windows.js';
 
 export interface TestDriverOptions {
@@ -116,12 +117,12 @@ export class TopologyTestDriver {
   }
 
   /** Appends an event to its topic-partition and processes it at once; resolves with what became of it. */
-  pipe<K extends EventKind>(kind: K, event: EventOfKind[K], options: PipeOptions = {}): Promise<RecordVerdict> {
+  pipe<K extends EventKind>(kind: K, event: EventOfKind[K], options: PipeOptions = {}): Promise<RecordOutcome> {
     return this.pipeBytes(kind, encodeEvent(kind, TEST_SCHEMA_IDS[kind], event), { key: event.employee_id, ...options });
   }
 
   /** Appends raw bytes (anything a producer could send) to a kind's topic-partition and processes them. */
-  async pipeBytes(kind: EventKind, value: Buffer | null, options: PipeOptions = {}): Promise<RecordVerdict> {
+  async pipeBytes(kind: EventKind, value: Buffer | null, options: PipeOptions = {}): Promise<RecordOutcome> {
     const partition = options.partition ?? 0;
     const topicPartition = `${INPUTS[kind].topic}:${partition}`;
     const offset = this.offsets.get(topicPartition) ?? 0;
@@ -129,8 +130,8 @@ export class TopologyTestDriver {
     const key = options.key === undefined || options.key === null ? null : Buffer.from(options.key);
     const record: SourceRecord = { offset, key, value, timestamp: this.now };
     this.log.push({ kind, partition, record });
-    const verdicts = await this.process(kind, partition, [record]);
-    return verdicts![0]!;
+    const outcomes = await this.process(kind, partition, [record]);
+    return outcomes![0]!;
   }
 
   advanceWallClock(ms: number): void {
@@ -172,9 +173,9 @@ export class TopologyTestDriver {
     }
   }
 
-  private async process(kind: EventKind, partition: number, records: SourceRecord[]): Promise<readonly RecordVerdict[] | undefined> {
+  private async process(kind: EventKind, partition: number, records: SourceRecord[]): Promise<readonly RecordOutcome[] | undefined> {
     const result = await this.runner.processBatch(INPUTS[kind].topic, partition, records, { heartbeat: async () => undefined, live: () => true });
-    return result?.verdicts;
+    return result?.outcomes;
   }
 
   private store(): WindowStore {

@@ -1,4 +1,5 @@
 import type avro from 'avsc';
+import type { DecodedRecord, EventDecoder } from '../contract/ports.js';
 import { DecodeError, messageOf } from '../core/errors.js';
 import { EVENT_KINDS, type EventKind, type EventOfKind, type KindedEvent } from '../schemas/kinds.js';
 import { avroTypeOf, schemaOf } from '../schemas/avro.js';
@@ -35,18 +36,13 @@ export function encodeEvent<K extends EventKind>(kind: K, schemaId: number, even
  */
 export type WriterSchemas = (schemaId: number) => Promise<avro.Type>;
 
-export interface Decoded {
-  readonly tagged: KindedEvent;
-  readonly schemaId: number;
-}
-
 /**
  * Decodes input events. A record is read with the writer schema it names
  * (fetched once per id) resolved to kpi-stream's reader schema, so records of
  * older and newer compatible schema versions decode to the same shape. Value
  * rules are checked elsewhere (schemas/validate.ts): this only reads bytes.
  */
-export class EventCodec {
+export class EventCodec implements EventDecoder {
   /** Per kind, per schema id: how to read it (no resolver when the writer schema is the reader's own). */
   private readonly readers = new Map<EventKind, Map<number, { resolver: avro.Resolver | undefined; writer: avro.Type }>>(
     EVENT_KINDS.map((kind) => [kind, new Map()]),
@@ -55,7 +51,7 @@ export class EventCodec {
   constructor(private readonly writerSchemas: WriterSchemas) {}
 
   /** prepare() and decodePrepared() in one step. */
-  async decode(kind: EventKind, value: Buffer | null): Promise<Decoded> {
+  async decode(kind: EventKind, value: Buffer | null): Promise<DecodedRecord> {
     return this.decodePrepared(kind, value, await this.prepare(kind, [value]));
   }
 
@@ -84,7 +80,7 @@ export class EventCodec {
   }
 
   /** Decodes a value whose schema prepare() fetched; synchronous. Throws DecodeError for bytes that cannot be read. */
-  decodePrepared(kind: EventKind, value: Buffer | null, failures: ReadonlyMap<number, DecodeError>): Decoded {
+  decodePrepared(kind: EventKind, value: Buffer | null, failures: ReadonlyMap<number, DecodeError>): DecodedRecord {
     if (value === null || value.length < WIRE_HEADER_BYTES || value[0] !== 0) unframe(value); // throws the reason
     const schemaId = value!.readUInt32BE(1);
     const failure = failures.get(schemaId);

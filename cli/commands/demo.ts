@@ -3,7 +3,7 @@ import { formatEvaluation } from '../../evaluation/evaluationTable.js';
 import { evaluateSimulation } from '../../evaluation/groundTruth.js';
 import { detectionRules } from '../../detection/config.js';
 import { runDetection } from '../../detection/runner.js';
-import { startPipeline } from '../../processors/bootstrap.js';
+import { startPipeline } from '../../processors/kafka/bootstrap.js';
 import { PlantClock } from '../../processors/windows.js';
 import { loadCatalog } from '../../kpis/extensions.js';
 import { scorePeriods } from '../../scoring/score.js';

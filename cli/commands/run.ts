@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '../../core/errors.js';
 import { createProcessRegistry } from '../../core/metrics.js';
 import { parseDuration } from '../../core/time.js';
-import { startPipeline } from '../../processors/bootstrap.js';
+import { startPipeline } from '../../processors/kafka/bootstrap.js';
 import type { Command } from '../command.js';
 
 export const runCommand: Command = {

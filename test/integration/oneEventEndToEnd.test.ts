@@ -4,7 +4,7 @@ import { createClickHouseClient } from '../../sinks/clickhouse/client.js';
 import { migrate } from '../../sinks/clickhouse/migrate.js';
 import { ClickHouseWindowStore } from '../../sinks/clickhouse/windowStore.js';
 import { KpiCatalog } from '../../kpis/catalog.js';
-import { batchToken } from '../../processors/refusals.js';
+import { batchToken } from '../../processors/checkpoint.js';
 import { toClickHouseTime } from '../../sinks/clickhouse/time.js';
 import { applyEvent, newEmployeeWindow, toRow } from '../../processors/employeeWindow.js';
 import { TumblingWindows } from '../../processors/windows.js';

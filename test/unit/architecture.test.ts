@@ -36,13 +36,19 @@ function* sourceFiles(dir: string): Generator<string> {
   }
 }
 
+/** What a file imports: packages by name, project files by their path from the root. */
+function importsOf(file: string): { packages: string[]; files: string[] } {
+  const specifiers = [...readFileSync(file, 'utf8').matchAll(/(?:from|import)\s*\(?\s*'([^']+)'/g)].map((m) => m[1]!);
+  return {
+    packages: specifiers.filter((s) => !s.startsWith('.') && !s.startsWith('node:')),
+    files: specifiers.filter((s) => s.startsWith('.')).map((s) => relative(root, normalize(join(dirname(file), s)))),
+  };
+}
+
 /** The top-level folders a file imports from, other than its own. */
 function importedFolders(file: string): string[] {
   const folder = relative(root, file).split('/')[0]!;
-  const targets = [...readFileSync(file, 'utf8').matchAll(/(?:from|import)\s*\(?\s*'(\.[^']+)'/g)].map((m) =>
-    relative(root, normalize(join(dirname(file), m[1]!))),
-  );
-  return [...new Set(targets.map((t) => t.split('/')[0]!))].filter((t) => t !== folder && !t.includes('.'));
+  return [...new Set(importsOf(file).files.map((t) => t.split('/')[0]!))].filter((t) => t !== folder && !t.includes('.'));
 }
 
 test('each folder imports only the folders before it in the data flow', () => {
@@ -65,4 +71,42 @@ test('every source folder has its place in the flow, and nothing outside cli/ im
   expect(importingCli.map((f) => relative(root, f))).toEqual([]);
   // The check sees an import of cli/ where there is one: the CLI's own tests.
   expect(importedFolders(join(root, 'test', 'unit', 'cli', 'simulate.test.ts'))).toContain('cli');
+});
+
+test('in processors/, only the Kafka host (processors/kafka/) reaches Kafka and ClickHouse: the engine and the test driver go through ports', () => {
+  const violations: string[] = [];
+  for (const file of sourceFiles(join(root, 'processors'))) {
+    const path = relative(root, file);
+    if (path.startsWith('processors/kafka/')) continue;
+    const { packages, files } = importsOf(file);
+    for (const name of packages) if (name === 'kafkajs' || name.startsWith('@clickhouse/')) violations.push(`${path} imports ${name}`);
+    // The wire-format codec is no client: the test driver decodes with it, against an in-memory registry.
+    for (const target of files) if (target.startsWith('sinks/') || (target.startsWith('topics/') && target !== 'topics/codec.js')) violations.push(`${path} imports ${target}`);
+  }
+  expect(violations).toEqual([]);
+  // The check sees the Kafka host's imports where they are.
+  expect(importsOf(join(root, 'processors', 'kafka', 'pipeline.ts')).packages).toContain('kafkajs');
+});
+
+test('no module imports itself through others: the import graph has no circle', () => {
+  const files = new Set([...sourceFiles(root)].map((f) => relative(root, f)));
+  const edges = new Map<string, string[]>();
+  for (const file of files) {
+    edges.set(
+      file,
+      importsOf(join(root, file)).files.map((target) => target.replace(/\.js$/, '.ts')).filter((target) => files.has(target)),
+    );
+  }
+  const circles: string[] = [];
+  const state = new Map<string, 'open' | 'done'>();
+  const visit = (file: string, path: string[]): void => {
+    state.set(file, 'open');
+    for (const next of edges.get(file)!) {
+      if (state.get(next) === 'open') circles.push([...path.slice(path.indexOf(next)), next].join(' → '));
+      else if (!state.has(next)) visit(next, [...path, next]);
+    }
+    state.set(file, 'done');
+  };
+  for (const file of [...files].sort()) if (!state.has(file)) visit(file, [file]);
+  expect(circles).toEqual([]);
 });

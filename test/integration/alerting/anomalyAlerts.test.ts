@@ -6,7 +6,7 @@ import { startAlerting, type Alerting } from '../../../alerting/run.js';
 import { loadConfig } from '../../../core/config.js';
 import { analyticsCycle, flagPublisher } from '../../../detection/analytics.js';
 import { KpiCatalog } from '../../../kpis/catalog.js';
-import { batchToken } from '../../../processors/refusals.js';
+import { batchToken } from '../../../processors/checkpoint.js';
 import { createClickHouseClient } from '../../../sinks/clickhouse/client.js';
 import { migrate } from '../../../sinks/clickhouse/migrate.js';
 import { ClickHouseWindowStore } from '../../../sinks/clickhouse/windowStore.js';

@@ -7,7 +7,7 @@ import { evaluateSimulation } from '../../../evaluation/groundTruth.js';
 import { detectOnSimulation } from '../../../evaluation/harness.js';
 import { readFlags, runDetection } from '../../../detection/runner.js';
 import { KpiCatalog } from '../../../kpis/catalog.js';
-import { startPipeline } from '../../../processors/bootstrap.js';
+import { startPipeline } from '../../../processors/kafka/bootstrap.js';
 import { scorePeriods } from '../../../scoring/score.js';
 import { simulateOptions, simulatePlant, type SimulateOptions } from '../../../simulator/run.js';
 import { createClickHouseClient, withClickHouse } from '../../../sinks/clickhouse/client.js';

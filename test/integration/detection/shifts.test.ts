@@ -7,7 +7,7 @@ import { evaluateSimulation } from '../../../evaluation/groundTruth.js';
 import { detectOnSimulation } from '../../../evaluation/harness.js';
 import { readFlags, runDetection } from '../../../detection/runner.js';
 import { KpiCatalog } from '../../../kpis/catalog.js';
-import { startPipeline } from '../../../processors/bootstrap.js';
+import { startPipeline } from '../../../processors/kafka/bootstrap.js';
 import { SHIFT_PRESETS } from '../../../simulator/plantTime.js';
 import { simulateOptions, simulatePlant, withPlantTime, type SimulateOptions } from '../../../simulator/run.js';
 import { withClickHouse } from '../../../sinks/clickhouse/client.js';

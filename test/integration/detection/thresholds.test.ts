@@ -6,7 +6,7 @@ import { evaluateSimulation } from '../../../evaluation/groundTruth.js';
 import { simulateOptions, simulatePlant } from '../../../simulator/run.js';
 import { KpiCatalog } from '../../../kpis/catalog.js';
 import { runDetection } from '../../../detection/runner.js';
-import { startPipeline } from '../../../processors/bootstrap.js';
+import { startPipeline } from '../../../processors/kafka/bootstrap.js';
 import { createClickHouseClient, withClickHouse } from '../../../sinks/clickhouse/client.js';
 import { dropTestResources, testContext, testSeed } from '../support/context.js';
 

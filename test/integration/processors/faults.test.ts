@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../../core/config.js';
-import { startPipeline } from '../../../processors/bootstrap.js';
+import { startPipeline } from '../../../processors/kafka/bootstrap.js';
 import { simulateOptions, simulatePlant } from '../../../simulator/run.js';
 import { withClickHouse } from '../../../sinks/clickhouse/client.js';
 import { KpiCatalog } from '../../../kpis/catalog.js';

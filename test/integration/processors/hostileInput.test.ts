@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DeadLetterCode } from '../../../core/errors.js';
 import { DAY, MINUTE } from '../../../core/time.js';
-import { startPipeline } from '../../../processors/bootstrap.js';
+import { startPipeline } from '../../../processors/kafka/bootstrap.js';
 import { avroTypeOf } from '../../../schemas/avro.js';
 import type { ProductionReported, QualityInspected } from '../../../schemas/events.js';
 import type { EventKind } from '../../../schemas/kinds.js';

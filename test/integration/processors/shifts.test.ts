@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CONTRACT_COLUMNS } from '../../../contract/windowRow.js';
 import { projectRoot } from '../../../core/paths.js';
-import { startPipeline } from '../../../processors/bootstrap.js';
+import { startPipeline } from '../../../processors/kafka/bootstrap.js';
 import { readExpectedRows } from '../../../simulator/compare.js';
 import { OUTPUT_FILES } from '../../../simulator/output.js';
 import { SHIFT_PRESETS } from '../../../simulator/plantTime.js';

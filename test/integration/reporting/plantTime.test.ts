@@ -7,7 +7,7 @@ import type { WindowRow } from '../../../contract/windowRow.js';
 import { distFile } from '../../../core/paths.js';
 import { readFlags, runDetection } from '../../../detection/runner.js';
 import { KpiCatalog } from '../../../kpis/catalog.js';
-import { batchToken } from '../../../processors/refusals.js';
+import { batchToken } from '../../../processors/checkpoint.js';
 import type { ReportFigures } from '../../../reporting/figures.js';
 import { createClickHouseClient } from '../../../sinks/clickhouse/client.js';
 import { migrate } from '../../../sinks/clickhouse/migrate.js';

@@ -1,6 +1,6 @@
 import type { WindowRow } from '../../../contract/windowRow.js';
 import { KpiCatalog } from '../../../kpis/catalog.js';
-import { batchToken } from '../../../processors/refusals.js';
+import { batchToken } from '../../../processors/checkpoint.js';
 import { DEFAULT_SCORING, gradeOf, indicatorValues, scoreOf } from '../../../scoring/model.js';
 import { scorePeriods } from '../../../scoring/score.js';
 import { createClickHouseClient } from '../../../sinks/clickhouse/client.js';

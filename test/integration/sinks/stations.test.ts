@@ -1,5 +1,5 @@
 import { KpiCatalog } from '../../../kpis/catalog.js';
-import { batchToken } from '../../../processors/refusals.js';
+import { batchToken } from '../../../processors/checkpoint.js';
 import { createClickHouseClient } from '../../../sinks/clickhouse/client.js';
 import { migrate } from '../../../sinks/clickhouse/migrate.js';
 import { readStationFigures } from '../../../sinks/clickhouse/queries/stations.js';

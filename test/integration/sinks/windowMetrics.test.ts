@@ -3,7 +3,7 @@ import type { WindowRow } from '../../../contract/windowRow.js';
 import { projectRoot } from '../../../core/paths.js';
 import { loadCatalog } from '../../../kpis/extensions.js';
 import { applyEvent, newEmployeeWindow, toRow } from '../../../processors/employeeWindow.js';
-import { batchToken } from '../../../processors/refusals.js';
+import { batchToken } from '../../../processors/checkpoint.js';
 import type { KindedEvent } from '../../../schemas/kinds.js';
 import { createClickHouseClient } from '../../../sinks/clickhouse/client.js';
 import { migrate } from '../../../sinks/clickhouse/migrate.js';

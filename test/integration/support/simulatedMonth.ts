@@ -1,6 +1,6 @@
 import { runDetection } from '../../../detection/runner.js';
 import { KpiCatalog } from '../../../kpis/catalog.js';
-import { startPipeline } from '../../../processors/bootstrap.js';
+import { startPipeline } from '../../../processors/kafka/bootstrap.js';
 import { scorePeriods } from '../../../scoring/score.js';
 import { simulateOptions, simulatePlant } from '../../../simulator/run.js';
 import { createClickHouseClient } from '../../../sinks/clickhouse/client.js';

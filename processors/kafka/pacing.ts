@@ -1,4 +1,4 @@
-import type { Logger } from '../core/logger.js';
+import type { Logger } from '../../core/logger.js';
 
 /** What the pacer needs of the Kafka consumer. */
 export interface PausableConsumer {

@@ -1,12 +1,12 @@
 import type { Admin, Consumer, Producer } from 'kafkajs';
 import type { Registry } from 'prom-client';
-import type { Config } from '../core/config.js';
-import { type KpiError, messageOf } from '../core/errors.js';
-import type { HealthServer } from '../core/health.js';
-import type { Logger } from '../core/logger.js';
-import type { PartitionLag, ProcessorMetrics } from './metrics.js';
+import type { Config } from '../../core/config.js';
+import { type KpiError, messageOf } from '../../core/errors.js';
+import type { HealthServer } from '../../core/health.js';
+import type { Logger } from '../../core/logger.js';
+import type { PartitionLag, ProcessorMetrics } from '../metrics.js';
 import type { ProcessorReadiness } from './readiness.js';
-import type { StreamRunner } from './runner.js';
+import type { StreamRunner } from '../runner.js';
 import { ReadPacer } from './pacing.js';
 import { FlushScheduler } from './scheduler.js';
 

@@ -1,4 +1,4 @@
-import { ProcessorReadiness } from '../../../processors/readiness.js';
+import { ProcessorReadiness } from '../../../../processors/kafka/readiness.js';
 
 const STALL = 120_000;
 let now = 0;

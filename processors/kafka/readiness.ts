@@ -1,5 +1,5 @@
-import type { CheckResult, HealthCheck } from '../core/health.js';
-import { formatDuration } from '../core/time.js';
+import type { CheckResult, HealthCheck } from '../../core/health.js';
+import { formatDuration } from '../../core/time.js';
 
 /** An elapsed time as people read it: 0.4s, 131.2s. */
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;

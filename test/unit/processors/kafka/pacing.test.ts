@@ -1,5 +1,5 @@
-import { createLogger } from '../../../core/logger.js';
-import { ReadPacer, type PausableConsumer } from '../../../processors/pacing.js';
+import { createLogger } from '../../../../core/logger.js';
+import { ReadPacer, type PausableConsumer } from '../../../../processors/kafka/pacing.js';
 
 /** A consumer that records what is paused, as kafkajs' subscription state would. */
 function consumer(): PausableConsumer & { paused: Set<string> } {

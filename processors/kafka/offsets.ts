@@ -1,7 +1,7 @@
 import type { Admin, Consumer } from 'kafkajs';
-import type { OffsetStore, ResumePoint } from '../contract/ports.js';
-import { messageOf } from '../core/errors.js';
-import type { Logger } from '../core/logger.js';
+import type { OffsetStore, ResumePoint } from '../../contract/ports.js';
+import { messageOf } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
 
 /** Commit metadata: the partition clock just before the committed offset. */
 interface CommitMetadata {

@@ -1,4 +1,4 @@
-import type { StreamRunner } from './runner.js';
+import type { StreamRunner } from '../runner.js';
 
 export interface SchedulerSettings {
   /** How often rows are written and offsets committed (KPI_FLUSH_INTERVAL). */
