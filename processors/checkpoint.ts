@@ -75,8 +75,7 @@ export async function completeCheckpoint(capture: Capture, ports: CheckpointPort
   }
   if (capture.letters.length > 0) await metrics.timeInsert('dead_letters', () => ports.deadLetters.record(capture.letters));
   const partitionOf = new Map(capture.partitions.flatMap(({ partition, rows }) => rows.map((row) => [row, partition] as const)));
-  const rewound =
-    refusedRows.length > 0 ? await ports.rewindRefused(refusedRows.map((row) => ({ row, partition: partitionOf.get(row)! }))) : new Set<number>();
+  const rewound = refusedRows.length > 0 ? await ports.rewindRefused(refusedRows.map((row) => ({ row, partition: partitionOf.get(row)! }))) : new Set<number>();
   await Promise.all(capture.publishes);
   const offsets = capture.partitions
     .filter(({ partition }) => !rewound.has(partition))

@@ -81,7 +81,8 @@ test('in processors/, only the Kafka host (processors/kafka/) reaches Kafka and 
     const { packages, files } = importsOf(file);
     for (const name of packages) if (name === 'kafkajs' || name.startsWith('@clickhouse/')) violations.push(`${path} imports ${name}`);
     // The wire-format codec is no client: the test driver decodes with it, against an in-memory registry.
-    for (const target of files) if (target.startsWith('sinks/') || (target.startsWith('topics/') && target !== 'topics/codec.js')) violations.push(`${path} imports ${target}`);
+    for (const target of files)
+      if (target.startsWith('sinks/') || (target.startsWith('topics/') && target !== 'topics/codec.js')) violations.push(`${path} imports ${target}`);
   }
   expect(violations).toEqual([]);
   // The check sees the Kafka host's imports where they are.
@@ -94,7 +95,9 @@ test('no module imports itself through others: the import graph has no circle', 
   for (const file of files) {
     edges.set(
       file,
-      importsOf(join(root, file)).files.map((target) => target.replace(/\.js$/, '.ts')).filter((target) => files.has(target)),
+      importsOf(join(root, file))
+        .files.map((target) => target.replace(/\.js$/, '.ts'))
+        .filter((target) => files.has(target)),
     );
   }
   const circles: string[] = [];
