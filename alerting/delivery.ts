@@ -7,8 +7,8 @@ import { createClickHouseClient, type ClickHouseClient } from '../sinks/clickhou
 import { insertDeliveryAttempts, type DeliveryAttemptRow } from '../sinks/clickhouse/queries/alertDeliveries.js';
 import { alertsTopic } from '../topics/definitions.js';
 import { createKafka } from '../topics/kafka.js';
-import type { AlertEvent } from './evaluator.js';
 import { alertmanagerTarget, webhookTarget, type Attempt, type Target } from './targets.js';
+import type { AlertEvent } from '../contract/alertEvent.js';
 
 /** The first retry waits about this long; each further one twice as long, up to the maximum. */
 const FIRST_BACKOFF_MS = 500;

@@ -1,40 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { WindowSnapshot } from '../contract/windowSnapshot.js';
 import { formatTime } from '../core/time.js';
-import type { FlagLike } from '../detection/analytics.js';
-import type { Severity } from '../detection/rules.js';
 import type { KpiCatalog } from '../kpis/catalog.js';
 import type { EventKind } from '../schemas/kinds.js';
 import { indicatorValues, scoreOf, type ScoringModel } from '../scoring/model.js';
-import { SCORE_METRIC, SEVERITIES, type AlertRule, type AnomalyRule, type MetricRule, type Scope } from './rules.js';
-
-/** One alert event, as it goes to kpi.alerts.v1, the webhook and Alertmanager (CONTRACT.md, "Each alert event"). */
-export interface AlertEvent {
-  readonly type: 'alert.firing' | 'alert.resolved';
-  /** Unique per event; the same on every delivery retry. */
-  readonly id: string;
-  /** Stable for (rule, scope key, window). */
-  readonly fingerprint: string;
-  readonly rule: string;
-  readonly severity: Severity;
-  readonly scope: Scope;
-  readonly employee_id: string | null;
-  readonly station_id: string | null;
-  readonly window_start: string;
-  readonly window_end: string;
-  readonly metric: string | null;
-  readonly value: number | null;
-  readonly threshold: number | null;
-  readonly anomaly: string | null;
-  readonly explanation: string;
-  readonly started_at: string | null;
-  readonly ended_at: string | null;
-  /** kpi-stream's addition: when the processors applied the change that raised or resolved it (null for anomaly rules). */
-  readonly observed_at: string | null;
-}
-
-/** An inflation flag or measurement gap as alerting sees it: as detection publishes it. */
-export type FlagState = FlagLike;
+import { SCORE_METRIC, type AlertRule, type AnomalyRule, type MetricRule } from './rules.js';
+import { SEVERITIES, type FlagSummary, type Severity } from '../contract/flag.js';
+import type { AlertEvent, Scope } from '../contract/alertEvent.js';
 
 /** What the evaluator keeps of one alert; persisted beside its inputs, so a restarted evaluator goes on where it was. */
 export interface AlertState {
@@ -103,7 +75,7 @@ export class AlertEvaluator {
   private readonly aggregates = new Map<string, Map<number, Aggregate>>();
   /** Window starts of each scope key, ascending. */
   private readonly order = new Map<string, number[]>();
-  private readonly flags = new Map<string, FlagState>();
+  private readonly flags = new Map<string, FlagSummary>();
   private readonly flagsOf = new Map<string, Set<string>>();
   private readonly alerts = new Map<string, AlertState>();
   /** Scope-windows to judge at the next evaluation. */
@@ -203,22 +175,22 @@ export class AlertEvaluator {
   }
 
   /** Sets (or with null removes) the flag under `key` (employee, window, kind, method). */
-  applyFlag(key: string, flag: FlagState | null): void {
+  applyFlag(key: string, flag: FlagSummary | null): void {
     const old = this.flags.get(key);
     if (old) {
-      this.flagsOf.get(`${old.employee_id}${SEP}${old.window_start}`)?.delete(key);
-      this.dirty.add(scopeWindow('employee', old.employee_id, old.window_start));
+      this.flagsOf.get(`${old.employeeId}${SEP}${old.windowStart}`)?.delete(key);
+      this.dirty.add(scopeWindow('employee', old.employeeId, old.windowStart));
     }
     if (flag === null) {
       this.flags.delete(key);
       return;
     }
     this.flags.set(key, flag);
-    const at = `${flag.employee_id}${SEP}${flag.window_start}`;
+    const at = `${flag.employeeId}${SEP}${flag.windowStart}`;
     let keys = this.flagsOf.get(at);
     if (!keys) this.flagsOf.set(at, (keys = new Set()));
     keys.add(key);
-    this.dirty.add(scopeWindow('employee', flag.employee_id, flag.window_start));
+    this.dirty.add(scopeWindow('employee', flag.employeeId, flag.windowStart));
   }
 
   /** Takes back the state of an alert from before a restart (a newer generation wins). */
@@ -236,7 +208,7 @@ export class AlertEvaluator {
   /** Judges every scope-window known (after a restart: whatever changed while the evaluator was down). */
   evaluateAll(now: number): AlertEvent[] {
     for (const [scopeKey, windows] of this.aggregates) for (const start of windows.keys()) this.dirty.add(`${scopeKey}${SEP}${start}`);
-    for (const flag of this.flags.values()) this.dirty.add(scopeWindow('employee', flag.employee_id, flag.window_start));
+    for (const flag of this.flags.values()) this.dirty.add(scopeWindow('employee', flag.employeeId, flag.windowStart));
     for (const state of this.alerts.values()) {
       if (!state.firing) continue;
       const e = state.last;
@@ -295,7 +267,7 @@ export class AlertEvaluator {
         this.order.delete(scopeKey);
       }
     }
-    for (const [key, flag] of this.flags) if (flag.window_end < before) this.applyFlag(key, null);
+    for (const [key, flag] of this.flags) if (flag.windowEnd < before) this.applyFlag(key, null);
     for (const [fingerprint, state] of this.alerts) if (!state.firing && Date.parse(state.last.window_end) < before) this.alerts.delete(fingerprint);
   }
 
@@ -438,9 +410,9 @@ export class AlertEvaluator {
         severity: rule.severity,
         scope: 'employee' as const,
         employee_id: employee,
-        station_id: flag?.station_id ?? last?.station_id ?? null,
+        station_id: flag?.stationId ?? last?.station_id ?? null,
         window_start: formatTime(start),
-        window_end: flag ? formatTime(flag.window_end) : (last?.window_end ?? formatTime(start)),
+        window_end: flag ? formatTime(flag.windowEnd) : (last?.window_end ?? formatTime(start)),
         metric: null,
         value: null,
         threshold: null,

@@ -1,5 +1,6 @@
+import type { FlagSummary } from '../contract/flag.js';
 import type { WindowSnapshot } from '../contract/windowSnapshot.js';
-import type { AlertState, FlagState } from './evaluator.js';
+import type { AlertState } from './evaluator.js';
 
 /**
  * The records of kpi.alert_inputs.v1, the evaluator's inputs and memory: one
@@ -7,20 +8,58 @@ import type { AlertState, FlagState } from './evaluator.js';
  * order and a restarted one rebuilds its state by reading it from the start.
  *
  * - `w␀employee␀window_start` → a window snapshot (processors; the highest version wins);
- * - `f␀employee␀window_start␀kind␀method` → a flag, or null once detection no longer raises it (analytics);
+ * - `f␀employee␀window_start␀kind␀method` → a flag's summary (its JSON below), or null once detection no longer raises it (analytics);
  * - `s␀fingerprint` → an alert's state (the evaluator, after each event it raised).
  */
 export type AlertInput =
   | { readonly type: 'window'; readonly snapshot: WindowSnapshot }
-  | { readonly type: 'flag'; readonly key: string; readonly flag: FlagState | null }
+  | { readonly type: 'flag'; readonly key: string; readonly flag: FlagSummary | null }
   | { readonly type: 'state'; readonly state: AlertState };
 
 const SEP = '\u0000';
 
 export { windowInputKey } from '../topics/liveWindows.js';
 
-export function flagInputKey(f: Pick<FlagState, 'employee_id' | 'window_start' | 'kind' | 'method'>): string {
-  return ['f', f.employee_id, f.window_start, f.kind, f.method].join(SEP);
+export function flagInputKey(f: Pick<FlagSummary, 'employeeId' | 'windowStart' | 'kind' | 'method'>): string {
+  return ['f', f.employeeId, f.windowStart, f.kind, f.method].join(SEP);
+}
+
+/** A flag's summary as the topic holds it (snake_case, as since the topic began: a compacted topic keeps old records). */
+interface FlagInput {
+  readonly employee_id: string;
+  readonly station_id: string;
+  readonly window_start: number;
+  readonly window_end: number;
+  readonly kind: FlagSummary['kind'];
+  readonly method: FlagSummary['method'];
+  readonly severity: FlagSummary['severity'];
+  readonly explanation: string;
+}
+
+export function encodeFlagInput(f: FlagSummary): string {
+  return JSON.stringify({
+    employee_id: f.employeeId,
+    station_id: f.stationId,
+    window_start: f.windowStart,
+    window_end: f.windowEnd,
+    kind: f.kind,
+    method: f.method,
+    severity: f.severity,
+    explanation: f.explanation,
+  } satisfies FlagInput);
+}
+
+function decodeFlagInput(f: FlagInput): FlagSummary {
+  return {
+    employeeId: f.employee_id,
+    stationId: f.station_id,
+    windowStart: f.window_start,
+    windowEnd: f.window_end,
+    kind: f.kind,
+    method: f.method,
+    severity: f.severity,
+    explanation: f.explanation,
+  };
 }
 
 export function stateInputKey(fingerprint: string): string {
@@ -35,7 +74,7 @@ export function decodeInput(key: Buffer | null, value: Buffer | null): AlertInpu
     case `w${SEP}`:
       return value === null ? null : { type: 'window', snapshot: json() as WindowSnapshot };
     case `f${SEP}`:
-      return { type: 'flag', key: text, flag: value === null ? null : (json() as FlagState) };
+      return { type: 'flag', key: text, flag: value === null ? null : decodeFlagInput(json() as FlagInput) };
     case `s${SEP}`:
       return value === null ? null : { type: 'state', state: json() as AlertState };
     default:

@@ -3,9 +3,9 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, messageOf } from '../core/errors.js';
 import { formatDuration, parseDuration } from '../core/time.js';
-import { INFLATION_FLAG_KINDS } from '../detection/reports.js';
-import type { Severity } from '../detection/rules.js';
 import type { KpiCatalog } from '../kpis/catalog.js';
+import { INFLATION_FLAG_KINDS, SEVERITIES, type Severity } from '../contract/flag.js';
+import { SCOPES, type Scope } from '../contract/alertEvent.js';
 
 /**
  * Alert rules: the YAML file named by KPI_ALERT_RULES (CONTRACT.md, "Alerts").
@@ -15,9 +15,6 @@ import type { KpiCatalog } from '../kpis/catalog.js';
  * start-up: a bad rule throws a ConfigError (exit 78) naming the rule and
  * the field.
  */
-export type Scope = 'employee' | 'station' | 'plant';
-export const SCOPES: readonly Scope[] = ['employee', 'station', 'plant'];
-export const SEVERITIES: readonly Severity[] = ['low', 'medium', 'high'];
 
 export interface MetricRule {
   readonly kind: 'metric';
@@ -64,14 +61,14 @@ const cooldown = z
   .default(DEFAULT_COOLDOWN);
 const common = {
   name: z.string().regex(NAME, { message: 'lowercase letters, digits and dashes' }),
-  severity: z.enum(['low', 'medium', 'high']),
+  severity: z.enum(SEVERITIES),
   cooldown,
   description: z.string().optional(),
 };
 const metricSchema = z.strictObject({
   ...common,
   metric: z.string().min(1),
-  scope: z.enum(['employee', 'station', 'plant']),
+  scope: z.enum(SCOPES),
   above: z.number().finite().optional(),
   below: z.number().finite().optional(),
   min_sample: z.number().finite().nonnegative().optional(),
@@ -81,7 +78,7 @@ const metricSchema = z.strictObject({
 const anomalySchema = z.strictObject({
   ...common,
   anomaly: z.string().min(1),
-  min_severity: z.enum(['low', 'medium', 'high']).default('low'),
+  min_severity: z.enum(SEVERITIES).default('low'),
   scope: z.literal('employee').optional(),
 });
 const fileSchema = z.strictObject({ rules: z.array(z.unknown()).min(1, { message: 'list at least one rule' }) });

@@ -8,22 +8,26 @@ import type { KpiCatalog } from '../kpis/catalog.js';
 import type { ScoringModel } from '../scoring/model.js';
 import { alertInputsTopic, alertsTopic } from '../topics/definitions.js';
 import { createKafka, createProducer, withKafkaRetries } from '../topics/kafka.js';
-import { AlertEvaluator, type AlertEvent, type FlagState } from './evaluator.js';
-import { decodeInput, flagInputKey, stateInputKey } from './inputs.js';
+import type { FlagPublisher } from '../detection/analytics.js';
+import { AlertEvaluator } from './evaluator.js';
+import { decodeInput, encodeFlagInput, flagInputKey, stateInputKey } from './inputs.js';
 import type { AlertRule } from './rules.js';
+import type { AlertEvent } from '../contract/alertEvent.js';
 
 /** How often rules are judged again without new inputs: alerts a cooldown held back fire once it is over. */
 const TICK_MS = 1000;
 const FORGET_EVERY_MS = 60_000;
 
-/** Publishes detection's flags of a range for anomaly rules: the current ones, and a removal for each that no longer stands. */
-export async function publishFlags(producer: Producer, config: Config, before: readonly FlagState[], after: readonly FlagState[]): Promise<void> {
-  const current = new Map(after.map((f) => [flagInputKey(f), f]));
-  const messages = [
-    ...[...current].map(([key, flag]) => ({ key, value: JSON.stringify(flag) })),
-    ...before.filter((f) => !current.has(flagInputKey(f))).map((f) => ({ key: flagInputKey(f), value: null })),
-  ];
-  if (messages.length > 0) await producer.send({ topic: alertInputsTopic(config), acks: -1, messages });
+/** Publishes detection's flags of a range for anomaly rules, through `producer`: the current ones, and a removal for each that no longer stands. */
+export function flagPublisherTo(producer: Producer, config: Config): FlagPublisher {
+  return async (before, after) => {
+    const current = new Map(after.map((f) => [flagInputKey(f), f]));
+    const messages = [
+      ...[...current].map(([key, flag]) => ({ key, value: encodeFlagInput(flag) })),
+      ...before.filter((f) => !current.has(flagInputKey(f))).map((f) => ({ key: flagInputKey(f), value: null })),
+    ];
+    if (messages.length > 0) await producer.send({ topic: alertInputsTopic(config), acks: -1, messages });
+  };
 }
 
 export interface EvaluatorSettings {

@@ -2,7 +2,7 @@ import { Webhook } from 'standardwebhooks';
 import { messageOf } from '../core/errors.js';
 import { packageVersion } from '../core/paths.js';
 import { redactUrl } from '../core/secrets.js';
-import type { AlertEvent } from './evaluator.js';
+import type { AlertEvent } from '../contract/alertEvent.js';
 
 /**
  * Where alert events go: a webhook signed per Standard Webhooks, and

@@ -4,7 +4,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AlertEvent } from '../alerting/evaluator.js';
 import { verifyWebhook } from '../alerting/targets.js';
 import { loadConfig, type Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
@@ -17,6 +16,7 @@ import { inputTopic } from '../topics/definitions.js';
 import { deleteTopics } from './preload.js';
 import { createKafka, createProducer } from '../topics/kafka.js';
 import { createRegistry, registerInputSchemas } from '../topics/registry.js';
+import type { AlertEvent } from '../contract/alertEvent.js';
 
 export interface AlertLatencyResult {
   readonly probes: number;

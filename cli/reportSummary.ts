@@ -1,7 +1,7 @@
-import { isInflationFlag } from '../detection/rules.js';
 import { GRADE_LABELS, GRADES } from '../reporting/charts.js';
 import type { ReportFigures } from '../reporting/figures.js';
 import { formatTable } from './table.js';
+import { isInflationFlag } from '../contract/flag.js';
 
 const pct = (share: number) => `${Math.round(100 * share)}%`;
 

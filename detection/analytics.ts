@@ -1,22 +1,20 @@
-import type { Producer } from 'kafkajs';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import type { KpiCatalog } from '../kpis/catalog.js';
 import { scorePeriods } from '../scoring/score.js';
 import { sinkFailure, type ClickHouseClient } from '../sinks/clickhouse/client.js';
-import type { AnomalyRow } from '../sinks/clickhouse/queries/anomalies.js';
 import { readProgress, readWrittenSince, saveProgress } from '../sinks/clickhouse/queries/analyticsProgress.js';
 import { PERIOD_TYPES } from '../sinks/clickhouse/queries/scores.js';
 import { detectionRules } from './config.js';
-import type { Flag } from './rules.js';
 import { runDetection } from './runner.js';
+import type { Flag } from '../contract/flag.js';
 
 /** Rows written this recently are left to the next cycle: an insert under way may still land with an earlier written_at. */
 const SETTLE_MS = 5_000;
 const PROGRESS = 'analytics';
 
 /** Where detection's flags go for anomaly rules (live alerting's inputs); before and after a range's replacement. */
-export type FlagPublisher = (before: readonly AnomalyRow[], after: readonly Flag[]) => Promise<void>;
+export type FlagPublisher = (before: readonly Flag[], after: readonly Flag[]) => Promise<void>;
 
 export interface CycleReport {
   readonly windows: number;
@@ -66,38 +64,4 @@ export async function analyticsCycle(
     throw sinkFailure(error, 'saving analytics_progress');
   }
   return { windows: changed?.windows ?? 0, employees: changed?.employees.length ?? 0, flags, through };
-}
-
-/** Detection's flags to live alerting's inputs (alerting/service.ts), as a FlagPublisher over one producer. */
-export function flagPublisher(
-  producer: Producer,
-  config: Config,
-  send: (producer: Producer, config: Config, before: readonly FlagLike[], after: readonly FlagLike[]) => Promise<void>,
-): FlagPublisher {
-  return (before, after) => send(producer, config, before.map(flagLike), after.map(flagLike));
-}
-
-/** A flag as live alerting keeps it. */
-export interface FlagLike {
-  readonly employee_id: string;
-  readonly station_id: string;
-  readonly window_start: number;
-  readonly window_end: number;
-  readonly kind: string;
-  readonly method: string;
-  readonly severity: Flag['severity'];
-  readonly explanation: string;
-}
-
-function flagLike(f: Pick<AnomalyRow, 'employeeId' | 'stationId' | 'windowStart' | 'windowEnd' | 'kind' | 'method' | 'explanation' | 'severity'>): FlagLike {
-  return {
-    employee_id: f.employeeId,
-    station_id: f.stationId,
-    window_start: f.windowStart,
-    window_end: f.windowEnd,
-    kind: f.kind,
-    method: f.method,
-    severity: f.severity as Flag['severity'],
-    explanation: f.explanation,
-  };
 }

@@ -1,6 +1,6 @@
 import type { Config, ReportFigure } from '../core/config.js';
-import type { InflationFlagKind } from './reports.js';
 import { DEFAULT_RULES, type DetectionRules } from './rules.js';
+import type { InflationFlagKind } from '../contract/flag.js';
 
 const KIND_OF: Record<ReportFigure, InflationFlagKind> = {
   units: 'units_overclaim',

@@ -1,3 +1,4 @@
+import type { InflationFlagKind } from '../contract/flag.js';
 /**
  * What detection judges: one self-report beside what the plant's systems
  * measured over the report's own period, and how completely they measured it.
@@ -33,9 +34,6 @@ export interface SelfReportRecord {
 
 /** The plant systems a measured figure comes from, as far as their coverage can be judged. */
 export type Source = 'production' | 'telemetry';
-
-export const INFLATION_FLAG_KINDS = ['units_overclaim', 'run_hours_overclaim', 'defects_underreport', 'self_score_inflated'] as const;
-export type InflationFlagKind = (typeof INFLATION_FLAG_KINDS)[number];
 
 /**
  * One figure a report states, and how to compare it with the measured one.

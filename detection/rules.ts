@@ -1,5 +1,6 @@
 import { judgeCoverage, type Coverage, type CoverageGap, type CoverageRules } from './coverage.js';
-import { FIGURES, groupBy, periodLabel, type Figure, type InflationFlagKind, type SelfReportRecord, INFLATION_FLAG_KINDS } from './reports.js';
+import type { Flag, InflationFlagKind, Severity } from '../contract/flag.js';
+import { FIGURES, groupBy, periodLabel, type Figure, type SelfReportRecord } from './reports.js';
 import { calibrate, evidenceStretches, type CusumParameters } from './sequential.js';
 import { MAD_TO_SD, clamp, median, type Spread } from './spread.js';
 
@@ -23,33 +24,6 @@ import { MAD_TO_SD, clamp, median, type Spread } from './spread.js';
  *   letters) is not judged on the figures the gap touches; it gets a
  *   measurement_gap flag, which is never an accusation.
  */
-
-export const FLAG_KINDS = [...INFLATION_FLAG_KINDS, 'measurement_gap'] as const;
-export type FlagKind = (typeof FLAG_KINDS)[number];
-export type FlagMethod = 'single_window' | 'sequential' | 'coverage';
-export type Severity = 'low' | 'medium' | 'high';
-
-export interface Flag {
-  employeeId: string;
-  stationId: string;
-  /** The report's period (today: its window). */
-  windowStart: number;
-  windowEnd: number;
-  kind: FlagKind;
-  method: FlagMethod;
-  severity: Severity;
-  reported: number;
-  measured: number;
-  /** This report's error: relative excess (units, hours), defective units missing, or self-score points above. */
-  deviation: number;
-  /** This report's error over the honest spread (robust z); null for measurement gaps. */
-  z: number | null;
-  explanation: string;
-  evidence: Record<string, unknown>;
-}
-
-/** Whether a flag accuses the employee (every kind but measurement_gap). */
-export const isInflationFlag = (f: Pick<Flag, 'kind'>): boolean => f.kind !== 'measurement_gap';
 
 type PerFigure = Readonly<Record<InflationFlagKind, number>>;
 

@@ -4,14 +4,15 @@ import type { KpiCatalog } from '../kpis/catalog.js';
 import type { Measures } from '../kpis/definition.js';
 import { indicatorValues, modelsOf, scoreOf } from '../scoring/model.js';
 import { sinkFailure, type ClickHouseClient } from '../sinks/clickhouse/client.js';
-import { readAnomalies, replaceAnomalies, type AnomalyRow } from '../sinks/clickhouse/queries/anomalies.js';
+import { readAnomalies, replaceAnomalies } from '../sinks/clickhouse/queries/anomalies.js';
 import { readDeadLetterStamps } from '../sinks/clickhouse/queries/deadLetters.js';
 import { readReportedPeriods } from '../sinks/clickhouse/queries/reports.js';
 import { activeModelVersion, readModelRows } from '../sinks/clickhouse/queries/scoringModels.js';
 import { INPUTS } from '../schemas/inputs.js';
 import { deadLettersPerPeriod } from './coverage.js';
 import type { SelfReportRecord } from './reports.js';
-import { DEFAULT_RULES, detect, isInflationFlag, type DetectionRules, type Flag } from './rules.js';
+import { DEFAULT_RULES, detect, type DetectionRules } from './rules.js';
+import { isInflationFlag, type Flag } from '../contract/flag.js';
 
 /** History looks back this far before the range: the honest spread and the sequential evidence learn from it. */
 export const LOOKBACK = 28 * DAY;
@@ -28,7 +29,7 @@ export interface DetectOptions {
    * they are replaced: live alerting publishes them there, so that a crash in
    * between publishes again rather than never.
    */
-  publish?: (before: readonly AnomalyRow[], after: readonly Flag[]) => Promise<void>;
+  publish?: (before: readonly Flag[], after: readonly Flag[]) => Promise<void>;
 }
 
 /** What a self-report is judged against: the figures measured over its period, from the measures summed hour by hour (readReportedPeriods). */
@@ -88,7 +89,7 @@ export async function runDetection(client: ClickHouseClient, catalog: KpiCatalog
 
   const flags = detect(records, { from: options.from, to: options.to }, rules);
   if (options.publish) {
-    let before: AnomalyRow[];
+    let before: Flag[];
     try {
       before = await readAnomalies(client, { from: options.from, to: options.to });
     } catch (error) {

@@ -1,8 +1,7 @@
 import type { WindowTruth } from '../simulator/day.js';
 import type { Inflator } from '../simulator/plant.js';
-import { INFLATION_FLAG_KINDS, type InflationFlagKind } from '../detection/reports.js';
-import { isInflationFlag, type Flag } from '../detection/rules.js';
 import { median } from '../detection/spread.js';
+import { INFLATION_FLAG_KINDS, type InflationFlagKind, isInflationFlag, type Flag } from '../contract/flag.js';
 
 /** Kinds flagged per employee-window: the accusations (measurement gaps are not). */
 export const WINDOW_KINDS: readonly InflationFlagKind[] = INFLATION_FLAG_KINDS;

@@ -4,7 +4,8 @@ import { PlantTime } from '../simulator/plantTime.js';
 import type { SimulationOptions } from '../simulator/simulation.js';
 import { evaluate, type Evaluation, type EvaluationOptions } from './evaluate.js';
 import type { SelfReportRecord } from '../detection/reports.js';
-import { DEFAULT_RULES, detect, type DetectionRules, type Flag } from '../detection/rules.js';
+import { DEFAULT_RULES, detect, type DetectionRules } from '../detection/rules.js';
+import type { Flag } from '../contract/flag.js';
 
 /**
  * Detection on a simulated plant without any service: the simulator's ground

@@ -1,8 +1,8 @@
 import { formatDate, formatTime } from '../core/time.js';
-import { isInflationFlag, type Flag } from '../detection/rules.js';
 import type { EmployeeGrade, GradePeriod, Shares, StationCalibration, StationDay } from '../sinks/clickhouse/queries/report.js';
 import { NO_NAMES, type Names } from './names.js';
 import type { ReportedTotals, WindowBesidePeers } from './reports.js';
+import { isInflationFlag, type Flag } from '../contract/flag.js';
 
 /**
  * The figures of a report: everything the HTML shows, as plain data (what

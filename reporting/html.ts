@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { isInflationFlag } from '../detection/rules.js';
 import { GRADES, buildCharts, personLabel, type Chart } from './charts.js';
 import type { AnomalyFigure, FlaggedEmployee, ReportFigures, StationGrades } from './figures.js';
+import { isInflationFlag } from '../contract/flag.js';
 
 /**
  * The report as one self-contained HTML page: its figures (the same JSON

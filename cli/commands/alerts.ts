@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { AlertEvaluator, type AlertEvent } from '../../alerting/evaluator.js';
+import { AlertEvaluator } from '../../alerting/evaluator.js';
 import { flagInputKey } from '../../alerting/inputs.js';
 import { describeRule, loadRules } from '../../alerting/rules.js';
 import { startAlerting, type Alerting } from '../../alerting/run.js';
@@ -15,6 +15,7 @@ import { activeModelVersion, readModelRows } from '../../sinks/clickhouse/querie
 import { readWindowSnapshots, windowSpan } from '../../sinks/clickhouse/queries/windowMetrics.js';
 import type { Command } from '../command.js';
 import { formatTable } from '../table.js';
+import type { AlertEvent } from '../../contract/alertEvent.js';
 
 function instant(value: string | undefined, key: string): number | undefined {
   if (value === undefined) return undefined;
@@ -79,10 +80,7 @@ export const alertsCommand: Command = {
         const version = await activeModelVersion(client);
         // The rows are of windows written as they closed: every system has reported on them.
         const evaluator = new AlertEvaluator(rules, catalog, modelsOf(await readModelRows(client, version), version).plant, { closed: true });
-        for (const flag of await readAnomalies(client, range)) {
-          const state = { ...flag, employee_id: flag.employeeId, station_id: flag.stationId, window_start: flag.windowStart, window_end: flag.windowEnd };
-          evaluator.applyFlag(flagInputKey(state), { ...state, severity: flag.severity as 'low' | 'medium' | 'high' });
-        }
+        for (const flag of await readAnomalies(client, range)) evaluator.applyFlag(flagInputKey(flag), flag);
         // Window by window, each judged once it is complete, as time passed in the stream.
         const events: AlertEvent[] = [];
         const snapshots = await readWindowSnapshots(client, catalog, range);

@@ -8,8 +8,8 @@ import { formatEvaluation, formatSweep } from '../../evaluation/evaluationTable.
 import { evaluateSimulation, meetsTargets } from '../../evaluation/groundTruth.js';
 import { sweepHonestSpread } from '../../evaluation/harness.js';
 import { runDetection } from '../../detection/runner.js';
-import { analyticsCycle, flagPublisher, type FlagPublisher } from '../../detection/analytics.js';
-import { publishFlags } from '../../alerting/service.js';
+import { analyticsCycle, type FlagPublisher } from '../../detection/analytics.js';
+import { flagPublisherTo } from '../../alerting/service.js';
 import type { Config } from '../../core/config.js';
 import { createKafka, createProducer } from '../../topics/kafka.js';
 import { loadCatalog } from '../../kpis/extensions.js';
@@ -120,7 +120,7 @@ async function withFlagPublisher<T>(config: Config, log: Logger, work: (publish:
   const producer = createProducer(createKafka(config, 'kpi-stream-analytics', log), { allowAutoTopicCreation: false });
   await producer.connect();
   try {
-    return await work(flagPublisher(producer, config, publishFlags));
+    return await work(flagPublisherTo(producer, config));
   } finally {
     await producer.disconnect();
   }

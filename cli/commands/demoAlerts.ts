@@ -2,15 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
-import type { AlertEvent } from '../../alerting/evaluator.js';
 import { startAlerting } from '../../alerting/run.js';
-import { publishFlags } from '../../alerting/service.js';
+import { flagPublisherTo } from '../../alerting/service.js';
 import { verifyWebhook } from '../../alerting/targets.js';
 import { loadConfig, type Config } from '../../core/config.js';
 import type { Logger } from '../../core/logger.js';
-import { flagPublisher, type FlagPublisher } from '../../detection/analytics.js';
+import type { FlagPublisher } from '../../detection/analytics.js';
 import { createKafka, createProducer } from '../../topics/kafka.js';
 import { alertTable } from './alerts.js';
+import type { AlertEvent } from '../../contract/alertEvent.js';
 
 /** The demo's rules: a few a plant would set, tuned to fire now and then on the simulated plant. */
 const DEMO_RULES = `rules:
@@ -65,7 +65,7 @@ export async function startDemoAlerts(log: Logger, dir: string): Promise<{ confi
   await producer.connect();
   return {
     config,
-    publish: flagPublisher(producer, config, publishFlags),
+    publish: flagPublisherTo(producer, config),
     async finish() {
       const raised = alerting.evaluator!.events;
       // Until every event raised is delivered and the evaluator has raised nothing new for a while (detection's flags were just published).

@@ -1,31 +1,15 @@
+import { flagFromRow, type Flag } from '../../../contract/flag.js';
 import type { ClickHouseClient } from '../client.js';
 import { toClickHouseTime } from '../time.js';
 
 /** kpi.anomalies: flags of inflated self-reports and measurement gaps (migrations 0004, 0009); anomalies_current shows the current ones. */
 export const ANOMALIES_TABLE = 'anomalies';
 
-/** A row of kpi.anomalies, times as epoch ms and the evidence as an object. */
-export interface AnomalyRow {
-  readonly employeeId: string;
-  readonly stationId: string;
-  readonly windowStart: number;
-  readonly windowEnd: number;
-  readonly kind: string;
-  readonly method: string;
-  readonly severity: string;
-  readonly reported: number;
-  readonly measured: number;
-  readonly deviation: number;
-  readonly z: number | null;
-  readonly explanation: string;
-  readonly evidence: Record<string, unknown>;
-}
-
 /** Replaces the flags of the windows that start in [from, to) with these. */
 export async function replaceAnomalies(
   client: ClickHouseClient,
   range: { from: number; to: number },
-  rows: readonly AnomalyRow[],
+  rows: readonly Flag[],
   rulesVersion: string,
 ): Promise<void> {
   await client.command({
@@ -58,28 +42,14 @@ export async function replaceAnomalies(
 }
 
 /** The current flags of the windows that start in [from, to). */
-export async function readAnomalies(client: ClickHouseClient, range: { from: number; to: number }): Promise<AnomalyRow[]> {
+export async function readAnomalies(client: ClickHouseClient, range: { from: number; to: number }): Promise<Flag[]> {
   const result = await client.query({
     query: `SELECT *, toUnixTimestamp64Milli(window_start) AS window_start_ms, toUnixTimestamp64Milli(window_end) AS window_end_ms
             FROM anomalies_current WHERE window_start >= {from:DateTime64(3, 'UTC')} AND window_start < {to:DateTime64(3, 'UTC')}`,
     query_params: { from: toClickHouseTime(range.from), to: toClickHouseTime(range.to) },
     format: 'JSONEachRow',
   });
-  return (await result.json<Record<string, unknown>>()).map((r) => ({
-    employeeId: String(r.employee_id),
-    stationId: String(r.station_id),
-    windowStart: Number(r.window_start_ms),
-    windowEnd: Number(r.window_end_ms),
-    kind: String(r.kind),
-    method: String(r.method),
-    severity: String(r.severity),
-    reported: Number(r.reported),
-    measured: Number(r.measured),
-    deviation: Number(r.deviation),
-    z: r.z_score === null ? null : Number(r.z_score),
-    explanation: String(r.explanation),
-    evidence: JSON.parse(String(r.evidence)) as Record<string, unknown>,
-  }));
+  return (await result.json<Record<string, unknown>>()).map(flagFromRow);
 }
 
 export interface FlaggedEmployee {

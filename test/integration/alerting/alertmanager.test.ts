@@ -1,5 +1,5 @@
 import { Registry } from 'prom-client';
-import { AlertEvaluator, type AlertEvent } from '../../../alerting/evaluator.js';
+import { AlertEvaluator } from '../../../alerting/evaluator.js';
 import { DeliveryWorker, configuredTargets } from '../../../alerting/delivery.js';
 import { parseRules } from '../../../alerting/rules.js';
 import type { WindowSnapshot } from '../../../contract/windowSnapshot.js';
@@ -13,6 +13,7 @@ import { alertsTopic, topicDefinitions } from '../../../topics/definitions.js';
 import { createKafka, createProducer, ensureTopics } from '../../../topics/kafka.js';
 import { dropTestResources, testContext } from '../support/context.js';
 import { until } from '../support/processor.js';
+import type { AlertEvent } from '../../../contract/alertEvent.js';
 
 /**
  * Alert events delivered from the outbox to a real Prometheus Alertmanager

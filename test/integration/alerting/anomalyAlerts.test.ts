@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { publishFlags } from '../../../alerting/service.js';
+import { flagPublisherTo } from '../../../alerting/service.js';
 import { startAlerting, type Alerting } from '../../../alerting/run.js';
 import { loadConfig } from '../../../core/config.js';
-import { analyticsCycle, flagPublisher } from '../../../detection/analytics.js';
+import { analyticsCycle } from '../../../detection/analytics.js';
 import { KpiCatalog } from '../../../kpis/catalog.js';
 import { batchToken } from '../../../processors/checkpoint.js';
 import { createClickHouseClient } from '../../../sinks/clickhouse/client.js';
@@ -12,11 +12,11 @@ import { migrate } from '../../../sinks/clickhouse/migrate.js';
 import { ClickHouseWindowStore } from '../../../sinks/clickhouse/windowStore.js';
 import { topicDefinitions } from '../../../topics/definitions.js';
 import { createKafka, createProducer, ensureTopics } from '../../../topics/kafka.js';
-import type { AlertEvent } from '../../../alerting/evaluator.js';
 import { dropTestResources, testContext } from '../support/context.js';
 import { until } from '../support/processor.js';
 import { windowRowWith } from '../support/rows.js';
 import { WebhookReceiver } from '../support/webhookReceiver.js';
+import type { AlertEvent } from '../../../contract/alertEvent.js';
 
 /**
  * Inflation flags reach receivers only through anomaly rules: the analytics
@@ -88,7 +88,7 @@ test('analytics flags what was written since its last cycle; anomaly rules alert
   const store = new ClickHouseWindowStore(client, catalog, ctx.log);
   const producer = createProducer(createKafka(config, 'anomaly-alerts-flags', ctx.log), { allowAutoTopicCreation: false });
   await producer.connect();
-  const publish = flagPublisher(producer, config, publishFlags);
+  const publish = flagPublisherTo(producer, config);
   // Every insert here is acknowledged before a cycle starts, so none is under way: no need to let rows settle.
   const cycle = () => analyticsCycle(client, catalog, config, ctx.log, publish, { settleMs: 0 });
   const received = () => receiver.delivered.map((r) => JSON.parse(r.body) as AlertEvent);

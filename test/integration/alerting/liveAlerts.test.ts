@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import type { Consumer, Producer } from 'kafkajs';
 import { Webhook } from 'standardwebhooks';
-import { fingerprintOf, type AlertEvent } from '../../../alerting/evaluator.js';
+import { fingerprintOf } from '../../../alerting/evaluator.js';
 import { decodeInput } from '../../../alerting/inputs.js';
 import { verifyWebhook } from '../../../alerting/targets.js';
 import { KpiCatalog } from '../../../kpis/catalog.js';
@@ -18,6 +18,7 @@ import { createRegistry, registerInputSchemas, type SchemaIds } from '../../../t
 import { dropTestResources, testContext } from '../support/context.js';
 import { exited, killProcessors, logOf, startProcessor, until } from '../support/processor.js';
 import { WebhookReceiver } from '../support/webhookReceiver.js';
+import type { AlertEvent } from '../../../contract/alertEvent.js';
 
 /**
  * Live alerting end to end on the real services: events into Kafka, the

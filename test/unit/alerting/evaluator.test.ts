@@ -1,9 +1,11 @@
-import { AlertEvaluator, eventIdOf, fingerprintOf, type AlertEvent, type FlagState } from '../../../alerting/evaluator.js';
+import { AlertEvaluator, eventIdOf, fingerprintOf } from '../../../alerting/evaluator.js';
+import type { FlagSummary } from '../../../contract/flag.js';
 import { flagInputKey } from '../../../alerting/inputs.js';
 import { parseRules } from '../../../alerting/rules.js';
 import type { WindowSnapshot } from '../../../contract/windowSnapshot.js';
 import { KpiCatalog } from '../../../kpis/catalog.js';
 import { DEFAULT_SCORING } from '../../../scoring/model.js';
+import type { AlertEvent } from '../../../contract/alertEvent.js';
 
 const catalog = KpiCatalog.of();
 const DAY = 86_400_000;
@@ -200,11 +202,11 @@ describe('columns that compare systems', () => {
 });
 
 describe('anomaly rules', () => {
-  const flag = (o: Partial<FlagState> = {}): FlagState => ({
-    employee_id: 'a',
-    station_id: 'S1',
-    window_start: W0,
-    window_end: W0 + DAY,
+  const flag = (o: Partial<FlagSummary> = {}): FlagSummary => ({
+    employeeId: 'a',
+    stationId: 'S1',
+    windowStart: W0,
+    windowEnd: W0 + DAY,
     kind: 'units_overclaim',
     method: 'sequential',
     severity: 'high',

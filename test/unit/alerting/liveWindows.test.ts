@@ -1,10 +1,11 @@
-import { AlertEvaluator, type AlertEvent } from '../../../alerting/evaluator.js';
+import { AlertEvaluator } from '../../../alerting/evaluator.js';
 import { parseRules } from '../../../alerting/rules.js';
 import type { WindowSnapshot } from '../../../contract/windowSnapshot.js';
 import { KpiCatalog } from '../../../kpis/catalog.js';
 import { TopologyTestDriver } from '../../../processors/testDriver.js';
 import { DEFAULT_SCORING } from '../../../scoring/model.js';
 import { inspection, production } from '../support/events.js';
+import type { AlertEvent } from '../../../contract/alertEvent.js';
 
 const catalog = KpiCatalog.of();
 const DAY = 86_400_000;

@@ -1,6 +1,7 @@
 import type { SelfReportRecord } from '../../../detection/reports.js';
-import { detect, isInflationFlag, type Flag } from '../../../detection/rules.js';
+import { detect } from '../../../detection/rules.js';
 import { Random } from '../../../simulator/random.js';
+import { isInflationFlag, type Flag } from '../../../contract/flag.js';
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 9, 5);

@@ -1,7 +1,7 @@
 import { evaluate } from '../../../evaluation/evaluate.js';
-import type { Flag } from '../../../detection/rules.js';
 import type { WindowTruth } from '../../../simulator/day.js';
 import type { Inflator } from '../../../simulator/plant.js';
+import type { Flag } from '../../../contract/flag.js';
 
 const DAY = 86_400_000;
 const figures = { units: 100, run_hours: 6, defective_units: 5, self_score: null };

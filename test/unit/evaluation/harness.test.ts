@@ -1,10 +1,10 @@
 import type { Evaluation } from '../../../evaluation/evaluate.js';
 import { formatShifts, formatSweep } from '../../../evaluation/evaluationTable.js';
 import { detectOnSimulation, sweepHonestSpread } from '../../../evaluation/harness.js';
-import { isInflationFlag } from '../../../detection/rules.js';
 import { DEFAULT_HONEST_ERRORS, type WindowTruth } from '../../../simulator/day.js';
 import { SHIFT_PRESETS } from '../../../simulator/plantTime.js';
 import { simulateOptions } from '../../../simulator/run.js';
+import { isInflationFlag } from '../../../contract/flag.js';
 
 /**
  * Issue 15's targets on seeded simulated plants, through the same detection

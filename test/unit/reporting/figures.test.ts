@@ -1,8 +1,8 @@
-import type { Flag } from '../../../detection/rules.js';
 import { buildCharts } from '../../../reporting/charts.js';
 import { buildFigures, flaggedEmployeeIds, sharesOf, type ReportInputs } from '../../../reporting/figures.js';
 import { echartsBundle, renderHtml } from '../../../reporting/html.js';
 import type { EmployeeGrade, StationCalibration } from '../../../sinks/clickhouse/queries/report.js';
+import type { Flag } from '../../../contract/flag.js';
 
 const DAY = 86_400_000;
 const FROM = Date.UTC(2026, 9, 1);
