@@ -18,6 +18,18 @@ import type { AlertEvent } from '../contract/alertEvent.js';
 const TICK_MS = 1000;
 const FORGET_EVERY_MS = 60_000;
 
+/** Runs `work` with a publisher of detection's flags to live alerting when KPI_ALERT_RULES is set (else none). */
+export async function withFlagPublisher<T>(config: Config, log: Logger, work: (publish: FlagPublisher | undefined) => Promise<T>): Promise<T> {
+  if (!config.alertRules) return work(undefined);
+  const producer = createProducer(createKafka(config, 'kpi-stream-analytics', log), { allowAutoTopicCreation: false });
+  await producer.connect();
+  try {
+    return await work(flagPublisherTo(producer, config));
+  } finally {
+    await producer.disconnect();
+  }
+}
+
 /** Publishes detection's flags of a range for anomaly rules, through `producer`: the current ones, and a removal for each that no longer stands. */
 export function flagPublisherTo(producer: Producer, config: Config): FlagPublisher {
   return async (before, after) => {

@@ -5,9 +5,10 @@ import { KpiCatalog } from '../kpis/catalog.js';
 import { PartitionTask, type BatchItem } from '../processors/partitionTask.js';
 import { TumblingWindows } from '../processors/windows.js';
 import { EVENT_KINDS, type EventKind, type KindedEvent } from '../schemas/kinds.js';
-import { DEFAULT_HONEST_ERRORS, employeeDay } from '../simulator/day.js';
+import { employeeDay } from '../simulator/day.js';
 import { buildPlant } from '../simulator/plant.js';
-import { PlantTime, SHIFT_PRESETS } from '../simulator/plantTime.js';
+import { PlantTime } from '../simulator/plantTime.js';
+import { simulateOptions } from '../simulator/run.js';
 import { encodeEvent } from '../topics/codec.js';
 
 export interface StateMemoryResult {
@@ -40,23 +41,13 @@ interface DayTemplate {
 
 /** Simulated working days to copy: `employees` employees of a 1-day plant. */
 function dayTemplates(employees: number, start: number): DayTemplate[] {
-  const plant = buildPlant({
-    seed: 1,
-    employees,
-    stations: Math.ceil(employees / 12),
-    products: 12,
-    inflatorShare: 0.1,
-    inflationDays: 0.8,
-    lateStartShare: 0,
-    intermittentShare: 0,
-    intermittentDays: 0.3,
-    days: 1,
-    shifts: SHIFT_PRESETS.two,
-  });
-  const plantTime = new PlantTime({ timeZone: 'UTC', dayStart: 0, windowSize: 86_400_000, shifts: SHIFT_PRESETS.two, shiftWindows: false }, start);
+  // The simulator's defaults, as `simulate` plants them.
+  const options = simulateOptions({ seed: 1, employees, days: 1, start, dryRun: true });
+  const plant = buildPlant(options);
+  const plantTime = new PlantTime(options, start);
   const templates: DayTemplate[] = [];
   for (const employee of plant.employees) {
-    const generated = employeeDay(1, employee, 0, plantTime, { feedbackShare: 0.25, honestErrors: DEFAULT_HONEST_ERRORS, gapShare: 0 });
+    const generated = employeeDay(1, employee, 0, plantTime, options);
     if (!generated) continue;
     const { production, telemetry, inspections, feedback, reports } = generated.events;
     const byKind: [EventKind, readonly KindedEvent['event'][]][] = [

@@ -6,16 +6,30 @@ import { isInflationFlag } from '../contract/flag.js';
 const pct = (share: number) => `${Math.round(100 * share)}%`;
 
 /**
+ * The plant's grades four ways: as its people's self-scores would have them,
+ * by the measured scores against the bands, calibrated to the target, and the
+ * target; then the defective units the self-reports admit against those
+ * inspection found.
+ */
+export function formatGradeContrast(f: ReportFigures): string {
+  const plant = f.grades.plant;
+  const defects = f.totals.defectiveUnits;
+  return [
+    formatTable(
+      ['grade', 'by self-scores', 'measured', 'calibrated', 'target'],
+      GRADES.map((g) => [GRADE_LABELS[g], pct(plant.selfScores[g]), pct(plant.bands[g]), pct(plant.calibrated[g]), pct(plant.target[g])]),
+    ),
+    `Self-reports admit ${defects.reported.toLocaleString('en-US')} defective units; inspection found ${defects.measured.toLocaleString('en-US')}` +
+      (defects.measured > 0 ? ` (${pct(Math.max(0, 1 - defects.reported / defects.measured))} not admitted).` : '.'),
+  ].join('\n');
+}
+
+/**
  * A report's figures as one screen of aligned text: the plant's grades
- * against the target (by the bands, calibrated, by self-scores), each
- * station, and the flags.
+ * four ways (formatGradeContrast), each station, and the flags.
  */
 export function formatSummary(f: ReportFigures): string {
-  const plant = f.grades.plant;
-  const grades = formatTable(
-    ['grade', 'by the bands', 'calibrated', 'target', 'by self-scores'],
-    GRADES.map((g) => [GRADE_LABELS[g], pct(plant.bands[g]), pct(plant.calibrated[g]), pct(plant.target[g]), pct(plant.selfScores[g])]),
-  );
+  const grades = formatGradeContrast(f);
   const flagsAt = (station: string) => f.anomalies.filter((a) => a.stationId === station && isInflationFlag(a));
   const stations = formatTable(
     ['station', 'scores', 'excellent', 'qualified', 'needs impr.', 'avg score', 'avg self-score', 'flags', 'flagged'],

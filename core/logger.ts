@@ -32,9 +32,16 @@ function textDestination(out: NodeJS.WritableStream): DestinationStream {
  * fields that hold credentials by name, and — whatever a message or an error
  * from a client library says — every occurrence of the `secrets` given (see
  * `secretValues` in core/config.ts) in every line written.
- * `text` writes readable lines to stderr; `json` writes pino's JSON to stdout.
+ * `text` writes readable lines to stderr; `json` writes pino's JSON to stdout;
+ * either to `destination` instead when given (a log file).
  */
-export function createLogger(level: string, format: LogFormat = 'text', name = 'kpi-stream', secrets: readonly string[] = []): Logger {
+export function createLogger(
+  level: string,
+  format: LogFormat = 'text',
+  name = 'kpi-stream',
+  secrets: readonly string[] = [],
+  destination?: NodeJS.WritableStream,
+): Logger {
   const options = {
     name,
     level,
@@ -62,5 +69,6 @@ export function createLogger(level: string, format: LogFormat = 'text', name = '
       censor: '[redacted]',
     },
   };
-  return format === 'json' ? pino(options) : pino(options, textDestination(process.stderr));
+  if (format === 'json') return destination ? pino(options, destination as DestinationStream) : pino(options);
+  return pino(options, textDestination(destination ?? process.stderr));
 }

@@ -2,7 +2,8 @@ import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import type { KpiCatalog } from '../kpis/catalog.js';
 import { scorePeriods } from '../scoring/score.js';
-import { sinkFailure, type ClickHouseClient } from '../sinks/clickhouse/client.js';
+import { sinkFailure, withClickHouse, type ClickHouseClient } from '../sinks/clickhouse/client.js';
+import { migrate } from '../sinks/clickhouse/migrate.js';
 import { readProgress, readWrittenSince, saveProgress } from '../sinks/clickhouse/queries/analyticsProgress.js';
 import { PERIOD_TYPES } from '../sinks/clickhouse/queries/scores.js';
 import { detectionRules } from './config.js';
@@ -64,4 +65,36 @@ export async function analyticsCycle(
     throw sinkFailure(error, 'saving analytics_progress');
   }
   return { windows: changed?.windows ?? 0, employees: changed?.employees.length ?? 0, flags, through };
+}
+
+/**
+ * The analytics service (`kpi-stream analytics`): migrates, then runs a cycle
+ * every KPI_ANALYTICS_INTERVAL until `signal` aborts (the cycle in hand
+ * finishes first), or one cycle with `once`. Where it got to is kept in
+ * kpi.analytics_progress, so a restart goes on from there.
+ */
+export async function runAnalytics(
+  config: Config,
+  log: Logger,
+  catalog: KpiCatalog,
+  publish: FlagPublisher,
+  { once = false, signal }: { once?: boolean; signal?: AbortSignal } = {},
+): Promise<void> {
+  await migrate(config, log, catalog);
+  await withClickHouse(config, async (client) => {
+    do {
+      const started = Date.now();
+      const cycle = await analyticsCycle(client, catalog, config, log, publish);
+      if (cycle.windows > 0) {
+        log.info(
+          `analytics: ${cycle.windows} window rows of ${cycle.employees} employees written since the last cycle: scored and checked (${cycle.flags} flags) in ${Date.now() - started} ms`,
+        );
+      }
+      if (once) return;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, config.analyticsInterval);
+        signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+      });
+    } while (!signal?.aborted);
+  });
 }

@@ -141,6 +141,11 @@ export class PlantClock {
   }
 
   /** The local date (YYYY-MM-DD) a plant day begins on. */
+  /** The plant day an instant falls in, named by the local date it begins on (YYYY-MM-DD): what the report calls its days. */
+  plantDateOf(ts: number): string {
+    return PlantClock.dateOf(this.plantDayOf(ts));
+  }
+
   static dateOf(plantDay: number): string {
     return new Date(plantDay * DAY).toISOString().slice(0, 10);
   }

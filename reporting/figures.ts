@@ -44,6 +44,8 @@ export interface Totals {
   readonly flaggedEmployees: number;
   readonly highFlags: number;
   readonly measurementGaps: number;
+  /** Defective units over the self-reports' periods: as the reports admit them, and as inspection found them. */
+  readonly defectiveUnits: { readonly reported: number; readonly measured: number };
 }
 
 export interface StationGrades {
@@ -313,6 +315,10 @@ export function buildFigures(inputs: ReportInputs, names: Names = NO_NAMES): Rep
       flaggedEmployees: flaggedIds.length,
       highFlags: inflation.filter((f) => f.severity === 'high').length,
       measurementGaps: inputs.anomalies.length - inflation.length,
+      defectiveUnits: {
+        reported: inputs.reported.reduce((n, r) => n + r.defectiveUnits.reported, 0),
+        measured: inputs.reported.reduce((n, r) => n + r.defectiveUnits.measured, 0),
+      },
     },
     grades: { plant, stations: inputs.calibration.filter((c) => c.stationId !== PLANT).map(stationGrades) },
     scoreDistribution: { binWidth: BIN_WIDTH, bins },

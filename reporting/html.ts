@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { GRADES, buildCharts, personLabel, type Chart } from './charts.js';
+import { GRADES, GRADE_LABELS, buildCharts, personLabel, type Chart } from './charts.js';
 import type { AnomalyFigure, FlaggedEmployee, ReportFigures, StationGrades } from './figures.js';
 import { isInflationFlag } from '../contract/flag.js';
 
@@ -70,11 +70,31 @@ function section(id: string, title: string, body: string, charts: readonly Chart
     .join('')}</section>`;
 }
 
+/** A grade as the page's data-figure attributes name it. */
+const SLUGS: Record<(typeof GRADES)[number], string> = { excellent: 'excellent', qualified: 'qualified', needsImprovement: 'needs-improvement' };
+
 function summarySection(f: ReportFigures): string {
   const t = f.totals;
+  const plant = f.grades.plant;
   const card = (figure: string, value: string | number, label: string) =>
     `<div class="card"><div class="value" data-figure="${figure}">${e(String(value))}</div><div class="label">${e(label)}</div></div>`;
-  return `<div class="cards">${[
+  const contrast = table(
+    ['grade', 'by self-scores', 'measured (the bands)', 'calibrated', 'target'],
+    GRADES.map((g) => [
+      e(GRADE_LABELS[g]),
+      `<span data-figure="self-${SLUGS[g]}">${pct(plant.selfScores[g])}</span>`,
+      `<span data-figure="plant-${SLUGS[g]}">${pct(plant.bands[g])}</span>`,
+      `<span data-figure="calibrated-${SLUGS[g]}">${pct(plant.calibrated[g])}</span>`,
+      pct(plant.target[g]),
+    ]),
+    ' class="numbers" id="grade-contrast"',
+  );
+  const admitted = t.defectiveUnits.measured === 0 ? null : t.defectiveUnits.reported / t.defectiveUnits.measured;
+  return `<p>What people said of themselves, what the plant's systems measured, and where each person stands among the station's peers (calibrated to the target):</p>
+  ${contrast}
+  <p>The self-reports admit <strong data-figure="defects-reported">${t.defectiveUnits.reported}</strong> defective units; inspection found
+  <strong data-figure="defects-measured">${t.defectiveUnits.measured}</strong>${admitted === null ? '' : ` (${pct(Math.max(0, 1 - admitted))} not admitted)`}.</p>
+  <div class="cards">${[
     card('employees', t.employees, 'employees graded'),
     card('stations', t.stations, 'stations'),
     card('graded', t.graded, `${f.period.type}ly scores`),
@@ -83,12 +103,7 @@ function summarySection(f: ReportFigures): string {
     card('flagged-employees', t.flaggedEmployees, 'employees flagged'),
     card('high-flags', t.highFlags, 'high-severity flags'),
     card('measurement-gaps', t.measurementGaps, 'measurement gaps (not judged)'),
-  ].join('')}</div>
-  <p>Grades by the bands: <strong data-figure="plant-excellent">${pct(f.grades.plant.bands.excellent)}</strong> excellent,
-  <strong data-figure="plant-qualified">${pct(f.grades.plant.bands.qualified)}</strong> qualified,
-  <strong data-figure="plant-needs-improvement">${pct(f.grades.plant.bands.needsImprovement)}</strong> needs improvement —
-  the target is ${pct(f.model.target.excellent)} / ${pct(f.model.target.qualified)} / ${pct(f.model.target.needsImprovement)};
-  self-scores would give ${pct(f.grades.plant.selfScores.excellent)} / ${pct(f.grades.plant.selfScores.qualified)} / ${pct(f.grades.plant.selfScores.needsImprovement)}.</p>`;
+  ].join('')}</div>`;
 }
 
 function gradesTable(f: ReportFigures): string {

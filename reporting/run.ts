@@ -32,7 +32,7 @@ export interface ReportOptions {
   readonly catalog: KpiCatalog;
 }
 
-/** The plant's clock as the report needs it (processors/windows.ts PlantClock gives both). */
+/** The plant's clock as the report needs it (processors/windows.ts PlantClock is one). */
 export interface PlantTime {
   /** KPI_TIME_ZONE. */
   readonly timeZone: string;

@@ -102,6 +102,12 @@ export interface DayOptions {
   honestErrors: HonestErrors;
   /** Share of honest employees' shifts with a measurement gap. */
   gapShare: number;
+  /**
+   * Points an honest self-score lies above the measured score (a plant's
+   * reporting culture: where people rate themselves generously, most
+   * self-scores are 85+ whatever the measurements say). Capped at 100.
+   */
+  selfScoreBias: number;
 }
 
 const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
@@ -227,7 +233,7 @@ export function employeeDay(seed: number, employee: Employee, dayIndex: number, 
     units: Math.max(0, Math.round(actual.units * (1 + honestError(r, honest.units, honest.shape)))),
     run_hours: roundTo(Math.max(0, actual.run_hours * (1 + honestError(r, honest.runHours, honest.shape))), 2),
     defective_units: Math.max(0, actual.defective_units + (r.chance(honest.defectSlips) && slips.length > 0 ? r.pick(slips) : 0)),
-    self_score: actual.score === null || r.chance(0.1) ? null : roundTo(clamp(actual.score + r.normal(0, 2), 0, 100), 1),
+    self_score: actual.score === null || r.chance(0.1) ? null : roundTo(clamp(actual.score + options.selfScoreBias + r.normal(0, 2), 0, 100), 1),
   };
   let inflation: WindowTruth['inflation'] = null;
   const inflator = employee.inflator;
@@ -253,8 +259,10 @@ export function employeeDay(seed: number, employee: Employee, dayIndex: number, 
         break;
       case 'self_score':
         if (measured.score !== null) {
-          reported.self_score = roundTo(Math.min(100, measured.score * (1 + degree)), 1);
-          effective = reported.self_score / measured.score - 1;
+          // Beyond what the plant's people usually claim (selfScoreBias): that is what singles them out.
+          const usual = measured.score + options.selfScoreBias;
+          reported.self_score = roundTo(Math.min(100, usual * (1 + degree)), 1);
+          effective = reported.self_score / usual - 1;
         }
         break;
     }

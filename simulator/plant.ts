@@ -62,6 +62,8 @@ export interface PlantOptions {
   intermittentDays: number;
   /** Days the plant is simulated for (late starts fall inside them). */
   days: number;
+  /** Each employee's defect rate is drawn between 0.5% and 8%, times this (1.6: about 7% on average, as in the plant DESIGN.md starts from). */
+  defectRateFactor: number;
   /** The shifts people work: each employee gets one of them, or a place in one of the crews they name. */
   shifts: ShiftCalendarDefinition;
 }
@@ -116,7 +118,7 @@ export function buildPlant(options: PlantOptions): Plant {
       restDays: post.crew === '' ? [firstRest, (firstRest + 1) % 7] : [],
       performance: clamp(r.normal(1, 0.08), 0.7, 1.3),
       availability: clamp(r.normal(0.82, 0.06), 0.55, 0.97),
-      defectRate: r.uniform(0.005, 0.08),
+      defectRate: Math.min(1, options.defectRateFactor * r.uniform(0.005, 0.08)),
       inflator: inflates ? { kind: r.pick(INFLATION_KINDS), degree: roundTo(r.uniform(0.05, 0.5), 3), ...inflationSchedule(options, index) } : null,
     };
   });

@@ -1,45 +1,15 @@
 import { parseArgs } from 'node:util';
-import { AlertEvaluator } from '../../alerting/evaluator.js';
-import { flagInputKey } from '../../alerting/inputs.js';
 import { describeRule, loadRules } from '../../alerting/rules.js';
 import { startAlerting, type Alerting } from '../../alerting/run.js';
 import { ConfigError } from '../../core/errors.js';
 import { startHealthServer } from '../../core/health.js';
 import { createProcessRegistry } from '../../core/metrics.js';
-import { parseTime } from '../../core/time.js';
 import { loadCatalog } from '../../kpis/extensions.js';
-import { modelsOf } from '../../scoring/model.js';
 import { withClickHouse } from '../../sinks/clickhouse/client.js';
-import { readAnomalies } from '../../sinks/clickhouse/queries/anomalies.js';
-import { activeModelVersion, readModelRows } from '../../sinks/clickhouse/queries/scoringModels.js';
-import { readWindowSnapshots, windowSpan } from '../../sinks/clickhouse/queries/windowMetrics.js';
 import type { Command } from '../command.js';
-import { formatTable } from '../table.js';
-import type { AlertEvent } from '../../contract/alertEvent.js';
-
-function instant(value: string | undefined, key: string): number | undefined {
-  if (value === undefined) return undefined;
-  const ms = parseTime(value);
-  if (ms === undefined) throw new ConfigError(key, `expected YYYY-MM-DD or an ISO 8601 time, got ${JSON.stringify(value)}`);
-  return ms;
-}
-
-/** Alert events as a table: when, what, which scope key and window, the value, the rule's threshold. */
-export function alertTable(events: readonly AlertEvent[], extra?: { header: string; cell: (e: AlertEvent) => string | number }): string {
-  return formatTable(
-    ['event', 'rule', 'severity', 'scope', 'window', 'value', 'threshold', ...(extra ? [extra.header] : [])],
-    events.map((e) => [
-      e.type === 'alert.firing' ? 'firing' : 'resolved',
-      e.rule,
-      e.severity,
-      e.scope === 'plant' ? 'plant' : `${e.scope} ${e.scope === 'employee' ? e.employee_id : e.station_id}`,
-      e.window_start.slice(0, 16),
-      e.value === null ? (e.anomaly ?? '-') : Number(e.value.toPrecision(4)),
-      e.threshold ?? '-',
-      ...(extra ? [extra.cell(e)] : []),
-    ]),
-  );
-}
+import { parseInstant } from '../args.js';
+import { alertTable } from '../table.js';
+import { replayRules } from '../../alerting/replay.js';
 
 export const alertsCommand: Command = {
   name: 'alerts',
@@ -75,24 +45,11 @@ export const alertsCommand: Command = {
         return 0;
       }
       return withClickHouse(config, async (client) => {
-        const span = (await windowSpan(client)) ?? { from: 0, to: 0 };
-        const range = { from: instant(values.from, '--from') ?? span.from, to: instant(values.to, '--to') ?? span.to };
-        const version = await activeModelVersion(client);
-        // The rows are of windows written as they closed: every system has reported on them.
-        const evaluator = new AlertEvaluator(rules, catalog, modelsOf(await readModelRows(client, version), version).plant, { closed: true });
-        for (const flag of await readAnomalies(client, range)) evaluator.applyFlag(flagInputKey(flag), flag);
-        // Window by window, each judged once it is complete, as time passed in the stream.
-        const events: AlertEvent[] = [];
-        const snapshots = await readWindowSnapshots(client, catalog, range);
-        for (let i = 0; i < snapshots.length;) {
-          const start = snapshots[i]!.window_start;
-          for (; i < snapshots.length && snapshots[i]!.window_start === start; i += 1) evaluator.applyWindow(snapshots[i]!);
-          events.push(...evaluator.evaluate(snapshots[i - 1]!.window_end));
-        }
-        const firing = events.filter((e) => e.type === 'alert.firing').length;
+        const replay = await replayRules(client, rules, catalog, { from: parseInstant(values.from, '--from'), to: parseInstant(values.to, '--to') });
+        const firing = replay.events.filter((e) => e.type === 'alert.firing').length;
         process.stdout.write(
-          `${snapshots.length} employee-windows from ${new Date(range.from).toISOString()} to ${new Date(range.to).toISOString()} through ${rules.length} rules: ` +
-            `${firing} alerts would have fired, ${events.length - firing} resolved\n${events.length > 0 ? `${alertTable(events)}\n` : ''}`,
+          `${replay.windows} employee-windows from ${new Date(replay.from).toISOString()} to ${new Date(replay.to).toISOString()} through ${rules.length} rules: ` +
+            `${firing} alerts would have fired, ${replay.events.length - firing} resolved\n${replay.events.length > 0 ? `${alertTable(replay.events)}\n` : ''}`,
         );
         return 0;
       });

@@ -1,36 +1,23 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../../core/errors.js';
-import { parseTime } from '../../core/time.js';
 import { detectionRules } from '../../detection/config.js';
-import { DEFAULT_EVALUATION } from '../../evaluation/evaluate.js';
 import { formatEvaluation, formatSweep } from '../../evaluation/evaluationTable.js';
 import { evaluateSimulation, meetsTargets } from '../../evaluation/groundTruth.js';
 import { sweepHonestSpread } from '../../evaluation/harness.js';
 import { runDetection } from '../../detection/runner.js';
-import { analyticsCycle, type FlagPublisher } from '../../detection/analytics.js';
-import { flagPublisherTo } from '../../alerting/service.js';
+import { runAnalytics } from '../../detection/analytics.js';
+import { withFlagPublisher } from '../../alerting/service.js';
 import type { Config } from '../../core/config.js';
-import { createKafka, createProducer } from '../../topics/kafka.js';
 import { loadCatalog } from '../../kpis/extensions.js';
 import { scorePeriods } from '../../scoring/score.js';
 import { withClickHouse } from '../../sinks/clickhouse/client.js';
 import { windowSpan } from '../../sinks/clickhouse/queries/windowMetrics.js';
-import { migrate } from '../../sinks/clickhouse/migrate.js';
-import type { Logger } from '../../core/logger.js';
 import { insertModel, type ScoringModelRow } from '../../sinks/clickhouse/queries/scoringModels.js';
 import { PERIOD_TYPES, type PeriodType } from '../../sinks/clickhouse/queries/scores.js';
 import { simulateOptions, withPlantTime } from '../../simulator/run.js';
 import type { Command } from '../command.js';
-import { parseSimulateFlags } from './simulate.js';
-
-/** A day or instant given as a command-line option (`key` names it in the error). */
-export function parseDay(value: string | undefined, key: string): number | undefined {
-  if (value === undefined) return undefined;
-  const ms = parseTime(value);
-  if (ms === undefined) throw new ConfigError(key, `expected YYYY-MM-DD or an ISO 8601 time, got ${JSON.stringify(value)}`);
-  return ms;
-}
+import { parseInstant, parseSeeds, parseSimulateFlags, parseWithin } from '../args.js';
 
 export const scoreCommand: Command = {
   name: 'score',
@@ -69,8 +56,8 @@ plant-wide row with scope "", optional rows per station). Versions never change.
           period,
           timeZone: config.timeZone,
           ...(values.model ? { model: values.model } : {}),
-          ...(values.from ? { from: parseDay(values.from, '--from')! } : {}),
-          ...(values.to ? { to: parseDay(values.to, '--to')! } : {}),
+          ...(values.from ? { from: parseInstant(values.from, '--from')! } : {}),
+          ...(values.to ? { to: parseInstant(values.to, '--to')! } : {}),
         });
         log.info(`scored ${period}s with model ${model}: ${rows} rows in kpi.employee_scores`);
       }
@@ -102,8 +89,8 @@ anomaly rules turn them into alerts (measurement gaps never alert).`,
       withClickHouse(config, async (client) => {
         const span = (await windowSpan(client)) ?? { from: 0, to: 0 };
         await runDetection(client, catalog, log, {
-          from: parseDay(values.from, '--from') ?? span.from,
-          to: parseDay(values.to, '--to') ?? span.to,
+          from: parseInstant(values.from, '--from') ?? span.from,
+          to: parseInstant(values.to, '--to') ?? span.to,
           timeZone: config.timeZone,
           rules: detectionRules(config),
           ...(publish ? { publish } : {}),
@@ -113,18 +100,6 @@ anomaly rules turn them into alerts (measurement gaps never alert).`,
     );
   },
 };
-
-/** Runs work with a publisher of flags to live alerting when KPI_ALERT_RULES is set (else none). */
-async function withFlagPublisher<T>(config: Config, log: Logger, work: (publish: FlagPublisher | undefined) => Promise<T>): Promise<T> {
-  if (!config.alertRules) return work(undefined);
-  const producer = createProducer(createKafka(config, 'kpi-stream-analytics', log), { allowAutoTopicCreation: false });
-  await producer.connect();
-  try {
-    return await work(flagPublisherTo(producer, config));
-  } finally {
-    await producer.disconnect();
-  }
-}
 
 export const analyticsServiceCommand: Command = {
   name: 'analytics',
@@ -143,35 +118,17 @@ finishes the cycle in hand and exits 0.
   async run(args, { config, log }) {
     const { values } = parseArgs({ args, options: { once: { type: 'boolean', default: false } } });
     const catalog = await loadCatalog(config.extensions);
-    await migrate(config, log, catalog);
-    let stopping = false;
-    let wake: () => void = () => undefined;
+    const stop = new AbortController();
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       process.once(signal, () => {
         log.info({ signal }, 'stopping after the cycle in hand');
-        stopping = true;
-        wake();
+        stop.abort();
       });
     }
-    return withFlagPublisher(config, log, (publish) =>
-      withClickHouse(config, async (client) => {
-        do {
-          const started = Date.now();
-          const cycle = await analyticsCycle(client, catalog, config, log, publish ?? (async () => undefined));
-          if (cycle.windows > 0) {
-            log.info(
-              `analytics: ${cycle.windows} window rows of ${cycle.employees} employees written since the last cycle: scored and checked (${cycle.flags} flags) in ${Date.now() - started} ms`,
-            );
-          }
-          if (values.once) break;
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-            setTimeout(resolve, config.analyticsInterval);
-          });
-        } while (!stopping);
-        return 0;
-      }),
+    await withFlagPublisher(config, log, (publish) =>
+      runAnalytics(config, log, catalog, publish ?? (async () => undefined), { once: values.once, signal: stop.signal }),
     );
+    return 0;
   },
 };
 
@@ -241,19 +198,3 @@ KPI_SHIFT_CALENDAR, as in simulate.`,
 
 /** A day start as a local time of day, HH:MM. */
 const formatDayStart = (ms: number) => new Date(ms).toISOString().slice(11, 16);
-
-/** `101-120` or `1,2,3`. */
-function parseSeeds(raw: string): number[] {
-  const range = /^(\d+)-(\d+)$/.exec(raw);
-  const seeds = range ? Array.from({ length: Number(range[2]) - Number(range[1]) + 1 }, (_, i) => Number(range[1]) + i) : raw.split(',').map(Number);
-  if (seeds.length === 0 || seeds.length > 1000 || seeds.some((s) => !Number.isInteger(s) || s < 0))
-    throw new ConfigError('--seeds', `expected seeds such as 101-120 or 1,2,3, got ${JSON.stringify(raw)}`);
-  return seeds;
-}
-
-function parseWithin(raw: string | undefined): number {
-  if (raw === undefined) return DEFAULT_EVALUATION.within;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new ConfigError('--within', `expected a whole number of shifts, got ${JSON.stringify(raw)}`);
-  return n;
-}

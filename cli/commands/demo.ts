@@ -1,133 +1,114 @@
-import { join } from 'node:path';
-import { formatEvaluation } from '../../evaluation/evaluationTable.js';
-import { evaluateSimulation } from '../../evaluation/groundTruth.js';
-import { detectionRules } from '../../detection/config.js';
-import { runDetection } from '../../detection/runner.js';
-import { startPipeline } from '../../processors/kafka/bootstrap.js';
-import { PlantClock } from '../../processors/windows.js';
-import { loadCatalog } from '../../kpis/extensions.js';
-import { scorePeriods } from '../../scoring/score.js';
-import { servicesUp } from '../../services/index.js';
-import { withClickHouse } from '../../sinks/clickhouse/client.js';
-import { readMostFlagged } from '../../sinks/clickhouse/queries/anomalies.js';
-import { readReport, writeReport } from '../../reporting/run.js';
-import { PERIOD_TYPES } from '../../sinks/clickhouse/queries/scores.js';
-import { readStationFigures } from '../../sinks/clickhouse/queries/stations.js';
-import { compareWithExpected, readExpectedRows } from '../../simulator/compare.js';
-import { OUTPUT_FILES } from '../../simulator/output.js';
-import { simulatePlant, simulateOptions } from '../../simulator/run.js';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { once } from 'node:events';
+import { secretValues } from '../../core/config.js';
+import { createLogger } from '../../core/logger.js';
+import { formatDate } from '../../core/time.js';
+import { DEMO_PLANT, runDemo, type DemoResult } from '../../demo/run.js';
+import { simulateOptions } from '../../simulator/run.js';
+import { parseSimulateFlags, simulateFlagsHelp } from '../args.js';
 import type { Command } from '../command.js';
-import { formatSummary } from '../reportSummary.js';
+import { formatGradeContrast } from '../reportSummary.js';
 import { formatTable } from '../table.js';
-import { startDemoAlerts } from './demoAlerts.js';
-import { plantTimeOf } from './report.js';
-import { parseSimulateFlags, simulateFlagsHelp } from './simulate.js';
-
-/** The demo's plant unless flags say otherwise: a fortnight of a mid-sized plant, with bad and too-late records. */
-const DEMO_PLANT = { employees: 200, days: 14, malformedRate: 0.001, tooLateRate: 0.01, out: 'out/demo' };
 
 const pct = (x: number) => `${Math.round(100 * x)}%`;
+const ratio = (x: number | null) => (x === null ? '-' : pct(x));
 
 export const demoCommand: Command = {
   name: 'demo',
   summary: 'Run the main job end to end on the local services',
-  usage: `Usage: kpi-stream demo [simulate options]
+  usage: `Usage: kpi-stream demo [--verbose] [simulate options]
 
 Starts the local services (downloading them on first use), simulates a plant
-(200 employees for 14 days, with late, duplicate and malformed records; any
-'simulate' option overrides), runs the processors until the stream is
-drained, checks kpi.employee_window_metrics_current against the simulator's
-expected rows (every column of every row), scores every window, week and
-month, flags inflated self-reports, measures the flags against the
-simulator's ground truth, prints each station's measured figures with OEE and
-the most flagged employees, and writes the report (report.html beside the
-simulation's files) with a one-screen summary: grades against the target, by
-the bands, calibrated and by self-scores. Live alerting runs beside the
-processors with a few rules and a local receiver; the alerts it delivered are
-printed with their latency. Exits 1 if a row differs.
+whose people rate themselves generously (200 employees for 14 days: most
+self-scores 85 or more, a share of inflated reports, defects under-reported,
+with late, duplicate, malformed and too-late records; any 'simulate' option
+overrides), runs the processors until the stream is drained with live
+alerting and a local webhook receiver beside them, checks
+kpi.employee_window_metrics_current against the simulator's expected rows
+(every column of every row), scores every window, week and month, flags
+inflated self-reports, measures the flags against the simulator's ground
+truth and writes the report (report.html beside the simulation's files).
+
+It prints a line per step and a summary: the grades by self-scores, by
+measurement, calibrated and the target; detection against the ground truth;
+each station; the most flagged employees. The log goes to demo.log beside
+the report; --verbose prints it instead. Exits 1 if a row differs.
 
 ${simulateFlagsHelp()}`,
-  async run(args, { config, log }) {
-    const options = simulateOptions({ ...DEMO_PLANT, ...parseSimulateFlags(args, DEMO_PLANT) });
-    const catalog = await loadCatalog(config.extensions);
-    await servicesUp(config, log);
-    const report = await simulatePlant(options, config, log);
-    log.info(`simulated ${report.sent} records (${report.recordsPerSecond}/s); processing`);
-
-    // Live alerting beside the processors: a local receiver, a few rules (printed at the end).
-    const alerts = await startDemoAlerts(log, join(report.out, 'alerts'));
-    const started = Date.now();
-    const pipeline = await startPipeline(alerts.config, log.child({ component: 'processor' }), { exitWhenIdleMs: 3000 });
-    await pipeline.done;
-    const m = pipeline.metrics;
-    log.info(
-      `processed ${m.processed} records in ${((Date.now() - started) / 1000).toFixed(1)}s: ${m.records.accepted} accepted, ${m.records.duplicate} duplicates, ` +
-        `${m.records.tooLate} too late and ${m.records.invalid} invalid to ${config.topicPrefix}kpi.dlq.v1; ${m.rowsWritten} rows in ${m.inserts} inserts`,
-    );
-    if (m.records.accepted === 0 && m.records.duplicate > 0) {
-      log.info(
-        'an earlier demo sent these events already: they count once, and records for windows past the correction horizon of the clocks it advanced are dead-lettered',
-      );
-    }
-
-    return withClickHouse(config, async (client) => {
-      const comparison = await compareWithExpected(client, await readExpectedRows(join(report.out, OUTPUT_FILES.expected)));
-      process.stdout.write(
-        `\nkpi.employee_window_metrics_current: ${comparison.equal} of ${comparison.expected} expected rows equal in every column` +
-          ` (${comparison.missing.length} missing, ${comparison.unexpected.length} unexpected)\n`,
-      );
-      for (const d of comparison.differences.slice(0, 5)) process.stdout.write(`  ${d.key} ${d.column}: expected ${d.expected}, got ${d.actual}\n`);
-
-      for (const period of PERIOD_TYPES) await scorePeriods(client, catalog, { period, timeZone: config.timeZone });
-      await runDetection(client, catalog, log, {
-        from: options.start,
-        to: options.start + options.days * 86_400_000,
-        timeZone: config.timeZone,
-        rules: detectionRules(config),
-        publish: alerts.publish,
-      });
-      process.stdout.write(`\nlive alerts during the simulated fortnight:\n${await alerts.finish()}\n`);
-      process.stdout.write(`\ndetection against the simulator's ground truth:\n${formatEvaluation(await evaluateSimulation(client, report.out))}\n`);
-
-      const stations = await readStationFigures(client, { from: options.start, to: options.start + options.days * 86_400_000 });
-      const ratio = (x: number | null) => (x === null ? '-' : pct(x));
-      process.stdout.write('\nstations over the simulated period, measured (OEE after ISO 22400-2, docs/analysts.md#oee):\n');
-      process.stdout.write(
-        `${formatTable(
-          ['station', 'employees', 'units', 'efficiency', 'defect rate', 'availability', 'performance', 'quality', 'OEE'],
-          stations.map((f) => [
-            f.stationId,
-            f.employees,
-            f.units,
-            ratio(f.efficiency),
-            f.defectRate === null ? '-' : `${(100 * f.defectRate).toFixed(1)}%`,
-            ratio(f.oee.availability),
-            ratio(f.oee.performance),
-            ratio(f.oee.quality),
-            ratio(f.oee.value),
-          ]),
-        )}\n`,
-      );
-      process.stdout.write('\nmost suspicious employees:\n');
-      const flagged = await readMostFlagged(client, 5);
-      process.stdout.write(
-        `${formatTable(
-          ['employee', 'flags', 'high', 'kinds', 'example'],
-          flagged.map((f) => [f.employeeId, f.flags, f.high, f.kinds.join(','), f.example]),
-        )}\n`,
-      );
-
-      // The report for managers and HR, over the simulated days.
-      const figures = await readReport(client, {
-        plant: 'Demo plant',
-        period: 'month',
-        from: options.start,
-        to: options.start + options.days * 86_400_000,
-        plantTime: plantTimeOf(new PlantClock(config.timeZone, config.dayStart)),
-        catalog,
-      });
-      process.stdout.write(`\nreport: ${writeReport(figures, 'html', join(report.out, 'report.html'))}\n\n${formatSummary(figures)}\n`);
-      return comparison.equal === comparison.expected && comparison.unexpected.length === 0 ? 0 : 1;
+  async run(args, { config, log: terminal }) {
+    const verbose = args.includes('--verbose');
+    const options = simulateOptions({
+      ...DEMO_PLANT,
+      ...parseSimulateFlags(
+        args.filter((a) => a !== '--verbose'),
+        DEMO_PLANT,
+      ),
     });
+    mkdirSync(options.out, { recursive: true });
+    const logFile = join(options.out, 'demo.log');
+    const file = verbose ? undefined : createWriteStream(logFile);
+    const log = file ? createLogger(config.logLevel, config.logFormat, 'kpi-stream', secretValues(config), file) : terminal;
+    const shown = relative(process.cwd(), options.out) || '.';
+    say(
+      `kpi-stream demo: a plant of ${options.employees} employees over ${options.days} days from ${formatDate(options.start)} (seed ${options.seed}) ` +
+        `whose people rate themselves generously${file ? `; log in ${join(shown, 'demo.log')} (--verbose prints it)` : ''}`,
+    );
+    let step = 0;
+    try {
+      const result = await runDemo(options, config, log, (line) => say(`[${++step}/7] ${line}`));
+      say(`\n${summary(result)}`);
+      return result.comparison.equal === result.comparison.expected && result.comparison.unexpected.length === 0 ? 0 : 1;
+    } finally {
+      if (file) {
+        file.end();
+        await once(file, 'close');
+      }
+    }
   },
 };
+
+function say(text: string): void {
+  process.stdout.write(`${text}\n`);
+}
+
+/** The story in a screen: what people said, what was measured, what calibration makes of it; then how detection did, each station, the most flagged. */
+function summary(r: DemoResult): string {
+  const f = r.report.figures;
+  const e = r.evaluation;
+  const lines = [
+    `Grades of ${f.totals.employees} employees for ${f.period.from} to ${f.period.to} (monthly scores, model ${f.model.version}):`,
+    formatGradeContrast(f),
+    '',
+    `Detection against the simulator's ground truth: precision ${pct(e.precision)} of ${e.flaggedWindows} flagged windows; ` +
+      `${pct(e.recallAtLeast15.recall)} of windows inflated by 15%+ flagged; ${e.persons.steady.identified} of ${e.persons.steady.inflators} steady inflators identified ` +
+      `within ${e.persons.within} shifts; honest employees flagged ${e.honestEmployeesFlagged} of ${e.honestEmployees}; planted measurement gaps flagged for inflation: ${e.gaps.inflationFlagged}.`,
+    '',
+    'Stations, measured (OEE after ISO 22400-2):',
+    formatTable(
+      ['station', 'employees', 'units', 'efficiency', 'defect rate', 'availability', 'performance', 'quality', 'OEE'],
+      r.stations.map((s) => [
+        s.stationId,
+        s.employees,
+        s.units,
+        ratio(s.efficiency),
+        s.defectRate === null ? '-' : `${(100 * s.defectRate).toFixed(1)}%`,
+        ratio(s.oee.availability),
+        ratio(s.oee.performance),
+        ratio(s.oee.quality),
+        ratio(s.oee.value),
+      ]),
+    ),
+    '',
+    'Most flagged employees (each flag a proposal for a person to review; the report has the evidence):',
+    formatTable(
+      ['employee', 'flags', 'high', 'kinds'],
+      r.mostFlagged.map((m) => [m.employeeId, m.flags, m.high, m.kinds.join(', ')]),
+    ),
+  ];
+  if (r.comparison.differences.length > 0) {
+    lines.push('', 'Rows that differ from the expected ones (first 5):');
+    for (const d of r.comparison.differences.slice(0, 5)) lines.push(`  ${d.key} ${d.column}: expected ${d.expected}, got ${d.actual}`);
+  }
+  return lines.join('\n');
+}

@@ -1,29 +1,17 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../../core/errors.js';
-import { DAY } from '../../core/time.js';
 import { loadCatalog } from '../../kpis/extensions.js';
 import { PlantClock } from '../../processors/windows.js';
 import { readNames } from '../../reporting/names.js';
-import { readReport, writeReport, type PlantTime, type ReportFormat } from '../../reporting/run.js';
+import { readReport, writeReport, type ReportFormat } from '../../reporting/run.js';
 import type { GradePeriod } from '../../sinks/clickhouse/queries/report.js';
 import { withClickHouse } from '../../sinks/clickhouse/client.js';
 import type { Command } from '../command.js';
 import { formatSummary } from '../reportSummary.js';
-import { parseDay } from './analytics.js';
+import { parsePlantDay } from '../args.js';
 
 const PERIODS: readonly GradePeriod[] = ['week', 'month'];
 const FORMATS: readonly ReportFormat[] = ['html', 'json'];
-
-/** The plant's time for the report, from KPI_TIME_ZONE and KPI_DAY_START: plant days as the processors' windows have them. */
-export function plantTimeOf(clock: PlantClock): PlantTime {
-  return { timeZone: clock.timeZone, plantDateOf: (ts) => PlantClock.dateOf(clock.plantDayOf(ts)) };
-}
-
-/** A --from or --to: a date is the plant day beginning on it (KPI_TIME_ZONE, KPI_DAY_START), from its first instant; an ISO 8601 time is that instant. */
-export function parsePlantDay(value: string | undefined, key: string, clock: PlantClock): number | undefined {
-  const ms = parseDay(value, key);
-  return ms === undefined || !/^\s*\d{4}-\d{2}-\d{2}\s*$/.test(value!) ? ms : clock.startOf(ms / DAY);
-}
 
 export const reportCommand: Command = {
   name: 'report',
@@ -83,7 +71,7 @@ Scores and flags come from \`kpi-stream score\` and \`kpi-stream detect\`.`,
         from: parsePlantDay(values.from, '--from', clock),
         to: parsePlantDay(values.to, '--to', clock),
         names,
-        plantTime: plantTimeOf(clock),
+        plantTime: clock,
         catalog,
       }),
     );

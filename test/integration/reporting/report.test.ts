@@ -182,7 +182,11 @@ test('grades on the page match the month scores in ClickHouse: by the bands, cal
       expect.any(Number),
       pct(share(selfGrades, grade)),
     ]);
-    const text = await page.locator(`[data-figure="plant-${grade.replace('_', '-')}"]`).textContent();
+    // The first screen sets the four side by side: by self-scores, measured, calibrated, target.
+    const slug = grade.replace('_', '-');
+    expect(await page.locator(`[data-figure="self-${slug}"]`).textContent()).toBe(`${(100 * share(selfGrades, grade)).toFixed(1)}%`);
+    expect(await page.locator(`[data-figure="calibrated-${slug}"]`).textContent()).toBe(`${(100 * share(calibrated, grade)).toFixed(1)}%`);
+    const text = await page.locator(`[data-figure="plant-${slug}"]`).textContent();
     expect(text).toBe(
       `${(
         100 *

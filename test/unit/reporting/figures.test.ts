@@ -133,7 +133,18 @@ test('figures: calibrated shares from the graded scores, the bands and self-scor
     ['S1', shares(0.5, 0.5, 0)],
     ['S2', shares(0.5, 0, 0.5)],
   ]);
-  expect(f.totals).toEqual({ stations: 2, employees: 4, graded: 4, reports: 38, inflationFlags: 3, flaggedEmployees: 2, highFlags: 2, measurementGaps: 1 });
+  expect(f.totals).toEqual({
+    stations: 2,
+    employees: 4,
+    graded: 4,
+    reports: 38,
+    inflationFlags: 3,
+    flaggedEmployees: 2,
+    highFlags: 2,
+    measurementGaps: 1,
+    // The defective units the two employees' reports admit (10 + 9) against those inspection found (12 + 9).
+    defectiveUnits: { reported: 19, measured: 21 },
+  });
   // 95 and 99.5 fall in the last bin, 80 and 60 in theirs; self-scores of 95 three times.
   const bins = Object.fromEntries(f.scoreDistribution.bins.filter((b) => b.scores + b.selfScores > 0).map((b) => [b.from, [b.scores, b.selfScores]]));
   expect(bins).toEqual({ 60: [1, 0], 80: [1, 0], 95: [2, 3] });

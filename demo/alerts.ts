@@ -2,25 +2,34 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
-import { startAlerting } from '../../alerting/run.js';
-import { flagPublisherTo } from '../../alerting/service.js';
-import { verifyWebhook } from '../../alerting/targets.js';
-import { loadConfig, type Config } from '../../core/config.js';
-import type { Logger } from '../../core/logger.js';
-import type { FlagPublisher } from '../../detection/analytics.js';
-import { createKafka, createProducer } from '../../topics/kafka.js';
-import { alertTable } from './alerts.js';
-import type { AlertEvent } from '../../contract/alertEvent.js';
+import { startAlerting } from '../alerting/run.js';
+import { flagPublisherTo } from '../alerting/service.js';
+import { verifyWebhook } from '../alerting/targets.js';
+import { loadConfig, type Config } from '../core/config.js';
+import type { Logger } from '../core/logger.js';
+import type { FlagPublisher } from '../detection/analytics.js';
+import { createKafka, createProducer } from '../topics/kafka.js';
+import type { AlertEvent } from '../contract/alertEvent.js';
 
 /** The demo's rules: a few a plant would set, tuned to fire now and then on the simulated plant. */
 const DEMO_RULES = `rules:
-  - { name: station-defect-rate, metric: defect_rate, scope: station, above: 0.06, clear: 0.05, min_sample: 200, severity: high }
-  - { name: defects-two-days, metric: defect_rate, scope: employee, above: 0.1, min_sample: 100, for_windows: 2, clear: 0.08, severity: medium }
+  - { name: station-defect-rate, metric: defect_rate, scope: station, above: 0.09, clear: 0.08, min_sample: 200, severity: high }
+  - { name: defects-two-days, metric: defect_rate, scope: employee, above: 0.15, min_sample: 100, for_windows: 2, clear: 0.12, severity: medium }
   - { name: low-efficiency, metric: efficiency, scope: employee, below: 0.85, min_sample: 4, for_windows: 2, clear: 0.9, severity: medium }
   - { name: inflated-self-report, anomaly: any, min_severity: high, severity: high }
 `;
 
-const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
+/** What live alerting did during the demo. */
+export interface DemoAlerts {
+  /** The rules' names. */
+  readonly rules: readonly string[];
+  readonly raised: number;
+  readonly firing: number;
+  /** Each event that reached the receiver, once, in window order; latency from the processors applying the change (metric alerts). */
+  readonly delivered: readonly { readonly event: AlertEvent; readonly latencyMs: number | null }[];
+  /** Requests whose signature did not verify. */
+  readonly rejected: number;
+}
 
 /**
  * The demo's alerting step: a local receiver that verifies each webhook's
@@ -28,7 +37,7 @@ const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sor
  * beside the processors. `config` is the demo's configuration with them set:
  * the processors started with it publish their windows.
  */
-export async function startDemoAlerts(log: Logger, dir: string): Promise<{ config: Config; publish: FlagPublisher; finish: () => Promise<string> }> {
+export async function startDemoAlerts(log: Logger, dir: string): Promise<{ config: Config; publish: FlagPublisher; finish: () => Promise<DemoAlerts> }> {
   mkdirSync(dir, { recursive: true });
   const rules = join(dir, 'alert-rules.yaml');
   writeFileSync(rules, DEMO_RULES);
@@ -80,30 +89,16 @@ export async function startDemoAlerts(log: Logger, dir: string): Promise<{ confi
       await alerting.stop();
       await producer.disconnect();
       receiver.close();
-      const events = [...arrivals.values()].sort((a, b) => a.event.window_start.localeCompare(b.event.window_start) || a.at - b.at);
-      const latency = (e: AlertEvent, at: number) => (e.observed_at === null ? null : at - Date.parse(e.observed_at));
-      const latencies = events
-        .map(({ event, at }) => latency(event, at))
-        .filter((l): l is number => l !== null)
-        .sort((a, b) => a - b);
-      const firing = events.filter((e) => e.event.type === 'alert.firing').length;
-      const shown = events.slice(0, 25);
-      return [
-        `${raised.length} alert events raised (${firing} firing, ${raised.length - firing} resolved), ${arrivals.size} delivered to the local receiver, signatures verified (${rejected} rejected); rules: ${DEMO_RULES.split(
-          '\n',
-        )
-          .filter((l) => l.includes('name:'))
-          .map((l) => /name: ([\w-]+)/.exec(l)![1])
-          .join(', ')}`,
-        latencies.length > 0
-          ? `latency from the processors applying the change to the signed webhook arriving: p50 ${percentile(latencies, 0.5)} ms, p99 ${percentile(latencies, 0.99)} ms (${latencies.length} metric alerts; anomaly alerts follow detection)`
-          : 'no metric alert fired',
-        alertTable(
-          shown.map((s) => s.event),
-          { header: 'latency', cell: (e) => latency(e, arrivals.get(e.id)!.at)?.toString() ?? '-' },
-        ),
-        ...(events.length > shown.length ? [`… and ${events.length - shown.length} more (kpi.alert_deliveries holds them all)`] : []),
-      ].join('\n');
+      const delivered = [...arrivals.values()]
+        .sort((a, b) => a.event.window_start.localeCompare(b.event.window_start) || a.at - b.at)
+        .map(({ event, at }) => ({ event, latencyMs: event.observed_at === null ? null : at - Date.parse(event.observed_at) }));
+      return {
+        rules: [...DEMO_RULES.matchAll(/name: ([\w-]+)/g)].map((m) => m[1]!),
+        raised: raised.length,
+        firing: raised.filter((e) => e.type === 'alert.firing').length,
+        delivered,
+        rejected,
+      };
     },
   };
 }
