@@ -8,15 +8,15 @@ const common = {
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true }] },
   // Node.js releases fetched by scripts/node.mjs, and the local services' downloads and data (Go's
   // module cache for the Prometheus tests among them): not part of the project's modules or tests.
-  modulePathIgnorePatterns: ['<rootDir>/.tools/', '<rootDir>/.svc/'],
+  modulePathIgnorePatterns: ['<rootDir>/.tools/', '<rootDir>/.svc/', '<rootDir>/dist-test/'],
 };
 
-// Real services, started (or found) by the global setup. Compiled by `npm run build` (the
-// pretest step): global setup runs outside jest's module system, so it loads the plain JavaScript.
+// Real services, started (or found) by the global setup. Compiled into dist-test/ by the pretest
+// step (tsconfig.setup.json): global setup runs outside jest's module system, so it loads plain JavaScript.
 const integration = {
   ...common,
-  globalSetup: '<rootDir>/dist/test/integration/setup/globalSetup.js',
-  globalTeardown: '<rootDir>/dist/test/integration/setup/globalTeardown.js',
+  globalSetup: '<rootDir>/dist-test/test/integration/setup/globalSetup.js',
+  globalTeardown: '<rootDir>/dist-test/test/integration/setup/globalTeardown.js',
   slowTestThreshold: 60,
 };
 
