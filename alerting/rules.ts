@@ -8,7 +8,7 @@ import { INFLATION_FLAG_KINDS, SEVERITIES, type Severity } from '../contract/fla
 import { SCOPES, type Scope } from '../contract/alertEvent.js';
 
 /**
- * Alert rules: the YAML file named by KPI_ALERT_RULES (CONTRACT.md, "Alerts").
+ * Alert rules: the YAML file named by KPI_ALERT_RULES (docs/contract.md, "Alert events").
  * A metric rule sets a threshold on a window column or the score, per
  * employee, station or plant; an anomaly rule raises an alert for inflation
  * flags of a kind and a least severity. Rules are validated once, at

@@ -107,7 +107,7 @@ export function verifyWebhook(secrets: readonly string[], body: string, headers:
   throw last;
 }
 
-/** Alertmanager labels of an alert: alertname, severity, scope, the scope key and the window (CONTRACT.md). */
+/** Alertmanager labels of an alert: alertname, severity, scope, the scope key and the window (docs/contract.md). */
 export function alertmanagerAlert(event: AlertEvent, expiresAt: number): Record<string, unknown> {
   const labels: Record<string, string> = { alertname: event.rule, severity: event.severity, scope: event.scope, window_start: event.window_start };
   if (event.employee_id !== null) labels.employee_id = event.employee_id;

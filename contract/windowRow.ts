@@ -12,7 +12,7 @@ export interface WindowKey {
   readonly windowStart: number;
 }
 
-/** CONTRACT.md's columns of kpi.employee_window_metrics, times in epoch ms. */
+/** docs/contract.md's columns of kpi.employee_window_metrics, times in epoch ms. */
 export interface EmployeeWindowMetrics {
   employee_id: string;
   window_start: number;
@@ -33,7 +33,7 @@ export interface EmployeeWindowMetrics {
   self_score: number | null;
 }
 
-/** The contract columns, in CONTRACT.md's order. */
+/** The contract columns, in docs/contract.md's order. */
 export const CONTRACT_COLUMNS = [
   'employee_id',
   'window_start',

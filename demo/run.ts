@@ -24,7 +24,7 @@ import { startDemoAlerts, type DemoAlerts } from './alerts.js';
 
 /**
  * The demo's plant: a fortnight of a mid-sized plant that reports the way
- * DESIGN.md's plant did before it measured. Its people rate themselves
+ * docs/design.md's plant did before it measured. Its people rate themselves
  * generously (self-scores 48 points above what was measured, so most are 85
  * or more), a share of them inflate their reports further (units, run hours,
  * defects admitted, self-scores), defect rates average about 7%, and its

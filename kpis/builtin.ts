@@ -2,7 +2,7 @@ import { defineKpi, measure, ratio, toMilli, toMillis, type KpiDefinition } from
 
 const MS_PER_HOUR = 3_600_000;
 
-/** Output: units the MES counted and the standard time they are worth (CONTRACT.md's units, standard_hours). */
+/** Output: units the MES counted and the standard time they are worth (docs/contract.md's units, standard_hours). */
 export const output = defineKpi({
   name: 'output',
   description: 'Units completed and the engineered standard time they are worth.',
@@ -109,5 +109,5 @@ export const satisfaction = defineKpi({
   ],
 });
 
-/** kpi-stream's own KPIs: CONTRACT.md's columns of kpi.employee_window_metrics (created by migration 0001). */
+/** kpi-stream's own KPIs: docs/contract.md's columns of kpi.employee_window_metrics (created by migration 0001). */
 export const BUILTIN_KPIS: readonly KpiDefinition[] = [output, machineTime, efficiency, quality, satisfaction];

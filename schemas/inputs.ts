@@ -2,14 +2,14 @@ import type { EventKind, EventOfKind, KindedEvent } from './kinds.js';
 
 /**
  * What kpi-stream knows about each input kind beyond its Avro contract: the
- * topic it arrives on (CONTRACT.md), which of its times places it in a window
+ * topic it arrives on (docs/contract.md), which of its times places it in a window
  * and which drives the partition's clock, every time field it carries, and
  * its value rules (Avro only checks types). One table, read by the codec, the
  * processors, the topics and the simulator alike.
  */
 export interface InputDefinition<K extends EventKind> {
   readonly kind: K;
-  /** The topic's name in CONTRACT.md (KPI_TOPIC_PREFIX is applied on top). */
+  /** The topic's name in docs/contract.md (KPI_TOPIC_PREFIX is applied on top). */
   readonly topic: string;
   readonly description: string;
   /** The time that places the event in a window (an inspection belongs to when the units were produced). */
@@ -18,7 +18,7 @@ export interface InputDefinition<K extends EventKind> {
   readonly observedTime: (event: EventOfKind[K]) => number;
   /** Every time field, for the time sanity checks. */
   readonly timeFields: readonly (keyof EventOfKind[K] & string)[];
-  /** Why the event breaks CONTRACT.md's value rules, or undefined. */
+  /** Why the event breaks docs/contract.md's value rules, or undefined. */
   readonly invalidReason: (event: EventOfKind[K]) => string | undefined;
 }
 

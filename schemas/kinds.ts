@@ -1,6 +1,6 @@
 import type { CustomerFeedback, MachineTelemetry, ProductionReported, QualityInspected, SelfReported } from './events.js';
 
-/** The five kinds of input event, in the order of DESIGN.md. */
+/** The five kinds of input event, in the order of docs/contract.md. */
 export const EVENT_KINDS = ['production', 'telemetry', 'inspection', 'feedback', 'selfReport'] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 

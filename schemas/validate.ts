@@ -43,7 +43,7 @@ type FieldCheck = (event: Record<string, unknown>, limits: RecordLimits) => Reco
  * is counted: ids present, strings and arrays of sane size, finite numbers,
  * times between KPI_MIN_EVENT_TIME and the wall clock plus KPI_MAX_CLOCK_SKEW
  * (a device with a wrong clock, or a time in seconds or microseconds, is
- * caught here), and CONTRACT.md's value rules. Pure: `now` is passed in.
+ * caught here), and docs/contract.md's value rules. Pure: `now` is passed in.
  */
 export function recordProblem(tagged: KindedEvent, limits: RecordLimits, now: number): RecordProblem | undefined {
   const event = tagged.event as unknown as Record<string, unknown>;

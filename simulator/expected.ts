@@ -3,7 +3,7 @@ import type { CustomerFeedback, MachineTelemetry, ProductionReported, QualityIns
 
 /**
  * The row of kpi.employee_window_metrics that the events of one employee-window
- * must produce, computed straight from CONTRACT.md's definitions and written
+ * must produce, computed straight from docs/contract.md's definitions and written
  * independently of the processors. Sums use the documented resolutions: time
  * to the millisecond, satisfaction to the thousandth. The standing report's
  * period is always there; the plant day, shift and crew when the window

@@ -62,7 +62,7 @@ export interface PlantOptions {
   intermittentDays: number;
   /** Days the plant is simulated for (late starts fall inside them). */
   days: number;
-  /** Each employee's defect rate is drawn between 0.5% and 8%, times this (1.6: about 7% on average, as in the plant DESIGN.md starts from). */
+  /** Each employee's defect rate is drawn between 0.5% and 8%, times this (1.6: about 7% on average, as in the plant docs/design.md starts from). */
   defectRateFactor: number;
   /** The shifts people work: each employee gets one of them, or a place in one of the crews they name. */
   shifts: ShiftCalendarDefinition;

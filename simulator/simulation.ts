@@ -233,7 +233,7 @@ class ExpectedWindows {
   }
 }
 
-/** An event of the kind made invalid under CONTRACT.md's value rules, still valid Avro. */
+/** An event of the kind made invalid under docs/contract.md's value rules, still valid Avro. */
 function invalidate<K extends EventKind>(kind: K, event: EventOfKind[K]): EventOfKind[K] {
   const e = { ...event } as Record<string, unknown>;
   switch (kind) {

@@ -7,7 +7,7 @@ const DAY = 86_400_000;
 export interface TopicDefinition {
   /** Full name, with KPI_TOPIC_PREFIX applied. */
   readonly name: string;
-  /** Name in CONTRACT.md, without prefix. */
+  /** Name in docs/contract.md, without prefix. */
   readonly contractName: string;
   readonly partitions: number;
   readonly retentionMs: number;
@@ -17,7 +17,7 @@ export interface TopicDefinition {
   readonly doc: string;
 }
 
-/** Contract names of the input topics (CONTRACT.md), by event kind. */
+/** Contract names of the input topics (docs/contract.md), by event kind. */
 export const INPUT_TOPIC_NAMES: Readonly<Record<EventKind, string>> = {
   production: 'factory.production.v1',
   telemetry: 'factory.telemetry.v1',

@@ -8,7 +8,7 @@ import { parseSqlRequest, PATH_SETTINGS, SqlRefusal, type SqlRequest } from './s
 
 /**
  * ClickHouse's HTTP interface over the embedded engine, as a ClickHouse server
- * answers it (DESIGN.md "Real services"), for @clickhouse/client, BI tools'
+ * answers it (docs/design.md "Services, with or without Docker"), for @clickhouse/client, BI tools'
  * drivers (clickhouse-connect, the JDBC driver) and curl:
  *
  * - `GET /ping` → `Ok.`; `GET|POST /?query=…` with the SQL in `query` and/or

@@ -18,7 +18,7 @@ import type { AlertEvent } from '../../../contract/alertEvent.js';
 /**
  * Alert events delivered from the outbox to a real Prometheus Alertmanager
  * (v0.27.0, built from the Go module proxy by `services up alertmanager`),
- * read back through Alertmanager's own API: firing alerts with CONTRACT.md's
+ * read back through Alertmanager's own API: firing alerts with docs/contract.md's
  * labels, then resolved. The delivery worker's metrics are read from the
  * registry it was given.
  */

@@ -11,7 +11,7 @@ const ctx = testContext('schema_evolution');
 const registry = createRegistry(ctx.config);
 const subject = valueSubject(inputTopic(ctx.config, 'production'));
 const v1 = schemaOf('production');
-/** v2 adds an optional field, the one kind of change CONTRACT.md allows. */
+/** v2 adds an optional field, the one kind of change docs/contract.md allows. */
 const v2: AvroSchema = { ...v1, fields: [...v1.fields, { name: 'shift_id', type: ['null', 'string'], default: null }] };
 
 afterAll(() => dropTestResources(ctx));

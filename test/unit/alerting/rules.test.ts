@@ -4,6 +4,7 @@ import { describeRule, loadRules, parseRules } from '../../../alerting/rules.js'
 import { ConfigError } from '../../../core/errors.js';
 import { projectRoot } from '../../../core/paths.js';
 import { KpiCatalog } from '../../../kpis/catalog.js';
+import { readContractDoc } from '../support/contractDoc.js';
 
 const catalog = KpiCatalog.of();
 const rules = (yaml: string) => parseRules(parse(yaml), catalog, 'rules.yaml');
@@ -16,22 +17,8 @@ const failure = (yaml: string): ConfigError => {
   throw new Error('expected a ConfigError');
 };
 
-test("CONTRACT.md's example rules parse, with their defaults", () => {
-  const parsed = rules(`
-rules:
-  - name: station-defect-rate
-    metric: defect_rate
-    scope: station
-    above: 0.05
-    min_sample: 50
-    for_windows: 1
-    clear: 0.04
-    severity: high
-  - name: inflated-units
-    anomaly: units_overclaim
-    min_severity: medium
-    severity: high
-`);
+test("docs/contract.md's example rules parse, with their defaults", () => {
+  const parsed = rules(readContractDoc().exampleRules);
   expect(parsed).toEqual([
     {
       kind: 'metric',

@@ -1,7 +1,7 @@
 import { expectedRow } from '../../../simulator/expected.js';
 import { feedback, inspection, production, selfReport, telemetry } from '../support/events.js';
 
-test('the expected row follows CONTRACT.md definitions', () => {
+test('the expected row follows docs/contract.md definitions', () => {
   const window = { start: Date.UTC(2026, 10, 2), end: Date.UTC(2026, 10, 3) };
   const row = expectedRow('emp-1', window, {
     production: [production({ units: 10, standard_seconds_per_unit: 36 }), production({ event_id: 'p-2', units: 5, standard_seconds_per_unit: 72 })],
