@@ -2,14 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../../../core/paths.js';
 import { generateEventTypes } from '../../../schemas/generate.js';
-import { EVENT_KINDS, NAMESPACE, RECORD_NAMES } from '../../../schemas/kinds.js';
-import { schemaOf } from '../../../schemas/avro.js';
 
 test('schemas/events.ts is what the .avsc files generate (run `npm run schemas:generate` after changing a contract)', () => {
   const committed = readFileSync(join(projectRoot(), 'schemas', 'events.ts'), 'utf8');
   expect(committed).toBe(generateEventTypes());
-});
-
-test('self_score defaults to null', () => {
-  expect(schemaOf('selfReport').fields.find((f) => f.name === 'self_score')?.default).toBeNull();
 });
