@@ -638,6 +638,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   });
 }
 
+let defaults: Config | undefined;
+
+/** Every setting at its default (the table above): what a part gets that is not configured, in tests and tools too. */
+export function defaultConfig(): Config {
+  defaults ??= loadConfig({});
+  return defaults;
+}
+
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /** Whether a URL's host is this machine, where plain http cannot be overheard. */

@@ -3,12 +3,15 @@ import type { WindowRow } from '../contract/windowRow.js';
 import type { LiveWindows, WindowSnapshot } from '../contract/windowSnapshot.js';
 import { DecodeError, RegistryUnavailableError, type DeadLetterCode } from '../core/errors.js';
 import { digest16 } from '../core/hash.js';
+import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
+import type { KpiCatalog } from '../kpis/catalog.js';
 import { retrying } from '../core/retry.js';
 import { serializer } from '../core/serialize.js';
 import { formatTime } from '../core/time.js';
 import type { EventKind } from '../schemas/kinds.js';
-import { recordProblem, type RecordLimits } from '../schemas/validate.js';
+import { recordLimitsOf, recordProblem, type RecordLimits } from '../schemas/validate.js';
+import { windowAssignerOf } from './windowing.js';
 import type { ProcessorMetrics } from './metrics.js';
 import type { RecordOutcome } from './outcome.js';
 import { PartitionTask, windowKeyOf, type BatchItem, type RecordResult, type TaskSettings } from './partitionTask.js';
@@ -25,6 +28,25 @@ export interface RunnerSettings extends TaskSettings {
   readonly limits: RecordLimits;
   /** Closed windows the tasks keep in memory after writing them, together (KPI_CLOSED_WINDOW_CACHE). */
   readonly closedWindowCache: number;
+}
+
+/** The settings a configuration gives the runner, with the deployment's KPIs. */
+export function runnerSettingsOf(
+  config: Pick<Config, 'allowedLateness' | 'correctionHorizon' | 'idleClose' | 'emitMode' | 'closedWindowCache'> &
+    Parameters<typeof windowAssignerOf>[0] &
+    Parameters<typeof recordLimitsOf>[0],
+  catalog: KpiCatalog,
+): RunnerSettings {
+  return {
+    windows: windowAssignerOf(config),
+    catalog,
+    allowedLateness: config.allowedLateness,
+    correctionHorizon: config.correctionHorizon,
+    idleClose: config.idleClose,
+    emitMode: config.emitMode,
+    closedWindowCache: config.closedWindowCache,
+    limits: recordLimitsOf(config),
+  };
 }
 
 /** The input topics, by kind and back. */

@@ -3,18 +3,18 @@ import type { WindowKey, WindowRow } from '../contract/windowRow.js';
 import type { LiveWindows } from '../contract/windowSnapshot.js';
 import { DecodeError, SinkError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/logger.js';
-import { DAY, MINUTE } from '../core/time.js';
+import { defaultConfig } from '../core/config.js';
 import { KpiCatalog } from '../kpis/catalog.js';
 import { avroTypeOf } from '../schemas/avro.js';
 import { INPUTS } from '../schemas/inputs.js';
 import { EVENT_KINDS, type EventKind, type EventOfKind } from '../schemas/kinds.js';
-import { DEFAULT_LIMITS, type RecordLimits } from '../schemas/validate.js';
+import type { RecordLimits } from '../schemas/validate.js';
 import { EventCodec, encodeEvent } from '../topics/codec.js';
 import { ProcessorMetrics } from './metrics.js';
 import { windowKeyOf } from './partitionTask.js';
 import type { RecordOutcome } from './outcome.js';
-import { StreamRunner, type RunnerPorts, type RunnerSettings, type SourceRecord } from './runner.js';
-import { TumblingWindows, type WindowAssigner } from './windows.js';
+import { StreamRunner, runnerSettingsOf, type RunnerPorts, type RunnerSettings, type SourceRecord } from './runner.js';
+import type { WindowAssigner } from './windows.js';
 
 export interface TestDriverOptions {
   windowSize?: number;
@@ -80,15 +80,26 @@ export class TopologyTestDriver {
     private readonly options: TestDriverOptions = {},
     logger: Logger = createLogger('silent'),
   ) {
+    // The settings' defaults (core/config.ts) with the options given, but for two: no closed-window cache, and no clock skew limit, unless set.
+    const configured = runnerSettingsOf(
+      {
+        ...defaultConfig(),
+        ...definedOf({
+          windowSize: options.windowSize,
+          timeZone: options.timeZone,
+          allowedLateness: options.allowedLateness,
+          correctionHorizon: options.correctionHorizon,
+          idleClose: options.idleClose,
+          emitMode: options.emitMode,
+        }),
+        closedWindowCache: options.closedWindowCache ?? 0,
+      },
+      options.catalog ?? KpiCatalog.of(),
+    );
     this.settings = {
-      windows: options.windows ?? TumblingWindows.of(options.windowSize ?? DAY, options.timeZone ?? 'UTC'),
-      catalog: options.catalog ?? KpiCatalog.of(),
-      allowedLateness: options.allowedLateness ?? 10 * MINUTE,
-      correctionHorizon: options.correctionHorizon ?? 35 * DAY,
-      idleClose: options.idleClose ?? 5 * MINUTE,
-      emitMode: options.emitMode ?? 'final',
-      closedWindowCache: options.closedWindowCache ?? 0,
-      limits: { ...DEFAULT_LIMITS, maxClockSkew: Number.MAX_SAFE_INTEGER / 2, ...options.limits },
+      ...configured,
+      windows: options.windows ?? configured.windows,
+      limits: { ...configured.limits, maxClockSkew: Number.MAX_SAFE_INTEGER / 2, ...options.limits },
     };
     this.now = options.now ?? Date.UTC(2026, 11, 1);
     const schemas = new Map(EVENT_KINDS.map((kind) => [TEST_SCHEMA_IDS[kind], avroTypeOf(kind)]));
@@ -195,4 +206,9 @@ export class TopologyTestDriver {
       },
     };
   }
+}
+
+/** The entries of `values` that are set. */
+function definedOf<T extends object>(values: T): Partial<T> {
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as Partial<T>;
 }

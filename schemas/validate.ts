@@ -1,4 +1,5 @@
 import type avro from 'avsc';
+import type { Config } from '../core/config.js';
 import type { RecordErrorCode } from '../core/errors.js';
 import { formatTime } from '../core/time.js';
 import { schemaOf } from './avro.js';
@@ -21,14 +22,20 @@ export interface RecordLimits {
   readonly maxReportDelay: number;
 }
 
-export const DEFAULT_LIMITS: RecordLimits = {
-  maxIdLength: 128,
-  maxArrayLength: 1000,
-  minEventTime: Date.UTC(2000, 0, 1),
-  maxClockSkew: 5 * 60_000,
-  maxReportPeriod: 36 * 3_600_000,
-  maxReportDelay: 7 * 86_400_000,
-};
+/** A self-report covers a shift or a day: never more than this. */
+const MAX_REPORT_PERIOD = 36 * 3_600_000;
+
+/** The limits of a configuration (KPI_MAX_ID_LENGTH, KPI_MAX_ARRAY_LENGTH, KPI_MIN_EVENT_TIME, KPI_MAX_CLOCK_SKEW, KPI_REPORT_MAX_DELAY). */
+export function recordLimitsOf(config: Pick<Config, 'maxIdLength' | 'maxArrayLength' | 'minEventTime' | 'maxClockSkew' | 'reportMaxDelay'>): RecordLimits {
+  return {
+    maxIdLength: config.maxIdLength,
+    maxArrayLength: config.maxArrayLength,
+    minEventTime: config.minEventTime,
+    maxClockSkew: config.maxClockSkew,
+    maxReportPeriod: MAX_REPORT_PERIOD,
+    maxReportDelay: config.reportMaxDelay,
+  };
+}
 
 /** Why a record cannot be counted: the dead-letter code and a message that says what is wrong. */
 export interface RecordProblem {

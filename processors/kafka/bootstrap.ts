@@ -7,7 +7,6 @@ import type { Logger } from '../../core/logger.js';
 import { packageVersion } from '../../core/paths.js';
 import { loadCatalog } from '../../kpis/extensions.js';
 import { EVENT_KINDS, type EventKind } from '../../schemas/kinds.js';
-import { DEFAULT_LIMITS } from '../../schemas/validate.js';
 import { clickhouseReachable, createClickHouseClient, withRetries, type ClickHouseClient } from '../../sinks/clickhouse/client.js';
 import { migrate } from '../../sinks/clickhouse/migrate.js';
 import { insertDeadLetters } from '../../sinks/clickhouse/queries/deadLetters.js';
@@ -24,29 +23,7 @@ import { KafkaOffsetStore } from './offsets.js';
 import { Pipeline, type PipelineOptions } from './pipeline.js';
 import { ProcessorReadiness } from './readiness.js';
 import { writeIsolatingRefusals } from '../checkpoint.js';
-import { StreamRunner, type InputTopics, type RunnerSettings } from '../runner.js';
-import { windowAssignerOf } from '../windowing.js';
-
-/** The runner's settings from the configuration and the deployment's KPIs. */
-export async function runnerSettings(config: Config): Promise<RunnerSettings> {
-  return {
-    windows: windowAssignerOf(config),
-    catalog: await loadCatalog(config.extensions),
-    allowedLateness: config.allowedLateness,
-    correctionHorizon: config.correctionHorizon,
-    idleClose: config.idleClose,
-    emitMode: config.emitMode,
-    closedWindowCache: config.closedWindowCache,
-    limits: {
-      ...DEFAULT_LIMITS,
-      maxIdLength: config.maxIdLength,
-      maxArrayLength: config.maxArrayLength,
-      minEventTime: config.minEventTime,
-      maxClockSkew: config.maxClockSkew,
-      maxReportDelay: config.reportMaxDelay,
-    },
-  };
-}
+import { StreamRunner, runnerSettingsOf, type InputTopics } from '../runner.js';
 
 /**
  * Starts a processor: serves /metrics, /healthz and /readyz when asked (not
@@ -94,7 +71,7 @@ async function connectPipeline(
     kafkaClients: { disconnect(): Promise<void> }[];
   },
 ): Promise<Pipeline> {
-  const settings = await runnerSettings(config);
+  const settings = runnerSettingsOf(config, await loadCatalog(config.extensions));
   const inputTopics = EVENT_KINDS.map((kind) => inputTopic(config, kind));
   const kafka = createKafka(config, 'kpi-stream-processor', log);
   const admin = kafka.admin();

@@ -10,7 +10,8 @@ import { EventCodec } from '../../../topics/codec.js';
 import { inputTopic, kindOfTopic } from '../../../topics/definitions.js';
 import { createKafka } from '../../../topics/kafka.js';
 import { createRegistry, writerSchemas } from '../../../topics/registry.js';
-import { DEFAULT_LIMITS, recordProblem } from '../../../schemas/validate.js';
+import { defaultConfig } from '../../../core/config.js';
+import { recordLimitsOf, recordProblem } from '../../../schemas/validate.js';
 import { dropTestResources, testContext } from '../support/context.js';
 
 const ctx = testContext('simulate');
@@ -76,7 +77,7 @@ test('a simulated plant in Kafka reads back exactly as generated, duplicates and
   const codec = new EventCodec(writerSchemas(createRegistry(ctx.config)));
   const read = async (kind: EventKind, value: Buffer) => {
     const { tagged } = await codec.decode(kind, value);
-    return recordProblem(tagged, DEFAULT_LIMITS, Date.now());
+    return recordProblem(tagged, recordLimitsOf(defaultConfig()), Date.now());
   };
   const failures: Partial<Record<MalformedKind, Set<string>>> = {};
   let decoded = 0;

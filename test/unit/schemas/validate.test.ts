@@ -1,9 +1,10 @@
 import type { KindedEvent } from '../../../schemas/kinds.js';
-import { DEFAULT_LIMITS, recordProblem } from '../../../schemas/validate.js';
+import { defaultConfig } from '../../../core/config.js';
+import { recordLimitsOf, recordProblem } from '../../../schemas/validate.js';
 import { feedback, inspection, production, selfReport, telemetry } from '../support/events.js';
 
 const NOW = Date.UTC(2026, 10, 20);
-const problem = (tagged: KindedEvent, limits = DEFAULT_LIMITS) => recordProblem(tagged, limits, NOW);
+const problem = (tagged: KindedEvent, limits = recordLimitsOf(defaultConfig())) => recordProblem(tagged, limits, NOW);
 
 test.each<[string, KindedEvent]>([
   ['production', { kind: 'production', event: production() }],
@@ -162,6 +163,6 @@ test.each<[string, KindedEvent, string, RegExp]>([
 test('the limits are settings', () => {
   const event: KindedEvent = { kind: 'production', event: production({ employee_id: 'e'.repeat(200), event_time: NOW + 30 * 60_000 }) };
   expect(problem(event)?.code).toBe('KPI_ERR_ID_TOO_LONG');
-  expect(problem(event, { ...DEFAULT_LIMITS, maxIdLength: 256 })?.code).toBe('KPI_ERR_INVALID_TIME');
-  expect(problem(event, { ...DEFAULT_LIMITS, maxIdLength: 256, maxClockSkew: 3_600_000 })).toBeUndefined();
+  expect(problem(event, { ...recordLimitsOf(defaultConfig()), maxIdLength: 256 })?.code).toBe('KPI_ERR_INVALID_TIME');
+  expect(problem(event, { ...recordLimitsOf(defaultConfig()), maxIdLength: 256, maxClockSkew: 3_600_000 })).toBeUndefined();
 });
