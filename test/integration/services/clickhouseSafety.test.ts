@@ -3,7 +3,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { encodeBlocks, initCompression } from '../../../services/clickhouse/compression.js';
+import { encodeBlocks, initCompression } from '../../../tools/clickhouse/compression.js';
 import { startEmbeddedClickHouse, type EmbeddedClickHouse } from '../support/embeddedClickHouse.js';
 
 /**

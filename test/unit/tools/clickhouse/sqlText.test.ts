@@ -1,4 +1,4 @@
-import { parseSqlRequest, SqlRefusal } from '../../../../services/clickhouse/sqlText.js';
+import { parseSqlRequest, SqlRefusal } from '../../../../tools/clickhouse/sqlText.js';
 
 const parse = (text: string | Buffer) => parseSqlRequest(Buffer.isBuffer(text) ? text : Buffer.from(text));
 

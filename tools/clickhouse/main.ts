@@ -10,7 +10,7 @@ import { createLogger } from '../../core/logger.js';
 import { initCompression } from './compression.js';
 import { openEngine, type Engine } from './engine.js';
 import { createClickHouseHttpServer } from './httpInterface.js';
-import { serviceLayout } from '../layout.js';
+import { serviceLayout } from '../../services/layout.js';
 
 const config = loadConfig();
 const log = createLogger(config.logLevel, config.logFormat, 'kpi-stream-clickhouse');

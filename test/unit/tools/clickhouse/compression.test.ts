@@ -8,7 +8,7 @@ import {
   encodeContent,
   initCompression,
   type ContentEncoding,
-} from '../../../../services/clickhouse/compression.js';
+} from '../../../../tools/clickhouse/compression.js';
 
 beforeAll(() => initCompression());
 
