@@ -7,7 +7,6 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../../core/config.js';
 import { createLogger } from '../../core/logger.js';
-import { initCompression } from './compression.js';
 import { openEngine, type Engine } from './engine.js';
 import { createClickHouseHttpServer } from './httpInterface.js';
 import { serviceLayout } from '../../services/layout.js';
@@ -28,7 +27,6 @@ try {
   log.fatal({ err: error, dataDir }, 'cannot open the chDB data directory (is another process using it?)');
   process.exit(1);
 }
-await initCompression();
 const server = createClickHouseHttpServer({
   engine,
   log,

@@ -3,7 +3,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { encodeBlocks, initCompression } from '../../../tools/clickhouse/compression.js';
+import { encodeBlocks } from '../../../tools/clickhouse/compression.js';
 import { startEmbeddedClickHouse, type EmbeddedClickHouse } from '../support/embeddedClickHouse.js';
 
 /**
@@ -16,7 +16,6 @@ let clickhouse: EmbeddedClickHouse;
 const scratch = mkdtempSync(join(tmpdir(), 'kpi-ch-safety-'));
 
 beforeAll(async () => {
-  await initCompression();
   clickhouse = await startEmbeddedClickHouse({
     CLICKHOUSE_USER: 'analyst',
     CLICKHOUSE_PASSWORD: PASSWORD,
