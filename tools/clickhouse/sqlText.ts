@@ -1,40 +1,54 @@
 /**
- * What the embedded HTTP interface needs to know about a request's SQL before
- * it runs it, read the way ClickHouse's lexer (src/Parsers/Lexer.cpp) reads it:
- * strings, quoted identifiers, heredocs and comments are skipped, never looked
- * into, so a `;` or a name inside them counts for nothing — and one outside
- * them is never missed.
+ * What the embedded HTTP interface reads of a request's SQL. ClickHouse's own
+ * parser decides what a statement is (engine.ts, `canonical`); the front only
  *
- * - where the query ends and an INSERT's data begins — only the query is
- *   SQL; the data (JSON, TSV, RowBinary, Native …) is passed on untouched,
- *   whatever bytes or `{name:Type}`-like text it holds;
- * - the statement's kind (SET and USE need a session) and its output format;
- * - what a shared, embedded engine must refuse: a second statement, and
- *   anything that reaches files, URLs, other servers or programs.
+ * 1. splits the request's text into the statement and an INSERT's data
+ *    (`splitRequest`): only the statement is SQL, the data (JSON, TSV,
+ *    RowBinary, Native …) passes untouched, whatever bytes it holds. Lexed the
+ *    way ClickHouse's lexer (src/Parsers/Lexer.cpp) reads SQL, strings, quoted
+ *    names, heredocs and comments skipped, never looked into — except that a
+ *    byte ≥ 0x80 outside them is refused: ClickHouse reads some of those as
+ *    spaces (U+00A0, U+2000–U+200D, U+3000, U+FEFF …: skipWhitespacesUTF8 in
+ *    src/Common/StringUtils.h) and no other as part of a word, so a lexer that
+ *    let them through would disagree with it about where words end;
+ * 2. reads the engine's canonical form of the statement — what ClickHouse's
+ *    parser understood, one statement, ASCII outside literals — for what the
+ *    engine's grants cannot refuse in chDB's local mode (`judgeStatement`):
+ *    INTO OUTFILE and FROM INFILE (run by the client side of the engine), the
+ *    file() function (unchecked in local mode), custom disks, BACKUP, RESTORE
+ *    and SYSTEM. The canonical form is what then runs, so what was judged is
+ *    what runs.
  *
  * Works on bytes: an INSERT's data need not be UTF-8.
  */
 
 export type StatementKind = 'select' | 'insert' | 'set' | 'use' | 'other';
 
-export interface SqlRequest {
-  /** The SQL of the statement, without an INSERT's data and without a trailing `;`. */
-  readonly query: string;
-  /** An INSERT's data (after `FORMAT <name>` or `VALUES`) and how to run it, or undefined. */
-  readonly insert: InsertWithData | undefined;
+/** A request's text, split: the statement's SQL and an INSERT's data (after `FORMAT <name>` or `VALUES`), if any. */
+export interface RequestText {
+  readonly sql: string;
+  readonly data: Buffer | undefined;
+}
+
+/** A statement as it runs: the engine's canonical SQL, judged. */
+export interface Statement {
+  /** The canonical SQL (without an INSERT's data). */
+  readonly sql: string;
   readonly kind: StatementKind;
   /** The `FORMAT` clause's format, if the statement has one. */
   readonly format: string | undefined;
+  /** An INSERT's data and how to run it, or undefined. */
+  readonly insert: InsertWithData | undefined;
 }
 
 export interface InsertWithData {
   /** The data, untouched: whatever bytes, placeholders or semicolons it holds. */
   readonly data: Buffer;
   /**
-   * The statement reading its data from `file` (`… FROM INFILE 'file' …
-   * FORMAT …`). The engine splits inline data from SQL by its own rules, under
-   * which a line starting with ';' ends the data and the rest runs as SQL;
-   * from a file, data is only ever data.
+   * The statement reading its data from `file` (`INSERT INTO t … FROM INFILE
+   * 'file' … FORMAT …`). The engine splits inline data from SQL by its own
+   * rules, under which a line starting with ';' ends the data and the rest
+   * runs as SQL; from a file, data is only ever data.
    */
   readonly statementFor: (file: string) => string;
 }
@@ -60,8 +74,18 @@ interface Token {
   readonly quoted?: boolean;
 }
 
+/**
+ * The code points ClickHouse's lexer skips as spaces besides ASCII ones
+ * (skipWhitespacesUTF8 in src/Common/StringUtils.h). The lexer below refuses
+ * them, with every other byte ≥ 0x80 outside strings, quoted names and comments.
+ */
+export const CLICKHOUSE_UNICODE_SPACES: readonly number[] = [
+  0x0085, 0x00a0, 0x180e, 0x2000, 0x2001, 0x2002, 0x2003, 0x2004, 0x2005, 0x2006, 0x2007, 0x2008, 0x2009, 0x200a, 0x200b, 0x200c, 0x200d, 0x2028, 0x2029,
+  0x202f, 0x205f, 0x2060, 0x3000, 0xfeff,
+];
+
 const isSpace = (c: number) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0x0c || c === 0x0b;
-const isWordStart = (c: number) => (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f || c >= 0x80;
+const isWordStart = (c: number) => (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f;
 const isWordPart = (c: number) => isWordStart(c) || (c >= 0x30 && c <= 0x39) || c === 0x24;
 const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
 
@@ -102,6 +126,17 @@ class Lexer {
     }
     const start = this.pos;
     const c = t[start]!;
+    if (c >= 0x80) {
+      const codePoint =
+        t
+          .subarray(start, start + 4)
+          .toString('utf8')
+          .codePointAt(0) ?? 0;
+      const space = CLICKHOUSE_UNICODE_SPACES.includes(codePoint)
+        ? `U+${codePoint.toString(16).toUpperCase().padStart(4, '0')}, which ClickHouse reads as a space, `
+        : '';
+      throw syntaxError(t, start, `${space}a byte ≥ 0x80 outside a string, quoted name or comment: the embedded interface refuses them`);
+    }
     if (c === 0x27 || c === 0x22 || c === 0x60) {
       const end = this.quotedEnd(start, c);
       const inner = t.subarray(start + 1, end - 1).toString('utf8');
@@ -120,7 +155,7 @@ class Lexer {
         }
       }
     }
-    if (isWordStart(c)) {
+    if (isWordStart(c) || c === 0x24) {
       while (this.pos < t.length && isWordPart(t[this.pos]!)) this.pos++;
       return { kind: 'word', text: t.subarray(start, this.pos).toString('utf8').toLowerCase(), start, end: this.pos };
     }
@@ -133,11 +168,6 @@ class Lexer {
       )
         this.pos++;
       return { kind: 'number', text: '', start, end: this.pos };
-    }
-    if (c === 0x5c && t[start + 1] === 0x47) {
-      // \G ends a statement (vertical output), like ';'.
-      this.pos += 2;
-      return { kind: 'punct', text: ';', start, end: this.pos };
     }
     this.pos++;
     return { kind: 'punct', text: String.fromCharCode(c), start, end: this.pos };
@@ -163,68 +193,6 @@ function syntaxError(text: Buffer, pos: number, what: string): SqlRefusal {
   return new SqlRefusal(62, 'SYNTAX_ERROR', `Syntax error: failed at position ${pos + 1} (${what}): ${near}`);
 }
 
-/**
- * Table functions, table and database engines, and dictionary sources that
- * reach files, URLs, other servers or programs (lower-case). Names are
- * matched case-insensitively, quoted or not, wherever they are called or
- * named as an engine.
- */
-const OUTSIDE_EXACT = new Set([
-  'file',
-  'filecluster',
-  'url',
-  'urlcluster',
-  'http',
-  'https',
-  'gcs',
-  'oss',
-  'cosn',
-  'remote',
-  'remotesecure',
-  'cluster',
-  'clusterallreplicas',
-  'distributed',
-  'sqlite',
-  'jdbc',
-  'odbc',
-  'redis',
-  'cassandra',
-  'kafka',
-  'rabbitmq',
-  'nats',
-  'filelog',
-  'hive',
-  'arrowflight',
-  'ytsaurus',
-  'datalakecatalog',
-  'executable',
-  'executablepool',
-  'executable_pool',
-  'librarybridge',
-  'library',
-  'yamlregexptree',
-  // disk(type = 'local', path = …) in a table's SETTINGS puts its data anywhere on the host.
-  'disk',
-]);
-const OUTSIDE_PREFIXES = [
-  's3',
-  'azure',
-  'hdfs',
-  'mysql',
-  'postgres',
-  'materializedmysql',
-  'materializedpostgres',
-  'mongo',
-  'iceberg',
-  'deltalake',
-  'hudi',
-  'paimon',
-];
-
-function reachesOutside(name: string): boolean {
-  return OUTSIDE_EXACT.has(name) || OUTSIDE_PREFIXES.some((prefix) => name.startsWith(prefix));
-}
-
 function refuseOutside(what: string): SqlRefusal {
   return new SqlRefusal(
     497,
@@ -233,123 +201,146 @@ function refuseOutside(what: string): SqlRefusal {
   );
 }
 
-/** Settings that name files on the host: format schemas read from, or written to, any path. */
-export const PATH_SETTINGS: ReadonlySet<string> = new Set(['format_schema', 'format_schema_path', 'output_format_schema', 'format_schema_source']);
-
-/** Statements that act on the engine's host rather than on data. */
-const REFUSED_STATEMENTS = new Set(['system', 'backup', 'restore']);
-
 /**
  * Splits a request's SQL text (the `query` URL parameter, a newline, and the
- * body — as ClickHouse concatenates them) into its one statement and an
- * INSERT's data, and refuses what the embedded interface must not run.
+ * body — as ClickHouse concatenates them) into its statement and an INSERT's
+ * data. The statement may still be anything, several statements included:
+ * the engine's parser judges it next.
  */
-export function parseSqlRequest(text: Buffer): SqlRequest {
+export function splitRequest(text: Buffer): RequestText {
   const lexer = new Lexer(text);
-  const tokens: Token[] = [];
   let depth = 0;
-  let kind: StatementKind | undefined;
-  let insertSelects = false;
-  // Where FROM INFILE goes in an INSERT: before its SETTINGS, FORMAT or VALUES clause, after the target table.
-  let target: 'into' | 'name' | 'after' | undefined;
-  let infileAt: number | undefined;
-  let dataClause: Token | undefined;
-  let format: string | undefined;
-  let end = text.length;
-  let data: Buffer | undefined;
-
-  for (let token = lexer.next(); token; token = lexer.next()) {
-    if (token.kind === 'punct' && token.text === ';' && depth === 0) {
-      end = token.start;
-      const rest = lexer.next();
-      if (rest && !(rest.kind === 'punct' && rest.text === ';' && lexer.next() === undefined)) {
-        throw new SqlRefusal(
-          62,
-          'SYNTAX_ERROR',
-          `Syntax error (Multi-statements are not allowed): failed at position ${token.start + 1} (end of query): ${text.subarray(token.start, token.start + 40).toString('utf8')}`,
-        );
-      }
-      break;
-    }
-    tokens.push(token);
+  let first: Token | undefined;
+  let previous: Token | undefined;
+  // Where an INSERT's data clause can start: after INSERT INTO, its target and columns, not in an INSERT … SELECT.
+  let target: 'into' | 'name' | 'after' | 'select' | undefined;
+  for (let token = lexer.next(); token; previous = token, token = lexer.next()) {
+    first ??= token;
     if (token.kind === 'punct') {
       if (token.text === '(') depth++;
       else if (token.text === ')') depth--;
       continue;
     }
-    if (token.kind !== 'word') continue;
-
-    if (kind === undefined) kind = kindOf(token.text);
-    if (tokens.length === 1 && REFUSED_STATEMENTS.has(token.text)) {
-      throw new SqlRefusal(
-        497,
-        'ACCESS_DENIED',
-        `default: Not enough privileges. ${token.text.toUpperCase()} statements act on the engine's host, which the embedded ClickHouse's HTTP interface refuses`,
-      );
-    }
-    if (token.text === 'outfile' || token.text === 'infile') {
-      throw refuseOutside(token.text === 'outfile' ? 'INTO OUTFILE' : 'FROM INFILE');
-    }
-    if (kind === 'insert' && depth === 0 && !insertSelects) {
-      const clause = !token.quoted && tokens.at(-2)?.text !== '.';
-      if (token.text === 'into' && target === undefined) target = 'into';
-      else if (target === 'into' && !(clause && (token.text === 'table' || token.text === 'function'))) target = 'name';
-      else if (target === 'name' && clause && ['settings', 'format', 'values', 'select', 'with'].includes(token.text)) {
-        target = 'after';
-        infileAt = token.start;
-      }
-      if (token.text === 'select' || token.text === 'with') insertSelects = true;
-      else if (token.text === 'values' && clause && target === 'after') {
-        dataClause = token;
-        end = token.end;
-        data = text.subarray(token.end);
-        break;
-      } else if (token.text === 'format' && clause && target === 'after') {
+    if (token.kind !== 'word' || first.text !== 'insert' || depth !== 0 || target === 'select') continue;
+    const clause = !token.quoted && previous?.text !== '.';
+    if (target === undefined) {
+      if (token.text === 'into') target = 'into';
+    } else if (target === 'into') {
+      if (!(clause && (token.text === 'table' || token.text === 'function'))) target = 'name';
+    } else if (clause && (token.text === 'select' || token.text === 'with')) {
+      target = 'select';
+    } else if (clause && ['settings', 'format', 'values'].includes(token.text)) {
+      target = 'after';
+      if (token.text === 'values') return { sql: text.subarray(0, token.end).toString('utf8'), data: text.subarray(token.end) };
+      if (token.text === 'format') {
         const name = lexer.next();
         if (!name || name.kind !== 'word') throw syntaxError(text, token.end, 'expected a format name');
-        format = text
-          .subarray(name.start, name.end)
-          .toString('utf8')
-          .replace(/^[`"]|[`"]$/g, '');
-        tokens.push(name);
-        dataClause = token;
-        end = name.end;
-        data = text.subarray(dataStart(text, name.end));
-        break;
-      }
-    } else if (token.text === 'format' && depth === 0 && !token.quoted) {
-      const name = lexer.next();
-      if (name) {
-        tokens.push(name);
-        format = text
-          .subarray(name.start, name.end)
-          .toString('utf8')
-          .replace(/^[`"]|[`"]$/g, '');
+        return { sql: text.subarray(0, name.end).toString('utf8'), data: text.subarray(dataStart(text, name.end)) };
       }
     }
   }
-  if (tokens.length === 0) throw new SqlRefusal(62, 'SYNTAX_ERROR', 'Empty query');
-  refuseOutsideAccess(tokens);
-  if (data !== undefined && (format === undefined || format.toLowerCase() === 'values')) refuseStatementsAfterValues(data);
-  const clauseAt = dataClause?.start;
+  if (first === undefined) throw new SqlRefusal(62, 'SYNTAX_ERROR', 'Empty query');
+  return { sql: text.toString('utf8'), data: undefined };
+}
+
+/** ClickHouse's rule: the data starts after the format name, its spaces and one line break. */
+function dataStart(text: Buffer, pos: number): number {
+  while (pos < text.length && (text[pos] === 0x20 || text[pos] === 0x09 || text[pos] === 0x0c)) pos++;
+  if (text[pos] === 0x0d) pos++;
+  if (text[pos] === 0x0a) pos++;
+  return pos;
+}
+
+/** Statements that act on the engine's host rather than on data (SYSTEM and BACKUP the grants refuse too; RESTORE reads a backup from anywhere). */
+const REFUSED_STATEMENTS = new Set(['system', 'backup', 'restore']);
+/** Functions the engine's grants do not check in chDB's local mode: file() reads any file; disk() and Backup() reach any disk or server. */
+const REFUSED_CALLS = new Set(['file', 'disk', 'backup']);
+
+/**
+ * Judges a statement in the engine's canonical form (formatQuerySingleLine of
+ * what the request sent) with `data`, the INSERT's data `splitRequest` found,
+ * and refuses what the engine's own grants cannot in local mode.
+ */
+export function judgeStatement(canonical: Buffer, data: Buffer | undefined): Statement {
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(canonical);
+  } catch {
+    throw new SqlRefusal(62, 'SYNTAX_ERROR', 'Syntax error: a string literal of the statement is not UTF-8 (write such bytes with unhex())');
+  }
+  const bytes = Buffer.from(canonical.toString('utf8').trim());
+  const text = (from: number, to?: number) => bytes.subarray(from, to).toString('utf8');
+  const tokens: Token[] = [];
+  const lexer = new Lexer(bytes);
+  for (let token = lexer.next(); token; token = lexer.next()) tokens.push(token);
+  const first = tokens[0]?.text ?? '';
+  if (REFUSED_STATEMENTS.has(first)) {
+    throw new SqlRefusal(
+      497,
+      'ACCESS_DENIED',
+      `default: Not enough privileges. ${first.toUpperCase()} statements act on the engine's host, which the embedded ClickHouse's HTTP interface refuses`,
+    );
+  }
+  let format: string | undefined;
+  let depth = 0;
+  for (const [i, token] of tokens.entries()) {
+    if (token.kind === 'punct') depth += token.text === '(' ? 1 : token.text === ')' ? -1 : 0;
+    if (token.kind !== 'word' || token.quoted) continue;
+    if (token.text === 'outfile') throw refuseOutside('INTO OUTFILE');
+    if (token.text === 'infile') throw refuseOutside('FROM INFILE');
+    if (REFUSED_CALLS.has(token.text) && tokens[i + 1]?.text === '(') throw refuseOutside(`'${token.text}'`);
+    // The canonical form ends with its FORMAT clause, or has only SETTINGS after it.
+    const name = tokens[i + 1];
+    const after = tokens[i + 2];
+    if (token.text === 'format' && depth === 0 && name?.kind === 'word' && (after === undefined || (after.text === 'settings' && !after.quoted))) {
+      format = text(name.start, name.end).replace(/^`|`$/g, '');
+    }
+  }
+  const sql = text(0);
+  const kind = kindOf(first);
+  if (data === undefined) return { sql, kind, format, insert: undefined };
+  if (kind !== 'insert' || format === undefined) throw new SqlRefusal(62, 'SYNTAX_ERROR', "Syntax error: cannot tell an INSERT's data from its query");
+  if (format.toLowerCase() === 'values') refuseStatementsAfterValues(data);
+  const at = infileAt(tokens);
   return {
-    query: text.subarray(0, end).toString('utf8').trimEnd(),
-    kind: kind ?? 'select',
+    sql,
+    kind,
     format,
-    insert:
-      data === undefined || infileAt === undefined || clauseAt === undefined
-        ? undefined
-        : {
-            data,
-            statementFor: (file) =>
-              [
-                text.subarray(0, infileAt).toString('utf8'),
-                ` FROM INFILE '${file.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}' `,
-                text.subarray(infileAt, clauseAt).toString('utf8'),
-                format === undefined ? ' FORMAT Values' : text.subarray(clauseAt, end).toString('utf8'),
-              ].join(''),
-          },
+    insert: { data, statementFor: (file) => `${text(0, at)} FROM INFILE ${quoteLiteral(file)}${text(at)}` },
   };
+}
+
+/** A ClickHouse string literal: every value crosses into SQL quoted, never raw. */
+export function quoteLiteral(text: string): string {
+  return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/**
+ * Where FROM INFILE goes in a canonical `INSERT INTO [db.]table [(columns)]
+ * [SETTINGS …] FORMAT name`: after the table and its columns.
+ */
+function infileAt(tokens: readonly Token[]): number {
+  let i = 2; // INSERT INTO
+  const name = () => {
+    if (tokens[i]?.kind !== 'word') throw new SqlRefusal(62, 'SYNTAX_ERROR', 'Syntax error: an INSERT with data goes into a table');
+    i++;
+  };
+  name();
+  if (tokens[i]?.text === '.') {
+    i++;
+    name();
+  }
+  if (tokens[i]?.text === '(') {
+    for (let depth = 0; i < tokens.length; i++) {
+      depth += tokens[i]!.text === '(' ? 1 : tokens[i]!.text === ')' ? -1 : 0;
+      if (depth === 0) break;
+    }
+    i++;
+  }
+  const next = tokens[i];
+  if (next?.kind !== 'word' || !['settings', 'format'].includes(next.text)) {
+    throw new SqlRefusal(62, 'SYNTAX_ERROR', 'Syntax error: an INSERT with data goes into a table');
+  }
+  return next.start - 1;
 }
 
 /**
@@ -380,14 +371,6 @@ function refuseStatementsAfterValues(data: Buffer): void {
   }
 }
 
-/** ClickHouse's rule: the data starts after the format name, its spaces and one line break. */
-function dataStart(text: Buffer, pos: number): number {
-  while (pos < text.length && (text[pos] === 0x20 || text[pos] === 0x09 || text[pos] === 0x0c)) pos++;
-  if (text[pos] === 0x0d) pos++;
-  if (text[pos] === 0x0a) pos++;
-  return pos;
-}
-
 function kindOf(first: string): StatementKind {
   switch (first) {
     case 'select':
@@ -406,30 +389,5 @@ function kindOf(first: string): StatementKind {
       return 'use';
     default:
       return 'other';
-  }
-}
-
-function refuseOutsideAccess(tokens: readonly Token[]): void {
-  for (let i = 0; i < tokens.length; i++) {
-    const token = tokens[i]!;
-    if (token.kind !== 'word') continue;
-    const next = tokens[i + 1];
-    const called = next?.kind === 'punct' && next.text === '(';
-    // ENGINE = Kafka SETTINGS … names an engine without parentheses.
-    const previous = tokens[i - 1];
-    const engine = (previous?.kind === 'word' && previous.text === 'engine') || (previous?.text === '=' && tokens[i - 2]?.text === 'engine');
-    if ((called || engine) && reachesOutside(token.text)) throw refuseOutside(`'${token.text}'`);
-    if (PATH_SETTINGS.has(token.text) && next?.text === '=') throw refuseOutside(`The setting ${token.text}`);
-    // A dictionary's CLICKHOUSE source with a HOST reads another server.
-    if (called && token.text === 'clickhouse') {
-      for (let j = i + 2, depth = 1; j < tokens.length && depth > 0; j++) {
-        const inner = tokens[j]!;
-        if (inner.kind === 'punct') depth += inner.text === '(' ? 1 : inner.text === ')' ? -1 : 0;
-        else if (inner.kind === 'word' && depth === 1 && inner.text === 'host') throw refuseOutside('a CLICKHOUSE dictionary source with a HOST');
-      }
-    }
-    if (token.text === 'attach' && i === 0 && tokens.some((t, j) => t.kind === 'word' && t.text === 'from' && tokens[j + 1]?.kind === 'string')) {
-      throw refuseOutside('ATTACH … FROM a path');
-    }
   }
 }
