@@ -1,8 +1,8 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ConfigError } from './errors.js';
 import { formatDuration, formatTime, parseDuration, parseTime } from './time.js';
-import { REDACTED, redactUrl } from './secrets.js';
+import { generatedSecret, REDACTED, redactUrl } from './secrets.js';
 
 /**
  * kpi-stream is configured by environment variables only. Every variable is
@@ -299,7 +299,11 @@ export const settings = {
     'ClickHouse HTTP URL; user-info in it is taken as the credentials. Unset: the embedded engine (chDB) served by `services up` on 127.0.0.1:<KPI_CLICKHOUSE_PORT>.',
   ),
   clickhouseUser: text('CLICKHOUSE_USER', 'default', 'ClickHouse user.'),
-  clickhousePassword: secretText('CLICKHOUSE_PASSWORD', '', 'ClickHouse password (of the embedded engine too, once it checks one). Empty: none.'),
+  clickhousePassword: secretText(
+    'CLICKHOUSE_PASSWORD',
+    '',
+    'ClickHouse password. Unset with the embedded engine (no CLICKHOUSE_URL): a random one generated on first use into <KPI_SERVICES_DIR>/clickhouse/password (mode 0600), which the engine and every kpi-stream client read.',
+  ),
   clickhouseCaFile: pemFile('CLICKHOUSE_CA_FILE', "PEM file of the CA that signed an https ClickHouse's certificate. Unset: the system's trusted CAs."),
   clickhouseDatabase: text('CLICKHOUSE_DATABASE', 'kpi', 'ClickHouse database that holds kpi-stream tables and views.'),
   servicesDir: text('KPI_SERVICES_DIR', '.svc', 'Where local services keep downloads, data, logs and pid files (git-ignored).'),
@@ -499,8 +503,18 @@ export interface Config extends RawConfig {
   };
   /** `url` never holds credentials: user-info in SCHEMA_REGISTRY_URL moves to `username`/`password`. */
   readonly registry: { readonly url: string; readonly external: boolean; readonly username?: string; readonly password?: string; readonly caFile?: string };
-  /** `url` never holds credentials: user-info in CLICKHOUSE_URL moves to `username`/`password`. */
-  readonly clickhouse: { readonly url: string; readonly external: boolean; readonly username: string; readonly password: string; readonly caFile?: string };
+  /**
+   * `url` never holds credentials: user-info in CLICKHOUSE_URL moves to `username`/`password`.
+   * `passwordFile`: where the embedded engine's generated password is kept, when that is the password.
+   */
+  readonly clickhouse: {
+    readonly url: string;
+    readonly external: boolean;
+    readonly username: string;
+    readonly password: string;
+    readonly passwordFile?: string;
+    readonly caFile?: string;
+  };
 }
 
 const MS_PER_DAY = 86_400_000;
@@ -609,13 +623,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     value: base.clickhousePassword === '' ? undefined : base.clickhousePassword,
   });
   requireHttps('CLICKHOUSE_CA_FILE', base.clickhouseCaFile, 'CLICKHOUSE_URL', clickhouse.url);
+  const servicesPath = resolve(base.servicesDir);
+  const clickhousePassword = clickhouse.password ?? (base.clickhousePassword === '' ? undefined : base.clickhousePassword);
+  // The embedded engine never runs without a password: without one given, the one generated on first use.
+  const clickhousePasswordFile = base.clickhouseUrl === undefined && clickhousePassword === undefined ? localClickHousePasswordFile(servicesPath) : undefined;
 
   return Object.freeze({
     ...base,
     // The URL settings keep no credentials either: whatever reads the config sees clean URLs.
     schemaRegistryUrl: base.schemaRegistryUrl === undefined ? undefined : registry.url,
     clickhouseUrl: base.clickhouseUrl === undefined ? undefined : clickhouse.url,
-    servicesPath: resolve(base.servicesDir),
+    servicesPath,
     alertWebhookSecrets: Object.freeze(alertWebhookSecrets),
     kafka: Object.freeze({
       brokers: Object.freeze(base.kafkaBrokers ?? [`127.0.0.1:${base.kafkaPort}`]),
@@ -632,10 +650,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       url: clickhouse.url,
       external: base.clickhouseUrl !== undefined,
       username: clickhouse.username || base.clickhouseUser,
-      password: clickhouse.password ?? base.clickhousePassword,
+      password: clickhousePasswordFile === undefined ? (clickhousePassword ?? '') : readGeneratedPassword(clickhousePasswordFile),
+      ...(clickhousePasswordFile === undefined ? {} : { passwordFile: clickhousePasswordFile }),
       ...(base.clickhouseCaFile ? { caFile: base.clickhouseCaFile } : {}),
     }),
   });
+}
+
+/** Where the embedded ClickHouse's generated password is kept, under KPI_SERVICES_DIR. */
+export function localClickHousePasswordFile(servicesPath: string): string {
+  return join(servicesPath, 'clickhouse', 'password');
+}
+
+function readGeneratedPassword(file: string): string {
+  try {
+    return generatedSecret(file);
+  } catch (error) {
+    throw new ConfigError(
+      'CLICKHOUSE_PASSWORD',
+      `cannot read or make the embedded ClickHouse's password file ${file} (${(error as NodeJS.ErrnoException).code ?? 'unreadable'}): set CLICKHOUSE_PASSWORD, or CLICKHOUSE_URL for a server`,
+    );
+  }
 }
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);

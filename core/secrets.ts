@@ -2,8 +2,12 @@
  * Secrets never leave the process: not in logs, `config` output, error
  * messages, dead letters or alerts. Settings mark what is secret
  * (core/config.ts); this module hides secrets in URLs and, as the last line of
- * defence, scrubs known secret values out of any text about to be written.
+ * defence, scrubs known secret values out of any text about to be written. It
+ * also makes the local services' generated secrets.
  */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 export const REDACTED = '[redacted]';
 
@@ -58,4 +62,29 @@ export function secretScrubber(secrets: readonly (string | undefined)[]): (text:
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * The secret in `file`, made the first time: 24 random bytes (base64url) in a
+ * file only its owner reads (0600, in a 0700 directory). Processes that ask at
+ * once agree on one secret: it is written whole to a file of its own, then
+ * linked into place, which fails when another got there first.
+ */
+export function generatedSecret(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  const draft = `${file}.${randomUUID()}`;
+  writeFileSync(draft, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
+  try {
+    linkSync(draft, file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    rmSync(draft, { force: true });
+  }
+  return readFileSync(file, 'utf8').trim();
 }

@@ -30,6 +30,8 @@ export interface ServiceDefinition {
   connect(): Promise<void>;
   /** Set-up that needs the running service (users…); runs after every `up`, so it must be idempotent. */
   afterStart?(log: Logger): Promise<void>;
+  /** How a client of the user's gets in (`services status` prints it), when it takes credentials. */
+  readonly access?: string;
 }
 
 export type ServiceState = 'running' | 'stopped' | 'external' | 'unreachable';
@@ -40,6 +42,7 @@ export interface ServiceStatus {
   endpoint: string;
   pid?: number;
   logFile?: string;
+  access?: string;
 }
 
 export interface StartReport {
@@ -63,11 +66,12 @@ export async function serviceStatus(service: ServiceDefinition): Promise<Service
         () => 'unreachable' as const,
       ),
     };
+  const local = { ...base, ...(service.access === undefined ? {} : { access: service.access }) };
   const pid = readPidFile(service.layout.pidFile);
   if (pid !== undefined && isOurProcess(pid, service.processMarker)) {
-    return { ...base, state: (await service.healthy()) ? 'running' : 'unreachable', pid, logFile: service.layout.logFile };
+    return { ...local, state: (await service.healthy()) ? 'running' : 'unreachable', pid, logFile: service.layout.logFile };
   }
-  return { ...base, state: 'stopped' };
+  return { ...local, state: 'stopped' };
 }
 
 /** Starts a service unless it runs already; resolves when it is healthy. */

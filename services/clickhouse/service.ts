@@ -51,6 +51,8 @@ export function clickhouseService(config: Config): ServiceDefinition {
       };
     },
 
+    // The user's own clients (BI tools, curl) need the password; generated ones are kept in a file only its owner reads.
+    access: `user ${config.clickhouse.username}, password ${config.clickhouse.password}${config.clickhouse.passwordFile ? ` (in ${config.clickhouse.passwordFile})` : ''}`,
     healthy: () => clickhouseAnswers(config.clickhouse.url),
     connect: () => checkClickHouse(config),
   };

@@ -30,8 +30,8 @@ try {
 const server = createClickHouseHttpServer({
   engine,
   log,
-  user: config.clickhouseUser,
-  password: config.clickhousePassword,
+  user: config.clickhouse.username,
+  password: config.clickhouse.password,
   maxBodyBytes: config.clickhouseMaxBody,
   maxQueuedQueries: config.clickhouseMaxQueue,
 });

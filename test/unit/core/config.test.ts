@@ -1,10 +1,13 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeSettings, describeValues, loadConfig, secretValues } from '../../../core/config.js';
 import { ConfigError } from '../../../core/errors.js';
 
-const load = (env: Record<string, string>) => loadConfig(env);
+/** The local services' folder of these tests (the embedded ClickHouse's generated password goes there). */
+const servicesDir = mkdtempSync(join(tmpdir(), 'kpi-config-svc-'));
+afterAll(() => rmSync(servicesDir, { recursive: true, force: true }));
+const load = (env: Record<string, string>) => loadConfig({ KPI_SERVICES_DIR: servicesDir, ...env });
 
 function configError(env: Record<string, string>): ConfigError {
   try {
@@ -20,13 +23,42 @@ test('defaults describe the local services and a daily UTC window', () => {
   const config = load({});
   expect(config.kafka).toEqual({ brokers: ['127.0.0.1:9092'], external: false, ssl: false });
   expect(config.registry).toEqual({ url: 'http://127.0.0.1:8081/apis/ccompat/v7', external: false });
-  expect(config.clickhouse).toEqual({ url: 'http://127.0.0.1:8123', external: false, username: 'default', password: '' });
+  expect(config.clickhouse).toEqual({
+    url: 'http://127.0.0.1:8123',
+    external: false,
+    username: 'default',
+    password: expect.stringMatching(/^[A-Za-z0-9_-]{32}$/),
+    passwordFile: join(servicesDir, 'clickhouse', 'password'),
+  });
   expect(config.windowSize).toBe(86_400_000);
   expect(config.timeZone).toBe('UTC');
   expect(config.allowedLateness).toBe(600_000);
   expect(config.correctionHorizon).toBe(35 * 86_400_000);
   expect(config.emitMode).toBe('final');
   expect(Object.isFrozen(config)).toBe(true);
+});
+
+test('the embedded ClickHouse never has an empty password: one is generated on first use, 0600, and every process reads the same', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kpi-config-pw-'));
+  try {
+    const first = load({ KPI_SERVICES_DIR: dir });
+    const file = join(dir, 'clickhouse', 'password');
+    expect(first.clickhouse.passwordFile).toBe(file);
+    expect(first.clickhouse.password).toHaveLength(32);
+    expect(readFileSync(file, 'utf8')).toBe(`${first.clickhouse.password}\n`);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, 'clickhouse')).mode & 0o777).toBe(0o700);
+    expect(load({ KPI_SERVICES_DIR: dir }).clickhouse.password).toBe(first.clickhouse.password);
+    expect(secretValues(first)).toContain(first.clickhouse.password);
+    // A password given, or a server, is used as it is; an empty one is no password given.
+    const given = load({ KPI_SERVICES_DIR: dir, CLICKHOUSE_PASSWORD: 'mine' }).clickhouse;
+    expect(given.password).toBe('mine');
+    expect(given).not.toHaveProperty('passwordFile');
+    expect(load({ KPI_SERVICES_DIR: dir, CLICKHOUSE_PASSWORD: '' }).clickhouse.password).toBe(first.clickhouse.password);
+    expect(load({ KPI_SERVICES_DIR: dir, CLICKHOUSE_URL: 'https://ch:8443' }).clickhouse.password).toBe('');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('the embedded ClickHouse limits take sizes and durations', () => {
