@@ -2,6 +2,7 @@ import { accessSync, constants, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError } from './errors.js';
 import { formatDuration, formatTime, parseDuration, parseTime } from './time.js';
+import { isLoopbackHost } from './net.js';
 import { generatedSecret, REDACTED, redactUrl } from './secrets.js';
 
 /**
@@ -428,6 +429,11 @@ export const settings = {
     10_000,
   ),
   alertRetryMaxBackoff: duration('KPI_ALERT_RETRY_MAX_BACKOFF', '5m', 'Longest wait between delivery retries (a Retry-After is honoured up to this).', 1_000),
+  allowPlaintextCredentials: flag(
+    'KPI_ALLOW_PLAINTEXT_CREDENTIALS',
+    false,
+    'Allow passwords in clear text to a host that is not this machine (ClickHouse or the registry over http with credentials, Kafka SASL PLAIN without TLS), on a network you trust.',
+  ),
   analyticsInterval: duration(
     'KPI_ANALYTICS_INTERVAL',
     '1m',
@@ -623,6 +629,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     value: base.clickhousePassword === '' ? undefined : base.clickhousePassword,
   });
   requireHttps('CLICKHOUSE_CA_FILE', base.clickhouseCaFile, 'CLICKHOUSE_URL', clickhouse.url);
+  if (!base.allowPlaintextCredentials) {
+    refusePlaintext('SCHEMA_REGISTRY_URL', registry.url, registryPassword !== undefined);
+    refusePlaintext('CLICKHOUSE_URL', clickhouse.url, (clickhouse.password ?? base.clickhousePassword) !== '');
+    if (kafka.sasl?.mechanism === 'plain' && kafka.ssl === false) {
+      const remote = (base.kafkaBrokers ?? []).find((broker) => !isLoopbackHost(broker.slice(0, broker.lastIndexOf(':'))));
+      if (remote !== undefined) {
+        throw new ConfigError(
+          'KAFKA_SASL_MECHANISM',
+          `plain without KAFKA_SSL=true sends the SASL password in clear text to ${remote}: set KAFKA_SSL=true, use scram-sha-512, or set KPI_ALLOW_PLAINTEXT_CREDENTIALS=true on a network you trust`,
+        );
+      }
+    }
+  }
   const servicesPath = resolve(base.servicesDir);
   const clickhousePassword = clickhouse.password ?? (base.clickhousePassword === '' ? undefined : base.clickhousePassword);
   // The embedded engine never runs without a password: without one given, the one generated on first use.
@@ -673,12 +692,9 @@ function readGeneratedPassword(file: string): string {
   }
 }
 
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-
 /** Whether a URL's host is this machine, where plain http cannot be overheard. */
 export function isLoopback(url: string): boolean {
-  const host = new URL(url).hostname;
-  return LOOPBACK_HOSTS.has(host) || host.startsWith('127.');
+  return isLoopbackHost(new URL(url).hostname);
 }
 
 /** The webhook secrets, checked, with the rules between the alert settings. */
@@ -736,6 +752,16 @@ function kafkaSecurity(base: RawConfig): Pick<Config['kafka'], 'ssl' | 'sasl'> {
   if (username === undefined) throw new ConfigError('KAFKA_SASL_USERNAME', `KAFKA_SASL_MECHANISM=${mechanism} needs a user name`);
   if (password === undefined) throw new ConfigError('KAFKA_SASL_PASSWORD', `KAFKA_SASL_MECHANISM=${mechanism} needs a password`);
   return { ssl, sasl: Object.freeze({ mechanism, username, password }) };
+}
+
+/** Credentials sent over plain http to another machine can be read on the way: refused unless KPI_ALLOW_PLAINTEXT_CREDENTIALS. */
+function refusePlaintext(key: string, url: string, withCredentials: boolean): void {
+  if (withCredentials && url.startsWith('http:') && !isLoopback(url)) {
+    throw new ConfigError(
+      key,
+      `sends credentials in clear text (http) to ${new URL(url).host}, which is not this machine: use https, or set KPI_ALLOW_PLAINTEXT_CREDENTIALS=true on a network you trust`,
+    );
+  }
 }
 
 function requireHttps(key: string, caFile: string | undefined, urlKey: string, url: string): void {

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Logger } from '../../core/logger.js';
+import { isLoopbackHost } from '../../core/net.js';
 import { serializer } from '../../core/serialize.js';
 import { chooseResponseEncoding, CompressionError, decodeBlocks, decodeContent, encodeBlocks, encodeContent } from './compression.js';
 import type { Engine, EngineConnection, QueryResult } from './engine.js';
@@ -145,11 +146,13 @@ function contentTypeOf(format: string): string {
 }
 
 /** Host names a browser can only reach on this machine: anything else may be DNS rebinding. */
-function isLoopbackHost(host: string | undefined): boolean {
+function isLoopbackHostHeader(host: string | undefined): boolean {
   if (host === undefined) return true; // HTTP/1.0 clients send none; browsers always do
-  const name = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d+$/, '');
-  const lower = name.toLowerCase();
-  return lower === 'localhost' || lower.endsWith('.localhost') || lower === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(lower);
+  try {
+    return isLoopbackHost(new URL(`http://${host}`).hostname);
+  } catch {
+    return false;
+  }
 }
 
 const sameSecret = (a: string, b: string) => timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
@@ -341,7 +344,7 @@ export function createClickHouseHttpServer(options: HttpInterfaceOptions): Serve
       if (!res.writableFinished) cancelled.abort();
     });
     try {
-      if (!isLoopbackHost(req.headers.host)) {
+      if (!isLoopbackHostHeader(req.headers.host)) {
         throw new HttpQueryError(
           497,
           'ACCESS_DENIED',

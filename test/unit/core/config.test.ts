@@ -300,3 +300,37 @@ test.each([
   expect(error.key).toBe(key);
   expect(error.code).toBe('KPI_ERR_CONFIG');
 });
+
+test('loopback is the parsed host, not a prefix: 127.attacker.example is not this machine', () => {
+  const secret = `whsec_${Buffer.alloc(24, 7).toString('base64')}`;
+  for (const url of ['http://127.attacker.example/hook', 'http://127.0.0.1.attacker.example/hook', 'http://localhost.attacker.example/', 'http://[::2]/']) {
+    expect(configError({ KPI_ALERT_WEBHOOK_URL: url, KPI_ALERT_WEBHOOK_SECRET: secret }).key).toBe('KPI_ALERT_WEBHOOK_URL');
+    expect(configError({ KPI_ALERTMANAGER_URL: url }).key).toBe('KPI_ALERTMANAGER_URL');
+  }
+  for (const url of ['http://127.0.0.1:9/hook', 'http://127.1.2.3/', 'http://localhost:9095', 'http://[::1]:9095', 'http://api.localhost/']) {
+    expect(load({ KPI_ALERTMANAGER_URL: url }).alertmanagerUrl).toBe(url.replace(/\/$/, ''));
+  }
+});
+
+test('clear-text credentials to another machine are refused unless KPI_ALLOW_PLAINTEXT_CREDENTIALS=true', () => {
+  const plain = [
+    [{ CLICKHOUSE_URL: 'http://ch.plant.local:8123', CLICKHOUSE_PASSWORD: 'pw' }, 'CLICKHOUSE_URL'],
+    [{ CLICKHOUSE_URL: 'http://kpi:pw@ch.plant.local:8123' }, 'CLICKHOUSE_URL'],
+    [{ SCHEMA_REGISTRY_URL: 'http://127.attacker.example:8081', SCHEMA_REGISTRY_USERNAME: 'u', SCHEMA_REGISTRY_PASSWORD: 'p' }, 'SCHEMA_REGISTRY_URL'],
+    [{ KAFKA_BROKERS: 'k1:9092', KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' }, 'KAFKA_SASL_MECHANISM'],
+  ] as const;
+  for (const [env, key] of plain) {
+    expect(configError(env).key).toBe(key);
+    expect(() => load({ ...env, KPI_ALLOW_PLAINTEXT_CREDENTIALS: 'true' })).not.toThrow();
+  }
+  // TLS, this machine, SCRAM (which never sends the password) or no credentials at all are fine.
+  for (const env of <Record<string, string>[]>[
+    { CLICKHOUSE_URL: 'https://ch.plant.local:8443', CLICKHOUSE_PASSWORD: 'pw' },
+    { CLICKHOUSE_URL: 'http://127.0.0.1:8123', CLICKHOUSE_PASSWORD: 'pw' },
+    { CLICKHOUSE_URL: 'http://ch.plant.local:8123' },
+    { KAFKA_BROKERS: 'k1:9092', KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' },
+    { KAFKA_BROKERS: 'k1:9093', KAFKA_SSL: 'true', KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' },
+  ]) {
+    expect(() => load(env)).not.toThrow();
+  }
+});
