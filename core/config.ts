@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { ConfigError } from './errors.js';
 import { formatDuration, formatTime, parseDuration, parseTime } from './time.js';
 import { isLoopbackHost } from './net.js';
-import { generatedSecret, REDACTED, redactUrl } from './secrets.js';
+import { basicCredentials, generatedSecret, REDACTED, redactUrl } from './secrets.js';
 
 /**
  * kpi-stream is configured by environment variables only. Every variable is
@@ -799,14 +799,23 @@ export function secretValues(config: Config): string[] {
   const values = [...declared, config.registry.username, config.registry.password, config.clickhouse.password].map((v) =>
     typeof v === 'string' ? v : undefined,
   );
+  const pairs: [string | undefined, string | undefined][] = [
+    [config.registry.username, config.registry.password],
+    [config.clickhouse.username, config.clickhouse.password],
+    [config.kafka.sasl?.username, config.kafka.sasl?.password],
+  ];
   if (config.alertWebhookUrl) {
     const webhook = new URL(config.alertWebhookUrl);
     values.push(config.alertWebhookUrl, webhook.username, webhook.password, `${webhook.pathname}${webhook.search}`.replace(/^\/$/, ''));
+    pairs.push([decodeURIComponent(webhook.username), decodeURIComponent(webhook.password)]);
   }
   values.push(...config.alertWebhookSecrets);
   if (config.alertmanagerUrl) {
     const alertmanager = new URL(config.alertmanagerUrl);
     values.push(alertmanager.username, alertmanager.password);
+    pairs.push([decodeURIComponent(alertmanager.username), decodeURIComponent(alertmanager.password)]);
   }
+  // As an Authorization header, or an error quoting one, would carry them.
+  values.push(...pairs.map(([username, password]) => basicCredentials(username, password)));
   return [...new Set(values.filter((v): v is string => v !== undefined && v !== ''))];
 }

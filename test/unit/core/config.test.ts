@@ -234,6 +234,8 @@ describe('TLS, SASL and secrets', () => {
         'ch-pass',
         'https://hooks.example/services/T1/B2/tok3n?x=1',
         '/services/T1/B2/tok3n?x=1',
+        // As Basic credentials in a header, which an error may quote.
+        ...['sr-user:sr-pass', 'default:ch-pass', 'api-key-123:s3cret-from-file', 'am-user:am-pass'].map((pair) => Buffer.from(pair).toString('base64')),
       ].sort(),
     );
     const shown = Object.fromEntries(describeValues(env).map((row) => [row.env, row.shown]));
