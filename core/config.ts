@@ -169,7 +169,9 @@ const pemFile = (env: string, doc: string): Setting<string | undefined> => ({
     } catch {
       throw new ConfigError(key, `cannot read ${path}`);
     }
-    if (!readFileSync(path, 'utf8').includes('-----BEGIN ')) throw new ConfigError(key, `${path} is not a PEM file (no -----BEGIN line)`);
+    const pem = readFileSync(path, 'utf8');
+    if (!pem.includes('-----BEGIN ')) throw new ConfigError(key, `${path} is not a PEM file (no -----BEGIN line)`);
+    refusePlaceholder(key, pem);
     return path;
   },
 });
@@ -557,10 +559,19 @@ function credentialsInUrl(
   return { url: parsed.toString().replace(/\/+$/, ''), username, password };
 }
 
+/** Values of the templates' placeholders (deploy/kubernetes/secret.template.yaml): a real value never looks like them. */
+const PLACEHOLDER = /REPLACE[_ -]?(ME|WITH)|CHANGE[_ -]?ME/i;
+
+/** A value left as a template's placeholder stops start-up: it would be used as it is (a webhook signed with a key everyone knows). */
+function refusePlaceholder(key: string, value: string): void {
+  if (PLACEHOLDER.test(value)) throw new ConfigError(key, 'is still the placeholder of a template (REPLACE_ME…): fill in the real value');
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const raw: Record<string, unknown> = {};
   for (const [name, setting] of Object.entries(settings) as [string, Setting<unknown>][]) {
     const value = rawValue(env, setting);
+    if (value !== undefined) refusePlaceholder(setting.env, value);
     raw[name] = value === undefined ? undefined : setting.parse(value, setting.env);
   }
   const base = raw as RawConfig;
@@ -713,6 +724,8 @@ function alertSecrets(base: RawConfig): string[] {
     if (body === undefined || !/^[A-Za-z0-9+/]+={0,2}$/.test(body) || Buffer.from(body, 'base64').length < 16) {
       throw new ConfigError('KPI_ALERT_WEBHOOK_SECRET', `secret ${i + 1} must be whsec_ followed by the base64 of at least 16 random bytes`);
     }
+    // A template's key is text, not random bytes: whsec_ + base64("REPLACE_ME…") is valid base64 everyone can read.
+    refusePlaceholder('KPI_ALERT_WEBHOOK_SECRET', Buffer.from(body, 'base64').toString('latin1'));
   }
   if (base.alertWebhookUrl !== undefined && secrets.length === 0) {
     throw new ConfigError('KPI_ALERT_WEBHOOK_SECRET', 'KPI_ALERT_WEBHOOK_URL is set: webhooks are signed, so give a secret (whsec_ + base64)');

@@ -336,3 +336,27 @@ test('clear-text credentials to another machine are refused unless KPI_ALLOW_PLA
     expect(() => load(env)).not.toThrow();
   }
 });
+
+test("a template's placeholder is refused at start-up, naming the variable: a secret, a URL, a PEM file, a webhook key", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kpi-config-placeholder-'));
+  try {
+    const pem = join(dir, 'ca.pem');
+    writeFileSync(pem, '-----BEGIN CERTIFICATE-----\nREPLACE_WITH_THE_KAFKA_CA_CERTIFICATE\n-----END CERTIFICATE-----\n');
+    const templateKey = `whsec_${Buffer.from('REPLACE_ME_WITH_32_RANDOM_BYTES').toString('base64')}`;
+    for (const [env, key] of [
+      [{ CLICKHOUSE_URL: 'https://ch:8443', CLICKHOUSE_PASSWORD: 'REPLACE_ME' }, 'CLICKHOUSE_PASSWORD'],
+      [
+        { KPI_ALERT_WEBHOOK_URL: 'https://hooks.example.com/REPLACE_ME', KPI_ALERT_WEBHOOK_SECRET: `whsec_${Buffer.alloc(32, 9).toString('base64')}` },
+        'KPI_ALERT_WEBHOOK_URL',
+      ],
+      [{ KPI_ALERT_WEBHOOK_URL: 'https://hooks.example.com/x', KPI_ALERT_WEBHOOK_SECRET: templateKey }, 'KPI_ALERT_WEBHOOK_SECRET'],
+      [{ KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: pem }, 'KAFKA_SSL_CA_FILE'],
+      [{ KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'changeme', KAFKA_SASL_PASSWORD: 'x' }, 'KAFKA_SASL_USERNAME'],
+    ] as [Record<string, string>, string][]) {
+      const error = configError(env);
+      expect({ key: error.key, message: error.message }).toEqual({ key, message: expect.stringContaining('placeholder') });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
