@@ -408,6 +408,20 @@ export const settings = {
     0,
     100_000_000,
   ),
+  maxOpenWindows: integer(
+    'KPI_MAX_OPEN_WINDOWS',
+    250_000,
+    'Open employee-windows a processor holds at most (about 2 KB each); a record that would open one more is dead-lettered (KPI_ERR_TOO_MANY_WINDOWS).',
+    1,
+    100_000_000,
+  ),
+  maxWindowEvents: integer(
+    'KPI_MAX_WINDOW_EVENTS',
+    2_000,
+    'Events one employee-window takes at most (10 bytes of ids each); more are dead-lettered (KPI_ERR_TOO_MANY_EVENTS).',
+    1,
+    10_000_000,
+  ),
   alertRules: optionalText(
     'KPI_ALERT_RULES',
     'YAML file of alert rules (thresholds on window metrics and scores, anomaly flags); set, the processors publish live windows for them. Unset: no alerts.',

@@ -37,6 +37,8 @@ export async function runnerSettings(config: Config): Promise<RunnerSettings> {
     idleClose: config.idleClose,
     emitMode: config.emitMode,
     closedWindowCache: config.closedWindowCache,
+    maxOpenWindows: config.maxOpenWindows,
+    maxWindowEvents: config.maxWindowEvents,
     limits: {
       ...DEFAULT_LIMITS,
       maxIdLength: config.maxIdLength,

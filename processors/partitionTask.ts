@@ -33,6 +33,13 @@ export interface TaskSettings {
   readonly emitMode: 'final' | 'update';
   /** Keep the windows each batch changed for `takeChanged` (live alerting); off, nothing is kept. */
   readonly trackChanged?: boolean;
+  /** Most events one employee-window takes (KPI_MAX_WINDOW_EVENTS): a record past it is refused ('window-full'), never held. */
+  readonly maxWindowEvents: number;
+  /**
+   * Whether the process has room for one more open window (KPI_MAX_OPEN_WINDOWS, across its tasks): a record that
+   * would open a window without it is refused ('no-room'), so a flood of new employee ids cannot exhaust memory.
+   */
+  readonly roomForWindow?: () => boolean;
 }
 
 /** A decoded, checked record of one topic-partition. */
@@ -57,7 +64,11 @@ export type Outcome =
   /** It would overflow the window's exact sums. */
   | 'out-of-range'
   /** Its window's row was refused by the store; nothing more is added to it. */
-  | 'refused-window';
+  | 'refused-window'
+  /** Its window is not in memory and the process holds as many open windows as it may (TaskSettings.roomForWindow). */
+  | 'no-room'
+  /** Its window holds as many events as it may (TaskSettings.maxWindowEvents). */
+  | 'window-full';
 
 export interface RecordResult {
   readonly outcome: Outcome;
@@ -194,7 +205,8 @@ export class PartitionTask {
     const restored = await store.current([...missing.values()]);
     for (const row of restored) {
       // A window may have come into memory meanwhile only through this task, which runs one batch at a time.
-      if (!this.find(row.employee_id, row.window_start)) this.add(row.employee_id, fromRow(this.settings.catalog, row));
+      // Without room, it stays out, and its records are refused as they would open it (`process`).
+      if (!this.find(row.employee_id, row.window_start) && this.hasRoom()) this.add(row.employee_id, fromRow(this.settings.catalog, row));
     }
     this.restoredCount += restored.length;
   }
@@ -242,7 +254,12 @@ export class PartitionTask {
     if (window.end + this.settings.correctionHorizon < clock) return { outcome: 'too-late', window };
 
     const employeeId = tagged.event.employee_id;
-    const entry = this.find(employeeId, window.start) ?? this.add(employeeId, newEmployeeWindow(this.settings.catalog, employeeId, window));
+    let entry = this.find(employeeId, window.start);
+    if (!entry) {
+      if (!this.hasRoom()) return { outcome: 'no-room', window };
+      entry = this.add(employeeId, newEmployeeWindow(this.settings.catalog, employeeId, window));
+    }
+    if (versionOf(entry.state) >= this.settings.maxWindowEvents) return { outcome: repeatOf(entry.state, eventKey(tagged), digest) ?? 'window-full', window };
     const problem = contributionProblem(this.settings.catalog, entry.state, tagged);
     if (problem) return { outcome: 'out-of-range', window, message: problem };
     if (this.refused.size > 0 && this.refused.has(windowKeyOf(employeeId, window.start))) {
@@ -292,6 +309,10 @@ export class PartitionTask {
     }
     this.changed = [];
     return snapshots;
+  }
+
+  private hasRoom(): boolean {
+    return this.settings.roomForWindow?.() ?? true;
   }
 
   /** The employee's window in memory that starts at `windowStart`. */

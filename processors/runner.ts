@@ -21,10 +21,12 @@ import { batchToken, writeIsolatingRefusals } from './refusals.js';
  */
 const LIVE_WINDOWS_INTERVAL_MS = 100;
 
-export interface RunnerSettings extends TaskSettings {
+export interface RunnerSettings extends Omit<TaskSettings, 'roomForWindow'> {
   readonly limits: RecordLimits;
   /** Closed windows the tasks keep in memory after writing them, together (KPI_CLOSED_WINDOW_CACHE). */
   readonly closedWindowCache: number;
+  /** Open windows the tasks hold together at most (KPI_MAX_OPEN_WINDOWS); records that would open more are dead-lettered. */
+  readonly maxOpenWindows: number;
 }
 
 /** The input topics, by kind and back. */
@@ -108,7 +110,7 @@ export class StreamRunner {
   /** Records accepted since the last flush snapshot: drives early flushes and backpressure. */
   acceptedSinceFlush = 0;
 
-  /** The tasks' settings: they keep the windows each batch changed only when there is somewhere to publish them. */
+  /** The tasks' settings, with the room they share for open windows. */
   private readonly taskSettings: TaskSettings;
 
   constructor(
@@ -117,7 +119,12 @@ export class StreamRunner {
     private readonly metrics: ProcessorMetrics,
     private readonly log: Logger,
   ) {
-    this.taskSettings = ports.liveWindows ? { ...settings, trackChanged: true } : settings;
+    this.taskSettings = {
+      ...settings,
+      // They keep the windows each batch changed only when there is somewhere to publish them.
+      trackChanged: ports.liveWindows !== undefined,
+      roomForWindow: () => this.openWindows < settings.maxOpenWindows,
+    };
   }
 
   /** Forgets every task: after a rebalance every partition resumes from its committed offsets. */
@@ -293,6 +300,20 @@ export class StreamRunner {
         return;
       case 'refused-window':
         letter(index, 'KPI_ERR_SINK_REJECTED', `${result.message!} (employee ${event.event.employee_id}, window from ${formatTime(result.window.start)})`);
+        return;
+      case 'no-room':
+        letter(
+          index,
+          'KPI_ERR_TOO_MANY_WINDOWS',
+          `the processor holds ${this.settings.maxOpenWindows} open employee-windows (KPI_MAX_OPEN_WINDOWS): the window of employee ${event.event.employee_id} from ${formatTime(result.window.start)} is not opened`,
+        );
+        return;
+      case 'window-full':
+        letter(
+          index,
+          'KPI_ERR_TOO_MANY_EVENTS',
+          `the window of employee ${event.event.employee_id} from ${formatTime(result.window.start)} holds ${this.settings.maxWindowEvents} events (KPI_MAX_WINDOW_EVENTS): no more are added to it`,
+        );
         return;
     }
   }

@@ -14,6 +14,7 @@ import { ProcessorMetrics } from './metrics.js';
 import { windowKeyOf } from './partitionTask.js';
 import { StreamRunner, type RecordVerdict, type RunnerPorts, type RunnerSettings, type SourceRecord } from './runner.js';
 import { TumblingWindows, type WindowAssigner } from './windows.js';
+import { settings as configSettings } from '../core/config.js';
 
 export interface TestDriverOptions {
   windowSize?: number;
@@ -26,6 +27,9 @@ export interface TestDriverOptions {
   emitMode?: 'final' | 'update';
   /** Closed windows kept in memory after their rows (KPI_CLOSED_WINDOW_CACHE); 0 here unless set, so rows are read back as a processor does once its cache is full. */
   closedWindowCache?: number;
+  /** KPI_MAX_OPEN_WINDOWS and KPI_MAX_WINDOW_EVENTS; their defaults unless set. */
+  maxOpenWindows?: number;
+  maxWindowEvents?: number;
   limits?: Partial<RecordLimits>;
   catalog?: KpiCatalog;
   /** Initial wall-clock time (ms). */
@@ -87,6 +91,8 @@ export class TopologyTestDriver {
       idleClose: options.idleClose ?? 5 * MINUTE,
       emitMode: options.emitMode ?? 'final',
       closedWindowCache: options.closedWindowCache ?? 0,
+      maxOpenWindows: options.maxOpenWindows ?? Number(configSettings.maxOpenWindows.default),
+      maxWindowEvents: options.maxWindowEvents ?? Number(configSettings.maxWindowEvents.default),
       limits: { ...DEFAULT_LIMITS, maxClockSkew: Number.MAX_SAFE_INTEGER / 2, ...options.limits },
     };
     this.now = options.now ?? Date.UTC(2026, 11, 1);
