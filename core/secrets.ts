@@ -6,8 +6,9 @@
  * also makes the local services' generated secrets.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { privateDirectory } from './privateFiles.js';
 
 export const REDACTED = '[redacted]';
 
@@ -87,7 +88,7 @@ export function generatedSecret(file: string): string {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
-  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  privateDirectory(dirname(file));
   const draft = `${file}.${randomUUID()}`;
   writeFileSync(draft, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
   try {

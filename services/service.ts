@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { ServiceError } from '../core/errors.js';
+import { privateDirectory } from '../core/privateFiles.js';
 import type { Logger } from '../core/logger.js';
 import type { ServiceLayout, ServiceName } from './layout.js';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -93,10 +94,12 @@ export async function startService(service: ServiceDefinition, log: Logger): Pro
     throw new ServiceError(service.name, `port ${service.port} (${service.portKey}) is already in use by another process; stop it or choose another port`);
   }
 
+  // Its data (events, window rows: personal data), logs and secrets are the user's alone.
+  privateDirectory(service.layout.home);
   const installStart = Date.now();
   if (await service.install(log)) report.installMs = Date.now() - installStart;
-  mkdirSync(service.layout.dataDir, { recursive: true });
-  mkdirSync(service.layout.logDir, { recursive: true });
+  mkdirSync(service.layout.dataDir, { recursive: true, mode: 0o700 });
+  mkdirSync(service.layout.logDir, { recursive: true, mode: 0o700 });
   const { command, args, cwd, env } = await service.prepare(log);
 
   const spawnedAt = Date.now();

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLICKHOUSE_UNICODE_SPACES } from '../../../tools/clickhouse/sqlText.js';
@@ -57,6 +57,22 @@ function expectNothingReached(answer: Answer): void {
 test('the generated password is 0600 in the services folder, and the engine does not run with an empty one', () => {
   expect(password).toMatch(/^[A-Za-z0-9_-]{32}$/);
   expect(readFileSync(join(clickhouse.env.KPI_SERVICES_DIR!, 'clickhouse', 'password'), 'utf8').trim()).toBe(password);
+});
+
+test("the engine's folder is the user's alone: its data (window rows, dead letters) and logs, 0700 folders and 0600 files", async () => {
+  // Something written first, so the engine has made its parts.
+  expect((await send('CREATE TABLE written (s String) ENGINE = MergeTree ORDER BY s', { method: 'POST' })).status).toBe(200);
+  expect((await send("INSERT INTO written VALUES ('E1')", { method: 'POST' })).status).toBe(200);
+  const home = join(clickhouse.env.KPI_SERVICES_DIR!, 'clickhouse');
+  const open: string[] = [];
+  const walk = (path: string): void => {
+    const stat = statSync(path);
+    if ((stat.mode & 0o077) !== 0) open.push(`${path} ${(stat.mode & 0o777).toString(8)}`);
+    if (stat.isDirectory()) for (const entry of readdirSync(path)) walk(join(path, entry));
+  };
+  walk(home);
+  expect(readdirSync(join(home, 'data')).length).toBeGreaterThan(0);
+  expect(open).toEqual([]);
 });
 
 test('no request without the generated password gets data, whatever it asks', async () => {
