@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLICKHOUSE_UNICODE_SPACES } from '../../../tools/clickhouse/sqlText.js';
-import { startEmbeddedClickHouse, type EmbeddedClickHouse } from '../support/embeddedClickHouse.js';
+import { sendTo, startEmbeddedClickHouse, type Answer, type EmbeddedClickHouse } from '../support/embeddedClickHouse.js';
 
 /**
  * The security review's attacks (issue 21), against `kpi-stream services up`
@@ -31,20 +31,15 @@ afterAll(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-interface Answer {
-  status: number;
-  body: string;
-}
-
-async function send(query: string, options: { method?: 'GET' | 'POST'; auth?: string | false } = {}): Promise<Answer> {
-  const url = new URL(clickhouse.url);
+/** The query in the URL (GET) or the body (POST), with the generated password unless `auth` gives another or false (none). */
+function send(query: string, options: { method?: 'GET' | 'POST'; auth?: string | false } = {}): Promise<Answer> {
   const method = options.method ?? 'GET';
-  if (method === 'GET') url.searchParams.set('query', query);
-  const headers: Record<string, string> = {};
   const secret = options.auth === undefined ? password : options.auth;
-  if (secret !== false) headers.Authorization = `Basic ${Buffer.from(`default:${secret}`).toString('base64')}`;
-  const response = await fetch(url, { method, headers, ...(method === 'POST' ? { body: query } : {}) });
-  return { status: response.status, body: await response.text() };
+  return sendTo(clickhouse.url, {
+    method,
+    ...(method === 'GET' ? { params: { query } } : { body: query }),
+    ...(secret === false ? {} : { credentials: { user: 'default', password: secret } }),
+  });
 }
 
 function expectNothingReached(answer: Answer): void {

@@ -1,10 +1,9 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { constants, gzipSync, zstdCompressSync } from 'node:zlib';
 import { encodeBlocks } from '../../../tools/clickhouse/compression.js';
-import { startEmbeddedClickHouse, type EmbeddedClickHouse } from '../support/embeddedClickHouse.js';
+import { sendTo, startEmbeddedClickHouse, type Answer, type EmbeddedClickHouse, type Send } from '../support/embeddedClickHouse.js';
 
 /**
  * The embedded ClickHouse is safe to leave running on a shared machine. Each
@@ -32,37 +31,9 @@ afterAll(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-interface Send {
-  method?: 'GET' | 'POST';
-  params?: Record<string, string>;
-  headers?: Record<string, string>;
-  body?: Buffer | string;
-  /** Credentials as basic auth unless headers or params carry them. */
-  auth?: boolean;
-  signal?: AbortSignal;
-}
-
-function send({ method = 'POST', params = {}, headers = {}, body, auth = true, signal }: Send = {}): Promise<Answer> {
-  const url = new URL(clickhouse.url);
-  for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
-  const allHeaders: Record<string, string> = { ...headers };
-  if (auth) allHeaders.Authorization = `Basic ${Buffer.from(`analyst:${PASSWORD}`).toString('base64')}`;
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method, headers: allHeaders, signal }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
+/** A request as a client sends it; with the configured credentials (as basic auth) unless `auth` is false. */
+function send({ auth = true, ...options }: Send & { auth?: boolean } = {}): Promise<Answer> {
+  return sendTo(clickhouse.url, { ...options, ...(auth ? { credentials: { user: 'analyst', password: PASSWORD } } : {}) });
 }
 
 /** Runs SQL (POST body) and returns the body; any error fails the test. */

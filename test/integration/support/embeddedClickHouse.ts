@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { request } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,4 +40,39 @@ export async function startEmbeddedClickHouse(env: Record<string, string>): Prom
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A ClickHouse HTTP answer, as a client gets it. */
+export interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+export interface Send {
+  method?: 'GET' | 'POST';
+  params?: Record<string, string>;
+  headers?: Record<string, string>;
+  body?: Buffer | string;
+  /** Sent as HTTP Basic credentials. */
+  credentials?: { user: string; password: string };
+  signal?: AbortSignal;
+}
+
+/** One request to a ClickHouse HTTP interface at `url`, exactly as given (no header or parameter added but the credentials). */
+export function sendTo(url: string, { method = 'POST', params = {}, headers = {}, body, credentials, signal }: Send = {}): Promise<Answer> {
+  const target = new URL(url);
+  for (const [key, value] of Object.entries(params)) target.searchParams.set(key, value);
+  const allHeaders: Record<string, string> = { ...headers };
+  if (credentials) allHeaders.Authorization = `Basic ${Buffer.from(`${credentials.user}:${credentials.password}`).toString('base64')}`;
+  return new Promise((resolve, reject) => {
+    const req = request(target, { method, headers: allHeaders, signal }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
