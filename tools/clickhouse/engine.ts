@@ -99,11 +99,13 @@ export const GRANTED_TABLE_ENGINES = [
 ] as const;
 
 /**
- * Settings that name files on the host (format schemas and templates read,
- * inferred schemas and parse errors written, files renamed): fixed, so no
- * request reads or writes a file through them.
+ * Settings fixed for every request: those that name files on the host (format
+ * schemas and templates read, inferred schemas and parse errors written, files
+ * renamed), so no request reads or writes a file through them, and the
+ * dialect, so a statement runs as the engine's SQL parser judged it.
  */
-export const FIXED_PATH_SETTINGS = [
+export const FIXED_SETTINGS = [
+  'dialect',
   'format_schema',
   'format_schema_source',
   'output_format_schema',
@@ -140,7 +142,7 @@ function engineConfig(limits: EngineLimits, usersFile: string): { config: string
   </merge_tree>
 </clickhouse>
 `;
-  const fixed = FIXED_PATH_SETTINGS.map((name) => `        <${name}><const/></${name}>`).join('\n');
+  const fixed = FIXED_SETTINGS.map((name) => `        <${name}><const/></${name}>`).join('\n');
   const engines = GRANTED_TABLE_ENGINES.map((name) => `        <query>GRANT TABLE ENGINE ON ${name}</query>`).join('\n');
   const users = `<clickhouse>
   <profiles>

@@ -291,7 +291,11 @@ export function createClickHouseHttpServer(options: HttpInterfaceOptions): Serve
     return { text: splitRequest(text), setup, format, session };
   };
 
-  /** Judges the request's statement by the engine's parser, then runs its canonical form after the setup. */
+  /**
+   * Judges the request's statement by the engine's parser, before anything of the request is set (its query
+   * parameters stay placeholders; what changes how SQL is read, the dialect, is fixed by the engine), then
+   * runs the setup and the statement's canonical form.
+   */
   const execute = async (prepared: PreparedRequest): Promise<QueryResult & { statement: Statement; writtenRows: number; writtenBytes: number }> => {
     const connection: EngineConnection = engine.connect();
     try {

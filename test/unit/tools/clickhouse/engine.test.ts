@@ -94,6 +94,11 @@ test('the engine refuses every setting that names a file', async () => {
   expect(await refusal("CREATE TABLE on_disk (s String) ENGINE = MergeTree ORDER BY s SETTINGS disk = 'default'")).toMatch(/SETTING_CONSTRAINT_VIOLATION/);
 });
 
+test('the engine refuses another dialect: a statement runs as its SQL parser judged it', async () => {
+  expect(await refusal("SET dialect = 'prql'")).toMatch(/SETTING_CONSTRAINT_VIOLATION/);
+  expect(await refusal("SELECT 1 SETTINGS dialect = 'kusto'")).toMatch(/SETTING_CONSTRAINT_VIOLATION/);
+});
+
 test('the engine refuses SYSTEM and BACKUP, and creates tables on the engines kpi-stream uses', async () => {
   expect(await refusal('SYSTEM FLUSH LOGS')).toMatch(/ACCESS_DENIED/);
   expect(await refusal(`BACKUP TABLE system.one TO File('${outside}')`)).toMatch(/ACCESS_DENIED/);
