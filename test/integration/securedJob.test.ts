@@ -81,7 +81,12 @@ beforeAll(async () => {
   process.stdout.write(`secured job seed ${seed} (KPI_TEST_SEED=${seed} repeats it)\n`);
   const tls = { key: readFileSync(join(listener.dir, 'broker.key'), 'utf8'), cert: readFileSync(join(listener.dir, 'broker.pem'), 'utf8') };
   registryProxy = await AuthProxy.start(ctx.config.registry.url, { credentials: { username: secrets.registryUser, password: secrets.registryPassword }, tls });
-  clickhouseProxy = await AuthProxy.start(ctx.config.clickhouse.url, { credentials: { username: 'default', password: secrets.clickhousePassword }, tls });
+  const upstream = { username: ctx.config.clickhouse.username, password: ctx.config.clickhouse.password };
+  clickhouseProxy = await AuthProxy.start(ctx.config.clickhouse.url, {
+    credentials: { username: 'default', password: secrets.clickhousePassword },
+    upstream,
+    tls,
+  });
   await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
   const port = (webhook.address() as { port: number }).port;
   const file = (name: string, value: string) => {
