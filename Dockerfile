@@ -5,8 +5,9 @@ COPY package.json package-lock.json ./
 # (package.json "allowScripts" lists those that have one, all refused).
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY . .
-# tsc itself, not `npm run build`: its prebuild step would `npm install` over the clean install.
-RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
+# tsc itself, not `npm run build`: its prebuild step would `npm install` over the clean install. What the
+# published package leaves out (package.json "files": the development tools) stays out of the image too.
+RUN npx tsc -p tsconfig.build.json && rm -rf dist/tools && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 
 FROM node:24-bookworm-slim
 WORKDIR /app

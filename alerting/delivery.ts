@@ -1,14 +1,19 @@
-import type { Consumer } from 'kafkajs';
+import type { Admin, Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { Config } from '../core/config.js';
+import { secretValues, type Config } from '../core/config.js';
 import { messageOf } from '../core/errors.js';
+import type { HealthCheck } from '../core/health.js';
 import type { Logger } from '../core/logger.js';
-import { createClickHouseClient, type ClickHouseClient } from '../sinks/clickhouse/client.js';
+import { packageVersion } from '../core/paths.js';
+import { secretScrubber } from '../core/secrets.js';
+import { createClickHouseClient, sinkFailure, type ClickHouseClient } from '../sinks/clickhouse/client.js';
 import { insertDeliveryAttempts, type DeliveryAttemptRow } from '../sinks/clickhouse/queries/alertDeliveries.js';
-import { alertsTopic } from '../topics/definitions.js';
-import { createKafka } from '../topics/kafka.js';
-import { alertmanagerTarget, webhookTarget, type Attempt, type Target } from './targets.js';
-import type { AlertEvent } from '../contract/alertEvent.js';
+import { insertDeadLetters } from '../sinks/clickhouse/queries/deadLetters.js';
+import { DeadLetterWriter, type DeadLetter } from '../topics/deadLetters.js';
+import { alertsTopic, deadLetterTopic } from '../topics/definitions.js';
+import { createKafka, createProducer } from '../topics/kafka.js';
+import { readAlertEvent, type AlertEvent } from '../contract/alertEvent.js';
+import { alertmanagerTarget, webhookTarget, type Attempt, type Target, type TargetName } from './targets.js';
 
 /** The first retry waits about this long; each further one twice as long, up to the maximum. */
 const FIRST_BACKOFF_MS = 500;
@@ -33,16 +38,18 @@ export function backoffDelay(attempt: number, retryAfterMs: number | undefined, 
 export class DeliveryMetrics {
   readonly attempts: Counter<'target' | 'outcome'>;
   readonly delivered: Counter<'target' | 'type'>;
+  readonly failed: Counter<'target'>;
   readonly retries: Counter<'target'>;
   readonly latency: Histogram<'target'>;
   readonly retrying: Gauge<'target'>;
   readonly recordFailures: Counter;
+  readonly deadLetters: Counter<'topic' | 'code'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
     this.attempts = new Counter({
       name: 'kpi_alert_delivery_attempts_total',
-      help: 'Attempts to deliver alert events, by target and outcome (delivered, failed).',
+      help: 'Attempts to deliver alert events, by target and outcome (delivered, failed and retried, refused for good).',
       labelNames: ['target', 'outcome'],
       registers,
     });
@@ -50,6 +57,12 @@ export class DeliveryMetrics {
       name: 'kpi_alert_events_delivered_total',
       help: 'Alert events delivered, by target and type.',
       labelNames: ['target', 'type'],
+      registers,
+    });
+    this.failed = new Counter({
+      name: 'kpi_alert_delivery_failed_total',
+      help: 'Alert events a target refused for good (an HTTP 4xx but 408, 425 and 429): recorded with its answer and passed over, by target.',
+      labelNames: ['target'],
       registers,
     });
     this.retries = new Counter({
@@ -73,7 +86,13 @@ export class DeliveryMetrics {
     });
     this.recordFailures = new Counter({
       name: 'kpi_alert_delivery_record_failures_total',
-      help: 'Attempt rows that could not be written to kpi.alert_deliveries (ClickHouse away for long).',
+      help: 'Attempt rows that could not be written to kpi.alert_deliveries (ClickHouse away for long, or a row it refused).',
+      registers,
+    });
+    this.deadLetters = new Counter({
+      name: 'kpi_dead_letters_total',
+      help: 'Outbox records that are not alert events, sent to kpi.dlq.v1 instead of delivered, by source topic and KPI_ERR_… code.',
+      labelNames: ['topic', 'code'],
       registers,
     });
   }
@@ -92,7 +111,7 @@ class AttemptRecorder {
   private writing: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly client: ClickHouseClient,
+    readonly client: ClickHouseClient,
     private readonly metrics: DeliveryMetrics,
     private readonly log: Logger,
   ) {}
@@ -113,6 +132,12 @@ class AttemptRecorder {
       try {
         await insertDeliveryAttempts(this.client, rows);
       } catch (error) {
+        // Rows ClickHouse refuses for their content would be refused every time: counted and left out, so the audit goes on.
+        if (sinkFailure(error, 'kpi.alert_deliveries').code === 'KPI_ERR_SINK_REJECTED') {
+          this.metrics.recordFailures.inc(rows.length);
+          this.log.error(`kpi.alert_deliveries refused ${rows.length} rows for their content (${messageOf(error)}); they are left out`);
+          return;
+        }
         this.rows.unshift(...rows);
         this.log.warn(`writing ${rows.length} rows to kpi.alert_deliveries failed (${messageOf(error)}); trying again`);
       }
@@ -142,60 +167,189 @@ export function configuredTargets(config: Config): Target[] {
   return targets;
 }
 
+/** The consumer group delivering to `target`; before each target had its own, one group delivered to all. */
+export function deliveryGroup(config: Config, target: TargetName): string {
+  return `${config.groupId}.delivery.${target}`;
+}
+const sharedDeliveryGroup = (config: Config) => `${config.groupId}.delivery`;
+
+/** How a delivery to one target ended. */
+type Outcome = 'delivered' | 'refused' | 'stopped';
+
+/** What the readers of every target share. */
+interface LaneContext {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly settings: DeliverySettings;
+  readonly metrics: DeliveryMetrics;
+  readonly recorder: AttemptRecorder;
+  readonly kafka: Kafka;
+  readonly signal: AbortSignal;
+  readonly scrub: (text: string) => string;
+  deadLetter(letters: readonly DeadLetter[]): Promise<void>;
+}
+
+/** What /readyz says of a target. */
+interface TargetState {
+  delivered: number;
+  refused: number;
+  /** The last refusal, while the target refuses: cleared by the next delivery. */
+  refusing: string | undefined;
+}
+
 /**
- * The delivery worker: reads the outbox kpi.alerts.v1 in a consumer group of
- * its own (KPI_GROUP_ID + ".delivery") and delivers every event to every
- * target, retrying each failed attempt with backoff (honouring Retry-After)
- * until it succeeds. Offsets are committed only once a batch reached every
- * target, so a crash re-delivers rather than loses (at least once; an event's
- * webhook-id is its id, the same every time). A dead or slow receiver holds
- * back only this worker: the processors and the evaluator never wait for it.
+ * The delivery worker: reads the outbox kpi.alerts.v1 and delivers every
+ * event to every target. Each target reads the outbox in a consumer group of
+ * its own (KPI_GROUP_ID + ".delivery." + target), so a target that is down or
+ * slow holds back only its own deliveries, never another target's. A failed
+ * attempt is retried with backoff (honouring Retry-After) until it succeeds;
+ * an attempt the receiver refuses for good (a 4xx but 408, 425, 429) is
+ * recorded with the receiver's answer and passed over. Offsets are committed
+ * only once a chunk is delivered or refused and its attempts recorded, so a
+ * crash re-delivers rather than loses (at least once; an event's webhook-id is
+ * its id, the same every time). A record that is not an alert event of the
+ * contract is dead-lettered (KPI_ERR_INVALID_ALERT_EVENT), never signed or
+ * sent. The processors and the evaluator never wait for any of it.
  */
 export class DeliveryWorker {
-  private readonly consumer: Consumer;
   private readonly abort = new AbortController();
   private readonly recorder: AttemptRecorder;
-  private committing: Promise<void> = Promise.resolve();
+  private readonly lanes: DeliveryLane[];
+  private readonly kafka: Kafka;
+  private readonly producer: Producer;
+  private readonly deadLetters: DeadLetterWriter;
   readonly metrics: DeliveryMetrics;
 
   constructor(
     private readonly config: Config,
     private readonly log: Logger,
     registry: Registry,
-    private readonly settings: DeliverySettings,
+    settings: DeliverySettings,
   ) {
     this.metrics = new DeliveryMetrics(registry);
     this.recorder = new AttemptRecorder(createClickHouseClient(config, { application: 'kpi-stream-alert-delivery' }), this.metrics, log);
-    this.consumer = createKafka(config, 'kpi-stream-alert-delivery', log).consumer({
-      groupId: `${config.groupId}.delivery`,
+    this.kafka = createKafka(config, 'kpi-stream-alert-delivery', log);
+    this.producer = createProducer(this.kafka, { allowAutoTopicCreation: false });
+    this.deadLetters = new DeadLetterWriter(this.producer, deadLetterTopic(config), packageVersion());
+    const context: LaneContext = {
+      config,
+      log,
+      settings,
+      metrics: this.metrics,
+      recorder: this.recorder,
+      kafka: this.kafka,
+      signal: this.abort.signal,
+      scrub: secretScrubber(secretValues(config)),
+      deadLetter: (letters) => this.deadLetter(letters),
+    };
+    // Only the first target's reader dead-letters a bad record: the others pass over the same record.
+    this.lanes = settings.targets.map((target, i) => new DeliveryLane(context, target, i === 0));
+  }
+
+  async start(): Promise<void> {
+    this.recorder.start();
+    await this.producer.connect();
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      for (const lane of this.lanes) await lane.adoptSharedOffsets(admin);
+    } finally {
+      await admin.disconnect();
+    }
+    for (const lane of this.lanes) await lane.start();
+  }
+
+  /** Stops retrying and consuming; what was not delivered is delivered by the next worker from the last commit. */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    for (const lane of this.lanes) await lane.stop();
+    await this.producer.disconnect().catch(() => undefined);
+    await this.recorder.stop();
+  }
+
+  /** /readyz: not ready while a target refuses what it is sent; one line per target either way. */
+  get check(): HealthCheck {
+    return {
+      name: 'delivery',
+      check: () => {
+        const lines = this.lanes.map((lane) => lane.describe());
+        return { ok: this.lanes.every((lane) => lane.state.refusing === undefined), detail: lines.join('; ') || 'no target' };
+      },
+    };
+  }
+
+  /** Makes bad outbox records durable in kpi.dlq.v1 (before the offsets pass them), then records them in kpi.dead_letters. */
+  private async deadLetter(letters: readonly DeadLetter[]): Promise<void> {
+    await this.deadLetters.send(letters);
+    for (const letter of letters) {
+      this.metrics.deadLetters.inc({ topic: letter.topic, code: letter.code });
+      this.log.error({ topic: letter.topic, partition: letter.partition, offset: letter.offset, code: letter.code }, `dead-lettered: ${letter.message}`);
+    }
+    await insertDeadLetters(this.recorder.client, letters, packageVersion()).catch((error: unknown) =>
+      this.log.warn(`recording ${letters.length} dead letters in kpi.dead_letters failed (${messageOf(error)}); they are in ${deadLetterTopic(this.config)}`),
+    );
+  }
+}
+
+/** One target's reader of the outbox: its consumer group, its retries, its commits. */
+class DeliveryLane {
+  readonly state: TargetState = { delivered: 0, refused: 0, refusing: undefined };
+  private readonly consumer: Consumer;
+  private readonly group: string;
+  private committing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly context: LaneContext,
+    private readonly target: Target,
+    private readonly deadLettersInvalid: boolean,
+  ) {
+    const { config, kafka } = context;
+    this.group = deliveryGroup(config, target.name);
+    this.consumer = kafka.consumer({
+      groupId: this.group,
       sessionTimeout: config.sessionTimeout,
       heartbeatInterval: Math.max(500, Math.floor(config.sessionTimeout / 10)),
       maxWaitTimeInMs: 100,
     });
   }
 
+  describe(): string {
+    const { delivered, refused, refusing } = this.state;
+    return `${this.target.name}: ${delivered} delivered, ${refused} refused for good${refusing ? ` (refusing: ${refusing})` : ''}`;
+  }
+
+  /**
+   * A group of its own starts where the shared group of earlier versions got to, not at the
+   * outbox's beginning: an upgrade delivers nothing twice. Best effort: a group with members is left as it is.
+   */
+  async adoptSharedOffsets(admin: Admin): Promise<void> {
+    const { config, log } = this.context;
+    const topic = alertsTopic(config);
+    const [own] = await admin.fetchOffsets({ groupId: this.group, topics: [topic] });
+    if (own?.partitions.some((p) => Number(p.offset) >= 0)) return;
+    const [shared] = await admin.fetchOffsets({ groupId: sharedDeliveryGroup(config), topics: [topic] });
+    const partitions = (shared?.partitions ?? []).filter((p) => Number(p.offset) >= 0).map(({ partition, offset }) => ({ partition, offset }));
+    if (partitions.length === 0) return;
+    await admin
+      .setOffsets({ groupId: this.group, topic, partitions })
+      .then(() => log.info(`${this.target.name}: delivering from where ${sharedDeliveryGroup(config)} got to`))
+      .catch((error: unknown) => log.warn(`${this.target.name}: could not start from ${sharedDeliveryGroup(config)}'s offsets (${messageOf(error)})`));
+  }
+
   async start(): Promise<void> {
-    this.recorder.start();
+    const { config, settings } = this.context;
     await this.consumer.connect();
-    await this.consumer.subscribe({ topic: alertsTopic(this.config), fromBeginning: true });
+    await this.consumer.subscribe({ topic: alertsTopic(config), fromBeginning: true });
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 3,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         const messages = batch.messages;
-        for (let i = 0; i < messages.length && isRunning() && !isStale(); i += this.settings.batchSize) {
-          const chunk = messages.slice(i, i + this.settings.batchSize);
-          const events = chunk.flatMap((m) => {
-            try {
-              return [JSON.parse(m.value!.toString('utf8')) as AlertEvent];
-            } catch {
-              this.log.error({ partition: batch.partition, offset: m.offset }, 'an outbox record is not an alert event; skipping it');
-              return [];
-            }
-          });
-          const delivered = await this.deliver(events, heartbeat);
-          if (!delivered) return;
+        for (let i = 0; i < messages.length && isRunning() && !isStale(); i += settings.batchSize) {
+          const chunk = messages.slice(i, i + settings.batchSize);
+          const events = await this.readChunk(batch.topic, batch.partition, chunk);
+          if ((await this.deliver(events, heartbeat)) === 'stopped') return;
           resolveOffset(chunk.at(-1)!.offset);
           this.commitAfterRecording(batch.topic, batch.partition, Number(chunk.at(-1)!.offset) + 1);
         }
@@ -203,85 +357,120 @@ export class DeliveryWorker {
     });
   }
 
+  async stop(): Promise<void> {
+    await this.committing;
+    await this.consumer.disconnect().catch(() => undefined);
+  }
+
+  /** The chunk's alert events; the records that are not one are dead-lettered (by the first target's reader). */
+  private async readChunk(topic: string, partition: number, chunk: readonly KafkaMessage[]): Promise<AlertEvent[]> {
+    const events: AlertEvent[] = [];
+    const letters: DeadLetter[] = [];
+    for (const m of chunk) {
+      const read = readAlertEvent(m.value);
+      if ('event' in read) events.push(read.event);
+      else {
+        letters.push({
+          topic,
+          partition,
+          offset: Number(m.offset),
+          timestamp: Number(m.timestamp),
+          key: m.key,
+          value: m.value,
+          code: 'KPI_ERR_INVALID_ALERT_EVENT',
+          message: read.invalid,
+        });
+      }
+    }
+    if (letters.length > 0 && this.deadLettersInvalid) await this.context.deadLetter(letters);
+    return events;
+  }
+
   /**
-   * Commits past a delivered chunk once its attempts are recorded, so a
-   * crash after the commit leaves none out of kpi.alert_deliveries (unless
-   * ClickHouse is away: then the rows wait in memory, and delivery goes on).
-   * In the background, in order: the next chunk is delivered meanwhile, and a
-   * crash before the commit delivers again rather than loses.
+   * Commits past a chunk once its attempts are recorded, so a crash after the
+   * commit leaves none out of kpi.alert_deliveries (unless ClickHouse is away:
+   * then the rows wait in memory, and delivery goes on). In the background,
+   * in order: the next chunk is delivered meanwhile, and a crash before the
+   * commit delivers again rather than loses.
    */
   private commitAfterRecording(topic: string, partition: number, offset: number): void {
+    const { recorder, log } = this.context;
     this.committing = this.committing
       .then(async () => {
-        await this.recorder.flush();
+        await recorder.flush();
         await this.consumer.commitOffsets([{ topic, partition, offset: String(offset) }]);
       })
       .catch((error: unknown) =>
-        this.log.warn({ topic, partition, offset }, `committing delivered alerts failed (${messageOf(error)}); they may be delivered again`),
+        log.warn({ topic, partition, offset }, `committing delivered alerts failed (${messageOf(error)}); they may be delivered again`),
       );
   }
 
-  /** Stops retrying and consuming; what was not delivered is delivered by the next worker from the last commit. */
-  async stop(): Promise<void> {
-    this.abort.abort();
-    await this.committing;
-    await this.consumer.disconnect().catch(() => undefined);
-    await this.recorder.stop();
-  }
-
-  /** Delivers a chunk to every target; false when stopped meanwhile. */
-  private async deliver(events: readonly AlertEvent[], heartbeat: () => Promise<void>): Promise<boolean> {
-    const results = await Promise.all(
-      this.settings.targets.map(async (target) => {
-        if (target.name === 'alertmanager') return this.untilDelivered(target, events, heartbeat);
-        // The webhook gets one request per event; one fingerprint's events in order, fingerprints side by side.
-        const byFingerprint = new Map<string, AlertEvent[]>();
-        for (const event of events) byFingerprint.set(event.fingerprint, [...(byFingerprint.get(event.fingerprint) ?? []), event]);
-        const each = await Promise.all(
-          [...byFingerprint.values()].map(async (sequence) => {
-            for (const event of sequence) if (!(await this.untilDelivered(target, [event], heartbeat))) return false;
-            return true;
-          }),
-        );
-        return each.every(Boolean);
+  /** Delivers a chunk: one Alertmanager POST; webhook requests one per event, one fingerprint's in order, fingerprints side by side. */
+  private async deliver(events: readonly AlertEvent[], heartbeat: () => Promise<void>): Promise<Outcome> {
+    if (events.length === 0) return 'delivered';
+    if (this.target.name === 'alertmanager') return this.untilDone(events, heartbeat);
+    const byFingerprint = new Map<string, AlertEvent[]>();
+    for (const event of events) byFingerprint.set(event.fingerprint, [...(byFingerprint.get(event.fingerprint) ?? []), event]);
+    const each = await Promise.all(
+      [...byFingerprint.values()].map(async (sequence) => {
+        for (const event of sequence) if ((await this.untilDone([event], heartbeat)) === 'stopped') return 'stopped';
+        return 'delivered';
       }),
     );
-    return results.every(Boolean);
+    return each.includes('stopped') ? 'stopped' : 'delivered';
   }
 
-  private async untilDelivered(target: Target, events: readonly AlertEvent[], heartbeat: () => Promise<void>): Promise<boolean> {
+  private async untilDone(events: readonly AlertEvent[], heartbeat: () => Promise<void>): Promise<Outcome> {
+    const { log, metrics, settings, signal } = this.context;
+    const target = this.target;
     for (let attempt = 1; ; attempt += 1) {
-      if (this.abort.signal.aborted) return false;
-      const result = await target.send(events);
-      this.account(target, events, attempt, result);
-      if (result.ok) return true;
-      const delay = backoffDelay(attempt, result.retryAfterMs, this.settings.maxBackoffMs);
-      this.log.warn(
+      if (signal.aborted) return 'stopped';
+      const sent = await target.send(events);
+      const result = { ...sent, error: this.context.scrub(sent.error) };
+      this.account(events, attempt, result);
+      if (result.ok) return 'delivered';
+      if (result.permanent) {
+        log.error(
+          { target: target.name, url: target.shown, attempt, events: events.length, status: result.status },
+          `${target.name} refused ${events.length} alert event(s) for good (${result.error}): recorded as failed, not retried`,
+        );
+        return 'refused';
+      }
+      const delay = backoffDelay(attempt, result.retryAfterMs, settings.maxBackoffMs);
+      log.warn(
         { target: target.name, url: target.shown, attempt, events: events.length, status: result.status },
         `delivering ${events.length} alert event(s) to ${target.name} failed (${result.error}); retrying in ${(delay / 1000).toFixed(1)}s`,
       );
-      this.metrics.retries.inc({ target: target.name });
-      this.metrics.retrying.inc({ target: target.name });
+      metrics.retries.inc({ target: target.name });
+      metrics.retrying.inc({ target: target.name });
       try {
         await this.wait(delay, heartbeat);
       } finally {
-        this.metrics.retrying.dec({ target: target.name });
+        metrics.retrying.dec({ target: target.name });
       }
     }
   }
 
-  private account(target: Target, events: readonly AlertEvent[], attempt: number, result: Attempt): void {
+  private account(events: readonly AlertEvent[], attempt: number, result: Attempt): void {
+    const { metrics, recorder } = this.context;
+    const target = this.target.name;
     const now = Date.now();
-    const outcome = result.ok ? 'delivered' : 'failed';
-    this.metrics.attempts.inc({ target: target.name, outcome });
+    const outcome = result.ok ? 'delivered' : result.permanent ? 'refused' : 'failed';
+    metrics.attempts.inc({ target, outcome });
+    if (outcome === 'delivered') this.state.refusing = undefined;
+    if (outcome === 'refused') this.state.refusing = `HTTP ${result.status} at ${new Date(now).toISOString()}`;
     for (const e of events) {
       const at = changedAt(e);
       const latencyMs = result.ok && at !== null ? now - at : null;
-      if (result.ok) {
-        this.metrics.delivered.inc({ target: target.name, type: e.type });
-        if (latencyMs !== null) this.metrics.latency.observe({ target: target.name }, latencyMs / 1000);
+      if (outcome === 'delivered') {
+        this.state.delivered += 1;
+        metrics.delivered.inc({ target, type: e.type });
+        if (latencyMs !== null) metrics.latency.observe({ target }, latencyMs / 1000);
+      } else if (outcome === 'refused') {
+        this.state.refused += 1;
+        metrics.failed.inc({ target });
       }
-      this.recorder.add({
+      recorder.add({
         eventId: e.id,
         fingerprint: e.fingerprint,
         type: e.type,
@@ -296,7 +485,7 @@ export class DeliveryWorker {
         threshold: e.threshold,
         anomaly: e.anomaly,
         explanation: e.explanation,
-        target: target.name,
+        target,
         attempt,
         outcome,
         httpStatus: result.status,
@@ -309,8 +498,9 @@ export class DeliveryWorker {
 
   /** Waits, heart-beating the group every few seconds so a long backoff does not cost the partitions; ends early on stop. */
   private async wait(ms: number, heartbeat: () => Promise<void>): Promise<void> {
+    const { signal } = this.context;
     const until = Date.now() + ms;
-    while (Date.now() < until && !this.abort.signal.aborted) {
+    while (Date.now() < until && !signal.aborted) {
       await new Promise<void>((resolve) => {
         const stop = () => {
           clearTimeout(timer);
@@ -318,12 +508,12 @@ export class DeliveryWorker {
         };
         const timer = setTimeout(
           () => {
-            this.abort.signal.removeEventListener('abort', stop);
+            signal.removeEventListener('abort', stop);
             resolve();
           },
           Math.min(3000, until - Date.now()),
         );
-        this.abort.signal.addEventListener('abort', stop, { once: true });
+        signal.addEventListener('abort', stop, { once: true });
       });
       await heartbeat().catch(() => undefined);
     }

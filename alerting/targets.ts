@@ -16,13 +16,20 @@ export type TargetName = 'webhook' | 'alertmanager';
 /** What one attempt came to. */
 export interface Attempt {
   readonly ok: boolean;
+  /** The receiver refused it for good (a 4xx but 408, 425 and 429): trying again would be refused again. */
+  readonly permanent?: boolean;
   /** HTTP status, 0 without an answer. */
   readonly status: number;
-  /** Why it failed, without secrets. */
+  /** Why it failed, without secrets: the status and the start of the receiver's answer. */
   readonly error: string;
   /** The receiver's Retry-After, ms. */
   readonly retryAfterMs?: number;
 }
+
+/** 4xx answers that may pass later: a timeout, too early, too many requests. Every other 4xx is the request's fault. */
+const RETRIABLE_CLIENT_ERRORS = new Set([408, 425, 429]);
+/** How much of a refusal's answer is kept (one line, as the receiver wrote it). */
+const ANSWER_KEPT = 300;
 
 export interface Target {
   readonly name: TargetName;
@@ -51,11 +58,16 @@ async function post(url: string, shown: string, body: string, headers: Record<st
       redirect: 'manual',
       signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });
-    await response.arrayBuffer().catch(() => undefined);
+    const answer = await response.text().catch(() => '');
     if (response.ok) return { ok: true, status: response.status, error: '' };
     const after = retryAfterMs(response.headers.get('retry-after'));
-    const error = response.status >= 300 && response.status < 400 ? `HTTP ${response.status}: a redirect, which is never followed` : `HTTP ${response.status}`;
-    return { ok: false, status: response.status, error, ...(after === undefined ? {} : { retryAfterMs: after }) };
+    const permanent = response.status >= 400 && response.status < 500 && !RETRIABLE_CLIENT_ERRORS.has(response.status);
+    const said = answer.replace(/\s+/g, ' ').trim().slice(0, ANSWER_KEPT);
+    const error =
+      response.status >= 300 && response.status < 400
+        ? `HTTP ${response.status}: a redirect, which is never followed`
+        : `HTTP ${response.status}${said === '' ? '' : `: ${said}`}`;
+    return { ok: false, permanent, status: response.status, error, ...(after === undefined ? {} : { retryAfterMs: after }) };
   } catch (error) {
     // fetch's messages name the URL at most by origin; the scrubber removes any token all the same.
     return { ok: false, status: 0, error: `${shown}: ${messageOf((error as { cause?: unknown }).cause ?? error)}` };

@@ -10,6 +10,7 @@ import { buildPlant } from '../simulator/plant.js';
 import { PlantTime } from '../simulator/plantTime.js';
 import { simulateOptions } from '../simulator/run.js';
 import { encodeEvent } from '../topics/codec.js';
+import { settings as configSettings } from '../core/config.js';
 
 export interface StateMemoryResult {
   readonly windows: number;
@@ -81,6 +82,7 @@ export function measureStateMemory(windows: number): StateMemoryResult {
     correctionHorizon: 35 * 86_400_000,
     idleClose: Number.MAX_SAFE_INTEGER,
     emitMode: 'final' as const,
+    maxWindowEvents: Number(configSettings.maxWindowEvents.default),
   };
   // An empty store (nothing to read back) and a wall-clock idle timeout that never passes: every window stays open.
   const task = new PartitionTask(0, settings, 0, new Map(), new Set(), null);

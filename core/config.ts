@@ -1,8 +1,9 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ConfigError } from './errors.js';
 import { formatDuration, formatTime, parseDuration, parseTime } from './time.js';
-import { REDACTED, redactUrl } from './secrets.js';
+import { isLoopbackHost } from './net.js';
+import { basicCredentials, generatedSecret, REDACTED, redactUrl } from './secrets.js';
 
 /**
  * kpi-stream is configured by environment variables only. Every variable is
@@ -168,7 +169,9 @@ const pemFile = (env: string, doc: string): Setting<string | undefined> => ({
     } catch {
       throw new ConfigError(key, `cannot read ${path}`);
     }
-    if (!readFileSync(path, 'utf8').includes('-----BEGIN ')) throw new ConfigError(key, `${path} is not a PEM file (no -----BEGIN line)`);
+    const pem = readFileSync(path, 'utf8');
+    if (!pem.includes('-----BEGIN ')) throw new ConfigError(key, `${path} is not a PEM file (no -----BEGIN line)`);
+    refusePlaceholder(key, pem);
     return path;
   },
 });
@@ -299,7 +302,11 @@ export const settings = {
     'ClickHouse HTTP URL; user-info in it is taken as the credentials. Unset: the embedded engine (chDB) served by `services up` on 127.0.0.1:<KPI_CLICKHOUSE_PORT>.',
   ),
   clickhouseUser: text('CLICKHOUSE_USER', 'default', 'ClickHouse user.'),
-  clickhousePassword: secretText('CLICKHOUSE_PASSWORD', '', 'ClickHouse password (of the embedded engine too, once it checks one). Empty: none.'),
+  clickhousePassword: secretText(
+    'CLICKHOUSE_PASSWORD',
+    '',
+    'ClickHouse password. Unset with the embedded engine (no CLICKHOUSE_URL): a random one generated on first use into <KPI_SERVICES_DIR>/clickhouse/password (mode 0600), which the engine and every kpi-stream client read.',
+  ),
   clickhouseCaFile: pemFile('CLICKHOUSE_CA_FILE', "PEM file of the CA that signed an https ClickHouse's certificate. Unset: the system's trusted CAs."),
   clickhouseDatabase: text('CLICKHOUSE_DATABASE', 'kpi', 'ClickHouse database that holds kpi-stream tables and views.'),
   servicesDir: text('KPI_SERVICES_DIR', '.svc', 'Where local services keep downloads, data, logs and pid files (git-ignored).'),
@@ -401,6 +408,20 @@ export const settings = {
     0,
     100_000_000,
   ),
+  maxOpenWindows: integer(
+    'KPI_MAX_OPEN_WINDOWS',
+    250_000,
+    'Open employee-windows a processor holds at most (about 2 KB each); a record that would open one more is dead-lettered (KPI_ERR_TOO_MANY_WINDOWS).',
+    1,
+    100_000_000,
+  ),
+  maxWindowEvents: integer(
+    'KPI_MAX_WINDOW_EVENTS',
+    2_000,
+    'Events one employee-window takes at most (10 bytes of ids each); more are dead-lettered (KPI_ERR_TOO_MANY_EVENTS).',
+    1,
+    10_000_000,
+  ),
   alertRules: optionalText(
     'KPI_ALERT_RULES',
     'YAML file of alert rules (thresholds on window metrics and scores, anomaly flags); set, the processors publish live windows for them. Unset: no alerts.',
@@ -424,6 +445,11 @@ export const settings = {
     10_000,
   ),
   alertRetryMaxBackoff: duration('KPI_ALERT_RETRY_MAX_BACKOFF', '5m', 'Longest wait between delivery retries (a Retry-After is honoured up to this).', 1_000),
+  allowPlaintextCredentials: flag(
+    'KPI_ALLOW_PLAINTEXT_CREDENTIALS',
+    false,
+    'Allow passwords in clear text to a host that is not this machine (ClickHouse or the registry over http with credentials, Kafka SASL PLAIN without TLS), on a network you trust.',
+  ),
   analyticsInterval: duration(
     'KPI_ANALYTICS_INTERVAL',
     '1m',
@@ -499,8 +525,18 @@ export interface Config extends RawConfig {
   };
   /** `url` never holds credentials: user-info in SCHEMA_REGISTRY_URL moves to `username`/`password`. */
   readonly registry: { readonly url: string; readonly external: boolean; readonly username?: string; readonly password?: string; readonly caFile?: string };
-  /** `url` never holds credentials: user-info in CLICKHOUSE_URL moves to `username`/`password`. */
-  readonly clickhouse: { readonly url: string; readonly external: boolean; readonly username: string; readonly password: string; readonly caFile?: string };
+  /**
+   * `url` never holds credentials: user-info in CLICKHOUSE_URL moves to `username`/`password`.
+   * `passwordFile`: where the embedded engine's generated password is kept, when that is the password.
+   */
+  readonly clickhouse: {
+    readonly url: string;
+    readonly external: boolean;
+    readonly username: string;
+    readonly password: string;
+    readonly passwordFile?: string;
+    readonly caFile?: string;
+  };
 }
 
 const MS_PER_DAY = 86_400_000;
@@ -537,10 +573,19 @@ function credentialsInUrl(
   return { url: parsed.toString().replace(/\/+$/, ''), username, password };
 }
 
+/** Values of the templates' placeholders (deploy/kubernetes/secret.template.yaml): a real value never looks like them. */
+const PLACEHOLDER = /REPLACE[_ -]?(ME|WITH)|CHANGE[_ -]?ME/i;
+
+/** A value left as a template's placeholder stops start-up: it would be used as it is (a webhook signed with a key everyone knows). */
+function refusePlaceholder(key: string, value: string): void {
+  if (PLACEHOLDER.test(value)) throw new ConfigError(key, 'is still the placeholder of a template (REPLACE_ME…): fill in the real value');
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const raw: Record<string, unknown> = {};
   for (const [name, setting] of Object.entries(settings) as [string, Setting<unknown>][]) {
     const value = rawValue(env, setting);
+    if (value !== undefined) refusePlaceholder(setting.env, value);
     raw[name] = value === undefined ? undefined : setting.parse(value, setting.env);
   }
   const base = raw as RawConfig;
@@ -609,13 +654,30 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     value: base.clickhousePassword === '' ? undefined : base.clickhousePassword,
   });
   requireHttps('CLICKHOUSE_CA_FILE', base.clickhouseCaFile, 'CLICKHOUSE_URL', clickhouse.url);
+  if (!base.allowPlaintextCredentials) {
+    refusePlaintext('SCHEMA_REGISTRY_URL', registry.url, registryPassword !== undefined);
+    refusePlaintext('CLICKHOUSE_URL', clickhouse.url, (clickhouse.password ?? base.clickhousePassword) !== '');
+    if (kafka.sasl?.mechanism === 'plain' && kafka.ssl === false) {
+      const remote = (base.kafkaBrokers ?? []).find((broker) => !isLoopbackHost(broker.slice(0, broker.lastIndexOf(':'))));
+      if (remote !== undefined) {
+        throw new ConfigError(
+          'KAFKA_SASL_MECHANISM',
+          `plain without KAFKA_SSL=true sends the SASL password in clear text to ${remote}: set KAFKA_SSL=true, use scram-sha-512, or set KPI_ALLOW_PLAINTEXT_CREDENTIALS=true on a network you trust`,
+        );
+      }
+    }
+  }
+  const servicesPath = resolve(base.servicesDir);
+  const clickhousePassword = clickhouse.password ?? (base.clickhousePassword === '' ? undefined : base.clickhousePassword);
+  // The embedded engine never runs without a password: without one given, the one generated on first use.
+  const clickhousePasswordFile = base.clickhouseUrl === undefined && clickhousePassword === undefined ? localClickHousePasswordFile(servicesPath) : undefined;
 
   return Object.freeze({
     ...base,
     // The URL settings keep no credentials either: whatever reads the config sees clean URLs.
     schemaRegistryUrl: base.schemaRegistryUrl === undefined ? undefined : registry.url,
     clickhouseUrl: base.clickhouseUrl === undefined ? undefined : clickhouse.url,
-    servicesPath: resolve(base.servicesDir),
+    servicesPath,
     alertWebhookSecrets: Object.freeze(alertWebhookSecrets),
     kafka: Object.freeze({
       brokers: Object.freeze(base.kafkaBrokers ?? [`127.0.0.1:${base.kafkaPort}`]),
@@ -632,10 +694,30 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       url: clickhouse.url,
       external: base.clickhouseUrl !== undefined,
       username: clickhouse.username || base.clickhouseUser,
-      password: clickhouse.password ?? base.clickhousePassword,
+      // Read, or made on first use, only when something needs it: loading a configuration writes no file.
+      get password(): string {
+        return clickhousePasswordFile === undefined ? (clickhousePassword ?? '') : readGeneratedPassword(clickhousePasswordFile);
+      },
+      ...(clickhousePasswordFile === undefined ? {} : { passwordFile: clickhousePasswordFile }),
       ...(base.clickhouseCaFile ? { caFile: base.clickhouseCaFile } : {}),
     }),
   });
+}
+
+/** Where the embedded ClickHouse's generated password is kept, under KPI_SERVICES_DIR. */
+export function localClickHousePasswordFile(servicesPath: string): string {
+  return join(servicesPath, 'clickhouse', 'password');
+}
+
+function readGeneratedPassword(file: string): string {
+  try {
+    return generatedSecret(file);
+  } catch (error) {
+    throw new ConfigError(
+      'CLICKHOUSE_PASSWORD',
+      `cannot read or make the embedded ClickHouse's password file ${file} (${(error as NodeJS.ErrnoException).code ?? 'unreadable'}): set CLICKHOUSE_PASSWORD, or CLICKHOUSE_URL for a server`,
+    );
+  }
 }
 
 let defaults: Config | undefined;
@@ -646,12 +728,9 @@ export function defaultConfig(): Config {
   return defaults;
 }
 
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-
 /** Whether a URL's host is this machine, where plain http cannot be overheard. */
 export function isLoopback(url: string): boolean {
-  const host = new URL(url).hostname;
-  return LOOPBACK_HOSTS.has(host) || host.startsWith('127.');
+  return isLoopbackHost(new URL(url).hostname);
 }
 
 /** The webhook secrets, checked, with the rules between the alert settings. */
@@ -670,6 +749,8 @@ function alertSecrets(base: RawConfig): string[] {
     if (body === undefined || !/^[A-Za-z0-9+/]+={0,2}$/.test(body) || Buffer.from(body, 'base64').length < 16) {
       throw new ConfigError('KPI_ALERT_WEBHOOK_SECRET', `secret ${i + 1} must be whsec_ followed by the base64 of at least 16 random bytes`);
     }
+    // A template's key is text, not random bytes: whsec_ + base64("REPLACE_ME…") is valid base64 everyone can read.
+    refusePlaceholder('KPI_ALERT_WEBHOOK_SECRET', Buffer.from(body, 'base64').toString('latin1'));
   }
   if (base.alertWebhookUrl !== undefined && secrets.length === 0) {
     throw new ConfigError('KPI_ALERT_WEBHOOK_SECRET', 'KPI_ALERT_WEBHOOK_URL is set: webhooks are signed, so give a secret (whsec_ + base64)');
@@ -711,6 +792,16 @@ function kafkaSecurity(base: RawConfig): Pick<Config['kafka'], 'ssl' | 'sasl'> {
   return { ssl, sasl: Object.freeze({ mechanism, username, password }) };
 }
 
+/** Credentials sent over plain http to another machine can be read on the way: refused unless KPI_ALLOW_PLAINTEXT_CREDENTIALS. */
+function refusePlaintext(key: string, url: string, withCredentials: boolean): void {
+  if (withCredentials && url.startsWith('http:') && !isLoopback(url)) {
+    throw new ConfigError(
+      key,
+      `sends credentials in clear text (http) to ${new URL(url).host}, which is not this machine: use https, or set KPI_ALLOW_PLAINTEXT_CREDENTIALS=true on a network you trust`,
+    );
+  }
+}
+
 function requireHttps(key: string, caFile: string | undefined, urlKey: string, url: string): void {
   if (caFile !== undefined && !url.startsWith('https:')) throw new ConfigError(key, `is set but ${urlKey} is not an https URL; a CA only applies to TLS`);
 }
@@ -746,14 +837,23 @@ export function secretValues(config: Config): string[] {
   const values = [...declared, config.registry.username, config.registry.password, config.clickhouse.password].map((v) =>
     typeof v === 'string' ? v : undefined,
   );
+  const pairs: [string | undefined, string | undefined][] = [
+    [config.registry.username, config.registry.password],
+    [config.clickhouse.username, config.clickhouse.password],
+    [config.kafka.sasl?.username, config.kafka.sasl?.password],
+  ];
   if (config.alertWebhookUrl) {
     const webhook = new URL(config.alertWebhookUrl);
     values.push(config.alertWebhookUrl, webhook.username, webhook.password, `${webhook.pathname}${webhook.search}`.replace(/^\/$/, ''));
+    pairs.push([decodeURIComponent(webhook.username), decodeURIComponent(webhook.password)]);
   }
   values.push(...config.alertWebhookSecrets);
   if (config.alertmanagerUrl) {
     const alertmanager = new URL(config.alertmanagerUrl);
     values.push(alertmanager.username, alertmanager.password);
+    pairs.push([decodeURIComponent(alertmanager.username), decodeURIComponent(alertmanager.password)]);
   }
+  // As an Authorization header, or an error quoting one, would carry them.
+  values.push(...pairs.map(([username, password]) => basicCredentials(username, password)));
   return [...new Set(values.filter((v): v is string => v !== undefined && v !== ''))];
 }

@@ -34,6 +34,9 @@ export type ErrorCode =
   | 'KPI_ERR_ARRAY_TOO_LONG'
   | 'KPI_ERR_TOO_LATE'
   | 'KPI_ERR_SINK_REJECTED'
+  | 'KPI_ERR_TOO_MANY_WINDOWS'
+  | 'KPI_ERR_TOO_MANY_EVENTS'
+  | 'KPI_ERR_INVALID_ALERT_EVENT'
   | 'KPI_ERR_SINK'
   | 'KPI_ERR_SINK_RETRIABLE';
 
@@ -133,11 +136,17 @@ export const DEAD_LETTER_CODES = [
   'KPI_ERR_ARRAY_TOO_LONG',
   'KPI_ERR_TOO_LATE',
   'KPI_ERR_SINK_REJECTED',
+  'KPI_ERR_TOO_MANY_WINDOWS',
+  'KPI_ERR_TOO_MANY_EVENTS',
+  'KPI_ERR_INVALID_ALERT_EVENT',
 ] as const satisfies readonly ErrorCode[];
 export type DeadLetterCode = (typeof DEAD_LETTER_CODES)[number];
 
-/** Codes of records that cannot be read or break the contract's value rules. */
-export type RecordErrorCode = Exclude<DeadLetterCode, 'KPI_ERR_TOO_LATE' | 'KPI_ERR_SINK_REJECTED'>;
+/** Codes of input records that cannot be read or break the contract's value rules. */
+export type RecordErrorCode = Exclude<
+  DeadLetterCode,
+  'KPI_ERR_TOO_LATE' | 'KPI_ERR_SINK_REJECTED' | 'KPI_ERR_TOO_MANY_WINDOWS' | 'KPI_ERR_TOO_MANY_EVENTS' | 'KPI_ERR_INVALID_ALERT_EVENT'
+>;
 
 /** A record that can never be processed as it is: it goes to the dead-letter topic. */
 export class DecodeError extends KpiError {

@@ -8,11 +8,17 @@ export type LogFormat = 'text' | 'json';
 const LEVEL_NAMES: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
 const QUIET_KEYS = new Set(['level', 'time', 'pid', 'hostname', 'name', 'msg', 'component', 'service', 'err']);
 
-/** One line per record for people: "12:00:01.123 INFO  [kafka] started … key=value". */
+/** Control characters as escapes: a newline in an id must not start a forged line of the log. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+const escapeControl = (text: string) =>
+  text.replace(CONTROL, (c) => ({ '\n': '\\n', '\r': '\\r', '\t': '\\t' })[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+/** One line per record for people: "12:00:01.123 INFO  [kafka] started … key=value", control characters escaped. */
 function textDestination(out: NodeJS.WritableStream): DestinationStream {
   return {
-    write(line: string) {
-      const record = JSON.parse(line) as Record<string, unknown>;
+    write(json: string) {
+      const record = JSON.parse(json) as Record<string, unknown>;
       const time = new Date(record.time as number).toISOString().slice(11, 23);
       const level = (LEVEL_NAMES[record.level as number] ?? String(record.level)).padEnd(5);
       const scope = record.component ?? record.service;
@@ -21,7 +27,8 @@ function textDestination(out: NodeJS.WritableStream): DestinationStream {
         .map(([key, value]) => `${key}=${value}`)
         .join(' ');
       const err = record.err as { message?: string } | undefined;
-      out.write(`${time} ${level} ${scope ? `[${scope}] ` : ''}${record.msg ?? ''}${fields ? ` ${fields}` : ''}${err?.message ? ` — ${err.message}` : ''}\n`);
+      const line = `${scope ? `[${scope}] ` : ''}${record.msg ?? ''}${fields ? ` ${fields}` : ''}${err?.message ? ` — ${err.message}` : ''}`;
+      out.write(`${time} ${level} ${escapeControl(line)}\n`);
     },
   };
 }

@@ -25,7 +25,16 @@ export interface RetryOptions {
  * away for a while (ClickHouse, the schema registry, Kafka metadata).
  */
 export function retrying<T>(work: (attempt: number) => Promise<T>, options: RetryOptions): Promise<T> {
-  return pRetry(work, {
+  // p-retry gives up at once on anything that is not an Error of this realm: a string thrown, or a
+  // Node error made in another realm (a vm context, as under jest). Such a failure is retried like any.
+  const attempt = async (n: number) => {
+    try {
+      return await work(n);
+    } catch (error) {
+      throw error instanceof Error ? error : new Error(messageOf(error), { cause: error });
+    }
+  };
+  return pRetry(attempt, {
     retries: Number.POSITIVE_INFINITY,
     minTimeout: 200,
     maxTimeout: options.maxBackoffMs ?? 10_000,

@@ -34,6 +34,13 @@ export interface TaskSettings {
   readonly emitMode: 'final' | 'update';
   /** Keep the windows each batch changed for `takeChanged` (live alerting); off, nothing is kept. */
   readonly trackChanged?: boolean;
+  /** Most events one employee-window takes (KPI_MAX_WINDOW_EVENTS): a record past it is dead-lettered (KPI_ERR_TOO_MANY_EVENTS), never held. */
+  readonly maxWindowEvents: number;
+  /**
+   * Whether the process has room for one more open window (KPI_MAX_OPEN_WINDOWS, across its tasks): a record that
+   * would open a window without it is dead-lettered (KPI_ERR_TOO_MANY_WINDOWS), so a flood of new employee ids cannot exhaust memory.
+   */
+  readonly roomForWindow?: () => boolean;
 }
 
 /** A decoded, checked record of one topic-partition. */
@@ -52,10 +59,16 @@ export interface BatchItem {
 /**
  * What the task made of a record: counted, a repeat, or dead-lettered as too
  * late (KPI_ERR_TOO_LATE), as overflowing its window's exact sums
- * (KPI_ERR_OUT_OF_RANGE) or as belonging to a window whose row the store
- * refused (KPI_ERR_SINK_REJECTED: nothing more is added to it).
+ * (KPI_ERR_OUT_OF_RANGE), as belonging to a window whose row the store
+ * refused (KPI_ERR_SINK_REJECTED: nothing more is added to it), as opening a
+ * window when the process holds as many as it may (KPI_ERR_TOO_MANY_WINDOWS,
+ * TaskSettings.roomForWindow) or as adding to a window that holds as many
+ * events as it may (KPI_ERR_TOO_MANY_EVENTS, TaskSettings.maxWindowEvents).
  */
-export type TaskOutcome = Extract<RecordOutcome, 'accepted' | Repeat | 'KPI_ERR_TOO_LATE' | 'KPI_ERR_OUT_OF_RANGE' | 'KPI_ERR_SINK_REJECTED'>;
+export type TaskOutcome = Extract<
+  RecordOutcome,
+  'accepted' | Repeat | 'KPI_ERR_TOO_LATE' | 'KPI_ERR_OUT_OF_RANGE' | 'KPI_ERR_SINK_REJECTED' | 'KPI_ERR_TOO_MANY_WINDOWS' | 'KPI_ERR_TOO_MANY_EVENTS'
+>;
 
 export interface RecordResult {
   readonly outcome: TaskOutcome;
@@ -192,7 +205,8 @@ export class PartitionTask {
     const restored = await store.current([...missing.values()]);
     for (const row of restored) {
       // A window may have come into memory meanwhile only through this task, which runs one batch at a time.
-      if (!this.find(row.employee_id, row.window_start)) this.add(row.employee_id, fromRow(this.settings.catalog, row));
+      // Without room, it stays out, and its records are refused as they would open it (`process`).
+      if (!this.find(row.employee_id, row.window_start) && this.hasRoom()) this.add(row.employee_id, fromRow(this.settings.catalog, row));
     }
     this.restoredCount += restored.length;
   }
@@ -240,7 +254,13 @@ export class PartitionTask {
     if (window.end + this.settings.correctionHorizon < clock) return { outcome: 'KPI_ERR_TOO_LATE', window };
 
     const employeeId = tagged.event.employee_id;
-    const entry = this.find(employeeId, window.start) ?? this.add(employeeId, newEmployeeWindow(this.settings.catalog, employeeId, window));
+    let entry = this.find(employeeId, window.start);
+    if (!entry) {
+      if (!this.hasRoom()) return { outcome: 'KPI_ERR_TOO_MANY_WINDOWS', window };
+      entry = this.add(employeeId, newEmployeeWindow(this.settings.catalog, employeeId, window));
+    }
+    if (versionOf(entry.state) >= this.settings.maxWindowEvents)
+      return { outcome: repeatOf(entry.state, eventKey(tagged), digest) ?? 'KPI_ERR_TOO_MANY_EVENTS', window };
     const problem = contributionProblem(this.settings.catalog, entry.state, tagged);
     if (problem) return { outcome: 'KPI_ERR_OUT_OF_RANGE', window, message: problem };
     if (this.refused.size > 0 && this.refused.has(windowKeyOf(employeeId, window.start))) {
@@ -290,6 +310,10 @@ export class PartitionTask {
     }
     this.changed = [];
     return snapshots;
+  }
+
+  private hasRoom(): boolean {
+    return this.settings.roomForWindow?.() ?? true;
   }
 
   /** The employee's window in memory that starts at `windowStart`. */

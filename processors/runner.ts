@@ -24,15 +24,17 @@ import { completeCheckpoint, type Capture, type CheckpointPorts } from './checkp
  */
 const LIVE_WINDOWS_INTERVAL_MS = 100;
 
-export interface RunnerSettings extends TaskSettings {
+export interface RunnerSettings extends Omit<TaskSettings, 'roomForWindow'> {
   readonly limits: RecordLimits;
   /** Closed windows the tasks keep in memory after writing them, together (KPI_CLOSED_WINDOW_CACHE). */
   readonly closedWindowCache: number;
+  /** Open windows the tasks hold together at most (KPI_MAX_OPEN_WINDOWS); records that would open more are dead-lettered. */
+  readonly maxOpenWindows: number;
 }
 
 /** The settings a configuration gives the runner, with the deployment's KPIs. */
 export function runnerSettingsOf(
-  config: Pick<Config, 'allowedLateness' | 'correctionHorizon' | 'idleClose' | 'emitMode' | 'closedWindowCache'> &
+  config: Pick<Config, 'allowedLateness' | 'correctionHorizon' | 'idleClose' | 'emitMode' | 'closedWindowCache' | 'maxOpenWindows' | 'maxWindowEvents'> &
     Parameters<typeof windowAssignerOf>[0] &
     Parameters<typeof recordLimitsOf>[0],
   catalog: KpiCatalog,
@@ -45,6 +47,8 @@ export function runnerSettingsOf(
     idleClose: config.idleClose,
     emitMode: config.emitMode,
     closedWindowCache: config.closedWindowCache,
+    maxOpenWindows: config.maxOpenWindows,
+    maxWindowEvents: config.maxWindowEvents,
     limits: recordLimitsOf(config),
   };
 }
@@ -127,7 +131,7 @@ export class StreamRunner {
   /** Records accepted since the last flush snapshot: drives early flushes and backpressure. */
   acceptedSinceFlush = 0;
 
-  /** The tasks' settings: they keep the windows each batch changed only when there is somewhere to publish them. */
+  /** The tasks' settings, with the room they share for open windows. */
   private readonly taskSettings: TaskSettings;
   private readonly checkpointPorts: CheckpointPorts;
 
@@ -137,7 +141,12 @@ export class StreamRunner {
     private readonly metrics: ProcessorMetrics,
     private readonly log: Logger,
   ) {
-    this.taskSettings = ports.liveWindows ? { ...settings, trackChanged: true } : settings;
+    this.taskSettings = {
+      ...settings,
+      // They keep the windows each batch changed only when there is somewhere to publish them.
+      trackChanged: ports.liveWindows !== undefined,
+      roomForWindow: () => this.openWindows < settings.maxOpenWindows,
+    };
     this.checkpointPorts = { ...ports, topicOf: (kind) => ports.topics.topicOf(kind), rewindRefused: (refused) => this.rewindRefused(refused) };
   }
 
@@ -314,6 +323,20 @@ export class StreamRunner {
         return;
       case 'KPI_ERR_SINK_REJECTED':
         letter(index, result.outcome, `${result.message!} (employee ${event.event.employee_id}, window from ${formatTime(result.window.start)})`);
+        return;
+      case 'KPI_ERR_TOO_MANY_WINDOWS':
+        letter(
+          index,
+          result.outcome,
+          `the processor holds ${this.settings.maxOpenWindows} open employee-windows (KPI_MAX_OPEN_WINDOWS): the window of employee ${event.event.employee_id} from ${formatTime(result.window.start)} is not opened`,
+        );
+        return;
+      case 'KPI_ERR_TOO_MANY_EVENTS':
+        letter(
+          index,
+          result.outcome,
+          `the window of employee ${event.event.employee_id} from ${formatTime(result.window.start)} holds ${this.settings.maxWindowEvents} events (KPI_MAX_WINDOW_EVENTS): no more are added to it`,
+        );
         return;
     }
   }

@@ -27,6 +27,9 @@ export interface TestDriverOptions {
   emitMode?: 'final' | 'update';
   /** Closed windows kept in memory after their rows (KPI_CLOSED_WINDOW_CACHE); 0 here unless set, so rows are read back as a processor does once its cache is full. */
   closedWindowCache?: number;
+  /** KPI_MAX_OPEN_WINDOWS and KPI_MAX_WINDOW_EVENTS; their defaults unless set. */
+  maxOpenWindows?: number;
+  maxWindowEvents?: number;
   limits?: Partial<RecordLimits>;
   catalog?: KpiCatalog;
   /** Initial wall-clock time (ms). */
@@ -91,6 +94,8 @@ export class TopologyTestDriver {
           correctionHorizon: options.correctionHorizon,
           idleClose: options.idleClose,
           emitMode: options.emitMode,
+          maxOpenWindows: options.maxOpenWindows,
+          maxWindowEvents: options.maxWindowEvents,
         }),
         closedWindowCache: options.closedWindowCache ?? 0,
       },

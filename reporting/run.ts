@@ -1,6 +1,6 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { ConfigError } from '../core/errors.js';
+import { writePrivateFile } from '../core/privateFiles.js';
 import { measuredFigures, readFlags } from '../detection/runner.js';
 import type { KpiCatalog } from '../kpis/catalog.js';
 import { modelsOf } from '../scoring/model.js';
@@ -102,10 +102,9 @@ export function renderReport(figures: ReportFigures, format: ReportFormat): stri
   return format === 'html' ? renderHtml(figures) : `${JSON.stringify(figures, null, 2)}\n`;
 }
 
-/** Writes the report to `out` (making its folder); returns the absolute path. */
+/** Writes the report to `out` (making its folder), readable by its owner alone: it names people; returns the absolute path. */
 export function writeReport(figures: ReportFigures, format: ReportFormat, out: string): string {
   const path = resolve(out);
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, renderReport(figures, format));
+  writePrivateFile(path, renderReport(figures, format));
   return path;
 }

@@ -1,13 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, execFile } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fchmodSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { dirname } from 'node:path';
 
 /** Starts a long-running process detached from this one, its output appended to `logFile`. */
 export function spawnDetached(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; logFile: string }): number {
-  mkdirSync(dirname(options.logFile), { recursive: true });
-  const out = openSync(options.logFile, 'a');
+  mkdirSync(dirname(options.logFile), { recursive: true, mode: 0o700 });
+  // A service's log may quote what it stores: its owner's alone.
+  const out = openSync(options.logFile, 'a', 0o600);
+  fchmodSync(out, 0o600);
   try {
     const child = spawn(command, args, {
       cwd: options.cwd,
@@ -46,8 +48,8 @@ export function readPidFile(pidFile: string): number | undefined {
 }
 
 export function writePidFile(pidFile: string, pid: number): void {
-  mkdirSync(dirname(pidFile), { recursive: true });
-  writeFileSync(pidFile, `${pid}\n`);
+  mkdirSync(dirname(pidFile), { recursive: true, mode: 0o700 });
+  writeFileSync(pidFile, `${pid}\n`, { mode: 0o600 });
 }
 
 export function removePidFile(pidFile: string): void {

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { ServiceError } from '../core/errors.js';
+import { privateDirectory } from '../core/privateFiles.js';
 import type { Logger } from '../core/logger.js';
 import type { ServiceLayout, ServiceName } from './layout.js';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -30,6 +31,8 @@ export interface ServiceDefinition {
   connect(): Promise<void>;
   /** Set-up that needs the running service (users…); runs after every `up`, so it must be idempotent. */
   afterStart?(log: Logger): Promise<void>;
+  /** How a client of the user's gets in (`services status` prints it), when it takes credentials. */
+  readonly access?: string;
 }
 
 export type ServiceState = 'running' | 'stopped' | 'external' | 'unreachable';
@@ -40,6 +43,7 @@ export interface ServiceStatus {
   endpoint: string;
   pid?: number;
   logFile?: string;
+  access?: string;
 }
 
 export interface StartReport {
@@ -63,11 +67,12 @@ export async function serviceStatus(service: ServiceDefinition): Promise<Service
         () => 'unreachable' as const,
       ),
     };
+  const local = { ...base, ...(service.access === undefined ? {} : { access: service.access }) };
   const pid = readPidFile(service.layout.pidFile);
   if (pid !== undefined && isOurProcess(pid, service.processMarker)) {
-    return { ...base, state: (await service.healthy()) ? 'running' : 'unreachable', pid, logFile: service.layout.logFile };
+    return { ...local, state: (await service.healthy()) ? 'running' : 'unreachable', pid, logFile: service.layout.logFile };
   }
-  return { ...base, state: 'stopped' };
+  return { ...local, state: 'stopped' };
 }
 
 /** Starts a service unless it runs already; resolves when it is healthy. */
@@ -89,10 +94,12 @@ export async function startService(service: ServiceDefinition, log: Logger): Pro
     throw new ServiceError(service.name, `port ${service.port} (${service.portKey}) is already in use by another process; stop it or choose another port`);
   }
 
+  // Its data (events, window rows: personal data), logs and secrets are the user's alone.
+  privateDirectory(service.layout.home);
   const installStart = Date.now();
   if (await service.install(log)) report.installMs = Date.now() - installStart;
-  mkdirSync(service.layout.dataDir, { recursive: true });
-  mkdirSync(service.layout.logDir, { recursive: true });
+  mkdirSync(service.layout.dataDir, { recursive: true, mode: 0o700 });
+  mkdirSync(service.layout.logDir, { recursive: true, mode: 0o700 });
   const { command, args, cwd, env } = await service.prepare(log);
 
   const spawnedAt = Date.now();

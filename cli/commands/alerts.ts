@@ -73,6 +73,8 @@ export const alertsCommand: Command = {
         : undefined;
     try {
       alerting = await startAlerting(config, log, registry);
+      // Each target's deliveries: not ready while one refuses what it is sent.
+      if (alerting.delivery) health?.addCheck(alerting.delivery.check);
     } catch (error) {
       await health?.close();
       throw error;

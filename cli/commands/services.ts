@@ -9,7 +9,8 @@ export const servicesCommand: Command = {
 
   up       download what is missing, start what is not running, wait until healthy
   down     stop the services kpi-stream started (SIGTERM, then SIGKILL)
-  status   show each service's state, endpoint and pid
+  status   show each service's state, endpoint and pid, and the embedded
+           ClickHouse's user and password (generated on first use)
 
 Without names: Kafka, the registry and ClickHouse. Alertmanager (built from
 the Go module proxy on first use) runs only when named. Services given by
@@ -32,6 +33,7 @@ checks that they answer. Files live under KPI_SERVICES_DIR.`,
           process.stdout.write(
             `${s.name.padEnd(11)} ${s.state.padEnd(12)} ${s.endpoint}${s.pid ? `  pid ${s.pid}` : ''}${s.logFile ? `  log ${s.logFile}` : ''}\n`,
           );
+          if (s.access) process.stdout.write(`${''.padEnd(24)} ${s.access}\n`);
         }
         return statuses.every((s) => s.state === 'running' || s.state === 'external') ? 0 : 3;
       }

@@ -6,12 +6,14 @@ import { distFile } from '../../core/paths.js';
 import { serviceLayout } from '../layout.js';
 import type { ServiceDefinition } from '../service.js';
 
-const SERVER_ENTRY = 'services/clickhouse/main.js';
+const SERVER_ENTRY = 'tools/clickhouse/main.js';
 
 /**
  * ClickHouse: a server when CLICKHOUSE_URL is set, otherwise the embedded
  * engine (npm chdb) in a process of its own that serves ClickHouse's HTTP
- * interface, so every other process uses @clickhouse/client either way.
+ * interface, so every other process uses @clickhouse/client either way. That
+ * process is a development tool of the repository (tools/clickhouse), not part
+ * of the published package: an installed kpi-stream uses a server.
  */
 export function clickhouseService(config: Config): ServiceDefinition {
   const layout = serviceLayout(config, 'clickhouse');
@@ -26,12 +28,17 @@ export function clickhouseService(config: Config): ServiceDefinition {
     startTimeoutMs: 60_000,
     stopGraceMs: 20_000,
 
-    // chdb and its engine come with `npm install` (@chdb/lib-linux-x64-gnu).
+    // chdb and its engine come with `npm install` in a clone (@chdb/lib-linux-x64-gnu, a development dependency).
     install: async () => false,
 
     async prepare() {
       const entry = distFile(SERVER_ENTRY);
-      if (!existsSync(entry)) throw new ServiceError('clickhouse', `${entry} is missing: run \`npm run build\` first`);
+      if (!existsSync(entry)) {
+        throw new ServiceError(
+          'clickhouse',
+          `${entry} is missing: the embedded ClickHouse is a development tool of the kpi-stream repository (run \`npm run build\` in a clone); an installed kpi-stream needs CLICKHOUSE_URL`,
+        );
+      }
       return {
         command: process.execPath,
         args: [entry],
@@ -44,6 +51,8 @@ export function clickhouseService(config: Config): ServiceDefinition {
       };
     },
 
+    // The user's own clients (BI tools, curl) need the password; generated ones are kept in a file only its owner reads.
+    access: `user ${config.clickhouse.username}, password ${config.clickhouse.password}${config.clickhouse.passwordFile ? ` (in ${config.clickhouse.passwordFile})` : ''}`,
     healthy: () => clickhouseAnswers(config.clickhouse.url),
     connect: () => checkClickHouse(config),
   };

@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../../core/config.js';
 import { ServiceError } from '../../core/errors.js';
+import { generatedSecret } from '../../core/secrets.js';
 import { serviceLayout } from '../layout.js';
 import { run } from '../processes.js';
 
@@ -142,7 +142,7 @@ export async function makeCertificate(dir: string, ca: string, name: string, com
 /** Makes the listener's certificates and password once; later starts reuse them. */
 export async function prepareSecureListener(listener: SecureListener): Promise<void> {
   mkdirSync(listener.dir, { recursive: true, mode: 0o700 });
-  if (!existsSync(listener.passwordFile)) writeFileSync(listener.passwordFile, `${randomBytes(18).toString('base64url')}\n`, { mode: 0o600 });
+  generatedSecret(listener.passwordFile);
   if (existsSync(listener.keystoreFile) && existsSync(listener.clientKeyFile)) return;
   await makeCertificateAuthority(listener.dir, 'ca', 'kpi-stream local CA');
   await makeCertificate(listener.dir, 'ca', 'broker', 'localhost', ['subjectAltName=IP:127.0.0.1,DNS:localhost', 'extendedKeyUsage=serverAuth']);
@@ -153,7 +153,7 @@ export async function prepareSecureListener(listener: SecureListener): Promise<v
 }
 
 export function securePassword(listener: SecureListener): string {
-  return readFileSync(listener.passwordFile, 'utf8').trim();
+  return generatedSecret(listener.passwordFile);
 }
 
 /** The broker properties of the secure listener (appended to server.properties). */

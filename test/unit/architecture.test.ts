@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
 import { projectRoot } from '../../core/paths.js';
@@ -39,6 +40,8 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
     'services',
   ],
   bench: ['core', 'schemas', 'contract', 'kpis', 'topics', 'sinks', 'processors', 'simulator', 'services', 'alerting'],
+  // Development tools (the embedded ClickHouse front): nothing of the product imports them, and the package leaves them out.
+  tools: ['core', 'services'],
 };
 const SKIPPED = new Set(['node_modules', 'dist', 'test', 'examples', 'scripts', 'docs', 'deploy']);
 const root = projectRoot();
@@ -138,4 +141,14 @@ test('the commands are thin and apart: none imports another (what they share is 
       .map((target) => `${relative(root, file)} imports ${target}`),
   );
   expect(crossing).toEqual([]);
+});
+
+test('the published package leaves out the development tools (tools/, the embedded ClickHouse front)', () => {
+  const [pack] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' })) as [
+    { files: { path: string }[] },
+  ];
+  const paths = pack.files.map((f) => f.path);
+  expect(paths).toContain('dist/cli/main.js');
+  expect(paths).toContain('dist/services/clickhouse/service.js');
+  expect(paths.filter((p) => p.startsWith('tools/') || p.startsWith('dist/tools/'))).toEqual([]);
 });

@@ -22,7 +22,8 @@ export interface DeliveryAttemptRow {
   readonly explanation: string;
   readonly target: string;
   readonly attempt: number;
-  readonly outcome: 'delivered' | 'failed';
+  /** failed: retried; refused: the receiver refused it for good, not retried. */
+  readonly outcome: 'delivered' | 'failed' | 'refused';
   readonly httpStatus: number;
   readonly error: string;
   readonly attemptedAt: number;

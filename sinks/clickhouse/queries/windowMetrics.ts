@@ -213,11 +213,12 @@ function fromColumns(r: Record<string, unknown>, valueColumns: readonly string[]
 /**
  * The view BI tools query: the current row of every key with the contract's
  * columns first, then the station, the version and every KPI column. Made
- * anew by `migrate` whenever the KPIs change.
+ * anew by `migrate` whenever the KPIs change. It reads its table as the user
+ * who made it (SQL SECURITY DEFINER), so a BI user needs a grant on the view only.
  */
 export function currentViewStatement(catalog: KpiCatalog): string {
   const columns = [...new Set<string>([...CONTRACT_COLUMNS, 'plant_day', 'shift', 'crew', 'station_id', 'version', ...catalog.publicColumns])];
-  return `CREATE OR REPLACE VIEW ${WINDOW_METRICS_VIEW} AS
+  return `CREATE OR REPLACE VIEW ${WINDOW_METRICS_VIEW} SQL SECURITY DEFINER AS
 SELECT
     ${columns.join(', ')},
     dateDiff('millisecond', window_start, window_end) / 3600000 AS window_hours,

@@ -77,3 +77,40 @@ describe.each(dashboards)('$file', ({ dashboard }) => {
     60_000,
   );
 });
+
+/** Values a viewer can put in the dashboard's URL (var-period_type=…, var-station=…): each must stay a value. */
+const HOSTILE = [
+  "month' OR 1=1 --",
+  "x\\' UNION ALL SELECT name, 1, 1, 1 FROM system.tables --",
+  "'); SELECT * FROM kpi.employee_window_metrics --",
+  "S1', 'S2') OR (1 = 1",
+];
+const withVariables = dashboards.flatMap(({ file, dashboard }) =>
+  dashboard.panels.filter((p) => p.targets.some((t) => /\$\{?(?!__)\w/.test(t.rawSql))).map((panel) => [`${file}: ${panel.title}`, dashboard, panel] as const),
+);
+
+test.each(withVariables)(
+  '%s: a hostile variable value is only ever a value',
+  async (_name, dashboard, panel) => {
+    const defaults: Record<string, string[]> = {};
+    for (const v of dashboard.templating.list) defaults[v.name] = await variableValues(v);
+    const run = async (variables: Record<string, string[]>) => {
+      const sql = inTestDatabase(expandPanelSql(panel.targets[0]!.rawSql, { from: month.start, to: Date.now(), intervalMs: DAY, variables }));
+      return (await (await client.query({ query: sql, format: 'JSON' })).json<Record<string, unknown>>()).data;
+    };
+    for (const { name, multi } of dashboard.templating.list) {
+      const unmatched = await run({ ...defaults, [name]: [`no-such-${name}`] });
+      for (const hostile of HOSTILE) {
+        expect({ name, hostile, data: await run({ ...defaults, [name]: [hostile] }) }).toEqual({ name, hostile, data: unmatched });
+        // Beside real values (of a variable that takes several) it selects nothing more than they do.
+        if (multi)
+          expect({ name, hostile, data: await run({ ...defaults, [name]: [...defaults[name]!, hostile] }) }).toEqual({
+            name,
+            hostile,
+            data: await run(defaults),
+          });
+      }
+    }
+  },
+  120_000,
+);

@@ -75,8 +75,8 @@ async function runClickhouseConnect(table: string, options: { compress?: string 
   const job = {
     host: '127.0.0.1',
     port: proxy.port,
-    user: ctx.config.clickhouseUser,
-    password: ctx.config.clickhousePassword,
+    user: ctx.config.clickhouse.username,
+    password: ctx.config.clickhouse.password,
     database: ctx.config.clickhouseDatabase,
     queries,
     parameters: { employee: EMPLOYEE },
@@ -124,7 +124,7 @@ async function runJdbc(table: string, properties: string[]): Promise<{ lines: st
   const url = `jdbc:clickhouse://127.0.0.1:${proxy.port}/${ctx.config.clickhouseDatabase}`;
   const { stdout } = await execute(
     java,
-    ['-cp', classpath, program, url, ctx.config.clickhouseUser, ctx.config.clickhousePassword, table, queryFile, EMPLOYEE, rowFile, ...properties],
+    ['-cp', classpath, program, url, ctx.config.clickhouse.username, ctx.config.clickhouse.password, table, queryFile, EMPLOYEE, rowFile, ...properties],
     { maxBuffer: 1 << 24 },
   );
   return { lines: stdout.trim().split('\n'), requests: proxy.since(mark) };
@@ -165,8 +165,8 @@ test('@clickhouse/client: every analyst query, and inserts', async () => {
   const mark = proxy.requests.length;
   const client = createClient({
     url: proxy.url,
-    username: ctx.config.clickhouseUser,
-    password: ctx.config.clickhousePassword,
+    username: ctx.config.clickhouse.username,
+    password: ctx.config.clickhouse.password,
     database: ctx.config.clickhouseDatabase,
     compression: { request: true, response: true },
   });

@@ -93,7 +93,8 @@ test('the database parameter scopes unqualified names; inserts take JSONEachRow 
 });
 
 test('compressed requests and responses', async () => {
-  const gzip = createClient({ url: ctx.config.clickhouse.url, compression: { request: true, response: true } });
+  const { url, username, password } = ctx.config.clickhouse;
+  const gzip = createClient({ url, username, password, compression: { request: true, response: true } });
   try {
     const result = await gzip.query({ query: 'SELECT toUInt8(number) AS n FROM system.numbers LIMIT 3', format: 'JSONEachRow' });
     expect(await result.json()).toEqual([{ n: 0 }, { n: 1 }, { n: 2 }]);
@@ -101,7 +102,7 @@ test('compressed requests and responses', async () => {
     await gzip.close();
   }
   const raw = await fetch(`${ctx.config.clickhouse.url}/?enable_http_compression=1&query=${encodeURIComponent('SELECT 1 FORMAT TabSeparated')}`, {
-    headers: { 'Accept-Encoding': 'gzip' },
+    headers: { 'Accept-Encoding': 'gzip', Authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` },
   });
   expect(raw.headers.get('content-encoding')).toBe('gzip');
   expect(await raw.text()).toBe('1\n');
@@ -126,7 +127,7 @@ test('the output formats BI clients ask for, with their headers', async () => {
     const response = await fetch(`${ctx.config.clickhouse.url}/?default_format=${format}`, {
       method: 'POST',
       body: 'SELECT toUInt32(number) AS n, toString(number) AS s FROM system.numbers LIMIT 2',
-      headers: { Authorization: `Basic ${Buffer.from(`${ctx.config.clickhouseUser}:${ctx.config.clickhousePassword}`).toString('base64')}` },
+      headers: { Authorization: `Basic ${Buffer.from(`${ctx.config.clickhouse.username}:${ctx.config.clickhouse.password}`).toString('base64')}` },
     });
     expect(response.status).toBe(200);
     expect(response.headers.get('x-clickhouse-format')).toBe(format);

@@ -31,7 +31,10 @@ beforeAll(async () => {
   // The listener's broker certificate (for 127.0.0.1, signed by the local CA) serves the HTTPS gateways too.
   const tls = { key: readFileSync(join(listener.dir, 'broker.key'), 'utf8'), cert: readFileSync(join(listener.dir, 'broker.pem'), 'utf8') };
   registryProxy = await AuthProxy.start(ctx.config.registry.url, { credentials: registryCredentials, tls });
-  clickhouseProxy = await AuthProxy.start(ctx.config.clickhouse.url, { tls });
+  clickhouseProxy = await AuthProxy.start(ctx.config.clickhouse.url, {
+    upstream: { username: ctx.config.clickhouse.username, password: ctx.config.clickhouse.password },
+    tls,
+  });
 });
 
 afterAll(async () => {

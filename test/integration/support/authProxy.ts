@@ -6,8 +6,10 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
  * A small real reverse proxy in front of a real service (the registry, the
  * embedded ClickHouse), playing the gateway a plant puts there: it serves
  * HTTPS with the given key and certificate, and, given credentials, answers
- * 401 to any request without them (the services behind it take none). Everything else passes through unchanged
- * to the service, which stays real.
+ * 401 to any request without them. It passes on the service's own credentials
+ * (`upstream`: the embedded ClickHouse's generated password), never the
+ * client's. Everything else passes through unchanged to the service, which
+ * stays real.
  */
 export class AuthProxy {
   /** Requests that carried the right credentials, and those refused. */
@@ -19,15 +21,19 @@ export class AuthProxy {
     private readonly target: URL,
     private readonly expected: string | undefined,
     private readonly protocol: 'http' | 'https',
+    private readonly upstream: string | undefined,
   ) {}
 
   static async start(
     targetUrl: string,
-    options: { credentials?: { username: string; password: string }; tls?: { key: string; cert: string } } = {},
+    options: {
+      credentials?: { username: string; password: string };
+      upstream?: { username: string; password: string };
+      tls?: { key: string; cert: string };
+    } = {},
   ): Promise<AuthProxy> {
-    const expected = options.credentials
-      ? `Basic ${Buffer.from(`${options.credentials.username}:${options.credentials.password}`).toString('base64')}`
-      : undefined;
+    const basic = (c: { username: string; password: string } | undefined) =>
+      c ? `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}` : undefined;
     const ref: { proxy?: AuthProxy } = {};
     const handler = (req: IncomingMessage, res: ServerResponse) => ref.proxy!.forward(req, res);
     // Query parameters travel in the URL: allow long request lines, as ClickHouse and the embedded interface do.
@@ -35,7 +41,7 @@ export class AuthProxy {
     const server = options.tls
       ? createHttpsServer({ key: options.tls.key, cert: options.tls.cert, maxHeaderSize }, handler)
       : createHttpServer({ maxHeaderSize }, handler);
-    const proxy = (ref.proxy = new AuthProxy(server, new URL(targetUrl), expected, options.tls ? 'https' : 'http'));
+    const proxy = (ref.proxy = new AuthProxy(server, new URL(targetUrl), basic(options.credentials), options.tls ? 'https' : 'http', basic(options.upstream)));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return proxy;
   }
@@ -73,6 +79,7 @@ export class AuthProxy {
     delete headers.authorization;
     delete headers['x-clickhouse-user'];
     delete headers['x-clickhouse-key'];
+    if (this.upstream !== undefined) headers.authorization = this.upstream;
     const upstream = httpRequest({ host: this.target.hostname, port: this.target.port, method: req.method, path: req.url, headers }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);

@@ -15,7 +15,7 @@ export interface TestContext {
 
 export function testContext(name: string, overrides: Record<string, string> = {}): TestContext {
   const id = `${name.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${randomBytes(3).toString('hex')}`;
-  const env = {
+  const base = {
     ...process.env,
     KPI_TOPIC_PREFIX: `it.${id}.`,
     CLICKHOUSE_DATABASE: `it_${id}`,
@@ -23,6 +23,10 @@ export function testContext(name: string, overrides: Record<string, string> = {}
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     ...overrides,
   };
+  // The embedded ClickHouse's generated password, named as a user names it: so child processes and
+  // clients pointed at a proxy in front of the engine (CLICKHOUSE_URL) get in too.
+  const passwordFile = loadConfig(base).clickhouse.passwordFile;
+  const env = passwordFile === undefined ? base : { ...base, CLICKHOUSE_PASSWORD_FILE: passwordFile };
   const config = loadConfig(env);
   return { id, env, config, log: createLogger(config.logLevel, 'text').child({ test: id }) };
 }

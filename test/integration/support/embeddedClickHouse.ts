@@ -1,22 +1,13 @@
 import { execFile } from 'node:child_process';
+import { request } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { freePort } from '../../../core/net.js';
 import { distFile } from '../../../core/paths.js';
 
 const run = promisify(execFile);
-
-/** A port nothing listens on right now. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 export interface EmbeddedClickHouse {
   readonly url: string;
@@ -49,4 +40,39 @@ export async function startEmbeddedClickHouse(env: Record<string, string>): Prom
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A ClickHouse HTTP answer, as a client gets it. */
+export interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+export interface Send {
+  method?: 'GET' | 'POST';
+  params?: Record<string, string>;
+  headers?: Record<string, string>;
+  body?: Buffer | string;
+  /** Sent as HTTP Basic credentials. */
+  credentials?: { user: string; password: string };
+  signal?: AbortSignal;
+}
+
+/** One request to a ClickHouse HTTP interface at `url`, exactly as given (no header or parameter added but the credentials). */
+export function sendTo(url: string, { method = 'POST', params = {}, headers = {}, body, credentials, signal }: Send = {}): Promise<Answer> {
+  const target = new URL(url);
+  for (const [key, value] of Object.entries(params)) target.searchParams.set(key, value);
+  const allHeaders: Record<string, string> = { ...headers };
+  if (credentials) allHeaders.Authorization = `Basic ${Buffer.from(`${credentials.user}:${credentials.password}`).toString('base64')}`;
+  return new Promise((resolve, reject) => {
+    const req = request(target, { method, headers: allHeaders, signal }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }

@@ -45,12 +45,14 @@ export interface QueryContext {
   readonly variables: Readonly<Record<string, readonly string[]>>;
 }
 
-const quote = (value: string) => `'${value.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+/** Grafana's `:percentencode` format (encodeURIComponentStrict): nothing but letters, digits, - _ . ~ and %XX is left. */
+const percentEncode = (value: string) => encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 
 /**
  * A panel's SQL as Grafana sends it to ClickHouse: template variables
  * interpolated first (Grafana does that before the data source sees the
- * query), then the macros of grafana-clickhouse-datasource expanded as its
+ * query; `:percentencode` as Grafana writes it, a several-valued one as
+ * `{a,b}` encoded), then the macros of grafana-clickhouse-datasource expanded as its
  * backend does (pkg/macros): $__timeFilter(c) → `c >= toDateTime(s) AND c <=
  * toDateTime(s)`, $__timeInterval(c) → `toStartOfInterval(toDateTime(c),
  * INTERVAL n second)`, and so on. A variable or macro it does not know throws,
@@ -66,10 +68,10 @@ export function expandPanelSql(sql: string, context: QueryContext): string {
     /\$\{(\w+)(?::(\w+))?\}|\$(?!__)(\w+)/g,
     (_, braced: string | undefined, format: string | undefined, bare: string | undefined) => {
       const v = values((braced ?? bare)!);
-      if (format === 'singlequote') return v.map(quote).join(',');
-      if (format !== undefined) throw new Error(`variable format :${format} is not expanded by this test`);
-      if (v.length !== 1) throw new Error(`$${braced ?? bare} holds several values: give it a format such as :singlequote`);
-      return v[0]!;
+      // The only format the dashboards may use: the others let a value out of its SQL string (README, Grafana).
+      if (format !== 'percentencode')
+        throw new Error(`$${braced ?? bare} is interpolated ${format ? `as :${format}` : 'raw'}: only :percentencode is safe in SQL`);
+      return percentEncode(v.length === 1 ? v[0]! : `{${v.join(',')}}`);
     },
   );
   const seconds = (ms: number) => Math.floor(ms / 1000);

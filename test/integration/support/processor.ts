@@ -64,15 +64,29 @@ export function startProcessor(
   mkdirSync(dirname(processorLog(ctx, name)), { recursive: true });
   const log = createWriteStream(processorLog(ctx, name), { flags: 'a' });
   const child = spawn(node, [distFile('cli/main.js'), command, ...args], { env: processorEnv(ctx, extra), stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.pipe(log);
-  child.stderr!.pipe(log);
+  // Both streams into one file, which ends once both did (the first to end must not end it: the other's last lines would be lost).
+  child.stdout!.pipe(log, { end: false });
+  child.stderr!.pipe(log, { end: false });
+  logged.set(
+    child,
+    new Promise((resolve) =>
+      child.once('close', (code, signal) => {
+        log.end(() => resolve(code ?? signal!));
+      }),
+    ),
+  );
   running.add(child);
   child.once('exit', () => running.delete(child));
   return child;
 }
 
-/** Resolves with the exit code (or signal) when the process ends. */
+/** Processes of startProcessor: their exit, once everything they wrote is in their log. */
+const logged = new WeakMap<ChildProcess, Promise<number | NodeJS.Signals>>();
+
+/** Resolves with the exit code (or signal) when the process ends (for one of startProcessor's, once its log holds all it wrote). */
 export function exited(child: ChildProcess): Promise<number | NodeJS.Signals> {
+  const done = logged.get(child);
+  if (done) return done;
   if (child.exitCode !== null) return Promise.resolve(child.exitCode);
   if (child.signalCode !== null) return Promise.resolve(child.signalCode);
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal!)));

@@ -1,10 +1,13 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeSettings, describeValues, loadConfig, secretValues } from '../../../core/config.js';
 import { ConfigError } from '../../../core/errors.js';
 
-const load = (env: Record<string, string>) => loadConfig(env);
+/** The local services' folder of these tests (the embedded ClickHouse's generated password goes there). */
+const servicesDir = mkdtempSync(join(tmpdir(), 'kpi-config-svc-'));
+afterAll(() => rmSync(servicesDir, { recursive: true, force: true }));
+const load = (env: Record<string, string>) => loadConfig({ KPI_SERVICES_DIR: servicesDir, ...env });
 
 function configError(env: Record<string, string>): ConfigError {
   try {
@@ -20,13 +23,42 @@ test('defaults describe the local services and a daily UTC window', () => {
   const config = load({});
   expect(config.kafka).toEqual({ brokers: ['127.0.0.1:9092'], external: false, ssl: false });
   expect(config.registry).toEqual({ url: 'http://127.0.0.1:8081/apis/ccompat/v7', external: false });
-  expect(config.clickhouse).toEqual({ url: 'http://127.0.0.1:8123', external: false, username: 'default', password: '' });
+  expect(config.clickhouse).toEqual({
+    url: 'http://127.0.0.1:8123',
+    external: false,
+    username: 'default',
+    password: expect.stringMatching(/^[A-Za-z0-9_-]{32}$/),
+    passwordFile: join(servicesDir, 'clickhouse', 'password'),
+  });
   expect(config.windowSize).toBe(86_400_000);
   expect(config.timeZone).toBe('UTC');
   expect(config.allowedLateness).toBe(600_000);
   expect(config.correctionHorizon).toBe(35 * 86_400_000);
   expect(config.emitMode).toBe('final');
   expect(Object.isFrozen(config)).toBe(true);
+});
+
+test('the embedded ClickHouse never has an empty password: one is generated on first use, 0600, and every process reads the same', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kpi-config-pw-'));
+  try {
+    const first = load({ KPI_SERVICES_DIR: dir });
+    const file = join(dir, 'clickhouse', 'password');
+    expect(first.clickhouse.passwordFile).toBe(file);
+    expect(first.clickhouse.password).toHaveLength(32);
+    expect(readFileSync(file, 'utf8')).toBe(`${first.clickhouse.password}\n`);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, 'clickhouse')).mode & 0o777).toBe(0o700);
+    expect(load({ KPI_SERVICES_DIR: dir }).clickhouse.password).toBe(first.clickhouse.password);
+    expect(secretValues(first)).toContain(first.clickhouse.password);
+    // A password given, or a server, is used as it is; an empty one is no password given.
+    const given = load({ KPI_SERVICES_DIR: dir, CLICKHOUSE_PASSWORD: 'mine' }).clickhouse;
+    expect(given.password).toBe('mine');
+    expect(given).not.toHaveProperty('passwordFile');
+    expect(load({ KPI_SERVICES_DIR: dir, CLICKHOUSE_PASSWORD: '' }).clickhouse.password).toBe(first.clickhouse.password);
+    expect(load({ KPI_SERVICES_DIR: dir, CLICKHOUSE_URL: 'https://ch:8443' }).clickhouse.password).toBe('');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('the embedded ClickHouse limits take sizes and durations', () => {
@@ -202,6 +234,8 @@ describe('TLS, SASL and secrets', () => {
         'ch-pass',
         'https://hooks.example/services/T1/B2/tok3n?x=1',
         '/services/T1/B2/tok3n?x=1',
+        // As Basic credentials in a header, which an error may quote.
+        ...['sr-user:sr-pass', 'default:ch-pass', 'api-key-123:s3cret-from-file', 'am-user:am-pass'].map((pair) => Buffer.from(pair).toString('base64')),
       ].sort(),
     );
     const shown = Object.fromEntries(describeValues(env).map((row) => [row.env, row.shown]));
@@ -267,4 +301,62 @@ test.each([
   const error = configError(env);
   expect(error.key).toBe(key);
   expect(error.code).toBe('KPI_ERR_CONFIG');
+});
+
+test('loopback is the parsed host, not a prefix: 127.attacker.example is not this machine', () => {
+  const secret = `whsec_${Buffer.alloc(24, 7).toString('base64')}`;
+  for (const url of ['http://127.attacker.example/hook', 'http://127.0.0.1.attacker.example/hook', 'http://localhost.attacker.example/', 'http://[::2]/']) {
+    expect(configError({ KPI_ALERT_WEBHOOK_URL: url, KPI_ALERT_WEBHOOK_SECRET: secret }).key).toBe('KPI_ALERT_WEBHOOK_URL');
+    expect(configError({ KPI_ALERTMANAGER_URL: url }).key).toBe('KPI_ALERTMANAGER_URL');
+  }
+  for (const url of ['http://127.0.0.1:9/hook', 'http://127.1.2.3/', 'http://localhost:9095', 'http://[::1]:9095', 'http://api.localhost/']) {
+    expect(load({ KPI_ALERTMANAGER_URL: url }).alertmanagerUrl).toBe(url.replace(/\/$/, ''));
+  }
+});
+
+test('clear-text credentials to another machine are refused unless KPI_ALLOW_PLAINTEXT_CREDENTIALS=true', () => {
+  const plain = [
+    [{ CLICKHOUSE_URL: 'http://ch.plant.local:8123', CLICKHOUSE_PASSWORD: 'pw' }, 'CLICKHOUSE_URL'],
+    [{ CLICKHOUSE_URL: 'http://kpi:pw@ch.plant.local:8123' }, 'CLICKHOUSE_URL'],
+    [{ SCHEMA_REGISTRY_URL: 'http://127.attacker.example:8081', SCHEMA_REGISTRY_USERNAME: 'u', SCHEMA_REGISTRY_PASSWORD: 'p' }, 'SCHEMA_REGISTRY_URL'],
+    [{ KAFKA_BROKERS: 'k1:9092', KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' }, 'KAFKA_SASL_MECHANISM'],
+  ] as const;
+  for (const [env, key] of plain) {
+    expect(configError(env).key).toBe(key);
+    expect(() => load({ ...env, KPI_ALLOW_PLAINTEXT_CREDENTIALS: 'true' })).not.toThrow();
+  }
+  // TLS, this machine, SCRAM (which never sends the password) or no credentials at all are fine.
+  for (const env of <Record<string, string>[]>[
+    { CLICKHOUSE_URL: 'https://ch.plant.local:8443', CLICKHOUSE_PASSWORD: 'pw' },
+    { CLICKHOUSE_URL: 'http://127.0.0.1:8123', CLICKHOUSE_PASSWORD: 'pw' },
+    { CLICKHOUSE_URL: 'http://ch.plant.local:8123' },
+    { KAFKA_BROKERS: 'k1:9092', KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' },
+    { KAFKA_BROKERS: 'k1:9093', KAFKA_SSL: 'true', KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' },
+  ]) {
+    expect(() => load(env)).not.toThrow();
+  }
+});
+
+test("a template's placeholder is refused at start-up, naming the variable: a secret, a URL, a PEM file, a webhook key", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kpi-config-placeholder-'));
+  try {
+    const pem = join(dir, 'ca.pem');
+    writeFileSync(pem, '-----BEGIN CERTIFICATE-----\nREPLACE_WITH_THE_KAFKA_CA_CERTIFICATE\n-----END CERTIFICATE-----\n');
+    const templateKey = `whsec_${Buffer.from('REPLACE_ME_WITH_32_RANDOM_BYTES').toString('base64')}`;
+    for (const [env, key] of [
+      [{ CLICKHOUSE_URL: 'https://ch:8443', CLICKHOUSE_PASSWORD: 'REPLACE_ME' }, 'CLICKHOUSE_PASSWORD'],
+      [
+        { KPI_ALERT_WEBHOOK_URL: 'https://hooks.example.com/REPLACE_ME', KPI_ALERT_WEBHOOK_SECRET: `whsec_${Buffer.alloc(32, 9).toString('base64')}` },
+        'KPI_ALERT_WEBHOOK_URL',
+      ],
+      [{ KPI_ALERT_WEBHOOK_URL: 'https://hooks.example.com/x', KPI_ALERT_WEBHOOK_SECRET: templateKey }, 'KPI_ALERT_WEBHOOK_SECRET'],
+      [{ KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: pem }, 'KAFKA_SSL_CA_FILE'],
+      [{ KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'changeme', KAFKA_SASL_PASSWORD: 'x' }, 'KAFKA_SASL_USERNAME'],
+    ] as [Record<string, string>, string][]) {
+      const error = configError(env);
+      expect({ key: error.key, message: error.message }).toEqual({ key, message: expect.stringContaining('placeholder') });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

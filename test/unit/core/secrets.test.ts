@@ -13,7 +13,16 @@ test('the scrubber replaces every secret, also JSON- and URL-encoded, longest fi
   expect(scrub('a pa"ss/word b')).toBe(`a ${REDACTED} b`);
   expect(scrub(JSON.stringify({ msg: 'x pa"ss/word y' }))).toBe(JSON.stringify({ msg: `x ${REDACTED} y` }));
   expect(scrub(`?p=${encodeURIComponent('pa"ss/word')}`)).toBe(`?p=${REDACTED}`);
-  // Too short to scrub without mangling ordinary text.
-  expect(scrub('ab cd')).toBe('ab cd');
+  // Short secrets too, where they stand alone (inside a longer word they would mangle ordinary text).
+  expect(scrub('ab cd')).toBe(`${REDACTED} cd`);
+  expect(scrub('?password=ab&x=1')).toBe(`?password=${REDACTED}&x=1`);
+  expect(scrub('about')).toBe('about');
   expect(secretScrubber([])('unchanged')).toBe('unchanged');
+});
+
+test('Basic and Bearer credentials are scrubbed whoever they belong to', () => {
+  const scrub = secretScrubber([]);
+  expect(scrub(`Authorization: Basic ${Buffer.from('u:p').toString('base64')}`)).toBe(`Authorization: Basic ${REDACTED}`);
+  expect(scrub('{"authorization":"Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig"}')).toBe(`{"authorization":"Bearer ${REDACTED}"}`);
+  expect(scrub('Basic authentication failed, Bearer token missing')).toBe('Basic authentication failed, Bearer token missing');
 });

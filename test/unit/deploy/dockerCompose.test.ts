@@ -154,7 +154,8 @@ test('ClickHouse has passwords, from secret files only, and a read-only user for
   // Its own profile: read-only, where a client may only lower max_execution_time (Grafana's data source sets it).
   expect(xml).toContain('<profile>kpi_bi</profile>');
   expect(/<profiles>\s*<kpi_bi>\s*<readonly>1<\/readonly>/.test(xml)).toBe(true);
-  expect(xml).toContain(`GRANT SELECT ON ${defaults.clickhouseDatabase}.*`);
+  expect(xml).toContain(`GRANT SELECT ON ${defaults.clickhouseDatabase}.employee_window_metrics_current`);
+  expect(xml).not.toContain(`ON ${defaults.clickhouseDatabase}.*`);
   expect(clickhouse?.entrypoint?.join(' ')).toContain('CLICKHOUSE_BI_PASSWORD');
 });
 

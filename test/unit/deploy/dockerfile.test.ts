@@ -106,8 +106,17 @@ test('the runtime stage gets everything kpi-stream reads when it runs, from what
   };
   const destinations = copies.map(destination);
   // The published package's files, less the local services' Maven files (the image uses servers: docker-compose.yml).
-  const needed = ['package.json', 'node_modules', ...manifest.files.filter((f) => !f.startsWith('services/'))].map((f) => f.replace(/\/\*\.\w+$/, ''));
+  const needed = ['package.json', 'node_modules', ...manifest.files.filter((f) => !f.startsWith('services/') && !f.startsWith('!'))].map((f) =>
+    f.replace(/\/\*\.\w+$/, ''),
+  );
   for (const path of needed) expect(destinations).toContain(posix.join(workdir(runtime), path));
+});
+
+test('what the published package leaves out (the development tools) is removed before the runtime stage copies dist', () => {
+  const leftOut = manifest.files.filter((f) => f.startsWith('!')).map((f) => f.slice(1));
+  expect(leftOut).toContain('dist/tools');
+  const runs = of(build, 'RUN').map((r) => r.text);
+  for (const path of leftOut) expect(runs.some((r) => new RegExp(`\\brm -rf (\\S+ )*${path}\\b`).test(r))).toBe(true);
 });
 
 test('the image serves metrics and probes on every interface of the container, on the port docker-compose.yml and Kubernetes use', () => {

@@ -72,7 +72,35 @@ test('every dashboard has its own uid, and every query goes to the provisioned d
       for (const target of panel.targets) {
         expect(target.datasource.uid).toBe(datasource.uid);
         for (const [, braced, bare] of target.rawSql.matchAll(/\$\{(\w+)[^}]*\}|\$(?!__)(\w+)/g)) expect(variables).toContain(braced ?? bare);
+        // A value from the URL must stay a value: ClickHouse reads \' in a string, so no quoting format is safe; percent-encoding is.
+        const uses = [...target.rawSql.matchAll(/'?\$\{?(?!__)\w+[^}\s,)]*\}?'?/g)].map((m) => m[0]);
+        for (const use of uses) expect({ panel: panel.id, use }).toEqual({ panel: panel.id, use: expect.stringMatching(/^'\$\{\w+:percentencode\}'$/) });
+        for (const use of target.rawSql.matchAll(/(\w+)\('\$\{\w+:percentencode\}'\)/g)) expect(use[1]).toBe('decodeURLComponent');
       }
     }
   }
+});
+
+test("the BI user is read-only and may read only what the dashboards and the analysts' datasets read: no base table whole, no raw dead letter", () => {
+  const users = readFileSync(join(root, 'deploy', 'clickhouse', 'users.d', 'kpi-bi.xml'), 'utf8');
+  expect(/<profiles>\s*<kpi_bi>\s*<readonly>1<\/readonly>/.test(users)).toBe(true);
+  const grants = [...users.matchAll(/<query>([^<]+)<\/query>/g)].map((m) => m[1]!);
+  for (const grant of grants) expect(grant).toMatch(/^GRANT SELECT(\([a-z_, ]+\))? ON kpi\.[a-z_]+$/);
+  const granted = new Map(grants.map((g) => [/ON kpi\.([a-z_]+)$/.exec(g)![1]!, /SELECT\(([^)]+)\)/.exec(g)?.[1]?.split(/,\s*/)]));
+  const read = new Set<string>();
+  for (const file of readdirSync(join(grafanaDir, 'dashboards')).filter((f) => f.endsWith('.json'))) {
+    const text = readFileSync(join(grafanaDir, 'dashboards', file), 'utf8');
+    for (const [, name] of text.matchAll(/\bkpi\.([a-z_]+)\b/g)) read.add(name!);
+  }
+  read.delete('dlq'); // the topic kpi.dlq.v1, named in a description
+  for (const name of read) expect({ name, granted: granted.has(name) }).toEqual({ name, granted: true });
+  // The analysts' datasets (docs/analysts.md), all views.
+  for (const view of ['employee_window_metrics_current', 'employee_scores_current', 'employee_grades', 'calibration', 'anomalies_current'])
+    expect(granted.get(view)).toBeUndefined();
+  for (const view of ['employee_window_metrics_current', 'employee_scores_current', 'employee_grades', 'calibration', 'anomalies_current'])
+    expect(granted.has(view)).toBe(true);
+  // Base tables only by the columns a panel reads: never the original records of dead letters.
+  for (const table of ['employee_window_metrics', 'anomalies', 'employee_scores', 'dead_letters'])
+    if (granted.has(table)) expect(granted.get(table)).toBeDefined();
+  expect(granted.get('dead_letters')).not.toContain('value_base64');
 });

@@ -2,7 +2,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { FILE_SUFFIX, describeSettings, loadConfig } from '../../../core/config.js';
+import { FILE_SUFFIX, describeSettings, describeValues, loadConfig } from '../../../core/config.js';
+import { ConfigError } from '../../../core/errors.js';
 import { startHealthServer } from '../../../core/health.js';
 import { createLogger } from '../../../core/logger.js';
 import { createProcessRegistry } from '../../../core/metrics.js';
@@ -19,6 +20,7 @@ import { KpiCatalog } from '../../../kpis/catalog.js';
 interface Container {
   name: string;
   image: string;
+  args?: string[];
   envFrom?: { configMapRef: { name: string } }[];
   env?: { name: string; value: string }[];
   volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
@@ -70,7 +72,76 @@ test('there are the processors, the analytics and alerting (Deployments), their 
   expect(secret.metadata.name).toBe('kpi-stream-secrets');
   // The Secret template is never part of the applied set: it is filled in and applied apart.
   const kustomization = parseAllDocuments(readFileSync(join(dir, 'kustomization.yaml'), 'utf8'))[0]!.toJS() as { resources: string[] };
-  expect(kustomization.resources.sort()).toEqual(['alerting.yaml', 'analytics.yaml', 'configmap.yaml', 'processors.yaml']);
+  expect(kustomization.resources.sort()).toEqual([
+    'alerting.yaml',
+    'analytics.yaml',
+    'configmap.yaml',
+    'disruption-budget.yaml',
+    'network-policy.yaml',
+    'processors.yaml',
+  ]);
+});
+
+/** The Secret as a deployer fills it in: every template placeholder replaced by a value of its kind. */
+function filledIn(key: string, value: string): string {
+  if (key.endsWith('.pem')) return value.replace(/REPLACE_WITH_[A-Z_]+/, 'MIIBszCCAVmgAwIBAgIUYmFzZTY0IG9mIGEgcmVhbCBjZXJ0aWZpY2F0ZQ==');
+  if (key === 'alert-webhook-url') return 'https://hooks.plant.example/services/T1/B2/tok3n';
+  if (key === 'alert-webhook-secret') return `whsec_${Buffer.alloc(32, 42).toString('base64')}`;
+  return value.replace(/REPLACE_ME/, `${key}-value`);
+}
+
+/**
+ * The environment a Deployment's process starts with, as the kubelet renders it: the ConfigMap
+ * (envFrom), the container's env, and the Secret's files where they are mounted (written to a
+ * folder of ours, with the template's values or filled in).
+ */
+function rendered(manifest: Manifest, files: string, secretValue: (key: string, value: string) => string): Record<string, string> {
+  const [container] = podSpecOf(manifest).containers;
+  const mount = container!.volumeMounts!.find((v) => v.name === 'secrets')!.mountPath;
+  for (const [key, value] of Object.entries(secret.stringData!)) writeFileSync(join(files, key), secretValue(key, value));
+  const fromConfigMap = (container!.envFrom ?? []).flatMap((e) =>
+    Object.entries(byKind('ConfigMap').find((m) => m.metadata.name === e.configMapRef.name)!.data!),
+  );
+  return { ...Object.fromEntries(fromConfigMap), ...Object.fromEntries(container!.env!.map(({ name, value }) => [name, value.replace(mount, files)])) };
+}
+
+/** README "Docker and Kubernetes": what each Deployment's process needs, besides the connection settings. */
+const needs = [...readFileSync(join(projectRoot(), 'README.md'), 'utf8').matchAll(/^\| `(kpi-stream-[a-z]+)` \| `([^`]+)` \| (.*) \|$/gm)].map(
+  ([, name, command, settings]) => ({
+    name: name!,
+    command: command!,
+    settings: [...settings!.matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1]!),
+  }),
+);
+
+test('the README says what each Deployment needs, and each one runs its command', () => {
+  expect(needs.map((n) => n.name).sort()).toEqual(
+    byKind('Deployment')
+      .map((m) => m.metadata.name)
+      .sort(),
+  );
+  for (const { name, command } of needs) {
+    expect(podSpecOf(byKind('Deployment').find((m) => m.metadata.name === name)!).containers[0]!.args!.join(' ')).toBe(command);
+  }
+});
+
+test.each(needs.map((n) => [n.name, n] as const))('%s, rendered, gets every setting the README says it needs, and its credentials', (name, need) => {
+  const files = mkdtempSync(join(tmpdir(), 'kpi-k8s-'));
+  try {
+    const env = rendered(
+      byKind('Deployment').find((m) => m.metadata.name === name)!,
+      files,
+      filledIn,
+    );
+    const values = new Map(describeValues(env).map((v) => [v.env, v]));
+    for (const setting of [...need.settings, 'KAFKA_SASL_PASSWORD', 'SCHEMA_REGISTRY_PASSWORD', 'CLICKHOUSE_PASSWORD']) {
+      expect({ setting, from: values.get(setting)?.from }).toEqual({ setting, from: expect.stringMatching(/^(env|file)$/) });
+    }
+    const config = loadConfig(env);
+    if (need.settings.includes('KPI_ALERT_WEBHOOK_URL')) expect([config.alertWebhookUrl, config.alertWebhookSecrets.length]).toEqual([expect.any(String), 1]);
+  } finally {
+    rmSync(files, { recursive: true, force: true });
+  }
 });
 
 test('the ConfigMap names only settings, holds no secret, and its values are accepted', () => {
@@ -97,15 +168,14 @@ describe.each(workloads.map((m) => [m.metadata.name, m] as const))('%s', (_name,
     );
   });
 
-  test("its settings, with the Secret template's files, load without error", () => {
+  test("the Secret template's placeholders stop it at start-up, naming the variable; filled in, its settings load", () => {
     const files = mkdtempSync(join(tmpdir(), 'kpi-k8s-'));
     try {
-      const mount = container!.volumeMounts![0]!.mountPath;
-      for (const [key, value] of Object.entries(secret.stringData!)) writeFileSync(join(files, key), value);
-      const env = { ...configMap.data, ...Object.fromEntries(container!.env!.map(({ name, value }) => [name, value.replace(mount, files)])) };
-      const config = loadConfig(env);
+      expect(() => loadConfig(rendered(manifest, files, (_key, value) => value))).toThrow(ConfigError);
+      expect(() => loadConfig(rendered(manifest, files, (_key, value) => value))).toThrow(/placeholder of a template/);
+      const config = loadConfig(rendered(manifest, files, filledIn));
       expect(config.kafka.sasl?.mechanism).toBe('scram-sha-512');
-      expect(config.clickhouse.password).toBe('REPLACE_ME');
+      expect(config.clickhouse.password).toBe('clickhouse-password-value');
     } finally {
       rmSync(files, { recursive: true, force: true });
     }
@@ -163,4 +233,31 @@ test("the probes' and the scrape's paths are the ones kpi-stream serves", async 
   } finally {
     await server.close();
   }
+});
+
+test('a NetworkPolicy lets in only the metrics port and lets out only DNS and the ports of the servers and receivers', () => {
+  const [policy] = byKind('NetworkPolicy') as unknown as {
+    spec: {
+      podSelector: { matchLabels: Record<string, string> };
+      policyTypes: string[];
+      ingress: { ports: { port: number }[] }[];
+      egress: { ports: { protocol: string; port: number }[] }[];
+    };
+  }[];
+  expect(policy!.spec.podSelector.matchLabels).toEqual({ 'app.kubernetes.io/name': 'kpi-stream' });
+  expect(policy!.spec.policyTypes.sort()).toEqual(['Egress', 'Ingress']);
+  expect(policy!.spec.ingress.flatMap((rule) => rule.ports.map((p) => p.port))).toEqual([Number(configMap.data!.KPI_METRICS_PORT)]);
+  const egress = new Set(policy!.spec.egress.flatMap((rule) => rule.ports.map((p) => p.port)));
+  const config = loadConfig({ ...configMap.data, KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' });
+  const servers = [...config.kafka.brokers.map((b) => b.slice(b.lastIndexOf(':') + 1)), new URL(config.registry.url).port, new URL(config.clickhouse.url).port];
+  for (const port of [53, 443, ...servers.map(Number)]) expect(egress).toContain(port);
+});
+
+test('a PodDisruptionBudget lets a drain move one processor at a time', () => {
+  const [budget] = byKind('PodDisruptionBudget') as unknown as { spec: { maxUnavailable: number; selector: { matchLabels: Record<string, string> } } }[];
+  const processors = byKind('Deployment').find((m) => m.metadata.name === 'kpi-stream-processors')!;
+  const spec = processors.spec as { replicas: number; selector: { matchLabels: Record<string, string> } };
+  expect(budget!.spec.selector.matchLabels).toEqual(spec.selector.matchLabels);
+  expect(budget!.spec.maxUnavailable).toBe(1);
+  expect(spec.replicas).toBeGreaterThan(1);
 });

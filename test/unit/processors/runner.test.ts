@@ -158,3 +158,42 @@ describe('a flush that fails', () => {
     ]);
   });
 });
+
+describe('memory is bounded, whatever producers send', () => {
+  test('a flood of new employee ids past KPI_MAX_OPEN_WINDOWS is dead-lettered (KPI_ERR_TOO_MANY_WINDOWS); the open windows go on counting', async () => {
+    const d = driver({ maxOpenWindows: 100 });
+    const verdicts: string[] = [];
+    for (let i = 0; i < 5_000; i += 1) {
+      verdicts.push(await d.pipe('production', production({ event_id: `flood-${i}`, employee_id: `E${i}`, event_time: day(20, 9), units: 1 })));
+    }
+    expect(verdicts.filter((v) => v === 'accepted')).toHaveLength(100);
+    expect(verdicts.filter((v) => v === 'KPI_ERR_TOO_MANY_WINDOWS')).toHaveLength(4_900);
+    expect(d.metrics.openWindows).toBe(100);
+    expect(d.deadLetters[0]).toMatchObject({
+      code: 'KPI_ERR_TOO_MANY_WINDOWS',
+      message: 'the processor holds 100 open employee-windows (KPI_MAX_OPEN_WINDOWS): the window of employee E100 from 2026-11-20T00:00:00.000Z is not opened',
+    });
+    // An employee whose window is open still counts; once the windows are written, new ones open again.
+    expect(await d.pipe('production', production({ event_id: 'more-0', employee_id: 'E0', event_time: day(20, 10), units: 2 }))).toBe('accepted');
+    d.advanceWallClock(HOUR);
+    expect((await d.flush()).find((r) => r.employee_id === 'E0')?.values.units).toBe(3);
+    // Written windows leave memory at the drain after their rows.
+    await d.flush();
+    expect(d.metrics.openWindows).toBe(0);
+    expect(await d.pipe('production', production({ event_id: 'next-day', employee_id: 'E100', event_time: day(22, 9) }))).toBe('accepted');
+  });
+
+  test('a window past KPI_MAX_WINDOW_EVENTS takes no more events (KPI_ERR_TOO_MANY_EVENTS); a repeat of one it holds is still a duplicate', async () => {
+    const d = driver({ maxWindowEvents: 50 });
+    const verdicts: string[] = [];
+    for (let i = 0; i < 80; i += 1) verdicts.push(await d.pipe('production', production({ event_id: `p-${i}`, event_time: day(20, 9), units: 1 })));
+    expect(verdicts.filter((v) => v === 'accepted')).toHaveLength(50);
+    expect(verdicts.slice(50)).toEqual(Array(30).fill('KPI_ERR_TOO_MANY_EVENTS'));
+    expect(await d.pipe('production', production({ event_id: 'p-7', event_time: day(20, 9), units: 1 }))).toBe('duplicate');
+    expect(d.deadLetters.at(-1)?.message).toBe(
+      'the window of employee emp-1 from 2026-11-20T00:00:00.000Z holds 50 events (KPI_MAX_WINDOW_EVENTS): no more are added to it',
+    );
+    d.advanceWallClock(HOUR);
+    expect((await d.flush())[0]?.values.units).toBe(50);
+  });
+});

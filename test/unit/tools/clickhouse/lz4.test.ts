@@ -1,4 +1,4 @@
-import { compressBlock, compressFrame, decompressBlock, decompressFrames, Lz4Error } from '../../../../services/clickhouse/lz4.js';
+import { compressBlock, compressFrame, decompressBlock, decompressFrames, Lz4Error } from '../../../../tools/clickhouse/lz4.js';
 
 /** Bytes made by the lz4 C library (PyPI lz4 4.4, what clickhouse-connect compresses with). */
 const TEXT = Buffer.from(

@@ -1,10 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Logger } from '../../core/logger.js';
+import { isLoopbackHost } from '../../core/net.js';
 import { serializer } from '../../core/serialize.js';
 import { chooseResponseEncoding, CompressionError, decodeBlocks, decodeContent, encodeBlocks, encodeContent } from './compression.js';
-import type { Engine, EngineConnection } from './engine.js';
-import { parseSqlRequest, PATH_SETTINGS, SqlRefusal, type SqlRequest } from './sqlText.js';
+import type { Engine, EngineConnection, QueryResult } from './engine.js';
+import { judgeStatement, quoteLiteral, splitRequest, SqlRefusal, type RequestText, type Statement } from './sqlText.js';
 
 /**
  * ClickHouse's HTTP interface over the embedded engine, as a ClickHouse server
@@ -26,9 +27,11 @@ import { parseSqlRequest, PATH_SETTINGS, SqlRefusal, type SqlRequest } from './s
  *
  * It is safe to leave running on a shared machine: loopback Host names only
  * and no browser requests (Origin), the configured user and password, one
- * statement per request, nothing that reaches files, URLs, other servers or
- * programs, read-only GET, capped bodies, a bounded queue, and the limits of
- * the engine's settings profile (engine.ts).
+ * statement per request as the engine's parser reads it (and runs in its
+ * canonical form), nothing that reaches files, URLs, other servers or
+ * programs (the engine's grants and settings profile, engine.ts, and what
+ * sqlText.ts refuses where the engine has no rule), read-only GET, capped
+ * bodies, a bounded queue, and the limits of the engine's settings profile.
  */
 
 export interface HttpInterfaceOptions {
@@ -129,11 +132,6 @@ function parseEngineError(error: unknown): HttpQueryError {
   );
 }
 
-/** A ClickHouse string literal: every value crosses into SQL quoted, never raw. */
-function quoteLiteral(text: string): string {
-  return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-}
-
 function contentTypeOf(format: string): string {
   const f = format.toLowerCase();
   if (f === 'jsoneachrow' || f === 'jsonstringseachrow' || f === 'jsoncompacteachrow' || f === 'ndjson' || f === 'jsonlines')
@@ -148,11 +146,13 @@ function contentTypeOf(format: string): string {
 }
 
 /** Host names a browser can only reach on this machine: anything else may be DNS rebinding. */
-function isLoopbackHost(host: string | undefined): boolean {
+function isLoopbackHostHeader(host: string | undefined): boolean {
   if (host === undefined) return true; // HTTP/1.0 clients send none; browsers always do
-  const name = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d+$/, '');
-  const lower = name.toLowerCase();
-  return lower === 'localhost' || lower.endsWith('.localhost') || lower === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(lower);
+  try {
+    return isLoopbackHost(new URL(`http://${host}`).hostname);
+  } catch {
+    return false;
+  }
 }
 
 const sameSecret = (a: string, b: string) => timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
@@ -197,7 +197,7 @@ interface HttpSession {
 }
 
 interface PreparedRequest {
-  readonly sql: SqlRequest;
+  readonly text: RequestText;
   readonly setup: string[];
   readonly format: string;
   readonly session: HttpSession | undefined;
@@ -267,11 +267,7 @@ export function createClickHouseHttpServer(options: HttpInterfaceOptions): Serve
 
   const prepare = (req: IncomingMessage, url: URL, text: Buffer): PreparedRequest => {
     const session = sessionOf(url);
-    const sql = parseSqlRequest(text);
     const setup: string[] = [];
-    if ((sql.kind === 'set' || sql.kind === 'use') && !session) {
-      throw new HttpQueryError(113, 'THERE_IS_NO_SESSION', 'There is no session or session context has expired');
-    }
     if (session) setup.push(...session.state);
     // A server runs GET requests with readonly=2: reads, and settings, but no writes.
     if (req.method === 'GET') setup.push('SET readonly = 2');
@@ -282,13 +278,6 @@ export function createClickHouseHttpServer(options: HttpInterfaceOptions): Serve
         setup.push(`SET param_${name} = ${quoteLiteral(value)}`);
       } else if (!PROTOCOL_PARAMS.has(key)) {
         if (!IDENTIFIER.test(key)) throw new HttpQueryError(115, 'UNKNOWN_SETTING', `Unknown setting ${JSON.stringify(key)}`);
-        if (PATH_SETTINGS.has(key.toLowerCase())) {
-          throw new HttpQueryError(
-            497,
-            'ACCESS_DENIED',
-            `default: Not enough privileges. The setting ${key} reaches files, URLs, other servers or programs, which the embedded ClickHouse's HTTP interface refuses`,
-          );
-        }
         setup.push(`SET ${key} = ${quoteLiteral(value)}`);
       }
     }
@@ -299,18 +288,27 @@ export function createClickHouseHttpServer(options: HttpInterfaceOptions): Serve
     }
     const format = url.searchParams.get('default_format') ?? headerOf(req, 'x-clickhouse-format') ?? 'TabSeparated';
     if (!IDENTIFIER.test(format)) throw new HttpQueryError(73, 'UNKNOWN_FORMAT', `Unknown output format ${format}`);
-    return { sql, setup, format, session };
+    return { text: splitRequest(text), setup, format, session };
   };
 
-  const execute = async (prepared: PreparedRequest) => {
+  /**
+   * Judges the request's statement by the engine's parser, before anything of the request is set (its query
+   * parameters stay placeholders; what changes how SQL is read, the dialect, is fixed by the engine), then
+   * runs the setup and the statement's canonical form.
+   */
+  const execute = async (prepared: PreparedRequest): Promise<QueryResult & { statement: Statement; writtenRows: number; writtenBytes: number }> => {
     const connection: EngineConnection = engine.connect();
     try {
-      // One call for the setup: each statement is single (ours, or a session's checked SET/USE); a line break ends any comment.
+      const statement = judgeStatement(await connection.canonical(prepared.text.sql), prepared.text.data);
+      if ((statement.kind === 'set' || statement.kind === 'use') && !prepared.session) {
+        throw new HttpQueryError(113, 'THERE_IS_NO_SESSION', 'There is no session or session context has expired');
+      }
+      // One call for the setup: each statement is single (ours, or a session's canonical SET/USE).
       if (prepared.setup.length > 0) await connection.query(prepared.setup.join('\n;\n'), 'TabSeparated');
-      const { sql } = prepared;
-      if (sql.insert !== undefined) {
-        const inserted = await connection.insert(sql.insert.statementFor, sql.insert.data);
+      if (statement.insert !== undefined) {
+        const inserted = await connection.insert(statement.insert.statementFor, statement.insert.data);
         return {
+          statement,
           bytes: new Uint8Array(0),
           rowsRead: 0,
           bytesRead: 0,
@@ -319,9 +317,9 @@ export function createClickHouseHttpServer(options: HttpInterfaceOptions): Serve
           elapsedSeconds: inserted.elapsedSeconds,
         };
       }
-      const result = await connection.query(sql.query, prepared.format);
-      if (prepared.session && (sql.kind === 'set' || sql.kind === 'use')) prepared.session.state.push(sql.query);
-      return { ...result, writtenRows: 0, writtenBytes: 0 };
+      const result = await connection.query(statement.sql, prepared.format);
+      if (prepared.session && (statement.kind === 'set' || statement.kind === 'use')) prepared.session.state.push(statement.sql);
+      return { statement, ...result, writtenRows: 0, writtenBytes: 0 };
     } finally {
       connection.close();
     }
@@ -350,7 +348,7 @@ export function createClickHouseHttpServer(options: HttpInterfaceOptions): Serve
       if (!res.writableFinished) cancelled.abort();
     });
     try {
-      if (!isLoopbackHost(req.headers.host)) {
+      if (!isLoopbackHostHeader(req.headers.host)) {
         throw new HttpQueryError(
           497,
           'ACCESS_DENIED',
@@ -403,7 +401,7 @@ export function createClickHouseHttpServer(options: HttpInterfaceOptions): Serve
           session.expiresAt = Date.now() + session.timeoutMs;
         }
       }
-      const format = prepared.sql.format ?? prepared.format;
+      const format = result.statement.format ?? prepared.format;
       let payload = Buffer.from(result.bytes.buffer, result.bytes.byteOffset, result.bytes.byteLength);
       const resultBytes = payload.length;
       const headers: Record<string, string> = {
@@ -434,10 +432,10 @@ export function createClickHouseHttpServer(options: HttpInterfaceOptions): Serve
         {
           queryId,
           method: req.method,
-          kind: prepared.sql.kind,
+          kind: result.statement.kind,
           format,
           params: [...url.searchParams.keys()].join(','),
-          insertBytes: prepared.sql.insert?.data.length,
+          insertBytes: result.statement.insert?.data.length,
           contentEncoding,
           acceptEncoding: headerOf(req, 'accept-encoding'),
           responseEncoding: encoding,

@@ -26,6 +26,12 @@ export interface InsertResult {
 
 /** One request's connection to the engine. */
 export interface EngineConnection {
+  /**
+   * The engine's canonical form of `sql`, as its parser understood it
+   * (formatQuerySingleLine): one statement, comments dropped, ASCII spaces.
+   * Throws the parser's error (a syntax error, several statements).
+   */
+  canonical(sql: string): Promise<Buffer>;
   /** Runs one statement; `format` is the output format when the statement names none. */
   query(sql: string, format: string): Promise<QueryResult>;
   /**
@@ -69,20 +75,75 @@ function loadNativeAddon(): NativeAddon {
 }
 
 /**
+ * Table engines a request may create tables with: none reaches files, URLs,
+ * other servers or programs. Every other engine needs a grant nobody has.
+ */
+export const GRANTED_TABLE_ENGINES = [
+  'MergeTree',
+  'ReplacingMergeTree',
+  'SummingMergeTree',
+  'AggregatingMergeTree',
+  'CollapsingMergeTree',
+  'VersionedCollapsingMergeTree',
+  'Memory',
+  'Null',
+  'Log',
+  'TinyLog',
+  'StripeLog',
+  'Set',
+  'Join',
+  'Buffer',
+  'Merge',
+  'View',
+  'MaterializedView',
+] as const;
+
+/**
+ * Settings fixed for every request: those that name files on the host (format
+ * schemas and templates read, inferred schemas and parse errors written, files
+ * renamed), so no request reads or writes a file through them, and the
+ * dialect, so a statement runs as the engine's SQL parser judged it.
+ */
+export const FIXED_SETTINGS = [
+  'dialect',
+  'format_schema',
+  'format_schema_source',
+  'output_format_schema',
+  'format_template_resultset',
+  'format_template_row',
+  'input_format_record_errors_file_path',
+  'rename_files_after_processing',
+  // A MergeTree table's disk or storage policy: only the data directory's own.
+  'merge_tree_disk',
+  'merge_tree_storage_policy',
+] as const;
+
+/**
  * The engine's server configuration: the default user's profile sets the
- * limits of every query and forbids raising them (constraints), as a server's
- * settings profile would, and its grants leave out sources, SYSTEM and BACKUP;
+ * limits of every query and forbids raising them, and fixes every setting
+ * that names a file (constraints), as a server's settings profile would.
+ * Its grants decide what reaches outside the data directory: no source
+ * (file(), url(), s3(), remote() … and the engines reading them), table
+ * engines only from GRANTED_TABLE_ENGINES (`table_engines_require_grant`;
+ * chDB's local mode checks the grant for the engines that reach a source,
+ * which are the ones that matter here), no dictionaries (their sources run
+ * programs and reach files and servers unchecked), no SYSTEM, no BACKUP.
  * MergeTree tables fsync each inserted part before the insert is acknowledged.
  */
 function engineConfig(limits: EngineLimits, usersFile: string): { config: string; users: string } {
   const config = `<clickhouse>
   <users_config>${usersFile}</users_config>
+  <access_control_improvements>
+    <table_engines_require_grant>true</table_engines_require_grant>
+  </access_control_improvements>
   <merge_tree>
     <fsync_after_insert>1</fsync_after_insert>
     <fsync_part_directory>1</fsync_part_directory>
   </merge_tree>
 </clickhouse>
 `;
+  const fixed = FIXED_SETTINGS.map((name) => `        <${name}><const/></${name}>`).join('\n');
+  const engines = GRANTED_TABLE_ENGINES.map((name) => `        <query>GRANT TABLE ENGINE ON ${name}</query>`).join('\n');
   const users = `<clickhouse>
   <profiles>
     <default>
@@ -93,6 +154,7 @@ function engineConfig(limits: EngineLimits, usersFile: string): { config: string
         <max_execution_time><min>1</min><max>${limits.maxExecutionSeconds}</max></max_execution_time>
         <max_memory_usage><min>1</min><max>${limits.maxMemoryBytes}</max></max_memory_usage>
         <wait_for_async_insert><const/></wait_for_async_insert>
+${fixed}
       </constraints>
     </default>
   </profiles>
@@ -102,11 +164,11 @@ function engineConfig(limits: EngineLimits, usersFile: string): { config: string
       <profile>default</profile>
       <quota>default</quota>
       <networks><ip>::/0</ip></networks>
-      <!-- Beside the HTTP interface's own refusals: the engine itself refuses table functions
-           that reach files, URLs and other servers, host-level SYSTEM statements and backups. -->
       <grants>
         <query>GRANT ALL ON *.*</query>
-        <query>REVOKE SOURCES, SYSTEM, BACKUP ON *.*</query>
+        <query>REVOKE SOURCES, SYSTEM, BACKUP, CREATE DICTIONARY ON *.*</query>
+        <query>REVOKE TABLE ENGINE ON *</query>
+${engines}
       </grants>
     </default>
   </users>
@@ -140,6 +202,15 @@ export async function openEngine(dataDir: string, configDir: string, insertDir: 
     connect(): EngineConnection {
       const session = new Session(dataDir);
       return {
+        async canonical(sql) {
+          try {
+            const result = await session.queryBindAsync('SELECT formatQuerySingleLine({statement:String})', { statement: sql }, { format: 'RawBLOB' });
+            return Buffer.from(result.bytes());
+          } catch (error) {
+            // The parser's error, without the query that asked for it.
+            throw new Error((error as Error).message.replace(/:? In scope SELECT formatQuerySingleLine\(\{statement:String\}\)\.?/, ''), { cause: error });
+          }
+        },
         async query(sql, format) {
           const result = await session.queryAsync(sql, { format });
           return { bytes: result.bytes(), rowsRead: result.rowsRead, bytesRead: result.bytesRead, elapsedSeconds: result.elapsed };

@@ -1,4 +1,7 @@
-import { gzipSync } from 'node:zlib';
+import { execFileSync } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
+import { constants, gzipSync, zstdCompressSync } from 'node:zlib';
+import { distFile } from '../../../../core/paths.js';
 import {
   chooseResponseEncoding,
   CompressionError,
@@ -6,11 +9,8 @@ import {
   decodeContent,
   encodeBlocks,
   encodeContent,
-  initCompression,
   type ContentEncoding,
-} from '../../../../services/clickhouse/compression.js';
-
-beforeAll(() => initCompression());
+} from '../../../../tools/clickhouse/compression.js';
 
 const sample = Buffer.from(Array.from({ length: 3_000_000 }, (_, i) => (i % 7 === 0 ? i % 251 : 65 + (i % 5))));
 
@@ -57,4 +57,23 @@ test('ClickHouse compressed blocks: LZ4 and ZSTD, 1 MiB each, checksummed', () =
   expect(() => decodeBlocks(corrupt, 1 << 30)).toThrow(CompressionError);
   expect(() => decodeBlocks(corrupt, 1 << 30)).toThrow(/Checksum doesn't match/);
   expect(() => decodeBlocks(encodeBlocks(sample).subarray(0, 1000), 1 << 30)).toThrow(/truncated/);
+});
+
+test('a small zstd body cannot expand past the cap: the 3 KB that would be 100 MiB stops at the cap', () => {
+  const bomb = zstdCompressSync(Buffer.alloc(100 << 20, 0x61), { params: { [constants.ZSTD_c_compressionLevel]: 19 } });
+  expect(bomb.length).toBeLessThan(4096);
+  // In a process of its own, whose peak resident memory (VmHWM, which starts afresh at exec) says how far the body expanded.
+  const module = pathToFileURL(distFile('tools/clickhouse/compression.js')).href;
+  const script = `import { readFileSync } from 'node:fs';
+    import { decodeContent } from ${JSON.stringify(module)};
+    const peak = () => Number(/VmHWM:\\s+(\\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))[1]) * 1024;
+    const body = Buffer.from(process.argv[1], 'base64');
+    const before = peak();
+    let code;
+    try { decodeContent(body, 'zstd', 64 * 1024); } catch (error) { code = error.code; }
+    console.log(JSON.stringify({ code, grewBy: peak() - before }));`;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script, bomb.toString('base64')], { encoding: 'utf8' });
+  const { code, grewBy } = JSON.parse(out) as { code: number; grewBy: number };
+  expect(code).toBe(229);
+  expect(grewBy).toBeLessThan(16 << 20);
 });

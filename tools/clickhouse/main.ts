@@ -3,20 +3,22 @@
  * ClickHouse's HTTP interface on 127.0.0.1:<KPI_CLICKHOUSE_PORT>. Started by
  * `kpi-stream services up`; stops cleanly on SIGTERM/SIGINT.
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../../core/config.js';
 import { createLogger } from '../../core/logger.js';
-import { initCompression } from './compression.js';
+import { privateDirectory } from '../../core/privateFiles.js';
 import { openEngine, type Engine } from './engine.js';
 import { createClickHouseHttpServer } from './httpInterface.js';
-import { serviceLayout } from '../layout.js';
+import { serviceLayout } from '../../services/layout.js';
 
+// Everything the engine writes (window rows, dead letters: personal data) is the user's alone.
+process.umask(0o077);
 const config = loadConfig();
 const log = createLogger(config.logLevel, config.logFormat, 'kpi-stream-clickhouse');
 const layout = serviceLayout(config, 'clickhouse');
 const dataDir = layout.dataDir;
-mkdirSync(dataDir, { recursive: true });
+privateDirectory(layout.home);
+privateDirectory(dataDir);
 
 let engine: Engine;
 try {
@@ -28,12 +30,11 @@ try {
   log.fatal({ err: error, dataDir }, 'cannot open the chDB data directory (is another process using it?)');
   process.exit(1);
 }
-await initCompression();
 const server = createClickHouseHttpServer({
   engine,
   log,
-  user: config.clickhouseUser,
-  password: config.clickhousePassword,
+  user: config.clickhouse.username,
+  password: config.clickhouse.password,
   maxBodyBytes: config.clickhouseMaxBody,
   maxQueuedQueries: config.clickhouseMaxQueue,
 });

@@ -8,12 +8,22 @@
  *   `compress=1` on responses): a CityHash128 v1.0.2 checksum, a method byte,
  *   the compressed and uncompressed sizes, then LZ4, ZSTD or raw data.
  *
- * Every decompressor is capped at `maxSize` bytes of output, so a small body
- * cannot expand into more memory than a large one could take.
+ * Every decompressor stops at `maxSize` bytes of output (node:zlib's
+ * `maxOutputLength`, zstd included), so a small body cannot expand into more
+ * memory than a large one could take: the cap holds while decompressing, not
+ * after.
  */
-import { brotliCompressSync, brotliDecompressSync, deflateSync, gzipSync, gunzipSync, inflateSync } from 'node:zlib';
-import { decompress as zstdDecompress } from 'fzstd';
-import { compress as zstdCompress, init as zstdInit } from '@bokuweb/zstd-wasm';
+import {
+  brotliCompressSync,
+  brotliDecompressSync,
+  constants,
+  deflateSync,
+  gzipSync,
+  gunzipSync,
+  inflateSync,
+  zstdCompressSync,
+  zstdDecompressSync,
+} from 'node:zlib';
 import { cityHash128 } from './cityHash.js';
 import { compressBlock, compressFrame, decompressBlock, decompressFrames } from './lz4.js';
 
@@ -30,10 +40,7 @@ export class CompressionError extends Error {
 
 const tooLarge = (maxSize: number) => new CompressionError(229, 'QUERY_IS_TOO_LARGE', `Request body is larger than ${maxSize} bytes (KPI_CLICKHOUSE_MAX_BODY)`);
 
-/** Loads the zstd encoder (WebAssembly); call once before serving. */
-export async function initCompression(): Promise<void> {
-  await zstdInit();
-}
+const zstd = (payload: Buffer, level: number) => zstdCompressSync(payload, { params: { [constants.ZSTD_c_compressionLevel]: level } });
 
 export type ContentEncoding = 'gzip' | 'deflate' | 'br' | 'lz4' | 'zstd';
 
@@ -54,11 +61,8 @@ export function decodeContent(body: Buffer, encoding: string | undefined, maxSiz
         return brotliDecompressSync(body, { maxOutputLength: maxSize });
       case 'lz4':
         return decompressFrames(body, maxSize);
-      case 'zstd': {
-        const out = Buffer.from(zstdDecompress(body));
-        if (out.length > maxSize) throw tooLarge(maxSize);
-        return out;
-      }
+      case 'zstd':
+        return zstdDecompressSync(body, { maxOutputLength: maxSize });
       default:
         throw new CompressionError(89, 'UNKNOWN_COMPRESSION_METHOD', `Unknown HTTP Content-Encoding: ${encoding}`);
     }
@@ -97,7 +101,7 @@ export function encodeContent(payload: Buffer, encoding: ContentEncoding): Buffe
     case 'lz4':
       return compressFrame(payload);
     case 'zstd':
-      return Buffer.from(zstdCompress(payload, 3));
+      return zstd(payload, 3);
   }
 }
 
@@ -140,7 +144,7 @@ export function decodeBlocks(body: Buffer, maxSize: number): Buffer {
     const data = block.subarray(HEADER);
     try {
       if (method === METHOD_LZ4) parts.push(decompressBlock(data, size));
-      else if (method === METHOD_ZSTD) parts.push(Buffer.from(zstdDecompress(data)));
+      else if (method === METHOD_ZSTD) parts.push(zstdDecompressSync(data, { maxOutputLength: Math.max(size, 1) }));
       else if (method === METHOD_NONE) parts.push(Buffer.from(data));
       else throw new CompressionError(89, 'UNKNOWN_COMPRESSION_METHOD', `Unknown compression method: 0x${method.toString(16)}`);
     } catch (error) {
@@ -158,7 +162,7 @@ export function encodeBlocks(payload: Buffer, method: 'lz4' | 'zstd' = 'lz4'): B
   const parts: Buffer[] = [];
   for (let p = 0; p < payload.length; p += BLOCK_SIZE) {
     const chunk = payload.subarray(p, Math.min(payload.length, p + BLOCK_SIZE));
-    const packed = method === 'zstd' ? Buffer.from(zstdCompress(chunk, 1)) : compressBlock(chunk);
+    const packed = method === 'zstd' ? zstd(chunk, 1) : compressBlock(chunk);
     const block = Buffer.allocUnsafe(CHECKSUM + HEADER + packed.length);
     block[CHECKSUM] = method === 'zstd' ? METHOD_ZSTD : METHOD_LZ4;
     block.writeUInt32LE(HEADER + packed.length, CHECKSUM + 1);

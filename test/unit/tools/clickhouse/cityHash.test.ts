@@ -1,4 +1,4 @@
-import { cityHash128 } from '../../../../services/clickhouse/cityHash.js';
+import { cityHash128 } from '../../../../tools/clickhouse/cityHash.js';
 
 /**
  * Reference values from clickhouse-cityhash (PyPI, the CityHash v1.0.2 that
