@@ -309,6 +309,10 @@ export const settings = {
   ),
   clickhouseCaFile: pemFile('CLICKHOUSE_CA_FILE', "PEM file of the CA that signed an https ClickHouse's certificate. Unset: the system's trusted CAs."),
   clickhouseDatabase: text('CLICKHOUSE_DATABASE', 'kpi', 'ClickHouse database that holds kpi-stream tables and views.'),
+  clickhouseCluster: optionalText(
+    'KPI_CLICKHOUSE_CLUSTER',
+    "ClickHouse cluster (a name in the servers' remote_servers) to run on: migrations run ON CLUSTER with Replicated*MergeTree tables under Keeper and Distributed tables under the contract's names (docs/cluster.md). Unset: one node.",
+  ),
   servicesDir: text('KPI_SERVICES_DIR', '.svc', 'Where local services keep downloads, data, logs and pid files (git-ignored).'),
   kafkaPort: port('KPI_KAFKA_PORT', 9092, 'Port of the local Kafka broker.'),
   kafkaControllerPort: port('KPI_KAFKA_CONTROLLER_PORT', 9093, 'Port of the local Kafka KRaft controller.'),
@@ -626,6 +630,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(base.clickhouseDatabase)) {
     throw new ConfigError('CLICKHOUSE_DATABASE', `must be a plain identifier, got ${JSON.stringify(base.clickhouseDatabase)}`);
+  }
+  if (base.clickhouseCluster !== undefined) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(base.clickhouseCluster)) {
+      throw new ConfigError(
+        'KPI_CLICKHOUSE_CLUSTER',
+        `must be a plain identifier (a cluster of remote_servers), got ${JSON.stringify(base.clickhouseCluster)}`,
+      );
+    }
+    if (base.clickhouseUrl === undefined) {
+      throw new ConfigError(
+        'KPI_CLICKHOUSE_CLUSTER',
+        'the embedded engine is one node: set CLICKHOUSE_URL to a server of the cluster, or leave KPI_CLICKHOUSE_CLUSTER unset',
+      );
+    }
   }
   if (base.minEventTime > Date.now()) {
     throw new ConfigError('KPI_MIN_EVENT_TIME', `must not be in the future, got ${formatTime(base.minEventTime)}`);

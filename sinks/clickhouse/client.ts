@@ -6,6 +6,7 @@ import type { HealthCheck } from '../../core/health.js';
 import type { Logger } from '../../core/logger.js';
 import { retrying } from '../../core/retry.js';
 import { redactUrl, secretScrubber } from '../../core/secrets.js';
+import { clusterPlacement, type ClusterPlacement } from './cluster.js';
 
 export type { ClickHouseClient };
 
@@ -18,7 +19,8 @@ export function createClickHouseClient(
   config: Config,
   options: { withDatabase?: boolean; application?: string; requestTimeoutMs?: number } = {},
 ): ClickHouseClient {
-  return createClient({
+  const placement = clusterPlacement(config);
+  const client = createClient({
     ...(options.requestTimeoutMs ? { request_timeout: options.requestTimeoutMs } : {}),
     url: config.clickhouse.url,
     username: config.clickhouse.username,
@@ -36,8 +38,33 @@ export function createClickHouseClient(
       // Rows must read back bit for bit: the fast float parser can be off by one unit in the last place.
       precise_float_parsing: 1,
       output_format_json_quote_64bit_integers: 0,
+      ...(placement ? ON_A_CLUSTER : {}),
     },
   });
+  if (placement) placements.set(client, placement);
+  return client;
+}
+
+/**
+ * On a cluster an insert goes to the Distributed table, which would queue it
+ * on the node's disk and answer at once; kpi-stream commits offsets on that
+ * answer, so it must mean the rows are on the shard's replicas. With two
+ * replicas per shard (docs/cluster.md; migrate refuses more) the majority
+ * quorum is both: every acknowledged row is on every replica, and a read on
+ * either sees it (the processors read rows back to correct them).
+ */
+const ON_A_CLUSTER = {
+  distributed_foreground_insert: 1,
+  insert_quorum: 'auto',
+  // Inserts into one table from several processors at once; parallel quorum inserts need no lock in Keeper.
+  insert_quorum_parallel: 1,
+} as const;
+
+const placements = new WeakMap<ClickHouseClient, ClusterPlacement>();
+
+/** The cluster a client was made for (KPI_CLICKHOUSE_CLUSTER); undefined on one node. */
+export function placementOf(client: ClickHouseClient): ClusterPlacement | undefined {
+  return placements.get(client);
 }
 
 /** ClickHouse error codes worth another try: the server is busy, restarting or out of a resource for now. */
@@ -48,8 +75,13 @@ const RETRIABLE_CODES = new Set([
   209, // SOCKET_TIMEOUT
   210, // NETWORK_ERROR
   241, // MEMORY_LIMIT_EXCEEDED
+  225, // NO_ZOOKEEPER (a replica lost Keeper for now)
+  242, // TABLE_IS_READ_ONLY (a replica without its Keeper session)
   252, // TOO_MANY_PARTS (merges catch up; kpi-stream never inserts into too many partitions at once)
-  319, // UNKNOWN_STATUS_OF_INSERT
+  279, // ALL_CONNECTION_TRIES_FAILED (a shard's replicas unreachable through a Distributed table)
+  285, // TOO_FEW_LIVE_REPLICAS (the insert quorum cannot be met until a replica is back)
+  286, // UNSATISFIED_QUORUM_FOR_PREVIOUS_WRITE
+  319, // UNKNOWN_STATUS_OF_INSERT (retried with the same deduplication token: written once either way)
   425, // SYSTEM_ERROR
   999, // KEEPER_EXCEPTION
 ]);

@@ -2,11 +2,13 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../../core/config.js';
-import { SinkError } from '../../core/errors.js';
+import { ConfigError, SinkError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { projectRoot } from '../../core/paths.js';
 import type { KpiCatalog } from '../../kpis/catalog.js';
 import { createClickHouseClient, sinkFailure, type ClickHouseClient } from './client.js';
+import { clusterPlacement, renderForCluster, type ClusterPlacement, type ClusterRenderer } from './cluster.js';
+import { deduplicationSettings, insertRows, insertToken } from './insert.js';
 import { currentViewStatement, hourViewStatement } from './queries/windowMetrics.js';
 
 /** The namespace of kpi-stream's own migrations; a KPI's migrations use the KPI's name. */
@@ -46,36 +48,114 @@ export function allMigrations(catalog: KpiCatalog): Migration[] {
   return [...loadMigrations(), ...catalog.kpis.flatMap((kpi) => (kpi.migrations ? loadMigrations(kpi.migrations, kpi.name) : []))];
 }
 
+/** How kpi-stream records applied migrations (made by migrate itself, before any migration). */
+const APPLIED_MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS applied_migrations
+    (component String, version UInt32, name String, checksum String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3))
+    ENGINE = ReplacingMergeTree ORDER BY (component, version)`;
+
+/**
+ * The statements `migrate` runs, in order, for one node or for the cluster of
+ * KPI_CLICKHOUSE_CLUSTER: every migration (applied ones too, so the renderer
+ * knows every table), applied_migrations, and the views generated from the
+ * KPIs. On one node they are the files' statements as they are; on a cluster
+ * each is rendered (cluster.ts), and one the renderer cannot place stops here.
+ */
+export function plannedStatements(
+  migrations: readonly Migration[],
+  catalog: KpiCatalog,
+  placement: ClusterPlacement | undefined,
+): { migrations: Map<Migration, string[]>; appliedMigrationsTable: string[]; views: { what: string; statements: string[] }[] } {
+  const views = [
+    { what: 'the view employee_window_metrics_current', statement: currentViewStatement(catalog) },
+    { what: 'the view employee_hour_metrics', statement: hourViewStatement(catalog) },
+  ];
+  if (!placement) {
+    return {
+      migrations: new Map(migrations.map((m) => [m, [...m.statements]])),
+      appliedMigrationsTable: [APPLIED_MIGRATIONS_TABLE],
+      views: views.map(({ what, statement }) => ({ what, statements: [statement] })),
+    };
+  }
+  const { renderer, rendered } = renderForCluster(migrations, placement, label);
+  const render = (r: ClusterRenderer, statement: string, where: string) => r.render({ statement, where });
+  return {
+    migrations: rendered,
+    appliedMigrationsTable: render(renderer, APPLIED_MIGRATIONS_TABLE, 'the table applied_migrations'),
+    views: views.map(({ what, statement }) => ({ what, statements: render(renderer, statement, what) })),
+  };
+}
+
 /**
  * Applies the migrations not yet applied, one statement per request (so the
  * same files run on a ClickHouse server and on the embedded engine), records
  * each in `applied_migrations`, and makes the view BI tools read follow the
  * KPIs. Statements are idempotent, so a run that stopped half-way can simply
  * run again. A migration whose file changed after it was applied stops the
- * run: write a new migration instead.
+ * run: write a new migration instead. With KPI_CLICKHOUSE_CLUSTER the same
+ * files run rendered for the cluster (cluster.ts).
  */
 export async function migrate(config: Config, log: Logger, catalog: KpiCatalog): Promise<{ applied: string[] }> {
+  const placement = clusterPlacement(config);
+  const migrations = allMigrations(catalog);
+  // Rendered before anything runs: a statement that cannot be rendered stops the run before it changed anything.
+  const plan = plannedStatements(migrations, catalog, placement);
   const admin = createClickHouseClient(config, { withDatabase: false });
   try {
-    await admin.command({ query: `CREATE DATABASE IF NOT EXISTS ${config.clickhouseDatabase}` });
-  } catch (error) {
-    throw sinkFailure(error, `creating database ${config.clickhouseDatabase}`);
+    if (placement) await checkCluster(admin, placement);
+    await run(
+      admin,
+      `CREATE DATABASE IF NOT EXISTS ${config.clickhouseDatabase}${placement ? ` ON CLUSTER ${placement.cluster}` : ''}`,
+      `creating database ${config.clickhouseDatabase}`,
+    );
   } finally {
     await admin.close();
   }
   const client = createClickHouseClient(config);
   try {
-    const applied = await applyMigrations(client, allMigrations(catalog), log);
-    await run(client, currentViewStatement(catalog), 'making the view employee_window_metrics_current');
-    await run(client, hourViewStatement(catalog), 'making the view employee_hour_metrics');
+    const applied = await applyMigrations(client, migrations, plan, log);
+    for (const view of plan.views) for (const statement of view.statements) await run(client, statement, `making ${view.what}`);
     return { applied };
   } finally {
     await client.close();
   }
 }
 
-async function applyMigrations(client: ClickHouseClient, migrations: readonly Migration[], log: Logger): Promise<string[]> {
-  const done = await appliedChecksums(client);
+/**
+ * The cluster must be one the server knows, with at most two replicas per
+ * shard: inserts wait for a majority of the shard's replicas (client.ts), and
+ * only with two or fewer is the majority every replica, so that a read on any
+ * replica sees every acknowledged row.
+ */
+async function checkCluster(client: ClickHouseClient, { cluster }: ClusterPlacement): Promise<void> {
+  let shards: { shard_num: number; replicas: number }[];
+  try {
+    const result = await client.query({
+      query: 'SELECT shard_num, count() AS replicas FROM system.clusters WHERE cluster = {cluster:String} GROUP BY shard_num ORDER BY shard_num',
+      query_params: { cluster },
+      format: 'JSONEachRow',
+    });
+    shards = await result.json();
+  } catch (error) {
+    throw sinkFailure(error, `reading cluster ${cluster} from system.clusters`);
+  }
+  if (shards.length === 0)
+    throw new ConfigError('KPI_CLICKHOUSE_CLUSTER', `the server knows no cluster ${cluster} (system.clusters; remote_servers in its configuration)`);
+  const crowded = shards.find((s) => Number(s.replicas) > 2);
+  if (crowded) {
+    throw new ConfigError(
+      'KPI_CLICKHOUSE_CLUSTER',
+      `shard ${crowded.shard_num} of ${cluster} has ${crowded.replicas} replicas: kpi-stream reads its own writes back from any replica, which is exact only when the insert quorum (a majority) is every replica, so at most 2 per shard (docs/cluster.md)`,
+    );
+  }
+}
+
+async function applyMigrations(
+  client: ClickHouseClient,
+  migrations: readonly Migration[],
+  plan: ReturnType<typeof plannedStatements>,
+  log: Logger,
+): Promise<string[]> {
+  const done = await appliedChecksums(client, plan.appliedMigrationsTable);
   const applied: string[] = [];
   for (const migration of migrations) {
     const checksum = done.get(`${migration.component}/${migration.version}`);
@@ -87,13 +167,13 @@ async function applyMigrations(client: ClickHouseClient, migrations: readonly Mi
       }
       continue;
     }
-    for (const statement of migration.statements) await run(client, statement, `migration ${label(migration)}`);
+    for (const statement of plan.migrations.get(migration)!) {
+      // A migration's rows (the default scoring model) carry a token of the migration and the statement: a run that stopped half-way and runs again writes them once.
+      const token = /^\s*INSERT\b/i.test(statement) ? insertToken('migration', [label(migration), statement]) : undefined;
+      await run(client, statement, `migration ${label(migration)}`, token);
+    }
     try {
-      await client.insert({
-        table: 'applied_migrations',
-        values: [{ component: migration.component, version: migration.version, name: migration.name, checksum: migration.checksum }],
-        format: 'JSONEachRow',
-      });
+      await recordApplied(client, [{ component: migration.component, version: migration.version, name: migration.name, checksum: migration.checksum }]);
     } catch (error) {
       throw sinkFailure(error, `recording migration ${label(migration)}`);
     }
@@ -108,14 +188,8 @@ async function applyMigrations(client: ClickHouseClient, migrations: readonly Mi
  * before migrations had namespaces list kpi-stream's in `schema_migrations`;
  * those are carried over once.
  */
-async function appliedChecksums(client: ClickHouseClient): Promise<Map<string, string>> {
-  await run(
-    client,
-    `CREATE TABLE IF NOT EXISTS applied_migrations
-    (component String, version UInt32, name String, checksum String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3))
-    ENGINE = ReplacingMergeTree ORDER BY (component, version)`,
-    'creating applied_migrations',
-  );
+async function appliedChecksums(client: ClickHouseClient, createTable: readonly string[]): Promise<Map<string, string>> {
+  for (const statement of createTable) await run(client, statement, 'creating applied_migrations');
   const read = async (query: string) => {
     const result = await client.query({ query, format: 'JSONEachRow' });
     return result.json<{ component: string; version: number; name: string; checksum: string }>();
@@ -131,7 +205,7 @@ async function appliedChecksums(client: ClickHouseClient): Promise<Map<string, s
       ).length > 0
     ) {
       const legacy = (await read('SELECT version, name, checksum FROM schema_migrations FINAL')).map((r) => ({ ...r, component: CORE_COMPONENT }));
-      if (legacy.length > 0) await client.insert({ table: 'applied_migrations', values: legacy, format: 'JSONEachRow' });
+      if (legacy.length > 0) await recordApplied(client, legacy);
       rows = legacy;
     }
     return new Map(rows.map((r) => [`${r.component}/${Number(r.version)}`, r.checksum]));
@@ -140,9 +214,14 @@ async function appliedChecksums(client: ClickHouseClient): Promise<Map<string, s
   }
 }
 
-async function run(client: ClickHouseClient, query: string, what: string): Promise<void> {
+/** Records applied migrations; the token is each one's component, version and checksum. */
+function recordApplied(client: ClickHouseClient, rows: readonly { component: string; version: number; name: string; checksum: string }[]): Promise<void> {
+  return insertRows(client, 'applied_migrations', rows, (row) => [row.component, row.version, row.checksum]);
+}
+
+async function run(client: ClickHouseClient, query: string, what: string, token?: string): Promise<void> {
   try {
-    await client.command({ query });
+    await client.command({ query, ...(token ? { clickhouse_settings: deduplicationSettings(token) } : {}) });
   } catch (error) {
     throw sinkFailure(error, what);
   }
