@@ -152,3 +152,18 @@ test('the published package leaves out the development tools (tools/, the embedd
   expect(paths).toContain('dist/services/clickhouse/service.js');
   expect(paths.filter((p) => p.startsWith('tools/') || p.startsWith('dist/tools/'))).toEqual([]);
 });
+
+test('every insert into ClickHouse carries a deduplication token: rows go through sinks/clickhouse/insert.ts', () => {
+  const violations: string[] = [];
+  for (const file of sourceFiles(root)) {
+    const path = relative(root, file);
+    // The embedded engine's front (a development tool) is the server side of inserts, not a writer.
+    if (path.startsWith('tools/') || path === 'sinks/clickhouse/insert.ts') continue;
+    const code = readFileSync(file, 'utf8');
+    if (/\.insert\(\s*\{/.test(code)) violations.push(`${path} calls a client's insert(): use insertRows`);
+    if (/\bINSERT INTO\b/.test(code) && !code.includes('deduplicationSettings(')) violations.push(`${path} writes INSERT INTO without deduplicationSettings`);
+  }
+  expect(violations).toEqual([]);
+  // The check sees the helper's own insert.
+  expect(readFileSync(join(root, 'sinks', 'clickhouse', 'insert.ts'), 'utf8')).toMatch(/\.insert\(\s*\{/);
+});

@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from '../client.js';
+import { insertRows } from '../insert.js';
 import { toClickHouseTime } from '../time.js';
 
 /** kpi.alert_deliveries: every attempt to deliver an alert event (migration 0010); alert_delivery_state shows each event's state per target. */
@@ -30,12 +31,17 @@ export interface DeliveryAttemptRow {
   readonly latencyMs: number | null;
 }
 
+/**
+ * Records delivery attempts. A plain MergeTree: an attempt is a fact, so the
+ * token is every column of every row; a retried insert of the same attempts
+ * is dropped, a new attempt after a crash is a new row.
+ */
 export async function insertDeliveryAttempts(client: ClickHouseClient, rows: readonly DeliveryAttemptRow[]): Promise<void> {
   if (rows.length === 0) return;
-  await client.insert({
-    table: ALERT_DELIVERIES_TABLE,
-    format: 'JSONEachRow',
-    values: rows.map((r) => ({
+  await insertRows(
+    client,
+    ALERT_DELIVERIES_TABLE,
+    rows.map((r) => ({
       event_id: r.eventId,
       fingerprint: r.fingerprint,
       type: r.type,
@@ -58,7 +64,8 @@ export async function insertDeliveryAttempts(client: ClickHouseClient, rows: rea
       attempted_at: toClickHouseTime(r.attemptedAt),
       latency_ms: r.latencyMs,
     })),
-  });
+    (row) => Object.values(row),
+  );
 }
 
 /** Per target: events delivered, events failed at least once, attempts, failed attempts. */

@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from '../client.js';
+import { insertRows } from '../insert.js';
 import { toClickHouseTime } from '../time.js';
 import { WINDOW_METRICS_TABLE } from './windowMetrics.js';
 
@@ -15,12 +16,12 @@ export async function readProgress(client: ClickHouseClient, name: string): Prom
   return Number((await result.json<{ through_ms: number }>())[0]?.through_ms ?? 0);
 }
 
+/** Saves where a cycle got to; the token is the name and the point (not updated_at, the clock of this write). */
 export async function saveProgress(client: ClickHouseClient, name: string, through: number): Promise<void> {
-  await client.insert({
-    table: ANALYTICS_PROGRESS_TABLE,
-    format: 'JSONEachRow',
-    values: [{ name, through: toClickHouseTime(through), updated_at: toClickHouseTime(Date.now()) }],
-  });
+  await insertRows(client, ANALYTICS_PROGRESS_TABLE, [{ name, through: toClickHouseTime(through), updated_at: toClickHouseTime(Date.now()) }], (row) => [
+    row.name,
+    row.through,
+  ]);
 }
 
 /** The employees and the span of the window rows written in (after, through]: what changed since a cycle. */

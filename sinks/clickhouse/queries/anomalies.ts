@@ -1,27 +1,35 @@
 import { flagFromRow, type Flag } from '../../../contract/flag.js';
-import type { ClickHouseClient } from '../client.js';
+import { placementOf, type ClickHouseClient } from '../client.js';
+import { ClusterRenderer } from '../cluster.js';
+import { insertRows } from '../insert.js';
 import { toClickHouseTime } from '../time.js';
 
 /** kpi.anomalies: flags of inflated self-reports and measurement gaps (migrations 0004, 0009); anomalies_current shows the current ones. */
 export const ANOMALIES_TABLE = 'anomalies';
 
-/** Replaces the flags of the windows that start in [from, to) with these. */
+/**
+ * Replaces the flags of the windows that start in [from, to) with these. The
+ * insert's token holds the run's version (detected_at) beside each flag's key:
+ * flags equal to ones this DELETE removed must still be written.
+ */
 export async function replaceAnomalies(
   client: ClickHouseClient,
   range: { from: number; to: number },
   rows: readonly Flag[],
   rulesVersion: string,
 ): Promise<void> {
-  await client.command({
-    query: `DELETE FROM ${ANOMALIES_TABLE} WHERE window_start >= {from:DateTime64(3, 'UTC')} AND window_start < {to:DateTime64(3, 'UTC')}`,
-    query_params: { from: toClickHouseTime(range.from), to: toClickHouseTime(range.to) },
-  });
+  const remove = `DELETE FROM ${ANOMALIES_TABLE} WHERE window_start >= {from:DateTime64(3, 'UTC')} AND window_start < {to:DateTime64(3, 'UTC')}`;
+  const placement = placementOf(client);
+  // On a cluster the rows are deleted where they are stored: the local tables, on every node.
+  for (const query of placement ? new ClusterRenderer(placement).render({ statement: remove, where: 'replacing anomalies' }) : [remove]) {
+    await client.command({ query, query_params: { from: toClickHouseTime(range.from), to: toClickHouseTime(range.to) } });
+  }
   if (rows.length === 0) return;
   const detectedAt = toClickHouseTime(Date.now());
-  await client.insert({
-    table: ANOMALIES_TABLE,
-    format: 'JSONEachRow',
-    values: rows.map((f) => ({
+  await insertRows(
+    client,
+    ANOMALIES_TABLE,
+    rows.map((f) => ({
       employee_id: f.employeeId,
       station_id: f.stationId,
       window_start: toClickHouseTime(f.windowStart),
@@ -38,7 +46,8 @@ export async function replaceAnomalies(
       rules_version: rulesVersion,
       detected_at: detectedAt,
     })),
-  });
+    (row) => [row.employee_id, row.window_start, row.kind, row.method, row.detected_at],
+  );
 }
 
 /** The current flags of the windows that start in [from, to). */

@@ -1,18 +1,23 @@
 import type { DeadLetter } from '../../../contract/ports.js';
 import type { ClickHouseClient } from '../client.js';
+import { insertRows } from '../insert.js';
 import { toClickHouseTime } from '../time.js';
 
 /** kpi.dead_letters: every record the processors could not count, as sent to kpi.dlq.v1 (migration 0002). */
 export const DEAD_LETTERS_TABLE = 'dead_letters';
 
-/** Records dead letters; a replayed record writes the same row again, which the table keeps once. */
+/**
+ * Records dead letters. The insert's token is the topic, partition and offset
+ * of each record: a replay after a crash dead-letters the same records and is
+ * dropped (past the deduplication window the table keeps each record's row once).
+ */
 export async function insertDeadLetters(client: ClickHouseClient, letters: readonly DeadLetter[], processorVersion: string): Promise<void> {
   if (letters.length === 0) return;
   const now = toClickHouseTime(Date.now());
-  await client.insert({
-    table: DEAD_LETTERS_TABLE,
-    format: 'JSONEachRow',
-    values: letters.map((l) => ({
+  await insertRows(
+    client,
+    DEAD_LETTERS_TABLE,
+    letters.map((l) => ({
       source_topic: l.topic,
       source_partition: l.partition,
       source_offset: l.offset,
@@ -25,7 +30,8 @@ export async function insertDeadLetters(client: ClickHouseClient, letters: reado
       processor_version: processorVersion,
       dead_lettered_at: now,
     })),
-  });
+    (row) => [row.source_topic, row.source_partition, row.source_offset],
+  );
 }
 
 /** A dead-lettered record as detection sees it: whose it was (the key), from which input, sent when. */

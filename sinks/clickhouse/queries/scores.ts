@@ -1,6 +1,7 @@
 import type { KpiCatalog } from '../../../kpis/catalog.js';
 import type { Measures } from '../../../kpis/definition.js';
 import type { ClickHouseClient } from '../client.js';
+import { insertRows } from '../insert.js';
 import { toClickHouseTime } from '../time.js';
 import { WINDOW_METRICS_TABLE } from './windowMetrics.js';
 
@@ -111,34 +112,36 @@ export const SCORE_FIGURES = [
   'satisfaction_avg',
 ] as const;
 
+/**
+ * Inserts scores; each insert's token is its rows without computed_at (the
+ * clock of this write): scoring the same figures again, or retrying, writes them once.
+ */
 export async function insertScores(client: ClickHouseClient, rows: readonly ScoreRow[]): Promise<void> {
   const computedAt = toClickHouseTime(Date.now());
-  const chunk = 50_000;
-  for (let i = 0; i < rows.length; i += chunk) {
-    await client.insert({
-      table: SCORES_TABLE,
-      format: 'JSONEachRow',
-      values: rows.slice(i, i + chunk).map((r) => ({
-        model_version: r.model_version,
-        period_type: r.period_type,
-        period_start: toClickHouseTime(r.period_start),
-        employee_id: r.employee_id,
-        station_id: r.station_id,
-        windows: r.windows,
-        ...Object.fromEntries(SCORE_FIGURES.map((f) => [f, r.figures[f] ?? null])),
-        efficiency_points: r.indicator_points.efficiency ?? null,
-        quality_points: r.indicator_points.quality ?? null,
-        satisfaction_points: r.indicator_points.satisfaction ?? null,
-        indicator_values: r.indicator_values,
-        indicator_points: r.indicator_points,
-        score: r.score,
-        grade: r.grade,
-        self_score_avg: r.self_score_avg,
-        self_grade: r.self_grade,
-        computed_at: computedAt,
-      })),
-    });
-  }
+  await insertRows(
+    client,
+    SCORES_TABLE,
+    rows.map((r) => ({
+      model_version: r.model_version,
+      period_type: r.period_type,
+      period_start: toClickHouseTime(r.period_start),
+      employee_id: r.employee_id,
+      station_id: r.station_id,
+      windows: r.windows,
+      ...Object.fromEntries(SCORE_FIGURES.map((f) => [f, r.figures[f] ?? null])),
+      efficiency_points: r.indicator_points.efficiency ?? null,
+      quality_points: r.indicator_points.quality ?? null,
+      satisfaction_points: r.indicator_points.satisfaction ?? null,
+      indicator_values: r.indicator_values,
+      indicator_points: r.indicator_points,
+      score: r.score,
+      grade: r.grade,
+      self_score_avg: r.self_score_avg,
+      self_grade: r.self_grade,
+      computed_at: computedAt,
+    })),
+    ({ computed_at: _, ...row }) => Object.values(row),
+  );
 }
 
 /** How many scores a model version has for a period type. */

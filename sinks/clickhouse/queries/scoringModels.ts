@@ -1,5 +1,6 @@
 import { SinkError } from '../../../core/errors.js';
 import type { ClickHouseClient } from '../client.js';
+import { insertRows } from '../insert.js';
 import { toClickHouseTime } from '../time.js';
 
 /** kpi.scoring_models: versioned scoring configuration, one row per version and scope (migrations 0003, 0007). */
@@ -68,9 +69,11 @@ export async function insertModel(client: ClickHouseClient, rows: readonly Scori
   });
   if (Number((await existing.json<{ n: number }>())[0]?.n ?? 0) > 0)
     throw new SinkError(`scoring model ${versions[0]} exists already; versions never change, add a new one`);
-  await client.insert({
-    table: SCORING_MODELS_TABLE,
-    values: rows.map((r) => ({ ...r, indicator_rules: r.indicator_rules ?? '', created_at: toClickHouseTime(Date.now()) })),
-    format: 'JSONEachRow',
-  });
+  const createdAt = toClickHouseTime(Date.now());
+  await insertRows(
+    client,
+    SCORING_MODELS_TABLE,
+    rows.map((r) => ({ ...r, indicator_rules: r.indicator_rules ?? '', created_at: createdAt })),
+    ({ created_at: _, ...row }) => Object.values(row),
+  );
 }

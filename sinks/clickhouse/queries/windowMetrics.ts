@@ -15,6 +15,7 @@ import { ConfigError } from '../../../core/errors.js';
 import { EVENT_KINDS } from '../../../schemas/kinds.js';
 import type { KpiCatalog } from '../../../kpis/catalog.js';
 import type { ClickHouseClient } from '../client.js';
+import { deduplicationSettings, insertToken } from '../insert.js';
 import { RowBinaryTypeError, RowBinaryWriter, codecOf, readRowsWithNamesAndTypes } from '../rowBinary.js';
 import { toClickHouseTime } from '../time.js';
 
@@ -124,16 +125,18 @@ export function encodeWindowRows(table: readonly TableColumn[], catalog: KpiCata
 }
 
 /**
- * Runs encoded inserts with a deduplication token: token `T` becomes `T`,
- * `T:1` … for the second and later inserts, the same for the same rows, so a
- * retried write still writes once.
+ * Runs encoded inserts, each with a deduplication token derived from the
+ * batch's (the rows' keys and the events in them: processors/checkpoint.ts
+ * batchToken), the columns written and its place in the batch: the same for
+ * the same rows, so a retried write still writes once (sinks/clickhouse/insert.ts
+ * has the argument).
  */
 export async function insertEncoded(client: ClickHouseClient, inserts: readonly EncodedInsert[], token: string): Promise<void> {
   for (const [i, insert] of inserts.entries()) {
     const { stream } = await client.exec({
       query: insert.query,
       values: Readable.from([insert.data]),
-      clickhouse_settings: { insert_deduplication_token: i === 0 ? token : `${token}:${i}` },
+      clickhouse_settings: deduplicationSettings(insertToken(WINDOW_METRICS_TABLE, [token, insert.query, i])),
     });
     stream.resume();
     await finished(stream);

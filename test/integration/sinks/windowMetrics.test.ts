@@ -187,7 +187,7 @@ test('rows written in RowBinary read back exactly, and ClickHouse reads them as 
     submitted: null,
     report_event_id: '',
   });
-});
+}, 60_000);
 
 test('the same rows written again with the same token are written once', async () => {
   const catalog = await catalogOf();
