@@ -47,7 +47,8 @@ export async function dropTestResources({ config, log }: TestContext): Promise<v
   }
   const clickhouse = createClickHouseClient(config, { withDatabase: false });
   try {
-    await clickhouse.command({ query: `DROP DATABASE IF EXISTS ${config.clickhouseDatabase}` });
+    const onCluster = config.clickhouseCluster ? ` ON CLUSTER ${config.clickhouseCluster} SYNC` : '';
+    await clickhouse.command({ query: `DROP DATABASE IF EXISTS ${config.clickhouseDatabase}${onCluster}` });
   } finally {
     await clickhouse.close();
   }
