@@ -2,10 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { simulatePlant } from '../../../simulator/run.js';
-import { createClickHouseClient } from '../../../sinks/clickhouse/client.js';
 import { Random } from '../../../simulator/random.js';
 import { dropTestResources, testContext, testSeed } from '../support/context.js';
-import { expectExactlyTheSimulatedRows } from '../support/expected.js';
+import { expectExactlyTheSimulatedRows, windowRowCount } from '../support/expected.js';
 import { exited, killProcessors, logOf, startProcessor, until } from '../support/processor.js';
 
 // A crashed member holds its partitions until its session expires: keep that short.
@@ -19,17 +18,7 @@ afterAll(async () => {
   await dropTestResources(ctx);
 });
 
-async function rowCount(): Promise<number> {
-  const client = createClickHouseClient(ctx.config);
-  try {
-    const result = await client.query({ query: 'SELECT count() AS n FROM employee_window_metrics', format: 'JSONEachRow' });
-    return Number((await result.json<{ n: number }>())[0]!.n);
-  } catch {
-    return 0; // the table does not exist before the first processor migrated
-  } finally {
-    await client.close();
-  }
-}
+const rowCount = () => windowRowCount(ctx);
 
 test('a processor killed with SIGKILL at random moments while the plant sends still produces exactly the expected month', async () => {
   const seed = testSeed('crash test');

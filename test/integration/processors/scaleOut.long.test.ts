@@ -4,9 +4,8 @@ import { join } from 'node:path';
 import { kafkaService } from '../../../services/kafka/kafka.js';
 import { startService, stopService } from '../../../services/service.js';
 import { defaultStart, simulatePlant } from '../../../simulator/run.js';
-import { createClickHouseClient } from '../../../sinks/clickhouse/client.js';
 import { dropTestResources, testContext, testSeed } from '../support/context.js';
-import { expectExactlyTheSimulatedRows } from '../support/expected.js';
+import { expectExactlyTheSimulatedRows, windowRowCount } from '../support/expected.js';
 import { assignedPartitions, exited, killProcessors, startProcessor, until } from '../support/processor.js';
 
 /**
@@ -36,17 +35,7 @@ afterAll(async () => {
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function rowCount(): Promise<number> {
-  const client = createClickHouseClient(ctx.config);
-  try {
-    const result = await client.query({ query: 'SELECT count() AS n FROM employee_window_metrics', format: 'JSONEachRow' });
-    return Number((await result.json<{ n: number }>())[0]!.n);
-  } catch {
-    return 0; // before the first processor migrated
-  } finally {
-    await client.close();
-  }
-}
+const rowCount = () => windowRowCount(ctx);
 
 /** Whether these processors own every partition, `each` apiece. */
 const sharing = (names: readonly string[], each: number) => () => {

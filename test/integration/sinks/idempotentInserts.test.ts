@@ -57,6 +57,23 @@ const letter = (offset: number): DeadLetter => ({
   message: 'not Avro',
 });
 
+/** An inflation flag of the daily window starting at `windowStart`. */
+const flagOf = (employeeId: string, windowStart: number): Flag => ({
+  employeeId,
+  stationId: 'S1',
+  windowStart,
+  windowEnd: windowStart + DAY,
+  kind: 'units_overclaim',
+  method: 'sequential',
+  severity: 'high',
+  reported: 12,
+  measured: 10,
+  deviation: 0.2,
+  z: 4,
+  explanation: 'x',
+  evidence: {},
+});
+
 const attempt = (eventId: string): DeliveryAttemptRow => ({
   eventId,
   fingerprint: 'f',
@@ -117,21 +134,7 @@ test('each writer’s insert (window rows, dead letters, scores, flags, deliveri
   await twice(() => insertScores(client, [score, { ...score, employee_id: 'E-2' }]));
   expect(await copies('employee_scores')).toBe(2);
 
-  const flag: Flag = {
-    employeeId: 'E-1',
-    stationId: 'S1',
-    windowStart: START,
-    windowEnd: START + DAY,
-    kind: 'units_overclaim',
-    method: 'sequential',
-    severity: 'high',
-    reported: 12,
-    measured: 10,
-    deviation: 0.2,
-    z: 4,
-    explanation: 'x',
-    evidence: {},
-  };
+  const flag = flagOf('E-1', START);
   await twice(() => replaceAnomalies(client, { from: START, to: START + DAY }, [flag], 'rules-v2'));
   expect(await copies('anomalies')).toBe(1);
 
@@ -143,21 +146,7 @@ test('each writer’s insert (window rows, dead letters, scores, flags, deliveri
 });
 
 test('a replaced flag equal to the one deleted is written again: the run’s time is in its token', async () => {
-  const flag: Flag = {
-    employeeId: 'E-5',
-    stationId: 'S1',
-    windowStart: START + 10 * DAY,
-    windowEnd: START + 11 * DAY,
-    kind: 'units_overclaim',
-    method: 'sequential',
-    severity: 'high',
-    reported: 12,
-    measured: 10,
-    deviation: 0.2,
-    z: 4,
-    explanation: 'x',
-    evidence: {},
-  };
+  const flag = flagOf('E-5', START + 10 * DAY);
   const range = { from: START + 10 * DAY, to: START + 11 * DAY };
   await replaceAnomalies(client, range, [flag], 'rules-v2');
   await replaceAnomalies(client, range, [], 'rules-v2');

@@ -18,3 +18,16 @@ export async function expectExactlyTheSimulatedRows(ctx: TestContext, simulation
     await client.close();
   }
 }
+
+/** Rows in kpi.employee_window_metrics, every version (0 before the first processor migrated). */
+export async function windowRowCount(ctx: TestContext): Promise<number> {
+  const client = createClickHouseClient(ctx.config);
+  try {
+    const result = await client.query({ query: 'SELECT count() AS n FROM employee_window_metrics', format: 'JSONEachRow' });
+    return Number((await result.json<{ n: number }>())[0]!.n);
+  } catch {
+    return 0; // the table does not exist before the first processor migrated
+  } finally {
+    await client.close();
+  }
+}
