@@ -1,7 +1,9 @@
+import { join } from 'node:path';
 import { AlertEvaluator, eventIdOf, fingerprintOf, type AlertEvent, type FlagState } from '../../../alerting/evaluator.js';
 import { flagInputKey } from '../../../alerting/inputs.js';
-import { parseRules } from '../../../alerting/rules.js';
+import { loadRules, parseRules } from '../../../alerting/rules.js';
 import type { WindowSnapshot } from '../../../contract/windowSnapshot.js';
+import { projectRoot } from '../../../core/paths.js';
 import { KpiCatalog } from '../../../kpis/catalog.js';
 import { DEFAULT_SCORING } from '../../../scoring/model.js';
 
@@ -27,6 +29,9 @@ function snapshot(employee: string, station: string, day: number, version: numbe
 }
 const inspected = (employee: string, station: string, day: number, version: number, inspectedUnits: number, defective: number) =>
   snapshot(employee, station, day, version, { units_inspected: inspectedUnits, units_defective: defective });
+/** Employee a's window of `day` at efficiency `ratio` over `runHours` (standard time from the MES, run time from telemetry). */
+const efficiency = (day: number, ratio: number, runHours = 8, version = 1) =>
+  snapshot('a', 'S1', day, version, { standard_ms: Math.round(ratio * runHours * 3_600_000), run_ms: runHours * 3_600_000 });
 
 const stationDefects = {
   name: 'station-defects',
@@ -121,8 +126,6 @@ describe('metric rules', () => {
     const e = evaluatorOf([
       { name: 'slow', metric: 'efficiency', scope: 'employee', below: 0.6, min_sample: 4, for_windows: 2, clear: 0.65, severity: 'medium' },
     ]);
-    const efficiency = (day: number, ratio: number, runHours = 8) =>
-      snapshot('a', 'S1', day, 1, { standard_ms: ratio * runHours * 3_600_000, run_ms: runHours * 3_600_000 });
     e.applyWindow(efficiency(0, 0.5));
     expect(e.evaluate(W0)).toEqual([]);
     e.applyWindow(efficiency(1, 0.5, 2)); // 2 run hours: not judged
@@ -134,8 +137,51 @@ describe('metric rules', () => {
     expect(firing).toMatchObject({ type: 'alert.firing', window_start: '2026-11-04T00:00:00.000Z', value: 0.55 });
     expect(firing!.explanation).toContain('for 2 windows in a row');
     // A correction of the first window past `clear` breaks the chain: the alert on the third resolves.
-    e.applyWindow({ ...efficiency(0, 0.7), version: 2 });
+    e.applyWindow(efficiency(0, 0.7, 8, 2));
     expect(e.evaluate(W0).map((x) => [x.type, x.window_start])).toEqual([['alert.resolved', '2026-11-04T00:00:00.000Z']]);
+  });
+
+  test('for_windows: 2 fires on each window that breaches after one that did, not on the first; holds above clear; resolves at clear', () => {
+    const e = evaluatorOf([{ ...stationDefects, name: 'two-days', scope: 'employee', for_windows: 2 }]);
+    const events: AlertEvent[] = [];
+    const judge = (day: number, version: number, defective: number) => {
+      e.applyWindow(inspected('a', 'S1', day, version, 100, defective));
+      events.push(...e.evaluate(W0 + 3 * DAY));
+    };
+    const shown = () => events.map((x) => [x.type, x.window_start.slice(0, 10), x.value]);
+    judge(0, 1, 6); // 6 % on one window: not yet
+    expect(events).toEqual([]);
+    judge(1, 1, 6); // 6 % on two in a row: fires on the second
+    judge(2, 1, 6); // and on the third, whose chain is the second
+    expect(shown()).toEqual([
+      ['alert.firing', '2026-11-03', 0.06],
+      ['alert.firing', '2026-11-04', 0.06],
+    ]);
+    judge(1, 2, 5); // the second window back to 5 %, the threshold, not to clear (4 %): both alerts hold
+    judge(0, 2, 5); // so does the first window, the second's chain
+    expect(events).toHaveLength(2);
+    judge(1, 3, 4); // the second window at clear: its alert resolves, and so does the third's, whose chain it is
+    expect(shown().slice(2)).toEqual([
+      ['alert.resolved', '2026-11-03', 0.04],
+      ['alert.resolved', '2026-11-04', 0.06],
+    ]);
+  });
+
+  test('the shipped low-efficiency rule holds while a window of its chain is corrected to between threshold and clear', () => {
+    // deploy/alert-rules.yaml: below 0.6 for 2 windows in a row (8 run hours each at least), clears at 0.65.
+    const rules = loadRules(join(projectRoot(), 'deploy', 'alert-rules.yaml'), catalog).filter((r) => r.name === 'low-efficiency');
+    expect(rules).toEqual([expect.objectContaining({ forWindows: 2, threshold: 0.6, clear: 0.65, minSample: 8 })]);
+    const e = new AlertEvaluator(rules, catalog, DEFAULT_SCORING);
+    e.applyWindow(efficiency(0, 0.5));
+    e.applyWindow(efficiency(1, 0.55));
+    e.applyWindow(efficiency(2, 1)); // both systems have reached a later window: the first two are judged
+    expect(e.evaluate(W0).map((x) => [x.type, x.window_start, x.value])).toEqual([['alert.firing', '2026-11-03T00:00:00.000Z', 0.55]]);
+    e.applyWindow(efficiency(0, 0.62, 8, 2)); // the chain's window: above the threshold, still below clear
+    expect(e.evaluate(W0 + MINUTE)).toEqual([]);
+    e.applyWindow(efficiency(1, 0.64, 8, 2)); // the alert's own window, likewise
+    expect(e.evaluate(W0 + 2 * MINUTE)).toEqual([]);
+    e.applyWindow(efficiency(0, 0.65, 8, 3)); // the chain's window at clear: resolves
+    expect(e.evaluate(W0 + 3 * MINUTE).map((x) => [x.type, x.window_start])).toEqual([['alert.resolved', '2026-11-03T00:00:00.000Z']]);
   });
 });
 
