@@ -1,5 +1,5 @@
 import { KpiCatalog } from '../../../kpis/catalog.js';
-import { DEFAULT_SCORING, gradeOf, indicatorPoints, indicatorValues, scoreOf } from '../../../scoring/model.js';
+import { DEFAULT_SCORING, gradeOf, indicatorPoints, indicatorValues, scoreOf, type ScoringModel } from '../../../scoring/model.js';
 
 const catalog = KpiCatalog.of();
 const { efficiency, quality } = DEFAULT_SCORING.indicators as Record<string, { weight: number; target: number; worst: number }>;
@@ -21,6 +21,27 @@ test('the composite weighs 40/30/30 and renormalises over indicators that have a
   expect(score({ efficiency: 0.75, quality: 0.055, satisfaction: 70 })).toBeCloseTo(50, 10);
   expect(score({ efficiency: 1, quality: 0.1, satisfaction: null })).toBeCloseTo((0.4 * 100 + 0.3 * 0) / 0.7, 10);
   expect(score({ efficiency: null, quality: null, satisfaction: null })).toBeNull();
+});
+
+test('the weights are 40/30/30: all three indicators present, each earning other points', () => {
+  // Efficiency 0.75 earns 50 points, a defect rate of 1 % all 100, satisfaction 60 a quarter of the way from 50 to 90: 25.
+  const { points, score } = scoreOf({ efficiency: 0.75, quality: 0.01, satisfaction: 60 }, DEFAULT_SCORING, catalog);
+  expect(points).toEqual({ efficiency: 50, quality: 100, satisfaction: 25 });
+  expect(score).toBeCloseTo(0.4 * 50 + 0.3 * 100 + 0.3 * 25, 10);
+  // Each weight moves the score by its own share: 10 more points of satisfaction are worth 3.
+  expect(scoreOf({ efficiency: 0.75, quality: 0.01, satisfaction: 64 }, DEFAULT_SCORING, catalog).score! - score!).toBeCloseTo(0.3 * 10, 10);
+  expect(scoreOf({ efficiency: 0.8, quality: 0.01, satisfaction: 60 }, DEFAULT_SCORING, catalog).score! - score!).toBeCloseTo(0.4 * 10, 10);
+});
+
+test('a model grades by its own bands: a version or station override with other bands than 90/70', () => {
+  // Efficiency alone, 100 points × efficiency, so the score is exact; bands 95/80.
+  const strict: ScoringModel = { ...DEFAULT_SCORING, indicators: { efficiency: { weight: 1, target: 1, worst: 0 } }, bands: { excellent: 95, qualified: 80 } };
+  const graded = (efficiency: number) => scoreOf({ efficiency }, strict, catalog);
+  expect(graded(0.95)).toMatchObject({ score: 95, grade: 'excellent' });
+  expect(graded(0.92)).toMatchObject({ score: 92, grade: 'qualified' });
+  expect(graded(0.8)).toMatchObject({ score: 80, grade: 'qualified' });
+  expect(graded(0.75)).toMatchObject({ score: 75, grade: 'needs_improvement' });
+  expect([95, 94.99, 80, 79.99].map((score) => gradeOf(score, strict))).toEqual(['excellent', 'qualified', 'qualified', 'needs_improvement']);
 });
 
 test('an indicator the model has no rule for (OEE in default-v1) earns points but no weight', () => {
