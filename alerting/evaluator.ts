@@ -382,12 +382,12 @@ export class AlertEvaluator {
     const value = judged(start);
     // The judged windows of the scope key before this one: a for_windows chain runs over them.
     const order = this.order.get(scopeKey) ?? [];
-    const before: number[] = [];
+    const before: { start: number; value: number }[] = [];
     for (let i = order.indexOf(start) - 1; i >= 0 && before.length < rule.forWindows - 1; i -= 1) {
       const v = judged(order[i]!);
-      if (v !== undefined) before.push(v);
+      if (v !== undefined) before.push({ start: order[i]!, value: v });
     }
-    const chainOf = (line: number) => before.length === rule.forWindows - 1 && before.every((v) => beyond(v, line));
+    const chainOf = (line: number) => before.length === rule.forWindows - 1 && before.every((w) => beyond(w.value, line));
     const breaches = value !== undefined && beyond(value, rule.threshold) && chainOf(rule.threshold);
     // Firing holds until the value (or a window of its chain) comes back to `clear`: a value that is not judged
     // (yet) changes nothing.
@@ -402,9 +402,22 @@ export class AlertEvaluator {
       event: (last?: AlertEvent) => {
         const shown = value === undefined ? 'not judged' : show(value);
         const resolving = last !== undefined && last.type === 'alert.firing';
-        const explanation = resolving
-          ? `${rule.metric} of ${subject} in the window from ${formatTime(start)} is back to ${shown} (${rule.direction === 'above' ? 'at or below' : 'at or above'} ${show(rule.clear)})`
-          : `${rule.metric} of ${subject} in the window from ${formatTime(start)} is ${shown}${sample !== null ? ` (${sampleName} ${show(sample)})` : ''}, ${rule.direction} ${show(rule.threshold)}${rule.forWindows > 1 ? ` for ${rule.forWindows} windows in a row` : ''}`;
+        const where = `${rule.metric} of ${subject} in the window from ${formatTime(start)}`;
+        const backTo = (v: number) => `back to ${show(v)} (${rule.direction === 'above' ? 'at or below' : 'at or above'} ${show(rule.clear)})`;
+        // A resolution says what came back: this window's value, or (its value still past clear) a window of its chain.
+        const chainBack = value !== undefined && beyond(value, rule.clear) ? before.find((w) => !beyond(w.value, rule.clear)) : undefined;
+        let explanation: string;
+        if (!resolving) {
+          explanation = `${where} is ${shown}${sample !== null ? ` (${sampleName} ${show(sample)})` : ''}, ${rule.direction} ${show(rule.threshold)}${rule.forWindows > 1 ? ` for ${rule.forWindows} windows in a row` : ''}`;
+        } else if (value === undefined) {
+          explanation = `${where} has no value any more`;
+        } else if (!beyond(value, rule.clear)) {
+          explanation = `${where} is ${backTo(value)}`;
+        } else if (chainBack) {
+          explanation = `${where} is ${shown}, but the window from ${formatTime(chainBack.start)} before it is ${backTo(chainBack.value)}: no longer ${rule.forWindows} windows in a row`;
+        } else {
+          explanation = `${where} is ${shown}, but not enough judged windows before it remain: no longer ${rule.forWindows} windows in a row`;
+        }
         return {
           rule: rule.name,
           severity: rule.severity,

@@ -165,6 +165,35 @@ describe('metric rules', () => {
       ['alert.resolved', '2026-11-03', 0.04],
       ['alert.resolved', '2026-11-04', 0.06],
     ]);
+    // Each resolution says what came back.
+    expect(events.slice(2).map((x) => x.explanation)).toEqual([
+      'defect_rate of employee a in the window from 2026-11-03T00:00:00.000Z is back to 0.04 (at or below 0.04)',
+      'defect_rate of employee a in the window from 2026-11-04T00:00:00.000Z is 0.06, but the window from 2026-11-03T00:00:00.000Z before it is back to 0.04 (at or below 0.04): no longer 2 windows in a row',
+    ]);
+  });
+
+  test("a station's alert resolves when the window, or its chain's, loses its employees to another station", () => {
+    const e = evaluatorOf([stationDefects, { ...stationDefects, name: 'two-days', for_windows: 2 }]);
+    e.applyWindow(inspected('a', 'S1', 0, 1, 100, 6));
+    e.applyWindow(inspected('a', 'S1', 1, 1, 100, 6));
+    expect(e.evaluate(W0).map((x) => [x.type, x.rule, x.window_start.slice(0, 10)])).toEqual([
+      ['alert.firing', 'station-defects', '2026-11-02'],
+      ['alert.firing', 'station-defects', '2026-11-03'],
+      ['alert.firing', 'two-days', '2026-11-03'],
+    ]);
+    // The first day's units were a's at S2 after all: S1 has no window that day, and no longer two in a row.
+    e.applyWindow(inspected('a', 'S2', 0, 2, 100, 6));
+    const resolved = e.evaluate(W0 + MINUTE).filter((x) => x.station_id === 'S1');
+    expect(resolved.map((x) => [x.type, x.rule, x.window_start.slice(0, 10), x.value, x.explanation])).toEqual([
+      ['alert.resolved', 'station-defects', '2026-11-02', null, 'defect_rate of station S1 in the window from 2026-11-02T00:00:00.000Z has no value any more'],
+      [
+        'alert.resolved',
+        'two-days',
+        '2026-11-03',
+        0.06,
+        'defect_rate of station S1 in the window from 2026-11-03T00:00:00.000Z is 0.06, but not enough judged windows before it remain: no longer 2 windows in a row',
+      ],
+    ]);
   });
 
   test('the shipped low-efficiency rule holds while a window of its chain is corrected to between threshold and clear', () => {
@@ -181,7 +210,13 @@ describe('metric rules', () => {
     e.applyWindow(efficiency(1, 0.64, 8, 2)); // the alert's own window, likewise
     expect(e.evaluate(W0 + 2 * MINUTE)).toEqual([]);
     e.applyWindow(efficiency(0, 0.65, 8, 3)); // the chain's window at clear: resolves
-    expect(e.evaluate(W0 + 3 * MINUTE).map((x) => [x.type, x.window_start])).toEqual([['alert.resolved', '2026-11-03T00:00:00.000Z']]);
+    expect(e.evaluate(W0 + 3 * MINUTE).map((x) => [x.type, x.window_start, x.explanation])).toEqual([
+      [
+        'alert.resolved',
+        '2026-11-03T00:00:00.000Z',
+        'efficiency of employee a in the window from 2026-11-03T00:00:00.000Z is 0.64, but the window from 2026-11-02T00:00:00.000Z before it is back to 0.65 (at or above 0.65): no longer 2 windows in a row',
+      ],
+    ]);
   });
 });
 
