@@ -396,28 +396,27 @@ export class AlertEvaluator {
     const sampleName = this.catalog.sampleOf(rule.metric);
     const sample = agg && sampleName ? this.values(agg, rule.scope, sampleName) : null;
     const windowEnd = agg?.windowEnd ?? start;
+    const explain = (resolving: boolean): string => {
+      const where = `${rule.metric} of ${subject} in the window from ${formatTime(start)}`;
+      // Firing needs a value; a resolution without one is a window whose employees all left (station, plant).
+      if (value === undefined) return `${where} has no value any more`;
+      if (!resolving) {
+        return `${where} is ${show(value)}${sample !== null ? ` (${sampleName} ${show(sample)})` : ''}, ${rule.direction} ${show(rule.threshold)}${rule.forWindows > 1 ? ` for ${rule.forWindows} windows in a row` : ''}`;
+      }
+      const backTo = (v: number) => `back to ${show(v)} (${rule.direction === 'above' ? 'at or below' : 'at or above'} ${show(rule.clear)})`;
+      if (!beyond(value, rule.clear)) return `${where} is ${backTo(value)}`;
+      // The value is still past clear: a window of its chain came back, or the chain lost a window.
+      const chainBack = before.find((w) => !beyond(w.value, rule.clear));
+      const why = chainBack
+        ? `the window from ${formatTime(chainBack.start)} before it is ${backTo(chainBack.value)}`
+        : 'not enough judged windows before it remain';
+      return `${where} is ${show(value)}, but ${why}: no longer ${rule.forWindows} windows in a row`;
+    };
     return {
       breaches,
       holds,
       event: (last?: AlertEvent) => {
-        const shown = value === undefined ? 'not judged' : show(value);
         const resolving = last !== undefined && last.type === 'alert.firing';
-        const where = `${rule.metric} of ${subject} in the window from ${formatTime(start)}`;
-        const backTo = (v: number) => `back to ${show(v)} (${rule.direction === 'above' ? 'at or below' : 'at or above'} ${show(rule.clear)})`;
-        // A resolution says what came back: this window's value, or (its value still past clear) a window of its chain.
-        const chainBack = value !== undefined && beyond(value, rule.clear) ? before.find((w) => !beyond(w.value, rule.clear)) : undefined;
-        let explanation: string;
-        if (!resolving) {
-          explanation = `${where} is ${shown}${sample !== null ? ` (${sampleName} ${show(sample)})` : ''}, ${rule.direction} ${show(rule.threshold)}${rule.forWindows > 1 ? ` for ${rule.forWindows} windows in a row` : ''}`;
-        } else if (value === undefined) {
-          explanation = `${where} has no value any more`;
-        } else if (!beyond(value, rule.clear)) {
-          explanation = `${where} is ${backTo(value)}`;
-        } else if (chainBack) {
-          explanation = `${where} is ${shown}, but the window from ${formatTime(chainBack.start)} before it is ${backTo(chainBack.value)}: no longer ${rule.forWindows} windows in a row`;
-        } else {
-          explanation = `${where} is ${shown}, but not enough judged windows before it remain: no longer ${rule.forWindows} windows in a row`;
-        }
         return {
           rule: rule.name,
           severity: rule.severity,
@@ -430,7 +429,7 @@ export class AlertEvaluator {
           value: value ?? null,
           threshold: rule.threshold,
           anomaly: null,
-          explanation,
+          explanation: explain(resolving),
           observed_at: agg ? formatTime(agg.observedAt) : null,
         };
       },
@@ -457,7 +456,7 @@ export class AlertEvaluator {
         metric: null,
         value: null,
         threshold: null,
-        anomaly: flag?.kind ?? last?.anomaly ?? (rule.anomaly === 'any' ? null : rule.anomaly),
+        anomaly: flag?.kind ?? last?.anomaly ?? null,
         explanation: flag
           ? flag.explanation
           : `No ${rule.anomaly === 'any' ? 'inflation' : rule.anomaly} flag of ${SEVERITIES.slice(RANK[rule.minSeverity]).join(' or ')} severity stands any more for employee ${employee} in the window from ${formatTime(start)}`,
