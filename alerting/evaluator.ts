@@ -295,7 +295,12 @@ export class AlertEvaluator {
         this.order.delete(scopeKey);
       }
     }
-    for (const [key, flag] of this.flags) if (flag.window_end < before) this.applyFlag(key, null);
+    // A flag of such a window stands as it is: it leaves memory, it is not withdrawn (an alert on it does not resolve).
+    for (const [key, flag] of this.flags) {
+      if (flag.window_end >= before) continue;
+      this.flags.delete(key);
+      this.flagsOf.delete(`${flag.employee_id}${SEP}${flag.window_start}`);
+    }
     for (const [fingerprint, state] of this.alerts) if (!state.firing && Date.parse(state.last.window_end) < before) this.alerts.delete(fingerprint);
   }
 

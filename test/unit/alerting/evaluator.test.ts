@@ -603,4 +603,47 @@ describe('restart and memory', () => {
       ['alert.resolved', 'S1', 'defect_rate of station S1 in the window from 2026-11-02T00:00:00.000Z has no value any more'],
     ]);
   });
+
+  test('forget drops the windows that ended before a time, and their alerts that are not firing; their flags stand', () => {
+    const flagged: FlagState = {
+      employee_id: 'a',
+      station_id: 'S1',
+      window_start: W0,
+      window_end: W0 + DAY,
+      kind: 'units_overclaim',
+      method: 'sequential',
+      severity: 'high',
+      explanation: 'units',
+    };
+    const recent = { ...flagged, window_start: W0 + DAY, window_end: W0 + 2 * DAY };
+    const e = evaluatorOf([
+      { ...stationDefects, scope: 'employee' },
+      { name: 'any-inflation', anomaly: 'any', severity: 'low' },
+    ]);
+    e.applyWindow(inspected('a', 'S1', 0, 1, 100, 6));
+    e.applyWindow(inspected('a', 'S1', 1, 1, 100, 1));
+    for (const f of [flagged, recent]) e.applyFlag(flagInputKey(f), f);
+    expect(e.evaluate(W0)).toHaveLength(3);
+    e.applyWindow(inspected('a', 'S1', 0, 2, 100, 4));
+    const [resolved] = e.evaluate(W0 + MINUTE);
+    expect(resolved).toMatchObject({ type: 'alert.resolved', rule: 'station-defects' });
+
+    e.forget(W0 + DAY); // the first window ends at W0 + DAY: not before it
+    expect(e.valueOf('defect_rate', 'employee', 'a', W0)).toBe(0.04);
+    e.forget(W0 + DAY + 1);
+    expect(e.valueOf('defect_rate', 'employee', 'a', W0)).toBeNull();
+    expect(e.valueOf('defect_rate', 'employee', 'a', W0 + DAY)).toBe(0.01);
+    // Its flag left memory without being withdrawn: the alert on it does not resolve, and stays firing.
+    expect(e.evaluate(W0 + 2 * MINUTE)).toEqual([]);
+    // Were the forgotten window's inputs read again (a replay), its first version counts anew; the resolved alert on
+    // it was forgotten (it fires as generation 1 again), the firing one was not (its flag raises nothing new).
+    expect(e.applyWindow(inspected('a', 'S1', 0, 1, 100, 6))).toBe(true);
+    e.applyFlag(flagInputKey(flagged), flagged);
+    expect(e.evaluate(W0 + 3 * MINUTE).map((x) => [x.type, x.rule, x.id])).toEqual([
+      ['alert.firing', 'station-defects', eventIdOf(resolved!.fingerprint, 'alert.firing', 1)],
+    ]);
+    // The recent window's flag is still known: withdrawing it resolves its alert.
+    e.applyFlag(flagInputKey(recent), null);
+    expect(e.evaluate(W0 + 4 * MINUTE).map((x) => [x.type, x.window_start])).toEqual([['alert.resolved', '2026-11-03T00:00:00.000Z']]);
+  });
 });
