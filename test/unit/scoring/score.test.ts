@@ -42,6 +42,11 @@ test("the self-score is graded by the same model's bands, on both sides of each"
   expect(row('S-strict', 0.9, 93)).toMatchObject({ self_score_avg: 93, self_grade: 'qualified' });
 });
 
+test('a period without any indicator value has no score and no grade', () => {
+  const empty = { ...week('S-other', 1, 88), measures: Object.fromEntries(catalog.measures.map((m) => [m.name, 0])) };
+  expect(scoreRowOf(empty, models, catalog, 'month')).toMatchObject({ period_type: 'month', score: null, grade: '', self_grade: 'qualified' });
+});
+
 test('a row keeps the figures, indicator values and points it was scored from', () => {
   const scored = row('S-strict', 0.92);
   expect(scored).toMatchObject({ employee_id: 'e-1', period_start: Date.UTC(2026, 10, 2), windows: 5, self_score_avg: null, self_grade: '' });
