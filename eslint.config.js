@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'dist-test/', 'node_modules/', '.svc/', 'out/', 'bench/kafka-streams/target/', '.tools/'] },
+  { ignores: ['dist/', 'dist-test/', 'node_modules/', '.svc/', 'out/', 'bench/kafka-streams/target/', '.tools/', 'reports/', '.stryker-tmp/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

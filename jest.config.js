@@ -6,9 +6,10 @@ const common = {
   testEnvironment: 'node',
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true }] },
-  // Node.js releases fetched by scripts/node.mjs, and the local services' downloads and data (Go's
-  // module cache for the Prometheus tests among them): not part of the project's modules or tests.
-  modulePathIgnorePatterns: ['<rootDir>/.tools/', '<rootDir>/.svc/', '<rootDir>/dist-test/'],
+  // Node.js releases fetched by scripts/node.mjs, the local services' downloads and data (Go's module cache for
+  // the Prometheus tests among them), the compiled global setup, and the sandbox copy of the project while
+  // mutation tests run: not part of the project's modules or tests.
+  modulePathIgnorePatterns: ['<rootDir>/.tools/', '<rootDir>/.svc/', '<rootDir>/dist-test/', '<rootDir>/.stryker-tmp/'],
 };
 
 // Real services, started (or found) by the global setup. Compiled into dist-test/ by the pretest

@@ -267,7 +267,12 @@ export class AlertEvaluator {
         this.order.delete(scopeKey);
       }
     }
-    for (const [key, flag] of this.flags) if (flag.windowEnd < before) this.applyFlag(key, null);
+    // A flag of such a window stands as it is: it leaves memory, it is not withdrawn (an alert on it does not resolve).
+    for (const [key, flag] of this.flags) {
+      if (flag.windowEnd >= before) continue;
+      this.flags.delete(key);
+      this.flagsOf.delete(`${flag.employeeId}${SEP}${flag.windowStart}`);
+    }
     for (const [fingerprint, state] of this.alerts) if (!state.firing && Date.parse(state.last.window_end) < before) this.alerts.delete(fingerprint);
   }
 
@@ -354,12 +359,12 @@ export class AlertEvaluator {
     const value = judged(start);
     // The judged windows of the scope key before this one: a for_windows chain runs over them.
     const order = this.order.get(scopeKey) ?? [];
-    const before: number[] = [];
+    const before: { start: number; value: number }[] = [];
     for (let i = order.indexOf(start) - 1; i >= 0 && before.length < rule.forWindows - 1; i -= 1) {
       const v = judged(order[i]!);
-      if (v !== undefined) before.push(v);
+      if (v !== undefined) before.push({ start: order[i]!, value: v });
     }
-    const chainOf = (line: number) => before.length === rule.forWindows - 1 && before.every((v) => beyond(v, line));
+    const chainOf = (line: number) => before.length === rule.forWindows - 1 && before.every((w) => beyond(w.value, line));
     const breaches = value !== undefined && beyond(value, rule.threshold) && chainOf(rule.threshold);
     // Firing holds until the value (or a window of its chain) comes back to `clear`: a value that is not judged
     // (yet) changes nothing.
@@ -368,15 +373,27 @@ export class AlertEvaluator {
     const sampleName = this.catalog.sampleOf(rule.metric);
     const sample = agg && sampleName ? this.values(agg, rule.scope, sampleName) : null;
     const windowEnd = agg?.windowEnd ?? start;
+    const explain = (resolving: boolean): string => {
+      const where = `${rule.metric} of ${subject} in the window from ${formatTime(start)}`;
+      // Firing needs a value; a resolution without one is a window whose employees all left (station, plant).
+      if (value === undefined) return `${where} has no value any more`;
+      if (!resolving) {
+        return `${where} is ${show(value)}${sample !== null ? ` (${sampleName} ${show(sample)})` : ''}, ${rule.direction} ${show(rule.threshold)}${rule.forWindows > 1 ? ` for ${rule.forWindows} windows in a row` : ''}`;
+      }
+      const backTo = (v: number) => `back to ${show(v)} (${rule.direction === 'above' ? 'at or below' : 'at or above'} ${show(rule.clear)})`;
+      if (!beyond(value, rule.clear)) return `${where} is ${backTo(value)}`;
+      // The value is still past clear: a window of its chain came back, or the chain lost a window.
+      const chainBack = before.find((w) => !beyond(w.value, rule.clear));
+      const why = chainBack
+        ? `the window from ${formatTime(chainBack.start)} before it is ${backTo(chainBack.value)}`
+        : 'not enough judged windows before it remain';
+      return `${where} is ${show(value)}, but ${why}: no longer ${rule.forWindows} windows in a row`;
+    };
     return {
       breaches,
       holds,
       event: (last?: AlertEvent) => {
-        const shown = value === undefined ? 'not judged' : show(value);
         const resolving = last !== undefined && last.type === 'alert.firing';
-        const explanation = resolving
-          ? `${rule.metric} of ${subject} in the window from ${formatTime(start)} is back to ${shown} (${rule.direction === 'above' ? 'at or below' : 'at or above'} ${show(rule.clear)})`
-          : `${rule.metric} of ${subject} in the window from ${formatTime(start)} is ${shown}${sample !== null ? ` (${sampleName} ${show(sample)})` : ''}, ${rule.direction} ${show(rule.threshold)}${rule.forWindows > 1 ? ` for ${rule.forWindows} windows in a row` : ''}`;
         return {
           rule: rule.name,
           severity: rule.severity,
@@ -389,7 +406,7 @@ export class AlertEvaluator {
           value: value ?? null,
           threshold: rule.threshold,
           anomaly: null,
-          explanation,
+          explanation: explain(resolving),
           observed_at: agg ? formatTime(agg.observedAt) : null,
         };
       },
@@ -416,7 +433,7 @@ export class AlertEvaluator {
         metric: null,
         value: null,
         threshold: null,
-        anomaly: flag?.kind ?? last?.anomaly ?? (rule.anomaly === 'any' ? null : rule.anomaly),
+        anomaly: flag?.kind ?? last?.anomaly ?? null,
         explanation: flag
           ? flag.explanation
           : `No ${rule.anomaly === 'any' ? 'inflation' : rule.anomaly} flag of ${SEVERITIES.slice(RANK[rule.minSeverity]).join(' or ')} severity stands any more for employee ${employee} in the window from ${formatTime(start)}`,

@@ -40,10 +40,12 @@ export interface TestDriverOptions {
   liveWindows?: LiveWindows;
 }
 
-/** Where and how a record is piped: its partition and Kafka key (default: the event's employee_id). */
+/** Where and how a record is piped: its partition, Kafka key (default: the event's employee_id) and Kafka timestamp. */
 export interface PipeOptions {
   partition?: number;
   key?: Buffer | string | null;
+  /** The record's Kafka timestamp (ms): the producer's clock (CreateTime); default: the driver's wall clock. */
+  timestamp?: number;
 }
 
 /** Schema ids of the in-memory registry: one per kind, the kind's contract. */
@@ -144,7 +146,7 @@ export class TopologyTestDriver {
     const offset = this.offsets.get(topicPartition) ?? 0;
     this.offsets.set(topicPartition, offset + 1);
     const key = options.key === undefined || options.key === null ? null : Buffer.from(options.key);
-    const record: SourceRecord = { offset, key, value, timestamp: this.now };
+    const record: SourceRecord = { offset, key, value, timestamp: options.timestamp ?? this.now };
     this.log.push({ kind, partition, record });
     const outcomes = await this.process(kind, partition, [record]);
     return outcomes![0]!;

@@ -1,8 +1,16 @@
 import type { KpiCatalog } from '../kpis/catalog.js';
 import { sinkFailure, type ClickHouseClient } from '../sinks/clickhouse/client.js';
 import { activeModelVersion, readModelRows } from '../sinks/clickhouse/queries/scoringModels.js';
-import { SCORE_FIGURES, countScores, insertScores, readPeriodMeasures, type PeriodType, type ScoreRow } from '../sinks/clickhouse/queries/scores.js';
-import { gradeOf, indicatorValues, modelsOf, scoreOf } from './model.js';
+import {
+  SCORE_FIGURES,
+  countScores,
+  insertScores,
+  readPeriodMeasures,
+  type PeriodMeasures,
+  type PeriodType,
+  type ScoreRow,
+} from '../sinks/clickhouse/queries/scores.js';
+import { gradeOf, indicatorValues, modelsOf, scoreOf, type VersionedModels } from './model.js';
 
 export interface ScoreOptions {
   period: PeriodType;
@@ -34,30 +42,39 @@ export async function scorePeriods(client: ClickHouseClient, catalog: KpiCatalog
       to: options.to ?? Date.UTC(2200, 0, 1),
       ...(options.employees ? { employees: options.employees } : {}),
     });
-    const rows: ScoreRow[] = periods.map((p) => {
-      const model = models.stations.get(p.stationId) ?? models.plant;
-      const values = indicatorValues(catalog, p.measures);
-      const { points, score, grade } = scoreOf(values, model, catalog);
-      const figures = catalog.valuesOf(p.measures);
-      return {
-        model_version: version,
-        period_type: options.period,
-        period_start: p.periodStart,
-        employee_id: p.employeeId,
-        station_id: p.stationId,
-        windows: p.windows,
-        figures: Object.fromEntries(SCORE_FIGURES.map((f) => [f, figures[f] ?? null])),
-        indicator_values: Object.fromEntries(Object.entries(values).filter((e): e is [string, number] => e[1] !== null)),
-        indicator_points: points,
-        score,
-        grade: grade ?? '',
-        self_score_avg: p.selfScoreAvg,
-        self_grade: p.selfScoreAvg === null ? '' : gradeOf(p.selfScoreAvg, model),
-      };
-    });
-    await insertScores(client, rows);
+    await insertScores(
+      client,
+      periods.map((p) => scoreRowOf(p, models, catalog, options.period)),
+    );
     return { model: version, rows: await countScores(client, version, options.period) };
   } catch (error) {
     throw sinkFailure(error, `scoring ${options.period}s with model ${version}`);
   }
+}
+
+/**
+ * The score row of an employee's period (pure): its measures scored with the
+ * model of the period's station (a station's override, else the plant's),
+ * and the mean self-score graded by the same model's bands.
+ */
+export function scoreRowOf(p: PeriodMeasures, models: VersionedModels, catalog: KpiCatalog, period: PeriodType): ScoreRow {
+  const model = models.stations.get(p.stationId) ?? models.plant;
+  const values = indicatorValues(catalog, p.measures);
+  const { points, score, grade } = scoreOf(values, model, catalog);
+  const figures = catalog.valuesOf(p.measures);
+  return {
+    model_version: models.plant.version,
+    period_type: period,
+    period_start: p.periodStart,
+    employee_id: p.employeeId,
+    station_id: p.stationId,
+    windows: p.windows,
+    figures: Object.fromEntries(SCORE_FIGURES.map((f) => [f, figures[f] ?? null])),
+    indicator_values: Object.fromEntries(Object.entries(values).filter((e): e is [string, number] => e[1] !== null)),
+    indicator_points: points,
+    score,
+    grade: grade ?? '',
+    self_score_avg: p.selfScoreAvg,
+    self_grade: p.selfScoreAvg === null ? '' : gradeOf(p.selfScoreAvg, model),
+  };
 }

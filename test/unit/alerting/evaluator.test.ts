@@ -1,8 +1,10 @@
-import { AlertEvaluator, eventIdOf, fingerprintOf } from '../../../alerting/evaluator.js';
+import { join } from 'node:path';
+import { AlertEvaluator, eventIdOf, fingerprintOf, type AlertState } from '../../../alerting/evaluator.js';
 import type { FlagSummary } from '../../../contract/flag.js';
 import { flagInputKey } from '../../../alerting/inputs.js';
-import { parseRules } from '../../../alerting/rules.js';
+import { loadRules, parseRules } from '../../../alerting/rules.js';
 import type { WindowSnapshot } from '../../../contract/windowSnapshot.js';
+import { projectRoot } from '../../../core/paths.js';
 import { KpiCatalog } from '../../../kpis/catalog.js';
 import { DEFAULT_SCORING } from '../../../scoring/model.js';
 import type { AlertEvent } from '../../../contract/alertEvent.js';
@@ -27,8 +29,11 @@ function snapshot(employee: string, station: string, day: number, version: numbe
     observed_at: observedAt,
   };
 }
-const inspected = (employee: string, station: string, day: number, version: number, inspectedUnits: number, defective: number) =>
-  snapshot(employee, station, day, version, { units_inspected: inspectedUnits, units_defective: defective });
+const inspected = (employee: string, station: string, day: number, version: number, inspectedUnits: number, defective: number, observedAt = W0) =>
+  snapshot(employee, station, day, version, { units_inspected: inspectedUnits, units_defective: defective }, observedAt);
+/** Employee a's window of `day` at efficiency `ratio` over `runHours` (standard time from the MES, run time from telemetry). */
+const efficiency = (day: number, ratio: number, runHours = 8, version = 1) =>
+  snapshot('a', 'S1', day, version, { standard_ms: Math.round(ratio * runHours * 3_600_000), run_ms: runHours * 3_600_000 });
 
 const stationDefects = {
   name: 'station-defects',
@@ -57,6 +62,54 @@ describe('aggregates', () => {
     expect(e.valueOf('defect_rate', 'station', 'S2', W0)).toBeCloseTo(12 / 120);
     expect(e.valueOf('defect_rate', 'plant', '', W0)).toBeCloseTo(14 / 220);
     expect(e.valueOf('defect_rate', 'employee', 'b', W0)).toBeCloseTo(0.1);
+  });
+
+  test('an employee-window without a station counts for the plant only; the latest window end is remembered', () => {
+    const e = evaluatorOf([stationDefects]);
+    e.applyWindow(inspected('a', 'S1', 2, 1, 100, 2));
+    e.applyWindow(inspected('b', '', 0, 1, 100, 8)); // feedback only, say: no station known
+    expect(e.valueOf('defect_rate', 'station', '', W0)).toBeNull();
+    expect(e.valueOf('defect_rate', 'plant', '', W0)).toBeCloseTo(0.08);
+    expect(e.latestWindowEnd).toBe(W0 + 3 * DAY);
+  });
+
+  test("a station's window counts each employee at their latest station: one who moves leaves it", () => {
+    const e = evaluatorOf([stationDefects]);
+    e.applyWindow(inspected('a', 'S1', 0, 1, 100, 2, W0 + 5 * MINUTE));
+    e.applyWindow(inspected('b', 'S1', 0, 1, 100, 10, W0 + 2 * MINUTE));
+    const [firing] = e.evaluate(W0 + 10 * MINUTE); // 12 of 200
+    // observed_at: when the processors applied the latest change in the window, of any of its employees.
+    expect(firing).toMatchObject({ station_id: 'S1', value: 0.06, observed_at: '2026-11-02T00:05:00.000Z' });
+    e.applyWindow(inspected('b', 'S2', 0, 2, 100, 10, W0 + 3 * MINUTE));
+    expect(e.valueOf('defect_rate', 'station', 'S1', W0)).toBe(0.02);
+    expect(e.evaluate(W0 + 11 * MINUTE).map((x) => [x.type, x.station_id, x.value])).toEqual([
+      ['alert.resolved', 'S1', 0.02],
+      ['alert.firing', 'S2', 0.1],
+    ]);
+  });
+});
+
+describe('identity', () => {
+  test('fingerprints and event ids are 32 hex digits, stable, and differ in every part they are made of', () => {
+    const fingerprint = fingerprintOf('r', 'station', 'S1', W0);
+    const fingerprints = [
+      fingerprint,
+      fingerprintOf('q', 'station', 'S1', W0),
+      fingerprintOf('r', 'plant', 'S1', W0),
+      fingerprintOf('r', 'station', 'S2', W0),
+      fingerprintOf('r', 'station', 'S1', W0 + DAY),
+    ];
+    const ids = [
+      eventIdOf(fingerprint, 'alert.firing', 1),
+      eventIdOf(fingerprint, 'alert.resolved', 1),
+      eventIdOf(fingerprint, 'alert.firing', 2),
+      eventIdOf(fingerprints[1]!, 'alert.firing', 1),
+    ];
+    for (const id of [...fingerprints, ...ids]) expect(id).toMatch(/^[0-9a-f]{32}$/);
+    expect(fingerprintOf('r', 'station', 'S1', W0)).toBe(fingerprint);
+    expect(eventIdOf(fingerprint, 'alert.firing', 1)).toBe(ids[0]);
+    expect(new Set(fingerprints).size).toBe(fingerprints.length);
+    expect(new Set(ids).size).toBe(ids.length);
   });
 });
 
@@ -123,8 +176,6 @@ describe('metric rules', () => {
     const e = evaluatorOf([
       { name: 'slow', metric: 'efficiency', scope: 'employee', below: 0.6, min_sample: 4, for_windows: 2, clear: 0.65, severity: 'medium' },
     ]);
-    const efficiency = (day: number, ratio: number, runHours = 8) =>
-      snapshot('a', 'S1', day, 1, { standard_ms: ratio * runHours * 3_600_000, run_ms: runHours * 3_600_000 });
     e.applyWindow(efficiency(0, 0.5));
     expect(e.evaluate(W0)).toEqual([]);
     e.applyWindow(efficiency(1, 0.5, 2)); // 2 run hours: not judged
@@ -136,8 +187,139 @@ describe('metric rules', () => {
     expect(firing).toMatchObject({ type: 'alert.firing', window_start: '2026-11-04T00:00:00.000Z', value: 0.55 });
     expect(firing!.explanation).toContain('for 2 windows in a row');
     // A correction of the first window past `clear` breaks the chain: the alert on the third resolves.
-    e.applyWindow({ ...efficiency(0, 0.7), version: 2 });
+    e.applyWindow(efficiency(0, 0.7, 8, 2));
     expect(e.evaluate(W0).map((x) => [x.type, x.window_start])).toEqual([['alert.resolved', '2026-11-04T00:00:00.000Z']]);
+  });
+
+  test('for_windows: 2 fires on each window that breaches after one that did, not on the first; holds above clear; resolves at clear', () => {
+    const e = evaluatorOf([{ ...stationDefects, name: 'two-days', scope: 'employee', for_windows: 2 }]);
+    const events: AlertEvent[] = [];
+    const judge = (day: number, version: number, defective: number) => {
+      e.applyWindow(inspected('a', 'S1', day, version, 100, defective));
+      events.push(...e.evaluate(W0 + 3 * DAY));
+    };
+    const shown = () => events.map((x) => [x.type, x.window_start.slice(0, 10), x.value]);
+    judge(0, 1, 6); // 6 % on one window: not yet
+    expect(events).toEqual([]);
+    judge(1, 1, 6); // 6 % on two in a row: fires on the second
+    judge(2, 1, 6); // and on the third, whose chain is the second
+    expect(shown()).toEqual([
+      ['alert.firing', '2026-11-03', 0.06],
+      ['alert.firing', '2026-11-04', 0.06],
+    ]);
+    judge(1, 2, 5); // the second window back to 5 %, the threshold, not to clear (4 %): both alerts hold
+    judge(0, 2, 5); // so does the first window, the second's chain
+    expect(events).toHaveLength(2);
+    judge(1, 3, 4); // the second window at clear: its alert resolves, and so does the third's, whose chain it is
+    expect(shown().slice(2)).toEqual([
+      ['alert.resolved', '2026-11-03', 0.04],
+      ['alert.resolved', '2026-11-04', 0.06],
+    ]);
+    // Each resolution says what came back.
+    expect(events.slice(2).map((x) => x.explanation)).toEqual([
+      'defect_rate of employee a in the window from 2026-11-03T00:00:00.000Z is back to 0.04 (at or below 0.04)',
+      'defect_rate of employee a in the window from 2026-11-04T00:00:00.000Z is 0.06, but the window from 2026-11-03T00:00:00.000Z before it is back to 0.04 (at or below 0.04): no longer 2 windows in a row',
+    ]);
+  });
+
+  test("a station's alert resolves when the window, or its chain's, loses its employees to another station", () => {
+    const e = evaluatorOf([stationDefects, { ...stationDefects, name: 'two-days', for_windows: 2 }]);
+    e.applyWindow(inspected('a', 'S1', 0, 1, 100, 6));
+    e.applyWindow(inspected('a', 'S1', 1, 1, 100, 6));
+    expect(e.evaluate(W0).map((x) => [x.type, x.rule, x.window_start.slice(0, 10)])).toEqual([
+      ['alert.firing', 'station-defects', '2026-11-02'],
+      ['alert.firing', 'station-defects', '2026-11-03'],
+      ['alert.firing', 'two-days', '2026-11-03'],
+    ]);
+    // The first day's units were a's at S2 after all: S1 has no window that day, and no longer two in a row.
+    e.applyWindow(inspected('a', 'S2', 0, 2, 100, 6));
+    const resolved = e.evaluate(W0 + MINUTE).filter((x) => x.station_id === 'S1');
+    expect(resolved.map((x) => [x.type, x.rule, x.window_start.slice(0, 10), x.value, x.explanation])).toEqual([
+      ['alert.resolved', 'station-defects', '2026-11-02', null, 'defect_rate of station S1 in the window from 2026-11-02T00:00:00.000Z has no value any more'],
+      [
+        'alert.resolved',
+        'two-days',
+        '2026-11-03',
+        0.06,
+        'defect_rate of station S1 in the window from 2026-11-03T00:00:00.000Z is 0.06, but not enough judged windows before it remain: no longer 2 windows in a row',
+      ],
+    ]);
+  });
+
+  test('after a resolution the same alert fires again once the cooldown is over, not 1 ms before, and says so as a firing', () => {
+    const e = evaluatorOf([stationDefects]); // cooldown 10m
+    e.applyWindow(inspected('a', 'S1', 0, 1, 100, 6));
+    e.evaluate(W0);
+    e.applyWindow(inspected('a', 'S1', 0, 2, 100, 4));
+    expect(e.evaluate(W0 + MINUTE).map((x) => x.type)).toEqual(['alert.resolved']);
+    e.applyWindow(inspected('a', 'S1', 0, 3, 100, 6));
+    expect(e.evaluate(W0 + MINUTE + 10 * MINUTE - 1)).toEqual([]);
+    expect(e.evaluate(W0 + MINUTE + 10 * MINUTE).map((x) => [x.type, x.explanation])).toEqual([
+      ['alert.firing', 'defect_rate of station S1 in the window from 2026-11-02T00:00:00.000Z is 0.06 (units_inspected 100), above 0.05'],
+    ]);
+  });
+
+  test('a firing alert whose window is no longer judged (its sample fell under min_sample) holds; judged again, it can resolve', () => {
+    const e = evaluatorOf([stationDefects]); // min_sample 50
+    e.applyWindow(inspected('a', 'S1', 0, 1, 100, 6));
+    expect(e.evaluate(W0).map((x) => x.type)).toEqual(['alert.firing']);
+    e.applyWindow(inspected('a', 'S1', 0, 2, 40, 1)); // a recount: 40 inspected, fewer than 50
+    expect(e.evaluate(W0 + MINUTE)).toEqual([]);
+    e.applyWindow(inspected('a', 'S1', 0, 3, 100, 4));
+    expect(e.evaluate(W0 + 2 * MINUTE).map((x) => [x.type, x.value])).toEqual([['alert.resolved', 0.04]]);
+  });
+
+  test("a report's own figures are metrics of the employee's window; other metrics come from the measures", () => {
+    const e = evaluatorOf([{ name: 'claims', metric: 'reported_units', scope: 'employee', above: 100, severity: 'low' }]);
+    e.applyWindow({ ...inspected('a', 'S1', 0, 1, 100, 1), report: { units: 120, run_hours: 7.5, defective_units: 0, self_score: 95 } });
+    expect(e.evaluate(W0)).toEqual([
+      expect.objectContaining({
+        rule: 'claims',
+        employee_id: 'a',
+        station_id: 'S1',
+        value: 120,
+        explanation: 'reported_units of employee a in the window from 2026-11-02T00:00:00.000Z is 120, above 100',
+      }),
+    ]);
+    expect(e.valueOf('self_score', 'employee', 'a', W0)).toBe(95);
+    expect(e.valueOf('reported_run_hours', 'employee', 'a', W0)).toBe(7.5);
+    expect(e.valueOf('reported_defective_units', 'employee', 'a', W0)).toBe(0);
+    expect(e.valueOf('defect_rate', 'employee', 'a', W0)).toBe(0.01);
+    expect(e.valueOf('self_score', 'station', 'S1', W0)).toBeNull();
+  });
+
+  test('windows that arrive out of order chain in time order', () => {
+    const e = evaluatorOf([{ ...stationDefects, name: 'two-days', scope: 'employee', for_windows: 2 }]);
+    for (const day of [2, 0, 1]) e.applyWindow(inspected('a', 'S1', day, 1, 100, 6));
+    expect(
+      e
+        .evaluate(W0)
+        .map((x) => x.window_start.slice(0, 10))
+        .sort(),
+    ).toEqual(['2026-11-03', '2026-11-04']);
+  });
+
+  test('the shipped low-efficiency rule holds while a window of its chain is corrected to between threshold and clear', () => {
+    // deploy/alert-rules.yaml: below 0.6 for 2 windows in a row (8 run hours each at least), clears at 0.65.
+    const rules = loadRules(join(projectRoot(), 'deploy', 'alert-rules.yaml'), catalog).filter((r) => r.name === 'low-efficiency');
+    expect(rules).toEqual([expect.objectContaining({ forWindows: 2, threshold: 0.6, clear: 0.65, minSample: 8 })]);
+    const e = new AlertEvaluator(rules, catalog, DEFAULT_SCORING);
+    e.applyWindow(efficiency(0, 0.5));
+    e.applyWindow(efficiency(1, 0.55));
+    e.applyWindow(efficiency(2, 1)); // both systems have reached a later window: the first two are judged
+    expect(e.evaluate(W0).map((x) => [x.type, x.window_start, x.value])).toEqual([['alert.firing', '2026-11-03T00:00:00.000Z', 0.55]]);
+    e.applyWindow(efficiency(0, 0.62, 8, 2)); // the chain's window: above the threshold, still below clear
+    expect(e.evaluate(W0 + MINUTE)).toEqual([]);
+    e.applyWindow(efficiency(1, 0.64, 8, 2)); // the alert's own window, likewise
+    expect(e.evaluate(W0 + 2 * MINUTE)).toEqual([]);
+    e.applyWindow(efficiency(0, 0.65, 8, 3)); // the chain's window at clear: resolves
+    expect(e.evaluate(W0 + 3 * MINUTE).map((x) => [x.type, x.window_start, x.explanation])).toEqual([
+      [
+        'alert.resolved',
+        '2026-11-03T00:00:00.000Z',
+        'efficiency of employee a in the window from 2026-11-03T00:00:00.000Z is 0.64, but the window from 2026-11-02T00:00:00.000Z before it is back to 0.65 (at or above 0.65): no longer 2 windows in a row',
+      ],
+    ]);
   });
 });
 
@@ -188,6 +370,40 @@ describe('columns that compare systems', () => {
     e.applyWindow(shift('c', 'S2', 0, 1, 7, 0));
     e.applyWindow(shift('c', 'S2', 1, 1, 7, 6));
     expect(e.evaluate(W0 + DAY)).toEqual([]);
+  });
+
+  test("a station's and the plant's window are judged once the employee's systems reach a later window, at any station", () => {
+    const e = evaluatorOf([
+      { ...slow, name: 'slow-station', scope: 'station' },
+      { ...slow, name: 'slow-plant', scope: 'plant' },
+    ]);
+    e.applyWindow(shift('a', 'S1', 0, 1, 8, 4));
+    expect(e.evaluate(W0)).toEqual([]);
+    e.applyWindow(shift('a', 'S2', 1, 1, 8, 8)); // the next shift, at another station
+    const events = e.evaluate(W0 + DAY).sort((x, y) => x.rule.localeCompare(y.rule));
+    expect(events.map((x) => [x.rule, x.scope, x.employee_id, x.station_id, x.value, x.explanation])).toEqual([
+      ['slow-plant', 'plant', null, null, 0.5, 'efficiency of the plant in the window from 2026-11-02T00:00:00.000Z is 0.5 (run_hours 8), below 0.6'],
+      ['slow-station', 'station', null, 'S1', 0.5, 'efficiency of station S1 in the window from 2026-11-02T00:00:00.000Z is 0.5 (run_hours 8), below 0.6'],
+    ]);
+  });
+
+  test("an employee who moves to another station leaves the first station's window, which no longer waits for them", () => {
+    const e = evaluatorOf([{ ...slow, name: 'slow-station', scope: 'station' }]);
+    e.applyWindow(shift('a', 'S1', 0, 1, 8, 4));
+    e.applyWindow(shift('b', 'S1', 0, 1, 8, 0)); // b's units still on their way
+    e.applyWindow(shift('a', 'S1', 1, 1, 8, 8));
+    expect(e.evaluate(W0 + DAY)).toEqual([]); // S1 waits for b's units
+    e.applyWindow(shift('b', 'S2', 0, 2, 8, 0)); // b worked at S2 that day
+    expect(e.evaluate(W0 + DAY).map((x) => [x.rule, x.station_id, x.value])).toEqual([['slow-station', 'S1', 0.5]]);
+  });
+
+  test('closed windows (alerts test replays rows from ClickHouse) are judged at once: every system has reported', () => {
+    const rules = parseRules({ rules: [slow] }, catalog);
+    const live = new AlertEvaluator(rules, catalog, DEFAULT_SCORING);
+    const closed = new AlertEvaluator(rules, catalog, DEFAULT_SCORING, { closed: true });
+    for (const e of [live, closed]) e.applyWindow(shift('a', 'S1', 0, 1, 8, 4));
+    expect(live.evaluate(W0)).toEqual([]);
+    expect(closed.evaluate(W0).map((x) => [x.rule, x.value])).toEqual([['slow', 0.5]]);
   });
 
   test('a score waits for the systems the columns compare as well', () => {
@@ -244,6 +460,71 @@ describe('anomaly rules', () => {
   });
 });
 
+describe('anomaly rules: several flags', () => {
+  const flag = (o: Partial<FlagSummary> = {}): FlagSummary => ({
+    employeeId: 'a',
+    stationId: 'S1',
+    windowStart: W0,
+    windowEnd: W0 + DAY,
+    kind: 'units_overclaim',
+    method: 'sequential',
+    severity: 'medium',
+    explanation: 'units',
+    ...o,
+  });
+  const rules = [
+    { name: 'inflated-units', anomaly: 'units_overclaim', min_severity: 'medium', severity: 'high' },
+    { name: 'any-inflation', anomaly: 'any', severity: 'low' },
+  ];
+
+  test('the most severe flag of a window names the alert (ties: the first kind by name); a rule for one kind ignores others', () => {
+    const e = evaluatorOf(rules);
+    e.applyWindow(inspected('a', 'S1', 0, 1, 100, 1)); // a window without flags raises nothing
+    expect(e.evaluate(W0)).toEqual([]);
+    const flags = [
+      flag({ kind: 'self_score_inflated', severity: 'medium', explanation: 'score' }),
+      flag({ kind: 'run_hours_overclaim', severity: 'high', explanation: 'hours' }),
+      flag({ kind: 'units_overclaim', severity: 'low', explanation: 'units' }),
+    ];
+    for (const f of flags) e.applyFlag(flagInputKey(f), f);
+    // units_overclaim is only low: inflated-units does not fire; the high flag names the other alert.
+    expect(e.evaluate(W0).map((x) => [x.rule, x.anomaly, x.explanation, x.station_id])).toEqual([['any-inflation', 'run_hours_overclaim', 'hours', 'S1']]);
+
+    const tie = evaluatorOf(rules);
+    for (const f of [flag({ kind: 'units_overclaim' }), flag({ kind: 'run_hours_overclaim', explanation: 'hours' })]) tie.applyFlag(flagInputKey(f), f);
+    expect(tie.evaluate(W0).map((x) => [x.rule, x.anomaly])).toEqual([
+      ['inflated-units', 'units_overclaim'],
+      ['any-inflation', 'run_hours_overclaim'],
+    ]);
+  });
+
+  test('an alert holds while any matching flag stands, and its resolution says which flags no longer do', () => {
+    const e = evaluatorOf(rules);
+    const units = flag();
+    const hours = flag({ kind: 'run_hours_overclaim' });
+    e.applyFlag(flagInputKey(units), units);
+    e.applyFlag(flagInputKey(hours), hours);
+    expect(e.evaluate(W0)).toHaveLength(2);
+    e.applyFlag(flagInputKey(hours), null); // the units flag still stands
+    expect(e.evaluate(W0 + MINUTE)).toEqual([]);
+    e.applyFlag(flagInputKey(units), null);
+    expect(e.evaluate(W0 + 2 * MINUTE).map((x) => [x.type, x.anomaly, x.station_id, x.explanation])).toEqual([
+      [
+        'alert.resolved',
+        'units_overclaim',
+        'S1',
+        'No units_overclaim flag of medium or high severity stands any more for employee a in the window from 2026-11-02T00:00:00.000Z',
+      ],
+      [
+        'alert.resolved',
+        'run_hours_overclaim',
+        'S1',
+        'No inflation flag of low or medium or high severity stands any more for employee a in the window from 2026-11-02T00:00:00.000Z',
+      ],
+    ]);
+  });
+});
+
 describe('restart', () => {
   test('a restarted evaluator with its states raises nothing again; without the last state it raises the same event, same id', () => {
     const rules = [stationDefects];
@@ -262,5 +543,109 @@ describe('restart', () => {
     const crashedBeforeItsState = evaluatorOf(rules);
     for (const s of inputs) crashedBeforeItsState.applyWindow(s);
     expect(crashedBeforeItsState.evaluateAll(W0 + MINUTE).map((x) => x.id)).toEqual(events.map((x) => x.id));
+  });
+});
+
+describe('restart and memory', () => {
+  /** The states of one alert over its life: fired (generation 1), resolved, fired again (generation 2); the window ends at 4 %. */
+  function lifeOfAnAlert() {
+    const e = evaluatorOf([{ ...stationDefects, cooldown: '0s' }]);
+    const states: AlertState[] = [];
+    let version = 0;
+    for (const defective of [6, 4, 6, 4]) {
+      e.applyWindow(inspected('a', 'S1', 0, ++version, 100, defective));
+      const events = e.evaluate(W0 + version * MINUTE);
+      states.push(...e.statesOf(events));
+    }
+    const inputs = inspected('a', 'S1', 0, version, 100, 4);
+    const restarted = () => {
+      const r = evaluatorOf([{ ...stationDefects, cooldown: '0s' }]);
+      r.applyWindow(inputs);
+      return r;
+    };
+    return { states, restarted };
+  }
+
+  test('restored states: a newer generation wins; of the same generation, the resolution', () => {
+    const { states, restarted } = lifeOfAnAlert();
+    const [firing1, resolved1, firing2] = states;
+    expect([firing1, resolved1, firing2].map((x) => [x!.firing, x!.generation])).toEqual([
+      [true, 1],
+      [false, 1],
+      [true, 2],
+    ]);
+    const resolutionOf = (...restored: AlertState[]) => {
+      const r = restarted();
+      for (const state of restored) r.restoreAlert(state);
+      return r.evaluateAll(W0 + DAY).map((x) => x.id);
+    };
+    const fingerprint = firing1!.fingerprint;
+    // Generation 2 still firing: the restart resolves it (the window is at 4 %), with generation 2's resolution id.
+    expect(resolutionOf(firing2!, resolved1!, firing1!)).toEqual([eventIdOf(fingerprint, 'alert.resolved', 2)]);
+    expect(resolutionOf(resolved1!, firing1!)).toEqual([]);
+    expect(resolutionOf(firing1!, resolved1!)).toEqual([]);
+    expect(resolutionOf(firing1!)).toEqual([eventIdOf(fingerprint, 'alert.resolved', 1)]);
+  });
+
+  test('evaluateAll judges every window again, and every firing alert, even on a window that has no value any more', () => {
+    const e = evaluatorOf([stationDefects]);
+    e.applyWindow(inspected('a', 'S1', 0, 1, 100, 6));
+    const [firing] = e.evaluate(W0);
+    // An alert state written as resolved, though its window still breaches: evaluateAll fires it again.
+    const again = evaluatorOf([stationDefects]);
+    again.applyWindow(inspected('a', 'S1', 0, 1, 100, 6));
+    again.evaluate(W0);
+    again.restoreAlert({ ...e.statesOf([firing!])[0]!, firing: false, resolved_at: W0 });
+    expect(again.evaluateAll(W0 + DAY).map((x) => [x.type, x.id])).toEqual([['alert.firing', eventIdOf(firing!.fingerprint, 'alert.firing', 2)]]);
+    // The station's window lost its only employee to S2 while the evaluator was down: its firing alert resolves.
+    const moved = evaluatorOf([stationDefects]);
+    moved.applyWindow(inspected('a', 'S2', 0, 2, 100, 1));
+    moved.restoreAlert(e.statesOf([firing!])[0]!);
+    expect(moved.evaluateAll(W0 + DAY).map((x) => [x.type, x.station_id, x.explanation])).toEqual([
+      ['alert.resolved', 'S1', 'defect_rate of station S1 in the window from 2026-11-02T00:00:00.000Z has no value any more'],
+    ]);
+  });
+
+  test('forget drops the windows that ended before a time, and their alerts that are not firing; their flags stand', () => {
+    const flagged: FlagSummary = {
+      employeeId: 'a',
+      stationId: 'S1',
+      windowStart: W0,
+      windowEnd: W0 + DAY,
+      kind: 'units_overclaim',
+      method: 'sequential',
+      severity: 'high',
+      explanation: 'units',
+    };
+    const recent = { ...flagged, windowStart: W0 + DAY, windowEnd: W0 + 2 * DAY };
+    const e = evaluatorOf([
+      { ...stationDefects, scope: 'employee' },
+      { name: 'any-inflation', anomaly: 'any', severity: 'low' },
+    ]);
+    e.applyWindow(inspected('a', 'S1', 0, 1, 100, 6));
+    e.applyWindow(inspected('a', 'S1', 1, 1, 100, 1));
+    for (const f of [flagged, recent]) e.applyFlag(flagInputKey(f), f);
+    expect(e.evaluate(W0)).toHaveLength(3);
+    e.applyWindow(inspected('a', 'S1', 0, 2, 100, 4));
+    const [resolved] = e.evaluate(W0 + MINUTE);
+    expect(resolved).toMatchObject({ type: 'alert.resolved', rule: 'station-defects' });
+
+    e.forget(W0 + DAY); // the first window ends at W0 + DAY: not before it
+    expect(e.valueOf('defect_rate', 'employee', 'a', W0)).toBe(0.04);
+    e.forget(W0 + DAY + 1);
+    expect(e.valueOf('defect_rate', 'employee', 'a', W0)).toBeNull();
+    expect(e.valueOf('defect_rate', 'employee', 'a', W0 + DAY)).toBe(0.01);
+    // Its flag left memory without being withdrawn: the alert on it does not resolve, and stays firing.
+    expect(e.evaluate(W0 + 2 * MINUTE)).toEqual([]);
+    // Were the forgotten window's inputs read again (a replay), its first version counts anew; the resolved alert on
+    // it was forgotten (it fires as generation 1 again), the firing one was not (its flag raises nothing new).
+    expect(e.applyWindow(inspected('a', 'S1', 0, 1, 100, 6))).toBe(true);
+    e.applyFlag(flagInputKey(flagged), flagged);
+    expect(e.evaluate(W0 + 3 * MINUTE).map((x) => [x.type, x.rule, x.id])).toEqual([
+      ['alert.firing', 'station-defects', eventIdOf(resolved!.fingerprint, 'alert.firing', 1)],
+    ]);
+    // The recent window's flag is still known: withdrawing it resolves its alert.
+    e.applyFlag(flagInputKey(recent), null);
+    expect(e.evaluate(W0 + 4 * MINUTE).map((x) => [x.type, x.window_start])).toEqual([['alert.resolved', '2026-11-03T00:00:00.000Z']]);
   });
 });

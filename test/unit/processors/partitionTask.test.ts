@@ -96,6 +96,21 @@ describe('late records correct their window', () => {
     expect(flat(driver.row('emp-1', day(2))!)).toMatchObject({ feedback_count: 0, version: 1 });
   });
 
+  test('a correction landing exactly on the correction horizon still corrects; 1 ms later the next one is too late', async () => {
+    // README: only a record whose window ended *more than* KPI_CORRECTION_HORIZON before the partition's clock is too late.
+    const driver = new TopologyTestDriver({ correctionHorizon: 35 * DAY });
+    await driver.pipe('production', production({ event_id: 'p', event_time: day(2, 9) }));
+    driver.advanceWallClock(10 * MIN);
+    await driver.flush();
+    const onHorizon = day(3) + 35 * DAY; // the window ends at day(3)
+    expect(await driver.pipe('feedback', feedback({ event_id: 'on', production_time: day(2, 9), feedback_time: onHorizon, satisfaction: 60 }))).toBe(
+      'accepted',
+    );
+    expect(await driver.pipe('feedback', feedback({ event_id: 'past', production_time: day(2, 9), feedback_time: onHorizon + 1 }))).toBe('KPI_ERR_TOO_LATE');
+    expect((await driver.flush()).map(flat)).toMatchObject([{ window_start: day(2), feedback_count: 1, satisfaction_avg: 60, version: 2 }]);
+    expect(driver.deadLetters).toEqual([expect.objectContaining({ topic: 'customer.feedback.v1', offset: 1, code: 'KPI_ERR_TOO_LATE' })]);
+  });
+
   test('the latest self-report stands, even when an older one arrives after it', async () => {
     const driver = new TopologyTestDriver();
     await driver.pipe(

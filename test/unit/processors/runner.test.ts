@@ -18,6 +18,24 @@ describe('time sanity', () => {
     expect(d.deadLetters).toEqual([expect.objectContaining({ code: 'KPI_ERR_INVALID_TIME', message: expect.stringContaining('2100-01-01') })]);
   });
 
+  test("clock skew is judged against the wall clock, not the producer's Kafka timestamp", async () => {
+    const d = driver();
+    const wall = Date.UTC(2026, 11, 1);
+    const skew = 5 * 60_000;
+    // A device a day ahead stamps its records (and their Kafka CreateTime) by its own clock: dead-lettered, up to 1 ms past the limit.
+    expect(await d.pipe('production', production({ event_id: 'device', event_time: wall + 24 * HOUR }), { timestamp: wall + 24 * HOUR })).toBe(
+      'KPI_ERR_INVALID_TIME',
+    );
+    expect(await d.pipe('production', production({ event_id: 'past', event_time: wall + skew + 1 }), { timestamp: wall + 24 * HOUR })).toBe(
+      'KPI_ERR_INVALID_TIME',
+    );
+    // Exactly at the limit is accepted, even from a producer whose clock is a day behind.
+    expect(await d.pipe('production', production({ event_id: 'edge', event_time: wall + skew }), { timestamp: wall - 24 * HOUR })).toBe('accepted');
+    // The device's records moved no clock: the window of the day before is still open.
+    expect(await d.pipe('production', production({ event_id: 'yesterday', event_time: wall - HOUR }))).toBe('accepted');
+    expect(await d.flush()).toEqual([]);
+  });
+
   test('times in seconds or microseconds are told apart in the message', async () => {
     const d = driver();
     await d.pipe('production', production({ event_id: 's', event_time: Math.floor(day(20, 9) / 1000) }));

@@ -166,3 +166,44 @@ test('the limits are settings', () => {
   expect(problem(event, { ...recordLimitsOf(defaultConfig()), maxIdLength: 256 })?.code).toBe('KPI_ERR_INVALID_TIME');
   expect(problem(event, { ...recordLimitsOf(defaultConfig()), maxIdLength: 256, maxClockSkew: 3_600_000 })).toBeUndefined();
 });
+
+describe('every limit, on both sides', () => {
+  const code = (tagged: KindedEvent) => problem(tagged)?.code;
+  const { maxIdLength, maxArrayLength, minEventTime, maxClockSkew, maxReportPeriod, maxReportDelay } = recordLimitsOf(defaultConfig());
+
+  test('ids and codes of KPI_MAX_ID_LENGTH characters pass; one more is too long', () => {
+    expect(code({ kind: 'production', event: production({ employee_id: 'e'.repeat(maxIdLength) }) })).toBeUndefined();
+    expect(code({ kind: 'production', event: production({ work_order_id: 'w'.repeat(maxIdLength + 1) }) })).toBe('KPI_ERR_ID_TOO_LONG');
+    expect(code({ kind: 'inspection', event: inspection({ defect_codes: ['d'.repeat(maxIdLength)] }) })).toBeUndefined();
+    expect(code({ kind: 'inspection', event: inspection({ defect_codes: ['d'.repeat(maxIdLength + 1)] }) })).toBe('KPI_ERR_ID_TOO_LONG');
+  });
+
+  test('arrays of KPI_MAX_ARRAY_LENGTH items pass; one more is too many', () => {
+    const codes = (n: number) => Array.from({ length: n }, () => 'D01');
+    expect(code({ kind: 'inspection', event: inspection({ defect_codes: codes(maxArrayLength) }) })).toBeUndefined();
+    expect(code({ kind: 'inspection', event: inspection({ defect_codes: codes(maxArrayLength + 1) }) })).toBe('KPI_ERR_ARRAY_TOO_LONG');
+  });
+
+  test('times from KPI_MIN_EVENT_TIME to the wall clock plus KPI_MAX_CLOCK_SKEW pass; 1 ms outside is refused', () => {
+    const at = (event_time: number) => code({ kind: 'production', event: production({ event_time }) });
+    expect([minEventTime - 1, minEventTime, NOW + maxClockSkew, NOW + maxClockSkew + 1].map(at)).toEqual([
+      'KPI_ERR_INVALID_TIME',
+      undefined,
+      undefined,
+      'KPI_ERR_INVALID_TIME',
+    ]);
+  });
+
+  test('a report covers at most 36 hours and is submitted from its start until KPI_REPORT_MAX_DELAY after its end', () => {
+    const start = selfReport().period_start;
+    const report = (period: number, submittedAfterStart: number) =>
+      code({ kind: 'selfReport', event: selfReport({ period_end: start + period, submitted_time: start + submittedAfterStart }) });
+    expect(report(maxReportPeriod, maxReportPeriod)).toBeUndefined();
+    expect(report(maxReportPeriod + 1, maxReportPeriod + 1)).toBe('KPI_ERR_INVALID_PERIOD');
+    expect(report(1, 1)).toBeUndefined();
+    expect(report(8 * 3_600_000, 0)).toBeUndefined();
+    expect(report(8 * 3_600_000, -1)).toBe('KPI_ERR_INVALID_PERIOD');
+    expect(report(8 * 3_600_000, 8 * 3_600_000 + maxReportDelay)).toBeUndefined();
+    expect(report(8 * 3_600_000, 8 * 3_600_000 + maxReportDelay + 1)).toBe('KPI_ERR_INVALID_PERIOD');
+  });
+});
