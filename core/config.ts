@@ -276,43 +276,13 @@ const timeZone = (env: string, def: string, doc: string): Setting<string> => ({
 });
 
 /** The settings, in the order the README documents them. */
-export const settings = {
-  // Services
-  kafkaBrokers: brokers('KAFKA_BROKERS', 'Kafka bootstrap servers (host:port,…). Unset: the local broker that `services up` runs.'),
-  kafkaSsl: flag('KAFKA_SSL', false, 'Connect to Kafka over TLS.'),
-  kafkaSslCaFile: pemFile('KAFKA_SSL_CA_FILE', "PEM file of the CA(s) that signed the brokers' certificates. Unset: the system's trusted CAs."),
-  kafkaSslCertFile: pemFile('KAFKA_SSL_CERT_FILE', 'PEM client certificate for mutual TLS (with KAFKA_SSL_KEY_FILE).'),
-  kafkaSslKeyFile: pemFile('KAFKA_SSL_KEY_FILE', 'PEM private key of KAFKA_SSL_CERT_FILE (unencrypted).'),
-  kafkaSaslMechanism: optionalOneOf('KAFKA_SASL_MECHANISM', 'SASL mechanism: plain, scram-sha-256 or scram-sha-512. Unset: no SASL.', [
-    'plain',
-    'scram-sha-256',
-    'scram-sha-512',
-  ] as const),
-  kafkaSaslUsername: secret('KAFKA_SASL_USERNAME', 'SASL user name (an API key on managed clusters, so never shown).'),
-  kafkaSaslPassword: secret('KAFKA_SASL_PASSWORD', 'SASL password (or API secret).'),
-  schemaRegistryUrl: url(
-    'SCHEMA_REGISTRY_URL',
-    'Confluent-API schema registry URL; user-info in it is taken as the credentials. Unset: the local Apicurio registry at http://127.0.0.1:<KPI_REGISTRY_PORT>/apis/ccompat/v7.',
-  ),
-  schemaRegistryUsername: secret('SCHEMA_REGISTRY_USERNAME', 'Registry basic-auth user name (an API key on managed registries, so never shown).'),
-  schemaRegistryPassword: secret('SCHEMA_REGISTRY_PASSWORD', 'Registry basic-auth password (or API secret).'),
-  schemaRegistryCaFile: pemFile('SCHEMA_REGISTRY_CA_FILE', "PEM file of the CA that signed an https registry's certificate. Unset: the system's trusted CAs."),
-  clickhouseUrl: url(
-    'CLICKHOUSE_URL',
-    'ClickHouse HTTP URL; user-info in it is taken as the credentials. Unset: the embedded engine (chDB) served by `services up` on 127.0.0.1:<KPI_CLICKHOUSE_PORT>.',
-  ),
-  clickhouseUser: text('CLICKHOUSE_USER', 'default', 'ClickHouse user.'),
-  clickhousePassword: secretText(
-    'CLICKHOUSE_PASSWORD',
-    '',
-    'ClickHouse password. Unset with the embedded engine (no CLICKHOUSE_URL): a random one generated on first use into <KPI_SERVICES_DIR>/clickhouse/password (mode 0600), which the engine and every kpi-stream client read.',
-  ),
-  clickhouseCaFile: pemFile('CLICKHOUSE_CA_FILE', "PEM file of the CA that signed an https ClickHouse's certificate. Unset: the system's trusted CAs."),
-  clickhouseDatabase: text('CLICKHOUSE_DATABASE', 'kpi', 'ClickHouse database that holds kpi-stream tables and views.'),
-  clickhouseCluster: optionalText(
-    'KPI_CLICKHOUSE_CLUSTER',
-    "ClickHouse cluster (a name in the servers' remote_servers) to run on: migrations run ON CLUSTER with Replicated*MergeTree tables under Keeper and Distributed tables under the contract's names (docs/cluster.md). Unset: one node.",
-  ),
+/**
+ * The local services' settings (`services up`: the demo, the tests, a
+ * workstation): where their data goes, their ports, the embedded ClickHouse
+ * front's limits. A deployment sets none of them: it points KAFKA_BROKERS,
+ * SCHEMA_REGISTRY_URL and CLICKHOUSE_URL at its own services.
+ */
+const localServiceSettings = {
   servicesDir: text('KPI_SERVICES_DIR', '.svc', 'Where local services keep downloads, data, logs and pid files (git-ignored).'),
   kafkaPort: port('KPI_KAFKA_PORT', 9092, 'Port of the local Kafka broker.'),
   kafkaControllerPort: port('KPI_KAFKA_CONTROLLER_PORT', 9093, 'Port of the local Kafka KRaft controller.'),
@@ -353,6 +323,46 @@ export const settings = {
   registryJava: optionalText(
     'KPI_REGISTRY_JAVA',
     'Java (21+) binary for the local registry. Unset: the first Java 21+ found in JAVA_HOME, PATH or /usr/lib/jvm.',
+  ),
+  alertmanagerPort: port('KPI_ALERTMANAGER_PORT', 9095, 'Port of the local Alertmanager (`services up alertmanager`).'),
+} satisfies Record<string, Setting<unknown>>;
+
+export const settings = {
+  // Services
+  kafkaBrokers: brokers('KAFKA_BROKERS', 'Kafka bootstrap servers (host:port,…). Unset: the local broker that `services up` runs.'),
+  kafkaSsl: flag('KAFKA_SSL', false, 'Connect to Kafka over TLS.'),
+  kafkaSslCaFile: pemFile('KAFKA_SSL_CA_FILE', "PEM file of the CA(s) that signed the brokers' certificates. Unset: the system's trusted CAs."),
+  kafkaSslCertFile: pemFile('KAFKA_SSL_CERT_FILE', 'PEM client certificate for mutual TLS (with KAFKA_SSL_KEY_FILE).'),
+  kafkaSslKeyFile: pemFile('KAFKA_SSL_KEY_FILE', 'PEM private key of KAFKA_SSL_CERT_FILE (unencrypted).'),
+  kafkaSaslMechanism: optionalOneOf('KAFKA_SASL_MECHANISM', 'SASL mechanism: plain, scram-sha-256 or scram-sha-512. Unset: no SASL.', [
+    'plain',
+    'scram-sha-256',
+    'scram-sha-512',
+  ] as const),
+  kafkaSaslUsername: secret('KAFKA_SASL_USERNAME', 'SASL user name (an API key on managed clusters, so never shown).'),
+  kafkaSaslPassword: secret('KAFKA_SASL_PASSWORD', 'SASL password (or API secret).'),
+  schemaRegistryUrl: url(
+    'SCHEMA_REGISTRY_URL',
+    'Confluent-API schema registry URL; user-info in it is taken as the credentials. Unset: the local Apicurio registry at http://127.0.0.1:<KPI_REGISTRY_PORT>/apis/ccompat/v7.',
+  ),
+  schemaRegistryUsername: secret('SCHEMA_REGISTRY_USERNAME', 'Registry basic-auth user name (an API key on managed registries, so never shown).'),
+  schemaRegistryPassword: secret('SCHEMA_REGISTRY_PASSWORD', 'Registry basic-auth password (or API secret).'),
+  schemaRegistryCaFile: pemFile('SCHEMA_REGISTRY_CA_FILE', "PEM file of the CA that signed an https registry's certificate. Unset: the system's trusted CAs."),
+  clickhouseUrl: url(
+    'CLICKHOUSE_URL',
+    'ClickHouse HTTP URL; user-info in it is taken as the credentials. Unset: the embedded engine (chDB) served by `services up` on 127.0.0.1:<KPI_CLICKHOUSE_PORT>.',
+  ),
+  clickhouseUser: text('CLICKHOUSE_USER', 'default', 'ClickHouse user.'),
+  clickhousePassword: secretText(
+    'CLICKHOUSE_PASSWORD',
+    '',
+    'ClickHouse password. Unset with the embedded engine (no CLICKHOUSE_URL): a random one generated on first use into <KPI_SERVICES_DIR>/clickhouse/password (mode 0600), which the engine and every kpi-stream client read.',
+  ),
+  clickhouseCaFile: pemFile('CLICKHOUSE_CA_FILE', "PEM file of the CA that signed an https ClickHouse's certificate. Unset: the system's trusted CAs."),
+  clickhouseDatabase: text('CLICKHOUSE_DATABASE', 'kpi', 'ClickHouse database that holds kpi-stream tables and views.'),
+  clickhouseCluster: optionalText(
+    'KPI_CLICKHOUSE_CLUSTER',
+    "ClickHouse cluster (a name in the servers' remote_servers) to run on: migrations run ON CLUSTER with Replicated*MergeTree tables under Keeper and Distributed tables under the contract's names (docs/cluster.md). Unset: one node.",
   ),
   // Topics
   topicPrefix: text('KPI_TOPIC_PREFIX', '', 'Prefix for every topic name (isolates test runs; empty in production).'),
@@ -440,7 +450,6 @@ export const settings = {
     'Webhook signing secrets (whsec_ + base64), space-separated, newest first: the newest signs. Needed with KPI_ALERT_WEBHOOK_URL.',
   ),
   alertmanagerUrl: url('KPI_ALERTMANAGER_URL', 'Alertmanager to post alerts to (API v2); https unless loopback. Unset: none.'),
-  alertmanagerPort: port('KPI_ALERTMANAGER_PORT', 9095, 'Port of the local Alertmanager (`services up alertmanager`).'),
   alertDeliveryBatch: integer(
     'KPI_ALERT_DELIVERY_BATCH',
     100,
@@ -506,7 +515,11 @@ export const settings = {
     'silent',
   ] as const),
   logFormat: oneOf('LOG_FORMAT', 'text', 'text: readable lines on stderr; json: pino JSON lines on stdout (for log shippers).', ['text', 'json'] as const),
+  // Local services (development only)
+  ...localServiceSettings,
 } satisfies Record<string, Setting<unknown>>;
+
+const LOCAL_SERVICE_VARIABLES: ReadonlySet<string> = new Set(Object.values(localServiceSettings).map((s: Setting<unknown>) => s.env));
 
 type Settings = typeof settings;
 type ValueOf<S> = S extends Setting<infer T> ? T : never;
@@ -825,8 +838,13 @@ function requireHttps(key: string, caFile: string | undefined, urlKey: string, u
 }
 
 /** The settings as documentation rows: variable, default, meaning. */
-export function describeSettings(): { env: string; default: string; doc: string }[] {
-  return Object.values(settings).map((s: Setting<unknown>) => ({ env: s.env, default: s.default ?? '', doc: s.doc }));
+export function describeSettings(): { env: string; default: string; doc: string; localService: boolean }[] {
+  return Object.values(settings).map((s: Setting<unknown>) => ({
+    env: s.env,
+    default: s.default ?? '',
+    doc: s.doc,
+    localService: LOCAL_SERVICE_VARIABLES.has(s.env),
+  }));
 }
 
 /**
@@ -835,13 +853,20 @@ export function describeSettings(): { env: string; default: string; doc: string 
  */
 export function describeValues(
   env: NodeJS.ProcessEnv = process.env,
-): { env: string; default: string; doc: string; shown: string | undefined; from: 'env' | 'file' | 'default' }[] {
+): { env: string; default: string; doc: string; localService: boolean; shown: string | undefined; from: 'env' | 'file' | 'default' }[] {
   return (Object.values(settings) as Setting<unknown>[]).map((s) => {
     const file = env[s.env + FILE_SUFFIX];
     const fromFile = file !== undefined && file !== '';
     const value = fromFile ? rawValue(env, s) : env[s.env];
     const shown = value === undefined ? undefined : (s.display?.(value) ?? value);
-    return { env: s.env, default: s.default ?? '', doc: s.doc, shown, from: fromFile ? 'file' : value === undefined ? 'default' : 'env' };
+    return {
+      env: s.env,
+      default: s.default ?? '',
+      doc: s.doc,
+      localService: LOCAL_SERVICE_VARIABLES.has(s.env),
+      shown,
+      from: fromFile ? 'file' : value === undefined ? 'default' : 'env',
+    };
   });
 }
 

@@ -7,8 +7,15 @@ import { PINNED_RELEASES, supportedRange } from '../../../scripts/node.mjs';
 
 const readme = readFileSync(join(projectRoot(), 'README.md'), 'utf8');
 
-test('the README documents every configuration variable', () => {
-  for (const { env } of describeSettings()) expect(readme).toContain(`\`${env}\``);
+test("the README documents every configuration variable, the local services' own in their table", () => {
+  const variablesOf = (section: string) => {
+    const table = /\| variable \| default \| meaning \|\n\|---\|---\|---\|\n((?:\|.*\n)+)/.exec(section)?.[1] ?? '';
+    return table.split('\n').flatMap((row) => /^\| `(\w+)` \|/.exec(row)?.[1] ?? []);
+  };
+  const [deployment, local] = readme.split('\n### Local services (development only)\n');
+  const settings = describeSettings();
+  expect(variablesOf(deployment!.slice(deployment!.indexOf('\n## Configuration\n')))).toEqual(settings.filter((s) => !s.localService).map((s) => s.env));
+  expect(variablesOf(local ?? '')).toEqual(settings.filter((s) => s.localService).map((s) => s.env));
 });
 
 test('the README explains every dead-letter code', () => {
