@@ -280,6 +280,10 @@ export function judgeStatement(canonical: Buffer, data: Buffer | undefined): Sta
       `default: Not enough privileges. ${first.toUpperCase()} statements act on the engine's host, which the embedded ClickHouse's HTTP interface refuses`,
     );
   }
+  // ATTACH … FROM '<path>' makes a table of any directory, which INSERT then writes into and DROP deletes.
+  if (first === 'attach' && tokens.some((t, j) => t.kind === 'word' && !t.quoted && t.text === 'from' && tokens[j + 1]?.kind === 'string')) {
+    throw refuseOutside('ATTACH … FROM a path');
+  }
   let format: string | undefined;
   let depth = 0;
   for (const [i, token] of tokens.entries()) {
@@ -346,13 +350,20 @@ function infileAt(tokens: readonly Token[]): number {
 /**
  * Values data ends at a `;`, and the engine (clickhouse-local inside chDB) runs
  * whatever follows as the next statement: a second statement smuggled in an
- * INSERT's data. Values rows are SQL literals, so they are lexed as SQL to
- * find such a `;`. Every other format reads its data to the end, or fails.
+ * INSERT's data. Values rows are SQL, so they are lexed as SQL to find such a
+ * `;`. And the engine evaluates expressions in them
+ * (input_format_values_interpret_expressions): a call the grants do not check
+ * is refused there as in the statement. Every other format reads its data to
+ * the end, or fails.
  */
 function refuseStatementsAfterValues(data: Buffer): void {
   const lexer = new Lexer(data);
   let depth = 0;
-  for (let token = lexer.next(); token; token = lexer.next()) {
+  let previous: Token | undefined;
+  for (let token = lexer.next(); token; previous = token, token = lexer.next()) {
+    if (token.kind === 'punct' && token.text === '(' && previous?.kind === 'word' && !previous.quoted && REFUSED_CALLS.has(previous.text)) {
+      throw refuseOutside(`'${previous.text}' in the VALUES data`);
+    }
     if (token.kind !== 'punct') continue;
     if (token.text === '(') depth++;
     else if (token.text === ')') depth--;

@@ -42,8 +42,16 @@ function send(query: string, options: { method?: 'GET' | 'POST'; auth?: string |
   });
 }
 
+/**
+ * ACCESS_DENIED (grants, front), SYNTAX_ERROR (the front's lexer, the engine's parser), READONLY (a write sent by
+ * GET), AUTHENTICATION_FAILED (no password).
+ */
+const REFUSALS = new Set(['497', '62', '164', '516']);
+
 function expectNothingReached(answer: Answer): void {
   expect(answer.status).toBeGreaterThanOrEqual(400);
+  // Refused, not merely failed: a refused connection to 127.0.0.1:9 would fail as well, with another code.
+  expect([answer.body.slice(0, 200), REFUSALS.has(/^Code: (\d+)\./.exec(answer.body)?.[1] ?? '')]).toEqual([answer.body.slice(0, 200), true]);
   expect(answer.body).not.toContain('root:x:0:0');
   expect(existsSync(written)).toBe(false);
   expect(readFileSync(rcFile, 'utf8')).toBe(RC);
@@ -112,4 +120,20 @@ test.each<[string, string]>([
   // The GET form of the first finding, exactly: no credentials, no Origin header.
   expectNothingReached(await send(`SELECT 'x' INTO OUTFILE${sp}'${written}'`, { auth: false }));
   expect((await send("SELECT count() FROM system.tables WHERE name IN ('passwd', 'infile', 'smuggled', 'u', 's3t', 'h')")).body).toBe('0\n');
+});
+
+test("expressions in an INSERT's VALUES rows, which the engine evaluates, reach no file either", async () => {
+  expect((await send('CREATE TABLE valued (s String) ENGINE = MergeTree ORDER BY s', { method: 'POST' })).status).toBe(200);
+  for (const rows of ["(file('/etc/passwd'))", "(toString(file('/etc/passwd', 'RawBLOB')))", "('x'), (FILE ('/etc/passwd'))"]) {
+    const answer = await send(`INSERT INTO valued VALUES ${rows}`, { method: 'POST' });
+    expectNothingReached(answer);
+    expect(answer.body).toMatch(/^Code: 497\..*VALUES data/);
+  }
+  expect((await send('SELECT count() FROM valued')).body).toBe('0\n');
+});
+
+test('ATTACH … FROM a path makes no table of a folder outside the data directory', async () => {
+  const answer = await send(`ATTACH TABLE attached FROM '${scratch}' (s String) ENGINE = MergeTree ORDER BY s`, { method: 'POST' });
+  expectNothingReached(answer);
+  expect((await send("SELECT count() FROM system.tables WHERE name = 'attached'")).body).toBe('0\n');
 });

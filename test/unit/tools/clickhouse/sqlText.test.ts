@@ -71,6 +71,11 @@ test('one statement per request: the engine refuses several; VALUES data that en
     message: expect.stringContaining('follows the VALUES data'),
   });
   expect(judge('INSERT INTO t FORMAT Values', " ('a;b', 1), (';', 2);\n").insert?.data.toString()).toBe(" ('a;b', 1), (';', 2);\n");
+  // Values rows are expressions the engine evaluates: a call its grants do not check is refused there too.
+  for (const call of ["file('/etc/passwd')", "toString(disk(type = 'local', path = '/'))", "`t`.x, FILE ('/etc/passwd')"]) {
+    expect(refusal(() => judge('INSERT INTO t FORMAT Values', ` (1, ${call})`))).toMatchObject({ code: 497, message: expect.stringContaining('VALUES data') });
+  }
+  expect(judge('INSERT INTO t FORMAT Values', " ('file(x)', `file`)").insert).toBeDefined();
   // Other formats read data to its end: a ';' in it is data.
   expect(judge('INSERT INTO t FORMAT JSONEachRow', '{"k":"x"}\n;DROP TABLE t').insert?.data.toString()).toBe('{"k":"x"}\n;DROP TABLE t');
 });
@@ -100,6 +105,7 @@ test.each([
   ['SYSTEM SHUTDOWN', 'SYSTEM'],
   ["BACKUP TABLE t TO Disk('backups', 'x.zip')", 'BACKUP'],
   ["RESTORE TABLE t FROM S3('http://h/b/x')", 'RESTORE'],
+  ["ATTACH TABLE t FROM '/home/someone/.config' (`s` String) ENGINE = MergeTree ORDER BY s", 'ATTACH'],
 ])('refused where the engine has no rule in local mode: %s', (canonical, what) => {
   const error = refusal(() => judge(canonical));
   expect(error).toMatchObject({ code: 497, codeName: 'ACCESS_DENIED', message: expect.stringContaining(what) });
