@@ -37,8 +37,13 @@ import type { ClickHouseClient } from './client.js';
  *    collision aside): a token never drops rows unlike the ones written.
  * 3. What a token drops is equal, key and values, to rows written before
  *    (only their write time may differ): dropping it changes nothing a reader
- *    sees. Except after a DELETE (the deduplication log outlives it): a writer
- *    that deletes and writes again (anomalies) puts its run's time
+ *    sees, as long as no other version of those rows was written in between.
+ *    Where one can be (a table that a ReplacingMergeTree versions by the time
+ *    of the write, whose figures may go A → B → A: employee_scores,
+ *    analytics_progress), the writer puts that time in the identity, so A
+ *    written again is newer than B, and only a retry of the same insert is
+ *    dropped. Likewise after a DELETE (the deduplication log outlives it): a
+ *    writer that deletes and writes again (anomalies) puts its run's time
  *    (detected_at) in the identity, so its new rows are never taken for the
  *    deleted ones.
  * 4. Past the window (10,000 inserts; on a cluster also

@@ -16,11 +16,12 @@ export async function readProgress(client: ClickHouseClient, name: string): Prom
   return Number((await result.json<{ through_ms: number }>())[0]?.through_ms ?? 0);
 }
 
-/** Saves where a cycle got to; the token is the name and the point (not updated_at, the clock of this write). */
+/** Saves where a cycle got to; the token is the whole row, updated_at (its version) included: a point saved again after another (a cycle run again from an earlier point) is written again. */
 export async function saveProgress(client: ClickHouseClient, name: string, through: number): Promise<void> {
   await insertRows(client, ANALYTICS_PROGRESS_TABLE, [{ name, through: toClickHouseTime(through), updated_at: toClickHouseTime(Date.now()) }], (row) => [
     row.name,
     row.through,
+    row.updated_at,
   ]);
 }
 

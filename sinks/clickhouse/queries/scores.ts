@@ -113,8 +113,10 @@ export const SCORE_FIGURES = [
 ] as const;
 
 /**
- * Inserts scores; each insert's token is its rows without computed_at (the
- * clock of this write): scoring the same figures again, or retrying, writes them once.
+ * Inserts scores; each insert's token is its rows with computed_at, which
+ * versions them: a retry of this insert is written once, and figures that go
+ * A → B → A (a report corrected, then corrected back) write A again, newer
+ * than B, rather than being taken for the first A (insert.ts, point 3).
  */
 export async function insertScores(client: ClickHouseClient, rows: readonly ScoreRow[]): Promise<void> {
   const computedAt = toClickHouseTime(Date.now());
@@ -140,7 +142,7 @@ export async function insertScores(client: ClickHouseClient, rows: readonly Scor
       self_grade: r.self_grade,
       computed_at: computedAt,
     })),
-    ({ computed_at: _, ...row }) => Object.values(row),
+    (row) => Object.values(row),
   );
 }
 

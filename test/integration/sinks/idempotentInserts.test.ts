@@ -14,10 +14,12 @@ import { dropTestResources, testContext } from '../support/context.js';
 import { windowRowWith } from '../support/rows.js';
 
 /**
- * Every writer's insert sent a second time, as a retry after a lost answer or
- * a replay after a crash sends it: ClickHouse itself keeps one copy (counted
+ * A writer's insert sent a second time, as a retry after a lost answer or a
+ * replay after a crash sends it: ClickHouse itself keeps one copy (counted
  * without FINAL, so no merge or read-time collapse is credited). The clock
- * moves between the two sends, as it would.
+ * moves between the two sends, as it would. Writers whose rows are versioned
+ * by the time of the write (scores, progress) put it in their token, so a
+ * value written again after another is kept (insert.ts, point 3).
  */
 const ctx = testContext('idempotent_inserts');
 const client = createClickHouseClient(ctx.config);
@@ -98,7 +100,7 @@ const attempt = (eventId: string): DeliveryAttemptRow => ({
   latencyMs: 5,
 });
 
-test('each writer’s insert (window rows, dead letters, scores, flags, deliveries, progress), sent again, leaves exactly one copy', async () => {
+test('each writer’s insert (window rows, dead letters, deliveries), sent again, leaves exactly one copy', async () => {
   const rows = [0, 1, 2].map((day) =>
     windowRowWith(catalog, {
       employee: 'E-1',
@@ -116,6 +118,13 @@ test('each writer’s insert (window rows, dead letters, scores, flags, deliveri
   await twice(() => insertDeadLetters(client, [letter(10), letter(11)], 'test'));
   expect(await copies('dead_letters')).toBe(2);
 
+  await twice(() => insertDeliveryAttempts(client, [attempt('a'), attempt('b')]));
+  expect(await copies('alert_deliveries')).toBe(2);
+});
+
+test('scores and progress, versioned by the time of the write, are written again: A → B → A ends at A', async () => {
+  // Figures that go A → B → A (a report corrected, then corrected back): the third insert holds the first's rows, and
+  // must not be taken for it, or B would stay current. Each insert is newer; FINAL keeps the newest row per key.
   const score: ScoreRow = {
     model_version: 'default-v1',
     period_type: 'window',
@@ -131,18 +140,22 @@ test('each writer’s insert (window rows, dead letters, scores, flags, deliveri
     self_score_avg: null,
     self_grade: '',
   };
-  await twice(() => insertScores(client, [score, { ...score, employee_id: 'E-2' }]));
-  expect(await copies('employee_scores')).toBe(2);
+  for (const figures of [score, { ...score, score: 60, grade: 'needs improvement' }, score]) {
+    await insertScores(client, [figures]);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  const current = await client.query({ query: "SELECT score, grade FROM employee_scores FINAL WHERE employee_id = 'E-1'", format: 'JSONEachRow' });
+  expect(await current.json()).toEqual([{ score: 100, grade: 'excellent' }]);
 
-  const flag = flagOf('E-1', START);
-  await twice(() => replaceAnomalies(client, { from: START, to: START + DAY }, [flag], 'rules-v2'));
-  expect(await copies('anomalies')).toBe(1);
-
-  await twice(() => insertDeliveryAttempts(client, [attempt('a'), attempt('b')]));
-  expect(await copies('alert_deliveries')).toBe(2);
-
-  await twice(() => saveProgress(client, 'analytics', START + DAY));
-  expect(await copies('analytics_progress')).toBe(1);
+  for (const through of [START + DAY, START + 2 * DAY, START + DAY]) {
+    await saveProgress(client, 'analytics-a-b-a', through);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  const progress = await client.query({
+    query: "SELECT toUnixTimestamp64Milli(through) AS through FROM analytics_progress FINAL WHERE name = 'analytics-a-b-a'",
+    format: 'JSONEachRow',
+  });
+  expect(await progress.json()).toEqual([{ through: START + DAY }]);
 });
 
 test('a replaced flag equal to the one deleted is written again: the run’s time is in its token', async () => {
