@@ -107,6 +107,8 @@ function changedAt(event: AlertEvent): number | null {
 /** Attempt rows on their way to kpi.alert_deliveries: written in the background, never in delivery's way. */
 class AttemptRecorder {
   private rows: DeliveryAttemptRow[] = [];
+  /** The batch whose write failed, to be sent again as it was. */
+  private failed: DeliveryAttemptRow[] | undefined;
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
 
@@ -125,24 +127,37 @@ class AttemptRecorder {
     if (this.rows.length > MAX_PENDING_ROWS) this.metrics.recordFailures.inc(this.rows.splice(0, this.rows.length - MAX_PENDING_ROWS).length);
   }
 
+  /**
+   * Writes what was added. A batch whose write failed is sent again first, exactly as it was: its insert token
+   * is then the same, so if the failed write landed after all (its answer was lost) ClickHouse drops the copy.
+   */
   flush(): Promise<void> {
     this.writing = this.writing.then(async () => {
-      const rows = this.rows.splice(0);
-      if (rows.length === 0) return;
-      try {
-        await insertDeliveryAttempts(this.client, rows);
-      } catch (error) {
-        // Rows ClickHouse refuses for their content would be refused every time: counted and left out, so the audit goes on.
-        if (sinkFailure(error, 'kpi.alert_deliveries').code === 'KPI_ERR_SINK_REJECTED') {
-          this.metrics.recordFailures.inc(rows.length);
-          this.log.error(`kpi.alert_deliveries refused ${rows.length} rows for their content (${messageOf(error)}); they are left out`);
-          return;
-        }
-        this.rows.unshift(...rows);
-        this.log.warn(`writing ${rows.length} rows to kpi.alert_deliveries failed (${messageOf(error)}); trying again`);
+      if (this.failed !== undefined) {
+        if (!(await this.write(this.failed))) return;
+        this.failed = undefined;
       }
+      const rows = this.rows.splice(0);
+      if (rows.length > 0 && !(await this.write(rows))) this.failed = rows;
     });
     return this.writing;
+  }
+
+  /** False when the write failed and may pass later; true when written, or refused for good (counted, left out). */
+  private async write(rows: DeliveryAttemptRow[]): Promise<boolean> {
+    try {
+      await insertDeliveryAttempts(this.client, rows);
+      return true;
+    } catch (error) {
+      // Rows ClickHouse refuses for their content would be refused every time: counted and left out, so the audit goes on.
+      if (sinkFailure(error, 'kpi.alert_deliveries').code === 'KPI_ERR_SINK_REJECTED') {
+        this.metrics.recordFailures.inc(rows.length);
+        this.log.error(`kpi.alert_deliveries refused ${rows.length} rows for their content (${messageOf(error)}); they are left out`);
+        return true;
+      }
+      this.log.warn(`writing ${rows.length} rows to kpi.alert_deliveries failed (${messageOf(error)}); trying again`);
+      return false;
+    }
   }
 
   async stop(): Promise<void> {
