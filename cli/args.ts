@@ -26,14 +26,6 @@ export function parsePlantDay(value: string | undefined, key: string, clock: Pla
   return ms === undefined || !/^\s*\d{4}-\d{2}-\d{2}\s*$/.test(value!) ? ms : clock.startOf(ms / DAY);
 }
 
-/** A duration option such as 30s (undefined when not given). */
-export function parseDurationOption(value: string | undefined, key: string): number | undefined {
-  if (value === undefined) return undefined;
-  const ms = parseDuration(value);
-  if (ms === undefined) throw new ConfigError(key, `expected a duration such as 30s, got ${JSON.stringify(value)}`);
-  return ms;
-}
-
 /** `--seeds`: `101-120` or `1,2,3`. */
 export function parseSeeds(raw: string): number[] {
   const range = /^(\d+)-(\d+)$/.exec(raw);

@@ -68,8 +68,11 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   let config;
+  let secrets;
   try {
     config = loadConfig();
+    // With the embedded engine this reads (or makes) its password file, which can fail like a setting.
+    secrets = secretValues(config);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`kpi-stream: invalid configuration: ${error.message}\n`);
@@ -77,8 +80,8 @@ async function main(argv: string[]): Promise<number> {
     }
     throw error;
   }
-  scrub = secretScrubber(secretValues(config));
-  const log = createLogger(config.logLevel, config.logFormat, 'kpi-stream', secretValues(config)).child({ component: command.name });
+  scrub = secretScrubber(secrets);
+  const log = createLogger(config.logLevel, config.logFormat, 'kpi-stream', secrets).child({ component: command.name });
   try {
     const needs = command.needs?.(args, config) ?? [];
     if (needs.length > 0) await checkConnections(config, needs, log);

@@ -42,7 +42,11 @@ export const DEMO_PLANT: Partial<SimulateOptions> = {
 };
 
 /** A step of the demo done, as one line a person can follow. */
-export type DemoProgress = (line: string) => void;
+/** Hears of each of the demo's steps as it ends (`step`), and of a remark on the step before (`note`). */
+export interface DemoProgress {
+  step(line: string): void;
+  note(line: string): void;
+}
 
 export interface DemoResult {
   /** The processors' counts. */
@@ -75,13 +79,13 @@ export async function runDemo(options: SimulateOptions, config: Config, log: Log
   const catalog = await loadCatalog(config.extensions);
   let started = Date.now();
   const services = await servicesUp(config, log);
-  progress(
+  progress.step(
     `services ready in ${seconds(started)} s: ${services.map((s) => `${s.name} ${s.outcome === 'external' ? `at ${s.endpoint}` : s.outcome.replace('-', ' ')}`).join(', ')}`,
   );
 
   const simulation = await simulatePlant(options, config, log);
   const { counts } = simulation.simulation;
-  progress(
+  progress.step(
     `simulated ${count(simulation.sent)} records in ${(simulation.elapsedMs / 1000).toFixed(1)} s: ` +
       `${count(counts.duplicates)} duplicates, ${count(Object.values(counts.malformed).reduce((a, b) => a + b, 0))} malformed, ${count(counts.tooLate)} too late`,
   );
@@ -100,18 +104,18 @@ export async function runDemo(options: SimulateOptions, config: Config, log: Log
     inserts: m.inserts,
     seconds: (Date.now() - started) / 1000,
   };
-  progress(
+  progress.step(
     `processed ${count(processed.records)} records in ${processed.seconds.toFixed(1)} s: ${count(processed.accepted)} counted, ` +
       `${count(processed.duplicates)} duplicates counted once, ${count(processed.deadLettered)} dead-lettered; ${count(processed.rows)} rows in ${processed.inserts} inserts`,
   );
   if (processed.accepted === 0 && processed.duplicates > 0) {
-    progress('(an earlier demo sent these events already: they count once; `npm run kpi -- services down` and remove .svc/ to start afresh)');
+    progress.note('(an earlier demo sent these events already: they count once; `npm run kpi -- services down` and remove .svc/ to start afresh)');
   }
 
   const range = { from: options.start, to: options.start + options.days * DAY };
   return withClickHouse(config, async (client) => {
     const comparison = await compareWithExpected(client, await readExpectedRows(join(simulation.out, OUTPUT_FILES.expected)));
-    progress(
+    progress.step(
       `rows: ${count(comparison.equal)} of ${count(comparison.expected)} expected rows of kpi.employee_window_metrics_current equal in every column` +
         (comparison.equal === comparison.expected && comparison.unexpected.length === 0
           ? ''
@@ -121,13 +125,13 @@ export async function runDemo(options: SimulateOptions, config: Config, log: Log
     for (const period of PERIOD_TYPES) await scorePeriods(client, catalog, { period, timeZone: config.timeZone });
     const flags = await runDetection(client, catalog, log, { ...range, timeZone: config.timeZone, rules: detectionRules(config), publish: alerts.publish });
     const gaps = flags.filter((f) => f.kind === 'measurement_gap').length;
-    progress(
+    progress.step(
       `scored every window, week and month; detection: ${flags.length - gaps} inflation flags on ${new Set(flags.filter((f) => f.kind !== 'measurement_gap').map((f) => f.employeeId)).size} employees, ${gaps} measurement gaps`,
     );
 
     const alerted = await alerts.finish();
     const latencies = alerted.delivered.flatMap((d) => (d.latencyMs === null ? [] : [d.latencyMs])).sort((a, b) => a - b);
-    progress(
+    progress.step(
       `alerts: ${alerted.raised} raised (${alerted.firing} firing), ${alerted.delivered.length} delivered to a local webhook, signatures verified (${alerted.rejected} rejected)` +
         (latencies.length > 0
           ? `; change to webhook p50 ${percentile(latencies, 0.5)} ms, p99 ${percentile(latencies, 0.99)} ms under the backfill's load`
@@ -145,7 +149,7 @@ export async function runDemo(options: SimulateOptions, config: Config, log: Log
       catalog,
     });
     const path = writeReport(figures, 'html', join(simulation.out, 'report.html'));
-    progress(`report: ${relative(process.cwd(), path)}`);
+    progress.step(`report: ${relative(process.cwd(), path)}`);
     return { processed, comparison, alerts: alerted, evaluation, stations, mostFlagged, report: { path, figures } };
   });
 }

@@ -56,7 +56,7 @@ ${simulateFlagsHelp()}`,
     );
     let step = 0;
     try {
-      const result = await runDemo(options, config, log, (line) => say(`[${++step}/7] ${line}`));
+      const result = await runDemo(options, config, log, { step: (line) => say(`[${++step}/7] ${line}`), note: say });
       say(`\n${summary(result)}`);
       return result.comparison.equal === result.comparison.expected && result.comparison.unexpected.length === 0 ? 0 : 1;
     } finally {

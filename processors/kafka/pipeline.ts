@@ -34,7 +34,7 @@ interface ReadProgress {
   readonly read: number;
 }
 
-/** The connected clients a pipeline runs on (made by processors/bootstrap.ts). */
+/** The connected clients a pipeline runs on (made by processors/kafka/bootstrap.ts). */
 export interface PipelineParts {
   readonly config: Config;
   readonly log: Logger;
