@@ -105,7 +105,7 @@ function changedAt(event: AlertEvent): number | null {
 }
 
 /** Attempt rows on their way to kpi.alert_deliveries: written in the background, never in delivery's way. */
-class AttemptRecorder {
+export class AttemptRecorder {
   private rows: DeliveryAttemptRow[] = [];
   /** The batch whose write failed, to be sent again as it was. */
   private failed: DeliveryAttemptRow[] | undefined;
