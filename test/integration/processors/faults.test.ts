@@ -155,7 +155,14 @@ describe('rows ClickHouse refuses for their content', () => {
       return inRow === lettered.has(key);
     });
     expect(misplaced.map((t) => `${t.kind} ${t.event.event_id}`)).toEqual([]);
-    expect(lettered.size).toBeGreaterThan(eventsOfRefused.length / 2);
+    // Each refused window's full row was refused, so some of its events were dead-lettered (how many depends on
+    // how many versions were written before it grew past the constraint: on how the flushes fell).
+    const windowsLettered = new Set(
+      eventsOfRefused
+        .filter((tagged) => lettered.has(eventKeyOf(tagged.kind, tagged.event.event_id)))
+        .map((tagged) => `${tagged.event.employee_id}@${windows.windowFor(windowTimeOf(tagged)).start}`),
+    );
+    expect([...refused].filter((key) => !windowsLettered.has(key))).toEqual([]);
     expect(pipeline.metrics.refusedRows).toBeGreaterThanOrEqual(refused.size);
 
     // Every other window is exactly as expected; refused ones hold at most their last accepted version.
