@@ -4,7 +4,7 @@ import { KpiCatalog } from '../../../kpis/catalog.js';
 import { batchToken } from '../../../processors/checkpoint.js';
 import { createClickHouseClient } from '../../../sinks/clickhouse/client.js';
 import { migrate } from '../../../sinks/clickhouse/migrate.js';
-import { insertDeliveryAttempts, type DeliveryAttemptRow } from '../../../sinks/clickhouse/queries/alertDeliveries.js';
+import { insertDeliveryAttempts } from '../../../sinks/clickhouse/queries/alertDeliveries.js';
 import { saveProgress } from '../../../sinks/clickhouse/queries/analyticsProgress.js';
 import { replaceAnomalies } from '../../../sinks/clickhouse/queries/anomalies.js';
 import { insertDeadLetters } from '../../../sinks/clickhouse/queries/deadLetters.js';
@@ -12,6 +12,7 @@ import { insertScores, type ScoreRow } from '../../../sinks/clickhouse/queries/s
 import { ClickHouseWindowStore } from '../../../sinks/clickhouse/windowStore.js';
 import { dropTestResources, testContext } from '../support/context.js';
 import { windowRowWith } from '../support/rows.js';
+import { deliveryAttempt } from '../../unit/support/alerts.js';
 
 /**
  * A writer's insert sent a second time, as a retry after a lost answer or a
@@ -76,30 +77,6 @@ const flagOf = (employeeId: string, windowStart: number): Flag => ({
   evidence: {},
 });
 
-const attempt = (eventId: string): DeliveryAttemptRow => ({
-  eventId,
-  fingerprint: 'f',
-  type: 'alert.firing',
-  rule: 'r',
-  severity: 'high',
-  scope: 'employee',
-  employeeId: 'E-1',
-  stationId: null,
-  windowStart: START,
-  metric: 'units',
-  value: 1,
-  threshold: 2,
-  anomaly: null,
-  explanation: 'x',
-  target: 'webhook',
-  attempt: 1,
-  outcome: 'delivered',
-  httpStatus: 200,
-  error: '',
-  attemptedAt: START + 1000,
-  latencyMs: 5,
-});
-
 test('each writer’s insert (window rows, dead letters, deliveries), sent again, leaves exactly one copy', async () => {
   const rows = [0, 1, 2].map((day) =>
     windowRowWith(catalog, {
@@ -118,7 +95,7 @@ test('each writer’s insert (window rows, dead letters, deliveries), sent again
   await twice(() => insertDeadLetters(client, [letter(10), letter(11)], 'test'));
   expect(await copies('dead_letters')).toBe(2);
 
-  await twice(() => insertDeliveryAttempts(client, [attempt('a'), attempt('b')]));
+  await twice(() => insertDeliveryAttempts(client, [deliveryAttempt('a', START), deliveryAttempt('b', START)]));
   expect(await copies('alert_deliveries')).toBe(2);
 });
 

@@ -2,31 +2,7 @@ import { Registry } from 'prom-client';
 import { AttemptRecorder, DeliveryMetrics } from '../../../alerting/delivery.js';
 import { createLogger } from '../../../core/logger.js';
 import type { ClickHouseClient } from '../../../sinks/clickhouse/client.js';
-import type { DeliveryAttemptRow } from '../../../sinks/clickhouse/queries/alertDeliveries.js';
-
-const attempt = (eventId: string): DeliveryAttemptRow => ({
-  eventId,
-  fingerprint: 'f',
-  type: 'alert.firing',
-  rule: 'r',
-  severity: 'high',
-  scope: 'employee',
-  employeeId: 'E-1',
-  stationId: null,
-  windowStart: Date.UTC(2026, 10, 2),
-  metric: 'units',
-  value: 1,
-  threshold: 2,
-  anomaly: null,
-  explanation: 'x',
-  target: 'webhook',
-  attempt: 1,
-  outcome: 'delivered',
-  httpStatus: 200,
-  error: '',
-  attemptedAt: Date.UTC(2026, 10, 2, 8),
-  latencyMs: 5,
-});
+import { deliveryAttempt } from '../support/alerts.js';
 
 /** The inserts a client was asked for (their event ids and tokens); the first `failures` fail as a lost answer would. */
 function insertsFailing(failures: number) {
@@ -43,10 +19,10 @@ function insertsFailing(failures: number) {
 test('a batch whose write failed is sent again alone and as it was (the same token), before newer rows', async () => {
   const { client, inserts } = insertsFailing(2);
   const recorder = new AttemptRecorder(client, new DeliveryMetrics(new Registry()), createLogger('silent'));
-  recorder.add(attempt('a'));
-  recorder.add(attempt('b'));
+  recorder.add(deliveryAttempt('a', Date.UTC(2026, 10, 2)));
+  recorder.add(deliveryAttempt('b', Date.UTC(2026, 10, 2)));
   await recorder.flush(); // fails
-  recorder.add(attempt('c'));
+  recorder.add(deliveryAttempt('c', Date.UTC(2026, 10, 2)));
   await recorder.flush(); // the same batch fails again; c waits
   await recorder.flush(); // the batch, then c
   expect(inserts.map((i) => i.events)).toEqual([['a', 'b'], ['a', 'b'], ['a', 'b'], ['c']]);

@@ -417,28 +417,29 @@ describe('columns that compare systems', () => {
   });
 });
 
-describe('anomaly rules', () => {
-  const flag = (o: Partial<FlagSummary> = {}): FlagSummary => ({
-    employeeId: 'a',
-    stationId: 'S1',
-    windowStart: W0,
-    windowEnd: W0 + DAY,
-    kind: 'units_overclaim',
-    method: 'sequential',
-    severity: 'high',
-    explanation: 'Reported more units than the MES counted on 9 of 10 shifts',
-    ...o,
-  });
+/** A flag of employee a's first window at S1. */
+const flagOf = (o: Partial<FlagSummary> = {}): FlagSummary => ({
+  employeeId: 'a',
+  stationId: 'S1',
+  windowStart: W0,
+  windowEnd: W0 + DAY,
+  kind: 'units_overclaim',
+  method: 'sequential',
+  severity: 'high',
+  explanation: 'Reported more units than the MES counted on 9 of 10 shifts',
+  ...o,
+});
 
+describe('anomaly rules', () => {
   test('a flag of the kind and severity fires, its removal resolves; a measurement gap never alerts, whatever the rule', () => {
     const e = evaluatorOf([
       { name: 'inflated-units', anomaly: 'units_overclaim', min_severity: 'medium', severity: 'high' },
       { name: 'any-inflation', anomaly: 'any', severity: 'low' },
     ]);
-    e.applyFlag(flagInputKey(flag({ kind: 'measurement_gap', method: 'coverage' })), flag({ kind: 'measurement_gap', method: 'coverage' }));
-    e.applyFlag(flagInputKey(flag({ severity: 'low' })), flag({ severity: 'low' }));
+    e.applyFlag(flagInputKey(flagOf({ kind: 'measurement_gap', method: 'coverage' })), flagOf({ kind: 'measurement_gap', method: 'coverage' }));
+    e.applyFlag(flagInputKey(flagOf({ severity: 'low' })), flagOf({ severity: 'low' }));
     expect(e.evaluate(W0).map((x) => [x.rule, x.anomaly])).toEqual([['any-inflation', 'units_overclaim']]);
-    const high = flag({ method: 'single_window' });
+    const high = flagOf({ method: 'single_window' });
     e.applyFlag(flagInputKey(high), high);
     const [firing] = e.evaluate(W0);
     expect(firing).toMatchObject({
@@ -452,7 +453,7 @@ describe('anomaly rules', () => {
     });
     expect(firing!.explanation).toBe(high.explanation);
     e.applyFlag(flagInputKey(high), null);
-    e.applyFlag(flagInputKey(flag({ severity: 'low' })), null);
+    e.applyFlag(flagInputKey(flagOf({ severity: 'low' })), null);
     expect(e.evaluate(W0 + MINUTE).map((x) => [x.type, x.rule])).toEqual([
       ['alert.resolved', 'inflated-units'],
       ['alert.resolved', 'any-inflation'],
@@ -461,17 +462,7 @@ describe('anomaly rules', () => {
 });
 
 describe('anomaly rules: several flags', () => {
-  const flag = (o: Partial<FlagSummary> = {}): FlagSummary => ({
-    employeeId: 'a',
-    stationId: 'S1',
-    windowStart: W0,
-    windowEnd: W0 + DAY,
-    kind: 'units_overclaim',
-    method: 'sequential',
-    severity: 'medium',
-    explanation: 'units',
-    ...o,
-  });
+  const flag = (o: Partial<FlagSummary> = {}) => flagOf({ severity: 'medium', explanation: 'units', ...o });
   const rules = [
     { name: 'inflated-units', anomaly: 'units_overclaim', min_severity: 'medium', severity: 'high' },
     { name: 'any-inflation', anomaly: 'any', severity: 'low' },
@@ -607,16 +598,7 @@ describe('restart and memory', () => {
   });
 
   test('forget drops the windows that ended before a time, and their alerts that are not firing; their flags stand', () => {
-    const flagged: FlagSummary = {
-      employeeId: 'a',
-      stationId: 'S1',
-      windowStart: W0,
-      windowEnd: W0 + DAY,
-      kind: 'units_overclaim',
-      method: 'sequential',
-      severity: 'high',
-      explanation: 'units',
-    };
+    const flagged = flagOf({ explanation: 'units' });
     const recent = { ...flagged, windowStart: W0 + DAY, windowEnd: W0 + 2 * DAY };
     const e = evaluatorOf([
       { ...stationDefects, scope: 'employee' },
