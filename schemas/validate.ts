@@ -1,10 +1,9 @@
-import type avro from 'avsc';
 import type { Config } from '../core/config.js';
 import type { RecordErrorCode } from '../core/errors.js';
 import { formatTime } from '../core/time.js';
 import { schemaOf } from './avro.js';
 import { inputOf } from './inputs.js';
-import type { EventKind, KindedEvent } from './kinds.js';
+import type { KindedEvent } from './kinds.js';
 
 /** Bounds on what a producer may send, beyond the Avro types and the contract's value rules. */
 export interface RecordLimits {
@@ -21,6 +20,9 @@ export interface RecordLimits {
   /** How long after its period a self-report may be submitted. */
   readonly maxReportDelay: number;
 }
+
+/** The latest instant a JavaScript Date can hold (epoch ms): later times are shown without a date. */
+const MAX_DATE = 8.64e15;
 
 /** A self-report covers a shift or a day: never more than this. */
 const MAX_REPORT_PERIOD = 36 * 3_600_000;
@@ -43,8 +45,6 @@ export interface RecordProblem {
   readonly message: string;
 }
 
-type FieldCheck = (event: Record<string, unknown>, limits: RecordLimits) => RecordProblem | undefined;
-
 /**
  * Checks a decoded event against everything a record must satisfy before it
  * is counted: ids present, strings and arrays of sane size, finite numbers,
@@ -56,8 +56,8 @@ export function recordProblem(tagged: KindedEvent, limits: RecordLimits, now: nu
   const event = tagged.event as unknown as Record<string, unknown>;
   if (tagged.event.event_id.trim() === '') return invalid('event_id is empty');
   if (tagged.event.employee_id.trim() === '') return invalid('employee_id is empty: the event cannot be attributed');
-  for (const check of fieldChecks(tagged.kind)) {
-    const problem = check(event, limits);
+  for (const { name } of schemaOf(tagged.kind).fields) {
+    const problem = fieldProblem(name, event[name], limits);
     if (problem) return problem;
   }
   for (const field of inputOf(tagged).timeFields) {
@@ -74,12 +74,13 @@ export function recordProblem(tagged: KindedEvent, limits: RecordLimits, now: nu
 
 const invalid = (message: string): RecordProblem => ({ code: 'KPI_ERR_INVALID_VALUE', message });
 
-/** A time outside [minEventTime, now + maxClockSkew], with a hint when it looks like seconds or microseconds. */
-export function timeProblem(field: string, ms: number, limits: RecordLimits, now: number): RecordProblem | undefined {
+/** A time that is no whole number of ms, or outside [minEventTime, now + maxClockSkew] (with a hint when it looks like seconds, microseconds or nanoseconds). */
+function timeProblem(field: string, ms: number, limits: RecordLimits, now: number): RecordProblem | undefined {
+  if (!Number.isInteger(ms)) return { code: 'KPI_ERR_INVALID_TIME', message: `${field} ${ms} is not a whole number of milliseconds` };
   const latest = now + limits.maxClockSkew;
-  if (Number.isSafeInteger(ms) && ms >= limits.minEventTime && ms <= latest) return undefined;
+  if (ms >= limits.minEventTime && ms <= latest) return undefined;
   const plausible = (candidate: number) => candidate >= limits.minEventTime && candidate <= latest;
-  const shown = Number.isSafeInteger(ms) && Math.abs(ms) < 8.64e15 ? `${ms} (${formatTime(ms)})` : String(ms);
+  const shown = Math.abs(ms) <= MAX_DATE ? `${ms} (${formatTime(ms)})` : String(ms);
   let hint = '';
   if (plausible(ms * 1000)) hint = `; it looks like seconds, not milliseconds (${formatTime(ms * 1000)})`;
   else if (plausible(Math.floor(ms / 1000))) hint = `; it looks like microseconds, not milliseconds (${formatTime(Math.floor(ms / 1000))})`;
@@ -108,75 +109,29 @@ function periodProblem(e: { period_start: number; period_end: number; submitted_
   return undefined;
 }
 
-const checksByKind = new Map<EventKind, FieldCheck[]>();
-
-/** The generic checks of a kind's fields, derived once from its Avro schema. */
-function fieldChecks(kind: EventKind): FieldCheck[] {
-  let checks = checksByKind.get(kind);
-  if (!checks) {
-    checks = schemaOf(kind).fields.flatMap((field) => checksFor(field.name, field.type));
-    checksByKind.set(kind, checks);
+/**
+ * The generic checks, by the value each field holds: strings (ids, codes) at most KPI_MAX_ID_LENGTH long,
+ * numbers finite, arrays at most KPI_MAX_ARRAY_LENGTH items, each item checked the same way. By value, not by
+ * Avro type, so that every union and every array of a future schema is checked without a walk of its types.
+ */
+function fieldProblem(name: string, value: unknown, limits: RecordLimits): RecordProblem | undefined {
+  if (typeof value === 'string') {
+    if (value.length <= limits.maxIdLength) return undefined;
+    return {
+      code: 'KPI_ERR_ID_TOO_LONG',
+      message: `${name} is ${value.length} characters long; ids and codes are at most ${limits.maxIdLength} (KPI_MAX_ID_LENGTH)`,
+    };
   }
-  return checks;
-}
-
-function checksFor(name: string, type: avro.Schema): FieldCheck[] {
-  const base = baseType(type);
-  if (base === 'string') {
-    return [(event, limits) => stringProblem(name, event[name], limits)];
+  if (typeof value === 'number') {
+    return Number.isFinite(value) ? undefined : { code: 'KPI_ERR_NOT_FINITE', message: `${name} is ${value}: numbers must be finite` };
   }
-  if (base === 'double' || base === 'float') {
-    return [
-      (event) => {
-        const value = event[name];
-        return typeof value === 'number' && !Number.isFinite(value)
-          ? { code: 'KPI_ERR_NOT_FINITE', message: `${name} is ${value}: numbers must be finite` }
-          : undefined;
-      },
-    ];
+  if (!Array.isArray(value)) return undefined;
+  if (value.length > limits.maxArrayLength) {
+    return { code: 'KPI_ERR_ARRAY_TOO_LONG', message: `${name} has ${value.length} items; arrays hold at most ${limits.maxArrayLength}` };
   }
-  if (typeof base === 'object' && base !== null && (base as { type?: string }).type === 'array') {
-    const items = baseType((base as { items: avro.Schema }).items);
-    return [
-      (event, limits) => {
-        const list = event[name] as unknown[];
-        if (list.length > limits.maxArrayLength) {
-          return { code: 'KPI_ERR_ARRAY_TOO_LONG', message: `${name} has ${list.length} items; arrays hold at most ${limits.maxArrayLength}` };
-        }
-        if (items !== 'string') return undefined;
-        for (const [i, item] of list.entries()) {
-          const problem = stringProblem(`${name}[${i}]`, item, limits);
-          if (problem) return problem;
-        }
-        return undefined;
-      },
-    ];
+  for (const [i, item] of value.entries()) {
+    const problem = fieldProblem(`${name}[${i}]`, item, limits);
+    if (problem) return problem;
   }
-  return [];
-}
-
-function stringProblem(name: string, value: unknown, limits: RecordLimits): RecordProblem | undefined {
-  if (typeof value !== 'string' || value.length <= limits.maxIdLength) return undefined;
-  return {
-    code: 'KPI_ERR_ID_TOO_LONG',
-    message: `${name} is ${value.length} characters long; ids and codes are at most ${limits.maxIdLength} (KPI_MAX_ID_LENGTH)`,
-  };
-}
-
-/** The type inside a nullable union, and a primitive's name. */
-function baseType(type: avro.Schema): avro.Schema {
-  if (Array.isArray(type)) {
-    const nonNull = type.filter((t) => t !== 'null');
-    return nonNull.length === 1 ? baseType(nonNull[0]!) : type;
-  }
-  if (
-    typeof type === 'object' &&
-    type !== null &&
-    typeof (type as { type?: unknown }).type === 'string' &&
-    (type as { logicalType?: string }).logicalType === undefined
-  ) {
-    const inner = (type as { type: string }).type;
-    if (inner !== 'array' && inner !== 'record' && inner !== 'enum' && inner !== 'map' && inner !== 'fixed') return inner;
-  }
-  return type;
+  return undefined;
 }

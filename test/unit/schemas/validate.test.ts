@@ -34,6 +34,7 @@ test.each<[string, KindedEvent, string, RegExp]>([
   ],
   ['no employee', { kind: 'production', event: production({ employee_id: ' ' }) }, 'KPI_ERR_INVALID_VALUE', /cannot be attributed/],
   ['no event id', { kind: 'production', event: production({ event_id: '' }) }, 'KPI_ERR_INVALID_VALUE', /event_id is empty/],
+  ['a blank event id', { kind: 'feedback', event: feedback({ event_id: ' \t' }) }, 'KPI_ERR_INVALID_VALUE', /event_id is empty/],
   [
     'an interval ending before it starts',
     { kind: 'telemetry', event: telemetry({ interval_end: telemetry().interval_start - 1 }) },
@@ -139,6 +140,30 @@ test.each<[string, KindedEvent, string, RegExp]>([
     /interval_start .* later than the wall clock .* looks like microseconds, not milliseconds \(2026-11-19T23:00:00.000Z\)/,
   ],
   [
+    'a time in nanoseconds',
+    { kind: 'production', event: production({ event_time: (NOW - 3_600_000) * 1_000_000 }) },
+    'KPI_ERR_INVALID_TIME',
+    /event_time \S+ is later than the wall clock .* looks like nanoseconds, not milliseconds \(2026-11-19T23:00:00.000Z\)$/,
+  ],
+  [
+    'a time past what a date can hold',
+    { kind: 'production', event: production({ event_time: 8.64e15 + 1 }) },
+    'KPI_ERR_INVALID_TIME',
+    /^event_time 8640000000000001 is later than the wall clock plus KPI_MAX_CLOCK_SKEW \(2026-11-20T00:05:00.000Z\)$/,
+  ],
+  [
+    'the last time a date can hold',
+    { kind: 'production', event: production({ event_time: 8.64e15 }) },
+    'KPI_ERR_INVALID_TIME',
+    /^event_time 8640000000000000 \(\+275760-09-13T00:00:00.000Z\) is later/,
+  ],
+  [
+    'a time that is no integer',
+    { kind: 'production', event: production({ event_time: NOW - 0.5 }) },
+    'KPI_ERR_INVALID_TIME',
+    /^event_time 1795132799999.5 is not a whole number of milliseconds$/,
+  ],
+  [
     'a submit time a day ahead',
     { kind: 'selfReport', event: selfReport({ submitted_time: NOW + 86_400_000 }) },
     'KPI_ERR_INVALID_TIME',
@@ -205,5 +230,18 @@ describe('every limit, on both sides', () => {
     expect(report(8 * 3_600_000, -1)).toBe('KPI_ERR_INVALID_PERIOD');
     expect(report(8 * 3_600_000, 8 * 3_600_000 + maxReportDelay)).toBeUndefined();
     expect(report(8 * 3_600_000, 8 * 3_600_000 + maxReportDelay + 1)).toBe('KPI_ERR_INVALID_PERIOD');
+  });
+
+  test('a time is taken for seconds, microseconds or nanoseconds only when so read it falls within the limits', () => {
+    const hint = (event_time: number) => /looks like (\w+)/.exec(problem({ kind: 'production', event: production({ event_time }) })?.message ?? '')?.[1];
+    const latest = NOW + maxClockSkew;
+    expect([minEventTime / 1000, latest / 1000, minEventTime / 1000 - 1, latest / 1000 + 1].map(hint)).toEqual(['seconds', 'seconds', undefined, undefined]);
+    expect([minEventTime * 1000, latest * 1000, latest * 1000 + 999, latest * 1000 + 1000].map(hint)).toEqual([
+      'microseconds',
+      'microseconds',
+      'microseconds',
+      undefined,
+    ]);
+    expect([minEventTime * 1_000_000, latest * 1_000_000].map(hint)).toEqual(['nanoseconds', 'nanoseconds']);
   });
 });
