@@ -46,6 +46,8 @@ export interface PipeOptions {
   key?: Buffer | string | null;
   /** The record's Kafka timestamp (ms): the producer's clock (CreateTime); default: the driver's wall clock. */
   timestamp?: number;
+  /** Records left on the topic-partition after this one (the consumer's lag), as a Kafka source reports it; default: not said. */
+  recordsLeft?: number;
 }
 
 /** Schema ids of the in-memory registry: one per kind, the kind's contract. */
@@ -148,8 +150,13 @@ export class TopologyTestDriver {
     const key = options.key === undefined || options.key === null ? null : Buffer.from(options.key);
     const record: SourceRecord = { offset, key, value, timestamp: options.timestamp ?? this.now };
     this.log.push({ kind, partition, record });
-    const outcomes = await this.process(kind, partition, [record]);
+    const outcomes = await this.process(kind, partition, [record], options.recordsLeft);
     return outcomes![0]!;
+  }
+
+  /** The runner itself, for what the Kafka host asks of it between batches (positions, rows due, topics to pause). */
+  get streamRunner(): StreamRunner {
+    return this.runner;
   }
 
   advanceWallClock(ms: number): void {
@@ -191,8 +198,9 @@ export class TopologyTestDriver {
     }
   }
 
-  private async process(kind: EventKind, partition: number, records: SourceRecord[]): Promise<readonly RecordOutcome[] | undefined> {
-    const result = await this.runner.processBatch(INPUTS[kind].topic, partition, records, { heartbeat: async () => undefined, live: () => true });
+  private async process(kind: EventKind, partition: number, records: SourceRecord[], recordsLeft?: number): Promise<readonly RecordOutcome[] | undefined> {
+    const context = { heartbeat: async () => undefined, live: () => true, ...(recordsLeft === undefined ? {} : { recordsLeft }) };
+    const result = await this.runner.processBatch(INPUTS[kind].topic, partition, records, context);
     return result?.outcomes;
   }
 

@@ -1,8 +1,9 @@
 import { metricsOf } from '../../../contract/windowRow.js';
 import { TEST_SCHEMA_IDS, TopologyTestDriver } from '../../../processors/testDriver.js';
 import { avroTypeOf } from '../../../schemas/avro.js';
+import { INPUTS } from '../../../schemas/inputs.js';
 import { encodeEvent, frame } from '../../../topics/codec.js';
-import { inspection, production, selfReport, telemetry } from '../support/events.js';
+import { feedback, inspection, production, selfReport, telemetry } from '../support/events.js';
 
 const HOUR = 3_600_000;
 const day = (d: number, hour = 0) => Date.UTC(2026, 10, d, hour);
@@ -63,6 +64,20 @@ describe('keys, ids and numbers', () => {
     ]);
   });
 
+  test('a key is compared in UTF-8: a Latin-1 key with as many bytes as the id has characters is not the id', async () => {
+    const d = driver();
+    const id = 'op-é';
+    expect(await d.pipe('production', production({ employee_id: id, event_time: day(20, 9) }), { key: Buffer.from(id, 'latin1') })).toBe(
+      'KPI_ERR_KEY_MISMATCH',
+    );
+    expect(await d.pipe('production', production({ employee_id: id, event_id: 'p-2', event_time: day(20, 9) }), { key: Buffer.from(id, 'utf8') })).toBe(
+      'accepted',
+    );
+    expect(await d.pipe('production', production({ employee_id: 'op-1', event_id: 'p-3', event_time: day(20, 9) }), { key: 'op-2' })).toBe(
+      'KPI_ERR_KEY_MISMATCH',
+    );
+  });
+
   test('ids with braces, quotes and unicode are legal data and count', async () => {
     const d = driver();
     const id = '{a:1}\' OR 1=1; -- "工"';
@@ -104,6 +119,57 @@ describe('keys, ids and numbers', () => {
     expect(await d.pipeBytes('production', broken, { key: 'emp-1' })).toBe('KPI_ERR_DECODE_MALFORMED');
     expect(await d.pipe('production', production({ event_id: 'fine', event_time: day(20, 9) }))).toBe('accepted');
     expect(d.deadLetters.every((l) => l.topic === 'factory.production.v1' && l.key?.toString() === 'emp-1')).toBe(true);
+  });
+});
+
+describe('what the Kafka host asks of the runner between batches', () => {
+  const topic = (kind: 'production' | 'telemetry' | 'feedback') => INPUTS[kind].topic;
+
+  test('the next offset of each topic-partition this process holds, and none once a rebalance reset it', async () => {
+    const d = driver();
+    await d.pipe('production', production({ event_id: 'a', event_time: day(20, 9) }));
+    await d.pipe('production', production({ event_id: 'b', event_time: day(20, 10) }));
+    await d.pipe('telemetry', telemetry({ interval_start: day(20, 9), interval_end: day(20, 9) + 15 * 60_000 }), { partition: 1 });
+    const runner = d.streamRunner;
+    expect([runner.position(topic('production'), 0), runner.position(topic('telemetry'), 1)]).toEqual([2, 1]);
+    expect([runner.position(topic('production'), 1), runner.position(topic('feedback'), 0), runner.position('not.an.input', 0)]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
+    runner.reset();
+    expect([runner.position(topic('production'), 0), runner.openWindows, runner.windowsInMemory]).toEqual([undefined, 0, 0]);
+  });
+
+  test('rows are due once a changed window closes in any partition; a written window stops being open at the next drain and stays in memory up to the cache', async () => {
+    const d = driver({ closedWindowCache: 10 });
+    const runner = d.streamRunner;
+    await d.pipe('production', production({ event_time: day(20, 9) }));
+    await d.pipe('production', production({ event_id: 'p-2', employee_id: 'emp-2', event_time: day(20, 9) }), { key: 'emp-2', partition: 1 });
+    expect([runner.rowsDue, runner.openWindows, runner.windowsInMemory]).toEqual([false, 2, 2]);
+    await d.pipe('production', production({ event_id: 'p-3', employee_id: 'emp-2', event_time: day(22, 9) }), { key: 'emp-2', partition: 1 });
+    // A closed window is open until its row is written.
+    expect([runner.rowsDue, runner.openWindows, runner.windowsInMemory]).toEqual([true, 3, 3]);
+    expect((await d.flush()).map((row) => [row.employee_id, row.window_start])).toEqual([['emp-2', day(20)]]);
+    expect([runner.rowsDue, runner.openWindows, runner.windowsInMemory]).toEqual([false, 3, 3]);
+    // The drain after its row was written moves it to the closed-window cache.
+    expect(await d.flush()).toEqual([]);
+    expect([runner.rowsDue, runner.openWindows, runner.windowsInMemory]).toEqual([false, 2, 3]);
+  });
+
+  test('the topics to pause are those more than the allowed lateness ahead of the slowest one with records left', async () => {
+    const d = driver();
+    const runner = d.streamRunner;
+    await d.pipe('telemetry', telemetry({ interval_start: day(20, 9), interval_end: day(20, 9) + 15 * 60_000 }), { recordsLeft: 10 });
+    await d.pipe('feedback', feedback({ production_time: day(20, 10), feedback_time: day(25) }), { recordsLeft: 10 });
+    expect([runner.topicsAhead(0), runner.topicsAhead(1)]).toEqual([[topic('feedback')], []]);
+    // What batches said before a time is forgotten (a topic whose batches stopped holds nothing back).
+    d.advanceWallClock(1000);
+    await d.pipe('feedback', feedback({ event_id: 'f-2', production_time: day(20, 10), feedback_time: day(25) }), { recordsLeft: 10 });
+    runner.forgetBacklog(Date.UTC(2026, 11, 1) + 1000);
+    expect(runner.topicsAhead(0)).toEqual([]);
+    await d.pipe('telemetry', telemetry({ event_id: 't-2', interval_start: day(20, 9), interval_end: day(20, 9) + 15 * 60_000 }), { recordsLeft: 0 });
+    expect(runner.topicsAhead(0)).toEqual([]);
   });
 });
 
