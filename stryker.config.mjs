@@ -31,13 +31,29 @@ const DECISIONS = [
 // mutant) at the top level of the Jest config, which a `projects` list would hide.
 const unit = jestConfig.projects.find((project) => project.displayName === 'unit');
 
+// The tests that judge mutants: the direct ones. Left out, each for its reason:
+const NOT_JUDGING = [
+  // A whole simulated plant through the processors, detection and scoring (golden hashes, precision and recall):
+  // they reach nearly every mutant and take seconds each, so each mutant would cost half a minute or more; and a
+  // figure caught only by a golden hash is caught by accident. The direct tests must catch it.
+  '/test/unit/simulator/',
+  '/test/unit/evaluation/',
+  // The CLI and the packaging run the built code (dist/) in other processes, never the mutated sources.
+  '/test/unit/cli/',
+  '/test/unit/deploy/',
+];
+
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   mutate: [...ENGINE, ...DECISIONS],
   testRunner: 'jest',
   // configFile: package.json, which holds no Jest settings, so that jest.config.js's three projects are not read
   // under the unit project given here (Stryker merges the file's settings under these).
-  jest: { projectType: 'custom', configFile: 'package.json', config: unit },
+  jest: {
+    projectType: 'custom',
+    configFile: 'package.json',
+    config: { ...unit, testPathIgnorePatterns: ['/node_modules/', ...NOT_JUDGING] },
+  },
   // The unit suite is ESM (ts-jest's ESM preset), which Jest runs only on Node's VM modules.
   testRunnerNodeArgs: ['--experimental-vm-modules', '--disable-warning=ExperimentalWarning'],
   // Run only the tests that reach a mutant (Stryker's own coverage), not the whole suite per mutant.
@@ -59,8 +75,8 @@ export default {
   // Below 85 % the run fails; the page colours a folder red under 85 % and green from 95 %.
   thresholds: { high: 95, low: 85, break: 85 },
   // The sandbox is a copy of the project: leave out what is large and not needed by the unit suite (Node releases,
-  // local services' data, simulator and benchmark output). dist/ stays: two unit tests run the built CLI and front
-  // (pretest:mutation builds it).
+  // local services' data, simulator and benchmark output). dist/ stays: the architecture test lists the package's
+  // files, the built ones among them (pretest:mutation builds it).
   ignorePatterns: ['/.tools', '/.svc', '/dist-test', '/out', '/bench/results', '/bench/kafka-streams/target', '/reports'],
   // A mutant that turns a loop endless is a timeout (killed); the suite's own slow tests (simulated plants) need room.
   timeoutMS: 20_000,
