@@ -11,8 +11,10 @@ const threeShifts: ShiftCalendarDefinition = {
   ],
 };
 
+// Each test builds its calendar: one built while the file loads would compute (and cache) its windows outside any test,
+// where mutation testing cannot tell which test relies on them.
 describe('a calendar of three eight-hour shifts from 06:00', () => {
-  const calendar = ShiftCalendar.of(threeShifts, 'UTC', 6 * HOUR);
+  const calendar = { windowFor: (ts: number) => ShiftCalendar.of(threeShifts, 'UTC', 6 * HOUR).windowFor(ts) };
 
   test('the night shift crosses midnight and belongs to the plant day it starts in', () => {
     const w = calendar.windowFor(utc(2026, 11, 3, 2));
@@ -55,10 +57,11 @@ describe('daylight saving (Europe/Berlin)', () => {
 });
 
 describe('days off, holidays and time between shifts', () => {
-  const calendar = ShiftCalendar.of(
-    { shifts: [{ name: 'day', start: '08:00', hours: 8, days: ['mon', 'tue', 'wed', 'thu', 'fri'] }], holidays: ['2026-11-04'] },
-    'UTC',
-  );
+  const weekdays: ShiftCalendarDefinition = {
+    shifts: [{ name: 'day', start: '08:00', hours: 8, days: ['mon', 'tue', 'wed', 'thu', 'fri'] }],
+    holidays: ['2026-11-04'],
+  };
+  const calendar = { windowFor: (ts: number) => ShiftCalendar.of(weekdays, 'UTC').windowFor(ts) };
 
   test('time between shifts is one unscheduled window, from one shift end to the next start', () => {
     const evening = calendar.windowFor(utc(2026, 11, 2, 20)); // Monday
@@ -68,6 +71,50 @@ describe('days off, holidays and time between shifts', () => {
   test('a weekend and a holiday have no shifts', () => {
     expect(calendar.windowFor(utc(2026, 11, 7, 12))).toMatchObject({ shift: 'unscheduled', start: utc(2026, 11, 6, 16), end: utc(2026, 11, 9, 8) });
     expect(calendar.windowFor(utc(2026, 11, 4, 10))).toMatchObject({ shift: 'unscheduled', start: utc(2026, 11, 3, 16), end: utc(2026, 11, 5, 8) });
+  });
+
+  test('a shift is a window from its first instant to its last; the unscheduled time around it touches it exactly', () => {
+    const days = [utc(2026, 11, 3, 8) - 1, utc(2026, 11, 3, 8), utc(2026, 11, 3, 16) - 1, utc(2026, 11, 3, 16)].map((t) => calendar.windowFor(t).shift);
+    expect(days).toEqual(['unscheduled', 'day', 'day', 'unscheduled']);
+  });
+
+  test('a week with one shift: the unscheduled stretch runs from its end to its start a week later', () => {
+    const weekly = ShiftCalendar.of({ shifts: [{ name: 'audit', start: '09:30', hours: 2, days: ['mon'] }] }, 'UTC');
+    expect(weekly.windowFor(utc(2026, 11, 2, 10))).toMatchObject({ shift: 'audit', start: utc(2026, 11, 2, 9, 30), end: utc(2026, 11, 2, 11, 30) });
+    expect(weekly.windowFor(utc(2026, 11, 5, 12))).toMatchObject({ shift: 'unscheduled', start: utc(2026, 11, 2, 11, 30), end: utc(2026, 11, 9, 9, 30) });
+  });
+
+  test('with no shift for 60 days either way, an unscheduled stretch ends 60 days out', () => {
+    const mondays = Array.from({ length: 30 }, (_, i) => new Date(utc(2026, 9, 7) + i * 7 * 24 * HOUR).toISOString().slice(0, 10));
+    const rare = ShiftCalendar.of({ shifts: [{ name: 'audit', start: '09:00', hours: 2, days: ['mon'] }], holidays: mondays }, 'UTC');
+    const w = rare.windowFor(utc(2026, 12, 2, 12));
+    expect([w.shift, w.start, w.end]).toEqual(['unscheduled', utc(2026, 12, 2) - 62 * 24 * HOUR, utc(2026, 12, 2) + 62 * 24 * HOUR]);
+  });
+});
+
+describe('shift times, crews and the plant day', () => {
+  test('a start in minutes past the hour, and a shift without crews has none', () => {
+    const calendar = ShiftCalendar.of({ shifts: [{ name: 'early', start: '05:45', hours: 8.5 }] }, 'UTC');
+    expect(calendar.windowFor(utc(2026, 11, 3, 6))).toMatchObject({ start: utc(2026, 11, 3, 5, 45), end: utc(2026, 11, 3, 14, 15), crew: '' });
+  });
+
+  test('a shift starting before the day start is worked on the next date of its plant day', () => {
+    const calendar = ShiftCalendar.of(
+      {
+        shifts: [
+          { name: 'day', start: '06:00', hours: 12 },
+          { name: 'small-hours', start: '02:00', hours: 4 },
+        ],
+      },
+      'UTC',
+      6 * HOUR,
+    );
+    expect(calendar.shiftsOf(Date.UTC(2026, 10, 2) / (24 * HOUR)).map((w) => [w.shift, w.start, w.end, w.plantDay])).toEqual([
+      ['day', utc(2026, 11, 2, 6), utc(2026, 11, 2, 18), '2026-11-02'],
+      ['small-hours', utc(2026, 11, 3, 2), utc(2026, 11, 3, 6), '2026-11-02'],
+    ]);
+    expect(calendar.windowFor(utc(2026, 11, 3, 3))).toMatchObject({ shift: 'small-hours', plantDay: '2026-11-02' });
+    expect(calendar.windowFor(utc(2026, 11, 2, 20))).toMatchObject({ shift: 'unscheduled', start: utc(2026, 11, 2, 18), end: utc(2026, 11, 3, 2) });
   });
 });
 
