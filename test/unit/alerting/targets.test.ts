@@ -52,7 +52,14 @@ describe('Retry-After', () => {
     expect(retryAfterMs(' 5 ', now)).toBe(5_000);
     expect(retryAfterMs(new Date(now + 30_000).toUTCString(), now)).toBe(30_000);
     expect(retryAfterMs(new Date(now - 30_000).toUTCString(), now)).toBe(0);
-    expect([null, '', '  ', 'soon'].map((header) => retryAfterMs(header, now))).toEqual([undefined, undefined, undefined, undefined]);
+    expect([null, '', '  ', 'soon', 'later5', '5s'].map((header) => retryAfterMs(header, now))).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
   });
 });
 
@@ -130,7 +137,14 @@ describe('Alertmanager', () => {
     expect(alertmanagerAlert(resolved, expiresAt).endsAt).toBe('2026-11-03T09:00:00.000Z');
     const station = alertmanagerAlert({ ...firing, scope: 'station', employee_id: null, value: 0, metric: 'defect_rate' }, expiresAt);
     expect(station.labels).toEqual({ alertname: 'low-efficiency', severity: 'medium', scope: 'station', window_start: firing.window_start, station_id: 'S3' });
-    expect(station.annotations).toMatchObject({ metric: 'defect_rate', value: '0' });
+    expect(station.annotations).toEqual({
+      explanation: firing.explanation,
+      fingerprint: 'fp-1',
+      event_id: 'id-1',
+      metric: 'defect_rate',
+      value: '0',
+      threshold: '0.6',
+    });
     const anomaly = alertmanagerAlert({ ...firing, metric: null, value: null, threshold: null, anomaly: 'units_overclaim', station_id: null }, expiresAt);
     expect(anomaly.annotations).toEqual({ explanation: firing.explanation, fingerprint: 'fp-1', event_id: 'id-1', anomaly: 'units_overclaim' });
   });
@@ -198,6 +212,13 @@ describe('refusals and retries', () => {
       error: `HTTP ${status}`,
       retryAfterMs: 2000,
     });
+  });
+
+  test("the answer's whitespace is folded and trimmed; HTTP 300 is a redirect too", async () => {
+    answer = { status: 500, body: '  temporarily\n\n  down  ', headers: {} };
+    expect(await webhookTarget(`${url}/hook`, [secret]).send([event])).toMatchObject({ status: 500, error: 'HTTP 500: temporarily down' });
+    answer = { status: 300, body: 'choose', headers: {} };
+    expect(await webhookTarget(`${url}/hook`, [secret]).send([event])).toMatchObject({ status: 300, error: 'HTTP 300: a redirect, which is never followed' });
   });
 
   test('2xx is delivered; no answer at all is retried', async () => {
