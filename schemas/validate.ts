@@ -78,8 +78,8 @@ const invalid = (message: string): RecordProblem => ({ code: 'KPI_ERR_INVALID_VA
 function timeProblem(field: string, ms: number, limits: RecordLimits, now: number): RecordProblem | undefined {
   if (!Number.isInteger(ms)) return { code: 'KPI_ERR_INVALID_TIME', message: `${field} ${ms} is not a whole number of milliseconds` };
   const latest = now + limits.maxClockSkew;
-  if (ms >= limits.minEventTime && ms <= latest) return undefined;
   const plausible = (candidate: number) => candidate >= limits.minEventTime && candidate <= latest;
+  if (plausible(ms)) return undefined;
   const shown = Math.abs(ms) <= MAX_DATE ? `${ms} (${formatTime(ms)})` : String(ms);
   let hint = '';
   if (plausible(ms * 1000)) hint = `; it looks like seconds, not milliseconds (${formatTime(ms * 1000)})`;
