@@ -124,3 +124,30 @@ test('the example rules of deploy/ are valid', () => {
     'inflated-self-report',
   ]);
 });
+
+test('a rules file that is not a mapping, or a rule that is not one, is refused with the whole message', () => {
+  expect(failure('just text').message).toBe('KPI_ALERT_RULES: rules.yaml: field (rule): Invalid input: expected object, received string');
+  // Without a name the rule is known by its place alone.
+  for (const item of ['42', '[a]', 'null']) {
+    expect(failure(`rules:\n  - ${item}`).message).toBe('KPI_ALERT_RULES: rules.yaml: rule (rules[0]), field (rule): expected a mapping of fields');
+  }
+  expect(failure('rules:\n  - { metric: units, scope: station, above: 1, severity: high }').message).toBe(
+    'KPI_ALERT_RULES: rules.yaml: rule (rules[0]), field name: Invalid input: expected string, received undefined',
+  );
+});
+
+test('describeRule: one line per rule, naming only the options a rule sets', () => {
+  const [any, units, plain, chained] = rules(`
+rules:
+  - { name: any-flag, anomaly: any, severity: low }
+  - { name: units-claims, anomaly: units_overclaim, min_severity: high, severity: high, cooldown: 1h }
+  - { name: many-units, metric: units, scope: employee, above: 100, severity: low }
+  - { name: slow-plant, metric: efficiency, scope: plant, below: 0.6, for_windows: 3, cooldown: 30s, severity: medium }
+`);
+  expect([any, units, plain, chained].map((r) => describeRule(r!))).toEqual([
+    'any-flag: any inflation flag of low severity or worse per employee-window → low',
+    'units-claims: units_overclaim of high severity or worse per employee-window → high',
+    'many-units: units per employee above 100, cooldown 15m → low',
+    'slow-plant: efficiency per plant below 0.6 for 3 consecutive windows, cooldown 30s → medium',
+  ]);
+});
