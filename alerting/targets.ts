@@ -45,8 +45,47 @@ const REQUEST_TIMEOUT_MS = 10_000;
 export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
   if (header === null || header.trim() === '') return undefined;
   if (/^\d+$/.test(header.trim())) return Number(header.trim()) * 1000;
-  const at = Date.parse(header);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+  const at = httpDate(header.trim(), now);
+  return at === undefined ? undefined : Math.max(0, at - now);
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const DAY = '(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)';
+const MONTH = `(?<month>${MONTHS.join('|')})`;
+const TIME = '(?<hour>\\d{2}):(?<minute>\\d{2}):(?<second>\\d{2})';
+/** RFC 9110 section 5.6.7: IMF-fixdate, and the obsolete RFC 850 and asctime forms a recipient must accept. */
+const HTTP_DATES = [
+  new RegExp(`^${DAY}, (?<day>\\d{2}) ${MONTH} (?<year>\\d{4}) ${TIME} GMT$`),
+  new RegExp(`^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), (?<day>\\d{2})-${MONTH}-(?<year>\\d{2}) ${TIME} GMT$`),
+  new RegExp(`^${DAY} ${MONTH} (?<day>[ \\d]\\d) ${TIME} (?<year>\\d{4})$`),
+];
+
+/**
+ * An HTTP date in ms, or undefined. Not Date.parse: it takes almost anything
+ * with a number in it for a date ("abc 5" is May 2001, "x 2030" is 2030),
+ * which would turn a garbled Retry-After into no wait at all, or the longest.
+ */
+function httpDate(text: string, now: number): number | undefined {
+  const groups = HTTP_DATES.map((form) => form.exec(text)?.groups).find((g) => g !== undefined);
+  if (!groups) return undefined;
+  let year = Number(groups.year);
+  if (groups.year!.length === 2) {
+    // RFC 850's two-digit year: one more than 50 years ahead is the latest past year with those digits.
+    const thisYear = new Date(now).getUTCFullYear();
+    year += thisYear - (thisYear % 100);
+    if (year > thisYear + 50) year -= 100;
+  }
+  const [month, day, hour, minute, second] = [
+    MONTHS.indexOf(groups.month!),
+    Number(groups.day),
+    Number(groups.hour),
+    Number(groups.minute),
+    Number(groups.second),
+  ];
+  if (hour > 23 || minute > 59 || second > 60) return undefined;
+  // Date.UTC rolls 31 Apr over into 1 May: a day its month does not have is no date.
+  if (new Date(Date.UTC(year, month, day)).getUTCDate() !== day) return undefined;
+  return Date.UTC(year, month, day, hour, minute, second);
 }
 
 async function post(url: string, shown: string, body: string, headers: Record<string, string>): Promise<Attempt> {

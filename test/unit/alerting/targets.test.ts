@@ -61,6 +61,40 @@ describe('Retry-After', () => {
       undefined,
     ]);
   });
+
+  test('an HTTP date is read in any of the three forms RFC 9110 names, the obsolete ones too', () => {
+    const now = Date.UTC(2026, 10, 2, 12);
+    const forms = ['Mon, 02 Nov 2026 12:00:30 GMT', 'Monday, 02-Nov-26 12:00:30 GMT', 'Mon Nov  2 12:00:30 2026', 'Mon Nov 12 12:00:30 2026'];
+    expect(forms.map((header) => retryAfterMs(header, now))).toEqual([30_000, 30_000, 30_000, 10 * 86_400_000 + 30_000]);
+    // The last second of a year, and a leap second (a second like any other).
+    expect(retryAfterMs('Thu, 31 Dec 2026 23:59:59 GMT', now)).toBe(Date.UTC(2026, 11, 31, 23, 59, 59) - now);
+    expect(retryAfterMs('Mon, 02 Nov 2026 12:00:60 GMT', now)).toBe(60_000);
+  });
+
+  test("RFC 850's two-digit year is at most 50 years ahead, else the latest past year with those digits", () => {
+    const now = Date.UTC(2026, 10, 2, 12);
+    expect(retryAfterMs('Monday, 02-Nov-76 12:00:30 GMT', now)).toBe(Date.UTC(2076, 10, 2, 12, 0, 30) - now);
+    expect(retryAfterMs('Monday, 02-Nov-77 12:00:30 GMT', now)).toBe(0); // 1977
+  });
+
+  test('a Retry-After that is neither seconds nor a real HTTP date is unreadable, however much of a date Date.parse would make of it', () => {
+    const now = Date.UTC(2026, 10, 2, 12);
+    const garbled = [
+      'abc 5', // Date.parse: May 2001, so no wait at all
+      'x 2030', // Date.parse: 2030, so the longest wait
+      '1.5',
+      '-1',
+      '2026-11-02T12:00:30Z',
+      'mon, 02 nov 2026 12:00:30 gmt',
+      'Mon, 02 Nov 2026 12:00:30',
+      'Mon, 2 Nov 2026 12:00:30 GMT',
+      'Mon, 31 Apr 2026 12:00:30 GMT',
+      'Mon, 02 Nov 2026 24:00:00 GMT',
+      'Mon, 02 Nov 2026 12:60:00 GMT',
+      'Mon, 02 Nov 2026 12:00:61 GMT',
+    ];
+    expect(garbled.map((header) => [header, retryAfterMs(header, now)])).toEqual(garbled.map((header) => [header, undefined]));
+  });
 });
 
 describe('webhook', () => {
