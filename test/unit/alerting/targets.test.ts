@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { WebhookVerificationError } from 'standardwebhooks';
 import type { AlertEvent } from '../../../contract/alertEvent.js';
 import { alertmanagerAlert, alertmanagerTarget, retryAfterMs, verifyWebhook, webhookTarget } from '../../../alerting/targets.js';
 
@@ -115,8 +116,13 @@ describe('webhook', () => {
       // Signed with the newest secret: verified by it alone, by a list holding it, never by the old one alone.
       expect(verifyWebhook([SECRET], body, { ...signed, 'webhook-signature': signature })).toEqual(firing);
       expect(verifyWebhook([OLD_SECRET, SECRET], body, { ...signed, 'webhook-signature': signature })).toEqual(firing);
-      expect(() => verifyWebhook([OLD_SECRET], body, { ...signed, 'webhook-signature': signature })).toThrow();
-      expect(() => verifyWebhook([SECRET], body.replace('0.5', '0.9'), { ...signed, 'webhook-signature': signature })).toThrow();
+      // A request no secret verifies throws the last secret's verification error, not something vaguer.
+      expect(() => verifyWebhook([OLD_SECRET], body, { ...signed, 'webhook-signature': signature })).toThrow(
+        new WebhookVerificationError('No matching signature found'),
+      );
+      expect(() => verifyWebhook([SECRET], body.replace('0.5', '0.9'), { ...signed, 'webhook-signature': signature })).toThrow(
+        new WebhookVerificationError('No matching signature found'),
+      );
     } finally {
       await r.close();
     }
@@ -192,6 +198,9 @@ describe('Alertmanager', () => {
       expect(target.shown).toBe(`${r.url}/am/`);
       expect(await target.send([firing, resolved])).toEqual({ ok: true, status: 200, error: '' });
       expect(r.requests.map((q) => q.url)).toEqual(['/am/api/v2/alerts']);
+      // However many slashes the configured URL ends in.
+      await alertmanagerTarget(`${r.url}/am///`, horizon).send([firing]);
+      expect(r.requests.map((q) => q.url)).toEqual(['/am/api/v2/alerts', '/am/api/v2/alerts']);
       const posted = JSON.parse(r.requests[0]!.body) as { labels: Record<string, string>; endsAt: string }[];
       expect(posted.map((a) => a.labels.alertname)).toEqual(['low-efficiency', 'low-efficiency']);
       expect(Date.parse(posted[0]!.endsAt) - before).toBeGreaterThanOrEqual(horizon);
@@ -255,11 +264,40 @@ describe('refusals and retries', () => {
     expect(await webhookTarget(`${url}/hook`, [secret]).send([event])).toMatchObject({ status: 300, error: 'HTTP 300: a redirect, which is never followed' });
   });
 
-  test('2xx is delivered; no answer at all is retried', async () => {
+  test('a refusal without Retry-After carries no retryAfterMs at all (delivery then backs off on its own)', async () => {
+    answer = { status: 503, body: '', headers: {} };
+    expect(await webhookTarget(`${url}/hook`, [secret]).send([event])).toStrictEqual({ ok: false, permanent: false, status: 503, error: 'HTTP 503' });
+  });
+
+  test('a refusal whose answer breaks off is reported by its status alone', async () => {
+    // The status line and headers arrive, then the connection drops before the promised body.
+    const broken = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(500, { 'content-length': '100' });
+        res.write('half an ans', () => res.socket?.destroy());
+      });
+    });
+    await new Promise<void>((resolve) => broken.listen(0, '127.0.0.1', resolve));
+    try {
+      const at = `http://127.0.0.1:${(broken.address() as AddressInfo).port}`;
+      expect(await webhookTarget(`${at}/hook`, [secret]).send([event])).toStrictEqual({ ok: false, permanent: false, status: 500, error: 'HTTP 500' });
+    } finally {
+      await new Promise<void>((resolve) => broken.close(() => resolve()));
+    }
+  });
+
+  test('2xx is delivered; no answer at all is retried, and the error says why', async () => {
     answer = { status: 204, body: '', headers: {} };
     expect(await webhookTarget(`${url}/hook`, [secret]).send([event])).toEqual({ ok: true, status: 200, error: '' });
-    const nobody = await webhookTarget('http://127.0.0.1:9/hook', [secret]).send([event]);
-    expect(nobody).toMatchObject({ ok: false, status: 0 });
-    expect(nobody.permanent).toBeFalsy();
+    // A port nothing listens on any more: the connection is refused.
+    const gone = createServer();
+    await new Promise<void>((resolve) => gone.listen(0, '127.0.0.1', resolve));
+    const port = (gone.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => gone.close(() => resolve()));
+    const nobody = await webhookTarget(`http://127.0.0.1:${port}/hook`, [secret]).send([event]);
+    expect(nobody).toStrictEqual({ ok: false, status: 0, error: expect.any(String) });
+    // fetch's own message is only "fetch failed": the reason is its cause (an Error of another realm here, hence the prefix).
+    expect(nobody.error).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${port}/\\[redacted\\]: (Error: )?connect ECONNREFUSED 127\\.0\\.0\\.1:${port}$`));
   });
 });
