@@ -576,6 +576,8 @@ describe('restart and memory', () => {
     expect(resolutionOf(resolved1!, firing1!)).toEqual([]);
     expect(resolutionOf(firing1!, resolved1!)).toEqual([]);
     expect(resolutionOf(firing1!)).toEqual([eventIdOf(fingerprint, 'alert.resolved', 1)]);
+    // A resolution restored first does not keep a newer generation's firing out.
+    expect(resolutionOf(resolved1!, firing2!)).toEqual([eventIdOf(fingerprint, 'alert.resolved', 2)]);
   });
 
   test('evaluateAll judges every window again, and every firing alert, even on a window that has no value any more', () => {
@@ -594,6 +596,16 @@ describe('restart and memory', () => {
     moved.restoreAlert(e.statesOf([firing!])[0]!);
     expect(moved.evaluateAll(W0 + DAY).map((x) => [x.type, x.station_id, x.explanation])).toEqual([
       ['alert.resolved', 'S1', 'defect_rate of station S1 in the window from 2026-11-02T00:00:00.000Z has no value any more'],
+    ]);
+    // Likewise the plant's, whose window has no key.
+    const plantRule = { ...stationDefects, name: 'plant-defects', scope: 'plant' };
+    const plant = evaluatorOf([plantRule]);
+    plant.applyWindow(inspected('a', 'S1', 0, 1, 100, 6));
+    const plantFiring = plant.statesOf(plant.evaluate(W0));
+    const empty = evaluatorOf([plantRule]);
+    for (const state of plantFiring) empty.restoreAlert(state);
+    expect(empty.evaluateAll(W0 + DAY).map((x) => [x.type, x.rule, x.explanation])).toEqual([
+      ['alert.resolved', 'plant-defects', 'defect_rate of the plant in the window from 2026-11-02T00:00:00.000Z has no value any more'],
     ]);
   });
 
@@ -629,5 +641,130 @@ describe('restart and memory', () => {
     // The recent window's flag is still known: withdrawing it resolves its alert.
     e.applyFlag(flagInputKey(recent), null);
     expect(e.evaluate(W0 + 4 * MINUTE).map((x) => [x.type, x.window_start])).toEqual([['alert.resolved', '2026-11-03T00:00:00.000Z']]);
+  });
+
+  test('forget keeps what ends exactly at the time: a repeat of its snapshot changes nothing, and its resolved alert keeps its cooldown', () => {
+    const e = evaluatorOf([{ ...stationDefects, scope: 'employee' }]); // cooldown 10m
+    for (const day of [0, 1, 2]) e.applyWindow(inspected('a', 'S1', day, 1, 100, 6));
+    expect(e.evaluate(W0)).toHaveLength(3);
+    for (const day of [0, 1, 2]) e.applyWindow(inspected('a', 'S1', day, 2, 100, 1));
+    expect(e.evaluate(W0 + MINUTE).map((x) => x.type)).toEqual(['alert.resolved', 'alert.resolved', 'alert.resolved']);
+
+    e.forget(W0 + 2 * DAY); // day 0 ended before it, day 1 ends at it
+    expect([1, 2].map((day) => e.applyWindow(inspected('a', 'S1', day, 2, 100, 1)))).toEqual([false, false]);
+    expect(e.applyWindow(inspected('a', 'S1', 0, 1, 100, 6))).toBe(true); // read anew: day 0's snapshots were forgotten
+    for (const day of [1, 2]) e.applyWindow(inspected('a', 'S1', day, 3, 100, 6));
+    // All three breach again within the cooldown: only day 0's alert, whose resolution was forgotten, fires (as generation 1).
+    const shown = (events: AlertEvent[]) => events.map((x) => [x.type, x.window_start.slice(0, 10), x.id]);
+    const fingerprint = (day: number) => fingerprintOf('station-defects', 'employee', 'a', W0 + day * DAY);
+    expect(shown(e.evaluate(W0 + 2 * MINUTE))).toEqual([['alert.firing', '2026-11-02', eventIdOf(fingerprint(0), 'alert.firing', 1)]]);
+    expect(shown(e.evaluate(W0 + 11 * MINUTE))).toEqual([
+      ['alert.firing', '2026-11-03', eventIdOf(fingerprint(1), 'alert.firing', 2)],
+      ['alert.firing', '2026-11-04', eventIdOf(fingerprint(2), 'alert.firing', 2)],
+    ]);
+  });
+
+  test('a withdrawal comes too late for a flag of a window that ended before the time forgotten, not for one ending at it', () => {
+    const e = evaluatorOf([{ name: 'any-inflation', anomaly: 'any', severity: 'low' }]);
+    const old = flagOf({ explanation: 'units' }); // ends at W0 + DAY
+    const last = flagOf({ explanation: 'units', windowStart: W0 + DAY, windowEnd: W0 + 2 * DAY });
+    for (const f of [old, last]) e.applyFlag(flagInputKey(f), f);
+    expect(e.evaluate(W0)).toHaveLength(2);
+    e.forget(W0 + 2 * DAY);
+    for (const f of [old, last]) e.applyFlag(flagInputKey(f), null);
+    expect(e.evaluate(W0 + MINUTE).map((x) => [x.type, x.window_start])).toEqual([['alert.resolved', '2026-11-03T00:00:00.000Z']]);
+    // A flag newly raised on the forgotten window stands beside nothing forgotten: the alert holds on it, and resolves when it goes.
+    const late = flagOf({ kind: 'run_hours_overclaim', explanation: 'hours' });
+    e.applyFlag(flagInputKey(late), late);
+    expect(e.evaluate(W0 + 2 * MINUTE)).toEqual([]);
+    e.applyFlag(flagInputKey(late), null);
+    expect(e.evaluate(W0 + 3 * MINUTE).map((x) => [x.type, x.window_start])).toEqual([['alert.resolved', '2026-11-02T00:00:00.000Z']]);
+  });
+
+  test('a firing alert on a forgotten window is not judged again: not once its cooldown is over, nor when a later window moves a system on', () => {
+    const e = evaluatorOf([{ ...stationDefects, scope: 'employee' }]); // cooldown 10m
+    // Day 0 fires, resolves, breaches again within the cooldown (held back) and fires once the cooldown is over.
+    e.applyWindow(inspected('a', 'S1', 0, 1, 100, 6));
+    e.evaluate(W0);
+    e.applyWindow(inspected('a', 'S1', 0, 2, 100, 1));
+    e.evaluate(W0 + MINUTE);
+    e.applyWindow(inspected('a', 'S1', 0, 3, 100, 6));
+    expect(e.evaluate(W0 + 2 * MINUTE)).toEqual([]);
+    e.applyWindow(inspected('a', 'S1', 1, 1, 100, 1)); // day 1 keeps a in memory after day 0 is forgotten
+    e.applyWindow(inspected('b', 'S2', 0, 1, 100, 1)); // b has no window left after it
+    expect(e.evaluate(W0 + 11 * MINUTE).map((x) => [x.type, x.window_start])).toEqual([['alert.firing', '2026-11-02T00:00:00.000Z']]);
+
+    e.forget(W0 + DAY + 1);
+    expect(e.evaluate(W0 + 12 * MINUTE)).toEqual([]);
+    // Telemetry reaches a window of a's for the first time: the windows before it may be judged anew, day 0 is not among them.
+    e.applyWindow(snapshot('a', 'S1', 2, 1, { run_ms: 3_600_000 }));
+    expect(e.evaluate(W0 + 13 * MINUTE)).toEqual([]);
+    expect([e.valueOf('defect_rate', 'employee', 'b', W0), e.valueOf('defect_rate', 'employee', 'a', W0 + DAY)]).toEqual([null, 0.01]);
+  });
+});
+
+describe('what an evaluation judges', () => {
+  const rule = { ...stationDefects, scope: 'employee' };
+  /** The state of `rule`'s alert firing on a window where `breaching` breached it (as restored after a restart). */
+  const firingOn = (breaching: WindowSnapshot, rules: unknown[] = [rule]): AlertState => {
+    const before = evaluatorOf(rules);
+    before.applyWindow(breaching);
+    return before.statesOf(before.evaluate(W0))[0]!;
+  };
+  const resolutions = (events: AlertEvent[]) => events.map((x) => [x.type, x.employee_id, x.window_start.slice(0, 10)]);
+
+  test('evaluate judges the windows changed since the last call and no others: a state restored on another waits for evaluateAll', () => {
+    const e = evaluatorOf([rule]);
+    e.applyWindow(snapshot('a', 'S1', 0, 2, { units_inspected: 100, units_defective: 1, run_ms: 3_600_000 }));
+    e.applyWindow(snapshot('a', 'S1', 1, 2, { run_ms: 3_600_000 }));
+    e.applyWindow(inspected('a', 'S1', 3, 2, 100, 1));
+    expect(e.evaluate(W0)).toEqual([]);
+    // Alerts that fired on days 0 and 3 before a restart; their windows were corrected since.
+    for (const day of [0, 3]) e.restoreAlert(firingOn(inspected('a', 'S1', day, 1, 100, 9)));
+    // Telemetry moves on from day 1 to day 2: day 1 may be judged anew on what compares telemetry; days 0 and 3 have not changed.
+    e.applyWindow(snapshot('a', 'S1', 2, 1, { run_ms: 3_600_000 }));
+    expect(e.evaluate(W0 + MINUTE)).toEqual([]);
+    expect(resolutions(e.evaluateAll(W0 + 2 * MINUTE))).toEqual([
+      ['alert.resolved', 'a', '2026-11-02'],
+      ['alert.resolved', 'a', '2026-11-05'],
+    ]);
+  });
+
+  test('with a for_windows rule, evaluate judges the windows after a changed one too (a chain reaches them), none before it', () => {
+    const rules = [rule, { ...rule, name: 'two-days', for_windows: 2 }];
+    const e = evaluatorOf(rules);
+    for (const day of [0, 1, 3]) e.applyWindow(inspected('a', 'S1', day, 2, 100, 1));
+    expect(e.evaluate(W0)).toEqual([]);
+    for (const day of [0, 3]) e.restoreAlert(firingOn(inspected('a', 'S1', day, 1, 100, 9), rules));
+    e.applyWindow(inspected('a', 'S1', 2, 1, 100, 1));
+    expect(resolutions(e.evaluate(W0 + MINUTE))).toEqual([['alert.resolved', 'a', '2026-11-05']]);
+    expect(resolutions(e.evaluateAll(W0 + 2 * MINUTE))).toEqual([['alert.resolved', 'a', '2026-11-02']]);
+  });
+
+  test("a rule is judged on its own scope's windows only, even where an employee and a station share a name", () => {
+    const e = evaluatorOf([rule]);
+    e.applyWindow(inspected('S1', 'S2', 0, 2, 100, 1)); // employee S1, at station S2
+    e.applyWindow(inspected('a', 'S1', 0, 1, 100, 1));
+    expect(e.evaluate(W0)).toEqual([]);
+    e.restoreAlert(firingOn(inspected('S1', 'S2', 0, 1, 100, 9)));
+    e.applyWindow(inspected('a', 'S1', 0, 2, 100, 2)); // station S1's window changes, employee S1's does not
+    expect(e.evaluate(W0 + MINUTE)).toEqual([]);
+    expect(resolutions(e.evaluateAll(W0 + 2 * MINUTE))).toEqual([['alert.resolved', 'S1', '2026-11-02']]);
+  });
+
+  test('withdrawing a flag that is not there (a withdrawal read twice) changes nothing', () => {
+    const anyFlag = { name: 'any-inflation', anomaly: 'any', severity: 'low' };
+    const flag = flagOf();
+    const before = evaluatorOf([anyFlag]);
+    before.applyFlag(flagInputKey(flag), flag);
+    const [firing] = before.statesOf(before.evaluate(W0));
+    const e = evaluatorOf([anyFlag]);
+    e.applyFlag(flagInputKey(flag), flag);
+    e.applyFlag(flagInputKey(flag), null);
+    expect(e.evaluate(W0)).toEqual([]);
+    e.restoreAlert(firing!);
+    e.applyFlag(flagInputKey(flag), null);
+    expect(e.evaluate(W0 + MINUTE)).toEqual([]);
+    expect(resolutions(e.evaluateAll(W0 + 2 * MINUTE))).toEqual([['alert.resolved', 'a', '2026-11-02']]);
   });
 });
