@@ -63,6 +63,15 @@ function honestStation(station: string, people: number, days: number, spread: nu
   );
 }
 
+/** A station of operators who report exactly what was measured: its honest spread is the floor (±2% for units). */
+function exactStation(station: string, people: number, days: number): SelfReportRecord[] {
+  return Array.from({ length: people * days }, (_, i) => record({ employee: `${station}-E${i % people}`, station, day: Math.floor(i / people) }));
+}
+
+/** What a manager reads: each flag of the person, by figure and method. */
+const explained = (flags: readonly Flag[], employee: string) =>
+  flags.filter((f) => f.employeeId === employee).map((f) => ({ kind: f.kind, method: f.method, explanation: f.explanation }));
+
 const inflationFlags = (flags: readonly Flag[], employee?: string) =>
   flags.filter((f) => isInflationFlag(f) && (employee === undefined || f.employeeId === employee));
 
@@ -210,4 +219,89 @@ test('a self-score is judged only where the measured score leaves room to over-c
   expect(flags.filter((f) => f.employeeId === 'E-top')).toEqual([]);
   expect(flags.filter((f) => f.employeeId === 'E-self').every((f) => f.kind === 'self_score_inflated')).toBe(true);
   expect(flags.some((f) => f.employeeId === 'E-self')).toBe(true);
+});
+
+test("a report flagged on its own names the spread it was judged by: its station's, or the plant's where the station has too few reports", () => {
+  const atStation = Array.from({ length: 8 }, (_, day) => record({ employee: 'E-old', day, units: day === 6 ? 0.6 : 0 }));
+  const alone = Array.from({ length: 8 }, (_, day) => record({ employee: 'E-alone', station: 'S3', day, units: day === 6 ? 0.6 : 0 }));
+  const flags = detect([...exactStation('S1', 12, 8), ...atStation, ...alone], all);
+  expect(explained(flags, 'E-old')).toEqual([
+    {
+      kind: 'units_overclaim',
+      method: 'single_window',
+      explanation: 'Reported 320 units for 2026-10-11, the MES counted 200 (+60.0%); honest reports at S1 differ by ±2.0%.',
+    },
+  ]);
+  expect(explained(flags, 'E-alone')).toEqual([
+    {
+      kind: 'units_overclaim',
+      method: 'single_window',
+      explanation: 'Reported 320 units for 2026-10-11, the MES counted 200 (+60.0%); honest reports across the plant differ by ±2.0%.',
+    },
+  ]);
+});
+
+test("a report judged by the person's own spread says so", () => {
+  // S1 is learned from a wide honest operator, a gross inflator and E-own: its spread is at the 25% ceiling, so E-own's +60% is no outlier there. Without the
+  // inflator (flagged in the first round) S1 has too few people and the plant's ±2% applies: E-own's own reports below it vary by
+  // ±14.8%, and are the spread E-own is judged by.
+  const wide = Array.from({ length: 30 }, (_, day) => record({ employee: 'E-wide', day, units: day % 2 ? 0.1 : -0.1 }));
+  const inflator = Array.from({ length: 10 }, (_, day) => record({ employee: 'E-huge', day, units: 2 }));
+  const own = Array.from({ length: 10 }, (_, day) => record({ employee: 'E-own', day, units: day === 9 ? 0.6 : -0.05 }));
+  const flags = detect([...exactStation('S2', 12, 10), ...wide, ...inflator, ...own], all);
+  expect(explained(flags, 'E-own')).toEqual([
+    {
+      kind: 'units_overclaim',
+      method: 'single_window',
+      explanation: 'Reported 320 units for 2026-10-14, the MES counted 200 (+60.0%); honest reports of this person differ by ±14.8%.',
+    },
+  ]);
+});
+
+test('defective units and self-scores flagged on their own read in their own units, with the sign of the excess', () => {
+  const person = Array.from({ length: 8 }, (_, day) => record({ employee: 'E-one', day, defectsShort: day === 6 ? 6 : 0, selfScoreAbove: day === 6 ? 15 : 0 }));
+  expect(explained(detect([...exactStation('S1', 12, 8), ...person], all), 'E-one')).toEqual([
+    {
+      kind: 'defects_underreport',
+      method: 'single_window',
+      explanation: 'Reported 2 defective units for 2026-10-11, inspections found 8 (+6.0); honest reports at S1 differ by ±1.0.',
+    },
+    {
+      kind: 'self_score_inflated',
+      method: 'single_window',
+      explanation: 'Reported 95.0 self-score for 2026-10-11, the measured score is 80.0 (+15.0 points); honest reports at S1 differ by ±2.0 points.',
+    },
+  ]);
+});
+
+test("evidence over time reads in the figure's own unit: self-scores so many points higher, defective units so many fewer", () => {
+  const scores = Array.from({ length: 8 }, (_, day) => record({ employee: 'E-score', day, selfScoreAbove: 3 }));
+  const defects = Array.from({ length: 8 }, (_, day) => record({ employee: 'E-defects', day, defectsShort: 2 }));
+  const flags = detect([...exactStation('S1', 12, 8), ...scores, ...defects], all);
+  const sequential = (employee: string) => new Set(explained(flags, employee).map((f) => `${f.kind} ${f.method}: ${f.explanation}`));
+  expect(sequential('E-score')).toEqual(
+    new Set([
+      'self_score_inflated sequential: Reported a higher self-score than the measured score on 8 of 8 shifts from 2026-10-05 to 2026-10-12, 3.0 points higher on average; honest reports at S1 differ by ±2.0 points.',
+    ]),
+  );
+  expect(sequential('E-defects')).toEqual(
+    new Set([
+      'defects_underreport sequential: Reported fewer defective units than inspections found on 8 of 8 shifts from 2026-10-05 to 2026-10-12, 2.0 fewer on average; honest reports at S1 differ by ±1.0.',
+    ]),
+  );
+});
+
+test('evidence gathered where the honest spread is narrow can average below the measured figure: the explanation says "less"', () => {
+  // S2's honest reports are off by ±40%: E-mover's −20% there weighs little against +5% at S1, where honest reports are exact.
+  const wideStation = Array.from({ length: 96 }, (_, i) =>
+    record({ employee: `S2-E${i % 12}`, station: 'S2', day: Math.floor(i / 12), units: i % 2 ? 0.4 : -0.4 }),
+  );
+  const mover = Array.from({ length: 15 }, (_, day) => record({ employee: 'E-mover', station: day % 2 ? 'S2' : 'S1', day, units: day % 2 ? -0.2 : 0.05 }));
+  const flags = detect([...exactStation('S1', 12, 8), ...wideStation, ...mover], all);
+  expect(flags.filter((f) => f.employeeId === 'E-mover').map((f) => (f.windowStart - T0) / DAY)).toEqual([0, 2, 4, 6, 8, 10, 12, 14]);
+  expect(new Set(explained(flags, 'E-mover').map((f) => f.explanation))).toEqual(
+    new Set([
+      'Reported more units than the MES counted on 8 of 15 shifts from 2026-10-05 to 2026-10-19, 6.7% less on average; honest reports at S1 differ by ±2.0%.',
+    ]),
+  );
 });

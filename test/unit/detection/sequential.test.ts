@@ -58,3 +58,49 @@ test('one report, however wild, is never evidence on its own', () => {
   expect(evidenceStretches([0, 0, 40, 0, 0], p).every((s) => s === null)).toBe(true);
   expect(evidenceStretches([40, 40], p).every((s) => s !== null)).toBe(true);
 });
+
+test('the exponent is learned from exactly minReports honest reports, not from one fewer', () => {
+  const bounds = { reference: 0.75, maxExponent: 4, minExponent: 0.5, minReports: 4 };
+  expect(lundbergExponent([-1, 0, 1, 0.5], bounds)).toBe(4);
+  expect(lundbergExponent([-1, 0, 1], bounds)).toBeNull();
+});
+
+test('honest errors without a downward drift past the reference cannot say what the exponent is', () => {
+  const bounds = { reference: 0.75, maxExponent: 4, minExponent: 0.5, minReports: 2 };
+  // Steps of −1 and +1 about the reference: no drift. A drift of −0.25 can.
+  expect(lundbergExponent([-0.25, 1.75], bounds)).toBeNull();
+  expect(lundbergExponent([-0.25, 1.5], bounds)).toBe(0.5);
+});
+
+test('the tail is mirrored from the errors below the median: those at the median count once, those above not at all', () => {
+  const c: CusumCalibration = { reference: 0.75, falseAlarmRate: 1e-3, reportShare: 0.75, minExponent: 0.01, maxExponent: 10, minReports: 5 };
+  const exponent = lundbergExponent([-2, -1, -0.5, 0, 0, 0, 2, 1, 0.5], c)!;
+  const h = Math.log(1000) / exponent;
+  expect(calibrate([-2, -1, -0.5, 0, 0, 0, 0.3, 5], c)).toEqual({ k: 0.75, h, clip: 0.75 + 0.75 * h, exponent });
+  // Counted never, or three times, the errors at the median would give another exponent.
+  expect([lundbergExponent([-2, -1, -0.5, 2, 1, 0.5], c), lundbergExponent([-2, -1, -0.5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 1, 0.5], c)]).not.toContain(exponent);
+});
+
+test('a stretch starts after its lowest point: its sum and decision count from there, and a sum exactly at the threshold is evidence', () => {
+  // Excesses over k = 1: −1, then +1 five times.
+  expect(evidenceStretches([0, 2, 2, 2, 2, 2], { k: 1, h: 4, clip: 3 })).toEqual([
+    { from: 0, to: 5, sum: 4, decided: 5 },
+    { from: 1, to: 5, sum: 5, decided: 4 },
+    { from: 1, to: 5, sum: 5, decided: 4 },
+    { from: 1, to: 5, sum: 5, decided: 4 },
+    { from: 1, to: 5, sum: 5, decided: 4 },
+    { from: 1, to: 5, sum: 5, decided: 5 },
+  ]);
+});
+
+test('a stretch ends at its highest sum, the earliest where two tie: reports that add nothing after it, or lower it, are left out', () => {
+  // Excesses over k = 1: +1 four times, then 0, then −1.
+  expect(evidenceStretches([2, 2, 2, 2, 1, 0], { k: 1, h: 3.5, clip: 3 })).toEqual([
+    { from: 0, to: 3, sum: 4, decided: 3 },
+    { from: 0, to: 3, sum: 4, decided: 3 },
+    { from: 0, to: 3, sum: 4, decided: 3 },
+    { from: 0, to: 3, sum: 4, decided: 3 },
+    { from: 0, to: 4, sum: 4, decided: 4 },
+    null,
+  ]);
+});

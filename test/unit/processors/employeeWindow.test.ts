@@ -12,6 +12,12 @@ const apply = (state: ReturnType<typeof fresh>, tagged: KindedEvent, digest = 0,
   applyEvent(catalog, state, tagged, digest, hour);
 const row = (state: ReturnType<typeof fresh>) => toRow(catalog, state);
 
+test('a new window holds no event, station or self-report', () => {
+  const state = fresh();
+  expect([state.employeeId, state.window, state.stations, state.reportEventId]).toEqual(['emp-1', window, [], '']);
+  expect(row(state)).toMatchObject({ version: 0, event_keys: [], station_weights: {}, report_event_id: '', report_submitted_time: null });
+});
+
 test('a window with one event of each kind gives the contract row', () => {
   const state = fresh();
   apply(state, { kind: 'production', event: production({ units: 30, standard_seconds_per_unit: 60 }) });
@@ -129,6 +135,14 @@ test('an event counts once per kind and event_id; a repeat with other bytes is t
   expect(row(state)).toMatchObject({ values: { units: 7, units_inspected: 10 }, version: 2 });
 });
 
+test('a sum may reach 2^53 - 1 exactly; an event that would take it past is refused naming the measure', () => {
+  const empty = row(fresh());
+  const restored = fromRow(catalog, { ...empty, values: { ...empty.values, units: Number.MAX_SAFE_INTEGER - 5 } });
+  const units = (n: number) => ({ kind: 'production', event: production({ units: n }) }) as const;
+  expect(contributionProblem(catalog, restored, units(5))).toBeUndefined();
+  expect(contributionProblem(catalog, restored, units(6))).toBe('units would overflow its exact sum');
+});
+
 test('a contribution that would break the exact sums is refused before it changes anything', () => {
   const state = fresh();
   const huge = { kind: 'production', event: production({ units: 2_000_000_000, standard_seconds_per_unit: 86_400 }) } as const;
@@ -178,6 +192,43 @@ test('an hour whose sum outgrows 32 bits stays exact, before and after a row is 
   expect(row(restored)).toEqual(written);
   apply(restored, big('d'), 0, window.start + 9 * HOUR);
   expect(row(restored).hourly[0]!.measures.units).toBe(4 * 2 ** 31);
+});
+
+test('hours whose cells were widened keep their sums when the window grows room for another hour', () => {
+  const state = fresh();
+  const big = (id: string) => ({ kind: 'production', event: production({ event_id: id, units: 2 ** 31, standard_seconds_per_unit: 0.001 }) }) as const;
+  apply(state, big('a'), 0, window.start + 9 * HOUR);
+  apply(state, { kind: 'production', event: production({ event_id: 'other-hour', units: 5 }) }, 0, window.start + 10 * HOUR);
+  apply(state, big('b'), 0, window.start + 9 * HOUR); // 2^32 units in one hour: every hour's cells become doubles
+  apply(state, { kind: 'production', event: production({ event_id: 'third-hour', units: 7 }) }, 0, window.start + 11 * HOUR); // a third hour: more room
+  expect(row(state).hourly).toEqual([
+    { hour: window.start + 9 * HOUR, measures: { units: 2 ** 32, standard_ms: 2 ** 32 } },
+    { hour: window.start + 10 * HOUR, measures: { units: 5, standard_ms: 300_000 } },
+    { hour: window.start + 11 * HOUR, measures: { units: 7, standard_ms: 420_000 } },
+  ]);
+});
+
+test('the weights of the stations so far are kept when the window grows room for more stations', () => {
+  const state = fresh();
+  for (const [i, station] of ['st-a', 'st-b', 'st-c'].entries())
+    apply(state, {
+      kind: 'production',
+      event: production({ event_id: `p-${station}`, station_id: station, units: 1, standard_seconds_per_unit: 10 * (i + 1) }),
+    });
+  expect(row(state).station_weights).toEqual({ 'st-a': 10_000, 'st-b': 20_000, 'st-c': 30_000 });
+});
+
+test('a row that lists an event twice is read back holding it once, and the event is still a duplicate', () => {
+  const state = fresh();
+  apply(state, { kind: 'production', event: production({ event_id: 'p-1' }) }, 11);
+  apply(state, { kind: 'production', event: production({ event_id: 'p-2' }) }, 22);
+  const written = row(state);
+  const [first, second] = written.event_keys as [number, number];
+  const [firstDigest, secondDigest] = written.event_digests as [number, number];
+  const twice = { ...written, event_keys: [second, first, first], event_digests: [secondDigest, firstDigest, firstDigest] };
+  const restored = fromRow(catalog, twice);
+  expect([row(restored).event_keys, row(restored).event_digests]).toEqual([written.event_keys, written.event_digests]);
+  expect(apply(restored, { kind: 'production', event: production({ event_id: 'p-1' }) }, 11)).toBe('duplicate');
 });
 
 test('a window of thousands of events at many stations and hours keeps every fingerprint, in order, and every sum', () => {

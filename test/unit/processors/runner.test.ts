@@ -1,8 +1,11 @@
 import { metricsOf } from '../../../contract/windowRow.js';
+import { createLogger } from '../../../core/logger.js';
+import { StreamRunner, type RunnerPorts } from '../../../processors/runner.js';
 import { TEST_SCHEMA_IDS, TopologyTestDriver } from '../../../processors/testDriver.js';
 import { avroTypeOf } from '../../../schemas/avro.js';
 import { INPUTS } from '../../../schemas/inputs.js';
-import { encodeEvent, frame } from '../../../topics/codec.js';
+import { EVENT_KINDS } from '../../../schemas/kinds.js';
+import { EventCodec, encodeEvent, frame, type WriterSchemas } from '../../../topics/codec.js';
 import { feedback, inspection, production, selfReport, telemetry } from '../support/events.js';
 
 const HOUR = 3_600_000;
@@ -279,5 +282,82 @@ describe('memory is bounded, whatever producers send', () => {
     );
     d.advanceWallClock(HOUR);
     expect((await d.flush())[0]?.values.units).toBe(50);
+  });
+});
+
+/** A runner on in-memory ports whose schema registry answers with `fetch`; it stores nothing (its batches end at the schemas). */
+function runnerWithRegistry(fetch: WriterSchemas): StreamRunner {
+  const d = driver();
+  const ports: RunnerPorts = {
+    store: { current: async () => [], latestWindowStart: async () => null, write: async () => undefined },
+    deadLetters: { send: async () => undefined, record: async () => undefined },
+    offsets: { committed: async () => new Map(), commit: async () => false },
+    codec: new EventCodec(fetch),
+    topics: { topicOf: (kind) => INPUTS[kind].topic, kindOf: (topic) => EVENT_KINDS.find((kind) => INPUTS[kind].topic === topic) },
+    rewind: async () => undefined,
+    clock: () => Date.UTC(2026, 11, 1),
+  };
+  return new StreamRunner(d.settings, ports, d.metrics, createLogger('silent'));
+}
+
+describe('batches the runner refuses or gives up', () => {
+  const context = (live: () => boolean) => ({ heartbeat: async () => undefined, live });
+  const record = () => ({
+    offset: 0,
+    key: Buffer.from('emp-1'),
+    value: encodeEvent('production', TEST_SCHEMA_IDS.production, production({ event_time: day(20, 9) })),
+    timestamp: Date.UTC(2026, 11, 1),
+  });
+
+  test('a batch of a topic that is not an input is refused, naming the topic', async () => {
+    await expect(
+      driver().streamRunner.processBatch(
+        'not.an.input',
+        0,
+        [],
+        context(() => true),
+      ),
+    ).rejects.toThrow(new Error('received a record of not.an.input, which is not an input topic'));
+  });
+
+  test('a registry failure that is not an outage fails the batch; once the batch was abandoned (a rebalance), it is given up quietly', async () => {
+    const refusing = runnerWithRegistry(async () => {
+      throw new Error('401 Unauthorized');
+    });
+    await expect(
+      refusing.processBatch(
+        INPUTS.production.topic,
+        0,
+        [record()],
+        context(() => true),
+      ),
+    ).rejects.toThrow(new Error('401 Unauthorized'));
+    let live = true;
+    const abandoned = runnerWithRegistry(async () => {
+      live = false; // the partition is taken while the schema is fetched, and the fetch fails
+      throw new Error('socket closed');
+    });
+    await expect(
+      abandoned.processBatch(
+        INPUTS.production.topic,
+        0,
+        [record()],
+        context(() => live),
+      ),
+    ).resolves.toBeUndefined();
+  });
+});
+
+describe('checkpoints asked for while one is queued', () => {
+  test('another one joins the queued checkpoint; one that writes every open window does not', async () => {
+    const d = driver();
+    await d.pipe('production', production({ event_time: day(20, 9), units: 4 }));
+    const runner = d.streamRunner;
+    const queued = runner.flush();
+    expect(runner.flush()).toBe(queued);
+    const closing = runner.flush(true);
+    expect(closing).not.toBe(queued);
+    await Promise.all([queued, closing]);
+    expect(d.rows().map((r) => [r.employee_id, r.window_start, r.values.units])).toEqual([['emp-1', day(20), 4]]);
   });
 });

@@ -37,10 +37,16 @@ describe('a calendar of three eight-hour shifts from 06:00', () => {
     expect(crews[0]).not.toBe(crews[1]);
     expect(crews[0]).toBe(crews[2]);
   });
+
+  test('a crew keeps the shift for seven days counted from 1970-01-01 (a Thursday), then hands it on', () => {
+    const crews = Array.from({ length: 11 }, (_, i) => calendar.windowFor(utc(2026, 11, 2 + i, 8)).crew);
+    expect(crews).toEqual(['B', 'B', 'B', 'A', 'A', 'A', 'A', 'A', 'A', 'A', 'B']);
+  });
 });
 
 describe('daylight saving (Europe/Berlin)', () => {
-  const calendar = ShiftCalendar.of(threeShifts, 'Europe/Berlin', 6 * HOUR);
+  // Built per call, not per file: a calendar built while the file loads is reached by no test in Stryker's eyes.
+  const calendar = { windowFor: (ts: number) => ShiftCalendar.of(threeShifts, 'Europe/Berlin', 6 * HOUR).windowFor(ts) };
 
   test('the night the clocks go back, the 22:00-06:00 shift lasts 9 hours', () => {
     const w = calendar.windowFor(utc(2026, 10, 25, 1));
@@ -63,9 +69,9 @@ describe('days off, holidays and time between shifts', () => {
   };
   const calendar = { windowFor: (ts: number) => ShiftCalendar.of(weekdays, 'UTC').windowFor(ts) };
 
-  test('time between shifts is one unscheduled window, from one shift end to the next start', () => {
+  test('time between shifts is one unscheduled window, from one shift end to the next start, without a crew', () => {
     const evening = calendar.windowFor(utc(2026, 11, 2, 20)); // Monday
-    expect(evening).toMatchObject({ shift: 'unscheduled', start: utc(2026, 11, 2, 16), end: utc(2026, 11, 3, 8), plantDay: '2026-11-02' });
+    expect(evening).toEqual({ shift: 'unscheduled', start: utc(2026, 11, 2, 16), end: utc(2026, 11, 3, 8), plantDay: '2026-11-02', crew: '' });
   });
 
   test('a weekend and a holiday have no shifts', () => {
@@ -96,6 +102,23 @@ describe('shift times, crews and the plant day', () => {
   test('a start in minutes past the hour, and a shift without crews has none', () => {
     const calendar = ShiftCalendar.of({ shifts: [{ name: 'early', start: '05:45', hours: 8.5 }] }, 'UTC');
     expect(calendar.windowFor(utc(2026, 11, 3, 6))).toMatchObject({ start: utc(2026, 11, 3, 5, 45), end: utc(2026, 11, 3, 14, 15), crew: '' });
+  });
+
+  test('shifts listed out of time order are accepted, and a day lists its shifts in time order', () => {
+    const calendar = ShiftCalendar.of(
+      {
+        shifts: [
+          { name: 'late', start: '14:00', hours: 8 },
+          { name: 'early', start: '06:00', hours: 8 },
+        ],
+      },
+      'UTC',
+    );
+    expect(calendar.shiftsOf(Date.UTC(2026, 10, 2) / (24 * HOUR)).map((w) => [w.shift, w.start, w.end])).toEqual([
+      ['early', utc(2026, 11, 2, 6), utc(2026, 11, 2, 14)],
+      ['late', utc(2026, 11, 2, 14), utc(2026, 11, 2, 22)],
+    ]);
+    expect([utc(2026, 11, 2, 13, 59), utc(2026, 11, 2, 14)].map((t) => calendar.windowFor(t).shift)).toEqual(['early', 'late']);
   });
 
   test('a shift starting before the day start is worked on the next date of its plant day', () => {

@@ -1,4 +1,4 @@
-import { TumblingWindows, type TimeWindow } from '../../../processors/windows.js';
+import { PlantClock, TumblingWindows, type TimeWindow } from '../../../processors/windows.js';
 
 /** The span of a window, without its labels. */
 const span = (w: TimeWindow) => ({ start: w.start, end: w.end });
@@ -129,6 +129,29 @@ describe('plant days that begin at a day start (KPI_DAY_START)', () => {
     expect(days.windowFor(dayBegins - 1).end).toBe(dayBegins);
   });
 
+  test.each([
+    // Berlin jumps from 02:00 CET to 03:00 CEST at 01:00 UTC; New York from 02:00 EST to 03:00 EDT at 07:00 UTC.
+    ['Europe/Berlin', utc(2026, 3, 28, 1, 30), utc(2026, 3, 29, 1), utc(2026, 3, 30, 0, 30)],
+    ['America/New_York', utc(2026, 3, 7, 7, 30), utc(2026, 3, 8, 7), utc(2026, 3, 9, 6, 30)],
+  ])('%s, a day start (02:30) the clocks skip: the day begins at the jump, and the day before ends there', (zone, dayBefore, jump, nextDay) => {
+    const days = TumblingWindows.of(DAY, zone, 2.5 * HOUR);
+    expect(days.windowFor(jump - 1)).toEqual({ start: dayBefore, end: jump, plantDay: new Date(dayBefore).toISOString().slice(0, 10), shift: '', crew: '' });
+    expect(days.windowFor(jump)).toEqual({ start: jump, end: nextDay, plantDay: new Date(jump).toISOString().slice(0, 10), shift: '', crew: '' });
+  });
+
+  test('Europe/Berlin, a day start (02:30) the clocks pass twice: the day begins at the first 02:30 and lasts 25 hours', () => {
+    const days = TumblingWindows.of(DAY, 'Europe/Berlin', 2.5 * HOUR);
+    // 02:30 CEST is 00:30 UTC; an hour later the clocks show 02:30 again (CET), still the same plant day.
+    expect(span(days.windowFor(utc(2026, 10, 25, 0, 30) - 1))).toEqual({ start: utc(2026, 10, 24, 0, 30), end: utc(2026, 10, 25, 0, 30) });
+    expect(days.windowFor(utc(2026, 10, 25, 1, 45))).toEqual({
+      start: utc(2026, 10, 25, 0, 30),
+      end: utc(2026, 10, 26, 1, 30),
+      plantDay: '2026-10-25',
+      shift: '',
+      crew: '',
+    });
+  });
+
   test('smaller windows step from the day start', () => {
     expect(span(TumblingWindows.of(8 * HOUR, 'UTC', 6 * HOUR).windowFor(utc(2026, 11, 3, 3)))).toEqual({
       start: utc(2026, 11, 2, 22),
@@ -143,5 +166,27 @@ describe('plant days that begin at a day start (KPI_DAY_START)', () => {
 
   test('a day start outside a day is refused', () => {
     expect(() => TumblingWindows.of(DAY, 'UTC', DAY)).toThrow(RangeError);
+  });
+});
+
+describe('the plant clock', () => {
+  test('without a zone it keeps UTC', () => {
+    const clock = new PlantClock();
+    expect([clock.timeZone, clock.dayStart, clock.offsetAt(utc(2026, 7, 1)), clock.instantOf(utc(2026, 7, 1, 2, 30))]).toEqual([
+      'UTC',
+      0,
+      0,
+      utc(2026, 7, 1, 2, 30),
+    ]);
+  });
+
+  test.each([
+    // Where the offset before the change puts the skipped time: 02:30 reads as 03:30 summer time.
+    ['Europe/Berlin', utc(2026, 3, 29, 2, 30), utc(2026, 3, 29, 1, 30)],
+    ['America/New_York', utc(2026, 3, 8, 2, 30), utc(2026, 3, 8, 7, 30)],
+  ])('%s, a local time the clocks skip is the instant an hour after it would have been', (zone, wall, instant) => {
+    const clock = new PlantClock(zone);
+    expect(clock.instantOf(wall)).toBe(instant);
+    expect(clock.wallOf(instant)).toBe(wall + HOUR);
   });
 });

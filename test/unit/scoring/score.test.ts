@@ -1,6 +1,7 @@
 import { KpiCatalog } from '../../../kpis/catalog.js';
 import { DEFAULT_SCORING, type ScoringModel, type VersionedModels } from '../../../scoring/model.js';
-import { scoreRowOf } from '../../../scoring/score.js';
+import { scorePeriods, scoreRowOf } from '../../../scoring/score.js';
+import type { ClickHouseClient } from '../../../sinks/clickhouse/client.js';
 import type { PeriodMeasures } from '../../../sinks/clickhouse/queries/scores.js';
 
 const catalog = KpiCatalog.of();
@@ -54,4 +55,35 @@ test('a row keeps the figures, indicator values and points it was scored from', 
   // Indicators without a value (no inspection, no feedback) are left out, not stored as null.
   expect(scored.indicator_values).toEqual({ efficiency: 0.92 });
   expect(scored.indicator_points).toEqual({ efficiency: 92 });
+});
+
+/** A client that holds scoring model v2 and fails the query for the periods' measures (as a lost connection would); it records what it was asked. */
+function clientFailingOnPeriods() {
+  const queries: { query: string; query_params?: Record<string, unknown> }[] = [];
+  const client = {
+    query: async (params: { query: string; query_params?: Record<string, unknown> }) => {
+      queries.push(params);
+      if (params.query.includes('FROM scoring_models')) return { json: async () => [{ version: 'v2', scope: '' }] };
+      throw new Error('socket hang up');
+    },
+  } as unknown as ClickHouseClient;
+  return { client, queries };
+}
+
+test('an incremental run asks for the periods of its employees only; a failure names the period type and the model', async () => {
+  const { client, queries } = clientFailingOnPeriods();
+  const run = scorePeriods(client, catalog, { period: 'week', model: 'v2', timeZone: 'UTC', employees: ['e-1', 'e-2'] });
+  // A lost connection is worth retrying, and says which run it broke.
+  await expect(run).rejects.toMatchObject({ name: 'SinkError', message: 'scoring weeks with model v2: socket hang up', retriable: true });
+  const periods = queries.at(-1)!;
+  expect([periods.query.includes('AND employee_id IN {employees:Array(String)}'), periods.query_params!.employees]).toEqual([true, ['e-1', 'e-2']]);
+});
+
+test('a run without employees asks for every employee', async () => {
+  const { client, queries } = clientFailingOnPeriods();
+  await expect(scorePeriods(client, catalog, { period: 'month', model: 'v2', timeZone: 'UTC' })).rejects.toMatchObject({
+    message: 'scoring months with model v2: socket hang up',
+  });
+  const periods = queries.at(-1)!;
+  expect([periods.query.includes('employee_id IN'), periods.query_params!.employees]).toEqual([false, []]);
 });
