@@ -43,9 +43,10 @@ const REQUEST_TIMEOUT_MS = 10_000;
 
 /** Retry-After as seconds or an HTTP date, in ms from now; undefined when absent or unreadable. */
 export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
-  if (header === null || header.trim() === '') return undefined;
-  if (/^\d+$/.test(header.trim())) return Number(header.trim()) * 1000;
-  const at = httpDate(header.trim(), now);
+  if (header === null) return undefined;
+  const text = header.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const at = httpDate(text, now);
   return at === undefined ? undefined : Math.max(0, at - now);
 }
 
