@@ -1,5 +1,5 @@
 import type { SelfReportRecord } from '../../../detection/reports.js';
-import { detect } from '../../../detection/rules.js';
+import { DEFAULT_RULES, detect, type DetectionRules } from '../../../detection/rules.js';
 import { Random } from '../../../simulator/random.js';
 import { isInflationFlag, type Flag } from '../../../contract/flag.js';
 
@@ -304,4 +304,27 @@ test('evidence gathered where the honest spread is narrow can average below the 
       'Reported more units than the MES counted on 8 of 15 shifts from 2026-10-05 to 2026-10-19, 6.7% less on average; honest reports at S1 differ by ±2.0%.',
     ]),
   );
+});
+
+test('severity of a report flagged on its own: medium from an excess of `medium` or a z of `strength` single-window z, high only with both; each bound counts when met', () => {
+  // +50% against the ±6.25% units floor is z 8, twice a single-window z of 4: exact in binary, so each bound can be met exactly.
+  const spike = Array.from({ length: 8 }, (_, day) => record({ employee: 'E-spike', day, units: day === 6 ? 0.5 : 0 }));
+  const rules = (severity: DetectionRules['severity']): DetectionRules => ({
+    ...DEFAULT_RULES,
+    single: { z: 4 },
+    spread: { ...DEFAULT_RULES.spread, floor: { ...DEFAULT_RULES.spread.floor, units_overclaim: 0.0625 } },
+    severity,
+  });
+  const severity = (bounds: DetectionRules['severity']) =>
+    inflationFlags(detect([...exactStation('S1', 12, 8), ...spike], all, rules(bounds))).map((f) => `${f.method} ${f.severity}`);
+  // Strength exactly at its bound, the excess below `medium`: medium; a weaker z: low.
+  expect(severity({ medium: 1, high: 1, strength: 2 })).toEqual(['single_window medium']);
+  expect(severity({ medium: 1, high: 1, strength: 2.5 })).toEqual(['single_window low']);
+  // The excess exactly at `medium`, z too weak: medium; a higher bound: low.
+  expect(severity({ medium: 0.5, high: 1, strength: 4 })).toEqual(['single_window medium']);
+  expect(severity({ medium: 0.625, high: 1, strength: 4 })).toEqual(['single_window low']);
+  // Strong, the excess exactly at `high`: high; a higher bound, or too weak a z: medium.
+  expect(severity({ medium: 0.25, high: 0.5, strength: 2 })).toEqual(['single_window high']);
+  expect(severity({ medium: 0.25, high: 0.625, strength: 2 })).toEqual(['single_window medium']);
+  expect(severity({ medium: 0.25, high: 0.5, strength: 2.5 })).toEqual(['single_window medium']);
 });
