@@ -328,3 +328,21 @@ test('severity of a report flagged on its own: medium from an excess of `medium`
   expect(severity({ medium: 0.25, high: 0.625, strength: 2 })).toEqual(['single_window medium']);
   expect(severity({ medium: 0.25, high: 0.5, strength: 2.5 })).toEqual(['single_window medium']);
 });
+
+test('a self-score measured at 100 teaches nothing about the honest spread of self-scores', () => {
+  const capped = Array.from({ length: 8 }, (_, day) => {
+    const r = record({ employee: 'E-top', day, selfScoreAbove: -5 });
+    return { ...r, measured: { ...r.measured, score: 100 } };
+  });
+  const person = Array.from({ length: 8 }, (_, day) => record({ employee: 'E-one', day, selfScoreAbove: day === 6 ? 15 : 0 }));
+  const [flag] = inflationFlags(detect([...exactStation('S1', 12, 8), ...capped, ...person], all));
+  expect(flag).toMatchObject({ employeeId: 'E-one', kind: 'self_score_inflated', method: 'single_window' });
+  expect(flag!.evidence.honest_spread).toEqual({ scope: 'station', station: 'S1', location: 0, sigma: 1, learned_sigma: 1, reports: 96, people: 12 });
+});
+
+test('a report whose period starts exactly at the end of the range belongs to the next run; one starting at its beginning to this one', () => {
+  const history = Array.from({ length: 8 }, (_, day) => record({ employee: 'E-gap', day }));
+  const outages = [8, 9, 10].map((day) => record({ employee: 'E-gap', day, telemetryShare: 0 }));
+  const flags = detect([...exactStation('S1', 12, 11), ...history, ...outages], { from: T0 + 9 * DAY, to: T0 + 10 * DAY });
+  expect(flags.map((f) => `${f.kind} ${(f.windowStart - T0) / DAY}`)).toEqual(['measurement_gap 9']);
+});
