@@ -346,3 +346,22 @@ test('a report whose period starts exactly at the end of the range belongs to th
   const flags = detect([...exactStation('S1', 12, 11), ...history, ...outages], { from: T0 + 9 * DAY, to: T0 + 10 * DAY });
   expect(flags.map((f) => `${f.kind} ${(f.windowStart - T0) / DAY}`)).toEqual(['measurement_gap 9']);
 });
+
+test('where every honest report runs above the count (a scanner that misses some), the band is measured around that excess, not around the count', () => {
+  const station = Array.from({ length: 96 }, (_, i) => record({ employee: `S1-E${i % 12}`, day: Math.floor(i / 12), units: 0.1 }));
+  const person = Array.from({ length: 8 }, (_, day) => record({ employee: 'E-one', day, units: day === 6 ? 0.7 : 0.1 }));
+  const flags = detect([...station, ...person], all);
+  expect(flags.map((f) => `${f.employeeId} ${f.kind} ${f.method}: ${f.explanation}`)).toEqual([
+    'E-one units_overclaim single_window: Reported 340 units for 2026-10-11, the MES counted 200 (+70.0%); honest reports at S1 differ by ±2.0%.',
+  ]);
+  expect((flags[0]!.evidence as { honest_spread: { location: number } }).honest_spread.location).toBeCloseTo(0.1, 12);
+});
+
+test('where everyone reporting is flagged, no honest report is left to learn from: a gross over-claim is judged against the widest band, around no excess', () => {
+  const person = Array.from({ length: 8 }, (_, day) => record({ employee: 'E-solo', day, units: day === 6 ? 2 : 0 }));
+  const flags = detect(person, all);
+  expect(flags.map((f) => `${f.kind} ${f.method}: ${f.explanation}`)).toEqual([
+    'units_overclaim single_window: Reported 600 units for 2026-10-11, the MES counted 200 (+200.0%); honest reports across the plant differ by ±50.0%.',
+  ]);
+  expect(flags[0]!.evidence.honest_spread).toEqual({ scope: 'plant', station: 'S1', location: 0, sigma: 0.25, learned_sigma: 0.25, reports: 0, people: 0 });
+});
