@@ -143,6 +143,25 @@ test('a sum may reach 2^53 - 1 exactly; an event that would take it past is refu
   expect(contributionProblem(catalog, restored, units(6))).toBe('units would overflow its exact sum');
 });
 
+test('the exact-sum limit is checked on the measure the event adds to, not only the first one', () => {
+  const empty = row(fresh());
+  const restored = fromRow(catalog, { ...empty, values: { ...empty.values, run_ms: Number.MAX_SAFE_INTEGER - 5000 } });
+  const run = (seconds: number) => ({ kind: 'telemetry', event: telemetry({ run_seconds: seconds, idle_seconds: 0, down_seconds: 0 }) }) as const;
+  expect(contributionProblem(catalog, restored, run(5))).toBeUndefined();
+  expect(contributionProblem(catalog, restored, run(5.001))).toBe('run_ms would overflow its exact sum');
+});
+
+test('one event may add exactly MAX_CONTRIBUTION to a measure; one more, a negative or a fractional amount is refused', () => {
+  const state = fresh();
+  const units = (n: number) => ({ kind: 'production', event: production({ units: n, standard_seconds_per_unit: 0 }) }) as const;
+  const refusal = (n: number) => `units would grow by ${n}; one event adds a whole number within 0..2147483648`;
+  expect(contributionProblem(catalog, state, units(2 ** 31))).toBeUndefined();
+  expect(contributionProblem(catalog, state, units(2 ** 31 + 1))).toBe(refusal(2 ** 31 + 1));
+  expect(contributionProblem(catalog, state, units(0))).toBeUndefined();
+  expect(contributionProblem(catalog, state, units(-1))).toBe(refusal(-1));
+  expect(contributionProblem(catalog, state, units(1.5))).toBe(refusal(1.5));
+});
+
 test('a contribution that would break the exact sums is refused before it changes anything', () => {
   const state = fresh();
   const huge = { kind: 'production', event: production({ units: 2_000_000_000, standard_seconds_per_unit: 86_400 }) } as const;
