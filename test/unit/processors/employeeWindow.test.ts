@@ -1,6 +1,6 @@
 import { eventKeyOf, metricsOf } from '../../../contract/windowRow.js';
 import { KpiCatalog } from '../../../kpis/catalog.js';
-import { applyEvent, contributionProblem, fromRow, newEmployeeWindow, toRow } from '../../../processors/employeeWindow.js';
+import { applyEvent, contributionProblem, eventKey, fromRow, newEmployeeWindow, repeatOf, toRow } from '../../../processors/employeeWindow.js';
 import type { KindedEvent } from '../../../schemas/kinds.js';
 import { T0, feedback, inspection, production, selfReport, telemetry } from '../support/events.js';
 
@@ -143,6 +143,25 @@ test('a sum may reach 2^53 - 1 exactly; an event that would take it past is refu
   expect(contributionProblem(catalog, restored, units(6))).toBe('units would overflow its exact sum');
 });
 
+test('the exact-sum limit is checked on the measure the event adds to, not only the first one', () => {
+  const empty = row(fresh());
+  const restored = fromRow(catalog, { ...empty, values: { ...empty.values, run_ms: Number.MAX_SAFE_INTEGER - 5000 } });
+  const run = (seconds: number) => ({ kind: 'telemetry', event: telemetry({ run_seconds: seconds, idle_seconds: 0, down_seconds: 0 }) }) as const;
+  expect(contributionProblem(catalog, restored, run(5))).toBeUndefined();
+  expect(contributionProblem(catalog, restored, run(5.001))).toBe('run_ms would overflow its exact sum');
+});
+
+test('one event may add exactly MAX_CONTRIBUTION to a measure; one more, a negative or a fractional amount is refused', () => {
+  const state = fresh();
+  const units = (n: number) => ({ kind: 'production', event: production({ units: n, standard_seconds_per_unit: 0 }) }) as const;
+  const refusal = (n: number) => `units would grow by ${n}; one event adds a whole number within 0..2147483648`;
+  expect(contributionProblem(catalog, state, units(2 ** 31))).toBeUndefined();
+  expect(contributionProblem(catalog, state, units(2 ** 31 + 1))).toBe(refusal(2 ** 31 + 1));
+  expect(contributionProblem(catalog, state, units(0))).toBeUndefined();
+  expect(contributionProblem(catalog, state, units(-1))).toBe(refusal(-1));
+  expect(contributionProblem(catalog, state, units(1.5))).toBe(refusal(1.5));
+});
+
 test('a contribution that would break the exact sums is refused before it changes anything', () => {
   const state = fresh();
   const huge = { kind: 'production', event: production({ units: 2_000_000_000, standard_seconds_per_unit: 86_400 }) } as const;
@@ -254,4 +273,47 @@ test('a window of thousands of events at many stations and hours keeps every fin
   expect(written.hourly).toHaveLength(24);
   expect(written.hourly.every((h, i) => h.hour === window.start + i * HOUR && h.measures.units === 125)).toBe(true);
   expect(row(fromRow(catalog, written))).toEqual(written);
+});
+
+test('repeatOf tells a held event, with the same or other bytes, from a new one, and applies nothing', () => {
+  const state = fresh();
+  const held = { kind: 'production', event: production({ event_id: 'p-1' }) } as const;
+  expect(repeatOf(state, eventKey(held), 7)).toBeUndefined();
+  apply(state, held, 7);
+  expect(repeatOf(state, eventKey(held), 7)).toBe('duplicate');
+  expect(repeatOf(state, eventKey(held), 7 + 0x10000)).toBe('duplicate'); // digests are 16 bits
+  expect(repeatOf(state, eventKey(held), 8)).toBe('conflicting-duplicate');
+  expect(repeatOf(state, eventKey({ kind: 'production', event: production({ event_id: 'p-2' }) }), 7)).toBeUndefined();
+  expect(row(state).version).toBe(1);
+});
+
+test('an event in the hour that starts at the epoch (hour 0) is kept under that hour', () => {
+  const epochDay = { start: 0, end: 24 * HOUR, plantDay: '1970-01-01', shift: '', crew: '' };
+  const state = newEmployeeWindow(catalog, 'emp-1', epochDay);
+  applyEvent(catalog, state, { kind: 'production', event: production({ units: 3 }) }, 0, 0);
+  expect(toRow(catalog, state).hourly).toEqual([{ hour: 0, measures: { units: 3, standard_ms: 180_000 } }]);
+});
+
+test('a window read back with its hours full grows room for a new hour without losing its events', () => {
+  const state = fresh();
+  apply(state, { kind: 'production', event: production({ event_id: 'a', units: 1 }) }, 1, window.start + 8 * HOUR);
+  apply(state, { kind: 'production', event: production({ event_id: 'b', units: 2 }) }, 2, window.start + 9 * HOUR);
+  const restored = fromRow(catalog, row(state)); // room for exactly its two hours
+  for (const target of [state, restored]) apply(target, { kind: 'production', event: production({ event_id: 'c', units: 4 }) }, 3, window.start + 10 * HOUR);
+  expect(row(restored)).toEqual(row(state));
+  expect(row(restored).hourly.map((h) => [h.hour, h.measures.units])).toEqual([
+    [window.start + 8 * HOUR, 1],
+    [window.start + 9 * HOUR, 2],
+    [window.start + 10 * HOUR, 4],
+  ]);
+  expect(apply(restored, { kind: 'production', event: production({ event_id: 'a', units: 1 }) }, 1)).toBe('duplicate');
+});
+
+test('a working day of 51 events in 8 hours keeps its numbers in 1,100 bytes: 32-bit hour cells, room for 8 hours and 54 events', () => {
+  const state = fresh();
+  for (let i = 0; i < 51; i += 1)
+    apply(state, { kind: 'production', event: production({ event_id: `p-${i}`, units: 1 }) }, i, window.start + (6 + (i % 8)) * HOUR);
+  // Words: header 8, 10 measures 20, report 14, one station 2, 8 hours of 2 + 10 = 96, 54 keys 108 and their digests 27.
+  expect(state.cells.byteLength).toBe(4 * (8 + 20 + 14 + 2 + 96 + 108 + 27));
+  expect(row(state).hourly.map((h) => h.measures.units)).toEqual([7, 7, 7, 6, 6, 6, 6, 6]);
 });

@@ -98,6 +98,40 @@ describe('days off, holidays and time between shifts', () => {
   });
 });
 
+describe('how far an unscheduled stretch reaches', () => {
+  const DAY = 24 * HOUR;
+
+  test('a weekend is one stretch from the last shift end on Friday to the first shift start on Monday, whichever day asks', () => {
+    const twoShifts: ShiftCalendarDefinition = {
+      shifts: [
+        { name: 'early', start: '06:00', hours: 8, days: ['mon', 'tue', 'wed', 'thu', 'fri'] },
+        { name: 'late', start: '14:00', hours: 8, days: ['mon', 'tue', 'wed', 'thu', 'fri'] },
+      ],
+    };
+    const calendar = ShiftCalendar.of(twoShifts, 'UTC');
+    const asked = [utc(2026, 11, 6, 22), utc(2026, 11, 7, 12), utc(2026, 11, 8, 12), utc(2026, 11, 9, 6) - 1].map((t) => calendar.windowFor(t));
+    const weekend = { shift: 'unscheduled', start: utc(2026, 11, 6, 22), end: utc(2026, 11, 9, 6), plantDay: '2026-11-06', crew: '' };
+    expect(asked).toEqual([weekend, weekend, weekend, weekend]);
+  });
+
+  test("a shift 61 days away still bounds a stretch; one 62 days away is beyond the search, so the stretch ends at that day's start", () => {
+    const asked = utc(2026, 12, 2, 12);
+    // Every day has an 09:00-11:00 shift, except the holidays within `days` days either side of 2026-12-02.
+    const calendarWithout = (days: number) =>
+      ShiftCalendar.of(
+        {
+          shifts: [{ name: 'audit', start: '09:00', hours: 2 }],
+          holidays: Array.from({ length: 2 * days + 1 }, (_, i) => new Date(utc(2026, 12, 2) + (i - days) * DAY).toISOString().slice(0, 10)),
+        },
+        'UTC',
+      );
+    const near = calendarWithout(60).windowFor(asked);
+    expect([near.shift, near.start, near.end]).toEqual(['unscheduled', utc(2026, 12, 2, 11) - 61 * DAY, utc(2026, 12, 2, 9) + 61 * DAY]);
+    const far = calendarWithout(61).windowFor(asked);
+    expect([far.shift, far.start, far.end]).toEqual(['unscheduled', utc(2026, 12, 2) - 62 * DAY, utc(2026, 12, 2) + 62 * DAY]);
+  });
+});
+
 describe('shift times, crews and the plant day', () => {
   test('a start in minutes past the hour, and a shift without crews has none', () => {
     const calendar = ShiftCalendar.of({ shifts: [{ name: 'early', start: '05:45', hours: 8.5 }] }, 'UTC');
