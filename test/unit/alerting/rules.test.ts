@@ -151,3 +151,55 @@ rules:
     'slow-plant: efficiency per plant below 0.6 for 3 consecutive windows, cooldown 30s → medium',
   ]);
 });
+
+test('a rule with several fields it does not know is refused naming each of them', () => {
+  expect(failure('rules:\n  - { name: a, metric: units, scope: station, above: 1, severity: high, treshold: 2, colour: red }').message).toBe(
+    'KPI_ALERT_RULES: rules.yaml: rule "a" (rules[0]), field treshold, colour: is not a field of a rule',
+  );
+});
+
+test("an unknown metric is refused listing exactly the scope's metrics: the self-report's figures for an employee only", () => {
+  const columns =
+    'units, standard_ms, run_ms, idle_ms, down_ms, units_inspected, units_defective, feedback_count, complaints, satisfaction_milli, ' +
+    'standard_hours, run_hours, idle_hours, down_hours, efficiency, defect_rate, satisfaction_avg, oee_availability, oee_performance, oee_quality, oee, score';
+  expect(failure('rules:\n  - { name: a, metric: scrap, scope: station, above: 1, severity: high }').message).toBe(
+    `KPI_ALERT_RULES: rules.yaml: rule "a" (rules[0]), field metric: "scrap" is not a metric of scope station; expected one of ${columns}`,
+  );
+  expect(failure('rules:\n  - { name: a, metric: scrap, scope: employee, above: 1, severity: high }').message).toBe(
+    `KPI_ALERT_RULES: rules.yaml: rule "a" (rules[0]), field metric: "scrap" is not a metric of scope employee; expected one of ${columns}, ` +
+      'reported_units, reported_run_hours, reported_defective_units, self_score',
+  );
+});
+
+test('an anomaly rule for a kind that is not an inflation flag is refused listing the kinds and "any"', () => {
+  expect(failure('rules:\n  - { name: a, anomaly: measurement_gap, severity: high }').message).toBe(
+    'KPI_ALERT_RULES: rules.yaml: rule "a" (rules[0]), field anomaly: ' +
+      'expected one of units_overclaim, run_hours_overclaim, defects_underreport, self_score_inflated, any, got "measurement_gap"',
+  );
+});
+
+test('min_sample 0 asks for no sample, so a metric without one takes it; min_sample 1 on such a metric is refused', () => {
+  expect(rules('rules:\n  - { name: a, metric: units, scope: station, above: 1, min_sample: 0, severity: high }')).toEqual([
+    {
+      kind: 'metric',
+      name: 'a',
+      metric: 'units',
+      scope: 'station',
+      direction: 'above',
+      threshold: 1,
+      clear: 1,
+      minSample: 0,
+      forWindows: 1,
+      cooldownMs: 15 * 60_000,
+      severity: 'high',
+    },
+  ]);
+  expect(failure('rules:\n  - { name: a, metric: units, scope: station, above: 1, min_sample: 1, severity: high }').message).toBe(
+    'KPI_ALERT_RULES: rules.yaml: rule "a" (rules[0]), field min_sample: units declares no sample (denominator) to count; leave min_sample out',
+  );
+});
+
+test('rules given without a source are known by the setting that names them', () => {
+  // toThrow with an Error compares the whole message.
+  expect(() => parseRules({ rules: [] }, KpiCatalog.of())).toThrow(new Error('KPI_ALERT_RULES: KPI_ALERT_RULES: field rules: list at least one rule'));
+});
