@@ -112,6 +112,19 @@ test('the station is where the most standard plus run time was earned; ties go t
   expect(row(state).station_id).toBe('st-b');
 });
 
+test('equal station weights go to the smaller id whichever station came first', () => {
+  const state = fresh();
+  apply(state, { kind: 'production', event: production({ station_id: 'st-a', units: 1, standard_seconds_per_unit: 100 }) });
+  apply(state, { kind: 'production', event: production({ event_id: 'p-2', station_id: 'st-b', units: 1, standard_seconds_per_unit: 100 }) });
+  expect(row(state).station_id).toBe('st-a');
+});
+
+test('a station where no time was earned yet is still the window station', () => {
+  const state = fresh();
+  apply(state, { kind: 'telemetry', event: telemetry({ station_id: 'st-idle', run_seconds: 0 }) });
+  expect([row(state).station_id, row(state).station_weights]).toEqual(['st-idle', { 'st-idle': 0 }]);
+});
+
 test('fromRow restores the state toRow wrote', () => {
   const state = fresh();
   apply(state, { kind: 'production', event: production() }, 7);
@@ -316,4 +329,40 @@ test('a working day of 51 events in 8 hours keeps its numbers in 1,100 bytes: 32
   // Words: header 8, 10 measures 20, report 14, one station 2, 8 hours of 2 + 10 = 96, 54 keys 108 and their digests 27.
   expect(state.cells.byteLength).toBe(4 * (8 + 20 + 14 + 2 + 96 + 108 + 27));
   expect(row(state).hourly.map((h) => h.measures.units)).toEqual([7, 7, 7, 6, 6, 6, 6, 6]);
+});
+
+test('the row lists the hours in time order whatever order their events arrived in', () => {
+  const state = fresh();
+  for (const [i, h] of [10, 8, 11, 9].entries())
+    apply(state, { kind: 'production', event: production({ event_id: `p-${i}`, units: h }) }, i, window.start + h * HOUR);
+  expect(row(state).hourly.map((h) => [h.hour, h.measures.units])).toEqual([
+    [window.start + 8 * HOUR, 8],
+    [window.start + 9 * HOUR, 9],
+    [window.start + 10 * HOUR, 10],
+    [window.start + 11 * HOUR, 11],
+  ]);
+});
+
+// An hour sum of exactly 2^32 no longer fits a 32-bit cell: the row read back must get double cells for it.
+test('an hour sum of exactly 2^32 is read back exact, alone in its hour or next to small sums', () => {
+  const half = (id: string) => ({ kind: 'production', event: production({ event_id: id, units: 2 ** 31, standard_seconds_per_unit: 0.001 }) }) as const;
+  const alone = fresh();
+  apply(alone, half('a'));
+  apply(alone, half('b'));
+  const mixed = fresh();
+  apply(mixed, half('a'));
+  apply(mixed, half('b'));
+  apply(mixed, { kind: 'telemetry', event: telemetry({ run_seconds: 1, idle_seconds: 0, down_seconds: 0 }) });
+  expect(row(alone).hourly).toEqual([{ hour: window.start + 8 * HOUR, measures: { units: 2 ** 32, standard_ms: 2 ** 32 } }]);
+  expect(row(fromRow(catalog, row(alone)))).toEqual(row(alone));
+  expect(row(fromRow(catalog, row(mixed)))).toEqual(row(mixed));
+});
+
+test('a row of small hour sums is read back into 32-bit hour cells', () => {
+  const state = fresh();
+  apply(state, { kind: 'production', event: production({ units: 3 }) });
+  const restored = fromRow(catalog, row(state));
+  // Words: header 8, 10 measures 20, report 14, one station 2, 2 hours of 2 + 10 = 24, 16 keys 32 and their digests 8.
+  expect(restored.cells.byteLength).toBe(4 * (8 + 20 + 14 + 2 + 24 + 32 + 8));
+  expect(row(restored)).toEqual(row(state));
 });
