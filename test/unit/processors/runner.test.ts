@@ -1,5 +1,6 @@
+import { Writable } from 'node:stream';
 import { metricsOf } from '../../../contract/windowRow.js';
-import { createLogger } from '../../../core/logger.js';
+import { createLogger, type Logger } from '../../../core/logger.js';
 import { StreamRunner, type RunnerPorts } from '../../../processors/runner.js';
 import { TEST_SCHEMA_IDS, TopologyTestDriver } from '../../../processors/testDriver.js';
 import { avroTypeOf } from '../../../schemas/avro.js';
@@ -359,5 +360,61 @@ describe('checkpoints asked for while one is queued', () => {
     expect(closing).not.toBe(queued);
     await Promise.all([queued, closing]);
     expect(d.rows().map((r) => [r.employee_id, r.window_start, r.values.units])).toEqual([['emp-1', day(20), 4]]);
+  });
+});
+
+/** A logger at debug level whose JSON lines the test reads back, without pino's per-process fields. */
+function capturedLog(): { logger: Logger; lines: () => Record<string, unknown>[] } {
+  const chunks: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      chunks.push(chunk.toString());
+      done();
+    },
+  });
+  const lines = () =>
+    chunks
+      .join('')
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => {
+        const { time: _time, pid: _pid, hostname: _hostname, name: _name, ...rest } = JSON.parse(line) as Record<string, unknown>;
+        return rest;
+      });
+  return { logger: createLogger('debug', 'json', 'kpi-stream', [], destination), lines };
+}
+
+describe('what an operator reads', () => {
+  test('each dead letter names its cause exactly, with the schema id when the record was decoded, and is logged as a warning; a plain repeat is not', async () => {
+    const { logger, lines } = capturedLog();
+    const d = new TopologyTestDriver({}, logger);
+    const topic = INPUTS.production.topic;
+    const timestamp = Date.UTC(2026, 11, 1);
+    await d.pipeBytes('production', Buffer.from('{"units": 3}'), { key: 'emp-1' });
+    await d.pipe('production', production({ event_id: 'k', employee_id: 'emp-1', event_time: day(20, 9) }), { key: 'emp-2' });
+    await d.pipe('production', production({ event_id: 'big', units: 2_000_000_000, standard_seconds_per_unit: 86_400, event_time: day(20, 9) }));
+    await d.pipe('production', production({ event_id: 'now', event_time: timestamp, units: 1 }));
+    await d.pipe('production', production({ event_id: 'old', event_time: Date.UTC(2026, 9, 1, 9) }));
+    await d.pipe('production', production({ event_id: 'now', event_time: timestamp, units: 1 }));
+    await d.pipe('production', production({ event_id: 'now', event_time: timestamp, units: 2 }));
+    const messages = [
+      'not in Confluent wire format (first byte 123, 12 bytes)',
+      'the record\'s key "emp-2" is not its employee_id "emp-1": an employee\'s events must share a key (and so a partition)',
+      'standard_ms would grow by 172800000000000000; one event adds a whole number within 0..2147483648',
+      "too late: production old belongs to the window from 2026-10-01T00:00:00.000Z, which ended more than the correction horizon (KPI_CORRECTION_HORIZON) before this partition's clock",
+    ];
+    const codes = ['KPI_ERR_DECODE_NOT_AVRO', 'KPI_ERR_KEY_MISMATCH', 'KPI_ERR_OUT_OF_RANGE', 'KPI_ERR_TOO_LATE'] as const;
+    const offsets = [0, 1, 2, 4];
+    // Only a record that decoded names its writer schema; the window's own verdicts (range, lateness) are judged after decoding and name none.
+    expect(d.deadLetters.map(({ key: _key, value: _value, ...letter }) => letter)).toStrictEqual([
+      { topic, partition: 0, offset: 0, timestamp, code: codes[0], message: messages[0] },
+      { topic, partition: 0, offset: 1, timestamp, code: codes[1], message: messages[1], schemaId: TEST_SCHEMA_IDS.production },
+      { topic, partition: 0, offset: 2, timestamp, code: codes[2], message: messages[2] },
+      { topic, partition: 0, offset: 4, timestamp, code: codes[3], message: messages[3] },
+    ]);
+    expect(lines().filter((line) => line.level === 40)).toEqual([
+      ...codes.map((code, i) => ({ level: 40, topic, partition: 0, offset: offsets[i], code, msg: `dead letter: ${messages[i]}` })),
+      { level: 40, offset: 6, kind: 'production', msg: 'production now repeats an event_id with other content; the first copy counts' },
+    ]);
   });
 });
