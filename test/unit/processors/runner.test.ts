@@ -417,4 +417,40 @@ describe('what an operator reads', () => {
       { level: 40, offset: 6, kind: 'production', msg: 'production now repeats an event_id with other content; the first copy counts' },
     ]);
   });
+
+  test('a refused row is logged with its window, its partition is dropped and read again from the commit, and its record is dead-lettered naming the window', async () => {
+    const { logger, lines } = capturedLog();
+    const d = new TopologyTestDriver({ refuse: (row) => row.employee_id === 'bad', idleClose: HOUR }, logger);
+    const runner = d.streamRunner;
+    const topic = INPUTS.production.topic;
+    // A first row written and committed, so that the partition resumes from a point of its own.
+    await d.pipe('production', production({ employee_id: 'good', event_id: 'g', event_time: day(19, 9) }));
+    d.advanceWallClock(2 * HOUR);
+    await d.flush();
+    await d.pipe('production', production({ employee_id: 'bad', event_id: 'b', event_time: day(20, 9) }));
+    d.advanceWallClock(2 * HOUR);
+    await runner.flush();
+    // Until it is read again, the process holds no task for the partition.
+    expect(runner.position(topic, 0)).toBeUndefined();
+    await d.flush();
+    expect(runner.position(topic, 0)).toBe(2);
+    const message = "the window store refused this window's row, so nothing more is added to it (employee bad, window from 2026-11-20T00:00:00.000Z)";
+    expect(d.deadLetters.map(({ key: _key, value: _value, ...letter }) => letter)).toStrictEqual([
+      { topic, partition: 0, offset: 1, timestamp: Date.UTC(2026, 11, 1, 2), code: 'KPI_ERR_SINK_REJECTED', message },
+    ]);
+    const resumePoint = { offset: 1, clock: day(19, 9) };
+    expect(lines()).toEqual([
+      { level: 20, partition: 0, resume: '[]', msg: 'partition 0: task resumes from the committed offsets' },
+      {
+        level: 50,
+        employee: 'bad',
+        windowStart: '2026-11-20T00:00:00.000Z',
+        partition: 0,
+        msg: 'the window store refused this row for good; its records go to the dead letters',
+      },
+      { level: 30, partition: 0, points: JSON.stringify([[topic, resumePoint]]), msg: 'partition 0: reading again from the last commit' },
+      { level: 20, partition: 0, resume: JSON.stringify([['production', resumePoint]]), msg: 'partition 0: task resumes from the committed offsets' },
+      { level: 40, topic, partition: 0, offset: 1, code: 'KPI_ERR_SINK_REJECTED', msg: `dead letter: ${message}` },
+    ]);
+  });
 });
