@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { metricsOf } from '../../../contract/windowRow.js';
+import { RegistryUnavailableError } from '../../../core/errors.js';
 import { createLogger, type Logger } from '../../../core/logger.js';
 import type { LiveWindows } from '../../../contract/windowSnapshot.js';
 import { StreamRunner, type RunnerPorts } from '../../../processors/runner.js';
@@ -518,5 +519,115 @@ describe('live windows', () => {
     const d = driver();
     await d.pipe('production', production({ event_time: day(20, 9) }));
     expect(d.metrics.stages.encode).toEqual({ cpuMicros: 0, wallMicros: 0 });
+  });
+});
+
+/** A runner on in-memory ports (a registry that knows the production schema), with `overrides` in their place. */
+function runnerOn(overrides: Partial<RunnerPorts>, logger: Logger = createLogger('silent')): StreamRunner {
+  const d = driver();
+  const ports: RunnerPorts = {
+    store: { current: async () => [], latestWindowStart: async () => null, write: async () => undefined },
+    deadLetters: { send: async () => undefined, record: async () => undefined },
+    offsets: { committed: async () => new Map(), commit: async () => false },
+    codec: new EventCodec(async () => avroTypeOf('production')),
+    topics: { topicOf: (kind) => INPUTS[kind].topic, kindOf: (topic) => EVENT_KINDS.find((kind) => INPUTS[kind].topic === topic) },
+    rewind: async () => undefined,
+    clock: () => Date.UTC(2026, 11, 1),
+    ...overrides,
+  };
+  return new StreamRunner(d.settings, ports, d.metrics, logger);
+}
+
+describe('the edges of a batch', () => {
+  const topic = INPUTS.production.topic;
+  const record = (offset: number, key = 'emp-1') => ({
+    offset,
+    key: Buffer.from(key),
+    value: encodeEvent('production', TEST_SCHEMA_IDS.production, production({ event_id: `p-${offset}`, event_time: day(20, 9) })),
+    timestamp: Date.UTC(2026, 11, 1),
+  });
+  const live = () => ({ heartbeat: async () => undefined, live: () => true });
+
+  test('an empty batch does nothing and asks the registry nothing', async () => {
+    let fetches = 0;
+    const runner = runnerOn({
+      codec: new EventCodec(async () => {
+        fetches += 1;
+        return avroTypeOf('production');
+      }),
+    });
+    await expect(runner.processBatch(topic, 0, [], live())).resolves.toBeUndefined();
+    expect([fetches, runner.position(topic, 0)]).toEqual([0, undefined]);
+  });
+
+  test('a batch abandoned before it starts asks the registry nothing and counts nothing', async () => {
+    let fetches = 0;
+    const sent: unknown[] = [];
+    const runner = runnerOn({
+      codec: new EventCodec(async () => {
+        fetches += 1;
+        return avroTypeOf('production');
+      }),
+      deadLetters: { send: async (letters) => void sent.push(...letters), record: async () => undefined },
+    });
+    const abandoned = { heartbeat: async () => undefined, live: () => false };
+    await expect(runner.processBatch(topic, 0, [record(0, 'emp-2')], abandoned)).resolves.toBeUndefined();
+    expect([fetches, sent, runner.openWindows]).toEqual([0, [], 0]);
+  });
+
+  test('while the registry is down the batch heartbeats and logs which schemas it waits for, then goes on', async () => {
+    const { logger, lines } = capturedLog();
+    let down = true;
+    let heartbeats = 0;
+    const runner = runnerOn(
+      {
+        codec: new EventCodec(async () => {
+          if (down) {
+            down = false;
+            throw new RegistryUnavailableError('registry down');
+          }
+          return avroTypeOf('production');
+        }),
+      },
+      logger,
+    );
+    const context = { heartbeat: async () => void (heartbeats += 1), live: () => true };
+    await expect(runner.processBatch(topic, 0, [record(7)], context)).resolves.toEqual({ lastOffset: 7, outcomes: ['accepted'] });
+    expect(heartbeats).toBe(1);
+    expect(lines().filter((line) => line.level === 40)).toEqual([
+      expect.objectContaining({ attempt: 1, msg: `fetching schemas for ${topic}[0] at offset 7 failed (registry down); retrying` }),
+    ]);
+  });
+
+  test('a task whose committed offsets could not be read is started again by the next batch', async () => {
+    let failures = 1;
+    const runner = runnerOn({
+      offsets: {
+        committed: async () => {
+          if (failures-- > 0) throw new Error('offsets unreadable');
+          return new Map();
+        },
+        commit: async () => false,
+      },
+    });
+    await expect(runner.processBatch(topic, 0, [record(0)], live())).rejects.toThrow(new Error('offsets unreadable'));
+    await expect(runner.processBatch(topic, 0, [record(1)], live())).resolves.toEqual({ lastOffset: 1, outcomes: ['accepted'] });
+  });
+
+  test("a checkpoint records the batches' dead letters in their table, once", async () => {
+    const recorded: number[][] = [];
+    const runner = runnerOn({ deadLetters: { send: async () => undefined, record: async (letters) => void recorded.push(letters.map((l) => l.offset)) } });
+    await runner.processBatch(topic, 0, [record(0, 'emp-2'), record(1), record(2, 'emp-3')], live());
+    await runner.flush();
+    await runner.flush();
+    expect(recorded).toEqual([[0, 2]]);
+  });
+
+  test('after a rebalance reset, the next batch of a partition starts a new task', async () => {
+    const d = driver();
+    await d.pipe('production', production({ event_id: 'a', event_time: day(20, 9) }));
+    d.streamRunner.reset();
+    expect(await d.pipe('production', production({ event_id: 'b', event_time: day(20, 10) }))).toBe('accepted');
+    expect(d.streamRunner.position(topic, 0)).toBe(2);
   });
 });
