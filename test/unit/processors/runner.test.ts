@@ -631,3 +631,62 @@ describe('the edges of a batch', () => {
     expect(d.streamRunner.position(topic, 0)).toBe(2);
   });
 });
+
+describe('checkpoints and memory', () => {
+  test('a checkpoint asked for while a closing one waits behind a started one joins the closing one', async () => {
+    const d = driver();
+    await d.pipe('production', production({ event_time: day(20, 9), units: 4 }));
+    const runner = d.streamRunner;
+    void runner.flush();
+    const closing = runner.flush(true);
+    // Let the first checkpoint start: the closing one is still queued behind it.
+    await Promise.resolve();
+    expect(runner.flush()).toBe(closing);
+    await closing;
+  });
+
+  test('the closed-window cache is shared among the partitions held', async () => {
+    const d = driver({ closedWindowCache: 2 });
+    const runner = d.streamRunner;
+    for (const partition of [0, 1]) {
+      const employee = `emp-${partition}`;
+      for (const [i, dayOfMonth] of [20, 21, 23].entries()) {
+        await d.pipe('production', production({ employee_id: employee, event_id: `${employee}-${i}`, event_time: day(dayOfMonth, 9) }), {
+          key: employee,
+          partition,
+        });
+      }
+    }
+    expect((await d.flush()).map((row) => [row.employee_id, row.window_start])).toEqual([
+      ['emp-0', day(20)],
+      ['emp-0', day(21)],
+      ['emp-1', day(20)],
+      ['emp-1', day(21)],
+    ]);
+    await d.flush();
+    // One written window kept per partition (2 / 2), with each partition's open one.
+    expect([runner.openWindows, runner.windowsInMemory]).toEqual([2, 4]);
+  });
+
+  test('windows read back from the store are counted per batch', async () => {
+    const d = driver();
+    await d.pipe('production', production({ event_id: 'a', event_time: day(20, 9) }));
+    await d.pipe('production', production({ event_id: 'b', event_time: day(22, 9) }));
+    for (const id of ['c', 'd']) {
+      await d.flush();
+      await d.flush();
+      // The written window left memory: a correction reads it back.
+      expect(await d.pipe('production', production({ event_id: id, event_time: day(20, 10) }))).toBe('accepted');
+    }
+    expect(d.metrics.restoredWindows).toBe(2);
+  });
+
+  test('the close-to-queryable latency counts from when the row became due, not from the checkpoint', async () => {
+    const d = driver({ idleClose: HOUR });
+    await d.pipe('production', production({ event_time: day(20, 9) }));
+    d.advanceWallClock(3 * HOUR);
+    await d.flush();
+    // Idle for an hour, the window closed two hours before the checkpoint.
+    expect([d.metrics.closeToQueryable.count, d.metrics.closeToQueryable.sum]).toEqual([1, 2 * 3600]);
+  });
+});
