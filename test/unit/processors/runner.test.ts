@@ -84,6 +84,26 @@ describe('keys, ids and numbers', () => {
     );
   });
 
+  test('a key that only starts with the id, or whose Latin-1 bytes spell an id of non-ASCII characters (U+0080 included), is not the id', async () => {
+    const d = driver();
+    const pipe = (employee: string, id: string, key: Buffer | string) =>
+      d.pipe('production', production({ employee_id: employee, event_id: id, event_time: day(20, 9) }), { key });
+    expect(await pipe('emp-1', 'p-1', 'emp-1x')).toBe('KPI_ERR_KEY_MISMATCH');
+    expect(await pipe('éé', 'p-2', Buffer.from('éé', 'latin1'))).toBe('KPI_ERR_KEY_MISMATCH');
+    expect(await pipe('\u0080', 'p-3', Buffer.from([0x80]))).toBe('KPI_ERR_KEY_MISMATCH');
+    expect(await pipe('éé', 'p-4', 'éé')).toBe('accepted');
+  });
+
+  test('a mismatched key and employee_id are each shown up to 200 characters', async () => {
+    const d = driver({ limits: { maxClockSkew: 5 * 60_000, maxIdLength: 1000 } });
+    const employee = `${'E'.repeat(200)}tail`;
+    const key = `${'K'.repeat(200)}tail`;
+    expect(await d.pipe('production', production({ employee_id: employee, event_time: day(20, 9) }), { key })).toBe('KPI_ERR_KEY_MISMATCH');
+    expect(d.deadLetters.map((l) => l.message)).toEqual([
+      `the record's key "${'K'.repeat(200)}" is not its employee_id "${'E'.repeat(200)}": an employee's events must share a key (and so a partition)`,
+    ]);
+  });
+
   test('ids with braces, quotes and unicode are legal data and count', async () => {
     const d = driver();
     const id = '{a:1}\' OR 1=1; -- "工"';
