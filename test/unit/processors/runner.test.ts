@@ -1,5 +1,8 @@
+import { Writable } from 'node:stream';
 import { metricsOf } from '../../../contract/windowRow.js';
-import { createLogger } from '../../../core/logger.js';
+import { RegistryUnavailableError } from '../../../core/errors.js';
+import { createLogger, type Logger } from '../../../core/logger.js';
+import type { LiveWindows } from '../../../contract/windowSnapshot.js';
 import { StreamRunner, type RunnerPorts } from '../../../processors/runner.js';
 import { TEST_SCHEMA_IDS, TopologyTestDriver } from '../../../processors/testDriver.js';
 import { avroTypeOf } from '../../../schemas/avro.js';
@@ -79,6 +82,26 @@ describe('keys, ids and numbers', () => {
     expect(await d.pipe('production', production({ employee_id: 'op-1', event_id: 'p-3', event_time: day(20, 9) }), { key: 'op-2' })).toBe(
       'KPI_ERR_KEY_MISMATCH',
     );
+  });
+
+  test('a key that only starts with the id, or whose Latin-1 bytes spell an id of non-ASCII characters (U+0080 included), is not the id', async () => {
+    const d = driver();
+    const pipe = (employee: string, id: string, key: Buffer | string) =>
+      d.pipe('production', production({ employee_id: employee, event_id: id, event_time: day(20, 9) }), { key });
+    expect(await pipe('emp-1', 'p-1', 'emp-1x')).toBe('KPI_ERR_KEY_MISMATCH');
+    expect(await pipe('éé', 'p-2', Buffer.from('éé', 'latin1'))).toBe('KPI_ERR_KEY_MISMATCH');
+    expect(await pipe('\u0080', 'p-3', Buffer.from([0x80]))).toBe('KPI_ERR_KEY_MISMATCH');
+    expect(await pipe('éé', 'p-4', 'éé')).toBe('accepted');
+  });
+
+  test('a mismatched key and employee_id are each shown up to 200 characters', async () => {
+    const d = driver({ limits: { maxClockSkew: 5 * 60_000, maxIdLength: 1000 } });
+    const employee = `${'E'.repeat(200)}tail`;
+    const key = `${'K'.repeat(200)}tail`;
+    expect(await d.pipe('production', production({ employee_id: employee, event_time: day(20, 9) }), { key })).toBe('KPI_ERR_KEY_MISMATCH');
+    expect(d.deadLetters.map((l) => l.message)).toEqual([
+      `the record's key "${'K'.repeat(200)}" is not its employee_id "${'E'.repeat(200)}": an employee's events must share a key (and so a partition)`,
+    ]);
   });
 
   test('ids with braces, quotes and unicode are legal data and count', async () => {
@@ -359,5 +382,331 @@ describe('checkpoints asked for while one is queued', () => {
     expect(closing).not.toBe(queued);
     await Promise.all([queued, closing]);
     expect(d.rows().map((r) => [r.employee_id, r.window_start, r.values.units])).toEqual([['emp-1', day(20), 4]]);
+  });
+});
+
+/** A logger at debug level whose JSON lines the test reads back, without pino's per-process fields. */
+function capturedLog(): { logger: Logger; lines: () => Record<string, unknown>[] } {
+  const chunks: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      chunks.push(chunk.toString());
+      done();
+    },
+  });
+  const lines = () =>
+    chunks
+      .join('')
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => {
+        const { time: _time, pid: _pid, hostname: _hostname, name: _name, ...rest } = JSON.parse(line) as Record<string, unknown>;
+        return rest;
+      });
+  return { logger: createLogger('debug', 'json', 'kpi-stream', [], destination), lines };
+}
+
+describe('what an operator reads', () => {
+  test('each dead letter names its cause exactly, with the schema id when the record was decoded, and is logged as a warning; a plain repeat is not', async () => {
+    const { logger, lines } = capturedLog();
+    const d = new TopologyTestDriver({}, logger);
+    const topic = INPUTS.production.topic;
+    const timestamp = Date.UTC(2026, 11, 1);
+    await d.pipeBytes('production', Buffer.from('{"units": 3}'), { key: 'emp-1' });
+    await d.pipe('production', production({ event_id: 'k', employee_id: 'emp-1', event_time: day(20, 9) }), { key: 'emp-2' });
+    await d.pipe('production', production({ event_id: 'big', units: 2_000_000_000, standard_seconds_per_unit: 86_400, event_time: day(20, 9) }));
+    await d.pipe('production', production({ event_id: 'now', event_time: timestamp, units: 1 }));
+    await d.pipe('production', production({ event_id: 'old', event_time: Date.UTC(2026, 9, 1, 9) }));
+    await d.pipe('production', production({ event_id: 'now', event_time: timestamp, units: 1 }));
+    await d.pipe('production', production({ event_id: 'now', event_time: timestamp, units: 2 }));
+    const messages = [
+      'not in Confluent wire format (first byte 123, 12 bytes)',
+      'the record\'s key "emp-2" is not its employee_id "emp-1": an employee\'s events must share a key (and so a partition)',
+      'standard_ms would grow by 172800000000000000; one event adds a whole number within 0..2147483648',
+      "too late: production old belongs to the window from 2026-10-01T00:00:00.000Z, which ended more than the correction horizon (KPI_CORRECTION_HORIZON) before this partition's clock",
+    ];
+    const codes = ['KPI_ERR_DECODE_NOT_AVRO', 'KPI_ERR_KEY_MISMATCH', 'KPI_ERR_OUT_OF_RANGE', 'KPI_ERR_TOO_LATE'] as const;
+    const offsets = [0, 1, 2, 4];
+    // Only a record that decoded names its writer schema; the window's own verdicts (range, lateness) are judged after decoding and name none.
+    expect(d.deadLetters.map(({ key: _key, value: _value, ...letter }) => letter)).toStrictEqual([
+      { topic, partition: 0, offset: 0, timestamp, code: codes[0], message: messages[0] },
+      { topic, partition: 0, offset: 1, timestamp, code: codes[1], message: messages[1], schemaId: TEST_SCHEMA_IDS.production },
+      { topic, partition: 0, offset: 2, timestamp, code: codes[2], message: messages[2] },
+      { topic, partition: 0, offset: 4, timestamp, code: codes[3], message: messages[3] },
+    ]);
+    expect(lines().filter((line) => line.level === 40)).toEqual([
+      ...codes.map((code, i) => ({ level: 40, topic, partition: 0, offset: offsets[i], code, msg: `dead letter: ${messages[i]}` })),
+      { level: 40, offset: 6, kind: 'production', msg: 'production now repeats an event_id with other content; the first copy counts' },
+    ]);
+  });
+
+  test('a refused row is logged with its window, its partition is dropped and read again from the commit, and its record is dead-lettered naming the window', async () => {
+    const { logger, lines } = capturedLog();
+    const d = new TopologyTestDriver({ refuse: (row) => row.employee_id === 'bad', idleClose: HOUR }, logger);
+    const runner = d.streamRunner;
+    const topic = INPUTS.production.topic;
+    // A first row written and committed, so that the partition resumes from a point of its own.
+    await d.pipe('production', production({ employee_id: 'good', event_id: 'g', event_time: day(19, 9) }));
+    d.advanceWallClock(2 * HOUR);
+    await d.flush();
+    await d.pipe('production', production({ employee_id: 'bad', event_id: 'b', event_time: day(20, 9) }));
+    d.advanceWallClock(2 * HOUR);
+    await runner.flush();
+    // Until it is read again, the process holds no task for the partition.
+    expect(runner.position(topic, 0)).toBeUndefined();
+    await d.flush();
+    expect(runner.position(topic, 0)).toBe(2);
+    const message = "the window store refused this window's row, so nothing more is added to it (employee bad, window from 2026-11-20T00:00:00.000Z)";
+    expect(d.deadLetters.map(({ key: _key, value: _value, ...letter }) => letter)).toStrictEqual([
+      { topic, partition: 0, offset: 1, timestamp: Date.UTC(2026, 11, 1, 2), code: 'KPI_ERR_SINK_REJECTED', message },
+    ]);
+    const resumePoint = { offset: 1, clock: day(19, 9) };
+    expect(lines()).toEqual([
+      { level: 20, partition: 0, resume: '[]', msg: 'partition 0: task resumes from the committed offsets' },
+      {
+        level: 50,
+        employee: 'bad',
+        windowStart: '2026-11-20T00:00:00.000Z',
+        partition: 0,
+        msg: 'the window store refused this row for good; its records go to the dead letters',
+      },
+      { level: 30, partition: 0, points: JSON.stringify([[topic, resumePoint]]), msg: 'partition 0: reading again from the last commit' },
+      { level: 20, partition: 0, resume: JSON.stringify([['production', resumePoint]]), msg: 'partition 0: task resumes from the committed offsets' },
+      { level: 40, topic, partition: 0, offset: 1, code: 'KPI_ERR_SINK_REJECTED', msg: `dead letter: ${message}` },
+    ]);
+  });
+});
+
+/** Live windows that keep, per publish, the employees of its snapshots and their versions; `failWith` makes every publish fail. */
+function liveWindowsLog(failWith?: Error): { port: LiveWindows; publishes: [string, number][][] } {
+  const publishes: [string, number][][] = [];
+  const port: LiveWindows = {
+    publish: async (snapshots) => {
+      publishes.push(snapshots.map((s) => [s.employee_id, s.version]));
+      if (failWith) throw failWith;
+    },
+  };
+  return { port, publishes };
+}
+
+describe('live windows', () => {
+  test('changed windows are published at once, then at most every 100 ms as they stand then, and the rest at the flush', async () => {
+    const live = liveWindowsLog();
+    const d = driver({ liveWindows: live.port });
+    const pipe = (employee: string, id: string) => d.pipe('production', production({ employee_id: employee, event_id: id, event_time: day(20, 9) }));
+    await pipe('emp-1', 'a');
+    expect(live.publishes).toEqual([[['emp-1', 1]]]);
+    d.advanceWallClock(99);
+    await pipe('emp-2', 'b');
+    await pipe('emp-2', 'c');
+    expect(live.publishes).toEqual([[['emp-1', 1]]]);
+    d.advanceWallClock(1);
+    await pipe('emp-3', 'd');
+    expect(live.publishes).toEqual([
+      [['emp-1', 1]],
+      [
+        ['emp-2', 2],
+        ['emp-3', 1],
+      ],
+    ]);
+    // Nothing changed since: the flush publishes nothing.
+    await d.flush();
+    expect(live.publishes).toHaveLength(2);
+    await pipe('emp-1', 'e');
+    expect(live.publishes).toHaveLength(2);
+    await d.flush();
+    expect(live.publishes).toEqual([
+      [['emp-1', 1]],
+      [
+        ['emp-2', 2],
+        ['emp-3', 1],
+      ],
+      [['emp-1', 2]],
+    ]);
+  });
+
+  test('a publish that fails fails the next flush (which commits nothing past it), not the batch', async () => {
+    const live = liveWindowsLog(new Error('alerting topic unreachable'));
+    const d = driver({ liveWindows: live.port, idleClose: HOUR });
+    await d.pipe('production', production({ event_time: day(20, 9) }));
+    // Past the event loop's turn: a rejection nobody handled by now would be reported as unhandled.
+    await new Promise((resolve) => setImmediate(resolve));
+    d.advanceWallClock(2 * HOUR);
+    await expect(d.flush()).rejects.toThrow(new Error('alerting topic unreachable'));
+  });
+
+  test('without live alerting, batches encode no snapshots', async () => {
+    const d = driver();
+    await d.pipe('production', production({ event_time: day(20, 9) }));
+    expect(d.metrics.stages.encode).toEqual({ cpuMicros: 0, wallMicros: 0 });
+  });
+});
+
+/** A runner on in-memory ports (a registry that knows the production schema), with `overrides` in their place. */
+function runnerOn(overrides: Partial<RunnerPorts>, logger: Logger = createLogger('silent')): StreamRunner {
+  const d = driver();
+  const ports: RunnerPorts = {
+    store: { current: async () => [], latestWindowStart: async () => null, write: async () => undefined },
+    deadLetters: { send: async () => undefined, record: async () => undefined },
+    offsets: { committed: async () => new Map(), commit: async () => false },
+    codec: new EventCodec(async () => avroTypeOf('production')),
+    topics: { topicOf: (kind) => INPUTS[kind].topic, kindOf: (topic) => EVENT_KINDS.find((kind) => INPUTS[kind].topic === topic) },
+    rewind: async () => undefined,
+    clock: () => Date.UTC(2026, 11, 1),
+    ...overrides,
+  };
+  return new StreamRunner(d.settings, ports, d.metrics, logger);
+}
+
+describe('the edges of a batch', () => {
+  const topic = INPUTS.production.topic;
+  const record = (offset: number, key = 'emp-1') => ({
+    offset,
+    key: Buffer.from(key),
+    value: encodeEvent('production', TEST_SCHEMA_IDS.production, production({ event_id: `p-${offset}`, event_time: day(20, 9) })),
+    timestamp: Date.UTC(2026, 11, 1),
+  });
+  const live = () => ({ heartbeat: async () => undefined, live: () => true });
+
+  test('an empty batch does nothing and asks the registry nothing', async () => {
+    let fetches = 0;
+    const runner = runnerOn({
+      codec: new EventCodec(async () => {
+        fetches += 1;
+        return avroTypeOf('production');
+      }),
+    });
+    await expect(runner.processBatch(topic, 0, [], live())).resolves.toBeUndefined();
+    expect([fetches, runner.position(topic, 0)]).toEqual([0, undefined]);
+  });
+
+  test('a batch abandoned before it starts asks the registry nothing and counts nothing', async () => {
+    let fetches = 0;
+    const sent: unknown[] = [];
+    const runner = runnerOn({
+      codec: new EventCodec(async () => {
+        fetches += 1;
+        return avroTypeOf('production');
+      }),
+      deadLetters: { send: async (letters) => void sent.push(...letters), record: async () => undefined },
+    });
+    const abandoned = { heartbeat: async () => undefined, live: () => false };
+    await expect(runner.processBatch(topic, 0, [record(0, 'emp-2')], abandoned)).resolves.toBeUndefined();
+    expect([fetches, sent, runner.openWindows]).toEqual([0, [], 0]);
+  });
+
+  test('while the registry is down the batch heartbeats and logs which schemas it waits for, then goes on', async () => {
+    const { logger, lines } = capturedLog();
+    let down = true;
+    let heartbeats = 0;
+    const runner = runnerOn(
+      {
+        codec: new EventCodec(async () => {
+          if (down) {
+            down = false;
+            throw new RegistryUnavailableError('registry down');
+          }
+          return avroTypeOf('production');
+        }),
+      },
+      logger,
+    );
+    const context = { heartbeat: async () => void (heartbeats += 1), live: () => true };
+    await expect(runner.processBatch(topic, 0, [record(7)], context)).resolves.toEqual({ lastOffset: 7, outcomes: ['accepted'] });
+    expect(heartbeats).toBe(1);
+    expect(lines().filter((line) => line.level === 40)).toEqual([
+      expect.objectContaining({ attempt: 1, msg: `fetching schemas for ${topic}[0] at offset 7 failed (registry down); retrying` }),
+    ]);
+  });
+
+  test('a task whose committed offsets could not be read is started again by the next batch', async () => {
+    let failures = 1;
+    const runner = runnerOn({
+      offsets: {
+        committed: async () => {
+          if (failures-- > 0) throw new Error('offsets unreadable');
+          return new Map();
+        },
+        commit: async () => false,
+      },
+    });
+    await expect(runner.processBatch(topic, 0, [record(0)], live())).rejects.toThrow(new Error('offsets unreadable'));
+    await expect(runner.processBatch(topic, 0, [record(1)], live())).resolves.toEqual({ lastOffset: 1, outcomes: ['accepted'] });
+  });
+
+  test("a checkpoint records the batches' dead letters in their table, once", async () => {
+    const recorded: number[][] = [];
+    const runner = runnerOn({ deadLetters: { send: async () => undefined, record: async (letters) => void recorded.push(letters.map((l) => l.offset)) } });
+    await runner.processBatch(topic, 0, [record(0, 'emp-2'), record(1), record(2, 'emp-3')], live());
+    await runner.flush();
+    await runner.flush();
+    expect(recorded).toEqual([[0, 2]]);
+  });
+
+  test('after a rebalance reset, the next batch of a partition starts a new task', async () => {
+    const d = driver();
+    await d.pipe('production', production({ event_id: 'a', event_time: day(20, 9) }));
+    d.streamRunner.reset();
+    expect(await d.pipe('production', production({ event_id: 'b', event_time: day(20, 10) }))).toBe('accepted');
+    expect(d.streamRunner.position(topic, 0)).toBe(2);
+  });
+});
+
+describe('checkpoints and memory', () => {
+  test('a checkpoint asked for while a closing one waits behind a started one joins the closing one', async () => {
+    const d = driver();
+    await d.pipe('production', production({ event_time: day(20, 9), units: 4 }));
+    const runner = d.streamRunner;
+    void runner.flush();
+    const closing = runner.flush(true);
+    // Let the first checkpoint start: the closing one is still queued behind it.
+    await Promise.resolve();
+    expect(runner.flush()).toBe(closing);
+    await closing;
+  });
+
+  test('the closed-window cache is shared among the partitions held', async () => {
+    const d = driver({ closedWindowCache: 2 });
+    const runner = d.streamRunner;
+    for (const partition of [0, 1]) {
+      const employee = `emp-${partition}`;
+      for (const [i, dayOfMonth] of [20, 21, 23].entries()) {
+        await d.pipe('production', production({ employee_id: employee, event_id: `${employee}-${i}`, event_time: day(dayOfMonth, 9) }), {
+          key: employee,
+          partition,
+        });
+      }
+    }
+    expect((await d.flush()).map((row) => [row.employee_id, row.window_start])).toEqual([
+      ['emp-0', day(20)],
+      ['emp-0', day(21)],
+      ['emp-1', day(20)],
+      ['emp-1', day(21)],
+    ]);
+    await d.flush();
+    // One written window kept per partition (2 / 2), with each partition's open one.
+    expect([runner.openWindows, runner.windowsInMemory]).toEqual([2, 4]);
+  });
+
+  test('windows read back from the store are counted per batch', async () => {
+    const d = driver();
+    await d.pipe('production', production({ event_id: 'a', event_time: day(20, 9) }));
+    await d.pipe('production', production({ event_id: 'b', event_time: day(22, 9) }));
+    for (const id of ['c', 'd']) {
+      await d.flush();
+      await d.flush();
+      // The written window left memory: a correction reads it back.
+      expect(await d.pipe('production', production({ event_id: id, event_time: day(20, 10) }))).toBe('accepted');
+    }
+    expect(d.metrics.restoredWindows).toBe(2);
+  });
+
+  test('the close-to-queryable latency counts from when the row became due, not from the checkpoint', async () => {
+    const d = driver({ idleClose: HOUR });
+    await d.pipe('production', production({ event_time: day(20, 9) }));
+    d.advanceWallClock(3 * HOUR);
+    await d.flush();
+    // Idle for an hour, the window closed two hours before the checkpoint.
+    expect([d.metrics.closeToQueryable.count, d.metrics.closeToQueryable.sum]).toEqual([1, 2 * 3600]);
   });
 });
