@@ -424,6 +424,22 @@ describe('when rows became due (dueAt)', () => {
     expect(task.dueAt).toEqual([400]);
   });
 
+  test('a correction to a window closed before the last drain is due when made, even if the watermark fell back since (not below it)', async () => {
+    const task = new PartitionTask(0, new TopologyTestDriver().settings, 0);
+    await task.processBatch('production', [unit(0, 'a', day(2, 9))], 100, emptyStore);
+    await task.processBatch('production', [unit(1, 'b', day(2, 12))], 150, emptyStore);
+    await task.processBatch('production', [unit(2, 'c', day(3, 1))], 200, emptyStore);
+    await task.processBatch('production', [unit(3, 'd', day(3, 2))], 300, emptyStore);
+    expect(task.drain(300).map((r) => r.window_start)).toEqual([day(2)]);
+    await task.processBatch('production', [unit(4, 'late', day(2, 13))], 350, emptyStore);
+    // Telemetry with records left pulls the watermark back to day 3, 00:20: still past day 2's end.
+    await task.processBatch('telemetry', batch('telemetry', 0, telemetry({ interval_start: day(3, 0, 15), interval_end: day(3, 0, 30) })), 400, emptyStore);
+    task.noteBacklog('telemetry', 5, 400);
+    expect(task.watermark()).toBe(day(3, 0, 20));
+    expect(task.drain(500).map((r) => [r.window_start, r.version])).toEqual([[day(2), 3]]);
+    expect(task.dueAt).toEqual([350]);
+  });
+
   test('an idle partition’s open windows are due at the idle timeout; one the watermark had already closed, when it did', async () => {
     const task = new PartitionTask(0, new TopologyTestDriver({ idleClose: 5 * MIN }).settings, 0);
     await task.processBatch('production', [unit(0, 'a', day(2, 9))], 100, emptyStore);
@@ -509,5 +525,78 @@ describe('the store’s latest window', () => {
     const lookedUp: WindowKey[][] = [];
     await task.processBatch('production', [unit(2, 'c', day(5, 9))], 0, { current: async (keys) => (lookedUp.push([...keys]), []) });
     expect(lookedUp).toEqual([[{ employeeId: 'emp-1', windowStart: day(5) }]]);
+  });
+});
+
+describe('rows due after a drain', () => {
+  test('a window drained while a later one stays changed: due once the later one closes, not before', async () => {
+    const task = new PartitionTask(0, new TopologyTestDriver().settings, 0);
+    // Day 3 comes into memory first; day 2's record arrives within the lateness, after the watermark passed day 2.
+    await task.processBatch('production', [unit(0, 'a', day(3, 0, 20)), unit(1, 'b', day(2, 9))], 0, emptyStore);
+    expect(task.rowsDue).toBe(true);
+    expect(task.drain(0).map((r) => r.window_start)).toEqual([day(2)]);
+    expect(task.rowsDue).toBe(false);
+  });
+
+  test('an open window that stays changed through a drain is due as soon as the watermark passes it', async () => {
+    const task = new PartitionTask(0, new TopologyTestDriver().settings, 0);
+    await task.processBatch('production', [unit(0, 'a', day(3, 9)), unit(1, 'b', day(4, 0, 5))], 0, emptyStore);
+    expect(task.drain(0)).toEqual([]);
+    // Day 4 changes again (it was changed already); the watermark reaches day 4, the end of day 3.
+    await task.processBatch('production', [unit(2, 'c', day(4, 0, 10))], 0, emptyStore);
+    expect(task.rowsDue).toBe(true);
+    expect(task.drain(0).map((r) => r.window_start)).toEqual([day(3)]);
+  });
+});
+
+describe('closed windows leaving memory', () => {
+  test('a window closed exactly at the watermark leaves at the drain after its row', async () => {
+    const task = new PartitionTask(0, new TopologyTestDriver().settings, 0);
+    await task.processBatch('production', [unit(0, 'a', day(2, 9)), unit(1, 'b', day(3, 0, 10))], 0, emptyStore);
+    expect(task.drain(0).map((r) => r.window_start)).toEqual([day(2)]);
+    expect(task.drain(0)).toEqual([]);
+    expect(task.windowsInMemory).toBe(1);
+  });
+
+  test('a window whose row a drain just returned stays, even when it is older than the closed windows the cache keeps', async () => {
+    const task = new PartitionTask(0, new TopologyTestDriver().settings, 0);
+    await task.processBatch('production', [unit(0, 'b', day(3, 9)), unit(1, 'c', day(4, 9)), unit(2, 'd', day(5, 0, 20))], 0, emptyStore);
+    expect(task.drain(0, 1).map((r) => r.window_start)).toEqual([day(3), day(4)]);
+    await task.processBatch('production', [unit(3, 'late', day(2, 9))], 0, emptyStore);
+    expect(task.drain(0, 1).map((r) => r.window_start)).toEqual([day(2)]);
+    // Day 4 stays as the cache of one, day 3 leaves; day 2's row is on its way, so it stays; day 5 is open.
+    expect(task.windowsInMemory).toBe(3);
+    expect(task.openWindows).toBe(2);
+  });
+
+  test('in update mode an open window written earlier is not counted as a cached closed one', async () => {
+    const task = new PartitionTask(0, new TopologyTestDriver({ emitMode: 'update' }).settings, 0);
+    await task.processBatch('production', [unit(0, 'a', day(2, 9))], 0, emptyStore);
+    expect(task.drain(0, 2)).toHaveLength(1);
+    expect(task.drain(0, 2)).toEqual([]);
+    expect(task.openWindows).toBe(1);
+  });
+});
+
+describe('backlog boundaries', () => {
+  test('forgetting the backlog before a time keeps what a batch at that very time said', async () => {
+    const task = new PartitionTask(0, new TopologyTestDriver().settings, 0);
+    await task.processBatch('telemetry', batch('telemetry', 0, telemetry({ interval_start: day(2, 9), interval_end: day(2, 9, 15) })), 0, emptyStore);
+    await task.processBatch('production', batch('production', 0, production({ event_time: day(3, 9) })), 0, emptyStore);
+    task.noteBacklog('telemetry', 10, 10_000);
+    task.forgetBacklog(10_000);
+    expect(task.watermark()).toBe(day(2, 9, 5));
+    task.forgetBacklog(10_001);
+    expect(task.watermark()).toBe(day(3, 8, 50));
+  });
+
+  test('a topic exactly the allowed lateness ahead of the slowest is not paused; 1 ms further it is', async () => {
+    const task = new PartitionTask(0, new TopologyTestDriver().settings, 0);
+    await task.processBatch('telemetry', batch('telemetry', 0, telemetry({ interval_start: day(2, 9), interval_end: day(2, 9, 15) })), 0, emptyStore);
+    await task.processBatch('production', batch('production', 0, production({ event_time: day(2, 9, 25) })), 0, emptyStore);
+    for (const kind of ['telemetry', 'production'] as const) task.noteBacklog(kind, 10, 0);
+    expect(task.kindsAhead()).toEqual([]);
+    await task.processBatch('production', batch('production', 1, production({ event_id: 'p-2', event_time: day(2, 9, 25) + 1 })), 0, emptyStore);
+    expect(task.kindsAhead()).toEqual(['production']);
   });
 });
