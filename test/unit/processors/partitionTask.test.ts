@@ -1,5 +1,5 @@
 import type { WindowKey, WindowRow } from '../../../contract/windowRow.js';
-import { PartitionTask } from '../../../processors/partitionTask.js';
+import { PartitionTask, windowKeyOf } from '../../../processors/partitionTask.js';
 import { TopologyTestDriver } from '../../../processors/testDriver.js';
 import { feedback, inspection, production, selfReport, telemetry } from '../support/events.js';
 
@@ -358,5 +358,245 @@ describe('emit-on-update', () => {
     expect(await driver.flush()).toEqual([]);
     await driver.pipe('production', production({ event_id: 'b', event_time: day(2, 10), units: 2 }));
     expect((await driver.flush()).map(flat)).toMatchObject([{ units: 3, version: 2 }]);
+  });
+});
+
+/** A production record of emp-1 (or `employee`) at `at`, as a PartitionTask batch item. */
+const unit = (offset: number, eventId: string, at: number, employee = 'emp-1') => ({
+  offset,
+  record: { tagged: { kind: 'production' as const, event: production({ event_id: eventId, event_time: at, employee_id: employee, units: 1 }) }, digest: 0 },
+});
+/** emp-1's plant day 2 in the default (UTC, 24-hour) windows. */
+const day2Window = { start: day(2), end: day(3), plantDay: '2026-11-02', shift: '', crew: '' };
+/** A store that holds `rows` and answers for the keys asked. */
+const storeOf = (rows: WindowRow[]) => ({
+  current: async (keys: readonly WindowKey[]) => rows.filter((r) => keys.some((k) => k.employeeId === r.employee_id && k.windowStart === r.window_start)),
+});
+/** The row of emp-1's day 2 as a previous owner wrote it: one event, `a`. */
+async function storedDay2(): Promise<WindowRow> {
+  const previous = new PartitionTask(0, new TopologyTestDriver().settings, 0);
+  await previous.processBatch('production', [unit(0, 'a', day(2, 9)), unit(1, 'next', day(3, 9))], 0, emptyStore);
+  return previous.drain(0)[0]!;
+}
+
+describe('when rows became due (dueAt)', () => {
+  test('when the watermark first passed the window’s end, even exactly, not when it rose further or was merely noted again', async () => {
+    const task = new PartitionTask(0, new TopologyTestDriver().settings, 0);
+    await task.processBatch('production', [unit(0, 'a', day(2, 9))], 100, emptyStore);
+    await task.processBatch('production', [unit(1, 'b', day(2, 20))], 200, emptyStore);
+    // The watermark lands exactly on day 2's end (the clock is 10 minutes past it).
+    await task.processBatch('production', [unit(2, 'c', day(3, 0, 10))], 300, emptyStore);
+    // An earlier record and a backlog note leave the watermark where it was; a later one raises it.
+    await task.processBatch('production', [unit(3, 'd', day(3, 0, 5))], 400, emptyStore);
+    task.noteBacklog('production', 0, 500);
+    await task.processBatch('production', [unit(4, 'e', day(3, 5))], 600, emptyStore);
+    expect(task.drain(700).map((r) => r.window_start)).toEqual([day(2)]);
+    expect(task.dueAt).toEqual([300]);
+  });
+
+  test('a watermark that fell undoes the rises above it: the window is due when it rises past it again', async () => {
+    const task = new PartitionTask(0, new TopologyTestDriver().settings, 0);
+    await task.processBatch('telemetry', batch('telemetry', 0, telemetry({ interval_start: day(2, 8), interval_end: day(2, 8, 15) })), 50, emptyStore);
+    await task.processBatch('production', [unit(0, 'a', day(2, 9))], 100, emptyStore);
+    await task.processBatch('production', [unit(1, 'b', day(3, 1))], 200, emptyStore);
+    // Telemetry says it has records left: its clock (day 2, 08:15) caps the watermark again.
+    task.noteBacklog('telemetry', 5, 250);
+    expect(task.watermark()).toBe(day(2, 8, 5));
+    expect(task.drain(260)).toEqual([]);
+    await task.processBatch(
+      'telemetry',
+      batch('telemetry', 1, telemetry({ event_id: 't-2', interval_start: day(3, 2), interval_end: day(3, 2, 15) })),
+      300,
+      emptyStore,
+    );
+    task.noteBacklog('telemetry', 0, 300);
+    expect(task.drain(400).map((r) => r.window_start)).toEqual([day(2)]);
+    expect(task.dueAt).toEqual([300]);
+  });
+
+  test('a correction to a closed window is due when it was made: its first change since the row, not its last', async () => {
+    const task = new PartitionTask(0, new TopologyTestDriver().settings, 0);
+    await task.processBatch('production', [unit(0, 'a', day(2, 9)), unit(1, 'b', day(3, 9))], 100, emptyStore);
+    expect(task.drain(100)).toHaveLength(1);
+    await task.processBatch('production', [unit(2, 'late-1', day(2, 10))], 400, emptyStore);
+    await task.processBatch('production', [unit(3, 'late-2', day(2, 11))], 500, emptyStore);
+    expect(task.drain(600).map((r) => [r.window_start, r.version])).toEqual([[day(2), 3]]);
+    expect(task.dueAt).toEqual([400]);
+  });
+
+  test('a correction to a window closed before the last drain is due when made, even if the watermark fell back since (not below it)', async () => {
+    const task = new PartitionTask(0, new TopologyTestDriver().settings, 0);
+    await task.processBatch('production', [unit(0, 'a', day(2, 9))], 100, emptyStore);
+    await task.processBatch('production', [unit(1, 'b', day(2, 12))], 150, emptyStore);
+    await task.processBatch('production', [unit(2, 'c', day(3, 1))], 200, emptyStore);
+    await task.processBatch('production', [unit(3, 'd', day(3, 2))], 300, emptyStore);
+    expect(task.drain(300).map((r) => r.window_start)).toEqual([day(2)]);
+    await task.processBatch('production', [unit(4, 'late', day(2, 13))], 350, emptyStore);
+    // Telemetry with records left pulls the watermark back to day 3, 00:20: still past day 2's end.
+    await task.processBatch('telemetry', batch('telemetry', 0, telemetry({ interval_start: day(3, 0, 15), interval_end: day(3, 0, 30) })), 400, emptyStore);
+    task.noteBacklog('telemetry', 5, 400);
+    expect(task.watermark()).toBe(day(3, 0, 20));
+    expect(task.drain(500).map((r) => [r.window_start, r.version])).toEqual([[day(2), 3]]);
+    expect(task.dueAt).toEqual([350]);
+  });
+
+  test('an idle partition’s open windows are due at the idle timeout; one the watermark had already closed, when it did', async () => {
+    const task = new PartitionTask(0, new TopologyTestDriver({ idleClose: 5 * MIN }).settings, 0);
+    await task.processBatch('production', [unit(0, 'a', day(2, 9))], 100, emptyStore);
+    // The watermark lands exactly on day 2's end, closing it; day 3 stays open.
+    await task.processBatch('production', [unit(1, 'b', day(3, 0, 10))], 200, emptyStore);
+    expect(task.drain(200 + 5 * MIN).map((r) => r.window_start)).toEqual([day(2), day(3)]);
+    expect(task.dueAt).toEqual([200, 200 + 5 * MIN]);
+  });
+});
+
+describe('windows read back from the store', () => {
+  test('a record for a window with a row adds to that row’s counts', async () => {
+    const task = new PartitionTask(0, new TopologyTestDriver().settings, 0);
+    await task.processBatch('production', [unit(5, 'b', day(2, 10)), unit(6, 'next', day(3, 9))], 0, storeOf([await storedDay2()]));
+    expect(task.restoredCount).toBe(1);
+    expect(task.drain(0).map((r) => [r.window_start, r.values.units, r.version])).toEqual([[day(2), 2, 2]]);
+  });
+
+  test('without room for another window, a row read back stays out and its record is refused as opening one', async () => {
+    const settings = new TopologyTestDriver().settings;
+    const task = new PartitionTask(0, { ...settings, roomForWindow: () => false }, 0);
+    const results = await task.processBatch('production', [unit(5, 'b', day(2, 10))], 0, storeOf([await storedDay2()]));
+    expect(results).toEqual([{ outcome: 'KPI_ERR_TOO_MANY_WINDOWS', window: day2Window }]);
+    expect(task.windowsInMemory).toBe(0);
+  });
+
+  test('a window read back and left unchanged leaves memory at the first drain once closed', async () => {
+    const task = new PartitionTask(0, new TopologyTestDriver().settings, 0);
+    // A retried copy of the row's own event changes nothing.
+    await task.processBatch('production', [unit(5, 'a', day(2, 9)), unit(6, 'next', day(3, 0, 20))], 0, storeOf([await storedDay2()]));
+    expect(task.drain(0)).toEqual([]);
+    expect(task.windowsInMemory).toBe(1); // only the open day 3
+  });
+});
+
+describe('positions and resume points', () => {
+  test('a task resumes where the previous owner committed, until it reads further', async () => {
+    const resume = new Map([['production' as const, { offset: 10, clock: day(2, 9) }]]);
+    const task = new PartitionTask(0, new TopologyTestDriver().settings, 0, resume);
+    expect(task.resumePoints()).toEqual(resume);
+    expect(task.position('production')).toBe(10);
+    expect(task.watermark()).toBe(day(2, 8, 50));
+    // An empty batch moves nothing.
+    expect(await task.processBatch('production', [], 0, emptyStore)).toEqual([]);
+    expect(task.position('production')).toBe(10);
+  });
+
+  test('a batch has a result per item, none for a dead letter, and moves the position past its last item', async () => {
+    const task = new PartitionTask(0, new TopologyTestDriver().settings, 0);
+    const results = await task.processBatch('production', [unit(3, 'a', day(2, 9)), { offset: 4 }], 0, emptyStore);
+    expect(results).toHaveLength(2);
+    expect(results).toEqual([{ outcome: 'accepted', window: day2Window }, undefined]);
+    expect(task.position('production')).toBe(5);
+  });
+
+  test('a restart resumes at the earliest record not in a written row, whichever window holds it', async () => {
+    const task = new PartitionTask(0, new TopologyTestDriver().settings, 0);
+    await task.processBatch('production', [unit(0, 'a', day(2, 9)), unit(1, 'b', day(3, 9)), unit(2, 'c', day(3, 10))], 0, emptyStore);
+    expect(task.resumePoints()).toEqual(new Map([['production', { offset: 0, clock: null }]]));
+    task.drain(0);
+    expect(task.resumePoints()).toEqual(new Map([['production', { offset: 1, clock: day(2, 9) }]]));
+  });
+});
+
+describe('refused windows', () => {
+  test('a record for a window whose row the store refused is dead-lettered with the reason', async () => {
+    const task = new PartitionTask(0, new TopologyTestDriver().settings, 0, new Map(), new Set([windowKeyOf('emp-1', day(2))]));
+    expect(await task.processBatch('production', [unit(0, 'a', day(2, 9))], 0, emptyStore)).toEqual([
+      {
+        outcome: 'KPI_ERR_SINK_REJECTED',
+        window: day2Window,
+        message: "the window store refused this window's row, so nothing more is added to it",
+      },
+    ]);
+  });
+});
+
+describe('the store’s latest window', () => {
+  test('draining an earlier window does not lower it: a later window not in memory is still read', async () => {
+    const task = new PartitionTask(0, new TopologyTestDriver().settings, 0);
+    await task.processBatch('production', [unit(0, 'a', day(2, 9)), unit(1, 'b', day(3, 0, 20))], 0, emptyStore);
+    expect(task.drain(0)).toHaveLength(1);
+    const lookedUp: WindowKey[][] = [];
+    await task.processBatch('production', [unit(2, 'c', day(5, 9))], 0, { current: async (keys) => (lookedUp.push([...keys]), []) });
+    expect(lookedUp).toEqual([[{ employeeId: 'emp-1', windowStart: day(5) }]]);
+  });
+});
+
+describe('rows due after a drain', () => {
+  test('a window drained while a later one stays changed: due once the later one closes, not before', async () => {
+    const task = new PartitionTask(0, new TopologyTestDriver().settings, 0);
+    // Day 3 comes into memory first; day 2's record arrives within the lateness, after the watermark passed day 2.
+    await task.processBatch('production', [unit(0, 'a', day(3, 0, 20)), unit(1, 'b', day(2, 9))], 0, emptyStore);
+    expect(task.rowsDue).toBe(true);
+    expect(task.drain(0).map((r) => r.window_start)).toEqual([day(2)]);
+    expect(task.rowsDue).toBe(false);
+  });
+
+  test('an open window that stays changed through a drain is due as soon as the watermark passes it', async () => {
+    const task = new PartitionTask(0, new TopologyTestDriver().settings, 0);
+    await task.processBatch('production', [unit(0, 'a', day(3, 9)), unit(1, 'b', day(4, 0, 5))], 0, emptyStore);
+    expect(task.drain(0)).toEqual([]);
+    // Day 4 changes again (it was changed already); the watermark reaches day 4, the end of day 3.
+    await task.processBatch('production', [unit(2, 'c', day(4, 0, 10))], 0, emptyStore);
+    expect(task.rowsDue).toBe(true);
+    expect(task.drain(0).map((r) => r.window_start)).toEqual([day(3)]);
+  });
+});
+
+describe('closed windows leaving memory', () => {
+  test('a window closed exactly at the watermark leaves at the drain after its row', async () => {
+    const task = new PartitionTask(0, new TopologyTestDriver().settings, 0);
+    await task.processBatch('production', [unit(0, 'a', day(2, 9)), unit(1, 'b', day(3, 0, 10))], 0, emptyStore);
+    expect(task.drain(0).map((r) => r.window_start)).toEqual([day(2)]);
+    expect(task.drain(0)).toEqual([]);
+    expect(task.windowsInMemory).toBe(1);
+  });
+
+  test('a window whose row a drain just returned stays, even when it is older than the closed windows the cache keeps', async () => {
+    const task = new PartitionTask(0, new TopologyTestDriver().settings, 0);
+    await task.processBatch('production', [unit(0, 'b', day(3, 9)), unit(1, 'c', day(4, 9)), unit(2, 'd', day(5, 0, 20))], 0, emptyStore);
+    expect(task.drain(0, 1).map((r) => r.window_start)).toEqual([day(3), day(4)]);
+    await task.processBatch('production', [unit(3, 'late', day(2, 9))], 0, emptyStore);
+    expect(task.drain(0, 1).map((r) => r.window_start)).toEqual([day(2)]);
+    // Day 4 stays as the cache of one, day 3 leaves; day 2's row is on its way, so it stays; day 5 is open.
+    expect(task.windowsInMemory).toBe(3);
+    expect(task.openWindows).toBe(2);
+  });
+
+  test('in update mode an open window written earlier is not counted as a cached closed one', async () => {
+    const task = new PartitionTask(0, new TopologyTestDriver({ emitMode: 'update' }).settings, 0);
+    await task.processBatch('production', [unit(0, 'a', day(2, 9))], 0, emptyStore);
+    expect(task.drain(0, 2)).toHaveLength(1);
+    expect(task.drain(0, 2)).toEqual([]);
+    expect(task.openWindows).toBe(1);
+  });
+});
+
+describe('backlog boundaries', () => {
+  test('forgetting the backlog before a time keeps what a batch at that very time said', async () => {
+    const task = new PartitionTask(0, new TopologyTestDriver().settings, 0);
+    await task.processBatch('telemetry', batch('telemetry', 0, telemetry({ interval_start: day(2, 9), interval_end: day(2, 9, 15) })), 0, emptyStore);
+    await task.processBatch('production', batch('production', 0, production({ event_time: day(3, 9) })), 0, emptyStore);
+    task.noteBacklog('telemetry', 10, 10_000);
+    task.forgetBacklog(10_000);
+    expect(task.watermark()).toBe(day(2, 9, 5));
+    task.forgetBacklog(10_001);
+    expect(task.watermark()).toBe(day(3, 8, 50));
+  });
+
+  test('a topic exactly the allowed lateness ahead of the slowest is not paused; 1 ms further it is', async () => {
+    const task = new PartitionTask(0, new TopologyTestDriver().settings, 0);
+    await task.processBatch('telemetry', batch('telemetry', 0, telemetry({ interval_start: day(2, 9), interval_end: day(2, 9, 15) })), 0, emptyStore);
+    await task.processBatch('production', batch('production', 0, production({ event_time: day(2, 9, 25) })), 0, emptyStore);
+    for (const kind of ['telemetry', 'production'] as const) task.noteBacklog(kind, 10, 0);
+    expect(task.kindsAhead()).toEqual([]);
+    await task.processBatch('production', batch('production', 1, production({ event_id: 'p-2', event_time: day(2, 9, 25) + 1 })), 0, emptyStore);
+    expect(task.kindsAhead()).toEqual(['production']);
   });
 });
