@@ -85,8 +85,16 @@ describe('a zone with daylight saving (Europe/Berlin)', () => {
   });
 });
 
-test.each([[0], [59_000], [7 * HOUR], [2 * DAY]])('a size of %d ms is refused', (size) => {
-  expect(() => TumblingWindows.of(size)).toThrow(RangeError);
+test.each([[0], [59_000], [7 * HOUR], [2 * DAY], [30_000], [-60_000]])('a size of %d ms is refused', (size) => {
+  expect(() => TumblingWindows.of(size)).toThrow(new RangeError(`window size must be whole minutes dividing a day, got ${size} ms`));
+});
+
+test('one minute is the smallest size: it divides a day, and so does half a minute, which is still refused', () => {
+  expect(span(TumblingWindows.of(60_000).windowFor(utc(2026, 11, 2, 9, 30) + 59_999))).toEqual({
+    start: utc(2026, 11, 2, 9, 30),
+    end: utc(2026, 11, 2, 9, 31),
+  });
+  expect(() => TumblingWindows.of(30_000)).toThrow(new RangeError('window size must be whole minutes dividing a day, got 30000 ms'));
 });
 
 test('an unknown time zone is refused', () => {
@@ -164,8 +172,16 @@ describe('plant days that begin at a day start (KPI_DAY_START)', () => {
     expect(TumblingWindows.of(DAY).hourOf(utc(2026, 11, 3, 3, 45))).toBe(utc(2026, 11, 3, 3));
   });
 
-  test('a day start outside a day is refused', () => {
-    expect(() => TumblingWindows.of(DAY, 'UTC', DAY)).toThrow(RangeError);
+  test.each([[-1], [1.5], [DAY]])('a day start of %d ms is not a time of day and is refused', (dayStart) => {
+    expect(() => TumblingWindows.of(DAY, 'UTC', dayStart)).toThrow(new RangeError(`a day start is a time of day (00:00 to 23:59), got ${dayStart} ms`));
+  });
+
+  test.each([
+    [0, utc(2026, 11, 2)],
+    [1, utc(2026, 11, 2) + 1],
+    [DAY - 60_000, utc(2026, 11, 2, 23, 59)],
+  ])('a day start of %d ms, just inside a day, is accepted', (dayStart, start) => {
+    expect(span(TumblingWindows.of(DAY, 'UTC', dayStart).windowFor(start))).toEqual({ start, end: start + DAY });
   });
 });
 
