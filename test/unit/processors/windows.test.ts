@@ -205,4 +205,26 @@ describe('the plant clock', () => {
     expect(clock.instantOf(wall)).toBe(instant);
     expect(clock.wallOf(instant)).toBe(wall + HOUR);
   });
+
+  test('New York, a local time just after the clocks spring forward is found with the summer offset', () => {
+    // 03:30 EDT; read as UTC, 03:30 still lies before the jump (07:00 UTC), so only the offset 14 h later is right.
+    expect(new PlantClock('America/New_York').instantOf(utc(2026, 3, 8, 3, 30))).toBe(utc(2026, 3, 8, 7, 30));
+  });
+
+  test.each([
+    // 01:30 is shown at 05:30 UTC (EDT) and again at 06:30 UTC (EST); also before 1970, where instants are negative.
+    ['2026', utc(2026, 11, 1, 1, 30), utc(2026, 11, 1, 5, 30)],
+    ['1966', utc(1966, 10, 30, 1, 30), utc(1966, 10, 30, 5, 30)],
+  ])('New York %s, a local time the clocks pass twice is its first occurrence', (_year, wall, first) => {
+    const clock = new PlantClock('America/New_York');
+    expect(clock.instantOf(wall)).toBe(first);
+    expect(clock.wallOf(first + HOUR)).toBe(wall);
+  });
+
+  test('UTC needs no zone data: an instant in the year 50 keeps offset 0', () => {
+    // A zone's calendar fields would name this year "50", which Date.UTC reads as 1950; UTC never goes through them.
+    const year50 = new Date(0).setUTCFullYear(50);
+    expect(new PlantClock().offsetAt(year50 + 9 * HOUR)).toBe(0);
+    expect(TumblingWindows.of(DAY).windowFor(year50 + 9 * HOUR)).toEqual({ start: year50, end: year50 + DAY, plantDay: '0050-01-01', shift: '', crew: '' });
+  });
 });
