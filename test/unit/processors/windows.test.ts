@@ -228,3 +228,26 @@ describe('the plant clock', () => {
     expect(TumblingWindows.of(DAY).windowFor(year50 + 9 * HOUR)).toEqual({ start: year50, end: year50 + DAY, plantDay: '0050-01-01', shift: '', crew: '' });
   });
 });
+
+describe('one frozen window value per window', () => {
+  test('every record in a window gets the same frozen value, also after another window came between', () => {
+    const hours = TumblingWindows.of(HOUR);
+    const first = hours.windowFor(utc(2026, 11, 2, 9, 5));
+    expect(hours.windowFor(utc(2026, 11, 2, 9, 55))).toBe(first);
+    expect(hours.windowFor(utc(2026, 11, 2, 10, 5)).start).toBe(utc(2026, 11, 2, 10));
+    expect(hours.windowFor(utc(2026, 11, 2, 9, 30))).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+  });
+
+  test('the values kept are bounded: after 100 000 other windows a window is built afresh, equal but new', () => {
+    // A stream runs for months: the values kept must not grow with it, yet the cap must not drop them early.
+    const minutes = TumblingWindows.of(60_000);
+    const first = minutes.windowFor(0);
+    for (let i = 1; i < 100_000; i += 1) minutes.windowFor(i * 60_000);
+    expect(minutes.windowFor(30_000)).toBe(first);
+    minutes.windowFor(100_000 * 60_000);
+    const again = minutes.windowFor(30_000);
+    expect(again).not.toBe(first);
+    expect(again).toEqual(first);
+  });
+});
