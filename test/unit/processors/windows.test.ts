@@ -85,8 +85,16 @@ describe('a zone with daylight saving (Europe/Berlin)', () => {
   });
 });
 
-test.each([[0], [59_000], [7 * HOUR], [2 * DAY]])('a size of %d ms is refused', (size) => {
-  expect(() => TumblingWindows.of(size)).toThrow(RangeError);
+test.each([[0], [59_000], [7 * HOUR], [2 * DAY], [30_000], [-60_000]])('a size of %d ms is refused', (size) => {
+  expect(() => TumblingWindows.of(size)).toThrow(new RangeError(`window size must be whole minutes dividing a day, got ${size} ms`));
+});
+
+test('one minute is the smallest size: it divides a day, and so does half a minute, which is still refused', () => {
+  expect(span(TumblingWindows.of(60_000).windowFor(utc(2026, 11, 2, 9, 30) + 59_999))).toEqual({
+    start: utc(2026, 11, 2, 9, 30),
+    end: utc(2026, 11, 2, 9, 31),
+  });
+  expect(() => TumblingWindows.of(30_000)).toThrow(new RangeError('window size must be whole minutes dividing a day, got 30000 ms'));
 });
 
 test('an unknown time zone is refused', () => {
@@ -164,8 +172,16 @@ describe('plant days that begin at a day start (KPI_DAY_START)', () => {
     expect(TumblingWindows.of(DAY).hourOf(utc(2026, 11, 3, 3, 45))).toBe(utc(2026, 11, 3, 3));
   });
 
-  test('a day start outside a day is refused', () => {
-    expect(() => TumblingWindows.of(DAY, 'UTC', DAY)).toThrow(RangeError);
+  test.each([[-1], [1.5], [DAY]])('a day start of %d ms is not a time of day and is refused', (dayStart) => {
+    expect(() => TumblingWindows.of(DAY, 'UTC', dayStart)).toThrow(new RangeError(`a day start is a time of day (00:00 to 23:59), got ${dayStart} ms`));
+  });
+
+  test.each([
+    [0, utc(2026, 11, 2)],
+    [1, utc(2026, 11, 2) + 1],
+    [DAY - 60_000, utc(2026, 11, 2, 23, 59)],
+  ])('a day start of %d ms, just inside a day, is accepted', (dayStart, start) => {
+    expect(span(TumblingWindows.of(DAY, 'UTC', dayStart).windowFor(start))).toEqual({ start, end: start + DAY });
   });
 });
 
@@ -188,5 +204,50 @@ describe('the plant clock', () => {
     const clock = new PlantClock(zone);
     expect(clock.instantOf(wall)).toBe(instant);
     expect(clock.wallOf(instant)).toBe(wall + HOUR);
+  });
+
+  test('New York, a local time just after the clocks spring forward is found with the summer offset', () => {
+    // 03:30 EDT; read as UTC, 03:30 still lies before the jump (07:00 UTC), so only the offset 14 h later is right.
+    expect(new PlantClock('America/New_York').instantOf(utc(2026, 3, 8, 3, 30))).toBe(utc(2026, 3, 8, 7, 30));
+  });
+
+  test.each([
+    // 01:30 is shown at 05:30 UTC (EDT) and again at 06:30 UTC (EST); also before 1970, where instants are negative.
+    ['2026', utc(2026, 11, 1, 1, 30), utc(2026, 11, 1, 5, 30)],
+    ['1966', utc(1966, 10, 30, 1, 30), utc(1966, 10, 30, 5, 30)],
+  ])('New York %s, a local time the clocks pass twice is its first occurrence', (_year, wall, first) => {
+    const clock = new PlantClock('America/New_York');
+    expect(clock.instantOf(wall)).toBe(first);
+    expect(clock.wallOf(first + HOUR)).toBe(wall);
+  });
+
+  test('UTC needs no zone data: an instant in the year 50 keeps offset 0', () => {
+    // A zone's calendar fields would name this year "50", which Date.UTC reads as 1950; UTC never goes through them.
+    const year50 = new Date(0).setUTCFullYear(50);
+    expect(new PlantClock().offsetAt(year50 + 9 * HOUR)).toBe(0);
+    expect(TumblingWindows.of(DAY).windowFor(year50 + 9 * HOUR)).toEqual({ start: year50, end: year50 + DAY, plantDay: '0050-01-01', shift: '', crew: '' });
+  });
+});
+
+describe('one frozen window value per window', () => {
+  test('every record in a window gets the same frozen value, also after another window came between', () => {
+    const hours = TumblingWindows.of(HOUR);
+    const first = hours.windowFor(utc(2026, 11, 2, 9, 5));
+    expect(hours.windowFor(utc(2026, 11, 2, 9, 55))).toBe(first);
+    expect(hours.windowFor(utc(2026, 11, 2, 10, 5)).start).toBe(utc(2026, 11, 2, 10));
+    expect(hours.windowFor(utc(2026, 11, 2, 9, 30))).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+  });
+
+  test('the values kept are bounded: after 100 000 other windows a window is built afresh, equal but new', () => {
+    // A stream runs for months: the values kept must not grow with it, yet the cap must not drop them early.
+    const minutes = TumblingWindows.of(60_000);
+    const first = minutes.windowFor(0);
+    for (let i = 1; i < 100_000; i += 1) minutes.windowFor(i * 60_000);
+    expect(minutes.windowFor(30_000)).toBe(first);
+    minutes.windowFor(100_000 * 60_000);
+    const again = minutes.windowFor(30_000);
+    expect(again).not.toBe(first);
+    expect(again).toEqual(first);
   });
 });
