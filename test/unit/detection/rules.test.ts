@@ -365,3 +365,153 @@ test('where everyone reporting is flagged, no honest report is left to learn fro
   ]);
   expect(flags[0]!.evidence.honest_spread).toEqual({ scope: 'plant', station: 'S1', location: 0, sigma: 0.25, learned_sigma: 0.25, reports: 0, people: 0 });
 });
+
+test('a measurement_gap flag shows the figure the gap touches: run hours where telemetry is missing, else units, and how far the report is from it', () => {
+  const history = Array.from({ length: 8 }, (_, day) => record({ employee: 'E-gap', day }));
+  const both = record({ employee: 'E-gap', day: 8, hours: 0.25, deadLetters: { production: 1, telemetry: 2 } });
+  const production = record({ employee: 'E-gap', day: 9, units: 0.1, deadLetters: { production: 1, telemetry: 0 } });
+  const nothing = record({ employee: 'E-gap', day: 10, outputShare: 0 });
+  const flags = detect([...exactStation('S1', 12, 11), ...history, both, production, nothing], all).filter((f) => f.kind === 'measurement_gap');
+  const gap = (r: SelfReportRecord, day: string) => ({
+    employeeId: 'E-gap',
+    stationId: 'S1',
+    windowStart: r.window.start,
+    windowEnd: r.window.end,
+    kind: 'measurement_gap',
+    method: 'coverage',
+    severity: 'low',
+    z: null,
+    evidence: { window: day, reported: r.reported, measured: r.measured, telemetry_hours: 8 },
+  });
+  expect(flags).toEqual([
+    {
+      ...gap(both, '2026-10-13'),
+      reported: 8,
+      measured: 6.4,
+      deviation: 0.25,
+      explanation:
+        'Measurement gap for 2026-10-13: 2 telemetry record(s) of the period were dead-lettered; 1 production record(s) of the period were dead-lettered; units, run hours, self-score not judged.',
+      evidence: {
+        ...gap(both, '2026-10-13').evidence,
+        gaps: [
+          { source: 'telemetry', reason: 'dead_letters', records: 2 },
+          { source: 'production', reason: 'dead_letters', records: 1 },
+        ],
+        not_judged: ['units', 'run hours', 'self-score'],
+      },
+    },
+    {
+      ...gap(production, '2026-10-14'),
+      reported: 220,
+      measured: 200,
+      deviation: 220 / 200 - 1,
+      explanation: 'Measurement gap for 2026-10-14: 1 production record(s) of the period were dead-lettered; units, self-score not judged.',
+      evidence: {
+        ...gap(production, '2026-10-14').evidence,
+        gaps: [{ source: 'production', reason: 'dead_letters', records: 1 }],
+        not_judged: ['units', 'self-score'],
+      },
+    },
+    // Nothing measured: no share of it can be told.
+    {
+      ...gap(nothing, '2026-10-15'),
+      reported: 200,
+      measured: 0,
+      deviation: 0,
+      explanation: 'Measurement gap for 2026-10-15: the MES counted no units while 200 are reported; units, self-score not judged.',
+      evidence: { ...gap(nothing, '2026-10-15').evidence, gaps: [{ source: 'production', reason: 'nothing_measured' }], not_judged: ['units', 'self-score'] },
+    },
+  ]);
+});
+
+test('a sequential flag shows every shift of its evidence, the evidence reaching the threshold, and a severity from the average relative excess', () => {
+  // 2 of 8 defective units left out on every shift but one, where the report is exact: an average relative excess of 7 × 25% / 8.
+  const person = Array.from({ length: 8 }, (_, day) => record({ employee: 'E-defects', day, defectsShort: day === 3 ? 0 : 2 }));
+  const rules = (medium: number): DetectionRules => ({ ...DEFAULT_RULES, severity: { medium, high: 1, strength: 1000 } });
+  const flags = (medium: number) => inflationFlags(detect([...exactStation('S1', 12, 8), ...person], all, rules(medium)));
+  const [first, ...rest] = flags(0.21875);
+  const shift = (day: number, reported: number) => ({
+    period: `2026-10-${String(5 + day).padStart(2, '0')}`,
+    reported,
+    measured: 8,
+    error: 8 - reported,
+    z: (8 - reported) / 0.5,
+  });
+  expect(first).toMatchObject({ windowStart: T0, severity: 'medium' });
+  expect(first!.evidence).toEqual({
+    window: '2026-10-05',
+    shifts: Array.from({ length: 8 }, (_, day) => shift(day, day === 3 ? 8 : 6)),
+    above: 7,
+    mean_error: 1.75,
+    // Seven shifts of z 4 and one of z 0, each less the reference 0.75; fewer than 100 honest reports: normal errors are assumed (θ* = 1.5).
+    evidence_sum: 22,
+    threshold: Math.log(1e4) / 1.5,
+    reference: 0.75,
+    exponent: 1.5,
+    false_alarm_rate: 1e-4,
+    decided_at: '2026-10-06T00:00:00.000Z',
+    honest_spread: { scope: 'station', station: 'S1', location: 0, sigma: 0.5, learned_sigma: 0.5, reports: 96, people: 12 },
+  });
+  expect(first!.explanation).toBe(
+    'Reported fewer defective units than inspections found on 7 of 8 shifts from 2026-10-05 to 2026-10-12, 1.8 fewer on average; honest reports at S1 differ by ±1.0.',
+  );
+  expect(rest.map((f) => f.severity)).toEqual(['medium', 'medium', 'medium', 'medium', 'medium', 'medium']);
+  expect(flags(0.21876).map((f) => f.severity)).toEqual(['low', 'low', 'low', 'low', 'low', 'low', 'low']);
+});
+
+test('run hours flagged on their own read to the hundredth of an hour', () => {
+  const person = Array.from({ length: 8 }, (_, day) => record({ employee: 'E-hours', day, hours: day === 6 ? 0.6 : 0 }));
+  expect(explained(detect([...exactStation('S1', 12, 8), ...person], all), 'E-hours')).toEqual([
+    {
+      kind: 'run_hours_overclaim',
+      method: 'single_window',
+      explanation: 'Reported 10.24 run hours for 2026-10-11, the machines measured 6.40 (+60.0%); honest reports at S1 differ by ±2.0%.',
+    },
+  ]);
+});
+
+test('honest errors that vary less than the floor keep their own spread for the threshold, while the band is widened to the floor', () => {
+  // Honest reports off by one unit of 200 either way: a robust sd of 0.5% × 1.4826, below the 1% floor for units.
+  const station = Array.from({ length: 96 }, (_, i) => record({ employee: `S1-E${i % 12}`, day: Math.floor(i / 12), units: i % 2 ? 0.005 : -0.005 }));
+  const person = Array.from({ length: 8 }, (_, day) => record({ employee: 'E-one', day, units: day === 6 ? 0.6 : 0 }));
+  const [flag] = inflationFlags(detect([...station, ...person], all));
+  expect(flag!.evidence.honest_spread).toEqual({
+    scope: 'station',
+    station: 'S1',
+    location: 0,
+    sigma: 0.01,
+    learned_sigma: expect.closeTo(1.4826 * 0.005, 15),
+    reports: 96,
+    people: 12,
+  });
+});
+
+test('a station learns its own spread from exactly `minReports` honest reports; with one fewer, the plant-wide spread applies', () => {
+  const person = Array.from({ length: 8 }, (_, day) => record({ employee: 'E-old', day, units: day === 6 ? 0.6 : 0 }));
+  // Without E-old (flagged in the first round) S1 has 96 honest reports.
+  const scope = (minReports: number) =>
+    inflationFlags(detect([...exactStation('S1', 12, 8), ...person], all, { ...DEFAULT_RULES, spread: { ...DEFAULT_RULES.spread, minReports } })).map(
+      (f) => (f.evidence.honest_spread as { scope: string }).scope,
+    );
+  expect(scope(96)).toEqual(['station']);
+  expect(scope(97)).toEqual(['plant']);
+});
+
+test("the sequential threshold is learned from the honest reports' errors over their spread, not from the people flagged", () => {
+  // Honest reports run 10% above the count, ±3%; E-up over-claims by 30%, and under-reports by 30% on two shifts.
+  const r = new Random(5, 'threshold');
+  const station = Array.from({ length: 120 }, (_, i) =>
+    record({ employee: `S1-E${i % 12}`, day: Math.floor(i / 12), units: 0.1 + (i % 10 === 0 ? r.pick([-0.04, 0.04]) : r.uniform(-0.02, 0.02)) }),
+  );
+  const up = Array.from({ length: 10 }, (_, day) => record({ employee: 'E-up', day, units: day === 4 || day === 5 ? -0.3 : 0.3 }));
+  const other = Array.from({ length: 10 }, (_, day) => record({ employee: 'E-other', day, units: 0.3 }));
+  // No report is flagged on its own here: only the evidence over time, which carries the threshold.
+  const rules: DetectionRules = { ...DEFAULT_RULES, single: { z: 100 } };
+  const learned = (person: SelfReportRecord[]) =>
+    inflationFlags(detect([...station, ...person], all, rules)).map((f) => ({ threshold: f.evidence.threshold, exponent: f.evidence.exponent }))[0];
+  // The honest errors' tail (a tenth of them 4% off) sets θ* well inside its bounds; the threshold follows from it.
+  const { threshold, exponent } = learned(up)!;
+  expect(exponent).toBeCloseTo(1.1505017, 6);
+  expect(threshold).toBe(Math.log(1e4) / exponent);
+  expect(learned(other)).toEqual({ threshold, exponent });
+});
