@@ -515,3 +515,93 @@ test("the sequential threshold is learned from the honest reports' errors over t
   expect(threshold).toBe(Math.log(1e4) / exponent);
   expect(learned(other)).toEqual({ threshold, exponent });
 });
+
+test("a person who reports from several stations is tested against the most careful one's threshold, wherever in their history it lies", () => {
+  // S2's honest errors have a tail (a tenth of them 4% off): its own threshold is more careful than the plant's; S1's reports are exact.
+  const r = new Random(5, 'threshold');
+  const wide = Array.from({ length: 120 }, (_, i) =>
+    record({ employee: `S2-E${i % 12}`, station: 'S2', day: Math.floor(i / 12), units: 0.1 + (i % 10 === 0 ? r.pick([-0.04, 0.04]) : r.uniform(-0.02, 0.02)) }),
+  );
+  // E-mover reports from S2 only in the middle of their history.
+  const mover = Array.from({ length: 10 }, (_, day) =>
+    day === 4 || day === 5 ? record({ employee: 'E-mover', station: 'S2', day, units: 0.15 }) : record({ employee: 'E-mover', day, units: 0.05 }),
+  );
+  const rules: DetectionRules = { ...DEFAULT_RULES, single: { z: 100 } };
+  const flags = inflationFlags(detect([...exactStation('S1', 12, 10), ...wide, ...mover], all, rules), 'E-mover');
+  expect(flags.length).toBeGreaterThan(0);
+  for (const f of flags) expect(f.evidence.exponent).toBeCloseTo(1.1505017, 6);
+});
+
+test("a person's own spread is learned from at least `personMinReports` reports strictly below the honest location", () => {
+  // Seven reports 10% short and one exact: too few below S1's location of 0, so the +60% is judged against S1's ±2%.
+  const seven = Array.from({ length: 9 }, (_, day) => record({ employee: 'E-seven', day, units: day === 8 ? 0.6 : day === 7 ? 0 : -0.1 }));
+  expect(explained(detect([...exactStation('S1', 12, 9), ...seven], all), 'E-seven')).toEqual([
+    {
+      kind: 'units_overclaim',
+      method: 'single_window',
+      explanation: 'Reported 320 units for 2026-10-13, the MES counted 200 (+60.0%); honest reports at S1 differ by ±2.0%.',
+    },
+  ]);
+});
+
+test("a person's own spread counts from exactly `personFactor` times the station's", () => {
+  // Eight reports admitting one defective unit more than found: an own spread of 1.4826, exactly 2 × 1.4826 × S1's floor of 0.5.
+  // Against it the 6 left out are z 4.05, below a single-window z of 5; against S1's floor, z 12.
+  const person = Array.from({ length: 9 }, (_, day) => record({ employee: 'E-own', day, defectsShort: day === 8 ? 6 : -1 }));
+  const rules = (personFactor: number): DetectionRules => ({ ...DEFAULT_RULES, single: { z: 5 }, spread: { ...DEFAULT_RULES.spread, personFactor } });
+  const explain = (personFactor: number) => explained(detect([...exactStation('S1', 12, 9), ...person], all, rules(personFactor)), 'E-own');
+  expect(explain(2 * 1.4826)).toEqual([]);
+  expect(explain(3)).toEqual([
+    {
+      kind: 'defects_underreport',
+      method: 'single_window',
+      explanation: 'Reported 2 defective units for 2026-10-13, inspections found 8 (+6.0); honest reports at S1 differ by ±1.0.',
+    },
+  ]);
+});
+
+test('a report flagged on its own needs a z of at least `single.z` and a difference of at least `material`; each bound counts when met', () => {
+  // 2 points above the measured score against S1's 1-point floor: z 2.
+  const person = Array.from({ length: 8 }, (_, day) => record({ employee: 'E-one', day, selfScoreAbove: day === 6 ? 2 : 0 }));
+  const rules = (z: number, material: number): DetectionRules => ({
+    ...DEFAULT_RULES,
+    single: { z },
+    material: { ...DEFAULT_RULES.material, self_score_inflated: material },
+  });
+  const methods = (z: number, material: number) =>
+    inflationFlags(detect([...exactStation('S1', 12, 8), ...person], all, rules(z, material))).map((f) => `${f.kind} ${f.method}`);
+  expect(methods(2, 2)).toEqual(['self_score_inflated single_window']);
+  expect(methods(2.5, 2)).toEqual([]);
+  expect(methods(2, 2.5)).toEqual([]);
+});
+
+test('a report flagged on its own is not flagged again by the evidence over time it belongs to', () => {
+  const person = Array.from({ length: 10 }, (_, day) => record({ employee: 'E-up', day, defectsShort: day === 5 ? 6 : 2 }));
+  const flags = inflationFlags(detect([...exactStation('S1', 12, 10), ...person], all), 'E-up');
+  expect(flags.map((f) => `${(f.windowStart - T0) / DAY} ${f.method}`)).toEqual([
+    '5 single_window',
+    ...[0, 1, 2, 3, 4, 6, 7, 8, 9].map((day) => `${day} sequential`),
+  ]);
+});
+
+test('a window carries the evidence from a z of exactly `windowZ`; a weaker one in the stretch is not flagged', () => {
+  // 2 of 8 defective units left out (z 4) on every shift but one, where 1 is (z 2).
+  const person = Array.from({ length: 8 }, (_, day) => record({ employee: 'E-defects', day, defectsShort: day === 3 ? 1 : 2 }));
+  const rules: DetectionRules = { ...DEFAULT_RULES, sequential: { ...DEFAULT_RULES.sequential, windowZ: 4 } };
+  const flags = inflationFlags(detect([...exactStation('S1', 12, 8), ...person], all, rules));
+  expect(flags.map((f) => `${(f.windowStart - T0) / DAY} ${f.method}`)).toEqual([0, 1, 2, 4, 5, 6, 7].map((day) => `${day} sequential`));
+});
+
+test("a window in the evidence is flagged from exactly half the relative excess typical of the stretch's carrying windows", () => {
+  // Defective units left out per shift (of 8 found): exact shifts before the stretch and inside it, 4 left out (50%) mostly, once 2 (25%, exactly half), once 1.
+  const short = [0, 0, 0, 4, 4, 0, 0, 4, 1, 0, 0, 2, 4, 4];
+  const person = short.map((defectsShort, day) => record({ employee: 'E-defects', day, defectsShort }));
+  const rules: DetectionRules = { ...DEFAULT_RULES, single: { z: 100 } };
+  const flags = inflationFlags(detect([...exactStation('S1', 12, 14), ...person], all, rules));
+  // The one with 1 left out (12.5%) is in the evidence, but less than half the typical 50%; the exact shifts in it do not lower that typical excess.
+  expect(flags.map((f) => `${(f.windowStart - T0) / DAY} ${f.method}`)).toEqual([3, 4, 7, 11, 12, 13].map((day) => `${day} sequential`));
+  // The exact shifts before the stretch are not part of it.
+  expect(flags[0]!.explanation).toBe(
+    'Reported fewer defective units than inspections found on 7 of 11 shifts from 2026-10-08 to 2026-10-18, 2.1 fewer on average; honest reports at S1 differ by ±1.0.',
+  );
+});
