@@ -605,3 +605,21 @@ test("a window in the evidence is flagged from exactly half the relative excess 
     'Reported fewer defective units than inspections found on 7 of 11 shifts from 2026-10-08 to 2026-10-18, 2.1 fewer on average; honest reports at S1 differ by ±1.0.',
   );
 });
+
+test('evidence over time whose errors average exactly nothing reads "0.0% more"', () => {
+  // S2's honest reports are off by ±40%: E-mover's −50% there weighs little against +25% at S1 twice, where honest reports are exact.
+  const wideStation = Array.from({ length: 96 }, (_, i) =>
+    record({ employee: `S2-E${i % 12}`, station: 'S2', day: Math.floor(i / 12), units: i % 2 ? 0.4 : -0.4 }),
+  );
+  const mover = [0.25, -0.5, 0.25].map((units, day) => record({ employee: 'E-mover', station: day === 1 ? 'S2' : 'S1', day, units }));
+  const rules: DetectionRules = { ...DEFAULT_RULES, single: { z: 100 } };
+  const flags = detect([...exactStation('S1', 12, 8), ...wideStation, ...mover], all, rules);
+  // +25%, −50% and +25% are exact in binary: the mean error is exactly 0.
+  const line = {
+    kind: 'units_overclaim',
+    method: 'sequential',
+    explanation:
+      'Reported more units than the MES counted on 2 of 3 shifts from 2026-10-05 to 2026-10-07, 0.0% more on average; honest reports at S1 differ by ±2.0%.',
+  };
+  expect(explained(flags, 'E-mover')).toEqual([line, line]);
+});
