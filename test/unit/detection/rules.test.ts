@@ -365,3 +365,261 @@ test('where everyone reporting is flagged, no honest report is left to learn fro
   ]);
   expect(flags[0]!.evidence.honest_spread).toEqual({ scope: 'plant', station: 'S1', location: 0, sigma: 0.25, learned_sigma: 0.25, reports: 0, people: 0 });
 });
+
+test('a measurement_gap flag shows the figure the gap touches: run hours where telemetry is missing, else units, and how far the report is from it', () => {
+  const history = Array.from({ length: 8 }, (_, day) => record({ employee: 'E-gap', day }));
+  const both = record({ employee: 'E-gap', day: 8, hours: 0.25, deadLetters: { production: 1, telemetry: 2 } });
+  const production = record({ employee: 'E-gap', day: 9, units: 0.1, deadLetters: { production: 1, telemetry: 0 } });
+  const nothing = record({ employee: 'E-gap', day: 10, outputShare: 0 });
+  const flags = detect([...exactStation('S1', 12, 11), ...history, both, production, nothing], all).filter((f) => f.kind === 'measurement_gap');
+  const gap = (r: SelfReportRecord, day: string) => ({
+    employeeId: 'E-gap',
+    stationId: 'S1',
+    windowStart: r.window.start,
+    windowEnd: r.window.end,
+    kind: 'measurement_gap',
+    method: 'coverage',
+    severity: 'low',
+    z: null,
+    evidence: { window: day, reported: r.reported, measured: r.measured, telemetry_hours: 8 },
+  });
+  expect(flags).toEqual([
+    {
+      ...gap(both, '2026-10-13'),
+      reported: 8,
+      measured: 6.4,
+      deviation: 0.25,
+      explanation:
+        'Measurement gap for 2026-10-13: 2 telemetry record(s) of the period were dead-lettered; 1 production record(s) of the period were dead-lettered; units, run hours, self-score not judged.',
+      evidence: {
+        ...gap(both, '2026-10-13').evidence,
+        gaps: [
+          { source: 'telemetry', reason: 'dead_letters', records: 2 },
+          { source: 'production', reason: 'dead_letters', records: 1 },
+        ],
+        not_judged: ['units', 'run hours', 'self-score'],
+      },
+    },
+    {
+      ...gap(production, '2026-10-14'),
+      reported: 220,
+      measured: 200,
+      deviation: 220 / 200 - 1,
+      explanation: 'Measurement gap for 2026-10-14: 1 production record(s) of the period were dead-lettered; units, self-score not judged.',
+      evidence: {
+        ...gap(production, '2026-10-14').evidence,
+        gaps: [{ source: 'production', reason: 'dead_letters', records: 1 }],
+        not_judged: ['units', 'self-score'],
+      },
+    },
+    // Nothing measured: no share of it can be told.
+    {
+      ...gap(nothing, '2026-10-15'),
+      reported: 200,
+      measured: 0,
+      deviation: 0,
+      explanation: 'Measurement gap for 2026-10-15: the MES counted no units while 200 are reported; units, self-score not judged.',
+      evidence: { ...gap(nothing, '2026-10-15').evidence, gaps: [{ source: 'production', reason: 'nothing_measured' }], not_judged: ['units', 'self-score'] },
+    },
+  ]);
+});
+
+test('a sequential flag shows every shift of its evidence, the evidence reaching the threshold, and a severity from the average relative excess', () => {
+  // 2 of 8 defective units left out on every shift but one, where the report is exact: an average relative excess of 7 × 25% / 8.
+  const person = Array.from({ length: 8 }, (_, day) => record({ employee: 'E-defects', day, defectsShort: day === 3 ? 0 : 2 }));
+  const rules = (medium: number): DetectionRules => ({ ...DEFAULT_RULES, severity: { medium, high: 1, strength: 1000 } });
+  const flags = (medium: number) => inflationFlags(detect([...exactStation('S1', 12, 8), ...person], all, rules(medium)));
+  const [first, ...rest] = flags(0.21875);
+  const shift = (day: number, reported: number) => ({
+    period: `2026-10-${String(5 + day).padStart(2, '0')}`,
+    reported,
+    measured: 8,
+    error: 8 - reported,
+    z: (8 - reported) / 0.5,
+  });
+  expect(first).toMatchObject({ windowStart: T0, severity: 'medium' });
+  expect(first!.evidence).toEqual({
+    window: '2026-10-05',
+    shifts: Array.from({ length: 8 }, (_, day) => shift(day, day === 3 ? 8 : 6)),
+    above: 7,
+    mean_error: 1.75,
+    // Seven shifts of z 4 and one of z 0, each less the reference 0.75; fewer than 100 honest reports: normal errors are assumed (θ* = 1.5).
+    evidence_sum: 22,
+    threshold: Math.log(1e4) / 1.5,
+    reference: 0.75,
+    exponent: 1.5,
+    false_alarm_rate: 1e-4,
+    decided_at: '2026-10-06T00:00:00.000Z',
+    honest_spread: { scope: 'station', station: 'S1', location: 0, sigma: 0.5, learned_sigma: 0.5, reports: 96, people: 12 },
+  });
+  expect(first!.explanation).toBe(
+    'Reported fewer defective units than inspections found on 7 of 8 shifts from 2026-10-05 to 2026-10-12, 1.8 fewer on average; honest reports at S1 differ by ±1.0.',
+  );
+  expect(rest.map((f) => f.severity)).toEqual(['medium', 'medium', 'medium', 'medium', 'medium', 'medium']);
+  expect(flags(0.21876).map((f) => f.severity)).toEqual(['low', 'low', 'low', 'low', 'low', 'low', 'low']);
+});
+
+test('run hours flagged on their own read to the hundredth of an hour', () => {
+  const person = Array.from({ length: 8 }, (_, day) => record({ employee: 'E-hours', day, hours: day === 6 ? 0.6 : 0 }));
+  expect(explained(detect([...exactStation('S1', 12, 8), ...person], all), 'E-hours')).toEqual([
+    {
+      kind: 'run_hours_overclaim',
+      method: 'single_window',
+      explanation: 'Reported 10.24 run hours for 2026-10-11, the machines measured 6.40 (+60.0%); honest reports at S1 differ by ±2.0%.',
+    },
+  ]);
+});
+
+test('honest errors that vary less than the floor keep their own spread for the threshold, while the band is widened to the floor', () => {
+  // Honest reports off by one unit of 200 either way: a robust sd of 0.5% × 1.4826, below the 1% floor for units.
+  const station = Array.from({ length: 96 }, (_, i) => record({ employee: `S1-E${i % 12}`, day: Math.floor(i / 12), units: i % 2 ? 0.005 : -0.005 }));
+  const person = Array.from({ length: 8 }, (_, day) => record({ employee: 'E-one', day, units: day === 6 ? 0.6 : 0 }));
+  const [flag] = inflationFlags(detect([...station, ...person], all));
+  expect(flag!.evidence.honest_spread).toEqual({
+    scope: 'station',
+    station: 'S1',
+    location: 0,
+    sigma: 0.01,
+    learned_sigma: expect.closeTo(1.4826 * 0.005, 15),
+    reports: 96,
+    people: 12,
+  });
+});
+
+test('a station learns its own spread from exactly `minReports` honest reports; with one fewer, the plant-wide spread applies', () => {
+  const person = Array.from({ length: 8 }, (_, day) => record({ employee: 'E-old', day, units: day === 6 ? 0.6 : 0 }));
+  // Without E-old (flagged in the first round) S1 has 96 honest reports.
+  const scope = (minReports: number) =>
+    inflationFlags(detect([...exactStation('S1', 12, 8), ...person], all, { ...DEFAULT_RULES, spread: { ...DEFAULT_RULES.spread, minReports } })).map(
+      (f) => (f.evidence.honest_spread as { scope: string }).scope,
+    );
+  expect(scope(96)).toEqual(['station']);
+  expect(scope(97)).toEqual(['plant']);
+});
+
+test("the sequential threshold is learned from the honest reports' errors over their spread, not from the people flagged", () => {
+  // Honest reports run 10% above the count, ±3%; E-up over-claims by 30%, and under-reports by 30% on two shifts.
+  const r = new Random(5, 'threshold');
+  const station = Array.from({ length: 120 }, (_, i) =>
+    record({ employee: `S1-E${i % 12}`, day: Math.floor(i / 12), units: 0.1 + (i % 10 === 0 ? r.pick([-0.04, 0.04]) : r.uniform(-0.02, 0.02)) }),
+  );
+  const up = Array.from({ length: 10 }, (_, day) => record({ employee: 'E-up', day, units: day === 4 || day === 5 ? -0.3 : 0.3 }));
+  const other = Array.from({ length: 10 }, (_, day) => record({ employee: 'E-other', day, units: 0.3 }));
+  // No report is flagged on its own here: only the evidence over time, which carries the threshold.
+  const rules: DetectionRules = { ...DEFAULT_RULES, single: { z: 100 } };
+  const learned = (person: SelfReportRecord[]) =>
+    inflationFlags(detect([...station, ...person], all, rules)).map((f) => ({ threshold: f.evidence.threshold, exponent: f.evidence.exponent }))[0];
+  // The honest errors' tail (a tenth of them 4% off) sets θ* well inside its bounds; the threshold follows from it.
+  const { threshold, exponent } = learned(up)!;
+  expect(exponent).toBeCloseTo(1.1505017, 6);
+  expect(threshold).toBe(Math.log(1e4) / exponent);
+  expect(learned(other)).toEqual({ threshold, exponent });
+});
+
+test("a person who reports from several stations is tested against the most careful one's threshold, wherever in their history it lies", () => {
+  // S2's honest errors have a tail (a tenth of them 4% off): its own threshold is more careful than the plant's; S1's reports are exact.
+  const r = new Random(5, 'threshold');
+  const wide = Array.from({ length: 120 }, (_, i) =>
+    record({ employee: `S2-E${i % 12}`, station: 'S2', day: Math.floor(i / 12), units: 0.1 + (i % 10 === 0 ? r.pick([-0.04, 0.04]) : r.uniform(-0.02, 0.02)) }),
+  );
+  // E-mover reports from S2 only in the middle of their history.
+  const mover = Array.from({ length: 10 }, (_, day) =>
+    day === 4 || day === 5 ? record({ employee: 'E-mover', station: 'S2', day, units: 0.15 }) : record({ employee: 'E-mover', day, units: 0.05 }),
+  );
+  const rules: DetectionRules = { ...DEFAULT_RULES, single: { z: 100 } };
+  const flags = inflationFlags(detect([...exactStation('S1', 12, 10), ...wide, ...mover], all, rules), 'E-mover');
+  expect(flags.length).toBeGreaterThan(0);
+  for (const f of flags) expect(f.evidence.exponent).toBeCloseTo(1.1505017, 6);
+});
+
+test("a person's own spread is learned from at least `personMinReports` reports strictly below the honest location", () => {
+  // Seven reports 10% short and one exact: too few below S1's location of 0, so the +60% is judged against S1's ±2%.
+  const seven = Array.from({ length: 9 }, (_, day) => record({ employee: 'E-seven', day, units: day === 8 ? 0.6 : day === 7 ? 0 : -0.1 }));
+  expect(explained(detect([...exactStation('S1', 12, 9), ...seven], all), 'E-seven')).toEqual([
+    {
+      kind: 'units_overclaim',
+      method: 'single_window',
+      explanation: 'Reported 320 units for 2026-10-13, the MES counted 200 (+60.0%); honest reports at S1 differ by ±2.0%.',
+    },
+  ]);
+});
+
+test("a person's own spread counts from exactly `personFactor` times the station's", () => {
+  // Eight reports admitting one defective unit more than found: an own spread of 1.4826, exactly 2 × 1.4826 × S1's floor of 0.5.
+  // Against it the 6 left out are z 4.05, below a single-window z of 5; against S1's floor, z 12.
+  const person = Array.from({ length: 9 }, (_, day) => record({ employee: 'E-own', day, defectsShort: day === 8 ? 6 : -1 }));
+  const rules = (personFactor: number): DetectionRules => ({ ...DEFAULT_RULES, single: { z: 5 }, spread: { ...DEFAULT_RULES.spread, personFactor } });
+  const explain = (personFactor: number) => explained(detect([...exactStation('S1', 12, 9), ...person], all, rules(personFactor)), 'E-own');
+  expect(explain(2 * 1.4826)).toEqual([]);
+  expect(explain(3)).toEqual([
+    {
+      kind: 'defects_underreport',
+      method: 'single_window',
+      explanation: 'Reported 2 defective units for 2026-10-13, inspections found 8 (+6.0); honest reports at S1 differ by ±1.0.',
+    },
+  ]);
+});
+
+test('a report flagged on its own needs a z of at least `single.z` and a difference of at least `material`; each bound counts when met', () => {
+  // 2 points above the measured score against S1's 1-point floor: z 2.
+  const person = Array.from({ length: 8 }, (_, day) => record({ employee: 'E-one', day, selfScoreAbove: day === 6 ? 2 : 0 }));
+  const rules = (z: number, material: number): DetectionRules => ({
+    ...DEFAULT_RULES,
+    single: { z },
+    material: { ...DEFAULT_RULES.material, self_score_inflated: material },
+  });
+  const methods = (z: number, material: number) =>
+    inflationFlags(detect([...exactStation('S1', 12, 8), ...person], all, rules(z, material))).map((f) => `${f.kind} ${f.method}`);
+  expect(methods(2, 2)).toEqual(['self_score_inflated single_window']);
+  expect(methods(2.5, 2)).toEqual([]);
+  expect(methods(2, 2.5)).toEqual([]);
+});
+
+test('a report flagged on its own is not flagged again by the evidence over time it belongs to', () => {
+  const person = Array.from({ length: 10 }, (_, day) => record({ employee: 'E-up', day, defectsShort: day === 5 ? 6 : 2 }));
+  const flags = inflationFlags(detect([...exactStation('S1', 12, 10), ...person], all), 'E-up');
+  expect(flags.map((f) => `${(f.windowStart - T0) / DAY} ${f.method}`)).toEqual([
+    '5 single_window',
+    ...[0, 1, 2, 3, 4, 6, 7, 8, 9].map((day) => `${day} sequential`),
+  ]);
+});
+
+test('a window carries the evidence from a z of exactly `windowZ`; a weaker one in the stretch is not flagged', () => {
+  // 2 of 8 defective units left out (z 4) on every shift but one, where 1 is (z 2).
+  const person = Array.from({ length: 8 }, (_, day) => record({ employee: 'E-defects', day, defectsShort: day === 3 ? 1 : 2 }));
+  const rules: DetectionRules = { ...DEFAULT_RULES, sequential: { ...DEFAULT_RULES.sequential, windowZ: 4 } };
+  const flags = inflationFlags(detect([...exactStation('S1', 12, 8), ...person], all, rules));
+  expect(flags.map((f) => `${(f.windowStart - T0) / DAY} ${f.method}`)).toEqual([0, 1, 2, 4, 5, 6, 7].map((day) => `${day} sequential`));
+});
+
+test("a window in the evidence is flagged from exactly half the relative excess typical of the stretch's carrying windows", () => {
+  // Defective units left out per shift (of 8 found): exact shifts before the stretch and inside it, 4 left out (50%) mostly, once 2 (25%, exactly half), once 1.
+  const short = [0, 0, 0, 4, 4, 0, 0, 4, 1, 0, 0, 2, 4, 4];
+  const person = short.map((defectsShort, day) => record({ employee: 'E-defects', day, defectsShort }));
+  const rules: DetectionRules = { ...DEFAULT_RULES, single: { z: 100 } };
+  const flags = inflationFlags(detect([...exactStation('S1', 12, 14), ...person], all, rules));
+  // The one with 1 left out (12.5%) is in the evidence, but less than half the typical 50%; the exact shifts in it do not lower that typical excess.
+  expect(flags.map((f) => `${(f.windowStart - T0) / DAY} ${f.method}`)).toEqual([3, 4, 7, 11, 12, 13].map((day) => `${day} sequential`));
+  // The exact shifts before the stretch are not part of it.
+  expect(flags[0]!.explanation).toBe(
+    'Reported fewer defective units than inspections found on 7 of 11 shifts from 2026-10-08 to 2026-10-18, 2.1 fewer on average; honest reports at S1 differ by ±1.0.',
+  );
+});
+
+test('evidence over time whose errors average exactly nothing reads "0.0% more"', () => {
+  // S2's honest reports are off by ±40%: E-mover's −50% there weighs little against +25% at S1 twice, where honest reports are exact.
+  const wideStation = Array.from({ length: 96 }, (_, i) =>
+    record({ employee: `S2-E${i % 12}`, station: 'S2', day: Math.floor(i / 12), units: i % 2 ? 0.4 : -0.4 }),
+  );
+  const mover = [0.25, -0.5, 0.25].map((units, day) => record({ employee: 'E-mover', station: day === 1 ? 'S2' : 'S1', day, units }));
+  const rules: DetectionRules = { ...DEFAULT_RULES, single: { z: 100 } };
+  const flags = detect([...exactStation('S1', 12, 8), ...wideStation, ...mover], all, rules);
+  // +25%, −50% and +25% are exact in binary: the mean error is exactly 0.
+  const line = {
+    kind: 'units_overclaim',
+    method: 'sequential',
+    explanation:
+      'Reported more units than the MES counted on 2 of 3 shifts from 2026-10-05 to 2026-10-07, 0.0% more on average; honest reports at S1 differ by ±2.0%.',
+  };
+  expect(explained(flags, 'E-mover')).toEqual([line, line]);
+});
