@@ -71,10 +71,11 @@ function httpDate(text: string, now: number): number | undefined {
   if (!groups) return undefined;
   let year = Number(groups.year);
   if (groups.year!.length === 2) {
-    // RFC 850's two-digit year: one more than 50 years ahead is the latest past year with those digits.
+    // RFC 850's two-digit year: the year with those digits at most 50 years ahead, else the latest past one.
     const thisYear = new Date(now).getUTCFullYear();
     year += thisYear - (thisYear % 100);
     if (year > thisYear + 50) year -= 100;
+    else if (year <= thisYear - 50) year += 100;
   }
   const [month, day, hour, minute, second] = [
     MONTHS.indexOf(groups.month!),

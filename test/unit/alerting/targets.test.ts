@@ -65,7 +65,7 @@ describe('Retry-After', () => {
 
   test('an HTTP date is read in any of the three forms RFC 9110 names, the obsolete ones too', () => {
     const now = Date.UTC(2026, 10, 2, 12);
-    const forms = ['Mon, 02 Nov 2026 12:00:30 GMT', 'Monday, 02-Nov-26 12:00:30 GMT', 'Mon Nov  2 12:00:30 2026', 'Mon Nov 12 12:00:30 2026'];
+    const forms = ['Mon, 02 Nov 2026 12:00:30 GMT', 'Monday, 02-Nov-26 12:00:30 GMT', 'Mon Nov  2 12:00:30 2026', 'Thu Nov 12 12:00:30 2026'];
     expect(forms.map((header) => retryAfterMs(header, now))).toEqual([30_000, 30_000, 30_000, 10 * 86_400_000 + 30_000]);
     // The last second of a year, and a leap second (a second like any other).
     expect(retryAfterMs('Thu, 31 Dec 2026 23:59:59 GMT', now)).toBe(Date.UTC(2026, 11, 31, 23, 59, 59) - now);
@@ -76,6 +76,11 @@ describe('Retry-After', () => {
     const now = Date.UTC(2026, 10, 2, 12);
     expect(retryAfterMs('Monday, 02-Nov-76 12:00:30 GMT', now)).toBe(Date.UTC(2076, 10, 2, 12, 0, 30) - now);
     expect(retryAfterMs('Monday, 02-Nov-77 12:00:30 GMT', now)).toBe(0); // 1977
+    // Late in a century the digits of early years lie ahead: in 2080, 10 is 2110 (30 years ahead), 31 is 2031 (2131 is 51 ahead).
+    const later = Date.UTC(2080, 10, 2, 12);
+    expect(retryAfterMs('Saturday, 02-Nov-30 12:00:30 GMT', later)).toBe(Date.UTC(2130, 10, 2, 12, 0, 30) - later);
+    expect(retryAfterMs('Sunday, 02-Nov-10 12:00:30 GMT', later)).toBe(Date.UTC(2110, 10, 2, 12, 0, 30) - later);
+    expect(retryAfterMs('Sunday, 02-Nov-31 12:00:30 GMT', later)).toBe(0);
   });
 
   test('a Retry-After that is neither seconds nor a real HTTP date is unreadable, however much of a date Date.parse would make of it', () => {
@@ -275,7 +280,8 @@ describe('refusals and retries', () => {
       req.resume();
       req.on('end', () => {
         res.writeHead(500, { 'content-length': '100' });
-        res.write('half an ans', () => res.socket?.destroy());
+        res.flushHeaders();
+        res.write('half an ans', () => res.socket?.end());
       });
     });
     await new Promise<void>((resolve) => broken.listen(0, '127.0.0.1', resolve));
@@ -290,11 +296,9 @@ describe('refusals and retries', () => {
   test('2xx is delivered; no answer at all is retried, and the error says why', async () => {
     answer = { status: 204, body: '', headers: {} };
     expect(await webhookTarget(`${url}/hook`, [secret]).send([event])).toEqual({ ok: true, status: 200, error: '' });
-    // A port nothing listens on any more: the connection is refused.
-    const gone = createServer();
-    await new Promise<void>((resolve) => gone.listen(0, '127.0.0.1', resolve));
-    const port = (gone.address() as AddressInfo).port;
-    await new Promise<void>((resolve) => gone.close(() => resolve()));
+    // Port 2: nothing listens there, fetch does not block it (it refuses port 9 itself, before connecting),
+    // and it lies below the ephemeral range, so no other test's socket can take it meanwhile.
+    const port = 2;
     const nobody = await webhookTarget(`http://127.0.0.1:${port}/hook`, [secret]).send([event]);
     expect(nobody).toStrictEqual({ ok: false, status: 0, error: expect.any(String) });
     // fetch's own message is only "fetch failed": the reason is its cause (an Error of another realm here, hence the prefix).
