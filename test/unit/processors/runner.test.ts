@@ -657,12 +657,12 @@ describe('checkpoints and memory', () => {
     const d = driver();
     await d.pipe('production', production({ event_time: day(20, 9), units: 4 }));
     const runner = d.streamRunner;
-    void runner.flush();
+    const first = runner.flush();
     const closing = runner.flush(true);
     // Let the first checkpoint start: the closing one is still queued behind it.
     await Promise.resolve();
     expect(runner.flush()).toBe(closing);
-    await closing;
+    await Promise.all([first, closing]);
   });
 
   test('the closed-window cache is shared among the partitions held', async () => {
