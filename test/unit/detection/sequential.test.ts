@@ -2,14 +2,21 @@ import { calibrate, evidenceStretches, lundbergExponent, type CusumCalibration }
 import { Random } from '../../../simulator/random.js';
 
 const calibration: CusumCalibration = { reference: 0.75, falseAlarmRate: 1e-3, reportShare: 0.75, minExponent: 0.5, maxExponent: 4, minReports: 100 };
-const r = new Random(2026, 'sequential-test');
-const normal = Array.from({ length: 20_000 }, () => r.normal(0, 1));
+/** Each test draws from its own generator, so what it sees does not hang on which tests ran before it. */
+const random = (stream: string) => new Random(2026, `sequential-test-${stream}`);
+const normalErrors = () => {
+  const r = random('normal');
+  return Array.from({ length: 20_000 }, () => r.normal(0, 1));
+};
 
 test('normal honest errors give the textbook exponent 2k', () => {
+  const normal = normalErrors();
   expect(lundbergExponent(normal, calibration)).toBeCloseTo(2 * calibration.reference, 1);
 });
 
 test('errors that never stray far give a sharper threshold, heavy tails a more careful one, within the bounds', () => {
+  const normal = normalErrors();
+  const r = random('tails');
   const bounded = Array.from({ length: 20_000 }, () => r.uniform(-1.35, 1.35));
   const heavy = Array.from({ length: 20_000 }, () => (r.chance(0.5) ? 1 : -1) * -Math.log(1 - r.next()) * 0.7);
   const h = (z: number[]) => calibrate(z, calibration).h;
@@ -21,11 +28,15 @@ test('errors that never stray far give a sharper threshold, heavy tails a more c
 });
 
 test('the tail is learned from the errors below the median, so inflators among the honest cannot blunt the threshold', () => {
+  const normal = normalErrors();
+  const r = random('inflators');
   const contaminated = [...normal.slice(0, 9_000), ...Array.from({ length: 1_000 }, () => 6 + r.normal(0, 1))];
   expect(calibrate(contaminated, calibration).h).toBeCloseTo(calibrate(normal.slice(0, 10_000), calibration).h, 0);
 });
 
 test('on honest data, alarms come no more often than the false-alarm rate', () => {
+  const normal = normalErrors();
+  const r = random('honest-people');
   const p = calibrate(normal, calibration);
   let alarms = 0;
   let reports = 0;
@@ -54,6 +65,7 @@ test('evidence stretches: the decision is the first report where a CUSUM alarms;
 });
 
 test('one report, however wild, is never evidence on its own', () => {
+  const normal = normalErrors();
   const p = calibrate(normal, calibration);
   expect(evidenceStretches([0, 0, 40, 0, 0], p).every((s) => s === null)).toBe(true);
   expect(evidenceStretches([40, 40], p).every((s) => s !== null)).toBe(true);
