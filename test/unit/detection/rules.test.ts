@@ -508,7 +508,10 @@ test("the sequential threshold is learned from the honest reports' errors over t
   // No report is flagged on its own here: only the evidence over time, which carries the threshold.
   const rules: DetectionRules = { ...DEFAULT_RULES, single: { z: 100 } };
   const learned = (person: SelfReportRecord[]) =>
-    inflationFlags(detect([...station, ...person], all, rules)).map((f) => ({ threshold: f.evidence.threshold, exponent: f.evidence.exponent }))[0];
+    inflationFlags(detect([...station, ...person], all, rules)).map((f) => ({
+      threshold: f.evidence.threshold as number,
+      exponent: f.evidence.exponent as number,
+    }))[0];
   // The honest errors' tail (a tenth of them 4% off) sets θ* well inside its bounds; the threshold follows from it.
   const { threshold, exponent } = learned(up)!;
   expect(exponent).toBeCloseTo(1.1505017, 6);
