@@ -8,7 +8,7 @@ import { TEST_SCHEMA_IDS, TopologyTestDriver } from '../../../processors/testDri
 import { avroTypeOf } from '../../../schemas/avro.js';
 import { INPUTS } from '../../../schemas/inputs.js';
 import { EVENT_KINDS } from '../../../schemas/kinds.js';
-import { EventCodec, encodeEvent, frame, type WriterSchemas } from '../../../topics/codec.js';
+import { EventCodec, encodeEvent, frame } from '../../../topics/codec.js';
 import { feedback, inspection, production, selfReport, telemetry } from '../support/events.js';
 
 const HOUR = 3_600_000;
@@ -308,21 +308,6 @@ describe('memory is bounded, whatever producers send', () => {
   });
 });
 
-/** A runner on in-memory ports whose schema registry answers with `fetch`; it stores nothing (its batches end at the schemas). */
-function runnerWithRegistry(fetch: WriterSchemas): StreamRunner {
-  const d = driver();
-  const ports: RunnerPorts = {
-    store: { current: async () => [], latestWindowStart: async () => null, write: async () => undefined },
-    deadLetters: { send: async () => undefined, record: async () => undefined },
-    offsets: { committed: async () => new Map(), commit: async () => false },
-    codec: new EventCodec(fetch),
-    topics: { topicOf: (kind) => INPUTS[kind].topic, kindOf: (topic) => EVENT_KINDS.find((kind) => INPUTS[kind].topic === topic) },
-    rewind: async () => undefined,
-    clock: () => Date.UTC(2026, 11, 1),
-  };
-  return new StreamRunner(d.settings, ports, d.metrics, createLogger('silent'));
-}
-
 describe('batches the runner refuses or gives up', () => {
   const context = (live: () => boolean) => ({ heartbeat: async () => undefined, live });
   const record = () => ({
@@ -344,8 +329,10 @@ describe('batches the runner refuses or gives up', () => {
   });
 
   test('a registry failure that is not an outage fails the batch; once the batch was abandoned (a rebalance), it is given up quietly', async () => {
-    const refusing = runnerWithRegistry(async () => {
-      throw new Error('401 Unauthorized');
+    const refusing = runnerOn({
+      codec: new EventCodec(async () => {
+        throw new Error('401 Unauthorized');
+      }),
     });
     await expect(
       refusing.processBatch(
@@ -356,9 +343,11 @@ describe('batches the runner refuses or gives up', () => {
       ),
     ).rejects.toThrow(new Error('401 Unauthorized'));
     let live = true;
-    const abandoned = runnerWithRegistry(async () => {
-      live = false; // the partition is taken while the schema is fetched, and the fetch fails
-      throw new Error('socket closed');
+    const abandoned = runnerOn({
+      codec: new EventCodec(async () => {
+        live = false; // the partition is taken while the schema is fetched, and the fetch fails
+        throw new Error('socket closed');
+      }),
     });
     await expect(
       abandoned.processBatch(
