@@ -358,6 +358,28 @@ describe('batches the runner refuses or gives up', () => {
       ),
     ).resolves.toBeUndefined();
   });
+
+  test('a rebalance while the batch waits on the registry gives the batch up, though the partition came back here', async () => {
+    let rebalanced = false;
+    const runner: StreamRunner = runnerOn({
+      codec: new EventCodec(async () => {
+        runner.reset(); // the group rebalanced and assigned the partition to this process again
+        rebalanced = true;
+        return avroTypeOf('production');
+      }),
+    });
+    await expect(
+      runner.processBatch(
+        INPUTS.production.topic,
+        0,
+        [record()],
+        context(() => true),
+      ),
+    ).resolves.toBeUndefined();
+    expect(rebalanced).toBe(true);
+    expect(runner.openWindows).toBe(0);
+    expect(runner.position(INPUTS.production.topic, 0)).toBeUndefined();
+  });
 });
 
 describe('checkpoints asked for while one is queued', () => {
