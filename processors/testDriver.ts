@@ -7,7 +7,7 @@ import { defaultConfig } from '../core/config.js';
 import { KpiCatalog } from '../kpis/catalog.js';
 import { avroTypeOf } from '../schemas/avro.js';
 import { INPUTS } from '../schemas/inputs.js';
-import { EVENT_KINDS, type EventKind, type EventOfKind } from '../schemas/kinds.js';
+import { EVENT_KINDS, type EventKind, type RecordOfKind } from '../schemas/kinds.js';
 import type { RecordLimits } from '../schemas/validate.js';
 import { EventCodec, encodeEvent } from '../topics/codec.js';
 import { ProcessorMetrics } from './metrics.js';
@@ -137,7 +137,7 @@ export class TopologyTestDriver {
   }
 
   /** Appends an event to its topic-partition and processes it at once; resolves with what became of it. */
-  pipe<K extends EventKind>(kind: K, event: EventOfKind[K], options: PipeOptions = {}): Promise<RecordOutcome> {
+  pipe<K extends EventKind>(kind: K, event: RecordOfKind[K], options: PipeOptions = {}): Promise<RecordOutcome> {
     return this.pipeBytes(kind, encodeEvent(kind, TEST_SCHEMA_IDS[kind], event), { key: event.employee_id, ...options });
   }
 

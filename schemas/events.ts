@@ -91,3 +91,21 @@ export interface SelfReported {
   /** The employee's self-assessed score, 0..100 */
   self_score: null | number;
 }
+
+/** kpi.events.AssignmentChanged: Who belongs where, over time, from the HR system. Topic hr.assignments.v1, key: employee_id. A later submitted_time for the same employee and valid_from replaces the earlier (ties: the greater event_id). */
+export interface AssignmentChanged {
+  event_id: string;
+  employee_id: string;
+  /** The plant (a deployment may serve several plants) */
+  plant_id: string;
+  /** The team (a line, a cell) the employee belongs to */
+  team_id: string;
+  /** The employee who leads that team */
+  supervisor_id: null | string;
+  /** The assignment holds from this instant (epoch milliseconds, UTC) */
+  valid_from: number;
+  /** Until this instant (null: open) */
+  valid_to: null | number;
+  /** When HR submitted it: the latest submission for an employee and valid_from stands (epoch milliseconds, UTC) */
+  submitted_time: number;
+}

@@ -1,5 +1,5 @@
 import type avro from 'avsc';
-import { EVENT_KINDS } from './kinds.js';
+import { RECORD_KINDS } from './kinds.js';
 import { schemaOf, type AvroSchema } from './avro.js';
 
 /**
@@ -7,7 +7,7 @@ import { schemaOf, type AvroSchema } from './avro.js';
  * function's output, and a unit test fails when the two differ, so the types
  * cannot drift from the .avsc files (regenerate with `npm run schemas:generate`).
  */
-export function generateEventTypes(schemas: AvroSchema[] = EVENT_KINDS.map(schemaOf)): string {
+export function generateEventTypes(schemas: AvroSchema[] = RECORD_KINDS.map(schemaOf)): string {
   const blocks = schemas.map((schema) => {
     const fields = schema.fields.map((field) => {
       const docs = [field.doc, timestampNote(field.type)].filter(Boolean).join(' ');

@@ -3,6 +3,7 @@ import type { RecordErrorCode } from '../core/errors.js';
 import { formatTime } from '../core/time.js';
 import { schemaOf } from './avro.js';
 import { inputOf } from './inputs.js';
+import type { AssignmentChanged } from './events.js';
 import type { KindedEvent } from './kinds.js';
 
 /** Bounds on what a producer may send, beyond the Avro types and the contract's value rules. */
@@ -74,8 +75,45 @@ export function recordProblem(tagged: KindedEvent, limits: RecordLimits, now: nu
 
 const invalid = (message: string): RecordProblem => ({ code: 'KPI_ERR_INVALID_VALUE', message });
 
+/**
+ * Checks an assignment (hr.assignments.v1) before it is stored: ids present and of sane size, a plant and a
+ * team named, submitted_time like any observed time, and a validity interval that starts no earlier than
+ * KPI_MIN_EVENT_TIME and ends after it starts. The interval may lie in the future: HR plans transfers ahead.
+ */
+export function assignmentProblem(a: AssignmentChanged, limits: RecordLimits, now: number): RecordProblem | undefined {
+  for (const name of ['event_id', 'employee_id', 'plant_id', 'team_id'] as const) {
+    if (a[name].trim() === '') return invalid(`${name} is empty`);
+  }
+  const record = a as unknown as Record<string, unknown>;
+  for (const { name } of schemaOf('assignment').fields) {
+    const problem = fieldProblem(name, record[name], limits);
+    if (problem) return problem;
+  }
+  const submitted = timeProblem('submitted_time', a.submitted_time, limits, now);
+  if (submitted) return submitted;
+  const planned = { ...limits, maxClockSkew: PLANNED_AHEAD };
+  const from = timeProblem('valid_from', a.valid_from, planned, now, 'the wall clock plus 10 years');
+  if (from) return from;
+  if (a.valid_to === null) return undefined;
+  const to = timeProblem('valid_to', a.valid_to, planned, now, 'the wall clock plus 10 years');
+  if (to) return to;
+  if (a.valid_to <= a.valid_from) {
+    return { code: 'KPI_ERR_INVALID_PERIOD', message: `valid_to ${formatTime(a.valid_to)} is not after valid_from ${formatTime(a.valid_from)}` };
+  }
+  return undefined;
+}
+
+/** How far ahead an assignment's validity may lie: HR plans transfers ahead, not by decades (a time in microseconds would). */
+const PLANNED_AHEAD = 10 * 365 * 86_400_000;
+
 /** A time that is no whole number of ms, or outside [minEventTime, now + maxClockSkew] (with a hint when it looks like seconds, microseconds or nanoseconds). */
-function timeProblem(field: string, ms: number, limits: RecordLimits, now: number): RecordProblem | undefined {
+function timeProblem(
+  field: string,
+  ms: number,
+  limits: RecordLimits,
+  now: number,
+  latestName = 'the wall clock plus KPI_MAX_CLOCK_SKEW',
+): RecordProblem | undefined {
   if (!Number.isInteger(ms)) return { code: 'KPI_ERR_INVALID_TIME', message: `${field} ${ms} is not a whole number of milliseconds` };
   const latest = now + limits.maxClockSkew;
   const plausible = (candidate: number) => candidate >= limits.minEventTime && candidate <= latest;
@@ -85,10 +123,7 @@ function timeProblem(field: string, ms: number, limits: RecordLimits, now: numbe
   if (plausible(ms * 1000)) hint = `; it looks like seconds, not milliseconds (${formatTime(ms * 1000)})`;
   else if (plausible(Math.floor(ms / 1000))) hint = `; it looks like microseconds, not milliseconds (${formatTime(Math.floor(ms / 1000))})`;
   else if (plausible(Math.floor(ms / 1_000_000))) hint = `; it looks like nanoseconds, not milliseconds (${formatTime(Math.floor(ms / 1_000_000))})`;
-  const bound =
-    ms > latest
-      ? `later than the wall clock plus KPI_MAX_CLOCK_SKEW (${formatTime(latest)})`
-      : `earlier than KPI_MIN_EVENT_TIME (${formatTime(limits.minEventTime)})`;
+  const bound = ms > latest ? `later than ${latestName} (${formatTime(latest)})` : `earlier than KPI_MIN_EVENT_TIME (${formatTime(limits.minEventTime)})`;
   return { code: 'KPI_ERR_INVALID_TIME', message: `${field} ${shown} is ${bound}${hint}` };
 }
 

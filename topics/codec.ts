@@ -1,7 +1,7 @@
 import type avro from 'avsc';
 import type { DecodedRecord, EventDecoder } from '../contract/ports.js';
 import { DecodeError, messageOf } from '../core/errors.js';
-import { EVENT_KINDS, type EventKind, type EventOfKind, type KindedEvent } from '../schemas/kinds.js';
+import { RECORD_KINDS, type EventKind, type KindedEvent, type RecordKind, type RecordOfKind } from '../schemas/kinds.js';
 import { avroTypeOf, schemaOf } from '../schemas/avro.js';
 
 /** Confluent wire format: magic byte 0, 4-byte big-endian schema id, Avro binary body. */
@@ -24,7 +24,7 @@ export function unframe(value: Buffer | null): { schemaId: number; body: Buffer 
 }
 
 /** The wire bytes of an event under a schema id (the id must name the kind's contract, or a schema compatible with it). */
-export function encodeEvent<K extends EventKind>(kind: K, schemaId: number, event: EventOfKind[K]): Buffer {
+export function encodeEvent<K extends RecordKind>(kind: K, schemaId: number, event: RecordOfKind[K]): Buffer {
   return frame(schemaId, avroTypeOf(kind).toBuffer(event));
 }
 
@@ -37,15 +37,15 @@ export function encodeEvent<K extends EventKind>(kind: K, schemaId: number, even
 export type WriterSchemas = (schemaId: number) => Promise<avro.Type>;
 
 /**
- * Decodes input events. A record is read with the writer schema it names
+ * Decodes input events and the organisation's records. A record is read with the writer schema it names
  * (fetched once per id) resolved to kpi-stream's reader schema, so records of
  * older and newer compatible schema versions decode to the same shape. Value
  * rules are checked elsewhere (schemas/validate.ts): this only reads bytes.
  */
 export class EventCodec implements EventDecoder {
   /** Per kind, per schema id: how to read it (no resolver when the writer schema is the reader's own). */
-  private readonly readers = new Map<EventKind, Map<number, { resolver: avro.Resolver | undefined; writer: avro.Type }>>(
-    EVENT_KINDS.map((kind) => [kind, new Map()]),
+  private readonly readers = new Map<RecordKind, Map<number, { resolver: avro.Resolver | undefined; writer: avro.Type }>>(
+    RECORD_KINDS.map((kind) => [kind, new Map()]),
   );
 
   constructor(private readonly writerSchemas: WriterSchemas) {}
@@ -61,7 +61,7 @@ export class EventCodec implements EventDecoder {
    * for decodePrepared; throws RegistryUnavailableError when the registry
    * cannot answer, so the caller can wait and retry.
    */
-  async prepare(kind: EventKind, values: readonly (Buffer | null)[]): Promise<Map<number, DecodeError>> {
+  async prepare(kind: RecordKind, values: readonly (Buffer | null)[]): Promise<Map<number, DecodeError>> {
     const failures = new Map<number, DecodeError>();
     const ids = new Set<number>();
     for (const value of values) {
@@ -79,8 +79,14 @@ export class EventCodec implements EventDecoder {
     return failures;
   }
 
-  /** Decodes a value whose schema prepare() fetched; synchronous. Throws DecodeError for bytes that cannot be read. */
+  /** Decodes an input event whose schema prepare() fetched; synchronous. Throws DecodeError for bytes that cannot be read. */
   decodePrepared(kind: EventKind, value: Buffer | null, failures: ReadonlyMap<number, DecodeError>): DecodedRecord {
+    const event = this.readPrepared(kind, value, failures);
+    return { tagged: { kind, event } as KindedEvent, schemaId: value!.readUInt32BE(1) };
+  }
+
+  /** Reads a record of any kind whose schema prepare() fetched; synchronous. Throws DecodeError for bytes that cannot be read. */
+  readPrepared<K extends RecordKind>(kind: K, value: Buffer | null, failures: ReadonlyMap<number, DecodeError>): RecordOfKind[K] {
     if (value === null || value.length < WIRE_HEADER_BYTES || value[0] !== 0) unframe(value); // throws the reason
     const schemaId = value!.readUInt32BE(1);
     const failure = failures.get(schemaId);
@@ -104,10 +110,10 @@ export class EventCodec implements EventDecoder {
         throw new DecodeError('KPI_ERR_DECODE_MALFORMED', `a string of the record is not valid UTF-8 (schema ${schemaId})`, { schemaId });
       }
     }
-    return { tagged: { kind, event } as KindedEvent, schemaId };
+    return event as RecordOfKind[K];
   }
 
-  private async resolverOf(kind: EventKind, schemaId: number): Promise<void> {
+  private async resolverOf(kind: RecordKind, schemaId: number): Promise<void> {
     const writer = await this.writerSchemas(schemaId);
     let resolver: avro.Resolver | undefined;
     try {
@@ -125,9 +131,9 @@ export class EventCodec implements EventDecoder {
 }
 
 /** The fields of a kind's reader schema that hold strings, or arrays of them. */
-const stringFields = new Map<EventKind, { readonly name: string; readonly array: boolean }[]>();
+const stringFields = new Map<RecordKind, { readonly name: string; readonly array: boolean }[]>();
 
-function stringFieldsOf(kind: EventKind): readonly { readonly name: string; readonly array: boolean }[] {
+function stringFieldsOf(kind: RecordKind): readonly { readonly name: string; readonly array: boolean }[] {
   let fields = stringFields.get(kind);
   if (!fields) {
     const isString = (type: avro.Schema): boolean =>
@@ -144,7 +150,7 @@ function stringFieldsOf(kind: EventKind): readonly { readonly name: string; read
 }
 
 /** Whether a decoded record holds U+FFFD in any string (the rare case worth checking for invalid UTF-8). */
-function hasReplacementCharacter(kind: EventKind, event: unknown): boolean {
+function hasReplacementCharacter(kind: RecordKind, event: unknown): boolean {
   const record = event as Record<string, unknown>;
   for (const { name, array } of stringFieldsOf(kind)) {
     const value = record[name];

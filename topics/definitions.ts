@@ -26,6 +26,8 @@ export const INPUT_TOPIC_NAMES: Readonly<Record<EventKind, string>> = {
   selfReport: 'hr.self_reports.v1',
 };
 
+/** Who belongs where, over time (schemas/AssignmentChanged.avsc): read into kpi.assignments, not into windows. */
+export const ASSIGNMENTS_TOPIC = 'hr.assignments.v1';
 export const DEAD_LETTER_TOPIC = 'kpi.dlq.v1';
 export const ALERTS_TOPIC = 'kpi.alerts.v1';
 /** Live alerting's inputs and memory (alerting/inputs.ts): one partition, so one evaluator sees everything in one order. */
@@ -52,6 +54,14 @@ export function topicDefinitions(config: Config): TopicDefinition[] {
       kind,
       doc: INPUT_DOCS[kind],
     })),
+    {
+      ...named(ASSIGNMENTS_TOPIC),
+      partitions: config.topicPartitions,
+      // kpi.assignments is the lasting record; the topic only has to outlive a rebuild of the windows from the inputs.
+      retentionMs: config.correctionHorizon + 10 * DAY,
+      cleanupPolicy: 'delete',
+      doc: 'AssignmentChanged from the HR system: employee to plant, team and supervisor, with validity intervals',
+    },
     {
       ...named(DEAD_LETTER_TOPIC),
       partitions: config.topicPartitions,
@@ -81,6 +91,10 @@ export function topicDefinitions(config: Config): TopicDefinition[] {
 /** The full name of an input topic under the configured prefix. */
 export function inputTopic(config: Config, kind: EventKind): string {
   return `${config.topicPrefix}${INPUT_TOPIC_NAMES[kind]}`;
+}
+
+export function assignmentsTopic(config: Config): string {
+  return `${config.topicPrefix}${ASSIGNMENTS_TOPIC}`;
 }
 
 export function deadLetterTopic(config: Config): string {

@@ -5,10 +5,11 @@ import type avro from 'avsc';
 import type { Config } from '../core/config.js';
 import { ConnectionError, DecodeError, type KpiError, RegistryUnavailableError, SchemaCompatibilityError, messageOf } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { EVENT_KINDS, type EventKind } from '../schemas/kinds.js';
+import { RECORD_KINDS, type EventKind, type RecordKind } from '../schemas/kinds.js';
 import { schemaOf, type AvroSchema } from '../schemas/avro.js';
-import { inputTopic, valueSubject } from './definitions.js';
+import { assignmentsTopic, inputTopic, valueSubject } from './definitions.js';
 
+/** The schema ids of the input events, as producers of them need. */
 export type SchemaIds = Readonly<Record<EventKind, number>>;
 
 /**
@@ -80,11 +81,11 @@ export async function registerSchema(registry: SchemaRegistry, subject: string, 
   }
 }
 
-/** Registers the five input contracts under `<topic>-value`; returns their schema ids. */
-export async function registerInputSchemas(registry: SchemaRegistry, config: Config, log: Logger): Promise<SchemaIds> {
-  const ids = {} as Record<EventKind, number>;
-  for (const kind of EVENT_KINDS) {
-    const subject = valueSubject(inputTopic(config, kind));
+/** Registers the contracts kpi-stream reads (the five inputs and the assignments) under `<topic>-value`; returns their schema ids. */
+export async function registerInputSchemas(registry: SchemaRegistry, config: Config, log: Logger): Promise<Readonly<Record<RecordKind, number>>> {
+  const ids = {} as Record<RecordKind, number>;
+  for (const kind of RECORD_KINDS) {
+    const subject = valueSubject(kind === 'assignment' ? assignmentsTopic(config) : inputTopic(config, kind));
     ids[kind] = await registerSchema(registry, subject, schemaOf(kind));
     log.debug({ subject, schemaId: ids[kind] }, 'schema registered');
   }

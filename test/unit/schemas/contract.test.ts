@@ -1,17 +1,19 @@
 import type { AlertEvent } from '../../../contract/alertEvent.js';
 import { schemaOf } from '../../../schemas/avro.js';
-import { EVENT_KINDS, NAMESPACE, RECORD_NAMES } from '../../../schemas/kinds.js';
-import { INPUT_TOPIC_NAMES } from '../../../topics/definitions.js';
+import { NAMESPACE, RECORD_KINDS, RECORD_NAMES } from '../../../schemas/kinds.js';
+import { ASSIGNMENTS_TOPIC, INPUT_TOPIC_NAMES } from '../../../topics/definitions.js';
 import { avroTypeOfDoc, readContractDoc } from '../support/contractDoc.js';
 
 /** docs/contract.md and the code agree: topics, records, fields and types, the alert event. */
 const doc = readContractDoc();
 
-test('the page lists each input topic with its record, as the code names them', () => {
-  expect(doc.records.map((r) => [r.topic, r.record])).toEqual(EVENT_KINDS.map((kind) => [INPUT_TOPIC_NAMES[kind], RECORD_NAMES[kind]]));
+test('the page lists each input topic and the organisation topic with its record, as the code names them', () => {
+  expect(doc.records.map((r) => [r.topic, r.record])).toEqual(
+    RECORD_KINDS.map((kind) => [kind === 'assignment' ? ASSIGNMENTS_TOPIC : INPUT_TOPIC_NAMES[kind], RECORD_NAMES[kind]]),
+  );
 });
 
-test.each(EVENT_KINDS)('the %s schema has exactly the fields the page lists, with their types, in the kpi.events namespace', (kind) => {
+test.each(RECORD_KINDS)('the %s schema has exactly the fields the page lists, with their types, in the kpi.events namespace', (kind) => {
   const schema = schemaOf(kind);
   const documented = doc.records.find((r) => r.record === RECORD_NAMES[kind])!;
   expect(schema.namespace).toBe(NAMESPACE);

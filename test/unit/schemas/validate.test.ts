@@ -1,6 +1,7 @@
+import type { AssignmentChanged } from '../../../schemas/events.js';
 import type { KindedEvent } from '../../../schemas/kinds.js';
 import { defaultConfig } from '../../../core/config.js';
-import { recordLimitsOf, recordProblem } from '../../../schemas/validate.js';
+import { assignmentProblem, recordLimitsOf, recordProblem } from '../../../schemas/validate.js';
 import { feedback, inspection, production, selfReport, telemetry } from '../support/events.js';
 
 const NOW = Date.UTC(2026, 10, 20);
@@ -243,5 +244,71 @@ describe('every limit, on both sides', () => {
       undefined,
     ]);
     expect([minEventTime * 1_000_000, latest * 1_000_000].map(hint)).toEqual(['nanoseconds', 'nanoseconds']);
+  });
+});
+
+describe('assignments (hr.assignments.v1)', () => {
+  const DAY = 86_400_000;
+  const YEAR = 365 * DAY;
+  const assignment = (overrides: Partial<AssignmentChanged> = {}): AssignmentChanged => ({
+    event_id: 'a-1',
+    employee_id: 'emp-1',
+    plant_id: 'plant-sz',
+    team_id: 'line-3',
+    supervisor_id: 'lead-3',
+    valid_from: Date.UTC(2026, 10, 1),
+    valid_to: null,
+    submitted_time: Date.UTC(2026, 9, 28),
+    ...overrides,
+  });
+  const check = (a: AssignmentChanged) => assignmentProblem(a, recordLimitsOf(defaultConfig()), NOW);
+
+  test.each<[string, AssignmentChanged]>([
+    ['open assignment', assignment()],
+    ['closed one, one millisecond long', assignment({ valid_to: Date.UTC(2026, 10, 1) + 1 })],
+    ['transfer planned for next year, submitted today', assignment({ valid_from: NOW + YEAR, submitted_time: NOW })],
+    ['team without a supervisor', assignment({ supervisor_id: null })],
+    ['validity ending 10 years ahead to the millisecond', assignment({ valid_to: NOW + 10 * YEAR })],
+  ])('a valid %s passes', (_name, a) => {
+    expect(check(a)).toBeUndefined();
+  });
+
+  test.each<[string, AssignmentChanged, string, string]>([
+    ['no plant', assignment({ plant_id: ' ' }), 'KPI_ERR_INVALID_VALUE', 'plant_id is empty'],
+    ['no team', assignment({ team_id: '' }), 'KPI_ERR_INVALID_VALUE', 'team_id is empty'],
+    ['no employee', assignment({ employee_id: '' }), 'KPI_ERR_INVALID_VALUE', 'employee_id is empty'],
+    ['no event id', assignment({ event_id: '\t' }), 'KPI_ERR_INVALID_VALUE', 'event_id is empty'],
+    [
+      'a validity ending where it starts',
+      assignment({ valid_to: Date.UTC(2026, 10, 1) }),
+      'KPI_ERR_INVALID_PERIOD',
+      'valid_to 2026-11-01T00:00:00.000Z is not after valid_from 2026-11-01T00:00:00.000Z',
+    ],
+    [
+      'a submission from the future',
+      assignment({ submitted_time: NOW + DAY }),
+      'KPI_ERR_INVALID_TIME',
+      'submitted_time 1795219200000 (2026-11-21T00:00:00.000Z) is later than the wall clock plus KPI_MAX_CLOCK_SKEW (2026-11-20T00:05:00.000Z)',
+    ],
+    [
+      'a validity start in seconds',
+      assignment({ valid_from: Date.UTC(2026, 10, 1) / 1000 }),
+      'KPI_ERR_INVALID_TIME',
+      'valid_from 1793491200 (1970-01-21T18:11:31.200Z) is earlier than KPI_MIN_EVENT_TIME (2000-01-01T00:00:00.000Z); it looks like seconds, not milliseconds (2026-11-01T00:00:00.000Z)',
+    ],
+    [
+      'a validity end in microseconds',
+      assignment({ valid_to: Date.UTC(2026, 11, 1) * 1000 }),
+      'KPI_ERR_INVALID_TIME',
+      'valid_to 1796083200000000 (+058885-08-11T00:00:00.000Z) is later than the wall clock plus 10 years (2036-11-17T00:00:00.000Z); it looks like microseconds, not milliseconds (2026-12-01T00:00:00.000Z)',
+    ],
+    [
+      'a validity end one millisecond past 10 years ahead',
+      assignment({ valid_to: NOW + 10 * YEAR + 1 }),
+      'KPI_ERR_INVALID_TIME',
+      'valid_to 2110492800001 (2036-11-17T00:00:00.001Z) is later than the wall clock plus 10 years (2036-11-17T00:00:00.000Z)',
+    ],
+  ])('%s is refused', (_name, a, code, message) => {
+    expect(check(a)).toEqual({ code, message });
   });
 });
