@@ -9,6 +9,7 @@ import type { KpiCatalog } from '../../kpis/catalog.js';
 import { createClickHouseClient, sinkFailure, type ClickHouseClient } from './client.js';
 import { clusterPlacement, renderForCluster, type ClusterPlacement, type ClusterRenderer } from './cluster.js';
 import { deduplicationSettings, insertRows, insertToken } from './insert.js';
+import { groupViewStatements } from './queries/groupMetrics.js';
 import { currentViewStatement, hourViewStatement } from './queries/windowMetrics.js';
 
 /** The namespace of kpi-stream's own migrations; a KPI's migrations use the KPI's name. */
@@ -68,6 +69,7 @@ export function plannedStatements(
   const views = [
     { what: 'the view employee_window_metrics_current', statement: currentViewStatement(catalog) },
     { what: 'the view employee_hour_metrics', statement: hourViewStatement(catalog) },
+    ...groupViewStatements(),
   ];
   if (!placement) {
     return {

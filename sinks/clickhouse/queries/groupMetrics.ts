@@ -1,0 +1,45 @@
+import { WINDOW_METRICS_VIEW } from './windowMetrics.js';
+
+/** Team and plant figures per window, over the current rows (made anew by every migrate). */
+export const TEAM_METRICS_VIEW = 'team_window_metrics';
+export const PLANT_METRICS_VIEW = 'plant_window_metrics';
+
+/**
+ * The fewest people a group's figures are shown for: a smaller group's figures
+ * say too much about each of its members (and a works council's agreement
+ * usually sets this floor). Smaller groups are withheld, not rounded.
+ */
+export const MIN_GROUP_SIZE = 5;
+
+/**
+ * The views of team and plant figures per window: sums of the current rows of
+ * the people assigned there at the window's start, the ratios of those sums,
+ * and `employees`, how many people the figures cover. A group of fewer than
+ * MIN_GROUP_SIZE people is left out; people with no assignment are in no group.
+ */
+export function groupViewStatements(): { what: string; statement: string }[] {
+  const figures = `count() AS employees,
+    sum(w.units) AS units,
+    sum(w.standard_hours) AS standard_hours,
+    sum(w.run_hours) AS run_hours,
+    if(sum(w.run_hours) > 0, sum(w.standard_hours) / sum(w.run_hours), NULL) AS efficiency,
+    sum(w.units_inspected) AS units_inspected,
+    sum(w.units_defective) AS units_defective,
+    if(sum(w.units_inspected) > 0, sum(w.units_defective) / sum(w.units_inspected), NULL) AS defect_rate,
+    sum(w.feedback_count) AS feedback_count,
+    sum(w.complaints) AS complaints,
+    if(sum(w.feedback_count) > 0, sum(w.satisfaction_avg * w.feedback_count) / sum(w.feedback_count), NULL) AS satisfaction_avg`;
+  const view = (name: string, keys: readonly string[]) =>
+    `CREATE OR REPLACE VIEW ${name} SQL SECURITY DEFINER AS
+SELECT
+    ${keys.map((k) => `w.${k} AS ${k}`).join(', ')}, w.window_start AS window_start, any(w.window_end) AS window_end,
+    ${figures}
+FROM ${WINDOW_METRICS_VIEW} AS w
+WHERE ${keys.map((k) => `w.${k} != ''`).join(' AND ')}
+GROUP BY ${keys.map((k) => `w.${k}`).join(', ')}, w.window_start
+HAVING employees >= ${MIN_GROUP_SIZE}`;
+  return [
+    { what: `the view ${TEAM_METRICS_VIEW}`, statement: view(TEAM_METRICS_VIEW, ['plant_id', 'team_id']) },
+    { what: `the view ${PLANT_METRICS_VIEW}`, statement: view(PLANT_METRICS_VIEW, ['plant_id']) },
+  ];
+}
