@@ -490,7 +490,7 @@ function keyIs(key: Buffer, text: string): boolean {
 }
 
 /** A record whose Kafka key is not its employee_id would be counted in the wrong partition's task. */
-function keyProblem(key: Buffer | null, employeeId: string): { code: DeadLetterCode; message: string } | undefined {
+export function keyProblem(key: Buffer | null, employeeId: string): { code: DeadLetterCode; message: string } | undefined {
   if (key !== null && keyIs(key, employeeId)) return undefined;
   const shown = key === null ? 'null' : JSON.stringify(key.toString('utf8').slice(0, 200));
   return {

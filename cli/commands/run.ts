@@ -11,7 +11,8 @@ export const runCommand: Command = {
   usage: `Usage: kpi-stream run [--exit-when-idle DURATION]
 
 Creates missing topics and tables, joins consumer group KPI_GROUP_ID and turns
-the five input topics into kpi.employee_window_metrics rows. Start several
+the five input topics into kpi.employee_window_metrics rows, and the
+organisation's hr.assignments.v1 into kpi.assignments. Start several
 processes to share the partitions. With KPI_METRICS_PORT set, serves Prometheus
 /metrics, /healthz and /readyz on KPI_METRICS_HOST:KPI_METRICS_PORT. SIGTERM or SIGINT finishes the batch in
 hand, writes the rows due, commits and exits 0; a fatal error exits 1.

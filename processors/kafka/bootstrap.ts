@@ -18,6 +18,7 @@ import { createKafka, createProducer, ensureTopics, withKafkaRetries } from '../
 import { createRegistry, writerSchemas } from '../../topics/registry.js';
 import { liveWindowsTo } from '../../topics/liveWindows.js';
 import { coPartitionedAssigner } from './assigner.js';
+import { AssignmentReader } from './assignments.js';
 import { ProcessorMetrics } from '../metrics.js';
 import { KafkaOffsetStore } from './offsets.js';
 import { Pipeline, type PipelineOptions } from './pipeline.js';
@@ -30,7 +31,7 @@ import { StreamRunner, runnerSettingsOf, type InputTopics } from '../runner.js';
  * ready until it has joined the group), creates missing topics and checks them
  * (the input topics must be co-partitioned), migrates ClickHouse, wires the
  * Kafka and ClickHouse adapters to the stream runner, joins the consumer group
- * and starts consuming.
+ * and starts consuming, with the reader of the organisation's assignments beside it.
  */
 export async function startPipeline(config: Config, log: Logger, options: PipelineOptions = {}): Promise<Pipeline> {
   const registry = options.registry ?? new Registry();
@@ -117,6 +118,19 @@ async function connectPipeline(
       }
     },
   };
+  const codec = new EventCodec(writerSchemas(createRegistry(config)));
+  const assignments = new AssignmentReader({
+    config,
+    log: log.child({ component: 'assignments' }),
+    kafka,
+    admin,
+    client,
+    codec,
+    deadLetters,
+    signal: abort.signal,
+  });
+  kafkaClients.push(assignments);
+  await assignments.start();
   const topics: InputTopics = { topicOf: (kind: EventKind) => inputTopic(config, kind), kindOf: (topic) => kindOfTopic(config, topic) };
   const metrics = new ProcessorMetrics(registry);
   const runner = new StreamRunner(
@@ -125,7 +139,7 @@ async function connectPipeline(
       store: new ClickHouseWindowStore(client, settings.catalog, sinkLog, abort.signal),
       deadLetters,
       offsets: new KafkaOffsetStore(admin, consumer, config.groupId, inputTopics, log),
-      codec: new EventCodec(writerSchemas(createRegistry(config))),
+      codec,
       topics,
       rewind: async (partition, points) => {
         const offsets = new Map<string, number>();
@@ -155,6 +169,7 @@ async function connectPipeline(
     readiness,
     health,
     abort,
+    assignments,
     close: () => client.close(),
   });
   await pipeline.run();

@@ -7,6 +7,7 @@ import type { Logger } from '../../core/logger.js';
 import type { PartitionLag, ProcessorMetrics } from '../metrics.js';
 import type { ProcessorReadiness } from './readiness.js';
 import type { StreamRunner } from '../runner.js';
+import type { AssignmentReader } from './assignments.js';
 import { ReadPacer } from './pacing.js';
 import { FlushScheduler } from './scheduler.js';
 
@@ -50,6 +51,8 @@ export interface PipelineParts {
   readonly health?: HealthServer;
   /** Aborted when the pipeline fails: retries stop waiting. */
   readonly abort: AbortController;
+  /** Reads hr.assignments.v1 into kpi.assignments beside the processors (its own consumer group). */
+  readonly assignments: AssignmentReader;
   /** Closes what the adapters hold (the ClickHouse client). */
   readonly close: () => Promise<void>;
 }
@@ -189,10 +192,11 @@ export class Pipeline {
    * Whether every input partition has been read to its end: by this process
    * (its tasks' positions) or, for partitions it does not hold, by the group
    * (committed offsets). A partition still held by a crashed member counts as
-   * unread until its session expires and someone reads it.
+   * unread until its session expires and someone reads it. The assignments
+   * too must all be stored.
    */
   async caughtUp(): Promise<boolean> {
-    return (await this.readProgress()).every(({ read, high }) => read >= high);
+    return (await this.readProgress()).every(({ read, high }) => read >= high) && (await this.parts.assignments.caughtUp());
   }
 
   /** Every input topic-partition's high watermark, and how far the group has read it. */
@@ -254,6 +258,7 @@ export class Pipeline {
     clearInterval(this.lagTimer);
     await this.parts.health?.close();
     await this.parts.consumer.disconnect();
+    await this.parts.assignments.disconnect();
     await this.parts.producer.disconnect();
     await this.parts.admin.disconnect();
     await this.parts.close();

@@ -1,0 +1,137 @@
+import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { DeadLetter, DeadLetterStore } from '../../contract/ports.js';
+import type { Config } from '../../core/config.js';
+import { DecodeError, RegistryUnavailableError, type DeadLetterCode } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import { retrying } from '../../core/retry.js';
+import type { AssignmentChanged } from '../../schemas/events.js';
+import { assignmentProblem, recordLimitsOf, type RecordLimits } from '../../schemas/validate.js';
+import type { ClickHouseClient } from '../../sinks/clickhouse/client.js';
+import { withRetries } from '../../sinks/clickhouse/client.js';
+import { insertAssignments, type StoredAssignment } from '../../sinks/clickhouse/queries/assignments.js';
+import type { EventCodec } from '../../topics/codec.js';
+import { assignmentsTopic } from '../../topics/definitions.js';
+import { withKafkaRetries } from '../../topics/kafka.js';
+import { keyProblem } from '../runner.js';
+
+/** What an assignment reader runs on. */
+export interface AssignmentReaderParts {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly kafka: Kafka;
+  readonly admin: Admin;
+  readonly client: ClickHouseClient;
+  readonly codec: EventCodec;
+  readonly deadLetters: DeadLetterStore;
+  /** Aborted when the pipeline fails: retries stop waiting. */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * Reads hr.assignments.v1 into kpi.assignments, beside the processors: a
+ * member of consumer group KPI_GROUP_ID + ".assignments". Each batch is
+ * decoded, checked (the key and the value rules, like any input), its bad
+ * records dead-lettered with their bytes, its good ones stored, and only then
+ * its offset committed: a crash replays the batch, and the table folds the
+ * copies. Assignments are not windowed: the views place each window in the
+ * plant and team that held at its start, so a late or corrected assignment
+ * takes effect at once, on every window it touches.
+ */
+export class AssignmentReader {
+  private readonly consumer: Consumer;
+  private readonly topic: string;
+  private readonly limits: RecordLimits;
+
+  constructor(private readonly parts: AssignmentReaderParts) {
+    this.topic = assignmentsTopic(parts.config);
+    this.limits = recordLimitsOf(parts.config);
+    this.consumer = parts.kafka.consumer({
+      groupId: `${parts.config.groupId}.assignments`,
+      sessionTimeout: parts.config.sessionTimeout,
+      heartbeatInterval: Math.max(500, Math.floor(parts.config.sessionTimeout / 10)),
+      maxWaitTimeInMs: 250,
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
+    await this.consumer.run({ autoCommit: false, eachBatch: (payload) => this.handle(payload) });
+  }
+
+  async disconnect(): Promise<void> {
+    await this.consumer.disconnect();
+  }
+
+  /** Whether the group has stored every assignment on the topic (committed offsets at the high watermarks). */
+  async caughtUp(): Promise<boolean> {
+    const { admin, config, log } = this.parts;
+    const [high, committed] = await Promise.all([
+      withKafkaRetries(`reading the end of ${this.topic}`, log, () => admin.fetchTopicOffsets(this.topic)),
+      admin.fetchOffsets({ groupId: `${config.groupId}.assignments`, topics: [this.topic] }),
+    ]);
+    const read = new Map(committed[0]?.partitions.map((p) => [p.partition, Number(p.offset)]));
+    return high.every(({ partition, high: end, low }) => Math.max(read.get(partition) ?? -1, Number(low)) >= Number(end));
+  }
+
+  private async handle({ batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const { codec, client, deadLetters, log, signal } = this.parts;
+    const messages = batch.messages;
+    if (messages.length === 0) return;
+    const failures = await retrying(
+      () =>
+        codec.prepare(
+          'assignment',
+          messages.map((m) => m.value),
+        ),
+      {
+        what: `fetching schemas for ${this.topic}[${batch.partition}]`,
+        log,
+        signal,
+        retriable: (error) => error instanceof RegistryUnavailableError,
+        onRetry: () => heartbeat(),
+      },
+    );
+    const now = Date.now();
+    const stored: StoredAssignment[] = [];
+    const letters: DeadLetter[] = [];
+    for (const message of messages) {
+      const offset = Number(message.offset);
+      const letter = (code: DeadLetterCode, text: string, schemaId?: number) => {
+        letters.push({
+          topic: batch.topic,
+          partition: batch.partition,
+          offset,
+          timestamp: Number(message.timestamp),
+          key: message.key,
+          value: message.value,
+          code,
+          message: text,
+          ...(schemaId === undefined ? {} : { schemaId }),
+        });
+        log.warn({ topic: batch.topic, partition: batch.partition, offset, code }, `dead letter: ${text}`);
+      };
+      let assignment: AssignmentChanged;
+      try {
+        assignment = codec.readPrepared('assignment', message.value, failures);
+      } catch (error) {
+        if (!(error instanceof DecodeError)) throw error;
+        letter(error.code as DeadLetterCode, error.message, error.schemaId);
+        continue;
+      }
+      const schemaId = message.value!.readUInt32BE(1);
+      const problem = keyProblem(message.key, assignment.employee_id) ?? assignmentProblem(assignment, this.limits, now);
+      if (problem) letter(problem.code, problem.message, schemaId);
+      else stored.push({ assignment, partition: batch.partition, offset });
+    }
+    if (!isRunning() || isStale()) return; // the partition moved on: its next owner reads the batch again
+    if (letters.length > 0) {
+      await deadLetters.send(letters);
+      await deadLetters.record(letters);
+    }
+    await withRetries(`inserting ${stored.length} rows into assignments`, log, signal, () => insertAssignments(client, stored));
+    await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(Number(batch.lastOffset()) + 1) }]);
+    log.debug({ partition: batch.partition, stored: stored.length, deadLettered: letters.length }, 'assignments stored');
+    await heartbeat();
+  }
+}
