@@ -1,7 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SinkError } from '../../../../core/errors.js';
 import { projectRoot } from '../../../../core/paths.js';
-import { DEFAULT_RETENTION, RETENTION_KINDS } from '../../../../core/retention.js';
+import { DEFAULT_RETENTION, formatPeriod, RETENTION_KINDS, type RetentionKind } from '../../../../core/retention.js';
 import { loadCatalog } from '../../../../kpis/extensions.js';
 import { allMigrations, loadMigrations, plannedStatements, type Migration } from '../../../../sinks/clickhouse/migrate.js';
 import { KEPT_TABLES, sameTtl, TABLE_RETENTION, tablesMadeBy, ttlOfEngine } from '../../../../sinks/clickhouse/retention.js';
@@ -71,4 +72,17 @@ test('a TTL is read back from system.tables.engine_full and compared as ClickHou
   expect(sameTtl('`window_start`  +  toIntervalMonth(13)', 'window_start + toIntervalMonth(13)')).toBe(true);
   expect(sameTtl('window_start + toIntervalMonth(12)', 'window_start + toIntervalMonth(13)')).toBe(false);
   expect(sameTtl(undefined, 'window_start + toIntervalMonth(13)')).toBe(false);
+});
+
+test('docs/privacy.md lists every kind with its default, and every table under its kind or as kept', () => {
+  const page = readFileSync(join(projectRoot(), 'docs', 'privacy.md'), 'utf8');
+  const section = /\n## Retention\n([\s\S]*?)(\n## |$)/.exec(page)?.[1] ?? '';
+  const rows = section.split('\n').filter((line) => line.startsWith('| `'));
+  const rowOf = (name: string) => rows.find((row) => row.startsWith(`| \`${name}\` |`)) ?? '';
+  for (const kind of Object.keys(RETENTION_KINDS) as RetentionKind[]) {
+    const row = rowOf(kind);
+    expect(row).toContain(`| ${formatPeriod(DEFAULT_RETENTION[kind])} |`);
+    for (const [table, rule] of Object.entries(TABLE_RETENTION)) if (rule.kind === kind) expect(row).toContain(`\`${table}\` (\`${rule.timeColumn}\`)`);
+  }
+  for (const table of Object.keys(KEPT_TABLES)) expect(rowOf('kept')).toContain(`\`${table}\``);
 });
