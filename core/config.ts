@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { ConfigError } from './errors.js';
 import { formatDuration, formatTime, parseDuration, parseTime } from './time.js';
 import { isLoopbackHost } from './net.js';
+import { DEFAULT_RETENTION, formatPeriod, readRetention, shortestMs, type Retention } from './retention.js';
 import { basicCredentials, generatedSecret, REDACTED, redactUrl } from './secrets.js';
 
 /**
@@ -247,6 +248,14 @@ const url = (env: string, doc: string, hidePath = false): Setting<string | undef
   display: (raw) => redactUrl(raw, { hidePath }),
 });
 
+/** The retention file (core/retention.ts), read and checked at start-up; unset, every kind at its default. */
+const retentionFile = (env: string, doc: string): Setting<Retention> => ({
+  env,
+  default: '',
+  doc,
+  parse: (raw, key) => (raw.trim() === '' ? DEFAULT_RETENTION : readRetention(resolve(raw), key)),
+});
+
 const brokers = (env: string, doc: string): Setting<string[] | undefined> => ({
   env,
   default: undefined,
@@ -363,6 +372,10 @@ export const settings = {
   clickhouseCluster: optionalText(
     'KPI_CLICKHOUSE_CLUSTER',
     "ClickHouse cluster (a name in the servers' remote_servers) to run on: migrations run ON CLUSTER with Replicated*MergeTree tables under Keeper and Distributed tables under the contract's names (docs/cluster.md). Unset: one node.",
+  ),
+  retention: retentionFile(
+    'KPI_RETENTION_FILE',
+    "YAML or JSON file of how long each kind of data stays in ClickHouse (docs/privacy.md); migrate sets each table's TTL from it. Unset: window rows 13 months, scores and flags 25 months, dead letters 90 days.",
   ),
   // Topics
   topicPrefix: text('KPI_TOPIC_PREFIX', '', 'Prefix for every topic name (isolates test runs; empty in production).'),
@@ -619,6 +632,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (base.metricsHost.trim() === '') throw new ConfigError('KPI_METRICS_HOST', 'must name an address, e.g. 127.0.0.1 or 0.0.0.0');
   if (base.correctionHorizon < base.allowedLateness) {
     throw new ConfigError('KPI_CORRECTION_HORIZON', 'must not be shorter than KPI_ALLOWED_LATENESS');
+  }
+  // A late event corrects its window's row up to the horizon after the window ends (a window is at most a day): the row must still be there.
+  if (shortestMs(base.retention.window_rows) <= base.correctionHorizon + MS_PER_DAY) {
+    throw new ConfigError(
+      'KPI_RETENTION_FILE',
+      `window_rows (${formatPeriod(base.retention.window_rows)}) must be longer than KPI_CORRECTION_HORIZON (${formatDuration(base.correctionHorizon)}) plus a day: a late correction must find its window's row`,
+    );
   }
   const ports: [string, number][] = [
     ['KPI_KAFKA_PORT', base.kafkaPort],

@@ -11,7 +11,9 @@ Applies the versioned migrations that are not yet applied to CLICKHOUSE_DATABASE
 (default kpi): kpi-stream's own (sinks/clickhouse/migrations) and those of every
 KPI (OEE's, and the KPI_EXTENSIONS'), each in its own namespace, recording them
 in applied_migrations; then makes employee_window_metrics_current show every
-KPI column. Safe to run any number of times; 'run' does it at start-up too.`,
+KPI column, and sets each table's TTL to the retention of KPI_RETENTION_FILE
+where it differs (docs/privacy.md). Safe to run any number of times; 'run'
+does it at start-up too.`,
   needs: () => ['clickhouse'],
   async run(_args, { config, log }) {
     const { applied } = await migrate(config, log, await loadCatalog(config.extensions));

@@ -5,12 +5,14 @@ import type { Config } from '../../core/config.js';
 import { ConfigError, SinkError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { projectRoot } from '../../core/paths.js';
+import type { Retention } from '../../core/retention.js';
 import type { KpiCatalog } from '../../kpis/catalog.js';
 import { createClickHouseClient, sinkFailure, type ClickHouseClient } from './client.js';
-import { clusterPlacement, renderForCluster, type ClusterPlacement, type ClusterRenderer } from './cluster.js';
+import { clusterPlacement, localName, renderForCluster, type ClusterPlacement, type ClusterRenderer } from './cluster.js';
 import { deduplicationSettings, insertRows, insertToken } from './insert.js';
 import { groupViewStatements } from './queries/groupMetrics.js';
 import { currentViewStatement, hourViewStatement } from './queries/windowMetrics.js';
+import { sameTtl, tablesMadeBy, tableTtls, ttlOfEngine, type TableTtl } from './retention.js';
 
 /** The namespace of kpi-stream's own migrations; a KPI's migrations use the KPI's name. */
 export const CORE_COMPONENT = 'kpi-stream';
@@ -54,28 +56,45 @@ const APPLIED_MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS applied_migrations
     (component String, version UInt32, name String, checksum String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3))
     ENGINE = ReplacingMergeTree ORDER BY (component, version)`;
 
+/** A table's TTL as migrate sets it: `storage` is the table that holds the rows (on a cluster, the local one). */
+export interface PlannedRetention extends TableTtl {
+  readonly storage: string;
+  readonly statements: string[];
+}
+
 /**
  * The statements `migrate` runs, in order, for one node or for the cluster of
  * KPI_CLICKHOUSE_CLUSTER: every migration (applied ones too, so the renderer
- * knows every table), applied_migrations, and the views generated from the
- * KPIs. On one node they are the files' statements as they are; on a cluster
- * each is rendered (cluster.ts), and one the renderer cannot place stops here.
+ * knows every table), applied_migrations, the views generated from the KPIs,
+ * and each table's TTL under the retention (KPI_RETENTION_FILE). On one node
+ * they are the files' statements as they are; on a cluster each is rendered
+ * (cluster.ts), and one the renderer cannot place stops here, as does a table
+ * without a retention (retention.ts).
  */
 export function plannedStatements(
   migrations: readonly Migration[],
   catalog: KpiCatalog,
   placement: ClusterPlacement | undefined,
-): { migrations: Map<Migration, string[]>; appliedMigrationsTable: string[]; views: { what: string; statements: string[] }[] } {
+  retention: Retention,
+): {
+  migrations: Map<Migration, string[]>;
+  appliedMigrationsTable: string[];
+  views: { what: string; statements: string[] }[];
+  retention: PlannedRetention[];
+} {
   const views = [
     { what: 'the view employee_window_metrics_current', statement: currentViewStatement(catalog) },
     { what: 'the view employee_hour_metrics', statement: hourViewStatement(catalog) },
     ...groupViewStatements(),
   ];
+  const ttls = tableTtls(tablesMadeBy([APPLIED_MIGRATIONS_TABLE, ...migrations.flatMap((m) => m.statements)]), retention);
+  const modifyTtl = ({ table, ttl }: TableTtl) => `ALTER TABLE ${table} MODIFY TTL ${ttl}`;
   if (!placement) {
     return {
       migrations: new Map(migrations.map((m) => [m, [...m.statements]])),
       appliedMigrationsTable: [APPLIED_MIGRATIONS_TABLE],
       views: views.map(({ what, statement }) => ({ what, statements: [statement] })),
+      retention: ttls.map((t) => ({ ...t, storage: t.table, statements: [modifyTtl(t)] })),
     };
   }
   const { renderer, rendered } = renderForCluster(migrations, placement, label);
@@ -84,6 +103,8 @@ export function plannedStatements(
     migrations: rendered,
     appliedMigrationsTable: render(renderer, APPLIED_MIGRATIONS_TABLE, 'the table applied_migrations'),
     views: views.map(({ what, statement }) => ({ what, statements: render(renderer, statement, what) })),
+    // The TTL is storage: it goes to the local tables, which hold the rows (the Distributed ones hold none).
+    retention: ttls.map((t) => ({ ...t, storage: localName(t.table), statements: render(renderer, modifyTtl(t), `the retention of ${t.table}`) })),
   };
 }
 
@@ -96,11 +117,11 @@ export function plannedStatements(
  * run: write a new migration instead. With KPI_CLICKHOUSE_CLUSTER the same
  * files run rendered for the cluster (cluster.ts).
  */
-export async function migrate(config: Config, log: Logger, catalog: KpiCatalog): Promise<{ applied: string[] }> {
+export async function migrate(config: Config, log: Logger, catalog: KpiCatalog): Promise<{ applied: string[]; retentionChanged: string[] }> {
   const placement = clusterPlacement(config);
   const migrations = allMigrations(catalog);
   // Rendered before anything runs: a statement that cannot be rendered stops the run before it changed anything.
-  const plan = plannedStatements(migrations, catalog, placement);
+  const plan = plannedStatements(migrations, catalog, placement, config.retention);
   const admin = createClickHouseClient(config, { withDatabase: false });
   try {
     if (placement) await checkCluster(admin, placement);
@@ -116,7 +137,8 @@ export async function migrate(config: Config, log: Logger, catalog: KpiCatalog):
   try {
     const applied = await applyMigrations(client, migrations, plan, log);
     for (const view of plan.views) for (const statement of view.statements) await run(client, statement, `making ${view.what}`);
-    return { applied };
+    const retentionChanged = await applyRetention(client, plan.retention, log);
+    return { applied, retentionChanged };
   } finally {
     await client.close();
   }
@@ -183,6 +205,37 @@ async function applyMigrations(
     log.info({ component: migration.component, version: migration.version }, `applied migration ${label(migration)}`);
   }
   return applied;
+}
+
+/**
+ * Sets each table's TTL where it differs from the retention's, and says which
+ * tables changed: a TTL depends on the configuration, so it is set here on
+ * every run rather than written in a migration. Setting one makes ClickHouse
+ * apply it to the rows already stored too (materialize_ttl_after_modify), in
+ * the background; an unchanged TTL is left alone, so a run with the same
+ * retention changes nothing.
+ */
+async function applyRetention(client: ClickHouseClient, planned: readonly PlannedRetention[], log: Logger): Promise<string[]> {
+  let engines: Map<string, string>;
+  try {
+    const result = await client.query({
+      query: 'SELECT name, engine_full FROM system.tables WHERE database = currentDatabase() AND name IN {tables:Array(String)}',
+      query_params: { tables: planned.map((p) => p.storage) },
+      format: 'JSONEachRow',
+    });
+    engines = new Map((await result.json<{ name: string; engine_full: string }>()).map((r) => [r.name, r.engine_full]));
+  } catch (error) {
+    throw sinkFailure(error, 'reading the TTLs of the tables from system.tables');
+  }
+  const changed: string[] = [];
+  for (const table of planned) {
+    const current = ttlOfEngine(engines.get(table.storage) ?? '');
+    if (sameTtl(current, table.ttl)) continue;
+    for (const statement of table.statements) await run(client, statement, `setting the retention of ${table.table}`);
+    log.info({ table: table.table, kind: table.kind, ttl: table.ttl, was: current ?? null }, `retention of ${table.table}: TTL ${table.ttl}`);
+    changed.push(table.table);
+  }
+  return changed;
 }
 
 /**

@@ -1,8 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { loadConfig, type Config } from '../../../core/config.js';
 import { createLogger, type Logger } from '../../../core/logger.js';
+import { projectRoot } from '../../../core/paths.js';
 import { createClickHouseClient } from '../../../sinks/clickhouse/client.js';
 import { createKafka } from '../../../topics/kafka.js';
+
+/** The tests' retention: the longest, so rows of fixed past dates stay (retention.yaml says why). */
+const TEST_RETENTION_FILE = join(projectRoot(), 'test', 'integration', 'support', 'retention.yaml');
 
 /** A test's own corner of the shared services: unique topic prefix, database and consumer group. */
 export interface TestContext {
@@ -21,6 +26,7 @@ export function testContext(name: string, overrides: Record<string, string> = {}
     CLICKHOUSE_DATABASE: `it_${id}`,
     KPI_GROUP_ID: `it.${id}`,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    KPI_RETENTION_FILE: process.env.KPI_RETENTION_FILE ?? TEST_RETENTION_FILE,
     ...overrides,
   };
   // The embedded ClickHouse's generated password, named as a user names it: so child processes and

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Session } from 'chdb';
 import { loadConfig } from '../../../../core/config.js';
 import { ConfigError } from '../../../../core/errors.js';
+import { DEFAULT_RETENTION } from '../../../../core/retention.js';
 import { projectRoot } from '../../../../core/paths.js';
 import { loadCatalog } from '../../../../kpis/extensions.js';
 import { ClusterRenderer, LOCAL_SUFFIX, REPLICA_PATH } from '../../../../sinks/clickhouse/cluster.js';
@@ -41,11 +42,12 @@ async function everyMigration(): Promise<Migration[]> {
 
 async function everyRenderedStatement(): Promise<{ where: string; statement: string }[]> {
   const catalog = await loadCatalog([]);
-  const plan = plannedStatements(await everyMigration(), catalog, placement);
+  const plan = plannedStatements(await everyMigration(), catalog, placement, DEFAULT_RETENTION);
   return [
     ...[...plan.migrations].flatMap(([m, statements]) => statements.map((statement) => ({ where: `${m.component}/${m.version}_${m.name}`, statement }))),
     ...plan.appliedMigrationsTable.map((statement) => ({ where: 'applied_migrations', statement })),
     ...plan.views.flatMap((v) => v.statements.map((statement) => ({ where: v.what, statement }))),
+    ...plan.retention.flatMap((r) => r.statements.map((statement) => ({ where: `the retention of ${r.table}`, statement }))),
   ];
 }
 
@@ -101,9 +103,13 @@ test('each table becomes a replicated local table and a Distributed table under 
 
 test('on one node the statements are the files’ statements, as they are', async () => {
   const migrations = await everyMigration();
-  const plan = plannedStatements(migrations, await loadCatalog([]), undefined);
+  const plan = plannedStatements(migrations, await loadCatalog([]), undefined, DEFAULT_RETENTION);
   for (const migration of migrations) expect(plan.migrations.get(migration)).toEqual(migration.statements);
   expect(plan.appliedMigrationsTable.join()).not.toContain('ON CLUSTER');
+  expect(plan.retention.find((r) => r.table === 'dead_letters')).toMatchObject({
+    storage: 'dead_letters',
+    statements: ['ALTER TABLE dead_letters MODIFY TTL dead_lettered_at + toIntervalDay(90)'],
+  });
 });
 
 test('views read the Distributed tables; column changes reach both tables, storage changes only the local ones', () => {
