@@ -1,5 +1,7 @@
+import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../core/errors.js';
+import type { AccessRequest } from '../sinks/clickhouse/queries/accessLog.js';
 import { DAY, formatDate, formatDuration, parseDuration, parseTime } from '../core/time.js';
 import { DEFAULT_EVALUATION } from '../evaluation/evaluate.js';
 import type { PlantClock } from '../processors/windows.js';
@@ -24,6 +26,28 @@ export function parseInstant(value: string | undefined, key: string): number | u
 export function parsePlantDay(value: string | undefined, key: string, clock: PlantClock): number | undefined {
   const ms = parseInstant(value, key);
   return ms === undefined || !/^\s*\d{4}-\d{2}-\d{2}\s*$/.test(value!) ? ms : clock.startOf(ms / DAY);
+}
+
+/**
+ * `--purpose` and `--actor` of a command that reads or erases people's data:
+ * both go to the access log. The purpose is required, there is no default that
+ * could say why; the actor defaults to the operating-system user.
+ */
+export function parseAccess(values: { purpose?: string; actor?: string }): AccessRequest {
+  const purpose = values.purpose?.trim();
+  if (!purpose) throw new ConfigError('--purpose', "say why you read or erase people's data (a ticket, a request, a review): it is written to the access log");
+  const actor = (values.actor ?? osUser())?.trim();
+  if (!actor) throw new ConfigError('--actor', 'name who asks: the operating-system user has no name here');
+  return { actor, purpose };
+}
+
+/** The name of the user running the process; undefined where the system has none for it (a container's bare uid). */
+function osUser(): string | undefined {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? process.env.LOGNAME;
+  }
 }
 
 /** `--seeds`: `101-120` or `1,2,3`. */

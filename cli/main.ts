@@ -20,6 +20,7 @@ import { runCommand } from './commands/run.js';
 import { schemasCommand } from './commands/schemas.js';
 import { servicesCommand } from './commands/services.js';
 import { simulateCommand } from './commands/simulate.js';
+import { subjectCommand } from './commands/subject.js';
 import { topicsCommand } from './commands/topics.js';
 
 const commands: Command[] = [
@@ -34,6 +35,7 @@ const commands: Command[] = [
   detectCommand,
   evaluateCommand,
   reportCommand,
+  subjectCommand,
   migrateCommand,
   schemasCommand,
   benchCommand,

@@ -147,6 +147,7 @@ export async function runDemo(options: SimulateOptions, config: Config, log: Log
       ...range,
       plantTime: new PlantClock(config.timeZone, config.dayStart),
       catalog,
+      access: { actor: 'kpi-stream demo', purpose: 'the demo: a report on simulated employees' },
     });
     const path = writeReport(figures, 'html', join(simulation.out, 'report.html'));
     progress.step(`report: ${relative(process.cwd(), path)}`);

@@ -5,6 +5,7 @@ import { measuredFigures, readFlags } from '../detection/runner.js';
 import type { KpiCatalog } from '../kpis/catalog.js';
 import { modelsOf } from '../scoring/model.js';
 import { sinkFailure, type ClickHouseClient } from '../sinks/clickhouse/client.js';
+import { recordAccess, type AccessRequest } from '../sinks/clickhouse/queries/accessLog.js';
 import { latestScoredPeriod, readEmployeeGrades, readStationCalibration, readStationDays, type GradePeriod } from '../sinks/clickhouse/queries/report.js';
 import { readReportedPeriods } from '../sinks/clickhouse/queries/reports.js';
 import { activeModelVersion, readModelRows } from '../sinks/clickhouse/queries/scoringModels.js';
@@ -30,6 +31,8 @@ export interface ReportOptions {
   readonly plantTime: PlantTime;
   /** The measures reports are judged by. */
   readonly catalog: KpiCatalog;
+  /** Who reads the report and why: the report names people, so each one is written to the access log. */
+  readonly access: AccessRequest;
 }
 
 /** The plant's clock as the report needs it (processors/windows.ts PlantClock is one). */
@@ -46,7 +49,8 @@ export type ReportFormat = 'html' | 'json';
  * Reads what a report shows from ClickHouse — the calibration and graded
  * scores of the periods, the stations' days, the self-reports beside what was
  * measured over their periods, the flags, and each flagged employee's reports
- * beside their peers' — and builds its figures.
+ * beside their peers' — and builds its figures, then writes the read to the
+ * access log (kpi.access_log, action report_with_names).
  */
 export async function readReport(client: ClickHouseClient, options: ReportOptions): Promise<ReportFigures> {
   try {
@@ -73,7 +77,7 @@ export async function readReport(client: ClickHouseClient, options: ReportOption
       reported: r.reported,
       measured: measuredFigures(options.catalog, r.measures),
     }));
-    return buildFigures(
+    const figures = buildFigures(
       {
         plant: options.plant,
         period: options.period,
@@ -91,10 +95,30 @@ export async function readReport(client: ClickHouseClient, options: ReportOption
       },
       options.names ?? NO_NAMES,
     );
+    // Before the figures leave: the report names its employees by id (and by name with a names file).
+    await recordAccess(client, {
+      ...options.access,
+      action: 'report_with_names',
+      employeeId: '',
+      details: {
+        plant: options.plant,
+        period: options.period,
+        from: new Date(from).toISOString(),
+        to: new Date(to).toISOString(),
+        employees: namedEmployees(figures),
+        names: figures.named,
+      },
+    });
+    return figures;
   } catch (error) {
     if (error instanceof ConfigError) throw error;
     throw sinkFailure(error, 'reading the report');
   }
+}
+
+/** How many people a report names: those graded, those whose reports it sets beside what was measured, those flagged. */
+function namedEmployees(figures: ReportFigures): number {
+  return new Set([...figures.employees, ...figures.reportedVsMeasured, ...figures.anomalies].map((e) => e.employeeId)).size;
 }
 
 /** The report in a format: the HTML page, or its figures as JSON. */

@@ -8,7 +8,7 @@ import type { GradePeriod } from '../../sinks/clickhouse/queries/report.js';
 import { withClickHouse } from '../../sinks/clickhouse/client.js';
 import type { Command } from '../command.js';
 import { formatSummary } from '../reportSummary.js';
-import { parsePlantDay } from '../args.js';
+import { parseAccess, parsePlantDay } from '../args.js';
 
 const PERIODS: readonly GradePeriod[] = ['week', 'month'];
 const FORMATS: readonly ReportFormat[] = ['html', 'json'];
@@ -16,8 +16,8 @@ const FORMATS: readonly ReportFormat[] = ['html', 'json'];
 export const reportCommand: Command = {
   name: 'report',
   summary: 'Write the report for managers and HR: one self-contained HTML page (or its figures as JSON)',
-  usage: `Usage: kpi-stream report [--plant NAME] [--period week|month] [--from YYYY-MM-DD] [--to YYYY-MM-DD]
-                         [--out FILE] [--format html|json] [--names FILE]
+  usage: `Usage: kpi-stream report --purpose TEXT [--actor NAME] [--plant NAME] [--period week|month]
+                         [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--out FILE] [--format html|json] [--names FILE]
 
 Writes one HTML page that opens without a network (Apache ECharts inlined):
 grades per station and plant against the target and against self-scores,
@@ -28,6 +28,11 @@ employee, every flag with its explanation and evidence, and one page per
 flagged employee with their windows beside their station's. Then prints a
 one-screen summary.
 
+The report names people (by id, and by name with --names), so every report is
+written to the access log (kpi.access_log) with who asked and why.
+
+  --purpose TEXT  why this report is made (a review, a ticket): required
+  --actor NAME    who asks (default: the operating-system user)
   --plant NAME    the plant's name on the report (default: the ClickHouse database)
   --period P      grade by the plant's weeks or months (default month)
   --from D        first plant day of the windows reported, graded by the periods
@@ -55,8 +60,11 @@ Scores and flags come from \`kpi-stream score\` and \`kpi-stream detect\`.`,
         out: { type: 'string' },
         format: { type: 'string', default: 'html' },
         names: { type: 'string' },
+        purpose: { type: 'string' },
+        actor: { type: 'string' },
       },
     });
+    const access = parseAccess(values);
     const period = values.period as GradePeriod;
     if (!PERIODS.includes(period)) throw new ConfigError('--period', `expected week or month, got ${JSON.stringify(values.period)}`);
     const format = values.format as ReportFormat;
@@ -73,6 +81,7 @@ Scores and flags come from \`kpi-stream score\` and \`kpi-stream detect\`.`,
         names,
         plantTime: clock,
         catalog,
+        access,
       }),
     );
     const path = writeReport(figures, format, values.out ?? `out/report.${format}`);

@@ -21,6 +21,8 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   detection: ['core', 'schemas', 'contract', 'kpis', 'topics', 'sinks', 'scoring'],
   evaluation: ['core', 'schemas', 'contract', 'kpis', 'sinks', 'scoring', 'simulator', 'detection'],
   reporting: ['core', 'schemas', 'contract', 'kpis', 'sinks', 'scoring', 'detection'],
+  // A data subject's requests (export, erasure) over the personal tables, and the topics that keep their records.
+  privacy: ['core', 'topics', 'sinks'],
   alerting: ['core', 'schemas', 'contract', 'kpis', 'topics', 'sinks', 'scoring', 'detection'],
   services: ['core', 'topics', 'sinks'],
   demo: [

@@ -101,10 +101,21 @@ beforeAll(async () => {
   await sink.write(rows, batchToken(rows));
   await runDetection(client, catalog, ctx.log, { from: DAY_START - HISTORY * DAY, to: NEXT_START + DAY, timeZone: ctx.config.timeZone });
   const out = join(work, 'report.json');
-  await run(process.execPath, [distFile('cli/main.js'), 'report', '--from', '2026-10-05', '--to', '2026-10-06', '--format', 'json', '--out', out], {
-    env: processorEnv(ctx),
-    maxBuffer: 1 << 24,
-  });
+  const args = [
+    '--purpose',
+    'review of plant day 2026-10-05',
+    '--actor',
+    'hr-lead',
+    '--from',
+    '2026-10-05',
+    '--to',
+    '2026-10-06',
+    '--format',
+    'json',
+    '--out',
+    out,
+  ];
+  await run(process.execPath, [distFile('cli/main.js'), 'report', ...args], { env: processorEnv(ctx), maxBuffer: 1 << 24 });
   figures = JSON.parse(readFileSync(out, 'utf8')) as ReportFigures;
 }, 120_000);
 
@@ -142,5 +153,26 @@ test("the flagged employee's page shows the measured figure of the flag, beside 
       // The median of the three nights: 120, 80 and 112 units.
       units: { reported: 480, measured: flags[0]!.measured, peers: 112 },
     }),
+  ]);
+});
+
+test('the report is written to the access log: who asked, why, the period, and how many people it names', async () => {
+  const rows = await (
+    await client.query({ query: 'SELECT actor, action, employee_id, purpose, details FROM access_log', format: 'JSONEachRow' })
+  ).json<Record<string, string>>();
+  expect(rows.map((r) => ({ ...r, details: JSON.parse(r.details!) }))).toEqual([
+    {
+      actor: 'hr-lead',
+      action: 'report_with_names',
+      employee_id: '',
+      purpose: 'review of plant day 2026-10-05',
+      details: expect.objectContaining({
+        period: 'month',
+        from: new Date(DAY_START).toISOString(),
+        to: new Date(NEXT_START).toISOString(),
+        employees: 3,
+        names: false,
+      }),
+    },
   ]);
 });

@@ -41,10 +41,14 @@ const pageErrors: string[] = [];
 
 /** `kpi-stream report …` as a child process in the test's database; its stdout and stderr. */
 async function report(args: string[]): Promise<string> {
-  const { stdout, stderr } = await run(process.execPath, [distFile('cli/main.js'), 'report', '--plant', 'Test plant', ...args], {
-    env: processorEnv(ctx, { LOG_LEVEL: 'info' }),
-    maxBuffer: 1 << 24,
-  });
+  const { stdout, stderr } = await run(
+    process.execPath,
+    [distFile('cli/main.js'), 'report', '--plant', 'Test plant', '--purpose', 'the test of the report', ...args],
+    {
+      env: processorEnv(ctx, { LOG_LEVEL: 'info' }),
+      maxBuffer: 1 << 24,
+    },
+  );
   return stdout + stderr;
 }
 

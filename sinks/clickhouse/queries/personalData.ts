@@ -1,0 +1,154 @@
+import { SinkError } from '../../../core/errors.js';
+import { placementOf, sinkFailure, type ClickHouseClient } from '../client.js';
+import { ClusterRenderer, LOCAL_SUFFIX, type ClusterPlacement } from '../cluster.js';
+import { ACCESS_LOG_TABLE } from './accessLog.js';
+import { ALERT_DELIVERIES_TABLE } from './alertDeliveries.js';
+import { ANOMALIES_TABLE } from './anomalies.js';
+import { DEAD_LETTERS_TABLE } from './deadLetters.js';
+import { SCORES_TABLE } from './scores.js';
+import { WINDOW_METRICS_TABLE } from './windowMetrics.js';
+
+/** A table that holds rows about one person, and the column that names them. */
+export interface PersonalTable {
+  readonly table: string;
+  readonly employeeColumn: string;
+  /** What the person's rows there are, for the reader of an export. */
+  readonly holds: string;
+  /** Whether `subject erase` removes them: every table but the audit trail. */
+  readonly erasable: boolean;
+}
+
+/**
+ * Every table of the database that holds rows about a person: what subject
+ * export reads and subject erase removes. A table with an `employee_id`
+ * column that is missing here stops both (unlistedPersonalTables), and a test
+ * checks the migrations against this list. Views are not listed: they read
+ * these tables.
+ */
+export const PERSONAL_TABLES: readonly PersonalTable[] = [
+  {
+    table: WINDOW_METRICS_TABLE,
+    employeeColumn: 'employee_id',
+    holds: "the person's measured figures and self-reports per window, every version stored, with the fingerprints of the events applied",
+    erasable: true,
+  },
+  { table: SCORES_TABLE, employeeColumn: 'employee_id', holds: 'scores and grades per window, week and month, by scoring model', erasable: true },
+  {
+    table: ANOMALIES_TABLE,
+    employeeColumn: 'employee_id',
+    holds: 'flags of inflated self-reports and measurement gaps, with their explanation and evidence',
+    erasable: true,
+  },
+  {
+    table: ALERT_DELIVERIES_TABLE,
+    employeeColumn: 'employee_id',
+    holds: 'every attempt to deliver an alert about the person (rules of scope employee) to the webhook or Alertmanager',
+    erasable: true,
+  },
+  {
+    table: DEAD_LETTERS_TABLE,
+    employeeColumn: 'employee_id',
+    holds: "records the processors could not use whose Kafka key is the person's id, with their original bytes",
+    erasable: true,
+  },
+  {
+    table: ACCESS_LOG_TABLE,
+    employeeColumn: 'employee_id',
+    holds: "who read or erased the person's data through kpi-stream, when and why; kept by erase: it is the audit trail",
+    erasable: false,
+  },
+];
+
+/**
+ * Tables of the client's database with an `employee_id` column that are not
+ * in PERSONAL_TABLES (views aside; on a cluster, the local tables of listed
+ * ones aside): an export would miss their rows and an erase leave them.
+ */
+export async function unlistedPersonalTables(client: ClickHouseClient): Promise<string[]> {
+  const listed = new Set(PERSONAL_TABLES.flatMap((t) => [t.table, `${t.table}${LOCAL_SUFFIX}`]));
+  try {
+    const result = await client.query({
+      query: `SELECT DISTINCT c.table AS table FROM system.columns AS c
+              INNER JOIN system.tables AS t ON t.database = c.database AND t.name = c.table
+              WHERE c.database = currentDatabase() AND c.name = 'employee_id' AND t.engine NOT IN ('View', 'MaterializedView')
+              ORDER BY table`,
+      format: 'JSONEachRow',
+    });
+    return (await result.json<{ table: string }>()).map((r) => r.table).filter((table) => !listed.has(table));
+  } catch (error) {
+    throw sinkFailure(error, 'listing the tables that hold employee ids');
+  }
+}
+
+/** Stops with a SinkError naming the tables unlistedPersonalTables finds. */
+export async function checkPersonalTablesListed(client: ClickHouseClient): Promise<void> {
+  const unlisted = await unlistedPersonalTables(client);
+  if (unlisted.length > 0) {
+    throw new SinkError(
+      `table${unlisted.length > 1 ? 's' : ''} ${unlisted.join(', ')} of the database hold${unlisted.length > 1 ? '' : 's'} an employee_id column but ` +
+        'not in PERSONAL_TABLES (sinks/clickhouse/queries/personalData.ts): a subject request would miss their rows; add them there',
+    );
+  }
+}
+
+/** A column of an exported table: its name and ClickHouse type. */
+export interface ColumnOf {
+  readonly name: string;
+  readonly type: string;
+}
+
+/** Every row the table holds about the person, as stored (older versions of a row too, until ClickHouse merges them away). */
+export async function readPersonalRows(
+  client: ClickHouseClient,
+  { table, employeeColumn }: PersonalTable,
+  employeeId: string,
+): Promise<{ columns: ColumnOf[]; rows: Record<string, unknown>[] }> {
+  try {
+    const result = await client.query({
+      query: `SELECT * FROM ${table} WHERE ${employeeColumn} = {employee:String}`,
+      query_params: { employee: employeeId },
+      format: 'JSON',
+    });
+    const { meta, data } = await result.json<Record<string, unknown>>();
+    return { columns: (meta ?? []).map((c) => ({ name: c.name, type: c.type })), rows: data };
+  } catch (error) {
+    throw sinkFailure(error, `reading ${table} for a subject export`);
+  }
+}
+
+/** How many rows the table holds about the person, as stored. */
+export async function countPersonalRows(client: ClickHouseClient, { table, employeeColumn }: PersonalTable, employeeId: string): Promise<number> {
+  try {
+    const result = await client.query({
+      query: `SELECT count() AS rows FROM ${table} WHERE ${employeeColumn} = {employee:String}`,
+      query_params: { employee: employeeId },
+      format: 'JSONEachRow',
+    });
+    return Number((await result.json<{ rows: number }>())[0]?.rows ?? 0);
+  } catch (error) {
+    throw sinkFailure(error, `counting the rows of ${table} for a subject request`);
+  }
+}
+
+/**
+ * The statements that remove a person's rows from a table: a mutation that
+ * rewrites the parts holding them and returns when it is done (mutations_sync
+ * = 2: on every replica). Not a lightweight DELETE, which only masks the rows
+ * until a later merge, for an unknown time: an erasure must leave no copy in
+ * the active parts. On a cluster it runs on the local tables of every node
+ * (cluster.ts), where the rows are stored.
+ */
+export function eraseStatements({ table, employeeColumn }: PersonalTable, placement: ClusterPlacement | undefined): string[] {
+  const statement = `ALTER TABLE ${table} DELETE WHERE ${employeeColumn} = {employee:String} SETTINGS mutations_sync = 2`;
+  return placement ? new ClusterRenderer(placement).render({ statement, where: `erasing from ${table}` }) : [statement];
+}
+
+/** Removes every row the table holds about the person (eraseStatements). */
+export async function erasePersonalRows(client: ClickHouseClient, table: PersonalTable, employeeId: string): Promise<void> {
+  if (!table.erasable) throw new SinkError(`${table.table} is not erased: ${table.holds}`);
+  try {
+    for (const query of eraseStatements(table, placementOf(client))) await client.command({ query, query_params: { employee: employeeId } });
+  } catch (error) {
+    throw sinkFailure(error, `erasing from ${table.table}`);
+  }
+}
