@@ -28,6 +28,7 @@ export const RETENTION_KINDS = {
   scores: { default: '25 months', holds: 'scores and grades per employee and period' },
   flags: { default: '25 months', holds: 'inflation flags and measurement gaps, and the alerts delivered about them' },
   dead_letters: { default: '90 days', holds: 'records the processors could not use, with their raw bytes' },
+  access_log: { default: '36 months', holds: "who read or erased a person's data through kpi-stream, when and why" },
 } as const;
 
 export type RetentionKind = keyof typeof RETENTION_KINDS;

@@ -18,10 +18,14 @@ export const TABLE_RETENTION: Readonly<Record<string, { readonly kind: Retention
   alert_deliveries: { kind: 'flags', timeColumn: 'window_start' },
   // By when it was dead-lettered: the record's own timestamp is the producer's, and may be anything.
   dead_letters: { kind: 'dead_letters', timeColumn: 'dead_lettered_at' },
+  access_log: { kind: 'access_log', timeColumn: 'at' },
 };
 
-/** Tables kept without a TTL, and why: none holds data about a person. */
+/** Tables kept without a TTL, and why. */
 export const KEPT_TABLES: Readonly<Record<string, string>> = {
+  // About people, but the key to every kept row: a TTL could not tell a superseded submission from a standing one.
+  assignments:
+    "who belonged where and when: every kept window row takes its plant and team from it, however long ago the assignment began, and a TTL by its own times would delete a long-standing assignment, or a correction before the submission it replaced; a person's assignments go with `subject erase`",
   applied_migrations: 'which migrations ran and when: the schema history, about no one',
   analytics_progress: 'how far the analytics service got: one time per service, about no one',
   scoring_models: 'the scoring models (weights, targets, bands, by station): every kept score names its version, which must stay reproducible',

@@ -3,6 +3,7 @@ import { placementOf, sinkFailure, type ClickHouseClient } from '../client.js';
 import { ClusterRenderer, LOCAL_SUFFIX, type ClusterPlacement } from '../cluster.js';
 import { ACCESS_LOG_TABLE } from './accessLog.js';
 import { ALERT_DELIVERIES_TABLE } from './alertDeliveries.js';
+import { ASSIGNMENTS_TABLE } from './assignments.js';
 import { ANOMALIES_TABLE } from './anomalies.js';
 import { DEAD_LETTERS_TABLE } from './deadLetters.js';
 import { SCORES_TABLE } from './scores.js';
@@ -43,6 +44,13 @@ export const PERSONAL_TABLES: readonly PersonalTable[] = [
     table: ALERT_DELIVERIES_TABLE,
     employeeColumn: 'employee_id',
     holds: 'every attempt to deliver an alert about the person (rules of scope employee) to the webhook or Alertmanager',
+    erasable: true,
+  },
+  {
+    table: ASSIGNMENTS_TABLE,
+    employeeColumn: 'employee_id',
+    holds:
+      'which plant and team the person belonged to and when, and who led it, from hr.assignments.v1 (rows where the person is the supervisor name them too, under the member)',
     erasable: true,
   },
   {

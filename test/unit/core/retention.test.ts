@@ -36,6 +36,7 @@ test('unset, every kind keeps its documented default', () => {
     scores: '25 months',
     flags: '25 months',
     dead_letters: '90 days',
+    access_log: '36 months',
   });
   expect(Object.keys(retention)).toEqual(Object.keys(RETENTION_KINDS));
 });

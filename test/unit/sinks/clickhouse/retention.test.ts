@@ -28,6 +28,7 @@ test('every table the migrations leave has a retention or a reason to be kept, a
     ['employee_scores', 'period_start + toIntervalMonth(25)'],
     ['anomalies', 'window_start + toIntervalMonth(25)'],
     ['alert_deliveries', 'window_start + toIntervalMonth(25)'],
+    ['access_log', 'at + toIntervalMonth(36)'],
   ]);
 });
 
