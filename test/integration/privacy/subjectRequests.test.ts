@@ -38,6 +38,7 @@ const INSERTED: Record<string, number> = {
   employee_scores: 2,
   anomalies: 2,
   alert_deliveries: 2,
+  assignments: 2,
   dead_letters: 2,
   access_log: 1,
 };
@@ -93,6 +94,20 @@ async function insertPerson(employee: string): Promise<void> {
       target,
       outcome: 'delivered',
       attempted_at: at(MONDAY + DAY),
+    })),
+  );
+  await insert(
+    'assignments',
+    ['line-1', 'line-2'].map((team, i) => ({
+      employee_id: employee,
+      valid_from: at(MONDAY + i * DAY),
+      plant_id: 'P1',
+      team_id: team,
+      supervisor_id: `lead-${team}`,
+      submitted_time: at(MONDAY),
+      event_id: `assignment-${employee}-${i}`,
+      source_partition: 0,
+      source_offset: i,
     })),
   );
   await insert(
