@@ -2,7 +2,7 @@ import type { ClickHouseClient } from '../client.js';
 import { insertRows } from '../insert.js';
 import { toClickHouseTime } from '../time.js';
 
-/** kpi.access_log: who read or erased a person's data through kpi-stream, when and why (migration 0018). */
+/** kpi.access_log: who read or erased a person's data through kpi-stream, when and why (migration 0017). */
 export const ACCESS_LOG_TABLE = 'access_log';
 
 /** What was done: one person's data exported or erased, or a report that names people. */
