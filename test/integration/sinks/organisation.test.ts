@@ -151,4 +151,61 @@ test('windows take the plant and team of their start; bad assignments are dead-l
     [3, 5],
   ]);
   expect(await query<{ n: number }>("SELECT count() AS n FROM team_window_metrics WHERE team_id = 'team-b'")).toEqual([{ n: 0 }]);
+
+  // Scores and flags are placed the same way, by the start of their period or window: e1 before and after the move.
+  const at = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+  await withClickHouse(ctx.config, async (client) => {
+    await client.insert({
+      table: 'employee_scores',
+      format: 'JSONEachRow',
+      values: [
+        ...(['qualified', 'excellent', 'excellent', 'needs_improvement', 'qualified'] as const).map((grade, i) => ({ employee: `e${i + 1}`, n: 1, grade })),
+        { employee: 'e1', n: 3, grade: 'qualified' },
+      ].map(({ employee, n, grade }) => ({
+        model_version: 'default-v1',
+        period_type: 'window',
+        period_start: at(day(n)),
+        employee_id: employee,
+        station_id: 'st-1',
+        score: 80,
+        grade,
+        computed_at: at(day(4)),
+      })),
+    });
+    await client.insert({
+      table: 'anomalies',
+      format: 'JSONEachRow',
+      values: [1, 3].map((n) => ({
+        employee_id: 'e1',
+        station_id: 'st-1',
+        window_start: at(day(n)),
+        window_end: at(day(n + 1)),
+        kind: 'units_overclaim',
+        method: 'single_window',
+        severity: 'high',
+        explanation: 'e1 reported more than was measured',
+        evidence: '{}',
+        detected_at: at(day(4)),
+      })),
+    });
+  });
+  const scores = await query<{ start_ms: string; team_id: string }>(
+    `SELECT toUnixTimestamp64Milli(period_start) AS start_ms, team_id FROM employee_scores_current WHERE employee_id = 'e1' ORDER BY period_start`,
+  );
+  const flags = await query<{ start_ms: string; team_id: string }>(
+    `SELECT toUnixTimestamp64Milli(window_start) AS start_ms, team_id FROM anomalies_current WHERE employee_id = 'e1' ORDER BY window_start`,
+  );
+  // Team A's five graded people on day 1 against the target; e1 alone in team B on day 3 is withheld.
+  const calibration = await query<{ start_ms: string; team_id: string; employees: number; share_excellent: number; share_needs_improvement: number }>(
+    `SELECT toUnixTimestamp64Milli(period_start) AS start_ms, team_id, employees, share_excellent, share_needs_improvement FROM team_calibration`,
+  );
+  expect(calibration.map((c) => [(Number(c.start_ms) - start) / DAY, c.team_id, Number(c.employees), c.share_excellent, c.share_needs_improvement])).toEqual([
+    [1, 'team-a', 5, 0.4, 0.2],
+  ]);
+  for (const placedRows of [scores, flags]) {
+    expect(placedRows.map((r) => [(Number(r.start_ms) - start) / DAY, r.team_id])).toEqual([
+      [1, 'team-a'],
+      [3, 'team-b'],
+    ]);
+  }
 }, 180_000);
