@@ -303,6 +303,18 @@ describe('assignments (hr.assignments.v1)', () => {
       'valid_to 1796083200000000 (+058885-08-11T00:00:00.000Z) is later than the wall clock plus 10 years (2036-11-17T00:00:00.000Z); it looks like microseconds, not milliseconds (2026-12-01T00:00:00.000Z)',
     ],
     [
+      'a validity start one millisecond past 10 years ahead',
+      assignment({ valid_from: NOW + 10 * YEAR + 1 }),
+      'KPI_ERR_INVALID_TIME',
+      'valid_from 2110492800001 (2036-11-17T00:00:00.001Z) is later than the wall clock plus 10 years (2036-11-17T00:00:00.000Z)',
+    ],
+    [
+      'a team id longer than KPI_MAX_ID_LENGTH',
+      assignment({ team_id: 't'.repeat(129) }),
+      'KPI_ERR_ID_TOO_LONG',
+      'team_id is 129 characters long; ids and codes are at most 128 (KPI_MAX_ID_LENGTH)',
+    ],
+    [
       'a validity end one millisecond past 10 years ahead',
       assignment({ valid_to: NOW + 10 * YEAR + 1 }),
       'KPI_ERR_INVALID_TIME',
