@@ -91,11 +91,13 @@ export function assignmentProblem(a: AssignmentChanged, limits: RecordLimits, no
   }
   const submitted = timeProblem('submitted_time', a.submitted_time, limits, now);
   if (submitted) return submitted;
-  const planned = { ...limits, maxClockSkew: PLANNED_AHEAD };
-  const from = timeProblem('valid_from', a.valid_from, planned, now, 'the wall clock plus 10 years');
+  // A hire date may lie long before the events kpi-stream counts (KPI_MIN_EVENT_TIME): only 1971 bounds it.
+  const validity = { ...limits, minEventTime: EARLIEST_VALIDITY, maxClockSkew: PLANNED_AHEAD };
+  const bounds = { earliest: '1971-01-01', latest: 'the wall clock plus 10 years' };
+  const from = timeProblem('valid_from', a.valid_from, validity, now, bounds);
   if (from) return from;
   if (a.valid_to === null) return undefined;
-  const to = timeProblem('valid_to', a.valid_to, planned, now, 'the wall clock plus 10 years');
+  const to = timeProblem('valid_to', a.valid_to, validity, now, bounds);
   if (to) return to;
   if (a.valid_to <= a.valid_from) {
     return { code: 'KPI_ERR_INVALID_PERIOD', message: `valid_to ${formatTime(a.valid_to)} is not after valid_from ${formatTime(a.valid_from)}` };
@@ -105,6 +107,11 @@ export function assignmentProblem(a: AssignmentChanged, limits: RecordLimits, no
 
 /** How far ahead an assignment's validity may lie: HR plans transfers ahead, not by decades (a time in microseconds would). */
 const PLANNED_AHEAD = 10 * 365 * 86_400_000;
+/**
+ * The earliest an assignment's validity may begin: any hire date of people still at work, while a time in seconds
+ * read as milliseconds lands in 1970.
+ */
+const EARLIEST_VALIDITY = Date.UTC(1971, 0, 1);
 
 /** A time that is no whole number of ms, or outside [minEventTime, now + maxClockSkew] (with a hint when it looks like seconds, microseconds or nanoseconds). */
 function timeProblem(
@@ -112,7 +119,7 @@ function timeProblem(
   ms: number,
   limits: RecordLimits,
   now: number,
-  latestName = 'the wall clock plus KPI_MAX_CLOCK_SKEW',
+  bounds = { earliest: 'KPI_MIN_EVENT_TIME', latest: 'the wall clock plus KPI_MAX_CLOCK_SKEW' },
 ): RecordProblem | undefined {
   if (!Number.isInteger(ms)) return { code: 'KPI_ERR_INVALID_TIME', message: `${field} ${ms} is not a whole number of milliseconds` };
   const latest = now + limits.maxClockSkew;
@@ -123,7 +130,7 @@ function timeProblem(
   if (plausible(ms * 1000)) hint = `; it looks like seconds, not milliseconds (${formatTime(ms * 1000)})`;
   else if (plausible(Math.floor(ms / 1000))) hint = `; it looks like microseconds, not milliseconds (${formatTime(Math.floor(ms / 1000))})`;
   else if (plausible(Math.floor(ms / 1_000_000))) hint = `; it looks like nanoseconds, not milliseconds (${formatTime(Math.floor(ms / 1_000_000))})`;
-  const bound = ms > latest ? `later than ${latestName} (${formatTime(latest)})` : `earlier than KPI_MIN_EVENT_TIME (${formatTime(limits.minEventTime)})`;
+  const bound = ms > latest ? `later than ${bounds.latest} (${formatTime(latest)})` : `earlier than ${bounds.earliest} (${formatTime(limits.minEventTime)})`;
   return { code: 'KPI_ERR_INVALID_TIME', message: `${field} ${shown} is ${bound}${hint}` };
 }
 

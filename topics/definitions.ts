@@ -57,8 +57,8 @@ export function topicDefinitions(config: Config): TopicDefinition[] {
     {
       ...named(ASSIGNMENTS_TOPIC),
       partitions: config.topicPartitions,
-      // kpi.assignments is the lasting record; the topic only has to outlive a rebuild of the windows from the inputs.
-      retentionMs: config.correctionHorizon + 10 * DAY,
+      // Kept: an assignment made years ago still places today's windows, and a new or restored database reads them all again.
+      retentionMs: -1,
       cleanupPolicy: 'delete',
       doc: 'AssignmentChanged from the HR system: employee to plant, team and supervisor, with validity intervals',
     },

@@ -142,7 +142,7 @@ function formatErasure(employeeId: string, database: string, brokers: readonly s
     `Outside ClickHouse, Kafka keeps ${employeeId}'s records (keyed by their id, or naming them) until each topic's retention:`,
     formatTable(
       ['topic', 'retention', 'cleanup', 'holds'],
-      erasure.kafkaTopics.map((t) => [t.topic, formatDuration(t.retentionMs), t.cleanupPolicy, t.holds]),
+      erasure.kafkaTopics.map((t) => [t.topic, t.retentionMs < 0 ? 'kept' : formatDuration(t.retentionMs), t.cleanupPolicy, t.holds]),
     ),
     '',
     "To shorten a topic's retention (the broker deletes only closed segments, so lower segment.ms too; `kpi-stream topics create` warns about a shorter retention and leaves it):",

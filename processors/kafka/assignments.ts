@@ -1,7 +1,7 @@
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { DeadLetter, DeadLetterStore } from '../../contract/ports.js';
 import type { Config } from '../../core/config.js';
-import { DecodeError, RegistryUnavailableError, type DeadLetterCode } from '../../core/errors.js';
+import { DecodeError, KpiError, RegistryUnavailableError, type DeadLetterCode } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { retrying } from '../../core/retry.js';
 import type { AssignmentChanged } from '../../schemas/events.js';
@@ -50,6 +50,8 @@ export class AssignmentReader {
       sessionTimeout: parts.config.sessionTimeout,
       heartbeatInterval: Math.max(500, Math.floor(parts.config.sessionTimeout / 10)),
       maxWaitTimeInMs: 250,
+      // As the processors' own consumer: infrastructure failures restart it, a kpi-stream error that is not retriable stops it.
+      retry: { retries: 8, restartOnFailure: async (error) => !(error instanceof KpiError) || error.retriable },
     });
   }
 
@@ -78,20 +80,15 @@ export class AssignmentReader {
     const { codec, client, deadLetters, log, signal } = this.parts;
     const messages = batch.messages;
     if (messages.length === 0) return;
-    const failures = await retrying(
-      () =>
-        codec.prepare(
-          'assignment',
-          messages.map((m) => m.value),
-        ),
-      {
-        what: `fetching schemas for ${this.topic}[${batch.partition}]`,
-        log,
-        signal,
-        retriable: (error) => error instanceof RegistryUnavailableError,
-        onRetry: () => heartbeat(),
-      },
-    );
+    const values = messages.map((m) => m.value);
+    const failures = await retrying(async () => (isStale() ? undefined : codec.prepare('assignment', values)), {
+      what: `fetching schemas for ${this.topic}[${batch.partition}]`,
+      log,
+      signal,
+      retriable: (error) => error instanceof RegistryUnavailableError,
+      onRetry: () => heartbeat(),
+    });
+    if (!failures) return; // the partition moved on while the registry was away: its next owner reads the batch again
     const now = Date.now();
     const stored: StoredAssignment[] = [];
     const letters: DeadLetter[] = [];

@@ -12,7 +12,7 @@ import { clusterPlacement, localName, renderForCluster, type ClusterPlacement, t
 import { deduplicationSettings, insertRows, insertToken } from './insert.js';
 import { groupViewStatements } from './queries/groupMetrics.js';
 import { currentViewStatement, hourViewStatement } from './queries/windowMetrics.js';
-import { sameTtl, tablesMadeBy, tableTtls, ttlOfEngine, type TableTtl } from './retention.js';
+import { sameTtl, shortensTtl, tablesMadeBy, tableTtls, ttlOfEngine, type TableTtl } from './retention.js';
 
 /** The namespace of kpi-stream's own migrations; a KPI's migrations use the KPI's name. */
 export const CORE_COMPONENT = 'kpi-stream';
@@ -117,7 +117,12 @@ export function plannedStatements(
  * run: write a new migration instead. With KPI_CLICKHOUSE_CLUSTER the same
  * files run rendered for the cluster (cluster.ts).
  */
-export async function migrate(config: Config, log: Logger, catalog: KpiCatalog): Promise<{ applied: string[]; retentionChanged: string[] }> {
+export async function migrate(
+  config: Config,
+  log: Logger,
+  catalog: KpiCatalog,
+  { shortenRetention = false }: { shortenRetention?: boolean } = {},
+): Promise<{ applied: string[]; retentionChanged: string[] }> {
   const placement = clusterPlacement(config);
   const migrations = allMigrations(catalog);
   // Rendered before anything runs: a statement that cannot be rendered stops the run before it changed anything.
@@ -137,7 +142,7 @@ export async function migrate(config: Config, log: Logger, catalog: KpiCatalog):
   try {
     const applied = await applyMigrations(client, migrations, plan, log);
     for (const view of plan.views) for (const statement of view.statements) await run(client, statement, `making ${view.what}`);
-    const retentionChanged = await applyRetention(client, plan.retention, log);
+    const retentionChanged = await applyRetention(client, plan.retention, log, shortenRetention);
     return { applied, retentionChanged };
   } finally {
     await client.close();
@@ -215,7 +220,7 @@ async function applyMigrations(
  * the background; an unchanged TTL is left alone, so a run with the same
  * retention changes nothing.
  */
-async function applyRetention(client: ClickHouseClient, planned: readonly PlannedRetention[], log: Logger): Promise<string[]> {
+async function applyRetention(client: ClickHouseClient, planned: readonly PlannedRetention[], log: Logger, shorten: boolean): Promise<string[]> {
   let engines: Map<string, string>;
   try {
     const result = await client.query({
@@ -231,6 +236,15 @@ async function applyRetention(client: ClickHouseClient, planned: readonly Planne
   for (const table of planned) {
     const current = ttlOfEngine(engines.get(table.storage) ?? '');
     if (sameTtl(current, table.ttl)) continue;
+    // A shorter TTL deletes the rows between the two periods at once, for good: only when asked for, never because
+    // a process was started without the deployment's retention file.
+    if (!shorten && current !== undefined && shortensTtl(table.ttl, current)) {
+      log.warn(
+        { table: table.table, kind: table.kind, ttl: current, asked: table.ttl },
+        `retention of ${table.table}: kept TTL ${current}; KPI_RETENTION_FILE asks for the shorter ${table.ttl}, which would delete the rows between the two at once: run \`kpi-stream migrate --shorten-retention\` with that file to apply it`,
+      );
+      continue;
+    }
     for (const statement of table.statements) await run(client, statement, `setting the retention of ${table.table}`);
     log.info({ table: table.table, kind: table.kind, ttl: table.ttl, was: current ?? null }, `retention of ${table.table}: TTL ${table.ttl}`);
     changed.push(table.table);

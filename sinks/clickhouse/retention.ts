@@ -41,6 +41,21 @@ export function ttlOfEngine(engineFull: string): string | undefined {
   return /\sTTL\s+(.+?)(?:\s+SETTINGS\s.*)?$/s.exec(engineFull)?.[1]?.trim();
 }
 
+/**
+ * Whether setting TTL `planned` where a table has `current` could delete rows
+ * the current one keeps: a shorter period of the same unit, a period in days
+ * shorter than a month can be, or a TTL that is not kpi-stream's own form.
+ */
+export function shortensTtl(planned: string, current: string): boolean {
+  const period = (ttl: string) => /toInterval(Day|Month)\((\d+)\)\s*$/.exec(ttl);
+  const [p, c] = [period(planned), period(current)];
+  if (!p || !c) return true;
+  if (p[1] === c[1]) return Number(p[2]) < Number(c[2]);
+  // Months last 28 to 31 days: compare the planned period at its shortest with the current at its longest.
+  const days = (match: RegExpExecArray, month: number) => Number(match[2]) * (match[1] === 'Month' ? month : 1);
+  return days(p, 28) < days(c, 31);
+}
+
 /** Whether two TTL expressions are the same, whitespace and quoting aside. */
 export function sameTtl(a: string | undefined, b: string): boolean {
   const plain = (ttl: string) => ttl.replace(/[\s`]/g, '');

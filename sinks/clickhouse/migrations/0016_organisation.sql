@@ -17,7 +17,8 @@ CREATE TABLE IF NOT EXISTS assignments
     source_offset UInt64
 )
 ENGINE = ReplacingMergeTree
-ORDER BY (employee_id, valid_from, submitted_time, event_id);
+ORDER BY (employee_id, valid_from, submitted_time, event_id)
+SETTINGS non_replicated_deduplication_window = 10000;
 
 -- The standing assignment per employee and valid_from. An assignment holds from valid_from until
 -- valid_to (null: open); where an employee has several, a window belongs to the latest that began

@@ -20,7 +20,8 @@ ASOF LEFT JOIN assignments_current AS a ON f.employee_id = a.employee_id AND f.w
 
 -- Each team's grade distribution against the model's target and against the employees' own
 -- self-scores, like calibration per station: HR sees whether a team's grades look like the
--- target. A team with fewer than 5 graded people in a period is left out, not rounded.
+-- target. A team with fewer than 5 graded people in a period is left out, not rounded, and the
+-- self-score figures where fewer than 5 of them scored themselves.
 CREATE VIEW IF NOT EXISTS team_calibration SQL SECURITY DEFINER AS
 SELECT
     s.model_version AS model_version,
@@ -37,8 +38,8 @@ SELECT
     any(m.target_needs_improvement) AS target_needs_improvement,
     avgIf(s.score, s.grade != '') AS avg_score,
     countIf(s.self_grade != '') AS self_scored,
-    avgIf(s.self_score_avg, s.self_grade != '') AS avg_self_score,
-    countIf(s.self_grade = 'excellent') / greatest(self_scored, 1) AS self_share_excellent
+    if(self_scored >= 5, avgIf(s.self_score_avg, s.self_grade != ''), NULL) AS avg_self_score,
+    if(self_scored >= 5, countIf(s.self_grade = 'excellent') / self_scored, NULL) AS self_share_excellent
 FROM employee_scores_current AS s
 INNER JOIN (SELECT * FROM scoring_models FINAL WHERE scope = '') AS m ON m.version = s.model_version
 WHERE s.team_id != ''

@@ -134,22 +134,31 @@ test('windows take the plant and team of their start; bad assignments are dead-l
     [1, 5],
   ]);
 
-  // An assignment that arrives after the rows it touches: e6 joins team B from day 2. The rows stay as written;
-  // the views place them anew, and the plant reaches 5 people on days 2 and 3.
-  await send(assignmentsTopic(ctx.config), [{ key: 'e6', value: valueOf(assignment('e6', day(2), 'team-b', { submitted_time: day(3) })) }]);
-  await runProcessors();
-  expect((await placed()).filter((line) => line.startsWith('e6'))).toEqual([
-    'e6 day 0: /',
-    'e6 day 1: /',
-    'e6 day 2: plant-sz/team-b',
-    'e6 day 3: plant-sz/team-b',
+  // Assignments that arrive after the rows they touch: e6 joins team A from day 2, and e5 comes back to it. The rows
+  // stay as written; the views place them anew, and team A has 5 people again on days 2 and 3.
+  await send(assignmentsTopic(ctx.config), [
+    { key: 'e6', value: valueOf(assignment('e6', day(2), 'team-a', { submitted_time: day(3) })) },
+    { key: 'e5', value: valueOf(assignment('e5', day(2), 'team-a', { submitted_time: day(3) })) },
   ]);
+  await runProcessors();
+  expect((await placed()).filter((line) => line.startsWith('e5') || line.startsWith('e6'))).toEqual([
+    ...[0, 1, 2, 3].map((n) => `e5 day ${n}: plant-sz/team-a`),
+    ...['e6 day 0: /', 'e6 day 1: /', 'e6 day 2: plant-sz/team-a', 'e6 day 3: plant-sz/team-a'],
+  ]);
+  // The plant counts the people of the teams shown only: e1, alone in team B, is in no plant figure, else the plant
+  // less team A would be e1's own figures.
   expect(await plants()).toEqual([
     [0, 5],
     [1, 5],
     [2, 5],
     [3, 5],
   ]);
+  // A figure fewer than 5 of the group contribute to is withheld too: nobody here was inspected.
+  expect(
+    await query<{ units: number; units_inspected: number | null; defect_rate: number | null }>(
+      "SELECT units, units_inspected, defect_rate FROM team_window_metrics WHERE team_id = 'team-a' AND window_start = '2026-11-04 00:00:00'",
+    ),
+  ).toEqual([{ units: 50, units_inspected: null, defect_rate: null }]);
   expect(await query<{ n: number }>("SELECT count() AS n FROM team_window_metrics WHERE team_id = 'team-b'")).toEqual([{ n: 0 }]);
 
   // Scores and flags are placed the same way, by the start of their period or window: e1 before and after the move.

@@ -72,16 +72,19 @@ test('after migrate every MergeTree table has its TTL or is kept on purpose; the
   expect(await rows<{ n: string }>('SELECT count() AS n FROM system.mutations WHERE database = currentDatabase()')).toEqual(mutations);
 }, 120_000);
 
-test('a changed retention file changes the TTL of its kind’s tables, and no other', async () => {
+test('a changed retention file changes the TTL of its kind’s tables, and no other; a shorter one only when asked', async () => {
   const before = await mergeTreeTables();
   await new Promise((resolve) => setTimeout(resolve, 1100));
   const config = withRetentionFile('dead_letters: 30 days\n');
-  expect(await migrate(config, ctx.log, catalog)).toEqual({ applied: [], retentionChanged: ['dead_letters'] });
+  // Shorter than the table's 90 days: it would delete rows at once, so it is logged and left.
+  expect(await migrate(config, ctx.log, catalog)).toEqual({ applied: [], retentionChanged: [] });
+  expect(await mergeTreeTables()).toEqual(before);
+  expect(await migrate(config, ctx.log, catalog, { shortenRetention: true })).toEqual({ applied: [], retentionChanged: ['dead_letters'] });
   const after = await mergeTreeTables();
   expect(after.get('dead_letters')!.engineFull).toContain(' TTL dead_lettered_at + toIntervalDay(30) ');
   expect(after.get('dead_letters')!.modified).not.toBe(before.get('dead_letters')!.modified);
   for (const table of [...before.keys()].filter((t) => t !== 'dead_letters')) expect([table, after.get(table)]).toEqual([table, before.get(table)]);
-  // Back to the defaults: the file unset, the TTL it set is replaced.
+  // Back to the defaults (longer): the file unset, the TTL it set is replaced without being asked.
   expect((await migrate(ctx.config, ctx.log, catalog)).retentionChanged).toEqual(['dead_letters']);
 }, 120_000);
 

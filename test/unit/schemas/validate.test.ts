@@ -268,6 +268,8 @@ describe('assignments (hr.assignments.v1)', () => {
     ['closed one, one millisecond long', assignment({ valid_to: Date.UTC(2026, 10, 1) + 1 })],
     ['transfer planned for next year, submitted today', assignment({ valid_from: NOW + YEAR, submitted_time: NOW })],
     ['team without a supervisor', assignment({ supervisor_id: null })],
+    ['hire date before KPI_MIN_EVENT_TIME', assignment({ valid_from: Date.UTC(1998, 3, 1) })],
+    ['validity from 1971-01-01 exactly', assignment({ valid_from: Date.UTC(1971, 0, 1) })],
     ['validity ending 10 years ahead to the millisecond', assignment({ valid_to: NOW + 10 * YEAR })],
   ])('a valid %s passes', (_name, a) => {
     expect(check(a)).toBeUndefined();
@@ -294,13 +296,19 @@ describe('assignments (hr.assignments.v1)', () => {
       'a validity start in seconds',
       assignment({ valid_from: Date.UTC(2026, 10, 1) / 1000 }),
       'KPI_ERR_INVALID_TIME',
-      'valid_from 1793491200 (1970-01-21T18:11:31.200Z) is earlier than KPI_MIN_EVENT_TIME (2000-01-01T00:00:00.000Z); it looks like seconds, not milliseconds (2026-11-01T00:00:00.000Z)',
+      'valid_from 1793491200 (1970-01-21T18:11:31.200Z) is earlier than 1971-01-01 (1971-01-01T00:00:00.000Z); it looks like seconds, not milliseconds (2026-11-01T00:00:00.000Z)',
     ],
     [
       'a validity end in microseconds',
       assignment({ valid_to: Date.UTC(2026, 11, 1) * 1000 }),
       'KPI_ERR_INVALID_TIME',
       'valid_to 1796083200000000 (+058885-08-11T00:00:00.000Z) is later than the wall clock plus 10 years (2036-11-17T00:00:00.000Z); it looks like microseconds, not milliseconds (2026-12-01T00:00:00.000Z)',
+    ],
+    [
+      'a validity start one millisecond before 1971',
+      assignment({ valid_from: Date.UTC(1971, 0, 1) - 1 }),
+      'KPI_ERR_INVALID_TIME',
+      'valid_from 31535999999 (1970-12-31T23:59:59.999Z) is earlier than 1971-01-01 (1971-01-01T00:00:00.000Z)',
     ],
     [
       'a validity start one millisecond past 10 years ahead',

@@ -5,7 +5,7 @@ import { projectRoot } from '../../../../core/paths.js';
 import { DEFAULT_RETENTION, formatPeriod, RETENTION_KINDS, type RetentionKind } from '../../../../core/retention.js';
 import { loadCatalog } from '../../../../kpis/extensions.js';
 import { allMigrations, loadMigrations, plannedStatements, type Migration } from '../../../../sinks/clickhouse/migrate.js';
-import { KEPT_TABLES, sameTtl, TABLE_RETENTION, tablesMadeBy, ttlOfEngine } from '../../../../sinks/clickhouse/retention.js';
+import { KEPT_TABLES, sameTtl, shortensTtl, TABLE_RETENTION, tablesMadeBy, ttlOfEngine } from '../../../../sinks/clickhouse/retention.js';
 
 /** Every migration file in the repository: kpi-stream's, the built-in KPIs' and the MTBF example's. */
 async function everyMigration(): Promise<Migration[]> {
@@ -86,4 +86,21 @@ test('docs/privacy.md lists every kind with its default, and every table under i
     for (const [table, rule] of Object.entries(TABLE_RETENTION)) if (rule.kind === kind) expect(row).toContain(`\`${table}\` (\`${rule.timeColumn}\`)`);
   }
   for (const table of Object.keys(KEPT_TABLES)) expect(rowOf('kept')).toContain(`\`${table}\``);
+});
+
+test.each<[string, string, boolean]>([
+  ['window_start + toIntervalMonth(12)', 'window_start + toIntervalMonth(13)', true],
+  ['window_start + toIntervalMonth(13)', 'window_start + toIntervalMonth(13)', false],
+  ['window_start + toIntervalMonth(14)', 'window_start + toIntervalMonth(13)', false],
+  ['at + toIntervalDay(89)', 'at + toIntervalDay(90)', true],
+  ['at + toIntervalDay(91)', 'at + toIntervalDay(90)', false],
+  // A month lasts 28 to 31 days: 3 months can be 84 days, and 3 months can be 93.
+  ['at + toIntervalMonth(3)', 'at + toIntervalDay(84)', false],
+  ['at + toIntervalMonth(3)', 'at + toIntervalDay(85)', true],
+  ['at + toIntervalDay(93)', 'at + toIntervalMonth(3)', false],
+  ['at + toIntervalDay(92)', 'at + toIntervalMonth(3)', true],
+  // A TTL that is not kpi-stream's own form is never replaced without being asked.
+  ['at + toIntervalDay(90)', 'at + toIntervalYear(1)', true],
+])('setting %s where the table has %s shortens it: %s', (planned, current, shortens) => {
+  expect(shortensTtl(planned, current)).toBe(shortens);
 });
