@@ -17,6 +17,13 @@ export interface PersonalTable {
   readonly holds: string;
   /** Whether `subject erase` removes them: every table but the audit trail. */
   readonly erasable: boolean;
+  /** Columns that name the person in rows about someone else (a team's supervisor): exported, and emptied by erase. */
+  readonly mentionColumns?: readonly string[];
+}
+
+/** The rows of a table that are about the person or name them. */
+function aboutOrNaming({ employeeColumn, mentionColumns = [] }: PersonalTable): string {
+  return [employeeColumn, ...mentionColumns].map((column) => `${column} = {employee:String}`).join(' OR ');
 }
 
 /**
@@ -50,8 +57,9 @@ export const PERSONAL_TABLES: readonly PersonalTable[] = [
     table: ASSIGNMENTS_TABLE,
     employeeColumn: 'employee_id',
     holds:
-      'which plant and team the person belonged to and when, and who led it, from hr.assignments.v1 (rows where the person is the supervisor name them too, under the member)',
+      'which plant and team the person belonged to and when, and who led it, from hr.assignments.v1; and the members of the teams the person led (supervisor_id)',
     erasable: true,
+    mentionColumns: ['supervisor_id'],
   },
   {
     table: DEAD_LETTERS_TABLE,
@@ -108,12 +116,13 @@ export interface ColumnOf {
 /** Every row the table holds about the person, as stored (older versions of a row too, until ClickHouse merges them away). */
 export async function readPersonalRows(
   client: ClickHouseClient,
-  { table, employeeColumn }: PersonalTable,
+  personal: PersonalTable,
   employeeId: string,
 ): Promise<{ columns: ColumnOf[]; rows: Record<string, unknown>[] }> {
+  const { table } = personal;
   try {
     const result = await client.query({
-      query: `SELECT * FROM ${table} WHERE ${employeeColumn} = {employee:String}`,
+      query: `SELECT * FROM ${table} WHERE ${aboutOrNaming(personal)}`,
       query_params: { employee: employeeId },
       format: 'JSON',
     });
@@ -125,10 +134,11 @@ export async function readPersonalRows(
 }
 
 /** How many rows the table holds about the person, as stored. */
-export async function countPersonalRows(client: ClickHouseClient, { table, employeeColumn }: PersonalTable, employeeId: string): Promise<number> {
+export async function countPersonalRows(client: ClickHouseClient, personal: PersonalTable, employeeId: string): Promise<number> {
+  const { table } = personal;
   try {
     const result = await client.query({
-      query: `SELECT count() AS rows FROM ${table} WHERE ${employeeColumn} = {employee:String}`,
+      query: `SELECT count() AS rows FROM ${table} WHERE ${aboutOrNaming(personal)}`,
       query_params: { employee: employeeId },
       format: 'JSONEachRow',
     });
@@ -146,9 +156,13 @@ export async function countPersonalRows(client: ClickHouseClient, { table, emplo
  * the active parts. On a cluster it runs on the local tables of every node
  * (cluster.ts), where the rows are stored.
  */
-export function eraseStatements({ table, employeeColumn }: PersonalTable, placement: ClusterPlacement | undefined): string[] {
-  const statement = `ALTER TABLE ${table} DELETE WHERE ${employeeColumn} = {employee:String} SETTINGS mutations_sync = 2`;
-  return placement ? new ClusterRenderer(placement).render({ statement, where: `erasing from ${table}` }) : [statement];
+export function eraseStatements({ table, employeeColumn, mentionColumns = [] }: PersonalTable, placement: ClusterPlacement | undefined): string[] {
+  const statements = [
+    `ALTER TABLE ${table} DELETE WHERE ${employeeColumn} = {employee:String} SETTINGS mutations_sync = 2`,
+    // Where the person is named in someone else's row, the name goes and the row stays.
+    ...mentionColumns.map((column) => `ALTER TABLE ${table} UPDATE ${column} = NULL WHERE ${column} = {employee:String} SETTINGS mutations_sync = 2`),
+  ];
+  return statements.flatMap((statement) => (placement ? new ClusterRenderer(placement).render({ statement, where: `erasing from ${table}` }) : [statement]));
 }
 
 /** Removes every row the table holds about the person (eraseStatements). */

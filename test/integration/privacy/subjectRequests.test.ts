@@ -33,6 +33,17 @@ const MONDAY = Date.UTC(2026, 9, 5);
 const at = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
 
 /** Rows of each person per table, as inserted below. */
+/** Rows of someone else that name E1 (E3's assignment, E1 leading the team): exported with E1's, emptied of E1 by erase. */
+const NAMING: Record<string, number> = {
+  employee_window_metrics: 0,
+  employee_scores: 0,
+  anomalies: 0,
+  alert_deliveries: 0,
+  assignments: 1,
+  dead_letters: 0,
+  access_log: 0,
+};
+
 const INSERTED: Record<string, number> = {
   employee_window_metrics: 3,
   employee_scores: 2,
@@ -149,6 +160,22 @@ beforeAll(async () => {
     values: [{ event_id: 'alert-S1', scope: 'station', station_id: 'S1', window_start: at(MONDAY), target: 'webhook', attempted_at: at(MONDAY) }],
     format: 'JSONEachRow',
   });
+  // E3 is in a team E1 leads: the row is E3's, and names E1.
+  await client.insert({
+    table: 'assignments',
+    values: [
+      {
+        employee_id: 'E3',
+        valid_from: at(MONDAY),
+        plant_id: 'P1',
+        team_id: 'line-1',
+        supervisor_id: 'E1',
+        submitted_time: at(MONDAY),
+        event_id: 'assignment-E3',
+      },
+    ],
+    format: 'JSONEachRow',
+  });
   for (const table of Object.keys(INSERTED)) E2_BEFORE[table] = await rowsOf(table, 'E2');
 }, 120_000);
 
@@ -183,8 +210,8 @@ test('export holds every row of the person, by table with its columns, and nothi
   expect(Object.keys(exported.tables).sort()).toEqual(Object.keys(INSERTED).sort());
   for (const [table, rows] of Object.entries(INSERTED)) {
     const { columns, rows: exportedRows } = exported.tables[table]!;
-    expect([table, exportedRows.length]).toEqual([table, rows]);
-    expect(exportedRows.every((r) => r.employee_id === 'E1')).toBe(true);
+    expect([table, exportedRows.length]).toEqual([table, rows + NAMING[table]!]);
+    expect(exportedRows.every((r) => r.employee_id === 'E1' || r.supervisor_id === 'E1')).toBe(true);
     // Every column of the table, with its type; each row has exactly those.
     expect(columns.map((c) => c.name)).toEqual(Object.keys((await rowsOf(table, 'E1'))[0]!));
     for (const row of exportedRows) expect(Object.keys(row)).toEqual(columns.map((c) => c.name));
@@ -203,9 +230,11 @@ test("erase removes every row of the person from every table but the access log,
   const { stdout } = await subject(['erase', 'E1', '--purpose', 'erasure request 2026-18', '--actor', 'dpo', '--yes']);
   for (const [table, rows] of Object.entries(INSERTED)) {
     if (table === 'access_log') continue;
-    expect(stdout).toMatch(new RegExp(`^${table} +${rows}$`, 'm'));
+    expect(stdout).toMatch(new RegExp(`^${table} +${rows + NAMING[table]!}$`, 'm'));
     expect([table, await rowsOf(table, 'E1')]).toEqual([table, []]);
   }
+  // E3's assignment stays, without the name of its erased supervisor.
+  expect((await rowsOf('assignments', 'E3')).map((r) => [r.team_id, r.supervisor_id])).toEqual([['line-1', null]]);
   for (const table of Object.keys(INSERTED)) expect([table, await rowsOf(table, 'E2')]).toEqual([table, E2_BEFORE[table]]);
   const stationAlert = await (
     await client.query({ query: "SELECT count() AS n FROM alert_deliveries WHERE event_id = 'alert-S1'", format: 'JSONEachRow' })
@@ -222,7 +251,13 @@ test("erase removes every row of the person from every table but the access log,
     ['dpo', 'subject_export', 'access request 2026-17'],
   ]);
   const erasure = log.find((r) => r.action === 'subject_erase')!;
-  expect(JSON.parse(String(erasure.details))).toEqual({ rows: Object.fromEntries(Object.entries(INSERTED).filter(([t]) => t !== 'access_log')) });
+  expect(JSON.parse(String(erasure.details))).toEqual({
+    rows: Object.fromEntries(
+      Object.entries(INSERTED)
+        .filter(([t]) => t !== 'access_log')
+        .map(([t, rows]) => [t, rows + NAMING[t]!]),
+    ),
+  });
   expect(stdout).toContain('Kept: access_log (3 rows of E1)');
 });
 
