@@ -89,6 +89,8 @@ test('window rows must outlast the correction horizon: a late correction must fi
   // A month counts as its shortest, 28 days: 2 months against a 55-day horizon is refused, 37 days against 35 is not.
   expect(refusal({ KPI_RETENTION_FILE: fileWith('window_rows: 2 months\n'), KPI_CORRECTION_HORIZON: '55d' }).key).toBe('KPI_RETENTION_FILE');
   expect(load({ KPI_RETENTION_FILE: fileWith('window_rows: 37 days\n') }).retention.window_rows).toEqual({ count: 37, unit: 'day' });
+  // At the edge: 36 days is the horizon plus a day exactly, not longer.
+  expect(refusal({ KPI_RETENTION_FILE: fileWith('window_rows: 36 days\n') }).key).toBe('KPI_RETENTION_FILE');
 });
 
 test('periods: days or months, singular or plural, 1 day to 100 years', () => {
