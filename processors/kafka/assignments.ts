@@ -117,7 +117,7 @@ export class AssignmentReader {
         continue;
       }
       const schemaId = message.value!.readUInt32BE(1);
-      const problem = keyProblem(message.key, assignment.employee_id) ?? assignmentProblem(assignment, this.limits, now);
+      const problem = assignmentProblem(assignment, this.limits, now) ?? keyProblem(message.key, assignment.employee_id);
       if (problem) letter(problem.code, problem.message, schemaId);
       else stored.push({ assignment, partition: batch.partition, offset });
     }
