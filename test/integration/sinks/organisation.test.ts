@@ -1,6 +1,6 @@
 import { DAY, HOUR } from '../../../core/time.js';
 import { startPipeline } from '../../../processors/kafka/bootstrap.js';
-import type { AssignmentChanged, ProductionReported } from '../../../schemas/events.js';
+import type { AssignmentChanged, ProductionReported, QualityInspected } from '../../../schemas/events.js';
 import { withClickHouse } from '../../../sinks/clickhouse/client.js';
 import { encodeEvent } from '../../../topics/codec.js';
 import { assignmentsTopic, inputTopic } from '../../../topics/definitions.js';
@@ -34,6 +34,18 @@ const production = (employee: string, n: number): ProductionReported => ({
   event_time: day(n) + 9 * HOUR,
   units: 10,
   standard_seconds_per_unit: 60,
+});
+
+const inspection = (employee: string, n: number): QualityInspected => ({
+  event_id: `q-${employee}-${n}`,
+  employee_id: employee,
+  station_id: 'st-1',
+  work_order_id: 'wo-1',
+  production_time: day(n) + 9 * HOUR,
+  inspected_time: day(n) + 10 * HOUR,
+  units_inspected: 10,
+  units_defective: 1,
+  defect_codes: [],
 });
 
 const assignment = (employee: string, from: number, team: string, extra: Partial<AssignmentChanged> = {}): AssignmentChanged => ({
@@ -77,6 +89,11 @@ test('windows take the plant and team of their start; bad assignments are dead-l
     inputTopic(ctx.config, 'production'),
     people.flatMap((e) => [0, 1, 2, 3].map((n) => ({ key: e, value: encodeEvent('production', ids.production, production(e, n)) }))),
   );
+  // Inspections: all five of team A on day 0, four of them on day 1 (a figure of four people is withheld).
+  await send(inputTopic(ctx.config, 'inspection'), [
+    ...['e1', 'e2', 'e3', 'e4', 'e5'].map((e) => ({ key: e, value: encodeEvent('inspection', ids.inspection, inspection(e, 0)) })),
+    ...['e2', 'e3', 'e4', 'e5'].map((e) => ({ key: e, value: encodeEvent('inspection', ids.inspection, inspection(e, 1)) })),
+  ]);
   const good = [
     // Five people in team A from the first day; e1 moves to team B from day 2 (mid-month, at the window's start).
     ...['e1', 'e2', 'e3', 'e4', 'e5'].map((e) => assignment(e, day(0), 'team-a')),
@@ -115,12 +132,29 @@ test('windows take the plant and team of their start; bad assignments are dead-l
   expect(letters.map((l) => [l.error_code, l.employee_id])).toEqual(bad.map((b) => [b.code, b.key]).sort(([a], [b]) => a!.localeCompare(b!)));
 
   // Team A has 5 people on days 0 and 1, then 3: only the first two days are shown. Team B never reaches 5.
-  const teams = await query<{ team_id: string; start_ms: string; employees: string; units: string; efficiency: number }>(
-    `SELECT team_id, toUnixTimestamp64Milli(window_start) AS start_ms, employees, units, efficiency FROM team_window_metrics ORDER BY team_id, window_start`,
+  // Quality figures need 5 people inspected: day 0 has them, day 1 four.
+  const teams = await query<{
+    team_id: string;
+    start_ms: string;
+    employees: string;
+    units: string;
+    units_inspected: string | null;
+    defect_rate: number | null;
+  }>(
+    `SELECT team_id, toUnixTimestamp64Milli(window_start) AS start_ms, employees, units, units_inspected, defect_rate FROM team_window_metrics ORDER BY team_id, window_start`,
   );
-  expect(teams.map((t) => [t.team_id, (Number(t.start_ms) - start) / DAY, Number(t.employees), Number(t.units)])).toEqual([
-    ['team-a', 0, 5, 50],
-    ['team-a', 1, 5, 50],
+  expect(
+    teams.map((t) => [
+      t.team_id,
+      (Number(t.start_ms) - start) / DAY,
+      Number(t.employees),
+      Number(t.units),
+      t.units_inspected === null ? null : Number(t.units_inspected),
+      t.defect_rate,
+    ]),
+  ).toEqual([
+    ['team-a', 0, 5, 50, 50, 0.1],
+    ['team-a', 1, 5, 50, null, null],
   ]);
   const plants = async () =>
     (
@@ -167,17 +201,27 @@ test('windows take the plant and team of their start; bad assignments are dead-l
     await client.insert({
       table: 'employee_scores',
       format: 'JSONEachRow',
+      // Day 1's window: five graded and five self-scored. The week from day 0: five graded, four self-scored.
       values: [
-        ...(['qualified', 'excellent', 'excellent', 'needs_improvement', 'qualified'] as const).map((grade, i) => ({ employee: `e${i + 1}`, n: 1, grade })),
-        { employee: 'e1', n: 3, grade: 'qualified' },
-      ].map(({ employee, n, grade }) => ({
+        ...(['qualified', 'excellent', 'excellent', 'needs_improvement', 'qualified'] as const).map((grade, i) => ({
+          employee: `e${i + 1}`,
+          period: 'window',
+          n: 1,
+          grade,
+          self: true,
+        })),
+        { employee: 'e1', period: 'window', n: 3, grade: 'qualified', self: false },
+        ...['e1', 'e2', 'e3', 'e4', 'e5'].map((employee) => ({ employee, period: 'week', n: 0, grade: 'qualified', self: employee !== 'e5' })),
+      ].map(({ employee, period, n, grade, self }) => ({
         model_version: 'default-v1',
-        period_type: 'window',
+        period_type: period,
         period_start: at(day(n)),
         employee_id: employee,
         station_id: 'st-1',
         score: 80,
         grade,
+        self_score_avg: self ? 90 : null,
+        self_grade: self ? 'excellent' : '',
         computed_at: at(day(4)),
       })),
     });
@@ -199,17 +243,40 @@ test('windows take the plant and team of their start; bad assignments are dead-l
     });
   });
   const scores = await query<{ start_ms: string; team_id: string }>(
-    `SELECT toUnixTimestamp64Milli(period_start) AS start_ms, team_id FROM employee_scores_current WHERE employee_id = 'e1' ORDER BY period_start`,
+    `SELECT toUnixTimestamp64Milli(period_start) AS start_ms, team_id FROM employee_scores_current WHERE employee_id = 'e1' AND period_type = 'window' ORDER BY period_start`,
   );
   const flags = await query<{ start_ms: string; team_id: string }>(
     `SELECT toUnixTimestamp64Milli(window_start) AS start_ms, team_id FROM anomalies_current WHERE employee_id = 'e1' ORDER BY window_start`,
   );
-  // Team A's five graded people on day 1 against the target; e1 alone in team B on day 3 is withheld.
-  const calibration = await query<{ start_ms: string; team_id: string; employees: number; share_excellent: number; share_needs_improvement: number }>(
-    `SELECT toUnixTimestamp64Milli(period_start) AS start_ms, team_id, employees, share_excellent, share_needs_improvement FROM team_calibration`,
+  // Team A's five graded people against the target; e1 alone in team B on day 3 is withheld. The self-score figures
+  // need 5 self-scores: the window has them, the week four.
+  const calibration = await query<{
+    period_type: string;
+    start_ms: string;
+    team_id: string;
+    employees: number;
+    share_excellent: number;
+    share_needs_improvement: number;
+    avg_self_score: number | null;
+    self_share_excellent: number | null;
+  }>(
+    `SELECT period_type, toUnixTimestamp64Milli(period_start) AS start_ms, team_id, employees, share_excellent, share_needs_improvement, avg_self_score, self_share_excellent
+     FROM team_calibration ORDER BY period_type, period_start`,
   );
-  expect(calibration.map((c) => [(Number(c.start_ms) - start) / DAY, c.team_id, Number(c.employees), c.share_excellent, c.share_needs_improvement])).toEqual([
-    [1, 'team-a', 5, 0.4, 0.2],
+  expect(
+    calibration.map((c) => [
+      c.period_type,
+      (Number(c.start_ms) - start) / DAY,
+      c.team_id,
+      Number(c.employees),
+      c.share_excellent,
+      c.share_needs_improvement,
+      c.avg_self_score,
+      c.self_share_excellent,
+    ]),
+  ).toEqual([
+    ['week', 0, 'team-a', 5, 0, 0, null, null],
+    ['window', 1, 'team-a', 5, 0.4, 0.2, 90, 1],
   ]);
   for (const placedRows of [scores, flags]) {
     expect(placedRows.map((r) => [(Number(r.start_ms) - start) / DAY, r.team_id])).toEqual([
