@@ -373,6 +373,10 @@ export const settings = {
     'KPI_CLICKHOUSE_CLUSTER',
     "ClickHouse cluster (a name in the servers' remote_servers) to run on: migrations run ON CLUSTER with Replicated*MergeTree tables under Keeper and Distributed tables under the contract's names (docs/cluster.md). Unset: one node.",
   ),
+  pseudonymKey: secret(
+    'KPI_PSEUDONYM_KEY',
+    "Key of the employees' pseudonyms (at least 32 characters), in everything that leaves the database about a person: the BI views of <CLICKHOUSE_DATABASE>_bi, alert payloads, Alertmanager labels. Keep it secret and keep it: a new key gives everyone a new pseudonym. Required with CLICKHOUSE_URL; unset with the embedded engine, a random one generated on first use into <KPI_SERVICES_DIR>/pseudonym-key (mode 0600).",
+  ),
   retention: retentionFile(
     'KPI_RETENTION_FILE',
     "YAML or JSON file of how long each kind of data stays in ClickHouse (docs/privacy.md); migrate sets each table's TTL from it. Unset: window rows 13 months, scores and flags 25 months, dead letters 90 days.",
@@ -661,6 +665,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
     if (base.detectSpreadFloor[figure] <= 0) throw new ConfigError('KPI_DETECT_SPREAD_FLOOR', `${figure} must be above 0`);
   }
+  if (base.pseudonymKey !== undefined && base.pseudonymKey.length < MIN_PSEUDONYM_KEY_LENGTH) {
+    throw new ConfigError(
+      'KPI_PSEUDONYM_KEY',
+      `must be at least ${MIN_PSEUDONYM_KEY_LENGTH} characters (a random one: openssl rand -base64 32), got ${base.pseudonymKey.length}`,
+    );
+  }
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(base.clickhouseDatabase)) {
     throw new ConfigError('CLICKHOUSE_DATABASE', `must be a plain identifier, got ${JSON.stringify(base.clickhouseDatabase)}`);
   }
@@ -767,6 +777,38 @@ function readGeneratedPassword(file: string): string {
     throw new ConfigError(
       'CLICKHOUSE_PASSWORD',
       `cannot read or make the embedded ClickHouse's password file ${file} (${(error as NodeJS.ErrnoException).code ?? 'unreadable'}): set CLICKHOUSE_PASSWORD, or CLICKHOUSE_URL for a server`,
+    );
+  }
+}
+
+/** The shortest KPI_PSEUDONYM_KEY accepted (the generated one is 32 base64url characters: 24 random bytes). */
+export const MIN_PSEUDONYM_KEY_LENGTH = 32;
+
+/** Where the embedded setup's generated pseudonym key is kept, under KPI_SERVICES_DIR. */
+export function localPseudonymKeyFile(servicesPath: string): string {
+  return join(servicesPath, 'pseudonym-key');
+}
+
+/**
+ * The key of the employees' pseudonyms: KPI_PSEUDONYM_KEY, or with the
+ * embedded engine the one generated on first use. A deployment on a server
+ * must set it: this stops naming the key, for whatever needs it at start-up.
+ */
+export function pseudonymKey(config: Config): string {
+  if (config.pseudonymKey !== undefined) return config.pseudonymKey;
+  if (config.clickhouse.external) {
+    throw new ConfigError(
+      'KPI_PSEUDONYM_KEY',
+      'is required with CLICKHOUSE_URL: the BI views, alert payloads and Alertmanager labels name people by pseudonym (set it, or KPI_PSEUDONYM_KEY_FILE, to at least 32 random characters: openssl rand -base64 32)',
+    );
+  }
+  const file = localPseudonymKeyFile(config.servicesPath);
+  try {
+    return generatedSecret(file);
+  } catch (error) {
+    throw new ConfigError(
+      'KPI_PSEUDONYM_KEY',
+      `cannot read or make the generated pseudonym key ${file} (${(error as NodeJS.ErrnoException).code ?? 'unreadable'}): set KPI_PSEUDONYM_KEY`,
     );
   }
 }
