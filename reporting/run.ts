@@ -95,20 +95,17 @@ export async function readReport(client: ClickHouseClient, options: ReportOption
       },
       options.names ?? NO_NAMES,
     );
-    // Before the figures leave: the report names its employees by id (and by name with a names file).
-    await recordAccess(client, {
-      ...options.access,
-      action: 'report_with_names',
-      employeeId: '',
-      details: {
-        plant: options.plant,
-        period: options.period,
-        from: new Date(from).toISOString(),
-        to: new Date(to).toISOString(),
-        employees: namedEmployees(figures),
-        names: figures.named,
-      },
-    });
+    // Before the figures leave: a row for each person the report names (by id, and by name with a names file).
+    const named = namedEmployees(figures);
+    const details = {
+      plant: options.plant,
+      period: options.period,
+      from: new Date(from).toISOString(),
+      to: new Date(to).toISOString(),
+      employees: named.length,
+      names: figures.named,
+    };
+    await recordAccess(client, ...named.map((employeeId) => ({ ...options.access, action: 'report_with_names' as const, employeeId, details })));
     return figures;
   } catch (error) {
     if (error instanceof ConfigError) throw error;
@@ -116,9 +113,9 @@ export async function readReport(client: ClickHouseClient, options: ReportOption
   }
 }
 
-/** How many people a report names: those graded, those whose reports it sets beside what was measured, those flagged. */
-function namedEmployees(figures: ReportFigures): number {
-  return new Set([...figures.employees, ...figures.reportedVsMeasured, ...figures.anomalies].map((e) => e.employeeId)).size;
+/** The people a report names, in order: those graded, those whose reports it sets beside what was measured, those flagged. */
+function namedEmployees(figures: ReportFigures): string[] {
+  return [...new Set([...figures.employees, ...figures.reportedVsMeasured, ...figures.anomalies].map((e) => e.employeeId))].sort();
 }
 
 /** The report in a format: the HTML page, or its figures as JSON. */

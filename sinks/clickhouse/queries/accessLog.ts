@@ -16,7 +16,7 @@ export interface AccessRequest {
 
 export interface AccessRecord extends AccessRequest {
   readonly action: AccessAction;
-  /** The person whose data it is; empty when the read covers many people. */
+  /** The person whose data it is. */
   readonly employeeId: string;
   /** What was read or erased, as JSON. */
   readonly details: Record<string, unknown>;
@@ -25,19 +25,20 @@ export interface AccessRecord extends AccessRequest {
 }
 
 /**
- * Writes one row of the access log. Callers write it before they hand the
- * data out or remove it: a failure here stops them. The token holds the whole
- * row, its time included: two accesses alike in all else are two rows, a
- * retry of one insert is one.
+ * Writes rows of the access log, in one insert. Callers write them before
+ * they hand the data out or remove it: a failure here stops them. The token
+ * holds the whole rows, their times included: two accesses alike in all else
+ * are two rows, a retry of one insert is one.
  */
-export async function recordAccess(client: ClickHouseClient, record: AccessRecord): Promise<void> {
-  const row = {
-    at: toClickHouseTime(record.at ?? Date.now()),
+export async function recordAccess(client: ClickHouseClient, ...records: readonly AccessRecord[]): Promise<void> {
+  const now = Date.now();
+  const rows = records.map((record) => ({
+    at: toClickHouseTime(record.at ?? now),
     actor: record.actor,
     action: record.action,
     employee_id: record.employeeId,
     purpose: record.purpose,
     details: JSON.stringify(record.details),
-  };
-  await insertRows(client, ACCESS_LOG_TABLE, [row], (r) => Object.values(r));
+  }));
+  await insertRows(client, ACCESS_LOG_TABLE, rows, (r) => Object.values(r));
 }

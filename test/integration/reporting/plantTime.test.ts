@@ -156,23 +156,22 @@ test("the flagged employee's page shows the measured figure of the flag, beside 
   ]);
 });
 
-test('the report is written to the access log: who asked, why, the period, and how many people it names', async () => {
+test('the report is written to the access log: a row for each person it names, with who asked, why and the period', async () => {
   const rows = await (
-    await client.query({ query: 'SELECT actor, action, employee_id, purpose, details FROM access_log', format: 'JSONEachRow' })
+    await client.query({ query: 'SELECT actor, action, employee_id, purpose, details FROM access_log ORDER BY employee_id', format: 'JSONEachRow' })
   ).json<Record<string, string>>();
-  expect(rows.map((r) => ({ ...r, details: JSON.parse(r.details!) }))).toEqual([
-    {
-      actor: 'hr-lead',
-      action: 'report_with_names',
-      employee_id: '',
-      purpose: 'review of plant day 2026-10-05',
-      details: expect.objectContaining({
-        period: 'month',
-        from: new Date(DAY_START).toISOString(),
-        to: new Date(NEXT_START).toISOString(),
-        employees: 3,
-        names: false,
-      }),
-    },
-  ]);
+  const row = (employeeId: string) => ({
+    actor: 'hr-lead',
+    action: 'report_with_names',
+    employee_id: employeeId,
+    purpose: 'review of plant day 2026-10-05',
+    details: expect.objectContaining({
+      period: 'month',
+      from: new Date(DAY_START).toISOString(),
+      to: new Date(NEXT_START).toISOString(),
+      employees: 3,
+      names: false,
+    }),
+  });
+  expect(rows.map((r) => ({ ...r, details: JSON.parse(r.details!) }))).toEqual([row('E1'), row('E2'), row('E3')]);
 });
