@@ -396,6 +396,10 @@ export const settings = {
   timeZone: timeZone('KPI_TIME_ZONE', 'UTC', 'IANA time zone of the plant; windows align to its plant days.'),
   dayStart: timeOfDay('KPI_DAY_START', '00:00', 'Local time the plant day begins (06:00: a day window runs 06:00 to 06:00 and holds the whole night shift).'),
   shiftCalendar: optionalText('KPI_SHIFT_CALENDAR', 'A shift calendar file (YAML or JSON, docs/shifts.md): windows are its shifts instead of KPI_WINDOW_SIZE.'),
+  plantsFile: optionalText(
+    'KPI_PLANTS_FILE',
+    "A plants file (YAML or JSON, docs/shifts.md \"Several plants\"): each plant's time zone, day start and shift calendar. An employee's events fall in the windows of the plant hr.assignments.v1 places them in at the event's time; elsewhere KPI_TIME_ZONE, KPI_DAY_START and KPI_SHIFT_CALENDAR. Unset: one plant.",
+  ),
   allowedLateness: duration('KPI_ALLOWED_LATENESS', '10m', 'A window closes when the watermark passes its end plus this.'),
   correctionHorizon: duration(
     'KPI_CORRECTION_HORIZON',

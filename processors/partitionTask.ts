@@ -154,6 +154,8 @@ export class PartitionTask {
   private watermarkHistory: number[] = [];
   /** When the rows of the last drain became due (wall clock, ms), aligned with them: for the close → queryable latency. */
   dueAt: number[] = [];
+  /** The windows of the batch under way, settled when it began (`restore`): its records all fall by the same plant clocks. */
+  private windows: WindowAssigner;
 
   /**
    * @param resume where the previous owner committed, per kind
@@ -169,6 +171,7 @@ export class PartitionTask {
     storedThrough: number | null = Number.POSITIVE_INFINITY,
   ) {
     this.storedThrough = storedThrough ?? Number.NEGATIVE_INFINITY;
+    this.windows = settings.windows.settled();
     this.lastRecordAt = now;
     for (const [kind, point] of resume) {
       if (point.clock !== null) this.clocks.set(kind, point.clock);
@@ -177,7 +180,7 @@ export class PartitionTask {
   }
 
   windowOf(tagged: KindedEvent): PlantWindow {
-    return this.settings.windows.windowFor(windowTimeOf(tagged));
+    return this.windows.windowFor(windowTimeOf(tagged), tagged.event.employee_id);
   }
 
   /**
@@ -192,6 +195,7 @@ export class PartitionTask {
 
   /** The first half of processBatch: reads from `store` the windows the items need that can have a row and are not in memory. */
   async restore(items: readonly BatchItem[], store: Pick<WindowStore, 'current'>): Promise<void> {
+    this.windows = this.settings.windows.settled();
     let missing: Map<string, WindowKey> | undefined;
     for (const { record } of items) {
       if (!record) continue;
@@ -250,10 +254,10 @@ export class PartitionTask {
   private process(kind: EventKind, offset: number, { tagged, digest }: InputRecord, clockBefore: number | null, clock: number, now: number): RecordResult {
     this.lastRecordAt = now;
     const time = windowTimeOf(tagged);
-    const window = this.settings.windows.windowFor(time);
+    const employeeId = tagged.event.employee_id;
+    const window = this.windows.windowFor(time, employeeId);
     if (window.end + this.settings.correctionHorizon < clock) return { outcome: 'KPI_ERR_TOO_LATE', window };
 
-    const employeeId = tagged.event.employee_id;
     let entry = this.find(employeeId, window.start);
     if (!entry) {
       if (!this.hasRoom()) return { outcome: 'KPI_ERR_TOO_MANY_WINDOWS', window };
@@ -270,7 +274,7 @@ export class PartitionTask {
         message: "the window store refused this window's row, so nothing more is added to it",
       };
     }
-    const outcome = applyEvent(this.settings.catalog, entry.state, tagged, digest, this.settings.windows.hourOf(time));
+    const outcome = applyEvent(this.settings.catalog, entry.state, tagged, digest, this.windows.hourOf(time, employeeId));
     if (outcome !== 'accepted') return { outcome, window };
     if (!entry.dirty) {
       entry.dirty = true;

@@ -30,6 +30,10 @@ export class ShiftCalendar implements WindowAssigner {
     return this.clock.hourOf(ts);
   }
 
+  settled(): this {
+    return this;
+  }
+
   private readonly shifts: readonly Shift[];
   private readonly holidays: ReadonlySet<string>;
   private readonly dayWindows = new Map<number, PlantWindow[]>();

@@ -14,11 +14,20 @@ export interface PlantWindow extends TimeWindow {
   readonly crew: string;
 }
 
-/** Places an instant in its window; pure, like Kafka Streams' `windowsFor`. */
+/**
+ * Places an employee's instant in its window; pure, like Kafka Streams'
+ * `windowsFor`. The employee matters only where plants keep different clocks
+ * (processors/plants.ts).
+ */
 export interface WindowAssigner {
-  windowFor(ts: number): PlantWindow;
+  windowFor(ts: number, employeeId: string): PlantWindow;
   /** The start of the local hour containing `ts`: the grain measured figures are also kept at. */
-  hourOf(ts: number): number;
+  hourOf(ts: number, employeeId: string): number;
+  /**
+   * The assigner as it stands now, for one batch: whatever it learns later
+   * (a plant's new members) does not move the windows of a batch under way.
+   */
+  settled(): WindowAssigner;
 }
 
 const MINUTE = 60_000;
@@ -177,6 +186,10 @@ export class TumblingWindows implements WindowAssigner {
 
   hourOf(ts: number): number {
     return this.clock.hourOf(ts);
+  }
+
+  settled(): this {
+    return this;
   }
 
   /** Throws RangeError for a size that does not divide a day, an unknown time zone or a day start outside a day. */

@@ -8,7 +8,8 @@ import type { AssignmentChanged } from '../../schemas/events.js';
 import { assignmentProblem, recordLimitsOf, type RecordLimits } from '../../schemas/validate.js';
 import type { ClickHouseClient } from '../../sinks/clickhouse/client.js';
 import { withRetries } from '../../sinks/clickhouse/client.js';
-import { insertAssignments, type StoredAssignment } from '../../sinks/clickhouse/queries/assignments.js';
+import { insertAssignments, placementOf, readPlacements, type StoredAssignment } from '../../sinks/clickhouse/queries/assignments.js';
+import type { PlantWindows } from '../plants.js';
 import type { EventCodec } from '../../topics/codec.js';
 import { assignmentsTopic } from '../../topics/definitions.js';
 import { withKafkaRetries } from '../../topics/kafka.js';
@@ -25,7 +26,12 @@ export interface AssignmentReaderParts {
   readonly deadLetters: DeadLetterStore;
   /** Aborted when the pipeline fails: retries stop waiting. */
   readonly signal: AbortSignal;
+  /** With several plants (KPI_PLANTS_FILE): the windows that follow each employee's plant, told every placement. */
+  readonly plants?: PlantWindows;
 }
+
+/** How often the plants' directory reads back every assignment, those the other processes stored too. */
+export const PLACEMENT_REFRESH_MS = 10_000;
 
 /**
  * Reads hr.assignments.v1 into kpi.assignments, beside the processors: a
@@ -56,13 +62,34 @@ export class AssignmentReader {
   }
 
   async start(): Promise<void> {
+    const { plants } = this.parts;
+    if (plants) {
+      // Before any input is read: the windows of the first batches follow the assignments stored so far.
+      await this.learnStoredPlacements();
+      this.parts.log.info({ employees: plants.employees }, "plants' clocks: the plant of each employee read from kpi.assignments");
+      this.refresh = setInterval(() => {
+        this.learnStoredPlacements().catch((error: unknown) =>
+          this.parts.log.warn({ err: error }, "plants' clocks: could not read the assignments again; the directory stays as it was"),
+        );
+      }, PLACEMENT_REFRESH_MS);
+      this.refresh.unref();
+    }
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
     await this.consumer.run({ autoCommit: false, eachBatch: (payload) => this.handle(payload) });
   }
 
   async disconnect(): Promise<void> {
+    clearInterval(this.refresh);
     await this.consumer.disconnect();
+  }
+
+  private refresh: NodeJS.Timeout | undefined;
+
+  /** Every assignment in kpi.assignments, those of the partitions other processes read too, into the plants' directory. */
+  private async learnStoredPlacements(): Promise<void> {
+    const { client, log, signal, plants } = this.parts;
+    plants?.learn(await withRetries("reading the assignments for the plants' clocks", log, signal, () => readPlacements(client)));
   }
 
   /** Whether the group has stored every assignment on the topic (committed offsets at the high watermarks). */
@@ -127,6 +154,7 @@ export class AssignmentReader {
       await deadLetters.record(letters);
     }
     await withRetries(`inserting ${stored.length} rows into assignments`, log, signal, () => insertAssignments(client, stored));
+    this.parts.plants?.learn(stored.map(({ assignment }) => placementOf(assignment)));
     await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(Number(batch.lastOffset()) + 1) }]);
     log.debug({ partition: batch.partition, stored: stored.length, deadLettered: letters.length }, 'assignments stored');
     await heartbeat();

@@ -19,6 +19,7 @@ import { createRegistry, writerSchemas } from '../../topics/registry.js';
 import { liveWindowsTo } from '../../topics/liveWindows.js';
 import { coPartitionedAssigner } from './assigner.js';
 import { AssignmentReader } from './assignments.js';
+import { PlantWindows } from '../plants.js';
 import { ProcessorMetrics } from '../metrics.js';
 import { KafkaOffsetStore } from './offsets.js';
 import { Pipeline, type PipelineOptions } from './pipeline.js';
@@ -128,6 +129,7 @@ async function connectPipeline(
     codec,
     deadLetters,
     signal: abort.signal,
+    ...(settings.windows instanceof PlantWindows ? { plants: settings.windows } : {}),
   });
   kafkaClients.push(assignments);
   await assignments.start();

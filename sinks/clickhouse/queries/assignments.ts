@@ -1,3 +1,4 @@
+import type { Placement } from '../../../contract/plants.js';
 import type { AssignmentChanged } from '../../../schemas/events.js';
 import type { ClickHouseClient } from '../client.js';
 import { insertRows } from '../insert.js';
@@ -38,4 +39,42 @@ export async function insertAssignments(client: ClickHouseClient, stored: readon
     })),
     (row) => [row.source_partition, row.source_offset],
   );
+}
+
+/** The placement an assignment makes, for the plants' clocks. */
+export function placementOf(a: AssignmentChanged): Placement {
+  return {
+    employeeId: a.employee_id,
+    plantId: a.plant_id,
+    validFrom: a.valid_from,
+    validTo: a.valid_to,
+    submittedTime: a.submitted_time,
+    eventId: a.event_id,
+  };
+}
+
+/** Every stored assignment's placement, each submission once (the directory keeps the standing one). */
+export async function readPlacements(client: ClickHouseClient): Promise<Placement[]> {
+  const result = await client.query({
+    query: `SELECT DISTINCT employee_id, toUnixTimestamp64Milli(valid_from) AS valid_from,
+              toUnixTimestamp64Milli(valid_to) AS valid_to, plant_id, toUnixTimestamp64Milli(submitted_time) AS submitted_time, event_id
+            FROM ${ASSIGNMENTS_TABLE}`,
+    format: 'JSONEachRow',
+  });
+  const rows = await result.json<{
+    employee_id: string;
+    valid_from: string;
+    valid_to: string | null;
+    plant_id: string;
+    submitted_time: string;
+    event_id: string;
+  }>();
+  return rows.map((r) => ({
+    employeeId: r.employee_id,
+    plantId: r.plant_id,
+    validFrom: Number(r.valid_from),
+    validTo: r.valid_to === null ? null : Number(r.valid_to),
+    submittedTime: Number(r.submitted_time),
+    eventId: r.event_id,
+  }));
 }
