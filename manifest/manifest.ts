@@ -202,6 +202,8 @@ export interface ManifestOutflow {
   /** Where to, as it may be shown; undefined when not configured. */
   readonly destination?: string;
   readonly configured: boolean;
+  /** Only when someone runs a command for it (a file they are handed), not as the system runs. */
+  readonly on_request: boolean;
   readonly carries: string;
   /** How the person appears in it. */
   readonly person: string;
@@ -486,10 +488,11 @@ function outflowsOf(config: Config, topics: readonly TopicDefinition[]): Manifes
   const bi = biDatabase(config.clickhouseDatabase);
   const biReaders = READER_ROLES.filter((role) => role.readable(config.clickhouseDatabase).some((r) => r.database === bi));
   const amPayload = alertmanagerAlert(PROBE_EVENT, 0) as { labels: Record<string, string>; annotations: Record<string, string> };
-  const outflow = (channel: string, destination: string | undefined, carries: string, person: string): ManifestOutflow => ({
+  const outflow = (channel: string, destination: string | undefined, carries: string, person: string, onRequest = false): ManifestOutflow => ({
     channel,
     ...(destination === undefined ? {} : { destination }),
     configured: destination !== undefined,
+    on_request: onRequest,
     carries,
     person,
   });
@@ -511,7 +514,7 @@ function outflowsOf(config: Config, topics: readonly TopicDefinition[]): Manifes
         `Kafka topic ${t.contractName}`,
         `${t.name} on ${config.kafka.brokers.join(',')}`,
         t.doc,
-        `readable by every Kafka client the brokers' ACLs let read it, for ${retentionText(t.retentionMs)}`,
+        `records keyed by an employee's id or naming them, readable by every Kafka client the brokers' ACLs let read the topic, for ${retentionText(t.retentionMs)}`,
       ),
     ),
     outflow(
@@ -525,12 +528,14 @@ function outflowsOf(config: Config, topics: readonly TopicDefinition[]): Manifes
       'a JSON file, or stdout, on request',
       `every row of one person in ${PERSONAL_TABLES.map((t) => t.table).join(', ')}, and the Kafka topics that keep their records`,
       'the person, by id: written to the access log with who asked and why, before it is handed out',
+      true,
     ),
     outflow(
       'the report (`kpi-stream report`)',
       'an HTML or JSON file, on request',
       'grades, figures and flags per station and plant, and a page per flagged employee',
       'employees by id, and by name with --names: written to the access log with who asked and why',
+      true,
     ),
   ];
 }

@@ -166,7 +166,12 @@ export function renderMarkdown(m: Manifest): string {
     '## 8. Where data leaves kpi-stream',
     table(
       ['channel', 'to', 'carries', 'the person in it'],
-      m.outflows.map((o) => [o.channel, o.destination === undefined ? 'not configured' : code(o.destination), o.carries, o.person]),
+      m.outflows.map((o) => [
+        o.channel,
+        o.destination === undefined ? 'not configured' : o.on_request ? o.destination : code(o.destination),
+        o.carries,
+        o.person,
+      ]),
     ),
   ];
   return `${sections.join('\n\n')}\n`;

@@ -73,7 +73,11 @@ describe('with the defaults', () => {
     expect(m.outflows.map((o) => o.channel)).toEqual(
       expect.arrayContaining(['webhook (KPI_ALERT_WEBHOOK_URL)', 'Alertmanager (KPI_ALERTMANAGER_URL)', 'Kafka topic kpi.alerts.v1', 'BI (database kpi_bi)']),
     );
-    expect(m.outflows.find((o) => o.channel.startsWith('webhook'))).toMatchObject({ configured: false });
+    expect(m.outflows.find((o) => o.channel.startsWith('webhook'))).toMatchObject({ configured: false, on_request: false });
+    expect(m.outflows.filter((o) => o.on_request).map((o) => o.channel)).toEqual([
+      'subject export (`kpi-stream subject export`)',
+      'the report (`kpi-stream report`)',
+    ]);
   });
 
   test('the alert payloads say how they show a person: read from the payloads the targets build', () => {
