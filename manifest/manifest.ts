@@ -444,13 +444,13 @@ function retentionOf(config: Config, topics: readonly TopicDefinition[]): Manife
   };
 }
 
+const PROBE_EMPLOYEE = 'manifest-probe-employee';
+const PROBE_EXPLANATION = 'manifest-probe-explanation';
 /**
  * An alert event about one person, to see what the targets' payloads carry of
  * them: typed as the contract's event, so a field the contract adds must be
  * given here too.
  */
-const PROBE_EMPLOYEE = 'manifest-probe-employee';
-const PROBE_EXPLANATION = 'manifest-probe-explanation';
 const PROBE_EVENT: AlertEvent = {
   type: 'alert.firing',
   id: 'manifest-probe-id',
