@@ -14,6 +14,7 @@ import { analyticsServiceCommand, detectCommand, evaluateCommand, scoreCommand }
 import { benchCommand } from './commands/bench.js';
 import { configCommand } from './commands/config.js';
 import { demoCommand } from './commands/demo.js';
+import { manifestCommand } from './commands/manifest.js';
 import { migrateCommand } from './commands/migrate.js';
 import { reportCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
@@ -36,6 +37,7 @@ const commands: Command[] = [
   evaluateCommand,
   reportCommand,
   subjectCommand,
+  manifestCommand,
   migrateCommand,
   schemasCommand,
   benchCommand,

@@ -41,6 +41,16 @@ export const DEFAULT_SCORING: ScoringModel = {
 
 export type Grade = 'excellent' | 'qualified' | 'needs_improvement';
 
+/** The formula of indicatorPoints, scoreOf and gradeOf below, in words, for people who judge it (the manifest). */
+export const SCORING_FORMULA = {
+  points:
+    'points = 100 × (value − worst) / (target − worst), clamped to 0…100: 100 at the target, 0 at the worst value (for the defect rate the target is the lower number)',
+  score: 'score = Σ weight × points / Σ weight, over the indicators with a weight above 0 that have a value in the period; no such indicator, no score',
+  grade:
+    "grade = excellent from the model's excellent band, qualified from its qualified band, needs_improvement below; a self-score is graded by the same bands",
+  scope: "a station's own rules, where the model version has them, replace the plant-wide ones for the periods worked at that station",
+} as const;
+
 /** 100 at the target, 0 at the worst value, linear and clamped in between. */
 export function indicatorPoints(value: number, rule: IndicatorRule): number {
   const share = (value - rule.worst) / (rule.target - rule.worst);

@@ -25,6 +25,8 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   privacy: ['core', 'topics', 'sinks'],
   alerting: ['core', 'schemas', 'contract', 'kpis', 'topics', 'sinks', 'scoring', 'detection'],
   services: ['core', 'topics', 'sinks'],
+  // The manifest reads every part's definitions (topics, KPIs, scoring, detection, alert rules, roles, retention): the floor above them all.
+  manifest: ['core', 'schemas', 'contract', 'kpis', 'topics', 'sinks', 'scoring', 'detection', 'alerting', 'privacy'],
   demo: [
     'core',
     'schemas',
