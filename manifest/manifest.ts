@@ -3,6 +3,7 @@ import { configuredTargets } from '../alerting/delivery.js';
 import { describeRule, loadRules, type AlertRule } from '../alerting/rules.js';
 import type { AlertEvent } from '../contract/alertEvent.js';
 import { FLAG_KINDS, INFLATION_FLAG_KINDS } from '../contract/flag.js';
+import { readPlants, type PlantDefinition } from '../contract/plants.js';
 import { checkShiftCalendar, readShiftCalendar, type ShiftCalendarDefinition } from '../contract/shiftCalendar.js';
 import type { Config } from '../core/config.js';
 import { packageVersion } from '../core/paths.js';
@@ -49,6 +50,8 @@ export interface ManifestInputs {
   readonly alertRules: readonly AlertRule[];
   /** KPI_SHIFT_CALENDAR's calendar, when set. */
   readonly shiftCalendar?: ShiftCalendarDefinition;
+  /** KPI_PLANTS_FILE's plants, when set. */
+  readonly plants?: ReadonlyMap<string, PlantDefinition>;
   /** When the manifest is made (epoch ms). */
   readonly generatedAt: number;
 }
@@ -57,10 +60,12 @@ export interface ManifestInputs {
 export async function loadManifestInputs(config: Config, generatedAt = Date.now()): Promise<ManifestInputs> {
   const catalog = await loadCatalog(config.extensions);
   const alertRules = config.alertRules === undefined ? [] : loadRules(config.alertRules, catalog);
-  if (config.shiftCalendar === undefined) return { catalog, alertRules, generatedAt };
+  const plants = config.plantsFile === undefined ? undefined : readPlants(config.plantsFile);
+  const inputs = { catalog, alertRules, generatedAt, ...(plants ? { plants } : {}) };
+  if (config.shiftCalendar === undefined) return inputs;
   const shiftCalendar = readShiftCalendar(config.shiftCalendar);
   checkShiftCalendar(shiftCalendar);
-  return { catalog, alertRules, shiftCalendar, generatedAt };
+  return { ...inputs, shiftCalendar };
 }
 
 export interface InputField {
@@ -96,6 +101,8 @@ export interface ManifestWindows {
     readonly shifts: readonly { name: string; start: string; hours: number; days?: readonly string[]; crews?: readonly string[] }[];
     readonly holidays: readonly string[];
   };
+  /** KPI_PLANTS_FILE: plants with clocks of their own, for the people assigned to them; the above for everyone else. */
+  readonly plants?: readonly { plant_id: string; time_zone: string; day_start: string; windows: string }[];
   /** A window closes once the watermark passes its end plus this. */
   readonly allowed_lateness: string;
   /** Late events correct a closed window for this long after its end. */
@@ -244,7 +251,7 @@ export function manifest(config: Config, inputs: ManifestInputs): Manifest {
       topic_prefix: config.topicPrefix,
     },
     inputs: RECORD_KINDS.map((kind) => inputOf(kind, topicOfKind(topics, kind), inputs.catalog)),
-    windows: windowsOf(config, inputs.shiftCalendar),
+    windows: windowsOf(config, inputs.shiftCalendar, inputs.plants),
     kpis: inputs.catalog.kpis.map((kpi) => kpiOf(kpi, topics)),
     scoring: scoringOf(inputs.catalog),
     rules: { detection: detectionOf(config, inputs.alertRules), alerts: alertsOf(config, inputs.alertRules) },
@@ -302,10 +309,22 @@ function inputOf(kind: RecordKind, topic: TopicDefinition, catalog: KpiCatalog):
 
 const clockTime = (ms: number) => `${String(Math.floor(ms / 3_600_000)).padStart(2, '0')}:${String(Math.floor(ms / 60_000) % 60).padStart(2, '0')}`;
 
-function windowsOf(config: Config, calendar: ShiftCalendarDefinition | undefined): ManifestWindows {
+function windowsOf(config: Config, calendar: ShiftCalendarDefinition | undefined, plants: ReadonlyMap<string, PlantDefinition> | undefined): ManifestWindows {
   const common = {
     time_zone: config.timeZone,
     day_start: clockTime(config.dayStart),
+    ...(plants
+      ? {
+          plants: [...plants].map(([id, plant]) => ({
+            plant_id: id,
+            time_zone: plant.timeZone,
+            day_start: clockTime(plant.dayStart),
+            windows: plant.shiftCalendar
+              ? `shifts: ${plant.shiftCalendar.shifts.map((s) => `${s.name} ${s.start} (${s.hours} h)`).join(', ')}`
+              : `tumbling, ${formatDuration(config.windowSize)} each`,
+          })),
+        }
+      : {}),
     allowed_lateness: formatDuration(config.allowedLateness),
     correction_horizon: formatDuration(config.correctionHorizon),
     report_max_delay: formatDuration(config.reportMaxDelay),

@@ -78,6 +78,15 @@ export function renderMarkdown(m: Manifest): string {
           `Holidays: ${m.windows.shift_calendar.holidays.length === 0 ? 'none' : m.windows.shift_calendar.holidays.join(', ')}.`,
         ]
       : []),
+    ...(m.windows.plants
+      ? [
+          'Plants with clocks of their own (KPI_PLANTS_FILE): the windows of the people `hr.assignments.v1` places there follow their plant; everyone else the clock above.',
+          table(
+            ['plant', 'time zone', 'day starts', 'windows'],
+            m.windows.plants.map((p) => [code(p.plant_id), p.time_zone, p.day_start, p.windows]),
+          ),
+        ]
+      : []),
 
     '## 3. The KPIs and their formulas',
     ...m.kpis.flatMap((kpi) => [

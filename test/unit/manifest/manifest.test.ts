@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../../core/config.js';
 import { ConfigError } from '../../../core/errors.js';
+import { projectRoot } from '../../../core/paths.js';
 import { KpiCatalog } from '../../../kpis/catalog.js';
 import { loadManifestInputs, manifest, type Manifest } from '../../../manifest/manifest.js';
 import { renderJson, renderMarkdown } from '../../../manifest/render.js';
@@ -184,6 +185,17 @@ describe('a setting changed, the manifest changed', () => {
     const md = renderMarkdown(m);
     expect(md).toContain('- Windows: tumbling, 8h each, per employee');
     expect(md).toContain('- Plant time zone: Europe/Berlin; the plant day starts at 06:00');
+  });
+
+  test("KPI_PLANTS_FILE: each plant's clock and windows, beside the deployment's", async () => {
+    const plants = join(projectRoot(), 'examples', 'shifts', 'two-plants.yaml');
+    expect((await manifestOf({})).windows.plants).toBeUndefined();
+    const m = await manifestOf({ KPI_PLANTS_FILE: plants });
+    expect(m.windows.plants).toEqual([
+      { plant_id: 'plant-berlin', time_zone: 'Europe/Berlin', day_start: '06:00', windows: 'shifts: day 06:00 (8 h), swing 14:00 (8 h), night 22:00 (8 h)' },
+      { plant_id: 'plant-suzhou', time_zone: 'Asia/Shanghai', day_start: '06:00', windows: 'tumbling, 1d each' },
+    ]);
+    expect(renderMarkdown(m)).toContain('| `plant-suzhou` | Asia/Shanghai | 06:00 | tumbling, 1d each |');
   });
 
   test('KPI_SHIFT_CALENDAR: the windows are its shifts, listed with their crews', async () => {
