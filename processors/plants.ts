@@ -30,18 +30,15 @@ export class PlantDirectory {
   /** This directory with `placements` learned: each replaces the one of its employee and valid_from if submitted later. */
   with(placements: readonly Placement[]): PlantDirectory {
     if (placements.length === 0) return this;
-    const next = new Map(this.byEmployee);
+    let next: Map<string, readonly Placement[]> | undefined;
     for (const placement of placements) {
-      const list = [...(next.get(placement.employeeId) ?? [])];
+      const list = (next ?? this.byEmployee).get(placement.employeeId) ?? [];
       const same = list.findIndex((p) => p.validFrom === placement.validFrom);
-      if (same < 0) list.push(placement);
-      else if (replaces(placement, list[same]!)) list[same] = placement;
-      else continue;
-      next.set(
-        placement.employeeId,
-        list.sort((a, b) => a.validFrom - b.validFrom),
-      );
+      if (same >= 0 && !replaces(placement, list[same]!)) continue; // a reading again of what is known: most of a refresh
+      const changed = same < 0 ? [...list, placement].sort((a, b) => a.validFrom - b.validFrom) : list.with(same, placement);
+      (next ??= new Map(this.byEmployee)).set(placement.employeeId, changed);
     }
+    if (!next) return this;
     return new PlantDirectory(next);
   }
 
