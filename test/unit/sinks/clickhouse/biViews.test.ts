@@ -3,6 +3,7 @@ import { loadCatalog } from '../../../../kpis/extensions.js';
 import { biDatabase, READER_ROLES } from '../../../../privacy/roles.js';
 import { BI_VIEWS, biDatabaseName, biStatements } from '../../../../sinks/clickhouse/queries/biViews.js';
 import { allMigrations, plannedStatements } from '../../../../sinks/clickhouse/migrate.js';
+import { readContractDoc } from '../../support/contractDoc.js';
 
 /** The statements of the BI database, pure: what `migrate` runs after the views of the database (test/integration/privacy/biViews.test.ts reads them back). */
 
@@ -53,4 +54,8 @@ test('on one node the statements run as they are, for the configured database', 
   const catalog = await loadCatalog([]);
   const plan = plannedStatements(allMigrations(catalog), catalog, undefined, DEFAULT_RETENTION, 'plant_7');
   expect(plan.bi.map((v) => v.statements)).toEqual(biStatements('plant_7').map(({ statement }) => [statement]));
+});
+
+test('docs/contract.md lists the views of the BI database', () => {
+  expect([...readContractDoc().biViews].sort()).toEqual(Object.keys(BI_VIEWS).sort());
 });
