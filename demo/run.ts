@@ -1,5 +1,5 @@
 import { join, relative } from 'node:path';
-import type { Config } from '../core/config.js';
+import { pseudonymKey, type Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import { DAY } from '../core/time.js';
 import { detectionRules } from '../detection/config.js';
@@ -9,12 +9,14 @@ import { evaluateSimulation } from '../evaluation/groundTruth.js';
 import { loadCatalog } from '../kpis/extensions.js';
 import { startPipeline } from '../processors/kafka/bootstrap.js';
 import { PlantClock } from '../processors/windows.js';
+import { pseudonymise } from '../privacy/pseudonymise.js';
 import type { ReportFigures } from '../reporting/figures.js';
 import { readReport, writeReport } from '../reporting/run.js';
 import { scorePeriods } from '../scoring/score.js';
 import { servicesUp } from '../services/index.js';
 import { withClickHouse } from '../sinks/clickhouse/client.js';
 import { readMostFlagged, type FlaggedEmployee } from '../sinks/clickhouse/queries/anomalies.js';
+import { biDatabaseName } from '../sinks/clickhouse/queries/biViews.js';
 import { PERIOD_TYPES } from '../sinks/clickhouse/queries/scores.js';
 import { readStationFigures, type StationFigures } from '../sinks/clickhouse/queries/stations.js';
 import { compareWithExpected, readExpectedRows, type Comparison } from '../simulator/compare.js';
@@ -125,8 +127,9 @@ export async function runDemo(options: SimulateOptions, config: Config, log: Log
     for (const period of PERIOD_TYPES) await scorePeriods(client, catalog, { period, timeZone: config.timeZone });
     const flags = await runDetection(client, catalog, log, { ...range, timeZone: config.timeZone, rules: detectionRules(config), publish: alerts.publish });
     const gaps = flags.filter((f) => f.kind === 'measurement_gap').length;
+    const named = await pseudonymise(client, pseudonymKey(config));
     progress.step(
-      `scored every window, week and month; detection: ${flags.length - gaps} inflation flags on ${new Set(flags.filter((f) => f.kind !== 'measurement_gap').map((f) => f.employeeId)).size} employees, ${gaps} measurement gaps`,
+      `scored every window, week and month; detection: ${flags.length - gaps} inflation flags on ${new Set(flags.filter((f) => f.kind !== 'measurement_gap').map((f) => f.employeeId)).size} employees, ${gaps} measurement gaps; ${count(named)} people given a pseudonym for the views of ${biDatabaseName(config.clickhouseDatabase)}`,
     );
 
     const alerted = await alerts.finish();

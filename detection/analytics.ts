@@ -1,6 +1,7 @@
-import type { Config } from '../core/config.js';
+import { pseudonymKey, type Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import type { KpiCatalog } from '../kpis/catalog.js';
+import { pseudonymise } from '../privacy/pseudonymise.js';
 import { scorePeriods } from '../scoring/score.js';
 import { sinkFailure, withClickHouse, type ClickHouseClient } from '../sinks/clickhouse/client.js';
 import { migrate } from '../sinks/clickhouse/migrate.js';
@@ -20,6 +21,8 @@ export type FlagPublisher = (before: readonly Flag[], after: readonly Flag[]) =>
 export interface CycleReport {
   readonly windows: number;
   readonly employees: number;
+  /** People given a pseudonym in this cycle (new ones, or everyone under a new key). */
+  readonly pseudonymised: number;
   readonly flags: number;
   readonly through: number;
 }
@@ -29,8 +32,10 @@ export interface CycleReport {
  * cycle (kpi.employee_window_metrics.written_at) are scored — their windows,
  * and the weeks and months that hold them, whole — and detection runs over
  * the windows they span (with its 28 days of history); the flags go to
- * kpi.anomalies and to live alerting. Progress is saved only after all of
- * it, so a crash repeats the cycle rather than skip it.
+ * kpi.anomalies and to live alerting. First, the people of those rows get
+ * their pseudonym (KPI_PSEUDONYM_KEY) where they have none yet, so the BI
+ * views show them once the cycle is done. Progress is saved only after all
+ * of it, so a crash repeats the cycle rather than skip it.
  */
 export async function analyticsCycle(
   client: ClickHouseClient,
@@ -50,6 +55,7 @@ export async function analyticsCycle(
   const changed = await readWrittenSince(client, after, through).catch((error: unknown) => {
     throw sinkFailure(error, 'reading the windows written since the last cycle');
   });
+  const pseudonymised = await pseudonymise(client, pseudonymKey(config), { after, through });
   let flags = 0;
   if (changed) {
     for (const period of PERIOD_TYPES) {
@@ -64,14 +70,16 @@ export async function analyticsCycle(
   } catch (error) {
     throw sinkFailure(error, 'saving analytics_progress');
   }
-  return { windows: changed?.windows ?? 0, employees: changed?.employees.length ?? 0, flags, through };
+  return { windows: changed?.windows ?? 0, employees: changed?.employees.length ?? 0, pseudonymised, flags, through };
 }
 
 /**
- * The analytics service (`kpi-stream analytics`): migrates, then runs a cycle
- * every KPI_ANALYTICS_INTERVAL until `signal` aborts (the cycle in hand
- * finishes first), or one cycle with `once`. Where it got to is kept in
- * kpi.analytics_progress, so a restart goes on from there.
+ * The analytics service (`kpi-stream analytics`): migrates, gives everyone
+ * with window rows a pseudonym under the key (those written before the
+ * service ran, and everyone anew after a change of KPI_PSEUDONYM_KEY), then
+ * runs a cycle every KPI_ANALYTICS_INTERVAL until `signal` aborts (the cycle
+ * in hand finishes first), or one cycle with `once`. Where it got to is kept
+ * in kpi.analytics_progress, so a restart goes on from there.
  */
 export async function runAnalytics(
   config: Config,
@@ -80,8 +88,11 @@ export async function runAnalytics(
   publish: FlagPublisher,
   { once = false, signal }: { once?: boolean; signal?: AbortSignal } = {},
 ): Promise<void> {
+  const key = pseudonymKey(config);
   await migrate(config, log, catalog);
   await withClickHouse(config, async (client) => {
+    const named = await pseudonymise(client, key);
+    if (named > 0) log.info(`analytics: ${named} people given a pseudonym`);
     do {
       const started = Date.now();
       const cycle = await analyticsCycle(client, catalog, config, log, publish);

@@ -20,3 +20,15 @@ export function pseudonymOf(key: string, employeeId: string): string {
 export function isPseudonym(text: string): boolean {
   return new RegExp(`^e_[0-9a-f]{${HASH_CHARS}}$`).test(text);
 }
+
+/** What the key fingerprint is the keyed hash of: a fixed text, so it names the key without revealing it. */
+const FINGERPRINT_TEXT = 'kpi-stream: the key of the pseudonyms';
+
+/**
+ * Which key made a pseudonym, to store beside it (kpi.pseudonyms): the keyed
+ * hash of a fixed text, 64 bits. It tells two keys apart and gives nothing of
+ * the key, nor of anyone's pseudonym.
+ */
+export function keyFingerprint(key: string): string {
+  return createHmac('sha256', key).update(FINGERPRINT_TEXT, 'utf8').digest('hex').slice(0, 16);
+}

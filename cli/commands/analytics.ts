@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
 import { detectionRules } from '../../detection/config.js';
 import { formatEvaluation, formatSweep } from '../../evaluation/evaluationTable.js';
 import { evaluateSimulation, meetsTargets } from '../../evaluation/groundTruth.js';
@@ -8,10 +9,11 @@ import { sweepHonestSpread } from '../../evaluation/harness.js';
 import { runDetection } from '../../detection/runner.js';
 import { runAnalytics } from '../../detection/analytics.js';
 import { withFlagPublisher } from '../../alerting/service.js';
-import type { Config } from '../../core/config.js';
+import { pseudonymKey, type Config } from '../../core/config.js';
 import { loadCatalog } from '../../kpis/extensions.js';
+import { pseudonymise } from '../../privacy/pseudonymise.js';
 import { scorePeriods } from '../../scoring/score.js';
-import { withClickHouse } from '../../sinks/clickhouse/client.js';
+import { withClickHouse, type ClickHouseClient } from '../../sinks/clickhouse/client.js';
 import { windowSpan } from '../../sinks/clickhouse/queries/windowMetrics.js';
 import { insertModel, type ScoringModelRow } from '../../sinks/clickhouse/queries/scoringModels.js';
 import { PERIOD_TYPES, type PeriodType } from '../../sinks/clickhouse/queries/scores.js';
@@ -28,7 +30,9 @@ export const scoreCommand: Command = {
 Computes kpi.employee_scores from kpi.employee_window_metrics_current with a
 scoring model version (default: the active one, the newest), for every period
 with windows in [from, to) (default: all). Each score records its model version;
-recomputing with the same version gives the same scores.
+recomputing with the same version gives the same scores. Everyone with window
+rows gets a pseudonym (KPI_PSEUDONYM_KEY) where they have none yet, for the
+views of the BI database.
 
 add-model stores a new version: a JSON array of kpi.scoring_models rows (one
 plant-wide row with scope "", optional rows per station). Versions never change.`,
@@ -48,6 +52,7 @@ plant-wide row with scope "", optional rows per station). Versions never change.
         log.info(`added scoring model ${rows[0]!.version} (${rows.length} scopes); it is now the active model`);
         return 0;
       }
+      const key = pseudonymKey(config);
       const periods: PeriodType[] = values.period === 'all' ? [...PERIOD_TYPES] : [values.period as PeriodType];
       if (!periods.every((p) => (PERIOD_TYPES as readonly string[]).includes(p)))
         throw new ConfigError('--period', `expected window, week, month or all, got ${values.period}`);
@@ -61,6 +66,7 @@ plant-wide row with scope "", optional rows per station). Versions never change.
         });
         log.info(`scored ${period}s with model ${model}: ${rows} rows in kpi.employee_scores`);
       }
+      await pseudonymiseAll(client, key, log);
       return 0;
     });
   },
@@ -80,11 +86,14 @@ spread learned per station (and per person), by the evidence over the person's
 reports (a sequential test with false-alarm rate KPI_DETECT_FALSE_ALARM_RATE)
 or, far outside any plausible error, on their own. 28 days before --from are
 history. With KPI_ALERT_RULES set, the flags also go to live alerting, whose
-anomaly rules turn them into alerts (measurement gaps never alert).`,
+anomaly rules turn them into alerts (measurement gaps never alert). Everyone
+with window rows gets a pseudonym (KPI_PSEUDONYM_KEY) where they have none
+yet, for the views of the BI database.`,
   needs: (_args, config: Config) => (config.alertRules ? ['clickhouse', 'kafka'] : ['clickhouse']),
   async run(args, { config, log }) {
     const { values } = parseArgs({ args, options: { from: { type: 'string' }, to: { type: 'string' } } });
     const catalog = await loadCatalog(config.extensions);
+    const key = pseudonymKey(config);
     return withFlagPublisher(config, log, (publish) =>
       withClickHouse(config, async (client) => {
         const span = (await windowSpan(client)) ?? { from: 0, to: 0 };
@@ -95,6 +104,7 @@ anomaly rules turn them into alerts (measurement gaps never alert).`,
           rules: detectionRules(config),
           ...(publish ? { publish } : {}),
         });
+        await pseudonymiseAll(client, key, log);
         return 0;
       }),
     );
@@ -195,6 +205,12 @@ KPI_SHIFT_CALENDAR, as in simulate.`,
     return values.check && !meetsTargets(result) ? 1 : 0;
   },
 };
+
+/** Gives everyone with window rows a pseudonym where they have none under the key: what the analytics service does by itself. */
+async function pseudonymiseAll(client: ClickHouseClient, key: string, log: Logger): Promise<void> {
+  const named = await pseudonymise(client, key);
+  if (named > 0) log.info(`${named} people given a pseudonym`);
+}
 
 /** A day start as a local time of day, HH:MM. */
 const formatDayStart = (ms: number) => new Date(ms).toISOString().slice(11, 16);

@@ -1,15 +1,16 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Config } from '../../core/config.js';
+import { defaultConfig, type Config } from '../../core/config.js';
 import { ConfigError, SinkError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { projectRoot } from '../../core/paths.js';
 import type { Retention } from '../../core/retention.js';
 import type { KpiCatalog } from '../../kpis/catalog.js';
 import { createClickHouseClient, sinkFailure, type ClickHouseClient } from './client.js';
-import { clusterPlacement, localName, renderForCluster, type ClusterPlacement, type ClusterRenderer } from './cluster.js';
+import { ClusterRenderer, clusterPlacement, localName, renderForCluster, type ClusterPlacement } from './cluster.js';
 import { deduplicationSettings, insertRows, insertToken } from './insert.js';
+import { biStatements } from './queries/biViews.js';
 import { groupViewStatements } from './queries/groupMetrics.js';
 import { currentViewStatement, hourViewStatement } from './queries/windowMetrics.js';
 import { sameTtl, shortensTtl, tablesMadeBy, tableTtls, ttlOfEngine, type TableTtl } from './retention.js';
@@ -66,7 +67,8 @@ export interface PlannedRetention extends TableTtl {
  * The statements `migrate` runs, in order, for one node or for the cluster of
  * KPI_CLICKHOUSE_CLUSTER: every migration (applied ones too, so the renderer
  * knows every table), applied_migrations, the views generated from the KPIs,
- * and each table's TTL under the retention (KPI_RETENTION_FILE). On one node
+ * the BI database of `database` and its views (queries/biViews.ts), and each
+ * table's TTL under the retention (KPI_RETENTION_FILE). On one node
  * they are the files' statements as they are; on a cluster each is rendered
  * (cluster.ts), and one the renderer cannot place stops here, as does a table
  * without a retention (retention.ts).
@@ -76,10 +78,12 @@ export function plannedStatements(
   catalog: KpiCatalog,
   placement: ClusterPlacement | undefined,
   retention: Retention,
+  database = placement?.database ?? defaultConfig().clickhouseDatabase,
 ): {
   migrations: Map<Migration, string[]>;
   appliedMigrationsTable: string[];
   views: { what: string; statements: string[] }[];
+  bi: { what: string; statements: string[] }[];
   retention: PlannedRetention[];
 } {
   const views = [
@@ -94,15 +98,20 @@ export function plannedStatements(
       migrations: new Map(migrations.map((m) => [m, [...m.statements]])),
       appliedMigrationsTable: [APPLIED_MIGRATIONS_TABLE],
       views: views.map(({ what, statement }) => ({ what, statements: [statement] })),
+      bi: biStatements(database).map(({ what, statement }) => ({ what, statements: [statement] })),
       retention: ttls.map((t) => ({ ...t, storage: t.table, statements: [modifyTtl(t)] })),
     };
   }
   const { renderer, rendered } = renderForCluster(migrations, placement, label);
   const render = (r: ClusterRenderer, statement: string, where: string) => r.render({ statement, where });
+  // A renderer of its own for the BI database: its views share names with tables of the database (anomalies),
+  // which the renderer's catalog must go on knowing as tables for the TTLs below.
+  const biRenderer = new ClusterRenderer(placement);
   return {
     migrations: rendered,
     appliedMigrationsTable: render(renderer, APPLIED_MIGRATIONS_TABLE, 'the table applied_migrations'),
     views: views.map(({ what, statement }) => ({ what, statements: render(renderer, statement, what) })),
+    bi: biStatements(database).map(({ what, statement }) => ({ what, statements: render(biRenderer, statement, what) })),
     // The TTL is storage: it goes to the local tables, which hold the rows (the Distributed ones hold none).
     retention: ttls.map((t) => ({ ...t, storage: localName(t.table), statements: render(renderer, modifyTtl(t), `the retention of ${t.table}`) })),
   };
@@ -126,7 +135,7 @@ export async function migrate(
   const placement = clusterPlacement(config);
   const migrations = allMigrations(catalog);
   // Rendered before anything runs: a statement that cannot be rendered stops the run before it changed anything.
-  const plan = plannedStatements(migrations, catalog, placement, config.retention);
+  const plan = plannedStatements(migrations, catalog, placement, config.retention, config.clickhouseDatabase);
   const admin = createClickHouseClient(config, { withDatabase: false });
   try {
     if (placement) await checkCluster(admin, placement);
@@ -141,7 +150,7 @@ export async function migrate(
   const client = createClickHouseClient(config);
   try {
     const applied = await applyMigrations(client, migrations, plan, log);
-    for (const view of plan.views) for (const statement of view.statements) await run(client, statement, `making ${view.what}`);
+    for (const view of [...plan.views, ...plan.bi]) for (const statement of view.statements) await run(client, statement, `making ${view.what}`);
     const retentionChanged = await applyRetention(client, plan.retention, log, shortenRetention);
     return { applied, retentionChanged };
   } finally {

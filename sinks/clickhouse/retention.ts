@@ -26,6 +26,8 @@ export const KEPT_TABLES: Readonly<Record<string, string>> = {
   // About people, but the key to every kept row: a TTL could not tell a superseded submission from a standing one.
   assignments:
     "who belonged where and when: every kept window row takes its plant and team from it, however long ago the assignment began, and a TTL by its own times would delete a long-standing assignment, or a correction before the submission it replaced; a person's assignments go with `subject erase`",
+  pseudonyms:
+    "each person's pseudonym, one row per person: the BI views show a person's kept rows only while it stands, and it has no time of its own to count from; it goes with `subject erase`, and a person whose rows have all expired keeps it (an id and a keyed hash, no figure) until then",
   applied_migrations: 'which migrations ran and when: the schema history, about no one',
   analytics_progress: 'how far the analytics service got: one time per service, about no one',
   scoring_models: 'the scoring models (weights, targets, bands, by station): every kept score names its version, which must stay reproducible',

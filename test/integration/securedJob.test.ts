@@ -40,6 +40,7 @@ const secrets = {
   clickhousePassword: `ch-${token()}`,
   webhookToken: `T${token()}`,
   webhookSecret: `whsec_${randomBytes(32).toString('base64')}`,
+  pseudonymKey: `pk-${randomBytes(32).toString('base64url')}`,
 };
 /** Every form a secret could leak in: as is, JSON- and URL-encoded, and inside a basic-auth header. */
 function leakForms(): { name: string; form: string }[] {
@@ -105,6 +106,8 @@ beforeAll(async () => {
     CLICKHOUSE_PASSWORD_FILE: file('clickhouse-password', secrets.clickhousePassword),
     KPI_ALERT_WEBHOOK_URL_FILE: file('webhook-url', `http://127.0.0.1:${port}/hooks/${secrets.webhookToken}`),
     KPI_ALERT_WEBHOOK_SECRET_FILE: file('webhook-secret', secrets.webhookSecret),
+    // detect gives people their pseudonym: with CLICKHOUSE_URL, the key must be set.
+    KPI_PSEUDONYM_KEY_FILE: file('pseudonym-key', secrets.pseudonymKey),
     KPI_ALERT_RULES: file(
       'rules.yaml',
       'rules:\n  - { name: inflated, anomaly: any, severity: high }\n  - { name: station-defects, metric: defect_rate, scope: station, above: 0.04, min_sample: 50, severity: medium }',

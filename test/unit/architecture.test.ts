@@ -18,7 +18,8 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   scoring: ['core', 'schemas', 'contract', 'kpis', 'sinks'],
   processors: ['core', 'schemas', 'contract', 'kpis', 'topics', 'sinks'],
   simulator: ['core', 'schemas', 'contract', 'kpis', 'topics', 'sinks', 'scoring'],
-  detection: ['core', 'schemas', 'contract', 'kpis', 'topics', 'sinks', 'scoring'],
+  // The analytics service gives people their pseudonym (privacy/pseudonymise.ts) before it scores their rows.
+  detection: ['core', 'schemas', 'contract', 'kpis', 'topics', 'sinks', 'scoring', 'privacy'],
   evaluation: ['core', 'schemas', 'contract', 'kpis', 'sinks', 'scoring', 'simulator', 'detection'],
   reporting: ['core', 'schemas', 'contract', 'kpis', 'sinks', 'scoring', 'detection'],
   // A data subject's requests (export, erasure) over the personal tables, and the topics that keep their records.
@@ -42,6 +43,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
     'reporting',
     'alerting',
     'services',
+    'privacy',
   ],
   bench: ['core', 'schemas', 'contract', 'kpis', 'topics', 'sinks', 'processors', 'simulator', 'services', 'alerting'],
   // Development tools (the embedded ClickHouse front): nothing of the product imports them, and the package leaves them out.

@@ -6,6 +6,7 @@ import { ALERT_DELIVERIES_TABLE } from './alertDeliveries.js';
 import { ASSIGNMENTS_TABLE } from './assignments.js';
 import { ANOMALIES_TABLE } from './anomalies.js';
 import { DEAD_LETTERS_TABLE } from './deadLetters.js';
+import { PSEUDONYMS_TABLE } from './pseudonyms.js';
 import { SCORES_TABLE } from './scores.js';
 import { WINDOW_METRICS_TABLE } from './windowMetrics.js';
 
@@ -65,6 +66,12 @@ export const PERSONAL_TABLES: readonly PersonalTable[] = [
     table: DEAD_LETTERS_TABLE,
     employeeColumn: 'employee_id',
     holds: "records the processors could not use whose Kafka key is the person's id, with their original bytes",
+    erasable: true,
+  },
+  {
+    table: PSEUDONYMS_TABLE,
+    employeeColumn: 'employee_id',
+    holds: "the person's pseudonym (a keyed hash of their id, the name the BI views and alerts know them by) and which key made it",
     erasable: true,
   },
   {

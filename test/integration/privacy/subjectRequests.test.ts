@@ -3,8 +3,10 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { pseudonymKey } from '../../../core/config.js';
 import { distFile } from '../../../core/paths.js';
 import { KpiCatalog } from '../../../kpis/catalog.js';
+import { pseudonymise } from '../../../privacy/pseudonymise.js';
 import type { SubjectExport } from '../../../privacy/subjectRequests.js';
 import { batchToken } from '../../../processors/checkpoint.js';
 import { createClickHouseClient } from '../../../sinks/clickhouse/client.js';
@@ -41,6 +43,7 @@ const NAMING: Record<string, number> = {
   alert_deliveries: 0,
   assignments: 1,
   dead_letters: 0,
+  pseudonyms: 0,
   access_log: 0,
 };
 
@@ -51,6 +54,7 @@ const INSERTED: Record<string, number> = {
   alert_deliveries: 2,
   assignments: 2,
   dead_letters: 2,
+  pseudonyms: 1,
   access_log: 1,
 };
 
@@ -135,6 +139,8 @@ async function insertPerson(employee: string): Promise<void> {
     })),
   );
   await recordAccess(client, { actor: 'a supervisor', purpose: 'an earlier read', action: 'subject_export', employeeId: employee, details: {}, at: MONDAY });
+  // The person's pseudonym, as the analytics service writes it for the people of the window rows.
+  await pseudonymise(client, pseudonymKey(ctx.config));
 }
 
 /** The rows a table holds of a person, as stored, in a stable order. */

@@ -4,6 +4,7 @@ import { loadConfig, type Config } from '../../../core/config.js';
 import { createLogger, type Logger } from '../../../core/logger.js';
 import { projectRoot } from '../../../core/paths.js';
 import { createClickHouseClient } from '../../../sinks/clickhouse/client.js';
+import { biDatabaseName } from '../../../sinks/clickhouse/queries/biViews.js';
 import { createKafka } from '../../../topics/kafka.js';
 
 /** The tests' retention: the longest, so rows of fixed past dates stay (retention.yaml says why). */
@@ -37,7 +38,7 @@ export function testContext(name: string, overrides: Record<string, string> = {}
   return { id, env, config, log: createLogger(config.logLevel, 'text').child({ test: id }) };
 }
 
-/** Deletes the test's topics and database (kept when KPI_TEST_KEEP_DATA=1, to look at after a failure). */
+/** Deletes the test's topics, database and its BI database (kept when KPI_TEST_KEEP_DATA=1, to look at after a failure). */
 export async function dropTestResources({ config, log }: TestContext): Promise<void> {
   if (process.env.KPI_TEST_KEEP_DATA === '1') {
     log.warn({ database: config.clickhouseDatabase, topics: `${config.topicPrefix}*` }, 'KPI_TEST_KEEP_DATA=1: keeping the test data');
@@ -54,7 +55,10 @@ export async function dropTestResources({ config, log }: TestContext): Promise<v
   const clickhouse = createClickHouseClient(config, { withDatabase: false });
   try {
     const onCluster = config.clickhouseCluster ? ` ON CLUSTER ${config.clickhouseCluster} SYNC` : '';
-    await clickhouse.command({ query: `DROP DATABASE IF EXISTS ${config.clickhouseDatabase}${onCluster}` });
+    // The BI database's views read the database: gone first.
+    for (const database of [biDatabaseName(config.clickhouseDatabase), config.clickhouseDatabase]) {
+      await clickhouse.command({ query: `DROP DATABASE IF EXISTS ${database}${onCluster}` });
+    }
   } finally {
     await clickhouse.close();
   }

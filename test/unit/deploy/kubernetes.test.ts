@@ -87,6 +87,7 @@ function filledIn(key: string, value: string): string {
   if (key.endsWith('.pem')) return value.replace(/REPLACE_WITH_[A-Z_]+/, 'MIIBszCCAVmgAwIBAgIUYmFzZTY0IG9mIGEgcmVhbCBjZXJ0aWZpY2F0ZQ==');
   if (key === 'alert-webhook-url') return 'https://hooks.plant.example/services/T1/B2/tok3n';
   if (key === 'alert-webhook-secret') return `whsec_${Buffer.alloc(32, 42).toString('base64')}`;
+  if (key === 'pseudonym-key') return Buffer.alloc(32, 42).toString('base64');
   return value.replace(/REPLACE_ME/, `${key}-value`);
 }
 

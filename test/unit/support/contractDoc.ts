@@ -14,6 +14,8 @@ export interface ContractDoc {
   readonly columns: readonly { name: string; type: string }[];
   /** The other tables and views, by name. */
   readonly relations: readonly { name: string; kind: 'table' | 'view' }[];
+  /** The views of the BI database, by name. */
+  readonly biViews: readonly string[];
   readonly alertEventFields: readonly string[];
   /** The example rules file. */
   readonly exampleRules: string;
@@ -54,10 +56,11 @@ export function readContractDoc(): ContractDoc {
     name: name!,
     kind: kind as 'table' | 'view',
   }));
+  const biViews = tableAfter(text, sectionAt(text, '### The BI database')).map(([name]) => name!);
   const alertEventFields = tableAfter(text, sectionAt(text, '## Alert events')).map(([name]) => name!);
   const alerts = sectionAt(text, '## Alert events');
   const exampleRules = /```yaml\n([\s\S]*?)```/.exec(text.slice(alerts))![1]!;
-  return { records, columns, relations, alertEventFields, exampleRules };
+  return { records, columns, relations, biViews, alertEventFields, exampleRules };
 }
 
 /** A field type as the page writes it, in Avro's terms. */

@@ -47,6 +47,7 @@ async function everyRenderedStatement(): Promise<{ where: string; statement: str
     ...[...plan.migrations].flatMap(([m, statements]) => statements.map((statement) => ({ where: `${m.component}/${m.version}_${m.name}`, statement }))),
     ...plan.appliedMigrationsTable.map((statement) => ({ where: 'applied_migrations', statement })),
     ...plan.views.flatMap((v) => v.statements.map((statement) => ({ where: v.what, statement }))),
+    ...plan.bi.flatMap((v) => v.statements.map((statement) => ({ where: v.what, statement }))),
     ...plan.retention.flatMap((r) => r.statements.map((statement) => ({ where: `the retention of ${r.table}`, statement }))),
   ];
 }
