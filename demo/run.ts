@@ -16,7 +16,7 @@ import { scorePeriods } from '../scoring/score.js';
 import { servicesUp } from '../services/index.js';
 import { withClickHouse } from '../sinks/clickhouse/client.js';
 import { readMostFlagged, type FlaggedEmployee } from '../sinks/clickhouse/queries/anomalies.js';
-import { biDatabaseName } from '../sinks/clickhouse/queries/biViews.js';
+import { biDatabase } from '../sinks/clickhouse/queries/biViews.js';
 import { PERIOD_TYPES } from '../sinks/clickhouse/queries/scores.js';
 import { readStationFigures, type StationFigures } from '../sinks/clickhouse/queries/stations.js';
 import { compareWithExpected, readExpectedRows, type Comparison } from '../simulator/compare.js';
@@ -129,7 +129,7 @@ export async function runDemo(options: SimulateOptions, config: Config, log: Log
     const gaps = flags.filter((f) => f.kind === 'measurement_gap').length;
     const named = await pseudonymise(client, pseudonymKey(config));
     progress.step(
-      `scored every window, week and month; detection: ${flags.length - gaps} inflation flags on ${new Set(flags.filter((f) => f.kind !== 'measurement_gap').map((f) => f.employeeId)).size} employees, ${gaps} measurement gaps; ${count(named)} people given a pseudonym for the views of ${biDatabaseName(config.clickhouseDatabase)}`,
+      `scored every window, week and month; detection: ${flags.length - gaps} inflation flags on ${new Set(flags.filter((f) => f.kind !== 'measurement_gap').map((f) => f.employeeId)).size} employees, ${gaps} measurement gaps; ${count(named)} people given a pseudonym for the views of ${biDatabase(config.clickhouseDatabase)}`,
     );
 
     const alerted = await alerts.finish();

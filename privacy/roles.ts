@@ -1,3 +1,4 @@
+import { biDatabase } from '../sinks/clickhouse/queries/biViews.js';
 import { PLANT_METRICS_VIEW, TEAM_METRICS_VIEW } from '../sinks/clickhouse/queries/groupMetrics.js';
 
 /**
@@ -25,10 +26,7 @@ export interface ReaderRole {
   readable(database: string): readonly Readable[];
 }
 
-/** The database of the pseudonymous BI views, beside kpi-stream's own: `kpi_bi` for the default `kpi`. */
-export function biDatabase(database: string): string {
-  return `${database}_bi`;
-}
+export { biDatabase };
 
 /** The views of 5 people or more (team and plant figures, calibration per team). */
 export const GROUP_VIEWS = [TEAM_METRICS_VIEW, PLANT_METRICS_VIEW, 'team_calibration'] as const;

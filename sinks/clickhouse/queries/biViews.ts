@@ -13,7 +13,7 @@ import { WINDOW_METRICS_VIEW } from './windowMetrics.js';
  * pseudonym yet (kpi.pseudonyms, filled by the next analytics pass) is not
  * shown: the views join it, inner.
  */
-export function biDatabaseName(database: string): string {
+export function biDatabase(database: string): string {
   return `${database}_bi`;
 }
 
@@ -55,7 +55,7 @@ const FLAG_COLUMNS = [
  * must exist: run them after the migrations and the generated views).
  */
 export function biStatements(database: string): { what: string; statement: string }[] {
-  const bi = biDatabaseName(database);
+  const bi = biDatabase(database);
   const view = (name: BiView, select: string) => ({
     what: `the view ${bi}.${name}`,
     statement: `CREATE OR REPLACE VIEW ${bi}.${name} SQL SECURITY DEFINER AS\n${select}`,

@@ -6,7 +6,7 @@ import { eraseSubject, exportSubject } from '../../../privacy/subjectRequests.js
 import { batchToken } from '../../../processors/checkpoint.js';
 import { createClickHouseClient } from '../../../sinks/clickhouse/client.js';
 import { migrate } from '../../../sinks/clickhouse/migrate.js';
-import { BI_VIEWS, biDatabaseName } from '../../../sinks/clickhouse/queries/biViews.js';
+import { BI_VIEWS, biDatabase } from '../../../sinks/clickhouse/queries/biViews.js';
 import { ClickHouseWindowStore } from '../../../sinks/clickhouse/windowStore.js';
 import { readContractDoc } from '../../unit/support/contractDoc.js';
 import { dropTestResources, testContext } from '../support/context.js';
@@ -26,7 +26,7 @@ const NEW_KEY = 'a second key for the bi views test, 32+';
 const ctx = testContext('bi_views', { KPI_PSEUDONYM_KEY: KEY });
 const client = createClickHouseClient(ctx.config);
 const catalog = KpiCatalog.of();
-const bi = biDatabaseName(ctx.config.clickhouseDatabase);
+const bi = biDatabase(ctx.config.clickhouseDatabase);
 const DAY = 86_400_000;
 const MONDAY = Date.UTC(2026, 9, 5);
 const DAYS = 8;

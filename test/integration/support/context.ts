@@ -4,7 +4,7 @@ import { loadConfig, type Config } from '../../../core/config.js';
 import { createLogger, type Logger } from '../../../core/logger.js';
 import { projectRoot } from '../../../core/paths.js';
 import { createClickHouseClient } from '../../../sinks/clickhouse/client.js';
-import { biDatabaseName } from '../../../sinks/clickhouse/queries/biViews.js';
+import { biDatabase } from '../../../sinks/clickhouse/queries/biViews.js';
 import { createKafka } from '../../../topics/kafka.js';
 
 /** The tests' retention: the longest, so rows of fixed past dates stay (retention.yaml says why). */
@@ -56,7 +56,7 @@ export async function dropTestResources({ config, log }: TestContext): Promise<v
   try {
     const onCluster = config.clickhouseCluster ? ` ON CLUSTER ${config.clickhouseCluster} SYNC` : '';
     // The BI database's views read the database: gone first.
-    for (const database of [biDatabaseName(config.clickhouseDatabase), config.clickhouseDatabase]) {
+    for (const database of [biDatabase(config.clickhouseDatabase), config.clickhouseDatabase]) {
       await clickhouse.command({ query: `DROP DATABASE IF EXISTS ${database}${onCluster}` });
     }
   } finally {

@@ -1,16 +1,15 @@
 import { DEFAULT_RETENTION } from '../../../../core/retention.js';
 import { loadCatalog } from '../../../../kpis/extensions.js';
-import { biDatabase, READER_ROLES } from '../../../../privacy/roles.js';
-import { BI_VIEWS, biDatabaseName, biStatements } from '../../../../sinks/clickhouse/queries/biViews.js';
+import { READER_ROLES } from '../../../../privacy/roles.js';
+import { BI_VIEWS, biDatabase, biStatements } from '../../../../sinks/clickhouse/queries/biViews.js';
 import { allMigrations, plannedStatements } from '../../../../sinks/clickhouse/migrate.js';
 import { readContractDoc } from '../../support/contractDoc.js';
 
 /** The statements of the BI database, pure: what `migrate` runs after the views of the database (test/integration/privacy/biViews.test.ts reads them back). */
 
 test('the BI database is the one the reader roles name, beside the configured database', () => {
-  expect(biDatabaseName('kpi')).toBe('kpi_bi');
-  expect(biDatabaseName('plant_7')).toBe(biDatabase('plant_7'));
-  expect(READER_ROLES.find((r) => r.name === 'kpi_analyst')!.readable('plant_7')).toEqual([{ database: biDatabaseName('plant_7') }]);
+  expect(biDatabase('kpi')).toBe('kpi_bi');
+  expect(READER_ROLES.find((r) => r.name === 'kpi_analyst')!.readable('plant_7')).toEqual([{ database: biDatabase('plant_7') }]);
 });
 
 test('the database first, then every view of BI_VIEWS, each made anew with SQL SECURITY DEFINER over the configured database', () => {
