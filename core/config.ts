@@ -774,6 +774,14 @@ export function localClickHousePasswordFile(servicesPath: string): string {
   return join(servicesPath, 'clickhouse', 'password');
 }
 
+/**
+ * Where the embedded ClickHouse keeps the generated password of the user of a
+ * reader role (kpi_hr, kpi_analyst, kpi_works_council), under KPI_SERVICES_DIR.
+ */
+export function localReaderPasswordFile(servicesPath: string, user: string): string {
+  return join(servicesPath, 'clickhouse', `password-${user}`);
+}
+
 function readGeneratedPassword(file: string): string {
   try {
     return generatedSecret(file);

@@ -23,6 +23,8 @@ checks that they answer. Files live under KPI_SERVICES_DIR.`,
     switch (action) {
       case 'up':
         await servicesUp(config, log, names);
+        // The users and passwords of the services started here (the embedded ClickHouse's): what a BI tool connects with.
+        for (const s of await servicesStatus(config, names)) if (s.access && s.state === 'running') process.stdout.write(`${s.name}\n${accessLines(s.access)}`);
         return 0;
       case 'down':
         await servicesDown(config, log, names);
@@ -33,7 +35,7 @@ checks that they answer. Files live under KPI_SERVICES_DIR.`,
           process.stdout.write(
             `${s.name.padEnd(11)} ${s.state.padEnd(12)} ${s.endpoint}${s.pid ? `  pid ${s.pid}` : ''}${s.logFile ? `  log ${s.logFile}` : ''}\n`,
           );
-          if (s.access) process.stdout.write(`${''.padEnd(24)} ${s.access}\n`);
+          if (s.access) process.stdout.write(accessLines(s.access));
         }
         return statuses.every((s) => s.state === 'running' || s.state === 'external') ? 0 : 3;
       }
@@ -49,4 +51,12 @@ function parseName(name: string): ServiceName {
     throw new ConfigError('services', `unknown service ${JSON.stringify(name)}; expected one of ${ALL_SERVICE_NAMES.join(', ')}`);
   }
   return name as ServiceName;
+}
+
+/** A service's access lines (users and passwords), indented under its status line. */
+function accessLines(access: string): string {
+  return access
+    .split('\n')
+    .map((line) => `${''.padEnd(24)} ${line}\n`)
+    .join('');
 }

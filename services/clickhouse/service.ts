@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs';
-import type { Config } from '../../core/config.js';
+import { localReaderPasswordFile, type Config } from '../../core/config.js';
+import { generatedSecret } from '../../core/secrets.js';
+import { READER_ROLES, type ReaderRoleName } from '../../sinks/clickhouse/readerRoles.js';
 import { checkClickHouse } from '../../sinks/clickhouse/client.js';
 import { ServiceError } from '../../core/errors.js';
 import { distFile } from '../../core/paths.js';
@@ -52,10 +54,26 @@ export function clickhouseService(config: Config): ServiceDefinition {
     },
 
     // The user's own clients (BI tools, curl) need the password; generated ones are kept in a file only its owner reads.
-    access: `user ${config.clickhouse.username}, password ${config.clickhouse.password}${config.clickhouse.passwordFile ? ` (in ${config.clickhouse.passwordFile})` : ''}`,
+    access: [
+      `user ${config.clickhouse.username}, password ${config.clickhouse.password}${config.clickhouse.passwordFile ? ` (in ${config.clickhouse.passwordFile})` : ''}`,
+      ...(config.clickhouse.external
+        ? []
+        : embeddedReaders(config.servicesPath).map((r) => `user ${r.user} (role ${r.role}), password ${r.password} (in ${r.passwordFile})`)),
+    ].join('\n'),
     healthy: () => clickhouseAnswers(config.clickhouse.url),
     connect: () => checkClickHouse(config),
   };
+}
+
+/**
+ * The users of the reader roles the embedded engine serves (tools/clickhouse/readers.ts): one per role, named as
+ * the role, each with a password generated on first use beside the main one. A server's users are the deployment's.
+ */
+export function embeddedReaders(servicesPath: string): { user: string; role: ReaderRoleName; password: string; passwordFile: string }[] {
+  return READER_ROLES.map((role) => {
+    const passwordFile = localReaderPasswordFile(servicesPath, role.name);
+    return { user: role.name, role: role.name, password: generatedSecret(passwordFile), passwordFile };
+  });
 }
 
 async function clickhouseAnswers(url: string): Promise<boolean> {

@@ -12,6 +12,7 @@ import { ClusterRenderer, clusterPlacement, localName, renderForCluster, type Cl
 import { deduplicationSettings, insertRows, insertToken } from './insert.js';
 import { biStatements } from './queries/biViews.js';
 import { groupViewStatements } from './queries/groupMetrics.js';
+import { READER_ROLES, readerRoleStatements, type ReaderRoleName } from './readerRoles.js';
 import { currentViewStatement, hourViewStatement } from './queries/windowMetrics.js';
 import { sameTtl, shortensTtl, tablesMadeBy, tableTtls, ttlOfEngine, type TableTtl } from './retention.js';
 
@@ -63,12 +64,20 @@ export interface PlannedRetention extends TableTtl {
   readonly statements: string[];
 }
 
+/** A reader role's statements as migrate runs them. */
+export interface PlannedAccess {
+  readonly what: string;
+  readonly role: ReaderRoleName;
+  readonly statements: string[];
+}
+
 /**
  * The statements `migrate` runs, in order, for one node or for the cluster of
  * KPI_CLICKHOUSE_CLUSTER: every migration (applied ones too, so the renderer
  * knows every table), applied_migrations, the views generated from the KPIs,
- * the BI database of `database` and its views (queries/biViews.ts), and each
- * table's TTL under the retention (KPI_RETENTION_FILE). On one node
+ * the BI database of `database` and its views (queries/biViews.ts), each
+ * table's TTL under the retention (KPI_RETENTION_FILE), and the reader roles
+ * with their grants on `database` (readerRoles.ts). On one node
  * they are the files' statements as they are; on a cluster each is rendered
  * (cluster.ts), and one the renderer cannot place stops here, as does a table
  * without a retention (retention.ts).
@@ -85,12 +94,14 @@ export function plannedStatements(
   views: { what: string; statements: string[] }[];
   bi: { what: string; statements: string[] }[];
   retention: PlannedRetention[];
+  access: PlannedAccess[];
 } {
   const views = [
     { what: 'the view employee_window_metrics_current', statement: currentViewStatement(catalog) },
     { what: 'the view employee_hour_metrics', statement: hourViewStatement(catalog) },
     ...groupViewStatements(),
   ];
+  const access = readerRoleStatements(database);
   const ttls = tableTtls(tablesMadeBy([APPLIED_MIGRATIONS_TABLE, ...migrations.flatMap((m) => m.statements)]), retention);
   const modifyTtl = ({ table, ttl }: TableTtl) => `ALTER TABLE ${table} MODIFY TTL ${ttl}`;
   if (!placement) {
@@ -100,6 +111,7 @@ export function plannedStatements(
       views: views.map(({ what, statement }) => ({ what, statements: [statement] })),
       bi: biStatements(database).map(({ what, statement }) => ({ what, statements: [statement] })),
       retention: ttls.map((t) => ({ ...t, storage: t.table, statements: [modifyTtl(t)] })),
+      access: access.map(({ what, role, statement }) => ({ what, role, statements: [statement] })),
     };
   }
   const { renderer, rendered } = renderForCluster(migrations, placement, label);
@@ -114,6 +126,8 @@ export function plannedStatements(
     bi: biStatements(database).map(({ what, statement }) => ({ what, statements: render(biRenderer, statement, what) })),
     // The TTL is storage: it goes to the local tables, which hold the rows (the Distributed ones hold none).
     retention: ttls.map((t) => ({ ...t, storage: localName(t.table), statements: render(renderer, modifyTtl(t), `the retention of ${t.table}`) })),
+    // After the views: the renderer knows which granted names are views (no local table to grant).
+    access: access.map(({ what, role, statement }) => ({ what, role, statements: render(renderer, statement, what) })),
   };
 }
 
@@ -152,6 +166,7 @@ export async function migrate(
     const applied = await applyMigrations(client, migrations, plan, log);
     for (const view of [...plan.views, ...plan.bi]) for (const statement of view.statements) await run(client, statement, `making ${view.what}`);
     const retentionChanged = await applyRetention(client, plan.retention, log, shortenRetention);
+    await applyReaderRoles(client, plan.access, log);
     return { applied, retentionChanged };
   } finally {
     await client.close();
@@ -259,6 +274,32 @@ async function applyRetention(client: ClickHouseClient, planned: readonly Planne
     changed.push(table.table);
   }
   return changed;
+}
+
+/**
+ * Makes the reader roles and their grants, on every run (they follow
+ * READER_ROLES, not a migration). A role the server's configuration defines
+ * (users.xml: the embedded engine's, or a deployment's own) is the
+ * configuration's, read-only to SQL, and left as it is.
+ */
+async function applyReaderRoles(client: ClickHouseClient, planned: readonly PlannedAccess[], log: Logger): Promise<void> {
+  let configured: Set<string>;
+  try {
+    const result = await client.query({
+      query: `SELECT name FROM system.roles WHERE name IN {roles:Array(String)}
+                AND storage IN (SELECT name FROM system.user_directories WHERE type = 'users_xml')`,
+      query_params: { roles: READER_ROLES.map((r) => r.name) },
+      format: 'JSONEachRow',
+    });
+    configured = new Set((await result.json<{ name: string }>()).map((r) => r.name));
+  } catch (error) {
+    throw sinkFailure(error, 'reading the reader roles from system.roles');
+  }
+  for (const role of configured) log.info({ role }, `role ${role}: defined in the server's configuration (users.xml), left as it is`);
+  for (const access of planned) {
+    if (configured.has(access.role)) continue;
+    for (const statement of access.statements) await run(client, statement, `making ${access.what}`);
+  }
 }
 
 /**

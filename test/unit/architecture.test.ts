@@ -47,7 +47,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   ],
   bench: ['core', 'schemas', 'contract', 'kpis', 'topics', 'sinks', 'processors', 'simulator', 'services', 'alerting'],
   // Development tools (the embedded ClickHouse front): nothing of the product imports them, and the package leaves them out.
-  tools: ['core', 'services'],
+  tools: ['core', 'services', 'privacy'],
 };
 const SKIPPED = new Set(['node_modules', 'dist', 'test', 'examples', 'scripts', 'docs', 'deploy']);
 const root = projectRoot();

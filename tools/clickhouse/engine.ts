@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Session } from 'chdb';
+import { grantObjects, READER_ROLES, READER_SYSTEM_TABLES } from '../../privacy/roles.js';
 
 export interface QueryResult {
   readonly bytes: Uint8Array;
@@ -54,6 +55,14 @@ export interface EngineLimits {
   readonly maxExecutionSeconds: number;
   readonly maxMemoryBytes: number;
 }
+
+/**
+ * The role that holds the main user's grants. Every chDB session runs as the
+ * engine's one user (`default`), whose privileges are its own grants and those
+ * of its enabled roles: so it has none of its own, this role and the reader
+ * roles, and a reader's request is confined to its role by `SET ROLE`.
+ */
+export const ENGINE_OWNER_ROLE = 'kpi_stream_owner';
 
 /**
  * chDB's native insert entry point: it runs a statement and reports the rows
@@ -128,9 +137,13 @@ export const FIXED_SETTINGS = [
  * chDB's local mode checks the grant for the engines that reach a source,
  * which are the ones that matter here), no dictionaries (their sources run
  * programs and reach files and servers unchecked), no SYSTEM, no BACKUP.
+ * Those grants are ENGINE_OWNER_ROLE's; the reader roles (READER_ROLES) grant
+ * SELECT on what each reads in `readerDatabase` and its BI database, as
+ * `migrate` grants them on a server (users.xml roles: chDB has no storage SQL
+ * could create roles in).
  * MergeTree tables fsync each inserted part before the insert is acknowledged.
  */
-function engineConfig(limits: EngineLimits, usersFile: string): { config: string; users: string } {
+function engineConfig(limits: EngineLimits, usersFile: string, readerDatabase: string): { config: string; users: string } {
   const config = `<clickhouse>
   <users_config>${usersFile}</users_config>
   <access_control_improvements>
@@ -144,6 +157,13 @@ function engineConfig(limits: EngineLimits, usersFile: string): { config: string
 `;
   const fixed = FIXED_SETTINGS.map((name) => `        <${name}><const/></${name}>`).join('\n');
   const engines = GRANTED_TABLE_ENGINES.map((name) => `        <query>GRANT TABLE ENGINE ON ${name}</query>`).join('\n');
+  const readerRoles = READER_ROLES.map((role) => {
+    const grants = [...grantObjects(role.readable(readerDatabase)), ...READER_SYSTEM_TABLES.map((t) => `system.${t}`)]
+      .map((object) => `        <query>GRANT SELECT ON ${object}</query>`)
+      .join('\n');
+    return `    <${role.name}>\n      <grants>\n${grants}\n      </grants>\n    </${role.name}>`;
+  }).join('\n');
+  const roleNames = [ENGINE_OWNER_ROLE, ...READER_ROLES.map((r) => r.name)].join(', ');
   const users = `<clickhouse>
   <profiles>
     <default>
@@ -158,6 +178,17 @@ ${fixed}
       </constraints>
     </default>
   </profiles>
+  <roles>
+    <${ENGINE_OWNER_ROLE}>
+      <grants>
+        <query>GRANT ALL ON *.*</query>
+        <query>REVOKE SOURCES, SYSTEM, BACKUP, CREATE DICTIONARY ON *.*</query>
+        <query>REVOKE TABLE ENGINE ON *</query>
+${engines}
+      </grants>
+    </${ENGINE_OWNER_ROLE}>
+${readerRoles}
+  </roles>
   <users>
     <default>
       <password></password>
@@ -165,10 +196,7 @@ ${fixed}
       <quota>default</quota>
       <networks><ip>::/0</ip></networks>
       <grants>
-        <query>GRANT ALL ON *.*</query>
-        <query>REVOKE SOURCES, SYSTEM, BACKUP, CREATE DICTIONARY ON *.*</query>
-        <query>REVOKE TABLE ENGINE ON *</query>
-${engines}
+        <query>GRANT ${roleNames}</query>
       </grants>
     </default>
   </users>
@@ -182,13 +210,13 @@ ${engines}
  * Opens the data directory; `configDir` receives the engine's configuration
  * files, `insertDir` (private, emptied now) the data of inserts while they run.
  */
-export async function openEngine(dataDir: string, configDir: string, insertDir: string, limits: EngineLimits): Promise<Engine> {
+export async function openEngine(dataDir: string, configDir: string, insertDir: string, limits: EngineLimits, readerDatabase: string): Promise<Engine> {
   mkdirSync(configDir, { recursive: true });
   rmSync(insertDir, { recursive: true, force: true });
   mkdirSync(insertDir, { recursive: true, mode: 0o700 });
   const configFile = join(configDir, 'config.xml');
   const usersFile = join(configDir, 'users.xml');
-  const { config, users } = engineConfig(limits, usersFile);
+  const { config, users } = engineConfig(limits, usersFile, readerDatabase);
   writeFileSync(usersFile, users);
   writeFileSync(configFile, config);
   // The first connection starts the engine with this configuration; later ones share it.

@@ -5,6 +5,7 @@ import { isLoopbackHost } from '../../core/net.js';
 import { serializer } from '../../core/serialize.js';
 import { chooseResponseEncoding, CompressionError, decodeBlocks, decodeContent, encodeBlocks, encodeContent } from './compression.js';
 import type { Engine, EngineConnection, QueryResult } from './engine.js';
+import { analysisMessage, objectsRead, readerAnalysis, refusedRead, type ReaderAccount } from './readers.js';
 import { judgeStatement, quoteLiteral, splitRequest, SqlRefusal, type RequestText, type Statement } from './sqlText.js';
 
 /**
@@ -32,6 +33,8 @@ import { judgeStatement, quoteLiteral, splitRequest, SqlRefusal, type RequestTex
  * programs (the engine's grants and settings profile, engine.ts, and what
  * sqlText.ts refuses where the engine has no rule), read-only GET, capped
  * bodies, a bounded queue, and the limits of the engine's settings profile.
+ * Besides the main user it serves one user per reader role, confined to what
+ * the role reads (readers.ts).
  */
 
 export interface HttpInterfaceOptions {
@@ -40,6 +43,8 @@ export interface HttpInterfaceOptions {
   /** The one user the interface accepts, as a server's users.xml would define it. */
   readonly user: string;
   readonly password: string;
+  /** The users of the reader roles (kpi_hr, kpi_analyst, kpi_works_council): reads only, of what their role reads. */
+  readonly readers?: readonly ReaderAccount[];
   /** Largest request body, as sent and after decompression (bytes). */
   readonly maxBodyBytes: number;
   /** Queries that may wait while one runs; more are refused with HTTP 503. */
@@ -197,6 +202,8 @@ interface HttpSession {
 }
 
 interface PreparedRequest {
+  /** The reader the request came from, or undefined for the main user. */
+  readonly reader: ReaderAccount | undefined;
   readonly text: RequestText;
   readonly setup: string[];
   readonly format: string;
@@ -234,7 +241,8 @@ export function createClickHouseHttpServer(options: HttpInterfaceOptions): Serve
     });
   };
 
-  const sessionOf = (url: URL): HttpSession | undefined => {
+  // A session is its user's: another user naming its id gets a session of its own.
+  const sessionOf = (url: URL, user: string): HttpSession | undefined => {
     const id = url.searchParams.get('session_id');
     if (!id) return undefined;
     let timeoutS = DEFAULT_SESSION_TIMEOUT_S;
@@ -250,23 +258,24 @@ export function createClickHouseHttpServer(options: HttpInterfaceOptions): Serve
         );
       }
     }
-    let session = sessions.get(id);
+    const key = `${user}\n${id}`;
+    let session = sessions.get(key);
     if (session && session.expiresAt <= Date.now() && !session.busy) {
-      sessions.delete(id);
+      sessions.delete(key);
       session = undefined;
     }
     if (!session) {
       if (url.searchParams.get('session_check') === '1') throw new HttpQueryError(372, 'SESSION_NOT_FOUND', `Session ${id} not found`);
       session = { id, state: [], timeoutMs: timeoutS * 1000, expiresAt: 0, busy: false };
-      sessions.set(id, session);
+      sessions.set(key, session);
     }
     if (session.busy) throw new HttpQueryError(373, 'SESSION_IS_LOCKED', `Session ${id} is locked by a concurrent client`);
     session.timeoutMs = timeoutS * 1000;
     return session;
   };
 
-  const prepare = (req: IncomingMessage, url: URL, text: Buffer): PreparedRequest => {
-    const session = sessionOf(url);
+  const prepare = (req: IncomingMessage, url: URL, text: Buffer, user: string, reader: ReaderAccount | undefined): PreparedRequest => {
+    const session = sessionOf(url, user);
     const setup: string[] = [];
     if (session) setup.push(...session.state);
     // A server runs GET requests with readonly=2: reads, and settings, but no writes.
@@ -286,9 +295,11 @@ export function createClickHouseHttpServer(options: HttpInterfaceOptions): Serve
       if (!IDENTIFIER.test(database)) throw new HttpQueryError(81, 'UNKNOWN_DATABASE', `Database ${JSON.stringify(database)} does not exist`);
       setup.push(`USE ${database}`);
     }
+    // Last, over whatever the session and the URL set: the reader's role, and reads only (the engine refuses to change either).
+    if (reader) setup.push(`SET ROLE ${reader.role}`, 'SET readonly = 2');
     const format = url.searchParams.get('default_format') ?? headerOf(req, 'x-clickhouse-format') ?? 'TabSeparated';
     if (!IDENTIFIER.test(format)) throw new HttpQueryError(73, 'UNKNOWN_FORMAT', `Unknown output format ${format}`);
-    return { text: splitRequest(text), setup, format, session };
+    return { reader, text: splitRequest(text), setup, format, session };
   };
 
   /**
@@ -300,11 +311,13 @@ export function createClickHouseHttpServer(options: HttpInterfaceOptions): Serve
     const connection: EngineConnection = engine.connect();
     try {
       const statement = judgeStatement(await connection.canonical(prepared.text.sql), prepared.text.data);
+      const analysis = prepared.reader ? readerAnalysis(prepared.reader, statement) : undefined;
       if ((statement.kind === 'set' || statement.kind === 'use') && !prepared.session) {
         throw new HttpQueryError(113, 'THERE_IS_NO_SESSION', 'There is no session or session context has expired');
       }
       // One call for the setup: each statement is single (ours, or a session's canonical SET/USE).
       if (prepared.setup.length > 0) await connection.query(prepared.setup.join('\n;\n'), 'TabSeparated');
+      if (prepared.reader && analysis !== undefined) await checkReaderRead(connection, prepared.reader, analysis);
       if (statement.insert !== undefined) {
         const inserted = await connection.insert(statement.insert.statementFor, statement.insert.data);
         return {
@@ -344,6 +357,7 @@ export function createClickHouseHttpServer(options: HttpInterfaceOptions): Serve
     const queryId = url.searchParams.get('query_id') || randomUUID();
     const common = { 'X-ClickHouse-Server-Display-Name': SERVER_NAME, 'X-ClickHouse-Query-Id': queryId, 'X-ClickHouse-Timezone': engine.timeZone };
     const cancelled = new AbortController();
+    let reader: ReaderAccount | undefined;
     res.on('close', () => {
       if (!res.writableFinished) cancelled.abort();
     });
@@ -373,7 +387,9 @@ export function createClickHouseHttpServer(options: HttpInterfaceOptions): Serve
         return;
       }
       const credentials = credentialsOf(req, url);
-      if (!(sameSecret(credentials.user, options.user) && sameSecret(credentials.password, options.password))) {
+      const main = sameSecret(credentials.user, options.user) && sameSecret(credentials.password, options.password);
+      reader = (options.readers ?? []).find((r) => sameSecret(credentials.user, r.user) && sameSecret(credentials.password, r.password));
+      if (!main && !reader) {
         throw new HttpQueryError(
           516,
           'AUTHENTICATION_FAILED',
@@ -389,7 +405,7 @@ export function createClickHouseHttpServer(options: HttpInterfaceOptions): Serve
       const text = query ? Buffer.concat([Buffer.from(`${query}\n`), body]) : body;
       if (text.length === 0) throw new HttpQueryError(62, 'SYNTAX_ERROR', 'Empty query');
 
-      const prepared = prepare(req, url, text);
+      const prepared = prepare(req, url, text, credentials.user, reader);
       const { session } = prepared;
       if (session) session.busy = true;
       let result;
@@ -449,10 +465,15 @@ export function createClickHouseHttpServer(options: HttpInterfaceOptions): Serve
       );
     } catch (error) {
       const failure = parseEngineError(error);
-      const detail =
+      let detail =
         failure.clickhouseCode === 164 && req.method === 'GET'
           ? 'Cannot execute query in readonly mode. For queries over HTTP, method GET implies readonly. You should use method POST for modifying queries'
           : failure.detail;
+      // A refusal names the engine's one user, `default`; a server names the user who asked, and here the role and who refused.
+      if (reader && detail.startsWith('default: ')) {
+        const byEngine = !(error instanceof SqlRefusal) && failure.clickhouseCode === 497;
+        detail = `${reader.user}: ${detail.slice('default: '.length)}${byEngine ? ` (the role ${reader.role} has no such grant: refused by the embedded engine's grants)` : ''}`;
+      }
       log.debug({ queryId, code: failure.clickhouseCode, err: detail, client: headerOf(req, 'user-agent') }, 'query failed');
       if (res.headersSent || cancelled.signal.aborted) return;
       res
@@ -474,6 +495,24 @@ export function createClickHouseHttpServer(options: HttpInterfaceOptions): Serve
   });
   server.on('close', () => clearInterval(sweep));
   return server;
+}
+
+/**
+ * Refuses a reader's statement that reads a system table or table function its
+ * role may not, by what the engine's analyzer says it reads (readers.ts).
+ */
+async function checkReaderRead(connection: EngineConnection, reader: ReaderAccount, analysis: string): Promise<void> {
+  let tree: string;
+  try {
+    const result = await connection.query(`EXPLAIN QUERY TREE ${analysis}`, 'TabSeparatedRaw');
+    tree = Buffer.from(result.bytes).toString('utf8');
+  } catch (error) {
+    const failure = parseEngineError(error);
+    const withheld = analysisMessage(reader, failure.clickhouseCode);
+    throw withheld === undefined ? failure : new HttpQueryError(failure.clickhouseCode, failure.codeName, withheld);
+  }
+  const refusal = refusedRead(reader, objectsRead(tree));
+  if (refusal) throw refusal;
 }
 
 /** A boolean URL parameter as a server reads it: 1/0, true/false. */

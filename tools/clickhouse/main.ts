@@ -10,6 +10,7 @@ import { privateDirectory } from '../../core/privateFiles.js';
 import { openEngine, type Engine } from './engine.js';
 import { createClickHouseHttpServer } from './httpInterface.js';
 import { serviceLayout } from '../../services/layout.js';
+import { embeddedReaders } from '../../services/clickhouse/service.js';
 
 // Everything the engine writes (window rows, dead letters: personal data) is the user's alone.
 process.umask(0o077);
@@ -22,10 +23,16 @@ privateDirectory(dataDir);
 
 let engine: Engine;
 try {
-  engine = await openEngine(dataDir, join(layout.home, 'engine-config'), join(layout.home, 'inserts'), {
-    maxExecutionSeconds: Math.ceil(config.clickhouseMaxExecutionTime / 1000),
-    maxMemoryBytes: config.clickhouseMaxMemory,
-  });
+  engine = await openEngine(
+    dataDir,
+    join(layout.home, 'engine-config'),
+    join(layout.home, 'inserts'),
+    {
+      maxExecutionSeconds: Math.ceil(config.clickhouseMaxExecutionTime / 1000),
+      maxMemoryBytes: config.clickhouseMaxMemory,
+    },
+    config.clickhouseDatabase,
+  );
 } catch (error) {
   log.fatal({ err: error, dataDir }, 'cannot open the chDB data directory (is another process using it?)');
   process.exit(1);
@@ -35,6 +42,7 @@ const server = createClickHouseHttpServer({
   log,
   user: config.clickhouse.username,
   password: config.clickhouse.password,
+  readers: embeddedReaders(config.servicesPath),
   maxBodyBytes: config.clickhouseMaxBody,
   maxQueuedQueries: config.clickhouseMaxQueue,
 });

@@ -37,6 +37,8 @@ export interface Statement {
   readonly kind: StatementKind;
   /** The `FORMAT` clause's format, if the statement has one. */
   readonly format: string | undefined;
+  /** The canonical SQL without its `FORMAT` clause (what the analyzer is asked about). */
+  readonly withoutFormat: string;
   /** An INSERT's data and how to run it, or undefined. */
   readonly insert: InsertWithData | undefined;
 }
@@ -285,6 +287,7 @@ export function judgeStatement(canonical: Buffer, data: Buffer | undefined): Sta
     throw refuseOutside('ATTACH … FROM a path');
   }
   let format: string | undefined;
+  let formatClause: { start: number; end: number } | undefined;
   let depth = 0;
   for (const [i, token] of tokens.entries()) {
     if (token.kind === 'punct') depth += token.text === '(' ? 1 : token.text === ')' ? -1 : 0;
@@ -297,11 +300,13 @@ export function judgeStatement(canonical: Buffer, data: Buffer | undefined): Sta
     const after = tokens[i + 2];
     if (token.text === 'format' && depth === 0 && name?.kind === 'word' && (after === undefined || (after.text === 'settings' && !after.quoted))) {
       format = text(name.start, name.end).replace(/^`|`$/g, '');
+      formatClause = { start: token.start, end: name.end };
     }
   }
   const sql = text(0);
+  const withoutFormat = formatClause ? `${text(0, formatClause.start)}${text(formatClause.end)}`.trim() : sql;
   const kind = kindOf(first);
-  if (data === undefined) return { sql, kind, format, insert: undefined };
+  if (data === undefined) return { sql, kind, format, withoutFormat, insert: undefined };
   if (kind !== 'insert' || format === undefined) throw new SqlRefusal(62, 'SYNTAX_ERROR', "Syntax error: cannot tell an INSERT's data from its query");
   if (format.toLowerCase() === 'values') refuseStatementsAfterValues(data);
   const at = infileAt(tokens);
@@ -309,6 +314,7 @@ export function judgeStatement(canonical: Buffer, data: Buffer | undefined): Sta
     sql,
     kind,
     format,
+    withoutFormat,
     insert: { data, statementFor: (file) => `${text(0, at)} FROM INFILE ${quoteLiteral(file)}${text(at)}` },
   };
 }

@@ -43,5 +43,8 @@ export async function installJdbcDriver(config: Config): Promise<{ java: string;
   return { java: await findJava('clickhouse-jdbc', 17), classpath: join(lib, '*'), program: join(CLIENTS_SOURCE, 'JdbcClient.java') };
 }
 
+/** Reads as one user with clickhouse-connect: each statement's row count or error (runs with the venv's python). */
+export const READER_READS_PROGRAM = join(CLIENTS_SOURCE, 'readerReads.py');
+
 /** The clickhouse-connect driver program (runs with the venv's python). */
 export const CLICKHOUSE_CONNECT_PROGRAM = join(CLIENTS_SOURCE, 'clickhouseConnect.py');

@@ -42,7 +42,7 @@ async function everyMigration(): Promise<Migration[]> {
 
 async function everyRenderedStatement(): Promise<{ where: string; statement: string }[]> {
   const catalog = await loadCatalog([]);
-  const plan = plannedStatements(await everyMigration(), catalog, placement, DEFAULT_RETENTION);
+  const plan = plannedStatements(await everyMigration(), catalog, placement, DEFAULT_RETENTION, 'kpi');
   return [
     ...[...plan.migrations].flatMap(([m, statements]) => statements.map((statement) => ({ where: `${m.component}/${m.version}_${m.name}`, statement }))),
     ...plan.appliedMigrationsTable.map((statement) => ({ where: 'applied_migrations', statement })),
@@ -104,7 +104,7 @@ test('each table becomes a replicated local table and a Distributed table under 
 
 test('on one node the statements are the files’ statements, as they are', async () => {
   const migrations = await everyMigration();
-  const plan = plannedStatements(migrations, await loadCatalog([]), undefined, DEFAULT_RETENTION);
+  const plan = plannedStatements(migrations, await loadCatalog([]), undefined, DEFAULT_RETENTION, 'kpi');
   for (const migration of migrations) expect(plan.migrations.get(migration)).toEqual(migration.statements);
   expect(plan.appliedMigrationsTable.join()).not.toContain('ON CLUSTER');
   expect(plan.retention.find((r) => r.table === 'dead_letters')).toMatchObject({

@@ -13,7 +13,7 @@ async function everyMigration(): Promise<Migration[]> {
 }
 
 test('every table the migrations leave has a retention or a reason to be kept, and the lists name no other table', async () => {
-  const plan = plannedStatements(await everyMigration(), await loadCatalog([]), undefined, DEFAULT_RETENTION);
+  const plan = plannedStatements(await everyMigration(), await loadCatalog([]), undefined, DEFAULT_RETENTION, 'kpi');
   const tables = tablesMadeBy([...plan.appliedMigrationsTable, ...[...plan.migrations.values()].flat()]);
   expect(tables.length).toBeGreaterThanOrEqual(8);
   // A new table in neither list fails here (and stops migrate, below).
@@ -41,18 +41,18 @@ test('a migration that makes a table without a retention stops the plan, naming 
     statements: ['CREATE TABLE IF NOT EXISTS holidays (day Date, employee_id String) ENGINE = MergeTree ORDER BY day'],
     checksum: 'x',
   };
-  const plan = () => plannedStatements([...allMigrations(catalog), holidays], catalog, undefined, DEFAULT_RETENTION);
+  const plan = () => plannedStatements([...allMigrations(catalog), holidays], catalog, undefined, DEFAULT_RETENTION, 'kpi');
   expect(plan).toThrow(SinkError);
   expect(plan).toThrow(/the migrations make table holidays without a retention: .*TABLE_RETENTION.*KEPT_TABLES/);
   // A table made and dropped again leaves nothing to keep.
   const dropped = { ...holidays, version: 10_000, name: 'drop_holidays', statements: ['DROP TABLE IF EXISTS holidays'] };
-  expect(() => plannedStatements([...allMigrations(catalog), holidays, dropped], catalog, undefined, DEFAULT_RETENTION)).not.toThrow();
+  expect(() => plannedStatements([...allMigrations(catalog), holidays, dropped], catalog, undefined, DEFAULT_RETENTION, 'kpi')).not.toThrow();
 });
 
 test('the file sets the TTL; on a cluster it goes to the local tables, on every node', async () => {
   const catalog = await loadCatalog([]);
   const retention = { ...DEFAULT_RETENTION, window_rows: { count: 24, unit: 'month' as const } };
-  const plan = plannedStatements(allMigrations(catalog), catalog, { cluster: 'kpi', database: 'kpi' }, retention);
+  const plan = plannedStatements(allMigrations(catalog), catalog, { cluster: 'kpi', database: 'kpi' }, retention, 'kpi');
   expect(plan.retention.find((r) => r.table === 'employee_window_metrics')).toEqual({
     table: 'employee_window_metrics',
     kind: 'window_rows',

@@ -15,7 +15,7 @@ let engine: Engine;
 let connection: EngineConnection;
 
 beforeAll(async () => {
-  engine = await openEngine(join(dir, 'data'), join(dir, 'config'), join(dir, 'inserts'), { maxExecutionSeconds: 30, maxMemoryBytes: 1 << 30 });
+  engine = await openEngine(join(dir, 'data'), join(dir, 'config'), join(dir, 'inserts'), { maxExecutionSeconds: 30, maxMemoryBytes: 1 << 30 }, 'kpi');
   connection = engine.connect();
 }, 60_000);
 
