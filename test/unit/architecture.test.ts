@@ -23,7 +23,8 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   reporting: ['core', 'schemas', 'contract', 'kpis', 'sinks', 'scoring', 'detection'],
   // A data subject's requests (export, erasure) over the personal tables, and the topics that keep their records.
   privacy: ['core', 'topics', 'sinks'],
-  alerting: ['core', 'schemas', 'contract', 'kpis', 'topics', 'sinks', 'scoring', 'detection'],
+  // Alerting names people by pseudonym in what it sends (privacy/pseudonym.ts).
+  alerting: ['core', 'schemas', 'contract', 'kpis', 'topics', 'sinks', 'scoring', 'detection', 'privacy'],
   services: ['core', 'topics', 'sinks'],
   demo: [
     'core',
@@ -41,7 +42,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
     'alerting',
     'services',
   ],
-  bench: ['core', 'schemas', 'contract', 'kpis', 'topics', 'sinks', 'processors', 'simulator', 'services', 'alerting'],
+  bench: ['core', 'schemas', 'contract', 'kpis', 'topics', 'sinks', 'processors', 'simulator', 'services', 'alerting', 'privacy'],
   // Development tools (the embedded ClickHouse front): nothing of the product imports them, and the package leaves them out.
   tools: ['core', 'services'],
 };
