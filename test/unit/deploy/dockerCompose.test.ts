@@ -93,7 +93,7 @@ test('kpi-stream only sets variables kpi-stream knows, with values it accepts', 
       // Secret files are mounted at /run/secrets/<name>: stand-ins here.
       for (const [key, value] of Object.entries(env)) {
         if (!value.startsWith('/run/secrets/')) continue;
-        writeFileSync(join(secretFiles, value.slice('/run/secrets/'.length)), 'stand-in\n');
+        writeFileSync(join(secretFiles, value.slice('/run/secrets/'.length)), 'a stand-in as long as a pseudonym key must be\n');
         env[key] = join(secretFiles, value.slice('/run/secrets/'.length));
       }
       expect(() => loadConfig(env)).not.toThrow();
@@ -140,9 +140,12 @@ test('ClickHouse has passwords, from secret files only, and a read-only user for
   expect(clickhouse?.secrets?.sort()).toEqual(['clickhouse_bi_password', 'clickhouse_password']);
   expect(clickhouse?.entrypoint?.join(' ')).toContain('/run/secrets/clickhouse_password');
   for (const service of [app, analytics, alerting]) {
-    expect(service?.secrets).toEqual(['clickhouse_password']);
+    expect(service?.secrets).toContain('clickhouse_password');
     expect(service?.environment?.CLICKHOUSE_PASSWORD_FILE).toBe('/run/secrets/clickhouse_password');
   }
+  // Alerting names people by pseudonym: its key is a secret too.
+  expect(alerting?.secrets).toEqual(['clickhouse_password', 'pseudonym_key']);
+  expect(alerting?.environment?.KPI_PSEUDONYM_KEY_FILE).toBe('/run/secrets/pseudonym_key');
   for (const { file } of Object.values(compose.secrets)) expect(file).toMatch(/^\.\/deploy\/secrets\//);
   expect(readFileSync(join(root, '.gitignore'), 'utf8')).toContain('deploy/secrets/*');
   expect(readFileSync(join(root, '.dockerignore'), 'utf8')).toContain('deploy/secrets');
