@@ -7,6 +7,7 @@ import { indicatorValues, scoreOf, type ScoringModel } from '../scoring/model.js
 import { SCORE_METRIC, type AlertRule, type AnomalyRule, type MetricRule } from './rules.js';
 import { SEVERITIES, type FlagSummary, type Severity } from '../contract/flag.js';
 import type { AlertEvent, Scope } from '../contract/alertEvent.js';
+import { Pseudonyms, pseudonymised, reviewUrlOf, type AlertPrivacy } from './people.js';
 
 /** What the evaluator keeps of one alert; persisted beside its inputs, so a restarted evaluator goes on where it was. */
 export interface AlertState {
@@ -16,7 +17,12 @@ export interface AlertState {
   readonly generation: number;
   readonly started_at: number | null;
   readonly resolved_at: number | null;
-  /** The last event it raised (what a resolution repeats). */
+  /**
+   * The last event it raised (what a resolution repeats), as the evaluator
+   * knows it: with the employee's id and the full explanation. It stays in
+   * kpi.alert_inputs.v1, which holds the window snapshots and flags too; only
+   * the event as sent is pseudonymised.
+   */
   readonly last: AlertEvent;
 }
 
@@ -38,7 +44,11 @@ const SEP = '\u0000';
 const RANK: Record<Severity, number> = { low: 0, medium: 1, high: 2 };
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 
-/** Stable for (rule, scope key, window). */
+/**
+ * Stable for (rule, scope key, window). For the employee scope `key` is the
+ * employee's pseudonym, never the id: a plain hash of an id would give the id
+ * back to anyone who hashes every id they know.
+ */
 export function fingerprintOf(rule: string, scope: Scope, key: string, windowStart: number): string {
   return sha([rule, scope, key, String(windowStart)].join(SEP)).slice(0, 32);
 }
@@ -69,6 +79,10 @@ const show = (x: number) => String(Number(x.toPrecision(4)));
  * window and reached a later window of the employee (of every employee in a
  * station's or the plant's window): a shift whose units are still on their
  * way is never called inefficient.
+ *
+ * An event about a person (employee scope) carries the employee's pseudonym,
+ * a neutral line and the review page's link, unless its rule discloses the
+ * employee (alerting/people.ts); what it keeps for itself names them.
  */
 export class AlertEvaluator {
   private readonly snapshots = new Map<string, WindowSnapshot>();
@@ -86,8 +100,17 @@ export class AlertEvaluator {
   /** Per employee and event kind, the latest window start it contributed to. */
   private readonly reached = new Map<string, Map<EventKind, number>>();
   private readonly kindOf: ReadonlyMap<string, EventKind>;
+  private readonly pseudonyms: Pseudonyms;
+  /**
+   * Alerts raised before fingerprints were taken of the pseudonym (restored
+   * from the inputs topic): today's fingerprint → the one they were raised
+   * under, which they keep until they are forgotten, so receivers see them
+   * resolve.
+   */
+  private readonly formerly = new Map<string, string>();
 
   /**
+   * @param privacy how events about a person leave (alerting/people.ts)
    * @param options.closed the windows applied are closed rows (`alerts test`
    *   replays them from ClickHouse): every system has reported on them
    */
@@ -95,8 +118,10 @@ export class AlertEvaluator {
     private readonly rules: readonly AlertRule[],
     private readonly catalog: KpiCatalog,
     private readonly model: ScoringModel,
+    private readonly privacy: AlertPrivacy,
     private readonly options: { readonly closed?: boolean } = {},
   ) {
+    this.pseudonyms = new Pseudonyms(privacy.pseudonymKey);
     this.lookBack = Math.max(1, ...rules.map((r) => (r.kind === 'metric' ? r.forWindows : 1)));
     this.kindOf = new Map(catalog.measures.map((m) => [m.name, m.reads]));
     // The score weighs every KPI: it waits for every pair of systems a column compares (not for late sources such as
@@ -198,6 +223,15 @@ export class AlertEvaluator {
     const held = this.alerts.get(state.fingerprint);
     if (held && (held.generation > state.generation || (held.generation === state.generation && !held.firing))) return;
     this.alerts.set(state.fingerprint, state);
+    const e = state.last;
+    const today = this.fingerprint(e.rule, e.scope, keyOf(e), Date.parse(e.window_start));
+    if (today !== state.fingerprint) this.formerly.set(today, state.fingerprint);
+  }
+
+  /** The fingerprint of (rule, scope key, window): of the pseudonym for an employee; an alert raised before keeps its own. */
+  private fingerprint(rule: string, scope: Scope, key: string, start: number): string {
+    const fingerprint = fingerprintOf(rule, scope, scope === 'employee' ? this.pseudonyms.of(key) : key, start);
+    return this.formerly.get(fingerprint) ?? fingerprint;
   }
 
   /** The alert states changed by the events of the last evaluation, to persist beside the inputs. */
@@ -274,6 +308,7 @@ export class AlertEvaluator {
       this.flagsOf.delete(`${flag.employeeId}${SEP}${flag.windowStart}`);
     }
     for (const [fingerprint, state] of this.alerts) if (!state.firing && Date.parse(state.last.window_end) < before) this.alerts.delete(fingerprint);
+    for (const [today, former] of this.formerly) if (!this.alerts.has(former)) this.formerly.delete(today);
   }
 
   /** The latest window end seen (ms), or 0. */
@@ -302,7 +337,7 @@ export class AlertEvaluator {
   }
 
   private judge(rule: AlertRule, key: string, start: number, now: number): AlertEvent | 'held' | undefined {
-    const fingerprint = fingerprintOf(rule.name, rule.scope, key, start);
+    const fingerprint = this.fingerprint(rule.name, rule.scope, key, start);
     const state = this.alerts.get(fingerprint);
     const verdict = rule.kind === 'metric' ? this.metricVerdict(rule, key, start) : this.anomalyVerdict(rule, key, start);
     if (state?.firing) {
@@ -319,7 +354,7 @@ export class AlertEvaluator {
     type: AlertEvent['type'],
     fingerprint: string,
     state: AlertState | undefined,
-    fields: Omit<AlertEvent, 'type' | 'id' | 'fingerprint' | 'started_at' | 'ended_at'>,
+    fields: Omit<AlertEvent, 'type' | 'id' | 'fingerprint' | 'started_at' | 'ended_at' | 'review_url'>,
     now: number,
   ): AlertEvent {
     const firing = type === 'alert.firing';
@@ -333,9 +368,12 @@ export class AlertEvaluator {
       severity: rule.severity,
       started_at: formatTime(startedAt),
       ended_at: firing ? null : formatTime(now),
+      review_url: rule.scope === 'employee' ? reviewUrlOf(this.privacy.appUrl, fingerprint) : null,
     };
     this.alerts.set(fingerprint, { fingerprint, firing, generation, started_at: startedAt, resolved_at: firing ? null : now, last: event });
-    return event;
+    // The one place an event about a person is made fit to leave: every target gets what the outbox holds.
+    if (rule.scope !== 'employee' || rule.disclose) return event;
+    return pseudonymised(event, this.pseudonyms.of(event.employee_id!));
   }
 
   private metricVerdict(rule: MetricRule, key: string, start: number) {

@@ -8,6 +8,7 @@ import { readWindowSnapshots, windowSpan } from '../sinks/clickhouse/queries/win
 import { AlertEvaluator } from './evaluator.js';
 import { flagInputKey } from './inputs.js';
 import type { AlertRule } from './rules.js';
+import type { AlertPrivacy } from './people.js';
 
 export interface Replay {
   readonly from: number;
@@ -21,12 +22,14 @@ export interface Replay {
 /**
  * `alerts test`: the windows in ClickHouse whose start lies in [from, to)
  * (default: every window) and the flags of kpi.anomalies, through `rules`,
- * window by window as time passed in the stream. Nothing is sent.
+ * window by window as time passed in the stream. Nothing is sent; the
+ * events are as they would be sent (pseudonymised unless a rule discloses).
  */
 export async function replayRules(
   client: ClickHouseClient,
   rules: readonly AlertRule[],
   catalog: KpiCatalog,
+  privacy: AlertPrivacy,
   range: { from?: number | undefined; to?: number | undefined } = {},
 ): Promise<Replay> {
   const span = (await windowSpan(client)) ?? { from: 0, to: 0 };
@@ -34,7 +37,9 @@ export async function replayRules(
   const to = range.to ?? span.to;
   const version = await activeModelVersion(client);
   // The rows are of windows written as they closed: every system has reported on them.
-  const evaluator = new AlertEvaluator(rules, catalog, modelsOf(await readModelRows(client, version), version).plant, { closed: true });
+  const evaluator = new AlertEvaluator(rules, catalog, modelsOf(await readModelRows(client, version), version).plant, privacy, {
+    closed: true,
+  });
   for (const flag of await readAnomalies(client, { from, to })) evaluator.applyFlag(flagInputKey(flag), flag);
   const events: AlertEvent[] = [];
   const snapshots = await readWindowSnapshots(client, catalog, { from, to });

@@ -11,7 +11,9 @@ import { SCOPES, type Scope } from '../contract/alertEvent.js';
  * Alert rules: the YAML file named by KPI_ALERT_RULES (docs/contract.md, "Alert events").
  * A metric rule sets a threshold on a window column or the score, per
  * employee, station or plant; an anomaly rule raises an alert for inflation
- * flags of a kind and a least severity. Rules are validated once, at
+ * flags of a kind and a least severity. Events of a rule about a person
+ * (scope employee) carry a pseudonym and a neutral line unless the rule says
+ * `disclose: true` (alerting/people.ts). Rules are validated once, at
  * start-up: a bad rule throws a ConfigError (exit 78) naming the rule and
  * the field.
  */
@@ -33,6 +35,8 @@ export interface MetricRule {
   /** After a resolution, the same alert does not fire again for this long (ms). */
   readonly cooldownMs: number;
   readonly severity: Severity;
+  /** Employee scope: its events name the employee and explain with figures (`disclose: true`), instead of a pseudonym and a neutral line. */
+  readonly disclose: boolean;
 }
 
 export interface AnomalyRule {
@@ -44,6 +48,8 @@ export interface AnomalyRule {
   readonly scope: 'employee';
   readonly cooldownMs: number;
   readonly severity: Severity;
+  /** Its events name the employee and carry the flag's explanation (`disclose: true`), instead of a pseudonym and a neutral line. */
+  readonly disclose: boolean;
 }
 
 export type AlertRule = MetricRule | AnomalyRule;
@@ -64,6 +70,7 @@ const common = {
   severity: z.enum(SEVERITIES),
   cooldown,
   description: z.string().optional(),
+  disclose: z.boolean().default(false),
 };
 const metricSchema = z.strictObject({
   ...common,
@@ -124,6 +131,7 @@ function parseRule(raw: unknown, catalog: KpiCatalog): AlertRule {
       scope: 'employee',
       cooldownMs: parseDuration(r.cooldown)!,
       severity: r.severity,
+      disclose: r.disclose,
     };
   }
   if (!('metric' in raw)) throw new RuleProblem('metric', 'a rule needs a metric (with above or below) or an anomaly');
@@ -141,6 +149,7 @@ function parseRule(raw: unknown, catalog: KpiCatalog): AlertRule {
   if (direction === 'above' ? clear > threshold : clear < threshold) {
     throw new RuleProblem('clear', `must not be ${direction === 'above' ? 'above' : 'below'} the threshold (${threshold}) it resolves from, got ${clear}`);
   }
+  if (r.disclose && r.scope !== 'employee') throw new RuleProblem('disclose', `only a rule of scope employee is about a person, not one of scope ${r.scope}`);
   if (r.min_sample !== undefined && r.min_sample > 0 && catalog.sampleOf(r.metric) === undefined) {
     throw new RuleProblem('min_sample', `${r.metric} declares no sample (denominator) to count; leave min_sample out`);
   }
@@ -156,6 +165,7 @@ function parseRule(raw: unknown, catalog: KpiCatalog): AlertRule {
     forWindows: r.for_windows,
     cooldownMs: parseDuration(r.cooldown)!,
     severity: r.severity,
+    disclose: r.disclose,
   };
 }
 
@@ -202,10 +212,16 @@ export function loadRules(path: string, catalog: KpiCatalog): AlertRule[] {
 /** One line per rule, for `alerts check` and logs. */
 export function describeRule(rule: AlertRule): string {
   if (rule.kind === 'anomaly') {
-    return `${rule.name}: ${rule.anomaly === 'any' ? 'any inflation flag' : rule.anomaly} of ${rule.minSeverity} severity or worse per employee-window → ${rule.severity}`;
+    return `${rule.name}: ${rule.anomaly === 'any' ? 'any inflation flag' : rule.anomaly} of ${rule.minSeverity} severity or worse per employee-window → ${rule.severity}${disclosure(rule)}`;
   }
   const sample = rule.minSample > 0 ? ` with at least ${rule.minSample} ${rule.metric}'s sample` : '';
   const windows = rule.forWindows > 1 ? ` for ${rule.forWindows} consecutive windows` : '';
   const clear = rule.clear !== rule.threshold ? `, clears at ${rule.clear}` : '';
-  return `${rule.name}: ${rule.metric} per ${rule.scope} ${rule.direction} ${rule.threshold}${sample}${windows}${clear}, cooldown ${formatDuration(rule.cooldownMs)} → ${rule.severity}`;
+  return `${rule.name}: ${rule.metric} per ${rule.scope} ${rule.direction} ${rule.threshold}${sample}${windows}${clear}, cooldown ${formatDuration(rule.cooldownMs)} → ${rule.severity}${disclosure(rule)}`;
+}
+
+/** How a rule's events speak of the employee, for `describeRule` (station and plant rules are about nobody). */
+function disclosure(rule: AlertRule): string {
+  if (rule.scope !== 'employee') return '';
+  return rule.disclose ? ', naming the employee (disclose)' : ', by pseudonym';
 }

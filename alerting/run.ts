@@ -12,6 +12,7 @@ import { createKafka, ensureTopics } from '../topics/kafka.js';
 import { DeliveryWorker, configuredTargets } from './delivery.js';
 import { AlertingEvaluator } from './service.js';
 import { loadRules, type AlertRule } from './rules.js';
+import { alertPrivacyOf } from './people.js';
 
 /** Live alerting in one process: the evaluator (when there are rules) and the delivery worker (when there are targets). */
 export interface Alerting {
@@ -23,13 +24,16 @@ export interface Alerting {
 
 /**
  * Starts live alerting: validates the rules (KPI_ALERT_RULES; a bad rule
- * throws ConfigError naming it), creates missing topics and tables, then
+ * throws ConfigError naming it) and the pseudonym key (KPI_PSEUDONYM_KEY,
+ * required with CLICKHOUSE_URL), creates missing topics and tables, then
  * runs the evaluator and the delivery worker (KPI_ALERT_WEBHOOK_URL,
  * KPI_ALERTMANAGER_URL). Their metrics go to `registry` (the process's).
  */
 export async function startAlerting(config: Config, log: Logger, registry: Registry = new Registry()): Promise<Alerting> {
   const catalog = await loadCatalog(config.extensions);
   const rules = config.alertRules ? loadRules(config.alertRules, catalog) : [];
+  // Before anything connects: a deployment without KPI_PSEUDONYM_KEY stops here, naming it.
+  const privacy = alertPrivacyOf(config);
   const targets = configuredTargets(config);
   if (rules.length === 0 && targets.length === 0) {
     throw new ConfigError(
@@ -51,7 +55,7 @@ export async function startAlerting(config: Config, log: Logger, registry: Regis
   });
 
   const evaluator =
-    rules.length > 0 ? new AlertingEvaluator(config, log.child({ component: 'alert-evaluator' }), { rules, catalog, model }, registry) : undefined;
+    rules.length > 0 ? new AlertingEvaluator(config, log.child({ component: 'alert-evaluator' }), { rules, catalog, model, privacy }, registry) : undefined;
   const delivery =
     targets.length > 0
       ? new DeliveryWorker(config, log.child({ component: 'alert-delivery' }), registry, {

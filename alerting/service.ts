@@ -12,6 +12,7 @@ import type { FlagPublisher } from '../detection/analytics.js';
 import { AlertEvaluator } from './evaluator.js';
 import { decodeInput, encodeFlagInput, flagInputKey, stateInputKey } from './inputs.js';
 import type { AlertRule } from './rules.js';
+import type { AlertPrivacy } from './people.js';
 import type { AlertEvent } from '../contract/alertEvent.js';
 
 /** How often rules are judged again without new inputs: alerts a cooldown held back fire once it is over. */
@@ -46,6 +47,7 @@ export interface EvaluatorSettings {
   readonly rules: readonly AlertRule[];
   readonly catalog: KpiCatalog;
   readonly model: ScoringModel;
+  readonly privacy: AlertPrivacy;
 }
 
 /**
@@ -89,7 +91,7 @@ export class AlertingEvaluator {
     });
     this.producer = createProducer(kafka, { allowAutoTopicCreation: false });
     this.admin = kafka.admin();
-    this.evaluator = new AlertEvaluator(settings.rules, settings.catalog, settings.model);
+    this.evaluator = new AlertEvaluator(settings.rules, settings.catalog, settings.model, settings.privacy);
     this.raised = new Counter({
       name: 'kpi_alert_events_total',
       help: 'Alert events raised, by type and rule.',
@@ -107,7 +109,7 @@ export class AlertingEvaluator {
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
       const mine = Object.values(payload.memberAssignment).flat().length > 0;
       void this.exclusive(async () => {
-        this.evaluator = new AlertEvaluator(this.settings.rules, this.settings.catalog, this.settings.model);
+        this.evaluator = new AlertEvaluator(this.settings.rules, this.settings.catalog, this.settings.model, this.settings.privacy);
         this.live = false;
         // Right after the topic is created its leader may not be known yet: retried, like every admin request.
         this.restoringTo = mine

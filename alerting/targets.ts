@@ -160,7 +160,12 @@ export function verifyWebhook(secrets: readonly string[], body: string, headers:
   throw last;
 }
 
-/** Alertmanager labels of an alert: alertname, severity, scope, the scope key and the window (docs/contract.md). */
+/**
+ * Alertmanager labels of an alert: alertname, severity, scope, the scope key
+ * and the window (docs/contract.md). They are the event's: an employee by
+ * pseudonym unless the rule discloses the id; the review page is an
+ * annotation and the alert's generatorURL.
+ */
 export function alertmanagerAlert(event: AlertEvent, expiresAt: number): Record<string, unknown> {
   const labels: Record<string, string> = { alertname: event.rule, severity: event.severity, scope: event.scope, window_start: event.window_start };
   if (event.employee_id !== null) labels.employee_id = event.employee_id;
@@ -171,9 +176,11 @@ export function alertmanagerAlert(event: AlertEvent, expiresAt: number): Record<
   if (event.threshold !== null) annotations.threshold = String(event.threshold);
   if (event.anomaly !== null) annotations.anomaly = event.anomaly;
   if (event.scope === 'employee' && event.station_id !== null) annotations.station_id = event.station_id;
+  if (event.review_url !== null) annotations.review_url = event.review_url;
   return {
     labels,
     annotations,
+    ...(event.review_url === null ? {} : { generatorURL: event.review_url }),
     startsAt: event.started_at,
     // A firing alert stays active until resolved, or until no correction could resolve it any more.
     endsAt: event.type === 'alert.resolved' ? event.ended_at : new Date(expiresAt).toISOString(),

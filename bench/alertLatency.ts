@@ -5,7 +5,8 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyWebhook } from '../alerting/targets.js';
-import { loadConfig, type Config } from '../core/config.js';
+import { loadConfig, pseudonymKey, type Config } from '../core/config.js';
+import { pseudonymOf } from '../privacy/pseudonym.js';
 import type { Logger } from '../core/logger.js';
 import { distFile } from '../core/paths.js';
 import { DAY, HOUR } from '../core/time.js';
@@ -93,6 +94,7 @@ export async function measureAlertLatency(
     LOG_LEVEL: base.logLevel,
   });
   const quiet = log.child({ component: 'bench' });
+  const key = pseudonymKey(config);
   const plant = simulateOptions({ employees: options.employees, days: options.days, rate: options.rate, duplicateRate: 0.01, out: join(dir, 'simulation') });
   // Probes belong to the plant's last day, so no simulated record makes them late, nor they a simulated one.
   const probeTime = plant.start + (plant.days - 1) * DAY + 12 * HOUR;
@@ -179,7 +181,7 @@ export async function measureAlertLatency(
       await new Promise((resolve) => setTimeout(resolve, loadDone ? 200 : 500));
       const employee = `PROBE-${String(i).padStart(4, '0')}`;
       const value = await probe(i, 11, 'cross');
-      sent.set(employee, Date.now());
+      sent.set(pseudonymOf(key, employee), Date.now()); // its alert names it by pseudonym
       await producer.send({ topic, acks: -1, messages: [{ key: employee, value }] });
     }
     const loadRecords = await load;

@@ -22,6 +22,7 @@ export interface AlertEvent {
   readonly rule: string;
   readonly severity: Severity;
   readonly scope: Scope;
+  /** Employee scope: the employee's pseudonym (`e_` and 24 hex characters), or their id where the rule discloses it. */
   readonly employee_id: string | null;
   readonly station_id: string | null;
   readonly window_start: string;
@@ -35,6 +36,8 @@ export interface AlertEvent {
   readonly ended_at: string | null;
   /** kpi-stream's addition: when the processors applied the change that raised or resolved it (null for anomaly rules). */
   readonly observed_at: string | null;
+  /** kpi-stream's addition: employee scope, the review page of the alert's person and window in the people app (null otherwise). */
+  readonly review_url: string | null;
 }
 
 /**
@@ -67,6 +70,7 @@ const alertEventSchema = z.object({
   ended_at: isoTime.nullable(),
   // kpi-stream's addition, absent from events other writers follow the contract with.
   observed_at: isoTime.nullable().default(null),
+  review_url: z.string().nullable().default(null),
 });
 
 /** An outbox record's value: the alert event it holds, or why it is not one. */

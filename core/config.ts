@@ -232,21 +232,32 @@ const url = (env: string, doc: string, hidePath = false): Setting<string | undef
   env,
   default: undefined,
   doc,
-  parse: (raw, key) => {
-    if (raw === '') return undefined;
-    let parsed: URL;
-    try {
-      parsed = new URL(raw);
-    } catch {
-      throw new ConfigError(key, 'expected an http(s) URL such as https://host:port/path');
-    }
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-      throw new ConfigError(key, `expected an http(s) URL, got one starting ${JSON.stringify(parsed.protocol)}`);
-    }
-    return raw.replace(/\/+$/, '');
-  },
+  parse: (raw, key) => (raw === '' ? undefined : httpUrl(raw, key)),
   display: (raw) => redactUrl(raw, { hidePath }),
 });
+
+/** An http(s) URL with a default: the address of one of kpi-stream's own services. */
+const address = (env: string, def: string, doc: string): Setting<string> => ({
+  env,
+  default: def,
+  doc,
+  parse: (raw, key) => httpUrl(raw, key),
+  display: (raw) => redactUrl(raw),
+});
+
+/** An http(s) URL, without its trailing slashes. */
+function httpUrl(raw: string, key: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(key, 'expected an http(s) URL such as https://host:port/path');
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new ConfigError(key, `expected an http(s) URL, got one starting ${JSON.stringify(parsed.protocol)}`);
+  }
+  return raw.replace(/\/+$/, '');
+}
 
 /** The retention file (core/retention.ts), read and checked at start-up; unset, every kind at its default. */
 const retentionFile = (env: string, doc: string): Setting<Retention> => ({
@@ -479,6 +490,11 @@ export const settings = {
     10_000,
   ),
   alertRetryMaxBackoff: duration('KPI_ALERT_RETRY_MAX_BACKOFF', '5m', 'Longest wait between delivery retries (a Retry-After is honoured up to this).', 1_000),
+  appUrl: address(
+    'KPI_APP_URL',
+    'http://127.0.0.1:8080',
+    "The people app's public address: alert events about a person link to the flag's review page under it (<KPI_APP_URL>/flags/<fingerprint>).",
+  ),
   allowPlaintextCredentials: flag(
     'KPI_ALLOW_PLAINTEXT_CREDENTIALS',
     false,

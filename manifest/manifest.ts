@@ -1,6 +1,7 @@
 import { alertmanagerAlert, type TargetName } from '../alerting/targets.js';
 import { configuredTargets } from '../alerting/delivery.js';
 import { describeRule, loadRules, type AlertRule } from '../alerting/rules.js';
+import { pseudonymised } from '../alerting/people.js';
 import type { AlertEvent } from '../contract/alertEvent.js';
 import { FLAG_KINDS, INFLATION_FLAG_KINDS } from '../contract/flag.js';
 import { readPlants, type PlantDefinition } from '../contract/plants.js';
@@ -18,6 +19,7 @@ import { CORE_COLUMNS, type KpiCatalog } from '../kpis/catalog.js';
 import type { KpiDefinition } from '../kpis/definition.js';
 import { loadCatalog } from '../kpis/extensions.js';
 import { oeeKpi } from '../kpis/oee.js';
+import { pseudonymOf } from '../privacy/pseudonym.js';
 import { biDatabase, READER_ROLES } from '../privacy/roles.js';
 import { schemaOf, type AvroField } from '../schemas/avro.js';
 import { RECORD_KINDS, RECORD_NAMES, type RecordKind } from '../schemas/kinds.js';
@@ -169,8 +171,10 @@ export interface ManifestAlertRule {
   readonly summary: string;
   readonly scope: string;
   readonly severity: string;
-  /** Whether its events are about one person (scope employee): they carry the person's id, as the outflows below say. */
+  /** Whether its events are about one person (scope employee): they carry the person's pseudonym, as the outflows below say. */
   readonly about_a_person: boolean;
+  /** `disclose: true`: its events name the person by id and carry the explanation with its figures. */
+  readonly discloses: boolean;
   /** The rule as alerting runs it, every field. */
   readonly settings: AlertRule;
 }
@@ -420,6 +424,7 @@ function alertsOf(config: Config, alertRules: readonly AlertRule[]): ManifestAle
       scope: rule.scope,
       severity: rule.severity,
       about_a_person: rule.scope === 'employee',
+      discloses: rule.scope === 'employee' && rule.disclose,
       settings: rule,
     })),
     recipients,
@@ -489,16 +494,23 @@ const PROBE_EVENT: AlertEvent = {
   started_at: '2026-01-02T00:10:00.000Z',
   ended_at: null,
   observed_at: '2026-01-02T00:10:00.000Z',
+  review_url: 'https://app.example/flags/manifest-probe-fingerprint',
 };
+/** The probe as it leaves by default, through alerting's own step (a rule without `disclose`), under a key of its own. */
+const PROBE_SENT = pseudonymised(PROBE_EVENT, pseudonymOf('manifest-probe-key-of-32-characters', PROBE_EMPLOYEE));
 
 /** How a payload built from the probe event shows the person: by id (as is, or not), with the explanation text or without. */
 function personIn(payload: unknown, where: string): string {
   const text = JSON.stringify(payload);
-  const id = text.includes(PROBE_EMPLOYEE) ? `the employee id as is (${where})` : 'no employee id';
+  const id = text.includes(PROBE_EMPLOYEE)
+    ? `the employee id as is (${where})`
+    : /e_[0-9a-f]{24}/.test(text)
+      ? `the employee's pseudonym (${where}) and the review page's link`
+      : 'no employee id';
   const explanation = text.includes(PROBE_EXPLANATION)
     ? "and the explanation text of the alert or flag (what the person's figures were)"
     : 'without explanation text';
-  return `alerts of rules of scope employee: ${id}, ${explanation}`;
+  return `alerts of rules of scope employee: ${id}, ${explanation}; a rule with \`disclose: true\` sends the employee id and the explanation`;
 }
 
 function outflowsOf(config: Config, topics: readonly TopicDefinition[]): ManifestOutflow[] {
@@ -506,7 +518,7 @@ function outflowsOf(config: Config, topics: readonly TopicDefinition[]): Manifes
   const written = topics.filter((t) => t.kind === undefined && t.contractName !== ASSIGNMENTS_TOPIC);
   const bi = biDatabase(config.clickhouseDatabase);
   const biReaders = READER_ROLES.filter((role) => role.readable(config.clickhouseDatabase).some((r) => r.database === bi));
-  const amPayload = alertmanagerAlert(PROBE_EVENT, 0) as { labels: Record<string, string>; annotations: Record<string, string> };
+  const amPayload = alertmanagerAlert(PROBE_SENT, 0) as { labels: Record<string, string>; annotations: Record<string, string> };
   const outflow = (channel: string, destination: string | undefined, carries: string, person: string, onRequest = false): ManifestOutflow => ({
     channel,
     ...(destination === undefined ? {} : { destination }),
@@ -520,7 +532,7 @@ function outflowsOf(config: Config, topics: readonly TopicDefinition[]): Manifes
       'webhook (KPI_ALERT_WEBHOOK_URL)',
       targets.get('webhook'),
       `every alert event as JSON, signed (Standard Webhooks): ${Object.keys(PROBE_EVENT).join(', ')}`,
-      personIn(PROBE_EVENT, 'field employee_id'),
+      personIn(PROBE_SENT, 'field employee_id'),
     ),
     outflow(
       'Alertmanager (KPI_ALERTMANAGER_URL)',

@@ -143,7 +143,11 @@ export function renderMarkdown(m: Manifest): string {
       ? [
           table(
             ['rule', 'judges', 'about one person'],
-            alerts.rules.map((r) => [code(r.name), r.summary, r.about_a_person ? 'yes' : `no (${r.scope})`]),
+            alerts.rules.map((r) => [
+              code(r.name),
+              r.summary,
+              r.about_a_person ? (r.discloses ? 'yes, by id (`disclose: true`)' : 'yes, by pseudonym') : `no (${r.scope})`,
+            ]),
           ),
           `Every rule's events go to: ${alerts.recipients.map((r) => `${r.name} ${code(r.destination)}`).join('; ')}. What each carries of the person: section 8.`,
         ]

@@ -10,6 +10,7 @@ import type { Command } from '../command.js';
 import { parseInstant } from '../args.js';
 import { alertTable } from '../table.js';
 import { replayRules } from '../../alerting/replay.js';
+import { alertPrivacyOf } from '../../alerting/people.js';
 
 export const alertsCommand: Command = {
   name: 'alerts',
@@ -30,7 +31,8 @@ export const alertsCommand: Command = {
           naming the rule and the field
   test    replay the windows already in ClickHouse (and the flags in
           kpi.anomalies) through the rules of FILE, window by window, and
-          print what would have fired and resolved (nothing is sent)`,
+          print what would have fired and resolved (nothing is sent;
+          people by pseudonym, as they would be sent)`,
   needs: (args) => (args[0] === 'run' ? ['kafka', 'clickhouse'] : args[0] === 'test' ? ['clickhouse'] : []),
   async run(args, { config, log }) {
     const [action, ...rest] = args;
@@ -44,8 +46,12 @@ export const alertsCommand: Command = {
         process.stdout.write(`${file}: ${rules.length} rules\n${rules.map((r) => `  ${describeRule(r)}`).join('\n')}\n`);
         return 0;
       }
+      const privacy = alertPrivacyOf(config);
       return withClickHouse(config, async (client) => {
-        const replay = await replayRules(client, rules, catalog, { from: parseInstant(values.from, '--from'), to: parseInstant(values.to, '--to') });
+        const replay = await replayRules(client, rules, catalog, privacy, {
+          from: parseInstant(values.from, '--from'),
+          to: parseInstant(values.to, '--to'),
+        });
         const firing = replay.events.filter((e) => e.type === 'alert.firing').length;
         process.stdout.write(
           `${replay.windows} employee-windows from ${new Date(replay.from).toISOString()} to ${new Date(replay.to).toISOString()} through ${rules.length} rules: ` +

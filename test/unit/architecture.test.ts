@@ -24,7 +24,8 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   reporting: ['core', 'schemas', 'contract', 'kpis', 'sinks', 'scoring', 'detection'],
   // A data subject's requests (export, erasure) over the personal tables, and the topics that keep their records.
   privacy: ['core', 'topics', 'sinks'],
-  alerting: ['core', 'schemas', 'contract', 'kpis', 'topics', 'sinks', 'scoring', 'detection'],
+  // Alerting names people by pseudonym in what it sends (privacy/pseudonym.ts).
+  alerting: ['core', 'schemas', 'contract', 'kpis', 'topics', 'sinks', 'scoring', 'detection', 'privacy'],
   services: ['core', 'topics', 'sinks'],
   // The manifest reads every part's definitions (topics, KPIs, scoring, detection, alert rules, roles, retention): the floor above them all.
   manifest: ['core', 'schemas', 'contract', 'kpis', 'topics', 'sinks', 'scoring', 'detection', 'alerting', 'privacy'],
@@ -45,7 +46,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
     'services',
     'privacy',
   ],
-  bench: ['core', 'schemas', 'contract', 'kpis', 'topics', 'sinks', 'processors', 'simulator', 'services', 'alerting'],
+  bench: ['core', 'schemas', 'contract', 'kpis', 'topics', 'sinks', 'processors', 'simulator', 'services', 'alerting', 'privacy'],
   // Development tools (the embedded ClickHouse front): nothing of the product imports them, and the package leaves them out.
   tools: ['core', 'services', 'privacy'],
 };

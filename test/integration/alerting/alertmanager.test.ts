@@ -1,5 +1,7 @@
 import { Registry } from 'prom-client';
 import { AlertEvaluator } from '../../../alerting/evaluator.js';
+import { alertPrivacyOf } from '../../../alerting/people.js';
+import { pseudonymOf } from '../../../privacy/pseudonym.js';
 import { DeliveryWorker, configuredTargets } from '../../../alerting/delivery.js';
 import { parseRules } from '../../../alerting/rules.js';
 import type { WindowSnapshot } from '../../../contract/windowSnapshot.js';
@@ -33,6 +35,7 @@ interface AmAlert {
   annotations: Record<string, string>;
   startsAt: string;
   endsAt: string;
+  generatorURL: string;
   status: { state: string };
 }
 
@@ -56,7 +59,8 @@ afterAll(async () => {
   if (startedHere && process.env.KPI_KEEP_SERVICES !== '1') await servicesDown(ctx.config, ctx.log, ['alertmanager']);
 }, 60_000);
 
-test('firing and resolved alerts reach Alertmanager with the rule, severity and scope key as labels', async () => {
+test('firing and resolved alerts reach Alertmanager with the rule, severity and scope key (a pseudonym for a person) as labels', async () => {
+  const privacy = alertPrivacyOf(ctx.config);
   // Events as the evaluator raises them: a station's defect rate and an employee's efficiency, both breaching, then both back.
   const evaluator = new AlertEvaluator(
     parseRules(
@@ -70,6 +74,7 @@ test('firing and resolved alerts reach Alertmanager with the rule, severity and 
     ),
     catalog,
     DEFAULT_SCORING,
+    privacy,
     { closed: true }, // one window, taken as closed: efficiency is judged without waiting for the next shift
   );
   const window = (version: number, measures: Record<string, number>): WindowSnapshot => ({
@@ -113,10 +118,16 @@ test('firing and resolved alerts reach Alertmanager with the rule, severity and 
       alertname: 'low-efficiency',
       severity: 'medium',
       scope: 'employee',
-      employee_id: 'E7',
+      employee_id: pseudonymOf(privacy.pseudonymKey, 'E7'),
       window_start: '2026-11-02T00:00:00.000Z',
     });
-    expect(byName.get('low-efficiency')!.annotations).toMatchObject({ metric: 'efficiency', value: '0.5', threshold: '0.6', station_id: 'S3' });
+    const person = byName.get('low-efficiency')!;
+    const reviewUrl = `${ctx.config.appUrl}/flags/${firing.find((e) => e.scope === 'employee')!.fingerprint}`;
+    expect(person.annotations).toMatchObject({ metric: 'efficiency', value: '0.5', threshold: '0.6', station_id: 'S3', review_url: reviewUrl });
+    expect(person.generatorURL).toBe(reviewUrl);
+    // Nothing in Alertmanager names the person or explains with their figures.
+    expect(JSON.stringify(person)).not.toContain('E7');
+    expect(person.annotations.explanation).toBe(`A person's efficiency breaches an alert rule; see ${reviewUrl}`);
     expect(byName.get('station-defect-rate')!.annotations.explanation).toBe(firing.find((e) => e.scope === 'station')!.explanation);
     for (const alert of alerts) expect(alert.status.state).toBe('active');
 

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { flagPublisherTo } from '../../../alerting/service.js';
 import { startAlerting, type Alerting } from '../../../alerting/run.js';
-import { loadConfig } from '../../../core/config.js';
+import { loadConfig, pseudonymKey } from '../../../core/config.js';
+import { pseudonymOf } from '../../../privacy/pseudonym.js';
 import { analyticsCycle } from '../../../detection/analytics.js';
 import { KpiCatalog } from '../../../kpis/catalog.js';
 import { batchToken } from '../../../processors/checkpoint.js';
@@ -23,7 +24,9 @@ import type { AlertEvent } from '../../../contract/alertEvent.js';
  * service (continuous, incremental) scores and checks the windows written
  * since its last cycle, publishes its flags, and the evaluator raises an
  * alert per flagged employee-window — never for a measurement gap — and
- * resolves it once a correction removes the flag.
+ * resolves it once a correction removes the flag. What reaches the receiver
+ * names the employee by pseudonym and links the review page, unless the rule
+ * discloses them.
  */
 const catalog = KpiCatalog.of();
 const DAY = 86_400_000;
@@ -31,7 +34,13 @@ const MONDAY = Date.UTC(2026, 9, 5);
 const DAYS = 8;
 const dir = mkdtempSync(join(tmpdir(), 'kpi-anomaly-alerts-'));
 const rulesFile = join(dir, 'rules.yaml');
-writeFileSync(rulesFile, 'rules:\n  - { name: inflated-self-report, anomaly: any, min_severity: medium, severity: high }\n');
+// The same flags twice: by pseudonym (the default) and, for a rule that says so, by name with the flag's explanation.
+writeFileSync(
+  rulesFile,
+  'rules:\n' +
+    '  - { name: inflated-self-report, anomaly: any, min_severity: medium, severity: high }\n' +
+    '  - { name: inflated-self-report-named, anomaly: any, min_severity: medium, severity: high, disclose: true }\n',
+);
 const SECRET = `whsec_${Buffer.from('anomaly alerts test secret, 32 B').toString('base64')}`;
 const ctx = testContext('anomaly_alerts', { KPI_ALERT_RULES: rulesFile });
 const receiver = new WebhookReceiver([SECRET]);
@@ -98,11 +107,22 @@ test('analytics flags what was written since its last cycle; anomaly rules alert
     const first = await cycle();
     expect(first).toMatchObject({ windows: written.length, employees: 10 });
     expect(first.flags).toBeGreaterThan(DAYS); // E-over's shifts, and E-gap's measurement gap
-    await until('an alert per inflated shift', () => received().length >= DAYS, 60_000);
-    expect(received().map((e) => [e.type, e.rule, e.employee_id, e.anomaly, e.severity])).toEqual(
-      Array.from({ length: DAYS }, () => ['alert.firing', 'inflated-self-report', 'E-over', 'units_overclaim', 'high']),
+    await until('an alert per inflated shift and rule', () => received().length >= 2 * DAYS, 60_000);
+    const ofRule = (rule: string) => received().filter((e) => e.rule === rule);
+    const pseudonym = pseudonymOf(pseudonymKey(config), 'E-over');
+    expect(ofRule('inflated-self-report').map((e) => [e.type, e.employee_id, e.anomaly, e.severity])).toEqual(
+      Array.from({ length: DAYS }, () => ['alert.firing', pseudonym, 'units_overclaim', 'high']),
     );
-    expect(received()[0]!.explanation).toContain('Reported 300 units');
+    for (const e of ofRule('inflated-self-report')) {
+      expect(e.review_url).toBe(`${config.appUrl}/flags/${e.fingerprint}`);
+      expect(e.explanation).toBe(`A flag about a person awaits review: ${e.review_url}`);
+    }
+    expect(JSON.stringify(ofRule('inflated-self-report'))).not.toMatch(/E-over|Reported/);
+    expect(ofRule('inflated-self-report-named').map((e) => [e.type, e.employee_id, e.anomaly])).toEqual(
+      Array.from({ length: DAYS }, () => ['alert.firing', 'E-over', 'units_overclaim']),
+    );
+    expect(ofRule('inflated-self-report-named')[0]!.explanation).toContain('Reported 300 units');
+    expect(ofRule('inflated-self-report-named')[0]!.review_url).toMatch(/\/flags\/[0-9a-f]{32}$/);
 
     // Nothing written since: the next cycle does nothing.
     expect(await cycle()).toMatchObject({ windows: 0, flags: 0 });
@@ -111,7 +131,7 @@ test('analytics flags what was written since its last cycle; anomaly rules alert
     const corrected = rows(201, 2).filter((r) => r.employee_id === 'E-over');
     await store.write(corrected, batchToken(corrected));
     expect(await cycle()).toMatchObject({ windows: DAYS, employees: 1 });
-    await until('every alert resolved', () => received().filter((e) => e.type === 'alert.resolved').length >= DAYS, 60_000);
+    await until('every alert resolved', () => received().filter((e) => e.type === 'alert.resolved').length >= 2 * DAYS, 60_000);
     expect(
       new Set(
         received()
@@ -125,7 +145,8 @@ test('analytics flags what was written since its last cycle; anomaly rules alert
           .map((e) => e.fingerprint),
       ),
     );
-    expect(received().some((e) => e.employee_id === 'E-gap')).toBe(false);
+    const gap = pseudonymOf(pseudonymKey(config), 'E-gap');
+    expect(received().some((e) => e.employee_id === 'E-gap' || e.employee_id === gap)).toBe(false);
   } finally {
     await producer.disconnect();
     await client.close();

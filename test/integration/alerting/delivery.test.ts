@@ -72,6 +72,7 @@ function alertEvent(i: number): AlertEvent {
     started_at: new Date().toISOString(),
     ended_at: null,
     observed_at: new Date().toISOString(),
+    review_url: null,
   };
 }
 

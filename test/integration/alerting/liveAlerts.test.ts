@@ -5,6 +5,8 @@ import type { ChildProcess } from 'node:child_process';
 import type { Consumer, Producer } from 'kafkajs';
 import { Webhook } from 'standardwebhooks';
 import { fingerprintOf } from '../../../alerting/evaluator.js';
+import { pseudonymKey } from '../../../core/config.js';
+import { isPseudonym, pseudonymOf } from '../../../privacy/pseudonym.js';
 import { decodeInput } from '../../../alerting/inputs.js';
 import { verifyWebhook } from '../../../alerting/targets.js';
 import { KpiCatalog } from '../../../kpis/catalog.js';
@@ -41,6 +43,8 @@ writeFileSync(
 // Hourly windows that close as soon as a partition's clock passes their end: the previous hour is a closed window.
 const ctx = testContext('live_alerts', { KPI_ALERT_RULES: rulesFile, KPI_WINDOW_SIZE: '1h', KPI_ALLOWED_LATENESS: '0s', KPI_SESSION_TIMEOUT: '6s' });
 const { config, log } = ctx;
+/** An employee as alert events name them: by pseudonym, under the key the processes share (generated with the embedded engine). */
+const person = (id: string) => pseudonymOf(pseudonymKey(config), id);
 const secret = (text: string) => `whsec_${Buffer.from(text).toString('base64')}`;
 const NEWEST = secret('the newest signing secret, 32 B.');
 const OLDER = secret('an older secret still configured');
@@ -159,7 +163,11 @@ test('every alert arrives, signed, at least once under a failing, killed receive
   // after both, those would never have fired (the evaluator judges what it has read when it judges).
   const badOperators = operators.filter((o) => o.bad).map((o) => o.id);
   const fired = (fp: string) => outbox.some((e) => e.fingerprint === fp && e.type === 'alert.firing');
-  await until("every bad operator's alert fired", () => badOperators.every((id) => fired(fingerprintOf('employee-defects', 'employee', id, current))), 60_000);
+  await until(
+    "every bad operator's alert fired",
+    () => badOperators.every((id) => fired(fingerprintOf('employee-defects', 'employee', person(id), current))),
+    60_000,
+  );
 
   // The receiver dies and comes back; the alerting process is killed outright and started again.
   await until('the receiver got a few requests', () => receiver.requests.length >= 5, 60_000);
@@ -204,7 +212,7 @@ test('every alert arrives, signed, at least once under a failing, killed receive
   await send('inspection', [inspected('L1', 'SL', previous + 120_000, 400, 0)]);
   await published('L1', previous, 3);
 
-  const late = fingerprintOf('employee-defects', 'employee', 'L1', previous);
+  const late = fingerprintOf('employee-defects', 'employee', person('L1'), previous);
   await until(
     'the flapping and the late alert resolved, and every event in the outbox reached the receiver',
     () => {
@@ -229,13 +237,22 @@ test('every alert arrives, signed, at least once under a failing, killed receive
   expect(byFingerprint(flapping)).toEqual(['alert.firing', 'alert.resolved']);
   expect(byFingerprint(late)).toEqual(['alert.firing', 'alert.resolved']);
   expect([...unique.values()].find((e) => e.fingerprint === late && e.type === 'alert.resolved')).toMatchObject({
-    employee_id: 'L1',
+    employee_id: person('L1'),
     station_id: 'SL',
     window_start: new Date(previous).toISOString(),
     value: 8 / 440,
   });
-  for (const id of badOperators) expect(byFingerprint(fingerprintOf('employee-defects', 'employee', id, current))[0]).toBe('alert.firing');
+  for (const id of badOperators) expect(byFingerprint(fingerprintOf('employee-defects', 'employee', person(id), current))[0]).toBe('alert.firing');
   expect(byFingerprint(fingerprintOf('station-defects', 'station', 'S1', current))[0]).toBe('alert.firing');
+  // What left on kpi.alerts.v1 names no employee: a pseudonym, and a line without the figures.
+  for (const e of unique.values()) {
+    if (e.scope !== 'employee') continue;
+    expect(isPseudonym(e.employee_id!)).toBe(true);
+    expect(e.explanation).toBe(
+      `A person's defect_rate ${e.type === 'alert.firing' ? 'breaches an alert rule' : 'no longer breaches the alert rule'}; see ${e.review_url}`,
+    );
+    expect(e.review_url).toBe(`${config.appUrl}/flags/${e.fingerprint}`);
+  }
 
   // At least once: every event arrived, signed (the newest secret verifies it alone); each duplicate carried its event's id.
   const delivered = receiver.delivered;

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { pseudonymKey } from '../../../core/config.js';
 import { distFile } from '../../../core/paths.js';
 import type { TestContext } from './context.js';
 
@@ -12,6 +13,8 @@ export function processorEnv(ctx: TestContext, extra: Record<string, string> = {
     KAFKA_BROKERS: c.kafka.brokers.join(','),
     SCHEMA_REGISTRY_URL: c.registry.url,
     CLICKHOUSE_URL: c.clickhouse.url,
+    // With CLICKHOUSE_URL a process takes no generated key: it gets the one the test's embedded engine generated.
+    KPI_PSEUDONYM_KEY: pseudonymKey(c),
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
     ...extra,
   };

@@ -8,13 +8,17 @@ import { projectRoot } from '../../../core/paths.js';
 import { KpiCatalog } from '../../../kpis/catalog.js';
 import { DEFAULT_SCORING } from '../../../scoring/model.js';
 import type { AlertEvent } from '../../../contract/alertEvent.js';
+import { isPseudonym, pseudonymOf } from '../../../privacy/pseudonym.js';
 
 const catalog = KpiCatalog.of();
 const DAY = 86_400_000;
 const W0 = Date.UTC(2026, 10, 2);
 const MINUTE = 60_000;
 
-const evaluatorOf = (rules: unknown[]) => new AlertEvaluator(parseRules({ rules }, catalog), catalog, DEFAULT_SCORING);
+/** How events about a person leave in these tests (alerting/people.ts). */
+const PRIVACY = { pseudonymKey: 'k'.repeat(32), appUrl: 'https://people.example' };
+const pseudonym = (employee: string) => pseudonymOf(PRIVACY.pseudonymKey, employee);
+const evaluatorOf = (rules: unknown[]) => new AlertEvaluator(parseRules({ rules }, catalog), catalog, DEFAULT_SCORING, PRIVACY);
 
 /** A snapshot with the given measures (the others 0). */
 function snapshot(employee: string, station: string, day: number, version: number, measures: Record<string, number>, observedAt = W0): WindowSnapshot {
@@ -169,12 +173,12 @@ describe('metric rules', () => {
     expect(e.evaluate(W0 + DAY)).toEqual([]);
     e.applyWindow(inspected('a', 'S1', 0, 2, 300, 9)); // three days later: 200 more units inspected, none defective
     const [resolved] = e.evaluate(W0 + 3 * DAY);
-    expect(resolved).toMatchObject({ type: 'alert.resolved', employee_id: 'a', window_start: '2026-11-02T00:00:00.000Z', value: 0.03 });
+    expect(resolved).toMatchObject({ type: 'alert.resolved', employee_id: pseudonym('a'), window_start: '2026-11-02T00:00:00.000Z', value: 0.03 });
   });
 
   test('for_windows: consecutive judged windows of the scope key must breach; a window that is not judged does not break the run', () => {
     const e = evaluatorOf([
-      { name: 'slow', metric: 'efficiency', scope: 'employee', below: 0.6, min_sample: 4, for_windows: 2, clear: 0.65, severity: 'medium' },
+      { name: 'slow', metric: 'efficiency', scope: 'employee', below: 0.6, min_sample: 4, for_windows: 2, clear: 0.65, severity: 'medium', disclose: true },
     ]);
     e.applyWindow(efficiency(0, 0.5));
     expect(e.evaluate(W0)).toEqual([]);
@@ -192,7 +196,7 @@ describe('metric rules', () => {
   });
 
   test('for_windows: 2 fires on each window that breaches after one that did, not on the first; holds above clear; resolves at clear', () => {
-    const e = evaluatorOf([{ ...stationDefects, name: 'two-days', scope: 'employee', for_windows: 2 }]);
+    const e = evaluatorOf([{ ...stationDefects, name: 'two-days', scope: 'employee', for_windows: 2, disclose: true }]);
     const events: AlertEvent[] = [];
     const judge = (day: number, version: number, defective: number) => {
       e.applyWindow(inspected('a', 'S1', day, version, 100, defective));
@@ -270,7 +274,7 @@ describe('metric rules', () => {
   });
 
   test("a report's own figures are metrics of the employee's window; other metrics come from the measures", () => {
-    const e = evaluatorOf([{ name: 'claims', metric: 'reported_units', scope: 'employee', above: 100, severity: 'low' }]);
+    const e = evaluatorOf([{ name: 'claims', metric: 'reported_units', scope: 'employee', above: 100, severity: 'low', disclose: true }]);
     e.applyWindow({ ...inspected('a', 'S1', 0, 1, 100, 1), report: { units: 120, run_hours: 7.5, defective_units: 0, self_score: 95 } });
     expect(e.evaluate(W0)).toEqual([
       expect.objectContaining({
@@ -301,9 +305,10 @@ describe('metric rules', () => {
 
   test('the shipped low-efficiency rule holds while a window of its chain is corrected to between threshold and clear', () => {
     // deploy/alert-rules.yaml: below 0.6 for 2 windows in a row (8 run hours each at least), clears at 0.65.
-    const rules = loadRules(join(projectRoot(), 'deploy', 'alert-rules.yaml'), catalog).filter((r) => r.name === 'low-efficiency');
-    expect(rules).toEqual([expect.objectContaining({ forWindows: 2, threshold: 0.6, clear: 0.65, minSample: 8 })]);
-    const e = new AlertEvaluator(rules, catalog, DEFAULT_SCORING);
+    const shipped = loadRules(join(projectRoot(), 'deploy', 'alert-rules.yaml'), catalog).filter((r) => r.name === 'low-efficiency');
+    expect(shipped).toEqual([expect.objectContaining({ forWindows: 2, threshold: 0.6, clear: 0.65, minSample: 8, disclose: false })]);
+    const rules = shipped.map((r) => ({ ...r, disclose: true })); // its explanation, as a disclosing rule sends it
+    const e = new AlertEvaluator(rules, catalog, DEFAULT_SCORING, PRIVACY);
     e.applyWindow(efficiency(0, 0.5));
     e.applyWindow(efficiency(1, 0.55));
     e.applyWindow(efficiency(2, 1)); // both systems have reached a later window: the first two are judged
@@ -325,7 +330,7 @@ describe('metric rules', () => {
 
 describe('columns that compare systems', () => {
   const HOUR = 3_600_000;
-  const slow = { name: 'slow', metric: 'efficiency', scope: 'employee', below: 0.6, min_sample: 4, severity: 'medium' };
+  const slow = { name: 'slow', metric: 'efficiency', scope: 'employee', below: 0.6, min_sample: 4, severity: 'medium', disclose: true };
   /** An employee-window with `runHours` of telemetry and `standardHours` of units reported by the MES. */
   const shift = (employee: string, station: string, day: number, version: number, runHours: number, standardHours: number) =>
     snapshot(employee, station, day, version, { run_ms: runHours * HOUR, standard_ms: standardHours * HOUR, units: standardHours > 0 ? 10 : 0 });
@@ -354,7 +359,7 @@ describe('columns that compare systems', () => {
   });
 
   test("a station's window waits for every employee in it; a shift without any units from the MES (an outage) is never judged", () => {
-    const e = evaluatorOf([slow, { ...slow, name: 'slow-station', scope: 'station', min_sample: 8 }]);
+    const e = evaluatorOf([slow, { ...slow, name: 'slow-station', scope: 'station', min_sample: 8, disclose: false }]);
     e.applyWindow(shift('a', 'S1', 0, 1, 7, 6));
     e.applyWindow(shift('a', 'S1', 1, 1, 7, 6));
     e.applyWindow(shift('b', 'S1', 0, 1, 7, 0.5)); // b's units of day 0 still on their way: S1 would be at 6.5 / 14
@@ -374,8 +379,8 @@ describe('columns that compare systems', () => {
 
   test("a station's and the plant's window are judged once the employee's systems reach a later window, at any station", () => {
     const e = evaluatorOf([
-      { ...slow, name: 'slow-station', scope: 'station' },
-      { ...slow, name: 'slow-plant', scope: 'plant' },
+      { ...slow, name: 'slow-station', scope: 'station', disclose: false },
+      { ...slow, name: 'slow-plant', scope: 'plant', disclose: false },
     ]);
     e.applyWindow(shift('a', 'S1', 0, 1, 8, 4));
     expect(e.evaluate(W0)).toEqual([]);
@@ -388,7 +393,7 @@ describe('columns that compare systems', () => {
   });
 
   test("an employee who moves to another station leaves the first station's window, which no longer waits for them", () => {
-    const e = evaluatorOf([{ ...slow, name: 'slow-station', scope: 'station' }]);
+    const e = evaluatorOf([{ ...slow, name: 'slow-station', scope: 'station', disclose: false }]);
     e.applyWindow(shift('a', 'S1', 0, 1, 8, 4));
     e.applyWindow(shift('b', 'S1', 0, 1, 8, 0)); // b's units still on their way
     e.applyWindow(shift('a', 'S1', 1, 1, 8, 8));
@@ -399,8 +404,8 @@ describe('columns that compare systems', () => {
 
   test('closed windows (alerts test replays rows from ClickHouse) are judged at once: every system has reported', () => {
     const rules = parseRules({ rules: [slow] }, catalog);
-    const live = new AlertEvaluator(rules, catalog, DEFAULT_SCORING);
-    const closed = new AlertEvaluator(rules, catalog, DEFAULT_SCORING, { closed: true });
+    const live = new AlertEvaluator(rules, catalog, DEFAULT_SCORING, PRIVACY);
+    const closed = new AlertEvaluator(rules, catalog, DEFAULT_SCORING, PRIVACY, { closed: true });
     for (const e of [live, closed]) e.applyWindow(shift('a', 'S1', 0, 1, 8, 4));
     expect(live.evaluate(W0)).toEqual([]);
     expect(closed.evaluate(W0).map((x) => [x.rule, x.value])).toEqual([['slow', 0.5]]);
@@ -433,7 +438,7 @@ const flagOf = (o: Partial<FlagSummary> = {}): FlagSummary => ({
 describe('anomaly rules', () => {
   test('a flag of the kind and severity fires, its removal resolves; a measurement gap never alerts, whatever the rule', () => {
     const e = evaluatorOf([
-      { name: 'inflated-units', anomaly: 'units_overclaim', min_severity: 'medium', severity: 'high' },
+      { name: 'inflated-units', anomaly: 'units_overclaim', min_severity: 'medium', severity: 'high', disclose: true },
       { name: 'any-inflation', anomaly: 'any', severity: 'low' },
     ]);
     e.applyFlag(flagInputKey(flagOf({ kind: 'measurement_gap', method: 'coverage' })), flagOf({ kind: 'measurement_gap', method: 'coverage' }));
@@ -463,9 +468,10 @@ describe('anomaly rules', () => {
 
 describe('anomaly rules: several flags', () => {
   const flag = (o: Partial<FlagSummary> = {}) => flagOf({ severity: 'medium', explanation: 'units', ...o });
+  // Disclosing: which flag names an alert shows in the explanation it carries.
   const rules = [
-    { name: 'inflated-units', anomaly: 'units_overclaim', min_severity: 'medium', severity: 'high' },
-    { name: 'any-inflation', anomaly: 'any', severity: 'low' },
+    { name: 'inflated-units', anomaly: 'units_overclaim', min_severity: 'medium', severity: 'high', disclose: true },
+    { name: 'any-inflation', anomaly: 'any', severity: 'low', disclose: true },
   ];
 
   test('the most severe flag of a window names the alert (ties: the first kind by name); a rule for one kind ignores others', () => {
@@ -656,7 +662,7 @@ describe('restart and memory', () => {
     for (const day of [1, 2]) e.applyWindow(inspected('a', 'S1', day, 3, 100, 6));
     // All three breach again within the cooldown: only day 0's alert, whose resolution was forgotten, fires (as generation 1).
     const shown = (events: AlertEvent[]) => events.map((x) => [x.type, x.window_start.slice(0, 10), x.id]);
-    const fingerprint = (day: number) => fingerprintOf('station-defects', 'employee', 'a', W0 + day * DAY);
+    const fingerprint = (day: number) => fingerprintOf('station-defects', 'employee', pseudonym('a'), W0 + day * DAY);
     expect(shown(e.evaluate(W0 + 2 * MINUTE))).toEqual([['alert.firing', '2026-11-02', eventIdOf(fingerprint(0), 'alert.firing', 1)]]);
     expect(shown(e.evaluate(W0 + 11 * MINUTE))).toEqual([
       ['alert.firing', '2026-11-03', eventIdOf(fingerprint(1), 'alert.firing', 2)],
@@ -711,7 +717,9 @@ describe('what an evaluation judges', () => {
     before.applyWindow(breaching);
     return before.statesOf(before.evaluate(W0))[0]!;
   };
-  const resolutions = (events: AlertEvent[]) => events.map((x) => [x.type, x.employee_id, x.window_start.slice(0, 10)]);
+  /** Each event's type, employee (by the id whose pseudonym it carries) and day. */
+  const resolutions = (events: AlertEvent[]) =>
+    events.map((x) => [x.type, ['a', 'S1'].find((id) => pseudonym(id) === x.employee_id), x.window_start.slice(0, 10)]);
 
   test('evaluate judges the windows changed since the last call and no others: a state restored on another waits for evaluateAll', () => {
     const e = evaluatorOf([rule]);
@@ -766,5 +774,107 @@ describe('what an evaluation judges', () => {
     e.applyFlag(flagInputKey(flag), null);
     expect(e.evaluate(W0 + MINUTE)).toEqual([]);
     expect(resolutions(e.evaluateAll(W0 + 2 * MINUTE))).toEqual([['alert.resolved', 'a', '2026-11-02']]);
+  });
+});
+
+describe('people in alert events', () => {
+  const person = 'E-4711';
+  const employeeDefects = { ...stationDefects, name: 'employee-defects', scope: 'employee' };
+  const named = { ...employeeDefects, name: 'employee-defects-named', disclose: true };
+  const anyFlag = { name: 'any-inflation', anomaly: 'any', severity: 'high' };
+  const flag = flagOf({ employeeId: person, explanation: 'Reported 300 units, the MES counted 200' });
+
+  test('by default an event about a person carries the pseudonym, a neutral line without figures and the review page', () => {
+    const e = evaluatorOf([employeeDefects]);
+    e.applyWindow(inspected(person, 'S1', 0, 1, 100, 9));
+    const [firing] = e.evaluate(W0);
+    const reviewUrl = `https://people.example/flags/${firing!.fingerprint}`;
+    expect(firing).toMatchObject({ scope: 'employee', employee_id: pseudonym(person), station_id: 'S1', value: 0.09, review_url: reviewUrl });
+    expect(isPseudonym(firing!.employee_id!)).toBe(true);
+    expect(firing!.explanation).toBe(`A person's defect_rate breaches an alert rule; see ${reviewUrl}`);
+    expect(JSON.stringify(firing)).not.toContain(person);
+    expect(firing!.explanation.replace(reviewUrl, '')).not.toMatch(/\d/);
+    // The resolution likewise; what the evaluator keeps for itself (kpi.alert_inputs.v1) names the employee.
+    e.applyWindow(inspected(person, 'S1', 0, 2, 100, 1));
+    const [resolved] = e.evaluate(W0 + MINUTE);
+    expect(resolved).toMatchObject({ type: 'alert.resolved', employee_id: pseudonym(person), review_url: reviewUrl });
+    expect(resolved!.explanation).toBe(`A person's defect_rate no longer breaches the alert rule; see ${reviewUrl}`);
+    expect(e.statesOf([resolved!])[0]!.last).toMatchObject({ employee_id: person, explanation: expect.stringContaining(`employee ${person}`) });
+  });
+
+  test("an anomaly rule's events say a flag awaits review, never the flag's explanation", () => {
+    const e = evaluatorOf([anyFlag]);
+    e.applyFlag(flagInputKey(flag), flag);
+    const [firing] = e.evaluate(W0);
+    expect(firing).toMatchObject({
+      employee_id: pseudonym(person),
+      anomaly: 'units_overclaim',
+      review_url: `https://people.example/flags/${firing!.fingerprint}`,
+    });
+    expect(firing!.explanation).toBe(`A flag about a person awaits review: ${firing!.review_url}`);
+    e.applyFlag(flagInputKey(flag), null);
+    const [resolved] = e.evaluate(W0 + MINUTE);
+    expect(resolved!.explanation).toBe(`A flag about a person no longer stands: ${firing!.review_url}`);
+    expect(JSON.stringify([firing, resolved])).not.toMatch(/E-4711|Reported 300/);
+  });
+
+  test('a rule with disclose: true names the employee and explains with the figures, and links the review page too', () => {
+    const e = evaluatorOf([named, { ...anyFlag, disclose: true }]);
+    e.applyWindow(inspected(person, 'S1', 0, 1, 100, 9));
+    e.applyFlag(flagInputKey(flag), flag);
+    const [metric, anomaly] = e.evaluate(W0);
+    expect(metric).toMatchObject({
+      employee_id: person,
+      explanation: `defect_rate of employee ${person} in the window from 2026-11-02T00:00:00.000Z is 0.09 (units_inspected 100), above 0.05`,
+      review_url: `https://people.example/flags/${metric!.fingerprint}`,
+    });
+    expect(anomaly).toMatchObject({ employee_id: person, explanation: flag.explanation, review_url: `https://people.example/flags/${anomaly!.fingerprint}` });
+  });
+
+  test('events about a station or the plant name nobody and stay as they were, without a review page', () => {
+    const e = evaluatorOf([stationDefects, { ...stationDefects, name: 'plant-defects', scope: 'plant' }]);
+    e.applyWindow(inspected(person, 'S1', 0, 1, 100, 9));
+    const events = e.evaluate(W0).sort((x, y) => x.scope.localeCompare(y.scope));
+    expect(events.map((x) => [x.scope, x.employee_id, x.station_id, x.review_url, x.fingerprint])).toEqual([
+      ['plant', null, null, null, fingerprintOf('plant-defects', 'plant', '', W0)],
+      ['station', null, 'S1', null, fingerprintOf('station-defects', 'station', 'S1', W0)],
+    ]);
+    expect(events.map((x) => x.explanation)).toEqual([
+      'defect_rate of the plant in the window from 2026-11-02T00:00:00.000Z is 0.09 (units_inspected 100), above 0.05',
+      'defect_rate of station S1 in the window from 2026-11-02T00:00:00.000Z is 0.09 (units_inspected 100), above 0.05',
+    ]);
+  });
+
+  test("a person's fingerprint is taken of the pseudonym: the same under the same key, not to be had from the id alone", () => {
+    const fingerprintUnder = (key: string, rules: unknown[] = [employeeDefects]) => {
+      const e = new AlertEvaluator(parseRules({ rules }, catalog), catalog, DEFAULT_SCORING, { ...PRIVACY, pseudonymKey: key });
+      e.applyWindow(inspected(person, 'S1', 0, 1, 100, 9));
+      return e.evaluate(W0)[0]!.fingerprint;
+    };
+    expect(fingerprintUnder(PRIVACY.pseudonymKey)).toBe(fingerprintOf('employee-defects', 'employee', pseudonym(person), W0));
+    expect(fingerprintUnder(PRIVACY.pseudonymKey)).toBe(fingerprintUnder(PRIVACY.pseudonymKey));
+    expect(fingerprintUnder('another key of at least 32 characters')).not.toBe(fingerprintUnder(PRIVACY.pseudonymKey));
+    expect(fingerprintUnder(PRIVACY.pseudonymKey)).not.toBe(fingerprintOf('employee-defects', 'employee', person, W0));
+    // A disclosing rule's fingerprint is taken the same way: the id is in its events, not in how they are keyed.
+    expect(fingerprintUnder(PRIVACY.pseudonymKey, [named])).toBe(fingerprintOf('employee-defects-named', 'employee', pseudonym(person), W0));
+  });
+
+  test('an alert raised before fingerprints were taken of the pseudonym keeps its fingerprint: receivers see it resolve', () => {
+    const e = evaluatorOf([employeeDefects]);
+    e.applyWindow(inspected(person, 'S1', 0, 1, 100, 9));
+    const state = e.statesOf(e.evaluate(W0))[0]!;
+    // As an earlier version wrote it to kpi.alert_inputs.v1: the fingerprint of the plain id.
+    const before = fingerprintOf('employee-defects', 'employee', person, W0);
+    const upgraded = evaluatorOf([employeeDefects]);
+    upgraded.applyWindow(inspected(person, 'S1', 0, 2, 100, 1));
+    upgraded.restoreAlert({ ...state, fingerprint: before, last: { ...state.last, fingerprint: before, review_url: null } });
+    const [resolved] = upgraded.evaluateAll(W0 + MINUTE);
+    expect(resolved).toMatchObject({
+      type: 'alert.resolved',
+      fingerprint: before,
+      id: eventIdOf(before, 'alert.resolved', 1),
+      employee_id: pseudonym(person),
+      review_url: `https://people.example/flags/${before}`,
+    });
   });
 });

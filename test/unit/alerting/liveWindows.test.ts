@@ -92,7 +92,7 @@ const rules = parseRules(
 );
 
 function judged(snapshots: readonly WindowSnapshot[]) {
-  const evaluator = new AlertEvaluator(rules, catalog, DEFAULT_SCORING);
+  const evaluator = new AlertEvaluator(rules, catalog, DEFAULT_SCORING, { pseudonymKey: 'k'.repeat(32), appUrl: 'https://people.example' });
   const events: AlertEvent[] = [];
   for (const s of snapshots) {
     evaluator.applyWindow(s);

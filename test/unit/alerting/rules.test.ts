@@ -32,6 +32,7 @@ test("docs/contract.md's example rules parse, with their defaults", () => {
       forWindows: 1,
       cooldownMs: 15 * 60_000,
       severity: 'high',
+      disclose: false,
     },
     {
       kind: 'anomaly',
@@ -41,6 +42,7 @@ test("docs/contract.md's example rules parse, with their defaults", () => {
       scope: 'employee',
       cooldownMs: 15 * 60_000,
       severity: 'high',
+      disclose: false,
     },
   ]);
   expect(describeRule(parsed[0]!)).toBe(
@@ -141,15 +143,31 @@ test('describeRule: one line per rule, naming only the options a rule sets', () 
 rules:
   - { name: any-flag, anomaly: any, severity: low }
   - { name: units-claims, anomaly: units_overclaim, min_severity: high, severity: high, cooldown: 1h }
-  - { name: many-units, metric: units, scope: employee, above: 100, severity: low }
+  - { name: many-units, metric: units, scope: employee, above: 100, severity: low, disclose: true }
   - { name: slow-plant, metric: efficiency, scope: plant, below: 0.6, for_windows: 3, cooldown: 30s, severity: medium }
 `);
   expect([any, units, plain, chained].map((r) => describeRule(r!))).toEqual([
-    'any-flag: any inflation flag of low severity or worse per employee-window → low',
-    'units-claims: units_overclaim of high severity or worse per employee-window → high',
-    'many-units: units per employee above 100, cooldown 15m → low',
+    'any-flag: any inflation flag of low severity or worse per employee-window → low, by pseudonym',
+    'units-claims: units_overclaim of high severity or worse per employee-window → high, by pseudonym',
+    'many-units: units per employee above 100, cooldown 15m → low, naming the employee (disclose)',
     'slow-plant: efficiency per plant below 0.6 for 3 consecutive windows, cooldown 30s → medium',
   ]);
+});
+
+test('disclose: a yes or no on a rule about a person, default no; refused on a station or the plant, which are about nobody', () => {
+  const [named, anomaly, plain] = rules(`
+rules:
+  - { name: named, metric: efficiency, scope: employee, below: 0.6, severity: low, disclose: true }
+  - { name: named-flags, anomaly: any, severity: high, disclose: true }
+  - { name: plain, metric: efficiency, scope: employee, below: 0.6, severity: low }
+`);
+  expect([named!.disclose, anomaly!.disclose, plain!.disclose]).toEqual([true, true, false]);
+  expect(failure('rules:\n  - { name: a, metric: units, scope: station, above: 1, severity: high, disclose: true }').message).toBe(
+    'KPI_ALERT_RULES: rules.yaml: rule "a" (rules[0]), field disclose: only a rule of scope employee is about a person, not one of scope station',
+  );
+  expect(failure('rules:\n  - { name: a, anomaly: any, severity: high, disclose: names }').message).toBe(
+    'KPI_ALERT_RULES: rules.yaml: rule "a" (rules[0]), field disclose: Invalid input: expected boolean, received string',
+  );
 });
 
 test('a rule with several fields it does not know is refused naming each of them', () => {
@@ -192,6 +210,7 @@ test('min_sample 0 asks for no sample, so a metric without one takes it; min_sam
       forWindows: 1,
       cooldownMs: 15 * 60_000,
       severity: 'high',
+      disclose: false,
     },
   ]);
   expect(failure('rules:\n  - { name: a, metric: units, scope: station, above: 1, min_sample: 1, severity: high }').message).toBe(

@@ -14,7 +14,7 @@ const firing: AlertEvent = {
   rule: 'low-efficiency',
   severity: 'medium',
   scope: 'employee',
-  employee_id: 'e-7',
+  employee_id: 'e_5d41402abc4b2a76b9719d91', // a pseudonym, as the evaluator sends an employee by default
   station_id: 'S3',
   window_start: '2026-11-02T00:00:00.000Z',
   window_end: '2026-11-03T00:00:00.000Z',
@@ -22,10 +22,11 @@ const firing: AlertEvent = {
   value: 0.5,
   threshold: 0.6,
   anomaly: null,
-  explanation: 'efficiency of employee e-7 … is 0.5',
+  explanation: "A person's efficiency breaches an alert rule; see https://people.example/flags/fp-1",
   started_at: '2026-11-03T08:00:00.000Z',
   ended_at: null,
   observed_at: '2026-11-03T07:59:59.000Z',
+  review_url: 'https://people.example/flags/fp-1',
 };
 const resolved: AlertEvent = { ...firing, type: 'alert.resolved', id: 'id-2', ended_at: '2026-11-03T09:00:00.000Z' };
 
@@ -163,10 +164,16 @@ describe('webhook', () => {
 });
 
 describe('Alertmanager', () => {
-  test('an alert has the rule, severity, scope and window as labels, the figures as annotations; a firing one ends when no correction can resolve it', () => {
+  test('an alert has the rule, severity, scope, window and pseudonym as labels, the figures and review page as annotations; a firing one ends when no correction can resolve it', () => {
     const expiresAt = Date.UTC(2026, 11, 8);
     expect(alertmanagerAlert(firing, expiresAt)).toEqual({
-      labels: { alertname: 'low-efficiency', severity: 'medium', scope: 'employee', window_start: '2026-11-02T00:00:00.000Z', employee_id: 'e-7' },
+      labels: {
+        alertname: 'low-efficiency',
+        severity: 'medium',
+        scope: 'employee',
+        window_start: '2026-11-02T00:00:00.000Z',
+        employee_id: 'e_5d41402abc4b2a76b9719d91',
+      },
       annotations: {
         explanation: firing.explanation,
         fingerprint: 'fp-1',
@@ -175,12 +182,15 @@ describe('Alertmanager', () => {
         value: '0.5',
         threshold: '0.6',
         station_id: 'S3',
+        review_url: 'https://people.example/flags/fp-1',
       },
+      generatorURL: 'https://people.example/flags/fp-1',
       startsAt: '2026-11-03T08:00:00.000Z',
       endsAt: '2026-12-08T00:00:00.000Z',
     });
     expect(alertmanagerAlert(resolved, expiresAt).endsAt).toBe('2026-11-03T09:00:00.000Z');
-    const station = alertmanagerAlert({ ...firing, scope: 'station', employee_id: null, value: 0, metric: 'defect_rate' }, expiresAt);
+    const station = alertmanagerAlert({ ...firing, scope: 'station', employee_id: null, value: 0, metric: 'defect_rate', review_url: null }, expiresAt);
+    expect(station).not.toHaveProperty('generatorURL');
     expect(station.labels).toEqual({ alertname: 'low-efficiency', severity: 'medium', scope: 'station', window_start: firing.window_start, station_id: 'S3' });
     expect(station.annotations).toEqual({
       explanation: firing.explanation,
@@ -191,7 +201,13 @@ describe('Alertmanager', () => {
       threshold: '0.6',
     });
     const anomaly = alertmanagerAlert({ ...firing, metric: null, value: null, threshold: null, anomaly: 'units_overclaim', station_id: null }, expiresAt);
-    expect(anomaly.annotations).toEqual({ explanation: firing.explanation, fingerprint: 'fp-1', event_id: 'id-1', anomaly: 'units_overclaim' });
+    expect(anomaly.annotations).toEqual({
+      explanation: firing.explanation,
+      fingerprint: 'fp-1',
+      event_id: 'id-1',
+      anomaly: 'units_overclaim',
+      review_url: 'https://people.example/flags/fp-1',
+    });
   });
 
   test("a batch is one POST to the API v2's alerts endpoint; a firing alert stays active for the correction horizon", async () => {

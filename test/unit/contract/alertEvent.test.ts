@@ -19,13 +19,14 @@ const event = {
   started_at: '2026-11-27T12:12:08.600Z',
   ended_at: null,
   observed_at: '2026-11-27T12:12:08.412Z',
+  review_url: null,
 };
 const read = (value: unknown) => readAlertEvent(Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)));
 
-test('an alert event of the contract is read as it is; observed_at (kpi-stream’s addition) may be left out', () => {
+test('an alert event of the contract is read as it is; observed_at and review_url (kpi-stream’s additions) may be left out', () => {
   expect(read(event)).toEqual({ event });
-  const { observed_at: _left, ...contractOnly } = event;
-  expect(read(contractOnly)).toEqual({ event: { ...contractOnly, observed_at: null } });
+  const { observed_at: _observed, review_url: _review, ...contractOnly } = event;
+  expect(read(contractOnly)).toEqual({ event: { ...contractOnly, observed_at: null, review_url: null } });
 });
 
 test.each([

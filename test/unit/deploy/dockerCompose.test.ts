@@ -144,9 +144,11 @@ test('ClickHouse has passwords, from secret files only, and a read-only user for
     expect(service?.secrets).toContain('clickhouse_password');
     expect(service?.environment?.CLICKHOUSE_PASSWORD_FILE).toBe('/run/secrets/clickhouse_password');
   }
-  // The analytics service names people by pseudonym in kpi_bi: its key is a secret file too.
+  // Analytics (kpi_bi) and alerting name people by pseudonym: the key is a secret file to both.
   expect(analytics?.secrets).toEqual(['clickhouse_password', 'pseudonym_key']);
   expect(analytics?.environment?.KPI_PSEUDONYM_KEY_FILE).toBe('/run/secrets/pseudonym_key');
+  expect(alerting?.secrets).toEqual(['clickhouse_password', 'pseudonym_key']);
+  expect(alerting?.environment?.KPI_PSEUDONYM_KEY_FILE).toBe('/run/secrets/pseudonym_key');
   for (const { file } of Object.values(compose.secrets)) expect(file).toMatch(/^\.\/deploy\/secrets\//);
   expect(readFileSync(join(root, '.gitignore'), 'utf8')).toContain('deploy/secrets/*');
   expect(readFileSync(join(root, '.dockerignore'), 'utf8')).toContain('deploy/secrets');

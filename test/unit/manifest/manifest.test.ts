@@ -84,7 +84,9 @@ describe('with the defaults', () => {
   test('the alert payloads say how they show a person: read from the payloads the targets build', () => {
     const alertmanager = m.outflows.find((o) => o.channel.startsWith('Alertmanager'))!;
     expect(alertmanager.carries).toMatch(/^every alert event: labels alertname, severity, scope, window_start, employee_id; annotations explanation/);
-    expect(alertmanager.person).toContain('the employee id as is (label employee_id), and the explanation text');
+    // By default a person is sent by pseudonym, without the explanation: what alerting's own step makes of the probe.
+    expect(alertmanager.person).toContain("the employee's pseudonym (label employee_id) and the review page's link, without explanation text");
+    expect(alertmanager.person).toContain('a rule with `disclose: true` sends the employee id and the explanation');
     expect(m.outflows.find((o) => o.channel.startsWith('webhook'))!.carries).toContain('employee_id, station_id');
   });
 
@@ -158,7 +160,7 @@ describe('a setting changed, the manifest changed', () => {
     // The rule as alerting runs it, every field.
     expect(m.rules.alerts.rules[0]!.settings).toMatchObject({ metric: 'efficiency', direction: 'below', threshold: 0.6, minSample: 2 });
     expect(m.rules.alerts.rules[0]!.summary).toBe(
-      "low-efficiency: efficiency per employee below 0.6 with at least 2 efficiency's sample, cooldown 15m → medium",
+      "low-efficiency: efficiency per employee below 0.6 with at least 2 efficiency's sample, cooldown 15m → medium, by pseudonym",
     );
     expect(m.rules.alerts.recipients).toEqual([
       { name: 'kafka', destination: 'kpi.alerts.v1' },

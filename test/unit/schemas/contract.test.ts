@@ -43,6 +43,7 @@ test('the alert event has the fields the page lists', () => {
     started_at: null,
     ended_at: null,
     observed_at: null,
+    review_url: null,
   };
   expect(doc.alertEventFields).toEqual(Object.keys(event));
 });
