@@ -116,8 +116,8 @@ export function simulateOptions(options: Partial<SimulateOptions> = {}): Simulat
       throw new ConfigError(name, `expected ${bound.integer ? 'a whole number' : 'a number'} in ${bound.min}..${bound.max}, got ${value}`);
     }
   }
-  if (resolved.stations > resolved.employees) throw new ConfigError('stations', `must not exceed employees (${resolved.employees}), got ${resolved.stations}`);
   if (resolved.employees < plantCount) throw new ConfigError('employees', `at least one per plant (${plantCount} plants), got ${resolved.employees}`);
+  if (resolved.stations > resolved.employees) throw new ConfigError('stations', `must not exceed employees (${resolved.employees}), got ${resolved.stations}`);
   if (resolved.stations < plantCount) throw new ConfigError('stations', `at least one per plant (${plantCount} plants), got ${resolved.stations}`);
   const honest = resolved.honestErrors;
   for (const [name, value, max] of [
