@@ -100,15 +100,14 @@ export class Organisation {
     for (const p of plants) {
       const people = employees.filter((e) => this.plantOf.get(e.id) === p.id);
       const count = Math.max(1, Math.floor(people.length / TEAM_SIZE));
-      const ofPlant = Array.from({ length: count }, (_, t) => {
-        const team: Team = {
-          id: `${p.id}-line-${String(t + 1).padStart(2, '0')}`,
-          plantId: p.id,
-          supervisor: `L${String(teams.length + t + 1).padStart(4, '0')}`,
-          members: people.filter((_, k) => blockOf(k, people.length, count) === t).map((e) => e.id),
-        };
-        return team;
-      });
+      const members = Array.from({ length: count }, () => [] as string[]);
+      people.forEach((e, k) => members[blockOf(k, people.length, count)]!.push(e.id));
+      const ofPlant: Team[] = members.map((ids, t) => ({
+        id: `${p.id}-line-${String(t + 1).padStart(2, '0')}`,
+        plantId: p.id,
+        supervisor: `L${String(teams.length + t + 1).padStart(4, '0')}`,
+        members: ids,
+      }));
       teams.push(...ofPlant);
       if (changeDay === null || count < 2) continue;
       // Every third team gives its last member to the next: each team keeps at least TEAM_SIZE - 2 people.
