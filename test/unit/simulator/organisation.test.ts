@@ -7,6 +7,8 @@ import { TEST_SCHEMA_IDS, TopologyTestDriver } from '../../../processors/testDri
 import { windowAssignerOf } from '../../../processors/windowing.js';
 import type { AssignmentChanged } from '../../../schemas/events.js';
 import { placementOf } from '../../../sinks/clickhouse/queries/assignments.js';
+import { simulateTruth } from '../../../evaluation/harness.js';
+import type { WindowTruth } from '../../../simulator/day.js';
 import type { ExpectedRow } from '../../../simulator/expected.js';
 import { TEAM_SIZE } from '../../../simulator/organisation.js';
 import { SINGLE_PLANT_ID } from '../../../simulator/plant.js';
@@ -20,8 +22,9 @@ function run(input: Partial<SimulateOptions>, plantsFile?: string) {
   const options = simulateOptions(withPlantTime(input, { ...UTC_CLOCK, plantsFile }));
   const simulation = new Simulation(options, TEST_SCHEMA_IDS);
   const expected: ExpectedRow[] = [];
-  const messages: OutboundMessage[] = [...simulation.messages({ expected: (r) => expected.push(r), truth: () => undefined, tooLate: () => undefined })];
-  return { options, simulation, organisation: simulation.organisation, expected, messages };
+  const truth: WindowTruth[] = [];
+  const messages: OutboundMessage[] = [...simulation.messages({ expected: (r) => expected.push(r), truth: (t) => truth.push(t), tooLate: () => undefined })];
+  return { options, simulation, organisation: simulation.organisation, expected, truth, messages };
 }
 
 /** Each employee's assignment holding at `ts` (the latest begun at or before it). */
@@ -197,6 +200,11 @@ describe('two plants (examples/shifts/two-plants.yaml)', () => {
   test("the processors, told the assignments, make exactly the expected rows by each plant's clock", async () => {
     expect(expected.length).toBeGreaterThan(150);
     await expectProcessorsToAgree(messages, expected, assignments);
+  });
+
+  test("the evaluation harness's ground truth is the simulation's, each plant by its clock", () => {
+    const { truth } = run({ employees: 34, days: 8, seed: 9, start, duplicateRate: 0.02 }, PLANTS_FILE);
+    expect(simulateTruth(options).truth).toEqual(truth);
   });
 
   test('a simulation needs a person and a station per plant', () => {
