@@ -1,6 +1,6 @@
 import type { AssignmentChanged } from '../schemas/events.js';
 import { blockOf, simulatedPlants, type Employee, type Plant, type PlantOptions } from './plant.js';
-import { PlantTime, postsOf, type PlantTimeOptions } from './plantTime.js';
+import { PlantTime, type PlantTimeOptions } from './plantTime.js';
 import { Random } from './random.js';
 
 /**
@@ -25,10 +25,13 @@ export interface Team {
   readonly plantId: string;
   /** The supervisor from the start (a new one may follow: `supervisorChange`). */
   readonly supervisor: string;
+  /** What its people work: a shift of their own, or a crew's rotation. */
+  readonly post: Pick<Employee, 'shift' | 'crew'>;
   /** Its people at the start. */
   readonly members: readonly string[];
 }
 
+/** Someone moving to another team of their plant that works the same shifts (they keep theirs). */
 export interface TeamMove {
   readonly employeeId: string;
   readonly from: string;
@@ -73,6 +76,13 @@ export interface Posting {
   readonly time: PlantTime;
 }
 
+/** Two rest days a week for someone who takes a shift of their own: their own if they had them, else two drawn for them. */
+function restDaysOf(employee: Employee, seed: number): readonly number[] {
+  if (employee.restDays.length > 0) return employee.restDays;
+  const first = new Random(seed, 'rest', employee.index).int(0, 6);
+  return [first, (first + 1) % 7];
+}
+
 export type OrganisationOptions = PlantOptions & PlantTimeOptions & { start: number; days: number };
 
 export class Organisation {
@@ -98,21 +108,34 @@ export class Organisation {
     const teams: Team[] = [];
     const moves: TeamMove[] = [];
     for (const p of plants) {
-      const people = employees.filter((e) => this.plantOf.get(e.id) === p.id);
-      const count = Math.max(1, Math.floor(people.length / TEAM_SIZE));
-      const members = Array.from({ length: count }, () => [] as string[]);
-      people.forEach((e, k) => members[blockOf(k, people.length, count)]!.push(e.id));
-      const ofPlant: Team[] = members.map((ids, t) => ({
-        id: `${p.id}-line-${String(t + 1).padStart(2, '0')}`,
-        plantId: p.id,
-        supervisor: `L${String(teams.length + t + 1).padStart(4, '0')}`,
-        members: ids,
-      }));
+      // A team works one post (a shift, or a crew's rotation), as teams do, so its people share its windows.
+      const byPost = new Map<string, Employee[]>();
+      for (const e of employees) {
+        if (this.plantOf.get(e.id) !== p.id) continue;
+        const key = `${e.shift}|${e.crew}`;
+        const list = byPost.get(key);
+        if (list) list.push(e);
+        else byPost.set(key, [e]);
+      }
+      const ofPlant: Team[] = [];
+      const at = changeDay === null ? 0 : this.times.get(p.id)!.dayStartAt(changeDay);
+      for (const people of [...byPost.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, list]) => list)) {
+        const count = Math.max(1, Math.floor(people.length / TEAM_SIZE));
+        const members = Array.from({ length: count }, () => [] as string[]);
+        people.forEach((e, k) => members[blockOf(k, people.length, count)]!.push(e.id));
+        const ofPost: Team[] = members.map((ids, k) => ({
+          id: `${p.id}-line-${String(ofPlant.length + k + 1).padStart(2, '0')}`,
+          plantId: p.id,
+          supervisor: `L${String(teams.length + ofPlant.length + k + 1).padStart(4, '0')}`,
+          post: { shift: people[0]!.shift, crew: people[0]!.crew },
+          members: ids,
+        }));
+        ofPlant.push(...ofPost);
+        // Every third team of a post gives its last member to the next of the same post (they keep their shifts): each keeps TEAM_SIZE - 1 or more.
+        if (changeDay !== null && count >= 2)
+          for (let t = 0; t < count; t += 3) moves.push({ employeeId: ofPost[t]!.members.at(-1)!, from: ofPost[t]!.id, to: ofPost[(t + 1) % count]!.id, at });
+      }
       teams.push(...ofPlant);
-      if (changeDay === null || count < 2) continue;
-      // Every third team gives its last member to the next: each team keeps at least TEAM_SIZE - 2 people.
-      const at = this.times.get(p.id)!.dayStartAt(changeDay);
-      for (let t = 0; t < count; t += 3) moves.push({ employeeId: ofPlant[t]!.members.at(-1)!, from: ofPlant[t]!.id, to: ofPlant[(t + 1) % count]!.id, at });
     }
     this.teams = teams;
     this.teamMoves = moves;
@@ -154,9 +177,10 @@ export class Organisation {
     return held && { plant_id: held.plant_id, team_id: held.team_id };
   }
 
-  /** The person who moves: the first of the first plant's last team, to the second plant's first team. */
-  private transferOf(plant: Plant, options: OrganisationOptions, fromPlant: string, toPlant: string, changeDay: number): Transfer {
-    const team = [...this.teams].reverse().find((t) => t.plantId === fromPlant)!;
+  /** The person who moves: the first of the first plant's last team (not one changing team), to the second plant's first team and its post. */
+  private transferOf(plant: Plant, options: OrganisationOptions, fromPlant: string, toPlant: string, changeDay: number): Transfer | null {
+    const team = [...this.teams].reverse().find((t) => t.plantId === fromPlant && !this.teamMoves.some((m) => m.employeeId === t.members[0]));
+    if (!team) return null;
     const employee = plant.employees.find((e) => e.id === team.members[0])!;
     const from = this.times.get(fromPlant)!;
     const to = this.times.get(toPlant)!;
@@ -167,8 +191,7 @@ export class Organisation {
     while (to.dayStartAt(firstDay) < at) firstDay += 1;
     const toTeam = this.teams.find((t) => t.plantId === toPlant)!;
     const colleague = plant.employees.find((e) => e.id === toTeam.members[0])!;
-    const post = new Random(options.seed, 'transfer').pick(postsOf(to.options.shifts));
-    const firstRest = new Random(options.seed, 'transfer-rest').int(0, 6);
+    const post = toTeam.post;
     return {
       employeeId: employee.id,
       fromPlant,
@@ -177,7 +200,7 @@ export class Organisation {
       at,
       lastDay: changeDay,
       firstDay,
-      posted: { station: colleague.station, shift: post.shift, crew: post.crew, restDays: post.crew === '' ? [firstRest, (firstRest + 1) % 7] : [] },
+      posted: { station: colleague.station, shift: post.shift, crew: post.crew, restDays: post.crew === '' ? restDaysOf(employee, options.seed) : [] },
     };
   }
 

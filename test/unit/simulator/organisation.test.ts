@@ -72,16 +72,19 @@ async function expectProcessorsToAgree(
 }
 
 describe('one plant', () => {
-  const { options, organisation, expected, simulation } = run({ employees: 30, days: 6, seed: 5, start: Date.UTC(2026, 8, 1) });
+  const { options, organisation, expected, simulation, truth } = run({ employees: 30, days: 6, seed: 5, start: Date.UTC(2026, 8, 1) });
   const { assignments } = organisation;
   const change = options.start + 3 * DAY; // the first day of the second half, UTC days
 
-  test('everyone is assigned before their first window, in plant-1, in teams of 8 or more with one supervisor each', () => {
+  test('everyone is assigned before their first window, in plant-1, in teams of 8 or more, one shift and one supervisor each', () => {
     const first = heldAt(assignments, Math.min(...expected.map((r) => r.window_start)));
     expect([...first.keys()].sort()).toEqual(simulation.plant.employees.map((e) => e.id));
     expect(assignments.every((a) => a.plant_id === SINGLE_PLANT_ID && a.valid_to === null && a.submitted_time <= a.valid_from)).toBe(true);
     const teams = teamsAt(assignments, options.start);
     expect(teams.size).toBe(3);
+    // A team works one shift: its people share its windows.
+    const shiftOf = new Map(simulation.plant.employees.map((e) => [e.id, e.shift]));
+    for (const team of teams.values()) expect(new Set(team.members.map((m) => shiftOf.get(m))).size).toBe(1);
     for (const team of teams.values()) {
       expect(team.members.length).toBeGreaterThanOrEqual(TEAM_SIZE);
       expect(team.supervisors.size).toBe(1);
@@ -107,6 +110,10 @@ describe('one plant', () => {
     for (const [employee, count] of perEmployee) expect(count).toBe(changed.has(employee) ? 2 : 1);
     // HR sends a change ahead of its date.
     expect(assignments.filter((a) => a.valid_from === change).every((a) => a.submitted_time < change)).toBe(true);
+    // The mover keeps their shift: both teams work it.
+    const teamShift = (team: string) => organisation.teams.find((t) => t.id === team)!.post.shift;
+    expect(teamShift('plant-1-line-02')).toBe(teamShift('plant-1-line-01'));
+    expect(new Set(truth.filter((t) => t.employee_id === mover).map((t) => t.shift))).toEqual(new Set([teamShift('plant-1-line-01')]));
   });
 
   test('the expected rows name the plant and the team of the window start', () => {
@@ -124,7 +131,7 @@ describe('one plant', () => {
 describe('two plants (examples/shifts/two-plants.yaml)', () => {
   // Berlin's clocks go back on 25 October; the second half begins on 26 October.
   const start = Date.UTC(2026, 9, 22);
-  const { options, organisation, expected, messages, simulation } = run({ employees: 34, days: 8, seed: 9, start, duplicateRate: 0.02 }, PLANTS_FILE);
+  const { options, organisation, expected, messages, simulation, truth } = run({ employees: 80, days: 8, seed: 9, start, duplicateRate: 0.02 }, PLANTS_FILE);
   const { assignments } = organisation;
   const transfer = organisation.transfer!;
   const plantOf = (employee: string) => heldAt(assignments, start).get(employee)!.plant_id;
@@ -137,15 +144,21 @@ describe('two plants (examples/shifts/two-plants.yaml)', () => {
     const employees = simulation.plant.employees;
     const berlin = employees.filter((e) => plantOf(e.id) === 'plant-berlin');
     const suzhou = employees.filter((e) => plantOf(e.id) === 'plant-suzhou');
-    expect([berlin.length, suzhou.length]).toEqual([17, 17]);
+    expect([berlin.length, suzhou.length]).toEqual([40, 40]);
     expect(berlin.every((e) => e.crew !== '' && e.shift === '')).toBe(true);
     expect(suzhou.every((e) => e.crew === '' && ['day', 'swing'].includes(e.shift))).toBe(true);
     // Stations are the plant's own.
     expect(berlin.some((e) => suzhou.some((s) => s.station.id === e.station.id))).toBe(false);
-    for (const team of teamsAt(assignments, start).values()) {
-      expect(team.members.length).toBeGreaterThanOrEqual(TEAM_SIZE);
-      expect(team.supervisors.size).toBe(1);
-      expect(team.plants.size).toBe(1);
+    // A team is one crew in Berlin, one shift in Suzhou.
+    const postOf = new Map(employees.map((e) => [e.id, `${e.shift}|${e.crew}`]));
+    for (const [at, teams] of [start, organisation.teamMoves[0]!.at + DAY].map((t) => [t, teamsAt(assignments, t)] as const)) {
+      expect(teams.size).toBe(organisation.teams.length);
+      for (const team of teams.values()) {
+        expect(team.members.length).toBeGreaterThanOrEqual(5);
+        expect(team.supervisors.size).toBe(1);
+        expect(team.plants.size).toBe(1);
+        if (at === start) expect(new Set(team.members.map((m) => postOf.get(m))).size).toBe(1);
+      }
     }
   });
 
@@ -183,15 +196,17 @@ describe('two plants (examples/shifts/two-plants.yaml)', () => {
   });
 
   test('mid-period team changes stay within a plant, and one team gets a new supervisor', () => {
-    expect(organisation.teamMoves.length).toBe(2);
+    expect(organisation.teamMoves.length).toBeGreaterThanOrEqual(1);
     for (const move of organisation.teamMoves) {
       const before = heldAt(assignments, move.at - 1).get(move.employeeId)!;
       const after = heldAt(assignments, move.at).get(move.employeeId)!;
       expect([before.team_id, after.team_id]).toEqual([move.from, move.to]);
       expect(after.plant_id).toBe(before.plant_id);
     }
-    // Berlin's day starts at 06:00 local (05:00 UTC after the clocks went back), Suzhou's at 06:00 China time (22:00 UTC the day before).
-    expect(organisation.teamMoves.map((m) => new Date(m.at).toISOString())).toEqual(['2026-10-26T05:00:00.000Z', '2026-10-25T22:00:00.000Z']);
+    // Suzhou's day starts at 06:00 China time, 22:00 UTC the day before.
+    expect(new Set(organisation.teamMoves.map((m) => `${m.from.split('-line')[0]} ${new Date(m.at).toISOString()}`))).toEqual(
+      new Set(['plant-suzhou 2026-10-25T22:00:00.000Z']),
+    );
     const change = organisation.supervisorChange!;
     expect(teamsAt(assignments, change.at - 1).get(change.teamId)!.supervisors).toEqual(new Set([change.from]));
     expect(teamsAt(assignments, change.at).get(change.teamId)!.supervisors).toEqual(new Set([change.to]));
@@ -203,7 +218,6 @@ describe('two plants (examples/shifts/two-plants.yaml)', () => {
   });
 
   test("the evaluation harness's ground truth is the simulation's, each plant by its clock", () => {
-    const { truth } = run({ employees: 34, days: 8, seed: 9, start, duplicateRate: 0.02 }, PLANTS_FILE);
     expect(simulateTruth(options).truth).toEqual(truth);
   });
 
