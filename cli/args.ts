@@ -90,7 +90,7 @@ const FLAGS: Record<string, Flag> = {
   shifts: {
     option: 'shifts',
     kind: 'shifts',
-    doc: "shifts people work: two (day 06-14, swing 14-22), three (and night 22-06), all (and 12-hour day 06-18 and night 18-06); with KPI_SHIFT_CALENDAR set, its shifts (the plant's time zone, day start and windows always follow KPI_TIME_ZONE, KPI_DAY_START, KPI_WINDOW_SIZE and KPI_SHIFT_CALENDAR)",
+    doc: "shifts people work: two (day 06-14, swing 14-22), three (and night 22-06), all (and 12-hour day 06-18 and night 18-06); with KPI_SHIFT_CALENDAR set, its shifts (the plant's time zone, day start and windows always follow KPI_TIME_ZONE, KPI_DAY_START, KPI_WINDOW_SIZE and KPI_SHIFT_CALENDAR; with KPI_PLANTS_FILE, each plant's own, and its calendar's shifts where it has one)",
     group: 'Plant',
   },
   inflators: { option: 'inflatorShare', kind: 'number', doc: 'share of employees who inflate self-reports', group: 'Behaviour' },

@@ -85,10 +85,16 @@ export async function runDemo(options: SimulateOptions, config: Config, log: Log
     `services ready in ${seconds(started)} s: ${services.map((s) => `${s.name} ${s.outcome === 'external' ? `at ${s.endpoint}` : s.outcome.replace('-', ' ')}`).join(', ')}`,
   );
 
-  const simulation = await simulatePlant(options, config, log);
+  // With several plants (KPI_PLANTS_FILE) the processors place each event by its employee's plant, from the
+  // assignments stored when they start: they run once over the assignments before the events are sent.
+  const storeAssignments = async () => {
+    const stored = await startPipeline(config, log.child({ component: 'processor' }), { exitWhenIdleMs: 1000 });
+    await stored.done;
+  };
+  const simulation = await simulatePlant(options, config, log, config.plantsFile === undefined ? {} : { assignmentsSent: storeAssignments });
   const { counts } = simulation.simulation;
   progress.step(
-    `simulated ${count(simulation.sent)} records in ${(simulation.elapsedMs / 1000).toFixed(1)} s: ` +
+    `simulated ${count(simulation.sent)} records in ${(simulation.elapsedMs / 1000).toFixed(1)} s after ${count(simulation.assignments)} assignments (${simulation.simulation.organisation.teams.length} teams): ` +
       `${count(counts.duplicates)} duplicates, ${count(Object.values(counts.malformed).reduce((a, b) => a + b, 0))} malformed, ${count(counts.tooLate)} too late`,
   );
 

@@ -1,6 +1,6 @@
 import { employeeDay, type WindowTruth } from '../simulator/day.js';
 import { buildPlant, type Inflator, type Plant } from '../simulator/plant.js';
-import { PlantTime } from '../simulator/plantTime.js';
+import { Organisation } from '../simulator/organisation.js';
 import type { SimulationOptions } from '../simulator/simulation.js';
 import { evaluate, type Evaluation, type EvaluationOptions } from './evaluate.js';
 import type { SelfReportRecord } from '../detection/reports.js';
@@ -40,15 +40,22 @@ export function recordFromTruth(t: WindowTruth): SelfReportRecord {
 /** Every self-report's ground truth of a simulation, generated in memory, and the span of its windows. */
 export function simulateTruth(options: SimulationOptions): { plant: Plant; truth: WindowTruth[]; span: { from: number; to: number } } {
   const plant = buildPlant(options);
-  const plantTime = new PlantTime(options, options.start);
+  // Each employee by the clock of the plant they work in that day, as the simulation sends them.
+  const organisation = new Organisation(plant, options);
   const truth: WindowTruth[] = [];
   for (let day = 0; day < options.days; day += 1) {
     for (const employee of plant.employees) {
-      const generated = employeeDay(options.seed, employee, day, plantTime, options);
+      const posting = organisation.postingOn(employee, day);
+      const generated = posting && employeeDay(options.seed, posting.employee, day, posting.time, options);
       if (generated) truth.push(generated.truth);
     }
   }
-  return { plant, truth, span: { from: plantTime.dayStartAt(0), to: plantTime.dayStartAt(options.days) } };
+  const times = [...organisation.times.values()];
+  return {
+    plant,
+    truth,
+    span: { from: Math.min(...times.map((t) => t.dayStartAt(0))), to: Math.max(...times.map((t) => t.dayStartAt(options.days))) },
+  };
 }
 
 /** The inflators of a plant, by employee id. */

@@ -7,9 +7,13 @@ import type { CustomerFeedback, MachineTelemetry, ProductionReported, QualityIns
  * independently of the processors. Sums use the documented resolutions: time
  * to the millisecond, satisfaction to the thousandth. The standing report's
  * period is always there; the plant day, shift and crew when the window
- * names them.
+ * names them; the plant and team that held at the window's start
+ * (hr.assignments.v1, as the current view shows them) when the simulation
+ * assigned the employee.
  */
-export type ExpectedRow = EmployeeWindowMetrics & Pick<PlantTimeColumns, 'report_period_start' | 'report_period_end'> & Partial<PlantTimeColumns>;
+export type ExpectedRow = EmployeeWindowMetrics &
+  Pick<PlantTimeColumns, 'report_period_start' | 'report_period_end'> &
+  Partial<PlantTimeColumns> & { plant_id?: string; team_id?: string };
 
 /** The window of an expected row, with its labels when they are known. */
 export interface ExpectedWindow {

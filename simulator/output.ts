@@ -9,6 +9,8 @@ import type { SimulationSink } from './simulation.js';
 export const OUTPUT_FILES = {
   /** The plant: options, stations, employees and which of them inflate (one JSON object). */
   plant: 'plant.json',
+  /** Who belongs where: teams, supervisors, the mid-period moves and every assignment sent to hr.assignments.v1 (one JSON object). */
+  organisation: 'organisation.json',
   /** One expected kpi.employee_window_metrics row per employee-window (JSON lines). */
   expected: 'expected_metrics.jsonl',
   /** Per employee-window: measured and reported figures, and the planted inflation if any (JSON lines). */

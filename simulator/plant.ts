@@ -1,5 +1,5 @@
 import type { ShiftCalendarDefinition } from '../contract/shiftCalendar.js';
-import { postsOf } from './plantTime.js';
+import { postsOf, type PlantTimeOptions } from './plantTime.js';
 import { Random, roundTo } from './random.js';
 
 /** What a planted inflator exaggerates in their self-reports. */
@@ -66,7 +66,40 @@ export interface PlantOptions {
   defectRateFactor: number;
   /** The shifts people work: each employee gets one of them, or a place in one of the crews they name. */
   shifts: ShiftCalendarDefinition;
+  /**
+   * The plants people work in, each by its own clock and calendar
+   * (KPI_PLANTS_FILE); unset or empty: one plant, SINGLE_PLANT_ID, by the
+   * options' own clock and `shifts`.
+   */
+  plants?: readonly SimulatedPlant[];
 }
+
+/** A plant of the simulation: the plant_id hr.assignments.v1 sends for its people, and its clock, shifts and windows. */
+export interface SimulatedPlant extends PlantTimeOptions {
+  readonly id: string;
+}
+
+/** The plant id of a simulation with one plant. */
+export const SINGLE_PLANT_ID = 'plant-1';
+
+/** The plants of a simulation: those of the options, or one plant (SINGLE_PLANT_ID) on the options' own clock. */
+export function simulatedPlants(options: PlantTimeOptions & Pick<PlantOptions, 'plants'>): readonly SimulatedPlant[] {
+  if (options.plants?.length) return options.plants;
+  const { timeZone, dayStart, windowSize, shifts, shiftWindows } = options;
+  return [{ id: SINGLE_PLANT_ID, timeZone, dayStart, windowSize, shifts, shiftWindows }];
+}
+
+/**
+ * Which of `blocks` contiguous, near-even blocks the index-th of `total`
+ * items falls in: how people and stations are split between the plants
+ * (with one plant, all in block 0).
+ */
+export function blockOf(index: number, total: number, blocks: number): number {
+  return Math.floor((index * blocks) / total);
+}
+
+/** The first index of a block (see blockOf). */
+export const blockStart = (block: number, total: number, blocks: number) => Math.ceil((block * total) / blocks);
 
 export interface Plant {
   readonly options: PlantOptions;
@@ -101,18 +134,24 @@ export function buildPlant(options: PlantOptions): Plant {
     };
   });
   const width = Math.max(6, String(options.employees).length);
-  const posts = postsOf(options.shifts);
+  // Several plants: people and stations in blocks, one per plant, each person working their plant's shifts at its stations.
+  const sites = options.plants?.length ? options.plants : [{ shifts: options.shifts }];
+  const postsBySite = sites.map((site) => postsOf(site.shifts));
+  const stationsBySite = sites.map((_, p) => stations.filter((_, s) => blockOf(s, stations.length, sites.length) === p));
   const employees: Employee[] = Array.from({ length: options.employees }, (_, index) => {
     const r = new Random(options.seed, 'employee', index);
     const inflates = r.chance(options.inflatorShare);
     const firstRest = r.int(0, 6);
+    const site = blockOf(index, options.employees, sites.length);
+    const posts = postsBySite[site]!;
+    const siteStations = stationsBySite[site]!;
     // Two posts are drawn as the two-shift plant always drew them, so its plants stay exactly as they were; more from a stream of their own.
     const first = r.chance(0.5);
     const post = posts.length === 2 ? posts[first ? 0 : 1]! : new Random(options.seed, 'post', index).pick(posts);
     return {
       id: `E${String(index + 1).padStart(width, '0')}`,
       index,
-      station: stations[index % stations.length]!,
+      station: siteStations[(index - blockStart(site, options.employees, sites.length)) % siteStations.length]!,
       shift: post.shift,
       crew: post.crew,
       restDays: post.crew === '' ? [firstRest, (firstRest + 1) % 7] : [],

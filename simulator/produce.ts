@@ -1,14 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Producer, TopicMessages } from 'kafkajs';
-import type { EventKind } from '../schemas/kinds.js';
+import type { RecordKind } from '../schemas/kinds.js';
 import type { OutboundMessage } from './simulation.js';
+
+/** A record to send: an input event, or an assignment (hr.assignments.v1). */
+export type ProducedMessage = Pick<OutboundMessage, 'key' | 'value' | 'timestamp'> & { readonly kind: RecordKind };
 
 export interface ProduceOptions {
   /** Messages per sendBatch call. */
   batchSize: number;
   /** Target messages per second; 0 = as fast as the broker takes them. */
   rate: number;
-  topicOf: (kind: EventKind) => string;
+  topicOf: (kind: RecordKind) => string;
   /** Called about every two seconds and at the end. */
   onProgress?: (sent: number, elapsedMs: number) => void;
 }
@@ -20,7 +23,7 @@ export interface ProduceOptions {
  * broker takes the previous one.
  */
 export async function produceMessages(
-  messages: Iterable<OutboundMessage>,
+  messages: Iterable<ProducedMessage>,
   producer: Producer,
   options: ProduceOptions,
 ): Promise<{ sent: number; elapsedMs: number }> {

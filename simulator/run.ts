@@ -3,15 +3,18 @@ import type { Config } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { DAY } from '../core/time.js';
-import { EVENT_KINDS, type EventKind } from '../schemas/kinds.js';
-import { inputTopic, topicDefinitions } from '../topics/definitions.js';
+import { EVENT_KINDS, type EventKind, type RecordKind } from '../schemas/kinds.js';
+import { encodeEvent } from '../topics/codec.js';
+import { assignmentsTopic, inputTopic, topicDefinitions } from '../topics/definitions.js';
 import { createKafka, createProducer, ensureTopics } from '../topics/kafka.js';
-import { createRegistry, registerInputSchemas, type SchemaIds } from '../topics/registry.js';
+import { createRegistry, registerInputSchemas } from '../topics/registry.js';
+import { readPlants } from '../contract/plants.js';
 import { readShiftCalendar } from '../contract/shiftCalendar.js';
 import { DEFAULT_HONEST_ERRORS } from './day.js';
 import { OUTPUT_FILES, OutputDirectory } from './output.js';
+import { simulatedPlants, type SimulatedPlant } from './plant.js';
 import { checkShifts, SHIFT_PRESETS, type PlantTimeOptions } from './plantTime.js';
-import { produceMessages } from './produce.js';
+import { produceMessages, type ProducedMessage } from './produce.js';
 import { Simulation, type OutboundMessage, type SimulationOptions } from './simulation.js';
 
 /** A simulation run: the plant and its events, how they are sent, and where the ground truth goes. */
@@ -71,7 +74,7 @@ export const SIMULATION_DEFAULTS: Readonly<Omit<SimulateOptions, 'stations' | 's
   dryRun: false,
 };
 
-type NumericOption = { [K in keyof SimulateOptions]: SimulateOptions[K] extends number ? K : never }[keyof SimulateOptions];
+type NumericOption = { [K in keyof SimulateOptions]-?: SimulateOptions[K] extends number ? K : never }[keyof SimulateOptions];
 
 /** Bounds of the numeric options: whole numbers in a range, or shares in 0..1. */
 const BOUNDS: Partial<Record<NumericOption, { min: number; max: number; integer: boolean }>> = {
@@ -100,9 +103,10 @@ const BOUNDS: Partial<Record<NumericOption, { min: number; max: number; integer:
 /** The defaults overridden by `options`, checked; a bad value throws ConfigError naming the option. */
 export function simulateOptions(options: Partial<SimulateOptions> = {}): SimulateOptions {
   const merged = { ...SIMULATION_DEFAULTS, ...options };
+  const plantCount = Math.max(1, merged.plants?.length ?? 0);
   const resolved: SimulateOptions = {
     ...merged,
-    stations: merged.stations ?? Math.max(1, Math.ceil(merged.employees / 12)),
+    stations: merged.stations ?? Math.max(plantCount, Math.ceil(merged.employees / 12)),
     start: merged.start ?? defaultStart(merged.days),
     out: resolve(merged.out),
   };
@@ -112,7 +116,9 @@ export function simulateOptions(options: Partial<SimulateOptions> = {}): Simulat
       throw new ConfigError(name, `expected ${bound.integer ? 'a whole number' : 'a number'} in ${bound.min}..${bound.max}, got ${value}`);
     }
   }
+  if (resolved.employees < plantCount) throw new ConfigError('employees', `at least one per plant (${plantCount} plants), got ${resolved.employees}`);
   if (resolved.stations > resolved.employees) throw new ConfigError('stations', `must not exceed employees (${resolved.employees}), got ${resolved.stations}`);
+  if (resolved.stations < plantCount) throw new ConfigError('stations', `at least one per plant (${plantCount} plants), got ${resolved.stations}`);
   const honest = resolved.honestErrors;
   for (const [name, value, max] of [
     ['honestErrors.units', honest.units, 1],
@@ -141,6 +147,17 @@ export function simulateOptions(options: Partial<SimulateOptions> = {}): Simulat
   )
     throw new ConfigError('windowSize', `expected whole minutes dividing a day (a day with shift windows), got ${resolved.windowSize}`);
   checkShifts(resolved);
+  for (const plant of resolved.plants ?? []) {
+    if (plant.shiftWindows && plant.windowSize !== DAY)
+      throw new ConfigError('KPI_WINDOW_SIZE', `plant ${JSON.stringify(plant.id)} of KPI_PLANTS_FILE follows a shift calendar: leave KPI_WINDOW_SIZE at 1d`);
+    try {
+      checkShifts(plant);
+    } catch (error) {
+      if (error instanceof ConfigError)
+        throw new ConfigError('KPI_PLANTS_FILE', `plant ${JSON.stringify(plant.id)}: ${error.message.replace(/^KPI_SHIFT_CALENDAR: /, '')}`);
+      throw error;
+    }
+  }
   return resolved;
 }
 
@@ -149,20 +166,44 @@ export function simulateOptions(options: Partial<SimulateOptions> = {}): Simulat
  * (KPI_TIME_ZONE, KPI_DAY_START, KPI_WINDOW_SIZE, KPI_SHIFT_CALENDAR) in place
  * of any in `options`, so the expected rows are the windows the processors
  * will make. With a shift calendar, people work its shifts, which are the
- * windows; a choice of shifts in `options` is then refused.
+ * windows; a choice of shifts in `options` is then refused. With
+ * KPI_PLANTS_FILE, read as the processors read it, the people are split
+ * between its plants, each worked by its own clock: a plant with a shift
+ * calendar works its shifts, which are its windows; one without works the
+ * simulation's shifts in windows of KPI_WINDOW_SIZE.
  */
 export function withPlantTime<T extends Partial<SimulateOptions>>(
   options: T,
-  config: Pick<Config, 'timeZone' | 'dayStart' | 'windowSize' | 'shiftCalendar'>,
-): T & PlantTimeOptions {
+  config: Pick<Config, 'timeZone' | 'dayStart' | 'windowSize' | 'shiftCalendar'> & Partial<Pick<Config, 'plantsFile'>>,
+): T & PlantTimeOptions & { plants?: readonly SimulatedPlant[] } {
   const clock = { timeZone: config.timeZone, dayStart: config.dayStart, windowSize: config.windowSize };
-  if (config.shiftCalendar === undefined) return { ...options, ...clock, shifts: options.shifts ?? SIMULATION_DEFAULTS.shifts, shiftWindows: false };
-  if (options.shifts !== undefined) throw new ConfigError('shifts', 'KPI_SHIFT_CALENDAR is set: the plant works the shifts of that calendar');
-  return { ...options, ...clock, shifts: readShiftCalendar(config.shiftCalendar), shiftWindows: true };
+  let own: T & PlantTimeOptions;
+  if (config.shiftCalendar === undefined) own = { ...options, ...clock, shifts: options.shifts ?? SIMULATION_DEFAULTS.shifts, shiftWindows: false };
+  else if (options.shifts !== undefined) throw new ConfigError('shifts', 'KPI_SHIFT_CALENDAR is set: the plant works the shifts of that calendar');
+  else own = { ...options, ...clock, shifts: readShiftCalendar(config.shiftCalendar), shiftWindows: true };
+  if (config.plantsFile === undefined) return own;
+  const plants = [...readPlants(config.plantsFile)].map(([id, plant]) => ({
+    id,
+    timeZone: plant.timeZone,
+    dayStart: plant.dayStart,
+    windowSize: config.windowSize,
+    shifts: plant.shiftCalendar ?? own.shifts,
+    shiftWindows: plant.shiftCalendar !== undefined,
+  }));
+  return { ...own, plants };
+}
+
+/** What a caller does between the assignments and the events (run the processors once, so they store the assignments). */
+export interface SimulationHooks {
+  /** Called once every assignment is acknowledged by the broker, before the first event is sent (not on a dry run). */
+  assignmentsSent?: () => Promise<void>;
 }
 
 export interface SimulationReport {
+  /** Input records sent (events, duplicates, malformed and too-late records). */
   sent: number;
+  /** Assignments sent to hr.assignments.v1, before the first input record. */
+  assignments: number;
   elapsedMs: number;
   recordsPerSecond: number;
   simulation: Simulation;
@@ -171,12 +212,14 @@ export interface SimulationReport {
 
 /**
  * Simulates a plant: creates the topics and registers the input schemas if
- * missing, sends the plant's records to Kafka (or, with `dryRun`, only writes
- * the files), and writes its ground truth, expected rows and summary.
+ * missing, sends everyone's assignments to hr.assignments.v1 and, once the
+ * broker has them all, the plant's records to the input topics (or, with
+ * `dryRun`, only writes the files), and writes its organisation, ground
+ * truth, expected rows and summary.
  */
-export async function simulatePlant(input: Partial<SimulateOptions>, config: Config, log: Logger): Promise<SimulationReport> {
+export async function simulatePlant(input: Partial<SimulateOptions>, config: Config, log: Logger, hooks: SimulationHooks = {}): Promise<SimulationReport> {
   const options = simulateOptions(withPlantTime(input, config));
-  let schemaIds: SchemaIds = { production: 1, telemetry: 2, inspection: 3, feedback: 4, selfReport: 5 };
+  let schemaIds: Readonly<Record<RecordKind, number>> = { production: 1, telemetry: 2, inspection: 3, feedback: 4, selfReport: 5, assignment: 6 };
   const kafka = createKafka(config, 'kpi-stream-simulator', log);
   if (!options.dryRun) {
     const admin = kafka.admin();
@@ -191,10 +234,25 @@ export async function simulatePlant(input: Partial<SimulateOptions>, config: Con
   const simulation = new Simulation(options, schemaIds);
   const output = new OutputDirectory(options.out);
   output.writeJson(OUTPUT_FILES.plant, simulation.plant);
+  const { organisation } = simulation;
+  output.writeJson(OUTPUT_FILES.organisation, {
+    teams: organisation.teams,
+    teamMoves: organisation.teamMoves,
+    supervisorChange: organisation.supervisorChange,
+    transfer: organisation.transfer,
+    assignments: organisation.assignments,
+  });
+  const plants = simulatedPlants(options);
   log.info(
-    `simulating ${options.employees} employees at ${options.stations} stations for ${options.days} days (seed ${options.seed}), ` +
-      `shifts ${options.shifts.shifts.map((s) => s.name).join(', ')} in ${options.timeZone}${options.dryRun ? ', dry run' : ''}`,
+    `simulating ${options.employees} employees at ${options.stations} stations for ${options.days} days (seed ${options.seed}) in ` +
+      plants.map((p) => `${p.id} (shifts ${p.shifts.shifts.map((s) => s.name).join(', ')} in ${p.timeZone})`).join(', ') +
+      `, ${organisation.teams.length} teams${options.dryRun ? ', dry run' : ''}`,
   );
+  const assignments: ProducedMessage[] = organisation.assignments.map((a) => ({
+    kind: 'assignment',
+    key: a.employee_id,
+    value: encodeEvent('assignment', schemaIds.assignment, a),
+  }));
 
   let day = 0;
   // Records a source would send after now: the processors dead-letter them (KPI_ERR_INVALID_TIME), as they would at a plant.
@@ -213,6 +271,7 @@ export async function simulatePlant(input: Partial<SimulateOptions>, config: Con
   const progress = (sent: number, elapsedMs: number) =>
     log.info(`sent ${sent} records, ${Math.round(sent / Math.max(elapsedMs / 1000, 0.001))}/s, generated day ${day} of ${options.days}`);
   const topics = Object.fromEntries(EVENT_KINDS.map((kind) => [kind, inputTopic(config, kind)])) as Record<EventKind, string>;
+  const topicOf = (kind: RecordKind) => (kind === 'assignment' ? assignmentsTopic(config) : topics[kind]);
   let result: { sent: number; elapsedMs: number };
   if (options.dryRun) {
     const started = Date.now();
@@ -223,10 +282,14 @@ export async function simulatePlant(input: Partial<SimulateOptions>, config: Con
     const producer = createProducer(kafka, { allowAutoTopicCreation: false });
     await producer.connect();
     try {
+      // Who belongs where first, every one acknowledged: the processors place each event by its employee's plant at its time.
+      await produceMessages(assignments, producer, { batchSize: options.batch, rate: 0, topicOf });
+      log.info(`sent ${assignments.length} assignments to ${assignmentsTopic(config)}`);
+      await hooks.assignmentsSent?.();
       result = await produceMessages(messages, producer, {
         batchSize: options.batch,
         rate: options.rate,
-        topicOf: (kind) => topics[kind],
+        topicOf,
         onProgress: progress,
       });
     } finally {
@@ -242,13 +305,14 @@ export async function simulatePlant(input: Partial<SimulateOptions>, config: Con
   const recordsPerSecond = Math.round(result.sent / Math.max(result.elapsedMs / 1000, 0.001));
   output.writeJson(OUTPUT_FILES.summary, {
     options: { ...options, start: new Date(options.start).toISOString() },
-    topics: options.dryRun ? null : topics,
+    topics: options.dryRun ? null : { ...topics, assignment: assignmentsTopic(config) },
     schemaIds: options.dryRun ? null : schemaIds,
     counts: simulation.counts,
     tooLate: output.tooLateIds,
     sent: result.sent,
+    assignments: assignments.length,
     elapsedMs: result.elapsedMs,
     recordsPerSecond,
   });
-  return { sent: result.sent, elapsedMs: result.elapsedMs, recordsPerSecond, simulation, out: options.out };
+  return { sent: result.sent, assignments: assignments.length, elapsedMs: result.elapsedMs, recordsPerSecond, simulation, out: options.out };
 }

@@ -6,8 +6,9 @@ import { frame } from '../topics/codec.js';
 import type { SchemaIds } from '../topics/registry.js';
 import { DAY, employeeDay, type DayOptions, type WindowTruth } from './day.js';
 import { expectedRow, type ExpectedRow, type WindowEvents } from './expected.js';
+import { Organisation, type Placement } from './organisation.js';
 import { buildPlant, type Plant, type PlantOptions } from './plant.js';
-import { PlantTime, type PlantTimeOptions, type SimulatedWindow, type WorkedShift } from './plantTime.js';
+import type { PlantTime, PlantTimeOptions, SimulatedWindow, WorkedShift } from './plantTime.js';
 import { Random } from './random.js';
 
 export interface SimulationOptions extends PlantOptions, DayOptions, PlantTimeOptions {
@@ -75,7 +76,8 @@ const UNKNOWN_SCHEMA_ID = 2_147_000_000;
  */
 export class Simulation {
   readonly plant: Plant;
-  readonly plantTime: PlantTime;
+  /** Who belongs where: the plants, teams and supervisors, and the assignments HR sends before any event. */
+  readonly organisation: Organisation;
   readonly counts: SimulationCounts;
   private readonly pending = new ArrivalQueue();
   private sequence = 0;
@@ -85,7 +87,7 @@ export class Simulation {
     private readonly schemaIds: SchemaIds,
   ) {
     this.plant = buildPlant(options);
-    this.plantTime = new PlantTime(options, options.start);
+    this.organisation = new Organisation(this.plant, options);
     this.counts = {
       events: Object.fromEntries(EVENT_KINDS.map((k) => [k, 0])) as Record<EventKind, number>,
       messages: Object.fromEntries(EVENT_KINDS.map((k) => [k, 0])) as Record<EventKind, number>,
@@ -99,12 +101,16 @@ export class Simulation {
   /** The messages in sending order. `onDay` is called after each simulated day is generated. */
   *messages(sink: SimulationSink, onDay?: (day: number) => void): Generator<OutboundMessage> {
     const { options } = this;
-    const windows = new ExpectedWindows(this.plantTime);
+    const { organisation } = this;
+    const windows = new ExpectedWindows(organisation);
+    const plantTimes = [...organisation.times.values()];
     for (let day = 0; day < options.days; day += 1) {
       for (const employee of this.plant.employees) {
-        const generated = employeeDay(options.seed, employee, day, this.plantTime, options);
+        // Each by the clock and calendar of the plant they work in that day (none while they move between plants).
+        const posting = organisation.postingOn(employee, day);
+        const generated = posting && employeeDay(options.seed, posting.employee, day, posting.time, options);
         if (!generated) continue;
-        windows.add(employee.id, generated.shift, generated.events);
+        windows.add(employee.id, posting.time, generated.shift, generated.events);
         sink.truth(generated.truth);
         const r = new Random(options.seed, 'delivery', employee.index, day);
         const { production, telemetry, inspections, feedback, reports } = generated.events;
@@ -127,8 +133,8 @@ export class Simulation {
         }
       }
       onDay?.(day);
-      // Everything generated later happens, and so arrives, on or after the next plant day's start.
-      const next = this.plantTime.dayStartAt(day + 1);
+      // Everything generated later happens, and so arrives, on or after the next plant day's start in the plant whose day starts first.
+      const next = Math.min(...plantTimes.map((time) => time.dayStartAt(day + 1)));
       for (const row of windows.closedBy(next)) sink.expected(row);
       yield* this.pending.drainBefore(next);
     }
@@ -199,18 +205,20 @@ export class Simulation {
 /**
  * The expected rows, window by window: each event goes to the window of the
  * time that places it (production and inspections and feedback by production
- * time, telemetry by interval start, a report by its period start), so a shift
- * that spans two windows (a night shift with windows from midnight) shows in
- * both, as the processors must show it.
+ * time, telemetry by interval start, a report by its period start), by the
+ * clock of the plant the employee worked in, so a shift that spans two windows
+ * (a night shift with windows from midnight) shows in both, as the processors
+ * must show it. Each row names the plant and team that held at its window's
+ * start.
  */
 class ExpectedWindows {
   private readonly open = new Map<string, { employeeId: string; window: SimulatedWindow; events: { [K in keyof WindowEvents]: WindowEvents[K][number][] } }>();
 
-  constructor(private readonly plantTime: PlantTime) {}
+  constructor(private readonly organisation: Organisation) {}
 
-  add(employeeId: string, shift: WorkedShift, events: WindowEvents): void {
+  add(employeeId: string, plantTime: PlantTime, shift: WorkedShift, events: WindowEvents): void {
     const into = (time: number) => {
-      const window = this.plantTime.windowOf(time, shift);
+      const window = plantTime.windowOf(time, shift);
       const key = `${employeeId}@${window.start}`;
       let open = this.open.get(key);
       if (!open) this.open.set(key, (open = { employeeId, window, events: { production: [], telemetry: [], inspections: [], feedback: [], reports: [] } }));
@@ -228,7 +236,8 @@ class ExpectedWindows {
     for (const [key, { employeeId, window, events }] of this.open) {
       if (window.end > time) continue;
       this.open.delete(key);
-      yield expectedRow(employeeId, window, events);
+      const placement: Placement | undefined = this.organisation.placementAt(employeeId, window.start);
+      yield { ...expectedRow(employeeId, window, events), ...placement };
     }
   }
 }
