@@ -37,7 +37,10 @@ export interface DemoAlerts {
  * beside the processors. `config` is the demo's configuration with them set:
  * the processors started with it publish their windows.
  */
-export async function startDemoAlerts(log: Logger, dir: string): Promise<{ config: Config; publish: FlagPublisher; finish: () => Promise<DemoAlerts> }> {
+export async function startDemoAlerts(
+  log: Logger,
+  dir: string,
+): Promise<{ config: Config; publish: FlagPublisher; finish: () => Promise<DemoAlerts>; stop: () => Promise<void> }> {
   mkdirSync(dir, { recursive: true });
   const rules = join(dir, 'alert-rules.yaml');
   writeFileSync(rules, DEMO_RULES);
@@ -72,9 +75,18 @@ export async function startDemoAlerts(log: Logger, dir: string): Promise<{ confi
   const alerting = await startAlerting(config, log.child({ component: 'alerting' }));
   const producer = createProducer(createKafka(config, 'kpi-stream-demo-flags', log), { allowAutoTopicCreation: false });
   await producer.connect();
+  let stopped: Promise<void> | undefined;
+  // Once, whether the demo finished or failed: nothing of alerting may keep the process alive.
+  const stop = () =>
+    (stopped ??= (async () => {
+      await alerting.stop();
+      await producer.disconnect();
+      receiver.close();
+    })());
   return {
     config,
     publish: flagPublisherTo(producer, config),
+    stop,
     async finish() {
       const raised = alerting.evaluator!.events;
       // Until every event raised is delivered and the evaluator has raised nothing new for a while (detection's flags were just published).
@@ -86,9 +98,7 @@ export async function startDemoAlerts(log: Logger, dir: string): Promise<{ confi
         if (Date.now() - steadySince > 2000 && raised.every((e) => arrivals.has(e.id))) break;
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
-      await alerting.stop();
-      await producer.disconnect();
-      receiver.close();
+      await stop();
       const delivered = [...arrivals.values()]
         .sort((a, b) => a.event.window_start.localeCompare(b.event.window_start) || a.at - b.at)
         .map(({ event, at }) => ({ event, latencyMs: event.observed_at === null ? null : at - Date.parse(event.observed_at) }));

@@ -6,6 +6,7 @@ import { detectionRules } from '../detection/config.js';
 import { runDetection } from '../detection/runner.js';
 import type { Evaluation } from '../evaluation/evaluate.js';
 import { evaluateSimulation } from '../evaluation/groundTruth.js';
+import type { KpiCatalog } from '../kpis/catalog.js';
 import { loadCatalog } from '../kpis/extensions.js';
 import { startPipeline } from '../processors/kafka/bootstrap.js';
 import { PlantClock } from '../processors/windows.js';
@@ -79,7 +80,9 @@ export interface DemoResult {
  */
 export async function runDemo(options: SimulateOptions, config: Config, log: Logger, progress: DemoProgress): Promise<DemoResult> {
   const catalog = await loadCatalog(config.extensions);
-  let started = Date.now();
+  // The people's pseudonyms for kpi_bi: a deployment's ClickHouse without the key stops here, before anything runs.
+  const key = pseudonymKey(config);
+  const started = Date.now();
   const services = await servicesUp(config, log);
   progress.step(
     `services ready in ${seconds(started)} s: ${services.map((s) => `${s.name} ${s.outcome === 'external' ? `at ${s.endpoint}` : s.outcome.replace('-', ' ')}`).join(', ')}`,
@@ -99,7 +102,28 @@ export async function runDemo(options: SimulateOptions, config: Config, log: Log
   );
 
   const alerts = await startDemoAlerts(log, join(simulation.out, 'alerts'));
-  started = Date.now();
+  try {
+    return await processAndReport(options, config, log, progress, { catalog, key, simulation, alerts });
+  } catch (error) {
+    await alerts.stop().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** The demo from the processors on, with live alerting started: it stops alerting whatever happens. */
+async function processAndReport(
+  options: SimulateOptions,
+  config: Config,
+  log: Logger,
+  progress: DemoProgress,
+  {
+    catalog,
+    key,
+    simulation,
+    alerts,
+  }: { catalog: KpiCatalog; key: string; simulation: Awaited<ReturnType<typeof simulatePlant>>; alerts: Awaited<ReturnType<typeof startDemoAlerts>> },
+): Promise<DemoResult> {
+  const started = Date.now();
   const pipeline = await startPipeline(alerts.config, log.child({ component: 'processor' }), { exitWhenIdleMs: 3000 });
   await pipeline.done;
   const m = pipeline.metrics;
@@ -133,7 +157,7 @@ export async function runDemo(options: SimulateOptions, config: Config, log: Log
     for (const period of PERIOD_TYPES) await scorePeriods(client, catalog, { period, timeZone: config.timeZone });
     const flags = await runDetection(client, catalog, log, { ...range, timeZone: config.timeZone, rules: detectionRules(config), publish: alerts.publish });
     const gaps = flags.filter((f) => f.kind === 'measurement_gap').length;
-    const named = await pseudonymise(client, pseudonymKey(config));
+    const named = await pseudonymise(client, key);
     progress.step(
       `scored every window, week and month; detection: ${flags.length - gaps} inflation flags on ${new Set(flags.filter((f) => f.kind !== 'measurement_gap').map((f) => f.employeeId)).size} employees, ${gaps} measurement gaps; ${count(named)} people given a pseudonym for the views of ${biDatabase(config.clickhouseDatabase)}`,
     );
