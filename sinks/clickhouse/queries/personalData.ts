@@ -175,8 +175,11 @@ export async function countPersonalRows(client: ClickHouseClient, personal: Pers
 export function eraseStatements({ table, employeeColumn, mentionColumns = [] }: PersonalTable, placement: ClusterPlacement | undefined): string[] {
   const statements = [
     `ALTER TABLE ${table} DELETE WHERE ${employeeColumn} = {employee:String} SETTINGS mutations_sync = 2`,
-    // Where the person is named in someone else's row, the name goes and the row stays.
-    ...mentionColumns.map((column) => `ALTER TABLE ${table} UPDATE ${column} = NULL WHERE ${column} = {employee:String} SETTINGS mutations_sync = 2`),
+    // Where the person is named in someone else's row, the name goes (NULL, or '' in a column that is not Nullable) and the row stays.
+    ...mentionColumns.map(
+      (column) =>
+        `ALTER TABLE ${table} UPDATE ${column} = defaultValueOfArgumentType(${column}) WHERE ${column} = {employee:String} SETTINGS mutations_sync = 2`,
+    ),
   ];
   return statements.flatMap((statement) => (placement ? new ClusterRenderer(placement).render({ statement, where: `erasing from ${table}` }) : [statement]));
 }
