@@ -17,6 +17,7 @@ import { demoCommand } from './commands/demo.js';
 import { manifestCommand } from './commands/manifest.js';
 import { migrateCommand } from './commands/migrate.js';
 import { reportCommand } from './commands/report.js';
+import { reviewsCommand } from './commands/reviews.js';
 import { runCommand } from './commands/run.js';
 import { schemasCommand } from './commands/schemas.js';
 import { servicesCommand } from './commands/services.js';
@@ -36,6 +37,7 @@ const commands: Command[] = [
   detectCommand,
   evaluateCommand,
   reportCommand,
+  reviewsCommand,
   subjectCommand,
   manifestCommand,
   migrateCommand,

@@ -489,6 +489,12 @@ export const settings = {
     1,
     10_000,
   ),
+  reviewWait: duration(
+    'KPI_REVIEW_WAIT',
+    '10s',
+    'How long a decision (a review, a dispute) waits for the applier to record its outcome before it answers that it is on kpi.reviews.v1 and will be applied.',
+    100,
+  ),
   alertRetryMaxBackoff: duration('KPI_ALERT_RETRY_MAX_BACKOFF', '5m', 'Longest wait between delivery retries (a Retry-After is honoured up to this).', 1_000),
   appUrl: address(
     'KPI_APP_URL',

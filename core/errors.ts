@@ -37,6 +37,9 @@ export type ErrorCode =
   | 'KPI_ERR_TOO_MANY_WINDOWS'
   | 'KPI_ERR_TOO_MANY_EVENTS'
   | 'KPI_ERR_INVALID_ALERT_EVENT'
+  | 'KPI_ERR_INVALID_REVIEW_EVENT'
+  | 'KPI_ERR_INVALID_DECISION'
+  | 'KPI_ERR_UNKNOWN_SUBJECT'
   | 'KPI_ERR_SINK'
   | 'KPI_ERR_SINK_RETRIABLE';
 
@@ -139,13 +142,19 @@ export const DEAD_LETTER_CODES = [
   'KPI_ERR_TOO_MANY_WINDOWS',
   'KPI_ERR_TOO_MANY_EVENTS',
   'KPI_ERR_INVALID_ALERT_EVENT',
+  'KPI_ERR_INVALID_REVIEW_EVENT',
 ] as const satisfies readonly ErrorCode[];
 export type DeadLetterCode = (typeof DEAD_LETTER_CODES)[number];
 
 /** Codes of input records that cannot be read or break the contract's value rules. */
 export type RecordErrorCode = Exclude<
   DeadLetterCode,
-  'KPI_ERR_TOO_LATE' | 'KPI_ERR_SINK_REJECTED' | 'KPI_ERR_TOO_MANY_WINDOWS' | 'KPI_ERR_TOO_MANY_EVENTS' | 'KPI_ERR_INVALID_ALERT_EVENT'
+  | 'KPI_ERR_TOO_LATE'
+  | 'KPI_ERR_SINK_REJECTED'
+  | 'KPI_ERR_TOO_MANY_WINDOWS'
+  | 'KPI_ERR_TOO_MANY_EVENTS'
+  | 'KPI_ERR_INVALID_ALERT_EVENT'
+  | 'KPI_ERR_INVALID_REVIEW_EVENT'
 >;
 
 /** A record that can never be processed as it is: it goes to the dead-letter topic. */
@@ -166,6 +175,21 @@ export class DecodeError extends KpiError {
 export class SinkError extends KpiError {
   constructor(message: string, options: KpiErrorOptions & { rejected?: boolean } = {}) {
     super(options.rejected ? 'KPI_ERR_SINK_REJECTED' : options.retriable ? 'KPI_ERR_SINK_RETRIABLE' : 'KPI_ERR_SINK', message, options);
+  }
+}
+
+/**
+ * A decision (a review, a dispute) that cannot be taken as asked: bad input
+ * (KPI_ERR_INVALID_DECISION, `field` names it) or a flag or dispute that does
+ * not exist (KPI_ERR_UNKNOWN_SUBJECT). Nothing was sent.
+ */
+export class DecisionError extends KpiError {
+  constructor(
+    code: 'KPI_ERR_INVALID_DECISION' | 'KPI_ERR_UNKNOWN_SUBJECT',
+    readonly field: string,
+    message: string,
+  ) {
+    super(code, message);
   }
 }
 

@@ -29,6 +29,7 @@ export const RETENTION_KINDS = {
   flags: { default: '25 months', holds: 'inflation flags and measurement gaps, and the alerts delivered about them' },
   dead_letters: { default: '90 days', holds: 'records the processors could not use, with their raw bytes' },
   access_log: { default: '36 months', holds: "who read or erased a person's data through kpi-stream, when and why" },
+  decisions: { default: '37 months', holds: 'reviews of flags and disputes: who decided what about whom, when and why' },
 } as const;
 
 export type RetentionKind = keyof typeof RETENTION_KINDS;

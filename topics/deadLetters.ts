@@ -1,7 +1,23 @@
-import type { IHeaders, Message, Producer } from 'kafkajs';
+import type { IHeaders, KafkaMessage, Message, Producer } from 'kafkajs';
 import type { DeadLetter } from '../contract/ports.js';
+import type { DeadLetterCode } from '../core/errors.js';
 
 export type { DeadLetter };
+
+/** The dead letter of a record read from `topic`[`partition`]: its key and bytes as they were, and why. */
+export function deadLetterOf(topic: string, partition: number, message: KafkaMessage, code: DeadLetterCode, text: string, schemaId?: number): DeadLetter {
+  return {
+    topic,
+    partition,
+    offset: Number(message.offset),
+    timestamp: Number(message.timestamp),
+    key: message.key,
+    value: message.value,
+    code,
+    message: text,
+    ...(schemaId === undefined ? {} : { schemaId }),
+  };
+}
 
 /** Header names on kpi.dlq.v1 records (values are UTF-8 strings). */
 export const DEAD_LETTER_HEADERS = {

@@ -32,6 +32,8 @@ export const DEAD_LETTER_TOPIC = 'kpi.dlq.v1';
 export const ALERTS_TOPIC = 'kpi.alerts.v1';
 /** Live alerting's inputs and memory (alerting/inputs.ts): one partition, so one evaluator sees everything in one order. */
 export const ALERT_INPUTS_TOPIC = 'kpi.alert_inputs.v1';
+/** Decisions about flags and disputes (people/reviewEvents.ts), JSON, keyed by the flag or dispute id. */
+export const REVIEWS_TOPIC = 'kpi.reviews.v1';
 
 const INPUT_DOCS: Record<EventKind, string> = {
   production: 'ProductionReported from MES/ERP',
@@ -85,6 +87,16 @@ export function topicDefinitions(config: Config): TopicDefinition[] {
       cleanupPolicy: 'compact,delete',
       doc: "Live alerting's inputs: the processors' window snapshots, detection's flags and the evaluator's alert states",
     },
+    {
+      ...named(REVIEWS_TOPIC),
+      // One partition: every decision in one order, so a dispute (keyed by its id) is applied after the review of its flag
+      // (keyed by the flag's), and a replay decides every conflict as before. Decisions are a few a day per reviewer.
+      partitions: 1,
+      // Kept: the decisions are the audit record, and kpi.reviews is rebuilt from them.
+      retentionMs: -1,
+      cleanupPolicy: 'delete',
+      doc: 'Decisions about flags and disputes (review, dispute opened, decided, withdrawn) as JSON, keyed by the flag or dispute id',
+    },
   ];
 }
 
@@ -107,6 +119,10 @@ export function alertsTopic(config: Config): string {
 
 export function alertInputsTopic(config: Config): string {
   return `${config.topicPrefix}${ALERT_INPUTS_TOPIC}`;
+}
+
+export function reviewsTopic(config: Config): string {
+  return `${config.topicPrefix}${REVIEWS_TOPIC}`;
 }
 
 /** The kind of event an input topic carries, or undefined for other topics. */

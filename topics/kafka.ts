@@ -4,6 +4,7 @@ import {
   Partitioners,
   logLevel,
   type Admin,
+  type Consumer,
   type ITopicConfig,
   type KafkaConfig,
   type LogEntry,
@@ -12,7 +13,7 @@ import {
   type SASLOptions,
 } from 'kafkajs';
 import type { Config } from '../core/config.js';
-import { ConnectionError, TopicMismatchError, messageOf } from '../core/errors.js';
+import { ConnectionError, KpiError, TopicMismatchError, messageOf } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { retrying } from '../core/retry.js';
 import type { TopicDefinition } from './definitions.js';
@@ -74,6 +75,22 @@ export function createKafka(config: Config, clientId: string, log: Logger, optio
  */
 export function createProducer(kafka: Kafka, options: ProducerConfig = {}): Producer {
   return kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, ...options });
+}
+
+/**
+ * A member of consumer group `groupId` that commits its own offsets: it loses
+ * its partitions KPI_SESSION_TIMEOUT after it stops heart-beating, heartbeats
+ * every tenth of that, and restarts on infrastructure failures, while a
+ * kpi-stream error that is not retriable stops it.
+ */
+export function groupConsumer(kafka: Kafka, config: Config, groupId: string, maxWaitTimeInMs = 250): Consumer {
+  return kafka.consumer({
+    groupId,
+    sessionTimeout: config.sessionTimeout,
+    heartbeatInterval: Math.max(500, Math.floor(config.sessionTimeout / 10)),
+    maxWaitTimeInMs,
+    retry: { retries: 8, restartOnFailure: async (error) => !(error instanceof KpiError) || error.retriable },
+  });
 }
 
 export interface TopicReport {

@@ -1,7 +1,7 @@
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { DeadLetter, DeadLetterStore } from '../../contract/ports.js';
 import type { Config } from '../../core/config.js';
-import { DecodeError, KpiError, RegistryUnavailableError, type DeadLetterCode } from '../../core/errors.js';
+import { DecodeError, RegistryUnavailableError, type DeadLetterCode } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { retrying } from '../../core/retry.js';
 import type { AssignmentChanged } from '../../schemas/events.js';
@@ -12,7 +12,8 @@ import { insertAssignments, placementOf, readPlacements, type StoredAssignment }
 import type { PlantWindows } from '../plants.js';
 import type { EventCodec } from '../../topics/codec.js';
 import { assignmentsTopic } from '../../topics/definitions.js';
-import { withKafkaRetries } from '../../topics/kafka.js';
+import { groupConsumer, withKafkaRetries } from '../../topics/kafka.js';
+import { deadLetterOf } from '../../topics/deadLetters.js';
 import { keyProblem } from '../runner.js';
 
 /** What an assignment reader runs on. */
@@ -51,14 +52,7 @@ export class AssignmentReader {
   constructor(private readonly parts: AssignmentReaderParts) {
     this.topic = assignmentsTopic(parts.config);
     this.limits = recordLimitsOf(parts.config);
-    this.consumer = parts.kafka.consumer({
-      groupId: `${parts.config.groupId}.assignments`,
-      sessionTimeout: parts.config.sessionTimeout,
-      heartbeatInterval: Math.max(500, Math.floor(parts.config.sessionTimeout / 10)),
-      maxWaitTimeInMs: 250,
-      // As the processors' own consumer: infrastructure failures restart it, a kpi-stream error that is not retriable stops it.
-      retry: { retries: 8, restartOnFailure: async (error) => !(error instanceof KpiError) || error.retriable },
-    });
+    this.consumer = groupConsumer(parts.kafka, parts.config, `${parts.config.groupId}.assignments`);
   }
 
   async start(): Promise<void> {
@@ -122,17 +116,7 @@ export class AssignmentReader {
     for (const message of messages) {
       const offset = Number(message.offset);
       const letter = (code: DeadLetterCode, text: string, schemaId?: number) => {
-        letters.push({
-          topic: batch.topic,
-          partition: batch.partition,
-          offset,
-          timestamp: Number(message.timestamp),
-          key: message.key,
-          value: message.value,
-          code,
-          message: text,
-          ...(schemaId === undefined ? {} : { schemaId }),
-        });
+        letters.push(deadLetterOf(batch.topic, batch.partition, message, code, text, schemaId));
         log.warn({ topic: batch.topic, partition: batch.partition, offset, code }, `dead letter: ${text}`);
       };
       let assignment: AssignmentChanged;

@@ -12,6 +12,7 @@ import { ClusterRenderer, clusterPlacement, localName, renderForCluster, type Cl
 import { deduplicationSettings, insertRows, insertToken } from './insert.js';
 import { biStatements } from './queries/biViews.js';
 import { groupViewStatements } from './queries/groupMetrics.js';
+import { disputeFiguresStatement } from './queries/reviews.js';
 import { READER_ROLES, readerRoleStatements, type ReaderRoleName } from './readerRoles.js';
 import { currentViewStatement, hourViewStatement } from './queries/windowMetrics.js';
 import { sameTtl, shortensTtl, tablesMadeBy, tableTtls, ttlOfEngine, type TableTtl } from './retention.js';
@@ -100,6 +101,7 @@ export function plannedStatements(
     { what: 'the view employee_window_metrics_current', statement: currentViewStatement(catalog) },
     { what: 'the view employee_hour_metrics', statement: hourViewStatement(catalog) },
     ...groupViewStatements(),
+    disputeFiguresStatement(),
   ];
   const access = readerRoleStatements(database);
   const ttls = tableTtls(tablesMadeBy([APPLIED_MIGRATIONS_TABLE, ...migrations.flatMap((m) => m.statements)]), retention);

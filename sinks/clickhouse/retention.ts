@@ -19,6 +19,8 @@ export const TABLE_RETENTION: Readonly<Record<string, { readonly kind: Retention
   // By when it was dead-lettered: the record's own timestamp is the producer's, and may be anything.
   dead_letters: { kind: 'dead_letters', timeColumn: 'dead_lettered_at' },
   access_log: { kind: 'access_log', timeColumn: 'at' },
+  // By when the person decided: a decision outlives the flag it is about (flags: 25 months from their window).
+  reviews: { kind: 'decisions', timeColumn: 'at' },
 };
 
 /** Tables kept without a TTL, and why. */

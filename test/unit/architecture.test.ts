@@ -27,6 +27,8 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   // Alerting names people by pseudonym in what it sends (privacy/pseudonym.ts).
   alerting: ['core', 'schemas', 'contract', 'kpis', 'topics', 'sinks', 'scoring', 'detection', 'privacy'],
   services: ['core', 'topics', 'sinks'],
+  // People in the loop: decisions about flags and disputes as events (kpi.reviews.v1), applied into kpi.reviews; the app calls it.
+  people: ['core', 'schemas', 'contract', 'kpis', 'topics', 'sinks'],
   // The manifest reads every part's definitions (topics, KPIs, scoring, detection, alert rules, roles, retention): the floor above them all.
   manifest: ['core', 'schemas', 'contract', 'kpis', 'topics', 'sinks', 'scoring', 'detection', 'alerting', 'privacy'],
   demo: [

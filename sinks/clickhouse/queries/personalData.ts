@@ -7,6 +7,7 @@ import { ASSIGNMENTS_TABLE } from './assignments.js';
 import { ANOMALIES_TABLE } from './anomalies.js';
 import { DEAD_LETTERS_TABLE } from './deadLetters.js';
 import { PSEUDONYMS_TABLE } from './pseudonyms.js';
+import { REVIEWS_TABLE } from './reviews.js';
 import { SCORES_TABLE } from './scores.js';
 import { WINDOW_METRICS_TABLE } from './windowMetrics.js';
 
@@ -67,6 +68,14 @@ export const PERSONAL_TABLES: readonly PersonalTable[] = [
     employeeColumn: 'employee_id',
     holds: "records the processors could not use whose Kafka key is the person's id, with their original bytes",
     erasable: true,
+  },
+  {
+    table: REVIEWS_TABLE,
+    employeeColumn: 'employee_id',
+    holds:
+      'decisions about the flags and disputes about the person (who decided, when, why, and their own statements); and the decisions the person took about others (actor_id)',
+    erasable: true,
+    mentionColumns: ['actor_id'],
   },
   {
     table: PSEUDONYMS_TABLE,
@@ -166,8 +175,11 @@ export async function countPersonalRows(client: ClickHouseClient, personal: Pers
 export function eraseStatements({ table, employeeColumn, mentionColumns = [] }: PersonalTable, placement: ClusterPlacement | undefined): string[] {
   const statements = [
     `ALTER TABLE ${table} DELETE WHERE ${employeeColumn} = {employee:String} SETTINGS mutations_sync = 2`,
-    // Where the person is named in someone else's row, the name goes and the row stays.
-    ...mentionColumns.map((column) => `ALTER TABLE ${table} UPDATE ${column} = NULL WHERE ${column} = {employee:String} SETTINGS mutations_sync = 2`),
+    // Where the person is named in someone else's row, the name goes (NULL, or '' in a column that is not Nullable) and the row stays.
+    ...mentionColumns.map(
+      (column) =>
+        `ALTER TABLE ${table} UPDATE ${column} = defaultValueOfArgumentType(${column}) WHERE ${column} = {employee:String} SETTINGS mutations_sync = 2`,
+    ),
   ];
   return statements.flatMap((statement) => (placement ? new ClusterRenderer(placement).render({ statement, where: `erasing from ${table}` }) : [statement]));
 }

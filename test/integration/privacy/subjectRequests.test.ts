@@ -45,6 +45,7 @@ const NAMING: Record<string, number> = {
   dead_letters: 0,
   pseudonyms: 0,
   access_log: 0,
+  reviews: 0,
 };
 
 const INSERTED: Record<string, number> = {
@@ -56,6 +57,7 @@ const INSERTED: Record<string, number> = {
   dead_letters: 2,
   pseudonyms: 1,
   access_log: 1,
+  reviews: 2,
 };
 
 async function insertPerson(employee: string): Promise<void> {
@@ -136,6 +138,19 @@ async function insertPerson(employee: string): Promise<void> {
       error_code: 'KPI_ERR_DECODE_NOT_AVRO',
       value_base64: Buffer.from(`{"employee_id":"${employee}"}`).toString('base64'),
       dead_lettered_at: at(MONDAY),
+    })),
+  );
+  await insert(
+    'reviews',
+    ['flag_reviewed', 'dispute_opened'].map((type, i) => ({
+      event_id: `review-${employee}-${i}`,
+      type,
+      subject_id: `subject-${employee}-${i}`,
+      employee_id: employee,
+      text: `what ${employee} or their supervisor wrote`,
+      actor_id: i === 0 ? 'S9' : employee,
+      at: at(MONDAY + DAY),
+      outcome: 'applied',
     })),
   );
   await recordAccess(client, { actor: 'a supervisor', purpose: 'an earlier read', action: 'subject_export', employeeId: employee, details: {}, at: MONDAY });

@@ -37,6 +37,7 @@ test('unset, every kind keeps its documented default', () => {
     flags: '25 months',
     dead_letters: '90 days',
     access_log: '36 months',
+    decisions: '37 months',
   });
   expect(Object.keys(retention)).toEqual(Object.keys(RETENTION_KINDS));
 });

@@ -29,6 +29,7 @@ test('every table the migrations leave has a retention or a reason to be kept, a
     ['anomalies', 'window_start + toIntervalMonth(25)'],
     ['alert_deliveries', 'window_start + toIntervalMonth(25)'],
     ['access_log', 'at + toIntervalMonth(36)'],
+    ['reviews', 'at + toIntervalMonth(37)'],
   ]);
 });
 

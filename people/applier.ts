@@ -1,0 +1,127 @@
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { DeadLetter, DeadLetterStore } from '../contract/ports.js';
+import type { Config } from '../core/config.js';
+import type { Logger } from '../core/logger.js';
+import type { ClickHouseClient } from '../sinks/clickhouse/client.js';
+import { withRetries } from '../sinks/clickhouse/client.js';
+import { insertReviews, readReviews, type ReviewRow } from '../sinks/clickhouse/queries/reviews.js';
+import { deadLetterOf } from '../topics/deadLetters.js';
+import { reviewsTopic } from '../topics/definitions.js';
+import { groupConsumer } from '../topics/kafka.js';
+import { readReviewEvent } from './reviewEvents.js';
+import { eventOfRow, reviewRowOf } from './reviewRecords.js';
+import { ReviewLedger } from './reviews.js';
+
+/** What the applier runs on. */
+export interface ReviewApplierParts {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly kafka: Kafka;
+  readonly client: ClickHouseClient;
+  readonly deadLetters: DeadLetterStore;
+  /** Aborted on shutdown: retries stop waiting. */
+  readonly signal: AbortSignal;
+}
+
+/** The applier's consumer group. */
+export function reviewsGroup(config: Config): string {
+  return `${config.groupId}.reviews`;
+}
+
+/**
+ * Applies the decisions on kpi.reviews.v1 in the topic's order: a member of
+ * consumer group KPI_GROUP_ID + ".reviews" (the topic has one partition, so
+ * one member applies and the others stand by). Its state is in memory,
+ * rebuilt from kpi.reviews whenever it takes the partition (the table holds
+ * every event's fields): an event already in the table is passed over, so a
+ * replay (a crash before the commit, a new group, offsets reset) writes no
+ * row twice and decides nothing anew. Each batch: bad records dead-lettered
+ * (KPI_ERR_INVALID_REVIEW_EVENT), one row per new event written, and only
+ * then the offset committed.
+ */
+export class ReviewApplier {
+  private readonly consumer: Consumer;
+  private readonly topic: string;
+  private ledger = new ReviewLedger();
+  private readonly recorded = new Set<string>();
+  /** Set when the partition is (re)assigned or a batch failed half-way: the state is read again from the table. */
+  private rebuild = true;
+
+  constructor(private readonly parts: ReviewApplierParts) {
+    this.topic = reviewsTopic(parts.config);
+    this.consumer = groupConsumer(parts.kafka, parts.config, reviewsGroup(parts.config), 100);
+  }
+
+  async start(): Promise<void> {
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+      this.rebuild = true;
+    });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
+    await this.consumer.run({ autoCommit: false, eachBatch: (payload) => this.handle(payload) });
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer.disconnect();
+  }
+
+  /** The state as kpi.reviews has it: every recorded event applied again, in the order it was. */
+  private async readState(): Promise<void> {
+    const { client, log, signal } = this.parts;
+    const rows = await withRetries('reading kpi.reviews', log, signal, () => readReviews(client));
+    this.ledger = new ReviewLedger();
+    this.recorded.clear();
+    for (const row of rows) {
+      this.recorded.add(row.event_id);
+      this.ledger.apply(eventOfRow(row));
+    }
+    this.rebuild = false;
+    log.info({ events: rows.length }, 'decisions read from kpi.reviews');
+  }
+
+  private async handle(payload: EachBatchPayload): Promise<void> {
+    try {
+      await this.apply(payload);
+    } catch (error) {
+      this.rebuild = true; // the ledger may hold events whose rows were not written
+      throw error;
+    }
+  }
+
+  private async apply({ batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const { client, deadLetters, log, signal } = this.parts;
+    if (batch.messages.length === 0) return;
+    if (this.rebuild) await this.readState();
+    const rows: ReviewRow[] = [];
+    const letters: DeadLetter[] = [];
+    for (const message of batch.messages) {
+      const offset = Number(message.offset);
+      const read = readReviewEvent(message.value);
+      if ('invalid' in read) {
+        letters.push(deadLetterOf(batch.topic, batch.partition, message, 'KPI_ERR_INVALID_REVIEW_EVENT', read.invalid));
+        log.warn({ topic: batch.topic, partition: batch.partition, offset, code: 'KPI_ERR_INVALID_REVIEW_EVENT' }, `dead letter: ${read.invalid}`);
+        continue;
+      }
+      const { event } = read;
+      if (this.recorded.has(event.event_id)) continue; // applied before: a retry or a replay
+      const result = this.ledger.apply(event);
+      this.recorded.add(event.event_id);
+      rows.push(reviewRowOf(event, result, this.ledger, { partition: batch.partition, offset }));
+      log.info(
+        { topic: batch.topic, partition: batch.partition, offset, event: event.event_id, subject: event.subject_id },
+        result.outcome === 'applied' ? `${event.type} applied` : `${event.type} conflicts: ${result.reason}`,
+      );
+    }
+    if (!isRunning() || isStale()) {
+      this.rebuild = true; // the partition moved on: its next owner applies the batch from the table's state
+      return;
+    }
+    if (letters.length > 0) {
+      await deadLetters.send(letters);
+      await deadLetters.record(letters);
+    }
+    if (rows.length > 0) await withRetries(`inserting ${rows.length} rows into reviews`, log, signal, () => insertReviews(client, rows));
+    await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(Number(batch.lastOffset()) + 1) }]);
+    await heartbeat();
+  }
+}

@@ -1,0 +1,57 @@
+import type { DeadLetterStore } from '../contract/ports.js';
+import type { Config } from '../core/config.js';
+import type { Logger } from '../core/logger.js';
+import { packageVersion } from '../core/paths.js';
+import { loadCatalog } from '../kpis/extensions.js';
+import { createClickHouseClient, withRetries } from '../sinks/clickhouse/client.js';
+import { migrate } from '../sinks/clickhouse/migrate.js';
+import { insertDeadLetters } from '../sinks/clickhouse/queries/deadLetters.js';
+import { DeadLetterWriter } from '../topics/deadLetters.js';
+import { deadLetterTopic, topicDefinitions } from '../topics/definitions.js';
+import { createKafka, createProducer, ensureTopics } from '../topics/kafka.js';
+import { ReviewApplier } from './applier.js';
+
+/** The applier running in this process. */
+export interface RunningApplier {
+  readonly applier: ReviewApplier;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the applier of kpi.reviews.v1: creates missing topics and tables
+ * (like every process that writes them), then applies the decisions as they
+ * arrive. `kpi-stream reviews run` runs it alone; the app can run it beside
+ * its routes.
+ */
+export async function startReviewApplier(config: Config, log: Logger): Promise<RunningApplier> {
+  const kafka = createKafka(config, 'kpi-stream-reviews', log);
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await ensureTopics(admin, topicDefinitions(config), log);
+  } finally {
+    await admin.disconnect();
+  }
+  await migrate(config, log, await loadCatalog(config.extensions));
+  const client = createClickHouseClient(config, { application: 'kpi-stream-reviews' });
+  const producer = createProducer(kafka, { allowAutoTopicCreation: false });
+  await producer.connect();
+  const abort = new AbortController();
+  const writer = new DeadLetterWriter(producer, deadLetterTopic(config), packageVersion());
+  const deadLetters: DeadLetterStore = {
+    send: (letters) => writer.send(letters),
+    record: (letters) =>
+      withRetries(`inserting ${letters.length} rows into dead_letters`, log, abort.signal, () => insertDeadLetters(client, letters, packageVersion())),
+  };
+  const applier = new ReviewApplier({ config, log: log.child({ component: 'reviews' }), kafka, client, deadLetters, signal: abort.signal });
+  await applier.start();
+  return {
+    applier,
+    stop: async () => {
+      abort.abort();
+      await applier.stop();
+      await producer.disconnect().catch(() => undefined);
+      await client.close();
+    },
+  };
+}

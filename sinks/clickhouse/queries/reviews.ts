@@ -1,0 +1,154 @@
+import type { ClickHouseClient } from '../client.js';
+import { insertRows } from '../insert.js';
+import { toClickHouseTime } from '../time.js';
+import { WINDOW_METRICS_VIEW } from './windowMetrics.js';
+
+/** kpi.reviews: one row per event of kpi.reviews.v1 and what became of it (migration 0020). */
+export const REVIEWS_TABLE = 'reviews';
+/** Every current flag with its id and review status. */
+export const FLAGS_CURRENT_VIEW = 'flags_current';
+/** Every dispute and where it stands. */
+export const DISPUTES_CURRENT_VIEW = 'disputes_current';
+/** Disputes per 100 employees, share upheld and median days to decide, per month and plant. */
+export const DISPUTE_FIGURES_VIEW = 'dispute_figures';
+
+/**
+ * The view of dispute figures per month (UTC) and plant: disputes opened per
+ * 100 employees (the people with window rows in that month and plant), the
+ * share of decided disputes HR upheld, and the median days from opening to
+ * HR's decision (withdrawn disputes are not decided). Made anew by every
+ * migrate, after the current window rows' view it reads.
+ */
+export function disputeFiguresStatement(): { what: string; statement: string } {
+  const decided = `status IN ('upheld', 'rejected')`;
+  return {
+    what: `the view ${DISPUTE_FIGURES_VIEW}`,
+    statement: `CREATE OR REPLACE VIEW ${DISPUTE_FIGURES_VIEW} SQL SECURITY DEFINER AS
+SELECT
+    e.period_start AS period_start,
+    e.plant_id AS plant_id,
+    e.employees AS employees,
+    d.disputes AS disputes,
+    100 * d.disputes / e.employees AS disputes_per_100_employees,
+    d.decided AS decided,
+    d.upheld AS upheld,
+    if(d.decided = 0, NULL, d.upheld / d.decided) AS share_upheld,
+    if(d.decided = 0, NULL, d.median_days) AS median_days_to_decide
+FROM
+(
+    SELECT toStartOfMonth(window_start) AS period_start, plant_id, uniqExact(employee_id) AS employees
+    FROM ${WINDOW_METRICS_VIEW}
+    GROUP BY period_start, plant_id
+) AS e
+LEFT JOIN
+(
+    SELECT
+        toStartOfMonth(opened_at) AS period_start,
+        plant_id,
+        count() AS disputes,
+        countIf(${decided}) AS decided,
+        countIf(status = 'upheld') AS upheld,
+        quantileExactIf(0.5)((toUnixTimestamp64Milli(assumeNotNull(decided_at)) - toUnixTimestamp64Milli(opened_at)) / 86400000, ${decided}) AS median_days
+    FROM ${DISPUTES_CURRENT_VIEW}
+    GROUP BY period_start, plant_id
+) AS d ON e.period_start = d.period_start AND e.plant_id = d.plant_id`,
+  };
+}
+
+/** A row of kpi.reviews, times in epoch milliseconds. */
+export interface ReviewRow {
+  readonly event_id: string;
+  readonly type: string;
+  readonly subject_id: string;
+  readonly employee_id: string;
+  readonly flag_id: string;
+  readonly disputed: string;
+  readonly disputed_id: string;
+  readonly decision: string;
+  readonly text: string;
+  readonly actor_id: string;
+  readonly actor_role: string;
+  readonly at: number;
+  readonly expected_status: string;
+  readonly outcome: 'applied' | 'conflict';
+  readonly conflict_reason: string;
+  readonly status_after: string;
+  readonly flag_status_after: string;
+  readonly topic_partition: number;
+  readonly topic_offset: number;
+}
+
+const COLUMNS =
+  'event_id, type, subject_id, employee_id, flag_id, disputed, disputed_id, decision, text, actor_id, actor_role, toUnixTimestamp64Milli(at) AS at, expected_status, outcome, conflict_reason, status_after, flag_status_after, topic_partition, topic_offset';
+
+/** Parses numbers ClickHouse's JSON gives as strings (UInt64, Int64). */
+function rowOf(raw: Record<string, unknown>): ReviewRow {
+  return { ...(raw as unknown as ReviewRow), at: Number(raw.at), topic_partition: Number(raw.topic_partition), topic_offset: Number(raw.topic_offset) };
+}
+
+/**
+ * Writes the rows of a batch of events. The token is the rows, each of which
+ * names its event, partition and offset: a retry of the batch writes nothing,
+ * and a row written again by another batching is the same event_id, which
+ * the table keeps once.
+ */
+export async function insertReviews(client: ClickHouseClient, rows: readonly ReviewRow[]): Promise<void> {
+  await insertRows(
+    client,
+    REVIEWS_TABLE,
+    rows.map((r) => ({ ...r, at: toClickHouseTime(r.at) })),
+    (r) => Object.values(r),
+  );
+}
+
+/** Every row, in the order the events were applied: what the applier rebuilds its state from. */
+export async function readReviews(client: ClickHouseClient): Promise<ReviewRow[]> {
+  const result = await client.query({
+    query: `SELECT ${COLUMNS} FROM ${REVIEWS_TABLE} FINAL ORDER BY topic_partition, topic_offset`,
+    format: 'JSONEachRow',
+  });
+  return (await result.json<Record<string, unknown>>()).map(rowOf);
+}
+
+/** The row of one event, once the applier wrote it. */
+export async function readReview(client: ClickHouseClient, eventId: string): Promise<ReviewRow | undefined> {
+  const result = await client.query({
+    query: `SELECT ${COLUMNS} FROM ${REVIEWS_TABLE} FINAL WHERE event_id = {event:String}`,
+    query_params: { event: eventId },
+    format: 'JSONEachRow',
+  });
+  const [row] = await result.json<Record<string, unknown>>();
+  return row ? rowOf(row) : undefined;
+}
+
+/** A current flag as a decision needs it: whom it is about and where its review stands. */
+export interface FlagStanding {
+  readonly flag_id: string;
+  readonly employee_id: string;
+  readonly status: string;
+}
+
+export async function readFlagStanding(client: ClickHouseClient, flagId: string): Promise<FlagStanding | undefined> {
+  const result = await client.query({
+    query: `SELECT flag_id, employee_id, status FROM ${FLAGS_CURRENT_VIEW} WHERE flag_id = {flag:String}`,
+    query_params: { flag: flagId },
+    format: 'JSONEachRow',
+  });
+  return (await result.json<FlagStanding>())[0];
+}
+
+/** A dispute as a decision needs it. */
+export interface DisputeStanding {
+  readonly dispute_id: string;
+  readonly employee_id: string;
+  readonly status: string;
+}
+
+export async function readDisputeStanding(client: ClickHouseClient, disputeId: string): Promise<DisputeStanding | undefined> {
+  const result = await client.query({
+    query: `SELECT dispute_id, employee_id, status FROM ${DISPUTES_CURRENT_VIEW} WHERE dispute_id = {dispute:String}`,
+    query_params: { dispute: disputeId },
+    format: 'JSONEachRow',
+  });
+  return (await result.json<DisputeStanding>())[0];
+}
