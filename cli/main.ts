@@ -10,6 +10,7 @@ import { secretScrubber } from '../core/secrets.js';
 import { checkConnections } from '../services/index.js';
 import type { Command } from './command.js';
 import { alertsCommand } from './commands/alerts.js';
+import { appCommand } from './commands/app.js';
 import { analyticsServiceCommand, detectCommand, evaluateCommand, scoreCommand } from './commands/analytics.js';
 import { benchCommand } from './commands/bench.js';
 import { configCommand } from './commands/config.js';
@@ -30,6 +31,7 @@ const commands: Command[] = [
   runCommand,
   alertsCommand,
   analyticsServiceCommand,
+  appCommand,
   servicesCommand,
   topicsCommand,
   simulateCommand,

@@ -345,6 +345,11 @@ const localServiceSettings = {
     'Java (21+) binary for the local registry. Unset: the first Java 21+ found in JAVA_HOME, PATH or /usr/lib/jvm.',
   ),
   alertmanagerPort: port('KPI_ALERTMANAGER_PORT', 9095, 'Port of the local Alertmanager (`services up alertmanager`).'),
+  idpPort: port('KPI_IDP_PORT', 9096, 'Port of the local OpenID Connect identity provider (`services up idp`), for the demo and tests.'),
+  idpUsersFile: optionalText(
+    'KPI_IDP_USERS_FILE',
+    "YAML file of the local identity provider's users (sub, name, password, kpi_roles, employee_id). Unset: the demo users of tools/idp/users.yaml.",
+  ),
 } satisfies Record<string, Setting<unknown>>;
 
 export const settings = {
@@ -542,6 +547,17 @@ export const settings = {
     '127.0.0.1',
     'Address the metrics and health server listens on; 0.0.0.0 (as in the container image) lets Prometheus and probes reach it from elsewhere.',
   ),
+  appHost: text('KPI_APP_HOST', '127.0.0.1', 'Address `kpi-stream app` listens on; 0.0.0.0 (as in the container image) serves other machines.'),
+  appPort: integer('KPI_APP_PORT', 8090, 'Port of `kpi-stream app`, the web app and its JSON API (0: a free port, for tests).', 0, 65535),
+  oidcIssuer: url(
+    'KPI_OIDC_ISSUER',
+    "The plant's OpenID Connect identity provider (its issuer URL, as in its discovery document): the app accepts bearer tokens it signed. Unset: the local identity provider of `services up idp` at http://127.0.0.1:<KPI_IDP_PORT>.",
+  ),
+  oidcClientId: text('KPI_OIDC_CLIENT_ID', 'kpi-stream', "The app's client id at the identity provider; access tokens must name it as their audience."),
+  oidcClientSecret: secret(
+    'KPI_OIDC_CLIENT_SECRET',
+    "The app's client secret at the identity provider. Unset with the local identity provider: a random one generated on first use into <KPI_SERVICES_DIR>/idp/client-secret (mode 0600).",
+  ),
   stallTimeout: duration(
     'KPI_STALL_TIMEOUT',
     '2m',
@@ -589,6 +605,15 @@ export interface Config extends RawConfig {
    * `url` never holds credentials: user-info in CLICKHOUSE_URL moves to `username`/`password`.
    * `passwordFile`: where the embedded engine's generated password is kept, when that is the password.
    */
+  /** The identity provider whose tokens `kpi-stream app` accepts: KPI_OIDC_ISSUER, or the local one (`services up idp`). */
+  readonly oidc: {
+    readonly issuer: string;
+    /** Whether it is the local identity provider (no KPI_OIDC_ISSUER). */
+    readonly local: boolean;
+    readonly clientId: string;
+    /** KPI_OIDC_CLIENT_SECRET, or the local identity provider's generated one (read or made on first use). */
+    readonly clientSecret: string;
+  };
   readonly clickhouse: {
     readonly url: string;
     readonly external: boolean;
@@ -676,6 +701,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ['KPI_REGISTRY_PORT', base.registryPort],
     ['KPI_CLICKHOUSE_PORT', base.clickhousePort],
     ['KPI_ALERTMANAGER_PORT', base.alertmanagerPort],
+    ['KPI_IDP_PORT', base.idpPort],
     ...(base.kafkaSecurePort > 0 ? [['KPI_KAFKA_SECURE_PORT', base.kafkaSecurePort] as [string, number]] : []),
   ];
   for (const [i, [key, value]] of ports.entries()) {
@@ -777,6 +803,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ...(registryUsername !== undefined && registryPassword !== undefined ? { username: registryUsername, password: registryPassword } : {}),
       ...(base.schemaRegistryCaFile ? { caFile: base.schemaRegistryCaFile } : {}),
     }),
+    oidc: Object.freeze({
+      issuer: (base.oidcIssuer ?? `http://127.0.0.1:${base.idpPort}`).replace(/\/+$/, ''),
+      local: base.oidcIssuer === undefined,
+      clientId: base.oidcClientId,
+      get clientSecret(): string {
+        if (base.oidcClientSecret !== undefined) return base.oidcClientSecret;
+        if (base.oidcIssuer !== undefined)
+          throw new ConfigError('KPI_OIDC_CLIENT_SECRET', 'is required with KPI_OIDC_ISSUER: the secret the identity provider gave the app');
+        return generatedSecret(localIdpClientSecretFile(servicesPath));
+      },
+    }),
     clickhouse: Object.freeze({
       url: clickhouse.url,
       external: base.clickhouseUrl !== undefined,
@@ -794,6 +831,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 /** Where the embedded ClickHouse's generated password is kept, under KPI_SERVICES_DIR. */
 export function localClickHousePasswordFile(servicesPath: string): string {
   return join(servicesPath, 'clickhouse', 'password');
+}
+
+/** Where the local identity provider's client secret for the app is kept, under KPI_SERVICES_DIR. */
+export function localIdpClientSecretFile(servicesPath: string): string {
+  return join(servicesPath, 'idp', 'client-secret');
 }
 
 /**

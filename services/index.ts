@@ -3,6 +3,7 @@ import { messageOf, type KpiError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { alertmanagerService } from './alertmanager/alertmanager.js';
 import { clickhouseService } from './clickhouse/service.js';
+import { idpService } from './idp/service.js';
 import { kafkaService } from './kafka/kafka.js';
 import type { ServiceName } from './layout.js';
 import { registryService } from './registry/registry.js';
@@ -13,8 +14,8 @@ export type { ServiceStatus, StartReport } from './service.js';
 
 /** The services `services up` starts when none is named. */
 export const SERVICE_NAMES: readonly ServiceName[] = ['kafka', 'registry', 'clickhouse'];
-/** Every service that can be named, Alertmanager (started only when asked) included. */
-export const ALL_SERVICE_NAMES: readonly ServiceName[] = [...SERVICE_NAMES, 'alertmanager'];
+/** Every service that can be named, Alertmanager and the identity provider (started only when asked) included. */
+export const ALL_SERVICE_NAMES: readonly ServiceName[] = [...SERVICE_NAMES, 'alertmanager', 'idp'];
 
 export function localServices(config: Config, names: readonly ServiceName[] = SERVICE_NAMES, log: Logger = createLogger('silent')): ServiceDefinition[] {
   const all: Record<ServiceName, () => ServiceDefinition> = {
@@ -22,6 +23,7 @@ export function localServices(config: Config, names: readonly ServiceName[] = SE
     registry: () => registryService(config),
     clickhouse: () => clickhouseService(config),
     alertmanager: () => alertmanagerService(config),
+    idp: () => idpService(config),
   };
   return names.map((name) => all[name]());
 }

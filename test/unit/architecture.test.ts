@@ -48,6 +48,8 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
     'services',
     'privacy',
   ],
+  // The web app and its API: the use-cases and the people underneath it (DESIGN.md "The shape to grow into").
+  app: ['core', 'schemas', 'contract', 'kpis', 'sinks', 'scoring', 'detection', 'privacy', 'reporting', 'people'],
   bench: ['core', 'schemas', 'contract', 'kpis', 'topics', 'sinks', 'processors', 'simulator', 'services', 'alerting', 'privacy'],
   // Development tools (the embedded ClickHouse front): nothing of the product imports them, and the package leaves them out.
   tools: ['core', 'services', 'privacy'],

@@ -5,8 +5,8 @@ import { toClickHouseTime } from '../time.js';
 /** kpi.access_log: who read or erased a person's data through kpi-stream, when and why (migration 0017). */
 export const ACCESS_LOG_TABLE = 'access_log';
 
-/** What was done: one person's data exported or erased, or a report that names people. */
-export type AccessAction = 'subject_export' | 'subject_erase' | 'report_with_names';
+/** What was done: one person's data exported or erased, a report that names people, or a person's data read through the app (`kpi-stream app`). */
+export type AccessAction = 'subject_export' | 'subject_erase' | 'report_with_names' | 'app_read';
 
 /** Who asks, and why: given by the person running kpi-stream (--actor, --purpose). */
 export interface AccessRequest {

@@ -3,6 +3,7 @@ import { placementOf, type ClickHouseClient } from '../client.js';
 import { ClusterRenderer } from '../cluster.js';
 import { insertRows } from '../insert.js';
 import { toClickHouseTime } from '../time.js';
+import { ASSIGNMENTS_VIEW } from './assignments.js';
 
 /** kpi.anomalies: flags of inflated self-reports and measurement gaps (migrations 0004, 0009); anomalies_current shows the current ones. */
 export const ANOMALIES_TABLE = 'anomalies';
@@ -86,4 +87,33 @@ export async function readMostFlagged(client: ClickHouseClient, limit: number): 
     kinds: r.kinds as string[],
     example: String(r.example),
   }));
+}
+
+/** A flag as the app shows it: the flag, and the plant and team that held at its window's start (empty where none). */
+export interface PlacedFlag extends Flag {
+  readonly plantId: string;
+  readonly teamId: string;
+}
+
+/**
+ * Current flags for the app, oldest window first: one person's (`employeeId`),
+ * those of the people whose team `supervisorId` led at each flag's window start
+ * (assignments_current), or all.
+ */
+export async function readPlacedFlags(client: ClickHouseClient, scope: { employeeId?: string; supervisorId?: string }): Promise<PlacedFlag[]> {
+  const holds = '(a.valid_to IS NULL OR a.valid_to > f.window_start)';
+  const where = [
+    ...(scope.employeeId === undefined ? [] : ['f.employee_id = {employee:String}']),
+    ...(scope.supervisorId === undefined ? [] : [`${holds} AND a.supervisor_id = {supervisor:String}`]),
+  ];
+  const result = await client.query({
+    query: `SELECT f.*, toUnixTimestamp64Milli(f.window_start) AS window_start_ms, toUnixTimestamp64Milli(f.window_end) AS window_end_ms
+            FROM anomalies_current AS f
+            ASOF LEFT JOIN ${ASSIGNMENTS_VIEW} AS a ON f.employee_id = a.employee_id AND f.window_start >= a.valid_from
+            ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`}
+            ORDER BY f.window_start, f.employee_id, f.kind, f.method`,
+    query_params: { employee: scope.employeeId ?? '', supervisor: scope.supervisorId ?? '' },
+    format: 'JSONEachRow',
+  });
+  return (await result.json<Record<string, unknown>>()).map((row) => ({ ...flagFromRow(row), plantId: String(row.plant_id), teamId: String(row.team_id) }));
 }

@@ -78,3 +78,13 @@ export async function readPlacements(client: ClickHouseClient): Promise<Placemen
     eventId: r.event_id,
   }));
 }
+
+/** Whether an assignment to the team names this person as the one who leads it (at any time). */
+export async function leadsTeam(client: ClickHouseClient, supervisorId: string, teamId: string): Promise<boolean> {
+  const result = await client.query({
+    query: `SELECT count() AS n FROM ${ASSIGNMENTS_VIEW} WHERE team_id = {team:String} AND supervisor_id = {supervisor:String}`,
+    query_params: { team: teamId, supervisor: supervisorId },
+    format: 'JSONEachRow',
+  });
+  return Number((await result.json<{ n: number }>())[0]?.n ?? 0) > 0;
+}

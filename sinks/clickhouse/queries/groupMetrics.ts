@@ -1,3 +1,4 @@
+import type { ClickHouseClient } from '../client.js';
 import { WINDOW_METRICS_VIEW } from './windowMetrics.js';
 
 /** Team and plant figures per window, over the current rows (made anew by every migrate). */
@@ -58,4 +59,15 @@ HAVING employees >= ${MIN_GROUP_SIZE}`;
       ),
     },
   ];
+}
+
+/** A team's figures per window (groups under MIN_GROUP_SIZE withheld by the view), oldest first, times in ISO 8601. */
+export async function readTeamWindows(client: ClickHouseClient, teamId: string): Promise<Record<string, unknown>[]> {
+  const result = await client.query({
+    query: `SELECT * FROM ${TEAM_METRICS_VIEW} WHERE team_id = {team:String} ORDER BY window_start, plant_id`,
+    query_params: { team: teamId },
+    format: 'JSONEachRow',
+    clickhouse_settings: { date_time_output_format: 'iso' },
+  });
+  return result.json<Record<string, unknown>>();
 }

@@ -155,3 +155,25 @@ export async function countScores(client: ClickHouseClient, model: string, perio
   });
   return Number((await result.json<{ n: number }>())[0]?.n ?? 0);
 }
+
+/**
+ * One person's scores with the active model, per period, oldest first, times in
+ * ISO 8601: the absolute grade (against the bands) and the calibrated one (rank
+ * among the station's people that period, employee_grades; empty where the
+ * period has no graded score), with what they rest on.
+ */
+export async function readScoresOf(client: ClickHouseClient, employeeId: string): Promise<Record<string, unknown>[]> {
+  const result = await client.query({
+    query: `SELECT s.*, g.calibrated_grade AS calibrated_grade, g.station_rank AS station_rank, g.station_employees AS station_employees
+            FROM employee_scores_current AS s
+            LEFT JOIN employee_grades AS g
+              ON g.model_version = s.model_version AND g.period_type = s.period_type AND g.period_start = s.period_start
+             AND g.station_id = s.station_id AND g.employee_id = s.employee_id
+            WHERE s.employee_id = {employee:String}
+            ORDER BY s.period_type, s.period_start, s.station_id`,
+    query_params: { employee: employeeId },
+    format: 'JSONEachRow',
+    clickhouse_settings: { date_time_output_format: 'iso' },
+  });
+  return result.json<Record<string, unknown>>();
+}

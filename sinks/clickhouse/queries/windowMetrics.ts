@@ -324,3 +324,14 @@ export async function readWindowSnapshots(client: ClickHouseClient, catalog: Kpi
     observed_at: Number(r.written_ms),
   }));
 }
+
+/** One person's current window rows, oldest first, times in ISO 8601: what the app shows them of themselves. */
+export async function readWindowsOf(client: ClickHouseClient, employeeId: string): Promise<Record<string, unknown>[]> {
+  const result = await client.query({
+    query: `SELECT * FROM ${WINDOW_METRICS_VIEW} WHERE employee_id = {employee:String} ORDER BY window_start`,
+    query_params: { employee: employeeId },
+    format: 'JSONEachRow',
+    clickhouse_settings: { date_time_output_format: 'iso' },
+  });
+  return result.json<Record<string, unknown>>();
+}

@@ -1,0 +1,68 @@
+/**
+ * Who may read what through the app (shared/CONTRACT.md "People"): pure
+ * functions of the signed-in person and, where it matters, the facts about
+ * them that ClickHouse holds (which teams they lead). The routes ask these and
+ * nothing else, so the rules are tested here without a server.
+ */
+
+/** The roles of the contract (claim `kpi_roles`). */
+export const ROLES = ['employee', 'supervisor', 'hr', 'works_council', 'analyst', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** The signed-in person, from a verified access token. */
+export interface Principal {
+  /** The token's subject, as the identity provider names them: the access log's actor. */
+  readonly subject: string;
+  readonly roles: ReadonlySet<Role>;
+  /** Claim `employee_id`: the person's id in kpi-stream's data, if they have one. */
+  readonly employeeId?: string;
+}
+
+/** The principal of a token's claims: roles kpi-stream does not know are left out, never guessed at. */
+export function principalOf(claims: { sub?: unknown; kpi_roles?: unknown; employee_id?: unknown }): Principal {
+  const listed = Array.isArray(claims.kpi_roles) ? claims.kpi_roles : typeof claims.kpi_roles === 'string' ? claims.kpi_roles.split(' ') : [];
+  const roles = new Set(listed.filter((r): r is Role => (ROLES as readonly unknown[]).includes(r)));
+  const employeeId = typeof claims.employee_id === 'string' && claims.employee_id !== '' ? claims.employee_id : undefined;
+  return { subject: typeof claims.sub === 'string' ? claims.sub : '', roles, ...(employeeId === undefined ? {} : { employeeId }) };
+}
+
+/** A refusal: the reason goes to the caller in the error's message. */
+export interface Refusal {
+  readonly refused: string;
+}
+
+/** `GET /api/v1/me`: an employee, about themselves; they need an employee id to have data. */
+export function meScope(p: Principal): { employeeId: string } | Refusal {
+  if (!p.roles.has('employee')) return { refused: 'only an employee sees their own figures here' };
+  if (p.employeeId === undefined) return { refused: 'the token names no employee_id' };
+  return { employeeId: p.employeeId };
+}
+
+/**
+ * `GET /api/v1/flags`: HR sees every flag; a supervisor those of the people in
+ * the teams they led at each flag's window start. HR's wider scope wins for
+ * someone with both roles.
+ */
+export function flagsScope(p: Principal): { all: true } | { supervisorId: string } | Refusal {
+  if (p.roles.has('hr')) return { all: true };
+  if (p.roles.has('supervisor')) {
+    if (p.employeeId === undefined) return { refused: 'a supervisor is known by the employee_id of their token, and it names none' };
+    return { supervisorId: p.employeeId };
+  }
+  return { refused: 'flags are for supervisors and HR' };
+}
+
+/**
+ * `GET /api/v1/teams/{team_id}/summary`: HR and the works council see any
+ * team's aggregates; a supervisor the teams they lead. Which teams a supervisor
+ * leads is a fact of the data: `leads` answers it, and is asked only when it decides.
+ */
+export async function teamSummaryAllowed(p: Principal, leads: (supervisorId: string) => Promise<boolean>): Promise<true | Refusal> {
+  if (p.roles.has('hr') || p.roles.has('works_council')) return true;
+  if (p.roles.has('supervisor') && p.employeeId !== undefined) {
+    return (await leads(p.employeeId)) ? true : { refused: 'this team is not one you lead' };
+  }
+  return { refused: "a team's summary is for its supervisor, HR and the works council" };
+}
+
+export const isRefusal = (x: unknown): x is Refusal => typeof x === 'object' && x !== null && 'refused' in x;
