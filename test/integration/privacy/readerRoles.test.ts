@@ -7,6 +7,8 @@ import { startPipeline } from '../../../processors/kafka/bootstrap.js';
 import type { AssignmentChanged, ProductionReported } from '../../../schemas/events.js';
 import { embeddedReaders } from '../../../services/clickhouse/service.js';
 import { withClickHouse } from '../../../sinks/clickhouse/client.js';
+import { pseudonymKey } from '../../../core/config.js';
+import { pseudonymise } from '../../../privacy/pseudonymise.js';
 import { biDatabase } from '../../../privacy/roles.js';
 import { encodeEvent } from '../../../topics/codec.js';
 import { assignmentsTopic, inputTopic } from '../../../topics/definitions.js';
@@ -22,7 +24,7 @@ import { startEmbeddedClickHouse, type EmbeddedClickHouse } from '../support/emb
  * rows, every other read is refused, and the test says who refused it. The
  * embedded engine grants the roles on its CLICKHOUSE_DATABASE, so the test
  * runs one of its own for its database; the processors fill it from the real
- * broker and registry: six people, five of them in one team.
+ * broker and registry: nine people, five in one team and four in another.
  *
  * Who enforces what here: the engine's role grants (SET ROLE per request)
  * refuse databases, tables and views outside the role, writes, file() and
@@ -30,7 +32,8 @@ import { startEmbeddedClickHouse, type EmbeddedClickHouse } from '../support/emb
  * SET ROLE. On a server, its grants (migrate) do all of it.
  */
 const database = `it_roles_${randomBytes(3).toString('hex')}`;
-const analystView = `${biDatabase(database)}.employee_windows`;
+// A view of the BI database as migrate makes it: people by pseudonym (column `employee`).
+const analystView = `${biDatabase(database)}.employee_window_metrics`;
 const start = Date.UTC(2026, 10, 2);
 const day = (n: number) => start + n * DAY;
 const exec = promisify(execFile);
@@ -61,12 +64,12 @@ beforeAll(async () => {
     KPI_FLUSH_INTERVAL: '300ms',
   });
   python = await installClickhouseConnect(ctx.config);
-  // The processors make the topics and tables (a first run reads nothing), then read six people's work.
+  // The processors make the topics and tables (a first run reads nothing), then read nine people's work.
   await (
     await startPipeline(ctx.config, ctx.log, { exitWhenIdleMs: 1000 })
   ).done;
   const ids = await registerInputSchemas(createRegistry(ctx.config), ctx.config, ctx.log);
-  const people = ['e1', 'e2', 'e3', 'e4', 'e5', 'e6'];
+  const people = ['e1', 'e2', 'e3', 'e4', 'e5', 'e6', 'e7', 'e8', 'e9'];
   const production = (employee: string): ProductionReported => ({
     event_id: `p-${employee}`,
     employee_id: employee,
@@ -103,14 +106,8 @@ beforeAll(async () => {
   await (
     await startPipeline(ctx.config, ctx.log, { exitWhenIdleMs: 1000 })
   ).done;
-  // The analyst's BI database, as the main user makes it (a pseudonymous view, SQL SECURITY DEFINER like kpi-stream's).
-  await withClickHouse(ctx.config, async (client) => {
-    await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${biDatabase(database)}` });
-    await client.command({
-      query: `CREATE VIEW IF NOT EXISTS ${analystView} SQL SECURITY DEFINER AS
-              SELECT lower(hex(SHA256(employee_id))) AS pseudonym, window_start, units FROM ${database}.employee_window_metrics_current`,
-    });
-  });
+  // The analyst's BI database: the pass of the analytics service that gives everyone a pseudonym.
+  await withClickHouse(ctx.config, (client) => pseudonymise(client, pseudonymKey(ctx.config)));
 }, 300_000);
 
 afterAll(async () => {
@@ -160,7 +157,7 @@ test.each([
     user: 'kpi_hr',
     allowed: (db: string) => [`SELECT employee_id FROM ${db}.employee_window_metrics_current`, `SELECT * FROM ${db}.team_window_metrics`],
     refused: (db: string) => [
-      { sql: `SELECT * FROM ${analystView}`, by: BY_ENGINE, says: new RegExp(`grant SELECT ON ${biDatabase(db)}\\.employee_windows.*role kpi_hr`) },
+      { sql: `SELECT * FROM ${analystView}`, by: BY_ENGINE, says: new RegExp(`grant SELECT ON ${biDatabase(db)}\\.employee_window_metrics.*role kpi_hr`) },
     ],
   },
   {
@@ -183,7 +180,7 @@ test.each([
   },
   {
     user: 'kpi_analyst',
-    allowed: () => [`SELECT pseudonym, units FROM ${analystView}`],
+    allowed: () => [`SELECT employee, units FROM ${analystView}`],
     refused: (db: string) => [
       {
         sql: `SELECT * FROM ${db}.employee_window_metrics_current`,
@@ -192,7 +189,7 @@ test.each([
       },
       { sql: `SELECT * FROM ${db}.team_window_metrics`, by: BY_ENGINE, says: /grant SELECT ON .*team_window_metrics/ },
       {
-        sql: `SELECT v.pseudonym, w.employee_id FROM ${analystView} AS v JOIN ${db}.employee_window_metrics_current AS w ON v.units = w.units`,
+        sql: `SELECT v.employee, w.employee_id FROM ${analystView} AS v JOIN ${db}.employee_window_metrics_current AS w ON v.units = w.units`,
         by: BY_ENGINE,
         says: /grant SELECT ON .*employee_window_metrics_current/,
       },
@@ -211,7 +208,7 @@ test.each([
   120_000,
 );
 
-test('the works council sees team-a (5 people) and not team-b (1 person)', async () => {
+test('the works council sees team-a (5 people) and not team-b (4 people): a group of 4 is withheld, not rounded', async () => {
   const answers = await readAs('kpi_works_council', [
     `SELECT team_id FROM ${database}.team_window_metrics WHERE team_id = 'team-b'`,
     `SELECT team_id FROM ${database}.team_window_metrics WHERE team_id = 'team-a'`,
