@@ -1,4 +1,4 @@
-import type { Config } from '../core/config.js';
+import { pseudonymKey, type Config } from '../core/config.js';
 import { SinkError } from '../core/errors.js';
 import type { ClickHouseClient } from '../sinks/clickhouse/client.js';
 import { recordAccess, type AccessRequest } from '../sinks/clickhouse/queries/accessLog.js';
@@ -9,7 +9,10 @@ import {
   erasePersonalRows,
   readPersonalRows,
   type ColumnOf,
+  type Subject,
 } from '../sinks/clickhouse/queries/personalData.js';
+import { readPseudonymsOf } from '../sinks/clickhouse/queries/pseudonyms.js';
+import { pseudonymOf } from './pseudonym.js';
 import { topicDefinitions } from '../topics/definitions.js';
 
 /**
@@ -69,8 +72,9 @@ export function retainedTopics(config: Config): RetainedTopic[] {
 export async function exportSubject(client: ClickHouseClient, config: Config, request: SubjectRequest, progress: Progress = () => {}): Promise<SubjectExport> {
   await checkPersonalTablesListed(client);
   const tables: Record<string, SubjectExport['tables'][string]> = {};
+  const subject = await subjectOf(client, config, request.employeeId);
   for (const table of PERSONAL_TABLES) {
-    const { columns, rows } = await readPersonalRows(client, table, request.employeeId);
+    const { columns, rows } = await readPersonalRows(client, table, subject);
     tables[table.table] = { holds: table.holds, employee_column: table.employeeColumn, columns, rows };
     progress(`${table.table}: ${rows.length} rows`);
   }
@@ -88,11 +92,21 @@ export async function exportSubject(client: ClickHouseClient, config: Config, re
   };
 }
 
+/**
+ * The person and the pseudonyms alerts sent about them carry: the one under
+ * the key now (KPI_PSEUDONYM_KEY, needed for that) and those kpi.pseudonyms
+ * still holds from an earlier key.
+ */
+export async function subjectOf(client: ClickHouseClient, config: Config, employeeId: string): Promise<Subject> {
+  const pseudonyms = new Set([pseudonymOf(pseudonymKey(config), employeeId), ...(await readPseudonymsOf(client, employeeId))]);
+  return { employeeId, pseudonyms: [...pseudonyms] };
+}
+
 /** How many rows each personal table holds about the person: what an erasure would remove (and what it keeps). */
-export async function countSubjectRows(client: ClickHouseClient, employeeId: string): Promise<{ table: string; rows: number; erasable: boolean }[]> {
+export async function countSubjectRows(client: ClickHouseClient, subject: Subject): Promise<{ table: string; rows: number; erasable: boolean }[]> {
   await checkPersonalTablesListed(client);
   const counts = [];
-  for (const table of PERSONAL_TABLES) counts.push({ table: table.table, rows: await countPersonalRows(client, table, employeeId), erasable: table.erasable });
+  for (const table of PERSONAL_TABLES) counts.push({ table: table.table, rows: await countPersonalRows(client, table, subject), erasable: table.erasable });
   return counts;
 }
 
@@ -103,7 +117,8 @@ export async function countSubjectRows(client: ClickHouseClient, employeeId: str
  * trail of this erasure among them).
  */
 export async function eraseSubject(client: ClickHouseClient, config: Config, request: SubjectRequest, progress: Progress = () => {}): Promise<SubjectErasure> {
-  const before = await countSubjectRows(client, request.employeeId);
+  const subject = await subjectOf(client, config, request.employeeId);
+  const before = await countSubjectRows(client, subject);
   await recordAccess(client, {
     ...accessOf(request),
     action: 'subject_erase',
@@ -111,18 +126,18 @@ export async function eraseSubject(client: ClickHouseClient, config: Config, req
   });
   const erasable = PERSONAL_TABLES.filter((t) => t.erasable);
   for (const table of erasable) {
-    await erasePersonalRows(client, table, request.employeeId);
+    await erasePersonalRows(client, table, subject);
     progress(`${table.table}: erased`);
   }
   const remaining = [];
   for (const table of erasable) {
-    const rows = await countPersonalRows(client, table, request.employeeId);
+    const rows = await countPersonalRows(client, table, subject);
     if (rows > 0) remaining.push(`${table.table} (${rows})`);
   }
   if (remaining.length > 0) throw new SinkError(`rows of ${request.employeeId} are still readable after the erasure: ${remaining.join(', ')}`);
   const kept = [];
   for (const table of PERSONAL_TABLES.filter((t) => !t.erasable))
-    kept.push({ table: table.table, rows: await countPersonalRows(client, table, request.employeeId), holds: table.holds });
+    kept.push({ table: table.table, rows: await countPersonalRows(client, table, subject), holds: table.holds });
   return { removed: before.filter((c) => c.erasable).map(({ table, rows }) => ({ table, rows })), kept, kafkaTopics: retainedTopics(config) };
 }
 

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '../../core/errors.js';
 import { writePrivateFile } from '../../core/privateFiles.js';
 import { formatDuration } from '../../core/time.js';
-import { countSubjectRows, eraseSubject, exportSubject, type SubjectErasure, type SubjectRequest } from '../../privacy/subjectRequests.js';
+import { countSubjectRows, eraseSubject, exportSubject, subjectOf, type SubjectErasure, type SubjectRequest } from '../../privacy/subjectRequests.js';
 import { withClickHouse } from '../../sinks/clickhouse/client.js';
 import type { Command } from '../command.js';
 import { parseAccess } from '../args.js';
@@ -105,7 +105,7 @@ log is kept.`,
         return 0;
       }
       if (!request.yes) {
-        const counts = await countSubjectRows(client, request.employeeId);
+        const counts = await countSubjectRows(client, await subjectOf(client, config, request.employeeId));
         process.stderr.write(
           `${formatTable(
             ['table', 'rows', 'erase'],

@@ -21,11 +21,36 @@ export interface PersonalTable {
   readonly erasable: boolean;
   /** Columns that name the person in rows about someone else (a team's supervisor): exported, and emptied by erase. */
   readonly mentionColumns?: readonly string[];
+  /** Rows of what left the database (alerts as sent): `employeeColumn` holds the person's pseudonym unless a rule disclosed the id. */
+  readonly byPseudonym?: boolean;
+  /** Free text that may name the person in rows about someone else (why a decision lost to theirs): exported, the name replaced by erase. */
+  readonly textColumns?: readonly string[];
 }
 
-/** The rows of a table that are about the person or name them. */
-function aboutOrNaming({ employeeColumn, mentionColumns = [] }: PersonalTable): string {
-  return [employeeColumn, ...mentionColumns].map((column) => `${column} = {employee:String}`).join(' OR ');
+/** One person of a subject request: their id, and the pseudonyms what left the database knows them by. */
+export interface Subject {
+  readonly employeeId: string;
+  readonly pseudonyms: readonly string[];
+}
+
+/** The name erase leaves in free text where the person's id stood. */
+export const ERASED_NAME = '[erased]';
+
+/** The person's id as a word of free text (RE2): not inside a longer id (E1 in E10). */
+export function namePattern(employeeId: string): string {
+  return `(^|[^A-Za-z0-9_.:-])${employeeId.replace(/[\\^$.|?*+()[\]{}-]/g, '\\$&')}($|[^A-Za-z0-9_.:-])`;
+}
+
+/** The query parameters of aboutOrNaming and the erase statements. */
+const subjectParams = (subject: Subject) => ({ employee: subject.employeeId, pseudonyms: subject.pseudonyms, name: namePattern(subject.employeeId) });
+
+/** The rows of a table that are about the person (by id, or by pseudonym where rows were sent) or name them. */
+function aboutOrNaming({ employeeColumn, mentionColumns = [], byPseudonym = false, textColumns = [] }: PersonalTable): string {
+  return [
+    ...[employeeColumn, ...mentionColumns].map((column) => `${column} = {employee:String}`),
+    ...(byPseudonym ? [`${employeeColumn} IN {pseudonyms:Array(String)}`] : []),
+    ...textColumns.map((column) => `match(${column}, {name:String})`),
+  ].join(' OR ');
 }
 
 /**
@@ -52,8 +77,10 @@ export const PERSONAL_TABLES: readonly PersonalTable[] = [
   {
     table: ALERT_DELIVERIES_TABLE,
     employeeColumn: 'employee_id',
-    holds: 'every attempt to deliver an alert about the person (rules of scope employee) to the webhook or Alertmanager',
+    holds:
+      'every attempt to deliver an alert about the person (rules of scope employee) to the webhook or Alertmanager, as sent: by pseudonym unless the rule disclosed the id',
     erasable: true,
+    byPseudonym: true,
   },
   {
     table: ASSIGNMENTS_TABLE,
@@ -76,6 +103,7 @@ export const PERSONAL_TABLES: readonly PersonalTable[] = [
       'decisions about the flags and disputes about the person (who decided, when, why, and their own statements); and the decisions the person took about others (actor_id)',
     erasable: true,
     mentionColumns: ['actor_id'],
+    textColumns: ['conflict_reason'],
   },
   {
     table: PSEUDONYMS_TABLE,
@@ -133,13 +161,13 @@ export interface ColumnOf {
 export async function readPersonalRows(
   client: ClickHouseClient,
   personal: PersonalTable,
-  employeeId: string,
+  subject: Subject,
 ): Promise<{ columns: ColumnOf[]; rows: Record<string, unknown>[] }> {
   const { table } = personal;
   try {
     const result = await client.query({
       query: `SELECT * FROM ${table} WHERE ${aboutOrNaming(personal)}`,
-      query_params: { employee: employeeId },
+      query_params: subjectParams(subject),
       format: 'JSON',
     });
     const { meta, data } = await result.json<Record<string, unknown>>();
@@ -150,12 +178,12 @@ export async function readPersonalRows(
 }
 
 /** How many rows the table holds about the person, as stored. */
-export async function countPersonalRows(client: ClickHouseClient, personal: PersonalTable, employeeId: string): Promise<number> {
+export async function countPersonalRows(client: ClickHouseClient, personal: PersonalTable, subject: Subject): Promise<number> {
   const { table } = personal;
   try {
     const result = await client.query({
       query: `SELECT count() AS rows FROM ${table} WHERE ${aboutOrNaming(personal)}`,
-      query_params: { employee: employeeId },
+      query_params: subjectParams(subject),
       format: 'JSONEachRow',
     });
     return Number((await result.json<{ rows: number }>())[0]?.rows ?? 0);
@@ -172,23 +200,30 @@ export async function countPersonalRows(client: ClickHouseClient, personal: Pers
  * the active parts. On a cluster it runs on the local tables of every node
  * (cluster.ts), where the rows are stored.
  */
-export function eraseStatements({ table, employeeColumn, mentionColumns = [] }: PersonalTable, placement: ClusterPlacement | undefined): string[] {
+export function eraseStatements(personal: PersonalTable, placement: ClusterPlacement | undefined): string[] {
+  const { table, employeeColumn, mentionColumns = [], byPseudonym = false, textColumns = [] } = personal;
+  const about = `${employeeColumn} = {employee:String}${byPseudonym ? ` OR ${employeeColumn} IN {pseudonyms:Array(String)}` : ''}`;
   const statements = [
-    `ALTER TABLE ${table} DELETE WHERE ${employeeColumn} = {employee:String} SETTINGS mutations_sync = 2`,
+    `ALTER TABLE ${table} DELETE WHERE ${about} SETTINGS mutations_sync = 2`,
     // Where the person is named in someone else's row, the name goes (NULL, or '' in a column that is not Nullable) and the row stays.
     ...mentionColumns.map(
       (column) =>
         `ALTER TABLE ${table} UPDATE ${column} = defaultValueOfArgumentType(${column}) WHERE ${column} = {employee:String} SETTINGS mutations_sync = 2`,
+    ),
+    // Where free text names the person, the name goes and the text stays.
+    ...textColumns.map(
+      (column) =>
+        `ALTER TABLE ${table} UPDATE ${column} = replaceRegexpAll(${column}, {name:String}, '\\\\1${ERASED_NAME}\\\\2') WHERE match(${column}, {name:String}) SETTINGS mutations_sync = 2`,
     ),
   ];
   return statements.flatMap((statement) => (placement ? new ClusterRenderer(placement).render({ statement, where: `erasing from ${table}` }) : [statement]));
 }
 
 /** Removes every row the table holds about the person (eraseStatements). */
-export async function erasePersonalRows(client: ClickHouseClient, table: PersonalTable, employeeId: string): Promise<void> {
+export async function erasePersonalRows(client: ClickHouseClient, table: PersonalTable, subject: Subject): Promise<void> {
   if (!table.erasable) throw new SinkError(`${table.table} is not erased: ${table.holds}`);
   try {
-    for (const query of eraseStatements(table, placementOf(client))) await client.command({ query, query_params: { employee: employeeId } });
+    for (const query of eraseStatements(table, placementOf(client))) await client.command({ query, query_params: subjectParams(subject) });
   } catch (error) {
     throw sinkFailure(error, `erasing from ${table.table}`);
   }

@@ -1,4 +1,4 @@
-import type { ClickHouseClient } from '../client.js';
+import { sinkFailure, type ClickHouseClient } from '../client.js';
 import { insertRows } from '../insert.js';
 import { toClickHouseTime } from '../time.js';
 import { WINDOW_METRICS_TABLE } from './windowMetrics.js';
@@ -63,4 +63,18 @@ export async function insertPseudonyms(client: ClickHouseClient, rows: readonly 
     rows.map((r) => ({ ...r, made_at: toClickHouseTime(r.made_at) })),
     (r) => Object.values(r),
   );
+}
+
+/** The pseudonyms the table has given the person (one per key it has known them under, until merges keep the latest). */
+export async function readPseudonymsOf(client: ClickHouseClient, employeeId: string): Promise<string[]> {
+  try {
+    const result = await client.query({
+      query: `SELECT DISTINCT pseudonym FROM ${PSEUDONYMS_TABLE} WHERE employee_id = {employee:String}`,
+      query_params: { employee: employeeId },
+      format: 'JSONEachRow',
+    });
+    return (await result.json<{ pseudonym: string }>()).map((r) => r.pseudonym);
+  } catch (error) {
+    throw sinkFailure(error, `reading the pseudonyms of ${employeeId}`);
+  }
 }

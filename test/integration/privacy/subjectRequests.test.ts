@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { pseudonymKey } from '../../../core/config.js';
 import { distFile } from '../../../core/paths.js';
 import { KpiCatalog } from '../../../kpis/catalog.js';
+import { pseudonymOf } from '../../../privacy/pseudonym.js';
 import { pseudonymise } from '../../../privacy/pseudonymise.js';
 import type { SubjectExport } from '../../../privacy/subjectRequests.js';
 import { batchToken } from '../../../processors/checkpoint.js';
@@ -35,7 +36,7 @@ const MONDAY = Date.UTC(2026, 9, 5);
 const at = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
 
 /** Rows of each person per table, as inserted below. */
-/** Rows of someone else that name E1 (E3's assignment, E1 leading the team): exported with E1's, emptied of E1 by erase. */
+/** Rows of someone else that name E1 (E3's assignment, E1 leading the team; a review of E3's flag that lost to E1's): exported with E1's, emptied of E1 by erase. */
 const NAMING: Record<string, number> = {
   employee_window_metrics: 0,
   employee_scores: 0,
@@ -45,7 +46,7 @@ const NAMING: Record<string, number> = {
   dead_letters: 0,
   pseudonyms: 0,
   access_log: 0,
-  reviews: 0,
+  reviews: 1,
 };
 
 const INSERTED: Record<string, number> = {
@@ -101,12 +102,16 @@ async function insertPerson(employee: string): Promise<void> {
       detected_at: at(MONDAY + DAY),
     })),
   );
+  // As sent: by pseudonym (a default rule), and by id (a rule with disclose: true).
   await insert(
     'alert_deliveries',
-    ['webhook', 'alertmanager'].map((target) => ({
+    [
+      { target: 'webhook', sentAs: pseudonymOf(pseudonymKey(ctx.config), employee) },
+      { target: 'alertmanager', sentAs: employee },
+    ].map(({ target, sentAs }) => ({
       event_id: `alert-${employee}`,
       scope: 'employee',
-      employee_id: employee,
+      employee_id: sentAs,
       window_start: at(MONDAY),
       target,
       outcome: 'delivered',
@@ -197,6 +202,24 @@ beforeAll(async () => {
     ],
     format: 'JSONEachRow',
   });
+  // A review of E3's flag lost to E1's: its reason names E1 (and E10, who is someone else).
+  await client.insert({
+    table: 'reviews',
+    values: [
+      {
+        event_id: 'review-E3-late',
+        type: 'flag_reviewed',
+        subject_id: 'subject-E3',
+        employee_id: 'E3',
+        text: 'a second look',
+        actor_id: 'S9',
+        at: at(MONDAY + DAY),
+        outcome: 'conflict',
+        conflict_reason: `already confirmed by E1 (supervisor) at ${new Date(MONDAY).toISOString()}, not proposed; E10 agreed`,
+      },
+    ],
+    format: 'JSONEachRow',
+  });
   for (const table of Object.keys(INSERTED)) E2_BEFORE[table] = await rowsOf(table, 'E2');
 }, 120_000);
 
@@ -232,7 +255,11 @@ test('export holds every row of the person, by table with its columns, and nothi
   for (const [table, rows] of Object.entries(INSERTED)) {
     const { columns, rows: exportedRows } = exported.tables[table]!;
     expect([table, exportedRows.length]).toEqual([table, rows + NAMING[table]!]);
-    expect(exportedRows.every((r) => r.employee_id === 'E1' || r.supervisor_id === 'E1')).toBe(true);
+    // About E1 by id, by the pseudonym an alert was sent with, or naming E1 as someone's supervisor.
+    const e1 = ['E1', pseudonymOf(pseudonymKey(ctx.config), 'E1')];
+    expect(exportedRows.every((r) => e1.includes(r.employee_id as string) || r.supervisor_id === 'E1' || String(r.conflict_reason).includes('by E1 '))).toBe(
+      true,
+    );
     // Every column of the table, with its type; each row has exactly those.
     expect(columns.map((c) => c.name)).toEqual(Object.keys((await rowsOf(table, 'E1'))[0]!));
     for (const row of exportedRows) expect(Object.keys(row)).toEqual(columns.map((c) => c.name));
@@ -254,8 +281,11 @@ test("erase removes every row of the person from every table but the access log,
     expect(stdout).toMatch(new RegExp(`^${table} +${rows + NAMING[table]!}$`, 'm'));
     expect([table, await rowsOf(table, 'E1')]).toEqual([table, []]);
   }
-  // E3's assignment stays, without the name of its erased supervisor.
+  // E3's assignment stays, without the name of its erased supervisor; the lost review's reason without E1's, E10's kept.
   expect((await rowsOf('assignments', 'E3')).map((r) => [r.team_id, r.supervisor_id])).toEqual([['line-1', null]]);
+  expect((await rowsOf('reviews', 'E3')).map((r) => r.conflict_reason)).toEqual([
+    `already confirmed by [erased] (supervisor) at ${new Date(MONDAY).toISOString()}, not proposed; E10 agreed`,
+  ]);
   for (const table of Object.keys(INSERTED)) expect([table, await rowsOf(table, 'E2')]).toEqual([table, E2_BEFORE[table]]);
   const stationAlert = await (
     await client.query({ query: "SELECT count() AS n FROM alert_deliveries WHERE event_id = 'alert-S1'", format: 'JSONEachRow' })
