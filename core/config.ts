@@ -503,8 +503,8 @@ export const settings = {
   alertRetryMaxBackoff: duration('KPI_ALERT_RETRY_MAX_BACKOFF', '5m', 'Longest wait between delivery retries (a Retry-After is honoured up to this).', 1_000),
   appUrl: address(
     'KPI_APP_URL',
-    'http://127.0.0.1:8080',
-    "The people app's public address: alert events about a person link to the flag's review page under it (<KPI_APP_URL>/flags/<fingerprint>).",
+    'http://127.0.0.1:8090',
+    "The people app's public address (default: `kpi-stream app` at its default KPI_APP_HOST and KPI_APP_PORT): alert events about a person link to the flag's review page under it (<KPI_APP_URL>/flags/<fingerprint>).",
   ),
   allowPlaintextCredentials: flag(
     'KPI_ALLOW_PLAINTEXT_CREDENTIALS',

@@ -13,8 +13,8 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-test('the review page is under KPI_APP_URL (default http://127.0.0.1:8080), by the fingerprint', () => {
-  expect(alertPrivacyOf(loadConfig({ KPI_SERVICES_DIR: dir })).appUrl).toBe('http://127.0.0.1:8080');
+test('the review page is under KPI_APP_URL (default http://127.0.0.1:8090, the default address of the app), by the fingerprint', () => {
+  expect(alertPrivacyOf(loadConfig({ KPI_SERVICES_DIR: dir })).appUrl).toBe('http://127.0.0.1:8090');
   const config = loadConfig({ KPI_SERVICES_DIR: dir, KPI_APP_URL: 'https://people.plant.example/kpi/' });
   expect(reviewUrlOf(alertPrivacyOf(config).appUrl, '5b2a808cbcb2a02a44cea9cda6854a62')).toBe(
     'https://people.plant.example/kpi/flags/5b2a808cbcb2a02a44cea9cda6854a62',
