@@ -61,10 +61,15 @@ export class AssignmentReader {
       // Before any input is read: the windows of the first batches follow the assignments stored so far.
       await this.learnStoredPlacements();
       this.parts.log.info({ employees: plants.employees }, "plants' clocks: the plant of each employee read from kpi.assignments");
+      // One read at a time, tried once per tick: while ClickHouse is away the directory stays as it was.
+      let reading = false;
       this.refresh = setInterval(() => {
-        this.learnStoredPlacements().catch((error: unknown) =>
-          this.parts.log.warn({ err: error }, "plants' clocks: could not read the assignments again; the directory stays as it was"),
-        );
+        if (reading) return;
+        reading = true;
+        readPlacements(this.parts.client)
+          .then((placements) => plants.learn(placements))
+          .catch((error: unknown) => this.parts.log.warn({ err: error }, "plants' clocks: could not read the assignments again; the directory stays as it was"))
+          .finally(() => (reading = false));
       }, PLACEMENT_REFRESH_MS);
       this.refresh.unref();
     }
@@ -80,7 +85,7 @@ export class AssignmentReader {
 
   private refresh: NodeJS.Timeout | undefined;
 
-  /** Every assignment in kpi.assignments, those of the partitions other processes read too, into the plants' directory. */
+  /** Every assignment in kpi.assignments, those of the partitions other processes read too, into the plants' directory (retried until read: start-up needs them). */
   private async learnStoredPlacements(): Promise<void> {
     const { client, log, signal, plants } = this.parts;
     plants?.learn(await withRetries("reading the assignments for the plants' clocks", log, signal, () => readPlacements(client)));
