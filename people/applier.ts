@@ -47,14 +47,23 @@ export class ReviewApplier {
   /** Set when the partition is (re)assigned or a batch failed half-way: the state is read again from the table. */
   private rebuild = true;
 
+  /** Rejects when the consumer stopped for good (an error it does not restart after): the process must not stay up applying nothing. */
+  readonly failed: Promise<never>;
+  private fail: (error: Error) => void = () => {};
+
   constructor(private readonly parts: ReviewApplierParts) {
     this.topic = reviewsTopic(parts.config);
     this.consumer = groupConsumer(parts.kafka, parts.config, reviewsGroup(parts.config), 100);
+    this.failed = new Promise<never>((_, reject) => (this.fail = reject));
+    this.failed.catch(() => undefined); // handled by whoever awaits it; never an unhandled rejection
   }
 
   async start(): Promise<void> {
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
       this.rebuild = true;
+    });
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+      if (!payload.restart) this.fail(payload.error);
     });
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });

@@ -14,6 +14,8 @@ import { ReviewApplier } from './applier.js';
 /** The applier running in this process. */
 export interface RunningApplier {
   readonly applier: ReviewApplier;
+  /** Rejects with the error that stopped the applier's consumer for good. */
+  readonly failed: Promise<never>;
   stop(): Promise<void>;
 }
 
@@ -47,6 +49,7 @@ export async function startReviewApplier(config: Config, log: Logger): Promise<R
   await applier.start();
   return {
     applier,
+    failed: applier.failed,
     stop: async () => {
       abort.abort();
       await applier.stop();

@@ -19,7 +19,7 @@ export const reviewsCommand: Command = {
       return 2;
     }
     const running = await startReviewApplier(config, log);
-    await new Promise<void>((resolve) => {
+    const stopped = new Promise<void>((resolve) => {
       const stop = (signal: string) => {
         log.info({ signal }, 'stopping the reviews applier');
         process.once(signal, () => process.exit(130));
@@ -28,6 +28,12 @@ export const reviewsCommand: Command = {
       process.once('SIGTERM', () => stop('SIGTERM'));
       process.once('SIGINT', () => stop('SIGINT'));
     });
+    try {
+      // A consumer that stopped for good ends the process with its error: decisions would otherwise wait unapplied.
+      await Promise.race([stopped, running.failed]);
+    } finally {
+      await running.stop();
+    }
     await running.stop();
     return 0;
   },
