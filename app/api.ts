@@ -46,7 +46,11 @@ const refuse = (refusal: Refusal): never => {
  * person whose data it hands out before handing it out.
  */
 export function registerReadRoutes(app: FastifyInstance, client: ClickHouseClient): void {
-  const principal = (request: FastifyRequest): Principal => request.principal!;
+  // Every /api/ route is signed in by the onRequest hook; a route without a principal answers 401, never serves.
+  const principal = (request: FastifyRequest): Principal => {
+    if (request.principal === undefined) throw new ApiError(401, 'unauthorized', 'sign in: send an OIDC access token as a Bearer token');
+    return request.principal;
+  };
   const logAccess = (p: Principal, route: string, records: Omit<AccessRecord, 'actor' | 'purpose' | 'action'>[]) =>
     records.length === 0
       ? Promise.resolve()

@@ -76,7 +76,8 @@ export async function buildApp(options: Omit<AppOptions, 'host' | 'port'>): Prom
     durations.observe({ route }, reply.elapsedTime / 1000);
   });
   app.addHook('onRequest', async (request, reply) => {
-    if (!request.url.startsWith('/api/')) return;
+    // By the route fastify matched, not the raw URL: /%61pi/v1/me is /api/v1/me to the router.
+    if (!request.routeOptions.url?.startsWith('/api/')) return;
     const header = request.headers.authorization ?? '';
     const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(header);
     const claims = match === null ? undefined : await verifier.verify(match[1]!);

@@ -216,9 +216,9 @@ test("a team's summary: aggregates of 5 or more; a supervisor is refused a team 
 });
 
 describe('tokens that must not get in: 401 in the error shape', () => {
-  const refused = async (token: string | undefined, header?: string) => {
+  const refused = async (token: string | undefined, header?: string, path = '/api/v1/me') => {
     const response = await fetch(
-      `${app.url}/api/v1/me`,
+      `${app.url}${path}`,
       header === undefined && token === undefined ? {} : { headers: { authorization: header ?? `Bearer ${token}` } },
     );
     expect(response.status).toBe(401);
@@ -243,6 +243,9 @@ describe('tokens that must not get in: 401 in the error shape', () => {
   test('none, or not a Bearer token', async () => {
     await refused(undefined);
     await refused(undefined, `Basic ${Buffer.from('employee:employee-demo').toString('base64')}`);
+  });
+  test('none, on a path the router decodes to an API route (/%61pi/v1/me is /api/v1/me)', async () => {
+    await refused(undefined, undefined, '/%61pi/v1/me');
   });
   test('tampered: the payload changed after signing (another employee_id)', async () => {
     const [header, payload, signature] = tokens.employee!.accessToken.split('.');
