@@ -59,6 +59,11 @@ export function shortestMs({ count, unit }: RetentionPeriod): number {
   return count * (unit === 'day' ? 1 : 28) * DAY;
 }
 
+/** The most time a period can last, in milliseconds (a month at its longest: 31 days). */
+export function longestMs({ count, unit }: RetentionPeriod): number {
+  return count * (unit === 'day' ? 1 : 31) * DAY;
+}
+
 /** Every kind at its default. */
 export const DEFAULT_RETENTION: Retention = Object.freeze(
   Object.fromEntries(KINDS.map((kind) => [kind, parsePeriod(RETENTION_KINDS[kind].default)!])) as Retention,

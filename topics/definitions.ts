@@ -1,4 +1,5 @@
 import type { Config } from '../core/config.js';
+import { longestMs } from '../core/retention.js';
 import { EVENT_KINDS, type EventKind } from '../schemas/kinds.js';
 
 const DAY = 86_400_000;
@@ -92,8 +93,9 @@ export function topicDefinitions(config: Config): TopicDefinition[] {
       // One partition: every decision in one order, so a dispute (keyed by its id) is applied after the review of its flag
       // (keyed by the flag's), and a replay decides every conflict as before. Decisions are a few a day per reviewer.
       partitions: 1,
-      // Kept: the decisions are the audit record, and kpi.reviews is rebuilt from them.
-      retentionMs: -1,
+      // As long as kpi.reviews keeps them (the retention of decisions, a month counted at 31 days): a replay can rebuild
+      // the table, and no decision about a person outlives the table's retention in Kafka.
+      retentionMs: longestMs(config.retention.decisions),
       cleanupPolicy: 'delete',
       doc: 'Decisions about flags and disputes (review, dispute opened, decided, withdrawn) as JSON, keyed by the flag or dispute id',
     },
