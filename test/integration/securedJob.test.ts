@@ -106,8 +106,9 @@ beforeAll(async () => {
     CLICKHOUSE_PASSWORD_FILE: file('clickhouse-password', secrets.clickhousePassword),
     KPI_ALERT_WEBHOOK_URL_FILE: file('webhook-url', `http://127.0.0.1:${port}/hooks/${secrets.webhookToken}`),
     KPI_ALERT_WEBHOOK_SECRET_FILE: file('webhook-secret', secrets.webhookSecret),
-    // detect gives people their pseudonym: with CLICKHOUSE_URL, the key must be set.
+    // detect gives people their pseudonym: with CLICKHOUSE_URL, the key must be set (here as a file, so not also directly).
     KPI_PSEUDONYM_KEY_FILE: file('pseudonym-key', secrets.pseudonymKey),
+    KPI_PSEUDONYM_KEY: '',
     KPI_ALERT_RULES: file(
       'rules.yaml',
       'rules:\n  - { name: inflated, anomaly: any, severity: high }\n  - { name: station-defects, metric: defect_rate, scope: station, above: 0.04, min_sample: 50, severity: medium }',
