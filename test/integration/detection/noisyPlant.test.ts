@@ -109,7 +109,7 @@ test("the flags in ClickHouse are the flags the pure detection raises on the sim
 });
 
 test('every example query of docs/analysts.md runs, and those not tied to today return rows', async () => {
-  const queries = analystQueries();
+  const queries = analystQueries(ctx.config.clickhouseDatabase);
   expect(queries.length).toBeGreaterThanOrEqual(8);
   const client = createClickHouseClient(ctx.config);
   try {

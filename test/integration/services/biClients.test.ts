@@ -26,7 +26,7 @@ let proxy: RecordingProxy;
 
 const EMPLOYEE = 'E000001';
 const TRICKY_IDS = ['{a:1}', '{employee:String}', "O'Brien {x:UInt8}", 'E\\{b:2}'];
-const queries = analystQueries();
+const queries = analystQueries(ctx.config.clickhouseDatabase);
 
 /** A `kpi-stream` command as a child process in the test's topics and database; resolves when it exits 0. */
 function cli(args: string[]): Promise<void> {

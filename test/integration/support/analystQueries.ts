@@ -1,11 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../../../core/paths.js';
+import { biDatabase } from '../../../sinks/clickhouse/queries/biViews.js';
 
-/** The example queries of docs/analysts.md, in the test's database (the `kpi.` prefix dropped). */
-export function analystQueries(): string[] {
+/** The example queries of docs/analysts.md, in the test's `database` (the `kpi.` prefix dropped, `kpi_bi.` its BI database). */
+export function analystQueries(database: string): string[] {
   const doc = readFileSync(join(projectRoot(), 'docs', 'analysts.md'), 'utf8');
-  return [...doc.matchAll(/```sql\n([\s\S]*?)```/g)].map((m) => m[1]!.replace(/\bkpi\./g, '').trim());
+  return [...doc.matchAll(/```sql\n([\s\S]*?)```/g)].map((m) =>
+    m[1]!
+      .replace(/\bkpi\./g, '')
+      .replace(/\bkpi_bi\./g, `${biDatabase(database)}.`)
+      .trim(),
+  );
 }
 
 /**
