@@ -282,7 +282,9 @@ function flaggedSection(f: ReportFigures, person: FlaggedEmployee, index: number
     ]),
     ' class="numbers"',
   );
-  return section(`employee-${index}`, `Flagged: ${personLabel(person)}`, body + windows, charts);
+  // Someone whose flags all await review is not (yet) flagged: the title says so.
+  const title = person.flags > 0 ? `Flagged: ${personLabel(person)}` : `Flags awaiting review: ${personLabel(person)}`;
+  return section(`employee-${index}`, title, body + windows, charts);
 }
 
 const STYLE = `

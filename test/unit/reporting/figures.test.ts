@@ -319,6 +319,10 @@ test('lists name people by standing flags and flags awaiting review, marked; wit
   expect(html).toMatch(/data-figure="dismissed-on-review">3</);
   // Only the flagged pages of E4 and E1.
   expect(html.match(/<section id="employee-\d+"/g)).toHaveLength(2);
+  // Someone with flags awaiting review only is not called flagged.
+  const onlyAwaiting = renderHtml(buildFigures({ ...inputs, anomalies: [reviewed[1]!] }), bundle);
+  expect(onlyAwaiting).toContain('<h2>Flags awaiting review: E1</h2>');
+  expect(onlyAwaiting).not.toContain('<h2>Flagged: ');
 });
 
 test('every person carries the plant and team as of the window or period each entry is about', () => {
