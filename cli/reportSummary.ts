@@ -1,5 +1,5 @@
 import { GRADE_LABELS, GRADES } from '../reporting/charts.js';
-import type { ReportFigures } from '../reporting/figures.js';
+import type { AnomalyFigure, ReportFigures } from '../reporting/figures.js';
 import { formatTable } from './table.js';
 import { isInflationFlag } from '../contract/flag.js';
 
@@ -26,13 +26,16 @@ export function formatGradeContrast(f: ReportFigures): string {
 
 /**
  * A report's figures as one screen of aligned text: the plant's grades
- * four ways (formatGradeContrast), each station, and the flags.
+ * four ways (formatGradeContrast), each station, and the flags: those that
+ * stand (confirmed or disputed) apart from those awaiting review, and how
+ * many were dismissed on review.
  */
 export function formatSummary(f: ReportFigures): string {
   const grades = formatGradeContrast(f);
-  const flagsAt = (station: string) => f.anomalies.filter((a) => a.stationId === station && isInflationFlag(a));
+  const flagsAt = (station: string, review: AnomalyFigure['review']) =>
+    f.anomalies.filter((a) => a.stationId === station && isInflationFlag(a) && a.review === review);
   const stations = formatTable(
-    ['station', 'scores', 'excellent', 'qualified', 'needs impr.', 'avg score', 'avg self-score', 'flags', 'flagged'],
+    ['station', 'scores', 'excellent', 'qualified', 'needs impr.', 'avg score', 'avg self-score', 'flags', 'flagged', 'awaiting review'],
     f.grades.stations.map((s) => [
       s.stationId,
       s.graded,
@@ -41,8 +44,9 @@ export function formatSummary(f: ReportFigures): string {
       pct(s.bands.needsImprovement),
       s.avgScore?.toFixed(1) ?? '-',
       s.avgSelfScore?.toFixed(1) ?? '-',
-      flagsAt(s.stationId).length,
-      new Set(flagsAt(s.stationId).map((a) => a.employeeId)).size,
+      flagsAt(s.stationId, 'standing').length,
+      new Set(flagsAt(s.stationId, 'standing').map((a) => a.employeeId)).size,
+      flagsAt(s.stationId, 'awaiting_review').length,
     ]),
   );
   const t = f.totals;
@@ -53,6 +57,8 @@ export function formatSummary(f: ReportFigures): string {
     '',
     stations,
     '',
-    `flags: ${t.inflationFlags} inflation flags on ${t.flaggedEmployees} employees (${t.highFlags} high); ${t.measurementGaps} measurement gaps (reports not judged, no accusation)`,
+    `flags: ${t.inflationFlags} inflation flags standing (confirmed or disputed) on ${t.flaggedEmployees} employees (${t.highFlags} high); ` +
+      `${t.awaitingReview.flags} awaiting review on ${t.awaitingReview.employees} employees (${t.awaitingReview.highFlags} high); ` +
+      `${t.dismissedOnReview} dismissed on review; ${t.measurementGaps} measurement gaps (reports not judged, no accusation)`,
   ].join('\n');
 }

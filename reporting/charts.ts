@@ -23,7 +23,17 @@ export const GRADES = ['excellent', 'qualified', 'needsImprovement'] as const;
 export const GRADE_LABELS: Record<(typeof GRADES)[number], string> = { excellent: 'excellent', qualified: 'qualified', needsImprovement: 'needs improvement' };
 const GRADE_COLORS: Record<(typeof GRADES)[number], string> = { excellent: '#2e7d32', qualified: '#1e88e5', needsImprovement: '#ef6c00' };
 const FLAGGED_COLOR = '#c62828';
+const AWAITING_COLOR = '#f9a825';
 const PLAIN_COLOR = '#78909c';
+
+/** A person's point on the reported-against-measured charts: with a standing flag, with flags awaiting review only, or neither. */
+type PointState = 'flagged' | 'awaiting' | 'plain';
+const POINT_SERIES: Record<PointState, { name: string; color: string; size: number; opacity: number }> = {
+  plain: { name: 'not flagged', color: PLAIN_COLOR, size: 7, opacity: 0.6 },
+  awaiting: { name: 'flag awaiting review', color: AWAITING_COLOR, size: 9, opacity: 0.9 },
+  flagged: { name: 'flagged for inflation', color: FLAGGED_COLOR, size: 11, opacity: 0.95 },
+};
+const pointState = (r: { flagged: boolean; awaitingReview: boolean }): PointState => (r.flagged ? 'flagged' : r.awaitingReview ? 'awaiting' : 'plain');
 
 /** An employee as the report shows them: the name and id where a name was given, else the id. */
 export function personLabel(p: Person): string {
@@ -192,22 +202,22 @@ function scatterCharts(f: ReportFigures): Chart[] {
     id: string,
     title: string,
     axis: string,
-    points: { label: string; flagged: boolean; measured: number; reported: number }[],
+    points: { label: string; state: PointState; measured: number; reported: number }[],
     digits: number,
   ): Chart => {
     const max = Math.max(1, ...points.flatMap((p) => [p.measured, p.reported]));
-    const series = (flagged: boolean) => ({
-      name: flagged ? 'flagged for inflation' : 'not flagged',
+    const series = (state: PointState) => ({
+      name: POINT_SERIES[state].name,
       type: 'scatter',
-      symbolSize: flagged ? 11 : 7,
-      itemStyle: { color: flagged ? FLAGGED_COLOR : PLAIN_COLOR, opacity: flagged ? 0.95 : 0.6 },
-      data: points.filter((p) => p.flagged === flagged).map((p) => ({ name: p.label, value: [round(p.measured, digits), round(p.reported, digits)] })),
+      symbolSize: POINT_SERIES[state].size,
+      itemStyle: { color: POINT_SERIES[state].color, opacity: POINT_SERIES[state].opacity },
+      data: points.filter((p) => p.state === state).map((p) => ({ name: p.label, value: [round(p.measured, digits), round(p.reported, digits)] })),
     });
     return {
       id,
       section: 'reported',
       title,
-      caption: `One point per employee over the period: what was measured (x) against what they reported (y). Above the diagonal: reported more than measured.`,
+      caption: `One point per employee over the period: what was measured (x) against what they reported (y). Above the diagonal: reported more than measured. Red: a confirmed (or disputed) inflation flag; amber: flags awaiting review only.`,
       height: 380,
       option: base({
         tooltip: { trigger: 'item', confine: true },
@@ -215,8 +225,9 @@ function scatterCharts(f: ReportFigures): Chart[] {
         xAxis: { type: 'value', name: `measured ${axis}`, nameLocation: 'middle', nameGap: 28, scale: true },
         yAxis: { type: 'value', name: `reported ${axis}`, scale: true },
         series: [
-          series(false),
-          series(true),
+          series('plain'),
+          series('awaiting'),
+          series('flagged'),
           {
             name: 'reported = measured',
             type: 'line',
@@ -239,21 +250,21 @@ function scatterCharts(f: ReportFigures): Chart[] {
       'reported-units',
       'Units: reported against the MES count',
       'units',
-      rows.map((r) => ({ label: personLabel(r), flagged: r.flagged, ...r.units })),
+      rows.map((r) => ({ label: personLabel(r), state: pointState(r), ...r.units })),
       0,
     ),
     scatter(
       'reported-run-hours',
       'Run hours: reported against machine time',
       'run hours',
-      rows.map((r) => ({ label: personLabel(r), flagged: r.flagged, ...r.runHours })),
+      rows.map((r) => ({ label: personLabel(r), state: pointState(r), ...r.runHours })),
       2,
     ),
     scatter(
       'reported-self-score',
       'Self-score against the measured score',
       'score',
-      selfScored.map((r) => ({ label: personLabel(r), flagged: r.flagged, ...r.selfScore! })),
+      selfScored.map((r) => ({ label: personLabel(r), state: pointState(r), ...r.selfScore! })),
       1,
     ),
   ];
@@ -265,7 +276,8 @@ function flagsChart(f: ReportFigures): Chart {
     id: 'flags-by-station',
     section: 'anomalies',
     title: 'Flags per station and kind',
-    caption: 'Flags of the period by station: inflation kinds, and measurement gaps (reports not judged for want of measurements, never an accusation).',
+    caption:
+      'Flags of the period by station, standing and awaiting review (those withdrawn on review left out): inflation kinds, and measurement gaps (reports not judged for want of measurements, never an accusation).',
     height: 320,
     option: base({
       legend: { top: 0, type: 'scroll' },

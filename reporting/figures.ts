@@ -1,13 +1,24 @@
 import { formatDate, formatTime } from '../core/time.js';
-import type { EmployeeGrade, GradePeriod, Shares, StationCalibration, StationDay } from '../sinks/clickhouse/queries/report.js';
+import type { FlagStatus } from '../people/reviewEvents.js';
+import type { EmployeeGrade, GradePeriod, Placement, ReportFlag, Shares, StationCalibration, StationDay } from '../sinks/clickhouse/queries/report.js';
 import { NO_NAMES, type Names } from './names.js';
 import type { ReportedTotals, WindowBesidePeers } from './reports.js';
-import { isInflationFlag, type Flag } from '../contract/flag.js';
+import { isInflationFlag } from '../contract/flag.js';
 
 /**
  * The figures of a report: everything the HTML shows, as plain data (what
  * `--format json` writes). Built purely from the rows ClickHouse returned;
- * employees appear by id, and by name only where `names` maps them.
+ * employees appear by id, and by name only where `names` maps them, always
+ * with the plant and team they belonged to (hr.assignments.v1; empty where
+ * none held).
+ *
+ * A flag is a proposal until a person reviews it (shared/CONTRACT.md,
+ * "People"). The report lists flags that stand — confirmed, or disputed and
+ * not yet overturned — as they are, and proposed flags marked as awaiting
+ * review; flags withdrawn on review (dismissed, measurement problem,
+ * overturned) are left out of every list about people and only counted
+ * (totals.dismissedOnReview). The totals of flags and flagged employees
+ * count standing flags alone; totals.awaitingReview counts the rest.
  */
 export interface ReportFigures {
   readonly plant: string;
@@ -17,6 +28,8 @@ export interface ReportFigures {
   readonly generatedAt: string;
   /** Whether a mapping of ids to names was given. */
   readonly named: boolean;
+  /** The plants of the people the report names (non-empty ids, sorted): the page shows a plant column when there are several. */
+  readonly plants: readonly string[];
   readonly totals: Totals;
   readonly grades: { readonly plant: StationGrades; readonly stations: readonly StationGrades[] };
   readonly scoreDistribution: ScoreDistribution;
@@ -28,10 +41,32 @@ export interface ReportFigures {
   readonly flagged: readonly FlaggedEmployee[];
 }
 
-/** How an employee is shown: always the id; the name only from a mapping. */
-export interface Person {
+/**
+ * How an employee is shown: always the id; the name only from a mapping; the
+ * plant and team as of the start of the window or period the entry is about
+ * (for entries over the whole range, the employee's first window in it).
+ */
+export interface Person extends Placement {
   readonly employeeId: string;
   readonly name: string | null;
+}
+
+/** Where a flag's review leaves it in the report: standing (shown as it is) or awaiting review (shown, marked); withdrawn flags are left out. */
+export type FlagStanding = 'standing' | 'awaiting_review' | 'withdrawn';
+
+/** A review status as the report treats it: confirmed and disputed flags stand; proposed ones await review; the rest were withdrawn. */
+export function flagStanding(status: FlagStatus): FlagStanding {
+  switch (status) {
+    case 'confirmed':
+    case 'disputed':
+      return 'standing';
+    case 'proposed':
+      return 'awaiting_review';
+    case 'dismissed':
+    case 'measurement_problem':
+    case 'overturned':
+      return 'withdrawn';
+  }
 }
 
 export interface Totals {
@@ -40,9 +75,17 @@ export interface Totals {
   /** Scores graded (one per employee and period). */
   readonly graded: number;
   readonly reports: number;
+  /** Standing inflation flags (confirmed, or disputed and not yet overturned). */
   readonly inflationFlags: number;
+  /** Employees with a standing inflation flag. */
   readonly flaggedEmployees: number;
+  /** Standing inflation flags of high severity. */
   readonly highFlags: number;
+  /** Inflation flags nobody has reviewed yet (status proposed): listed, marked, counted here alone; and the employees they are about. */
+  readonly awaitingReview: { readonly flags: number; readonly employees: number; readonly highFlags: number };
+  /** Flags of any kind withdrawn on review (dismissed, measurement problem, overturned by a dispute): in no list, counted here. */
+  readonly dismissedOnReview: number;
+  /** Measurement gaps not withdrawn on review. */
   readonly measurementGaps: number;
   /** Defective units over the self-reports' periods: as the reports admit them, and as inspection found them. */
   readonly defectiveUnits: { readonly reported: number; readonly measured: number };
@@ -83,32 +126,43 @@ export interface Trends {
 
 /** An employee's self-reports over the period beside what was measured. */
 export interface EmployeeReports extends Person, Omit<ReportedTotals, 'employeeId'> {
-  /** Has an inflation flag in the period. */
+  /** Has a standing inflation flag in the period. */
   readonly flagged: boolean;
+  /** Has an inflation flag awaiting review in the period. */
+  readonly awaitingReview: boolean;
   /** Mean self-score and measured score over the period's grades; null without a self-score. */
   readonly selfScore: { readonly reported: number; readonly measured: number } | null;
 }
 
-/** A flag as the report lists it: the window's times in ISO 8601. */
-export interface AnomalyFigure extends Person, Omit<Flag, 'employeeId' | 'windowStart' | 'windowEnd'> {
+/** A flag as the report lists it: the window's times in ISO 8601, its id, its review status, and the plant and team at the window's start. */
+export interface AnomalyFigure extends Person, Omit<ReportFlag, 'employeeId' | 'windowStart' | 'windowEnd' | 'plantId' | 'teamId'> {
   readonly windowStart: string;
   readonly windowEnd: string;
+  /** Standing, or awaiting review (withdrawn flags are not listed). */
+  readonly review: Exclude<FlagStanding, 'withdrawn'>;
 }
 
-/** A graded score with its period start as a date, and the employee's inflation flags in the report's range. */
+/** A graded score with its period start as a date (plant and team as of it), and the employee's inflation flags in the report's range. */
 export interface EmployeeFigure extends Person, Omit<EmployeeGrade, 'employeeId' | 'periodStart'> {
   readonly periodStart: string;
+  /** Standing inflation flags. */
   readonly inflationFlags: number;
+  readonly awaitingReview: number;
 }
 
+/** An employee with a standing inflation flag or one awaiting review: a page of the report. */
 export interface FlaggedEmployee extends Person {
   readonly stationId: string;
+  /** The kinds of their listed inflation flags (standing or awaiting review). */
   readonly kinds: readonly string[];
+  /** Standing inflation flags, and those of high severity. */
   readonly flags: number;
   readonly highFlags: number;
+  /** Inflation flags awaiting review. */
+  readonly awaitingReview: number;
   readonly windows: readonly {
     readonly windowStart: string;
-    /** The kinds of the inflation flags raised on this window. */
+    /** The kinds of the listed inflation flags (standing or awaiting review) raised on this window. */
     readonly flaggedKinds: readonly string[];
     readonly peerCount: number;
     readonly units: { readonly reported: number | null; readonly measured: number; readonly peers: number };
@@ -132,8 +186,11 @@ export interface ReportInputs {
   readonly grades: readonly EmployeeGrade[];
   readonly stationDays: readonly StationDay[];
   readonly reported: readonly ReportedTotals[];
-  readonly anomalies: readonly Flag[];
+  /** Every current flag of the range with its review status, withdrawn ones included (they are counted). */
+  readonly anomalies: readonly ReportFlag[];
   readonly flaggedWindows: readonly WindowBesidePeers[];
+  /** Each employee's plant and team as of their first window in the range (readFirstPlacements). */
+  readonly placements: ReadonlyMap<string, Placement>;
 }
 
 /** The plant's row of kpi.calibration. */
@@ -141,16 +198,27 @@ export const PLANT = 'ALL';
 const BIN_WIDTH = 5;
 const SEVERITY_ORDER: Record<string, number> = { high: 0, medium: 1, low: 2 };
 
-/** The employees with an inflation flag (measurement gaps accuse nobody), most high flags first. */
-export function flaggedEmployeeIds(anomalies: readonly Flag[]): string[] {
-  const counts = new Map<string, { flags: number; high: number }>();
-  for (const a of anomalies.filter(isInflationFlag)) {
-    const c = counts.get(a.employeeId) ?? { flags: 0, high: 0 };
-    c.flags += 1;
-    if (a.severity === 'high') c.high += 1;
+/** The flags a report lists: those not withdrawn on review. */
+export const listedFlags = <F extends Pick<ReportFlag, 'status'>>(flags: readonly F[]): F[] => flags.filter((f) => flagStanding(f.status) !== 'withdrawn');
+
+/**
+ * The employees with a listed inflation flag (measurement gaps accuse nobody;
+ * withdrawn flags are not listed): most standing high flags first, then most
+ * standing flags, then most awaiting review.
+ */
+export function flaggedEmployeeIds(anomalies: readonly ReportFlag[]): string[] {
+  const counts = new Map<string, { flags: number; high: number; awaiting: number }>();
+  for (const a of listedFlags(anomalies).filter(isInflationFlag)) {
+    const c = counts.get(a.employeeId) ?? { flags: 0, high: 0, awaiting: 0 };
+    if (flagStanding(a.status) === 'standing') {
+      c.flags += 1;
+      if (a.severity === 'high') c.high += 1;
+    } else c.awaiting += 1;
     counts.set(a.employeeId, c);
   }
-  return [...counts.entries()].sort(([a, x], [b, y]) => y.high - x.high || y.flags - x.flags || a.localeCompare(b)).map(([id]) => id);
+  return [...counts.entries()]
+    .sort(([a, x], [b, y]) => y.high - x.high || y.flags - x.flags || y.awaiting - x.awaiting || a.localeCompare(b))
+    .map(([id]) => id);
 }
 
 /** Shares of each grade among graded items; zeros when there are none. */
@@ -161,11 +229,26 @@ export function sharesOf(grades: readonly string[]): Shares {
 }
 
 export function buildFigures(inputs: ReportInputs, names: Names = NO_NAMES): ReportFigures {
-  const person = (employeeId: string): Person => ({ employeeId, name: names.get(employeeId) ?? null });
-  const inflation = inputs.anomalies.filter(isInflationFlag);
+  const noPlacement: Placement = { plantId: '', teamId: '' };
+  const person = (employeeId: string, placement: Placement = inputs.placements.get(employeeId) ?? noPlacement): Person => ({
+    employeeId,
+    name: names.get(employeeId) ?? null,
+    plantId: placement.plantId,
+    teamId: placement.teamId,
+  });
+  const listed = listedFlags(inputs.anomalies);
+  const inflation = listed.filter(isInflationFlag);
+  const standing = inflation.filter((a) => flagStanding(a.status) === 'standing');
+  const awaiting = inflation.filter((a) => flagStanding(a.status) === 'awaiting_review');
   const flaggedIds = flaggedEmployeeIds(inputs.anomalies);
-  const flagsOf = new Map<string, Flag[]>();
-  for (const a of inflation) flagsOf.set(a.employeeId, [...(flagsOf.get(a.employeeId) ?? []), a]);
+  const byEmployee = (flags: readonly ReportFlag[]) => {
+    const of = new Map<string, ReportFlag[]>();
+    for (const a of flags) of.set(a.employeeId, [...(of.get(a.employeeId) ?? []), a]);
+    return of;
+  };
+  const flagsOf = byEmployee(inflation);
+  const standingOf = byEmployee(standing);
+  const awaitingOf = byEmployee(awaiting);
 
   const stationGrades = (c: StationCalibration): StationGrades => {
     const graded = inputs.grades.filter((g) => c.stationId === PLANT || g.stationId === c.stationId);
@@ -225,7 +308,8 @@ export function buildFigures(inputs: ReportInputs, names: Names = NO_NAMES): Rep
       ...person(r.employeeId),
       stationId: r.stationId,
       reports: r.reports,
-      flagged: flagsOf.has(r.employeeId),
+      flagged: standingOf.has(r.employeeId),
+      awaitingReview: awaitingOf.has(r.employeeId),
       units: r.units,
       runHours: r.runHours,
       defectiveUnits: r.defectiveUnits,
@@ -233,17 +317,22 @@ export function buildFigures(inputs: ReportInputs, names: Names = NO_NAMES): Rep
     };
   });
 
-  const anomalies: AnomalyFigure[] = [...inputs.anomalies]
+  const review = (a: ReportFlag) => (flagStanding(a.status) === 'standing' ? 'standing' : 'awaiting_review');
+  const anomalies: AnomalyFigure[] = [...listed]
     .sort(
       (a, b) =>
         Number(isInflationFlag(b)) - Number(isInflationFlag(a)) ||
+        Number(review(a) === 'awaiting_review') - Number(review(b) === 'awaiting_review') ||
         (SEVERITY_ORDER[a.severity] ?? 3) - (SEVERITY_ORDER[b.severity] ?? 3) ||
         a.employeeId.localeCompare(b.employeeId) ||
         a.windowStart - b.windowStart ||
         a.kind.localeCompare(b.kind),
     )
     .map((a) => ({
-      ...person(a.employeeId),
+      ...person(a.employeeId, a),
+      flagId: a.flagId,
+      status: a.status,
+      review: review(a),
       stationId: a.stationId,
       windowStart: formatTime(a.windowStart),
       windowEnd: formatTime(a.windowEnd),
@@ -258,15 +347,15 @@ export function buildFigures(inputs: ReportInputs, names: Names = NO_NAMES): Rep
       evidence: a.evidence,
     }));
 
-  const flagStations = [...new Set(inputs.anomalies.map((a) => a.stationId))].sort();
+  const flagStations = [...new Set(listed.map((a) => a.stationId))].sort();
   const flagsByStation = flagStations.map((stationId) => {
     const byKind: Record<string, number> = {};
-    for (const a of inputs.anomalies.filter((x) => x.stationId === stationId)) byKind[a.kind] = (byKind[a.kind] ?? 0) + 1;
+    for (const a of listed.filter((x) => x.stationId === stationId)) byKind[a.kind] = (byKind[a.kind] ?? 0) + 1;
     return { stationId, byKind };
   });
 
   const employees: EmployeeFigure[] = inputs.grades.map((g) => ({
-    ...person(g.employeeId),
+    ...person(g.employeeId, g),
     stationId: g.stationId,
     periodStart: formatDate(g.periodStart),
     score: g.score,
@@ -276,18 +365,22 @@ export function buildFigures(inputs: ReportInputs, names: Names = NO_NAMES): Rep
     stationEmployees: g.stationEmployees,
     selfScore: g.selfScore,
     selfGrade: g.selfGrade,
-    inflationFlags: flagsOf.get(g.employeeId)?.length ?? 0,
+    inflationFlags: standingOf.get(g.employeeId)?.length ?? 0,
+    awaitingReview: awaitingOf.get(g.employeeId)?.length ?? 0,
   }));
 
   const flagged: FlaggedEmployee[] = flaggedIds.map((employeeId) => {
     const flags = flagsOf.get(employeeId)!;
     const windows = inputs.flaggedWindows.filter((w) => w.employeeId === employeeId);
+    // Where they belonged at their first window in the range; without window rows, at their first flag's.
+    const first = [...flags].sort((x, y) => x.windowStart - y.windowStart)[0]!;
     return {
-      ...person(employeeId),
+      ...person(employeeId, inputs.placements.get(employeeId) ?? first),
       stationId: windows.at(-1)?.stationId ?? flags[0]!.stationId,
       kinds: [...new Set(flags.map((f) => f.kind))].sort(),
-      flags: flags.length,
-      highFlags: flags.filter((f) => f.severity === 'high').length,
+      flags: standingOf.get(employeeId)?.length ?? 0,
+      highFlags: (standingOf.get(employeeId) ?? []).filter((f) => f.severity === 'high').length,
+      awaitingReview: awaitingOf.get(employeeId)?.length ?? 0,
       windows: windows.map((w) => ({
         windowStart: formatTime(w.windowStart),
         flaggedKinds: [...new Set(flags.filter((f) => f.windowStart === w.windowStart).map((f) => f.kind))].sort(),
@@ -300,21 +393,25 @@ export function buildFigures(inputs: ReportInputs, names: Names = NO_NAMES): Rep
     };
   });
 
+  const plants = [...new Set([...employees, ...reportedVsMeasured, ...anomalies, ...flagged].map((p) => p.plantId).filter((id) => id !== ''))].sort();
   return {
     plant: inputs.plant,
     period: { type: inputs.period, from: inputs.days.first, to: inputs.days.last },
     model: inputs.model,
     generatedAt: formatTime(inputs.generatedAt),
     named: names.size > 0,
+    plants,
     totals: {
       stations: inputs.calibration.filter((c) => c.stationId !== PLANT).length,
       employees: new Set(inputs.grades.map((g) => g.employeeId)).size,
       graded: plant.graded,
       reports: inputs.reported.reduce((n, r) => n + r.reports, 0),
-      inflationFlags: inflation.length,
-      flaggedEmployees: flaggedIds.length,
-      highFlags: inflation.filter((f) => f.severity === 'high').length,
-      measurementGaps: inputs.anomalies.length - inflation.length,
+      inflationFlags: standing.length,
+      flaggedEmployees: standingOf.size,
+      highFlags: standing.filter((f) => f.severity === 'high').length,
+      awaitingReview: { flags: awaiting.length, employees: awaitingOf.size, highFlags: awaiting.filter((f) => f.severity === 'high').length },
+      dismissedOnReview: inputs.anomalies.length - listed.length,
+      measurementGaps: listed.length - inflation.length,
       defectiveUnits: {
         reported: inputs.reported.reduce((n, r) => n + r.defectiveUnits.reported, 0),
         measured: inputs.reported.reduce((n, r) => n + r.defectiveUnits.measured, 0),

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { GRADES, GRADE_LABELS, buildCharts, personLabel, type Chart } from './charts.js';
-import type { AnomalyFigure, FlaggedEmployee, ReportFigures, StationGrades } from './figures.js';
+import type { AnomalyFigure, FlaggedEmployee, Person, ReportFigures, StationGrades } from './figures.js';
 import { isInflationFlag } from '../contract/flag.js';
 
 /**
@@ -70,6 +70,21 @@ function section(id: string, title: string, body: string, charts: readonly Chart
     .join('')}</section>`;
 }
 
+/** The columns that place a person: the team, and the plant before it when the report spans several plants. */
+function placementHead(f: ReportFigures): string[] {
+  return f.plants.length > 1 ? ['plant', 'team'] : ['team'];
+}
+function placementCells(f: ReportFigures, p: Person): string[] {
+  const cell = (id: string) => (id === '' ? '–' : e(id));
+  return f.plants.length > 1 ? [cell(p.plantId), cell(p.teamId)] : [cell(p.teamId)];
+}
+
+/** Where a listed flag's review stands: shown as it is (confirmed, disputed), or marked as awaiting review. */
+function reviewMark(a: AnomalyFigure): string {
+  const label = a.review === 'awaiting_review' ? 'awaiting review' : a.status;
+  return `<span class="review ${e(a.review)}" data-flag-id="${e(a.flagId)}" data-status="${e(a.status)}">${e(label)}</span>`;
+}
+
 /** A grade as the page's data-figure attributes name it. */
 const SLUGS: Record<(typeof GRADES)[number], string> = { excellent: 'excellent', qualified: 'qualified', needsImprovement: 'needs-improvement' };
 
@@ -99,11 +114,15 @@ function summarySection(f: ReportFigures): string {
     card('stations', t.stations, 'stations'),
     card('graded', t.graded, `${f.period.type}ly scores`),
     card('reports', t.reports, 'self-reports'),
-    card('inflation-flags', t.inflationFlags, 'inflation flags'),
+    card('inflation-flags', t.inflationFlags, 'inflation flags confirmed (or disputed)'),
     card('flagged-employees', t.flaggedEmployees, 'employees flagged'),
     card('high-flags', t.highFlags, 'high-severity flags'),
+    card('awaiting-review', t.awaitingReview.flags, `flags awaiting review (${t.awaitingReview.employees} employees)`),
+    card('dismissed-on-review', t.dismissedOnReview, 'flags dismissed on review'),
     card('measurement-gaps', t.measurementGaps, 'measurement gaps (not judged)'),
-  ].join('')}</div>`;
+  ].join('')}</div>
+  <p class="note">A flag is a proposal until a person reviews it: only confirmed flags (and disputed ones, until a dispute overturns them) count above as flags that stand.
+  Flags nobody has reviewed yet are listed marked <em>awaiting review</em> and counted apart; flags dismissed on review (or found a measurement problem, or overturned) are left out of the lists.</p>`;
 }
 
 function gradesTable(f: ReportFigures): string {
@@ -146,12 +165,27 @@ function evidenceBlock(a: AnomalyFigure): string {
 function anomaliesTable(f: ReportFigures): string {
   if (f.anomalies.length === 0) return '<p>No flags in this period.</p>';
   return table(
-    ['employee', 'station', 'window', 'kind', 'method', 'severity', 'reported', 'measured', 'deviation', 'explanation and evidence'],
+    [
+      'employee',
+      ...placementHead(f),
+      'station',
+      'window',
+      'kind',
+      'review',
+      'method',
+      'severity',
+      'reported',
+      'measured',
+      'deviation',
+      'explanation and evidence',
+    ],
     f.anomalies.map((a) => [
       e(personLabel(a)),
+      ...placementCells(f, a),
       e(a.stationId),
       e(a.windowStart.slice(0, 16).replace('T', ' ')),
       gradeLabel(a.kind),
+      reviewMark(a),
       e(a.method),
       `<span class="severity ${e(a.severity)}">${e(a.severity)}</span>`,
       fixed(a.reported, 2),
@@ -165,9 +199,22 @@ function anomaliesTable(f: ReportFigures): string {
 
 function employeesTable(f: ReportFigures): string {
   return table(
-    ['employee', 'station', f.period.type, 'score', 'grade (bands)', 'calibrated grade', 'rank at station', 'self-score', 'self grade', 'inflation flags'],
+    [
+      'employee',
+      ...placementHead(f),
+      'station',
+      f.period.type,
+      'score',
+      'grade (bands)',
+      'calibrated grade',
+      'rank at station',
+      'self-score',
+      'self grade',
+      'inflation flags (awaiting review)',
+    ],
     f.employees.map((p) => [
       e(personLabel(p)),
+      ...placementCells(f, p),
       e(p.stationId),
       e(p.periodStart),
       fixed(p.score, 1),
@@ -176,19 +223,52 @@ function employeesTable(f: ReportFigures): string {
       `${p.stationRank} of ${p.stationEmployees}`,
       fixed(p.selfScore, 1),
       gradeLabel(p.selfGrade),
-      String(p.inflationFlags),
+      p.awaitingReview === 0 ? String(p.inflationFlags) : `${p.inflationFlags} (${p.awaitingReview})`,
     ]),
     ' class="numbers" id="employees-table"',
   );
 }
 
+function reportedTable(f: ReportFigures): string {
+  const pair = (x: { reported: number; measured: number }, digits: number) => `${x.reported.toFixed(digits)} / ${x.measured.toFixed(digits)}`;
+  return table(
+    [
+      'employee',
+      ...placementHead(f),
+      'station',
+      'reports',
+      'units: reported / measured',
+      'run hours',
+      'defective units',
+      'self-score / score',
+      'inflation flags',
+    ],
+    f.reportedVsMeasured.map((r) => [
+      e(personLabel(r)),
+      ...placementCells(f, r),
+      e(r.stationId),
+      String(r.reports),
+      pair(r.units, 0),
+      pair(r.runHours, 1),
+      pair(r.defectiveUnits, 0),
+      r.selfScore === null ? '–' : `${r.selfScore.reported.toFixed(1)} / ${r.selfScore.measured.toFixed(1)}`,
+      r.flagged ? '<strong class="severity high">standing</strong>' : r.awaitingReview ? '<span class="review awaiting_review">awaiting review</span>' : '',
+    ]),
+    ' class="numbers" id="reported-table"',
+  );
+}
+
 function flaggedSection(f: ReportFigures, person: FlaggedEmployee, index: number, charts: readonly Chart[]): string {
   const flags = f.anomalies.filter((a) => a.employeeId === person.employeeId && isInflationFlag(a));
-  const body = `<p>Station ${e(person.stationId)} · ${person.flags} inflation flag${person.flags === 1 ? '' : 's'} (${person.highFlags} high): ${person.kinds
-    .map(gradeLabel)
-    .join(
-      ', ',
-    )}.</p><ul class="explanations">${flags.map((a) => `<li><span class="severity ${e(a.severity)}">${e(a.severity)}</span> ${e(a.explanation)}</li>`).join('')}</ul>`;
+  const placed = [
+    ...(f.plants.length > 1 ? [`Plant ${person.plantId === '' ? '–' : e(person.plantId)}`] : []),
+    `Team ${person.teamId === '' ? '–' : e(person.teamId)}`,
+    `Station ${e(person.stationId)}`,
+  ].join(' · ');
+  const counts = `${person.flags} inflation flag${person.flags === 1 ? '' : 's'} standing (${person.highFlags} high), ${person.awaitingReview} awaiting review`;
+  const body = `<p>${placed} · ${counts}: ${person.kinds.map(gradeLabel).join(', ')}.</p><ul class="explanations">${flags
+    .map((a) => `<li>${reviewMark(a)} <span class="severity ${e(a.severity)}">${e(a.severity)}</span> ${e(a.explanation)}</li>`)
+    .join('')}</ul>`;
   const windows = table(
     ['window', 'flagged', 'units: reported / measured / station median', 'run hours', 'defective units', 'self-score', 'operators at station'],
     person.windows.map((w) => [
@@ -202,7 +282,9 @@ function flaggedSection(f: ReportFigures, person: FlaggedEmployee, index: number
     ]),
     ' class="numbers"',
   );
-  return section(`employee-${index}`, `Flagged: ${personLabel(person)}`, body + windows, charts);
+  // Someone whose flags all await review is not (yet) flagged: the title says so.
+  const title = person.flags > 0 ? `Flagged: ${personLabel(person)}` : `Flags awaiting review: ${personLabel(person)}`;
+  return section(`employee-${index}`, title, body + windows, charts);
 }
 
 const STYLE = `
@@ -217,6 +299,8 @@ table{border-collapse:collapse;font-size:13px;margin:8px 0;width:100%}th,td{bord
 th{background:#f5f5f5}table.numbers td{font-variant-numeric:tabular-nums}table.evidence{width:auto;font-size:12px}
 details summary{cursor:pointer;color:#455a64}pre{white-space:pre-wrap;font-size:11px;background:#f5f5f5;padding:6px;max-height:240px;overflow:auto}
 .severity.high{color:#c62828;font-weight:600}.severity.medium{color:#ef6c00}.severity.low{color:#757575}
+.review{border-radius:3px;padding:0 4px;font-size:12px;white-space:nowrap}.review.standing{background:#ffebee;color:#b71c1c}.review.awaiting_review{background:#fff8e1;color:#6d4c00;border:1px dashed #f9a825}
+p.note{font-size:12px;color:#546e7a}
 .grade.excellent{color:#2e7d32}.grade.qualified{color:#1565c0}.grade.needs_improvement{color:#e65100}
 @media print{nav{display:none}section.page{box-shadow:none;margin:0}}`;
 
@@ -232,7 +316,7 @@ export function renderHtml(f: ReportFigures, echarts: ChartLibrary = echartsBund
     section('grades', 'Grades against the target', gradesTable(f), charts),
     section('scores', 'Scores', '', charts),
     section('trends', 'Station trends', '', charts),
-    section('reported', 'Reported against measured', '', charts),
+    section('reported', 'Reported against measured', reportedTable(f), charts),
     section('anomalies', 'Flags: explanations and evidence', anomaliesTable(f), charts),
     section('employees', 'Grades per employee: bands and calibrated', employeesTable(f), charts),
     ...f.flagged.map((p, i) => flaggedSection(f, p, i + 1, charts)),

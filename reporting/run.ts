@@ -1,12 +1,20 @@
 import { resolve } from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import { writePrivateFile } from '../core/privateFiles.js';
-import { measuredFigures, readFlags } from '../detection/runner.js';
+import { measuredFigures } from '../detection/runner.js';
 import type { KpiCatalog } from '../kpis/catalog.js';
 import { modelsOf } from '../scoring/model.js';
 import { sinkFailure, type ClickHouseClient } from '../sinks/clickhouse/client.js';
 import { recordAccess, type AccessRequest } from '../sinks/clickhouse/queries/accessLog.js';
-import { latestScoredPeriod, readEmployeeGrades, readStationCalibration, readStationDays, type GradePeriod } from '../sinks/clickhouse/queries/report.js';
+import {
+  latestScoredPeriod,
+  readEmployeeGrades,
+  readFirstPlacements,
+  readReportFlags,
+  readStationCalibration,
+  readStationDays,
+  type GradePeriod,
+} from '../sinks/clickhouse/queries/report.js';
 import { readReportedPeriods } from '../sinks/clickhouse/queries/reports.js';
 import { activeModelVersion, readModelRows } from '../sinks/clickhouse/queries/scoringModels.js';
 import { windowSpan } from '../sinks/clickhouse/queries/windowMetrics.js';
@@ -48,8 +56,9 @@ export type ReportFormat = 'html' | 'json';
 /**
  * Reads what a report shows from ClickHouse — the calibration and graded
  * scores of the periods, the stations' days, the self-reports beside what was
- * measured over their periods, the flags, and each flagged employee's reports
- * beside their peers' — and builds its figures, then writes the read to the
+ * measured over their periods, the flags with their review status
+ * (kpi.flags_current), each flagged employee's reports beside their peers',
+ * and where each person belonged — and builds its figures, then writes the read to the
  * access log (kpi.access_log, action report_with_names).
  */
 export async function readReport(client: ClickHouseClient, options: ReportOptions): Promise<ReportFigures> {
@@ -67,7 +76,8 @@ export async function readReport(client: ClickHouseClient, options: ReportOption
     const grading = { period: options.period, from: (await latestScoredPeriod(client, options.period, from + 1)) ?? from, to };
     const version = await activeModelVersion(client);
     const model = modelsOf(await readModelRows(client, version), version).plant;
-    const anomalies = await readFlags(client, range);
+    // Every flag with its review status: withdrawn ones are counted, not listed (figures.ts).
+    const anomalies = await readReportFlags(client, range);
     // Each report beside what was measured over its own period, as detection judges it (a night shift spans two midnight windows).
     const reports: MeasuredReport[] = (await readReportedPeriods(client, options.catalog, { ...range, timeZone: options.plantTime.timeZone })).map((r) => ({
       employeeId: r.employeeId,
@@ -92,6 +102,7 @@ export async function readReport(client: ClickHouseClient, options: ReportOption
         reported: reportedTotals(reports),
         anomalies,
         flaggedWindows: reportsBesidePeers(reports, flaggedEmployeeIds(anomalies)),
+        placements: await readFirstPlacements(client, range),
       },
       options.names ?? NO_NAMES,
     );

@@ -100,7 +100,7 @@ function summary(r: DemoResult): string {
       ]),
     ),
     '',
-    'Most flagged employees (each flag a proposal for a person to review; the report has the evidence):',
+    `Most flagged employees (each flag a proposal for a person to review; in the report ${f.totals.inflationFlags} confirmed, ${f.totals.awaitingReview.flags} awaiting review, with the evidence):`,
     formatTable(
       ['employee', 'flags', 'high', 'kinds'],
       r.mostFlagged.map((m) => [m.employeeId, m.flags, m.high, m.kinds.join(', ')]),

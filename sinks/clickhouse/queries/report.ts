@@ -1,6 +1,9 @@
+import { flagFromRow, type Flag } from '../../../contract/flag.js';
+import type { FlagStatus } from '../../../people/reviewEvents.js';
 import type { ClickHouseClient } from '../client.js';
 import { toClickHouseTime } from '../time.js';
 import { CALIBRATION_VIEW } from './calibration.js';
+import { FLAGS_CURRENT_VIEW } from './reviews.js';
 import { SCORES_TABLE } from './scores.js';
 import { WINDOW_METRICS_VIEW } from './windowMetrics.js';
 
@@ -11,6 +14,8 @@ import { WINDOW_METRICS_VIEW } from './windowMetrics.js';
 
 /** kpi.employee_grades: each score with its absolute grade and its calibrated grade, ranked within station and period (migration 0012). */
 export const EMPLOYEE_GRADES_VIEW = 'employee_grades';
+/** kpi.employee_scores_current: the active model's scores, with the plant and team that held at each period's start (migration 0018). */
+export const SCORES_CURRENT_VIEW = 'employee_scores_current';
 
 export type GradePeriod = 'week' | 'month';
 
@@ -76,8 +81,14 @@ export async function readStationCalibration(
   }));
 }
 
-/** An employee's score for one period, graded both ways. */
-export interface EmployeeGrade {
+/** Where a person belonged (hr.assignments.v1) at an instant: empty where no assignment held. */
+export interface Placement {
+  readonly plantId: string;
+  readonly teamId: string;
+}
+
+/** An employee's score for one period, graded both ways; with the plant and team that held at the period's start. */
+export interface EmployeeGrade extends Placement {
   readonly employeeId: string;
   readonly stationId: string;
   readonly periodStart: number;
@@ -91,13 +102,23 @@ export interface EmployeeGrade {
   readonly selfGrade: string;
 }
 
-/** Every graded score of the periods of a type that start in [from, to), from kpi.employee_grades. */
+/**
+ * Every graded score of the periods of a type that start in [from, to), from
+ * kpi.employee_grades, with the plant and team employee_scores_current gives
+ * the score (those that held at the period's start; migration 0018).
+ */
 export async function readEmployeeGrades(client: ClickHouseClient, options: { period: GradePeriod; from: number; to: number }): Promise<EmployeeGrade[]> {
+  const inRange = (t: string) =>
+    `${t}period_type = {period:String} AND ${t}period_start >= {from:DateTime64(3, 'UTC')} AND ${t}period_start < {to:DateTime64(3, 'UTC')}`;
   const result = await client.query({
-    query: `SELECT employee_id, station_id, toUnixTimestamp64Milli(period_start) AS period_start_ms, score, grade, calibrated_grade,
-                   station_rank, station_employees, self_score_avg, self_grade
-            FROM ${EMPLOYEE_GRADES_VIEW}
-            WHERE period_type = {period:String} AND period_start >= {from:DateTime64(3, 'UTC')} AND period_start < {to:DateTime64(3, 'UTC')}
+    query: `SELECT g.employee_id AS employee_id, g.station_id AS station_id, toUnixTimestamp64Milli(g.period_start) AS period_start_ms,
+                   g.score AS score, g.grade AS grade, g.calibrated_grade AS calibrated_grade, g.station_rank AS station_rank,
+                   g.station_employees AS station_employees, g.self_score_avg AS self_score_avg, g.self_grade AS self_grade,
+                   s.plant_id AS plant, s.team_id AS team
+            FROM ${EMPLOYEE_GRADES_VIEW} AS g
+            LEFT JOIN (SELECT model_version, period_type, period_start, employee_id, plant_id, team_id FROM ${SCORES_CURRENT_VIEW} WHERE ${inRange('')}) AS s
+              ON s.model_version = g.model_version AND s.period_type = g.period_type AND s.period_start = g.period_start AND s.employee_id = g.employee_id
+            WHERE ${inRange('g.')}
             ORDER BY period_start_ms, station_id, station_rank, employee_id`,
     query_params: { period: options.period, ...range(options) },
     format: 'JSONEachRow',
@@ -113,7 +134,51 @@ export async function readEmployeeGrades(client: ClickHouseClient, options: { pe
     stationEmployees: Number(r.station_employees),
     selfScore: num(r.self_score_avg),
     selfGrade: String(r.self_grade),
+    plantId: String(r.plant ?? ''),
+    teamId: String(r.team ?? ''),
   }));
+}
+
+/** A current flag as the report shows it: its id, where its review stands, and the plant and team that held at its window's start. */
+export interface ReportFlag extends Flag, Placement {
+  readonly flagId: string;
+  readonly status: FlagStatus;
+}
+
+/** The current flags of the windows that start in [from, to), from kpi.flags_current (migration 0020). */
+export async function readReportFlags(client: ClickHouseClient, options: { from: number; to: number }): Promise<ReportFlag[]> {
+  const result = await client.query({
+    query: `SELECT *, toUnixTimestamp64Milli(window_start) AS window_start_ms, toUnixTimestamp64Milli(window_end) AS window_end_ms
+            FROM ${FLAGS_CURRENT_VIEW}
+            WHERE window_start >= {from:DateTime64(3, 'UTC')} AND window_start < {to:DateTime64(3, 'UTC')}
+            ORDER BY window_start, employee_id, kind, method`,
+    query_params: range(options),
+    format: 'JSONEachRow',
+  });
+  return (await result.json<Record<string, unknown>>()).map((row) => ({
+    ...flagFromRow(row),
+    flagId: String(row.flag_id),
+    status: String(row.status) as FlagStatus,
+    plantId: String(row.plant_id ?? ''),
+    teamId: String(row.team_id ?? ''),
+  }));
+}
+
+/**
+ * Each employee's plant and team as of their first window that starts in
+ * [from, to), from the window rows (employee_window_metrics_current, which
+ * carries those that held at each window's start).
+ */
+export async function readFirstPlacements(client: ClickHouseClient, options: { from: number; to: number }): Promise<Map<string, Placement>> {
+  const result = await client.query({
+    query: `SELECT employee_id, argMin(plant_id, window_start) AS plant, argMin(team_id, window_start) AS team
+            FROM ${WINDOW_METRICS_VIEW}
+            WHERE window_start >= {from:DateTime64(3, 'UTC')} AND window_start < {to:DateTime64(3, 'UTC')}
+            GROUP BY employee_id`,
+    query_params: range(options),
+    format: 'JSONEachRow',
+  });
+  return new Map((await result.json<Record<string, unknown>>()).map((r) => [String(r.employee_id), { plantId: String(r.plant), teamId: String(r.team) }]));
 }
 
 /** The start of the latest period of a type that has scores (under the active model) starting before `before`; undefined without any. */

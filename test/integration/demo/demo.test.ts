@@ -50,6 +50,8 @@ test('the demo tells its story in at most 60 lines: steps, grades four ways, det
   const [, measuredNeeds, calibratedNeeds] = row('needs improvement');
   expect(measuredNeeds).toBeGreaterThan(calibratedNeeds!);
   expect(stdout).toMatch(/^Detection against the simulator's ground truth: precision \d+%/m);
+  // Nobody has reviewed the demo's flags: the report confirms none and marks them all awaiting review.
+  expect(stdout).toMatch(/^Most flagged employees \(.*in the report 0 confirmed, [1-9]\d* awaiting review, with the evidence\):$/m);
 
   const log = readFileSync(join(out, 'demo.log'), 'utf8');
   expect(log).toMatch(/ INFO {2}\[processor\] joined group /);

@@ -1,12 +1,17 @@
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { distFile } from '../../../core/paths.js';
+import type { FlagDecision, FlagReviewed } from '../../../people/reviewEvents.js';
+import { reviewRowOf } from '../../../people/reviewRecords.js';
+import { ReviewLedger } from '../../../people/reviews.js';
 import type { ReportFigures } from '../../../reporting/figures.js';
 import { createClickHouseClient, type ClickHouseClient } from '../../../sinks/clickhouse/client.js';
+import { insertReviews } from '../../../sinks/clickhouse/queries/reviews.js';
 import { toClickHouseTime } from '../../../sinks/clickhouse/time.js';
 import { ensureChromium } from '../support/chromium.js';
 import { dropTestResources, testContext } from '../support/context.js';
@@ -19,7 +24,10 @@ import { pastMonth, simulateMonth } from '../support/simulatedMonth.js';
  * headless Chromium (Debian's package, installed when missing). Every section
  * is photographed; every chart must hold data points, read back from its
  * ECharts instance; and the figures on the page must be those ClickHouse
- * gives to queries written here, apart from the report's own.
+ * gives to queries written here, apart from the report's own. Before the
+ * report, a supervisor confirms one person's flag and dismisses every flag
+ * of another (recorded in kpi.reviews as the applier records decisions);
+ * the rest stay proposed.
  */
 const ctx = testContext('report', { KPI_IDLE_CLOSE: '1s', KPI_FLUSH_INTERVAL: '500ms' });
 const work = mkdtempSync(join(tmpdir(), 'kpi-report-'));
@@ -38,6 +46,15 @@ let names: Map<string, string>;
 let cliOutput: string;
 let client: ClickHouseClient;
 const pageErrors: string[] = [];
+/** The flags decided before the report: one confirmed, every flag of another person dismissed; a third person's left proposed. */
+let decided: { confirmed: FlagRow; dismissed: FlagRow[]; proposed: FlagRow[] };
+
+type FlagCount = 'flagged' | 'inflation' | 'high' | 'awaiting' | 'awaitingOnly' | 'listedPeople' | 'dismissed' | 'gaps';
+
+interface FlagRow {
+  readonly flag_id: string;
+  readonly employee_id: string;
+}
 
 /** `kpi-stream report …` as a child process in the test's database; its stdout and stderr. */
 async function report(args: string[]): Promise<string> {
@@ -54,6 +71,27 @@ async function report(args: string[]): Promise<string> {
 
 async function rows<T>(query: string): Promise<T[]> {
   return (await client.query({ query, query_params: range, format: 'JSONEachRow' })).json<T>();
+}
+
+/** Supervisor decisions about proposed flags, applied and written to kpi.reviews the way the applier does (people/applier.ts). */
+async function review(decisions: { flag: FlagRow; decision: FlagDecision }[]): Promise<void> {
+  const ledger = new ReviewLedger();
+  const written = decisions.map(({ flag, decision }, offset) => {
+    const event: FlagReviewed = {
+      type: 'flag_reviewed',
+      event_id: randomUUID(),
+      subject_id: flag.flag_id,
+      employee_id: flag.employee_id,
+      actor_id: 'SUP-1',
+      actor_role: 'supervisor',
+      at: new Date().toISOString(),
+      decision,
+      reason: `the report test: ${decision}`,
+      expected_status: 'proposed',
+    };
+    return reviewRowOf(event, ledger.apply(event), ledger, { partition: 0, offset });
+  });
+  await insertReviews(client, written);
 }
 
 /** Every series of every chart on the page, read from the ECharts instances. */
@@ -90,6 +128,17 @@ beforeAll(async () => {
     (r) => r.employee_id,
   );
   names = new Map(employees.map((id, i) => [id, i === 0 ? HOSTILE_NAME : `Person ${id.slice(-3)} Zyx${i}`]));
+
+  const inflation = await rows<FlagRow>(
+    `SELECT flag_id, employee_id FROM flags_current
+     WHERE kind != 'measurement_gap' AND window_start >= {from:DateTime64(3, 'UTC')} AND window_start < {to:DateTime64(3, 'UTC')}
+     ORDER BY employee_id, window_start, kind, method`,
+  );
+  const [first, second, third] = [...new Set(inflation.map((f) => f.employee_id))];
+  expect(third).toBeDefined();
+  const of = (employee: string | undefined) => inflation.filter((f) => f.employee_id === employee);
+  decided = { confirmed: of(first)[0]!, dismissed: of(second), proposed: of(third) };
+  await review([{ flag: decided.confirmed, decision: 'confirmed' }, ...decided.dismissed.map((flag) => ({ flag, decision: 'dismissed' as const }))]);
   writeFileSync(join(work, 'names.csv'), `employee_id,name\n${[...names].map(([id, name]) => `${id},"${name.replaceAll('"', '""')}"`).join('\n')}\n`);
 
   await report(['--out', join(work, 'plain.html')]);
@@ -230,29 +279,107 @@ test('reported against measured: one point per employee with self-reports, the f
     `SELECT uniqExact(employee_id) AS people FROM employee_window_metrics FINAL
      WHERE window_start >= {from:DateTime64(3, 'UTC')} AND window_start < {to:DateTime64(3, 'UTC')} AND reported_units IS NOT NULL`,
   );
-  const [flags] = await rows<{ flagged: number; inflation: number; gaps: number; high: number }>(
-    `SELECT uniqExactIf(employee_id, kind != 'measurement_gap') AS flagged, countIf(kind != 'measurement_gap') AS inflation,
-            countIf(kind = 'measurement_gap') AS gaps, countIf(kind != 'measurement_gap' AND severity = 'high') AS high
-     FROM anomalies FINAL WHERE window_start >= {from:DateTime64(3, 'UTC')} AND window_start < {to:DateTime64(3, 'UTC')}`,
+  // Flags that stand (confirmed, disputed), await review (proposed) or were withdrawn on review, as kpi.flags_current has them.
+  const [flags] = await rows<Record<FlagCount, number>>(
+    `SELECT countIf(standing > 0) AS flagged, sum(standing) AS inflation, sum(high) AS high, sum(proposed) AS awaiting,
+            countIf(proposed > 0 AND standing = 0) AS awaitingOnly, countIf(standing + proposed > 0) AS listedPeople,
+            sum(withdrawn) AS dismissed, sum(gaps) AS gaps
+     FROM (
+         SELECT employee_id,
+                countIf(kind != 'measurement_gap' AND status IN ('confirmed', 'disputed')) AS standing,
+                countIf(kind != 'measurement_gap' AND status IN ('confirmed', 'disputed') AND severity = 'high') AS high,
+                countIf(kind != 'measurement_gap' AND status = 'proposed') AS proposed,
+                countIf(status IN ('dismissed', 'measurement_problem', 'overturned')) AS withdrawn,
+                countIf(kind = 'measurement_gap' AND status NOT IN ('dismissed', 'measurement_problem', 'overturned')) AS gaps
+         FROM flags_current WHERE window_start >= {from:DateTime64(3, 'UTC')} AND window_start < {to:DateTime64(3, 'UTC')}
+         GROUP BY employee_id)`,
   );
-  expect(Number(flags!.flagged)).toBeGreaterThan(0);
+  const count = (name: FlagCount) => Number(flags![name]);
+  expect([count('flagged'), count('inflation'), count('dismissed')]).toEqual([1, 1, decided.dismissed.length]);
+  expect(count('awaiting')).toBeGreaterThanOrEqual(decided.proposed.length);
   const charts = await chartSeries();
-  const units = charts['reported-units']!;
-  expect(seriesData(charts, 'reported-units', 'not flagged').length + seriesData(charts, 'reported-units', 'flagged for inflation').length).toBe(
-    Number(reporting!.people),
-  );
-  expect(units.find((s) => s.name === 'flagged for inflation')!.data.length).toBe(Number(flags!.flagged));
-  expect(await page.locator('[data-figure="inflation-flags"]').textContent()).toBe(String(flags!.inflation));
-  expect(await page.locator('[data-figure="measurement-gaps"]').textContent()).toBe(String(flags!.gaps));
-  expect(await page.locator('[data-figure="high-flags"]').textContent()).toBe(String(flags!.high));
-  expect(await page.locator('[data-figure="flagged-employees"]').textContent()).toBe(String(flags!.flagged));
-  // The flag list: one row per flag, each with its explanation and evidence.
-  expect(await page.locator('#anomalies-table > tbody > tr').count()).toBe(Number(flags!.inflation) + Number(flags!.gaps));
-  expect(await page.locator('#anomalies-table > tbody > tr details').count()).toBe(Number(flags!.inflation) + Number(flags!.gaps));
-  // One page per flagged employee, listing each of their inflation flags.
+  const points = (series: string) => seriesData(charts, 'reported-units', series).length;
+  expect(points('not flagged') + points('flag awaiting review') + points('flagged for inflation')).toBe(Number(reporting!.people));
+  expect(points('flagged for inflation')).toBe(count('flagged'));
+  expect(points('flag awaiting review')).toBe(count('awaitingOnly'));
+  expect(await page.locator('[data-figure="inflation-flags"]').textContent()).toBe(String(count('inflation')));
+  expect(await page.locator('[data-figure="high-flags"]').textContent()).toBe(String(count('high')));
+  expect(await page.locator('[data-figure="flagged-employees"]').textContent()).toBe(String(count('flagged')));
+  expect(await page.locator('[data-figure="awaiting-review"]').textContent()).toBe(String(count('awaiting')));
+  expect(await page.locator('[data-figure="dismissed-on-review"]').textContent()).toBe(String(count('dismissed')));
+  expect(await page.locator('[data-figure="measurement-gaps"]').textContent()).toBe(String(count('gaps')));
+  // The flag list: one row per flag not withdrawn, each with its explanation and evidence.
+  const listed = count('inflation') + count('awaiting') + count('gaps');
+  expect(await page.locator('#anomalies-table > tbody > tr').count()).toBe(listed);
+  expect(await page.locator('#anomalies-table > tbody > tr details').count()).toBe(listed);
+  // One page per employee with a listed inflation flag, listing each of them.
+  expect(figures.flagged.length).toBe(count('listedPeople'));
   for (const [i, person] of figures.flagged.entries()) {
-    expect(await page.locator(`#employee-${i + 1} ul.explanations li`).count()).toBe(person.flags);
+    expect(await page.locator(`#employee-${i + 1} ul.explanations li`).count()).toBe(person.flags + person.awaitingReview);
   }
+}, 60_000);
+
+test('a confirmed flag stands, proposed ones are marked awaiting review, dismissed ones are named nowhere', async () => {
+  const { confirmed, dismissed, proposed } = decided;
+  const listed = new Map(figures.anomalies.map((a) => [a.flagId, a]));
+  expect(listed.get(confirmed.flag_id)).toMatchObject({ employeeId: confirmed.employee_id, status: 'confirmed', review: 'standing' });
+  expect(await page.locator(`[data-flag-id="${confirmed.flag_id}"]`).first().textContent()).toBe('confirmed');
+  expect(proposed.length).toBeGreaterThan(0);
+  for (const flag of proposed) {
+    expect(listed.get(flag.flag_id)).toMatchObject({ employeeId: flag.employee_id, status: 'proposed', review: 'awaiting_review' });
+    expect(await page.locator(`#anomalies-table [data-flag-id="${flag.flag_id}"]`).textContent()).toBe('awaiting review');
+  }
+  // The person whose every flag was dismissed: no flag, no page, not flagged anywhere; only the count remains.
+  const cleared = dismissed[0]!.employee_id;
+  const reports = [
+    readFileSync(join(work, 'plain.html'), 'utf8'),
+    readFileSync(join(work, 'plain.json'), 'utf8'),
+    readFileSync(join(work, 'named.html'), 'utf8'),
+  ];
+  for (const flag of dismissed) for (const text of reports) expect(text).not.toContain(flag.flag_id);
+  expect(figures.anomalies.filter((a) => a.employeeId === cleared && a.kind !== 'measurement_gap')).toEqual([]);
+  expect(figures.flagged.map((p) => p.employeeId)).not.toContain(cleared);
+  expect(figures.reportedVsMeasured.filter((r) => r.employeeId === cleared).map((r) => [r.flagged, r.awaitingReview])).toEqual([[false, false]]);
+  expect(figures.employees.filter((e) => e.employeeId === cleared).map((e) => [e.inflationFlags, e.awaitingReview])).toEqual([[0, 0]]);
+  expect(figures.totals).toMatchObject({ inflationFlags: 1, flaggedEmployees: 1, dismissedOnReview: dismissed.length });
+  // The command's summary counts them the same way.
+  expect(cliOutput).toContain(`flags: 1 inflation flags standing (confirmed or disputed) on 1 employees`);
+  expect(cliOutput).toContain(`awaiting review on ${figures.totals.awaitingReview.employees} employees`);
+  expect(cliOutput).toContain(`; ${dismissed.length} dismissed on review;`);
+}, 60_000);
+
+test('every person the report names carries the plant and team the views give, as of the period or window', async () => {
+  const scores = await rows<{ employee_id: string; day: string; plant_id: string; team_id: string }>(
+    `SELECT employee_id, toString(toDate(period_start)) AS day, plant_id, team_id FROM employee_scores_current
+     WHERE period_type = 'month' AND period_start >= {from:DateTime64(3, 'UTC')} AND period_start < {to:DateTime64(3, 'UTC')} AND grade != ''`,
+  );
+  const placedScores = new Map(scores.map((s) => [`${s.employee_id}@${s.day}`, { plantId: s.plant_id, teamId: s.team_id }]));
+  expect(figures.employees.length).toBe(scores.length);
+  for (const e of figures.employees)
+    expect({ e: e.employeeId, ...placedScores.get(`${e.employeeId}@${e.periodStart}`) }).toEqual({ e: e.employeeId, plantId: e.plantId, teamId: e.teamId });
+
+  const flags = await rows<{ flag_id: string; plant_id: string; team_id: string }>(
+    `SELECT flag_id, plant_id, team_id FROM flags_current WHERE window_start >= {from:DateTime64(3, 'UTC')} AND window_start < {to:DateTime64(3, 'UTC')}`,
+  );
+  const placedFlags = new Map(flags.map((f) => [f.flag_id, { plantId: f.plant_id, teamId: f.team_id }]));
+  for (const a of figures.anomalies) expect({ a: a.flagId, ...placedFlags.get(a.flagId) }).toEqual({ a: a.flagId, plantId: a.plantId, teamId: a.teamId });
+
+  // Whole-range entries: as of the employee's first window in the range.
+  const windows = await rows<{ employee_id: string; plant_id: string; team_id: string }>(
+    `SELECT employee_id, argMin(plant_id, window_start) AS plant_id, argMin(team_id, window_start) AS team_id FROM employee_window_metrics_current
+     WHERE window_start >= {from:DateTime64(3, 'UTC')} AND window_start < {to:DateTime64(3, 'UTC')} GROUP BY employee_id`,
+  );
+  const placedFirst = new Map(windows.map((w) => [w.employee_id, { plantId: w.plant_id, teamId: w.team_id }]));
+  for (const p of [...figures.reportedVsMeasured, ...figures.flagged])
+    expect({ p: p.employeeId, ...placedFirst.get(p.employeeId) }).toEqual({ p: p.employeeId, plantId: p.plantId, teamId: p.teamId });
+
+  // The simulated plant places everyone: no person without a plant and a team.
+  const people = [...figures.employees, ...figures.reportedVsMeasured, ...figures.anomalies, ...figures.flagged];
+  expect(people.filter((p) => p.plantId === '' || p.teamId === '').map((p) => p.employeeId)).toEqual([]);
+  expect(figures.plants).toEqual([...new Set(people.map((p) => p.plantId))].sort());
+  // One plant: a team column in every table of people, and the team on each flagged employee's page.
+  for (const id of ['anomalies-table', 'employees-table', 'reported-table']) expect(await page.locator(`#${id} thead th`).allTextContents()).toContain('team');
+  expect(await page.locator('#employee-1 p').first().textContent()).toContain(`Team ${figures.flagged[0]!.teamId} · Station`);
 }, 60_000);
 
 test('the JSON format holds the figures the page shows', async () => {

@@ -1,8 +1,9 @@
 import { buildCharts } from '../../../reporting/charts.js';
-import { buildFigures, flaggedEmployeeIds, sharesOf, type ReportInputs } from '../../../reporting/figures.js';
+import { buildFigures, flaggedEmployeeIds, flagStanding, sharesOf, type ReportInputs } from '../../../reporting/figures.js';
 import { echartsBundle, renderHtml } from '../../../reporting/html.js';
-import type { EmployeeGrade, StationCalibration } from '../../../sinks/clickhouse/queries/report.js';
-import type { Flag } from '../../../contract/flag.js';
+import type { EmployeeGrade, ReportFlag, StationCalibration } from '../../../sinks/clickhouse/queries/report.js';
+import { FLAG_STATUSES, type FlagStatus } from '../../../people/reviewEvents.js';
+import { flagId } from '../../../people/flagId.js';
 
 const DAY = 86_400_000;
 const FROM = Date.UTC(2026, 9, 1);
@@ -13,10 +14,15 @@ function calibration(stationId: string, graded: number, s = shares(0.5, 0.5, 0))
   return { stationId, graded, shares: s, target, selfScored: graded, selfShares: shares(1, 0, 0), avgScore: 88, avgSelfScore: 95 };
 }
 
+/** E1 and E2 in team T1 of plant P1; E3 and E4 in team T2. */
+const TEAM: Record<string, string> = { E1: 'T1', E2: 'T1', E3: 'T2', E4: 'T2' };
+
 function grade(employeeId: string, stationId: string, score: number, calibratedGrade: string, selfScore: number | null = 95): EmployeeGrade {
   return {
     employeeId,
     stationId,
+    plantId: 'P1',
+    teamId: TEAM[employeeId]!,
     periodStart: FROM,
     score,
     grade: score >= 90 ? 'excellent' : score >= 70 ? 'qualified' : 'needs_improvement',
@@ -28,14 +34,20 @@ function grade(employeeId: string, stationId: string, score: number, calibratedG
   };
 }
 
-function flag(employeeId: string, kind: Flag['kind'], severity: Flag['severity'], day: number): Flag {
+function flag(employeeId: string, kind: ReportFlag['kind'], severity: ReportFlag['severity'], day: number, status: FlagStatus = 'confirmed'): ReportFlag {
+  const method = kind === 'measurement_gap' ? 'coverage' : 'sequential';
   return {
+    flagId: flagId({ employeeId, windowStart: FROM + day * DAY, kind, method }),
+    status,
+    plantId: 'P1',
+    // The team at the flag's window: E1 moved from T0 to T1 on day 4.
+    teamId: employeeId === 'E1' && day < 4 ? 'T0' : TEAM[employeeId]!,
     employeeId,
     stationId: 'S1',
     windowStart: FROM + day * DAY,
     windowEnd: FROM + (day + 1) * DAY,
     kind,
-    method: kind === 'measurement_gap' ? 'coverage' : 'sequential',
+    method,
     severity,
     reported: 120,
     measured: 100,
@@ -113,6 +125,12 @@ const inputs: ReportInputs = {
       selfScore: 70,
     },
   ],
+  // As of each employee's first window in the range: E1 was still in T0.
+  placements: new Map([
+    ['E1', { plantId: 'P1', teamId: 'T0' }],
+    ['E2', { plantId: 'P1', teamId: 'T1' }],
+    ['E3', { plantId: 'P1', teamId: 'T2' }],
+  ]),
 };
 
 test('flagged employees are those with inflation flags, most high flags first; a measurement gap accuses nobody', () => {
@@ -141,6 +159,8 @@ test('figures: calibrated shares from the graded scores, the bands and self-scor
     inflationFlags: 3,
     flaggedEmployees: 2,
     highFlags: 2,
+    awaitingReview: { flags: 0, employees: 0, highFlags: 0 },
+    dismissedOnReview: 0,
     measurementGaps: 1,
     // The defective units the two employees' reports admit (10 + 9) against those inspection found (12 + 9).
     defectiveUnits: { reported: 19, measured: 21 },
@@ -220,4 +240,126 @@ test("the page inlines the npm package's ECharts with the license texts of what 
   const html = renderHtml(buildFigures(inputs), bundle);
   expect(html).toContain(bundle.licenses);
   expect(html).toContain(`Apache ECharts ${bundle.version}`);
+});
+
+/** The flags of `inputs` decided every way a review can go (see the statuses beside each). */
+const reviewed: ReportFlag[] = [
+  flag('E1', 'units_overclaim', 'medium', 3, 'confirmed'),
+  flag('E1', 'units_overclaim', 'high', 4, 'proposed'),
+  flag('E2', 'measurement_gap', 'low', 3, 'proposed'),
+  flag('E2', 'units_overclaim', 'low', 8, 'measurement_problem'),
+  flag('E3', 'run_hours_overclaim', 'high', 5, 'dismissed'),
+  flag('E4', 'self_score_inflated', 'high', 6, 'disputed'),
+  flag('E4', 'units_overclaim', 'medium', 7, 'overturned'),
+];
+const withdrawn = reviewed.filter((f) => ['dismissed', 'measurement_problem', 'overturned'].includes(f.status)).map((f) => f.flagId);
+const bundle = { source: 'window.echarts = {};', version: 'test', licenses: 'test licenses' };
+
+test('confirmed and disputed flags stand; proposed ones await review; dismissed, measurement problems and overturned ones are withdrawn', () => {
+  expect(Object.fromEntries(FLAG_STATUSES.map((s) => [s, flagStanding(s)]))).toEqual({
+    proposed: 'awaiting_review',
+    confirmed: 'standing',
+    disputed: 'standing',
+    dismissed: 'withdrawn',
+    measurement_problem: 'withdrawn',
+    overturned: 'withdrawn',
+  });
+});
+
+test('totals count standing flags; flags awaiting review apart; withdrawn flags only as dismissed on review', () => {
+  const f = buildFigures({ ...inputs, anomalies: reviewed });
+  expect(f.totals).toMatchObject({
+    // E1's confirmed flag and E4's disputed one.
+    inflationFlags: 2,
+    flaggedEmployees: 2,
+    highFlags: 1,
+    // E1's proposed high flag (E2's proposed gap accuses nobody).
+    awaitingReview: { flags: 1, employees: 1, highFlags: 1 },
+    // E2's measurement problem, E3's dismissed flag, E4's overturned one.
+    dismissedOnReview: 3,
+    measurementGaps: 1,
+  });
+});
+
+test('lists name people by standing flags and flags awaiting review, marked; withdrawn flags appear nowhere', () => {
+  const f = buildFigures({ ...inputs, anomalies: reviewed });
+  // Standing first, then awaiting review, then the gap; each with its id and status.
+  expect(f.anomalies.map((a) => [a.employeeId, a.kind, a.status, a.review])).toEqual([
+    ['E4', 'self_score_inflated', 'disputed', 'standing'],
+    ['E1', 'units_overclaim', 'confirmed', 'standing'],
+    ['E1', 'units_overclaim', 'proposed', 'awaiting_review'],
+    ['E2', 'measurement_gap', 'proposed', 'awaiting_review'],
+  ]);
+  expect(f.anomalies.map((a) => a.flagId)).toEqual([reviewed[5]!.flagId, reviewed[0]!.flagId, reviewed[1]!.flagId, reviewed[2]!.flagId]);
+  // E3's only flag was dismissed: no page, no mark anywhere.
+  expect(f.flagged.map((p) => [p.employeeId, p.flags, p.highFlags, p.awaitingReview, p.kinds])).toEqual([
+    ['E4', 1, 1, 0, ['self_score_inflated']],
+    ['E1', 1, 0, 1, ['units_overclaim']],
+  ]);
+  expect(f.employees.map((e) => [e.employeeId, e.inflationFlags, e.awaitingReview])).toEqual([
+    ['E1', 1, 1],
+    ['E2', 0, 0],
+    ['E3', 0, 0],
+    ['E4', 1, 0],
+  ]);
+  expect(f.reportedVsMeasured.map((r) => [r.employeeId, r.flagged, r.awaitingReview])).toEqual([
+    ['E1', true, true],
+    ['E2', false, false],
+  ]);
+  expect(f.flagsByStation).toEqual([{ stationId: 'S1', byKind: { units_overclaim: 2, self_score_inflated: 1, measurement_gap: 1 } }]);
+  const json = JSON.stringify(f);
+  const html = renderHtml(f, bundle);
+  for (const id of withdrawn) {
+    expect(json).not.toContain(id);
+    expect(html).not.toContain(id);
+  }
+  expect(html).toContain(`data-flag-id="${reviewed[1]!.flagId}" data-status="proposed">awaiting review</span>`);
+  expect(html).toContain(`data-flag-id="${reviewed[0]!.flagId}" data-status="confirmed">confirmed</span>`);
+  expect(html).toMatch(/data-figure="awaiting-review">1</);
+  expect(html).toMatch(/data-figure="dismissed-on-review">3</);
+  // Only the flagged pages of E4 and E1.
+  expect(html.match(/<section id="employee-\d+"/g)).toHaveLength(2);
+  // Someone with flags awaiting review only is not called flagged.
+  const onlyAwaiting = renderHtml(buildFigures({ ...inputs, anomalies: [reviewed[1]!] }), bundle);
+  expect(onlyAwaiting).toContain('<h2>Flags awaiting review: E1</h2>');
+  expect(onlyAwaiting).not.toContain('<h2>Flagged: ');
+});
+
+test('every person carries the plant and team as of the window or period each entry is about', () => {
+  const f = buildFigures({ ...inputs, anomalies: reviewed });
+  expect(f.plants).toEqual(['P1']);
+  // Grades: as of the period's start.
+  expect(f.employees.map((e) => [e.employeeId, e.plantId, e.teamId])).toEqual([
+    ['E1', 'P1', 'T1'],
+    ['E2', 'P1', 'T1'],
+    ['E3', 'P1', 'T2'],
+    ['E4', 'P1', 'T2'],
+  ]);
+  // Flags: as of their window's start (E1 moved from T0 to T1 on day 4).
+  expect(f.anomalies.filter((a) => a.employeeId === 'E1').map((a) => a.teamId)).toEqual(['T0', 'T1']);
+  // Over the range: as of the employee's first window in it.
+  expect(f.reportedVsMeasured.map((r) => [r.employeeId, r.plantId, r.teamId])).toEqual([
+    ['E1', 'P1', 'T0'],
+    ['E2', 'P1', 'T1'],
+  ]);
+  expect(f.flagged.map((p) => [p.employeeId, p.plantId, p.teamId])).toEqual([
+    // E4 has no window rows in the inputs: as of the first flag's window.
+    ['E4', 'P1', 'T2'],
+    ['E1', 'P1', 'T0'],
+  ]);
+  // One plant: a team column in every table of people; no plant column.
+  const html = renderHtml(f, bundle);
+  for (const id of ['anomalies-table', 'employees-table', 'reported-table']) {
+    const head = new RegExp(`<table[^>]* id="${id}"><thead><tr>(.*?)</tr>`).exec(html)![1]!;
+    expect({ id, team: head.includes('<th>team</th>'), plant: head.includes('<th>plant</th>') }).toEqual({ id, team: true, plant: false });
+  }
+  expect(html).toContain('Team T0 · Station S1');
+});
+
+test('a report that spans several plants shows a plant column beside the team', () => {
+  const f = buildFigures({ ...inputs, grades: [...inputs.grades, { ...grade('E5', 'S2', 70, 'qualified'), plantId: 'P2', teamId: 'T9' }] });
+  expect(f.plants).toEqual(['P1', 'P2']);
+  const html = renderHtml(f, bundle);
+  expect(/<table[^>]* id="employees-table"><thead><tr><th>employee<\/th><th>plant<\/th><th>team<\/th>/.test(html)).toBe(true);
+  expect(html).toContain('<td>P2</td><td>T9</td>');
 });
