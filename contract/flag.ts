@@ -17,6 +17,10 @@ export type FlagKind = (typeof FLAG_KINDS)[number];
 /** How it was found: evidence over a person's reports (sequential), one report far out (single_window), or an incomplete measured side (coverage). */
 export type FlagMethod = 'single_window' | 'sequential' | 'coverage';
 
+/** Where a flag stands after review (kpi.flags_current): only a confirmed or disputed flag may name a person. */
+export const FLAG_STATUSES = ['proposed', 'confirmed', 'dismissed', 'measurement_problem', 'disputed', 'overturned'] as const;
+export type FlagStatus = (typeof FLAG_STATUSES)[number];
+
 export const SEVERITIES = ['low', 'medium', 'high'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 

@@ -1,3 +1,4 @@
+import { FLAG_STATUSES, type FlagStatus } from '../contract/flag.js';
 import { FLAG_ID } from './flagId.js';
 
 /**
@@ -7,8 +8,7 @@ import { FLAG_ID } from './flagId.js';
  * taken on a stale view of the subject is a conflict, not an overwrite.
  */
 
-export const FLAG_STATUSES = ['proposed', 'confirmed', 'dismissed', 'measurement_problem', 'disputed', 'overturned'] as const;
-export type FlagStatus = (typeof FLAG_STATUSES)[number];
+export { FLAG_STATUSES, type FlagStatus };
 /** What a reviewer decides about a proposed flag. */
 export const FLAG_DECISIONS = ['confirmed', 'dismissed', 'measurement_problem'] as const;
 export type FlagDecision = (typeof FLAG_DECISIONS)[number];

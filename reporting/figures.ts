@@ -1,9 +1,8 @@
 import { formatDate, formatTime } from '../core/time.js';
-import type { FlagStatus } from '../people/reviewEvents.js';
 import type { EmployeeGrade, GradePeriod, Placement, ReportFlag, Shares, StationCalibration, StationDay } from '../sinks/clickhouse/queries/report.js';
 import { NO_NAMES, type Names } from './names.js';
 import type { ReportedTotals, WindowBesidePeers } from './reports.js';
-import { isInflationFlag } from '../contract/flag.js';
+import { isInflationFlag, type FlagStatus } from '../contract/flag.js';
 
 /**
  * The figures of a report: everything the HTML shows, as plain data (what

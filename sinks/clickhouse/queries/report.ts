@@ -1,5 +1,4 @@
-import { flagFromRow, type Flag } from '../../../contract/flag.js';
-import type { FlagStatus } from '../../../people/reviewEvents.js';
+import { flagFromRow, type Flag, type FlagStatus } from '../../../contract/flag.js';
 import type { ClickHouseClient } from '../client.js';
 import { toClickHouseTime } from '../time.js';
 import { CALIBRATION_VIEW } from './calibration.js';

@@ -2,7 +2,7 @@ import { buildCharts } from '../../../reporting/charts.js';
 import { buildFigures, flaggedEmployeeIds, flagStanding, sharesOf, type ReportInputs } from '../../../reporting/figures.js';
 import { echartsBundle, renderHtml } from '../../../reporting/html.js';
 import type { EmployeeGrade, ReportFlag, StationCalibration } from '../../../sinks/clickhouse/queries/report.js';
-import { FLAG_STATUSES, type FlagStatus } from '../../../people/reviewEvents.js';
+import { FLAG_STATUSES, type FlagStatus } from '../../../contract/flag.js';
 import { flagId } from '../../../people/flagId.js';
 
 const DAY = 86_400_000;
