@@ -14,7 +14,8 @@ import { startService, stopService } from '../../../services/service.js';
 import { createClickHouseClient } from '../../../sinks/clickhouse/client.js';
 import { migrate } from '../../../sinks/clickhouse/migrate.js';
 import { ClickHouseWindowStore } from '../../../sinks/clickhouse/windowStore.js';
-import { createKafka, createProducer } from '../../../topics/kafka.js';
+import { reviewsTopic, topicDefinitions } from '../../../topics/definitions.js';
+import { createKafka, createProducer, ensureTopics } from '../../../topics/kafka.js';
 import type { Producer } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { dropTestResources, testContext } from '../support/context.js';
@@ -125,8 +126,13 @@ beforeAll(async () => {
       computed_at: at(MONDAY + DAY),
     },
   ]);
-  // The desk is real, but no request here gets as far as sending a decision (test/integration/app/decisions.test.ts does).
-  producer = createProducer(createKafka(ctx.config, 'app-api-test', ctx.log), { allowAutoTopicCreation: false });
+  // The desk is real, and no applier runs here: a decision sent waits on the topic (decisions.test.ts has the applier).
+  const kafka = createKafka(ctx.config, 'app-api-test', ctx.log);
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, topicDefinitions(ctx.config), ctx.log);
+  await admin.disconnect();
+  producer = createProducer(kafka, { allowAutoTopicCreation: false });
   await producer.connect();
   app = await startApp({
     host: '127.0.0.1',
@@ -210,6 +216,23 @@ test.each(Object.keys(POSTED))('every decision route answers %s as the contract 
 
 test('every decision route without a token: 401', async () => {
   for (const [path, body] of Object.values(POSTS)) expect(await post(path, body)).toMatchObject({ status: 401, body: { error: { code: 'unauthorized' } } });
+});
+
+test('a decision no applier records within KPI_REVIEW_WAIT: 202, pending on kpi.reviews.v1; the flag stays proposed', async () => {
+  const flag = flagId({ employeeId: 'E000001', windowStart: MONDAY, kind: 'units_overclaim', method: 'single_window' });
+  const answer = await post(`/api/v1/flags/${flag}/review`, { decision: 'confirmed', reason: 'the MES shows 100 units' }, tokens.supervisor!.accessToken);
+  expect(answer).toEqual({
+    status: 202,
+    body: {
+      flag_id: flag,
+      event_id: expect.any(String),
+      status: 'pending',
+      message: expect.stringContaining(`on ${reviewsTopic(ctx.config)} and will be applied`),
+    },
+  });
+  expect((await get('/api/v1/flags?status=proposed', tokens.supervisor!.accessToken)).body.flags).toEqual([
+    expect.objectContaining({ flag_id: flag, status: 'proposed' }),
+  ]);
 });
 
 test('an employee sees their own windows, scores and flags, and no one else’s; the read is in the access log', async () => {
