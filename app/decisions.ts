@@ -1,7 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DecisionError } from '../core/errors.js';
 import type { DecisionResult, ReviewDesk } from '../people/reviewDesk.js';
+import { FLAG_ID } from '../people/flagId.js';
 import {
+  DISPUTE_ID,
   DISPUTE_OUTCOMES,
   DISPUTE_SUBJECTS,
   FLAG_DECISIONS,
@@ -25,14 +27,14 @@ const TEXT = { type: 'string', minLength: 1, maxLength: MAX_TEXT_LENGTH, pattern
 const body = (properties: Record<string, unknown>) => ({ type: 'object', required: Object.keys(properties), additionalProperties: false, properties }) as const;
 
 const REVIEW_SCHEMA = {
-  params: { type: 'object', required: ['flag_id'], properties: { flag_id: { type: 'string', pattern: '^f_[0-9a-f]{24}$' } } },
+  params: { type: 'object', required: ['flag_id'], properties: { flag_id: { type: 'string', pattern: FLAG_ID.source } } },
   body: body({ decision: { type: 'string', enum: FLAG_DECISIONS }, reason: TEXT }),
 };
 const DISPUTE_SCHEMA = {
   body: body({ subject: { type: 'string', enum: DISPUTE_SUBJECTS }, subject_id: { type: 'string', minLength: 1, maxLength: MAX_ID_LENGTH }, statement: TEXT }),
 };
 const DISPUTE_DECISION_SCHEMA = {
-  params: { type: 'object', required: ['dispute_id'], properties: { dispute_id: { type: 'string', pattern: '^d_[0-9a-f-]{36}$' } } },
+  params: { type: 'object', required: ['dispute_id'], properties: { dispute_id: { type: 'string', pattern: DISPUTE_ID.source } } },
   body: body({ outcome: { type: 'string', enum: DISPUTE_OUTCOMES }, resolution: TEXT }),
 };
 
