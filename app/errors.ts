@@ -1,5 +1,5 @@
 /** The stable codes of the API's errors (`{"error": {"code", "message"}}`). */
-export type ApiErrorCode = 'unauthorized' | 'forbidden' | 'not_found' | 'bad_request' | 'unavailable' | 'internal';
+export type ApiErrorCode = 'unauthorized' | 'forbidden' | 'not_found' | 'bad_request' | 'conflict' | 'unavailable' | 'internal';
 
 /** An answer other than success, with its HTTP status; the message is for the caller and holds no secret. */
 export class ApiError extends Error {

@@ -2,34 +2,43 @@ import type { Config } from '../core/config.js';
 import { startHealthServer } from '../core/health.js';
 import type { Logger } from '../core/logger.js';
 import { createProcessRegistry } from '../core/metrics.js';
+import { startReviewApplier, type RunningApplier } from '../people/run.js';
 import { clickhouseReachable, createClickHouseClient } from '../sinks/clickhouse/client.js';
 import { startApp, type RunningApp } from './server.js';
 import { tokenVerifier } from './tokens.js';
 
 /**
  * Runs `kpi-stream app` until `signal` aborts: the API on KPI_APP_HOST:KPI_APP_PORT,
- * and, with KPI_METRICS_PORT set, /metrics, /healthz and /readyz on their own
- * port as every kpi-stream process serves them (ready once ClickHouse answers
- * and the identity provider's discovery document was read). `started` is told
- * where the app listens.
+ * the applier of kpi.reviews.v1 in the same process (so a decision taken
+ * through the API is applied without another process; people/run.ts), and,
+ * with KPI_METRICS_PORT set, /metrics, /healthz and /readyz on their own port
+ * as every kpi-stream process serves them (ready once ClickHouse answers and
+ * the identity provider's discovery document was read). `started` is told
+ * where the app listens. If the applier's consumer stops for good, this
+ * rejects with its error: the app does not stay up taking decisions nobody applies.
  */
 export async function runApp(config: Config, log: Logger, signal: AbortSignal, started?: (app: RunningApp) => void): Promise<void> {
   const registry = createProcessRegistry();
   const client = createClickHouseClient(config, { application: 'kpi-stream-app' });
   const verifier = tokenVerifier({ issuer: config.oidc.issuer, audience: config.oidc.clientId });
   let app: RunningApp | undefined;
+  let applier: RunningApplier | undefined;
   const health =
     config.metricsPort > 0
       ? await startHealthServer({ registry, host: config.metricsHost, port: config.metricsPort, log, checks: [clickhouseReachable(client, config)] })
       : undefined;
   try {
-    app = await startApp({ host: config.appHost, port: config.appPort, client, verifier, registry, log });
+    applier = await startReviewApplier(config, log);
+    app = await startApp({ host: config.appHost, port: config.appPort, client, verifier, registry, log, desk: applier.desk });
     health?.addCheck(app.oidcCheck);
     log.info({ url: app.url, issuer: config.oidc.issuer }, `app listening at ${app.url}; tokens from ${config.oidc.issuer}`);
     started?.(app);
-    if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+    if (!signal.aborted) {
+      await Promise.race([new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true })), applier.failed]);
+    }
   } finally {
     await app?.close();
+    await applier?.stop();
     await health?.close();
     await client.close();
   }

@@ -1,10 +1,11 @@
+import type { Actor } from '../people/reviewDesk.js';
+
 /**
- * Who may read what through the app (shared/CONTRACT.md "People"): pure
+ * Who may read and decide what through the app (shared/CONTRACT.md "People"): pure
  * functions of the signed-in person and, where it matters, the facts about
  * them that ClickHouse holds (which teams they lead). The routes ask these and
  * nothing else, so the rules are tested here without a server.
  */
-
 /** The roles of the contract (claim `kpi_roles`). */
 export const ROLES = ['employee', 'supervisor', 'hr', 'works_council', 'analyst', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -63,6 +64,46 @@ export async function teamSummaryAllowed(p: Principal, leads: (supervisorId: str
     return (await leads(p.employeeId)) ? true : { refused: 'this team is not one you lead' };
   }
   return { refused: "a team's summary is for its supervisor, HR and the works council" };
+}
+
+/** HR acts under its employee_id, or the token's subject if it has none. */
+const asHr = (p: Principal): Actor => ({ id: p.employeeId ?? p.subject, role: 'hr' });
+
+/** The roles that may review flags at all: asked before the flag is looked up, so the others learn nothing about it. */
+export function mayReview(p: Principal): true | Refusal {
+  if (p.roles.has('hr')) return true;
+  if (p.roles.has('supervisor'))
+    return p.employeeId === undefined ? { refused: 'a supervisor is known by the employee_id of their token, and it names none' } : true;
+  return { refused: 'flags are reviewed by supervisors and HR' };
+}
+
+/**
+ * `POST /api/v1/flags/{flag_id}/review`: HR any flag; a supervisor a flag about
+ * someone in a team they led at the flag's window start. Nobody reviews a flag
+ * about themselves. HR's wider scope wins for someone with both roles.
+ */
+export function reviewScope(p: Principal, flag: { employeeId: string; supervisorId: string }): Actor | Refusal {
+  const allowed = mayReview(p);
+  if (isRefusal(allowed)) return allowed;
+  const actor: Actor = p.roles.has('hr') ? asHr(p) : { id: p.employeeId!, role: 'supervisor' };
+  if (actor.id === flag.employeeId) return { refused: 'nobody reviews a flag about themselves' };
+  if (actor.role === 'supervisor' && flag.supervisorId !== actor.id) {
+    return { refused: 'the flag is about someone outside the teams you led at its window start' };
+  }
+  return actor;
+}
+
+/** `POST /api/v1/disputes`: an employee, about themselves (a flag about them, or their score); `about` is whom the flag is about. */
+export function disputeScope(p: Principal, about?: string): Actor | Refusal {
+  const me = meScope(p);
+  if (isRefusal(me)) return { refused: 'only an employee disputes, and only what is about them' };
+  if (about !== undefined && about !== me.employeeId) return { refused: 'the flag is about someone else: an employee disputes only flags about them' };
+  return { id: me.employeeId, role: 'employee' };
+}
+
+/** `POST /api/v1/disputes/{dispute_id}/decision`: HR. */
+export function disputeDecisionScope(p: Principal): Actor | Refusal {
+  return p.roles.has('hr') ? asHr(p) : { refused: 'disputes are decided by HR' };
 }
 
 export const isRefusal = (x: unknown): x is Refusal => typeof x === 'object' && x !== null && 'refused' in x;

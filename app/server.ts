@@ -6,6 +6,7 @@ import type { Logger } from '../core/logger.js';
 import { DURATION_BUCKETS } from '../core/metrics.js';
 import type { ClickHouseClient } from '../sinks/clickhouse/client.js';
 import { registerReadRoutes } from './api.js';
+import { registerDecisionRoutes, type Decisions } from './decisions.js';
 import { ApiError, errorBody } from './errors.js';
 import { principalOf, type Principal } from './scope.js';
 import type { TokenVerifier } from './tokens.js';
@@ -25,6 +26,8 @@ export interface AppOptions {
   readonly verifier: TokenVerifier;
   readonly registry: Registry;
   readonly log: Logger;
+  /** Where decisions go: the review desk, its applier running beside the app (app/run.ts). */
+  readonly desk: Decisions;
 }
 
 export interface RunningApp {
@@ -49,8 +52,9 @@ const API_CSP = {
  * and errors in the contract's shape `{"error": {"code", "message"}}`.
  */
 export async function buildApp(options: Omit<AppOptions, 'host' | 'port'>): Promise<FastifyInstance> {
-  const { client, verifier, registry, log } = options;
-  const app = Fastify({ logger: false, trustProxy: false, bodyLimit: 64 * 1024 });
+  const { client, verifier, registry, log, desk } = options;
+  // Bodies as sent: no coercion of types, no silent removal of unknown fields (both answer 400).
+  const app = Fastify({ logger: false, trustProxy: false, bodyLimit: 64 * 1024, ajv: { customOptions: { coerceTypes: false, removeAdditional: false } } });
   const requests = new Counter({
     name: 'kpi_app_requests_total',
     help: 'Requests to the app, by route (its pattern, never an id) and HTTP status.',
@@ -99,6 +103,7 @@ export async function buildApp(options: Omit<AppOptions, 'host' | 'port'>): Prom
   });
 
   registerReadRoutes(app, client);
+  registerDecisionRoutes(app, client, desk);
   return app;
 }
 

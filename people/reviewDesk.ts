@@ -129,7 +129,7 @@ export class ReviewDesk {
     return {
       outcome: 'pending',
       ...ids,
-      message: `the decision is on ${reviewsTopic(this.parts.config)} and will be applied; no applier recorded it within ${this.waitMs} ms (is \`kpi-stream reviews run\` running?)`,
+      message: `the decision is on ${reviewsTopic(this.parts.config)} and will be applied; no applier recorded it within ${this.waitMs} ms (is the applier of \`kpi-stream app\` or \`kpi-stream reviews run\` running?)`,
     };
   }
 }

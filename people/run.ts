@@ -10,10 +10,13 @@ import { DeadLetterWriter } from '../topics/deadLetters.js';
 import { deadLetterTopic, topicDefinitions } from '../topics/definitions.js';
 import { createKafka, createProducer, ensureTopics } from '../topics/kafka.js';
 import { ReviewApplier } from './applier.js';
+import { ReviewDesk } from './reviewDesk.js';
 
 /** The applier running in this process. */
 export interface RunningApplier {
   readonly applier: ReviewApplier;
+  /** A review desk on this applier's producer and ClickHouse client: what the app takes decisions through. */
+  readonly desk: ReviewDesk;
   /** Rejects with the error that stopped the applier's consumer for good. */
   readonly failed: Promise<never>;
   stop(): Promise<void>;
@@ -22,8 +25,8 @@ export interface RunningApplier {
 /**
  * Starts the applier of kpi.reviews.v1: creates missing topics and tables
  * (like every process that writes them), then applies the decisions as they
- * arrive. `kpi-stream reviews run` runs it alone; the app can run it beside
- * its routes.
+ * arrive. `kpi-stream reviews run` runs it alone; `kpi-stream app` runs it
+ * beside its routes, which take decisions through its desk.
  */
 export async function startReviewApplier(config: Config, log: Logger): Promise<RunningApplier> {
   const kafka = createKafka(config, 'kpi-stream-reviews', log);
@@ -49,6 +52,7 @@ export async function startReviewApplier(config: Config, log: Logger): Promise<R
   await applier.start();
   return {
     applier,
+    desk: new ReviewDesk({ config, producer, client }),
     failed: applier.failed,
     stop: async () => {
       abort.abort();

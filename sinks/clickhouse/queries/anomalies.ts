@@ -4,6 +4,7 @@ import { ClusterRenderer } from '../cluster.js';
 import { insertRows } from '../insert.js';
 import { toClickHouseTime } from '../time.js';
 import { ASSIGNMENTS_VIEW } from './assignments.js';
+import { FLAGS_CURRENT_VIEW } from './reviews.js';
 
 /** kpi.anomalies: flags of inflated self-reports and measurement gaps (migrations 0004, 0009); anomalies_current shows the current ones. */
 export const ANOMALIES_TABLE = 'anomalies';
@@ -89,31 +90,61 @@ export async function readMostFlagged(client: ClickHouseClient, limit: number): 
   }));
 }
 
-/** A flag as the app shows it: the flag, and the plant and team that held at its window's start (empty where none). */
+/** A flag as the app shows it: the flag, its id and review status (flags_current), and the plant, team and supervisor that held at its window's start (empty where none). */
 export interface PlacedFlag extends Flag {
+  readonly flagId: string;
+  readonly status: string;
   readonly plantId: string;
   readonly teamId: string;
+  readonly supervisorId: string;
+}
+
+/** Which current flags to read; the fields given all hold. */
+export interface FlagSelection {
+  /** One flag, by its id (people/flagId.ts). */
+  readonly flagId?: string;
+  /** One person's flags. */
+  readonly employeeId?: string;
+  /** The flags of the people whose team this supervisor led at each flag's window start. */
+  readonly supervisorId?: string;
+  /** Flags in this review status only. */
+  readonly status?: string;
 }
 
 /**
- * Current flags for the app, oldest window first: one person's (`employeeId`),
- * those of the people whose team `supervisorId` led at each flag's window start
- * (assignments_current), or all.
+ * Current flags for the app, from flags_current (each with its id and review
+ * status), oldest window first, placed by the assignment that held at each
+ * flag's window start (assignments_current).
  */
-export async function readPlacedFlags(client: ClickHouseClient, scope: { employeeId?: string; supervisorId?: string }): Promise<PlacedFlag[]> {
+export async function readPlacedFlags(client: ClickHouseClient, selection: FlagSelection): Promise<PlacedFlag[]> {
   const holds = '(a.valid_to IS NULL OR a.valid_to > f.window_start)';
   const where = [
-    ...(scope.employeeId === undefined ? [] : ['f.employee_id = {employee:String}']),
-    ...(scope.supervisorId === undefined ? [] : [`${holds} AND a.supervisor_id = {supervisor:String}`]),
+    ...(selection.flagId === undefined ? [] : ['f.flag_id = {flag:String}']),
+    ...(selection.employeeId === undefined ? [] : ['f.employee_id = {employee:String}']),
+    ...(selection.supervisorId === undefined ? [] : [`${holds} AND a.supervisor_id = {supervisor:String}`]),
+    ...(selection.status === undefined ? [] : ['f.status = {status:String}']),
   ];
   const result = await client.query({
-    query: `SELECT f.*, toUnixTimestamp64Milli(f.window_start) AS window_start_ms, toUnixTimestamp64Milli(f.window_end) AS window_end_ms
-            FROM anomalies_current AS f
+    query: `SELECT f.*, toUnixTimestamp64Milli(f.window_start) AS window_start_ms, toUnixTimestamp64Milli(f.window_end) AS window_end_ms,
+                   if(${holds}, a.supervisor_id, '') AS placed_supervisor
+            FROM ${FLAGS_CURRENT_VIEW} AS f
             ASOF LEFT JOIN ${ASSIGNMENTS_VIEW} AS a ON f.employee_id = a.employee_id AND f.window_start >= a.valid_from
             ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`}
             ORDER BY f.window_start, f.employee_id, f.kind, f.method`,
-    query_params: { employee: scope.employeeId ?? '', supervisor: scope.supervisorId ?? '' },
+    query_params: {
+      flag: selection.flagId ?? '',
+      employee: selection.employeeId ?? '',
+      supervisor: selection.supervisorId ?? '',
+      status: selection.status ?? '',
+    },
     format: 'JSONEachRow',
   });
-  return (await result.json<Record<string, unknown>>()).map((row) => ({ ...flagFromRow(row), plantId: String(row.plant_id), teamId: String(row.team_id) }));
+  return (await result.json<Record<string, unknown>>()).map((row) => ({
+    ...flagFromRow(row),
+    flagId: String(row.flag_id),
+    status: String(row.status),
+    plantId: String(row.plant_id),
+    teamId: String(row.team_id),
+    supervisorId: String(row.placed_supervisor),
+  }));
 }

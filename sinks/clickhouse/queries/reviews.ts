@@ -1,6 +1,7 @@
 import type { ClickHouseClient } from '../client.js';
 import { insertRows } from '../insert.js';
 import { toClickHouseTime } from '../time.js';
+import { ASSIGNMENTS_VIEW } from './assignments.js';
 import { WINDOW_METRICS_VIEW } from './windowMetrics.js';
 
 /** kpi.reviews: one row per event of kpi.reviews.v1 and what became of it (migration 0020). */
@@ -151,4 +152,49 @@ export async function readDisputeStanding(client: ClickHouseClient, disputeId: s
     format: 'JSONEachRow',
   });
   return (await result.json<DisputeStanding>())[0];
+}
+
+/** A month's dispute figures of a plant (the view dispute_figures), as the app gives them. */
+export interface DisputeFigures {
+  /** The month's first day, YYYY-MM-DD (UTC). */
+  readonly period_start: string;
+  readonly plant_id: string;
+  readonly employees: number;
+  readonly disputes: number;
+  readonly disputes_per_100_employees: number;
+  readonly decided: number;
+  readonly upheld: number;
+  readonly share_upheld: number | null;
+  readonly median_days_to_decide: number | null;
+}
+
+/**
+ * The dispute figures per month of the plant(s) a team belongs to
+ * (assignments_current), oldest month first. A month in which the plant had
+ * fewer than `minEmployees` people is left out: a count of disputes among so
+ * few would point at someone. Per team they are not given: most teams are too
+ * small for that.
+ */
+export async function readTeamPlantDisputeFigures(client: ClickHouseClient, teamId: string, minEmployees: number): Promise<DisputeFigures[]> {
+  const result = await client.query({
+    query: `SELECT toString(period_start) AS period_start, plant_id, employees, disputes, disputes_per_100_employees, decided, upheld, share_upheld, median_days_to_decide
+            FROM ${DISPUTE_FIGURES_VIEW}
+            WHERE plant_id IN (SELECT plant_id FROM ${ASSIGNMENTS_VIEW} WHERE team_id = {team:String} AND plant_id != '')
+              AND employees >= {min:UInt32}
+            ORDER BY period_start, plant_id`,
+    query_params: { team: teamId, min: minEmployees },
+    format: 'JSONEachRow',
+  });
+  const orNull = (x: unknown) => (x === null ? null : Number(x));
+  return (await result.json<Record<string, unknown>>()).map((r) => ({
+    period_start: String(r.period_start),
+    plant_id: String(r.plant_id),
+    employees: Number(r.employees),
+    disputes: Number(r.disputes),
+    disputes_per_100_employees: Number(r.disputes_per_100_employees),
+    decided: Number(r.decided),
+    upheld: Number(r.upheld),
+    share_upheld: orNull(r.share_upheld),
+    median_days_to_decide: orNull(r.median_days_to_decide),
+  }));
 }

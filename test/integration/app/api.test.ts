@@ -5,6 +5,8 @@ import { SignJWT, generateKeyPair, importJWK, type JWK } from 'jose';
 import { startApp, type RunningApp } from '../../../app/server.js';
 import { tokenVerifier } from '../../../app/tokens.js';
 import { KpiCatalog } from '../../../kpis/catalog.js';
+import { flagId } from '../../../people/flagId.js';
+import { ReviewDesk } from '../../../people/reviewDesk.js';
 import { batchToken } from '../../../processors/checkpoint.js';
 import { idpService } from '../../../services/idp/service.js';
 import { serviceLayout } from '../../../services/layout.js';
@@ -12,6 +14,9 @@ import { startService, stopService } from '../../../services/service.js';
 import { createClickHouseClient } from '../../../sinks/clickhouse/client.js';
 import { migrate } from '../../../sinks/clickhouse/migrate.js';
 import { ClickHouseWindowStore } from '../../../sinks/clickhouse/windowStore.js';
+import { reviewsTopic, topicDefinitions } from '../../../topics/definitions.js';
+import { createKafka, createProducer, ensureTopics } from '../../../topics/kafka.js';
+import type { Producer } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { dropTestResources, testContext } from '../support/context.js';
 import { signIn, type SignedIn } from '../support/oidc.js';
@@ -52,6 +57,7 @@ const PASSWORDS: Record<string, string> = {
 };
 const tokens: Record<string, SignedIn> = {};
 let app: RunningApp;
+let producer: Producer;
 
 async function get(path: string, token?: string): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
   const response = await fetch(`${app.url}${path}`, token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } });
@@ -120,6 +126,14 @@ beforeAll(async () => {
       computed_at: at(MONDAY + DAY),
     },
   ]);
+  // The desk is real, and no applier runs here: a decision sent waits on the topic (decisions.test.ts has the applier).
+  const kafka = createKafka(ctx.config, 'app-api-test', ctx.log);
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, topicDefinitions(ctx.config), ctx.log);
+  await admin.disconnect();
+  producer = createProducer(kafka, { allowAutoTopicCreation: false });
+  await producer.connect();
   app = await startApp({
     host: '127.0.0.1',
     port: ctx.config.appPort,
@@ -127,12 +141,14 @@ beforeAll(async () => {
     verifier: tokenVerifier({ issuer: ctx.config.oidc.issuer, audience: ctx.config.oidc.clientId }),
     registry: new Registry(),
     log: ctx.log,
+    desk: new ReviewDesk({ config: ctx.config, producer, client, waitMs: 1_000 }),
   });
   for (const [login, password] of Object.entries(PASSWORDS)) tokens[login] = await signIn(ctx.config, login, password);
 }, 180_000);
 
 afterAll(async () => {
   await app?.close();
+  await producer?.disconnect();
   await stopService(idp);
   await client.close();
   await dropTestResources(ctx);
@@ -160,6 +176,65 @@ test.each(Object.keys(EXPECTED))('every route answers %s as the contract says, r
   }
 });
 
+/**
+ * The decision routes, each about a subject that does not exist: a role the
+ * route admits passes the scope and is told 404 (nothing is sent), a role it
+ * does not is refused 403 before anything is looked up; no token, 401.
+ */
+const UNKNOWN_FLAG = 'f_000000000000000000000000';
+const UNKNOWN_DISPUTE = 'd_00000000-0000-4000-8000-000000000000';
+const POSTS = {
+  review: [`/api/v1/flags/${UNKNOWN_FLAG}/review`, { decision: 'confirmed', reason: 'checked against the MES' }],
+  dispute: ['/api/v1/disputes', { subject: 'flag', subject_id: UNKNOWN_FLAG, statement: 'I counted by hand' }],
+  decision: [`/api/v1/disputes/${UNKNOWN_DISPUTE}/decision`, { outcome: 'upheld', resolution: 'the hand count holds' }],
+} as const;
+const POSTED: Record<string, Record<keyof typeof POSTS, number>> = {
+  employee: { review: 403, dispute: 404, decision: 403 },
+  supervisor: { review: 404, dispute: 404, decision: 403 }, // also an employee: disputes what is about them
+  hr: { review: 404, dispute: 403, decision: 404 },
+  'works-council': { review: 403, dispute: 403, decision: 403 },
+  analyst: { review: 403, dispute: 403, decision: 403 },
+  admin: { review: 403, dispute: 403, decision: 403 },
+};
+
+async function post(path: string, body: unknown, token?: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`${app.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+test.each(Object.keys(POSTED))('every decision route answers %s as the contract says: admitted (404 on an unknown subject) or refused', async (user) => {
+  for (const [name, [path, body]] of Object.entries(POSTS) as [keyof typeof POSTS, (typeof POSTS)[keyof typeof POSTS]][]) {
+    const answer = await post(path, body, tokens[user]!.accessToken);
+    expect({ user, name, status: answer.status }).toEqual({ user, name, status: POSTED[user]![name] });
+    expect(answer.body).toEqual({ error: { code: answer.status === 404 ? 'not_found' : 'forbidden', message: expect.any(String) } });
+  }
+});
+
+test('every decision route without a token: 401', async () => {
+  for (const [path, body] of Object.values(POSTS)) expect(await post(path, body)).toMatchObject({ status: 401, body: { error: { code: 'unauthorized' } } });
+});
+
+test('a decision no applier records within KPI_REVIEW_WAIT: 202, pending on kpi.reviews.v1; the flag stays proposed', async () => {
+  const flag = flagId({ employeeId: 'E000001', windowStart: MONDAY, kind: 'units_overclaim', method: 'single_window' });
+  const answer = await post(`/api/v1/flags/${flag}/review`, { decision: 'confirmed', reason: 'the MES shows 100 units' }, tokens.supervisor!.accessToken);
+  expect(answer).toEqual({
+    status: 202,
+    body: {
+      flag_id: flag,
+      event_id: expect.any(String),
+      status: 'pending',
+      message: expect.stringContaining(`on ${reviewsTopic(ctx.config)} and will be applied`),
+    },
+  });
+  expect((await get('/api/v1/flags?status=proposed', tokens.supervisor!.accessToken)).body.flags).toEqual([
+    expect.objectContaining({ flag_id: flag, status: 'proposed' }),
+  ]);
+});
+
 test('an employee sees their own windows, scores and flags, and no one else’s; the read is in the access log', async () => {
   const { body } = await get('/api/v1/me', tokens.employee!.accessToken);
   const windows = body.windows as Record<string, unknown>[];
@@ -173,6 +248,7 @@ test('an employee sees their own windows, scores and flags, and no one else’s;
   expect(flags).toEqual([
     expect.objectContaining({
       employee_id: 'E000001',
+      flag_id: flagId({ employeeId: 'E000001', windowStart: MONDAY, kind: 'units_overclaim', method: 'single_window' }),
       team_id: 'T1',
       status: 'proposed',
       explanation: expect.stringContaining('120 units'),
@@ -211,7 +287,24 @@ test("a team's summary: aggregates of 5 or more; a supervisor is refused a team 
   ]);
   expect(JSON.stringify(summary.body)).not.toMatch(/E0000/);
   // T2 has one person: withheld for HR, and not the supervisor's team.
-  expect((await get('/api/v1/teams/T2/summary', tokens.hr!.accessToken)).body).toEqual({ team_id: 'T2', windows: [] });
+  // The plant's dispute figures (7 people in October): none disputed yet.
+  expect((await get('/api/v1/teams/T2/summary', tokens.hr!.accessToken)).body).toEqual({
+    team_id: 'T2',
+    windows: [],
+    disputes: [
+      {
+        period_start: '2026-10-01',
+        plant_id: 'P1',
+        employees: 7,
+        disputes: 0,
+        disputes_per_100_employees: 0,
+        decided: 0,
+        upheld: 0,
+        share_upheld: null,
+        median_days_to_decide: null,
+      },
+    ],
+  });
   expect((await get('/api/v1/teams/T2/summary', tokens.supervisor!.accessToken)).status).toBe(403);
 });
 
