@@ -7,8 +7,7 @@ import { modelsOf } from '../scoring/model.js';
 import { withClickHouse } from '../sinks/clickhouse/client.js';
 import { migrate } from '../sinks/clickhouse/migrate.js';
 import { activeModelVersion, readModelRows } from '../sinks/clickhouse/queries/scoringModels.js';
-import { topicDefinitions } from '../topics/definitions.js';
-import { createKafka, ensureTopics } from '../topics/kafka.js';
+import { createKafka, ensureDeploymentTopics } from '../topics/kafka.js';
 import { DeliveryWorker, configuredTargets } from './delivery.js';
 import { AlertingEvaluator } from './service.js';
 import { loadRules, type AlertRule } from './rules.js';
@@ -41,13 +40,7 @@ export async function startAlerting(config: Config, log: Logger, registry: Regis
       'nothing to do: set KPI_ALERT_RULES to judge rules, and a target (KPI_ALERT_WEBHOOK_URL, KPI_ALERTMANAGER_URL) to deliver',
     );
   }
-  const admin = createKafka(config, 'kpi-stream-alerting-admin', log).admin();
-  await admin.connect();
-  try {
-    await ensureTopics(admin, topicDefinitions(config), log);
-  } finally {
-    await admin.disconnect();
-  }
+  await ensureDeploymentTopics(createKafka(config, 'kpi-stream-alerting-admin', log), config, log);
   await migrate(config, log, catalog);
   const model = await withClickHouse(config, async (client) => {
     const version = await activeModelVersion(client);

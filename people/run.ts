@@ -7,8 +7,8 @@ import { createClickHouseClient, withRetries } from '../sinks/clickhouse/client.
 import { migrate } from '../sinks/clickhouse/migrate.js';
 import { insertDeadLetters } from '../sinks/clickhouse/queries/deadLetters.js';
 import { DeadLetterWriter } from '../topics/deadLetters.js';
-import { deadLetterTopic, topicDefinitions } from '../topics/definitions.js';
-import { createKafka, createProducer, ensureTopics } from '../topics/kafka.js';
+import { deadLetterTopic } from '../topics/definitions.js';
+import { createKafka, createProducer, ensureDeploymentTopics } from '../topics/kafka.js';
 import { ReviewApplier } from './applier.js';
 import { ReviewDesk } from './reviewDesk.js';
 
@@ -30,13 +30,7 @@ export interface RunningApplier {
  */
 export async function startReviewApplier(config: Config, log: Logger): Promise<RunningApplier> {
   const kafka = createKafka(config, 'kpi-stream-reviews', log);
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await ensureTopics(admin, topicDefinitions(config), log);
-  } finally {
-    await admin.disconnect();
-  }
+  await ensureDeploymentTopics(kafka, config, log);
   await migrate(config, log, await loadCatalog(config.extensions));
   const client = createClickHouseClient(config, { application: 'kpi-stream-reviews' });
   const producer = createProducer(kafka, { allowAutoTopicCreation: false });

@@ -5,8 +5,8 @@ import type { Logger } from '../core/logger.js';
 import { DAY } from '../core/time.js';
 import { EVENT_KINDS, type EventKind, type RecordKind } from '../schemas/kinds.js';
 import { encodeEvent } from '../topics/codec.js';
-import { assignmentsTopic, inputTopic, topicDefinitions } from '../topics/definitions.js';
-import { createKafka, createProducer, ensureTopics } from '../topics/kafka.js';
+import { assignmentsTopic, inputTopic } from '../topics/definitions.js';
+import { createKafka, createProducer, ensureDeploymentTopics } from '../topics/kafka.js';
 import { createRegistry, registerInputSchemas } from '../topics/registry.js';
 import { readPlants } from '../contract/plants.js';
 import { readShiftCalendar } from '../contract/shiftCalendar.js';
@@ -222,13 +222,7 @@ export async function simulatePlant(input: Partial<SimulateOptions>, config: Con
   let schemaIds: Readonly<Record<RecordKind, number>> = { production: 1, telemetry: 2, inspection: 3, feedback: 4, selfReport: 5, assignment: 6 };
   const kafka = createKafka(config, 'kpi-stream-simulator', log);
   if (!options.dryRun) {
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      await ensureTopics(admin, topicDefinitions(config), log);
-    } finally {
-      await admin.disconnect();
-    }
+    await ensureDeploymentTopics(kafka, config, log);
     schemaIds = await registerInputSchemas(createRegistry(config), config, log);
   }
   const simulation = new Simulation(options, schemaIds);

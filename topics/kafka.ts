@@ -16,7 +16,7 @@ import type { Config } from '../core/config.js';
 import { ConnectionError, KpiError, TopicMismatchError, messageOf } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { retrying } from '../core/retry.js';
-import type { TopicDefinition } from './definitions.js';
+import { topicDefinitions, type TopicDefinition } from './definitions.js';
 import { fixKafkaRequestQueue } from './kafkaRequestQueue.js';
 
 /** How long a probe client waits for a connection, an authentication or an answer. */
@@ -114,6 +114,17 @@ export function withKafkaRetries<T>(what: string, log: Logger, work: () => Promi
     giveUpAfterMs: 30_000,
     maxBackoffMs: 2_000,
   });
+}
+
+/** ensureTopics for every topic of the deployment, through an admin client of its own, closed after. */
+export async function ensureDeploymentTopics(kafka: Kafka, config: Config, log: Logger): Promise<TopicReport> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return await ensureTopics(admin, topicDefinitions(config), log);
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /**
