@@ -1,10 +1,12 @@
+import { readPlants } from '../contract/plants.js';
 import type { Config } from '../core/config.js';
 import { startHealthServer } from '../core/health.js';
 import type { Logger } from '../core/logger.js';
 import { createProcessRegistry } from '../core/metrics.js';
 import { startReviewApplier, type RunningApplier } from '../people/run.js';
 import { clickhouseReachable, createClickHouseClient } from '../sinks/clickhouse/client.js';
-import { startApp, type RunningApp } from './server.js';
+import { loadManifestInputs, manifest } from '../manifest/manifest.js';
+import { startApp, type RunningApp, type WebOptions } from './server.js';
 import { tokenVerifier } from './tokens.js';
 
 /**
@@ -29,7 +31,7 @@ export async function runApp(config: Config, log: Logger, signal: AbortSignal, s
       : undefined;
   try {
     applier = await startReviewApplier(config, log);
-    app = await startApp({ host: config.appHost, port: config.appPort, client, verifier, registry, log, desk: applier.desk });
+    app = await startApp({ host: config.appHost, port: config.appPort, client, verifier, registry, log, desk: applier.desk, web: webOptions(config) });
     health?.addCheck(app.oidcCheck);
     log.info({ url: app.url, issuer: config.oidc.issuer }, `app listening at ${app.url}; tokens from ${config.oidc.issuer}`);
     started?.(app);
@@ -42,4 +44,19 @@ export async function runApp(config: Config, log: Logger, signal: AbortSignal, s
     await health?.close();
     await client.close();
   }
+}
+
+/** The pages' settings from the configuration; the secrets are read (or, locally, made) here, so a missing one stops the start naming its key. */
+export function webOptions(config: Config): WebOptions {
+  const plants = config.plantsFile === undefined ? new Map() : readPlants(config.plantsFile);
+  return {
+    issuer: config.oidc.issuer,
+    clientId: config.oidc.clientId,
+    clientSecret: config.oidc.clientSecret,
+    allowHttp: config.oidc.local,
+    appUrl: config.appUrl,
+    sessionSecret: config.oidc.sessionSecret,
+    zoneOf: (plantId) => plants.get(plantId)?.timeZone ?? config.timeZone,
+    manifest: async () => manifest(config, await loadManifestInputs(config)),
+  };
 }

@@ -66,6 +66,26 @@ export async function teamSummaryAllowed(p: Principal, leads: (supervisorId: str
   return { refused: "a team's summary is for its supervisor, HR and the works council" };
 }
 
+/** One flag: the person it is about, HR, and the supervisor of the team they were in at its window start. */
+export function flagViewScope(p: Principal, flag: { employeeId: string; supervisorId: string }): true | Refusal {
+  if (p.roles.has('hr')) return true;
+  if (p.employeeId !== undefined && p.roles.has('employee') && flag.employeeId === p.employeeId) return true;
+  if (p.employeeId !== undefined && p.roles.has('supervisor') && flag.supervisorId === p.employeeId) return true;
+  return { refused: 'this flag is about someone else, outside your teams' };
+}
+
+/** Disputes: HR sees every dispute; an employee their own. HR's wider scope wins for someone with both roles. */
+export function disputesScope(p: Principal): { all: true } | { employeeId: string } | Refusal {
+  if (p.roles.has('hr')) return { all: true };
+  const me = meScope(p);
+  return isRefusal(me) ? { refused: 'disputes are for HR, and for the employee who opened them' } : me;
+}
+
+/** Every team's and plant's aggregates and the dispute figures: HR and the works council. */
+export function overviewAllowed(p: Principal): true | Refusal {
+  return p.roles.has('hr') || p.roles.has('works_council') ? true : { refused: 'the plant overview is for HR and the works council' };
+}
+
 /** HR acts under its employee_id, or the token's subject if it has none. */
 const asHr = (p: Principal): Actor => ({ id: p.employeeId ?? p.subject, role: 'hr' });
 

@@ -5,11 +5,16 @@ import type { HealthCheck } from '../core/health.js';
 import type { Logger } from '../core/logger.js';
 import { DURATION_BUCKETS } from '../core/metrics.js';
 import type { ClickHouseClient } from '../sinks/clickhouse/client.js';
+import type { Manifest } from '../manifest/manifest.js';
 import { registerReadRoutes } from './api.js';
-import { registerDecisionRoutes, type Decisions } from './decisions.js';
+import { registerDecisionRoutes } from './decisions.js';
+import { AppDesk, type Decisions } from './desk.js';
 import { ApiError, errorBody } from './errors.js';
 import { principalOf, type Principal } from './scope.js';
 import type { TokenVerifier } from './tokens.js';
+import { pageError, registerPages } from './web/routes.js';
+import { registerSessions } from './web/session.js';
+import { registerSignIn } from './web/signIn.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -28,6 +33,24 @@ export interface AppOptions {
   readonly log: Logger;
   /** Where decisions go: the review desk, its applier running beside the app (app/run.ts). */
   readonly desk: Decisions;
+  /** The pages' sign-in and what they show beside the data. */
+  readonly web: WebOptions;
+}
+
+export interface WebOptions {
+  /** KPI_OIDC_ISSUER (or the local identity provider's), KPI_OIDC_CLIENT_ID and its secret. */
+  readonly issuer: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  /** Whether the identity provider may be reached over plain http: the local one only. */
+  readonly allowHttp: boolean;
+  /** The app's public address (KPI_APP_URL without a trailing slash): sign-in comes back to <appUrl>/auth/callback. */
+  readonly appUrl: string;
+  /** KPI_APP_SESSION_SECRET: the key of the session cookies. */
+  readonly sessionSecret: string;
+  /** The time zone of a plant (KPI_PLANTS_FILE), or the deployment's (KPI_TIME_ZONE). */
+  readonly zoneOf: (plantId: string) => string;
+  readonly manifest: () => Promise<Manifest>;
 }
 
 export interface RunningApp {
@@ -38,21 +61,37 @@ export interface RunningApp {
   close(): Promise<void>;
 }
 
-/** Every response's Content-Security-Policy: the API serves JSON, so nothing may load, run or frame it. */
-const API_CSP = {
+/**
+ * Every response's Content-Security-Policy: no script at all, from anywhere;
+ * styles and images from the app only; forms post to the app only (and the
+ * identity provider, where a form's redirect to sign in again leads); nothing
+ * may frame a page. The JSON API needs even less.
+ */
+const contentSecurityPolicy = (issuer: string) => ({
   useDefaults: false,
-  directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] },
-};
+  directives: {
+    defaultSrc: ["'none'"],
+    styleSrc: ["'self'"],
+    imgSrc: ["'self'"],
+    formAction: ["'self'", new URL(issuer).origin],
+    frameAncestors: ["'none'"],
+    baseUri: ["'none'"],
+  },
+});
 
 /**
  * `kpi-stream app`: fastify, with @fastify/helmet's headers on every response
  * (the strict CSP above, nosniff, no referrer…), `Cache-Control: no-store`
- * (answers hold personal data), OIDC bearer tokens checked on every /api/
- * route (401 without a valid one, 403 outside the role's scope: app/scope.ts),
- * and errors in the contract's shape `{"error": {"code", "message"}}`.
+ * (answers hold personal data). Two doors to one desk (app/desk.ts): the JSON
+ * API, with OIDC bearer tokens checked on every /api/ route (401 without a
+ * valid one, 403 outside the role's scope: app/scope.ts) and errors in the
+ * contract's shape `{"error": {"code", "message"}}`; and the web pages, signed
+ * in through the identity provider into an encrypted session cookie, their
+ * forms guarded by CSRF tokens (app/web/).
  */
 export async function buildApp(options: Omit<AppOptions, 'host' | 'port'>): Promise<FastifyInstance> {
-  const { client, verifier, registry, log, desk } = options;
+  const { client, verifier, registry, log, web } = options;
+  const desk = new AppDesk(client, options.desk);
   // Bodies as sent: no coercion of types, no silent removal of unknown fields (both answer 400).
   const app = Fastify({ logger: false, trustProxy: false, bodyLimit: 64 * 1024, ajv: { customOptions: { coerceTypes: false, removeAdditional: false } } });
   const requests = new Counter({
@@ -69,9 +108,10 @@ export async function buildApp(options: Omit<AppOptions, 'host' | 'port'>): Prom
     registers: [registry],
   });
 
-  await app.register(helmet, { contentSecurityPolicy: API_CSP, crossOriginEmbedderPolicy: true });
+  await app.register(helmet, { contentSecurityPolicy: contentSecurityPolicy(web.issuer), crossOriginEmbedderPolicy: true });
+  await registerSessions(app, { secret: web.sessionSecret, secure: web.appUrl.startsWith('https:') });
   app.addHook('onSend', async (_request, reply, payload) => {
-    reply.header('cache-control', 'no-store');
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
     return payload;
   });
   app.addHook('onResponse', async (request, reply) => {
@@ -92,18 +132,28 @@ export async function buildApp(options: Omit<AppOptions, 'host' | 'port'>): Prom
     request.principal = principalOf(claims);
   });
 
-  app.setNotFoundHandler((_request, reply) => reply.code(404).send(errorBody('not_found', 'no such route')));
+  // The API answers in JSON, the pages in HTML (app/web/routes.ts: the page's language, the way back).
+  const isApi = (request: { url: string; routeOptions: { url?: string } }) => (request.routeOptions.url ?? request.url).startsWith('/api/');
+  app.setNotFoundHandler((request, reply) =>
+    isApi(request) ? reply.code(404).send(errorBody('not_found', 'no such route')) : pageError(request, reply, new ApiError(404, 'not_found', request.url)),
+  );
   app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
-    if (error instanceof ApiError) return reply.code(error.status).send(errorBody(error.code, error.message));
-    if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
-      return reply.code(error.statusCode).send(errorBody('bad_request', error.message));
-    }
-    log.error({ err: error, route: request.routeOptions.url }, 'request failed');
-    return reply.code(500).send(errorBody('internal', 'the request failed; the app log says why'));
+    const known =
+      error instanceof ApiError
+        ? error
+        : error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500
+          ? new ApiError(error.statusCode, error.code?.startsWith('FST_CSRF') ? 'forbidden' : 'bad_request', error.message)
+          : undefined;
+    if (known === undefined) log.error({ err: error, route: request.routeOptions.url }, 'request failed');
+    const answered = known ?? new ApiError(500, 'internal', 'the request failed; the app log says why');
+    if (isApi(request)) return reply.code(answered.status).send(errorBody(answered.code, answered.message));
+    return pageError(request, reply, answered, error.code?.startsWith('FST_CSRF') === true);
   });
 
-  registerReadRoutes(app, client);
-  registerDecisionRoutes(app, client, desk);
+  registerReadRoutes(app, desk);
+  registerDecisionRoutes(app, desk);
+  registerSignIn(app, { ...web, verifier, log });
+  registerPages(app, { desk, issuer: web.issuer, zoneOf: web.zoneOf, manifest: web.manifest });
   return app;
 }
 

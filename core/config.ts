@@ -236,15 +236,6 @@ const url = (env: string, doc: string, hidePath = false): Setting<string | undef
   display: (raw) => redactUrl(raw, { hidePath }),
 });
 
-/** An http(s) URL with a default: the address of one of kpi-stream's own services. */
-const address = (env: string, def: string, doc: string): Setting<string> => ({
-  env,
-  default: def,
-  doc,
-  parse: (raw, key) => httpUrl(raw, key),
-  display: (raw) => redactUrl(raw),
-});
-
 /** An http(s) URL, without its trailing slashes. */
 function httpUrl(raw: string, key: string): string {
   let parsed: URL;
@@ -501,10 +492,9 @@ export const settings = {
     100,
   ),
   alertRetryMaxBackoff: duration('KPI_ALERT_RETRY_MAX_BACKOFF', '5m', 'Longest wait between delivery retries (a Retry-After is honoured up to this).', 1_000),
-  appUrl: address(
+  appUrl: url(
     'KPI_APP_URL',
-    'http://127.0.0.1:8090',
-    "The people app's public address (default: `kpi-stream app` at its default KPI_APP_HOST and KPI_APP_PORT): alert events about a person link to the flag's review page under it (<KPI_APP_URL>/flags/<fingerprint>).",
+    "The people app's public address, as browsers reach it: sign-in returns to <KPI_APP_URL>/auth/callback (register it at the identity provider), and alert events about a person link to its review page. Unset: http://<KPI_APP_HOST>:<KPI_APP_PORT> (127.0.0.1 for 0.0.0.0).",
   ),
   allowPlaintextCredentials: flag(
     'KPI_ALLOW_PLAINTEXT_CREDENTIALS',
@@ -558,6 +548,10 @@ export const settings = {
     'KPI_OIDC_CLIENT_SECRET',
     "The app's client secret at the identity provider. Unset with the local identity provider: a random one generated on first use into <KPI_SERVICES_DIR>/idp/client-secret (mode 0600).",
   ),
+  appSessionSecret: secret(
+    'KPI_APP_SESSION_SECRET',
+    "The key of the app's sign-in sessions (encrypted cookies; at least 32 characters; the same on every instance, so any of them serves a signed-in person). Required with KPI_OIDC_ISSUER. Unset with the local identity provider: a random one generated on first use into <KPI_SERVICES_DIR>/app/session-secret (mode 0600).",
+  ),
   stallTimeout: duration(
     'KPI_STALL_TIMEOUT',
     '2m',
@@ -590,6 +584,8 @@ export type SaslMechanism = NonNullable<RawConfig['kafkaSaslMechanism']>;
 export interface Config extends RawConfig {
   /** Absolute path of servicesDir. */
   readonly servicesPath: string;
+  /** KPI_APP_URL, or the app's own address (KPI_APP_HOST and KPI_APP_PORT). */
+  readonly appUrl: string;
   /** KPI_ALERT_WEBHOOK_SECRET's secrets, newest first. */
   readonly alertWebhookSecrets: readonly string[];
   readonly kafka: {
@@ -613,6 +609,8 @@ export interface Config extends RawConfig {
     readonly clientId: string;
     /** KPI_OIDC_CLIENT_SECRET, or the local identity provider's generated one (read or made on first use). */
     readonly clientSecret: string;
+    /** KPI_APP_SESSION_SECRET, or with the local identity provider a generated one (read or made on first use): the app's session key. */
+    readonly sessionSecret: string;
   };
   readonly clickhouse: {
     readonly url: string;
@@ -791,6 +789,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     schemaRegistryUrl: base.schemaRegistryUrl === undefined ? undefined : registry.url,
     clickhouseUrl: base.clickhouseUrl === undefined ? undefined : clickhouse.url,
     servicesPath,
+    appUrl:
+      base.appUrl ??
+      `http://${['0.0.0.0', '::', ''].includes(base.appHost) ? '127.0.0.1' : base.appHost.includes(':') ? `[${base.appHost}]` : base.appHost}:${base.appPort}`,
     alertWebhookSecrets: Object.freeze(alertWebhookSecrets),
     kafka: Object.freeze({
       brokers: Object.freeze(base.kafkaBrokers ?? [`127.0.0.1:${base.kafkaPort}`]),
@@ -812,6 +813,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         if (base.oidcIssuer !== undefined)
           throw new ConfigError('KPI_OIDC_CLIENT_SECRET', 'is required with KPI_OIDC_ISSUER: the secret the identity provider gave the app');
         return generatedSecret(localIdpClientSecretFile(servicesPath));
+      },
+      get sessionSecret(): string {
+        if (base.appSessionSecret !== undefined) {
+          if (base.appSessionSecret.length < 32) throw new ConfigError('KPI_APP_SESSION_SECRET', 'must be at least 32 characters');
+          return base.appSessionSecret;
+        }
+        if (base.oidcIssuer !== undefined) throw new ConfigError('KPI_APP_SESSION_SECRET', "is required with KPI_OIDC_ISSUER: the key of the app's sessions");
+        return generatedSecret(join(servicesPath, 'app', 'session-secret'));
       },
     }),
     clickhouse: Object.freeze({

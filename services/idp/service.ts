@@ -9,8 +9,7 @@ const SERVER_ENTRY = 'tools/idp/main.js';
 
 /** Where the app's sign-in comes back to: the only redirect the local identity provider accepts. */
 export function idpRedirectUris(config: Config): string[] {
-  const host = config.appHost === '0.0.0.0' ? '127.0.0.1' : config.appHost;
-  return [`http://${host}:${config.appPort}/auth/callback`];
+  return [`${config.appUrl}/auth/callback`];
 }
 
 /**

@@ -71,3 +71,22 @@ export async function readTeamWindows(client: ClickHouseClient, teamId: string):
   });
   return result.json<Record<string, unknown>>();
 }
+
+/** A plant's figures per window (groups under MIN_GROUP_SIZE withheld by the views), oldest first, times in ISO 8601. */
+export async function readPlantWindows(client: ClickHouseClient): Promise<Record<string, unknown>[]> {
+  const result = await client.query({
+    query: `SELECT * FROM ${PLANT_METRICS_VIEW} ORDER BY window_start, plant_id`,
+    format: 'JSONEachRow',
+    clickhouse_settings: { date_time_output_format: 'iso' },
+  });
+  return result.json<Record<string, unknown>>();
+}
+
+/** The teams whose figures are shown (5 people or more in some window), by plant. */
+export async function readShownTeams(client: ClickHouseClient): Promise<{ plant_id: string; team_id: string }[]> {
+  const result = await client.query({
+    query: `SELECT DISTINCT plant_id, team_id FROM ${TEAM_METRICS_VIEW} ORDER BY plant_id, team_id`,
+    format: 'JSONEachRow',
+  });
+  return result.json<{ plant_id: string; team_id: string }>();
+}

@@ -169,20 +169,20 @@ export interface DisputeFigures {
 }
 
 /**
- * The dispute figures per month of the plant(s) a team belongs to
- * (assignments_current), oldest month first. A month in which the plant had
- * fewer than `minEmployees` people is left out: a count of disputes among so
- * few would point at someone. Per team they are not given: most teams are too
- * small for that.
+ * The dispute figures per month and plant, oldest month first: of every plant,
+ * or with `teamId` of the plant(s) that team belongs to (assignments_current).
+ * A month in which the plant had fewer than `minEmployees` people is left out:
+ * a count of disputes among so few would point at someone. Per team they are
+ * not given: most teams are too small for that.
  */
-export async function readTeamPlantDisputeFigures(client: ClickHouseClient, teamId: string, minEmployees: number): Promise<DisputeFigures[]> {
+export async function readDisputeFigures(client: ClickHouseClient, minEmployees: number, teamId?: string): Promise<DisputeFigures[]> {
+  const ofTeam = `AND plant_id IN (SELECT plant_id FROM ${ASSIGNMENTS_VIEW} WHERE team_id = {team:String} AND plant_id != '')`;
   const result = await client.query({
     query: `SELECT toString(period_start) AS period_start, plant_id, employees, disputes, disputes_per_100_employees, decided, upheld, share_upheld, median_days_to_decide
             FROM ${DISPUTE_FIGURES_VIEW}
-            WHERE plant_id IN (SELECT plant_id FROM ${ASSIGNMENTS_VIEW} WHERE team_id = {team:String} AND plant_id != '')
-              AND employees >= {min:UInt32}
+            WHERE employees >= {min:UInt32} ${teamId === undefined ? '' : ofTeam}
             ORDER BY period_start, plant_id`,
-    query_params: { team: teamId, min: minEmployees },
+    query_params: { min: minEmployees, ...(teamId === undefined ? {} : { team: teamId }) },
     format: 'JSONEachRow',
   });
   const orNull = (x: unknown) => (x === null ? null : Number(x));
@@ -197,4 +197,44 @@ export async function readTeamPlantDisputeFigures(client: ClickHouseClient, team
     share_upheld: orNull(r.share_upheld),
     median_days_to_decide: orNull(r.median_days_to_decide),
   }));
+}
+
+/** A dispute as the app shows it (disputes_current), times in ISO 8601 (UTC). */
+export interface Dispute {
+  readonly dispute_id: string;
+  readonly employee_id: string;
+  readonly subject: string;
+  readonly subject_id: string;
+  readonly status: string;
+  readonly statement: string;
+  readonly opened_at: string;
+  readonly decided_by: string;
+  readonly decided_at: string | null;
+  readonly resolution: string;
+  readonly plant_id: string;
+  readonly team_id: string;
+}
+
+/** Which disputes to read; the fields given all hold. */
+export interface DisputeSelection {
+  readonly employeeId?: string;
+  readonly status?: string;
+}
+
+/** Disputes, oldest first. */
+export async function readDisputes(client: ClickHouseClient, selection: DisputeSelection): Promise<Dispute[]> {
+  const where = [
+    ...(selection.employeeId === undefined ? [] : ['employee_id = {employee:String}']),
+    ...(selection.status === undefined ? [] : ['status = {status:String}']),
+  ];
+  const result = await client.query({
+    query: `SELECT dispute_id, employee_id, subject, subject_id, status, statement, opened_at, decided_by, decided_at, resolution, plant_id, team_id
+            FROM ${DISPUTES_CURRENT_VIEW}
+            ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`}
+            ORDER BY opened_at, dispute_id`,
+    query_params: { employee: selection.employeeId ?? '', status: selection.status ?? '' },
+    format: 'JSONEachRow',
+    clickhouse_settings: { date_time_output_format: 'iso' },
+  });
+  return result.json<Dispute>();
 }

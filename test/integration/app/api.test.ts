@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { SignJWT, generateKeyPair, importJWK, type JWK } from 'jose';
+import { webOptions } from '../../../app/run.js';
 import { startApp, type RunningApp } from '../../../app/server.js';
 import { tokenVerifier } from '../../../app/tokens.js';
 import { KpiCatalog } from '../../../kpis/catalog.js';
@@ -142,6 +143,7 @@ beforeAll(async () => {
     registry: new Registry(),
     log: ctx.log,
     desk: new ReviewDesk({ config: ctx.config, producer, client, waitMs: 1_000 }),
+    web: webOptions(ctx.config),
   });
   for (const [login, password] of Object.entries(PASSWORDS)) tokens[login] = await signIn(ctx.config, login, password);
 }, 180_000);

@@ -2,16 +2,13 @@ import { runApp } from '../../../app/run.js';
 import type { RunningApp } from '../../../app/server.js';
 import { freePort } from '../../../core/net.js';
 import { KpiCatalog } from '../../../kpis/catalog.js';
-import { flagId } from '../../../people/flagId.js';
-import { batchToken } from '../../../processors/checkpoint.js';
 import { idpService } from '../../../services/idp/service.js';
 import { startService, stopService } from '../../../services/service.js';
 import { createClickHouseClient } from '../../../sinks/clickhouse/client.js';
 import { migrate } from '../../../sinks/clickhouse/migrate.js';
-import { ClickHouseWindowStore } from '../../../sinks/clickhouse/windowStore.js';
 import { dropTestResources, testContext } from '../support/context.js';
 import { signIn, type SignedIn } from '../support/oidc.js';
-import { windowRowWith } from '../support/rows.js';
+import { FLAGGED, PASSWORDS, seedPeople, unitsFlagOf } from '../support/people.js';
 
 /**
  * Decisions through the app, as `kpi-stream app` runs (app/run.ts: the API
@@ -27,14 +24,9 @@ const idp = idpService(ctx.config);
 const DAY = 86_400_000;
 // Today: the dispute figures count disputes by the month they were opened in, among the people with windows that month.
 const TODAY = Math.floor(Date.now() / DAY) * DAY;
-const at = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
 
-/** Team T1 (plant P1), led by the demo supervisor E000002: the demo employee E000001 and five more. Team T2 (P1), led by E000008: E000009. */
-const T1 = ['E000001', 'E000003', 'E000004', 'E000005', 'E000006', 'E000007'];
-const flagOf = (employee: string) => flagId({ employeeId: employee, windowStart: TODAY, kind: 'units_overclaim', method: 'single_window' });
 /** A: the employee's, confirmed then disputed; B: dismissed; C: two reviewers at once; X: outside the supervisor's teams. */
-const [A, B, C, X] = ['E000001', 'E000003', 'E000004', 'E000009'].map(flagOf) as [string, string, string, string];
-const PASSWORDS = { employee: 'employee-demo', supervisor: 'supervisor-demo', hr: 'hr-officer-demo', 'works-council': 'works-council-demo' };
+const [A, B, C, X] = FLAGGED.map((employee) => unitsFlagOf(employee, TODAY)) as [string, string, string, string];
 const tokens: Record<string, SignedIn> = {};
 const stop = new AbortController();
 let app: RunningApp;
@@ -57,51 +49,7 @@ const statuses = async (path: string, user: keyof typeof PASSWORDS) =>
 beforeAll(async () => {
   await startService(idp, ctx.log);
   await migrate(ctx.config, ctx.log, catalog);
-  const people = [...T1, 'E000009'];
-  const windows = people.map((employee) =>
-    windowRowWith(catalog, {
-      employee,
-      start: TODAY,
-      end: TODAY + DAY,
-      station: 'S001',
-      measures: { units: 100, standard_ms: 3_600_000, run_ms: 3_600_000 },
-      report: { units: 150, runHours: 1, defectiveUnits: 0, selfScore: 95, submittedTime: TODAY + DAY, eventId: `${employee}-r` },
-    }),
-  );
-  await new ClickHouseWindowStore(client, catalog, ctx.log).write(windows, batchToken(windows));
-  const insert = (table: string, values: Record<string, unknown>[]) => client.insert({ table, values, format: 'JSONEachRow' });
-  await insert(
-    'assignments',
-    people.map((employee, i) => ({
-      employee_id: employee,
-      valid_from: at(TODAY - 30 * DAY),
-      plant_id: 'P1',
-      team_id: employee === 'E000009' ? 'T2' : 'T1',
-      supervisor_id: employee === 'E000009' ? 'E000008' : 'E000002',
-      submitted_time: at(TODAY - 30 * DAY),
-      event_id: `assignment-${employee}`,
-      source_partition: 0,
-      source_offset: i,
-    })),
-  );
-  await insert(
-    'anomalies',
-    ['E000001', 'E000003', 'E000004', 'E000009'].map((employee) => ({
-      employee_id: employee,
-      station_id: 'S001',
-      window_start: at(TODAY),
-      window_end: at(TODAY + DAY),
-      kind: 'units_overclaim',
-      method: 'single_window',
-      severity: 'high',
-      reported: 150,
-      measured: 100,
-      deviation: 0.5,
-      explanation: `${employee} reported 150 units; the MES counted 100`,
-      evidence: '{}',
-      detected_at: at(TODAY + DAY),
-    })),
-  );
+  await seedPeople(client, catalog, ctx.log, TODAY);
   const started = new Promise<RunningApp>((resolve) => (running = runApp(ctx.config, ctx.log, stop.signal, resolve)));
   app = await Promise.race([started, running!.then(() => Promise.reject(new Error('the app stopped before it listened')))]);
   for (const [login, password] of Object.entries(PASSWORDS)) tokens[login] = await signIn(ctx.config, login, password);
