@@ -5,7 +5,8 @@ import type { KpiCatalog } from '../kpis/catalog.js';
 import type { EventKind } from '../schemas/kinds.js';
 import { indicatorValues, scoreOf, type ScoringModel } from '../scoring/model.js';
 import { SCORE_METRIC, type AlertRule, type AnomalyRule, type MetricRule } from './rules.js';
-import { SEVERITIES, type FlagSummary, type Severity } from '../contract/flag.js';
+import { SEVERITIES, flagStands, type FlagStatus, type FlagSummary, type Severity } from '../contract/flag.js';
+import { flagId } from '../contract/flagId.js';
 import type { AlertEvent, Scope } from '../contract/alertEvent.js';
 import { Pseudonyms, pseudonymised, reviewUrlOf, type AlertPrivacy } from './people.js';
 
@@ -41,6 +42,15 @@ interface Aggregate {
 }
 
 const SEP = '\u0000';
+/** Why a flag that was reviewed no longer stands, for a resolution's explanation. */
+const WITHDRAWN: Record<FlagStatus, string> = {
+  proposed: 'it awaits review',
+  confirmed: 'it was confirmed',
+  disputed: 'it is disputed',
+  dismissed: 'it was dismissed on review',
+  measurement_problem: 'a reviewer found a measurement problem',
+  overturned: 'a dispute overturned it',
+};
 const RANK: Record<Severity, number> = { low: 0, medium: 1, high: 2 };
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -80,6 +90,11 @@ const show = (x: number) => String(Number(x.toPrecision(4)));
  * station's or the plant's window): a shift whose units are still on their
  * way is never called inefficient.
  *
+ * An anomaly rule fires on a flag only while its review leaves it standing
+ * (confirmed, or disputed and not yet overturned: contract/flag.ts
+ * `flagStands`); a proposed flag raises nothing, and a flag overturned on
+ * dispute resolves its alert under the same fingerprint.
+ *
  * An event about a person (employee scope) carries the employee's pseudonym,
  * a neutral line and the review page's link, unless its rule discloses the
  * employee (alerting/people.ts); what it keeps for itself names them.
@@ -91,6 +106,10 @@ export class AlertEvaluator {
   private readonly order = new Map<string, number[]>();
   private readonly flags = new Map<string, FlagSummary>();
   private readonly flagsOf = new Map<string, Set<string>>();
+  /** Each decided flag's review status, by flag id (contract/flagId.ts); a flag without one is proposed. */
+  private readonly statuses = new Map<string, FlagStatus>();
+  /** The input key of each flag held, by flag id. */
+  private readonly flagKeys = new Map<string, string>();
   private readonly alerts = new Map<string, AlertState>();
   /** Scope-windows to judge at the next evaluation. */
   private readonly dirty = new Set<string>();
@@ -207,15 +226,35 @@ export class AlertEvaluator {
       this.dirty.add(scopeWindow('employee', old.employeeId, old.windowStart));
     }
     if (flag === null) {
+      if (old) this.flagKeys.delete(flagId(old));
       this.flags.delete(key);
       return;
     }
     this.flags.set(key, flag);
+    this.flagKeys.set(flagId(flag), key);
     const at = `${flag.employeeId}${SEP}${flag.windowStart}`;
     let keys = this.flagsOf.get(at);
     if (!keys) this.flagsOf.set(at, (keys = new Set()));
     keys.add(key);
     this.dirty.add(scopeWindow('employee', flag.employeeId, flag.windowStart));
+  }
+
+  /**
+   * Sets a flag's review status (kpi.reviews.v1, through the applier). An
+   * anomaly rule fires on a flag only while it stands (confirmed, or disputed
+   * and not yet overturned): a flag confirmed fires, one overturned on
+   * dispute resolves its alert. The status may come before its flag.
+   */
+  applyFlagStatus(id: string, status: FlagStatus): void {
+    if (this.statuses.get(id) === status) return;
+    this.statuses.set(id, status);
+    const flag = this.flags.get(this.flagKeys.get(id) ?? '');
+    if (flag) this.dirty.add(scopeWindow('employee', flag.employeeId, flag.windowStart));
+  }
+
+  /** A flag's review status: proposed until someone decided it. */
+  private statusOf(flag: FlagSummary): FlagStatus {
+    return this.statuses.get(flagId(flag)) ?? 'proposed';
   }
 
   /** Takes back the state of an alert from before a restart (a newer generation wins). */
@@ -305,6 +344,8 @@ export class AlertEvaluator {
     for (const [key, flag] of this.flags) {
       if (flag.windowEnd >= before) continue;
       this.flags.delete(key);
+      this.flagKeys.delete(flagId(flag));
+      this.statuses.delete(flagId(flag));
       this.flagsOf.delete(`${flag.employeeId}${SEP}${flag.windowStart}`);
     }
     for (const [fingerprint, state] of this.alerts) if (!state.firing && Date.parse(state.last.window_end) < before) this.alerts.delete(fingerprint);
@@ -456,7 +497,10 @@ export class AlertEvaluator {
       .map((k) => this.flags.get(k)!)
       .filter((f) => f.kind !== 'measurement_gap' && (rule.anomaly === 'any' || f.kind === rule.anomaly) && RANK[f.severity] >= RANK[rule.minSeverity])
       .sort((a, b) => RANK[b.severity] - RANK[a.severity] || a.kind.localeCompare(b.kind));
-    const flag = matching[0];
+    // A flag is a proposal: only one a reviewer confirmed (and no dispute overturned) may raise an alert about the person.
+    const flag = matching.find((f) => flagStands(this.statusOf(f)));
+    // What a resolution names: a flag that was reviewed and no longer stands.
+    const withdrawn = matching.find((f) => !flagStands(this.statusOf(f)) && this.statusOf(f) !== 'proposed');
     return {
       breaches: flag !== undefined,
       holds: flag !== undefined,
@@ -474,7 +518,9 @@ export class AlertEvaluator {
         anomaly: flag?.kind ?? last?.anomaly ?? null,
         explanation: flag
           ? flag.explanation
-          : `No ${rule.anomaly === 'any' ? 'inflation' : rule.anomaly} flag of ${SEVERITIES.slice(RANK[rule.minSeverity]).join(' or ')} severity stands any more for employee ${employee} in the window from ${formatTime(start)}`,
+          : withdrawn
+            ? `The ${withdrawn.kind} flag of employee ${employee} in the window from ${formatTime(start)} no longer stands: ${WITHDRAWN[this.statusOf(withdrawn)]}`
+            : `No ${rule.anomaly === 'any' ? 'inflation' : rule.anomaly} flag of ${SEVERITIES.slice(RANK[rule.minSeverity]).join(' or ')} severity stands any more for employee ${employee} in the window from ${formatTime(start)}`,
         observed_at: null,
       }),
     };

@@ -1,5 +1,6 @@
-import type { FlagSummary } from '../contract/flag.js';
+import type { FlagStatus, FlagSummary } from '../contract/flag.js';
 import type { WindowSnapshot } from '../contract/windowSnapshot.js';
+import { readFlagStatusInput } from '../topics/flagStatuses.js';
 import type { AlertState } from './evaluator.js';
 
 /**
@@ -9,16 +10,19 @@ import type { AlertState } from './evaluator.js';
  *
  * - `w␀employee␀window_start` → a window snapshot (processors; the highest version wins);
  * - `f␀employee␀window_start␀kind␀method` → a flag's summary (its JSON below), or null once detection no longer raises it (analytics);
+ * - `r␀flag_id` → a flag's review status (the applier of kpi.reviews.v1, topics/flagStatuses.ts); none: proposed;
  * - `s␀fingerprint` → an alert's state (the evaluator, after each event it raised).
  */
 export type AlertInput =
   | { readonly type: 'window'; readonly snapshot: WindowSnapshot }
   | { readonly type: 'flag'; readonly key: string; readonly flag: FlagSummary | null }
+  | { readonly type: 'flag_status'; readonly flagId: string; readonly status: FlagStatus }
   | { readonly type: 'state'; readonly state: AlertState };
 
 const SEP = '\u0000';
 
 export { windowInputKey } from '../topics/liveWindows.js';
+export { flagStatusInputKey } from '../topics/flagStatuses.js';
 
 export function flagInputKey(f: Pick<FlagSummary, 'employeeId' | 'windowStart' | 'kind' | 'method'>): string {
   return ['f', f.employeeId, f.windowStart, f.kind, f.method].join(SEP);
@@ -75,6 +79,10 @@ export function decodeInput(key: Buffer | null, value: Buffer | null): AlertInpu
       return value === null ? null : { type: 'window', snapshot: json() as WindowSnapshot };
     case `f${SEP}`:
       return { type: 'flag', key: text, flag: value === null ? null : decodeFlagInput(json() as FlagInput) };
+    case `r${SEP}`: {
+      const read = value === null ? null : readFlagStatusInput(value);
+      return read === null ? null : { type: 'flag_status', flagId: read.flag_id, status: read.status };
+    }
     case `s${SEP}`:
       return value === null ? null : { type: 'state', state: json() as AlertState };
     default:

@@ -36,7 +36,7 @@ export function reviewUrlOf(appUrl: string, fingerprint: string): string {
 export function neutralExplanation(event: Pick<AlertEvent, 'type' | 'metric' | 'review_url'>): string {
   const firing = event.type === 'alert.firing';
   if (event.metric === null) {
-    return firing ? `A flag about a person awaits review: ${event.review_url}` : `A flag about a person no longer stands: ${event.review_url}`;
+    return firing ? `A flag about a person was confirmed on review: ${event.review_url}` : `A flag about a person no longer stands: ${event.review_url}`;
   }
   return firing
     ? `A person's ${event.metric} breaches an alert rule; see ${event.review_url}`

@@ -3,6 +3,7 @@ import type { KpiCatalog } from '../kpis/catalog.js';
 import { modelsOf } from '../scoring/model.js';
 import type { ClickHouseClient } from '../sinks/clickhouse/client.js';
 import { readAnomalies } from '../sinks/clickhouse/queries/anomalies.js';
+import { readFlagStatuses } from '../sinks/clickhouse/queries/reviews.js';
 import { activeModelVersion, readModelRows } from '../sinks/clickhouse/queries/scoringModels.js';
 import { readWindowSnapshots, windowSpan } from '../sinks/clickhouse/queries/windowMetrics.js';
 import { AlertEvaluator } from './evaluator.js';
@@ -21,7 +22,8 @@ export interface Replay {
 
 /**
  * `alerts test`: the windows in ClickHouse whose start lies in [from, to)
- * (default: every window) and the flags of kpi.anomalies, through `rules`,
+ * (default: every window) and the flags of kpi.anomalies with their review
+ * status as it is now (kpi.flags_current), through `rules`,
  * window by window as time passed in the stream. Nothing is sent; the
  * events are as they would be sent (pseudonymised unless a rule discloses).
  */
@@ -41,6 +43,8 @@ export async function replayRules(
     closed: true,
   });
   for (const flag of await readAnomalies(client, { from, to })) evaluator.applyFlag(flagInputKey(flag), flag);
+  // As reviewed today: a flag raises an alert only once confirmed (and not overturned).
+  for (const { flagId, status } of await readFlagStatuses(client, { from, to })) evaluator.applyFlagStatus(flagId, status);
   const events: AlertEvent[] = [];
   const snapshots = await readWindowSnapshots(client, catalog, { from, to });
   for (let i = 0; i < snapshots.length;) {

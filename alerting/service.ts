@@ -54,8 +54,8 @@ export interface EvaluatorSettings {
  * The one place alert rules are judged: a member of consumer group
  * KPI_GROUP_ID + ".alerting" on the single partition of kpi.alert_inputs.v1
  * (so one member is active and the others stand by). On taking the
- * partition it reads the topic from the start — window snapshots, flags and
- * its own alert states — judges everything once (raising what changed while
+ * partition it reads the topic from the start — window snapshots, flags,
+ * their review statuses and its own alert states — judges everything once (raising what changed while
  * no evaluator ran), then judges each batch of inputs as it arrives. Every
  * event goes to the outbox kpi.alerts.v1 (key: fingerprint) before its
  * alert's new state is recorded, so a crash in between raises the event
@@ -129,6 +129,7 @@ export class AlertingEvaluator {
             const input = decodeInput(message.key, message.value);
             if (input?.type === 'window') this.evaluator.applyWindow(input.snapshot);
             else if (input?.type === 'flag') this.evaluator.applyFlag(input.key, input.flag);
+            else if (input?.type === 'flag_status') this.evaluator.applyFlagStatus(input.flagId, input.status);
             else if (input?.type === 'state') this.evaluator.restoreAlert(input.state);
           }
           await this.judge(Number(batch.lastOffset()) + 1);

@@ -21,6 +21,15 @@ export type FlagMethod = 'single_window' | 'sequential' | 'coverage';
 export const FLAG_STATUSES = ['proposed', 'confirmed', 'dismissed', 'measurement_problem', 'disputed', 'overturned'] as const;
 export type FlagStatus = (typeof FLAG_STATUSES)[number];
 
+/**
+ * Whether a flag in this review status stands: confirmed, or disputed and
+ * not yet overturned (the report treats them so too). Only a flag that
+ * stands may have an effect that names the person, such as an alert.
+ */
+export function flagStands(status: FlagStatus): boolean {
+  return status === 'confirmed' || status === 'disputed';
+}
+
 export const SEVERITIES = ['low', 'medium', 'high'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 

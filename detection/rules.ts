@@ -2,7 +2,9 @@ import { judgeCoverage, type Coverage, type CoverageGap, type CoverageRules } fr
 import type { Flag, InflationFlagKind, Severity } from '../contract/flag.js';
 import { FIGURES, groupBy, periodLabel, type Figure, type SelfReportRecord } from './reports.js';
 import { calibrate, evidenceStretches, type CusumParameters } from './sequential.js';
-import { MAD_TO_SD, clamp, median, type Spread } from './spread.js';
+import { MAD_TO_SD, baselineOf, clamp, median, type Spread } from './spread.js';
+import { NO_FEEDBACK, type DetectionFeedback } from './feedback.js';
+import { flagId } from '../contract/flagId.js';
 
 /**
  * Detection of inflated self-reports: a pure function from self-reports (each
@@ -22,7 +24,10 @@ import { MAD_TO_SD, clamp, median, type Spread } from './spread.js';
  *   flagged on its own, where the person's usual vouches for its measurement;
  * - coverage: a report whose measured side is incomplete (an outage, dead
  *   letters) is not judged on the figures the gap touches; it gets a
- *   measurement_gap flag, which is never an accusation.
+ *   measurement_gap flag, which is never an accusation;
+ * - feedback (feedback.ts): a window a reviewer marked a measurement problem
+ *   is a gap on every figure; a dismissed flag raises its station's
+ *   tolerance for its kind; a reviewed window and kind gets no new proposal.
  */
 
 type PerFigure = Readonly<Record<InflationFlagKind, number>>;
@@ -103,7 +108,8 @@ function amount(figure: Figure, x: number): string {
 /** "honest reports at S003 differ by ±3.1%": about 95% of honest errors fall within two robust sds. */
 function spreadText(figure: Figure, spread: Spread, stationId: string): string {
   const where = spread.scope === 'station' ? `at ${stationId}` : spread.scope === 'plant' ? 'across the plant' : 'of this person';
-  return `honest reports ${where} differ by ±${amount(figure, 2 * spread.sigma)}`;
+  const tolerated = spread.tolerance === undefined ? '' : `; reviewers dismissed flags at ${stationId} up to ${amount(figure, spread.tolerance)}`;
+  return `honest reports ${where} differ by ±${amount(figure, 2 * spread.sigma)}${tolerated}`;
 }
 
 function severityOf(deviation: number, strength: number, rules: DetectionRules): Severity {
@@ -115,18 +121,28 @@ function severityOf(deviation: number, strength: number, rules: DetectionRules):
 /**
  * Flags the reports whose period starts in [from, to). Reports before `from`
  * are history: they teach the honest spread and carry evidence forward.
+ * `feedback`: what reviewers decided about earlier flags (feedback.ts).
  */
-export function detect(records: readonly SelfReportRecord[], range: { from: number; to: number }, rules: DetectionRules = DEFAULT_RULES): Flag[] {
-  const coverage = judgeCoverage(records, rules.coverage);
+export function detect(
+  records: readonly SelfReportRecord[],
+  range: { from: number; to: number },
+  rules: DetectionRules = DEFAULT_RULES,
+  feedback: DetectionFeedback = NO_FEEDBACK,
+): Flag[] {
+  // A window whose measurement a reviewer found faulty is left out of everything the others are judged on.
+  const faulty = records.filter((r) => feedback.faulty(r.employeeId, r.window.start));
+  const measured = faulty.length === 0 ? records : records.filter((r) => !feedback.faulty(r.employeeId, r.window.start));
+  const coverage = judgeCoverage(measured, rules.coverage);
   const flags: Flag[] = [];
   for (const figure of FIGURES) {
-    const judged = records.filter((r) => figure.error(r) !== null && !coverage.get(r)!.gaps.some((g) => figure.sources.includes(g.source)));
+    const judged = measured.filter((r) => figure.error(r) !== null && !coverage.get(r)!.gaps.some((g) => figure.sources.includes(g.source)));
+    const tolerance = (stationId: string) => feedback.tolerance(stationId, figure.kind);
     // Learn the honest spread from everyone, flag, then learn it again without the people flagged, and flag again.
-    const suspects = new Set(judgeFigure(figure, judged, new Set(), coverage, rules).map((f) => f.employeeId));
-    flags.push(...judgeFigure(figure, judged, suspects, coverage, rules));
+    const suspects = new Set(judgeFigure(figure, judged, new Set(), coverage, rules, tolerance).map((f) => f.employeeId));
+    flags.push(...judgeFigure(figure, judged, suspects, coverage, rules, tolerance));
   }
-  flags.push(...gapFlags(records, coverage));
-  return flags.filter((f) => f.windowStart >= range.from && f.windowStart < range.to);
+  flags.push(...gapFlags(measured, coverage), ...reviewedGapFlags(faulty, feedback));
+  return flags.filter((f) => f.windowStart >= range.from && f.windowStart < range.to && !feedback.settled(f));
 }
 
 /** The honest spread of a figure's errors per station, without the excluded people; plant-wide where a station has too few. */
@@ -169,6 +185,7 @@ function judgeFigure(
   excluded: ReadonlySet<string>,
   coverage: ReadonlyMap<SelfReportRecord, Coverage>,
   rules: DetectionRules,
+  tolerance: (stationId: string) => number,
 ): Flag[] {
   const spreadAt = stationSpreads(figure, records, excluded, rules);
   // The sequential threshold, from the false-alarm rate and the shape of the honest errors over their station's spread:
@@ -204,8 +221,10 @@ function judgeFigure(
       return { ...station, sigma: clamp(own, floor[figure.kind], ceiling[figure.kind]), scope: 'person', reports: below.length, people: 1 };
     };
     const judged = reports.map((r, i) => {
-      const spread = spreadOf(r);
-      return { r, error: errors[i]!, spread, z: (errors[i]! - spread.location) / spread.sigma };
+      const learned = spreadOf(r);
+      const dismissed = tolerance(r.stationId);
+      const spread = dismissed > learned.location ? { ...learned, tolerance: dismissed } : learned;
+      return { r, error: errors[i]!, spread, z: (errors[i]! - baselineOf(spread)) / spread.sigma };
     });
     const material = (i: number) => figure.difference(judged[i]!.r) >= rules.material[figure.kind];
 
@@ -255,6 +274,7 @@ function spreadEvidence(spread: Spread, stationId: string) {
     learned_sigma: spread.shapeSigma,
     reports: spread.reports,
     people: spread.people,
+    ...(spread.tolerance === undefined ? {} : { dismissed_tolerance: spread.tolerance }),
   };
 }
 
@@ -380,4 +400,33 @@ function gapFlags(records: readonly SelfReportRecord[], coverage: ReadonlyMap<Se
     });
   }
   return flags;
+}
+
+/** One measurement_gap flag per window a reviewer found a measurement problem in: none of its figures is judged. */
+function reviewedGapFlags(records: readonly SelfReportRecord[], feedback: DetectionFeedback): Flag[] {
+  return records.map((r) => {
+    const problems = feedback.problemsOf(r.employeeId, r.window.start);
+    return {
+      employeeId: r.employeeId,
+      stationId: r.stationId,
+      windowStart: r.window.start,
+      windowEnd: r.window.end,
+      kind: 'measurement_gap',
+      method: 'coverage',
+      severity: 'low',
+      reported: r.reported.units,
+      measured: r.measured.units,
+      deviation: r.measured.units > 0 ? r.reported.units / r.measured.units - 1 : 0,
+      z: null,
+      explanation: `Measurement gap for ${periodLabel(r.period)}: a reviewer found a problem with what was measured; no figure judged.`,
+      evidence: {
+        window: periodLabel(r.period),
+        gaps: [{ source: 'review', reason: 'measurement_problem', flags: problems.map(flagId) }],
+        not_judged: ['units', 'run hours', 'defective units', 'self-score'],
+        reported: r.reported,
+        measured: r.measured,
+        telemetry_hours: r.coverage.telemetryHours,
+      },
+    } satisfies Flag;
+  });
 }

@@ -4,7 +4,7 @@ import type { KpiCatalog } from '../kpis/catalog.js';
 import type { Measures } from '../kpis/definition.js';
 import { indicatorValues, modelsOf, scoreOf } from '../scoring/model.js';
 import { sinkFailure, type ClickHouseClient } from '../sinks/clickhouse/client.js';
-import { readAnomalies, replaceAnomalies } from '../sinks/clickhouse/queries/anomalies.js';
+import { readAnomalies, readReviewedAnomalies, replaceAnomalies, type ReviewedAnomaly } from '../sinks/clickhouse/queries/anomalies.js';
 import { readDeadLetterStamps } from '../sinks/clickhouse/queries/deadLetters.js';
 import { readReportedPeriods } from '../sinks/clickhouse/queries/reports.js';
 import { activeModelVersion, readModelRows } from '../sinks/clickhouse/queries/scoringModels.js';
@@ -13,6 +13,8 @@ import { deadLettersPerPeriod } from './coverage.js';
 import type { SelfReportRecord } from './reports.js';
 import { DEFAULT_RULES, detect, type DetectionRules } from './rules.js';
 import { isInflationFlag, type Flag } from '../contract/flag.js';
+import { flagId } from '../contract/flagId.js';
+import { FEEDBACK_STATUSES, feedbackOf, type ReviewedFlag } from './feedback.js';
 
 /** History looks back this far before the range: the honest spread and the sequential evidence learn from it. */
 export const LOOKBACK = 28 * DAY;
@@ -44,14 +46,19 @@ export function measuredFigures(catalog: KpiCatalog, m: Measures): Omit<SelfRepo
  * over its own period — summed from the hourly measures of every window the
  * period spans, scored with the active model — and the employee's
  * dead-lettered production and telemetry records, flags them, and replaces
- * the range's flags in kpi.anomalies.
+ * the range's flags in kpi.anomalies. What reviewers decided about the flags
+ * of those windows (kpi.flags_current: dismissed, measurement problem) feeds
+ * back (feedback.ts), and those flags stay as they were decided: returned
+ * with the new ones, never replaced.
  */
 export async function runDetection(client: ClickHouseClient, catalog: KpiCatalog, log: Logger, options: DetectOptions): Promise<Flag[]> {
   const rules = options.rules ?? DEFAULT_RULES;
   const since = options.from - LOOKBACK;
   let records: SelfReportRecord[];
   let model: string;
+  let reviewed: ReviewedAnomaly[];
   try {
+    reviewed = await readReviewedAnomalies(client, { from: since, to: options.to }, FEEDBACK_STATUSES);
     model = await activeModelVersion(client);
     const models = modelsOf(await readModelRows(client, model), model);
     const reports = await readReportedPeriods(client, catalog, { from: since, to: options.to, timeZone: options.timeZone });
@@ -87,7 +94,10 @@ export async function runDetection(client: ClickHouseClient, catalog: KpiCatalog
     throw sinkFailure(error, 'reading self-reports beside what was measured');
   }
 
-  const flags = detect(records, { from: options.from, to: options.to }, rules);
+  const feedback = feedbackOf(reviewed as (ReviewedAnomaly & ReviewedFlag)[], rules.spread);
+  const kept: Flag[] = reviewed.filter((f) => f.windowStart >= options.from && f.windowStart < options.to).map(({ status: _status, ...flag }) => flag);
+  const fresh = detect(records, { from: options.from, to: options.to }, rules, feedback);
+  const flags = [...fresh, ...kept];
   if (options.publish) {
     let before: Flag[];
     try {
@@ -98,7 +108,7 @@ export async function runDetection(client: ClickHouseClient, catalog: KpiCatalog
     await options.publish(before, flags);
   }
   try {
-    await replaceAnomalies(client, { from: options.from, to: options.to }, flags, rules.version);
+    await replaceAnomalies(client, { from: options.from, to: options.to }, fresh, rules.version, kept.map(flagId));
   } catch (error) {
     throw sinkFailure(error, 'writing anomalies');
   }

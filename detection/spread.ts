@@ -36,6 +36,15 @@ export interface Spread {
   /** Reports and people it was learned from. */
   readonly reports: number;
   readonly people: number;
+  /**
+   * The largest deviation reviewers dismissed at the station (detection/feedback.ts),
+   * where it lies above `location`: errors up to it count as honest, and a report's z
+   * is measured from it.
+   */
+  readonly tolerance?: number;
 }
+
+/** Where a report's error is measured from: the honest location, or a dismissal's tolerance above it. */
+export const baselineOf = (spread: Spread): number => Math.max(spread.location, spread.tolerance ?? Number.NEGATIVE_INFINITY);
 
 export const clamp = (x: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, x));

@@ -3,7 +3,9 @@ import { configuredTargets } from '../alerting/delivery.js';
 import { describeRule, loadRules, type AlertRule } from '../alerting/rules.js';
 import { pseudonymised } from '../alerting/people.js';
 import type { AlertEvent } from '../contract/alertEvent.js';
-import { FLAG_KINDS, INFLATION_FLAG_KINDS } from '../contract/flag.js';
+import { FLAG_KINDS, FLAG_STATUSES, INFLATION_FLAG_KINDS, flagStands, type FlagStatus } from '../contract/flag.js';
+import { type FEEDBACK_STATUSES } from '../detection/feedback.js';
+import { FLAGS_CURRENT_VIEW } from '../sinks/clickhouse/queries/reviews.js';
 import { readPlants, type PlantDefinition } from '../contract/plants.js';
 import { checkShiftCalendar, readShiftCalendar, type ShiftCalendarDefinition } from '../contract/shiftCalendar.js';
 import type { Config } from '../core/config.js';
@@ -159,8 +161,10 @@ export interface ManifestDetection {
   readonly all_flag_kinds: readonly string[];
   readonly single_window_z: number;
   readonly severity: DetectionRules['severity'];
-  /** Where flags go: the table, and the alert rules that judge them. */
-  readonly output: { readonly table: string; readonly alert_rules: readonly string[] };
+  /** Where flags go: the table, and the alert rules that judge them (only flags that stand after review, `flagStands`). */
+  readonly output: { readonly table: string; readonly alert_rules: readonly string[]; readonly alerts_on_statuses: readonly FlagStatus[] };
+  /** What detection learns from the reviews of its flags (detection/feedback.ts): the view it reads, and the rule per status. */
+  readonly feedback: { readonly reads: string; readonly rules: Readonly<Record<(typeof FEEDBACK_STATUSES)[number], string>> };
   /** The whole rule set, as detection runs it. */
   readonly settings: DetectionRules;
 }
@@ -401,7 +405,20 @@ function detectionOf(config: Config, alertRules: readonly AlertRule[]): Manifest
     all_flag_kinds: FLAG_KINDS,
     single_window_z: rules.single.z,
     severity: rules.severity,
-    output: { table: ANOMALIES_TABLE, alert_rules: alertRules.filter((r) => r.kind === 'anomaly').map((r) => r.name) },
+    output: {
+      table: ANOMALIES_TABLE,
+      alert_rules: alertRules.filter((r) => r.kind === 'anomaly').map((r) => r.name),
+      alerts_on_statuses: FLAG_STATUSES.filter(flagStands),
+    },
+    feedback: {
+      reads: FLAGS_CURRENT_VIEW,
+      rules: {
+        dismissed:
+          "raises the tolerance of its station for its kind of flag: a report's error up to the largest deviation dismissed there (in the 28 days of history a run reads) counts as honest, never more than the kind's honest spread ceiling; the window and kind get no new proposal",
+        measurement_problem:
+          'makes the window a measurement gap: its report is judged on no figure, teaches no honest spread, adds no evidence, and carries a measurement_gap flag instead',
+      },
+    },
     settings: rules,
   };
 }

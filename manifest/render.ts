@@ -133,8 +133,12 @@ export function renderMarkdown(m: Manifest): string {
     ),
     `Flags go to ${code(detection.output.table)}` +
       (detection.output.alert_rules.length > 0
-        ? `, and to the alert rules ${detection.output.alert_rules.map(code).join(', ')} (below).`
+        ? `, and to the alert rules ${detection.output.alert_rules.map(code).join(', ')} (below), which fire only on a flag whose review status is ${detection.output.alerts_on_statuses.map(code).join(' or ')}.`
         : '; no alert rule judges them.'),
+    [
+      `Detection learns from the reviews of its flags (${code(detection.feedback.reads)}):`,
+      ...Object.entries(detection.feedback.rules).map(([status, rule]) => `- A flag ${code(status)} ${rule}.`),
+    ].join('\n'),
     '### Alert rules',
     alerts.file === undefined
       ? 'KPI_ALERT_RULES is not set: no alert rules, nothing is judged live and no alert is sent.'

@@ -7,10 +7,11 @@ import { withRetries } from '../sinks/clickhouse/client.js';
 import { insertReviews, readReviews, type ReviewRow } from '../sinks/clickhouse/queries/reviews.js';
 import { deadLetterOf } from '../topics/deadLetters.js';
 import { reviewsTopic } from '../topics/definitions.js';
+import type { FlagStatusInput, FlagStatusPublisher } from '../topics/flagStatuses.js';
 import { groupConsumer } from '../topics/kafka.js';
 import { readReviewEvent } from './reviewEvents.js';
 import { eventOfRow, reviewRowOf } from './reviewRecords.js';
-import { ReviewLedger } from './reviews.js';
+import { ReviewLedger, type FlagState } from './reviews.js';
 
 /** What the applier runs on. */
 export interface ReviewApplierParts {
@@ -19,6 +20,8 @@ export interface ReviewApplierParts {
   readonly kafka: Kafka;
   readonly client: ClickHouseClient;
   readonly deadLetters: DeadLetterStore;
+  /** Live alerting's inputs: each flag's status after the decisions (anomaly rules fire only on a flag that stands). */
+  readonly flagStatuses: FlagStatusPublisher;
   /** Aborted on shutdown: retries stop waiting. */
   readonly signal: AbortSignal;
 }
@@ -36,8 +39,13 @@ export function reviewsGroup(config: Config): string {
  * every event's fields): an event already in the table is passed over, so a
  * replay (a crash before the commit, a new group, offsets reset) writes no
  * row twice and decides nothing anew. Each batch: bad records dead-lettered
- * (KPI_ERR_INVALID_REVIEW_EVENT), one row per new event written, and only
- * then the offset committed.
+ * (KPI_ERR_INVALID_REVIEW_EVENT), the statuses of the flags it changed
+ * published to live alerting (kpi.alert_inputs.v1), one row per new event
+ * written, and only then the offset committed. Statuses go out before the
+ * rows: a crash in between applies the events again and publishes the same
+ * statuses, never none. Whenever it reads its state from the table it
+ * publishes every decided flag's status again (a deployment whose decisions
+ * predate live alerting's reading of them gets them then).
  */
 export class ReviewApplier {
   private readonly consumer: Consumer;
@@ -84,6 +92,8 @@ export class ReviewApplier {
       this.recorded.add(row.event_id);
       this.ledger.apply(eventOfRow(row));
     }
+    // The producer retries as it does every send; a failure fails the batch, which is applied again.
+    await this.parts.flagStatuses(this.ledger.decidedFlags().map(statusOf));
     this.rebuild = false;
     log.info({ events: rows.length }, 'decisions read from kpi.reviews');
   }
@@ -103,6 +113,7 @@ export class ReviewApplier {
     if (this.rebuild) await this.readState();
     const rows: ReviewRow[] = [];
     const letters: DeadLetter[] = [];
+    const statuses = new Map<string, FlagStatusInput>();
     for (const message of batch.messages) {
       const offset = Number(message.offset);
       const read = readReviewEvent(message.value);
@@ -116,6 +127,7 @@ export class ReviewApplier {
       const result = this.ledger.apply(event);
       this.recorded.add(event.event_id);
       rows.push(reviewRowOf(event, result, this.ledger, { partition: batch.partition, offset }));
+      if (result.outcome === 'applied' && result.next.flag) statuses.set(result.next.flag.flagId, statusOf(result.next.flag));
       log.info(
         { topic: batch.topic, partition: batch.partition, offset, event: event.event_id, subject: event.subject_id },
         result.outcome === 'applied' ? `${event.type} applied` : `${event.type} conflicts: ${result.reason}`,
@@ -129,8 +141,11 @@ export class ReviewApplier {
       await deadLetters.send(letters);
       await deadLetters.record(letters);
     }
+    await this.parts.flagStatuses([...statuses.values()]);
     if (rows.length > 0) await withRetries(`inserting ${rows.length} rows into reviews`, log, signal, () => insertReviews(client, rows));
     await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(Number(batch.lastOffset()) + 1) }]);
     await heartbeat();
   }
 }
+
+const statusOf = (flag: FlagState): FlagStatusInput => ({ flag_id: flag.flagId, status: flag.status });

@@ -1,5 +1,5 @@
 import { FLAG_STATUSES, type FlagStatus } from '../contract/flag.js';
-import { FLAG_ID } from './flagId.js';
+import { FLAG_ID } from '../contract/flagId.js';
 
 /**
  * The decisions people make about flags and disputes, as they travel on

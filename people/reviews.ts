@@ -151,6 +151,11 @@ export class ReviewLedger implements ReviewState {
     return this.disputes.get(disputeId);
   }
 
+  /** Every flag someone decided, as it stands now. */
+  decidedFlags(): FlagState[] {
+    return [...this.flags.values()];
+  }
+
   /** Applies an event and keeps what it changed. */
   apply(event: ReviewEvent): ReviewOutcome {
     const outcome = applyReview(this, event);

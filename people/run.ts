@@ -8,6 +8,7 @@ import { migrate } from '../sinks/clickhouse/migrate.js';
 import { insertDeadLetters } from '../sinks/clickhouse/queries/deadLetters.js';
 import { DeadLetterWriter } from '../topics/deadLetters.js';
 import { deadLetterTopic } from '../topics/definitions.js';
+import { flagStatusesTo } from '../topics/flagStatuses.js';
 import { createKafka, createProducer, ensureDeploymentTopics } from '../topics/kafka.js';
 import { ReviewApplier } from './applier.js';
 import { ReviewDesk } from './reviewDesk.js';
@@ -42,7 +43,15 @@ export async function startReviewApplier(config: Config, log: Logger): Promise<R
     record: (letters) =>
       withRetries(`inserting ${letters.length} rows into dead_letters`, log, abort.signal, () => insertDeadLetters(client, letters, packageVersion())),
   };
-  const applier = new ReviewApplier({ config, log: log.child({ component: 'reviews' }), kafka, client, deadLetters, signal: abort.signal });
+  const applier = new ReviewApplier({
+    config,
+    log: log.child({ component: 'reviews' }),
+    kafka,
+    client,
+    deadLetters,
+    flagStatuses: flagStatusesTo(producer, config),
+    signal: abort.signal,
+  });
   await applier.start();
   return {
     applier,

@@ -1,4 +1,4 @@
-import { flagFromRow, type Flag } from '../../../contract/flag.js';
+import { flagFromRow, type Flag, type FlagStatus } from '../../../contract/flag.js';
 import { placementOf, type ClickHouseClient } from '../client.js';
 import { ClusterRenderer } from '../cluster.js';
 import { insertRows } from '../insert.js';
@@ -9,22 +9,29 @@ import { FLAGS_CURRENT_VIEW } from './reviews.js';
 /** kpi.anomalies: flags of inflated self-reports and measurement gaps (migrations 0004, 0009); anomalies_current shows the current ones. */
 export const ANOMALIES_TABLE = 'anomalies';
 
+/** A row's flag id in SQL, as contract/flagId.ts computes it (and the view flags_current, migration 0020). */
+const FLAG_ID_SQL = `concat('f_', substring(lower(hex(SHA256(concat(employee_id, '\\n', toString(toUnixTimestamp64Milli(window_start)), '\\n', kind, '\\n', method)))), 1, 24))`;
+
 /**
- * Replaces the flags of the windows that start in [from, to) with these. The
- * insert's token holds the run's version (detected_at) beside each flag's key:
- * flags equal to ones this DELETE removed must still be written.
+ * Replaces the flags of the windows that start in [from, to) with these,
+ * but for the flags of ids in `keep` (flags reviewers decided, which stay as
+ * they were decided). The insert's token holds the run's version
+ * (detected_at) beside each flag's key: flags equal to ones this DELETE
+ * removed must still be written.
  */
 export async function replaceAnomalies(
   client: ClickHouseClient,
   range: { from: number; to: number },
   rows: readonly Flag[],
   rulesVersion: string,
+  keep: readonly string[] = [],
 ): Promise<void> {
-  const remove = `DELETE FROM ${ANOMALIES_TABLE} WHERE window_start >= {from:DateTime64(3, 'UTC')} AND window_start < {to:DateTime64(3, 'UTC')}`;
+  const kept = keep.length > 0 ? ` AND ${FLAG_ID_SQL} NOT IN {keep:Array(String)}` : '';
+  const remove = `DELETE FROM ${ANOMALIES_TABLE} WHERE window_start >= {from:DateTime64(3, 'UTC')} AND window_start < {to:DateTime64(3, 'UTC')}${kept}`;
   const placement = placementOf(client);
   // On a cluster the rows are deleted where they are stored: the local tables, on every node.
   for (const query of placement ? new ClusterRenderer(placement).render({ statement: remove, where: 'replacing anomalies' }) : [remove]) {
-    await client.command({ query, query_params: { from: toClickHouseTime(range.from), to: toClickHouseTime(range.to) } });
+    await client.command({ query, query_params: { from: toClickHouseTime(range.from), to: toClickHouseTime(range.to), keep } });
   }
   if (rows.length === 0) return;
   const detectedAt = toClickHouseTime(Date.now());
@@ -61,6 +68,25 @@ export async function readAnomalies(client: ClickHouseClient, range: { from: num
     format: 'JSONEachRow',
   });
   return (await result.json<Record<string, unknown>>()).map(flagFromRow);
+}
+
+/** A current flag and its review status (flags_current). */
+export type ReviewedAnomaly = Flag & { readonly status: FlagStatus };
+
+/** The current flags of the windows that start in [from, to) whose review status is one of `statuses`. */
+export async function readReviewedAnomalies(
+  client: ClickHouseClient,
+  range: { from: number; to: number },
+  statuses: readonly FlagStatus[],
+): Promise<ReviewedAnomaly[]> {
+  const result = await client.query({
+    query: `SELECT *, toUnixTimestamp64Milli(window_start) AS window_start_ms, toUnixTimestamp64Milli(window_end) AS window_end_ms
+            FROM ${FLAGS_CURRENT_VIEW}
+            WHERE status IN {statuses:Array(String)} AND window_start >= {from:DateTime64(3, 'UTC')} AND window_start < {to:DateTime64(3, 'UTC')}`,
+    query_params: { from: toClickHouseTime(range.from), to: toClickHouseTime(range.to), statuses },
+    format: 'JSONEachRow',
+  });
+  return (await result.json<Record<string, unknown>>()).map((row) => ({ ...flagFromRow(row), status: row.status as FlagStatus }));
 }
 
 export interface FlaggedEmployee {

@@ -1,3 +1,4 @@
+import type { FlagStatus } from '../../../contract/flag.js';
 import type { ClickHouseClient } from '../client.js';
 import { insertRows } from '../insert.js';
 import { toClickHouseTime } from '../time.js';
@@ -136,6 +137,21 @@ export async function readFlagStanding(client: ClickHouseClient, flagId: string)
     format: 'JSONEachRow',
   });
   return (await result.json<FlagStanding>())[0];
+}
+
+/**
+ * The review status of every decided flag of the windows that start in
+ * [from, to) (flags nobody decided are proposed and not listed): what
+ * `alerts test` gives the evaluator beside the flags.
+ */
+export async function readFlagStatuses(client: ClickHouseClient, range: { from: number; to: number }): Promise<{ flagId: string; status: FlagStatus }[]> {
+  const result = await client.query({
+    query: `SELECT flag_id, status FROM ${FLAGS_CURRENT_VIEW}
+            WHERE status != 'proposed' AND window_start >= {from:DateTime64(3, 'UTC')} AND window_start < {to:DateTime64(3, 'UTC')}`,
+    query_params: { from: toClickHouseTime(range.from), to: toClickHouseTime(range.to) },
+    format: 'JSONEachRow',
+  });
+  return (await result.json<{ flag_id: string; status: FlagStatus }>()).map((r) => ({ flagId: r.flag_id, status: r.status }));
 }
 
 /** A dispute as a decision needs it. */

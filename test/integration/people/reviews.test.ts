@@ -3,7 +3,7 @@ import { loadConfig } from '../../../core/config.js';
 import { DecisionError } from '../../../core/errors.js';
 import { KpiCatalog } from '../../../kpis/catalog.js';
 import { reviewsGroup } from '../../../people/applier.js';
-import { flagId } from '../../../people/flagId.js';
+import { flagId } from '../../../contract/flagId.js';
 import { eventOfRow } from '../../../people/reviewRecords.js';
 import { ReviewDesk, type Actor, type DecisionResult } from '../../../people/reviewDesk.js';
 import { startReviewApplier, type RunningApplier } from '../../../people/run.js';

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { AlertEvaluator, eventIdOf, fingerprintOf, type AlertState } from '../../../alerting/evaluator.js';
 import type { FlagSummary } from '../../../contract/flag.js';
 import { flagInputKey } from '../../../alerting/inputs.js';
+import { flagId } from '../../../contract/flagId.js';
 import { loadRules, parseRules } from '../../../alerting/rules.js';
 import type { WindowSnapshot } from '../../../contract/windowSnapshot.js';
 import { projectRoot } from '../../../core/paths.js';
@@ -435,17 +436,23 @@ const flagOf = (o: Partial<FlagSummary> = {}): FlagSummary => ({
   ...o,
 });
 
+/** Applies a flag as one that stands: detection raised it and a reviewer confirmed it. */
+function standing(e: AlertEvaluator, flag: FlagSummary): void {
+  e.applyFlag(flagInputKey(flag), flag);
+  e.applyFlagStatus(flagId(flag), 'confirmed');
+}
+
 describe('anomaly rules', () => {
   test('a flag of the kind and severity fires, its removal resolves; a measurement gap never alerts, whatever the rule', () => {
     const e = evaluatorOf([
       { name: 'inflated-units', anomaly: 'units_overclaim', min_severity: 'medium', severity: 'high', disclose: true },
       { name: 'any-inflation', anomaly: 'any', severity: 'low' },
     ]);
-    e.applyFlag(flagInputKey(flagOf({ kind: 'measurement_gap', method: 'coverage' })), flagOf({ kind: 'measurement_gap', method: 'coverage' }));
-    e.applyFlag(flagInputKey(flagOf({ severity: 'low' })), flagOf({ severity: 'low' }));
+    standing(e, flagOf({ kind: 'measurement_gap', method: 'coverage' }));
+    standing(e, flagOf({ severity: 'low' }));
     expect(e.evaluate(W0).map((x) => [x.rule, x.anomaly])).toEqual([['any-inflation', 'units_overclaim']]);
     const high = flagOf({ method: 'single_window' });
-    e.applyFlag(flagInputKey(high), high);
+    standing(e, high);
     const [firing] = e.evaluate(W0);
     expect(firing).toMatchObject({
       type: 'alert.firing',
@@ -466,6 +473,75 @@ describe('anomaly rules', () => {
   });
 });
 
+describe('anomaly rules follow the review of each flag', () => {
+  const anyFlag = { name: 'any-inflation', anomaly: 'any', severity: 'low' };
+  const flag = flagOf();
+
+  test.each([
+    ['confirmed', 1],
+    ['disputed', 1],
+    ['proposed', 0],
+    ['dismissed', 0],
+    ['measurement_problem', 0],
+    ['overturned', 0],
+  ] as const)('a flag %s raises %i alerts', (status, alerts) => {
+    const e = evaluatorOf([anyFlag]);
+    e.applyFlag(flagInputKey(flag), flag);
+    e.applyFlagStatus(flagId(flag), status);
+    expect(e.evaluate(W0)).toHaveLength(alerts);
+  });
+
+  test('a proposed flag raises nothing; once confirmed it fires; a dispute holds it; upheld, it resolves under the same fingerprint', () => {
+    const e = evaluatorOf([anyFlag]);
+    e.applyFlag(flagInputKey(flag), flag);
+    expect(e.evaluate(W0)).toEqual([]);
+    e.applyFlagStatus(flagId(flag), 'confirmed');
+    const [firing] = e.evaluate(W0 + MINUTE);
+    expect(firing).toMatchObject({ type: 'alert.firing', employee_id: pseudonym('a'), anomaly: 'units_overclaim' });
+    e.applyFlagStatus(flagId(flag), 'disputed');
+    expect(e.evaluate(W0 + 2 * MINUTE)).toEqual([]);
+    e.applyFlagStatus(flagId(flag), 'overturned');
+    const [resolved] = e.evaluate(W0 + 3 * MINUTE);
+    expect(resolved).toMatchObject({ type: 'alert.resolved', fingerprint: firing!.fingerprint, employee_id: pseudonym('a'), anomaly: 'units_overclaim' });
+    expect(resolved!.explanation).toBe(`A flag about a person no longer stands: ${firing!.review_url}`);
+    // What the evaluator keeps says why.
+    expect(e.statesOf([resolved!])[0]!.last.explanation).toBe(
+      'The units_overclaim flag of employee a in the window from 2026-11-02T00:00:00.000Z no longer stands: a dispute overturned it',
+    );
+    // The same status read again (a replay of the inputs topic) raises nothing.
+    e.applyFlagStatus(flagId(flag), 'overturned');
+    expect(e.evaluate(W0 + 4 * MINUTE)).toEqual([]);
+  });
+
+  test('a dispute rejected leaves the flag confirmed: the alert keeps firing', () => {
+    const e = evaluatorOf([anyFlag]);
+    standing(e, flag);
+    expect(e.evaluate(W0)).toHaveLength(1);
+    e.applyFlagStatus(flagId(flag), 'disputed');
+    e.applyFlagStatus(flagId(flag), 'confirmed');
+    expect(e.evaluate(W0 + MINUTE)).toEqual([]);
+  });
+
+  test('a status read before its flag (the inputs in another order) counts once the flag comes', () => {
+    const e = evaluatorOf([anyFlag]);
+    e.applyFlagStatus(flagId(flag), 'confirmed');
+    expect(e.evaluate(W0)).toEqual([]);
+    e.applyFlag(flagInputKey(flag), flag);
+    expect(e.evaluate(W0).map((x) => x.type)).toEqual(['alert.firing']);
+  });
+
+  test("a status is the flag's own: another flag of the same window stays proposed", () => {
+    const e = evaluatorOf([anyFlag]);
+    const hours = flagOf({ kind: 'run_hours_overclaim' });
+    e.applyFlag(flagInputKey(flag), flag);
+    e.applyFlag(flagInputKey(hours), hours);
+    e.applyFlagStatus(flagId(hours), 'dismissed');
+    expect(e.evaluate(W0)).toEqual([]);
+    e.applyFlagStatus(flagId(flag), 'confirmed');
+    expect(e.evaluate(W0).map((x) => x.anomaly)).toEqual(['units_overclaim']);
+  });
+});
+
 describe('anomaly rules: several flags', () => {
   const flag = (o: Partial<FlagSummary> = {}) => flagOf({ severity: 'medium', explanation: 'units', ...o });
   // Disclosing: which flag names an alert shows in the explanation it carries.
@@ -483,12 +559,12 @@ describe('anomaly rules: several flags', () => {
       flag({ kind: 'run_hours_overclaim', severity: 'high', explanation: 'hours' }),
       flag({ kind: 'units_overclaim', severity: 'low', explanation: 'units' }),
     ];
-    for (const f of flags) e.applyFlag(flagInputKey(f), f);
+    for (const f of flags) standing(e, f);
     // units_overclaim is only low: inflated-units does not fire; the high flag names the other alert.
     expect(e.evaluate(W0).map((x) => [x.rule, x.anomaly, x.explanation, x.station_id])).toEqual([['any-inflation', 'run_hours_overclaim', 'hours', 'S1']]);
 
     const tie = evaluatorOf(rules);
-    for (const f of [flag({ kind: 'units_overclaim' }), flag({ kind: 'run_hours_overclaim', explanation: 'hours' })]) tie.applyFlag(flagInputKey(f), f);
+    for (const f of [flag({ kind: 'units_overclaim' }), flag({ kind: 'run_hours_overclaim', explanation: 'hours' })]) standing(tie, f);
     expect(tie.evaluate(W0).map((x) => [x.rule, x.anomaly])).toEqual([
       ['inflated-units', 'units_overclaim'],
       ['any-inflation', 'run_hours_overclaim'],
@@ -499,8 +575,8 @@ describe('anomaly rules: several flags', () => {
     const e = evaluatorOf(rules);
     const units = flag();
     const hours = flag({ kind: 'run_hours_overclaim' });
-    e.applyFlag(flagInputKey(units), units);
-    e.applyFlag(flagInputKey(hours), hours);
+    standing(e, units);
+    standing(e, hours);
     expect(e.evaluate(W0)).toHaveLength(2);
     e.applyFlag(flagInputKey(hours), null); // the units flag still stands
     expect(e.evaluate(W0 + MINUTE)).toEqual([]);
@@ -624,7 +700,7 @@ describe('restart and memory', () => {
     ]);
     e.applyWindow(inspected('a', 'S1', 0, 1, 100, 6));
     e.applyWindow(inspected('a', 'S1', 1, 1, 100, 1));
-    for (const f of [flagged, recent]) e.applyFlag(flagInputKey(f), f);
+    for (const f of [flagged, recent]) standing(e, f);
     expect(e.evaluate(W0)).toHaveLength(3);
     e.applyWindow(inspected('a', 'S1', 0, 2, 100, 4));
     const [resolved] = e.evaluate(W0 + MINUTE);
@@ -640,7 +716,7 @@ describe('restart and memory', () => {
     // Were the forgotten window's inputs read again (a replay), its first version counts anew; the resolved alert on
     // it was forgotten (it fires as generation 1 again), the firing one was not (its flag raises nothing new).
     expect(e.applyWindow(inspected('a', 'S1', 0, 1, 100, 6))).toBe(true);
-    e.applyFlag(flagInputKey(flagged), flagged);
+    standing(e, flagged);
     expect(e.evaluate(W0 + 3 * MINUTE).map((x) => [x.type, x.rule, x.id])).toEqual([
       ['alert.firing', 'station-defects', eventIdOf(resolved!.fingerprint, 'alert.firing', 1)],
     ]);
@@ -674,14 +750,14 @@ describe('restart and memory', () => {
     const e = evaluatorOf([{ name: 'any-inflation', anomaly: 'any', severity: 'low' }]);
     const old = flagOf({ explanation: 'units' }); // ends at W0 + DAY
     const last = flagOf({ explanation: 'units', windowStart: W0 + DAY, windowEnd: W0 + 2 * DAY });
-    for (const f of [old, last]) e.applyFlag(flagInputKey(f), f);
+    for (const f of [old, last]) standing(e, f);
     expect(e.evaluate(W0)).toHaveLength(2);
     e.forget(W0 + 2 * DAY);
     for (const f of [old, last]) e.applyFlag(flagInputKey(f), null);
     expect(e.evaluate(W0 + MINUTE).map((x) => [x.type, x.window_start])).toEqual([['alert.resolved', '2026-11-03T00:00:00.000Z']]);
     // A flag newly raised on the forgotten window stands beside nothing forgotten: the alert holds on it, and resolves when it goes.
     const late = flagOf({ kind: 'run_hours_overclaim', explanation: 'hours' });
-    e.applyFlag(flagInputKey(late), late);
+    standing(e, late);
     expect(e.evaluate(W0 + 2 * MINUTE)).toEqual([]);
     e.applyFlag(flagInputKey(late), null);
     expect(e.evaluate(W0 + 3 * MINUTE).map((x) => [x.type, x.window_start])).toEqual([['alert.resolved', '2026-11-02T00:00:00.000Z']]);
@@ -764,10 +840,10 @@ describe('what an evaluation judges', () => {
     const anyFlag = { name: 'any-inflation', anomaly: 'any', severity: 'low' };
     const flag = flagOf();
     const before = evaluatorOf([anyFlag]);
-    before.applyFlag(flagInputKey(flag), flag);
+    standing(before, flag);
     const [firing] = before.statesOf(before.evaluate(W0));
     const e = evaluatorOf([anyFlag]);
-    e.applyFlag(flagInputKey(flag), flag);
+    standing(e, flag);
     e.applyFlag(flagInputKey(flag), null);
     expect(e.evaluate(W0)).toEqual([]);
     e.restoreAlert(firing!);
@@ -802,16 +878,16 @@ describe('people in alert events', () => {
     expect(e.statesOf([resolved!])[0]!.last).toMatchObject({ employee_id: person, explanation: expect.stringContaining(`employee ${person}`) });
   });
 
-  test("an anomaly rule's events say a flag awaits review, never the flag's explanation", () => {
+  test("an anomaly rule's events say a flag was confirmed, never the flag's explanation", () => {
     const e = evaluatorOf([anyFlag]);
-    e.applyFlag(flagInputKey(flag), flag);
+    standing(e, flag);
     const [firing] = e.evaluate(W0);
     expect(firing).toMatchObject({
       employee_id: pseudonym(person),
       anomaly: 'units_overclaim',
       review_url: `https://people.example/flags/${firing!.fingerprint}`,
     });
-    expect(firing!.explanation).toBe(`A flag about a person awaits review: ${firing!.review_url}`);
+    expect(firing!.explanation).toBe(`A flag about a person was confirmed on review: ${firing!.review_url}`);
     e.applyFlag(flagInputKey(flag), null);
     const [resolved] = e.evaluate(W0 + MINUTE);
     expect(resolved!.explanation).toBe(`A flag about a person no longer stands: ${firing!.review_url}`);
@@ -821,7 +897,7 @@ describe('people in alert events', () => {
   test('a rule with disclose: true names the employee and explains with the figures, and links the review page too', () => {
     const e = evaluatorOf([named, { ...anyFlag, disclose: true }]);
     e.applyWindow(inspected(person, 'S1', 0, 1, 100, 9));
-    e.applyFlag(flagInputKey(flag), flag);
+    standing(e, flag);
     const [metric, anomaly] = e.evaluate(W0);
     expect(metric).toMatchObject({
       employee_id: person,

@@ -1,4 +1,4 @@
-import { decodeInput, encodeFlagInput, flagInputKey, stateInputKey, windowInputKey } from '../../../alerting/inputs.js';
+import { decodeInput, encodeFlagInput, flagInputKey, flagStatusInputKey, stateInputKey, windowInputKey } from '../../../alerting/inputs.js';
 
 const flag = {
   employeeId: 'e-1',
@@ -16,6 +16,14 @@ test('keys name the record type, then what it is about, apart by NUL', () => {
   expect(windowInputKey({ employee_id: 'e-1', window_start: 5 })).toBe('w\u0000e-1\u00005');
   expect(flagInputKey(flag)).toBe(`f\u0000e-1\u0000${flag.windowStart}\u0000units_overclaim\u0000sequential`);
   expect(stateInputKey('fp')).toBe('s\u0000fp');
+  expect(flagStatusInputKey('f_0123')).toBe('r\u0000f_0123');
+});
+
+test("a flag's review status decodes by its key; a status this version does not know, or a tombstone, is nothing", () => {
+  const key = Buffer.from(flagStatusInputKey('f_0123'));
+  expect(decodeInput(key, json({ flag_id: 'f_0123', status: 'overturned' }))).toEqual({ type: 'flag_status', flagId: 'f_0123', status: 'overturned' });
+  expect(decodeInput(key, json({ flag_id: 'f_0123', status: 'reopened' }))).toBeNull();
+  expect(decodeInput(key, null)).toBeNull();
 });
 
 test('each record decodes by its key; a removed flag is a null flag; a tombstone or an unknown record is nothing', () => {

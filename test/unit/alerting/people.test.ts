@@ -24,7 +24,7 @@ test('the review page is under KPI_APP_URL (default http://127.0.0.1:8090, the d
 
 test('the neutral line says what kind of alert it is and where to look, with no figure', () => {
   const url = 'https://people.example/flags/fp';
-  expect(neutralExplanation({ type: 'alert.firing', metric: null, review_url: url })).toBe(`A flag about a person awaits review: ${url}`);
+  expect(neutralExplanation({ type: 'alert.firing', metric: null, review_url: url })).toBe(`A flag about a person was confirmed on review: ${url}`);
   expect(neutralExplanation({ type: 'alert.resolved', metric: null, review_url: url })).toBe(`A flag about a person no longer stands: ${url}`);
   expect(neutralExplanation({ type: 'alert.firing', metric: 'efficiency', review_url: url })).toBe(`A person's efficiency breaches an alert rule; see ${url}`);
   expect(neutralExplanation({ type: 'alert.resolved', metric: 'efficiency', review_url: url })).toBe(

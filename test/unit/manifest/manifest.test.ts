@@ -113,6 +113,14 @@ describe('with the defaults', () => {
     expect(md).toContain('| `units_overclaim` | reported more units than the MES counted | share | 1% | 25% | 3 |');
     expect(md).toContain('- Windows: tumbling, 1d each, per employee');
     expect(md).toContain('KPI_ALERT_RULES is not set: no alert rules');
+    // Decisions feed back into detection: the manifest says how, per review status.
+    expect(md).toContain('Detection learns from the reviews of its flags (`flags_current`):');
+    expect(md).toContain(
+      "- A flag `dismissed` raises the tolerance of its station for its kind of flag: a report's error up to the largest deviation dismissed there",
+    );
+    expect(md).toContain('- A flag `measurement_problem` makes the window a measurement gap: its report is judged on no figure');
+    expect(m.rules.detection.feedback.reads).toBe('flags_current');
+    expect(m.rules.detection.output.alerts_on_statuses).toEqual(['confirmed', 'disputed']);
     expect(md).toContain('| webhook (KPI_ALERT_WEBHOOK_URL) | not configured |');
     // Tables stay tables: no cell breaks a row.
     for (const line of md.split('\n').filter((l) => l.startsWith('| '))) expect(line.endsWith(' |')).toBe(true);
@@ -173,7 +181,7 @@ describe('a setting changed, the manifest changed', () => {
     const md = renderMarkdown(m);
     expect(md).toContain(`From \`${rules}\`: 3 rules.`);
     expect(md).toContain('| `station-defects` | station-defects: defect_rate per station above 0.05, cooldown 15m → high | no (station) |');
-    expect(md).toContain('and to the alert rules `inflated-units` (below).');
+    expect(md).toContain('and to the alert rules `inflated-units` (below), which fire only on a flag whose review status is `confirmed` or `disputed`.');
     expect(renderMarkdown(before)).not.toContain('low-efficiency');
     // The webhook's token and Alertmanager's credentials are in neither format.
     for (const text of [md, renderJson(m)])

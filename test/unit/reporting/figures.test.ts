@@ -3,7 +3,7 @@ import { buildFigures, flaggedEmployeeIds, flagStanding, sharesOf, type ReportIn
 import { echartsBundle, renderHtml } from '../../../reporting/html.js';
 import type { EmployeeGrade, ReportFlag, StationCalibration } from '../../../sinks/clickhouse/queries/report.js';
 import { FLAG_STATUSES, type FlagStatus } from '../../../contract/flag.js';
-import { flagId } from '../../../people/flagId.js';
+import { flagId } from '../../../contract/flagId.js';
 
 const DAY = 86_400_000;
 const FROM = Date.UTC(2026, 9, 1);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { FLAG_ID, flagId } from '../../../people/flagId.js';
+import { FLAG_ID, flagId } from '../../../contract/flagId.js';
 
 const key = { employeeId: 'E7', windowStart: Date.UTC(2026, 9, 5), kind: 'units_overclaim', method: 'single_window' };
 
