@@ -4,7 +4,9 @@ import type { DecisionResult, ReviewDesk } from '../people/reviewDesk.js';
 import type { DisputeOutcome, DisputeSubject, FlagDecision } from '../people/reviewEvents.js';
 import type { ClickHouseClient } from '../sinks/clickhouse/client.js';
 import { recordAccess, type AccessRecord } from '../sinks/clickhouse/queries/accessLog.js';
+import { readAlertSubject } from '../sinks/clickhouse/queries/alertDeliveries.js';
 import { readPlacedFlags, type PlacedFlag } from '../sinks/clickhouse/queries/anomalies.js';
+import { readEmployeeOfPseudonym } from '../sinks/clickhouse/queries/pseudonyms.js';
 import { leadsTeam } from '../sinks/clickhouse/queries/assignments.js';
 import { MIN_GROUP_SIZE, readPlantWindows, readShownTeams, readTeamWindows } from '../sinks/clickhouse/queries/groupMetrics.js';
 import { readDisputeFigures, readDisputes, type Dispute, type DisputeFigures } from '../sinks/clickhouse/queries/reviews.js';
@@ -116,6 +118,22 @@ export class AppDesk {
     if (isRefusal(allowed)) return refuse(allowed);
     await this.logAccess(p, purpose, [{ employeeId: flag.employeeId, details: { route: purpose, flags: 1 } }]);
     return flag;
+  }
+
+  /**
+   * The flags an alert about a person links to (review_url: its fingerprint):
+   * those of the alert's person and window that the reader may see. The alert
+   * named the person by pseudonym unless its rule discloses; kpi.pseudonyms
+   * says whom it stands for. 404 for an alert never sent.
+   */
+  async flagsOfAlert(p: Principal, fingerprint: string, purpose: string): Promise<PlacedFlag[]> {
+    const subject = await readAlertSubject(this.client, fingerprint);
+    if (subject === undefined) throw new ApiError(404, 'not_found', `no alert ${fingerprint}`);
+    const employeeId = (await readEmployeeOfPseudonym(this.client, subject.employeeId)) ?? subject.employeeId;
+    const flags = (await readPlacedFlags(this.client, { employeeId })).filter((f) => f.windowStart === subject.windowStart && !isRefusal(flagViewScope(p, f)));
+    if (flags.length === 0) throw new ApiError(404, 'not_found', 'no flag behind this alert is yours to see');
+    await this.logAccess(p, purpose, [{ employeeId, details: { route: purpose, flags: flags.length } }]);
+    return flags;
   }
 
   /** Disputes in the reader's scope (HR: all; an employee: their own), in one status or all. */

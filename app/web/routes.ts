@@ -11,6 +11,7 @@ import {
 } from '../../people/reviewEvents.js';
 import { FLAG_ID } from '../../people/flagId.js';
 import type { DecisionResult } from '../../people/reviewDesk.js';
+import type { PlacedFlag } from '../../sinks/clickhouse/queries/anomalies.js';
 import type { AppDesk } from '../desk.js';
 import { ApiError } from '../errors.js';
 import { disputeScope, isRefusal, reviewScope, type Principal } from '../scope.js';
@@ -43,6 +44,14 @@ export interface PageOptions {
 interface FormRoute {
   Params: Record<string, string>;
   Body: Record<string, unknown> | undefined;
+}
+
+/** The form a flag's reader may use on its page: a reviewer's decision on a proposed flag, the employee's dispute of a confirmed one. */
+function flagActions(ctx: PageContext, p: Principal, flag: PlacedFlag): Html | '' {
+  const path = `/flags/${flag.flagId}`;
+  if (flag.status === 'proposed' && !isRefusal(reviewScope(p, flag))) return reviewForm(ctx, flag, path);
+  if (flag.status === 'confirmed' && !isRefusal(disputeScope(p, flag.employeeId))) return disputeForm(ctx, 'flag', flag.flagId, path);
+  return '';
 }
 
 /** The cookie of the language chosen on the page: a preference, not personal data; a year. */
@@ -167,16 +176,17 @@ export function registerPages(app: FastifyInstance, options: PageOptions): void 
     page(async (ctx, p) => reviewPage(ctx, await desk.flags(p, 'proposed', 'GET /review'))),
   );
 
+  // A flag by its id, or (the link alert events carry) the flags behind an alert about a person, by its fingerprint.
   app.get(
-    '/flags/:flag_id',
-    page(async (ctx, p, request: FastifyRequest<{ Params: { flag_id: string } }>) => {
-      const flagId = request.params.flag_id;
-      if (!FLAG_ID.test(flagId)) throw new ApiError(404, 'not_found', `no flag ${flagId}`);
-      const flag = await desk.flag(p, flagId, `GET /flags/${flagId}`);
-      const path = `/flags/${flagId}`;
-      const mayReview = flag.status === 'proposed' && !isRefusal(reviewScope(p, flag));
-      const mayDispute = flag.status === 'confirmed' && !isRefusal(disputeScope(p, flag.employeeId));
-      return flagPage(ctx, flag, mayReview ? reviewForm(ctx, flag, path) : mayDispute ? disputeForm(ctx, 'flag', flagId, path) : '');
+    '/flags/:key',
+    page(async (ctx, p, request: FastifyRequest<{ Params: { key: string } }>) => {
+      const key = request.params.key;
+      if (!FLAG_ID.test(key)) {
+        const flags = await desk.flagsOfAlert(p, key, `GET /flags/${key}`);
+        return flags.length === 1 ? flagPage(ctx, flags[0]!, flagActions(ctx, p, flags[0]!)) : reviewPage(ctx, flags);
+      }
+      const flag = await desk.flag(p, key, `GET /flags/${key}`);
+      return flagPage(ctx, flag, flagActions(ctx, p, flag));
     }),
   );
 

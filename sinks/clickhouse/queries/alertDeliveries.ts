@@ -85,3 +85,20 @@ export async function readDeliverySummary(
     failures: Number(r.failed_attempts),
   }));
 }
+
+/**
+ * Whom and which window an alert about a person is about, by its fingerprint
+ * (the link `review_url` of the event): the employee as the alert named them
+ * (a pseudonym unless the rule discloses) and the window's start (epoch ms).
+ * Undefined if no delivery of that alert was ever attempted.
+ */
+export async function readAlertSubject(client: ClickHouseClient, fingerprint: string): Promise<{ employeeId: string; windowStart: number } | undefined> {
+  const result = await client.query({
+    query: `SELECT employee_id, toUnixTimestamp64Milli(window_start) AS window_start_ms FROM ${ALERT_DELIVERIES_TABLE}
+            WHERE fingerprint = {fingerprint:String} AND scope = 'employee' AND employee_id IS NOT NULL LIMIT 1`,
+    query_params: { fingerprint },
+    format: 'JSONEachRow',
+  });
+  const [row] = await result.json<{ employee_id: string; window_start_ms: number | string }>();
+  return row === undefined ? undefined : { employeeId: row.employee_id, windowStart: Number(row.window_start_ms) };
+}
