@@ -236,15 +236,6 @@ const url = (env: string, doc: string, hidePath = false): Setting<string | undef
   display: (raw) => redactUrl(raw, { hidePath }),
 });
 
-/** An http(s) URL with a default: the address of one of kpi-stream's own services. */
-const address = (env: string, def: string, doc: string): Setting<string> => ({
-  env,
-  default: def,
-  doc,
-  parse: (raw, key) => httpUrl(raw, key),
-  display: (raw) => redactUrl(raw),
-});
-
 /** An http(s) URL, without its trailing slashes. */
 function httpUrl(raw: string, key: string): string {
   let parsed: URL;
@@ -501,10 +492,9 @@ export const settings = {
     100,
   ),
   alertRetryMaxBackoff: duration('KPI_ALERT_RETRY_MAX_BACKOFF', '5m', 'Longest wait between delivery retries (a Retry-After is honoured up to this).', 1_000),
-  appUrl: address(
+  appUrl: url(
     'KPI_APP_URL',
-    'http://127.0.0.1:8090',
-    "The people app's public address (default: `kpi-stream app` at its default KPI_APP_HOST and KPI_APP_PORT): alert events about a person link to the flag's review page under it (<KPI_APP_URL>/flags/<fingerprint>).",
+    "The people app's public address, as a browser reaches it. Unset: `kpi-stream app` at KPI_APP_HOST and KPI_APP_PORT (127.0.0.1 for 0.0.0.0). Sign-in comes back to <KPI_APP_URL>/auth/callback; alert events about a person link to the flag's review page under it (<KPI_APP_URL>/flags/<fingerprint>).",
   ),
   allowPlaintextCredentials: flag(
     'KPI_ALLOW_PLAINTEXT_CREDENTIALS',
@@ -588,6 +578,8 @@ export type SaslMechanism = NonNullable<RawConfig['kafkaSaslMechanism']>;
 
 /** The validated configuration, with derived endpoints and credentials. */
 export interface Config extends RawConfig {
+  /** KPI_APP_URL, or where `kpi-stream app` listens (KPI_APP_HOST, KPI_APP_PORT) as a browser on this machine reaches it. */
+  readonly appUrl: string;
   /** Absolute path of servicesDir. */
   readonly servicesPath: string;
   /** KPI_ALERT_WEBHOOK_SECRET's secrets, newest first. */
@@ -791,6 +783,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     schemaRegistryUrl: base.schemaRegistryUrl === undefined ? undefined : registry.url,
     clickhouseUrl: base.clickhouseUrl === undefined ? undefined : clickhouse.url,
     servicesPath,
+    appUrl: base.appUrl ?? listeningUrl(base.appHost, base.appPort),
     alertWebhookSecrets: Object.freeze(alertWebhookSecrets),
     kafka: Object.freeze({
       brokers: Object.freeze(base.kafkaBrokers ?? [`127.0.0.1:${base.kafkaPort}`]),
@@ -826,6 +819,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ...(base.clickhouseCaFile ? { caFile: base.clickhouseCaFile } : {}),
     }),
   });
+}
+
+/** The http URL of a server listening on `host`:`port`, as a client on this machine reaches it (0.0.0.0 and :: are every interface). */
+export function listeningUrl(host: string, port: number): string {
+  const reachable = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
 }
 
 /** Where the embedded ClickHouse's generated password is kept, under KPI_SERVICES_DIR. */
