@@ -336,6 +336,11 @@ const localServiceSettings = {
     'Java (21+) binary for the local registry. Unset: the first Java 21+ found in JAVA_HOME, PATH or /usr/lib/jvm.',
   ),
   alertmanagerPort: port('KPI_ALERTMANAGER_PORT', 9095, 'Port of the local Alertmanager (`services up alertmanager`).'),
+  idpHost: text(
+    'KPI_IDP_HOST',
+    '127.0.0.1',
+    'Address the local identity provider listens on; 0.0.0.0 in its container (docker-compose.yml, profile demo). Its issuer stays http://127.0.0.1:<KPI_IDP_PORT>.',
+  ),
   idpPort: port('KPI_IDP_PORT', 9096, 'Port of the local OpenID Connect identity provider (`services up idp`), for the demo and tests.'),
   idpUsersFile: optionalText(
     'KPI_IDP_USERS_FILE',

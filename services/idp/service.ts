@@ -62,6 +62,7 @@ export function idpService(config: Config): ServiceDefinition {
       const env: NodeJS.ProcessEnv = {
         ...process.env,
         KPI_SERVICES_DIR: config.servicesPath,
+        KPI_IDP_HOST: config.idpHost,
         KPI_IDP_PORT: String(config.idpPort),
         KPI_APP_HOST: config.appHost,
         KPI_APP_PORT: String(config.appPort),
