@@ -9,6 +9,18 @@ COPY . .
 # published package leaves out (package.json "files": the development tools) stays out of the image too.
 RUN npx tsc -p tsconfig.build.json && rm -rf dist/tools && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 
+# The local identity provider (tools/idp: a development tool, with the development dependencies it
+# needs), for docker-compose.yml's profile demo only: `docker build --target idp`. Never the default image.
+FROM node:24-bookworm-slim AS idp
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY . .
+RUN npx tsc -p tsconfig.build.json && mkdir -p /var/lib/kpi-idp && chown node:node /var/lib/kpi-idp
+ENV LOG_FORMAT=json KPI_SERVICES_DIR=/var/lib/kpi-idp KPI_IDP_HOST=0.0.0.0
+USER node
+ENTRYPOINT ["node", "dist/tools/idp/main.js"]
+
 FROM node:24-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production LOG_FORMAT=json

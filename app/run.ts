@@ -1,8 +1,9 @@
 import { readPlants } from '../contract/plants.js';
 import type { Config } from '../core/config.js';
-import { startHealthServer } from '../core/health.js';
+import { startHealthServer, type CheckResult, type HealthCheck } from '../core/health.js';
 import type { Logger } from '../core/logger.js';
 import { createProcessRegistry } from '../core/metrics.js';
+import { reviewsGroup } from '../people/applier.js';
 import { startReviewApplier, type RunningApplier } from '../people/run.js';
 import { clickhouseReachable, createClickHouseClient } from '../sinks/clickhouse/client.js';
 import { loadManifestInputs, manifest } from '../manifest/manifest.js';
@@ -14,8 +15,9 @@ import { tokenVerifier } from './tokens.js';
  * the applier of kpi.reviews.v1 in the same process (so a decision taken
  * through the API is applied without another process; people/run.ts), and,
  * with KPI_METRICS_PORT set, /metrics, /healthz and /readyz on their own port
- * as every kpi-stream process serves them (ready once ClickHouse answers and
- * the identity provider's discovery document was read). `started` is told
+ * as every kpi-stream process serves them (ready once ClickHouse answers, the
+ * applier is a member of its group and knows how many decisions wait for it,
+ * and the identity provider's discovery document was read). `started` is told
  * where the app listens. If the applier's consumer stops for good, this
  * rejects with its error: the app does not stay up taking decisions nobody applies.
  */
@@ -25,14 +27,20 @@ export async function runApp(config: Config, log: Logger, signal: AbortSignal, s
   const verifier = tokenVerifier({ issuer: config.oidc.issuer, audience: config.oidc.clientId });
   let app: RunningApp | undefined;
   let applier: RunningApplier | undefined;
-  const health =
-    config.metricsPort > 0
-      ? await startHealthServer({ registry, host: config.metricsHost, port: config.metricsPort, log, checks: [clickhouseReachable(client, config)] })
-      : undefined;
+  // Every check is there from the start: /readyz must not answer ready while the applier and the routes are still starting.
+  const starting = (what: string): CheckResult => ({ ok: false, detail: `starting: ${what}` });
+  const checks: HealthCheck[] = [
+    clickhouseReachable(client, config),
+    {
+      name: 'reviews-applier',
+      check: () => applier?.check.check() ?? starting(`creating topics, migrating ClickHouse, joining group ${reviewsGroup(config)}`),
+    },
+    { name: 'oidc', check: () => app?.oidcCheck.check() ?? starting(`the routes are not served yet; tokens from ${config.oidc.issuer}`) },
+  ];
+  const health = config.metricsPort > 0 ? await startHealthServer({ registry, host: config.metricsHost, port: config.metricsPort, log, checks }) : undefined;
   try {
     applier = await startReviewApplier(config, log);
     app = await startApp({ host: config.appHost, port: config.appPort, client, verifier, registry, log, desk: applier.desk, web: webOptions(config) });
-    health?.addCheck(app.oidcCheck);
     log.info({ url: app.url, issuer: config.oidc.issuer }, `app listening at ${app.url}; tokens from ${config.oidc.issuer}`);
     started?.(app);
     if (!signal.aborted) {

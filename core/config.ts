@@ -336,6 +336,11 @@ const localServiceSettings = {
     'Java (21+) binary for the local registry. Unset: the first Java 21+ found in JAVA_HOME, PATH or /usr/lib/jvm.',
   ),
   alertmanagerPort: port('KPI_ALERTMANAGER_PORT', 9095, 'Port of the local Alertmanager (`services up alertmanager`).'),
+  idpHost: text(
+    'KPI_IDP_HOST',
+    '127.0.0.1',
+    'Address the local identity provider listens on; 0.0.0.0 in its container (docker-compose.yml, profile demo). Its issuer stays http://127.0.0.1:<KPI_IDP_PORT>.',
+  ),
   idpPort: port('KPI_IDP_PORT', 9096, 'Port of the local OpenID Connect identity provider (`services up idp`), for the demo and tests.'),
   idpUsersFile: optionalText(
     'KPI_IDP_USERS_FILE',
@@ -494,7 +499,7 @@ export const settings = {
   alertRetryMaxBackoff: duration('KPI_ALERT_RETRY_MAX_BACKOFF', '5m', 'Longest wait between delivery retries (a Retry-After is honoured up to this).', 1_000),
   appUrl: url(
     'KPI_APP_URL',
-    "The people app's public address, as browsers reach it: sign-in returns to <KPI_APP_URL>/auth/callback (register it at the identity provider), and alert events about a person link to its review page. Unset: http://<KPI_APP_HOST>:<KPI_APP_PORT> (127.0.0.1 for 0.0.0.0).",
+    "The people app's public address, as a browser reaches it. Unset: `kpi-stream app` at KPI_APP_HOST and KPI_APP_PORT (127.0.0.1 for 0.0.0.0). Sign-in comes back to <KPI_APP_URL>/auth/callback; alert events about a person link to the flag's review page under it (<KPI_APP_URL>/flags/<fingerprint>).",
   ),
   allowPlaintextCredentials: flag(
     'KPI_ALLOW_PLAINTEXT_CREDENTIALS',
@@ -582,10 +587,10 @@ export type SaslMechanism = NonNullable<RawConfig['kafkaSaslMechanism']>;
 
 /** The validated configuration, with derived endpoints and credentials. */
 export interface Config extends RawConfig {
+  /** KPI_APP_URL, or where `kpi-stream app` listens (KPI_APP_HOST, KPI_APP_PORT) as a browser on this machine reaches it. */
+  readonly appUrl: string;
   /** Absolute path of servicesDir. */
   readonly servicesPath: string;
-  /** KPI_APP_URL, or the app's own address (KPI_APP_HOST and KPI_APP_PORT). */
-  readonly appUrl: string;
   /** KPI_ALERT_WEBHOOK_SECRET's secrets, newest first. */
   readonly alertWebhookSecrets: readonly string[];
   readonly kafka: {
@@ -789,9 +794,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     schemaRegistryUrl: base.schemaRegistryUrl === undefined ? undefined : registry.url,
     clickhouseUrl: base.clickhouseUrl === undefined ? undefined : clickhouse.url,
     servicesPath,
-    appUrl:
-      base.appUrl ??
-      `http://${['0.0.0.0', '::', ''].includes(base.appHost) ? '127.0.0.1' : base.appHost.includes(':') ? `[${base.appHost}]` : base.appHost}:${base.appPort}`,
+    appUrl: base.appUrl ?? listeningUrl(base.appHost, base.appPort),
     alertWebhookSecrets: Object.freeze(alertWebhookSecrets),
     kafka: Object.freeze({
       brokers: Object.freeze(base.kafkaBrokers ?? [`127.0.0.1:${base.kafkaPort}`]),
@@ -835,6 +838,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ...(base.clickhouseCaFile ? { caFile: base.clickhouseCaFile } : {}),
     }),
   });
+}
+
+/** The http URL of a server listening on `host`:`port`, as a client on this machine reaches it (0.0.0.0 and :: are every interface). */
+export function listeningUrl(host: string, port: number): string {
+  const reachable = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
 }
 
 /** Where the embedded ClickHouse's generated password is kept, under KPI_SERVICES_DIR. */

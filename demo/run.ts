@@ -24,6 +24,7 @@ import { compareWithExpected, readExpectedRows, type Comparison } from '../simul
 import { OUTPUT_FILES } from '../simulator/output.js';
 import { simulatePlant, type SimulateOptions } from '../simulator/run.js';
 import { startDemoAlerts, type DemoAlerts } from './alerts.js';
+import { startDemoPeople, type DemoPeople } from './people.js';
 
 /**
  * The demo's plant: a fortnight of a mid-sized plant that reports the way
@@ -68,6 +69,8 @@ export interface DemoResult {
   readonly stations: readonly StationFigures[];
   readonly mostFlagged: readonly FlaggedEmployee[];
   readonly report: { readonly path: string; readonly figures: ReportFigures };
+  /** The app and its identity provider, left running for people to sign in to. */
+  readonly people: DemoPeople;
 }
 
 /**
@@ -75,8 +78,9 @@ export interface DemoResult {
  * plant into Kafka, runs the processors (with live alerting and a local
  * webhook receiver beside them) until the stream is drained, checks every row
  * against the simulator's expected rows, scores every window, week and month,
- * runs detection, measures it against the simulator's ground truth, and
- * writes the report. `progress` hears of each step as it ends.
+ * runs detection, measures it against the simulator's ground truth, writes
+ * the report, and leaves the app and the local identity provider running in
+ * the background (demo/people.ts). `progress` hears of each step as it ends.
  */
 export async function runDemo(options: SimulateOptions, config: Config, log: Logger, progress: DemoProgress): Promise<DemoResult> {
   const catalog = await loadCatalog(config.extensions);
@@ -184,7 +188,16 @@ async function processAndReport(
     });
     const path = writeReport(figures, 'html', join(simulation.out, 'report.html'));
     progress.step(`report: ${relative(process.cwd(), path)}`);
-    return { processed, comparison, alerts: alerted, evaluation, stations, mostFlagged, report: { path, figures } };
+
+    const people = await startDemoPeople(config, log, client, simulation.out);
+    const cast = people.cast;
+    progress.step(
+      `app: ${people.url} in ${people.seconds.toFixed(1)} s, sign-in at ${people.issuer}` +
+        (cast === undefined
+          ? ''
+          : `; supervisor ${cast.supervisorId}'s teams have ${cast.teamFlags} flags awaiting review, ${cast.employeeFlags} of them about ${cast.employeeId}`),
+    );
+    return { processed, comparison, alerts: alerted, evaluation, stations, mostFlagged, report: { path, figures }, people };
   });
 }
 

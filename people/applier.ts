@@ -1,6 +1,7 @@
-import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { DeadLetter, DeadLetterStore } from '../contract/ports.js';
 import type { Config } from '../core/config.js';
+import type { HealthCheck } from '../core/health.js';
 import type { Logger } from '../core/logger.js';
 import type { ClickHouseClient } from '../sinks/clickhouse/client.js';
 import { withRetries } from '../sinks/clickhouse/client.js';
@@ -9,6 +10,7 @@ import { deadLetterOf } from '../topics/deadLetters.js';
 import { reviewsTopic } from '../topics/definitions.js';
 import type { FlagStatusInput, FlagStatusPublisher } from '../topics/flagStatuses.js';
 import { groupConsumer } from '../topics/kafka.js';
+import { ApplierReadiness } from './applierReadiness.js';
 import { readReviewEvent } from './reviewEvents.js';
 import { eventOfRow, reviewRowOf } from './reviewRecords.js';
 import { ReviewLedger, type FlagState } from './reviews.js';
@@ -49,7 +51,11 @@ export function reviewsGroup(config: Config): string {
  */
 export class ReviewApplier {
   private readonly consumer: Consumer;
+  private readonly admin: Admin;
   private readonly topic: string;
+  private readonly readiness: ApplierReadiness;
+  /** The partitions this member holds (the topic has one: a member holds it or stands by). */
+  private owned: readonly number[] = [];
   private ledger = new ReviewLedger();
   private readonly recorded = new Set<string>();
   /** Set when the partition is (re)assigned or a batch failed half-way: the state is read again from the table. */
@@ -62,24 +68,61 @@ export class ReviewApplier {
   constructor(private readonly parts: ReviewApplierParts) {
     this.topic = reviewsTopic(parts.config);
     this.consumer = groupConsumer(parts.kafka, parts.config, reviewsGroup(parts.config), 100);
+    this.admin = parts.kafka.admin();
+    this.readiness = new ApplierReadiness(reviewsGroup(parts.config), this.topic, parts.config.stallTimeout);
     this.failed = new Promise<never>((_, reject) => (this.fail = reject));
     this.failed.catch(() => undefined); // handled by whoever awaits it; never an unhandled rejection
   }
 
   async start(): Promise<void> {
-    this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
       this.rebuild = true;
+      this.owned = payload.memberAssignment[this.topic] ?? [];
+      this.readiness.joined(this.owned.length);
     });
+    this.consumer.on(this.consumer.events.REBALANCING, () => this.readiness.rebalancing());
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
-      if (!payload.restart) this.fail(payload.error);
+      if (!payload.restart) {
+        this.readiness.stopping();
+        this.fail(payload.error);
+      } else this.readiness.rejoining();
     });
+    await this.admin.connect();
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
     await this.consumer.run({ autoCommit: false, eachBatch: (payload) => this.handle(payload) });
   }
 
   async stop(): Promise<void> {
+    this.readiness.stopping();
     await this.consumer.disconnect();
+    await this.admin.disconnect().catch(() => undefined);
+  }
+
+  /**
+   * /readyz's line for the applier (people/applierReadiness.ts): a member of
+   * its group, and the decisions waiting for it as the broker counts them
+   * (the topic's end against the group's committed offset).
+   */
+  get check(): HealthCheck {
+    return {
+      name: 'reviews-applier',
+      check: async () => this.readiness.check(this.readiness.holdsPartitions ? await this.waiting().catch(() => undefined) : 0),
+    };
+  }
+
+  /** Decisions on the partitions this member holds that it has not committed yet. */
+  private async waiting(): Promise<number> {
+    const [ends, [group]] = await Promise.all([
+      this.admin.fetchTopicOffsets(this.topic),
+      this.admin.fetchOffsets({ groupId: reviewsGroup(this.parts.config), topics: [this.topic] }),
+    ]);
+    return this.owned.reduce((sum, partition) => {
+      const end = ends.find((e) => e.partition === partition);
+      if (end === undefined) throw new Error(`${this.topic} has no partition ${partition}`);
+      const committed = Number(group?.partitions.find((p) => p.partition === partition)?.offset ?? -1);
+      return sum + Math.max(0, Number(end.high) - (committed >= 0 ? committed : Number(end.low)));
+    }, 0);
   }
 
   /** The state as kpi.reviews has it: every recorded event applied again, in the order it was. */
@@ -144,6 +187,7 @@ export class ReviewApplier {
     await this.parts.flagStatuses([...statuses.values()]);
     if (rows.length > 0) await withRetries(`inserting ${rows.length} rows into reviews`, log, signal, () => insertReviews(client, rows));
     await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(Number(batch.lastOffset()) + 1) }]);
+    this.readiness.batchDone();
     await heartbeat();
   }
 }

@@ -1,5 +1,6 @@
 import type { DeadLetterStore } from '../contract/ports.js';
 import type { Config } from '../core/config.js';
+import type { HealthCheck } from '../core/health.js';
 import type { Logger } from '../core/logger.js';
 import { packageVersion } from '../core/paths.js';
 import { loadCatalog } from '../kpis/extensions.js';
@@ -18,6 +19,8 @@ export interface RunningApplier {
   readonly applier: ReviewApplier;
   /** A review desk on this applier's producer and ClickHouse client: what the app takes decisions through. */
   readonly desk: ReviewDesk;
+  /** /readyz's line for the applier: a member of its group, how many decisions wait for it. */
+  readonly check: HealthCheck;
   /** Rejects with the error that stopped the applier's consumer for good. */
   readonly failed: Promise<never>;
   stop(): Promise<void>;
@@ -56,6 +59,7 @@ export async function startReviewApplier(config: Config, log: Logger): Promise<R
   return {
     applier,
     desk: new ReviewDesk({ config, producer, client }),
+    check: applier.check,
     failed: applier.failed,
     stop: async () => {
       abort.abort();

@@ -2,6 +2,7 @@ import type { Config } from '../core/config.js';
 import { messageOf, type KpiError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { alertmanagerService } from './alertmanager/alertmanager.js';
+import { appService } from './app/service.js';
 import { clickhouseService } from './clickhouse/service.js';
 import { idpService } from './idp/service.js';
 import { kafkaService } from './kafka/kafka.js';
@@ -14,8 +15,12 @@ export type { ServiceStatus, StartReport } from './service.js';
 
 /** The services `services up` starts when none is named. */
 export const SERVICE_NAMES: readonly ServiceName[] = ['kafka', 'registry', 'clickhouse'];
-/** Every service that can be named, Alertmanager and the identity provider (started only when asked) included. */
-export const ALL_SERVICE_NAMES: readonly ServiceName[] = [...SERVICE_NAMES, 'alertmanager', 'idp'];
+/**
+ * Every service that can be named: Alertmanager, the identity provider and the
+ * app in the background (the demo's) are started only when asked; `services
+ * down` stops them all.
+ */
+export const ALL_SERVICE_NAMES: readonly ServiceName[] = [...SERVICE_NAMES, 'alertmanager', 'idp', 'app'];
 
 export function localServices(config: Config, names: readonly ServiceName[] = SERVICE_NAMES, log: Logger = createLogger('silent')): ServiceDefinition[] {
   const all: Record<ServiceName, () => ServiceDefinition> = {
@@ -24,6 +29,7 @@ export function localServices(config: Config, names: readonly ServiceName[] = SE
     clickhouse: () => clickhouseService(config),
     alertmanager: () => alertmanagerService(config),
     idp: () => idpService(config),
+    app: () => appService(config),
   };
   return names.map((name) => all[name]());
 }

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Config } from '../core/config.js';
 
-export type ServiceName = 'kafka' | 'registry' | 'clickhouse' | 'alertmanager' | 'idp';
+export type ServiceName = 'kafka' | 'registry' | 'clickhouse' | 'alertmanager' | 'idp' | 'app';
 
 /** Where a local service keeps its files, all under KPI_SERVICES_DIR/<name>/. */
 export interface ServiceLayout {

@@ -29,10 +29,15 @@ kpi.employee_window_metrics_current against the simulator's expected rows
 (every column of every row), scores every window, week and month, flags
 inflated self-reports, measures the flags against the simulator's ground
 truth and writes the report (report.html beside the simulation's files).
+Then it starts the local identity provider and \`kpi-stream app\` in the
+background, with the demo users of tools/idp/users.yaml given this run's
+employee ids (idp-users.yaml beside the report): a supervisor whose teams
+have flags awaiting review, and one of their flagged people. They keep
+running, like the services, until \`kpi-stream services down\`.
 
 It prints a line per step and a summary: the grades by self-scores, by
 measurement, calibrated and the target; detection against the ground truth;
-each station; the most flagged employees. The log goes to demo.log beside
+each station; the most flagged employees; where to sign in, and as whom. The log goes to demo.log beside
 the report; --verbose prints it instead. Exits 1 if a row differs.
 
 ${simulateFlagsHelp()}`,
@@ -56,7 +61,7 @@ ${simulateFlagsHelp()}`,
     );
     let step = 0;
     try {
-      const result = await runDemo(options, config, log, { step: (line) => say(`[${++step}/7] ${line}`), note: say });
+      const result = await runDemo(options, config, log, { step: (line) => say(`[${++step}/8] ${line}`), note: say });
       say(`\n${summary(result)}`);
       return result.comparison.equal === result.comparison.expected && result.comparison.unexpected.length === 0 ? 0 : 1;
     } finally {
@@ -106,6 +111,23 @@ function summary(r: DemoResult): string {
       r.mostFlagged.map((m) => [m.employeeId, m.flags, m.high, m.kinds.join(', ')]),
     ),
   ];
+  const people = r.people;
+  lines.push(
+    '',
+    `Reviews and disputes: open ${people.url}/ and sign in at ${people.issuer}` +
+      (people.users.length === 0
+        ? " (the plant's identity provider, KPI_OIDC_ISSUER)."
+        : ` as one of the demo users (${people.usersFile === undefined ? '' : `${relative(process.cwd(), people.usersFile)}, `}passwords for the demo only):`),
+  );
+  if (people.users.length > 0) {
+    lines.push(
+      formatTable(
+        ['user', 'password', 'roles', 'employee_id'],
+        people.users.map((u) => [u.sub, u.password, u.kpi_roles.join(', '), u.employee_id ?? '']),
+      ),
+    );
+  }
+  lines.push('The app and the identity provider keep running in the background: `npm run kpi -- services down` stops them with the services.');
   if (r.comparison.differences.length > 0) {
     lines.push('', 'Rows that differ from the expected ones (first 5):');
     for (const d of r.comparison.differences.slice(0, 5)) lines.push(`  ${d.key} ${d.column}: expected ${d.expected}, got ${d.actual}`);

@@ -5,7 +5,7 @@ import type { Command } from '../command.js';
 export const servicesCommand: Command = {
   name: 'services',
   summary: 'Download, start, check and stop the local Kafka, schema registry and ClickHouse',
-  usage: `Usage: kpi-stream services <up|down|status> [kafka|registry|clickhouse|alertmanager …]
+  usage: `Usage: kpi-stream services <up|down|status> [kafka|registry|clickhouse|alertmanager|idp|app …]
 
   up       download what is missing, start what is not running, wait until healthy
   down     stop the services kpi-stream started (SIGTERM, then SIGKILL)
@@ -13,7 +13,9 @@ export const servicesCommand: Command = {
            ClickHouse's user and password (generated on first use)
 
 Without names: Kafka, the registry and ClickHouse. Alertmanager (built from
-the Go module proxy on first use) runs only when named. Services given by
+the Go module proxy on first use), the local identity provider (idp) and
+\`kpi-stream app\` in the background (app, as the demo leaves it) run only
+when named; 'down' without names stops them too. Services given by
 KAFKA_BROKERS, SCHEMA_REGISTRY_URL or CLICKHOUSE_URL are external: 'up' only
 checks that they answer. Files live under KPI_SERVICES_DIR.`,
 

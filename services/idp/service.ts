@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import type { Config } from '../../core/config.js';
+import { listeningUrl, type Config } from '../../core/config.js';
 import { ServiceError } from '../../core/errors.js';
 import { distFile } from '../../core/paths.js';
 import { serviceLayout } from '../layout.js';
@@ -7,9 +7,16 @@ import type { ServiceDefinition } from '../service.js';
 
 const SERVER_ENTRY = 'tools/idp/main.js';
 
-/** Where the app's sign-in comes back to: the only redirect the local identity provider accepts. */
+/** The app's sign-in route: the identity provider sends the browser back there with the code. */
+export const APP_CALLBACK_PATH = '/auth/callback';
+
+/**
+ * Where the app's sign-in comes back to: the only redirects the local identity
+ * provider accepts. The app's public address (KPI_APP_URL), and where it
+ * listens (KPI_APP_HOST, KPI_APP_PORT) when that differs, as behind a proxy.
+ */
 export function idpRedirectUris(config: Config): string[] {
-  return [`${config.appUrl}/auth/callback`];
+  return [...new Set([config.appUrl, listeningUrl(config.appHost, config.appPort)].map((base) => `${base}${APP_CALLBACK_PATH}`))];
 }
 
 /**
@@ -55,15 +62,17 @@ export function idpService(config: Config): ServiceDefinition {
       const env: NodeJS.ProcessEnv = {
         ...process.env,
         KPI_SERVICES_DIR: config.servicesPath,
+        KPI_IDP_HOST: config.idpHost,
         KPI_IDP_PORT: String(config.idpPort),
         KPI_APP_HOST: config.appHost,
         KPI_APP_PORT: String(config.appPort),
+        KPI_APP_URL: config.appUrl,
         KPI_OIDC_CLIENT_ID: config.oidc.clientId,
         KPI_OIDC_CLIENT_SECRET: config.oidc.clientSecret,
         KPI_IDP_USERS_FILE: config.idpUsersFile ?? '',
         LOG_LEVEL: config.logLevel,
       };
-      for (const key of ['KPI_OIDC_ISSUER', 'KPI_OIDC_CLIENT_SECRET_FILE', 'KPI_IDP_USERS_FILE_FILE']) delete env[key];
+      for (const key of ['KPI_OIDC_ISSUER', 'KPI_OIDC_CLIENT_SECRET_FILE', 'KPI_IDP_USERS_FILE_FILE', 'KPI_APP_URL_FILE']) delete env[key];
       return { command: process.execPath, args: [entry], env };
     },
     access: `users and passwords: ${config.idpUsersFile ?? 'tools/idp/users.yaml'}; client ${config.oidc.clientId}`,

@@ -1,6 +1,6 @@
 /**
  * The local OpenID Connect identity provider: oidc-provider on
- * 127.0.0.1:<KPI_IDP_PORT>, with the users of KPI_IDP_USERS_FILE (default:
+ * <KPI_IDP_HOST>:<KPI_IDP_PORT> (127.0.0.1 unless in its container), with the users of KPI_IDP_USERS_FILE (default:
  * tools/idp/users.yaml) and one client, the app (KPI_OIDC_CLIENT_ID, its secret
  * generated on first use). Started by `kpi-stream services up idp`, for the demo
  * and the tests; a plant's own identity provider takes its place
@@ -110,7 +110,7 @@ server.on('error', (error: NodeJS.ErrnoException) => {
   log.fatal({ err: error }, error.code === 'EADDRINUSE' ? `port ${config.idpPort} (KPI_IDP_PORT) is already in use` : 'HTTP server failed');
   process.exit(1);
 });
-server.listen(config.idpPort, '127.0.0.1', () => {
+server.listen(config.idpPort, config.idpHost, () => {
   log.info({ issuer: config.oidc.issuer, users: users.length, usersFile }, 'identity provider listening');
 });
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {

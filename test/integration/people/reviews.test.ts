@@ -232,6 +232,14 @@ test('bad records are dead-lettered and the decisions after them applied; an eve
   expect(Number(copies[0]!.n)).toBe(1);
 });
 
+test('its /readyz line: a member of its group that tells how many decisions wait, caught up once it committed past them all', async () => {
+  await until('the applier committed past every decision', () => caughtUp(reviewsGroup(ctx.config)));
+  expect(await applier!.check.check()).toEqual({
+    ok: true,
+    detail: `member of group ${reviewsGroup(ctx.config)}, caught up with ${reviewsTopic(ctx.config)}`,
+  });
+});
+
 test('a replay of the topic from its beginning (a new consumer group) writes no row twice; into an empty table it writes the same rows', async () => {
   await until('the applier committed past every decision', () => caughtUp(reviewsGroup(ctx.config)));
   const before = await reviewRows();

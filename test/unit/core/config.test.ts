@@ -94,6 +94,17 @@ test('local ports move the derived endpoints', () => {
   expect(config.clickhouse.url).toBe('http://127.0.0.1:18123');
 });
 
+test("the app's public address follows where it listens unless KPI_APP_URL says otherwise (a proxy in front)", () => {
+  expect(load({}).appUrl).toBe('http://127.0.0.1:8090');
+  expect(load({ KPI_APP_PORT: '29097' }).appUrl).toBe('http://127.0.0.1:29097');
+  // Every interface: a browser on this machine reaches it on loopback.
+  expect(load({ KPI_APP_HOST: '0.0.0.0', KPI_APP_PORT: '8080' }).appUrl).toBe('http://127.0.0.1:8080');
+  expect(load({ KPI_APP_HOST: '::', KPI_APP_PORT: '8080' }).appUrl).toBe('http://[::1]:8080');
+  expect(load({ KPI_APP_HOST: 'fd00::5' }).appUrl).toBe('http://[fd00::5]:8090');
+  expect(load({ KPI_APP_PORT: '29097', KPI_APP_URL: 'https://people.plant.example/' }).appUrl).toBe('https://people.plant.example');
+  expect(configError({ KPI_APP_URL: 'people.plant.example' }).key).toBe('KPI_APP_URL');
+});
+
 test.each([
   [{ KPI_KAFKA_PORT: 'ninety' }, 'KPI_KAFKA_PORT', 'expected an integer'],
   [{ KPI_KAFKA_PORT: '70000' }, 'KPI_KAFKA_PORT', 'between 1 and 65535'],

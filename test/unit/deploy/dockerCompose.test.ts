@@ -11,7 +11,7 @@ import { projectRoot } from '../../../core/paths.js';
  */
 interface ComposeService {
   image?: string;
-  build?: string;
+  build?: string | { context: string; target: string };
   ports?: string[];
   environment?: Record<string, string>;
   depends_on?: Record<string, { condition: string }>;
@@ -20,6 +20,9 @@ interface ComposeService {
   entrypoint?: string[];
   healthcheck?: { test: string[] };
   expose?: string[];
+  command?: string[];
+  profiles?: string[];
+  network_mode?: string;
 }
 
 const root = projectRoot();
@@ -27,7 +30,16 @@ const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8')) as
   services: Record<string, ComposeService>;
   secrets: Record<string, { file: string }>;
 };
-const { kafka, registry, clickhouse, 'kpi-stream': app, 'kpi-stream-analytics': analytics, 'kpi-stream-alerting': alerting } = compose.services;
+const {
+  kafka,
+  registry,
+  clickhouse,
+  'kpi-stream': app,
+  'kpi-stream-analytics': analytics,
+  'kpi-stream-alerting': alerting,
+  'kpi-stream-app': peopleApp,
+  idp,
+} = compose.services;
 const defaults = loadConfig({});
 const pomProperty = (pom: string, name: string) => new RegExp(`<${name}>([^<]+)</${name}>`).exec(readFileSync(join(root, pom), 'utf8'))?.[1];
 /** "127.0.0.1:8123:8123" → host address, host port, container port. */
@@ -43,10 +55,12 @@ test('it has the three services and kpi-stream, which waits for them to be healt
   expect(Object.keys(compose.services).sort()).toEqual([
     'clickhouse',
     'grafana',
+    'idp',
     'kafka',
     'kpi-stream',
     'kpi-stream-alerting',
     'kpi-stream-analytics',
+    'kpi-stream-app',
     'registry',
   ]);
   expect(app?.build).toBe('.');
@@ -87,7 +101,7 @@ test('kpi-stream only sets variables kpi-stream knows, with values it accepts', 
   const known = new Set(describeSettings().map((s) => s.env));
   const secretFiles = mkdtempSync(join(tmpdir(), 'kpi-compose-'));
   try {
-    for (const service of [app, analytics, alerting]) {
+    for (const service of [app, analytics, alerting, peopleApp, idp]) {
       const env = { ...service?.environment };
       for (const key of Object.keys(env)) expect(known).toContain(key.endsWith(FILE_SUFFIX) && !known.has(key) ? key.slice(0, -FILE_SUFFIX.length) : key);
       // Secret files are mounted at /run/secrets/<name>: stand-ins here.
@@ -115,6 +129,7 @@ test('kpi-stream only sets variables kpi-stream knows, with values it accepts', 
   ]) {
     expect(analytics?.environment?.[key]).toBe(app?.environment?.[key]);
     expect(alerting?.environment?.[key]).toBe(app?.environment?.[key]);
+    if (key !== 'KPI_ALERT_RULES') expect(peopleApp?.environment?.[key]).toBe(app?.environment?.[key]);
   }
   // The rules the processors publish for are the ones alerting judges: a file that passes `alerts check`.
   expect(alerting?.volumes).toContain(`./deploy/alert-rules.yaml:${app?.environment?.KPI_ALERT_RULES}:ro`);
@@ -185,4 +200,40 @@ test('the Dockerfile installs exactly the lockfile, without install scripts, and
   const finalStage = dockerfile.slice(dockerfile.lastIndexOf('FROM '));
   expect(finalStage).toMatch(/^USER node$/m);
   expect(existsSync(join(root, 'package-lock.json'))).toBe(true);
+});
+
+test('the people app runs `kpi-stream app` on its default port, after the processors, probed on /readyz like them', () => {
+  expect(peopleApp?.build).toBe('.');
+  expect(peopleApp?.command).toEqual(['app']);
+  expect(peopleApp?.depends_on).toEqual({ 'kpi-stream': { condition: 'service_healthy' } });
+  const env = peopleApp?.environment ?? {};
+  expect(env.KPI_APP_HOST).toBe('0.0.0.0');
+  expect(Number(env.KPI_APP_PORT)).toBe(defaults.appPort);
+  expect(published(peopleApp)).toContainEqual({ address: '127.0.0.1', host: defaults.appPort, container: defaults.appPort });
+  expect(env.KPI_APP_URL).toBe(`http://127.0.0.1:${defaults.appPort}`);
+  expect(env.KPI_METRICS_PORT).toBe(app?.environment?.KPI_METRICS_PORT);
+  expect(peopleApp?.expose).toEqual([env.KPI_METRICS_PORT]);
+  expect(peopleApp?.healthcheck?.test.join(' ')).toContain(`http://127.0.0.1:${env.KPI_METRICS_PORT}/readyz`);
+  // The client secret is a secret file, like every password.
+  expect(peopleApp?.secrets).toEqual(['clickhouse_password', 'oidc_client_secret']);
+  expect(env.KPI_OIDC_CLIENT_SECRET_FILE).toBe('/run/secrets/oidc_client_secret');
+  expect(compose.secrets.oidc_client_secret?.file).toBe('./deploy/secrets/oidc_client_secret');
+});
+
+test("the demo's identity provider: only with --profile demo, built from the image's idp stage, at the address the app checks tokens against", () => {
+  expect(idp?.profiles).toEqual(['demo']);
+  expect(idp?.build).toEqual({ context: '.', target: 'idp' });
+  // In the app's network namespace: the browser (through the app's published port) and the app reach the same issuer.
+  expect(idp?.network_mode).toBe('service:kpi-stream-app');
+  expect(idp?.ports).toBeUndefined();
+  const env = idp?.environment ?? {};
+  const issuer = new URL(peopleApp!.environment!.KPI_OIDC_ISSUER!);
+  expect(env.KPI_OIDC_ISSUER).toBe(issuer.origin);
+  expect(published(peopleApp)).toContainEqual({ address: '127.0.0.1', host: Number(issuer.port), container: Number(env.KPI_IDP_PORT) });
+  expect(Number(env.KPI_IDP_PORT)).toBe(defaults.idpPort);
+  for (const key of ['KPI_OIDC_CLIENT_ID', 'KPI_OIDC_CLIENT_SECRET_FILE', 'KPI_APP_URL']) expect(env[key]).toBe(peopleApp?.environment?.[key]);
+  expect(idp?.secrets).toEqual(['oidc_client_secret']);
+  // Its signing key survives a restart where the image lets it write (KPI_SERVICES_DIR of the idp stage).
+  expect(idp?.volumes).toEqual(['idp-data:/var/lib/kpi-idp']);
+  expect(readFileSync(join(root, 'Dockerfile'), 'utf8')).toMatch(/^ENV .*KPI_SERVICES_DIR=\/var\/lib\/kpi-idp KPI_IDP_HOST=0\.0\.0\.0$/m);
 });

@@ -139,3 +139,16 @@ test('the image and docker-compose.yml run the built CLI', () => {
   expect(compose.services['kpi-stream-analytics']?.command).toEqual(['analytics']);
   expect(compose.services['kpi-stream-alerting']?.command).toEqual(['alerts', 'run']);
 });
+
+test('the identity provider of the demo profile is a stage of its own, never the default image: development dependencies, tools/idp, non-root', () => {
+  const idp = stages.find((stage) => stage.name === 'idp')!;
+  expect(idp).toBeDefined();
+  expect(idp).not.toBe(runtime);
+  expect(of(idp, 'ENTRYPOINT')[0]?.args).toEqual(['node', 'dist/tools/idp/main.js']);
+  expect(existsSync(join(root, 'tools', 'idp', 'main.ts'))).toBe(true);
+  expect(of(idp, 'USER').at(-1)?.args).toEqual(['node']);
+  const env = Object.fromEntries(of(idp, 'ENV').flatMap((e) => e.args.map((a) => a.split('=') as [string, string])));
+  expect(loadConfig(env).idpHost).toBe('0.0.0.0');
+  const compose = parse(read('docker-compose.yml')) as { services: Record<string, { build?: unknown }> };
+  expect(compose.services.idp?.build).toEqual({ context: '.', target: idp.name });
+});

@@ -57,12 +57,12 @@ const podSpecOf = (m: Manifest): PodSpec =>
 const workloads = [...byKind('Deployment'), ...byKind('CronJob')];
 const known = new Set(describeSettings().map((s) => s.env));
 
-test('there are the processors, the analytics and alerting (Deployments), their settings, the alert rules and a Secret template', () => {
+test('there are the processors, the analytics, alerting and the app (Deployments), their settings, the alert rules and a Secret template', () => {
   expect(
     byKind('Deployment')
       .map((m) => m.metadata.name)
       .sort(),
-  ).toEqual(['kpi-stream-alerting', 'kpi-stream-analytics', 'kpi-stream-processors']);
+  ).toEqual(['kpi-stream-alerting', 'kpi-stream-analytics', 'kpi-stream-app', 'kpi-stream-processors']);
   expect(byKind('CronJob')).toEqual([]);
   expect(
     byKind('ConfigMap')
@@ -75,6 +75,7 @@ test('there are the processors, the analytics and alerting (Deployments), their 
   expect(kustomization.resources.sort()).toEqual([
     'alerting.yaml',
     'analytics.yaml',
+    'app.yaml',
     'configmap.yaml',
     'disruption-budget.yaml',
     'network-policy.yaml',
@@ -205,7 +206,7 @@ test('alerting mounts the rules the ConfigMap names, and they are valid rules', 
   expect(text).toBe(example.slice(example.indexOf('rules:')));
 });
 
-const served = byKind('Deployment').filter((m) => ['kpi-stream-processors', 'kpi-stream-alerting'].includes(m.metadata.name));
+const served = byKind('Deployment').filter((m) => ['kpi-stream-processors', 'kpi-stream-alerting', 'kpi-stream-app'].includes(m.metadata.name));
 
 test.each(served.map((m) => [m.metadata.name, m] as const))(
   '%s is probed and scraped on the metrics port the ConfigMap sets, on an address the kubelet reaches',
@@ -213,7 +214,7 @@ test.each(served.map((m) => [m.metadata.name, m] as const))(
     const [container] = podSpecOf(deployment).containers;
     const port = Number(configMap.data!.KPI_METRICS_PORT);
     expect(configMap.data!.KPI_METRICS_HOST).toBe('0.0.0.0');
-    expect(container!.ports).toEqual([{ name: 'metrics', containerPort: port }]);
+    expect(container!.ports).toContainEqual({ name: 'metrics', containerPort: port });
     expect(container!.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'metrics' });
     expect(container!.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
     const annotations = (deployment.spec as { template: { metadata: { annotations: Record<string, string> } } }).template.metadata.annotations;
@@ -222,7 +223,7 @@ test.each(served.map((m) => [m.metadata.name, m] as const))(
 );
 
 test("the probes' and the scrape's paths are the ones kpi-stream serves", async () => {
-  expect(served.map((m) => m.metadata.name).sort()).toEqual(['kpi-stream-alerting', 'kpi-stream-processors']);
+  expect(served.map((m) => m.metadata.name).sort()).toEqual(['kpi-stream-alerting', 'kpi-stream-app', 'kpi-stream-processors']);
   const server = await startHealthServer({ registry: createProcessRegistry(), host: '127.0.0.1', port: 0, log: createLogger('silent') });
   try {
     for (const deployment of served) {
@@ -237,7 +238,7 @@ test("the probes' and the scrape's paths are the ones kpi-stream serves", async 
 });
 
 test('a NetworkPolicy lets in only the metrics port and lets out only DNS and the ports of the servers and receivers', () => {
-  const [policy] = byKind('NetworkPolicy') as unknown as {
+  const [policy] = byKind('NetworkPolicy').filter((m) => m.metadata.name === 'kpi-stream') as unknown as {
     spec: {
       podSelector: { matchLabels: Record<string, string> };
       policyTypes: string[];
@@ -261,4 +262,28 @@ test('a PodDisruptionBudget lets a drain move one processor at a time', () => {
   expect(budget!.spec.selector.matchLabels).toEqual(spec.selector.matchLabels);
   expect(budget!.spec.maxUnavailable).toBe(1);
   expect(spec.replicas).toBeGreaterThan(1);
+});
+
+test("the app serves on the port the ConfigMap sets, behind a Service, let in by a policy of its own; the identity provider is the plant's", () => {
+  const app = byKind('Deployment').find((m) => m.metadata.name === 'kpi-stream-app')!;
+  const [container] = podSpecOf(app).containers;
+  const config = loadConfig({ ...configMap.data, KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p', KPI_OIDC_CLIENT_SECRET: 's' });
+  expect(config.appHost).toBe('0.0.0.0');
+  expect(container!.ports).toContainEqual({ name: 'http', containerPort: config.appPort });
+  expect((app.spec as { replicas: number }).replicas).toBe(1);
+  const service = byKind('Service').find((m) => m.metadata.name === 'kpi-stream-app') as unknown as {
+    spec: { selector: Record<string, string>; ports: { port: number; targetPort: string }[] };
+  };
+  expect(service.spec.selector).toEqual((app.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels);
+  expect(service.spec.ports).toEqual([{ name: 'http', port: config.appPort, targetPort: 'http' }]);
+  const policy = byKind('NetworkPolicy').find((m) => m.metadata.name === 'kpi-stream-app') as unknown as {
+    spec: { podSelector: { matchLabels: Record<string, string> }; policyTypes: string[]; ingress: { ports: { port: number }[] }[] };
+  };
+  expect(policy.spec.podSelector.matchLabels).toEqual(service.spec.selector);
+  expect(policy.spec.policyTypes).toEqual(['Ingress']);
+  expect(policy.spec.ingress.flatMap((rule) => rule.ports.map((p) => p.port))).toEqual([config.appPort]);
+  // Not the local identity provider of the demo: the plant's, over https (egress 443 in network-policy.yaml).
+  expect(config.oidc.local).toBe(false);
+  expect(config.oidc.issuer).toMatch(/^https:\/\//);
+  expect(container!.env).toContainEqual({ name: 'KPI_OIDC_CLIENT_SECRET_FILE', value: '/etc/kpi-stream/secrets/oidc-client-secret' });
 });
