@@ -49,7 +49,7 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
     'privacy',
   ],
   // The web app and its API: the use-cases and the people underneath it (DESIGN.md "The shape to grow into").
-  app: ['core', 'schemas', 'contract', 'kpis', 'sinks', 'scoring', 'detection', 'privacy', 'reporting', 'people'],
+  app: ['core', 'schemas', 'contract', 'kpis', 'sinks', 'scoring', 'detection', 'privacy', 'reporting', 'people', 'manifest'],
   bench: ['core', 'schemas', 'contract', 'kpis', 'topics', 'sinks', 'processors', 'simulator', 'services', 'alerting', 'privacy'],
   // Development tools (the embedded ClickHouse front): nothing of the product imports them, and the package leaves them out.
   tools: ['core', 'services', 'privacy'],

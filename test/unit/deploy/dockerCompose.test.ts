@@ -215,9 +215,11 @@ test('the people app runs `kpi-stream app` on its default port, after the proces
   expect(peopleApp?.expose).toEqual([env.KPI_METRICS_PORT]);
   expect(peopleApp?.healthcheck?.test.join(' ')).toContain(`http://127.0.0.1:${env.KPI_METRICS_PORT}/readyz`);
   // The client secret is a secret file, like every password.
-  expect(peopleApp?.secrets).toEqual(['clickhouse_password', 'oidc_client_secret']);
+  expect(peopleApp?.secrets).toEqual(['clickhouse_password', 'oidc_client_secret', 'app_session_secret']);
   expect(env.KPI_OIDC_CLIENT_SECRET_FILE).toBe('/run/secrets/oidc_client_secret');
   expect(compose.secrets.oidc_client_secret?.file).toBe('./deploy/secrets/oidc_client_secret');
+  expect(env.KPI_APP_SESSION_SECRET_FILE).toBe('/run/secrets/app_session_secret');
+  expect(compose.secrets.app_session_secret?.file).toBe('./deploy/secrets/app_session_secret');
 });
 
 test("the demo's identity provider: only with --profile demo, built from the image's idp stage, at the address the app checks tokens against", () => {

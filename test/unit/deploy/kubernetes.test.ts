@@ -286,4 +286,5 @@ test("the app serves on the port the ConfigMap sets, behind a Service, let in by
   expect(config.oidc.local).toBe(false);
   expect(config.oidc.issuer).toMatch(/^https:\/\//);
   expect(container!.env).toContainEqual({ name: 'KPI_OIDC_CLIENT_SECRET_FILE', value: '/etc/kpi-stream/secrets/oidc-client-secret' });
+  expect(container!.env).toContainEqual({ name: 'KPI_APP_SESSION_SECRET_FILE', value: '/etc/kpi-stream/secrets/app-session-secret' });
 });
