@@ -60,6 +60,14 @@ const refuse = (refusal: Refusal): never => {
 };
 
 /**
+ * The one answer to a flag id asked for outside the reader's scope, whether or
+ * not such a flag exists: a flag id is a plain hash of a person's id and a
+ * window, so a different answer for "none" would tell anyone whether a
+ * colleague was flagged. Only HR, whose scope is every flag, is told 404.
+ */
+const NOT_YOURS: Refusal = { refused: 'no flag of that id is yours to see or decide' };
+
+/**
  * What the app does for a signed-in person, whether they ask through the JSON
  * API or a page: each step asks app/scope.ts who may see or decide what,
  * reads ClickHouse within that scope, writes the access log for every person
@@ -113,9 +121,8 @@ export class AppDesk {
 
   /** One flag with its evidence, for the person it is about, HR, and their supervisor at its window start. */
   async flag(p: Principal, flagId: string, purpose: string): Promise<PlacedFlag> {
-    const flag = await this.flagOf(flagId);
-    const allowed = flagViewScope(p, flag);
-    if (isRefusal(allowed)) return refuse(allowed);
+    const flag = await this.flagOf(p, flagId);
+    if (isRefusal(flagViewScope(p, flag))) return refuse(NOT_YOURS);
     await this.logAccess(p, purpose, [{ employeeId: flag.employeeId, details: { route: purpose, flags: 1 } }]);
     return flag;
   }
@@ -175,9 +182,10 @@ export class AppDesk {
   async review(p: Principal, flagId: string, decision: FlagDecision, reason: string): Promise<DecisionResult> {
     const allowed = mayReview(p);
     if (isRefusal(allowed)) return refuse(allowed);
-    const flag = await this.flagOf(flagId);
+    const flag = await this.flagOf(p, flagId);
     const actor = reviewScope(p, flag);
-    if (isRefusal(actor)) return refuse(actor);
+    // About themselves: their own flag, no secret; anything else out of scope is NOT_YOURS.
+    if (isRefusal(actor)) return refuse(flag.employeeId === p.employeeId ? actor : NOT_YOURS);
     return decided(this.decisions.review(flag.flagId, decision, reason, actor));
   }
 
@@ -185,8 +193,8 @@ export class AppDesk {
   async openDispute(p: Principal, subject: DisputeSubject, subjectId: string, statement: string): Promise<DecisionResult> {
     const allowed = disputeScope(p);
     if (isRefusal(allowed)) return refuse(allowed);
-    const actor = disputeScope(p, subject === 'flag' ? (await this.flagOf(subjectId)).employeeId : undefined);
-    if (isRefusal(actor)) return refuse(actor);
+    const actor = disputeScope(p, subject === 'flag' ? (await this.flagOf(p, subjectId)).employeeId : undefined);
+    if (isRefusal(actor)) return refuse(subject === 'flag' ? NOT_YOURS : actor);
     return decided(this.decisions.openDispute(subject, subjectId, statement, actor));
   }
 
@@ -197,11 +205,12 @@ export class AppDesk {
     return decided(this.decisions.decideDispute(disputeId, outcome, resolution, actor));
   }
 
-  /** The flag a decision is about, placed at its window start; 404 if there is no current flag of that id. */
-  private async flagOf(flagId: string): Promise<PlacedFlag> {
+  /** The flag of an id, placed at its window start; none: 404 for HR, NOT_YOURS for anyone else. */
+  private async flagOf(p: Principal, flagId: string): Promise<PlacedFlag> {
     const [flag] = await readPlacedFlags(this.client, { flagId });
-    if (flag === undefined) throw new ApiError(404, 'not_found', `no current flag ${flagId}`);
-    return flag;
+    if (flag !== undefined) return flag;
+    if (p.roles.has('hr')) throw new ApiError(404, 'not_found', `no current flag ${flagId}`);
+    return refuse(NOT_YOURS);
   }
 }
 

@@ -109,7 +109,7 @@ export async function buildApp(options: Omit<AppOptions, 'host' | 'port'>): Prom
   });
 
   await app.register(helmet, { contentSecurityPolicy: contentSecurityPolicy(web.issuer), crossOriginEmbedderPolicy: true });
-  await registerSessions(app, { secret: web.sessionSecret, secure: web.appUrl.startsWith('https:') });
+  await registerSessions(app, { secret: web.sessionSecret, secure: new URL(web.appUrl).protocol === 'https:' });
   app.addHook('onSend', async (_request, reply, payload) => {
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
     return payload;

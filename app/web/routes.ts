@@ -22,11 +22,11 @@ import type { MessageKey } from './messages.js';
 import { disputesPage } from './pages/disputes.js';
 import { employeePage } from './pages/employee.js';
 import { errorPage } from './pages/error.js';
-import { disputeForm, reviewForm } from './pages/flag.js';
+import { disputeForm, flagCard, reviewForm } from './pages/flag.js';
 import { homePage } from './pages/home.js';
 import { manifestPage } from './pages/manifest.js';
 import { overviewPage } from './pages/overview.js';
-import { flagPage, reviewPage } from './pages/review.js';
+import { flagPage, flagsPage, reviewPage } from './pages/review.js';
 import { sessionPrincipal } from './session.js';
 import { localPath } from './signIn.js';
 import { STYLESHEET } from './style.js';
@@ -53,9 +53,6 @@ function flagActions(ctx: PageContext, p: Principal, flag: PlacedFlag): Html | '
   if (flag.status === 'confirmed' && !isRefusal(disputeScope(p, flag.employeeId))) return disputeForm(ctx, 'flag', flag.flagId, path);
   return '';
 }
-
-/** The cookie of the language chosen on the page: a preference, not personal data; a year. */
-const LANGUAGE_COOKIE_SECONDS = 365 * 86_400;
 
 /** The page's context: its language (chosen, else the browser's), the signed-in person, the notice of the last form. */
 function contextOf(request: FastifyRequest, reply: FastifyReply, zoneOf: (plantId: string) => string): PageContext {
@@ -160,7 +157,6 @@ export function registerPages(app: FastifyInstance, options: PageOptions): void 
 
   app.get('/lang', async (request: FastifyRequest<{ Querystring: { to?: string; return?: string } }>, reply) => {
     if (isLocale(request.query.to)) request.session.set('lang', request.query.to);
-    request.session.options({ maxAge: LANGUAGE_COOKIE_SECONDS });
     return reply.redirect(localPath(request.query.return), 303);
   });
 
@@ -183,12 +179,24 @@ export function registerPages(app: FastifyInstance, options: PageOptions): void 
       const key = request.params.key;
       if (!FLAG_ID.test(key)) {
         const flags = await desk.flagsOfAlert(p, key, `GET /flags/${key}`);
-        return flags.length === 1 ? flagPage(ctx, flags[0]!, flagActions(ctx, p, flags[0]!)) : reviewPage(ctx, flags);
+        return flags.length === 1
+          ? flagPage(ctx, flags[0]!, flagActions(ctx, p, flags[0]!))
+          : flagsPage(
+              ctx,
+              flags.map((f) => flagCard(ctx, f, flagActions(ctx, p, f))),
+            );
       }
       const flag = await desk.flag(p, key, `GET /flags/${key}`);
       return flagPage(ctx, flag, flagActions(ctx, p, flag));
     }),
   );
+
+  /** A dispute's flag, if it still stands in flags_current (retention or an erasure may have taken it): the dispute is shown either way. */
+  const flagOrNone = (p: Principal, flagId: string) =>
+    desk.flag(p, flagId, 'GET /disputes').catch((error: unknown) => {
+      if (error instanceof ApiError && error.status === 404) return undefined;
+      throw error;
+    });
 
   app.get(
     '/disputes',
@@ -196,7 +204,7 @@ export function registerPages(app: FastifyInstance, options: PageOptions): void 
       const [disputes, overview] = await Promise.all([desk.disputes(p, undefined, 'GET /disputes'), desk.overview(p)]);
       const withFlags = await Promise.all(
         disputes.map(async (dispute) =>
-          dispute.subject === 'flag' && dispute.status === 'open' ? { dispute, flag: await desk.flag(p, dispute.subject_id, 'GET /disputes') } : { dispute },
+          dispute.subject === 'flag' && dispute.status === 'open' ? { dispute, flag: await flagOrNone(p, dispute.subject_id) } : { dispute },
         ),
       );
       return disputesPage(ctx, withFlags, overview.disputes);

@@ -19,7 +19,7 @@ export interface SignInOptions {
 
 /** A path on this app to go back to after signing in: never another site (`//evil`, `/\evil`, `https://…`). */
 export function localPath(raw: unknown): string {
-  return typeof raw === 'string' && /^\/(?![/\\])[^\s]*$/.test(raw) ? raw : '/';
+  return typeof raw === 'string' && /^\/(?![/\\])[\x21-\x7e]*$/.test(raw) ? raw : '/';
 }
 
 /**
@@ -85,7 +85,7 @@ export function registerSignIn(app: FastifyInstance, options: SignInOptions): vo
     if (claims === undefined) throw new ApiError(401, 'unauthorized', 'the identity provider gave an access token that is not valid here');
     const id = tokens.claims();
     const name = typeof id?.name === 'string' && id.name !== '' ? id.name : String(claims.sub);
-    request.session.regenerate();
+    request.session.regenerate(['lang']);
     request.session.set('person', {
       sub: String(claims.sub),
       name,

@@ -19,3 +19,8 @@ export function flagPage(ctx: PageContext, flag: PlacedFlag, actions: Html | '')
   const { tr } = ctx;
   return layout(ctx, tr.t('flag.heading', { employee: flag.employeeId }), html`${flagCard(ctx, flag, actions)}`);
 }
+
+/** The flags behind an alert's link, each with the forms its reader may use on it. */
+export function flagsPage(ctx: PageContext, cards: readonly Html[]): Html {
+  return layout(ctx, ctx.tr.t('review.heading'), html`${cards}`);
+}

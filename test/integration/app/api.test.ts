@@ -156,15 +156,15 @@ afterAll(async () => {
   await dropTestResources(ctx);
 });
 
-const ROUTES = ['/api/v1/me', '/api/v1/flags?status=proposed', '/api/v1/teams/T1/summary'] as const;
+const ROUTES = ['/api/v1/me', '/api/v1/flags?status=proposed', '/api/v1/teams/T1/summary', '/api/v1/disputes'] as const;
 /** Who gets what, per the contract: 200 where the role may read, else 403. */
 const EXPECTED: Record<string, Record<(typeof ROUTES)[number], number>> = {
-  employee: { '/api/v1/me': 200, '/api/v1/flags?status=proposed': 403, '/api/v1/teams/T1/summary': 403 },
-  supervisor: { '/api/v1/me': 200, '/api/v1/flags?status=proposed': 200, '/api/v1/teams/T1/summary': 200 },
-  hr: { '/api/v1/me': 403, '/api/v1/flags?status=proposed': 200, '/api/v1/teams/T1/summary': 200 },
-  'works-council': { '/api/v1/me': 403, '/api/v1/flags?status=proposed': 403, '/api/v1/teams/T1/summary': 200 },
-  analyst: { '/api/v1/me': 403, '/api/v1/flags?status=proposed': 403, '/api/v1/teams/T1/summary': 403 },
-  admin: { '/api/v1/me': 403, '/api/v1/flags?status=proposed': 403, '/api/v1/teams/T1/summary': 403 },
+  employee: { '/api/v1/me': 200, '/api/v1/flags?status=proposed': 403, '/api/v1/teams/T1/summary': 403, '/api/v1/disputes': 200 },
+  supervisor: { '/api/v1/me': 200, '/api/v1/flags?status=proposed': 200, '/api/v1/teams/T1/summary': 200, '/api/v1/disputes': 200 }, // also an employee: their own
+  hr: { '/api/v1/me': 403, '/api/v1/flags?status=proposed': 200, '/api/v1/teams/T1/summary': 200, '/api/v1/disputes': 200 },
+  'works-council': { '/api/v1/me': 403, '/api/v1/flags?status=proposed': 403, '/api/v1/teams/T1/summary': 200, '/api/v1/disputes': 403 },
+  analyst: { '/api/v1/me': 403, '/api/v1/flags?status=proposed': 403, '/api/v1/teams/T1/summary': 403, '/api/v1/disputes': 403 },
+  admin: { '/api/v1/me': 403, '/api/v1/flags?status=proposed': 403, '/api/v1/teams/T1/summary': 403, '/api/v1/disputes': 403 },
 };
 
 test.each(Object.keys(EXPECTED))('every route answers %s as the contract says, refusals in the error shape', async (user) => {
@@ -179,9 +179,9 @@ test.each(Object.keys(EXPECTED))('every route answers %s as the contract says, r
 });
 
 /**
- * The decision routes, each about a subject that does not exist: a role the
- * route admits passes the scope and is told 404 (nothing is sent), a role it
- * does not is refused 403 before anything is looked up; no token, 401.
+ * The decision routes, each about a subject that does not exist: HR, whose
+ * scope is every flag and dispute, is told 404 (nothing is sent); every other
+ * role is refused 403, as for a subject outside its scope; no token, 401.
  */
 const UNKNOWN_FLAG = 'f_000000000000000000000000';
 const UNKNOWN_DISPUTE = 'd_00000000-0000-4000-8000-000000000000';
@@ -190,9 +190,10 @@ const POSTS = {
   dispute: ['/api/v1/disputes', { subject: 'flag', subject_id: UNKNOWN_FLAG, statement: 'I counted by hand' }],
   decision: [`/api/v1/disputes/${UNKNOWN_DISPUTE}/decision`, { outcome: 'upheld', resolution: 'the hand count holds' }],
 } as const;
+// A flag id that names no flag is, to anyone but HR, refused as one outside their scope would be: the answer must not tell whether a colleague was flagged.
 const POSTED: Record<string, Record<keyof typeof POSTS, number>> = {
-  employee: { review: 403, dispute: 404, decision: 403 },
-  supervisor: { review: 404, dispute: 404, decision: 403 }, // also an employee: disputes what is about them
+  employee: { review: 403, dispute: 403, decision: 403 },
+  supervisor: { review: 403, dispute: 403, decision: 403 },
   hr: { review: 404, dispute: 403, decision: 404 },
   'works-council': { review: 403, dispute: 403, decision: 403 },
   analyst: { review: 403, dispute: 403, decision: 403 },

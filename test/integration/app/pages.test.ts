@@ -29,7 +29,11 @@ import { FLAGGED, PASSWORDS, seedPeople, unitsFlagOf, type DemoUser } from '../s
  * English and in Simplified Chinese, and photographed (the paths are printed).
  */
 /** The page's document, as the functions run in the browser see it (the tests are compiled without the DOM's types). */
-declare const document: { activeElement: { textContent: string | null } | null; querySelector(selector: string): unknown };
+declare const document: {
+  activeElement: { textContent: string | null } | null;
+  querySelector(selector: string): unknown;
+  documentElement: { setAttribute(name: string, value: string): void };
+};
 
 /** Each test signs in through the identity provider and drives a browser: a few seconds each, far more on a busy machine. */
 const BROWSING_MS = 120_000;
@@ -75,6 +79,17 @@ async function signIn(user: DemoUser, locale?: string): Promise<Page> {
   await page.click('button[type="submit"]');
   await page.waitForURL((url) => url.href.startsWith(app.url));
   return page;
+}
+
+/**
+ * Does what sends the page elsewhere (a form, a link) and waits for the new
+ * document: the old one is marked first, since a form that comes back to the
+ * same address would otherwise be read before its answer arrived.
+ */
+async function leave(page: Page, act: () => Promise<unknown>): Promise<void> {
+  await page.evaluate(() => document.documentElement.setAttribute('data-left', ''));
+  await act();
+  await page.waitForSelector('html:not([data-left])');
 }
 
 /** axe-core on the page as it is: the violations of impact serious or critical (axe runs through the DevTools protocol, which the CSP does not govern). */
@@ -156,8 +171,8 @@ test(
     const flagA = page.locator(`article[aria-labelledby="flag-${A}"]`);
     await flagA.locator('input[value="confirmed"]').check();
     await flagA.locator('textarea[name="reason"]').fill('The MES counted 100 units; 150 were reported.');
-    await flagA.locator('button[type="submit"]').click();
-    await page.waitForURL(`${app.url}/review`);
+    await leave(page, () => flagA.locator('button[type="submit"]').click());
+    expect(page.url()).toBe(`${app.url}/review`);
     expect(await page.textContent('.notice.done')).toContain('confirmed');
 
     // Flag B by keyboard alone: Tab into its choices, the arrow to "dismiss", Tab to the reason, type, Tab to the button, Enter.
@@ -171,8 +186,8 @@ test(
     await page.keyboard.type('Units were booked on the wrong station.');
     await page.keyboard.press('Tab');
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Record the decision');
-    await page.keyboard.press('Enter');
-    await page.waitForURL(`${app.url}/review`);
+    await leave(page, () => page.keyboard.press('Enter'));
+    expect(page.url()).toBe(`${app.url}/review`);
     expect(await page.textContent('.notice.done')).toContain('dismissed');
     expect([await flagStatus(A), await flagStatus(B), await flagStatus(C), await flagStatus(X)]).toEqual(['confirmed', 'dismissed', 'proposed', 'proposed']);
     await checkAndPhotograph(page, 'en-supervisor-decided');
@@ -197,7 +212,11 @@ test(
 
     const other = await page.goto(`${app.url}/flags/${B}`);
     expect(other!.status()).toBe(403);
-    expect(await page.textContent('.notice.error')).toContain('this flag is about someone else');
+    expect(await page.textContent('.notice.error')).toContain('no flag of that id is yours to see');
+    // A flag id that names no flag gets the very same answer: the page tells no one whether a colleague was flagged.
+    const none = await page.goto(`${app.url}/flags/f_000000000000000000000000`);
+    expect(none!.status()).toBe(403);
+    expect(await page.textContent('.notice.error')).toContain('no flag of that id is yours to see');
     await checkAndPhotograph(page, 'en-employee-refused');
     const token = await signInForToken(ctx.config, 'employee', PASSWORDS.employee);
     for (const path of ['/api/v1/flags', '/api/v1/teams/T1/summary']) {
@@ -208,8 +227,8 @@ test(
     const flagA = page.locator(`article[aria-labelledby="flag-${A}"]`);
     await flagA.locator('summary', { hasText: 'Dispute this flag' }).click();
     await flagA.locator('textarea[name="statement"]').fill('I was moved to a second station that afternoon; the units there count too.');
-    await flagA.locator('button[type="submit"]').click();
-    await page.waitForURL(`${app.url}/me`);
+    await leave(page, () => flagA.locator('button[type="submit"]').click());
+    expect(page.url()).toBe(`${app.url}/me`);
     expect(await page.textContent('.notice.done')).toContain('HR will decide it');
     expect(await flagStatus(A)).toBe('disputed');
     expect(await page.locator('#disputes ~ .scroll .badge').first().textContent()).toBe('open');
@@ -247,8 +266,8 @@ test(
     await checkAndPhotograph(page, 'en-hr-disputes');
     await dispute.locator('input[value="upheld"]').check();
     await dispute.locator('textarea[name="resolution"]').fill('The second station’s units were left out of the count.');
-    await dispute.locator('button[type="submit"]').click();
-    await page.waitForURL(`${app.url}/disputes`);
+    await leave(page, () => dispute.locator('button[type="submit"]').click());
+    expect(page.url()).toBe(`${app.url}/disputes`);
     expect(await page.textContent('.notice.done')).toContain('upheld');
     expect(await flagStatus(A)).toBe('overturned');
     const figures = page.locator('#dispute-figures ~ .scroll tbody tr').first();
@@ -297,8 +316,8 @@ test(
     const page = await signIn('employee');
     await page.goto(`${app.url}/me`);
     expect(await page.textContent('h1')).toBe('My figures');
-    await page.click('a[hreflang="zh-CN"]');
-    await page.waitForURL(`${app.url}/me`);
+    await leave(page, () => page.click('a[hreflang="zh-CN"]'));
+    expect(page.url()).toBe(`${app.url}/me`);
     expect(await page.textContent('h1')).toBe('我的数据');
   },
   BROWSING_MS,

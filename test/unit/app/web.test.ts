@@ -51,7 +51,8 @@ test('the template escapes everything it is given that is not markup already', (
 
 test('after sign-in, only a path on this app: never another site', () => {
   expect(localPath('/review?x=1')).toBe('/review?x=1');
-  for (const bad of ['//evil.example/', '/\\evil.example', 'https://evil.example/', 'review', '/a b', undefined, 7]) expect(localPath(bad)).toBe('/');
+  for (const bad of ['//evil.example/', '/\\evil.example', 'https://evil.example/', 'review', '/a b', '/\u0001', '/ü', undefined, 7])
+    expect(localPath(bad)).toBe('/');
 });
 
 test('one flag: the person it is about, HR, and their supervisor at its window start; nobody else', () => {
