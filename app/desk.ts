@@ -7,7 +7,7 @@ import { recordAccess, type AccessRecord } from '../sinks/clickhouse/queries/acc
 import { readAlertSubject } from '../sinks/clickhouse/queries/alertDeliveries.js';
 import { readPlacedFlags, type PlacedFlag } from '../sinks/clickhouse/queries/anomalies.js';
 import { readEmployeeOfPseudonym } from '../sinks/clickhouse/queries/pseudonyms.js';
-import { leadsTeam } from '../sinks/clickhouse/queries/assignments.js';
+import { leadsTeam, teamInPlant } from '../sinks/clickhouse/queries/assignments.js';
 import { MIN_GROUP_SIZE, readPlantWindows, readShownTeams, readTeamWindows } from '../sinks/clickhouse/queries/groupMetrics.js';
 import { readDisputeFigures, readDisputes, type Dispute, type DisputeFigures } from '../sinks/clickhouse/queries/reviews.js';
 import { readScoresOf } from '../sinks/clickhouse/queries/scores.js';
@@ -22,7 +22,8 @@ import {
   isRefusal,
   mayReview,
   meScope,
-  overviewAllowed,
+  overviewScope,
+  reaches,
   reviewScope,
   teamSummaryAllowed,
   type Principal,
@@ -63,7 +64,7 @@ const refuse = (refusal: Refusal): never => {
  * The one answer to a flag id asked for outside the reader's scope, whether or
  * not such a flag exists: a flag id is a plain hash of a person's id and a
  * window, so a different answer for "none" would tell anyone whether a
- * colleague was flagged. Only HR, whose scope is every flag, is told 404.
+ * colleague was flagged. Only HR of every plant, whose scope is every flag, is told 404.
  */
 const NOT_YOURS: Refusal = { refused: 'no flag of that id is yours to see or decide' };
 
@@ -108,7 +109,7 @@ export class AppDesk {
     const scope = flagsScope(p);
     if (isRefusal(scope)) return refuse(scope);
     if (!(FLAG_STATUSES as readonly string[]).includes(status)) throw new ApiError(400, 'bad_request', `status must be one of ${FLAG_STATUSES.join(', ')}`);
-    const flags = await readPlacedFlags(this.client, 'all' in scope ? { status } : { status, supervisorId: scope.supervisorId });
+    const flags = await readPlacedFlags(this.client, { status, ...('all' in scope ? {} : scope) });
     const perPerson = new Map<string, number>();
     for (const flag of flags) perPerson.set(flag.employeeId, (perPerson.get(flag.employeeId) ?? 0) + 1);
     await this.logAccess(
@@ -160,22 +161,26 @@ export class AppDesk {
 
   /** A team's aggregates: groups under 5 people are withheld by the views, so no one's data and no access-log row. */
   async teamSummary(p: Principal, teamId: string): Promise<TeamSummary> {
-    const allowed = await teamSummaryAllowed(p, (supervisorId) => leadsTeam(this.client, supervisorId, teamId));
+    const allowed = await teamSummaryAllowed(p, {
+      leads: (supervisorId) => leadsTeam(this.client, supervisorId, teamId),
+      inPlant: (plantId) => teamInPlant(this.client, teamId, plantId),
+    });
     if (isRefusal(allowed)) return refuse(allowed);
     const [windows, disputes] = await Promise.all([readTeamWindows(this.client, teamId), readDisputeFigures(this.client, MIN_GROUP_SIZE, teamId)]);
     return { teamId, windows, disputes };
   }
 
-  /** Every team and plant's aggregates and the dispute figures: for HR and the works council. */
+  /** Every team and plant's aggregates and the dispute figures: for the works council, and HR (of its plant, if it has one). */
   async overview(p: Principal): Promise<Overview> {
-    const allowed = overviewAllowed(p);
-    if (isRefusal(allowed)) return refuse(allowed);
+    const reach = overviewScope(p);
+    if (isRefusal(reach)) return refuse(reach);
     const [teams, plantWindows, disputes] = await Promise.all([
       readShownTeams(this.client),
       readPlantWindows(this.client),
       readDisputeFigures(this.client, MIN_GROUP_SIZE),
     ]);
-    return { teams, plantWindows, disputes };
+    const inReach = (row: { plant_id?: unknown }) => reaches(reach, String(row.plant_id));
+    return { teams: teams.filter(inReach), plantWindows: plantWindows.filter(inReach), disputes: disputes.filter(inReach) };
   }
 
   /** A supervisor's or HR's decision on a flag in their scope. */
@@ -198,9 +203,12 @@ export class AppDesk {
     return decided(this.decisions.openDispute(subject, subjectId, statement, actor));
   }
 
-  /** HR's decision on a dispute. */
+  /** HR's decision on a dispute (of its plant, if it has one). */
   async decideDispute(p: Principal, disputeId: string, outcome: DisputeOutcome, resolution: string): Promise<DecisionResult> {
-    const actor = disputeDecisionScope(p);
+    const allowed = disputeDecisionScope(p);
+    if (isRefusal(allowed)) return refuse(allowed);
+    const [dispute] = p.plantId === undefined ? [] : await readDisputes(this.client, { disputeId });
+    const actor = disputeDecisionScope(p, dispute);
     if (isRefusal(actor)) return refuse(actor);
     return decided(this.decisions.decideDispute(disputeId, outcome, resolution, actor));
   }
@@ -209,7 +217,7 @@ export class AppDesk {
   private async flagOf(p: Principal, flagId: string): Promise<PlacedFlag> {
     const [flag] = await readPlacedFlags(this.client, { flagId });
     if (flag !== undefined) return flag;
-    if (p.roles.has('hr')) throw new ApiError(404, 'not_found', `no current flag ${flagId}`);
+    if (p.roles.has('hr') && p.plantId === undefined) throw new ApiError(404, 'not_found', `no current flag ${flagId}`);
     return refuse(NOT_YOURS);
   }
 }

@@ -17,20 +17,35 @@ export interface Principal {
   readonly roles: ReadonlySet<Role>;
   /** Claim `employee_id`: the person's id in kpi-stream's data, if they have one. */
   readonly employeeId?: string;
+  /** Claim `plant_id`: the one plant an HR officer is HR of; without it, HR of every plant. */
+  readonly plantId?: string;
 }
 
 /** The principal of a token's claims: roles kpi-stream does not know are left out, never guessed at. */
-export function principalOf(claims: { sub?: unknown; kpi_roles?: unknown; employee_id?: unknown }): Principal {
+export function principalOf(claims: { sub?: unknown; kpi_roles?: unknown; employee_id?: unknown; plant_id?: unknown }): Principal {
   const listed = Array.isArray(claims.kpi_roles) ? claims.kpi_roles : typeof claims.kpi_roles === 'string' ? claims.kpi_roles.split(' ') : [];
   const roles = new Set(listed.filter((r): r is Role => (ROLES as readonly unknown[]).includes(r)));
   const employeeId = typeof claims.employee_id === 'string' && claims.employee_id !== '' ? claims.employee_id : undefined;
-  return { subject: typeof claims.sub === 'string' ? claims.sub : '', roles, ...(employeeId === undefined ? {} : { employeeId }) };
+  const plantId = typeof claims.plant_id === 'string' && claims.plant_id !== '' ? claims.plant_id : undefined;
+  return {
+    subject: typeof claims.sub === 'string' ? claims.sub : '',
+    roles,
+    ...(employeeId === undefined ? {} : { employeeId }),
+    ...(plantId === undefined ? {} : { plantId }),
+  };
 }
 
 /** A refusal: the reason goes to the caller in the error's message. */
 export interface Refusal {
   readonly refused: string;
 }
+
+/** HR's reach: every plant, or with claim `plant_id` that plant only. */
+export type HrReach = { all: true } | { plantId: string };
+const hrReach = (p: Principal): HrReach => (p.plantId === undefined ? { all: true } : { plantId: p.plantId });
+
+/** Whether HR's reach holds a plant. */
+export const reaches = (reach: HrReach, plantId: string): boolean => 'all' in reach || reach.plantId === plantId;
 
 /** `GET /api/v1/me`: an employee, about themselves; they need an employee id to have data. */
 export function meScope(p: Principal): { employeeId: string } | Refusal {
@@ -44,8 +59,8 @@ export function meScope(p: Principal): { employeeId: string } | Refusal {
  * the teams they led at each flag's window start. HR's wider scope wins for
  * someone with both roles.
  */
-export function flagsScope(p: Principal): { all: true } | { supervisorId: string } | Refusal {
-  if (p.roles.has('hr')) return { all: true };
+export function flagsScope(p: Principal): HrReach | { supervisorId: string } | Refusal {
+  if (p.roles.has('hr')) return hrReach(p);
   if (p.roles.has('supervisor')) {
     if (p.employeeId === undefined) return { refused: 'a supervisor is known by the employee_id of their token, and it names none' };
     return { supervisorId: p.employeeId };
@@ -53,37 +68,46 @@ export function flagsScope(p: Principal): { all: true } | { supervisorId: string
   return { refused: 'flags are for supervisors and HR' };
 }
 
+/** The facts about a team that decide who sees its summary, asked only when they decide. */
+export interface TeamFacts {
+  /** Whether this supervisor leads the team. */
+  leads(supervisorId: string): Promise<boolean>;
+  /** Whether the team belongs to this plant. */
+  inPlant(plantId: string): Promise<boolean>;
+}
+
 /**
- * `GET /api/v1/teams/{team_id}/summary`: HR and the works council see any
- * team's aggregates; a supervisor the teams they lead. Which teams a supervisor
- * leads is a fact of the data: `leads` answers it, and is asked only when it decides.
+ * `GET /api/v1/teams/{team_id}/summary`: the works council sees any team's
+ * aggregates; HR any team of its plant (every team without a plant_id); a
+ * supervisor the teams they lead.
  */
-export async function teamSummaryAllowed(p: Principal, leads: (supervisorId: string) => Promise<boolean>): Promise<true | Refusal> {
-  if (p.roles.has('hr') || p.roles.has('works_council')) return true;
-  if (p.roles.has('supervisor') && p.employeeId !== undefined) {
-    return (await leads(p.employeeId)) ? true : { refused: 'this team is not one you lead' };
-  }
+export async function teamSummaryAllowed(p: Principal, team: TeamFacts): Promise<true | Refusal> {
+  if (p.roles.has('works_council')) return true;
+  if (p.roles.has('hr') && (p.plantId === undefined || (await team.inPlant(p.plantId)))) return true;
+  if (p.roles.has('supervisor') && p.employeeId !== undefined && (await team.leads(p.employeeId))) return true;
+  if (p.roles.has('hr') || p.roles.has('supervisor')) return { refused: 'this team is not one of your plant, nor one you lead' };
   return { refused: "a team's summary is for its supervisor, HR and the works council" };
 }
 
 /** One flag: the person it is about, HR, and the supervisor of the team they were in at its window start. */
-export function flagViewScope(p: Principal, flag: { employeeId: string; supervisorId: string }): true | Refusal {
-  if (p.roles.has('hr')) return true;
+export function flagViewScope(p: Principal, flag: { employeeId: string; supervisorId: string; plantId: string }): true | Refusal {
+  if (p.roles.has('hr') && reaches(hrReach(p), flag.plantId)) return true;
   if (p.employeeId !== undefined && p.roles.has('employee') && flag.employeeId === p.employeeId) return true;
   if (p.employeeId !== undefined && p.roles.has('supervisor') && flag.supervisorId === p.employeeId) return true;
   return { refused: 'this flag is about someone else, outside your teams' };
 }
 
 /** Disputes: HR sees every dispute; an employee their own. HR's wider scope wins for someone with both roles. */
-export function disputesScope(p: Principal): { all: true } | { employeeId: string } | Refusal {
-  if (p.roles.has('hr')) return { all: true };
+export function disputesScope(p: Principal): HrReach | { employeeId: string } | Refusal {
+  if (p.roles.has('hr')) return hrReach(p);
   const me = meScope(p);
   return isRefusal(me) ? { refused: 'disputes are for HR, and for the employee who opened them' } : me;
 }
 
-/** Every team's and plant's aggregates and the dispute figures: HR and the works council. */
-export function overviewAllowed(p: Principal): true | Refusal {
-  return p.roles.has('hr') || p.roles.has('works_council') ? true : { refused: 'the plant overview is for HR and the works council' };
+/** Every team's and plant's aggregates and the dispute figures: the works council, and HR (of its plant, if it has one). */
+export function overviewScope(p: Principal): HrReach | Refusal {
+  if (p.roles.has('hr')) return hrReach(p);
+  return p.roles.has('works_council') ? { all: true } : { refused: 'the plant overview is for HR and the works council' };
 }
 
 /** HR acts under its employee_id, or the token's subject if it has none. */
@@ -98,14 +122,17 @@ export function mayReview(p: Principal): true | Refusal {
 }
 
 /**
- * `POST /api/v1/flags/{flag_id}/review`: HR any flag; a supervisor a flag about
- * someone in a team they led at the flag's window start. Nobody reviews a flag
- * about themselves. HR's wider scope wins for someone with both roles.
+ * `POST /api/v1/flags/{flag_id}/review`: HR any flag of its plant (every plant
+ * without a plant_id); a supervisor a flag about someone in a team they led at
+ * the flag's window start. Nobody reviews a flag about themselves. HR's wider
+ * scope wins for someone with both roles.
  */
-export function reviewScope(p: Principal, flag: { employeeId: string; supervisorId: string }): Actor | Refusal {
+export function reviewScope(p: Principal, flag: { employeeId: string; supervisorId: string; plantId: string }): Actor | Refusal {
   const allowed = mayReview(p);
   if (isRefusal(allowed)) return allowed;
-  const actor: Actor = p.roles.has('hr') ? asHr(p) : { id: p.employeeId!, role: 'supervisor' };
+  const asHrHere = p.roles.has('hr') && reaches(hrReach(p), flag.plantId);
+  if (!asHrHere && !p.roles.has('supervisor')) return { refused: 'the flag is about someone of another plant than yours' };
+  const actor: Actor = asHrHere ? asHr(p) : { id: p.employeeId!, role: 'supervisor' };
   if (actor.id === flag.employeeId) return { refused: 'nobody reviews a flag about themselves' };
   if (actor.role === 'supervisor' && flag.supervisorId !== actor.id) {
     return { refused: 'the flag is about someone outside the teams you led at its window start' };
@@ -121,9 +148,11 @@ export function disputeScope(p: Principal, about?: string): Actor | Refusal {
   return { id: me.employeeId, role: 'employee' };
 }
 
-/** `POST /api/v1/disputes/{dispute_id}/decision`: HR. */
-export function disputeDecisionScope(p: Principal): Actor | Refusal {
-  return p.roles.has('hr') ? asHr(p) : { refused: 'disputes are decided by HR' };
+/** `POST /api/v1/disputes/{dispute_id}/decision`: HR, of the dispute's plant (`dispute`, once it is known) if HR has one. */
+export function disputeDecisionScope(p: Principal, dispute?: { plant_id: string }): Actor | Refusal {
+  if (!p.roles.has('hr')) return { refused: 'disputes are decided by HR' };
+  if (dispute !== undefined && !reaches(hrReach(p), dispute.plant_id)) return { refused: 'the dispute is of another plant than yours' };
+  return asHr(p);
 }
 
 export const isRefusal = (x: unknown): x is Refusal => typeof x === 'object' && x !== null && 'refused' in x;

@@ -18,7 +18,11 @@ export interface ProviderOptions {
   readonly cookieKeys: readonly string[];
 }
 
-const kpiClaims = (user: IdpUser) => ({ kpi_roles: user.kpi_roles, ...(user.employee_id === undefined ? {} : { employee_id: user.employee_id }) });
+const kpiClaims = (user: IdpUser) => ({
+  kpi_roles: user.kpi_roles,
+  ...(user.employee_id === undefined ? {} : { employee_id: user.employee_id }),
+  ...(user.plant_id === undefined ? {} : { plant_id: user.plant_id }),
+});
 
 /**
  * oidc-provider (panva's certified OpenID Connect implementation), configured as
@@ -86,7 +90,7 @@ export function createProvider(options: ProviderOptions): Provider {
       if (grantId) return oidc.provider.Grant.find(grantId);
       const grant = new oidc.provider.Grant({ clientId: oidc.client!.clientId, accountId: oidc.session!.accountId });
       grant.addOIDCScope(`openid profile ${KPI_SCOPE}`);
-      grant.addOIDCClaims(['name', 'kpi_roles', 'employee_id']);
+      grant.addOIDCClaims(['name', 'kpi_roles', 'employee_id', 'plant_id']);
       grant.addResourceScope(API_RESOURCE, KPI_SCOPE);
       await grant.save();
       return grant;

@@ -13,6 +13,8 @@ const userSchema = z.strictObject({
   password: z.string().min(8),
   kpi_roles: z.array(z.enum(KPI_ROLES)).min(1),
   employee_id: z.string().min(1).optional(),
+  /** HR of one plant: its tokens carry `plant_id`, and the app limits HR to that plant. */
+  plant_id: z.string().min(1).optional(),
 });
 const fileSchema = z.strictObject({ users: z.array(userSchema).min(1) });
 

@@ -135,6 +135,8 @@ export interface FlagSelection {
   readonly supervisorId?: string;
   /** Flags in this review status only. */
   readonly status?: string;
+  /** The flags of the people who were in this plant at each flag's window start. */
+  readonly plantId?: string;
 }
 
 /**
@@ -149,6 +151,7 @@ export async function readPlacedFlags(client: ClickHouseClient, selection: FlagS
     ...(selection.employeeId === undefined ? [] : ['f.employee_id = {employee:String}']),
     ...(selection.supervisorId === undefined ? [] : [`${holds} AND a.supervisor_id = {supervisor:String}`]),
     ...(selection.status === undefined ? [] : ['f.status = {status:String}']),
+    ...(selection.plantId === undefined ? [] : [`${holds} AND a.plant_id = {plant:String}`]),
   ];
   const result = await client.query({
     query: `SELECT f.*, toUnixTimestamp64Milli(f.window_start) AS window_start_ms, toUnixTimestamp64Milli(f.window_end) AS window_end_ms,
@@ -162,6 +165,7 @@ export async function readPlacedFlags(client: ClickHouseClient, selection: FlagS
       employee: selection.employeeId ?? '',
       supervisor: selection.supervisorId ?? '',
       status: selection.status ?? '',
+      plant: selection.plantId ?? '',
     },
     format: 'JSONEachRow',
   });

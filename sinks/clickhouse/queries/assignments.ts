@@ -88,3 +88,13 @@ export async function leadsTeam(client: ClickHouseClient, supervisorId: string, 
   });
   return Number((await result.json<{ n: number }>())[0]?.n ?? 0) > 0;
 }
+
+/** Whether an assignment places the team in this plant (at any time). */
+export async function teamInPlant(client: ClickHouseClient, teamId: string, plantId: string): Promise<boolean> {
+  const result = await client.query({
+    query: `SELECT count() AS n FROM ${ASSIGNMENTS_VIEW} WHERE team_id = {team:String} AND plant_id = {plant:String}`,
+    query_params: { team: teamId, plant: plantId },
+    format: 'JSONEachRow',
+  });
+  return Number((await result.json<{ n: number }>())[0]?.n ?? 0) > 0;
+}

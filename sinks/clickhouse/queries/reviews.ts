@@ -233,22 +233,27 @@ export interface Dispute {
 
 /** Which disputes to read; the fields given all hold. */
 export interface DisputeSelection {
+  readonly disputeId?: string;
   readonly employeeId?: string;
   readonly status?: string;
+  /** Disputes opened by people of this plant (their plant when they opened it). */
+  readonly plantId?: string;
 }
 
 /** Disputes, oldest first. */
 export async function readDisputes(client: ClickHouseClient, selection: DisputeSelection): Promise<Dispute[]> {
   const where = [
+    ...(selection.disputeId === undefined ? [] : ['dispute_id = {dispute:String}']),
     ...(selection.employeeId === undefined ? [] : ['employee_id = {employee:String}']),
     ...(selection.status === undefined ? [] : ['status = {status:String}']),
+    ...(selection.plantId === undefined ? [] : ['plant_id = {plant:String}']),
   ];
   const result = await client.query({
     query: `SELECT dispute_id, employee_id, subject, subject_id, status, statement, opened_at, decided_by, decided_at, resolution, plant_id, team_id
             FROM ${DISPUTES_CURRENT_VIEW}
             ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`}
             ORDER BY opened_at, dispute_id`,
-    query_params: { employee: selection.employeeId ?? '', status: selection.status ?? '' },
+    query_params: { dispute: selection.disputeId ?? '', employee: selection.employeeId ?? '', status: selection.status ?? '', plant: selection.plantId ?? '' },
     format: 'JSONEachRow',
     clickhouse_settings: { date_time_output_format: 'iso' },
   });

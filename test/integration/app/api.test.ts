@@ -1,10 +1,12 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT, generateKeyPair, importJWK, type JWK } from 'jose';
 import { webOptions } from '../../../app/run.js';
 import { startApp, type RunningApp } from '../../../app/server.js';
 import { tokenVerifier } from '../../../app/tokens.js';
+import { projectRoot } from '../../../core/paths.js';
 import { KpiCatalog } from '../../../kpis/catalog.js';
 import { flagId } from '../../../people/flagId.js';
 import { ReviewDesk } from '../../../people/reviewDesk.js';
@@ -37,8 +39,15 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+// The demo users and an HR officer of another plant (P2) than the people here (P1).
+const usersFile = join(mkdtempSync(join(tmpdir(), 'kpi-app-api-')), 'users.yaml');
+writeFileSync(
+  usersFile,
+  readFileSync(join(projectRoot(), 'tools', 'idp', 'users.yaml'), 'utf8') +
+    '  - { sub: hr-p2, name: HR officer of plant P2, password: hr-of-p2-demo, kpi_roles: [hr], plant_id: P2 }\n',
+);
 // The app's port is fixed before it starts: the identity provider accepts the redirect back to it only.
-const ctx = testContext('app_api', { KPI_IDP_PORT: String(await freePort()), KPI_APP_PORT: String(await freePort()) });
+const ctx = testContext('app_api', { KPI_IDP_PORT: String(await freePort()), KPI_APP_PORT: String(await freePort()), KPI_IDP_USERS_FILE: usersFile });
 const client = createClickHouseClient(ctx.config);
 const catalog = KpiCatalog.of();
 const idp = idpService(ctx.config);
@@ -52,6 +61,7 @@ const PASSWORDS: Record<string, string> = {
   employee: 'employee-demo',
   supervisor: 'supervisor-demo',
   hr: 'hr-officer-demo',
+  'hr-p2': 'hr-of-p2-demo',
   'works-council': 'works-council-demo',
   analyst: 'analyst-demo',
   admin: 'admin-demo',
@@ -162,6 +172,8 @@ const EXPECTED: Record<string, Record<(typeof ROUTES)[number], number>> = {
   employee: { '/api/v1/me': 200, '/api/v1/flags?status=proposed': 403, '/api/v1/teams/T1/summary': 403, '/api/v1/disputes': 200 },
   supervisor: { '/api/v1/me': 200, '/api/v1/flags?status=proposed': 200, '/api/v1/teams/T1/summary': 200, '/api/v1/disputes': 200 }, // also an employee: their own
   hr: { '/api/v1/me': 403, '/api/v1/flags?status=proposed': 200, '/api/v1/teams/T1/summary': 200, '/api/v1/disputes': 200 },
+  // HR of another plant: reads its plant's flags and disputes (none here), not a team of P1.
+  'hr-p2': { '/api/v1/me': 403, '/api/v1/flags?status=proposed': 200, '/api/v1/teams/T1/summary': 403, '/api/v1/disputes': 200 },
   'works-council': { '/api/v1/me': 403, '/api/v1/flags?status=proposed': 403, '/api/v1/teams/T1/summary': 200, '/api/v1/disputes': 403 },
   analyst: { '/api/v1/me': 403, '/api/v1/flags?status=proposed': 403, '/api/v1/teams/T1/summary': 403, '/api/v1/disputes': 403 },
   admin: { '/api/v1/me': 403, '/api/v1/flags?status=proposed': 403, '/api/v1/teams/T1/summary': 403, '/api/v1/disputes': 403 },
@@ -195,6 +207,7 @@ const POSTED: Record<string, Record<keyof typeof POSTS, number>> = {
   employee: { review: 403, dispute: 403, decision: 403 },
   supervisor: { review: 403, dispute: 403, decision: 403 },
   hr: { review: 404, dispute: 403, decision: 404 },
+  'hr-p2': { review: 403, dispute: 403, decision: 404 },
   'works-council': { review: 403, dispute: 403, decision: 403 },
   analyst: { review: 403, dispute: 403, decision: 403 },
   admin: { review: 403, dispute: 403, decision: 403 },
@@ -264,11 +277,17 @@ test('an employee sees their own windows, scores and flags, and no one else’s;
   expect(log).toContainEqual({ actor: 'oidc:employee', action: 'app_read', purpose: 'GET /api/v1/me' });
 });
 
-test('a supervisor sees the flags of the teams they lead; HR sees all', async () => {
+test('a supervisor sees the flags of the teams they lead; HR sees all, HR of another plant none of them', async () => {
   const led = await get('/api/v1/flags?status=proposed', tokens.supervisor!.accessToken);
   expect((led.body.flags as Record<string, unknown>[]).map((f) => f.employee_id)).toEqual(['E000001']);
   const all = await get('/api/v1/flags?status=proposed', tokens.hr!.accessToken);
   expect((all.body.flags as Record<string, unknown>[]).map((f) => f.employee_id).sort()).toEqual(['E000001', 'E000009']);
+  expect((await get('/api/v1/flags?status=proposed', tokens['hr-p2']!.accessToken)).body.flags).toEqual([]);
+  const flagOfP1 = (all.body.flags as Record<string, unknown>[])[0]!.flag_id as string;
+  expect(await post(`/api/v1/flags/${flagOfP1}/review`, { decision: 'dismissed', reason: 'not mine to judge' }, tokens['hr-p2']!.accessToken)).toEqual({
+    status: 403,
+    body: { error: { code: 'forbidden', message: 'no flag of that id is yours to see or decide' } },
+  });
   const log = await (
     await client.query({
       query: `SELECT DISTINCT employee_id, actor FROM access_log WHERE action = 'app_read' AND purpose LIKE 'GET /api/v1/flags%' ORDER BY employee_id, actor`,

@@ -1,4 +1,4 @@
-import { disputesScope, flagViewScope, overviewAllowed, principalOf, type Principal } from '../../../app/scope.js';
+import { disputesScope, flagViewScope, overviewScope, principalOf, type Principal } from '../../../app/scope.js';
 import { html } from '../../../app/web/html.js';
 import { negotiate, Translator } from '../../../app/web/i18n.js';
 import { en, zhCN } from '../../../app/web/messages.js';
@@ -56,7 +56,10 @@ test('after sign-in, only a path on this app: never another site', () => {
 });
 
 test('one flag: the person it is about, HR, and their supervisor at its window start; nobody else', () => {
-  const flag = { employeeId: 'E1', supervisorId: 'E2' };
+  const flag = { employeeId: 'E1', supervisorId: 'E2', plantId: 'P1' };
+  const hrOf = (plantId: string) => principalOf({ sub: 'h', kpi_roles: ['hr'], plant_id: plantId });
+  expect(flagViewScope(hrOf('P1'), flag)).toBe(true);
+  expect(flagViewScope(hrOf('P2'), flag)).toHaveProperty('refused');
   expect(flagViewScope(person(['employee'], 'E1'), flag)).toBe(true);
   expect(flagViewScope(person(['hr']), flag)).toBe(true);
   expect(flagViewScope(person(['supervisor'], 'E2'), flag)).toBe(true);
@@ -68,12 +71,14 @@ test('one flag: the person it is about, HR, and their supervisor at its window s
   for (const role of ['works_council', 'analyst', 'admin']) expect(flagViewScope(person([role], 'E1'), flag)).toHaveProperty('refused');
 });
 
-test('disputes: HR all, an employee their own; the overview: HR and the works council', () => {
+test('disputes: HR all (or its plant), an employee their own; the overview: the works council, HR (its plant)', () => {
   expect(disputesScope(person(['hr']))).toEqual({ all: true });
   expect(disputesScope(person(['employee', 'hr'], 'E1'))).toEqual({ all: true });
   expect(disputesScope(person(['employee'], 'E1'))).toEqual({ employeeId: 'E1' });
   for (const role of ['supervisor', 'works_council', 'analyst', 'admin']) expect(disputesScope(person([role], 'E1'))).toHaveProperty('refused');
-  expect(overviewAllowed(person(['hr']))).toBe(true);
-  expect(overviewAllowed(person(['works_council']))).toBe(true);
-  for (const role of ['employee', 'supervisor', 'analyst', 'admin']) expect(overviewAllowed(person([role], 'E1'))).toHaveProperty('refused');
+  expect(disputesScope(principalOf({ sub: 'h', kpi_roles: ['hr'], plant_id: 'P1' }))).toEqual({ plantId: 'P1' });
+  expect(overviewScope(person(['hr']))).toEqual({ all: true });
+  expect(overviewScope(principalOf({ sub: 'h', kpi_roles: ['hr'], plant_id: 'P1' }))).toEqual({ plantId: 'P1' });
+  expect(overviewScope(person(['works_council']))).toEqual({ all: true });
+  for (const role of ['employee', 'supervisor', 'analyst', 'admin']) expect(overviewScope(person([role], 'E1'))).toHaveProperty('refused');
 });
