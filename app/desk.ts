@@ -6,7 +6,6 @@ import type { ClickHouseClient } from '../sinks/clickhouse/client.js';
 import { recordAccess, type AccessRecord } from '../sinks/clickhouse/queries/accessLog.js';
 import { readAlertSubject } from '../sinks/clickhouse/queries/alertDeliveries.js';
 import { readPlacedFlags, type PlacedFlag } from '../sinks/clickhouse/queries/anomalies.js';
-import { readEmployeeOfPseudonym } from '../sinks/clickhouse/queries/pseudonyms.js';
 import { leadsTeam, teamInPlant } from '../sinks/clickhouse/queries/assignments.js';
 import { MIN_GROUP_SIZE, readPlantWindows, readShownTeams, readTeamWindows } from '../sinks/clickhouse/queries/groupMetrics.js';
 import { readDisputeFigures, readDisputes, type Dispute, type DisputeFigures } from '../sinks/clickhouse/queries/reviews.js';
@@ -80,6 +79,8 @@ export class AppDesk {
   constructor(
     private readonly client: ClickHouseClient,
     private readonly decisions: Decisions,
+    /** A person's pseudonym under KPI_PSEUDONYM_KEY: how alerts name them (privacy/pseudonym.ts). */
+    private readonly pseudonymOf: (employeeId: string) => string,
   ) {}
 
   private async logAccess(p: Principal, purpose: string, records: Omit<AccessRecord, 'actor' | 'purpose' | 'action'>[]): Promise<void> {
@@ -131,16 +132,17 @@ export class AppDesk {
   /**
    * The flags an alert about a person links to (review_url: its fingerprint):
    * those of the alert's person and window that the reader may see. The alert
-   * named the person by pseudonym unless its rule discloses; kpi.pseudonyms
-   * says whom it stands for. 404 for an alert never sent.
+   * named the person by pseudonym (unless its rule discloses them): among the
+   * window's flags, those whose person has that pseudonym under the key. 404
+   * for an alert never sent, or none in the reader's scope.
    */
   async flagsOfAlert(p: Principal, fingerprint: string, purpose: string): Promise<PlacedFlag[]> {
     const subject = await readAlertSubject(this.client, fingerprint);
     if (subject === undefined) throw new ApiError(404, 'not_found', `no alert ${fingerprint}`);
-    const employeeId = (await readEmployeeOfPseudonym(this.client, subject.employeeId)) ?? subject.employeeId;
-    const flags = (await readPlacedFlags(this.client, { employeeId })).filter((f) => f.windowStart === subject.windowStart && !isRefusal(flagViewScope(p, f)));
+    const named = (f: PlacedFlag) => f.employeeId === subject.employeeId || this.pseudonymOf(f.employeeId) === subject.employeeId;
+    const flags = (await readPlacedFlags(this.client, { windowStart: subject.windowStart })).filter((f) => named(f) && !isRefusal(flagViewScope(p, f)));
     if (flags.length === 0) throw new ApiError(404, 'not_found', 'no flag behind this alert is yours to see');
-    await this.logAccess(p, purpose, [{ employeeId, details: { route: purpose, flags: flags.length } }]);
+    await this.logAccess(p, purpose, [{ employeeId: flags[0]!.employeeId, details: { route: purpose, flags: flags.length } }]);
     return flags;
   }
 

@@ -1,5 +1,5 @@
 import { readPlants } from '../contract/plants.js';
-import type { Config } from '../core/config.js';
+import { pseudonymKey, type Config } from '../core/config.js';
 import { startHealthServer, type CheckResult, type HealthCheck } from '../core/health.js';
 import type { Logger } from '../core/logger.js';
 import { createProcessRegistry } from '../core/metrics.js';
@@ -7,6 +7,7 @@ import { reviewsGroup } from '../people/applier.js';
 import { startReviewApplier, type RunningApplier } from '../people/run.js';
 import { clickhouseReachable, createClickHouseClient } from '../sinks/clickhouse/client.js';
 import { loadManifestInputs, manifest } from '../manifest/manifest.js';
+import { pseudonymOf } from '../privacy/pseudonym.js';
 import { startApp, type RunningApp, type WebOptions } from './server.js';
 import { tokenVerifier } from './tokens.js';
 
@@ -57,6 +58,7 @@ export async function runApp(config: Config, log: Logger, signal: AbortSignal, s
 /** The pages' settings from the configuration; the secrets are read (or, locally, made) here, so a missing one stops the start naming its key. */
 export function webOptions(config: Config): WebOptions {
   const plants = config.plantsFile === undefined ? new Map() : readPlants(config.plantsFile);
+  const key = pseudonymKey(config);
   return {
     issuer: config.oidc.issuer,
     clientId: config.oidc.clientId,
@@ -66,5 +68,6 @@ export function webOptions(config: Config): WebOptions {
     sessionSecret: config.oidc.sessionSecret,
     zoneOf: (plantId) => plants.get(plantId)?.timeZone ?? config.timeZone,
     manifest: async () => manifest(config, await loadManifestInputs(config)),
+    pseudonymOf: (employeeId) => pseudonymOf(key, employeeId),
   };
 }

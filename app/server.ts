@@ -51,6 +51,8 @@ export interface WebOptions {
   /** The time zone of a plant (KPI_PLANTS_FILE), or the deployment's (KPI_TIME_ZONE). */
   readonly zoneOf: (plantId: string) => string;
   readonly manifest: () => Promise<Manifest>;
+  /** A person's pseudonym under KPI_PSEUDONYM_KEY: how alerts about them name them. */
+  readonly pseudonymOf: (employeeId: string) => string;
 }
 
 export interface RunningApp {
@@ -91,7 +93,7 @@ const contentSecurityPolicy = (issuer: string) => ({
  */
 export async function buildApp(options: Omit<AppOptions, 'host' | 'port'>): Promise<FastifyInstance> {
   const { client, verifier, registry, log, web } = options;
-  const desk = new AppDesk(client, options.desk);
+  const desk = new AppDesk(client, options.desk, web.pseudonymOf);
   // Bodies as sent: no coercion of types, no silent removal of unknown fields (both answer 400).
   const app = Fastify({ logger: false, trustProxy: false, bodyLimit: 64 * 1024, ajv: { customOptions: { coerceTypes: false, removeAdditional: false } } });
   const requests = new Counter({

@@ -137,6 +137,8 @@ export interface FlagSelection {
   readonly status?: string;
   /** The flags of the people who were in this plant at each flag's window start. */
   readonly plantId?: string;
+  /** The flags of the window that starts then (epoch ms). */
+  readonly windowStart?: number;
 }
 
 /**
@@ -152,6 +154,7 @@ export async function readPlacedFlags(client: ClickHouseClient, selection: FlagS
     ...(selection.supervisorId === undefined ? [] : [`${holds} AND a.supervisor_id = {supervisor:String}`]),
     ...(selection.status === undefined ? [] : ['f.status = {status:String}']),
     ...(selection.plantId === undefined ? [] : [`${holds} AND a.plant_id = {plant:String}`]),
+    ...(selection.windowStart === undefined ? [] : ['f.window_start = fromUnixTimestamp64Milli({start:Int64})']),
   ];
   const result = await client.query({
     query: `SELECT f.*, toUnixTimestamp64Milli(f.window_start) AS window_start_ms, toUnixTimestamp64Milli(f.window_end) AS window_end_ms,
@@ -166,6 +169,7 @@ export async function readPlacedFlags(client: ClickHouseClient, selection: FlagS
       supervisor: selection.supervisorId ?? '',
       status: selection.status ?? '',
       plant: selection.plantId ?? '',
+      start: selection.windowStart ?? 0,
     },
     format: 'JSONEachRow',
   });

@@ -78,17 +78,3 @@ export async function readPseudonymsOf(client: ClickHouseClient, employeeId: str
     throw sinkFailure(error, `reading the pseudonyms of ${employeeId}`);
   }
 }
-
-/** The person a pseudonym stands for, if kpi.pseudonyms has it: how the app follows an alert's link to the person. */
-export async function readEmployeeOfPseudonym(client: ClickHouseClient, pseudonym: string): Promise<string | undefined> {
-  try {
-    const result = await client.query({
-      query: `SELECT employee_id FROM ${PSEUDONYMS_TABLE} WHERE pseudonym = {pseudonym:String} LIMIT 1`,
-      query_params: { pseudonym },
-      format: 'JSONEachRow',
-    });
-    return (await result.json<{ employee_id: string }>())[0]?.employee_id;
-  } catch (error) {
-    throw sinkFailure(error, `reading whom pseudonym ${pseudonym} stands for`);
-  }
-}

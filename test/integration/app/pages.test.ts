@@ -1,20 +1,32 @@
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { startAlerting, type Alerting } from '../../../alerting/run.js';
+import { flagPublisherTo } from '../../../alerting/service.js';
 import { runApp } from '../../../app/run.js';
+import type { AlertEvent } from '../../../contract/alertEvent.js';
+import { flagFromRow } from '../../../contract/flag.js';
+import { loadConfig, pseudonymKey } from '../../../core/config.js';
 import type { RunningApp } from '../../../app/server.js';
 import { freePort } from '../../../core/net.js';
 import { KpiCatalog } from '../../../kpis/catalog.js';
+import { pseudonymOf } from '../../../privacy/pseudonym.js';
+import { PlantClock } from '../../../processors/windows.js';
+import { readReport } from '../../../reporting/run.js';
+import { scorePeriods } from '../../../scoring/score.js';
 import { idpService } from '../../../services/idp/service.js';
 import { startService, stopService } from '../../../services/service.js';
 import { createClickHouseClient } from '../../../sinks/clickhouse/client.js';
 import { migrate } from '../../../sinks/clickhouse/migrate.js';
+import { createKafka, createProducer, ensureDeploymentTopics } from '../../../topics/kafka.js';
 import { ensureChromium } from '../support/chromium.js';
 import { dropTestResources, testContext } from '../support/context.js';
 import { signIn as signInForToken } from '../support/oidc.js';
 import { FLAGGED, PASSWORDS, seedPeople, unitsFlagOf, type DemoUser } from '../support/people.js';
+import { until } from '../support/processor.js';
+import { WebhookReceiver } from '../support/webhookReceiver.js';
 
 /**
  * The app's pages in a real browser (Debian's Chromium, driven by
@@ -24,7 +36,9 @@ import { FLAGGED, PASSWORDS, seedPeople, unitsFlagOf, type DemoUser } from '../s
  * the employee sees their own figures, is refused someone else's flag (the
  * page says so, and the API answers 403), and disputes the confirmed flag;
  * HR upholds the dispute, the flag is overturned in ClickHouse and the dispute
- * figures count it; the works council sees aggregates and no name. Every page
+ * figures count it, live alerting resolves the alert the confirmation raised,
+ * and the report leaves the flag out; the works council sees aggregates and
+ * no name. An alert's link opens the flag behind it. Every page
  * is checked by axe-core (no serious or critical violation), rendered in
  * English and in Simplified Chinese, and photographed (the paths are printed).
  */
@@ -38,7 +52,17 @@ declare const document: {
 /** Each test signs in through the identity provider and drives a browser: a few seconds each, far more on a busy machine. */
 const BROWSING_MS = 120_000;
 
-const ctx = testContext('app_pages', { KPI_IDP_PORT: String(await freePort()), KPI_APP_PORT: String(await freePort()), KPI_METRICS_PORT: '0' });
+// Live alerting beside the app: an anomaly rule, whose alerts reach a webhook receiver (by pseudonym, with the review link).
+const rulesDir = mkdtempSync(join(tmpdir(), 'kpi-pages-rules-'));
+writeFileSync(join(rulesDir, 'rules.yaml'), 'rules:\n  - { name: inflated-self-report, anomaly: any, min_severity: medium, severity: high }\n');
+const SECRET = `whsec_${Buffer.from('the app pages test secret, 32 B.').toString('base64')}`;
+const receiver = new WebhookReceiver([SECRET]);
+const ctx = testContext('app_pages', {
+  KPI_IDP_PORT: String(await freePort()),
+  KPI_APP_PORT: String(await freePort()),
+  KPI_METRICS_PORT: '0',
+  KPI_ALERT_RULES: join(rulesDir, 'rules.yaml'),
+});
 const client = createClickHouseClient(ctx.config);
 const catalog = KpiCatalog.of();
 const idp = idpService(ctx.config);
@@ -51,8 +75,17 @@ const stop = new AbortController();
 let app: RunningApp;
 let running: Promise<void>;
 let browser: Browser;
+let alerting: Alerting;
 const contexts: BrowserContext[] = [];
 const pageErrors: string[] = [];
+/** The addresses a test opens to be refused: their answer's status is what it checks. */
+const askedToRefuse = new Set<string>();
+
+/** Opens a page the reader must be refused, and answers its status. */
+async function refused(page: Page, path: string): Promise<number> {
+  askedToRefuse.add(`${app.url}${path}`);
+  return (await page.goto(`${app.url}${path}`))!.status();
+}
 const photographed: string[] = [];
 
 /** A browser of its own for one person: its own cookies, the language it asks for. */
@@ -62,8 +95,9 @@ async function browse(locale = 'en-GB'): Promise<Page> {
   const page = await context.newPage();
   page.on('pageerror', (error) => pageErrors.push(error.message));
   page.on('console', (message) => {
-    // A refusal the test asked for (403) is Chromium's console error too; anything else is a fault.
-    if (message.type() === 'error' && !/status of 403/.test(message.text())) pageErrors.push(`${page.url()}: ${message.text()}`);
+    // A refusal the test asked for (refused()) is Chromium's console error too; anything else is a fault.
+    if (message.type() === 'error' && !(askedToRefuse.has(page.url()) && /^Failed to load resource/.test(message.text())))
+      pageErrors.push(`${page.url()}: ${message.text()}`);
   });
   return page;
 }
@@ -115,6 +149,11 @@ async function checkAndPhotograph(page: Page, name: string): Promise<void> {
   photographed.push(path);
 }
 
+/** The alert events the webhook received, oldest first. */
+const received = () => receiver.delivered.map((r) => JSON.parse(r.body) as AlertEvent);
+/** How alerts name E000001, the demo employee: by pseudonym. */
+const pseudonymOfA = () => pseudonymOf(pseudonymKey(ctx.config), 'E000001');
+
 const flagStatus = async (flag: string) => {
   const result = await client.query({ query: 'SELECT status FROM flags_current WHERE flag_id = {flag:String}', query_params: { flag }, format: 'JSONEachRow' });
   return ((await result.json<{ status: string }>())[0] ?? { status: 'missing' }).status;
@@ -125,6 +164,19 @@ beforeAll(async () => {
   await startService(idp, ctx.log);
   await migrate(ctx.config, ctx.log, catalog);
   await seedPeople(client, catalog, ctx.log, TODAY);
+  await receiver.start();
+  alerting = await startAlerting(loadConfig({ ...ctx.env, KPI_ALERT_WEBHOOK_URL: receiver.url, KPI_ALERT_WEBHOOK_SECRET: SECRET }), ctx.log);
+  // The flags reach alerting as detection publishes them; their reviews, as the app's applier publishes each status.
+  const kafka = createKafka(ctx.config, 'app-pages-flags', ctx.log);
+  await ensureDeploymentTopics(kafka, ctx.config, ctx.log);
+  const producer = createProducer(kafka, { allowAutoTopicCreation: false });
+  await producer.connect();
+  const anomalies = await client.query({
+    query: 'SELECT *, toUnixTimestamp64Milli(window_start) AS window_start_ms, toUnixTimestamp64Milli(window_end) AS window_end_ms FROM anomalies',
+    format: 'JSONEachRow',
+  });
+  await flagPublisherTo(producer, ctx.config)([], (await anomalies.json<Record<string, unknown>>()).map(flagFromRow));
+  await producer.disconnect();
   const started = new Promise<RunningApp>((resolve) => (running = runApp(ctx.config, ctx.log, stop.signal, resolve)));
   app = await Promise.race([started, running!.then(() => Promise.reject(new Error('the app stopped before it listened')))]);
   browser = await chromium.launch({
@@ -138,6 +190,9 @@ afterAll(async () => {
   await browser?.close();
   stop.abort();
   await running;
+  await alerting?.stop();
+  await receiver.kill();
+  rmSync(rulesDir, { recursive: true, force: true });
   await stopService(idp);
   await client.close();
   await dropTestResources(ctx);
@@ -192,9 +247,18 @@ test(
     expect([await flagStatus(A), await flagStatus(B), await flagStatus(C), await flagStatus(X)]).toEqual(['confirmed', 'dismissed', 'proposed', 'proposed']);
     await checkAndPhotograph(page, 'en-supervisor-decided');
 
-    const outside = await page.goto(`${app.url}/flags/${X}`);
-    expect(outside!.status()).toBe(403);
+    expect(await refused(page, `/flags/${X}`)).toBe(403);
     expect(await page.textContent('.notice.error')).toContain('You may not see this');
+
+    // Confirmed, flag A now raises an alert, by pseudonym and with its review link, which opens flag A for the supervisor.
+    await until('the confirmed flag raises an alert', () => received().some((e) => e.type === 'alert.firing'), 60_000);
+    const firing = received().filter((e) => e.type === 'alert.firing');
+    expect(firing.map((e) => e.employee_id)).toEqual([pseudonymOfA()]);
+    expect(firing[0]!.review_url).toBe(`${app.url}/flags/${firing[0]!.fingerprint}`);
+    await page.goto(firing[0]!.review_url!);
+    expect(await page.getAttribute('article.flag', 'aria-labelledby')).toBe(`flag-${A}`);
+    expect(await page.locator('article.flag .badge').textContent()).toBe('confirmed');
+    expect(await refused(page, '/flags/no-such-alert')).toBe(404);
   },
   BROWSING_MS,
 );
@@ -210,12 +274,10 @@ test(
     expect(await page.locator(`article[aria-labelledby="flag-${A}"] .badge`).textContent()).toBe('confirmed');
     await checkAndPhotograph(page, 'en-employee');
 
-    const other = await page.goto(`${app.url}/flags/${B}`);
-    expect(other!.status()).toBe(403);
+    expect(await refused(page, `/flags/${B}`)).toBe(403);
     expect(await page.textContent('.notice.error')).toContain('no flag of that id is yours to see');
     // A flag id that names no flag gets the very same answer: the page tells no one whether a colleague was flagged.
-    const none = await page.goto(`${app.url}/flags/f_000000000000000000000000`);
-    expect(none!.status()).toBe(403);
+    expect(await refused(page, '/flags/f_000000000000000000000000')).toBe(403);
     expect(await page.textContent('.notice.error')).toContain('no flag of that id is yours to see');
     await checkAndPhotograph(page, 'en-employee-refused');
     const token = await signInForToken(ctx.config, 'employee', PASSWORDS.employee);
@@ -270,6 +332,30 @@ test(
     expect(page.url()).toBe(`${app.url}/disputes`);
     expect(await page.textContent('.notice.done')).toContain('upheld');
     expect(await flagStatus(A)).toBe('overturned');
+    // Withdrawn everywhere: live alerting resolves the alert under the fingerprint it fired with ...
+    const fired = received().find((e) => e.type === 'alert.firing')!;
+    await until('the overturned flag resolves its alert', () => received().some((e) => e.type === 'alert.resolved'), 60_000);
+    expect(
+      received()
+        .filter((e) => e.type === 'alert.resolved')
+        .map((e) => [e.fingerprint, e.employee_id]),
+    ).toEqual([[fired.fingerprint, pseudonymOfA()]]);
+    // ... and the report, scored as `kpi-stream score` scores, lists only the flags still awaiting review, counting the two withdrawn.
+    await scorePeriods(client, catalog, { period: 'week', timeZone: 'UTC' });
+    const report = await readReport(client, {
+      plant: 'P1',
+      period: 'week',
+      from: TODAY,
+      to: TODAY + DAY,
+      plantTime: new PlantClock('UTC', 0),
+      catalog,
+      access: { actor: 'pages-test', purpose: 'the report after the dispute' },
+    });
+    expect(report.anomalies.map((a) => [a.employeeId, a.review]).sort()).toEqual([
+      ['E000004', 'awaiting_review'],
+      ['E000009', 'awaiting_review'],
+    ]);
+    expect(report.totals.dismissedOnReview).toBe(2);
     const figures = page.locator('#dispute-figures ~ .scroll tbody tr').first();
     // Month, plant P1, 7 people, 1 dispute, 14.3 per 100, 100% upheld.
     expect(await figures.locator('td').allTextContents()).toEqual([expect.any(String), 'P1', '7', '1', '14.3', '100%', expect.any(String)]);
@@ -291,8 +377,7 @@ test(
     await page.goto(`${app.url}/manifest`);
     expect(await page.textContent('h1')).toBe('What is measured, and who sees it');
     await checkAndPhotograph(page, 'en-manifest');
-    const refused = await page.goto(`${app.url}/me`);
-    expect(refused!.status()).toBe(403);
+    expect(await refused(page, '/me')).toBe(403);
   },
   BROWSING_MS,
 );
