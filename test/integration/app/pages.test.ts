@@ -207,6 +207,9 @@ test(
     await page.goto(`${app.url}/`);
     expect(await page.textContent('h1')).toBe('Reviews and disputes');
     await checkAndPhotograph(page, 'en-start');
+    // A page that does not exist is a page too, in the page's language.
+    expect(await refused(page, '/no-such-page')).toBe(404);
+    expect(await page.textContent('.notice.error')).toBe('There is no such page or item.');
     const response = await page.goto(`${app.url}/review`);
     expect(response!.url().startsWith(ctx.config.oidc.issuer)).toBe(true);
   },
