@@ -1,3 +1,4 @@
+import type { DisputeFigures } from '../sinks/clickhouse/queries/reviews.js';
 import { formatDate, formatTime } from '../core/time.js';
 import type { EmployeeGrade, GradePeriod, Placement, ReportFlag, Shares, StationCalibration, StationDay } from '../sinks/clickhouse/queries/report.js';
 import { NO_NAMES, type Names } from './names.js';
@@ -38,6 +39,8 @@ export interface ReportFigures {
   readonly flagsByStation: readonly { readonly stationId: string; readonly byKind: Readonly<Record<string, number>> }[];
   readonly employees: readonly EmployeeFigure[];
   readonly flagged: readonly FlaggedEmployee[];
+  /** The dispute figures of the months the report covers, per plant (months of fewer than 5 people left out). */
+  readonly disputes: readonly DisputeFigures[];
 }
 
 /**
@@ -190,6 +193,7 @@ export interface ReportInputs {
   readonly flaggedWindows: readonly WindowBesidePeers[];
   /** Each employee's plant and team as of their first window in the range (readFirstPlacements). */
   readonly placements: ReadonlyMap<string, Placement>;
+  readonly disputes: readonly DisputeFigures[];
 }
 
 /** The plant's row of kpi.calibration. */
@@ -424,5 +428,6 @@ export function buildFigures(inputs: ReportInputs, names: Names = NO_NAMES): Rep
     flagsByStation,
     employees,
     flagged,
+    disputes: inputs.disputes,
   };
 }

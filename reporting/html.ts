@@ -304,6 +304,30 @@ p.note{font-size:12px;color:#546e7a}
 .grade.excellent{color:#2e7d32}.grade.qualified{color:#1565c0}.grade.needs_improvement{color:#e65100}
 @media print{nav{display:none}section.page{box-shadow:none;margin:0}}`;
 
+/** The dispute figures per month and plant: how often people disputed, how often they were right, how long they waited. */
+function disputesTable(f: ReportFigures): string {
+  const note =
+    '<p class="note">Per month and plant, among the people with windows that month; a month in which a plant had fewer than 5 people is left out. ' +
+    'Never per team: in most teams a count of disputes would point at someone.</p>';
+  if (f.disputes.length === 0) return `<p>No dispute figures for these months.</p>${note}`;
+  const share = (x: number | null) => (x === null ? '–' : `${(x * 100).toFixed(1)}%`);
+  return (
+    table(
+      ['month', 'plant', 'people', 'disputes', 'per 100 people', 'decided', 'share upheld', 'median days to decide'],
+      f.disputes.map((d) => [
+        e(d.period_start.slice(0, 7)),
+        e(d.plant_id),
+        String(d.employees),
+        String(d.disputes),
+        d.disputes_per_100_employees.toFixed(1),
+        String(d.decided),
+        share(d.share_upheld),
+        d.median_days_to_decide === null ? '–' : d.median_days_to_decide.toFixed(1),
+      ]),
+    ) + note
+  );
+}
+
 /** The page: figures and chart options as JSON, ECharts inlined, one section per part of the report and one page per flagged employee. */
 export function renderHtml(f: ReportFigures, echarts: ChartLibrary = echartsBundle()): string {
   // Inlined as it is: a bundle that held these would end its <script> early.
@@ -319,6 +343,7 @@ export function renderHtml(f: ReportFigures, echarts: ChartLibrary = echartsBund
     section('reported', 'Reported against measured', reportedTable(f), charts),
     section('anomalies', 'Flags: explanations and evidence', anomaliesTable(f), charts),
     section('employees', 'Grades per employee: bands and calibrated', employeesTable(f), charts),
+    section('disputes', 'Disputes: how often, and how they were decided', disputesTable(f), charts),
     ...f.flagged.map((p, i) => flaggedSection(f, p, i + 1, charts)),
   ];
   const nav = [
@@ -329,6 +354,7 @@ export function renderHtml(f: ReportFigures, echarts: ChartLibrary = echartsBund
     ['reported', 'Reported vs measured'],
     ['anomalies', 'Flags'],
     ['employees', 'Employees'],
+    ['disputes', 'Disputes'],
     ...(f.flagged.length > 0 ? [['employee-1', `Flagged employees (${f.flagged.length})`]] : []),
   ];
   return `<!doctype html>

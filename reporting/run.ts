@@ -15,7 +15,9 @@ import {
   readStationDays,
   type GradePeriod,
 } from '../sinks/clickhouse/queries/report.js';
+import { MIN_GROUP_SIZE } from '../sinks/clickhouse/queries/groupMetrics.js';
 import { readReportedPeriods } from '../sinks/clickhouse/queries/reports.js';
+import { readDisputeFigures } from '../sinks/clickhouse/queries/reviews.js';
 import { activeModelVersion, readModelRows } from '../sinks/clickhouse/queries/scoringModels.js';
 import { windowSpan } from '../sinks/clickhouse/queries/windowMetrics.js';
 import { buildFigures, flaggedEmployeeIds, type ReportFigures } from './figures.js';
@@ -103,6 +105,7 @@ export async function readReport(client: ClickHouseClient, options: ReportOption
         anomalies,
         flaggedWindows: reportsBesidePeers(reports, flaggedEmployeeIds(anomalies)),
         placements: await readFirstPlacements(client, range),
+        disputes: await readDisputeFigures(client, MIN_GROUP_SIZE, undefined, range),
       },
       options.names ?? NO_NAMES,
     );

@@ -186,19 +186,27 @@ export interface DisputeFigures {
 
 /**
  * The dispute figures per month and plant, oldest month first: of every plant,
- * or with `teamId` of the plant(s) that team belongs to (assignments_current).
+ * or with `teamId` of the plant(s) that team belongs to (assignments_current);
+ * with `months`, the months that overlap [from, to) only.
  * A month in which the plant had fewer than `minEmployees` people is left out:
  * a count of disputes among so few would point at someone. Per team they are
  * not given: most teams are too small for that.
  */
-export async function readDisputeFigures(client: ClickHouseClient, minEmployees: number, teamId?: string): Promise<DisputeFigures[]> {
-  const ofTeam = `AND plant_id IN (SELECT plant_id FROM ${ASSIGNMENTS_VIEW} WHERE team_id = {team:String} AND plant_id != '')`;
+export async function readDisputeFigures(
+  client: ClickHouseClient,
+  minEmployees: number,
+  teamId?: string,
+  months?: { readonly from: number; readonly to: number },
+): Promise<DisputeFigures[]> {
+  const ofTeam = `AND f.plant_id IN (SELECT plant_id FROM ${ASSIGNMENTS_VIEW} WHERE team_id = {team:String} AND plant_id != '')`;
   const result = await client.query({
-    query: `SELECT toString(period_start) AS period_start, plant_id, employees, disputes, disputes_per_100_employees, decided, upheld, share_upheld, median_days_to_decide
-            FROM ${DISPUTE_FIGURES_VIEW}
-            WHERE employees >= {min:UInt32} ${teamId === undefined ? '' : ofTeam}
-            ORDER BY period_start, plant_id`,
-    query_params: { min: minEmployees, ...(teamId === undefined ? {} : { team: teamId }) },
+    // The view's columns by its alias f: the month as text would otherwise shadow f.period_start in WHERE.
+    query: `SELECT toString(f.period_start) AS period_start, plant_id, employees, disputes, disputes_per_100_employees, decided, upheld, share_upheld, median_days_to_decide
+            FROM ${DISPUTE_FIGURES_VIEW} AS f
+            WHERE f.employees >= {min:UInt32} ${teamId === undefined ? '' : ofTeam}
+              ${months === undefined ? '' : 'AND f.period_start >= toStartOfMonth(fromUnixTimestamp64Milli({from:Int64})) AND f.period_start < fromUnixTimestamp64Milli({to:Int64})'}
+            ORDER BY f.period_start, f.plant_id`,
+    query_params: { min: minEmployees, ...(teamId === undefined ? {} : { team: teamId }), ...(months ?? {}) },
     format: 'JSONEachRow',
   });
   const orNull = (x: unknown) => (x === null ? null : Number(x));

@@ -359,6 +359,7 @@ test(
       ['E000009', 'awaiting_review'],
     ]);
     expect(report.totals.dismissedOnReview).toBe(2);
+    expect(report.disputes).toEqual([expect.objectContaining({ plant_id: 'P1', employees: 7, disputes: 1, decided: 1, upheld: 1, share_upheld: 1 })]);
     const figures = page.locator('#dispute-figures ~ .scroll tbody tr').first();
     // Month, plant P1, 7 people, 1 dispute, 14.3 per 100, 100% upheld.
     expect(await figures.locator('td').allTextContents()).toEqual([expect.any(String), 'P1', '7', '1', '14.3', '100%', expect.any(String)]);

@@ -171,8 +171,8 @@ afterAll(async () => {
 test('the page opens without a network and without errors, and every section has a screenshot', async () => {
   expect(pageErrors).toEqual([]);
   const sections = await page.locator('section.page').evaluateAll((els) => els.map((el) => el.id));
-  expect(sections.slice(0, 7)).toEqual(['summary', 'grades', 'scores', 'trends', 'reported', 'anomalies', 'employees']);
-  expect(sections.length).toBe(7 + figures.flagged.length);
+  expect(sections.slice(0, 8)).toEqual(['summary', 'grades', 'scores', 'trends', 'reported', 'anomalies', 'employees', 'disputes']);
+  expect(sections.length).toBe(8 + figures.flagged.length);
   mkdirSync(shots, { recursive: true });
   for (const id of sections) {
     const path = join(shots, `${id}.png`);
@@ -272,6 +272,21 @@ test("station trends on the page are the stations' daily sums in ClickHouse", as
     if (d.defect_rate !== null) expect(point('trend-defect-rate')).toBeCloseTo(100 * d.defect_rate, 1);
     if (d.efficiency !== null) expect(point('trend-efficiency')).toBeCloseTo(100 * d.efficiency, 1);
   }
+}, 60_000);
+
+test("the dispute figures on the page are the month's rows of kpi.dispute_figures, per plant of 5 people or more", async () => {
+  const expected = await rows<{ plant_id: string; employees: string; disputes: string }>(
+    `SELECT plant_id, employees, disputes FROM dispute_figures
+     WHERE period_start = toStartOfMonth({from:DateTime64(3, 'UTC')}) AND employees >= 5 ORDER BY plant_id`,
+  );
+  expect(expected.length).toBeGreaterThan(0);
+  expect(figures.disputes.map((d) => [d.period_start.slice(0, 7), d.plant_id, d.employees, d.disputes])).toEqual(
+    expected.map((r) => [range.from.slice(0, 7), r.plant_id, Number(r.employees), Number(r.disputes)]),
+  );
+  const cells = await page.locator('#disputes tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+  expect(cells.map((c) => [c[0], c[1], c[2], c[3]])).toEqual(
+    figures.disputes.map((d) => [d.period_start.slice(0, 7), d.plant_id, String(d.employees), String(d.disputes)]),
+  );
 }, 60_000);
 
 test('reported against measured: one point per employee with self-reports, the flagged ones highlighted', async () => {

@@ -52,6 +52,7 @@ const inputs: ReportInputs = {
   ],
   flaggedWindows: [],
   placements: new Map(),
+  disputes: [],
 };
 
 test('the summary counts standing flags, those awaiting review and those dismissed on review apart', () => {

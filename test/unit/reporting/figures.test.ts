@@ -131,6 +131,19 @@ const inputs: ReportInputs = {
     ['E2', { plantId: 'P1', teamId: 'T1' }],
     ['E3', { plantId: 'P1', teamId: 'T2' }],
   ]),
+  disputes: [
+    {
+      period_start: '2026-10-01',
+      plant_id: 'P1',
+      employees: 40,
+      disputes: 2,
+      disputes_per_100_employees: 5,
+      decided: 2,
+      upheld: 1,
+      share_upheld: 0.5,
+      median_days_to_decide: 3,
+    },
+  ],
 };
 
 test('flagged employees are those with inflation flags, most high flags first; a measurement gap accuses nobody', () => {
@@ -240,6 +253,16 @@ test("the page inlines the npm package's ECharts with the license texts of what 
   const html = renderHtml(buildFigures(inputs), bundle);
   expect(html).toContain(bundle.licenses);
   expect(html).toContain(`Apache ECharts ${bundle.version}`);
+});
+
+test('the dispute figures of the months covered are in the figures and on the page, per plant', () => {
+  const f = buildFigures(inputs);
+  expect(f.disputes).toEqual(inputs.disputes);
+  const html = renderHtml(f, { source: 'window.echarts = {};', version: 'test', licenses: 'test licenses' });
+  const section = html.slice(html.indexOf('<section id="disputes"'), html.indexOf('</section>', html.indexOf('<section id="disputes"')));
+  expect(section).toContain('<td>2026-10</td><td>P1</td><td>40</td><td>2</td><td>5.0</td><td>2</td><td>50.0%</td><td>3.0</td>');
+  const none = renderHtml(buildFigures({ ...inputs, disputes: [] }), { source: 'window.echarts = {};', version: 'test', licenses: 'test licenses' });
+  expect(none).toContain('No dispute figures for these months.');
 });
 
 /** The flags of `inputs` decided every way a review can go (see the statuses beside each). */
