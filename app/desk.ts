@@ -88,6 +88,17 @@ export class AppDesk {
     await recordAccess(this.client, ...records.map((r) => ({ ...r, actor: `oidc:${p.subject}`, purpose, action: 'app_read' as const })));
   }
 
+  /** One access-log row per person a list hands out, with how many of its items are theirs. */
+  private logEach(p: Principal, purpose: string, items: 'flags' | 'disputes', employeeIds: readonly string[]): Promise<void> {
+    const perPerson = new Map<string, number>();
+    for (const id of employeeIds) perPerson.set(id, (perPerson.get(id) ?? 0) + 1);
+    return this.logAccess(
+      p,
+      purpose,
+      [...perPerson].map(([employeeId, count]) => ({ employeeId, details: { route: purpose, [items]: count } })),
+    );
+  }
+
   /** An employee's own windows, scores, flags (with evidence) and disputes. */
   async me(p: Principal, purpose: string): Promise<OwnFigures> {
     const scope = meScope(p);
@@ -111,12 +122,11 @@ export class AppDesk {
     if (isRefusal(scope)) return refuse(scope);
     if (!(FLAG_STATUSES as readonly string[]).includes(status)) throw new ApiError(400, 'bad_request', `status must be one of ${FLAG_STATUSES.join(', ')}`);
     const flags = await readPlacedFlags(this.client, { status, ...('all' in scope ? {} : scope) });
-    const perPerson = new Map<string, number>();
-    for (const flag of flags) perPerson.set(flag.employeeId, (perPerson.get(flag.employeeId) ?? 0) + 1);
-    await this.logAccess(
+    await this.logEach(
       p,
       purpose,
-      [...perPerson].map(([employeeId, count]) => ({ employeeId, details: { route: purpose, flags: count } })),
+      'flags',
+      flags.map((f) => f.employeeId),
     );
     return flags;
   }
@@ -151,12 +161,11 @@ export class AppDesk {
     const scope = disputesScope(p);
     if (isRefusal(scope)) return refuse(scope);
     const disputes = await readDisputes(this.client, { ...(status === undefined ? {} : { status }), ...('all' in scope ? {} : scope) });
-    const perPerson = new Map<string, number>();
-    for (const dispute of disputes) perPerson.set(dispute.employee_id, (perPerson.get(dispute.employee_id) ?? 0) + 1);
-    await this.logAccess(
+    await this.logEach(
       p,
       purpose,
-      [...perPerson].map(([employeeId, count]) => ({ employeeId, details: { route: purpose, disputes: count } })),
+      'disputes',
+      disputes.map((d) => d.employee_id),
     );
     return disputes;
   }
