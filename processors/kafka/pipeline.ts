@@ -2,7 +2,7 @@ import type { Admin, Consumer, Producer } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { Config } from '../../core/config.js';
 import { type KpiError, messageOf } from '../../core/errors.js';
-import type { HealthServer } from '../../core/health.js';
+import type { HealthCheck, HealthServer } from '../../core/health.js';
 import type { Logger } from '../../core/logger.js';
 import type { PartitionLag, ProcessorMetrics } from '../metrics.js';
 import type { ProcessorReadiness } from './readiness.js';
@@ -18,6 +18,14 @@ export interface PipelineOptions {
   registry?: Registry;
   /** Serve /metrics, /healthz and /readyz here (port 0 = a free port), from the start of start-up on. */
   health?: { host: string; port: number };
+  /** The topics are checked and the tables migrated already (prepareTopicsAndTables): a worker thread, whose main thread did it once for the process. */
+  prepared?: boolean;
+  /**
+   * Told the partitions at each join of the group, and told `undefined` when a
+   * rebalance begins; given, the pipeline leaves the log line about the join
+   * to it (a worker thread's main thread says what the whole process holds).
+   */
+  onAssignment?: (partitions: readonly number[] | undefined) => void;
 }
 
 /** How often the broker's high watermarks are read for the consumer lag: a few requests, whatever the traffic. */
@@ -99,9 +107,15 @@ export class Pipeline {
     this.done.catch(() => undefined);
   }
 
+  /** What /readyz asks of this processor: its group membership and its progress (ClickHouse is checked by whoever serves /readyz). */
+  readinessChecks(): HealthCheck[] {
+    return this.parts.readiness.checks();
+  }
+
   /** Joins the group and starts consuming. */
   async run(): Promise<void> {
     const { consumer, runner, log, config, readiness } = this.parts;
+    const { onAssignment } = this.parts.options;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       // kafkajs resumes every assigned partition from its committed offset after a
       // rebalance, so every task restarts from there too.
@@ -111,12 +125,14 @@ export class Pipeline {
       this.owned = partitions;
       this.metrics.assigned(partitions.size);
       readiness.joined(partitions.size);
-      log.info(
-        { partitions: [...partitions].sort((a, b) => a - b).join(','), memberId: payload.memberId },
-        `joined group ${config.groupId}: ${partitions.size} partitions`,
-      );
+      const sorted = [...partitions].sort((a, b) => a - b);
+      if (onAssignment) onAssignment(sorted);
+      else log.info({ partitions: sorted.join(','), memberId: payload.memberId }, `joined group ${config.groupId}: ${partitions.size} partitions`);
     });
-    consumer.on(consumer.events.REBALANCING, () => readiness.rebalancing());
+    consumer.on(consumer.events.REBALANCING, () => {
+      readiness.rebalancing();
+      onAssignment?.(undefined);
+    });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (!payload.restart) void this.fail(payload.error);
       else {
