@@ -112,6 +112,15 @@ export function combineCheck(name: string, answers: readonly (readonly NamedChec
 }
 
 /**
+ * What a stopped worker leaves in the process's /metrics: its counters and
+ * histograms, so the process's stay monotonic, and none of its gauges (it
+ * holds no partition, window or lag any more).
+ */
+export function countsOfStopped(metrics: MetricsJson): MetricsJson {
+  return metrics.filter((metric) => (metric.type as string) !== 'gauge');
+}
+
+/**
  * The process's /metrics from the main thread's registry (prom-client's
  * process and Node.js metrics, kpi_build_info) and its workers' metrics:
  * the workers' counters, histograms and gauges summed by name and labels

@@ -9,6 +9,7 @@ import { prepareProcessing, startPipeline } from './bootstrap.js';
 import {
   NO_TOTALS,
   combineCheck,
+  countsOfStopped,
   mergeMetrics,
   sumTotals,
   type MainMessage,
@@ -190,7 +191,7 @@ export class WorkerPool {
         break;
       case 'stopped':
         state.totals = message.totals;
-        state.metrics = message.metrics;
+        state.metrics = countsOfStopped(message.metrics);
         state.partitions = undefined;
         if (message.exitCode === 0) state.exitCode = 0;
         else this.failed(state, message.exitCode, `worker ${state.index} stopped with exit code ${message.exitCode}`);

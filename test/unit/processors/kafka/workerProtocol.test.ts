@@ -1,7 +1,15 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import { defaultConfig } from '../../../../core/config.js';
 import { ProcessorMetrics } from '../../../../processors/metrics.js';
-import { combineCheck, mergeMetrics, sumTotals, totalsOf, workerConfig, type NamedCheckResult } from '../../../../processors/kafka/workerProtocol.js';
+import {
+  combineCheck,
+  countsOfStopped,
+  mergeMetrics,
+  sumTotals,
+  totalsOf,
+  workerConfig,
+  type NamedCheckResult,
+} from '../../../../processors/kafka/workerProtocol.js';
 
 /** The main thread's registry: what createProcessRegistry holds besides the default metrics (which a unit test does not start). */
 function mainRegistry(): Registry {
@@ -64,6 +72,24 @@ test("the process's /metrics sums its workers' counters and histograms, keeps pe
   expect(new Set(types).size).toBe(types.length);
   expect(types).toContain('# TYPE kpi_records_total counter');
   expect(types).toContain('# TYPE kpi_window_close_to_queryable_seconds histogram');
+});
+
+test("a stopped worker's counters stay in the process's metrics, its gauges leave", async () => {
+  const stopped = await workerMetrics((m) => {
+    m.countBatch('factory.production.v1', ['accepted', 'accepted']);
+    m.assigned(3);
+    m.windowState(4, 4, 0);
+    m.rowQueryable(0.3);
+  });
+  const running = await workerMetrics((m) => {
+    m.countBatch('factory.production.v1', ['accepted']);
+    m.assigned(6);
+  });
+  const text = await mergeMetrics(mainRegistry(), [countsOfStopped(stopped.json), running.json]).metrics();
+  expect(sample(text, 'kpi_records_total{topic="factory.production.v1",outcome="accepted"}')).toBe(3);
+  expect(sample(text, 'kpi_window_close_to_queryable_seconds_count')).toBe(1);
+  expect(sample(text, 'kpi_assigned_partitions')).toBe(6);
+  expect(sample(text, 'kpi_open_windows')).toBe(0);
 });
 
 test('a name both the main thread and a worker register is an error, never counted twice', async () => {
