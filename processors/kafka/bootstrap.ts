@@ -198,6 +198,8 @@ async function connectPipeline(
     assignments,
     close: () => client.close(),
   });
+  // Connected: the worker threads of a process join the group together, so it settles in one rebalance.
+  await options.beforeJoin?.();
   await pipeline.run();
   return pipeline;
 }

@@ -26,6 +26,14 @@ export interface PipelineOptions {
    * to it (a worker thread's main thread says what the whole process holds).
    */
   onAssignment?: (partitions: readonly number[] | undefined) => void;
+  /**
+   * Awaited once every client is connected, before joining the group: a
+   * worker thread waits for its siblings here, so that they join at once and
+   * the group settles in one rebalance instead of one per worker (each of
+   * which makes the members that joined earlier replay what they read).
+   * A rejection stops start-up.
+   */
+  beforeJoin?: () => Promise<void>;
 }
 
 /** How often the broker's high watermarks are read for the consumer lag: a few requests, whatever the traffic. */

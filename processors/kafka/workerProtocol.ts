@@ -37,6 +37,8 @@ export interface NamedCheckResult extends CheckResult {
 
 /** Messages from a worker thread to its main thread. */
 export type WorkerMessage =
+  /** Its clients are connected: it joins the group when told to (`join`), with its siblings. */
+  | { readonly type: 'connected' }
   /** Connected and consuming: its /readyz checks can be asked. */
   | { readonly type: 'started' }
   /** Joined the group with these partitions; null: a rebalance began, it holds none until it joins again. */
@@ -47,7 +49,9 @@ export type WorkerMessage =
   | { readonly type: 'stopped'; readonly exitCode: number; readonly totals: ProcessorTotals; readonly metrics: MetricsJson };
 
 /** Messages from the main thread to a worker thread. */
-export type MainMessage = { readonly type: 'stop' } | { readonly type: 'ask'; readonly id: number; readonly what: 'metrics' | 'checks' };
+export type MainMessage =
+  /** Every worker is connected: join the group now. */
+  { readonly type: 'join' } | { readonly type: 'stop' } | { readonly type: 'ask'; readonly id: number; readonly what: 'metrics' | 'checks' };
 
 export const NO_TOTALS: ProcessorTotals = {
   processed: 0,
@@ -117,7 +121,8 @@ export function combineCheck(name: string, answers: readonly (readonly NamedChec
  * holds no partition, window or lag any more).
  */
 export function countsOfStopped(metrics: MetricsJson): MetricsJson {
-  return metrics.filter((metric) => (metric.type as string) !== 'gauge');
+  // prom-client's types say an enum; its metrics say 'counter', 'gauge', 'histogram'.
+  return metrics.filter((metric) => (metric.type as unknown) !== 'gauge');
 }
 
 /**

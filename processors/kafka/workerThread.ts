@@ -26,9 +26,18 @@ const registry = new Registry();
 let pipeline: Pipeline | undefined;
 let stopAsked = false;
 
+/** Asked to stop before it joined the group: nothing read, nothing to write. */
+class StoppedBeforeJoining extends Error {}
+let joining!: { resolve: () => void; reject: (error: Error) => void };
+const mayJoin = new Promise<void>((resolve, reject) => (joining = { resolve, reject }));
+mayJoin.catch(() => undefined);
+
 port.on('message', (message: MainMessage) => {
-  if (message.type === 'stop') {
+  if (message.type === 'join') {
+    joining.resolve();
+  } else if (message.type === 'stop') {
     stopAsked = true;
+    joining.reject(new StoppedBeforeJoining());
     void pipeline?.stop().catch(() => undefined);
   } else if (message.what === 'metrics') {
     void registry.getMetricsAsJSON().then((metrics) => post({ type: 'answer', id: message.id, metrics }));
@@ -54,8 +63,13 @@ async function run(): Promise<number> {
       prepared: true,
       ...(start.exitWhenIdleMs === undefined ? {} : { exitWhenIdleMs: start.exitWhenIdleMs }),
       onAssignment: (partitions) => post({ type: 'assignment', partitions: partitions ? [...partitions] : null }),
+      beforeJoin: () => {
+        post({ type: 'connected' });
+        return mayJoin;
+      },
     });
   } catch (error) {
+    if (error instanceof StoppedBeforeJoining) return EXIT_CODES.ok;
     if (error instanceof KpiError) {
       log.fatal({ code: error.code }, error.message);
       return exitCodeOf(error);

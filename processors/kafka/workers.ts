@@ -47,6 +47,8 @@ const ANSWER_TIMEOUT_MS = 4_000;
 interface WorkerState {
   readonly index: number;
   readonly thread: Worker;
+  /** Its clients are connected; it waits for `join`. */
+  connected: boolean;
   started: boolean;
   /** Its partitions since it last joined the group; undefined while it holds none for sure (starting, rebalancing, stopped). */
   partitions: readonly number[] | undefined;
@@ -158,7 +160,17 @@ export class WorkerPool {
       ...(this.options.exitWhenIdleMs === undefined ? {} : { exitWhenIdleMs: this.options.exitWhenIdleMs }),
     };
     const thread = new Worker(new URL('./workerThread.js', import.meta.url), { workerData: start, name: `kpi-worker-${index}` });
-    const state: WorkerState = { index, thread, started: false, partitions: undefined, totals: NO_TOTALS, metrics: [], exitCode: undefined, exited: false };
+    const state: WorkerState = {
+      index,
+      thread,
+      connected: false,
+      started: false,
+      partitions: undefined,
+      totals: NO_TOTALS,
+      metrics: [],
+      exitCode: undefined,
+      exited: false,
+    };
     this.workers.push(state);
     thread.on('message', (message: WorkerMessage) => this.receive(state, message));
     thread.on('error', (error) => {
@@ -175,6 +187,13 @@ export class WorkerPool {
 
   private receive(state: WorkerState, message: WorkerMessage): void {
     switch (message.type) {
+      case 'connected':
+        state.connected = true;
+        // All at once: the group settles in one rebalance.
+        if (this.workers.length === this.config.workers && this.workers.every((w) => w.connected)) {
+          for (const worker of this.workers) this.send(worker, { type: 'join' });
+        }
+        break;
       case 'started':
         state.started = true;
         if (this.workers.length === this.config.workers && this.workers.every((w) => w.started)) this.markStarted.resolve();
