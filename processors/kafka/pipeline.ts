@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, Consumer, Producer } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { Config } from '../../core/config.js';
@@ -27,6 +28,12 @@ export interface PipelineOptions {
    */
   onAssignment?: (partitions: readonly number[] | undefined) => void;
   /**
+   * Until it resolves, fetched batches wait unprocessed (kafkajs fetches them
+   * again): a worker thread that joined the group before its siblings reads
+   * nothing it would have to replay after the rebalance their joins cause.
+   */
+  holdUntil?: Promise<void>;
+  /**
    * Awaited once every client is connected, before joining the group: a
    * worker thread waits for its siblings here, so that they join at once and
    * the group settles in one rebalance instead of one per worker (each of
@@ -36,6 +43,8 @@ export interface PipelineOptions {
   beforeJoin?: () => Promise<void>;
 }
 
+/** How often a held batch looks again whether it may be processed (and heart-beats meanwhile). */
+const HOLD_POLL_MS = 100;
 /** How often the broker's high watermarks are read for the consumer lag: a few requests, whatever the traffic. */
 const LAG_INTERVAL_MS = 10_000;
 /** After this long without a batch (and at least 5 flush intervals), a partition's paused topics resume, and a topic's records left are forgotten. */
@@ -97,8 +106,12 @@ export class Pipeline {
   private stopping: Promise<void> | undefined;
   private closing = false;
   private settle!: { resolve: () => void; reject: (error: unknown) => void };
+  /** PipelineOptions.holdUntil until it resolved. */
+  private holding: Promise<void> | undefined;
 
   constructor(private readonly parts: PipelineParts) {
+    const hold = parts.options.holdUntil;
+    this.holding = hold?.then(() => void (this.holding = undefined));
     this.metrics = parts.metrics;
     this.health = parts.health;
     this.scheduler = new FlushScheduler(
@@ -155,6 +168,11 @@ export class Pipeline {
       partitionsConsumedConcurrently: 1,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         if (this.closing) return;
+        if (this.holding) {
+          await Promise.race([this.holding, sleep(HOLD_POLL_MS)]);
+          await heartbeat(); // notices the rebalance the siblings' joins began
+          return;
+        }
         const live = () => isRunning() && !isStale();
         await this.scheduler.batch(async () => {
           const records = batch.messages.map((m) => ({ offset: Number(m.offset), key: m.key, value: m.value, timestamp: Number(m.timestamp) }));

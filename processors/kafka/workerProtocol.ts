@@ -51,7 +51,11 @@ export type WorkerMessage =
 /** Messages from the main thread to a worker thread. */
 export type MainMessage =
   /** Every worker is connected: join the group now. */
-  { readonly type: 'join' } | { readonly type: 'stop' } | { readonly type: 'ask'; readonly id: number; readonly what: 'metrics' | 'checks' };
+  | { readonly type: 'join' }
+  /** Every worker holds its share of the partitions (joinedTogether): process the batches. */
+  | { readonly type: 'process' }
+  | { readonly type: 'stop' }
+  | { readonly type: 'ask'; readonly id: number; readonly what: 'metrics' | 'checks' };
 
 export const NO_TOTALS: ProcessorTotals = {
   processed: 0,
@@ -97,6 +101,18 @@ export function workerConfig(config: Config, workers: number): Config {
     maxOpenWindows: Math.max(1, Math.floor(config.maxOpenWindows / workers)),
     closedWindowCache: Math.floor(config.closedWindowCache / workers),
   });
+}
+
+/**
+ * Whether a process's workers have settled in the group at start-up: each has
+ * joined (its partitions known, none of them rebalancing) and no partition is
+ * held by two (one that joined alone first and still holds everything has not
+ * rejoined yet). Until then the workers hold their batches.
+ */
+export function joinedTogether(assignments: readonly (readonly number[] | undefined)[]): boolean {
+  if (assignments.some((partitions) => partitions === undefined)) return false;
+  const held = assignments.flatMap((partitions) => partitions!);
+  return new Set(held).size === held.length;
 }
 
 /**

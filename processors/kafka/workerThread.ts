@@ -31,10 +31,14 @@ class StoppedBeforeJoining extends Error {}
 let joining!: { resolve: () => void; reject: (error: Error) => void };
 const mayJoin = new Promise<void>((resolve, reject) => (joining = { resolve, reject }));
 mayJoin.catch(() => undefined);
+let processing!: () => void;
+const mayProcess = new Promise<void>((resolve) => (processing = resolve));
 
 port.on('message', (message: MainMessage) => {
   if (message.type === 'join') {
     joining.resolve();
+  } else if (message.type === 'process') {
+    processing();
   } else if (message.type === 'stop') {
     stopAsked = true;
     joining.reject(new StoppedBeforeJoining());
@@ -63,6 +67,7 @@ async function run(): Promise<number> {
       prepared: true,
       ...(start.exitWhenIdleMs === undefined ? {} : { exitWhenIdleMs: start.exitWhenIdleMs }),
       onAssignment: (partitions) => post({ type: 'assignment', partitions: partitions ? [...partitions] : null }),
+      holdUntil: mayProcess,
       beforeJoin: () => {
         post({ type: 'connected' });
         return mayJoin;

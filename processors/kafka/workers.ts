@@ -10,6 +10,7 @@ import {
   NO_TOTALS,
   combineCheck,
   countsOfStopped,
+  joinedTogether,
   mergeMetrics,
   sumTotals,
   type MainMessage,
@@ -79,6 +80,8 @@ export class WorkerPool {
   private readonly answers = new Map<number, (message: WorkerMessage & { type: 'answer' }) => void>();
   private nextAsk = 0;
   private failure: WorkerFailure | undefined;
+  /** The workers were told to process: they settled in the group together (joinedTogether). */
+  private processing = false;
   private preparing = true;
   private settle!: { resolve: () => void; reject: (error: unknown) => void };
   private readonly started: Promise<void>;
@@ -201,6 +204,10 @@ export class WorkerPool {
       case 'assignment':
         state.partitions = message.partitions ?? undefined;
         if (message.partitions) this.logAssignment(state, message.partitions);
+        if (!this.processing && this.workers.length === this.config.workers && joinedTogether(this.workers.map((w) => w.partitions))) {
+          this.processing = true;
+          for (const worker of this.workers) this.send(worker, { type: 'process' });
+        }
         break;
       case 'totals':
         state.totals = message.totals;

@@ -4,6 +4,7 @@ import { ProcessorMetrics } from '../../../../processors/metrics.js';
 import {
   combineCheck,
   countsOfStopped,
+  joinedTogether,
   mergeMetrics,
   sumTotals,
   totalsOf,
@@ -139,6 +140,25 @@ test('readiness: a check passes when it passes in every worker; the detail names
   expect(combineCheck('consumer-group', ['starting: joining group g', member(6)])).toEqual({ ok: false, detail: 'worker 0: starting: joining group g' });
   expect(combineCheck('progress', [member(3), 'stopped'])).toEqual({ ok: false, detail: 'worker 1: stopped' });
   expect(combineCheck('clickhouse', [member(3)])).toEqual({ ok: false, detail: 'worker 0: no answer' });
+});
+
+test('workers process once they have settled in the group together: each joined, no partition held by two', () => {
+  expect(
+    joinedTogether([
+      [0, 1, 2],
+      [3, 4, 5],
+    ]),
+  ).toBe(true);
+  expect(joinedTogether([[0, 1, 2, 3, 4, 5], []])).toBe(true); // a standby beside a worker holding everything
+  // The first joined alone and holds everything; the second's join has begun a rebalance it has not noticed yet.
+  expect(
+    joinedTogether([
+      [0, 1, 2, 3, 4, 5],
+      [1, 3, 5],
+    ]),
+  ).toBe(false);
+  expect(joinedTogether([[0, 2, 4], undefined])).toBe(false);
+  expect(joinedTogether([])).toBe(true);
 });
 
 test("each worker holds its share of the process's memory bounds; one worker holds them all", () => {
