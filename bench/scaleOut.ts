@@ -16,7 +16,7 @@ export interface ScaleOutResult {
   /** The last process started once the first had processed this share of the records (0: all at once). */
   readonly joinAt: number;
   readonly records: number;
-  /** From starting the processes until the first holds partitions. */
+  /** From starting the processes until records flow (the first counted). */
   readonly startupSeconds: number;
   /** From then until every record was processed. */
   readonly seconds: number;
@@ -101,7 +101,8 @@ export async function measureScaleOut(
     for (;;) {
       const { processed, partitions } = await poll();
       const now = performance.now();
-      if (firstRecord === 0 && partitions.some((p) => p > 0)) firstRecord = now;
+      // Not when the first holds partitions: a process's workers hold their batches until all have joined (processors/kafka/workers.ts).
+      if (firstRecord === 0 && processed > 0) firstRecord = now;
       if (children.length < options.processes && processed >= options.joinAt * options.records) {
         lastStarted = performance.now();
         await start(children.length);
