@@ -1,7 +1,7 @@
 import { STAGES } from '../processors/metrics.js';
 import type { BenchResult } from './run.js';
 
-/** Issue 13's targets, judged on one run. */
+/** Issue 13's and issue 25's targets, judged on one run. */
 export interface Target {
   readonly target: string;
   readonly measured: string;
@@ -13,9 +13,19 @@ const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
 const load = (l: readonly [number, number]) => `${l[0]}–${l[1]}`;
 
 export function targets(result: BenchResult): Target[] {
-  const { pipeline, kafkajs, kafkaStreams } = result.throughput;
+  const { pipeline, workers, kafkajs, kafkaStreams } = result.throughput;
   const latency = pipeline.closeToQueryable;
   const list: Target[] = [
+    {
+      target: `one process with its workers (${workers.workers}) ≥ 1.5× Kafka Streams with one stream thread (without start-up)`,
+      measured: `${ratio(workers.perSecond, kafkaStreams.perSecond)} (${n(workers.perSecond)} vs ${n(kafkaStreams.perSecond)} records/s)`,
+      reached: workers.perSecond >= 1.5 * kafkaStreams.perSecond,
+    },
+    {
+      target: 'one worker alone ≥ 1.0× Kafka Streams with one stream thread (without start-up)',
+      measured: `${ratio(pipeline.perSecond, kafkaStreams.perSecond)} (${n(pipeline.perSecond)} vs ${n(kafkaStreams.perSecond)} records/s)`,
+      reached: pipeline.perSecond >= kafkaStreams.perSecond,
+    },
     {
       target: 'end to end ≥ 0.6× kafkajs consuming only (without start-up)',
       measured: `${ratio(pipeline.perSecond, kafkajs.perSecond)} (${n(pipeline.perSecond)} vs ${n(kafkajs.perSecond)} records/s)`,
@@ -45,7 +55,7 @@ export function targets(result: BenchResult): Target[] {
 
 /** The result as the Markdown BENCHMARKS.md quotes: machine, command, date, every table. */
 export function renderMarkdown(result: BenchResult, file: string): string {
-  const { consumerPerfTest, kafkajs, avsc, kafkaStreams, pipeline } = result.throughput;
+  const { consumerPerfTest, kafkajs, avsc, kafkaStreams, pipeline, workers } = result.throughput;
   const m = result.machine;
   const lines: string[] = [];
   lines.push(
@@ -64,9 +74,10 @@ export function renderMarkdown(result: BenchResult, file: string): string {
     row(`avsc decoding only (first ${n(avsc.records)} records)`, avsc),
     row('Kafka Streams 3.9, one stream thread: decode, daily windows, aggregate (RocksDB, changelog)', kafkaStreams),
     row(
-      `**kpi-stream processors end to end**: decode, validate, window, dedup, restore, ${n(pipeline.rows)} rows in ${n(pipeline.inserts)} inserts, until all queryable`,
+      `**kpi-stream processors end to end, one worker alone** (in the bench's thread): decode, validate, window, dedup, restore, ${n(pipeline.rows)} rows in ${n(pipeline.inserts)} inserts, until all queryable`,
       pipeline,
     ),
+    row(`**kpi-stream, one process with ${workers.workers} workers** (\`kpi-stream run\`, KPI_WORKERS=${workers.workers}), until all queryable`, workers),
     '',
     `End to end includes ${pipeline.drainSeconds.toFixed(1)} s from the last record to the last rows written. ${n(pipeline.restoredWindows)} windows were read back from ClickHouse to be corrected. Peak resident memory ${n(pipeline.peakRssMiB)} MiB.`,
     '',
@@ -84,7 +95,7 @@ export function renderMarkdown(result: BenchResult, file: string): string {
   );
   if (result.scaleOut.length > 0) {
     lines.push(
-      'Processes sharing the work (separate `kpi-stream run --exit-when-idle 2s` processes, same records, own group and database):',
+      'Processes sharing the work (separate `kpi-stream run --exit-when-idle 2s` processes of one worker each, KPI_WORKERS=1, same records, own group and database):',
       '',
       '| processes | start-up s | steady s | records/s | drained after s | rebalance settled s | records per process | load |',
       '|---|---:|---:|---:|---:|---:|---|---|',
@@ -109,7 +120,7 @@ export function renderMarkdown(result: BenchResult, file: string): string {
     );
   }
   lines.push(
-    '| target (issue 13) | this run | reached |',
+    '| target (issues 13 and 25) | this run | reached |',
     '|---|---|---|',
     ...targets(result).map((t) => `| ${t.target} | ${t.measured} | ${t.reached ? 'yes' : 'no'} |`),
   );

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
@@ -21,6 +22,8 @@ export interface BenchPlan {
   readonly joinMidStream: number | undefined;
   /** Open windows of the memory curve. */
   readonly memoryWindows: readonly number[];
+  /** Worker threads of the one process measured with its workers (KPI_WORKERS; the cores by default). */
+  readonly workers: number;
 }
 
 /** About 5.1 million records (4,600 employees × 30 days) and the memory curve to a million windows. */
@@ -30,9 +33,17 @@ export const FULL_PLAN: BenchPlan = {
   scaleOut: [2, 3],
   joinMidStream: 2,
   memoryWindows: [10_000, 100_000, 1_000_000],
+  workers: availableParallelism(),
 };
 /** About a minute (after the first run built the Java baselines and preloaded the plant). */
-export const QUICK_PLAN: BenchPlan = { kind: 'quick', plant: { employees: 300, days: 10 }, scaleOut: [2], joinMidStream: undefined, memoryWindows: [10_000] };
+export const QUICK_PLAN: BenchPlan = {
+  kind: 'quick',
+  plant: { employees: 300, days: 10 },
+  scaleOut: [2],
+  joinMidStream: undefined,
+  memoryWindows: [10_000],
+  workers: availableParallelism(),
+};
 
 /** A stage's figures with the 1-minute load average when it began and ended (the machine is shared). */
 export type Measured<T> = T & { readonly load: readonly [number, number] };
@@ -49,7 +60,10 @@ export interface BenchResult {
     readonly kafkajs: Measured<StageResult>;
     readonly avsc: Measured<StageResult>;
     readonly kafkaStreams: Measured<StageResult>;
+    /** One worker alone: the processors in the bench's own thread. */
     readonly pipeline: Measured<PipelineResult>;
+    /** One `kpi-stream run` process with its worker threads. */
+    readonly workers: Measured<ScaleOutResult>;
   };
   readonly scaleOut: readonly Measured<ScaleOutResult>[];
   readonly memory: readonly Measured<StateMemoryResult>[];
@@ -123,32 +137,30 @@ export async function runBenchmark(base: Config, log: Logger, plan: BenchPlan, c
     kafkaStreams(config, log, plant.records),
   );
   const pipeline = await measureProcessors(config, log, plant);
+  const workers = await measureProcesses(base, log, plant, `${runId}_workers`, {
+    processes: 1,
+    workers: plan.workers,
+    joinAt: 0,
+    partitions: config.topicPartitions,
+    what: `one processor process with ${plan.workers} worker threads`,
+  });
 
   const scaleOut: Measured<ScaleOutResult>[] = [];
   const runs = [
     ...plan.scaleOut.map((processes) => ({ processes, joinAt: 0 })),
     ...(plan.joinMidStream ? [{ processes: plan.joinMidStream, joinAt: 0.25 }] : []),
   ];
+  // Processes of one worker each: scale-out across processes, as measured before there were workers.
   for (const [i, { processes, joinAt }] of runs.entries()) {
-    const id = `${runId}_scale${i}`;
-    const scaled = benchConfig(base, plant.prefix, id);
-    const env = { ...process.env, KPI_TOPIC_PREFIX: plant.prefix, CLICKHOUSE_DATABASE: id, KPI_GROUP_ID: id, LOG_LEVEL: 'info' };
-    try {
-      scaleOut.push(
-        await measured(log, `${processes} processor processes${joinAt > 0 ? `, the last joining after ${joinAt * 100}% of the records` : ''}`, () =>
-          measureScaleOut(scaled, env, {
-            processes,
-            joinAt,
-            records: plant.records,
-            windows: plant.windows,
-            partitions: config.topicPartitions,
-            logDir: join(base.servicesPath, 'bench', 'logs', id),
-          }),
-        ),
-      );
-    } finally {
-      await dropDatabase(scaled);
-    }
+    scaleOut.push(
+      await measureProcesses(base, log, plant, `${runId}_scale${i}`, {
+        processes,
+        workers: 1,
+        joinAt,
+        partitions: config.topicPartitions,
+        what: `${processes} processor processes${joinAt > 0 ? `, the last joining after ${joinAt * 100}% of the records` : ''}`,
+      }),
+    );
   }
   await deleteTopics(config, log, `${plant.prefix}kpi.`).catch(() => undefined);
 
@@ -162,11 +174,30 @@ export async function runBenchmark(base: Config, log: Logger, plan: BenchPlan, c
     command,
     machine: machine(),
     plant,
-    throughput: { consumerPerfTest: perfTest, kafkajs, avsc, kafkaStreams: streams, pipeline },
+    throughput: { consumerPerfTest: perfTest, kafkajs, avsc, kafkaStreams: streams, pipeline, workers },
     scaleOut,
     memory,
     seconds: Math.round((performance.now() - began) / 1000),
   };
+}
+
+/** `kpi-stream run` processes (with `workers` threads each) on the plant's records, in group and database `id` of their own, dropped afterwards. */
+async function measureProcesses(
+  base: Config,
+  log: Logger,
+  plant: PreloadedPlant,
+  id: string,
+  run: { processes: number; workers: number; joinAt: number; partitions: number; what: string },
+): Promise<Measured<ScaleOutResult>> {
+  const config = benchConfig(base, plant.prefix, id);
+  const env = { ...process.env, KPI_TOPIC_PREFIX: plant.prefix, CLICKHOUSE_DATABASE: id, KPI_GROUP_ID: id, LOG_LEVEL: 'info' };
+  try {
+    return await measured(log, run.what, () =>
+      measureScaleOut(config, env, { ...run, records: plant.records, windows: plant.windows, logDir: join(base.servicesPath, 'bench', 'logs', id) }),
+    );
+  } finally {
+    await dropDatabase(config);
+  }
 }
 
 /** Writes a result as bench/results/<date>-<kind>.json; returns the path. */

@@ -11,10 +11,12 @@ import { WINDOW_METRICS_VIEW } from '../sinks/clickhouse/queries/windowMetrics.j
 /** Processors in separate processes sharing one consumer group on the plant's records. */
 export interface ScaleOutResult {
   readonly processes: number;
+  /** Worker threads of each process (KPI_WORKERS). */
+  readonly workers: number;
   /** The last process started once the first had processed this share of the records (0: all at once). */
   readonly joinAt: number;
   readonly records: number;
-  /** From starting the processes until the first holds partitions. */
+  /** From starting the processes until records flow (the first counted). */
   readonly startupSeconds: number;
   /** From then until every record was processed. */
   readonly seconds: number;
@@ -50,7 +52,7 @@ async function scrape(port: number): Promise<Snapshot | undefined> {
 
 /**
  * Runs `processes` processors (`kpi-stream run --exit-when-idle 2s`, each its
- * own Node process with its /metrics on a free port) in a consumer group and
+ * own Node process with `workers` worker threads and its /metrics on a free port) in a consumer group and
  * database of their own, and follows them through their metrics every 100
  * ms. With `joinAt` > 0 the last one starts only once the others processed
  * that share of the records, so the settle time is a rebalance mid-stream.
@@ -59,15 +61,15 @@ async function scrape(port: number): Promise<Snapshot | undefined> {
 export async function measureScaleOut(
   config: Config,
   env: NodeJS.ProcessEnv,
-  options: { processes: number; records: number; windows: number; joinAt: number; logDir: string; partitions: number },
+  options: { processes: number; workers: number; records: number; windows: number; joinAt: number; logDir: string; partitions: number },
 ): Promise<ScaleOutResult> {
   mkdirSync(options.logDir, { recursive: true });
   const children: { child: ChildProcess; port: number; exited: Promise<void>; logged: Promise<void>; last?: Snapshot }[] = [];
   const start = async (index: number) => {
     const port = await freePort();
-    const log = createWriteStream(join(options.logDir, `processor-${options.processes}-${index}.log`));
+    const log = createWriteStream(join(options.logDir, logName(options, index)));
     const child = spawn(process.execPath, [distFile('cli/main.js'), 'run', '--exit-when-idle', '2s'], {
-      env: { ...env, KPI_METRICS_PORT: String(port) },
+      env: { ...env, KPI_METRICS_PORT: String(port), KPI_WORKERS: String(options.workers) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.pipe(log, { end: false });
@@ -99,7 +101,8 @@ export async function measureScaleOut(
     for (;;) {
       const { processed, partitions } = await poll();
       const now = performance.now();
-      if (firstRecord === 0 && partitions.some((p) => p > 0)) firstRecord = now;
+      // Not when the first holds partitions: a process's workers hold their batches until all have joined (processors/kafka/workers.ts).
+      if (firstRecord === 0 && processed > 0) firstRecord = now;
       if (children.length < options.processes && processed >= options.joinAt * options.records) {
         lastStarted = performance.now();
         await start(children.length);
@@ -129,6 +132,7 @@ export async function measureScaleOut(
     }
     return {
       processes: options.processes,
+      workers: options.workers,
       joinAt: options.joinAt,
       records: options.records,
       startupSeconds: round((firstRecord - began) / 1000),
@@ -136,7 +140,7 @@ export async function measureScaleOut(
       perSecond: Math.round(options.records / ((allProcessed - firstRecord) / 1000)),
       drainSeconds: round((done - began) / 1000),
       settleSeconds: settled > 0 ? round((settled - lastStarted) / 1000) : null,
-      perProcess: children.map((_, i) => recordsInLog(join(options.logDir, `processor-${options.processes}-${i}.log`))),
+      perProcess: children.map((_, i) => recordsInLog(join(options.logDir, logName(options, i)))),
     };
   } finally {
     for (const c of children) if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL');
@@ -144,6 +148,8 @@ export async function measureScaleOut(
 }
 
 const round = (x: number) => Number(x.toFixed(3));
+
+const logName = (options: { processes: number; workers: number }, index: number) => `processor-${options.processes}x${options.workers}-${index}.log`;
 
 /** The records a processor says it handled when it stopped ("stopped after N records"). */
 function recordsInLog(file: string): number {

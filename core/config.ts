@@ -1,4 +1,5 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ConfigError } from './errors.js';
 import { formatDuration, formatTime, parseDuration, parseTime } from './time.js';
@@ -56,6 +57,24 @@ const integer = (env: string, def: number, doc: string, min: number, max: number
 });
 
 const port = (env: string, def: number, doc: string) => integer(env, def, doc, 1, 65535);
+
+/** Most worker threads a processor process starts (KPI_WORKERS). */
+export const MAX_WORKERS = 256;
+
+/** A number of threads: `auto` for the cores available to the process (at most MAX_WORKERS), else an integer 1..MAX_WORKERS. */
+const threadCount = (env: string, doc: string): Setting<number> => ({
+  env,
+  default: 'auto',
+  doc,
+  parse: (raw, key) => {
+    const value = raw.trim().toLowerCase();
+    if (value === 'auto') return Math.min(availableParallelism(), MAX_WORKERS);
+    if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > MAX_WORKERS) {
+      throw new ConfigError(key, `expected auto or an integer from 1 to ${MAX_WORKERS}, got ${JSON.stringify(raw)}`);
+    }
+    return Number(value);
+  },
+});
 
 const duration = (env: string, def: string, doc: string, minMs = 0): Setting<number> => ({
   env,
@@ -398,6 +417,10 @@ export const settings = {
   topicPartitions: integer('KPI_TOPIC_PARTITIONS', 6, 'Partitions of each topic kpi-stream creates.', 1, 10_000),
   // Pipeline
   groupId: text('KPI_GROUP_ID', 'kpi-stream-processors', 'Consumer group of the processors.'),
+  workers: threadCount(
+    'KPI_WORKERS',
+    'Worker threads of `kpi-stream run`, each a member of the consumer group with its own partitions and clients; auto: the cores available (os.availableParallelism()); 1: none, the work runs in the main thread.',
+  ),
   sessionTimeout: duration(
     'KPI_SESSION_TIMEOUT',
     '30s',

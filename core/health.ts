@@ -17,9 +17,12 @@ export interface HealthCheck {
   check(): CheckResult | Promise<CheckResult>;
 }
 
+/** What /metrics serves: a prom-client registry, or anything that writes an exposition like one (the metrics of a process's worker threads merged). */
+export type MetricsSource = Pick<Registry, 'metrics' | 'contentType'>;
+
 export interface HealthServerOptions {
   /** The process's registry (core/metrics.ts), served on /metrics. */
-  readonly registry: Registry;
+  readonly registry: MetricsSource;
   /** What /readyz asks; every one must pass. More can be added later with `addCheck`. */
   readonly checks?: readonly HealthCheck[];
   /** KPI_METRICS_HOST. */

@@ -6,6 +6,7 @@ import { renderMarkdown } from '../../bench/report.js';
 import { clearPreloads } from '../../bench/preload.js';
 import { FULL_PLAN, QUICK_PLAN, measured, runBenchmark, runPipelineAlone, saveResult } from '../../bench/run.js';
 import { measureStateMemory } from '../../bench/stateMemory.js';
+import { MAX_WORKERS } from '../../core/config.js';
 import { ConfigError } from '../../core/errors.js';
 import { projectRoot } from '../../core/paths.js';
 import { servicesUp } from '../../services/index.js';
@@ -24,7 +25,7 @@ function count(name: string, value: string | undefined): number | undefined {
 export const benchCommand: Command = {
   name: 'bench',
   summary: 'Measure throughput, latency, scale-out and memory, with baselines in the same run',
-  usage: `Usage: kpi-stream bench [--quick] [--employees N] [--days N]
+  usage: `Usage: kpi-stream bench [--quick] [--employees N] [--days N] [--workers N]
        kpi-stream bench pipeline [--employees N] [--days N]
        kpi-stream bench memory [--windows N] [--json]
        kpi-stream bench alerts [--employees N] [--days N] [--probes N] [--rate N]
@@ -34,8 +35,10 @@ export const benchCommand: Command = {
               same records: kafka-consumer-perf-test (the broker's ceiling),
               kafkajs consuming only, avsc decoding only, Kafka Streams (built
               with Maven on first use), the kpi-stream processors end to end
-              until every row is queryable, 2 and 3 processor processes (and a
-              rebalance mid-stream), and the memory of 10k, 100k and 1M open
+              until every row is queryable (one worker alone, in this process;
+              then one kpi-stream run process with its worker threads), 2 and
+              3 processor processes of one worker each (and a rebalance
+              mid-stream), and the memory of 10k, 100k and 1M open
               employee-windows. The plant (4,600 employees x 30 days, about
               5.1 million records) is simulated into topics bench.<size>.* on
               the first run and reused by later ones. Writes
@@ -44,6 +47,8 @@ export const benchCommand: Command = {
               about 3 minutes on a busy 2-core machine once the plant and the Java baselines exist;
               writes bench/results/<date>-quick.json, leaves BENCHMARKS.md
   --employees, --days   another plant size (its own topics, kept too)
+  --workers N the worker threads of the one process measured with its
+              workers (KPI_WORKERS; default: the cores available)
   pipeline    only the processors end to end, on the full plant unless
               --employees/--days say otherwise (preloaded as above): one
               line of figures, to compare two builds in a minute or two
@@ -69,6 +74,7 @@ Prints the tables; asserts nothing.`,
         json: { type: 'boolean', default: false },
         probes: { type: 'string', default: '60' },
         rate: { type: 'string', default: '10000' },
+        workers: { type: 'string' },
       },
     });
     const which = positionals[0];
@@ -126,7 +132,9 @@ Prints the tables; asserts nothing.`,
     const plant = { employees: count('employees', values.employees) ?? plan.plant.employees, days: count('days', values.days) ?? plan.plant.days };
     await servicesUp(config, log);
     const command = `npm run bench${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`;
-    const result = await runBenchmark(config, log, { ...plan, plant }, command);
+    const workers = count('workers', values.workers) ?? plan.workers;
+    if (workers > MAX_WORKERS) throw new ConfigError('--workers', `at most ${MAX_WORKERS} (KPI_WORKERS' bound), got ${workers}`);
+    const result = await runBenchmark(config, log, { ...plan, plant, workers }, command);
     const file = relative(projectRoot(), saveResult(result));
     const markdown = renderMarkdown(result, file);
     process.stdout.write(`\n${markdown}`);

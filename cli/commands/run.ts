@@ -2,18 +2,19 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '../../core/errors.js';
 import { createProcessRegistry } from '../../core/metrics.js';
 import { parseDuration } from '../../core/time.js';
-import { startPipeline } from '../../processors/kafka/bootstrap.js';
+import { WorkerFailure, failureExitCode, startProcessors, type Processors } from '../../processors/kafka/workers.js';
 import type { Command } from '../command.js';
 
 export const runCommand: Command = {
   name: 'run',
-  summary: 'Run the stream processors (one member of the consumer group)',
+  summary: 'Run the stream processors (KPI_WORKERS members of the consumer group)',
   usage: `Usage: kpi-stream run [--exit-when-idle DURATION]
 
 Creates missing topics and tables, joins consumer group KPI_GROUP_ID and turns
 the five input topics into kpi.employee_window_metrics rows, and the
-organisation's hr.assignments.v1 into kpi.assignments. Start several
-processes to share the partitions. With KPI_METRICS_PORT set, serves Prometheus
+organisation's hr.assignments.v1 into kpi.assignments. KPI_WORKERS worker
+threads (auto: one per core) each join the group; start several processes
+to share the partitions further. With KPI_METRICS_PORT set, serves Prometheus
 /metrics, /healthz and /readyz on KPI_METRICS_HOST:KPI_METRICS_PORT. SIGTERM or SIGINT finishes the batch in
 hand, writes the rows due, commits and exits 0; a fatal error exits 1.
 
@@ -29,11 +30,17 @@ hand, writes the rows due, commits and exits 0; a fatal error exits 1.
       if (exitWhenIdleMs === undefined)
         throw new ConfigError('--exit-when-idle', `expected a duration such as 30s, got ${JSON.stringify(values['exit-when-idle'])}`);
     }
-    const pipeline = await startPipeline(config, log, {
-      exitWhenIdleMs,
-      registry: createProcessRegistry(),
-      ...(config.metricsPort > 0 ? { health: { host: config.metricsHost, port: config.metricsPort } } : {}),
-    });
+    let pipeline: Processors;
+    try {
+      pipeline = await startProcessors(config, log, {
+        ...(exitWhenIdleMs === undefined ? {} : { exitWhenIdleMs }),
+        registry: createProcessRegistry(),
+        ...(config.metricsPort > 0 ? { health: { host: config.metricsHost, port: config.metricsPort } } : {}),
+      });
+    } catch (error) {
+      if (error instanceof WorkerFailure) return error.exitCode; // the worker logged why
+      throw error;
+    }
     const onSignal = (signal: string) => {
       log.info({ signal }, 'stopping: writing the rows due and committing');
       process.once(signal, () => process.exit(130));
@@ -49,8 +56,8 @@ hand, writes the rows due, commits and exits 0; a fatal error exits 1.
     }, 10_000);
     try {
       await pipeline.done;
-    } catch {
-      return 1; // the pipeline logged why it stopped
+    } catch (error) {
+      return failureExitCode(error); // the processors logged why they stopped
     } finally {
       clearInterval(report);
     }

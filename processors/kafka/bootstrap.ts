@@ -1,3 +1,4 @@
+import type { Admin } from 'kafkajs';
 import type { DeadLetter, DeadLetterStore } from '../../contract/ports.js';
 import { Registry } from 'prom-client';
 import type { Config } from '../../core/config.js';
@@ -5,6 +6,7 @@ import { KpiError, TopicMismatchError } from '../../core/errors.js';
 import { startHealthServer, type HealthServer } from '../../core/health.js';
 import type { Logger } from '../../core/logger.js';
 import { packageVersion } from '../../core/paths.js';
+import type { KpiCatalog } from '../../kpis/catalog.js';
 import { loadCatalog } from '../../kpis/extensions.js';
 import { EVENT_KINDS, type EventKind } from '../../schemas/kinds.js';
 import { clickhouseReachable, createClickHouseClient, withRetries, type ClickHouseClient } from '../../sinks/clickhouse/client.js';
@@ -54,6 +56,36 @@ export async function startPipeline(config: Config, log: Logger, options: Pipeli
   }
 }
 
+/**
+ * What a process does once before its processors consume: creates missing
+ * topics and checks them (the input topics must be co-partitioned), and
+ * migrates ClickHouse. Returns the input topics' partition count.
+ */
+export async function prepareTopicsAndTables(config: Config, log: Logger, admin: Admin, catalog: KpiCatalog): Promise<number> {
+  const inputTopics = EVENT_KINDS.map((kind) => inputTopic(config, kind));
+  await ensureTopics(admin, topicDefinitions(config), log);
+  const metadata = await withKafkaRetries('reading input topic metadata', log, () => admin.fetchTopicMetadata({ topics: inputTopics }));
+  const counts = new Set(metadata.topics.map((t) => t.partitions.length));
+  if (counts.size !== 1) {
+    throw new TopicMismatchError(
+      `the input topics must have equal partition counts (an employee's events share a partition number); found ${metadata.topics.map((t) => `${t.name}=${t.partitions.length}`).join(', ')}`,
+    );
+  }
+  await migrate(config, log, catalog);
+  return [...counts][0]!;
+}
+
+/** prepareTopicsAndTables with an admin client of its own, for a process that starts its processors in worker threads. */
+export async function prepareProcessing(config: Config, log: Logger): Promise<number> {
+  const admin = createKafka(config, 'kpi-stream-processor', log).admin();
+  await admin.connect();
+  try {
+    return await prepareTopicsAndTables(config, log, admin, await loadCatalog(config.extensions));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 async function connectPipeline(
   config: Config,
   log: Logger,
@@ -79,15 +111,7 @@ async function connectPipeline(
   const admin = kafka.admin();
   kafkaClients.push(admin);
   await admin.connect();
-  await ensureTopics(admin, topicDefinitions(config), log);
-  const metadata = await withKafkaRetries('reading input topic metadata', log, () => admin.fetchTopicMetadata({ topics: inputTopics }));
-  const counts = new Set(metadata.topics.map((t) => t.partitions.length));
-  if (counts.size !== 1) {
-    throw new TopicMismatchError(
-      `the input topics must have equal partition counts (an employee's events share a partition number); found ${metadata.topics.map((t) => `${t.name}=${t.partitions.length}`).join(', ')}`,
-    );
-  }
-  await migrate(config, log, settings.catalog);
+  if (!options.prepared) await prepareTopicsAndTables(config, log, admin, settings.catalog);
 
   const consumer = kafka.consumer({
     groupId: config.groupId,
@@ -174,6 +198,8 @@ async function connectPipeline(
     assignments,
     close: () => client.close(),
   });
+  // Connected: the worker threads of a process join the group together, so it settles in one rebalance.
+  await options.beforeJoin?.();
   await pipeline.run();
   return pipeline;
 }

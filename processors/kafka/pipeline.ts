@@ -1,8 +1,9 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, Consumer, Producer } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { Config } from '../../core/config.js';
 import { type KpiError, messageOf } from '../../core/errors.js';
-import type { HealthServer } from '../../core/health.js';
+import type { HealthCheck, HealthServer } from '../../core/health.js';
 import type { Logger } from '../../core/logger.js';
 import type { PartitionLag, ProcessorMetrics } from '../metrics.js';
 import type { ProcessorReadiness } from './readiness.js';
@@ -18,8 +19,32 @@ export interface PipelineOptions {
   registry?: Registry;
   /** Serve /metrics, /healthz and /readyz here (port 0 = a free port), from the start of start-up on. */
   health?: { host: string; port: number };
+  /** The topics are checked and the tables migrated already (prepareTopicsAndTables): a worker thread, whose main thread did it once for the process. */
+  prepared?: boolean;
+  /**
+   * Told the partitions at each join of the group, and told `undefined` when a
+   * rebalance begins; given, the pipeline leaves the log line about the join
+   * to it (a worker thread's main thread says what the whole process holds).
+   */
+  onAssignment?: (partitions: readonly number[] | undefined) => void;
+  /**
+   * Until it resolves, fetched batches wait unprocessed (kafkajs fetches them
+   * again): a worker thread that joined the group before its siblings reads
+   * nothing it would have to replay after the rebalance their joins cause.
+   */
+  holdUntil?: Promise<void>;
+  /**
+   * Awaited once every client is connected, before joining the group: a
+   * worker thread waits for its siblings here, so that they join at once and
+   * the group settles in one rebalance instead of one per worker (each of
+   * which makes the members that joined earlier replay what they read).
+   * A rejection stops start-up.
+   */
+  beforeJoin?: () => Promise<void>;
 }
 
+/** How often a held batch looks again whether it may be processed (and heart-beats meanwhile). */
+const HOLD_POLL_MS = 100;
 /** How often the broker's high watermarks are read for the consumer lag: a few requests, whatever the traffic. */
 const LAG_INTERVAL_MS = 10_000;
 /** After this long without a batch (and at least 5 flush intervals), a partition's paused topics resume, and a topic's records left are forgotten. */
@@ -81,8 +106,12 @@ export class Pipeline {
   private stopping: Promise<void> | undefined;
   private closing = false;
   private settle!: { resolve: () => void; reject: (error: unknown) => void };
+  /** PipelineOptions.holdUntil until it resolved. */
+  private holding: Promise<void> | undefined;
 
   constructor(private readonly parts: PipelineParts) {
+    const hold = parts.options.holdUntil;
+    this.holding = hold?.then(() => void (this.holding = undefined));
     this.metrics = parts.metrics;
     this.health = parts.health;
     this.scheduler = new FlushScheduler(
@@ -99,9 +128,15 @@ export class Pipeline {
     this.done.catch(() => undefined);
   }
 
+  /** What /readyz asks of this processor: its group membership and its progress (ClickHouse is checked by whoever serves /readyz). */
+  readinessChecks(): HealthCheck[] {
+    return this.parts.readiness.checks();
+  }
+
   /** Joins the group and starts consuming. */
   async run(): Promise<void> {
     const { consumer, runner, log, config, readiness } = this.parts;
+    const { onAssignment } = this.parts.options;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       // kafkajs resumes every assigned partition from its committed offset after a
       // rebalance, so every task restarts from there too.
@@ -111,12 +146,14 @@ export class Pipeline {
       this.owned = partitions;
       this.metrics.assigned(partitions.size);
       readiness.joined(partitions.size);
-      log.info(
-        { partitions: [...partitions].sort((a, b) => a - b).join(','), memberId: payload.memberId },
-        `joined group ${config.groupId}: ${partitions.size} partitions`,
-      );
+      const sorted = [...partitions].sort((a, b) => a - b);
+      if (onAssignment) onAssignment(sorted);
+      else log.info({ partitions: sorted.join(','), memberId: payload.memberId }, `joined group ${config.groupId}: ${partitions.size} partitions`);
     });
-    consumer.on(consumer.events.REBALANCING, () => readiness.rebalancing());
+    consumer.on(consumer.events.REBALANCING, () => {
+      readiness.rebalancing();
+      onAssignment?.(undefined);
+    });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (!payload.restart) void this.fail(payload.error);
       else {
@@ -131,6 +168,11 @@ export class Pipeline {
       partitionsConsumedConcurrently: 1,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         if (this.closing) return;
+        if (this.holding) {
+          await Promise.race([this.holding, sleep(HOLD_POLL_MS)]);
+          await heartbeat(); // notices the rebalance the siblings' joins began
+          return;
+        }
         const live = () => isRunning() && !isStale();
         await this.scheduler.batch(async () => {
           const records = batch.messages.map((m) => ({ offset: Number(m.offset), key: m.key, value: m.value, timestamp: Number(m.timestamp) }));

@@ -67,7 +67,10 @@ test('a processor serves metrics that account for every record, by topic and out
   // Ready once it has joined the group; every check has its line.
   await until('/readyz answers 200', async () => (await get('/readyz')).status === 200, 120_000);
   const ready = await get('/readyz');
-  expect(ready.body).toMatch(/^\[\+\] consumer-group: member of group \S+ with 6 partitions$/m);
+  // One processor holds the six partitions; with worker threads (KPI_WORKERS, the cores by default) each worker says what it holds.
+  expect(ready.body).toMatch(
+    /^\[\+\] consumer-group: (member of group \S+ with 6 partitions|worker 0: member of group \S+ with \d partitions(; worker \d+: member of group \S+ with \d partitions)+)$/m,
+  );
   expect(ready.body).toMatch(/^\[\+\] progress: /m);
   expect(ready.body).toMatch(/^\[\+\] clickhouse: .* answered \/ping/m);
   expect(await get('/healthz')).toMatchObject({ status: 200, body: 'ok\n' });
@@ -172,7 +175,7 @@ test('a processor serves metrics that account for every record, by topic and out
 
   // Records arriving meanwhile cannot be written: flushes stop finishing, and past KPI_STALL_TIMEOUT it is stalled.
   await simulatePlant({ employees: 3, days: 1, seed: seed + 1, out: join(out, 'more') }, ctx.config, ctx.log);
-  await until('/readyz says the processor is stalled', async () => /^\[-\] progress: stalled: /m.test((await get('/readyz')).body), 60_000);
+  await until('/readyz says the processor is stalled', async () => /^\[-\] progress: (worker \d+: )?stalled: /m.test((await get('/readyz')).body), 60_000);
 
   clickhouse.restore();
   await until('/readyz answers 200 again', async () => (await get('/readyz')).status === 200, 60_000);

@@ -1,5 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeSettings, describeValues, loadConfig, secretValues } from '../../../core/config.js';
 import { ConfigError } from '../../../core/errors.js';
@@ -135,12 +135,23 @@ test.each([
   [{ KPI_METRICS_HOST: ' ' }, 'KPI_METRICS_HOST', 'must name an address'],
   [{ KPI_STALL_TIMEOUT: '1s', KPI_FLUSH_INTERVAL: '1s' }, 'KPI_STALL_TIMEOUT', 'longer than KPI_FLUSH_INTERVAL'],
   [{ KPI_STALL_TIMEOUT: '500ms' }, 'KPI_STALL_TIMEOUT', 'at least 1s'],
+  [{ KPI_WORKERS: '0' }, 'KPI_WORKERS', 'expected auto or an integer from 1 to 256'],
+  [{ KPI_WORKERS: '257' }, 'KPI_WORKERS', 'expected auto or an integer from 1 to 256'],
+  [{ KPI_WORKERS: 'many' }, 'KPI_WORKERS', 'got "many"'],
+  [{ KPI_WORKERS: '1.5' }, 'KPI_WORKERS', 'expected auto or an integer'],
 ])('%j is refused naming %s', (env, key, text) => {
   const error = configError(env);
   expect(error.key).toBe(key);
   expect(error.code).toBe('KPI_ERR_CONFIG');
   expect(error.message).toContain(key);
   expect(error.message).toContain(text);
+});
+
+test('the processors use the cores available unless KPI_WORKERS says how many threads', () => {
+  expect(load({}).workers).toBe(Math.min(availableParallelism(), 256));
+  expect(load({ KPI_WORKERS: 'AUTO' }).workers).toBe(Math.min(availableParallelism(), 256));
+  expect(load({ KPI_WORKERS: '1' }).workers).toBe(1);
+  expect(load({ KPI_WORKERS: ' 256 ' }).workers).toBe(256);
 });
 
 test('every setting has a variable name and a doc line', () => {
