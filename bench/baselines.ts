@@ -98,8 +98,9 @@ export function avscDecode(sample: readonly { kind: EventKind; value: Buffer }[]
 /** Builds bench/kafka-streams (the Kafka Streams baseline and Kafka's consumer performance tool) with Maven on first use; returns Java and its classpath. */
 async function javaBaselines(config: Config): Promise<{ java: string; classpath: string }> {
   const pom = join(projectRoot(), 'bench', 'kafka-streams', 'pom.xml');
-  await runMaven('kafka-streams', mavenRepository(config), ['-f', pom, 'package'], 'building the Java baselines');
+  // Built where it is read: under KPI_SERVICES_DIR, whatever it names.
   const target = join(config.servicesPath, 'bench', 'kafka-streams');
+  await runMaven('kafka-streams', mavenRepository(config), ['-f', pom, `-Dkpi.build.dir=${target}`, 'package'], 'building the Java baselines');
   return { java: await findJava('kafka-streams', 17), classpath: `${join(target, 'kafka-streams-baseline-1.jar')}:${join(target, 'lib', '*')}` };
 }
 
