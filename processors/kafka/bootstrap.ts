@@ -1,7 +1,7 @@
 import type { DeadLetter, DeadLetterStore } from '../../contract/ports.js';
 import { Registry } from 'prom-client';
 import type { Config } from '../../core/config.js';
-import { KpiError, TopicMismatchError } from '../../core/errors.js';
+import { TopicMismatchError } from '../../core/errors.js';
 import { startHealthServer, type HealthServer } from '../../core/health.js';
 import type { Logger } from '../../core/logger.js';
 import { packageVersion } from '../../core/paths.js';
@@ -13,11 +13,11 @@ import { insertDeadLetters } from '../../sinks/clickhouse/queries/deadLetters.js
 import { ClickHouseWindowStore } from '../../sinks/clickhouse/windowStore.js';
 import { EventCodec } from '../../topics/codec.js';
 import { DeadLetterWriter } from '../../topics/deadLetters.js';
-import { deadLetterTopic, inputTopic, kindOfTopic, topicDefinitions } from '../../topics/definitions.js';
-import { createKafka, createProducer, ensureTopics, withKafkaRetries } from '../../topics/kafka.js';
+import { deadLetterTopic, inputTopic, kindOfTopic } from '../../topics/definitions.js';
+import { createKafka, ensureDeploymentTopics, withKafkaRetries } from '../../topics/kafka.js';
+import { kafkaClient } from '../../topics/client/client.js';
 import { createRegistry, writerSchemas } from '../../topics/registry.js';
 import { liveWindowsTo } from '../../topics/liveWindows.js';
-import { coPartitionedAssigner } from './assigner.js';
 import { AssignmentReader } from './assignments.js';
 import { PlantWindows } from '../plants.js';
 import { ProcessorMetrics } from '../metrics.js';
@@ -75,29 +75,23 @@ async function connectPipeline(
 ): Promise<Pipeline> {
   const settings = runnerSettingsOf(config, await loadCatalog(config.extensions));
   const inputTopics = EVENT_KINDS.map((kind) => inputTopic(config, kind));
-  const kafka = createKafka(config, 'kpi-stream-processor', log);
+  // Topics are created and checked with kafkajs' admin whichever client consumes (start-up only).
+  await ensureDeploymentTopics(createKafka(config, 'kpi-stream-processor', log), config, log);
+  const kafka = kafkaClient(config, 'kpi-stream-processor', log);
+  log.info({ client: kafka.name }, `Kafka client: ${kafka.name} (KPI_KAFKA_CLIENT)`);
   const admin = kafka.admin();
   kafkaClients.push(admin);
   await admin.connect();
-  await ensureTopics(admin, topicDefinitions(config), log);
-  const metadata = await withKafkaRetries('reading input topic metadata', log, () => admin.fetchTopicMetadata({ topics: inputTopics }));
-  const counts = new Set(metadata.topics.map((t) => t.partitions.length));
-  if (counts.size !== 1) {
+  const counts = await withKafkaRetries('reading input topic metadata', log, () => admin.partitionCounts(inputTopics));
+  if (new Set(counts.values()).size !== 1) {
     throw new TopicMismatchError(
-      `the input topics must have equal partition counts (an employee's events share a partition number); found ${metadata.topics.map((t) => `${t.name}=${t.partitions.length}`).join(', ')}`,
+      `the input topics must have equal partition counts (an employee's events share a partition number); found ${[...counts].map(([name, n]) => `${name}=${n}`).join(', ')}`,
     );
   }
   await migrate(config, log, settings.catalog);
 
-  const consumer = kafka.consumer({
-    groupId: config.groupId,
-    partitionAssigners: [coPartitionedAssigner],
-    sessionTimeout: config.sessionTimeout,
-    heartbeatInterval: Math.max(500, Math.floor(config.sessionTimeout / 10)),
-    maxWaitTimeInMs: 250,
-    retry: { retries: 8, restartOnFailure: async (error) => !(error instanceof KpiError) || error.retriable },
-  });
-  const producer = createProducer(kafka, { allowAutoTopicCreation: false });
+  const consumer = kafka.groupConsumer({ groupId: config.groupId, coPartitioned: true });
+  const producer = kafka.producer();
   kafkaClients.push(consumer, producer);
   await producer.connect();
   await consumer.connect();
@@ -146,10 +140,10 @@ async function connectPipeline(
       rewind: async (partition, points) => {
         const offsets = new Map<string, number>();
         for (const topic of inputTopics) {
-          offsets.set(topic, points.get(topic)?.offset ?? Number((await admin.fetchTopicOffsets(topic)).find((p) => p.partition === partition)?.low ?? 0));
+          offsets.set(topic, points.get(topic)?.offset ?? (await admin.topicOffsets(topic)).find((p) => p.partition === partition)?.low ?? 0);
         }
-        // All topics of the partition at once: no batch may slip in between (kafkajs marks fetched ones stale).
-        for (const [topic, offset] of offsets) consumer.seek({ topic, partition, offset: String(offset) });
+        // All topics of the partition at once: no batch may slip in between (a batch under way of a sought partition no longer counts).
+        for (const [topic, offset] of offsets) consumer.seek(topic, partition, offset);
       },
       clock: Date.now,
       // Live alerting judges the windows as each batch changes them: published only when there are rules to judge.
