@@ -8,7 +8,6 @@ import {
   ProduceAcks,
   Producer,
   compatibilityPartitioner,
-  findErrorBy,
   kGetApi,
   kGetConnection,
   type Broker,
@@ -148,7 +147,9 @@ class PlatformaticProducer implements KafkaProducer {
 
   constructor(settings: ConnectionSettings) {
     // The Java client's partitioner (murmur2, made positive, modulo the count): an employee's key gives the same partition number with every client.
-    this.producer = new Producer({ ...settings, partitioner: compatibilityPartitioner, acks: ProduceAcks.ALL, autocreateTopics: false });
+    // Idempotent, as the Java client is by default: the library sends a request again whole when one of its partitions
+    // answers with stale metadata (a leader moving, a topic just created), and the broker must drop the partitions it already wrote.
+    this.producer = new Producer({ ...settings, partitioner: compatibilityPartitioner, acks: ProduceAcks.ALL, idempotent: true, autocreateTopics: false });
   }
 
   async connect(): Promise<void> {
@@ -159,6 +160,7 @@ class PlatformaticProducer implements KafkaProducer {
     if (records.length === 0) return;
     await this.producer.send({
       acks: ProduceAcks.ALL,
+      idempotent: true,
       messages: records.map((r) => {
         const key = asBuffer(r.key);
         const value = asBuffer(r.value);
@@ -185,8 +187,9 @@ const MAX_BYTES = 10 * 1024 * 1024;
 const MAX_BYTES_PER_PARTITION = 1024 * 1024;
 /** With nothing to fetch (no partitions, all paused), how long the loop waits before it looks again. */
 const IDLE_MS = 50;
-/** After a failed fetch, how long before the next one. */
-const FETCH_RETRY_MS = 500;
+/** After a failure, how long before the member starts again: this much more after each failure in a row, up to the maximum. */
+const RESTART_BACKOFF_MS = 500;
+const MAX_RESTART_BACKOFF_MS = 10_000;
 /** A record batch of control records only (transaction markers) is skipped. */
 const IS_CONTROL = 0x20;
 
@@ -220,11 +223,13 @@ class PlatformaticGroupConsumer implements GroupConsumer {
   private readonly seeks = new Map<string, number>();
   private readonly paused = new Set<string>();
   private running = false;
+  /** The library lost the group (a rejoin failed, so no heartbeat is scheduled): join again. */
+  private rejoin = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
 
   constructor(
-    private readonly settings: ConnectionSettings,
+    settings: ConnectionSettings,
     config: Config,
     private readonly options: GroupConsumerOptions,
     private readonly log: Logger,
@@ -263,7 +268,12 @@ class PlatformaticGroupConsumer implements GroupConsumer {
       events.joined?.({ memberId: payload.memberId, partitions: this.assignment });
       this.wake?.();
     });
-    consumer.on('error', (error: Error) => this.log.warn({ err: error }, `consumer group: ${messageOf(error)}`));
+    consumer.on('error', (error: Error) => {
+      this.log.warn({ err: error }, `the member could not join group ${this.options.groupId} again; it tries once more: ${messageOf(error)}`);
+      this.generation += 1;
+      this.rejoin = true;
+      this.wake?.();
+    });
     for (const topic of topics) consumer.topics.track(topic);
     this.running = true;
     await consumer.joinGroup({});
@@ -273,12 +283,24 @@ class PlatformaticGroupConsumer implements GroupConsumer {
     });
   }
 
-  /** The consumption loop: fetch, hand each topic-partition's records over, move its position when the handler says so. */
+  /**
+   * The consumption loop: fetch, hand each topic-partition's records over,
+   * move its position when the handler says so. A failure (the library has
+   * retried by itself already) restarts the member as kafkajs restarts a
+   * crashed consumer: it joins again where the library lost the group, and
+   * reads every partition again from the group's committed offsets; a
+   * kpi-stream error that is not retriable stops it.
+   */
   private async consume(handler: BatchHandler, events: GroupEvents): Promise<void> {
     let failures = 0;
     while (this.running) {
       const generation = this.generation;
       try {
+        if (this.rejoin) {
+          this.rejoin = false;
+          await this.consumer.joinGroup({});
+          continue;
+        }
         if (this.positionsOf !== generation) {
           await this.readPositions(generation);
           continue;
@@ -295,23 +317,25 @@ class PlatformaticGroupConsumer implements GroupConsumer {
           byLeader.set(leader, [...(byLeader.get(leader) ?? []), tp]);
         }
         const responses = await Promise.all([...byLeader].map(([node, tps]) => this.fetchFrom(metadata, node, tps)));
-        failures = 0;
         for (const batches of responses) {
           for (const batch of batches) {
             if (!this.running || this.generation !== generation) break;
             await this.handOver(batch, generation, handler);
           }
         }
+        failures = 0;
       } catch (error) {
         if (!this.running) return;
         if (error instanceof KpiError && !error.retriable) throw error;
         failures += 1;
-        const restarting = failures <= this.settings.retries;
-        events.crashed?.(error, restarting);
-        if (!restarting) throw error;
-        this.log.warn({ err: error }, `fetch failed (${failures} of ${this.settings.retries} in a row): ${messageOf(error)}`);
-        if (findErrorBy(error as Error, 'apiId', 'OFFSET_OUT_OF_RANGE')) this.positionsOf = -1;
-        await sleep(FETCH_RETRY_MS);
+        events.crashed?.(error, true);
+        this.log.warn({ err: error }, `the consumer failed (${failures} in a row), it reads again from the committed offsets: ${messageOf(error)}`);
+        await sleep(Math.min(RESTART_BACKOFF_MS * failures, MAX_RESTART_BACKOFF_MS));
+        this.generation += 1;
+        this.positions = new Map();
+        this.positionsOf = -1;
+        this.paused.clear();
+        if (!this.rejoin && this.consumer.memberId) events.joined?.({ memberId: this.consumer.memberId, partitions: this.assignment });
       }
     }
   }
@@ -337,28 +361,29 @@ class PlatformaticGroupConsumer implements GroupConsumer {
     return wanted;
   }
 
-  /** After a join: every held partition's position is the group's committed offset, or the earliest still on the partition. */
+  /**
+   * After a join: every held partition's position is the group's committed
+   * offset, or the earliest still on the partition where none is committed
+   * or retention removed the committed one.
+   */
   private async readPositions(generation: number): Promise<void> {
     const held = [...this.assignment].filter(([, partitions]) => partitions.length > 0);
     const positions = new Map<string, bigint>();
     if (held.length > 0) {
-      const committed = await this.consumer.listCommittedOffsets({ topics: held.map(([topic, partitions]) => ({ topic, partitions: [...partitions] })) });
-      const missing = new Map<string, number[]>();
+      const [committed, earliest] = await Promise.all([
+        this.consumer.listCommittedOffsets({ topics: held.map(([topic, partitions]) => ({ topic, partitions: [...partitions] })) }),
+        this.consumer.listOffsets({
+          topics: held.map(([topic]) => topic),
+          partitions: Object.fromEntries(held.map(([topic, partitions]) => [topic, [...partitions]])),
+          timestamp: ListOffsetTimestamps.EARLIEST,
+        }),
+      ]);
       for (const [topic, partitions] of held) {
         for (const partition of partitions) {
-          const offset = committed.get(topic)?.[partition];
-          if (offset !== undefined && offset >= 0n) positions.set(keyOf(topic, partition), offset);
-          else missing.set(topic, [...(missing.get(topic) ?? []), partition]);
+          const first = earliest.get(topic)?.[partition] ?? 0n;
+          const offset = committed.get(topic)?.[partition] ?? -1n;
+          positions.set(keyOf(topic, partition), offset > first ? offset : first);
         }
-      }
-      if (missing.size > 0) {
-        const earliest = await this.consumer.listOffsets({
-          topics: [...missing.keys()],
-          partitions: Object.fromEntries(missing),
-          timestamp: ListOffsetTimestamps.EARLIEST,
-        });
-        for (const [topic, partitions] of missing)
-          for (const partition of partitions) positions.set(keyOf(topic, partition), earliest.get(topic)?.[partition] ?? 0n);
       }
     }
     if (this.generation !== generation) return;
@@ -405,10 +430,14 @@ class PlatformaticGroupConsumer implements GroupConsumer {
           const batchEnd = batch.firstOffset + BigInt(batch.lastOffsetDelta) + 1n;
           if (batchEnd > next) next = batchEnd;
           if (batch.attributes & IS_CONTROL) continue;
+          // Offsets and times as numbers once per batch: bigint arithmetic per record costs more than the rest of this loop.
+          const firstOffset = Number(batch.firstOffset);
+          const firstTimestamp = Number(batch.firstTimestamp);
+          const from = Number(asked.offset);
           for (const record of batch.records) {
-            const offset = batch.firstOffset + BigInt(record.offsetDelta);
-            if (offset < asked.offset) continue;
-            records.push({ offset: Number(offset), key: record.key, value: record.value, timestamp: Number(batch.firstTimestamp + record.timestampDelta) });
+            const offset = firstOffset + record.offsetDelta;
+            if (offset < from) continue;
+            records.push({ offset, key: record.key, value: record.value, timestamp: firstTimestamp + Number(record.timestampDelta) });
           }
         }
         fetched.push({
@@ -452,7 +481,14 @@ class PlatformaticGroupConsumer implements GroupConsumer {
     }
     const memberId = consumer.memberId;
     if (!memberId) throw new Error(`not a member of group ${this.options.groupId}: offsets not committed`);
-    const coordinator = await consumer.findGroupCoordinator();
+    // The broker takes a member's commit for any partition: one this member no longer holds would overwrite its new holder's.
+    const lost = offsets.filter(({ topic, partition }) => !this.assignment.get(topic)?.includes(partition));
+    if (lost.length > 0) {
+      throw new Error(
+        `group ${this.options.groupId} no longer gives this member ${lost.map((o) => `${o.topic}[${o.partition}]`).join(', ')}: offsets not committed`,
+      );
+    }
+    const coordinator = consumer.coordinatorId ?? (await consumer.findGroupCoordinator());
     const metadata = await consumer.metadata({ topics: [...this.topics] });
     const broker = metadata.brokers.get(coordinator);
     if (!broker) throw new Error(`the coordinator of group ${this.options.groupId} (node ${coordinator}) is not in the cluster metadata`);
