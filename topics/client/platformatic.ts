@@ -317,11 +317,12 @@ class PlatformaticGroupConsumer implements GroupConsumer {
           byLeader.set(leader, [...(byLeader.get(leader) ?? []), tp]);
         }
         const responses = await Promise.all([...byLeader].map(([node, tps]) => this.fetchFrom(metadata, node, tps)));
-        for (const batches of responses) {
-          for (const batch of batches) {
-            if (!this.running || this.generation !== generation) break;
-            await this.handOver(batch, generation, handler);
-          }
+        // Oldest records first: a partition's topics are handed over side by side in time, so a topic that a
+        // batch moved ahead can be paused (the handler's pacing) before its own batch of this fetch runs.
+        const batches = responses.flat().sort((x, y) => x.firstTimestamp - y.firstTimestamp);
+        for (const batch of batches) {
+          if (!this.running || this.generation !== generation) break;
+          await this.handOver(batch, generation, handler);
         }
         failures = 0;
       } catch (error) {
@@ -448,6 +449,7 @@ class PlatformaticGroupConsumer implements GroupConsumer {
           next,
           seek: asked.seek,
           recordsLeft: Math.max(0, Number(p.highWatermark - next)),
+          firstTimestamp: records[0]?.timestamp ?? Number.NEGATIVE_INFINITY,
         });
       }
     }
@@ -458,7 +460,8 @@ class PlatformaticGroupConsumer implements GroupConsumer {
   private async handOver(batch: Fetched, generation: number, handler: BatchHandler): Promise<void> {
     const key = keyOf(batch.topic, batch.partition);
     const live = () => this.running && this.generation === generation && (this.seeks.get(key) ?? 0) === batch.seek && this.positions.get(key) === batch.from;
-    if (!live()) return;
+    // A partition paused since the fetch (the pacer paused a topic that ran ahead) is read from here when resumed.
+    if (!live() || this.paused.has(key)) return;
     if (batch.records.length === 0) {
       this.positions.set(key, batch.next);
       return;
@@ -544,6 +547,8 @@ interface Fetched {
   /** The partition's seek count when it was asked for. */
   readonly seek: number;
   readonly recordsLeft: number;
+  /** The Kafka timestamp of its first record (none: first of all, only its position moves). */
+  readonly firstTimestamp: number;
 }
 
 type CommitApi = { async: (connection: Connection, ...args: [string, number, string, null, OffsetCommitRequestTopic[]]) => Promise<unknown> };
