@@ -354,8 +354,8 @@ export const settings = {
   kafkaSsl: flag('KAFKA_SSL', false, 'Connect to Kafka over TLS.'),
   kafkaClient: oneOf(
     'KPI_KAFKA_CLIENT',
-    'kafkajs',
-    'The Kafka client library of the processors (topics/client/): kafkajs or platformatic (@platformatic/kafka). Both pass the same conformance suite.',
+    'platformatic',
+    'The Kafka client library of the processors (topics/client/): platformatic (@platformatic/kafka, maintained) or kafkajs. Both pass the same conformance suite; BENCHMARKS.md says why platformatic is the default.',
     ['kafkajs', 'platformatic'] as const,
   ),
   kafkaSslCaFile: pemFile('KAFKA_SSL_CA_FILE', "PEM file of the CA(s) that signed the brokers' certificates. Unset: the system's trusted CAs."),
