@@ -84,7 +84,7 @@ export function renderMarkdown(result: BenchResult, file: string): string {
   );
   if (result.clients.length > 0) {
     lines.push(
-      `Each Kafka client (\`KPI_KAFKA_CLIENT\`) through the client port (topics/client/): consuming only (one group member, batches one at a time, nothing else), and the processors end to end (default \`${result.clients.find((c) => c.pipeline === pipeline)?.client ?? '–'}\`):`,
+      'Each Kafka client (`KPI_KAFKA_CLIENT`) through the client port (topics/client/): consuming only (one group member, batches one at a time, nothing else), and the processors end to end again on it, after the run above (so none pays for the first run’s compilation):',
       '',
       '| client | consuming only records/s | end to end records/s | end to end vs. its consuming | thread CPU µs/record | of which other | close → queryable p99 s | load (consuming; end to end) |',
       '|---|---:|---:|---:|---:|---:|---:|---|',

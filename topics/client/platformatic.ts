@@ -197,9 +197,10 @@ const IS_CONTROL = 0x20;
  * A member of a consumer group on @platformatic/kafka. The library keeps the
  * membership (joins, heartbeats by itself, rejoins on a rebalance, with the
  * co-partitioned assignment when asked); the consumption loop is this
- * class's own, on the library's fetch: one fetch per broker at a time, on
- * connections of their own so that heartbeats and commits never wait behind
- * a fetch, each topic-partition's records handed over as one batch, positions
+ * class's own, on the library's fetch: one fetch at a time (the next one
+ * sent while the last one's batches are handed over), on connections of
+ * their own so that heartbeats and commits never wait behind a fetch, each
+ * topic-partition's records handed over as one batch, positions
  * kept here (so pause, resume and seek are exact), and commits sent as this
  * member with their metadata.
  *
@@ -293,6 +294,8 @@ class PlatformaticGroupConsumer implements GroupConsumer {
    */
   private async consume(handler: BatchHandler, events: GroupEvents): Promise<void> {
     let failures = 0;
+    /** The next fetch, sent while the batches of the last one are handed over. */
+    let prefetched: { generation: number; batches: Promise<Fetched[]> } | undefined;
     while (this.running) {
       const generation = this.generation;
       try {
@@ -305,27 +308,32 @@ class PlatformaticGroupConsumer implements GroupConsumer {
           await this.readPositions(generation);
           continue;
         }
-        const wanted = this.fetchable();
-        if (wanted.length === 0) {
+        if (this.fetchable().length === 0) {
+          prefetched = undefined;
           await this.idle();
           continue;
         }
-        const metadata = await this.consumer.metadata({ topics: [...this.topics] });
-        const byLeader = new Map<number, { topic: string; partition: number }[]>();
-        for (const tp of wanted) {
-          const leader = metadata.topics.get(tp.topic)?.partitions[tp.partition]?.leader ?? -1;
-          byLeader.set(leader, [...(byLeader.get(leader) ?? []), tp]);
+        const batches = prefetched?.generation === generation ? await prefetched.batches : await this.fetchAll(this.positions);
+        prefetched = undefined;
+        if (this.generation !== generation) continue;
+        // The next fetch goes out now, from where these batches lead (those still valid, of partitions not
+        // paused): the broker works on it while they are handed over. A batch of it that no longer starts
+        // at its partition's position (a batch read again, a seek) is dropped, and read again after.
+        const ahead = new Map(this.positions);
+        for (const batch of batches) {
+          const key = keyOf(batch.topic, batch.partition);
+          if (ahead.get(key) === batch.from && !this.paused.has(key)) ahead.set(key, batch.next);
         }
-        const responses = await Promise.all([...byLeader].map(([node, tps]) => this.fetchFrom(metadata, node, tps)));
-        // Oldest records first: a partition's topics are handed over side by side in time, so a topic that a
-        // batch moved ahead can be paused (the handler's pacing) before its own batch of this fetch runs.
-        const batches = responses.flat().sort((x, y) => x.firstTimestamp - y.firstTimestamp);
+        const next = this.fetchAll(ahead);
+        next.catch(() => undefined);
+        prefetched = { generation, batches: next };
         for (const batch of batches) {
           if (!this.running || this.generation !== generation) break;
           await this.handOver(batch, generation, handler);
         }
         failures = 0;
       } catch (error) {
+        prefetched = undefined;
         if (!this.running) return;
         if (error instanceof KpiError && !error.retriable) throw error;
         failures += 1;
@@ -339,6 +347,26 @@ class PlatformaticGroupConsumer implements GroupConsumer {
         if (!this.rejoin && this.consumer.memberId) events.joined?.({ memberId: this.consumer.memberId, partitions: this.assignment });
       }
     }
+  }
+
+  /**
+   * One fetch of every partition held and not paused, from `positions`, one
+   * request per broker, as batches per topic-partition, oldest records first:
+   * a partition's topics are handed over side by side in time, so a topic
+   * that a batch moved ahead can be paused (the handler's pacing) before its
+   * own batch of this fetch runs.
+   */
+  private async fetchAll(positions: ReadonlyMap<string, bigint>): Promise<Fetched[]> {
+    const wanted = this.fetchable();
+    if (wanted.length === 0) return [];
+    const metadata = await this.consumer.metadata({ topics: [...this.topics] });
+    const byLeader = new Map<number, { topic: string; partition: number }[]>();
+    for (const tp of wanted) {
+      const leader = metadata.topics.get(tp.topic)?.partitions[tp.partition]?.leader ?? -1;
+      byLeader.set(leader, [...(byLeader.get(leader) ?? []), tp]);
+    }
+    const responses = await Promise.all([...byLeader].map(([node, tps]) => this.fetchFrom(metadata, node, tps, positions)));
+    return responses.flat().sort((x, y) => x.firstTimestamp - y.firstTimestamp);
   }
 
   /** Waits until something may be fetched: a join, a resume, a seek, or a moment. */
@@ -395,13 +423,18 @@ class PlatformaticGroupConsumer implements GroupConsumer {
   }
 
   /** One fetch from one broker, as batches per topic-partition. */
-  private async fetchFrom(metadata: ClusterMetadata, node: number, wanted: readonly { topic: string; partition: number }[]): Promise<Fetched[]> {
+  private async fetchFrom(
+    metadata: ClusterMetadata,
+    node: number,
+    wanted: readonly { topic: string; partition: number }[],
+    positions: ReadonlyMap<string, bigint>,
+  ): Promise<Fetched[]> {
     const topicsById = new Map<string, string>();
     const request = new Map<string, FetchRequestTopic>();
     const requested = new Map<string, { offset: bigint; seek: number }>();
     for (const { topic, partition } of wanted) {
       const key = keyOf(topic, partition);
-      const offset = this.positions.get(key);
+      const offset = positions.get(key);
       if (offset === undefined) continue;
       const topicId = metadata.topics.get(topic)!.id;
       topicsById.set(topicId, topic);
