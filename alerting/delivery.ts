@@ -10,6 +10,7 @@ import { createClickHouseClient, sinkFailure, type ClickHouseClient } from '../s
 import { insertDeliveryAttempts, type DeliveryAttemptRow } from '../sinks/clickhouse/queries/alertDeliveries.js';
 import { insertDeadLetters } from '../sinks/clickhouse/queries/deadLetters.js';
 import { DeadLetterWriter, type DeadLetter } from '../topics/deadLetters.js';
+import { kafkajsProducer } from '../topics/client/kafkajs.js';
 import { alertsTopic, deadLetterTopic } from '../topics/definitions.js';
 import { createKafka, createProducer } from '../topics/kafka.js';
 import { readAlertEvent, type AlertEvent } from '../contract/alertEvent.js';
@@ -245,7 +246,7 @@ export class DeliveryWorker {
     this.recorder = new AttemptRecorder(createClickHouseClient(config, { application: 'kpi-stream-alert-delivery' }), this.metrics, log);
     this.kafka = createKafka(config, 'kpi-stream-alert-delivery', log);
     this.producer = createProducer(this.kafka, { allowAutoTopicCreation: false });
-    this.deadLetters = new DeadLetterWriter(this.producer, deadLetterTopic(config), packageVersion());
+    this.deadLetters = new DeadLetterWriter(kafkajsProducer(this.producer), deadLetterTopic(config), packageVersion());
     const context: LaneContext = {
       config,
       log,

@@ -12,6 +12,8 @@ import { run } from '../services/processes.js';
 import { findJava, runMaven } from '../services/tooling.js';
 import { inputTopic, kindOfTopic } from '../topics/definitions.js';
 import { createKafka } from '../topics/kafka.js';
+import { kafkaClient } from '../topics/client/client.js';
+import type { KafkaClientName } from '../topics/client/port.js';
 import { deleteTopics } from './preload.js';
 
 /**
@@ -82,6 +84,49 @@ export async function kafkajsConsume(
   });
   await consumer.disconnect();
   return { result: stageResult(consumed, (first - started) / 1000, (last - first) / 1000), sample };
+}
+
+/**
+ * A Kafka client consuming the plant's records and nothing else, through the
+ * client port (topics/client/) as the processors' consumer does: one
+ * co-partitioned group member of its own group, batches one at a time,
+ * each handed over and its position moved on, nothing committed.
+ */
+export async function clientConsume(config: Config, log: Logger, records: number, client: KafkaClientName): Promise<StageResult> {
+  const started = performance.now();
+  const consumer = kafkaClient(config, 'kpi-stream-bench', log, client).groupConsumer({ groupId: `${config.groupId}.consume-${client}`, coPartitioned: true });
+  await consumer.connect();
+  let consumed = 0;
+  let first = 0;
+  let last = 0;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      consumer
+        .run(
+          EVENT_KINDS.map((kind) => inputTopic(config, kind)),
+          async ({ records: batch }) => {
+            consumed += batch.length;
+            if (consumed >= records && last === 0) {
+              last = performance.now();
+              resolve();
+            }
+            return true;
+          },
+          {
+            joined: () => {
+              first ||= performance.now();
+            },
+            crashed: (error, restarting) => {
+              if (!restarting) reject(error instanceof Error ? error : new Error(String(error)));
+            },
+          },
+        )
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return stageResult(consumed, (first - started) / 1000, (last - first) / 1000);
 }
 
 /** avsc decoding the sample's values (the Avro body after the 5-byte Confluent header) and nothing else. */

@@ -93,6 +93,19 @@ export function renderMarkdown(result: BenchResult, file: string): string {
     `Window close → row queryable: p50 ${pipeline.closeToQueryable.p50} s, p99 ${pipeline.closeToQueryable.p99} s, ${(pipeline.closeToQueryable.within2s * 100).toFixed(2)}% within 2 s (${n(pipeline.closeToQueryable.windows)} rows).`,
     '',
   );
+  if (result.clients.length > 0) {
+    lines.push(
+      'Each Kafka client (`KPI_KAFKA_CLIENT`) through the client port (topics/client/): consuming only (one group member, batches one at a time, nothing else), and the processors end to end again on it, after the run above (so none pays for the first run’s compilation):',
+      '',
+      '| client | consuming only records/s | end to end records/s | end to end vs. its consuming | thread CPU µs/record | of which other | close → queryable p99 s | load (consuming; end to end) |',
+      '|---|---:|---:|---:|---:|---:|---:|---|',
+      ...result.clients.map(
+        (c) =>
+          `| ${c.client} | ${n(c.consume.perSecond)} | ${n(c.pipeline.perSecond)} | ${ratio(c.pipeline.perSecond, c.consume.perSecond)} | ${c.pipeline.threadCpuMicros} | ${c.pipeline.otherCpuMicros} | ${c.pipeline.closeToQueryable.p99} | ${load(c.consume.load)}; ${load(c.pipeline.load)} |`,
+      ),
+      '',
+    );
+  }
   if (result.scaleOut.length > 0) {
     lines.push(
       'Processes sharing the work (separate `kpi-stream run --exit-when-idle 2s` processes of one worker each, KPI_WORKERS=1, same records, own group and database):',

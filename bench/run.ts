@@ -6,7 +6,8 @@ import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import { projectRoot } from '../core/paths.js';
 import { createClickHouseClient } from '../sinks/clickhouse/client.js';
-import { avscDecode, consumerPerfTest, kafkaStreams, kafkajsConsume, type StageResult } from './baselines.js';
+import { avscDecode, clientConsume, consumerPerfTest, kafkaStreams, kafkajsConsume, type StageResult } from './baselines.js';
+import { KAFKA_CLIENTS, type KafkaClientName } from '../topics/client/port.js';
 import { load1, machine, type Machine } from './machine.js';
 import { measurePipeline, type PipelineResult } from './pipelineThroughput.js';
 import { benchConfig, deleteTopics, preloadPlant, type PlantSize, type PreloadedPlant } from './preload.js';
@@ -65,9 +66,18 @@ export interface BenchResult {
     /** One `kpi-stream run` process with its worker threads. */
     readonly workers: Measured<ScaleOutResult>;
   };
+  /** Each Kafka client (KPI_KAFKA_CLIENT) through the client port: consuming only, and the processors end to end. */
+  readonly clients: readonly ClientResult[];
   readonly scaleOut: readonly Measured<ScaleOutResult>[];
   readonly memory: readonly Measured<StateMemoryResult>[];
   readonly seconds: number;
+}
+
+/** One Kafka client's figures. */
+export interface ClientResult {
+  readonly client: KafkaClientName;
+  readonly consume: Measured<StageResult>;
+  readonly pipeline: Measured<PipelineResult>;
 }
 
 export async function measured<T>(log: Logger, what: string, work: () => Promise<T>): Promise<Measured<T>> {
@@ -116,8 +126,9 @@ async function measureProcessors(config: Config, log: Logger, plant: PreloadedPl
 /**
  * Runs every stage on one preloaded plant, one after the other: Kafka's
  * consumer performance tool, kafkajs consuming, avsc decoding, Kafka
- * Streams, kpi-stream's processors end to end, the processors in 2 and 3
- * processes, and the memory per open window. Each run works in consumer
+ * Streams, kpi-stream's processors end to end, each Kafka client consuming
+ * and end to end, the processors in 2 and 3 processes, and the memory per
+ * open window. Each run works in consumer
  * groups and databases of its own, removed afterwards; the plant's topics
  * are kept for the next run.
  */
@@ -144,6 +155,16 @@ export async function runBenchmark(base: Config, log: Logger, plan: BenchPlan, c
     partitions: config.topicPartitions,
     what: `one processor process with ${plan.workers} worker threads`,
   });
+  const clients: ClientResult[] = [];
+  for (const client of KAFKA_CLIENTS) {
+    const consume = await measured(log, `${client} consuming the records through the client port, nothing else`, () =>
+      clientConsume(config, log, plant.records, client),
+    );
+    // Every client after the run above, in a group and database of its own: the first run in a process also
+    // compiles the engine's hot paths, which would count against whichever client came first.
+    const own = await measureProcessors(benchConfig(base, plant.prefix, `${runId}_${client}`, { KPI_KAFKA_CLIENT: client }), log, plant);
+    clients.push({ client, consume, pipeline: own });
+  }
 
   const scaleOut: Measured<ScaleOutResult>[] = [];
   const runs = [
@@ -175,6 +196,7 @@ export async function runBenchmark(base: Config, log: Logger, plan: BenchPlan, c
     machine: machine(),
     plant,
     throughput: { consumerPerfTest: perfTest, kafkajs, avsc, kafkaStreams: streams, pipeline, workers },
+    clients,
     scaleOut,
     memory,
     seconds: Math.round((performance.now() - began) / 1000),

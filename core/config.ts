@@ -371,6 +371,12 @@ export const settings = {
   // Services
   kafkaBrokers: brokers('KAFKA_BROKERS', 'Kafka bootstrap servers (host:port,…). Unset: the local broker that `services up` runs.'),
   kafkaSsl: flag('KAFKA_SSL', false, 'Connect to Kafka over TLS.'),
+  kafkaClient: oneOf(
+    'KPI_KAFKA_CLIENT',
+    'platformatic',
+    'The Kafka client library of the processors (topics/client/): platformatic (@platformatic/kafka, maintained) or kafkajs. Both pass the same conformance suite; BENCHMARKS.md says why platformatic is the default.',
+    ['kafkajs', 'platformatic'] as const,
+  ),
   kafkaSslCaFile: pemFile('KAFKA_SSL_CA_FILE', "PEM file of the CA(s) that signed the brokers' certificates. Unset: the system's trusted CAs."),
   kafkaSslCertFile: pemFile('KAFKA_SSL_CERT_FILE', 'PEM client certificate for mutual TLS (with KAFKA_SSL_KEY_FILE).'),
   kafkaSslKeyFile: pemFile('KAFKA_SSL_KEY_FILE', 'PEM private key of KAFKA_SSL_CERT_FILE (unencrypted).'),

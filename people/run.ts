@@ -8,6 +8,7 @@ import { createClickHouseClient, withRetries } from '../sinks/clickhouse/client.
 import { migrate } from '../sinks/clickhouse/migrate.js';
 import { insertDeadLetters } from '../sinks/clickhouse/queries/deadLetters.js';
 import { DeadLetterWriter } from '../topics/deadLetters.js';
+import { kafkajsProducer } from '../topics/client/kafkajs.js';
 import { deadLetterTopic } from '../topics/definitions.js';
 import { flagStatusesTo } from '../topics/flagStatuses.js';
 import { createKafka, createProducer, ensureDeploymentTopics } from '../topics/kafka.js';
@@ -40,7 +41,7 @@ export async function startReviewApplier(config: Config, log: Logger): Promise<R
   const producer = createProducer(kafka, { allowAutoTopicCreation: false });
   await producer.connect();
   const abort = new AbortController();
-  const writer = new DeadLetterWriter(producer, deadLetterTopic(config), packageVersion());
+  const writer = new DeadLetterWriter(kafkajsProducer(producer), deadLetterTopic(config), packageVersion());
   const deadLetters: DeadLetterStore = {
     send: (letters) => writer.send(letters),
     record: (letters) =>

@@ -1,11 +1,18 @@
-import type { IHeaders, KafkaMessage, Message, Producer } from 'kafkajs';
 import type { DeadLetter } from '../contract/ports.js';
 import type { DeadLetterCode } from '../core/errors.js';
+import type { KafkaProducer, RecordToSend } from './client/port.js';
 
 export type { DeadLetter };
 
 /** The dead letter of a record read from `topic`[`partition`]: its key and bytes as they were, and why. */
-export function deadLetterOf(topic: string, partition: number, message: KafkaMessage, code: DeadLetterCode, text: string, schemaId?: number): DeadLetter {
+export function deadLetterOf(
+  topic: string,
+  partition: number,
+  message: { readonly offset: number | string; readonly timestamp: number | string; readonly key: Buffer | null; readonly value: Buffer | null },
+  code: DeadLetterCode,
+  text: string,
+  schemaId?: number,
+): DeadLetter {
   return {
     topic,
     partition,
@@ -43,31 +50,31 @@ const MAX_MESSAGE_LENGTH = 2000;
  */
 export class DeadLetterWriter {
   constructor(
-    private readonly producer: Producer,
+    private readonly producer: KafkaProducer,
     private readonly topic: string,
     private readonly processorVersion: string,
   ) {}
 
   async send(letters: readonly DeadLetter[]): Promise<void> {
     // One request per ~512 KiB: a record batch must stay under the broker's max.message.bytes (1 MiB by default).
-    let chunk: Message[] = [];
+    let chunk: RecordToSend[] = [];
     let bytes = 0;
     for (const letter of letters) {
       const message = { key: letter.key, value: letter.value, headers: this.headers(letter) };
       const size = (letter.value?.length ?? 0) + (letter.key?.length ?? 0) + letter.message.length + 256;
       if (chunk.length > 0 && bytes + size > CHUNK_BYTES) {
-        await this.producer.send({ topic: this.topic, acks: -1, messages: chunk });
+        await this.producer.send(this.topic, chunk);
         chunk = [];
         bytes = 0;
       }
       chunk.push(message);
       bytes += size;
     }
-    if (chunk.length > 0) await this.producer.send({ topic: this.topic, acks: -1, messages: chunk });
+    if (chunk.length > 0) await this.producer.send(this.topic, chunk);
   }
 
-  private headers(letter: DeadLetter): IHeaders {
-    const headers: IHeaders = {
+  private headers(letter: DeadLetter): Record<string, string> {
+    const headers: Record<string, string> = {
       [DEAD_LETTER_HEADERS.sourceTopic]: letter.topic,
       [DEAD_LETTER_HEADERS.sourcePartition]: String(letter.partition),
       [DEAD_LETTER_HEADERS.sourceOffset]: String(letter.offset),

@@ -1,6 +1,6 @@
-import type { Producer } from 'kafkajs';
 import type { LiveWindows, WindowSnapshot } from '../contract/windowSnapshot.js';
 import type { Config } from '../core/config.js';
+import type { KafkaProducer } from './client/port.js';
 import { alertInputsTopic } from './definitions.js';
 
 /** The key of a window snapshot on kpi.alert_inputs.v1 (alerting/inputs.ts has the topic's other records). */
@@ -9,11 +9,14 @@ export function windowInputKey(s: Pick<WindowSnapshot, 'employee_id' | 'window_s
 }
 
 /** The processors' port to live alerting: each batch's changed windows, to kpi.alert_inputs.v1. */
-export function liveWindowsTo(producer: Producer, config: Config): LiveWindows {
+export function liveWindowsTo(producer: KafkaProducer, config: Config): LiveWindows {
   const topic = alertInputsTopic(config);
   return {
     publish: async (snapshots: readonly WindowSnapshot[]) => {
-      await producer.send({ topic, acks: -1, messages: snapshots.map((s) => ({ key: windowInputKey(s), value: JSON.stringify(s) })) });
+      await producer.send(
+        topic,
+        snapshots.map((s) => ({ key: windowInputKey(s), value: JSON.stringify(s) })),
+      );
     },
   };
 }

@@ -1,4 +1,3 @@
-import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { DeadLetter, DeadLetterStore } from '../../contract/ports.js';
 import type { Config } from '../../core/config.js';
 import { DecodeError, RegistryUnavailableError, type DeadLetterCode } from '../../core/errors.js';
@@ -12,7 +11,8 @@ import { insertAssignments, placementOf, readPlacements, type StoredAssignment }
 import type { PlantWindows } from '../plants.js';
 import type { EventCodec } from '../../topics/codec.js';
 import { assignmentsTopic } from '../../topics/definitions.js';
-import { groupConsumer, withKafkaRetries } from '../../topics/kafka.js';
+import { withKafkaRetries } from '../../topics/kafka.js';
+import type { BatchControl, GroupConsumer, KafkaAdmin, KafkaClient, TopicBatch } from '../../topics/client/port.js';
 import { deadLetterOf } from '../../topics/deadLetters.js';
 import { keyProblem } from '../runner.js';
 
@@ -20,8 +20,8 @@ import { keyProblem } from '../runner.js';
 export interface AssignmentReaderParts {
   readonly config: Config;
   readonly log: Logger;
-  readonly kafka: Kafka;
-  readonly admin: Admin;
+  readonly kafka: KafkaClient;
+  readonly admin: KafkaAdmin;
   readonly client: ClickHouseClient;
   readonly codec: EventCodec;
   readonly deadLetters: DeadLetterStore;
@@ -45,14 +45,14 @@ export const PLACEMENT_REFRESH_MS = 10_000;
  * takes effect at once, on every window it touches.
  */
 export class AssignmentReader {
-  private readonly consumer: Consumer;
+  private readonly consumer: GroupConsumer;
   private readonly topic: string;
   private readonly limits: RecordLimits;
 
   constructor(private readonly parts: AssignmentReaderParts) {
     this.topic = assignmentsTopic(parts.config);
     this.limits = recordLimitsOf(parts.config);
-    this.consumer = groupConsumer(parts.kafka, parts.config, `${parts.config.groupId}.assignments`);
+    this.consumer = parts.kafka.groupConsumer({ groupId: `${parts.config.groupId}.assignments` });
   }
 
   async start(): Promise<void> {
@@ -74,8 +74,7 @@ export class AssignmentReader {
       this.refresh.unref();
     }
     await this.consumer.connect();
-    await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
-    await this.consumer.run({ autoCommit: false, eachBatch: (payload) => this.handle(payload) });
+    await this.consumer.run([this.topic], (batch, control) => this.handle(batch, control));
   }
 
   async disconnect(): Promise<void> {
@@ -95,31 +94,32 @@ export class AssignmentReader {
   async caughtUp(): Promise<boolean> {
     const { admin, config, log } = this.parts;
     const [high, committed] = await Promise.all([
-      withKafkaRetries(`reading the end of ${this.topic}`, log, () => admin.fetchTopicOffsets(this.topic)),
-      admin.fetchOffsets({ groupId: `${config.groupId}.assignments`, topics: [this.topic] }),
+      withKafkaRetries(`reading the end of ${this.topic}`, log, () => admin.topicOffsets(this.topic)),
+      admin.committedOffsets(`${config.groupId}.assignments`, [this.topic]),
     ]);
-    const read = new Map(committed[0]?.partitions.map((p) => [p.partition, Number(p.offset)]));
-    return high.every(({ partition, high: end, low }) => Math.max(read.get(partition) ?? -1, Number(low)) >= Number(end));
+    const read = new Map(committed.map((p) => [p.partition, p.offset]));
+    return high.every(({ partition, high: end, low }) => Math.max(read.get(partition) ?? -1, low) >= end);
   }
 
-  private async handle({ batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  /** Resolves true once the batch is stored and committed, false when the partition moved on (its next owner reads the batch again). */
+  private async handle(batch: TopicBatch, { heartbeat, live }: BatchControl): Promise<boolean> {
     const { codec, client, deadLetters, log, signal } = this.parts;
-    const messages = batch.messages;
-    if (messages.length === 0) return;
+    const messages = batch.records;
+    if (messages.length === 0) return true;
     const values = messages.map((m) => m.value);
-    const failures = await retrying(async () => (isStale() ? undefined : codec.prepare('assignment', values)), {
+    const failures = await retrying(async () => (live() ? codec.prepare('assignment', values) : undefined), {
       what: `fetching schemas for ${this.topic}[${batch.partition}]`,
       log,
       signal,
       retriable: (error) => error instanceof RegistryUnavailableError,
       onRetry: () => heartbeat(),
     });
-    if (!failures) return; // the partition moved on while the registry was away: its next owner reads the batch again
+    if (!failures) return false; // the partition moved on while the registry was away: its next owner reads the batch again
     const now = Date.now();
     const stored: StoredAssignment[] = [];
     const letters: DeadLetter[] = [];
     for (const message of messages) {
-      const offset = Number(message.offset);
+      const offset = message.offset;
       const letter = (code: DeadLetterCode, text: string, schemaId?: number) => {
         letters.push(deadLetterOf(batch.topic, batch.partition, message, code, text, schemaId));
         log.warn({ topic: batch.topic, partition: batch.partition, offset, code }, `dead letter: ${text}`);
@@ -137,15 +137,16 @@ export class AssignmentReader {
       if (problem) letter(problem.code, problem.message, schemaId);
       else stored.push({ assignment, partition: batch.partition, offset });
     }
-    if (!isRunning() || isStale()) return; // the partition moved on: its next owner reads the batch again
+    if (!live()) return false; // the partition moved on: its next owner reads the batch again
     if (letters.length > 0) {
       await deadLetters.send(letters);
       await deadLetters.record(letters);
     }
     await withRetries(`inserting ${stored.length} rows into assignments`, log, signal, () => insertAssignments(client, stored));
     this.parts.plants?.learn(stored.map(({ assignment }) => placementOf(assignment)));
-    await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(Number(batch.lastOffset()) + 1) }]);
+    await this.consumer.commit([{ topic: batch.topic, partition: batch.partition, offset: messages.at(-1)!.offset + 1 }]);
     log.debug({ partition: batch.partition, stored: stored.length, deadLettered: letters.length }, 'assignments stored');
     await heartbeat();
+    return true;
   }
 }

@@ -1,8 +1,7 @@
-import type { Admin } from 'kafkajs';
 import type { DeadLetter, DeadLetterStore } from '../../contract/ports.js';
 import { Registry } from 'prom-client';
 import type { Config } from '../../core/config.js';
-import { KpiError, TopicMismatchError } from '../../core/errors.js';
+import { TopicMismatchError } from '../../core/errors.js';
 import { startHealthServer, type HealthServer } from '../../core/health.js';
 import type { Logger } from '../../core/logger.js';
 import { packageVersion } from '../../core/paths.js';
@@ -15,11 +14,12 @@ import { insertDeadLetters } from '../../sinks/clickhouse/queries/deadLetters.js
 import { ClickHouseWindowStore } from '../../sinks/clickhouse/windowStore.js';
 import { EventCodec } from '../../topics/codec.js';
 import { DeadLetterWriter } from '../../topics/deadLetters.js';
-import { deadLetterTopic, inputTopic, kindOfTopic, topicDefinitions } from '../../topics/definitions.js';
-import { createKafka, createProducer, ensureTopics, withKafkaRetries } from '../../topics/kafka.js';
+import { deadLetterTopic, inputTopic, kindOfTopic } from '../../topics/definitions.js';
+import { createKafka, ensureDeploymentTopics, withKafkaRetries } from '../../topics/kafka.js';
+import { kafkaClient } from '../../topics/client/client.js';
+import type { KafkaAdmin } from '../../topics/client/port.js';
 import { createRegistry, writerSchemas } from '../../topics/registry.js';
 import { liveWindowsTo } from '../../topics/liveWindows.js';
-import { coPartitionedAssigner } from './assigner.js';
 import { AssignmentReader } from './assignments.js';
 import { PlantWindows } from '../plants.js';
 import { ProcessorMetrics } from '../metrics.js';
@@ -61,23 +61,23 @@ export async function startPipeline(config: Config, log: Logger, options: Pipeli
  * topics and checks them (the input topics must be co-partitioned), and
  * migrates ClickHouse. Returns the input topics' partition count.
  */
-export async function prepareTopicsAndTables(config: Config, log: Logger, admin: Admin, catalog: KpiCatalog): Promise<number> {
+export async function prepareTopicsAndTables(config: Config, log: Logger, admin: KafkaAdmin, catalog: KpiCatalog): Promise<number> {
   const inputTopics = EVENT_KINDS.map((kind) => inputTopic(config, kind));
-  await ensureTopics(admin, topicDefinitions(config), log);
-  const metadata = await withKafkaRetries('reading input topic metadata', log, () => admin.fetchTopicMetadata({ topics: inputTopics }));
-  const counts = new Set(metadata.topics.map((t) => t.partitions.length));
-  if (counts.size !== 1) {
+  // Topics are created and checked with kafkajs' admin whichever client consumes (start-up only).
+  await ensureDeploymentTopics(createKafka(config, 'kpi-stream-processor', log), config, log);
+  const counts = await withKafkaRetries('reading input topic metadata', log, () => admin.partitionCounts(inputTopics));
+  if (new Set(counts.values()).size !== 1) {
     throw new TopicMismatchError(
-      `the input topics must have equal partition counts (an employee's events share a partition number); found ${metadata.topics.map((t) => `${t.name}=${t.partitions.length}`).join(', ')}`,
+      `the input topics must have equal partition counts (an employee's events share a partition number); found ${[...counts].map(([name, n]) => `${name}=${n}`).join(', ')}`,
     );
   }
   await migrate(config, log, catalog);
-  return [...counts][0]!;
+  return [...counts.values()][0]!;
 }
 
 /** prepareTopicsAndTables with an admin client of its own, for a process that starts its processors in worker threads. */
 export async function prepareProcessing(config: Config, log: Logger): Promise<number> {
-  const admin = createKafka(config, 'kpi-stream-processor', log).admin();
+  const admin = kafkaClient(config, 'kpi-stream-processor', log).admin();
   await admin.connect();
   try {
     return await prepareTopicsAndTables(config, log, admin, await loadCatalog(config.extensions));
@@ -107,21 +107,15 @@ async function connectPipeline(
 ): Promise<Pipeline> {
   const settings = runnerSettingsOf(config, await loadCatalog(config.extensions));
   const inputTopics = EVENT_KINDS.map((kind) => inputTopic(config, kind));
-  const kafka = createKafka(config, 'kpi-stream-processor', log);
+  const kafka = kafkaClient(config, 'kpi-stream-processor', log);
+  log.info({ client: kafka.name }, `Kafka client: ${kafka.name} (KPI_KAFKA_CLIENT)`);
   const admin = kafka.admin();
   kafkaClients.push(admin);
   await admin.connect();
   if (!options.prepared) await prepareTopicsAndTables(config, log, admin, settings.catalog);
 
-  const consumer = kafka.consumer({
-    groupId: config.groupId,
-    partitionAssigners: [coPartitionedAssigner],
-    sessionTimeout: config.sessionTimeout,
-    heartbeatInterval: Math.max(500, Math.floor(config.sessionTimeout / 10)),
-    maxWaitTimeInMs: 250,
-    retry: { retries: 8, restartOnFailure: async (error) => !(error instanceof KpiError) || error.retriable },
-  });
-  const producer = createProducer(kafka, { allowAutoTopicCreation: false });
+  const consumer = kafka.groupConsumer({ groupId: config.groupId, coPartitioned: true });
+  const producer = kafka.producer();
   kafkaClients.push(consumer, producer);
   await producer.connect();
   await consumer.connect();
@@ -170,10 +164,10 @@ async function connectPipeline(
       rewind: async (partition, points) => {
         const offsets = new Map<string, number>();
         for (const topic of inputTopics) {
-          offsets.set(topic, points.get(topic)?.offset ?? Number((await admin.fetchTopicOffsets(topic)).find((p) => p.partition === partition)?.low ?? 0));
+          offsets.set(topic, points.get(topic)?.offset ?? (await admin.topicOffsets(topic)).find((p) => p.partition === partition)?.low ?? 0);
         }
-        // All topics of the partition at once: no batch may slip in between (kafkajs marks fetched ones stale).
-        for (const [topic, offset] of offsets) consumer.seek({ topic, partition, offset: String(offset) });
+        // All topics of the partition at once: no batch may slip in between (a batch under way of a sought partition no longer counts).
+        for (const [topic, offset] of offsets) consumer.seek(topic, partition, offset);
       },
       clock: Date.now,
       // Live alerting judges the windows as each batch changes them: published only when there are rules to judge.

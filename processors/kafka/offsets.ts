@@ -1,7 +1,7 @@
-import type { Admin, Consumer } from 'kafkajs';
 import type { OffsetStore, ResumePoint } from '../../contract/ports.js';
 import { messageOf } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
+import type { GroupConsumer, KafkaAdmin } from '../../topics/client/port.js';
 
 /** Commit metadata: the partition clock just before the committed offset. */
 interface CommitMetadata {
@@ -28,20 +28,19 @@ export class KafkaOffsetStore implements OffsetStore {
   private readonly lastCommitted = new Map<string, string>();
 
   constructor(
-    private readonly admin: Admin,
-    private readonly consumer: Consumer,
+    private readonly admin: KafkaAdmin,
+    private readonly consumer: GroupConsumer,
     private readonly groupId: string,
     private readonly topics: readonly string[],
     private readonly log: Logger,
   ) {}
 
   async committed(partition: number): Promise<Map<string, ResumePoint>> {
-    const committed = await this.admin.fetchOffsets({ groupId: this.groupId, topics: [...this.topics] });
+    const committed = await this.admin.committedOffsets(this.groupId, this.topics);
     const points = new Map<string, ResumePoint>();
-    for (const { topic, partitions } of committed) {
-      const entry = partitions.find((p) => p.partition === partition);
-      if (!entry || Number(entry.offset) < 0) continue;
-      points.set(topic, { offset: Number(entry.offset), clock: parseMetadata(entry.metadata) });
+    for (const entry of committed) {
+      if (entry.partition !== partition || entry.offset < 0) continue;
+      points.set(entry.topic, { offset: entry.offset, clock: parseMetadata(entry.metadata) });
     }
     return points;
   }
@@ -50,13 +49,13 @@ export class KafkaOffsetStore implements OffsetStore {
     const offsets = points.map(({ topic, partition, point }) => ({
       topic,
       partition,
-      offset: String(point.offset),
+      offset: point.offset,
       metadata: JSON.stringify({ clock: point.clock } satisfies CommitMetadata),
     }));
     const changed = offsets.filter((o) => this.lastCommitted.get(`${o.topic}:${o.partition}`) !== `${o.offset}:${o.metadata}`);
     if (changed.length === 0) return false;
     try {
-      await this.consumer.commitOffsets(changed);
+      await this.consumer.commit(changed);
       for (const o of changed) this.lastCommitted.set(`${o.topic}:${o.partition}`, `${o.offset}:${o.metadata}`);
       return true;
     } catch (error) {

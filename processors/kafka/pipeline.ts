@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Admin, Consumer, Producer } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { Config } from '../../core/config.js';
 import { type KpiError, messageOf } from '../../core/errors.js';
 import type { HealthCheck, HealthServer } from '../../core/health.js';
 import type { Logger } from '../../core/logger.js';
+import type { GroupConsumer, KafkaAdmin, KafkaProducer } from '../../topics/client/port.js';
 import type { PartitionLag, ProcessorMetrics } from '../metrics.js';
 import type { ProcessorReadiness } from './readiness.js';
 import type { StreamRunner } from '../runner.js';
@@ -65,9 +65,9 @@ export interface PipelineParts {
   readonly config: Config;
   readonly log: Logger;
   readonly options: PipelineOptions;
-  readonly admin: Admin;
-  readonly consumer: Consumer;
-  readonly producer: Producer;
+  readonly admin: KafkaAdmin;
+  readonly consumer: GroupConsumer;
+  readonly producer: KafkaProducer;
   readonly inputTopics: readonly string[];
   readonly runner: StreamRunner;
   readonly metrics: ProcessorMetrics;
@@ -84,7 +84,7 @@ export interface PipelineParts {
 
 /**
  * The processor process: one member of the consumer group. Feeds each batch
- * kafkajs delivers to the stream runner, lets the flush scheduler write rows
+ * the Kafka client delivers to the stream runner, lets the flush scheduler write rows
  * and commit, follows rebalances, and stops cleanly (SIGTERM) or on a failure
  * it cannot recover from.
  */
@@ -137,59 +137,62 @@ export class Pipeline {
   async run(): Promise<void> {
     const { consumer, runner, log, config, readiness } = this.parts;
     const { onAssignment } = this.parts.options;
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      // kafkajs resumes every assigned partition from its committed offset after a
-      // rebalance, so every task restarts from there too.
-      runner.reset();
-      this.pacer.releaseAll();
-      const partitions = new Set(Object.values(payload.memberAssignment).flat());
-      this.owned = partitions;
-      this.metrics.assigned(partitions.size);
-      readiness.joined(partitions.size);
-      const sorted = [...partitions].sort((a, b) => a - b);
-      if (onAssignment) onAssignment(sorted);
-      else log.info({ partitions: sorted.join(','), memberId: payload.memberId }, `joined group ${config.groupId}: ${partitions.size} partitions`);
-    });
-    consumer.on(consumer.events.REBALANCING, () => {
-      readiness.rebalancing();
-      onAssignment?.(undefined);
-    });
-    consumer.on(consumer.events.CRASH, ({ payload }) => {
-      if (!payload.restart) void this.fail(payload.error);
-      else {
-        readiness.rejoining();
-        log.warn({ err: payload.error }, 'consumer crashed, kafkajs restarts it');
-      }
-    });
-    await consumer.subscribe({ topics: [...this.parts.inputTopics], fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-        if (this.closing) return;
+    await consumer.run(
+      this.parts.inputTopics,
+      async ({ topic, partition, records, recordsLeft }, { heartbeat, live }) => {
+        if (this.closing) return false;
         if (this.holding) {
+          // Not processed, so not moved: the client hands the batch over again once the hold ends.
           await Promise.race([this.holding, sleep(HOLD_POLL_MS)]);
           await heartbeat(); // notices the rebalance the siblings' joins began
-          return;
+          return false;
         }
-        const live = () => isRunning() && !isStale();
-        await this.scheduler.batch(async () => {
-          const records = batch.messages.map((m) => ({ offset: Number(m.offset), key: m.key, value: m.value, timestamp: Number(m.timestamp) }));
-          const recordsLeft = Number(batch.offsetLag());
-          const result = await runner.processBatch(batch.topic, batch.partition, records, { heartbeat, live, signal: this.parts.abort.signal, recordsLeft });
+        return this.scheduler.batch(async () => {
+          const result = await runner.processBatch(topic, partition, records, {
+            heartbeat,
+            live,
+            signal: this.parts.abort.signal,
+            ...(recordsLeft === undefined ? {} : { recordsLeft }),
+          });
           if (result) readiness.batchDone();
-          if (result && live()) {
-            resolveOffset(String(result.lastOffset));
-            if (!this.closing) this.pacer.afterBatch(batch.partition, runner.topicsAhead(batch.partition), Date.now());
+          const moved = result !== undefined && live();
+          if (moved) {
+            if (!this.closing) this.pacer.afterBatch(partition, runner.topicsAhead(partition), Date.now());
             this.metrics.topicsPaused(this.pacer.pausedCount);
           }
           await heartbeat();
           this.scheduler.flushIfDue();
           await this.scheduler.relieve(heartbeat);
+          return moved;
         });
       },
-    });
+      {
+        joined: ({ memberId, partitions: byTopic }) => {
+          // The consumer resumes every assigned partition from its committed offset after a
+          // rebalance, so every task restarts from there too.
+          runner.reset();
+          this.pacer.releaseAll();
+          const partitions = new Set([...byTopic.values()].flat());
+          this.owned = partitions;
+          this.metrics.assigned(partitions.size);
+          readiness.joined(partitions.size);
+          const sorted = [...partitions].sort((a, b) => a - b);
+          if (onAssignment) onAssignment(sorted);
+          else log.info({ partitions: sorted.join(','), memberId }, `joined group ${config.groupId}: ${partitions.size} partitions`);
+        },
+        rebalancing: () => {
+          readiness.rebalancing();
+          onAssignment?.(undefined);
+        },
+        crashed: (error, restarting) => {
+          if (!restarting) void this.fail(error);
+          else {
+            readiness.rejoining();
+            log.warn({ err: error }, 'consumer crashed, the client restarts it');
+          }
+        },
+      },
+    );
     this.scheduler.start();
     this.lagTimer = setInterval(() => void this.pollLag(), LAG_INTERVAL_MS);
   }
@@ -244,13 +247,13 @@ export class Pipeline {
   /** Every input topic-partition's high watermark, and how far the group has read it. */
   private async readProgress(): Promise<ReadProgress[]> {
     const { admin, config, inputTopics, runner } = this.parts;
-    const committed = await admin.fetchOffsets({ groupId: config.groupId, topics: [...inputTopics] });
+    const committed = await admin.committedOffsets(config.groupId, inputTopics);
     const progress: ReadProgress[] = [];
     for (const topic of inputTopics) {
-      for (const { partition, high, low } of await admin.fetchTopicOffsets(topic)) {
+      for (const { partition, high, low } of await admin.topicOffsets(topic)) {
         const mine = runner.position(topic, partition);
-        const theirs = committed.find((c) => c.topic === topic)?.partitions.find((p) => p.partition === partition)?.offset;
-        progress.push({ topic, partition, high: Number(high), read: Math.max(mine ?? Number(theirs ?? -1), Number(low)) });
+        const theirs = committed.find((c) => c.topic === topic && c.partition === partition)?.offset;
+        progress.push({ topic, partition, high, read: Math.max(mine ?? theirs ?? -1, low) });
       }
     }
     return progress;

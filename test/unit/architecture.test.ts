@@ -116,7 +116,19 @@ test('in processors/, only the Kafka host (processors/kafka/) reaches Kafka and 
   }
   expect(violations).toEqual([]);
   // The check sees the Kafka host's imports where they are.
-  expect(importsOf(join(root, 'processors', 'kafka', 'pipeline.ts')).packages).toContain('kafkajs');
+  expect(importsOf(join(root, 'processors', 'kafka', 'bootstrap.ts')).packages).toContain('prom-client');
+});
+
+test('no processor imports a Kafka library: the Kafka host reaches Kafka through the client port (topics/client/), whichever library KPI_KAFKA_CLIENT names', () => {
+  const libraries = ['kafkajs', '@platformatic/kafka', '@confluentinc/kafka-javascript'];
+  const violations = [...sourceFiles(join(root, 'processors'))].flatMap((file) =>
+    importsOf(file)
+      .packages.filter((name) => libraries.includes(name))
+      .map((name) => `${relative(root, file)} imports ${name}`),
+  );
+  expect(violations).toEqual([]);
+  // The check sees the port where the host takes it.
+  expect(importsOf(join(root, 'processors', 'kafka', 'bootstrap.ts')).files).toContain('topics/client/client.js');
 });
 
 test('no module imports itself through others: the import graph has no circle', () => {

@@ -119,6 +119,7 @@ test.each([
   [{ KPI_CORRECTION_HORIZON: '5m' }, 'KPI_CORRECTION_HORIZON', 'KPI_ALLOWED_LATENESS'],
   [{ KPI_TOPIC_PREFIX: 'a b' }, 'KPI_TOPIC_PREFIX', 'letters, digits'],
   [{ KAFKA_SSL: 'maybe' }, 'KAFKA_SSL', 'expected true or false'],
+  [{ KPI_KAFKA_CLIENT: 'rdkafka' }, 'KPI_KAFKA_CLIENT', 'must be one of kafkajs, platformatic'],
   [{ KAFKA_SSL_CA_FILE: '/nonexistent/ca.pem' }, 'KAFKA_SSL_CA_FILE', 'cannot read /nonexistent/ca.pem'],
   [{ KAFKA_SASL_MECHANISM: 'kerberos' }, 'KAFKA_SASL_MECHANISM', 'plain, scram-sha-256, scram-sha-512'],
   [{ KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_PASSWORD: 'pw-1234' }, 'KAFKA_SASL_USERNAME', 'needs a user name'],
