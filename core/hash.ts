@@ -6,16 +6,32 @@
  * (n events in the window): 1.4e-13 for a working day of 51 events.
  */
 
+/** Mixes one UTF-16 code unit into a pass's state. */
+function mix(h: number, unit: number): number {
+  let k = Math.imul(unit, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  h ^= Math.imul(k, 0x1b873593);
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
 /** One 32-bit murmur-style pass over a string's UTF-16 code units. */
 function pass(text: string, seed: number): number {
   let h = seed ^ text.length;
-  for (let i = 0; i < text.length; i += 1) {
-    let k = Math.imul(text.charCodeAt(i), 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    h ^= Math.imul(k, 0x1b873593);
-    h = (h << 13) | (h >>> 19);
-    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
-  }
+  for (let i = 0; i < text.length; i += 1) h = mix(h, text.charCodeAt(i));
+  return finish(h);
+}
+
+/** The same pass over `${first}\u0000${second}`, without making that string. */
+function pairPass(first: string, second: string, seed: number): number {
+  let h = seed ^ (first.length + 1 + second.length);
+  for (let i = 0; i < first.length; i += 1) h = mix(h, first.charCodeAt(i));
+  h = mix(h, 0);
+  for (let i = 0; i < second.length; i += 1) h = mix(h, second.charCodeAt(i));
+  return finish(h);
+}
+
+function finish(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
@@ -28,6 +44,13 @@ function pass(text: string, seed: number): number {
 export function hash53(text: string): number {
   const high = pass(text, 0x9747b28c) & 0x1fffff;
   const low = pass(text, 0x5bd1e995);
+  return high * 0x1_0000_0000 + low || 1;
+}
+
+/** hash53(`${first}\u0000${second}`), per event without building that string. */
+export function hash53Pair(first: string, second: string): number {
+  const high = pairPass(first, second, 0x9747b28c) & 0x1fffff;
+  const low = pairPass(first, second, 0x5bd1e995);
   return high * 0x1_0000_0000 + low || 1;
 }
 
