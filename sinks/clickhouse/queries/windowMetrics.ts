@@ -67,7 +67,7 @@ const CORE_VALUES: Readonly<Record<string, (row: WindowRow) => unknown>> = {
   station_weights: (r) => r.station_weights,
   event_keys: (r) => r.event_keys,
   event_digests: (r) => r.event_digests,
-  hourly: (r) => r.hourly.map((h) => [h.hour, h.measures]),
+  hourly: (r) => r.hourly, // Tuple(hour, measures): each hour by element name
 };
 
 /**
