@@ -265,14 +265,33 @@ function addKeys(catalog: KpiCatalog, state: EmployeeWindow, keys: readonly numb
  * undefined. Checked before `applyEvent`, so a refused event changes nothing.
  */
 export function contributionProblem(catalog: KpiCatalog, state: EmployeeWindow, tagged: KindedEvent): string | undefined {
-  for (const { slot, definition } of catalog.measuresOf(tagged.kind)) {
-    const value = definition.value(tagged.event as never);
+  const values = contributionsOf(catalog, tagged);
+  const measures = catalog.measuresOf(tagged.kind);
+  for (let i = 0; i < measures.length; i += 1) {
+    const { slot, definition } = measures[i]!;
+    const value = values[i]!;
     if (!Number.isInteger(value) || value < 0 || value > MAX_CONTRIBUTION) {
       return `${definition.name} would grow by ${value}; one event adds a whole number within 0..${MAX_CONTRIBUTION}`;
     }
     if (readDouble(state.cells, MEASURES + 2 * slot) + value > Number.MAX_SAFE_INTEGER) return `${definition.name} would overflow its exact sum`;
   }
   return undefined;
+}
+
+/** The event whose contributions `contributions` holds, in the order of its kind's measures (the task checks them, then applies them). */
+let contributionsFor: KindedEvent | undefined;
+let contributionsIn: KpiCatalog | undefined;
+let contributions = new Float64Array(16);
+
+/** What the event adds to each of its kind's measures, computed once per event: checked by contributionProblem, then added by applyEvent. */
+function contributionsOf(catalog: KpiCatalog, tagged: KindedEvent): Float64Array {
+  if (contributionsFor === tagged && contributionsIn === catalog) return contributions;
+  const measures = catalog.measuresOf(tagged.kind);
+  if (measures.length > contributions.length) contributions = new Float64Array(measures.length);
+  for (let i = 0; i < measures.length; i += 1) contributions[i] = measures[i]!.definition.value(tagged.event as never);
+  contributionsFor = tagged;
+  contributionsIn = catalog;
+  return contributions;
 }
 
 /** Whether the window holds the event already: 'duplicate', 'conflicting-duplicate' (other bytes), or undefined when it is new. */
@@ -299,7 +318,11 @@ function hourIndex(catalog: KpiCatalog, state: EmployeeWindow, hour: number): nu
   const count = cells[HOURS]!;
   let at = hoursAt(m, cells);
   let words = hourWordsOf(m, cells);
-  for (let h = 0; h < count; h += 1) if (readDouble(cells, at + h * words) === hour) return h;
+  // The hour's start as its two words, compared in place.
+  scratch[0] = hour;
+  const low = scratchWords[0]!;
+  const high = scratchWords[1]!;
+  for (let h = 0; h < count; h += 1) if (cells[at + h * words] === low && cells[at + h * words + 1] === high) return h;
   if (count === cells[HOUR_CAPACITY]!) {
     regrow(catalog, state, { hours: Math.max(4, 2 * count) });
     cells = state.cells;
@@ -364,9 +387,11 @@ export function applyEvent(catalog: KpiCatalog, state: EmployeeWindow, tagged: K
   state.cells[VERSION] = state.cells[VERSION]! + 1;
   const measures = catalog.measuresOf(tagged.kind);
   if (measures.length > 0) {
+    const values = contributionsOf(catalog, tagged);
     const h = hourIndex(catalog, state, hour);
-    for (const { slot, definition } of measures) {
-      const value = definition.value(tagged.event as never);
+    for (let i = 0; i < measures.length; i += 1) {
+      const value = values[i]!;
+      const slot = measures[i]!.slot;
       if (value === 0) continue;
       writeDouble(state.cells, MEASURES + 2 * slot, readDouble(state.cells, MEASURES + 2 * slot) + value);
       addToHour(catalog, state, h, slot, value);
@@ -417,6 +442,21 @@ export function primaryStation(catalog: KpiCatalog, state: EmployeeWindow): stri
   return best;
 }
 
+/** The row's measures and KPI columns by column name (catalog.valuesOf of the measures), read from the cells. */
+function valuesOf(catalog: KpiCatalog, cells: Uint32Array): Record<string, number | null> {
+  const measures: Record<string, number> = {};
+  const values: Record<string, number | null> = {};
+  const names = catalog.measureNames;
+  for (let slot = 0; slot < names.length; slot += 1) {
+    const value = readDouble(cells, MEASURES + 2 * slot);
+    measures[names[slot]!] = value;
+    values[names[slot]!] = value;
+  }
+  const columns = catalog.columns;
+  for (let i = 0; i < columns.length; i += 1) values[columns[i]!.name] = columns[i]!.value(measures);
+  return values;
+}
+
 export function toRow(catalog: KpiCatalog, state: EmployeeWindow): WindowRow {
   const report = reportOf(catalog, state);
   const cells = state.cells;
@@ -464,7 +504,7 @@ export function toRow(catalog: KpiCatalog, state: EmployeeWindow): WindowRow {
     station_weights: stationWeights,
     event_keys: eventKeys,
     event_digests: eventDigests,
-    values: catalog.valuesOf(catalog.named(measuresOf(catalog, state))),
+    values: valuesOf(catalog, cells),
     hourly,
   };
 }
