@@ -354,7 +354,8 @@ function addStationWeight(catalog: KpiCatalog, state: EmployeeWindow, station: s
   if (at < 0) {
     if (state.stations.length === state.cells[STATION_CAPACITY]!) regrow(catalog, state, { stations: 2 * state.stations.length });
     at = state.stations.length;
-    state.stations = [...state.stations, internStation(station)]; // exact size: a push would reserve room for 16 more
+    // Exact size (a push would reserve room for 16 more); a window's first station, the usual only one, in an array shared by every window that names it.
+    state.stations = state.stations.length === 0 ? soleStation(station) : [...state.stations, internStation(station)];
     state.cells[STATIONS] = state.stations.length;
   }
   const cell = stationsAt(catalog.measures.length) + 2 * at;
@@ -370,6 +371,18 @@ function internStation(station: string): string {
   if (stationIds.size >= 100_000) stationIds.clear();
   stationIds.set(station, station);
   return station;
+}
+
+/** One frozen array per station id naming only it: what most windows' `stations` are. */
+const soleStations = new Map<string, readonly string[]>();
+
+function soleStation(station: string): readonly string[] {
+  const known = soleStations.get(station);
+  if (known !== undefined) return known;
+  if (soleStations.size >= 100_000) soleStations.clear();
+  const stations = Object.freeze([internStation(station)]);
+  soleStations.set(station, stations);
+  return stations;
 }
 
 /**
@@ -522,7 +535,7 @@ export function fromRow(catalog: KpiCatalog, row: WindowRow): EmployeeWindow {
   regrow(catalog, state, { keys: Math.max(16, row.event_keys.length), hours: Math.max(2, row.hourly.length), stations: Math.max(1, stations.length), wide });
   const cells = state.cells;
   for (const [slot, definition] of catalog.measures.entries()) writeDouble(cells, MEASURES + 2 * slot, row.values[definition.name] ?? 0);
-  state.stations = stations.map(internStation);
+  state.stations = stations.length === 1 ? soleStation(stations[0]!) : stations.map(internStation);
   cells[STATIONS] = stations.length;
   const at = layout(m, cells);
   for (const [i, station] of stations.entries()) writeDouble(cells, at.stations + 2 * i, row.station_weights[station]!);
