@@ -150,10 +150,11 @@ function regrow(catalog: KpiCatalog, state: EmployeeWindow, capacity: { keys?: n
 
 export function newEmployeeWindow(catalog: KpiCatalog, employeeId: string, window: PlantWindow): EmployeeWindow {
   const m = catalog.measures.length;
-  // Room for 16 events (a working day has about 51: three regrowths, to 54).
-  const cells = new Uint32Array(sizeOf(m, 16, 2, 1, false));
-  cells[KEY_CAPACITY] = 16;
-  cells[HOUR_CAPACITY] = 2;
+  // Room for 24 events and 4 hours: a working day (about 51 events in 8 hours) regrows three times, to 36 and 54
+  // events and 8 hours, rather than five from 16 events and 2 hours; its final size is the same.
+  const cells = new Uint32Array(sizeOf(m, 24, 4, 1, false));
+  cells[KEY_CAPACITY] = 24;
+  cells[HOUR_CAPACITY] = 4;
   cells[STATION_CAPACITY] = 1;
   return { employeeId, window, cells, stations: [], reportEventId: '' };
 }
