@@ -4,6 +4,7 @@ import type { KpiCatalog } from '../kpis/catalog.js';
 import type { KindedEvent } from '../schemas/kinds.js';
 import type { PlantWindow } from './windows.js';
 import type { Repeat } from './outcome.js';
+import type { WindowArena } from './windowArena.js';
 
 /**
  * The aggregate of one employee in one window. Measures are exact whole
@@ -15,14 +16,17 @@ import type { Repeat } from './outcome.js';
  *
  * A processor holds one per open employee-window, so its numbers live in one
  * Uint32Array (`cells`, laid out below) rather than in objects and arrays of
- * their own: a window of a working day (about 51 events over 8 hours) costs
- * about 2 KB in all (BENCHMARKS.md). Read it through the functions here.
+ * their own, a block of its partition task's arena (processors/windowArena.ts):
+ * a window of a working day (about 51 events over 8 hours) holds 1,104 bytes
+ * of cells (BENCHMARKS.md). Read it through the functions here.
  */
 export interface EmployeeWindow {
   readonly employeeId: string;
   readonly window: PlantWindow;
   /** Every number of the aggregate; replaced by a larger array as events arrive. */
   cells: Uint32Array;
+  /** Where its cells are blocks (its partition task's), or undefined for a window on its own (cells of their own). */
+  readonly arena: WindowArena | undefined;
   /** Stations in the order of their first event; their weights are in `cells`. */
   stations: readonly string[];
   /** The event_id of the self-report that stands ('' when none). */
@@ -122,7 +126,7 @@ function regrow(catalog: KpiCatalog, state: EmployeeWindow, capacity: { keys?: n
   const keyCapacity = capacity.keys ?? old[KEY_CAPACITY]!;
   const hourCapacity = capacity.hours ?? old[HOUR_CAPACITY]!;
   const stationCapacity = capacity.stations ?? old[STATION_CAPACITY]!;
-  const cells = new Uint32Array(sizeOf(m, keyCapacity, hourCapacity, stationCapacity, wide));
+  const cells = allocate(state.arena, sizeOf(m, keyCapacity, hourCapacity, stationCapacity, wide));
   cells.set(old.subarray(0, from.stations)); // header, measures, report
   cells[KEY_CAPACITY] = keyCapacity;
   cells[HOUR_CAPACITY] = hourCapacity;
@@ -144,19 +148,23 @@ function regrow(catalog: KpiCatalog, state: EmployeeWindow, capacity: { keys?: n
   const keys = old[KEYS]!;
   cells.set(old.subarray(from.keys, from.keys + 2 * keys), to.keys);
   const oldDigests = new Uint16Array(old.buffer, old.byteOffset + 4 * from.digests, keys);
-  new Uint16Array(cells.buffer, 4 * to.digests, keys).set(oldDigests);
+  new Uint16Array(cells.buffer, cells.byteOffset + 4 * to.digests, keys).set(oldDigests);
   state.cells = cells;
+  state.arena?.release(old);
 }
 
-export function newEmployeeWindow(catalog: KpiCatalog, employeeId: string, window: PlantWindow): EmployeeWindow {
+const allocate = (arena: WindowArena | undefined, words: number): Uint32Array => (arena ? arena.allocate(words) : new Uint32Array(words));
+
+/** A window without events; its cells a block of `arena` when given (a partition task's), else an array of their own. */
+export function newEmployeeWindow(catalog: KpiCatalog, employeeId: string, window: PlantWindow, arena?: WindowArena): EmployeeWindow {
   const m = catalog.measures.length;
   // Room for 24 events and 4 hours: a working day (about 51 events in 8 hours) regrows three times, to 36 and 54
   // events and 8 hours, rather than five from 16 events and 2 hours; its final size is the same.
-  const cells = new Uint32Array(sizeOf(m, 24, 4, 1, false));
+  const cells = allocate(arena, sizeOf(m, 24, 4, 1, false));
   cells[KEY_CAPACITY] = 24;
   cells[HOUR_CAPACITY] = 4;
   cells[STATION_CAPACITY] = 1;
-  return { employeeId, window, cells, stations: [], reportEventId: '' };
+  return { employeeId, window, cells, arena, stations: [], reportEventId: '' };
 }
 
 /** The window's measures by catalog slot (a copy). */
@@ -527,11 +535,11 @@ export function toRow(catalog: KpiCatalog, state: EmployeeWindow): WindowRow {
  * The state a row was written from: the inverse of toRow. A measure the row
  * does not have (a KPI added after it was written) starts at 0.
  */
-export function fromRow(catalog: KpiCatalog, row: WindowRow): EmployeeWindow {
+export function fromRow(catalog: KpiCatalog, row: WindowRow, arena?: WindowArena): EmployeeWindow {
   const m = catalog.measures.length;
   const stations = Object.keys(row.station_weights);
   const window = { start: row.window_start, end: row.window_end, plantDay: row.plant_day, shift: row.shift, crew: row.crew };
-  const state = newEmployeeWindow(catalog, row.employee_id, window);
+  const state = newEmployeeWindow(catalog, row.employee_id, window, arena);
   const wide = row.hourly.some((h) => Object.values(h.measures).some((v) => v >= TWO_32));
   regrow(catalog, state, { keys: Math.max(16, row.event_keys.length), hours: Math.max(2, row.hourly.length), stations: Math.max(1, stations.length), wide });
   const cells = state.cells;

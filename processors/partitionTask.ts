@@ -19,6 +19,7 @@ import {
   type EmployeeWindow,
 } from './employeeWindow.js';
 import type { RecordOutcome, Repeat } from './outcome.js';
+import { WindowArena } from './windowArena.js';
 import type { PlantWindow, WindowAssigner } from './windows.js';
 
 export interface TaskSettings {
@@ -140,6 +141,8 @@ export class PartitionTask {
   /** Windows in memory by employee: the first of the employee's list. */
   private readonly open = new Map<string, OpenWindow>();
   private windowCount = 0;
+  /** The numbers of every window in memory: its cells are blocks of the task's arena. */
+  private readonly arena = new WindowArena();
   /** Closed windows whose rows were written, kept at the last drain for corrections (KPI_CLOSED_WINDOW_CACHE). */
   private cachedClosed = 0;
   /** With `trackChanged`: the windows that took an event since the last `takeChanged`, each once. */
@@ -220,7 +223,7 @@ export class PartitionTask {
     for (const row of restored) {
       // A window may have come into memory meanwhile only through this task, which runs one batch at a time.
       // Without room, it stays out, and its records are refused as they would open it (`process`).
-      if (!this.find(row.employee_id, row.window_start) && this.hasRoom()) this.add(row.employee_id, fromRow(this.settings.catalog, row));
+      if (!this.find(row.employee_id, row.window_start) && this.hasRoom()) this.add(row.employee_id, fromRow(this.settings.catalog, row, this.arena));
     }
     this.restoredCount += restored.length;
   }
@@ -271,7 +274,7 @@ export class PartitionTask {
     let entry = this.find(employeeId, window.start);
     if (!entry) {
       if (!this.hasRoom()) return { outcome: 'KPI_ERR_TOO_MANY_WINDOWS', window };
-      entry = this.add(employeeId, newEmployeeWindow(this.settings.catalog, employeeId, window));
+      entry = this.add(employeeId, newEmployeeWindow(this.settings.catalog, employeeId, window, this.arena));
     }
     if (versionOf(entry.state) >= this.settings.maxWindowEvents)
       return { outcome: repeatOf(entry.state, eventKey(tagged), digest) ?? 'KPI_ERR_TOO_MANY_EVENTS', window };
@@ -496,6 +499,7 @@ export class PartitionTask {
           const end = entry.state.window.end;
           if (end < boundary || (end === boundary && partial-- <= 0)) {
             this.windowCount -= 1;
+            this.arena.release(entry.state.cells);
             continue;
           }
         }
