@@ -525,22 +525,30 @@ export class PartitionTask {
    * not yet in a drained row, or else the next record.
    */
   resumePoints(): Map<EventKind, ResumePoint> {
+    // One pass over the windows in memory (a checkpoint's capture makes it, over up to KPI_CLOSED_WINDOW_CACHE windows), for every kind at once.
+    const earliest = NO_POINTS.slice();
+    for (const first of this.open.values()) {
+      for (let entry: OpenWindow | undefined = first; entry; entry = entry.next) {
+        const unwritten = entry.unwritten;
+        if (!unwritten) continue;
+        for (let at = 0; at < unwritten.length; at += 2) {
+          if (unwritten[at]! < earliest[at]! || Number.isNaN(earliest[at]!)) {
+            earliest[at] = unwritten[at]!;
+            earliest[at + 1] = unwritten[at + 1]!;
+          }
+        }
+      }
+    }
     const points = new Map<EventKind, ResumePoint>();
     for (const kind of EVENT_KINDS) {
       const position = this.positions.get(kind);
       if (position === undefined) continue;
-      let earliest: ResumePoint = { offset: position, clock: this.clocks.get(kind) ?? null };
       const at = 2 * KIND_INDEX[kind];
-      for (const first of this.open.values()) {
-        for (let entry: OpenWindow | undefined = first; entry; entry = entry.next) {
-          const offset = entry.unwritten?.[at] ?? Number.NaN;
-          if (offset < earliest.offset) {
-            const clock = entry.unwritten![at + 1]!;
-            earliest = { offset, clock: Number.isNaN(clock) ? null : clock };
-          }
-        }
-      }
-      points.set(kind, earliest);
+      const offset = earliest[at]!;
+      if (offset < position) {
+        const clock = earliest[at + 1]!;
+        points.set(kind, { offset, clock: Number.isNaN(clock) ? null : clock });
+      } else points.set(kind, { offset: position, clock: this.clocks.get(kind) ?? null });
     }
     return points;
   }
