@@ -141,6 +141,10 @@ export class PartitionTask {
   /** Windows in memory by employee: the first of the employee's list. */
   private readonly open = new Map<string, OpenWindow>();
   private windowCount = 0;
+  /** The windows changed since their last row (each once), in the order they changed: what a drain looks at, rather than every window in memory. */
+  private dirtyWindows: OpenWindow[] = [];
+  /** Windows in memory not changed since their last row (or read back, or opened by a refused record), counted by window end. */
+  private readonly cleanByEnd = new Map<number, number>();
   /** The numbers of every window in memory: its cells are blocks of the task's arena. */
   private readonly arena = new WindowArena();
   /** Closed windows whose rows were written, kept at the last drain for corrections (KPI_CLOSED_WINDOW_CACHE). */
@@ -293,6 +297,8 @@ export class PartitionTask {
       entry.dirty = true;
       entry.changedAt = now;
       if (window.end < this.dirtyEnd) this.dirtyEnd = window.end;
+      this.dirtyWindows.push(entry);
+      this.countClean(window.end, -1);
     }
     const unwritten = (entry.unwritten ??= NO_POINTS.slice());
     const at = 2 * KIND_INDEX[kind];
@@ -346,6 +352,7 @@ export class PartitionTask {
 
   private add(employeeId: string, state: EmployeeWindow): OpenWindow {
     const entry: OpenWindow = { state, dirty: false, drainedIn: -1, unwritten: undefined, changedAt: 0, next: undefined, changed: false };
+    this.countClean(state.window.end, 1);
     let last = this.open.get(employeeId);
     if (!last) this.open.set(employeeId, entry);
     else {
@@ -444,39 +451,57 @@ export class PartitionTask {
     const watermark = idle ? Number.POSITIVE_INFINITY : this.watermark();
     const rows: WindowRow[] = [];
     const dueAt: number[] = [];
-    // Closed windows written before this drain, counted by window end: the latest stay, up to keepClosed.
-    const written = new Map<number, number>();
+    // Only the windows changed since their last row can have one due: the others are counted by end (cleanByEnd).
+    const stillDirty: OpenWindow[] = [];
+    /** Closed windows whose rows this drain returns, by end: they stay until the next drain (their rows are on their way). */
+    const drainedNow = new Map<number, number>();
     let dirtyEnd = Number.POSITIVE_INFINITY;
-    for (const first of this.open.values()) {
-      for (let entry: OpenWindow | undefined = first; entry; entry = entry.next) {
-        const end = entry.state.window.end;
-        const closed = end <= watermark;
-        if (entry.dirty && (closed || this.settings.emitMode === 'update')) {
-          rows.push(toRow(this.settings.catalog, entry.state));
-          dueAt.push(
-            closed
-              ? Math.max(entry.changedAt, idle && end > this.watermark() ? this.lastRecordAt + this.settings.idleClose : this.passedAt(end))
-              : entry.changedAt,
-          );
-          if (entry.state.window.start > this.storedThrough) this.storedThrough = entry.state.window.start;
-          entry.dirty = false;
-          entry.drainedIn = drain;
-          entry.unwritten = undefined;
-        } else if (closed && !entry.dirty && entry.drainedIn !== drain) {
-          written.set(end, (written.get(end) ?? 0) + 1);
-        }
-        if (entry.dirty && end < dirtyEnd) dirtyEnd = end;
+    for (const entry of this.dirtyWindows) {
+      const end = entry.state.window.end;
+      const closed = end <= watermark;
+      if (closed || this.settings.emitMode === 'update') {
+        rows.push(toRow(this.settings.catalog, entry.state));
+        dueAt.push(
+          closed
+            ? Math.max(entry.changedAt, idle && end > this.watermark() ? this.lastRecordAt + this.settings.idleClose : this.passedAt(end))
+            : entry.changedAt,
+        );
+        if (entry.state.window.start > this.storedThrough) this.storedThrough = entry.state.window.start;
+        entry.dirty = false;
+        entry.drainedIn = drain;
+        entry.unwritten = undefined;
+        this.countClean(end, 1);
+        if (closed) drainedNow.set(end, (drainedNow.get(end) ?? 0) + 1);
+      } else {
+        stillDirty.push(entry);
+        if (end < dirtyEnd) dirtyEnd = end;
       }
     }
+    this.dirtyWindows = stillDirty;
     this.dirtyEnd = dirtyEnd;
+    // Closed windows written before this drain, counted by window end: the latest stay, up to keepClosed.
+    const written = new Map<number, number>();
     let total = 0;
-    for (const count of written.values()) total += count;
+    for (const [end, count] of this.cleanByEnd) {
+      if (end > watermark) continue;
+      const before = count - (drainedNow.get(end) ?? 0);
+      if (before > 0) {
+        written.set(end, before);
+        total += before;
+      }
+    }
     this.cachedClosed = Math.min(total, keepClosed);
     if (total > keepClosed) this.evict((entry) => entry.state.window.end <= watermark && !entry.dirty && entry.drainedIn !== drain, written, keepClosed);
     const history = this.watermarkHistory;
     if (history.length > 2) this.watermarkHistory = history.slice(-2);
     this.dueAt = dueAt;
     return rows;
+  }
+
+  private countClean(end: number, delta: number): void {
+    const count = (this.cleanByEnd.get(end) ?? 0) + delta;
+    if (count === 0) this.cleanByEnd.delete(end);
+    else this.cleanByEnd.set(end, count);
   }
 
   /** Removes the windows `evictable` picks beyond the `keep` latest (by window end; `counts` says how many there are per end). */
@@ -499,6 +524,7 @@ export class PartitionTask {
           const end = entry.state.window.end;
           if (end < boundary || (end === boundary && partial-- <= 0)) {
             this.windowCount -= 1;
+            this.countClean(end, -1);
             this.arena.release(entry.state.cells);
             continue;
           }
@@ -525,17 +551,16 @@ export class PartitionTask {
    * not yet in a drained row, or else the next record.
    */
   resumePoints(): Map<EventKind, ResumePoint> {
-    // One pass over the windows in memory (a checkpoint's capture makes it, over up to KPI_CLOSED_WINDOW_CACHE windows), for every kind at once.
+    // One pass, for every kind at once, over the windows changed since their last row (not every window in memory: up to KPI_CLOSED_WINDOW_CACHE more).
     const earliest = NO_POINTS.slice();
-    for (const first of this.open.values()) {
-      for (let entry: OpenWindow | undefined = first; entry; entry = entry.next) {
-        const unwritten = entry.unwritten;
-        if (!unwritten) continue;
-        for (let at = 0; at < unwritten.length; at += 2) {
-          if (unwritten[at]! < earliest[at]! || Number.isNaN(earliest[at]!)) {
-            earliest[at] = unwritten[at]!;
-            earliest[at + 1] = unwritten[at + 1]!;
-          }
+    // Only windows changed since their last row hold unwritten records.
+    for (const entry of this.dirtyWindows) {
+      const unwritten = entry.unwritten;
+      if (!unwritten) continue;
+      for (let at = 0; at < unwritten.length; at += 2) {
+        if (unwritten[at]! < earliest[at]! || Number.isNaN(earliest[at]!)) {
+          earliest[at] = unwritten[at]!;
+          earliest[at + 1] = unwritten[at + 1]!;
         }
       }
     }
