@@ -160,6 +160,11 @@ export class RowBinaryWriter {
     return Buffer.from(this.buffer.subarray(0, this.length));
   }
 
+  /** Starts over, keeping the room grown so far: a writer reused for every insert grows once, not per insert. */
+  reset(): void {
+    this.length = 0;
+  }
+
   get size(): number {
     return this.length;
   }

@@ -89,6 +89,9 @@ export function writtenColumns(table: readonly TableColumn[], catalog: KpiCatalo
   });
 }
 
+/** The writer every insert of window rows is encoded in (synchronously, then copied out): its buffer grows to the largest insert once. */
+const rowWriter = new RowBinaryWriter();
+
 /** Rows of one INSERT, encoded: the statement and its RowBinary data. */
 export interface EncodedInsert {
   readonly query: string;
@@ -118,7 +121,8 @@ export function encodeWindowRows(table: readonly TableColumn[], catalog: KpiCata
   const inserts: EncodedInsert[] = [];
   for (let i = 0; i < months.length; i += MONTHS_PER_INSERT) {
     const chunk = months.slice(i, i + MONTHS_PER_INSERT).flatMap((month) => byMonth.get(month)!);
-    const writer = new RowBinaryWriter();
+    const writer = rowWriter;
+    writer.reset();
     for (const row of chunk) for (const column of columns) column.codec.write(writer, column.value(row));
     inserts.push({ query, data: writer.bytes(), rows: chunk.length });
   }

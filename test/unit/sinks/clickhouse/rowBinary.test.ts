@@ -76,6 +76,14 @@ describe('RowBinary codecs', () => {
     expect(roundTrip('Array(Map(String, UInt16))', [map, { a: 1 }])).toEqual([map, { a: 1 }]);
   });
 
+  test('a writer reset starts over: its bytes are only those written since', () => {
+    const writer = new RowBinaryWriter();
+    writer.string('x'.repeat(100_000)); // grows past its first buffer
+    writer.reset();
+    writer.uint16(0x0102);
+    expect([...writer.bytes()]).toEqual([0x02, 0x01]);
+  });
+
   test('a missing value writes the type’s default; null only where the type is Nullable', () => {
     expect(roundTrip('Float64', null)).toBe(0);
     expect(roundTrip('String', undefined)).toBe('');
