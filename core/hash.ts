@@ -22,15 +22,6 @@ function pass(text: string, seed: number): number {
   return finish(h);
 }
 
-/** The same pass over `${first}\u0000${second}`, without making that string. */
-function pairPass(first: string, second: string, seed: number): number {
-  let h = seed ^ (first.length + 1 + second.length);
-  for (let i = 0; i < first.length; i += 1) h = mix(h, first.charCodeAt(i));
-  h = mix(h, 0);
-  for (let i = 0; i < second.length; i += 1) h = mix(h, second.charCodeAt(i));
-  return finish(h);
-}
-
 function finish(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
@@ -49,9 +40,23 @@ export function hash53(text: string): number {
 
 /** hash53(`${first}\u0000${second}`), per event without building that string. */
 export function hash53Pair(first: string, second: string): number {
-  const high = pairPass(first, second, 0x9747b28c) & 0x1fffff;
-  const low = pairPass(first, second, 0x5bd1e995);
-  return high * 0x1_0000_0000 + low || 1;
+  // hash53's two passes over `${first}\u0000${second}`, side by side in one walk of the strings.
+  const length = first.length + 1 + second.length;
+  let h = 0x9747b28c ^ length;
+  let l = 0x5bd1e995 ^ length;
+  for (let i = 0; i < first.length; i += 1) {
+    const unit = first.charCodeAt(i);
+    h = mix(h, unit);
+    l = mix(l, unit);
+  }
+  h = mix(h, 0);
+  l = mix(l, 0);
+  for (let i = 0; i < second.length; i += 1) {
+    const unit = second.charCodeAt(i);
+    h = mix(h, unit);
+    l = mix(l, unit);
+  }
+  return (finish(h) & 0x1fffff) * 0x1_0000_0000 + finish(l) || 1;
 }
 
 /** A 16-bit digest of bytes (FNV-1a folded), to notice a repeated id whose content differs. */
