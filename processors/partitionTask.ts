@@ -85,12 +85,8 @@ interface OpenWindow {
   dirty: boolean;
   /** The drain that last returned its row. */
   drainedIn: number;
-  /**
-   * Per kind (in EVENT_KINDS order), the offset of the first record applied since the last row and the clock before
-   * it (NaN: a null clock), two numbers per kind, NaN offsets where none; undefined while none. One array of
-   * doubles rather than an object of resume points: a window of five kinds held about 350 bytes of them.
-   */
-  unwritten: number[] | undefined;
+  /** While changed since its last row, its place in the task's `dirtyWindows` (and its resume points' in `unwritten`); else -1. */
+  dirtyAt: number;
   /** Wall-clock time of the first change since its last row. */
   changedAt: number;
   /** The same employee's next window in memory: an employee's windows form a list. */
@@ -99,11 +95,10 @@ interface OpenWindow {
   changed: boolean;
 }
 
-/** Each kind's place in an open window's `unwritten`. */
+/** Each kind's place among a window's resume points in `unwritten`. */
 const KIND_INDEX = Object.fromEntries(EVENT_KINDS.map((kind, i) => [kind, i])) as Record<EventKind, number>;
-/** `unwritten` before any record: a literal, so its copies are arrays of unboxed doubles. */
-const NO_POINTS = [Number.NaN, Number.NaN, Number.NaN, Number.NaN, Number.NaN, Number.NaN, Number.NaN, Number.NaN, Number.NaN, Number.NaN];
-if (NO_POINTS.length !== 2 * EVENT_KINDS.length) throw new Error('NO_POINTS must hold two numbers per event kind');
+/** Numbers per changed window in `unwritten`: an offset and a clock per kind. */
+const POINT_WORDS = 2 * EVENT_KINDS.length;
 
 export const windowKeyOf = (employeeId: string, windowStart: number): string => `${windowStart}\u0000${employeeId}`;
 
@@ -143,6 +138,12 @@ export class PartitionTask {
   private windowCount = 0;
   /** The windows changed since their last row (each once), in the order they changed: what a drain looks at, rather than every window in memory. */
   private dirtyWindows: OpenWindow[] = [];
+  /**
+   * Per changed window (aligned with `dirtyWindows`), per kind (in EVENT_KINDS order): the offset of the first
+   * record applied since its last row and the clock before it (NaN: a null clock), NaN offsets where none. Numbers
+   * of the task rather than objects of each window: resume points as objects held about 350 bytes per window.
+   */
+  private unwritten = new Float64Array(POINT_WORDS * 64);
   /** Windows in memory not changed since their last row (or read back, or opened by a refused record), counted by window end. */
   private readonly cleanByEnd = new Map<number, number>();
   /** The numbers of every window in memory: its cells are blocks of the task's arena. */
@@ -297,14 +298,16 @@ export class PartitionTask {
       entry.dirty = true;
       entry.changedAt = now;
       if (window.end < this.dirtyEnd) this.dirtyEnd = window.end;
+      entry.dirtyAt = this.dirtyWindows.length;
       this.dirtyWindows.push(entry);
+      if (this.unwritten.length < POINT_WORDS * this.dirtyWindows.length) this.resizeUnwritten(Math.ceil(1.25 * this.dirtyWindows.length));
+      this.unwritten.fill(Number.NaN, POINT_WORDS * entry.dirtyAt, POINT_WORDS * (entry.dirtyAt + 1));
       this.countClean(window.end, -1);
     }
-    const unwritten = (entry.unwritten ??= NO_POINTS.slice());
-    const at = 2 * KIND_INDEX[kind];
-    if (Number.isNaN(unwritten[at]!)) {
-      unwritten[at] = offset;
-      unwritten[at + 1] = clockBefore ?? Number.NaN;
+    const at = POINT_WORDS * entry.dirtyAt + 2 * KIND_INDEX[kind];
+    if (Number.isNaN(this.unwritten[at]!)) {
+      this.unwritten[at] = offset;
+      this.unwritten[at + 1] = clockBefore ?? Number.NaN;
     }
     if (this.settings.trackChanged && !entry.changed) {
       entry.changed = true;
@@ -351,7 +354,7 @@ export class PartitionTask {
   }
 
   private add(employeeId: string, state: EmployeeWindow): OpenWindow {
-    const entry: OpenWindow = { state, dirty: false, drainedIn: -1, unwritten: undefined, changedAt: 0, next: undefined, changed: false };
+    const entry: OpenWindow = { state, dirty: false, drainedIn: -1, dirtyAt: -1, changedAt: 0, next: undefined, changed: false };
     this.countClean(state.window.end, 1);
     let last = this.open.get(employeeId);
     if (!last) this.open.set(employeeId, entry);
@@ -459,6 +462,7 @@ export class PartitionTask {
     for (const entry of this.dirtyWindows) {
       const end = entry.state.window.end;
       const closed = end <= watermark;
+      const at = entry.dirtyAt;
       if (closed || this.settings.emitMode === 'update') {
         rows.push(toRow(this.settings.catalog, entry.state));
         dueAt.push(
@@ -469,16 +473,21 @@ export class PartitionTask {
         if (entry.state.window.start > this.storedThrough) this.storedThrough = entry.state.window.start;
         entry.dirty = false;
         entry.drainedIn = drain;
-        entry.unwritten = undefined;
+        entry.dirtyAt = -1;
         this.countClean(end, 1);
         if (closed) drainedNow.set(end, (drainedNow.get(end) ?? 0) + 1);
       } else {
+        // Its resume points move down with it (never up: it keeps its place or takes one a drained window left).
+        entry.dirtyAt = stillDirty.length;
+        if (entry.dirtyAt !== at) this.unwritten.copyWithin(POINT_WORDS * entry.dirtyAt, POINT_WORDS * at, POINT_WORDS * (at + 1));
         stillDirty.push(entry);
         if (end < dirtyEnd) dirtyEnd = end;
       }
     }
     this.dirtyWindows = stillDirty;
     this.dirtyEnd = dirtyEnd;
+    // After a backfill's windows close, the room for their resume points goes.
+    if (this.unwritten.length > POINT_WORDS * Math.max(64, 4 * stillDirty.length)) this.resizeUnwritten(Math.max(64, 2 * stillDirty.length));
     // Closed windows written before this drain, counted by window end: the latest stay, up to keepClosed.
     const written = new Map<number, number>();
     let total = 0;
@@ -496,6 +505,13 @@ export class PartitionTask {
     if (history.length > 2) this.watermarkHistory = history.slice(-2);
     this.dueAt = dueAt;
     return rows;
+  }
+
+  /** `unwritten` with room for `windows` changed windows, those it holds kept. */
+  private resizeUnwritten(windows: number): void {
+    const resized = new Float64Array(POINT_WORDS * windows);
+    resized.set(this.unwritten.subarray(0, Math.min(this.unwritten.length, POINT_WORDS * this.dirtyWindows.length)));
+    this.unwritten = resized;
   }
 
   private countClean(end: number, delta: number): void {
@@ -552,15 +568,14 @@ export class PartitionTask {
    */
   resumePoints(): Map<EventKind, ResumePoint> {
     // One pass, for every kind at once, over the windows changed since their last row (not every window in memory: up to KPI_CLOSED_WINDOW_CACHE more).
-    const earliest = NO_POINTS.slice();
+    const earliest = new Float64Array(POINT_WORDS).fill(Number.NaN);
     // Only windows changed since their last row hold unwritten records.
-    for (const entry of this.dirtyWindows) {
-      const unwritten = entry.unwritten;
-      if (!unwritten) continue;
-      for (let at = 0; at < unwritten.length; at += 2) {
-        if (unwritten[at]! < earliest[at]! || Number.isNaN(earliest[at]!)) {
-          earliest[at] = unwritten[at]!;
-          earliest[at + 1] = unwritten[at + 1]!;
+    const unwritten = this.unwritten;
+    for (let i = 0; i < POINT_WORDS * this.dirtyWindows.length; i += POINT_WORDS) {
+      for (let at = 0; at < POINT_WORDS; at += 2) {
+        if (unwritten[i + at]! < earliest[at]! || Number.isNaN(earliest[at]!)) {
+          earliest[at] = unwritten[i + at]!;
+          earliest[at + 1] = unwritten[i + at + 1]!;
         }
       }
     }
