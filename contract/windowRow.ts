@@ -1,4 +1,4 @@
-import { hash53 } from '../core/hash.js';
+import { hash53Pair } from '../core/hash.js';
 
 /**
  * The employee-window row: what processors produce and the window store keeps
@@ -150,5 +150,5 @@ export function metricsOf(row: WindowRow): EmployeeWindowMetrics {
 
 /** The fingerprint of an event in `event_keys`: its kind and event_id (two source systems may reuse each other's ids). */
 export function eventKeyOf(kind: string, eventId: string): number {
-  return hash53(`${kind}\u0000${eventId}`);
+  return hash53Pair(kind, eventId);
 }

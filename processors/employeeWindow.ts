@@ -4,6 +4,7 @@ import type { KpiCatalog } from '../kpis/catalog.js';
 import type { KindedEvent } from '../schemas/kinds.js';
 import type { PlantWindow } from './windows.js';
 import type { Repeat } from './outcome.js';
+import type { WindowArena } from './windowArena.js';
 
 /**
  * The aggregate of one employee in one window. Measures are exact whole
@@ -15,14 +16,17 @@ import type { Repeat } from './outcome.js';
  *
  * A processor holds one per open employee-window, so its numbers live in one
  * Uint32Array (`cells`, laid out below) rather than in objects and arrays of
- * their own: a window of a working day (about 51 events over 8 hours) costs
- * about 2 KB in all (BENCHMARKS.md). Read it through the functions here.
+ * their own, a block of its partition task's arena (processors/windowArena.ts):
+ * a window of a working day (about 51 events over 8 hours) holds 1,104 bytes
+ * of cells (BENCHMARKS.md). Read it through the functions here.
  */
 export interface EmployeeWindow {
   readonly employeeId: string;
   readonly window: PlantWindow;
   /** Every number of the aggregate; replaced by a larger array as events arrive. */
   cells: Uint32Array;
+  /** Where its cells are blocks (its partition task's), or undefined for a window on its own (cells of their own). */
+  readonly arena: WindowArena | undefined;
   /** Stations in the order of their first event; their weights are in `cells`. */
   stations: readonly string[];
   /** The event_id of the self-report that stands ('' when none). */
@@ -122,7 +126,7 @@ function regrow(catalog: KpiCatalog, state: EmployeeWindow, capacity: { keys?: n
   const keyCapacity = capacity.keys ?? old[KEY_CAPACITY]!;
   const hourCapacity = capacity.hours ?? old[HOUR_CAPACITY]!;
   const stationCapacity = capacity.stations ?? old[STATION_CAPACITY]!;
-  const cells = new Uint32Array(sizeOf(m, keyCapacity, hourCapacity, stationCapacity, wide));
+  const cells = allocate(state.arena, sizeOf(m, keyCapacity, hourCapacity, stationCapacity, wide));
   cells.set(old.subarray(0, from.stations)); // header, measures, report
   cells[KEY_CAPACITY] = keyCapacity;
   cells[HOUR_CAPACITY] = hourCapacity;
@@ -144,18 +148,23 @@ function regrow(catalog: KpiCatalog, state: EmployeeWindow, capacity: { keys?: n
   const keys = old[KEYS]!;
   cells.set(old.subarray(from.keys, from.keys + 2 * keys), to.keys);
   const oldDigests = new Uint16Array(old.buffer, old.byteOffset + 4 * from.digests, keys);
-  new Uint16Array(cells.buffer, 4 * to.digests, keys).set(oldDigests);
+  new Uint16Array(cells.buffer, cells.byteOffset + 4 * to.digests, keys).set(oldDigests);
   state.cells = cells;
+  state.arena?.release(old);
 }
 
-export function newEmployeeWindow(catalog: KpiCatalog, employeeId: string, window: PlantWindow): EmployeeWindow {
+const allocate = (arena: WindowArena | undefined, words: number): Uint32Array => (arena ? arena.allocate(words) : new Uint32Array(words));
+
+/** A window without events; its cells a block of `arena` when given (a partition task's), else an array of their own. */
+export function newEmployeeWindow(catalog: KpiCatalog, employeeId: string, window: PlantWindow, arena?: WindowArena): EmployeeWindow {
   const m = catalog.measures.length;
-  // Room for 16 events (a working day has about 51: three regrowths, to 54).
-  const cells = new Uint32Array(sizeOf(m, 16, 2, 1, false));
-  cells[KEY_CAPACITY] = 16;
-  cells[HOUR_CAPACITY] = 2;
+  // Room for 24 events and 4 hours: a working day (about 51 events in 8 hours) regrows three times, to 36 and 54
+  // events and 8 hours, rather than five from 16 events and 2 hours; its final size is the same.
+  const cells = allocate(arena, sizeOf(m, 24, 4, 1, false));
+  cells[KEY_CAPACITY] = 24;
+  cells[HOUR_CAPACITY] = 4;
   cells[STATION_CAPACITY] = 1;
-  return { employeeId, window, cells, stations: [], reportEventId: '' };
+  return { employeeId, window, cells, arena, stations: [], reportEventId: '' };
 }
 
 /** The window's measures by catalog slot (a copy). */
@@ -265,14 +274,33 @@ function addKeys(catalog: KpiCatalog, state: EmployeeWindow, keys: readonly numb
  * undefined. Checked before `applyEvent`, so a refused event changes nothing.
  */
 export function contributionProblem(catalog: KpiCatalog, state: EmployeeWindow, tagged: KindedEvent): string | undefined {
-  for (const { slot, definition } of catalog.measuresOf(tagged.kind)) {
-    const value = definition.value(tagged.event as never);
+  const values = contributionsOf(catalog, tagged);
+  const measures = catalog.measuresOf(tagged.kind);
+  for (let i = 0; i < measures.length; i += 1) {
+    const { slot, definition } = measures[i]!;
+    const value = values[i]!;
     if (!Number.isInteger(value) || value < 0 || value > MAX_CONTRIBUTION) {
       return `${definition.name} would grow by ${value}; one event adds a whole number within 0..${MAX_CONTRIBUTION}`;
     }
     if (readDouble(state.cells, MEASURES + 2 * slot) + value > Number.MAX_SAFE_INTEGER) return `${definition.name} would overflow its exact sum`;
   }
   return undefined;
+}
+
+/** The event whose contributions `contributions` holds, in the order of its kind's measures (the task checks them, then applies them). */
+let contributionsFor: KindedEvent | undefined;
+let contributionsIn: KpiCatalog | undefined;
+let contributions = new Float64Array(16);
+
+/** What the event adds to each of its kind's measures, computed once per event: checked by contributionProblem, then added by applyEvent. */
+function contributionsOf(catalog: KpiCatalog, tagged: KindedEvent): Float64Array {
+  if (contributionsFor === tagged && contributionsIn === catalog) return contributions;
+  const measures = catalog.measuresOf(tagged.kind);
+  if (measures.length > contributions.length) contributions = new Float64Array(measures.length);
+  for (let i = 0; i < measures.length; i += 1) contributions[i] = measures[i]!.definition.value(tagged.event as never);
+  contributionsFor = tagged;
+  contributionsIn = catalog;
+  return contributions;
 }
 
 /** Whether the window holds the event already: 'duplicate', 'conflicting-duplicate' (other bytes), or undefined when it is new. */
@@ -299,7 +327,11 @@ function hourIndex(catalog: KpiCatalog, state: EmployeeWindow, hour: number): nu
   const count = cells[HOURS]!;
   let at = hoursAt(m, cells);
   let words = hourWordsOf(m, cells);
-  for (let h = 0; h < count; h += 1) if (readDouble(cells, at + h * words) === hour) return h;
+  // The hour's start as its two words, compared in place.
+  scratch[0] = hour;
+  const low = scratchWords[0]!;
+  const high = scratchWords[1]!;
+  for (let h = 0; h < count; h += 1) if (cells[at + h * words] === low && cells[at + h * words + 1] === high) return h;
   if (count === cells[HOUR_CAPACITY]!) {
     regrow(catalog, state, { hours: Math.max(4, 2 * count) });
     cells = state.cells;
@@ -331,7 +363,8 @@ function addStationWeight(catalog: KpiCatalog, state: EmployeeWindow, station: s
   if (at < 0) {
     if (state.stations.length === state.cells[STATION_CAPACITY]!) regrow(catalog, state, { stations: 2 * state.stations.length });
     at = state.stations.length;
-    state.stations = [...state.stations, internStation(station)]; // exact size: a push would reserve room for 16 more
+    // Exact size (a push would reserve room for 16 more); a window's first station, the usual only one, in an array shared by every window that names it.
+    state.stations = state.stations.length === 0 ? soleStation(station) : [...state.stations, internStation(station)];
     state.cells[STATIONS] = state.stations.length;
   }
   const cell = stationsAt(catalog.measures.length) + 2 * at;
@@ -349,6 +382,18 @@ function internStation(station: string): string {
   return station;
 }
 
+/** One frozen array per station id naming only it: what most windows' `stations` are. */
+const soleStations = new Map<string, readonly string[]>();
+
+function soleStation(station: string): readonly string[] {
+  const known = soleStations.get(station);
+  if (known !== undefined) return known;
+  if (soleStations.size >= 100_000) soleStations.clear();
+  const stations = Object.freeze([internStation(station)]);
+  soleStations.set(station, stations);
+  return stations;
+}
+
 /**
  * Adds one event to the aggregate, in place, unless an event with the same
  * kind and event_id was applied before ('duplicate'; 'conflicting-duplicate'
@@ -364,9 +409,11 @@ export function applyEvent(catalog: KpiCatalog, state: EmployeeWindow, tagged: K
   state.cells[VERSION] = state.cells[VERSION]! + 1;
   const measures = catalog.measuresOf(tagged.kind);
   if (measures.length > 0) {
+    const values = contributionsOf(catalog, tagged);
     const h = hourIndex(catalog, state, hour);
-    for (const { slot, definition } of measures) {
-      const value = definition.value(tagged.event as never);
+    for (let i = 0; i < measures.length; i += 1) {
+      const value = values[i]!;
+      const slot = measures[i]!.slot;
       if (value === 0) continue;
       writeDouble(state.cells, MEASURES + 2 * slot, readDouble(state.cells, MEASURES + 2 * slot) + value);
       addToHour(catalog, state, h, slot, value);
@@ -417,6 +464,21 @@ export function primaryStation(catalog: KpiCatalog, state: EmployeeWindow): stri
   return best;
 }
 
+/** The row's measures and KPI columns by column name (catalog.valuesOf of the measures), read from the cells. */
+function valuesOf(catalog: KpiCatalog, cells: Uint32Array): Record<string, number | null> {
+  const measures: Record<string, number> = {};
+  const values: Record<string, number | null> = {};
+  const names = catalog.measureNames;
+  for (let slot = 0; slot < names.length; slot += 1) {
+    const value = readDouble(cells, MEASURES + 2 * slot);
+    measures[names[slot]!] = value;
+    values[names[slot]!] = value;
+  }
+  const columns = catalog.columns;
+  for (let i = 0; i < columns.length; i += 1) values[columns[i]!.name] = columns[i]!.value(measures);
+  return values;
+}
+
 export function toRow(catalog: KpiCatalog, state: EmployeeWindow): WindowRow {
   const report = reportOf(catalog, state);
   const cells = state.cells;
@@ -464,7 +526,7 @@ export function toRow(catalog: KpiCatalog, state: EmployeeWindow): WindowRow {
     station_weights: stationWeights,
     event_keys: eventKeys,
     event_digests: eventDigests,
-    values: catalog.valuesOf(catalog.named(measuresOf(catalog, state))),
+    values: valuesOf(catalog, cells),
     hourly,
   };
 }
@@ -473,16 +535,16 @@ export function toRow(catalog: KpiCatalog, state: EmployeeWindow): WindowRow {
  * The state a row was written from: the inverse of toRow. A measure the row
  * does not have (a KPI added after it was written) starts at 0.
  */
-export function fromRow(catalog: KpiCatalog, row: WindowRow): EmployeeWindow {
+export function fromRow(catalog: KpiCatalog, row: WindowRow, arena?: WindowArena): EmployeeWindow {
   const m = catalog.measures.length;
   const stations = Object.keys(row.station_weights);
   const window = { start: row.window_start, end: row.window_end, plantDay: row.plant_day, shift: row.shift, crew: row.crew };
-  const state = newEmployeeWindow(catalog, row.employee_id, window);
+  const state = newEmployeeWindow(catalog, row.employee_id, window, arena);
   const wide = row.hourly.some((h) => Object.values(h.measures).some((v) => v >= TWO_32));
   regrow(catalog, state, { keys: Math.max(16, row.event_keys.length), hours: Math.max(2, row.hourly.length), stations: Math.max(1, stations.length), wide });
   const cells = state.cells;
   for (const [slot, definition] of catalog.measures.entries()) writeDouble(cells, MEASURES + 2 * slot, row.values[definition.name] ?? 0);
-  state.stations = stations.map(internStation);
+  state.stations = stations.length === 1 ? soleStation(stations[0]!) : stations.map(internStation);
   cells[STATIONS] = stations.length;
   const at = layout(m, cells);
   for (const [i, station] of stations.entries()) writeDouble(cells, at.stations + 2 * i, row.station_weights[station]!);

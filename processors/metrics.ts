@@ -209,7 +209,7 @@ export class ProcessorMetrics {
     });
     this.windowsInMemoryGauge = new Gauge({
       name: 'kpi_windows_in_memory',
-      help: 'Employee-windows in memory: the open and not yet written ones, and the closed ones kept for corrections (KPI_CLOSED_WINDOW_CACHE); about 2 KB each.',
+      help: 'Employee-windows in memory: the open and not yet written ones, and the closed ones kept for corrections (KPI_CLOSED_WINDOW_CACHE); about 1.5 KB each.',
       registers,
     });
     this.pausedGauge = new Gauge({

@@ -19,6 +19,7 @@ import {
   type EmployeeWindow,
 } from './employeeWindow.js';
 import type { RecordOutcome, Repeat } from './outcome.js';
+import { WindowArena } from './windowArena.js';
 import type { PlantWindow, WindowAssigner } from './windows.js';
 
 export interface TaskSettings {
@@ -84,8 +85,8 @@ interface OpenWindow {
   dirty: boolean;
   /** The drain that last returned its row. */
   drainedIn: number;
-  /** Per kind, the first record applied since the last row, and the clock before it. */
-  unwritten: Partial<Record<EventKind, ResumePoint>>;
+  /** While changed since its last row, its place in the task's `dirtyWindows` (and its resume points' in `unwritten`); else -1. */
+  dirtyAt: number;
   /** Wall-clock time of the first change since its last row. */
   changedAt: number;
   /** The same employee's next window in memory: an employee's windows form a list. */
@@ -93,6 +94,11 @@ interface OpenWindow {
   /** In the task's `changed` list (took an event since the last `takeChanged`). */
   changed: boolean;
 }
+
+/** Each kind's place among a window's resume points in `unwritten`. */
+const KIND_INDEX = Object.fromEntries(EVENT_KINDS.map((kind, i) => [kind, i])) as Record<EventKind, number>;
+/** Numbers per changed window in `unwritten`: an offset and a clock per kind. */
+const POINT_WORDS = 2 * EVENT_KINDS.length;
 
 export const windowKeyOf = (employeeId: string, windowStart: number): string => `${windowStart}\u0000${employeeId}`;
 
@@ -130,6 +136,18 @@ export class PartitionTask {
   /** Windows in memory by employee: the first of the employee's list. */
   private readonly open = new Map<string, OpenWindow>();
   private windowCount = 0;
+  /** The windows changed since their last row (each once), in the order they changed: what a drain looks at, rather than every window in memory. */
+  private dirtyWindows: OpenWindow[] = [];
+  /**
+   * Per changed window (aligned with `dirtyWindows`), per kind (in EVENT_KINDS order): the offset of the first
+   * record applied since its last row and the clock before it (NaN: a null clock), NaN offsets where none. Numbers
+   * of the task rather than objects of each window: resume points as objects held about 350 bytes per window.
+   */
+  private unwritten = new Float64Array(POINT_WORDS * 64);
+  /** Windows in memory not changed since their last row (or read back, or opened by a refused record), counted by window end. */
+  private readonly cleanByEnd = new Map<number, number>();
+  /** The numbers of every window in memory: its cells are blocks of the task's arena. */
+  private readonly arena = new WindowArena();
   /** Closed windows whose rows were written, kept at the last drain for corrections (KPI_CLOSED_WINDOW_CACHE). */
   private cachedClosed = 0;
   /** With `trackChanged`: the windows that took an event since the last `takeChanged`, each once. */
@@ -210,7 +228,7 @@ export class PartitionTask {
     for (const row of restored) {
       // A window may have come into memory meanwhile only through this task, which runs one batch at a time.
       // Without room, it stays out, and its records are refused as they would open it (`process`).
-      if (!this.find(row.employee_id, row.window_start) && this.hasRoom()) this.add(row.employee_id, fromRow(this.settings.catalog, row));
+      if (!this.find(row.employee_id, row.window_start) && this.hasRoom()) this.add(row.employee_id, fromRow(this.settings.catalog, row, this.arena));
     }
     this.restoredCount += restored.length;
   }
@@ -261,7 +279,7 @@ export class PartitionTask {
     let entry = this.find(employeeId, window.start);
     if (!entry) {
       if (!this.hasRoom()) return { outcome: 'KPI_ERR_TOO_MANY_WINDOWS', window };
-      entry = this.add(employeeId, newEmployeeWindow(this.settings.catalog, employeeId, window));
+      entry = this.add(employeeId, newEmployeeWindow(this.settings.catalog, employeeId, window, this.arena));
     }
     if (versionOf(entry.state) >= this.settings.maxWindowEvents)
       return { outcome: repeatOf(entry.state, eventKey(tagged), digest) ?? 'KPI_ERR_TOO_MANY_EVENTS', window };
@@ -280,8 +298,17 @@ export class PartitionTask {
       entry.dirty = true;
       entry.changedAt = now;
       if (window.end < this.dirtyEnd) this.dirtyEnd = window.end;
+      entry.dirtyAt = this.dirtyWindows.length;
+      this.dirtyWindows.push(entry);
+      if (this.unwritten.length < POINT_WORDS * this.dirtyWindows.length) this.resizeUnwritten(Math.ceil(1.25 * this.dirtyWindows.length));
+      this.unwritten.fill(Number.NaN, POINT_WORDS * entry.dirtyAt, POINT_WORDS * (entry.dirtyAt + 1));
+      this.countClean(window.end, -1);
     }
-    entry.unwritten[kind] ??= { offset, clock: clockBefore };
+    const at = POINT_WORDS * entry.dirtyAt + 2 * KIND_INDEX[kind];
+    if (Number.isNaN(this.unwritten[at]!)) {
+      this.unwritten[at] = offset;
+      this.unwritten[at + 1] = clockBefore ?? Number.NaN;
+    }
     if (this.settings.trackChanged && !entry.changed) {
       entry.changed = true;
       this.changed.push(entry);
@@ -327,7 +354,8 @@ export class PartitionTask {
   }
 
   private add(employeeId: string, state: EmployeeWindow): OpenWindow {
-    const entry: OpenWindow = { state, dirty: false, drainedIn: -1, unwritten: {}, changedAt: 0, next: undefined, changed: false };
+    const entry: OpenWindow = { state, dirty: false, drainedIn: -1, dirtyAt: -1, changedAt: 0, next: undefined, changed: false };
+    this.countClean(state.window.end, 1);
     let last = this.open.get(employeeId);
     if (!last) this.open.set(employeeId, entry);
     else {
@@ -426,39 +454,70 @@ export class PartitionTask {
     const watermark = idle ? Number.POSITIVE_INFINITY : this.watermark();
     const rows: WindowRow[] = [];
     const dueAt: number[] = [];
-    // Closed windows written before this drain, counted by window end: the latest stay, up to keepClosed.
-    const written = new Map<number, number>();
+    // Only the windows changed since their last row can have one due: the others are counted by end (cleanByEnd).
+    const stillDirty: OpenWindow[] = [];
+    /** Closed windows whose rows this drain returns, by end: they stay until the next drain (their rows are on their way). */
+    const drainedNow = new Map<number, number>();
     let dirtyEnd = Number.POSITIVE_INFINITY;
-    for (const first of this.open.values()) {
-      for (let entry: OpenWindow | undefined = first; entry; entry = entry.next) {
-        const end = entry.state.window.end;
-        const closed = end <= watermark;
-        if (entry.dirty && (closed || this.settings.emitMode === 'update')) {
-          rows.push(toRow(this.settings.catalog, entry.state));
-          dueAt.push(
-            closed
-              ? Math.max(entry.changedAt, idle && end > this.watermark() ? this.lastRecordAt + this.settings.idleClose : this.passedAt(end))
-              : entry.changedAt,
-          );
-          if (entry.state.window.start > this.storedThrough) this.storedThrough = entry.state.window.start;
-          entry.dirty = false;
-          entry.drainedIn = drain;
-          entry.unwritten = {};
-        } else if (closed && !entry.dirty && entry.drainedIn !== drain) {
-          written.set(end, (written.get(end) ?? 0) + 1);
-        }
-        if (entry.dirty && end < dirtyEnd) dirtyEnd = end;
+    for (const entry of this.dirtyWindows) {
+      const end = entry.state.window.end;
+      const closed = end <= watermark;
+      const at = entry.dirtyAt;
+      if (closed || this.settings.emitMode === 'update') {
+        rows.push(toRow(this.settings.catalog, entry.state));
+        dueAt.push(
+          closed
+            ? Math.max(entry.changedAt, idle && end > this.watermark() ? this.lastRecordAt + this.settings.idleClose : this.passedAt(end))
+            : entry.changedAt,
+        );
+        if (entry.state.window.start > this.storedThrough) this.storedThrough = entry.state.window.start;
+        entry.dirty = false;
+        entry.drainedIn = drain;
+        entry.dirtyAt = -1;
+        this.countClean(end, 1);
+        if (closed) drainedNow.set(end, (drainedNow.get(end) ?? 0) + 1);
+      } else {
+        // Its resume points move down with it (never up: it keeps its place or takes one a drained window left).
+        entry.dirtyAt = stillDirty.length;
+        if (entry.dirtyAt !== at) this.unwritten.copyWithin(POINT_WORDS * entry.dirtyAt, POINT_WORDS * at, POINT_WORDS * (at + 1));
+        stillDirty.push(entry);
+        if (end < dirtyEnd) dirtyEnd = end;
       }
     }
+    this.dirtyWindows = stillDirty;
     this.dirtyEnd = dirtyEnd;
+    // After a backfill's windows close, the room for their resume points goes.
+    if (this.unwritten.length > POINT_WORDS * Math.max(64, 4 * stillDirty.length)) this.resizeUnwritten(Math.max(64, 2 * stillDirty.length));
+    // Closed windows written before this drain, counted by window end: the latest stay, up to keepClosed.
+    const written = new Map<number, number>();
     let total = 0;
-    for (const count of written.values()) total += count;
+    for (const [end, count] of this.cleanByEnd) {
+      if (end > watermark) continue;
+      const before = count - (drainedNow.get(end) ?? 0);
+      if (before > 0) {
+        written.set(end, before);
+        total += before;
+      }
+    }
     this.cachedClosed = Math.min(total, keepClosed);
     if (total > keepClosed) this.evict((entry) => entry.state.window.end <= watermark && !entry.dirty && entry.drainedIn !== drain, written, keepClosed);
     const history = this.watermarkHistory;
     if (history.length > 2) this.watermarkHistory = history.slice(-2);
     this.dueAt = dueAt;
     return rows;
+  }
+
+  /** `unwritten` with room for `windows` changed windows, those it holds kept. */
+  private resizeUnwritten(windows: number): void {
+    const resized = new Float64Array(POINT_WORDS * windows);
+    resized.set(this.unwritten.subarray(0, Math.min(this.unwritten.length, POINT_WORDS * this.dirtyWindows.length)));
+    this.unwritten = resized;
+  }
+
+  private countClean(end: number, delta: number): void {
+    const count = (this.cleanByEnd.get(end) ?? 0) + delta;
+    if (count === 0) this.cleanByEnd.delete(end);
+    else this.cleanByEnd.set(end, count);
   }
 
   /** Removes the windows `evictable` picks beyond the `keep` latest (by window end; `counts` says how many there are per end). */
@@ -481,6 +540,8 @@ export class PartitionTask {
           const end = entry.state.window.end;
           if (end < boundary || (end === boundary && partial-- <= 0)) {
             this.windowCount -= 1;
+            this.countClean(end, -1);
+            this.arena.release(entry.state.cells);
             continue;
           }
         }
@@ -506,18 +567,28 @@ export class PartitionTask {
    * not yet in a drained row, or else the next record.
    */
   resumePoints(): Map<EventKind, ResumePoint> {
+    // One pass, for every kind at once, over the windows changed since their last row (not every window in memory: up to KPI_CLOSED_WINDOW_CACHE more).
+    const earliest = new Float64Array(POINT_WORDS).fill(Number.NaN);
+    // Only windows changed since their last row hold unwritten records.
+    const unwritten = this.unwritten;
+    for (let i = 0; i < POINT_WORDS * this.dirtyWindows.length; i += POINT_WORDS) {
+      for (let at = 0; at < POINT_WORDS; at += 2) {
+        if (unwritten[i + at]! < earliest[at]! || Number.isNaN(earliest[at]!)) {
+          earliest[at] = unwritten[i + at]!;
+          earliest[at + 1] = unwritten[i + at + 1]!;
+        }
+      }
+    }
     const points = new Map<EventKind, ResumePoint>();
     for (const kind of EVENT_KINDS) {
       const position = this.positions.get(kind);
       if (position === undefined) continue;
-      let earliest: ResumePoint = { offset: position, clock: this.clocks.get(kind) ?? null };
-      for (const first of this.open.values()) {
-        for (let entry: OpenWindow | undefined = first; entry; entry = entry.next) {
-          const unwritten = entry.unwritten[kind];
-          if (unwritten && unwritten.offset < earliest.offset) earliest = unwritten;
-        }
-      }
-      points.set(kind, earliest);
+      const at = 2 * KIND_INDEX[kind];
+      const offset = earliest[at]!;
+      if (offset < position) {
+        const clock = earliest[at + 1]!;
+        points.set(kind, { offset, clock: Number.isNaN(clock) ? null : clock });
+      } else points.set(kind, { offset: position, clock: this.clocks.get(kind) ?? null });
     }
     return points;
   }

@@ -115,7 +115,10 @@ Prints the tables; asserts nothing.`,
       process.stdout.write(
         `kpi-stream processors end to end: ${p.records} records in ${p.seconds} s (start-up ${p.startupSeconds} s): ${p.perSecond} records/s, ` +
           `${p.threadCpuMicros} µs of CPU per record; ${p.rows} rows in ${p.inserts} inserts; close → queryable p50 ${c.p50} s, p99 ${c.p99} s, ` +
-          `${(100 * c.within2s).toFixed(1)}% within 2 s; load average ${p.load[0]} → ${p.load[1]}\n`,
+          `${(100 * c.within2s).toFixed(1)}% within 2 s; load average ${p.load[0]} → ${p.load[1]}\n` +
+          `per record, µs: ${Object.entries(p.stages)
+            .map(([stage, cost]) => `${stage} ${cost.cpuMicros} CPU / ${cost.wallMicros} wall`)
+            .join(', ')}, other CPU ${p.otherCpuMicros}\n`,
       );
       return 0;
     }

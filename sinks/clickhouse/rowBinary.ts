@@ -7,8 +7,8 @@
  *
  * Values are JavaScript values: numbers (64-bit integers exact up to 2^53,
  * as everywhere in kpi-stream), strings, null for Nullable, arrays, Maps as
- * plain objects, and Tuples as arrays; times as epoch milliseconds, a Date
- * as 'YYYY-MM-DD'.
+ * plain objects, and Tuples as arrays (named Tuples also as objects by
+ * element name); times as epoch milliseconds, a Date as 'YYYY-MM-DD'.
  */
 
 /** An unknown or unsupported ClickHouse type name. */
@@ -105,6 +105,32 @@ export class RowBinaryWriter {
     this.buffer[this.length++] = x;
   }
 
+  /** Reserves one byte for a count written after what it counts (`count`): maps are written in one pass over their entries. */
+  countMark(): number {
+    this.room(1);
+    return this.length++;
+  }
+
+  /** Writes at `mark` (from countMark) the count of what follows it, as a varint: in place when under 128, else moving what follows. */
+  count(mark: number, n: number): void {
+    if (n < 0x80) {
+      this.buffer[mark] = n;
+      return;
+    }
+    let bytes = 1;
+    for (let x = n; x >= 0x80; x = Math.floor(x / 128)) bytes += 1;
+    this.room(bytes - 1);
+    this.buffer.copyWithin(mark + bytes, mark + 1, this.length);
+    this.length += bytes - 1;
+    let at = mark;
+    let x = n;
+    while (x >= 0x80) {
+      this.buffer[at++] = (x & 0x7f) | 0x80;
+      x = Math.floor(x / 128);
+    }
+    this.buffer[at] = x;
+  }
+
   string(text: string): void {
     if (text.length < 128 && this.ascii(text)) return;
     const bytes = Buffer.byteLength(text, 'utf8');
@@ -132,6 +158,11 @@ export class RowBinaryWriter {
   /** The bytes written so far (a copy: the writer may be reused). */
   bytes(): Buffer {
     return Buffer.from(this.buffer.subarray(0, this.length));
+  }
+
+  /** Starts over, keeping the room grown so far: a writer reused for every insert grows once, not per insert. */
+  reset(): void {
+    this.length = 0;
   }
 
   get size(): number {
@@ -396,14 +427,15 @@ export function codecOf(type: string): RowBinaryCodec {
         type: text,
         write: (w, map) => {
           const record = (map ?? {}) as Record<string, unknown>;
+          const mark = w.countMark();
           let n = 0;
-          for (const k in record) if (Object.hasOwn(record, k)) n += 1;
-          w.varint(n);
           for (const k in record) {
             if (!Object.hasOwn(record, k)) continue;
             key.write(w, k);
             value.write(w, record[k]);
+            n += 1;
           }
+          w.count(mark, n);
         },
         read: (r) => {
           const length = r.varint();
@@ -418,12 +450,22 @@ export function codecOf(type: string): RowBinaryCodec {
     }
     case 'Tuple': {
       // Elements are `name Type` or `Type`; a name is a plain identifier before the type.
-      const elements = args.map((arg) => codecOf(/^[A-Za-z_][A-Za-z0-9_]*\s+[A-Z]/.test(arg) ? arg.slice(arg.search(/\s/)).trim() : arg));
+      const named = (arg: string) => /^[A-Za-z_][A-Za-z0-9_]*\s+[A-Z]/.test(arg);
+      const elements = args.map((arg) => codecOf(named(arg) ? arg.slice(arg.search(/\s/)).trim() : arg));
+      const names = args.map((arg) => (named(arg) ? arg.slice(0, arg.search(/\s/)) : undefined));
       return {
         type: text,
         write: (w, value) => {
-          const tuple = value as readonly unknown[];
-          for (let i = 0; i < elements.length; i += 1) elements[i]!.write(w, tuple[i]);
+          if (Array.isArray(value)) {
+            for (let i = 0; i < elements.length; i += 1) elements[i]!.write(w, value[i]);
+            return;
+          }
+          // A named tuple may be given as an object by element name.
+          const record = value as Record<string, unknown>;
+          for (let i = 0; i < elements.length; i += 1) {
+            const name = names[i];
+            elements[i]!.write(w, name === undefined ? undefined : record[name]);
+          }
         },
         read: (r) => elements.map((element) => element.read(r)),
       };

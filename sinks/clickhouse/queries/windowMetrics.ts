@@ -67,7 +67,7 @@ const CORE_VALUES: Readonly<Record<string, (row: WindowRow) => unknown>> = {
   station_weights: (r) => r.station_weights,
   event_keys: (r) => r.event_keys,
   event_digests: (r) => r.event_digests,
-  hourly: (r) => r.hourly.map((h) => [h.hour, h.measures]),
+  hourly: (r) => r.hourly, // Tuple(hour, measures): each hour by element name
 };
 
 /**
@@ -88,6 +88,9 @@ export function writtenColumns(table: readonly TableColumn[], catalog: KpiCatalo
     }
   });
 }
+
+/** The writer every insert of window rows is encoded in (synchronously, then copied out): its buffer grows to the largest insert once. */
+const rowWriter = new RowBinaryWriter();
 
 /** Rows of one INSERT, encoded: the statement and its RowBinary data. */
 export interface EncodedInsert {
@@ -118,7 +121,8 @@ export function encodeWindowRows(table: readonly TableColumn[], catalog: KpiCata
   const inserts: EncodedInsert[] = [];
   for (let i = 0; i < months.length; i += MONTHS_PER_INSERT) {
     const chunk = months.slice(i, i + MONTHS_PER_INSERT).flatMap((month) => byMonth.get(month)!);
-    const writer = new RowBinaryWriter();
+    const writer = rowWriter;
+    writer.reset();
     for (const row of chunk) for (const column of columns) column.codec.write(writer, column.value(row));
     inserts.push({ query, data: writer.bytes(), rows: chunk.length });
   }

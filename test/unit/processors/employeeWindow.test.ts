@@ -1,6 +1,7 @@
 import { eventKeyOf, metricsOf } from '../../../contract/windowRow.js';
 import { KpiCatalog } from '../../../kpis/catalog.js';
 import { applyEvent, contributionProblem, eventKey, fromRow, newEmployeeWindow, repeatOf, toRow } from '../../../processors/employeeWindow.js';
+import { WindowArena } from '../../../processors/windowArena.js';
 import type { KindedEvent } from '../../../schemas/kinds.js';
 import { T0, feedback, inspection, production, selfReport, telemetry } from '../support/events.js';
 
@@ -329,6 +330,35 @@ test('a working day of 51 events in 8 hours keeps its numbers in 1,100 bytes: 32
   // Words: header 8, 10 measures 20, report 14, one station 2, 8 hours of 2 + 10 = 96, 54 keys 108 and their digests 27.
   expect(state.cells.byteLength).toBe(4 * (8 + 20 + 14 + 2 + 96 + 108 + 27));
   expect(row(state).hourly.map((h) => h.measures.units)).toEqual([7, 7, 7, 6, 6, 6, 6, 6]);
+});
+
+test("windows in one arena keep each other's numbers apart as they regrow into blocks the others let go", () => {
+  const arena = new WindowArena();
+  const day = (id: string, i: number): KindedEvent => ({ kind: 'production', event: production({ employee_id: id, event_id: `p-${i}`, units: i + 1 }) });
+  const [a, b] = ['emp-a', 'emp-b'].map((id) => newEmployeeWindow(catalog, id, window, arena));
+  const [alone1, alone2] = ['emp-a', 'emp-b'].map((id) => newEmployeeWindow(catalog, id, window));
+  for (let i = 0; i < 60; i += 1) {
+    for (const [state, id, mirror] of [
+      [a!, 'emp-a', alone1!],
+      [b!, 'emp-b', alone2!],
+    ] as const) {
+      const hour = window.start + (6 + ((i * (id === 'emp-a' ? 1 : 3)) % 9)) * HOUR;
+      apply(state, day(id, i), i, hour);
+      apply(mirror, day(id, i), i, hour);
+    }
+  }
+  expect(a!.cells.buffer).toBe(b!.cells.buffer);
+  expect(row(a!)).toEqual(row(alone1!));
+  expect(row(b!)).toEqual(row(alone2!));
+  expect(row(fromRow(catalog, row(a!), arena))).toEqual(row(a!));
+  // A new window takes a block a and b outgrew (their first ones), zeroed for it.
+  const c = newEmployeeWindow(catalog, 'emp-c', window, arena);
+  const first = fresh().cells.byteLength;
+  expect([0, first]).toContain(c.cells.byteOffset);
+  apply(c, day('emp-c', 0), 0);
+  const alone3 = newEmployeeWindow(catalog, 'emp-c', window);
+  apply(alone3, day('emp-c', 0), 0);
+  expect(row(c)).toEqual(row(alone3));
 });
 
 test('the row lists the hours in time order whatever order their events arrived in', () => {

@@ -504,6 +504,45 @@ describe('positions and resume points', () => {
   });
 });
 
+test("resume points follow hundreds of changed windows as some are written and the others' points move down", async () => {
+  const task = new PartitionTask(0, new TopologyTestDriver().settings, 0);
+  const of = (employee: string, offset: number, id: string, time: number) => ({
+    offset,
+    record: { tagged: { kind: 'production' as const, event: production({ employee_id: employee, event_id: id, event_time: time }) }, digest: 0 },
+  });
+  // 300 windows of day 2, then 10 of day 3 (offsets 300..309), then telemetry of day 3 only.
+  const day2 = Array.from({ length: 300 }, (_, i) => of(`e${i}`, i, `a${i}`, day(2, 9)));
+  const day3 = Array.from({ length: 10 }, (_, i) => of(`e${i}`, 300 + i, `b${i}`, day(3, 9)));
+  await task.processBatch('production', [...day2, ...day3], 0, emptyStore);
+  await task.processBatch(
+    'telemetry',
+    [
+      {
+        offset: 7,
+        record: { tagged: { kind: 'telemetry', event: telemetry({ employee_id: 'e5', interval_start: day(3, 9), interval_end: day(3, 9, 15) }) }, digest: 0 },
+      },
+    ],
+    0,
+    emptyStore,
+  );
+  expect(task.resumePoints().get('production')).toEqual({ offset: 0, clock: null });
+  expect(task.drain(0)).toHaveLength(300); // day 2 closed
+  expect(task.resumePoints()).toEqual(
+    new Map([
+      ['production', { offset: 300, clock: day(2, 9) }], // the clock before it: day 2's records'
+      ['telemetry', { offset: 7, clock: null }],
+    ]),
+  );
+  // Idle past the timeout, day 3 closes too: the 10 windows whose points moved down are written, and a restart resumes after them.
+  expect(task.drain(Number.MAX_SAFE_INTEGER).map((r) => r.employee_id)).toEqual(Array.from({ length: 10 }, (_, i) => `e${i}`));
+  expect(task.resumePoints()).toEqual(
+    new Map([
+      ['production', { offset: 310, clock: day(3, 9) }],
+      ['telemetry', { offset: 8, clock: day(3, 9, 15) }],
+    ]),
+  );
+});
+
 describe('refused windows', () => {
   test('a record for a window whose row the store refused is dead-lettered with the reason', async () => {
     const task = new PartitionTask(0, new TopologyTestDriver().settings, 0, new Map(), new Set([windowKeyOf('emp-1', day(2))]));

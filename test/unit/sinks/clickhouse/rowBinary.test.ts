@@ -63,6 +63,27 @@ describe('RowBinary codecs', () => {
     expect(roundTrip(type, value)).toEqual(value);
   });
 
+  test('a named Tuple may be given as an object by element name: the same bytes as the array', () => {
+    const type = "Array(Tuple(hour DateTime64(3, 'UTC'), measures Map(String, UInt64)))";
+    expect(bytesOf(type, [{ hour: 1_793_577_600_000, measures: { units: 3, run_ms: 2 ** 40 } }])).toEqual(
+      bytesOf(type, [[1_793_577_600_000, { units: 3, run_ms: 2 ** 40 }]]),
+    );
+  });
+
+  test('a map of 128 entries or more counts them in a varint of two bytes, its entries intact', () => {
+    const map = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`s${i}`, i]));
+    expect(bytesOf('Map(String, UInt16)', map).slice(0, 3)).toEqual([0xac, 0x02, 2]); // 300, then the first key's length
+    expect(roundTrip('Array(Map(String, UInt16))', [map, { a: 1 }])).toEqual([map, { a: 1 }]);
+  });
+
+  test('a writer reset starts over: its bytes are only those written since', () => {
+    const writer = new RowBinaryWriter();
+    writer.string('x'.repeat(100_000)); // grows past its first buffer
+    writer.reset();
+    writer.uint16(0x0102);
+    expect([...writer.bytes()]).toEqual([0x02, 0x01]);
+  });
+
   test('a missing value writes the type’s default; null only where the type is Nullable', () => {
     expect(roundTrip('Float64', null)).toBe(0);
     expect(roundTrip('String', undefined)).toBe('');
