@@ -227,7 +227,8 @@ export class WorkerPool {
 
   /** One line per join: the worker's partitions, and what the whole process holds now (the line tests and people read). */
   private logAssignment(state: WorkerState, own: readonly number[]): void {
-    const held = this.workers.flatMap((w) => w.partitions ?? []).sort((a, b) => a - b);
+    // A union: while a rebalance moves a partition, the worker that gave it up may not have said so yet.
+    const held = [...new Set(this.workers.flatMap((w) => w.partitions ?? []))].sort((a, b) => a - b);
     this.log.info(
       { partitions: held.join(','), worker: state.index },
       `worker ${state.index} joined group ${this.config.groupId} with ${own.length} partitions (${own.join(',') || 'none'}): the process holds ${held.length}`,
