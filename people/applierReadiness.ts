@@ -1,9 +1,6 @@
+import { GroupMembership, seconds } from '../topics/groupMembership.js';
 import type { CheckResult } from '../core/health.js';
 import { formatDuration } from '../core/time.js';
-
-type GroupState = 'starting' | 'joined' | 'rebalancing' | 'rejoining' | 'stopping';
-
-const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
 
 /**
  * Whether the applier of kpi.reviews.v1 does its work, for /readyz: its
@@ -13,43 +10,15 @@ const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
  * through the app is only applied by a ready applier: the app is not ready
  * without one. The applier reports what happens; time is passed in.
  */
-export class ApplierReadiness {
-  private state: GroupState = 'starting';
-  private partitions = 0;
-  private lastBatch: number;
-
+export class ApplierReadiness extends GroupMembership {
   /** @param stallTimeout KPI_STALL_TIMEOUT: how long decisions may wait without a batch finishing */
   constructor(
     private readonly groupId: string,
     private readonly topic: string,
     private readonly stallTimeout: number,
-    private readonly clock: () => number = Date.now,
+    clock: () => number = Date.now,
   ) {
-    this.lastBatch = clock();
-  }
-
-  joined(partitions: number): void {
-    this.state = 'joined';
-    this.partitions = partitions;
-    // A new assignment starts its own clock: its first batch is on its way.
-    this.lastBatch = this.clock();
-  }
-
-  rebalancing(): void {
-    if (this.state !== 'stopping') this.state = 'rebalancing';
-  }
-
-  /** The consumer crashed and kafkajs restarts it: it must join the group again. */
-  rejoining(): void {
-    if (this.state !== 'stopping') this.state = 'rejoining';
-  }
-
-  stopping(): void {
-    this.state = 'stopping';
-  }
-
-  batchDone(): void {
-    this.lastBatch = this.clock();
+    super(clock);
   }
 
   /** Whether the applier must be asked for its lag: only a member holding the partition has one. */

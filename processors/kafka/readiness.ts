@@ -1,10 +1,6 @@
+import { GroupMembership, seconds } from '../../topics/groupMembership.js';
 import type { CheckResult, HealthCheck } from '../../core/health.js';
 import { formatDuration } from '../../core/time.js';
-
-/** An elapsed time as people read it: 0.4s, 131.2s. */
-const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
-
-type GroupState = 'starting' | 'joined' | 'rebalancing' | 'rejoining' | 'stopping';
 
 /**
  * Whether a processor does its work, for /readyz: it is a member of the
@@ -14,44 +10,18 @@ type GroupState = 'starting' | 'joined' | 'rebalancing' | 'rejoining' | 'stoppin
  * broker, batches keep finishing. The pipeline reports what happens; time is
  * passed in.
  */
-export class ProcessorReadiness {
-  private state: GroupState = 'starting';
-  private partitions = 0;
+export class ProcessorReadiness extends GroupMembership {
   private lastFlush: number;
-  private lastBatch: number;
   private waiting: number | undefined;
 
   /** @param stallTimeout KPI_STALL_TIMEOUT: how long without progress counts as stalled */
   constructor(
     private readonly groupId: string,
     private readonly stallTimeout: number,
-    private readonly clock: () => number = Date.now,
+    clock: () => number = Date.now,
   ) {
-    this.lastFlush = this.lastBatch = clock();
-  }
-
-  joined(partitions: number): void {
-    this.state = 'joined';
-    this.partitions = partitions;
-    // A new assignment starts its own clock: its first batch is on its way.
-    this.lastBatch = this.clock();
-  }
-
-  rebalancing(): void {
-    if (this.state !== 'stopping') this.state = 'rebalancing';
-  }
-
-  /** The consumer crashed and kafkajs restarts it: it must join the group again. */
-  rejoining(): void {
-    if (this.state !== 'stopping') this.state = 'rejoining';
-  }
-
-  stopping(): void {
-    this.state = 'stopping';
-  }
-
-  batchDone(): void {
-    this.lastBatch = this.clock();
+    super(clock);
+    this.lastFlush = this.lastBatch;
   }
 
   flushDone(): void {
