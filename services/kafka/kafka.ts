@@ -54,7 +54,7 @@ export function kafkaService(config: Config, log: Logger = createLogger('silent'
       writeFileSync(log4jProperties, log4jConfig(layout.logDir));
       if (!existsSync(join(layout.dataDir, 'meta.properties'))) {
         // KRaft storage must be formatted once with a cluster id (a base64url UUID).
-        const clusterId = randomBytes(16).toString('base64url');
+        const clusterId = kafkaClusterId();
         const format = await run(java, [
           `-Dlog4j.configuration=file:${log4jProperties}`,
           '-cp',
@@ -201,4 +201,17 @@ async function kafkaAnswers(brokers: readonly string[], security: Pick<KafkaConf
   } finally {
     await admin.disconnect().catch(() => undefined);
   }
+}
+
+/**
+ * A KRaft cluster id: 16 random bytes in base64url, drawn again while it
+ * begins with '-', as Kafka's own Uuid.randomUuid does — `kafka-storage
+ * format -t -x…` reads such an id as an option and refuses to start (1 fresh
+ * start in 64).
+ */
+export function kafkaClusterId(random: (size: number) => Buffer = randomBytes): string {
+  let id: string;
+  do id = random(16).toString('base64url');
+  while (id.startsWith('-'));
+  return id;
 }
