@@ -72,9 +72,22 @@ export function createKafka(config: Config, clientId: string, log: Logger, optio
 /**
  * A producer that partitions by key like the Java client (murmur2), so an
  * employee's events share a partition number on every topic.
+ *
+ * It is idempotent, as the Java client is by default: kafkajs sends a request
+ * again whole when one of its partitions answers with stale metadata (a leader
+ * moving, a topic just created), and without a producer id the broker would
+ * write the other partitions' records twice. It retries a send until the
+ * broker takes it (every retry is logged): a kafkajs producer that gave up
+ * would reuse the sequence numbers of records the broker may have written, and
+ * the broker would drop the next records as their duplicates.
  */
 export function createProducer(kafka: Kafka, options: ProducerConfig = {}): Producer {
-  return kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, ...options });
+  return kafka.producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+    idempotent: true,
+    retry: { retries: Number.MAX_SAFE_INTEGER },
+    ...options,
+  });
 }
 
 /**

@@ -109,7 +109,7 @@ export interface RecordToSend {
 
 export interface KafkaProducer {
   connect(): Promise<void>;
-  /** Sends records to a topic; resolves once every in-sync replica has them (acks=all). */
+  /** Sends records to a topic; resolves once every in-sync replica has them (acks=all). Idempotent: a retry never writes a record twice. */
   send(topic: string, records: readonly RecordToSend[]): Promise<void>;
   disconnect(): Promise<void>;
 }
