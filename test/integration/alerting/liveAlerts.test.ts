@@ -66,6 +66,9 @@ const alertingEnv = () => ({
 const now = Date.now();
 const current = Math.floor(now / HOUR) * HOUR;
 const previous = current - HOUR;
+/** Production times in this hour, never after now (inspections are stamped now): in its first minute too. */
+const early = current + Math.floor((now - current) / 3);
+const later = current + Math.floor(((now - current) * 2) / 3);
 
 async function send<K extends EventKind>(kind: K, events: EventOfKind[K][]): Promise<void> {
   const registry = createRegistry(config);
@@ -152,11 +155,11 @@ test('every alert arrives, signed, at least once under a failing, killed receive
   const operators = Array.from({ length: 30 }, (_, i) => ({ id: `E${String(i).padStart(2, '0')}`, station: `S${i % 3}`, bad: i % 3 === 1 }));
   await send(
     'production',
-    operators.map((o) => produced(o.id, o.station, current + 60_000)),
+    operators.map((o) => produced(o.id, o.station, early)),
   );
   await send(
     'inspection',
-    operators.map((o) => inspected(o.id, o.station, current + 60_000, 40, o.bad ? 6 : 1)),
+    operators.map((o) => inspected(o.id, o.station, early, 40, o.bad ? 6 : 1)),
   );
   for (const o of operators) await published(o.id, current, 2);
   // Their alerts fire before the next inspections bring a third of them back under the threshold: judged only
@@ -174,7 +177,7 @@ test('every alert arrives, signed, at least once under a failing, killed receive
   await receiver.kill();
   await send(
     'inspection',
-    operators.slice(0, 15).map((o) => inspected(o.id, o.station, current + 120_000, 30, o.bad ? 0 : 5)),
+    operators.slice(0, 15).map((o) => inspected(o.id, o.station, later, 30, o.bad ? 0 : 5)),
   );
   alerting.kill('SIGKILL');
   await exited(alerting);
@@ -186,8 +189,8 @@ test('every alert arrives, signed, at least once under a failing, killed receive
   // Each step waits until the processors published it, and, where it raises something, until the outbox shows it.
   const flapping = fingerprintOf('station-defects', 'station', 'SF', current);
   const raised = (fp: string) => outbox.filter((e) => e.fingerprint === fp).map((e) => e.type);
-  const flap = (units: number, defective: number) => inspected('F1', 'SF', current + 60_000, units, defective);
-  await send('production', [produced('F1', 'SF', current + 60_000)]);
+  const flap = (units: number, defective: number) => inspected('F1', 'SF', early, units, defective);
+  await send('production', [produced('F1', 'SF', early)]);
   let version = 1;
   for (const [units, defective, expected] of [
     [100, 6, 'alert.firing'], // 6 %
