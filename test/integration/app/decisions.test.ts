@@ -1,4 +1,3 @@
-import { runApp } from '../../../app/run.js';
 import type { RunningApp } from '../../../app/server.js';
 import { freePort } from '../../../core/net.js';
 import { KpiCatalog } from '../../../kpis/catalog.js';
@@ -6,6 +5,7 @@ import { idpService } from '../../../services/idp/service.js';
 import { startService, stopService } from '../../../services/service.js';
 import { createClickHouseClient } from '../../../sinks/clickhouse/client.js';
 import { migrate } from '../../../sinks/clickhouse/migrate.js';
+import { startApp } from '../support/app.js';
 import { dropTestResources, testContext } from '../support/context.js';
 import { signIn, type SignedIn } from '../support/oidc.js';
 import { FLAGGED, PASSWORDS, seedPeople, unitsFlagOf } from '../support/people.js';
@@ -50,8 +50,9 @@ beforeAll(async () => {
   await startService(idp, ctx.log);
   await migrate(ctx.config, ctx.log, catalog);
   await seedPeople(client, catalog, ctx.log, TODAY);
-  const started = new Promise<RunningApp>((resolve) => (running = runApp(ctx.config, ctx.log, stop.signal, resolve)));
-  app = await Promise.race([started, running!.then(() => Promise.reject(new Error('the app stopped before it listened')))]);
+  const started = startApp(ctx.config, ctx.log, stop.signal);
+  running = started.stopped;
+  app = await started.listening;
   for (const [login, password] of Object.entries(PASSWORDS)) tokens[login] = await signIn(ctx.config, login, password);
 }, 180_000);
 

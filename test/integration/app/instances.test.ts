@@ -1,5 +1,4 @@
 import { chromium, type Browser } from 'playwright-core';
-import { runApp } from '../../../app/run.js';
 import type { RunningApp } from '../../../app/server.js';
 import { loadConfig } from '../../../core/config.js';
 import { freePort } from '../../../core/net.js';
@@ -8,6 +7,7 @@ import { idpService } from '../../../services/idp/service.js';
 import { startService, stopService } from '../../../services/service.js';
 import { createClickHouseClient } from '../../../sinks/clickhouse/client.js';
 import { migrate } from '../../../sinks/clickhouse/migrate.js';
+import { startApp } from '../support/app.js';
 import { ensureChromium } from '../support/chromium.js';
 import { dropTestResources, testContext } from '../support/context.js';
 import { signIn, type SignedIn } from '../support/oidc.js';
@@ -36,10 +36,9 @@ let supervisor: SignedIn;
 let browser: Browser | undefined;
 
 async function start(config: typeof ctx.config): Promise<RunningApp> {
-  let done!: Promise<void>;
-  const started = new Promise<RunningApp>((resolve) => (done = runApp(config, ctx.log, stop.signal, resolve)));
-  running.push(done);
-  return Promise.race([started, done.then(() => Promise.reject(new Error('an app stopped before it listened')))]);
+  const started = startApp(config, ctx.log, stop.signal);
+  running.push(started.stopped);
+  return started.listening;
 }
 
 beforeAll(async () => {

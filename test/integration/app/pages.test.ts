@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startAlerting, type Alerting } from '../../../alerting/run.js';
 import { flagPublisherTo } from '../../../alerting/service.js';
-import { runApp } from '../../../app/run.js';
 import type { AlertEvent } from '../../../contract/alertEvent.js';
 import { flagFromRow } from '../../../contract/flag.js';
 import { loadConfig, pseudonymKey } from '../../../core/config.js';
@@ -21,6 +20,7 @@ import { startService, stopService } from '../../../services/service.js';
 import { createClickHouseClient } from '../../../sinks/clickhouse/client.js';
 import { migrate } from '../../../sinks/clickhouse/migrate.js';
 import { createKafka, createProducer, ensureDeploymentTopics } from '../../../topics/kafka.js';
+import { startApp } from '../support/app.js';
 import { ensureChromium } from '../support/chromium.js';
 import { dropTestResources, testContext } from '../support/context.js';
 import { signIn as signInForToken } from '../support/oidc.js';
@@ -177,8 +177,9 @@ beforeAll(async () => {
   });
   await flagPublisherTo(producer, ctx.config)([], (await anomalies.json<Record<string, unknown>>()).map(flagFromRow));
   await producer.disconnect();
-  const started = new Promise<RunningApp>((resolve) => (running = runApp(ctx.config, ctx.log, stop.signal, resolve)));
-  app = await Promise.race([started, running!.then(() => Promise.reject(new Error('the app stopped before it listened')))]);
+  const started = startApp(ctx.config, ctx.log, stop.signal);
+  running = started.stopped;
+  app = await started.listening;
   browser = await chromium.launch({
     executablePath: await ensureChromium(),
     args: [...(process.getuid?.() === 0 ? ['--no-sandbox'] : []), '--disable-background-networking', '--disable-component-update', '--disable-sync'],
