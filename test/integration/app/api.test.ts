@@ -23,6 +23,7 @@ import type { Producer } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { dropTestResources, testContext } from '../support/context.js';
 import { signIn, type SignedIn } from '../support/oidc.js';
+import { demoMember, insertAssignments, insertUnitsFlags } from '../support/people.js';
 import { windowRowWith } from '../support/rows.js';
 
 /**
@@ -92,39 +93,15 @@ beforeAll(async () => {
     ),
   );
   await new ClickHouseWindowStore(client, catalog, ctx.log).write(windows, batchToken(windows));
+  await insertAssignments(client, people.map(demoMember), MONDAY - 30 * DAY);
+  await insertUnitsFlags(client, ['E000001', 'E000009'], {
+    day: MONDAY,
+    station: 'S001',
+    reported: 120,
+    measured: 100,
+    evidence: { reports: [{ reported: 120, measured: 100 }] },
+  });
   const insert = (table: string, values: Record<string, unknown>[]) => client.insert({ table, values, format: 'JSONEachRow' });
-  await insert(
-    'assignments',
-    people.map((employee, i) => ({
-      employee_id: employee,
-      valid_from: at(MONDAY - 30 * DAY),
-      plant_id: 'P1',
-      team_id: employee === 'E000009' ? 'T2' : 'T1',
-      supervisor_id: employee === 'E000009' ? 'E000008' : 'E000002',
-      submitted_time: at(MONDAY - 30 * DAY),
-      event_id: `assignment-${employee}`,
-      source_partition: 0,
-      source_offset: i,
-    })),
-  );
-  await insert(
-    'anomalies',
-    ['E000001', 'E000009'].map((employee) => ({
-      employee_id: employee,
-      station_id: 'S001',
-      window_start: at(MONDAY),
-      window_end: at(MONDAY + DAY),
-      kind: 'units_overclaim',
-      method: 'single_window',
-      severity: 'high',
-      reported: 120,
-      measured: 100,
-      deviation: 0.2,
-      explanation: `${employee} reported 120 units; the MES counted 100`,
-      evidence: JSON.stringify({ reports: [{ reported: 120, measured: 100 }] }),
-      detected_at: at(MONDAY + DAY),
-    })),
-  );
   await insert('employee_scores', [
     {
       model_version: 'default-v1',

@@ -15,6 +15,7 @@ import { ClickHouseWindowStore } from '../../../sinks/clickhouse/windowStore.js'
 import { reviewsTopic, topicDefinitions } from '../../../topics/definitions.js';
 import { createKafka, createProducer, ensureTopics } from '../../../topics/kafka.js';
 import { dropTestResources, testContext } from '../support/context.js';
+import { insertAssignments, insertUnitsFlags } from '../support/people.js';
 import { until } from '../support/processor.js';
 import { windowRowWith } from '../support/rows.js';
 
@@ -86,38 +87,12 @@ beforeAll(async () => {
     }),
   );
   await new ClickHouseWindowStore(client, catalog, ctx.log).write(windows, batchToken(windows));
-  const insert = (table: string, values: Record<string, unknown>[]) => client.insert({ table, values, format: 'JSONEachRow' });
-  await insert(
-    'assignments',
-    PEOPLE.map((employee) => ({
-      employee_id: employee,
-      valid_from: at(TODAY - 30 * DAY),
-      plant_id: 'P1',
-      team_id: 'line-1',
-      supervisor_id: 'S1',
-      submitted_time: at(TODAY - 30 * DAY),
-      event_id: `assignment-${employee}`,
-    })),
+  await insertAssignments(
+    client,
+    PEOPLE.map((employee) => ({ employee, plant: 'P1', team: 'line-1', supervisor: 'S1' })),
+    TODAY - 30 * DAY,
   );
-  await insert(
-    'anomalies',
-    PEOPLE.map((employee) => ({
-      employee_id: employee,
-      station_id: 'S1',
-      window_start: at(TODAY),
-      window_end: at(TODAY + DAY),
-      kind: 'units_overclaim',
-      method: 'single_window',
-      severity: 'high',
-      reported: 150,
-      measured: 100,
-      deviation: 0.5,
-      explanation: `${employee} reported 150 units, 100 measured`,
-      evidence: '{}',
-      rules_version: 'rules-v2',
-      detected_at: at(TODAY + DAY),
-    })),
-  );
+  await insertUnitsFlags(client, PEOPLE, { day: TODAY, station: 'S1', reported: 150, measured: 100, evidence: {} });
   producer = createProducer(createKafka(ctx.config, 'reviews-test-desk', ctx.log), { allowAutoTopicCreation: false });
   await producer.connect();
   desk = new ReviewDesk({ config: ctx.config, producer, client, waitMs: 30_000 });

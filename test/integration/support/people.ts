@@ -40,37 +40,75 @@ export async function seedPeople(client: ClickHouseClient, catalog: KpiCatalog, 
     }),
   );
   await new ClickHouseWindowStore(client, catalog, log).write(windows, batchToken(windows));
-  const insert = (table: string, values: Record<string, unknown>[]) => client.insert({ table, values, format: 'JSONEachRow' });
-  await insert(
-    'assignments',
-    people.map((employee, i) => ({
-      employee_id: employee,
-      valid_from: at(day - 30 * DAY),
-      plant_id: 'P1',
-      team_id: employee === 'E000009' ? 'T2' : 'T1',
-      supervisor_id: employee === 'E000009' ? 'E000008' : 'E000002',
-      submitted_time: at(day - 30 * DAY),
-      event_id: `assignment-${employee}`,
+  await insertAssignments(client, people.map(demoMember), day - 30 * DAY);
+  await insertUnitsFlags(client, FLAGGED, {
+    day,
+    station: 'S001',
+    reported: 150,
+    measured: 100,
+    evidence: { window: 'the day', reported: 150, measured: 100, honest_spread: { station: 'S001', sigma: 0.04, people: 6 } },
+  });
+}
+
+/** Where a person works: their plant, team and team lead. */
+export interface TeamMember {
+  readonly employee: string;
+  readonly plant: string;
+  readonly team: string;
+  readonly supervisor: string;
+}
+
+/** The demo plant's teams: T1 led by E000002, T2 (E000009 alone) led by E000008, both in P1. */
+export const demoMember = (employee: string): TeamMember =>
+  employee === 'E000009' ? { employee, plant: 'P1', team: 'T2', supervisor: 'E000008' } : { employee, plant: 'P1', team: 'T1', supervisor: 'E000002' };
+
+/** Rows of `assignments` as the organisation sink writes them: each member in their team from `from` on. */
+export async function insertAssignments(client: ClickHouseClient, members: readonly TeamMember[], from: number): Promise<void> {
+  await client.insert({
+    table: 'assignments',
+    format: 'JSONEachRow',
+    values: members.map((m, i) => ({
+      employee_id: m.employee,
+      valid_from: at(from),
+      plant_id: m.plant,
+      team_id: m.team,
+      supervisor_id: m.supervisor,
+      submitted_time: at(from),
+      event_id: `assignment-${m.employee}`,
       source_partition: 0,
       source_offset: i,
     })),
-  );
-  await insert(
-    'anomalies',
-    FLAGGED.map((employee) => ({
+  });
+}
+
+/** A units_overclaim flag's figures: the day's window, where, and the units reported against those measured. */
+export interface UnitsFlag {
+  readonly day: number;
+  readonly station: string;
+  readonly reported: number;
+  readonly measured: number;
+  readonly evidence: unknown;
+}
+
+/** Proposed units_overclaim flags in `anomalies`, as detection writes them: one per employee, on the window of `flag.day`. */
+export async function insertUnitsFlags(client: ClickHouseClient, employees: readonly string[], flag: UnitsFlag): Promise<void> {
+  await client.insert({
+    table: 'anomalies',
+    format: 'JSONEachRow',
+    values: employees.map((employee) => ({
       employee_id: employee,
-      station_id: 'S001',
-      window_start: at(day),
-      window_end: at(day + DAY),
+      station_id: flag.station,
+      window_start: at(flag.day),
+      window_end: at(flag.day + DAY),
       kind: 'units_overclaim',
       method: 'single_window',
       severity: 'high',
-      reported: 150,
-      measured: 100,
-      deviation: 0.5,
-      explanation: `${employee} reported 150 units; the MES counted 100`,
-      evidence: JSON.stringify({ window: 'the day', reported: 150, measured: 100, honest_spread: { station: 'S001', sigma: 0.04, people: 6 } }),
-      detected_at: at(day + DAY),
+      reported: flag.reported,
+      measured: flag.measured,
+      deviation: (flag.reported - flag.measured) / flag.measured,
+      explanation: `${employee} reported ${flag.reported} units; the MES counted ${flag.measured}`,
+      evidence: JSON.stringify(flag.evidence),
+      detected_at: at(flag.day + DAY),
     })),
-  );
+  });
 }
