@@ -869,6 +869,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   });
 }
 
+/**
+ * The app's sign-in route (under KPI_APP_URL): the identity provider sends the
+ * browser back there with the code. Here, beside the app's address, so the app
+ * (which serves it) and the local identity provider (which accepts only it as a
+ * redirect) name one path.
+ */
+export const APP_CALLBACK_PATH = '/auth/callback';
+
 /** The http URL of a server listening on `host`:`port`, as a client on this machine reaches it (0.0.0.0 and :: are every interface). */
 export function listeningUrl(host: string, port: number): string {
   const reachable = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;

@@ -368,65 +368,65 @@ const NOT_JUDGED: Record<CoverageGap['source'], readonly string[]> = {
 
 /** One measurement_gap flag per report with a gap: what is missing, and which figures were left unjudged. */
 function gapFlags(records: readonly SelfReportRecord[], coverage: ReadonlyMap<SelfReportRecord, Coverage>): Flag[] {
-  const flags: Flag[] = [];
-  for (const r of records) {
+  return records.flatMap((r) => {
     const found = coverage.get(r)!.gaps;
-    if (found.length === 0) continue;
-    const telemetry = found.some((g) => g.source === 'telemetry');
-    const unjudged = [...new Set(found.flatMap((g) => NOT_JUDGED[g.source]))];
-    const reported = telemetry ? r.reported.runHours : r.reported.units;
-    const measured = telemetry ? r.measured.runHours : r.measured.units;
-    flags.push({
-      employeeId: r.employeeId,
-      stationId: r.stationId,
-      windowStart: r.window.start,
-      windowEnd: r.window.end,
-      kind: 'measurement_gap',
-      method: 'coverage',
-      severity: 'low',
-      reported,
-      measured,
-      deviation: measured > 0 ? reported / measured - 1 : 0,
-      z: null,
-      explanation: `Measurement gap for ${periodLabel(r.period)}: ${found.map((g) => g.text).join('; ')}; ${unjudged.join(', ')} not judged.`,
-      evidence: {
-        window: periodLabel(r.period),
+    if (found.length === 0) return [];
+    const notJudged = [...new Set(found.flatMap((g) => NOT_JUDGED[g.source]))];
+    return [
+      measurementGapFlag(r, {
+        figure: found.some((g) => g.source === 'telemetry') ? 'runHours' : 'units',
+        finding: `${found.map((g) => g.text).join('; ')}; ${notJudged.join(', ')} not judged`,
         gaps: found.map(({ text: _text, ...g }) => g),
-        not_judged: unjudged,
-        reported: r.reported,
-        measured: r.measured,
-        telemetry_hours: r.coverage.telemetryHours,
-      },
-    });
-  }
-  return flags;
+        notJudged,
+      }),
+    ];
+  });
 }
 
 /** One measurement_gap flag per window a reviewer found a measurement problem in: none of its figures is judged. */
 function reviewedGapFlags(records: readonly SelfReportRecord[], feedback: DetectionFeedback): Flag[] {
-  return records.map((r) => {
-    const problems = feedback.problemsOf(r.employeeId, r.window.start);
-    return {
-      employeeId: r.employeeId,
-      stationId: r.stationId,
-      windowStart: r.window.start,
-      windowEnd: r.window.end,
-      kind: 'measurement_gap',
-      method: 'coverage',
-      severity: 'low',
-      reported: r.reported.units,
-      measured: r.measured.units,
-      deviation: r.measured.units > 0 ? r.reported.units / r.measured.units - 1 : 0,
-      z: null,
-      explanation: `Measurement gap for ${periodLabel(r.period)}: a reviewer found a problem with what was measured; no figure judged.`,
-      evidence: {
-        window: periodLabel(r.period),
-        gaps: [{ source: 'review', reason: 'measurement_problem', flags: problems.map(flagId) }],
-        not_judged: ['units', 'run hours', 'defective units', 'self-score'],
-        reported: r.reported,
-        measured: r.measured,
-        telemetry_hours: r.coverage.telemetryHours,
-      },
-    } satisfies Flag;
-  });
+  return records.map((r) =>
+    measurementGapFlag(r, {
+      figure: 'units',
+      finding: 'a reviewer found a problem with what was measured; no figure judged',
+      gaps: [{ source: 'review', reason: 'measurement_problem', flags: feedback.problemsOf(r.employeeId, r.window.start).map(flagId) }],
+      notJudged: ['units', 'run hours', 'defective units', 'self-score'],
+    }),
+  );
+}
+
+/** What a measurement_gap flag tells: the figure it sets beside what was measured, what is missing (and in words), what is left unjudged. */
+interface MeasurementGap {
+  readonly figure: 'units' | 'runHours';
+  readonly finding: string;
+  readonly gaps: readonly object[];
+  readonly notJudged: readonly string[];
+}
+
+/** A measurement_gap flag on a report: low severity, no z, the report's figures and telemetry hours as evidence. */
+function measurementGapFlag(r: SelfReportRecord, gap: MeasurementGap): Flag {
+  const reported = r.reported[gap.figure];
+  const measured = r.measured[gap.figure];
+  return {
+    employeeId: r.employeeId,
+    stationId: r.stationId,
+    windowStart: r.window.start,
+    windowEnd: r.window.end,
+    kind: 'measurement_gap',
+    method: 'coverage',
+    severity: 'low',
+    reported,
+    measured,
+    deviation: measured > 0 ? reported / measured - 1 : 0,
+    z: null,
+    explanation: `Measurement gap for ${periodLabel(r.period)}: ${gap.finding}.`,
+    evidence: {
+      window: periodLabel(r.period),
+      gaps: gap.gaps,
+      not_judged: gap.notJudged,
+      reported: r.reported,
+      measured: r.measured,
+      telemetry_hours: r.coverage.telemetryHours,
+    },
+  };
 }

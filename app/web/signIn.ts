@@ -1,5 +1,6 @@
 import * as oidc from 'openid-client';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { APP_CALLBACK_PATH } from '../../core/config.js';
 import type { Logger } from '../../core/logger.js';
 import { ApiError } from '../errors.js';
 import type { TokenVerifier } from '../tokens.js';
@@ -33,7 +34,7 @@ export function localPath(raw: unknown): string {
  * is the plant's to end).
  */
 export function registerSignIn(app: FastifyInstance, options: SignInOptions): void {
-  const redirectUri = `${options.appUrl}/auth/callback`;
+  const redirectUri = `${options.appUrl}${APP_CALLBACK_PATH}`;
   let discovered: Promise<oidc.Configuration> | undefined;
   const configuration = () =>
     (discovered ??= oidc
@@ -62,7 +63,7 @@ export function registerSignIn(app: FastifyInstance, options: SignInOptions): vo
     return reply.redirect(url.href, 303);
   });
 
-  app.get('/auth/callback', async (request: FastifyRequest, reply: FastifyReply) => {
+  app.get(APP_CALLBACK_PATH, async (request: FastifyRequest, reply: FastifyReply) => {
     const pending = request.session.get('signIn');
     request.session.set('signIn', undefined);
     if (pending === undefined) return reply.redirect('/auth/login', 303);

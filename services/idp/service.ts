@@ -1,14 +1,11 @@
 import { existsSync } from 'node:fs';
-import { listeningUrl, type Config } from '../../core/config.js';
+import { APP_CALLBACK_PATH, listeningUrl, type Config } from '../../core/config.js';
 import { ServiceError } from '../../core/errors.js';
 import { distFile } from '../../core/paths.js';
 import { serviceLayout } from '../layout.js';
 import type { ServiceDefinition } from '../service.js';
 
 const SERVER_ENTRY = 'tools/idp/main.js';
-
-/** The app's sign-in route: the identity provider sends the browser back there with the code. */
-export const APP_CALLBACK_PATH = '/auth/callback';
 
 /**
  * Where the app's sign-in comes back to: the only redirects the local identity

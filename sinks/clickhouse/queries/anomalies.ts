@@ -3,7 +3,7 @@ import { placementOf, type ClickHouseClient } from '../client.js';
 import { ClusterRenderer } from '../cluster.js';
 import { insertRows } from '../insert.js';
 import { toClickHouseTime } from '../time.js';
-import { ASSIGNMENTS_VIEW } from './assignments.js';
+import { assignmentAtStart } from './assignments.js';
 import { FLAGS_CURRENT_VIEW } from './reviews.js';
 
 /** kpi.anomalies: flags of inflated self-reports and measurement gaps (migrations 0004, 0009); anomalies_current shows the current ones. */
@@ -147,7 +147,7 @@ export interface FlagSelection {
  * flag's window start (assignments_current).
  */
 export async function readPlacedFlags(client: ClickHouseClient, selection: FlagSelection): Promise<PlacedFlag[]> {
-  const holds = '(a.valid_to IS NULL OR a.valid_to > f.window_start)';
+  const { join, holds } = assignmentAtStart('f', 'window_start');
   const where = [
     ...(selection.flagId === undefined ? [] : ['f.flag_id = {flag:String}']),
     ...(selection.employeeId === undefined ? [] : ['f.employee_id = {employee:String}']),
@@ -160,7 +160,7 @@ export async function readPlacedFlags(client: ClickHouseClient, selection: FlagS
     query: `SELECT f.*, toUnixTimestamp64Milli(f.window_start) AS window_start_ms, toUnixTimestamp64Milli(f.window_end) AS window_end_ms,
                    if(${holds}, a.supervisor_id, '') AS placed_supervisor
             FROM ${FLAGS_CURRENT_VIEW} AS f
-            ASOF LEFT JOIN ${ASSIGNMENTS_VIEW} AS a ON f.employee_id = a.employee_id AND f.window_start >= a.valid_from
+            ${join}
             ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`}
             ORDER BY f.window_start, f.employee_id, f.kind, f.method`,
     query_params: {

@@ -8,6 +8,22 @@ import { toClickHouseTime } from '../time.js';
 export const ASSIGNMENTS_TABLE = 'assignments';
 /** The standing assignment per employee and valid_from: the latest submission. */
 export const ASSIGNMENTS_VIEW = 'assignments_current';
+/**
+ * The assignment that held at the start of each row of `rows` (the alias of a
+ * table or view with an employee_id), `start` being that row's time column:
+ * the latest that began at or before it, if it had not ended by then. `join`
+ * follows the FROM of `rows` and names the assignment `a`; `holds` is true
+ * where one held: the ASOF join gives the latest begun, ended or not, so a
+ * query takes a.plant_id, a.team_id or a.supervisor_id only where it holds.
+ * Migrations 0018 and 0020 write the same rule in SQL of their own.
+ */
+export function assignmentAtStart(rows: string, start: string): { readonly join: string; readonly holds: string } {
+  return {
+    join: `ASOF LEFT JOIN ${ASSIGNMENTS_VIEW} AS a ON ${rows}.employee_id = a.employee_id AND ${rows}.${start} >= a.valid_from`,
+    holds: `(a.valid_to IS NULL OR a.valid_to > ${rows}.${start})`,
+  };
+}
+
 /** An assignment with where it was read from. */
 export interface StoredAssignment {
   readonly assignment: AssignmentChanged;

@@ -18,7 +18,7 @@ import type { ClickHouseClient } from '../client.js';
 import { deduplicationSettings, insertToken } from '../insert.js';
 import { RowBinaryTypeError, RowBinaryWriter, codecOf, readRowsWithNamesAndTypes } from '../rowBinary.js';
 import { toClickHouseTime } from '../time.js';
-import { ASSIGNMENTS_VIEW } from './assignments.js';
+import { assignmentAtStart } from './assignments.js';
 
 /** kpi.employee_window_metrics: one versioned row per employee-window (migration 0001 and the KPIs' migrations). */
 export const WINDOW_METRICS_TABLE = 'employee_window_metrics';
@@ -226,18 +226,18 @@ function fromColumns(r: Record<string, unknown>, valueColumns: readonly string[]
  */
 export function currentViewStatement(catalog: KpiCatalog): string {
   const columns = [...new Set<string>([...CONTRACT_COLUMNS, 'plant_day', 'shift', 'crew', 'station_id', 'version', ...catalog.publicColumns])];
-  // The plant and team as of the window's start (empty where no assignment holds then): the latest assignment
-  // that began at or before it, if it has not ended by then. A late assignment changes the view, not the rows.
-  const holds = `(a.valid_to IS NULL OR a.valid_to > w.window_start)`;
+  // The plant and team as of the window's start (empty where no assignment holds then, assignments.ts).
+  // A late assignment changes the view, not the rows.
+  const assignment = assignmentAtStart('w', 'window_start');
   return `CREATE OR REPLACE VIEW ${WINDOW_METRICS_VIEW} SQL SECURITY DEFINER AS
 SELECT
     ${columns.map((c) => `w.${c} AS ${c}`).join(', ')},
     dateDiff('millisecond', w.window_start, w.window_end) / 3600000 AS window_hours,
     w.report_period_start AS report_period_start, w.report_period_end AS report_period_end,
-    if(${holds}, a.plant_id, '') AS plant_id,
-    if(${holds}, a.team_id, '') AS team_id
+    if(${assignment.holds}, a.plant_id, '') AS plant_id,
+    if(${assignment.holds}, a.team_id, '') AS team_id
 FROM ${WINDOW_METRICS_TABLE} AS w FINAL
-ASOF LEFT JOIN ${ASSIGNMENTS_VIEW} AS a ON w.employee_id = a.employee_id AND w.window_start >= a.valid_from`;
+${assignment.join}`;
 }
 
 /** The view of measures per employee and local hour: one row per hour with events, every measure a column. */
