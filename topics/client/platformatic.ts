@@ -15,6 +15,7 @@ import {
   type Connection,
   type ExtendedGroupProtocolSubscription,
   type GroupPartitionsAssignments,
+  type MessageToProduce,
   type SASLOptions,
   type fetchV17,
   type offsetCommitV8,
@@ -42,6 +43,7 @@ import type {
   PartitionOffsets,
   RecordToSend,
   TopicPartitions,
+  TopicRecords,
 } from './port.js';
 
 /** What every @platformatic/kafka client is given: brokers, TLS and SASL from KAFKA_*, timeouts and retries like the kafkajs clients'. */
@@ -142,6 +144,18 @@ class PlatformaticAdmin implements KafkaAdmin {
 const asBuffer = (data: Buffer | string | null): Buffer | undefined =>
   data === null ? undefined : typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
 
+const platformaticMessage = (topic: string, r: RecordToSend): MessageToProduce<Buffer, Buffer, Buffer, Buffer> => {
+  const key = asBuffer(r.key);
+  const value = asBuffer(r.value);
+  return {
+    topic,
+    ...(key ? { key } : {}),
+    ...(value ? { value } : {}),
+    ...(r.headers ? { headers: new Map(Object.entries(r.headers).map(([k, v]) => [Buffer.from(k, 'utf8'), Buffer.from(v, 'utf8')])) } : {}),
+    ...(r.timestamp === undefined ? {} : { timestamp: BigInt(r.timestamp) }),
+  };
+};
+
 class PlatformaticProducer implements KafkaProducer {
   private readonly producer: Producer;
 
@@ -156,22 +170,14 @@ class PlatformaticProducer implements KafkaProducer {
     await this.producer.metadata({ topics: [] });
   }
 
-  async send(topic: string, records: readonly RecordToSend[]): Promise<void> {
-    if (records.length === 0) return;
-    await this.producer.send({
-      acks: ProduceAcks.ALL,
-      idempotent: true,
-      messages: records.map((r) => {
-        const key = asBuffer(r.key);
-        const value = asBuffer(r.value);
-        return {
-          topic,
-          ...(key ? { key } : {}),
-          ...(value ? { value } : {}),
-          ...(r.headers ? { headers: new Map(Object.entries(r.headers).map(([k, v]) => [Buffer.from(k, 'utf8'), Buffer.from(v, 'utf8')])) } : {}),
-        };
-      }),
-    });
+  send(topic: string, records: readonly RecordToSend[]): Promise<void> {
+    return this.sendTopics([{ topic, records }]);
+  }
+
+  async sendTopics(topics: readonly TopicRecords[]): Promise<void> {
+    const messages = topics.flatMap(({ topic, records }) => records.map((r) => platformaticMessage(topic, r)));
+    if (messages.length === 0) return;
+    await this.producer.send({ acks: ProduceAcks.ALL, idempotent: true, messages });
   }
 
   disconnect(): Promise<void> {
