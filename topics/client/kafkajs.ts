@@ -78,11 +78,6 @@ class KafkajsAdmin implements KafkaAdmin {
   }
 }
 
-/** A kafkajs producer behind the port (for the services that keep their own kafkajs producer: alerting, the reviews' applier). */
-export function kafkajsProducer(producer: Producer): KafkaProducer {
-  return new KafkajsProducer(producer);
-}
-
 /** A kafkajs producer (topics/kafka.ts `createProducer`: idempotent, murmur2, retrying until the broker takes a send). */
 class KafkajsProducer implements KafkaProducer {
   constructor(private readonly producer: Producer) {}

@@ -1,4 +1,3 @@
-import type { Producer } from 'kafkajs';
 import { loadConfig } from '../../../core/config.js';
 import { DecisionError } from '../../../core/errors.js';
 import { KpiCatalog } from '../../../kpis/catalog.js';
@@ -13,7 +12,9 @@ import { migrate } from '../../../sinks/clickhouse/migrate.js';
 import { readReview } from '../../../sinks/clickhouse/queries/reviews.js';
 import { ClickHouseWindowStore } from '../../../sinks/clickhouse/windowStore.js';
 import { reviewsTopic, topicDefinitions } from '../../../topics/definitions.js';
-import { createKafka, createProducer, ensureTopics } from '../../../topics/kafka.js';
+import { kafkaClient } from '../../../topics/client/client.js';
+import type { KafkaProducer } from '../../../topics/client/port.js';
+import { createKafka, ensureTopics } from '../../../topics/kafka.js';
 import { dropTestResources, testContext } from '../support/context.js';
 import { until } from '../support/processor.js';
 import { windowRowWith } from '../support/rows.js';
@@ -38,7 +39,7 @@ const S1: Actor = { id: 'S1', role: 'supervisor' };
 const S2: Actor = { id: 'S2', role: 'supervisor' };
 const H1: Actor = { id: 'H1', role: 'hr' };
 
-let producer: Producer;
+let producer: KafkaProducer;
 let desk: ReviewDesk;
 let applier: RunningApplier | undefined;
 
@@ -53,7 +54,10 @@ async function reviewRows(): Promise<Record<string, unknown>[]> {
 
 /** Raw records on the topic, as a producer that is not the use-case might send them. */
 async function sendRaw(values: string[]): Promise<void> {
-  await producer.send({ topic: reviewsTopic(ctx.config), acks: -1, messages: values.map((value) => ({ key: 'raw', value })) });
+  await producer.send(
+    reviewsTopic(ctx.config),
+    values.map((value) => ({ key: 'raw', value })),
+  );
 }
 
 /** Whether consumer group `group` has committed past every record of the topic. */
@@ -118,7 +122,7 @@ beforeAll(async () => {
       detected_at: at(TODAY + DAY),
     })),
   );
-  producer = createProducer(createKafka(ctx.config, 'reviews-test-desk', ctx.log), { allowAutoTopicCreation: false });
+  producer = kafkaClient(ctx.config, 'reviews-test-desk', ctx.log).producer();
   await producer.connect();
   desk = new ReviewDesk({ config: ctx.config, producer, client, waitMs: 30_000 });
   applier = await startReviewApplier(ctx.config, ctx.log);
