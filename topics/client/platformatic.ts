@@ -29,6 +29,7 @@ import type { Config } from '../../core/config.js';
 import { KpiError, messageOf } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { CO_PARTITIONED, coPartitionedAssignment } from './coPartitioned.js';
+import { fixVarInt64 } from './varInt64.js';
 import type {
   BatchHandler,
   CommittedOffset,
@@ -76,6 +77,7 @@ export function platformaticSecurity(config: Config): Pick<ConnectionSettings, '
 
 /** kpi-stream's clients on @platformatic/kafka. */
 export function platformaticClient(config: Config, clientId: string, log: Logger): KafkaClient {
+  fixVarInt64();
   const settings: ConnectionSettings = {
     clientId,
     bootstrapBrokers: [...config.kafka.brokers],
