@@ -1,4 +1,4 @@
-import type { Admin, Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { secretValues, type Config } from '../core/config.js';
 import { messageOf } from '../core/errors.js';
@@ -10,9 +10,10 @@ import { createClickHouseClient, sinkFailure, type ClickHouseClient } from '../s
 import { insertDeliveryAttempts, type DeliveryAttemptRow } from '../sinks/clickhouse/queries/alertDeliveries.js';
 import { insertDeadLetters } from '../sinks/clickhouse/queries/deadLetters.js';
 import { DeadLetterWriter, type DeadLetter } from '../topics/deadLetters.js';
-import { kafkajsProducer } from '../topics/client/kafkajs.js';
+import { kafkaClient } from '../topics/client/client.js';
+import type { KafkaProducer } from '../topics/client/port.js';
 import { alertsTopic, deadLetterTopic } from '../topics/definitions.js';
-import { createKafka, createProducer } from '../topics/kafka.js';
+import { createKafka } from '../topics/kafka.js';
 import { readAlertEvent, type AlertEvent } from '../contract/alertEvent.js';
 import { alertmanagerTarget, webhookTarget, type Attempt, type Target, type TargetName } from './targets.js';
 
@@ -232,7 +233,7 @@ export class DeliveryWorker {
   private readonly recorder: AttemptRecorder;
   private readonly lanes: DeliveryLane[];
   private readonly kafka: Kafka;
-  private readonly producer: Producer;
+  private readonly producer: KafkaProducer;
   private readonly deadLetters: DeadLetterWriter;
   readonly metrics: DeliveryMetrics;
 
@@ -245,8 +246,8 @@ export class DeliveryWorker {
     this.metrics = new DeliveryMetrics(registry);
     this.recorder = new AttemptRecorder(createClickHouseClient(config, { application: 'kpi-stream-alert-delivery' }), this.metrics, log);
     this.kafka = createKafka(config, 'kpi-stream-alert-delivery', log);
-    this.producer = createProducer(this.kafka, { allowAutoTopicCreation: false });
-    this.deadLetters = new DeadLetterWriter(kafkajsProducer(this.producer), deadLetterTopic(config), packageVersion());
+    this.producer = kafkaClient(config, 'kpi-stream-alert-delivery', log).producer();
+    this.deadLetters = new DeadLetterWriter(this.producer, deadLetterTopic(config), packageVersion());
     const context: LaneContext = {
       config,
       log,

@@ -1,4 +1,4 @@
-import type { Admin, Consumer, Producer } from 'kafkajs';
+import type { Admin, Consumer } from 'kafkajs';
 import { Counter, type Registry } from 'prom-client';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
@@ -7,7 +7,9 @@ import { serializer } from '../core/serialize.js';
 import type { KpiCatalog } from '../kpis/catalog.js';
 import type { ScoringModel } from '../scoring/model.js';
 import { alertInputsTopic, alertsTopic } from '../topics/definitions.js';
-import { createKafka, createProducer, withKafkaRetries } from '../topics/kafka.js';
+import { kafkaClient } from '../topics/client/client.js';
+import type { KafkaProducer } from '../topics/client/port.js';
+import { createKafka, withKafkaRetries } from '../topics/kafka.js';
 import type { FlagPublisher } from '../detection/analytics.js';
 import { AlertEvaluator } from './evaluator.js';
 import { decodeInput, encodeFlagInput, flagInputKey, stateInputKey } from './inputs.js';
@@ -22,7 +24,7 @@ const FORGET_EVERY_MS = 60_000;
 /** Runs `work` with a publisher of detection's flags to live alerting when KPI_ALERT_RULES is set (else none). */
 export async function withFlagPublisher<T>(config: Config, log: Logger, work: (publish: FlagPublisher | undefined) => Promise<T>): Promise<T> {
   if (!config.alertRules) return work(undefined);
-  const producer = createProducer(createKafka(config, 'kpi-stream-analytics', log), { allowAutoTopicCreation: false });
+  const producer = kafkaClient(config, 'kpi-stream-analytics', log).producer();
   await producer.connect();
   try {
     return await work(flagPublisherTo(producer, config));
@@ -32,14 +34,13 @@ export async function withFlagPublisher<T>(config: Config, log: Logger, work: (p
 }
 
 /** Publishes detection's flags of a range for anomaly rules, through `producer`: the current ones, and a removal for each that no longer stands. */
-export function flagPublisherTo(producer: Producer, config: Config): FlagPublisher {
+export function flagPublisherTo(producer: KafkaProducer, config: Config): FlagPublisher {
   return async (before, after) => {
     const current = new Map(after.map((f) => [flagInputKey(f), f]));
-    const messages = [
+    await producer.send(alertInputsTopic(config), [
       ...[...current].map(([key, flag]) => ({ key, value: encodeFlagInput(flag) })),
       ...before.filter((f) => !current.has(flagInputKey(f))).map((f) => ({ key: flagInputKey(f), value: null })),
-    ];
-    if (messages.length > 0) await producer.send({ topic: alertInputsTopic(config), acks: -1, messages });
+    ]);
   };
 }
 
@@ -63,7 +64,7 @@ export interface EvaluatorSettings {
  */
 export class AlertingEvaluator {
   private readonly consumer: Consumer;
-  private readonly producer: Producer;
+  private readonly producer: KafkaProducer;
   private readonly admin: Admin;
   private readonly exclusive = serializer();
   private evaluator: AlertEvaluator;
@@ -89,7 +90,7 @@ export class AlertingEvaluator {
       heartbeatInterval: Math.max(500, Math.floor(config.sessionTimeout / 10)),
       maxWaitTimeInMs: 50,
     });
-    this.producer = createProducer(kafka, { allowAutoTopicCreation: false });
+    this.producer = kafkaClient(config, 'kpi-stream-alert-evaluator', log).producer();
     this.admin = kafka.admin();
     this.evaluator = new AlertEvaluator(settings.rules, settings.catalog, settings.model, settings.privacy);
     this.raised = new Counter({
@@ -163,16 +164,14 @@ export class AlertingEvaluator {
       this.forgotAt = now;
     }
     if (events.length === 0) return;
-    await this.producer.send({
-      topic: alertsTopic(this.config),
-      acks: -1,
-      messages: events.map((e) => ({ key: e.fingerprint, value: JSON.stringify(e) })),
-    });
-    await this.producer.send({
-      topic: alertInputsTopic(this.config),
-      acks: -1,
-      messages: this.evaluator.statesOf(events).map((s) => ({ key: stateInputKey(s.fingerprint), value: JSON.stringify(s) })),
-    });
+    await this.producer.send(
+      alertsTopic(this.config),
+      events.map((e) => ({ key: e.fingerprint, value: JSON.stringify(e) })),
+    );
+    await this.producer.send(
+      alertInputsTopic(this.config),
+      this.evaluator.statesOf(events).map((s) => ({ key: stateInputKey(s.fingerprint), value: JSON.stringify(s) })),
+    );
     for (const e of events) {
       this.raised.inc({ type: e.type, rule: e.rule });
       this.events.push(e);

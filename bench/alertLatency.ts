@@ -15,7 +15,7 @@ import { createClickHouseClient } from '../sinks/clickhouse/client.js';
 import { simulateOptions } from '../simulator/run.js';
 import { inputTopic } from '../topics/definitions.js';
 import { deleteTopics } from './preload.js';
-import { createKafka, createProducer } from '../topics/kafka.js';
+import { kafkaClient } from '../topics/client/client.js';
 import { createRegistry, registerInputSchemas } from '../topics/registry.js';
 import type { AlertEvent } from '../contract/alertEvent.js';
 
@@ -122,7 +122,7 @@ export async function measureAlertLatency(
     });
     alerting.once('exit', (code) => reject(new Error(`alerts run exited with ${code}: ${output.slice(-2000)}`)));
   });
-  const producer = createProducer(createKafka(config, 'kpi-stream-bench-probes', quiet));
+  const producer = kafkaClient(config, 'kpi-stream-bench-probes', quiet).producer();
   await producer.connect();
   const registry = createRegistry(config);
   const ids = await registerInputSchemas(registry, config, quiet);
@@ -173,7 +173,7 @@ export async function measureAlertLatency(
     // record that crossed it (then 30 % over 40 units).
     const open = async (i: number) => {
       const employee = `PROBE-${String(i).padStart(4, '0')}`;
-      await producer.send({ topic, acks: -1, messages: [{ key: employee, value: await probe(i, 1, 'open') }] });
+      await producer.send(topic, [{ key: employee, value: await probe(i, 1, 'open') }]);
     };
     await open(0);
     for (let i = 0; i < options.probes; i += 1) {
@@ -182,7 +182,7 @@ export async function measureAlertLatency(
       const employee = `PROBE-${String(i).padStart(4, '0')}`;
       const value = await probe(i, 11, 'cross');
       sent.set(pseudonymOf(key, employee), Date.now()); // its alert names it by pseudonym
-      await producer.send({ topic, acks: -1, messages: [{ key: employee, value }] });
+      await producer.send(topic, [{ key: employee, value }]);
     }
     const loadRecords = await load;
     const loadSeconds = (Date.now() - started) / 1000;

@@ -8,7 +8,7 @@ import { verifyWebhook } from '../alerting/targets.js';
 import { loadConfig, type Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import type { FlagPublisher } from '../detection/analytics.js';
-import { createKafka, createProducer } from '../topics/kafka.js';
+import { kafkaClient } from '../topics/client/client.js';
 import type { AlertEvent } from '../contract/alertEvent.js';
 
 /** The demo's rules: a few a plant would set, tuned to fire now and then on the simulated plant. */
@@ -73,7 +73,7 @@ export async function startDemoAlerts(
     KPI_ALERT_WEBHOOK_SECRET: secret,
   });
   const alerting = await startAlerting(config, log.child({ component: 'alerting' }));
-  const producer = createProducer(createKafka(config, 'kpi-stream-demo-flags', log), { allowAutoTopicCreation: false });
+  const producer = kafkaClient(config, 'kpi-stream-demo-flags', log).producer();
   await producer.connect();
   let stopped: Promise<void> | undefined;
   // Once, whether the demo finished or failed: nothing of alerting may keep the process alive.

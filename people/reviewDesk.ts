@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Producer } from 'kafkajs';
 import type { Config } from '../core/config.js';
 import { DecisionError } from '../core/errors.js';
 import type { ClickHouseClient } from '../sinks/clickhouse/client.js';
 import { readDisputeStanding, readFlagStanding, readReview } from '../sinks/clickhouse/queries/reviews.js';
+import type { KafkaProducer } from '../topics/client/port.js';
 import { reviewsTopic } from '../topics/definitions.js';
 import { reviewEventProblem, type ActorRole, type DisputeOutcome, type DisputeSubject, type FlagDecision, type ReviewEvent } from './reviewEvents.js';
 
@@ -29,7 +29,7 @@ export type DecisionResult =
 export interface ReviewDeskParts {
   readonly config: Config;
   /** Connected; the desk sends with acks from every in-sync replica. */
-  readonly producer: Producer;
+  readonly producer: KafkaProducer;
   readonly client: ClickHouseClient;
   /** How long to wait for the outcome (default KPI_REVIEW_WAIT). */
   readonly waitMs?: number;
@@ -108,11 +108,7 @@ export class ReviewDesk {
   private async decide(event: ReviewEvent): Promise<DecisionResult> {
     const problem = reviewEventProblem(event);
     if (problem) throw new DecisionError('KPI_ERR_INVALID_DECISION', problem.field, problem.message);
-    await this.parts.producer.send({
-      topic: reviewsTopic(this.parts.config),
-      acks: -1,
-      messages: [{ key: event.subject_id, value: JSON.stringify(event) }],
-    });
+    await this.parts.producer.send(reviewsTopic(this.parts.config), [{ key: event.subject_id, value: JSON.stringify(event) }]);
     return this.outcomeOf(event);
   }
 

@@ -8,10 +8,10 @@ import { createClickHouseClient, withRetries } from '../sinks/clickhouse/client.
 import { migrate } from '../sinks/clickhouse/migrate.js';
 import { insertDeadLetters } from '../sinks/clickhouse/queries/deadLetters.js';
 import { DeadLetterWriter } from '../topics/deadLetters.js';
-import { kafkajsProducer } from '../topics/client/kafkajs.js';
+import { kafkaClient } from '../topics/client/client.js';
 import { deadLetterTopic } from '../topics/definitions.js';
 import { flagStatusesTo } from '../topics/flagStatuses.js';
-import { createKafka, createProducer, ensureDeploymentTopics } from '../topics/kafka.js';
+import { createKafka, ensureDeploymentTopics } from '../topics/kafka.js';
 import { ReviewApplier } from './applier.js';
 import { ReviewDesk } from './reviewDesk.js';
 
@@ -38,10 +38,10 @@ export async function startReviewApplier(config: Config, log: Logger): Promise<R
   await ensureDeploymentTopics(kafka, config, log);
   await migrate(config, log, await loadCatalog(config.extensions));
   const client = createClickHouseClient(config, { application: 'kpi-stream-reviews' });
-  const producer = createProducer(kafka, { allowAutoTopicCreation: false });
+  const producer = kafkaClient(config, 'kpi-stream-reviews', log).producer();
   await producer.connect();
   const abort = new AbortController();
-  const writer = new DeadLetterWriter(kafkajsProducer(producer), deadLetterTopic(config), packageVersion());
+  const writer = new DeadLetterWriter(producer, deadLetterTopic(config), packageVersion());
   const deadLetters: DeadLetterStore = {
     send: (letters) => writer.send(letters),
     record: (letters) =>

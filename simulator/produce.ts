@@ -1,13 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Producer, TopicMessages } from 'kafkajs';
 import type { RecordKind } from '../schemas/kinds.js';
+import type { KafkaProducer, RecordToSend } from '../topics/client/port.js';
 import type { OutboundMessage } from './simulation.js';
 
 /** A record to send: an input event, or an assignment (hr.assignments.v1). */
 export type ProducedMessage = Pick<OutboundMessage, 'key' | 'value' | 'timestamp'> & { readonly kind: RecordKind };
 
 export interface ProduceOptions {
-  /** Messages per sendBatch call. */
+  /** Messages per send (one produce request to each broker). */
   batchSize: number;
   /** Target messages per second; 0 = as fast as the broker takes them. */
   rate: number;
@@ -24,22 +24,22 @@ export interface ProduceOptions {
  */
 export async function produceMessages(
   messages: Iterable<ProducedMessage>,
-  producer: Producer,
+  producer: KafkaProducer,
   options: ProduceOptions,
 ): Promise<{ sent: number; elapsedMs: number }> {
   const started = Date.now();
   let lastReport = started;
   let sent = 0;
-  let batch = new Map<string, TopicMessages>();
+  let batch = new Map<string, RecordToSend[]>();
   let batchCount = 0;
   let inFlight: Promise<unknown> = Promise.resolve();
 
   const flush = async () => {
     if (batchCount === 0) return;
     await inFlight;
-    const topicMessages = [...batch.values()];
+    const topics = [...batch].map(([topic, records]) => ({ topic, records }));
     const count = batchCount;
-    inFlight = producer.sendBatch({ acks: -1, topicMessages }).then(() => {
+    inFlight = producer.sendTopics(topics).then(() => {
       sent += count;
     });
     batch = new Map();
@@ -56,12 +56,12 @@ export async function produceMessages(
 
   for (const message of messages) {
     const topic = options.topicOf(message.kind);
-    let entry = batch.get(topic);
-    if (!entry) {
-      entry = { topic, messages: [] };
-      batch.set(topic, entry);
+    let records = batch.get(topic);
+    if (!records) {
+      records = [];
+      batch.set(topic, records);
     }
-    entry.messages.push({ key: message.key, value: message.value, ...(message.timestamp === undefined ? {} : { timestamp: String(message.timestamp) }) });
+    records.push({ key: message.key, value: message.value, ...(message.timestamp === undefined ? {} : { timestamp: message.timestamp }) });
     batchCount += 1;
     if (batchCount >= options.batchSize || (options.rate > 0 && batchCount >= Math.max(1, options.rate / 10))) await flush();
   }

@@ -6,7 +6,8 @@ import { DAY } from '../core/time.js';
 import { EVENT_KINDS, type EventKind, type RecordKind } from '../schemas/kinds.js';
 import { encodeEvent } from '../topics/codec.js';
 import { assignmentsTopic, inputTopic } from '../topics/definitions.js';
-import { createKafka, createProducer, ensureDeploymentTopics } from '../topics/kafka.js';
+import { kafkaClient } from '../topics/client/client.js';
+import { createKafka, ensureDeploymentTopics } from '../topics/kafka.js';
 import { createRegistry, registerInputSchemas } from '../topics/registry.js';
 import { readPlants } from '../contract/plants.js';
 import { readShiftCalendar } from '../contract/shiftCalendar.js';
@@ -273,7 +274,7 @@ export async function simulatePlant(input: Partial<SimulateOptions>, config: Con
     for (const _ of messages) sent += 1;
     result = { sent, elapsedMs: Date.now() - started };
   } else {
-    const producer = createProducer(kafka, { allowAutoTopicCreation: false });
+    const producer = kafkaClient(config, 'kpi-stream-simulator', log).producer();
     await producer.connect();
     try {
       // Who belongs where first, every one acknowledged: the processors place each event by its employee's plant at its time.

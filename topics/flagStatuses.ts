@@ -1,6 +1,6 @@
-import type { Producer } from 'kafkajs';
 import { FLAG_STATUSES, type FlagStatus } from '../contract/flag.js';
 import type { Config } from '../core/config.js';
+import type { KafkaProducer } from './client/port.js';
 import { alertInputsTopic } from './definitions.js';
 
 /** A flag's review status as live alerting learns it: anomaly rules fire only on a flag that stands (contract/flag.ts `flagStands`). */
@@ -31,14 +31,12 @@ export function readFlagStatusInput(value: Buffer): FlagStatusInput | null {
  * status again changes nothing, so the applier may repeat itself after a
  * crash or a rebalance.
  */
-export function flagStatusesTo(producer: Producer, config: Config): FlagStatusPublisher {
+export function flagStatusesTo(producer: KafkaProducer, config: Config): FlagStatusPublisher {
   const topic = alertInputsTopic(config);
   return async (statuses) => {
-    if (statuses.length === 0) return;
-    await producer.send({
+    await producer.send(
       topic,
-      acks: -1,
-      messages: statuses.map((s) => ({ key: flagStatusInputKey(s.flag_id), value: JSON.stringify({ flag_id: s.flag_id, status: s.status }) })),
-    });
+      statuses.map((s) => ({ key: flagStatusInputKey(s.flag_id), value: JSON.stringify({ flag_id: s.flag_id, status: s.status }) })),
+    );
   };
 }

@@ -70,7 +70,9 @@ export function createKafka(config: Config, clientId: string, log: Logger, optio
 }
 
 /**
- * A producer that partitions by key like the Java client (murmur2), so an
+ * The kafkajs producer behind the client port (topics/client/kafkajs.ts; the
+ * services produce through the port, whichever library KPI_KAFKA_CLIENT
+ * names). It partitions by key like the Java client (murmur2), so an
  * employee's events share a partition number on every topic.
  *
  * It is idempotent, as the Java client is by default: kafkajs sends a request

@@ -131,6 +131,26 @@ test('no processor imports a Kafka library: the Kafka host reaches Kafka through
   expect(importsOf(join(root, 'processors', 'kafka', 'bootstrap.ts')).files).toContain('topics/client/client.js');
 });
 
+test('every service produces through the client port (topics/client/): KPI_KAFKA_CLIENT picks the library of every producer', () => {
+  // A library's producer made, typed or sent through directly (kafkajs' send({ topic, … }), sendBatch; @platformatic/kafka's new Producer).
+  const libraryProducer = [
+    /\bcreateProducer\(/,
+    /\bnew Producer\(/,
+    /\.producer\(\s*\{/,
+    /\.sendBatch\(/,
+    /\.send\(\{\s*topic\b/,
+    /import[^;]*\bProducer\b[^;]*from 'kafkajs'/,
+  ];
+  const violations = [...sourceFiles(root)]
+    .map((file) => relative(root, file))
+    .filter((path) => !path.startsWith('topics/client/') && path !== 'topics/kafka.ts')
+    .filter((path) => libraryProducer.some((pattern) => pattern.test(readFileSync(join(root, path), 'utf8'))));
+  expect(violations).toEqual([]);
+  // The check sees the adapters' own producers.
+  expect(readFileSync(join(root, 'topics', 'client', 'kafkajs.ts'), 'utf8')).toMatch(libraryProducer[0]!);
+  expect(readFileSync(join(root, 'topics', 'client', 'platformatic.ts'), 'utf8')).toMatch(libraryProducer[1]!);
+});
+
 test('no module imports itself through others: the import graph has no circle', () => {
   const files = new Set([...sourceFiles(root)].map((f) => relative(root, f)));
   const edges = new Map<string, string[]>();

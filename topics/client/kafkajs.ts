@@ -1,4 +1,4 @@
-import { AssignerProtocol, type Admin, type Assigner, type Consumer, type Kafka, type PartitionAssigner, type Producer } from 'kafkajs';
+import { AssignerProtocol, type Admin, type Assigner, type Consumer, type Kafka, type Message, type PartitionAssigner, type Producer } from 'kafkajs';
 import type { Config } from '../../core/config.js';
 import { KpiError } from '../../core/errors.js';
 import { createProducer } from '../kafka.js';
@@ -16,6 +16,7 @@ import type {
   PartitionOffsets,
   RecordToSend,
   TopicPartitions,
+  TopicRecords,
 } from './port.js';
 
 /** kafkajs' form of the co-partitioned strategy (coPartitioned.ts). */
@@ -44,7 +45,7 @@ export function kafkajsClient(kafka: Kafka, config: Config): KafkaClient {
   return {
     name: 'kafkajs',
     admin: () => new KafkajsAdmin(kafka.admin()),
-    producer: () => kafkajsProducer(createProducer(kafka, { allowAutoTopicCreation: false })),
+    producer: () => new KafkajsProducer(createProducer(kafka, { allowAutoTopicCreation: false })),
     groupConsumer: (options) => new KafkajsGroupConsumer(kafka, config, options),
   };
 }
@@ -77,11 +78,7 @@ class KafkajsAdmin implements KafkaAdmin {
   }
 }
 
-/** A kafkajs producer behind the port (for the services that keep their own kafkajs producer: alerting, the reviews' applier). */
-export function kafkajsProducer(producer: Producer): KafkaProducer {
-  return new KafkajsProducer(producer);
-}
-
+/** A kafkajs producer (topics/kafka.ts `createProducer`: idempotent, murmur2, retrying until the broker takes a send). */
 class KafkajsProducer implements KafkaProducer {
   constructor(private readonly producer: Producer) {}
 
@@ -89,19 +86,27 @@ class KafkajsProducer implements KafkaProducer {
     return this.producer.connect();
   }
 
-  async send(topic: string, records: readonly RecordToSend[]): Promise<void> {
-    if (records.length === 0) return;
-    await this.producer.send({
-      topic,
-      acks: -1,
-      messages: records.map((r) => ({ key: r.key, value: r.value, ...(r.headers ? { headers: { ...r.headers } } : {}) })),
-    });
+  send(topic: string, records: readonly RecordToSend[]): Promise<void> {
+    return this.sendTopics([{ topic, records }]);
+  }
+
+  async sendTopics(topics: readonly TopicRecords[]): Promise<void> {
+    const topicMessages = topics.filter((t) => t.records.length > 0).map(({ topic, records }) => ({ topic, messages: records.map(kafkajsMessage) }));
+    if (topicMessages.length === 0) return;
+    await this.producer.sendBatch({ acks: -1, topicMessages });
   }
 
   disconnect(): Promise<void> {
     return this.producer.disconnect();
   }
 }
+
+const kafkajsMessage = (r: RecordToSend): Message => ({
+  key: r.key,
+  value: r.value,
+  ...(r.headers ? { headers: { ...r.headers } } : {}),
+  ...(r.timestamp === undefined ? {} : { timestamp: String(r.timestamp) }),
+});
 
 /**
  * A kafkajs consumer in a group: one batch at a time

@@ -15,6 +15,7 @@ import {
   type Connection,
   type ExtendedGroupProtocolSubscription,
   type GroupPartitionsAssignments,
+  type MessageToProduce,
   type SASLOptions,
   type fetchV17,
   type offsetCommitV8,
@@ -28,6 +29,7 @@ import type { Config } from '../../core/config.js';
 import { KpiError, messageOf } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { CO_PARTITIONED, coPartitionedAssignment } from './coPartitioned.js';
+import { fixVarInt64 } from './varInt64.js';
 import type {
   BatchHandler,
   CommittedOffset,
@@ -42,6 +44,7 @@ import type {
   PartitionOffsets,
   RecordToSend,
   TopicPartitions,
+  TopicRecords,
 } from './port.js';
 
 /** What every @platformatic/kafka client is given: brokers, TLS and SASL from KAFKA_*, timeouts and retries like the kafkajs clients'. */
@@ -74,6 +77,7 @@ export function platformaticSecurity(config: Config): Pick<ConnectionSettings, '
 
 /** kpi-stream's clients on @platformatic/kafka. */
 export function platformaticClient(config: Config, clientId: string, log: Logger): KafkaClient {
+  fixVarInt64();
   const settings: ConnectionSettings = {
     clientId,
     bootstrapBrokers: [...config.kafka.brokers],
@@ -142,6 +146,18 @@ class PlatformaticAdmin implements KafkaAdmin {
 const asBuffer = (data: Buffer | string | null): Buffer | undefined =>
   data === null ? undefined : typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
 
+const platformaticMessage = (topic: string, r: RecordToSend): MessageToProduce<Buffer, Buffer, Buffer, Buffer> => {
+  const key = asBuffer(r.key);
+  const value = asBuffer(r.value);
+  return {
+    topic,
+    ...(key ? { key } : {}),
+    ...(value ? { value } : {}),
+    ...(r.headers ? { headers: new Map(Object.entries(r.headers).map(([k, v]) => [Buffer.from(k, 'utf8'), Buffer.from(v, 'utf8')])) } : {}),
+    ...(r.timestamp === undefined ? {} : { timestamp: BigInt(r.timestamp) }),
+  };
+};
+
 class PlatformaticProducer implements KafkaProducer {
   private readonly producer: Producer;
 
@@ -156,22 +172,14 @@ class PlatformaticProducer implements KafkaProducer {
     await this.producer.metadata({ topics: [] });
   }
 
-  async send(topic: string, records: readonly RecordToSend[]): Promise<void> {
-    if (records.length === 0) return;
-    await this.producer.send({
-      acks: ProduceAcks.ALL,
-      idempotent: true,
-      messages: records.map((r) => {
-        const key = asBuffer(r.key);
-        const value = asBuffer(r.value);
-        return {
-          topic,
-          ...(key ? { key } : {}),
-          ...(value ? { value } : {}),
-          ...(r.headers ? { headers: new Map(Object.entries(r.headers).map(([k, v]) => [Buffer.from(k, 'utf8'), Buffer.from(v, 'utf8')])) } : {}),
-        };
-      }),
-    });
+  send(topic: string, records: readonly RecordToSend[]): Promise<void> {
+    return this.sendTopics([{ topic, records }]);
+  }
+
+  async sendTopics(topics: readonly TopicRecords[]): Promise<void> {
+    const messages = topics.flatMap(({ topic, records }) => records.map((r) => platformaticMessage(topic, r)));
+    if (messages.length === 0) return;
+    await this.producer.send({ acks: ProduceAcks.ALL, idempotent: true, messages });
   }
 
   disconnect(): Promise<void> {

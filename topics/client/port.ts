@@ -2,8 +2,8 @@
  * The Kafka client as kpi-stream's processors use it, and no more: a group
  * consumer that hands over one topic-partition's batch at a time and commits
  * its offsets itself (with metadata), pauses, resumes and seeks; a producer
- * that sends keyed records to a topic; and the few admin reads the
- * processors make. Each library is an adapter behind it (kafkajs.ts,
+ * that sends keyed records to topics (every service produces through it);
+ * and the few admin reads the processors make. Each library is an adapter behind it (kafkajs.ts,
  * platformatic.ts), chosen by KPI_KAFKA_CLIENT (client.ts); the conformance
  * suite (test/integration/kafka/) holds every adapter to the same behaviour.
  */
@@ -105,12 +105,30 @@ export interface RecordToSend {
   readonly key: Buffer | string | null;
   readonly value: Buffer | string | null;
   readonly headers?: Readonly<Record<string, string>>;
+  /** Kafka timestamp, ms; when absent, the time the producer sends it. */
+  readonly timestamp?: number;
 }
 
+/** Records for one topic, among those sent to several topics at once. */
+export interface TopicRecords {
+  readonly topic: string;
+  readonly records: readonly RecordToSend[];
+}
+
+/**
+ * Sends keyed records to topics, partitioned like the Java client (murmur2),
+ * so a key gives the same partition number on every topic. Idempotent, as the
+ * Java client is by default: a retry never writes a record twice. Each send
+ * resolves once every in-sync replica has its records (acks=all), and each
+ * partition receives a send's records in the order given; a send of no
+ * records sends nothing.
+ */
 export interface KafkaProducer {
   connect(): Promise<void>;
-  /** Sends records to a topic; resolves once every in-sync replica has them (acks=all). Idempotent: a retry never writes a record twice. */
+  /** Sends records to a topic. */
   send(topic: string, records: readonly RecordToSend[]): Promise<void>;
+  /** Sends records to several topics in one go (one request to each broker's partitions). */
+  sendTopics(topics: readonly TopicRecords[]): Promise<void>;
   disconnect(): Promise<void>;
 }
 

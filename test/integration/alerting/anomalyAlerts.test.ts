@@ -12,7 +12,8 @@ import { createClickHouseClient } from '../../../sinks/clickhouse/client.js';
 import { migrate } from '../../../sinks/clickhouse/migrate.js';
 import { ClickHouseWindowStore } from '../../../sinks/clickhouse/windowStore.js';
 import { topicDefinitions } from '../../../topics/definitions.js';
-import { createKafka, createProducer, ensureTopics } from '../../../topics/kafka.js';
+import { kafkaClient } from '../../../topics/client/client.js';
+import { createKafka, ensureTopics } from '../../../topics/kafka.js';
 import { flagId } from '../../../contract/flagId.js';
 import { ReviewDesk, type Actor } from '../../../people/reviewDesk.js';
 import { startReviewApplier, type RunningApplier } from '../../../people/run.js';
@@ -107,7 +108,7 @@ test('anomaly rules alert on confirmed inflation flags only, never on a proposed
   applier = await startReviewApplier(config, ctx.log);
   const client = createClickHouseClient(config);
   const store = new ClickHouseWindowStore(client, catalog, ctx.log);
-  const producer = createProducer(createKafka(config, 'anomaly-alerts-flags', ctx.log), { allowAutoTopicCreation: false });
+  const producer = kafkaClient(config, 'anomaly-alerts-flags', ctx.log).producer();
   await producer.connect();
   const publish = flagPublisherTo(producer, config);
   // Every insert here is acknowledged before a cycle starts, so none is under way: no need to let rows settle.

@@ -18,8 +18,9 @@ import { createClickHouseClient } from '../../../sinks/clickhouse/client.js';
 import { migrate } from '../../../sinks/clickhouse/migrate.js';
 import { ClickHouseWindowStore } from '../../../sinks/clickhouse/windowStore.js';
 import { reviewsTopic, topicDefinitions } from '../../../topics/definitions.js';
-import { createKafka, createProducer, ensureTopics } from '../../../topics/kafka.js';
-import type { Producer } from 'kafkajs';
+import { kafkaClient } from '../../../topics/client/client.js';
+import type { KafkaProducer } from '../../../topics/client/port.js';
+import { createKafka, ensureTopics } from '../../../topics/kafka.js';
 import { Registry } from 'prom-client';
 import { dropTestResources, testContext } from '../support/context.js';
 import { signIn, type SignedIn } from '../support/oidc.js';
@@ -69,7 +70,7 @@ const PASSWORDS: Record<string, string> = {
 };
 const tokens: Record<string, SignedIn> = {};
 let app: RunningApp;
-let producer: Producer;
+let producer: KafkaProducer;
 
 async function get(path: string, token?: string): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
   const response = await fetch(`${app.url}${path}`, token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } });
@@ -120,7 +121,7 @@ beforeAll(async () => {
   await admin.connect();
   await ensureTopics(admin, topicDefinitions(ctx.config), ctx.log);
   await admin.disconnect();
-  producer = createProducer(kafka, { allowAutoTopicCreation: false });
+  producer = kafkaClient(ctx.config, 'app-api-test', ctx.log).producer();
   await producer.connect();
   app = await startApp({
     host: '127.0.0.1',

@@ -19,7 +19,8 @@ import { idpService } from '../../../services/idp/service.js';
 import { startService, stopService } from '../../../services/service.js';
 import { createClickHouseClient } from '../../../sinks/clickhouse/client.js';
 import { migrate } from '../../../sinks/clickhouse/migrate.js';
-import { createKafka, createProducer, ensureDeploymentTopics } from '../../../topics/kafka.js';
+import { kafkaClient } from '../../../topics/client/client.js';
+import { createKafka, ensureDeploymentTopics } from '../../../topics/kafka.js';
 import { startApp } from '../support/app.js';
 import { ensureChromium } from '../support/chromium.js';
 import { dropTestResources, testContext } from '../support/context.js';
@@ -169,7 +170,7 @@ beforeAll(async () => {
   // The flags reach alerting as detection publishes them; their reviews, as the app's applier publishes each status.
   const kafka = createKafka(ctx.config, 'app-pages-flags', ctx.log);
   await ensureDeploymentTopics(kafka, ctx.config, ctx.log);
-  const producer = createProducer(kafka, { allowAutoTopicCreation: false });
+  const producer = kafkaClient(ctx.config, 'app-pages-flags', ctx.log).producer();
   await producer.connect();
   const anomalies = await client.query({
     query: 'SELECT *, toUnixTimestamp64Milli(window_start) AS window_start_ms, toUnixTimestamp64Milli(window_end) AS window_end_ms FROM anomalies',

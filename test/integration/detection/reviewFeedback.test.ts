@@ -1,4 +1,3 @@
-import type { Producer } from 'kafkajs';
 import { runDetection } from '../../../detection/runner.js';
 import { KpiCatalog } from '../../../kpis/catalog.js';
 import { ReviewDesk, type Actor } from '../../../people/reviewDesk.js';
@@ -8,7 +7,9 @@ import { createClickHouseClient } from '../../../sinks/clickhouse/client.js';
 import { migrate } from '../../../sinks/clickhouse/migrate.js';
 import { ClickHouseWindowStore } from '../../../sinks/clickhouse/windowStore.js';
 import { topicDefinitions } from '../../../topics/definitions.js';
-import { createKafka, createProducer, ensureTopics } from '../../../topics/kafka.js';
+import { kafkaClient } from '../../../topics/client/client.js';
+import type { KafkaProducer } from '../../../topics/client/port.js';
+import { createKafka, ensureTopics } from '../../../topics/kafka.js';
 import type { Flag } from '../../../contract/flag.js';
 import { flagId } from '../../../contract/flagId.js';
 import { dropTestResources, testContext } from '../support/context.js';
@@ -49,7 +50,7 @@ const station = (name: string, outliers: Record<string, number>) =>
     ...Object.entries(outliers).map(([employee, at]) => shift(employee, name, day, day === at ? 30 : 0)),
   ]).flat();
 
-let producer: Producer;
+let producer: KafkaProducer;
 let desk: ReviewDesk;
 let applier: RunningApplier | undefined;
 
@@ -70,7 +71,7 @@ beforeAll(async () => {
   await migrate(ctx.config, ctx.log, catalog);
   const rows = [...station('S1', { 'E-dismissed': 6, 'E-problem': 4 }), ...station('S2', {})];
   await new ClickHouseWindowStore(client, catalog, ctx.log).write(rows, batchToken(rows));
-  producer = createProducer(createKafka(ctx.config, 'review-feedback-desk', ctx.log), { allowAutoTopicCreation: false });
+  producer = kafkaClient(ctx.config, 'review-feedback-desk', ctx.log).producer();
   await producer.connect();
   desk = new ReviewDesk({ config: ctx.config, producer, client, waitMs: 30_000 });
   applier = await startReviewApplier(ctx.config, ctx.log);

@@ -56,6 +56,9 @@ describe.each(KAFKA_CLIENTS.map((name) => [name]))('the %s client', (name: Kafka
   const kafka: KafkaClient = kafkaClient(ctx.config, `conformance-${name}`, ctx.log, name);
   const topicA = `${ctx.config.topicPrefix}conformance.a`;
   const topicB = `${ctx.config.topicPrefix}conformance.b`;
+  /** Topics that receive records together (sendTopics). */
+  const topicC = `${ctx.config.topicPrefix}conformance.c`;
+  const topicD = `${ctx.config.topicPrefix}conformance.d`;
   const producer = kafka.producer();
   const admin = kafka.admin();
   const consumers: GroupConsumer[] = [];
@@ -70,10 +73,10 @@ describe.each(KAFKA_CLIENTS.map((name) => [name]))('the %s client', (name: Kafka
     await setup.connect();
     try {
       await setup.createTopics({
-        topics: [topicA, topicB].map((topic) => ({ topic, numPartitions: PARTITIONS, replicationFactor: -1 })),
+        topics: [topicA, topicB, topicC, topicD].map((topic) => ({ topic, numPartitions: PARTITIONS, replicationFactor: -1 })),
         waitForLeaders: false,
       });
-      await waitForTopics(setup, [topicA, topicB], ctx.log);
+      await waitForTopics(setup, [topicA, topicB, topicC, topicD], ctx.log);
     } finally {
       await setup.disconnect();
     }
@@ -107,6 +110,48 @@ describe.each(KAFKA_CLIENTS.map((name) => [name]))('the %s client', (name: Kafka
         const sent = records.filter((r) => where.get(r.value) === partition).map((r) => r.value);
         expect(handled.filter((h) => h.partition === partition).flatMap((h) => h.values)).toEqual(sent);
       }
+    },
+    TIMEOUT_MS,
+  );
+
+  test(
+    "sends to several topics at once: a key's records share its partition number on each, in the order sent, with the timestamps given",
+    async () => {
+      const keys = Array.from({ length: 12 }, (_, i) => `employee-${i}`);
+      const sentAt = Date.now();
+      // Interleaved across the topics, as the simulator sends an hour of a plant; every third record carries a timestamp of its own.
+      const records = Array.from({ length: 240 }, (_, i) => ({
+        topic: i % 2 === 0 ? topicC : topicD,
+        key: keys[i % keys.length]!,
+        value: `m-${i}`,
+        ...(i % 3 === 0 ? { timestamp: 1_700_000_000_000 + i } : {}),
+      }));
+      await producer.sendTopics(
+        [topicC, topicD].map((topic) => ({ topic, records: records.filter((r) => r.topic === topic).map(({ topic: _, ...record }) => record) })),
+      );
+      await producer.sendTopics([{ topic: topicC, records: [] }]);
+      const read: { topic: string; partition: number; value: string; timestamp: number }[] = [];
+      const consumer = member('topics');
+      await consumer.connect();
+      await consumer.run([topicC, topicD], async (batch) => {
+        for (const r of batch.records) read.push({ topic: batch.topic, partition: batch.partition, value: r.value!.toString('utf8'), timestamp: r.timestamp });
+        return true;
+      });
+      await until('every record is read', () => read.length >= records.length, 60_000);
+
+      expect(read).toHaveLength(records.length);
+      const found = new Map(read.map((r) => [r.value, r]));
+      for (const { topic, key, value, timestamp } of records) {
+        const r = found.get(value)!;
+        expect([value, r.topic, r.partition]).toEqual([value, topic, javaPartition(key)]);
+        if (timestamp === undefined) expect(r.timestamp).toBeGreaterThanOrEqual(sentAt - 60_000);
+        else expect(r.timestamp).toBe(timestamp);
+      }
+      for (const topic of [topicC, topicD])
+        for (let partition = 0; partition < PARTITIONS; partition += 1) {
+          const sent = records.filter((r) => r.topic === topic && javaPartition(r.key) === partition).map((r) => r.value);
+          expect(read.filter((r) => r.topic === topic && r.partition === partition).map((r) => r.value)).toEqual(sent);
+        }
     },
     TIMEOUT_MS,
   );

@@ -1,4 +1,3 @@
-import type { Producer } from 'kafkajs';
 import { loadConfig } from '../../../core/config.js';
 import { DecisionError } from '../../../core/errors.js';
 import { KpiCatalog } from '../../../kpis/catalog.js';
@@ -13,7 +12,9 @@ import { migrate } from '../../../sinks/clickhouse/migrate.js';
 import { readReview } from '../../../sinks/clickhouse/queries/reviews.js';
 import { ClickHouseWindowStore } from '../../../sinks/clickhouse/windowStore.js';
 import { reviewsTopic, topicDefinitions } from '../../../topics/definitions.js';
-import { createKafka, createProducer, ensureTopics } from '../../../topics/kafka.js';
+import { kafkaClient } from '../../../topics/client/client.js';
+import type { KafkaProducer } from '../../../topics/client/port.js';
+import { createKafka, ensureTopics } from '../../../topics/kafka.js';
 import { dropTestResources, testContext } from '../support/context.js';
 import { insertAssignments, insertUnitsFlags } from '../support/people.js';
 import { until } from '../support/processor.js';
@@ -31,7 +32,6 @@ const client = createClickHouseClient(ctx.config);
 const catalog = KpiCatalog.of();
 const DAY = 86_400_000;
 const TODAY = Math.floor(Date.now() / DAY) * DAY;
-const at = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
 const PEOPLE = ['E1', 'E2', 'E3'];
 const flagOf = (employee: string) => flagId({ employeeId: employee, windowStart: TODAY, kind: 'units_overclaim', method: 'single_window' });
 const [A, B, C] = PEOPLE.map(flagOf) as [string, string, string];
@@ -39,7 +39,7 @@ const S1: Actor = { id: 'S1', role: 'supervisor' };
 const S2: Actor = { id: 'S2', role: 'supervisor' };
 const H1: Actor = { id: 'H1', role: 'hr' };
 
-let producer: Producer;
+let producer: KafkaProducer;
 let desk: ReviewDesk;
 let applier: RunningApplier | undefined;
 
@@ -54,7 +54,10 @@ async function reviewRows(): Promise<Record<string, unknown>[]> {
 
 /** Raw records on the topic, as a producer that is not the use-case might send them. */
 async function sendRaw(values: string[]): Promise<void> {
-  await producer.send({ topic: reviewsTopic(ctx.config), acks: -1, messages: values.map((value) => ({ key: 'raw', value })) });
+  await producer.send(
+    reviewsTopic(ctx.config),
+    values.map((value) => ({ key: 'raw', value })),
+  );
 }
 
 /** Whether consumer group `group` has committed past every record of the topic. */
@@ -93,7 +96,7 @@ beforeAll(async () => {
     TODAY - 30 * DAY,
   );
   await insertUnitsFlags(client, PEOPLE, { day: TODAY, station: 'S1', reported: 150, measured: 100, evidence: {} });
-  producer = createProducer(createKafka(ctx.config, 'reviews-test-desk', ctx.log), { allowAutoTopicCreation: false });
+  producer = kafkaClient(ctx.config, 'reviews-test-desk', ctx.log).producer();
   await producer.connect();
   desk = new ReviewDesk({ config: ctx.config, producer, client, waitMs: 30_000 });
   applier = await startReviewApplier(ctx.config, ctx.log);
