@@ -1,18 +1,15 @@
 import { runDetection } from '../../../detection/runner.js';
 import { KpiCatalog } from '../../../kpis/catalog.js';
-import { ReviewDesk, type Actor } from '../../../people/reviewDesk.js';
-import { startReviewApplier, type RunningApplier } from '../../../people/run.js';
+import type { Actor } from '../../../people/reviewDesk.js';
 import { batchToken } from '../../../processors/checkpoint.js';
 import { createClickHouseClient } from '../../../sinks/clickhouse/client.js';
 import { migrate } from '../../../sinks/clickhouse/migrate.js';
 import { ClickHouseWindowStore } from '../../../sinks/clickhouse/windowStore.js';
-import { topicDefinitions } from '../../../topics/definitions.js';
-import { kafkaClient } from '../../../topics/client/client.js';
-import type { KafkaProducer } from '../../../topics/client/port.js';
-import { createKafka, ensureTopics } from '../../../topics/kafka.js';
+import { createKafka, ensureDeploymentTopics } from '../../../topics/kafka.js';
 import type { Flag } from '../../../contract/flag.js';
 import { flagId } from '../../../contract/flagId.js';
 import { dropTestResources, testContext } from '../support/context.js';
+import { startReviewLoop, type ReviewLoop } from '../support/reviews.js';
 import { windowRowWith } from '../support/rows.js';
 
 /**
@@ -50,9 +47,7 @@ const station = (name: string, outliers: Record<string, number>) =>
     ...Object.entries(outliers).map(([employee, at]) => shift(employee, name, day, day === at ? 30 : 0)),
   ]).flat();
 
-let producer: KafkaProducer;
-let desk: ReviewDesk;
-let applier: RunningApplier | undefined;
+let reviews: ReviewLoop | undefined;
 
 const detectRange = () => runDetection(client, catalog, ctx.log, range);
 const inflationOf = (flags: readonly Flag[], employee: string) => flags.filter((f) => f.employeeId === employee && f.kind !== 'measurement_gap');
@@ -64,22 +59,15 @@ async function statusOf(id: string): Promise<string | undefined> {
 }
 
 beforeAll(async () => {
-  const admin = createKafka(ctx.config, 'review-feedback-topics', ctx.log).admin();
-  await admin.connect();
-  await ensureTopics(admin, topicDefinitions(ctx.config), ctx.log);
-  await admin.disconnect();
+  await ensureDeploymentTopics(createKafka(ctx.config, 'review-feedback-topics', ctx.log), ctx.config, ctx.log);
   await migrate(ctx.config, ctx.log, catalog);
   const rows = [...station('S1', { 'E-dismissed': 6, 'E-problem': 4 }), ...station('S2', {})];
   await new ClickHouseWindowStore(client, catalog, ctx.log).write(rows, batchToken(rows));
-  producer = kafkaClient(ctx.config, 'review-feedback-desk', ctx.log).producer();
-  await producer.connect();
-  desk = new ReviewDesk({ config: ctx.config, producer, client, waitMs: 30_000 });
-  applier = await startReviewApplier(ctx.config, ctx.log);
+  reviews = await startReviewLoop(ctx.config, ctx.log, client);
 }, 180_000);
 
 afterAll(async () => {
-  await applier?.stop();
-  await producer?.disconnect();
+  await reviews?.stop();
   await client.close();
   await dropTestResources(ctx);
 }, 60_000);
@@ -95,7 +83,7 @@ test('a measurement problem becomes a gap and a dismissal a tolerance: the next 
     [dismissed!, 'dismissed'],
     [problem!, 'measurement_problem'],
   ] as const) {
-    const result = await desk.review(flagId(flag), decision, 'checked at the station', SUPERVISOR);
+    const result = await reviews!.desk.review(flagId(flag), decision, 'checked at the station', SUPERVISOR);
     expect(result).toMatchObject({ outcome: 'applied', status: decision });
   }
 

@@ -4,20 +4,19 @@ import { KpiCatalog } from '../../../kpis/catalog.js';
 import { reviewsGroup } from '../../../people/applier.js';
 import { flagId } from '../../../contract/flagId.js';
 import { eventOfRow } from '../../../people/reviewRecords.js';
-import { ReviewDesk, type Actor, type DecisionResult } from '../../../people/reviewDesk.js';
-import { startReviewApplier, type RunningApplier } from '../../../people/run.js';
+import type { Actor, DecisionResult, ReviewDesk } from '../../../people/reviewDesk.js';
+import { startReviewApplier } from '../../../people/run.js';
 import { batchToken } from '../../../processors/checkpoint.js';
 import { createClickHouseClient } from '../../../sinks/clickhouse/client.js';
 import { migrate } from '../../../sinks/clickhouse/migrate.js';
 import { readReview } from '../../../sinks/clickhouse/queries/reviews.js';
 import { ClickHouseWindowStore } from '../../../sinks/clickhouse/windowStore.js';
-import { reviewsTopic, topicDefinitions } from '../../../topics/definitions.js';
-import { kafkaClient } from '../../../topics/client/client.js';
-import type { KafkaProducer } from '../../../topics/client/port.js';
-import { createKafka, ensureTopics } from '../../../topics/kafka.js';
+import { reviewsTopic } from '../../../topics/definitions.js';
+import { createKafka, ensureDeploymentTopics } from '../../../topics/kafka.js';
 import { dropTestResources, testContext } from '../support/context.js';
 import { insertAssignments, insertUnitsFlags } from '../support/people.js';
 import { until } from '../support/processor.js';
+import { startReviewLoop, type ReviewLoop } from '../support/reviews.js';
 import { windowRowWith } from '../support/rows.js';
 
 /**
@@ -39,9 +38,8 @@ const S1: Actor = { id: 'S1', role: 'supervisor' };
 const S2: Actor = { id: 'S2', role: 'supervisor' };
 const H1: Actor = { id: 'H1', role: 'hr' };
 
-let producer: KafkaProducer;
+let reviews: ReviewLoop | undefined;
 let desk: ReviewDesk;
-let applier: RunningApplier | undefined;
 
 async function query<T>(sql: string): Promise<T[]> {
   return (await client.query({ query: sql, format: 'JSONEachRow' })).json<T>();
@@ -54,7 +52,7 @@ async function reviewRows(): Promise<Record<string, unknown>[]> {
 
 /** Raw records on the topic, as a producer that is not the use-case might send them. */
 async function sendRaw(values: string[]): Promise<void> {
-  await producer.send(
+  await reviews!.producer.send(
     reviewsTopic(ctx.config),
     values.map((value) => ({ key: 'raw', value })),
   );
@@ -74,10 +72,7 @@ async function caughtUp(group: string): Promise<boolean> {
 }
 
 beforeAll(async () => {
-  const admin = createKafka(ctx.config, 'reviews-test-topics', ctx.log).admin();
-  await admin.connect();
-  await ensureTopics(admin, topicDefinitions(ctx.config), ctx.log);
-  await admin.disconnect();
+  await ensureDeploymentTopics(createKafka(ctx.config, 'reviews-test-topics', ctx.log), ctx.config, ctx.log);
   await migrate(ctx.config, ctx.log, catalog);
   const windows = PEOPLE.map((employee) =>
     windowRowWith(catalog, {
@@ -96,15 +91,12 @@ beforeAll(async () => {
     TODAY - 30 * DAY,
   );
   await insertUnitsFlags(client, PEOPLE, { day: TODAY, station: 'S1', reported: 150, measured: 100, evidence: {} });
-  producer = kafkaClient(ctx.config, 'reviews-test-desk', ctx.log).producer();
-  await producer.connect();
-  desk = new ReviewDesk({ config: ctx.config, producer, client, waitMs: 30_000 });
-  applier = await startReviewApplier(ctx.config, ctx.log);
+  reviews = await startReviewLoop(ctx.config, ctx.log, client);
+  desk = reviews.desk;
 }, 180_000);
 
 afterAll(async () => {
-  await applier?.stop();
-  await producer?.disconnect();
+  await reviews?.stop();
   await client.close();
   await dropTestResources(ctx);
 });
@@ -212,7 +204,7 @@ test('bad records are dead-lettered and the decisions after them applied; an eve
 
 test('its /readyz line: a member of its group that tells how many decisions wait, caught up once it committed past them all', async () => {
   await until('the applier committed past every decision', () => caughtUp(reviewsGroup(ctx.config)));
-  expect(await applier!.check.check()).toEqual({
+  expect(await reviews!.applier.check.check()).toEqual({
     ok: true,
     detail: `member of group ${reviewsGroup(ctx.config)}, caught up with ${reviewsTopic(ctx.config)}`,
   });
@@ -232,14 +224,14 @@ test('a replay of the topic from its beginning (a new consumer group) writes no 
     'conflict',
     'applied',
   ]);
-  await applier!.stop();
+  await reviews!.stop();
+  reviews = undefined;
 
   const replay = async (group: string) => {
     const config = loadConfig({ ...ctx.env, KPI_GROUP_ID: group });
-    applier = await startReviewApplier(config, ctx.log);
+    const applier = await startReviewApplier(config, ctx.log);
     await until(`group ${group} committed past every decision`, () => caughtUp(reviewsGroup(config)));
     await applier.stop();
-    applier = undefined;
   };
   await replay(`${ctx.config.groupId}.replay-1`);
   expect(await reviewRows()).toEqual(before);
