@@ -11,8 +11,8 @@ import { TumblingWindows } from '../../processors/windows.js';
 import type { ProductionReported } from '../../schemas/events.js';
 import { schemaOf } from '../../schemas/avro.js';
 import { EventCodec, frame } from '../../topics/codec.js';
-import { inputTopic, topicDefinitions, valueSubject } from '../../topics/definitions.js';
-import { createKafka, createProducer, ensureTopics } from '../../topics/kafka.js';
+import { inputTopic, valueSubject } from '../../topics/definitions.js';
+import { createKafka, createProducer, ensureDeploymentTopics } from '../../topics/kafka.js';
 import { createRegistry, registerSchema, writerSchemas } from '../../topics/registry.js';
 import { dropTestResources, testContext } from './support/context.js';
 
@@ -37,10 +37,7 @@ const event: ProductionReported = {
 let schemaId: number;
 
 beforeAll(async () => {
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, topicDefinitions(config), log);
-  await admin.disconnect();
+  await ensureDeploymentTopics(kafka, config, log);
   await migrate(config, log, catalog);
   schemaId = await registerSchema(registry, valueSubject(topic), schemaOf('production'));
 });

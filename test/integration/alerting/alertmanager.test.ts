@@ -11,8 +11,8 @@ import { DEFAULT_SCORING } from '../../../scoring/model.js';
 import { servicesDown, servicesUp } from '../../../services/index.js';
 import { createClickHouseClient } from '../../../sinks/clickhouse/client.js';
 import { migrate } from '../../../sinks/clickhouse/migrate.js';
-import { alertsTopic, topicDefinitions } from '../../../topics/definitions.js';
-import { createKafka, createProducer, ensureTopics } from '../../../topics/kafka.js';
+import { alertsTopic } from '../../../topics/definitions.js';
+import { createKafka, createProducer, ensureDeploymentTopics } from '../../../topics/kafka.js';
 import { dropTestResources, testContext } from '../support/context.js';
 import { until } from '../support/processor.js';
 import type { AlertEvent } from '../../../contract/alertEvent.js';
@@ -47,10 +47,7 @@ beforeAll(async () => {
   const [report] = await servicesUp(ctx.config, ctx.log, ['alertmanager']);
   startedHere = report!.outcome === 'started';
   endpoint = report!.endpoint;
-  const admin = createKafka(ctx.config, 'alertmanager-test', ctx.log).admin();
-  await admin.connect();
-  await ensureTopics(admin, topicDefinitions(ctx.config), ctx.log);
-  await admin.disconnect();
+  await ensureDeploymentTopics(createKafka(ctx.config, 'alertmanager-test', ctx.log), ctx.config, ctx.log);
   await migrate(ctx.config, ctx.log, catalog);
 }, 600_000);
 

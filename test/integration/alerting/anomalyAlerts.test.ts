@@ -11,9 +11,8 @@ import { batchToken } from '../../../processors/checkpoint.js';
 import { createClickHouseClient } from '../../../sinks/clickhouse/client.js';
 import { migrate } from '../../../sinks/clickhouse/migrate.js';
 import { ClickHouseWindowStore } from '../../../sinks/clickhouse/windowStore.js';
-import { topicDefinitions } from '../../../topics/definitions.js';
 import { kafkaClient } from '../../../topics/client/client.js';
-import { createKafka, ensureTopics } from '../../../topics/kafka.js';
+import { createKafka, ensureDeploymentTopics } from '../../../topics/kafka.js';
 import { flagId } from '../../../contract/flagId.js';
 import { ReviewDesk, type Actor } from '../../../people/reviewDesk.js';
 import { startReviewApplier, type RunningApplier } from '../../../people/run.js';
@@ -88,10 +87,7 @@ const rows = (overclaim: number, version: number) =>
 beforeAll(async () => {
   await receiver.start();
   await migrate(ctx.config, ctx.log, catalog);
-  const admin = createKafka(ctx.config, 'anomaly-alerts-test', ctx.log).admin();
-  await admin.connect();
-  await ensureTopics(admin, topicDefinitions(ctx.config), ctx.log);
-  await admin.disconnect();
+  await ensureDeploymentTopics(createKafka(ctx.config, 'anomaly-alerts-test', ctx.log), ctx.config, ctx.log);
 }, 60_000);
 
 afterAll(async () => {

@@ -6,8 +6,8 @@ import { KpiCatalog } from '../../../kpis/catalog.js';
 import { createClickHouseClient } from '../../../sinks/clickhouse/client.js';
 import { migrate } from '../../../sinks/clickhouse/migrate.js';
 import { DEAD_LETTER_HEADERS } from '../../../topics/deadLetters.js';
-import { alertsTopic, deadLetterTopic, topicDefinitions } from '../../../topics/definitions.js';
-import { createKafka, createProducer, ensureTopics } from '../../../topics/kafka.js';
+import { alertsTopic, deadLetterTopic } from '../../../topics/definitions.js';
+import { createKafka, createProducer, ensureDeploymentTopics } from '../../../topics/kafka.js';
 import { dropTestResources, testContext, type TestContext } from '../support/context.js';
 import { until } from '../support/processor.js';
 import type { AlertEvent } from '../../../contract/alertEvent.js';
@@ -89,10 +89,7 @@ interface Setup {
 
 async function setup(name: string, webhookAnswer: Receiver['answer']): Promise<Setup> {
   const ctx = testContext(name);
-  const admin = createKafka(ctx.config, `${name}-admin`, ctx.log).admin();
-  await admin.connect();
-  await ensureTopics(admin, topicDefinitions(ctx.config), ctx.log);
-  await admin.disconnect();
+  await ensureDeploymentTopics(createKafka(ctx.config, `${name}-admin`, ctx.log), ctx.config, ctx.log);
   await migrate(ctx.config, ctx.log, KpiCatalog.of());
   const webhook = new Receiver(webhookAnswer);
   const alertmanager = new Receiver(() => ({ status: 200 }));

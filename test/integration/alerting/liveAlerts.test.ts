@@ -14,8 +14,8 @@ import type { EventKind, EventOfKind } from '../../../schemas/kinds.js';
 import { createClickHouseClient } from '../../../sinks/clickhouse/client.js';
 import { migrate } from '../../../sinks/clickhouse/migrate.js';
 import { readDeliverySummary } from '../../../sinks/clickhouse/queries/alertDeliveries.js';
-import { alertInputsTopic, alertsTopic, inputTopic, topicDefinitions } from '../../../topics/definitions.js';
-import { createKafka, createProducer, ensureTopics } from '../../../topics/kafka.js';
+import { alertInputsTopic, alertsTopic, inputTopic } from '../../../topics/definitions.js';
+import { createKafka, createProducer, ensureDeploymentTopics } from '../../../topics/kafka.js';
 import { createRegistry, registerInputSchemas, type SchemaIds } from '../../../topics/registry.js';
 import { dropTestResources, testContext } from '../support/context.js';
 import { exited, killProcessors, logOf, startProcessor, until } from '../support/processor.js';
@@ -112,10 +112,7 @@ let outboxTail: Consumer;
 
 beforeAll(async () => {
   await receiver.start();
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, topicDefinitions(config), log);
-  await admin.disconnect();
+  await ensureDeploymentTopics(kafka, config, log);
   await migrate(config, log, KpiCatalog.of());
   ids = await registerInputSchemas(createRegistry(config), config, log);
   producer = createProducer(kafka);

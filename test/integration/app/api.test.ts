@@ -17,10 +17,10 @@ import { startService, stopService } from '../../../services/service.js';
 import { createClickHouseClient } from '../../../sinks/clickhouse/client.js';
 import { migrate } from '../../../sinks/clickhouse/migrate.js';
 import { ClickHouseWindowStore } from '../../../sinks/clickhouse/windowStore.js';
-import { reviewsTopic, topicDefinitions } from '../../../topics/definitions.js';
+import { reviewsTopic } from '../../../topics/definitions.js';
 import { kafkaClient } from '../../../topics/client/client.js';
 import type { KafkaProducer } from '../../../topics/client/port.js';
-import { createKafka, ensureTopics } from '../../../topics/kafka.js';
+import { createKafka, ensureDeploymentTopics } from '../../../topics/kafka.js';
 import { Registry } from 'prom-client';
 import { dropTestResources, testContext } from '../support/context.js';
 import { signIn, type SignedIn } from '../support/oidc.js';
@@ -117,10 +117,7 @@ beforeAll(async () => {
   ]);
   // The desk is real, and no applier runs here: a decision sent waits on the topic (decisions.test.ts has the applier).
   const kafka = createKafka(ctx.config, 'app-api-test', ctx.log);
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, topicDefinitions(ctx.config), ctx.log);
-  await admin.disconnect();
+  await ensureDeploymentTopics(kafka, ctx.config, ctx.log);
   producer = kafkaClient(ctx.config, 'app-api-test', ctx.log).producer();
   await producer.connect();
   app = await startApp({
