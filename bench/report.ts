@@ -27,29 +27,36 @@ export function targets(result: BenchResult): Target[] {
       reached: pipeline.perSecond >= kafkaStreams.perSecond,
     },
     {
-      target: 'end to end ≥ 0.6× kafkajs consuming only (without start-up)',
+      target: "CPU of the processor's thread per record ≤ 3.5 µs (one worker alone)",
+      measured: `${pipeline.threadCpuMicros} µs`,
+      reached: pipeline.threadCpuMicros <= 3.5,
+    },
+    ...result.memory.map((m) => ({
+      target: `memory per open employee-window ≤ 1 KB at ${n(m.windows)} windows (${m.eventsPerWindow} events each)`,
+      measured: `${n(m.bytesPerWindow)} bytes (${n(m.heapBytesPerWindow)} heap + ${n(m.arrayBufferBytesPerWindow)} array buffers)`,
+      reached: m.bytesPerWindow <= 1024,
+    })),
+    {
+      target: 'window close → row queryable p99 ≤ 1 s at the full backfill rate (one worker alone)',
+      measured: `p99 ${latency.p99} s, p50 ${latency.p50} s (${n(latency.windows)} rows)`,
+      reached: latency.p99 !== null && latency.p99 <= 1,
+    },
+    {
+      target: 'issue 13: end to end ≥ 0.6× kafkajs consuming only (without start-up)',
       measured: `${ratio(pipeline.perSecond, kafkajs.perSecond)} (${n(pipeline.perSecond)} vs ${n(kafkajs.perSecond)} records/s)`,
       reached: pipeline.perSecond >= 0.6 * kafkajs.perSecond,
     },
     {
-      target: 'end to end ≥ 2× Kafka Streams (without start-up)',
+      target: 'issue 13: end to end ≥ 2× Kafka Streams (without start-up)',
       measured: `${ratio(pipeline.perSecond, kafkaStreams.perSecond)} (${n(pipeline.perSecond)} vs ${n(kafkaStreams.perSecond)} records/s)`,
       reached: pipeline.perSecond >= 2 * kafkaStreams.perSecond,
     },
     {
-      target: 'window close → row queryable p99 ≤ 2 s',
-      measured: `p99 ${latency.p99} s, p50 ${latency.p50} s; ${(latency.within2s * 100).toFixed(2)}% of ${n(latency.windows)} rows within 2 s`,
+      target: 'issue 13: window close → row queryable p99 ≤ 2 s',
+      measured: `p99 ${latency.p99} s; ${(latency.within2s * 100).toFixed(2)}% of ${n(latency.windows)} rows within 2 s`,
       reached: latency.within2s >= 0.99,
     },
   ];
-  const memory = result.memory.find((m) => m.eventsPerWindow >= 45) ?? result.memory[0];
-  if (memory) {
-    list.push({
-      target: 'memory per open employee-window ≤ 1 KB (about 51 events)',
-      measured: `${n(memory.bytesPerWindow)} bytes (${n(memory.heapBytesPerWindow)} heap + ${n(memory.arrayBufferBytesPerWindow)} array buffers) at ${n(memory.windows)} windows of ${memory.eventsPerWindow} events`,
-      reached: memory.bytesPerWindow <= 1024,
-    });
-  }
   return list;
 }
 
@@ -136,6 +143,8 @@ export function renderMarkdown(result: BenchResult, file: string): string {
     '| target (issues 13 and 25) | this run | reached |',
     '|---|---|---|',
     ...targets(result).map((t) => `| ${t.target} | ${t.measured} | ${t.reached ? 'yes' : 'no'} |`),
+    '',
+    'Event → signed webhook p99 ≤ 500 ms under 10,000 records/s (issue 25) is measured on its own: `npm run bench -- alerts`.',
   );
   return `${lines.join('\n')}\n`;
 }
