@@ -31,7 +31,16 @@ export interface AlertLatencyResult {
   readonly loadPerSecond: number;
   readonly flushIntervalMs: number;
   /** Medians of the stages, ms: produced → processors applied it, → the evaluator raised the alert, → the webhook arrived. */
-  readonly stages: { readonly processed: number; readonly raised: number; readonly delivered: number };
+  readonly stages: ProbeStages;
+  /** The slowest probe's latency and stages, ms: where a tail spends its time. */
+  readonly slowest: ProbeStages & { readonly latency: number };
+}
+
+/** A probe's way to the webhook, ms: produced → processors applied it, → the evaluator raised the alert, → the webhook arrived. */
+export interface ProbeStages {
+  readonly processed: number;
+  readonly raised: number;
+  readonly delivered: number;
 }
 
 const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
@@ -194,7 +203,14 @@ export async function measureAlertLatency(
         values.sort((a, b) => a - b),
         0.5,
       );
-    const probes = [...sent].filter(([employee]) => stages.has(employee));
+    const probes = [...sent].filter(([employee]) => stages.has(employee) && arrived.has(employee));
+    const stagesOf = ([e, at]: [string, number]): ProbeStages => ({
+      processed: stages.get(e)!.observed - at,
+      raised: stages.get(e)!.raised - stages.get(e)!.observed,
+      delivered: arrived.get(e)! - stages.get(e)!.raised,
+    });
+    if (probes.length === 0) throw new Error(`none of the ${sent.size} probes' alerts reached the webhook within 120 s: see the alerting log`);
+    const slowest = probes.reduce((a, b) => (arrived.get(b[0])! - b[1] > arrived.get(a[0])! - a[1] ? b : a));
     return {
       probes: sent.size,
       delivered: latencies.length,
@@ -205,10 +221,11 @@ export async function measureAlertLatency(
       loadPerSecond: Math.round(loadRecords / loadSeconds),
       flushIntervalMs: config.flushInterval,
       stages: {
-        processed: median(probes.map(([e, at]) => stages.get(e)!.observed - at)),
-        raised: median(probes.map(([e]) => stages.get(e)!.raised - stages.get(e)!.observed)),
-        delivered: median(probes.map(([e]) => arrived.get(e)! - stages.get(e)!.raised)),
+        processed: median(probes.map((p) => stagesOf(p).processed)),
+        raised: median(probes.map((p) => stagesOf(p).raised)),
+        delivered: median(probes.map((p) => stagesOf(p).delivered)),
       },
+      slowest: { latency: arrived.get(slowest[0])! - slowest[1], ...stagesOf(slowest) },
     };
   } finally {
     await producer.disconnect();

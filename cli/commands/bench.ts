@@ -101,6 +101,7 @@ Prints the tables; asserts nothing.`,
         `event-to-alert latency (record produced → signed webhook received), ${a.delivered} of ${a.probes} probes, flush interval ${a.flushIntervalMs} ms, ` +
           `under a load of ${a.loadRecords} records at ${a.loadPerSecond} records/s: p50 ${a.p50} ms, p99 ${a.p99} ms, max ${a.max} ms ` +
           `(medians: produced → processors ${a.stages.processed} ms → evaluator ${a.stages.raised} ms → webhook ${a.stages.delivered} ms; ` +
+          `the slowest, ${a.slowest.latency} ms: ${a.slowest.processed} → ${a.slowest.raised} → ${a.slowest.delivered} ms; ` +
           `load average ${a.load[0]} → ${a.load[1]})\n`,
       );
       return 0;
