@@ -135,7 +135,7 @@ test('every service produces through the client port (topics/client/): KPI_KAFKA
   // A library's producer made, typed or sent through directly (kafkajs' send({ topic, … }), sendBatch; @platformatic/kafka's new Producer).
   const libraryProducer = [
     /\bcreateProducer\(/,
-    /\bnew Producer\(/,
+    /\bnew Producer\b/,
     /\.producer\(\s*\{/,
     /\.sendBatch\(/,
     /\.send\(\{\s*topic\b/,

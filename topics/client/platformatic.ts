@@ -146,26 +146,32 @@ class PlatformaticAdmin implements KafkaAdmin {
 const asBuffer = (data: Buffer | string | null): Buffer | undefined =>
   data === null ? undefined : typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
 
-const platformaticMessage = (topic: string, r: RecordToSend): MessageToProduce<Buffer, Buffer, Buffer, Buffer> => {
+/** A record as the library sends it: its value always present, null for a removal (the library's strict mode refuses a message without one). */
+const platformaticMessage = (topic: string, r: RecordToSend): MessageToProduce<Buffer, Buffer | null, Buffer, Buffer> => {
   const key = asBuffer(r.key);
-  const value = asBuffer(r.value);
   return {
     topic,
     ...(key ? { key } : {}),
-    ...(value ? { value } : {}),
+    value: asBuffer(r.value) ?? null,
     ...(r.headers ? { headers: new Map(Object.entries(r.headers).map(([k, v]) => [Buffer.from(k, 'utf8'), Buffer.from(v, 'utf8')])) } : {}),
     ...(r.timestamp === undefined ? {} : { timestamp: BigInt(r.timestamp) }),
   };
 };
 
 class PlatformaticProducer implements KafkaProducer {
-  private readonly producer: Producer;
+  private readonly producer: Producer<Buffer, Buffer | null, Buffer, Buffer>;
 
   constructor(settings: ConnectionSettings) {
     // The Java client's partitioner (murmur2, made positive, modulo the count): an employee's key gives the same partition number with every client.
     // Idempotent, as the Java client is by default: the library sends a request again whole when one of its partitions
     // answers with stale metadata (a leader moving, a topic just created), and the broker must drop the partitions it already wrote.
-    this.producer = new Producer({ ...settings, partitioner: compatibilityPartitioner, acks: ProduceAcks.ALL, idempotent: true, autocreateTopics: false });
+    this.producer = new Producer<Buffer, Buffer | null, Buffer, Buffer>({
+      ...settings,
+      partitioner: compatibilityPartitioner,
+      acks: ProduceAcks.ALL,
+      idempotent: true,
+      autocreateTopics: false,
+    });
   }
 
   async connect(): Promise<void> {

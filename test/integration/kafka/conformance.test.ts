@@ -59,6 +59,8 @@ describe.each(KAFKA_CLIENTS.map((name) => [name]))('the %s client', (name: Kafka
   /** Topics that receive records together (sendTopics). */
   const topicC = `${ctx.config.topicPrefix}conformance.c`;
   const topicD = `${ctx.config.topicPrefix}conformance.d`;
+  /** A topic that receives a removal (a record without a value), as kpi.alert_inputs.v1 does. */
+  const topicE = `${ctx.config.topicPrefix}conformance.e`;
   const producer = kafka.producer();
   const admin = kafka.admin();
   const consumers: GroupConsumer[] = [];
@@ -73,10 +75,10 @@ describe.each(KAFKA_CLIENTS.map((name) => [name]))('the %s client', (name: Kafka
     await setup.connect();
     try {
       await setup.createTopics({
-        topics: [topicA, topicB, topicC, topicD].map((topic) => ({ topic, numPartitions: PARTITIONS, replicationFactor: -1 })),
+        topics: [topicA, topicB, topicC, topicD, topicE].map((topic) => ({ topic, numPartitions: PARTITIONS, replicationFactor: -1 })),
         waitForLeaders: false,
       });
-      await waitForTopics(setup, [topicA, topicB, topicC, topicD], ctx.log);
+      await waitForTopics(setup, [topicA, topicB, topicC, topicD, topicE], ctx.log);
     } finally {
       await setup.disconnect();
     }
@@ -152,6 +154,31 @@ describe.each(KAFKA_CLIENTS.map((name) => [name]))('the %s client', (name: Kafka
           const sent = records.filter((r) => r.topic === topic && javaPartition(r.key) === partition).map((r) => r.value);
           expect(read.filter((r) => r.topic === topic && r.partition === partition).map((r) => r.value)).toEqual(sent);
         }
+    },
+    TIMEOUT_MS,
+  );
+
+  test(
+    'sends a record without a value (a removal on a compacted topic) beside valued ones, and reads it back as null',
+    async () => {
+      await producer.send(topicE, [
+        { key: 'flag-1', value: 'standing' },
+        { key: 'flag-1', value: null },
+        { key: 'flag-2', value: 'standing' },
+      ]);
+      const read: { key: string; value: string | null }[] = [];
+      const consumer = member('removals');
+      await consumer.connect();
+      await consumer.run([topicE], async (batch) => {
+        for (const r of batch.records) read.push({ key: r.key!.toString('utf8'), value: r.value === null ? null : r.value.toString('utf8') });
+        return true;
+      });
+      await until('every record is read', () => read.length >= 3, 60_000);
+      expect(read.filter((r) => r.key === 'flag-1')).toEqual([
+        { key: 'flag-1', value: 'standing' },
+        { key: 'flag-1', value: null },
+      ]);
+      expect(read.filter((r) => r.key === 'flag-2')).toEqual([{ key: 'flag-2', value: 'standing' }]);
     },
     TIMEOUT_MS,
   );
