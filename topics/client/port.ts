@@ -121,7 +121,10 @@ export interface TopicRecords {
  * Java client is by default: a retry never writes a record twice. Each send
  * resolves once every in-sync replica has its records (acks=all), and each
  * partition receives a send's records in the order given; a send of no
- * records sends nothing.
+ * records sends nothing. When the broker does not take a send, the clients
+ * differ: kafkajs retries it until the broker does (a kafkajs producer that
+ * gave up would reuse sequence numbers, topics/kafka.ts), so the send waits out
+ * an outage; platformatic gives up after 8 tries and the send rejects.
  */
 export interface KafkaProducer {
   connect(): Promise<void>;
