@@ -5,7 +5,7 @@ import { idpService } from '../../../services/idp/service.js';
 import { startService, stopService } from '../../../services/service.js';
 import { createClickHouseClient } from '../../../sinks/clickhouse/client.js';
 import { migrate } from '../../../sinks/clickhouse/migrate.js';
-import { startApp } from '../support/app.js';
+import { runTestApp } from '../support/app.js';
 import { dropTestResources, testContext } from '../support/context.js';
 import { signIn, type SignedIn } from '../support/oidc.js';
 import { FLAGGED, PASSWORDS, seedPeople, unitsFlagOf } from '../support/people.js';
@@ -50,7 +50,7 @@ beforeAll(async () => {
   await startService(idp, ctx.log);
   await migrate(ctx.config, ctx.log, catalog);
   await seedPeople(client, catalog, ctx.log, TODAY);
-  const started = startApp(ctx.config, ctx.log, stop.signal);
+  const started = runTestApp(ctx.config, ctx.log, stop.signal);
   running = started.stopped;
   app = await started.listening;
   for (const [login, password] of Object.entries(PASSWORDS)) tokens[login] = await signIn(ctx.config, login, password);

@@ -7,7 +7,7 @@ import { idpService } from '../../../services/idp/service.js';
 import { startService, stopService } from '../../../services/service.js';
 import { createClickHouseClient } from '../../../sinks/clickhouse/client.js';
 import { migrate } from '../../../sinks/clickhouse/migrate.js';
-import { startApp } from '../support/app.js';
+import { runTestApp } from '../support/app.js';
 import { ensureChromium } from '../support/chromium.js';
 import { dropTestResources, testContext } from '../support/context.js';
 import { signIn, type SignedIn } from '../support/oidc.js';
@@ -36,7 +36,7 @@ let supervisor: SignedIn;
 let browser: Browser | undefined;
 
 async function start(config: typeof ctx.config): Promise<RunningApp> {
-  const started = startApp(config, ctx.log, stop.signal);
+  const started = runTestApp(config, ctx.log, stop.signal);
   running.push(started.stopped);
   return started.listening;
 }

@@ -21,7 +21,7 @@ import { createClickHouseClient } from '../../../sinks/clickhouse/client.js';
 import { migrate } from '../../../sinks/clickhouse/migrate.js';
 import { kafkaClient } from '../../../topics/client/client.js';
 import { createKafka, ensureDeploymentTopics } from '../../../topics/kafka.js';
-import { startApp } from '../support/app.js';
+import { runTestApp } from '../support/app.js';
 import { ensureChromium } from '../support/chromium.js';
 import { dropTestResources, testContext } from '../support/context.js';
 import { signIn as signInForToken } from '../support/oidc.js';
@@ -178,7 +178,7 @@ beforeAll(async () => {
   });
   await flagPublisherTo(producer, ctx.config)([], (await anomalies.json<Record<string, unknown>>()).map(flagFromRow));
   await producer.disconnect();
-  const started = startApp(ctx.config, ctx.log, stop.signal);
+  const started = runTestApp(ctx.config, ctx.log, stop.signal);
   running = started.stopped;
   app = await started.listening;
   browser = await chromium.launch({

@@ -21,7 +21,7 @@ const catalog = KpiCatalog.of();
 const [JANUARY, FEBRUARY, MARCH, APRIL] = [0, 1, 2, 3].map((month) => Date.UTC(2026, month, 1)) as [number, number, number, number];
 const at = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
 
-/** The months (YYYY-MM-DD) of P1's dispute figures for [from, to). */
+/** The dispute figures for [from, to), each as its plant and month ("P1 YYYY-MM-DD"). */
 async function monthsOf(from: number, to: number): Promise<string[]> {
   return (await readDisputeFigures(client, 1, undefined, { from, to })).map((f) => `${f.plant_id} ${f.period_start}`);
 }

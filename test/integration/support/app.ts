@@ -4,7 +4,7 @@ import type { RunningApp } from '../../../app/server.js';
 import type { Config } from '../../../core/config.js';
 
 /** An app a test started: `listening` once it serves, `stopped` once it ends (after the signal aborts). */
-export interface StartedApp {
+export interface TestApp {
   readonly listening: Promise<RunningApp>;
   readonly stopped: Promise<void>;
 }
@@ -15,7 +15,7 @@ export interface StartedApp {
  * the app stops before it listens, so a start-up failure fails the test's
  * set-up with the app's own error in the log rather than a timeout.
  */
-export function startApp(config: Config, log: Logger, signal: AbortSignal): StartedApp {
+export function runTestApp(config: Config, log: Logger, signal: AbortSignal): TestApp {
   let stopped!: Promise<void>;
   const started = new Promise<RunningApp>((resolve) => (stopped = runApp(config, log, signal, resolve)));
   const listening = Promise.race([started, stopped.then(() => Promise.reject(new Error('the app stopped before it listened')))]);

@@ -26,8 +26,11 @@ export async function startReviewLoop(config: Config, log: Logger, client: Click
     producer,
     applier,
     async stop() {
-      await applier.stop();
-      await producer.disconnect();
+      try {
+        await applier.stop();
+      } finally {
+        await producer.disconnect();
+      }
     },
   };
 }
