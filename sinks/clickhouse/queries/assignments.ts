@@ -96,20 +96,20 @@ export async function readPlacements(client: ClickHouseClient): Promise<Placemen
 }
 
 /** Whether an assignment to the team names this person as the one who leads it (at any time). */
-export async function leadsTeam(client: ClickHouseClient, supervisorId: string, teamId: string): Promise<boolean> {
-  const result = await client.query({
-    query: `SELECT count() AS n FROM ${ASSIGNMENTS_VIEW} WHERE team_id = {team:String} AND supervisor_id = {supervisor:String}`,
-    query_params: { team: teamId, supervisor: supervisorId },
-    format: 'JSONEachRow',
-  });
-  return Number((await result.json<{ n: number }>())[0]?.n ?? 0) > 0;
+export function leadsTeam(client: ClickHouseClient, supervisorId: string, teamId: string): Promise<boolean> {
+  return teamHasAssignment(client, teamId, 'supervisor_id', supervisorId);
 }
 
 /** Whether an assignment places the team in this plant (at any time). */
-export async function teamInPlant(client: ClickHouseClient, teamId: string, plantId: string): Promise<boolean> {
+export function teamInPlant(client: ClickHouseClient, teamId: string, plantId: string): Promise<boolean> {
+  return teamHasAssignment(client, teamId, 'plant_id', plantId);
+}
+
+/** Whether any assignment to the team (at any time) has `value` in `column`. */
+async function teamHasAssignment(client: ClickHouseClient, teamId: string, column: 'supervisor_id' | 'plant_id', value: string): Promise<boolean> {
   const result = await client.query({
-    query: `SELECT count() AS n FROM ${ASSIGNMENTS_VIEW} WHERE team_id = {team:String} AND plant_id = {plant:String}`,
-    query_params: { team: teamId, plant: plantId },
+    query: `SELECT count() AS n FROM ${ASSIGNMENTS_VIEW} WHERE team_id = {team:String} AND ${column} = {value:String}`,
+    query_params: { team: teamId, value },
     format: 'JSONEachRow',
   });
   return Number((await result.json<{ n: number }>())[0]?.n ?? 0) > 0;
