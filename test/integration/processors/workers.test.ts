@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../../../core/net.js';
 import { EVENT_KINDS } from '../../../schemas/kinds.js';
 import { defaultStart, simulatePlant } from '../../../simulator/run.js';
@@ -31,8 +32,6 @@ afterAll(async () => {
   rmSync(out, { recursive: true, force: true });
   await dropTestResources(ctx);
 });
-
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 test('one process, two workers: the partitions shared, metrics summed, ready when both are, and every row exact after a stop and a restart', async () => {
   const seed = testSeed('workers test');
@@ -90,7 +89,7 @@ test('one process, two workers: the partitions shared, metrics summed, ready whe
 
   // The month arrives while both work; a SIGTERM mid-stream stops both cleanly.
   const producing = simulatePlant(plant, ctx.config, ctx.log);
-  await pause(3000);
+  await sleep(3000);
   processor.kill('SIGTERM');
   expect(await exited(processor)).toBe(0);
   expect(logOf(ctx, 'workers')).toMatch(/stopped after \d+ records/);
