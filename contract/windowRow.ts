@@ -105,7 +105,7 @@ export interface WindowRow {
   readonly report_period_end: number | null;
   /** Standard plus run milliseconds per station. */
   readonly station_weights: Readonly<Record<string, number>>;
-  /** 53-bit fingerprints of (kind, event_id) of the events applied, ascending. */
+  /** 48-bit fingerprints of (kind, event_id) of the events applied, ascending (older rows kept 53 bits of the same hash: its low 48 bits are the key). */
   readonly event_keys: readonly number[];
   /** 16-bit digests of those events' bytes, aligned with event_keys. */
   readonly event_digests: readonly number[];
@@ -148,7 +148,16 @@ export function metricsOf(row: WindowRow): EmployeeWindowMetrics {
   };
 }
 
-/** The fingerprint of an event in `event_keys`: its kind and event_id (two source systems may reuse each other's ids). */
+/** Fingerprints in `event_keys` are below this: 48 bits, which a window keeps beside a 16-bit digest in two 32-bit words. */
+export const KEY_SPACE = 2 ** 48;
+
+/**
+ * The fingerprint of an event in `event_keys`: its kind and event_id (two
+ * source systems may reuse each other's ids), never 0. Two events of one
+ * window share a fingerprint with a chance of about n²/2^49 for n events: one
+ * in 200 billion for a working day's 51; the digest beside it tells them apart
+ * (as a conflicting duplicate) but for one time in 65,536.
+ */
 export function eventKeyOf(kind: string, eventId: string): number {
-  return hash53Pair(kind, eventId);
+  return hash53Pair(kind, eventId) % KEY_SPACE || 1;
 }

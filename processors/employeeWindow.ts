@@ -1,10 +1,10 @@
-import { eventKeyOf, type WindowRow } from '../contract/windowRow.js';
+import { eventKeyOf, KEY_SPACE, type WindowRow } from '../contract/windowRow.js';
 import { MAX_CONTRIBUTION, toMillis } from '../kpis/definition.js';
 import type { KpiCatalog } from '../kpis/catalog.js';
 import type { KindedEvent } from '../schemas/kinds.js';
 import type { PlantWindow } from './windows.js';
 import type { Repeat } from './outcome.js';
-import type { WindowArena } from './windowArena.js';
+import type { Block, WindowArena } from './windowArena.js';
 
 /**
  * The aggregate of one employee in one window. Measures are exact whole
@@ -15,16 +15,15 @@ import type { WindowArena } from './windowArena.js';
  * no-op.
  *
  * A processor holds one per open employee-window, so its numbers live in one
- * Uint32Array (`cells`, laid out below) rather than in objects and arrays of
- * their own, a block of its partition task's arena (processors/windowArena.ts):
- * a window of a working day (about 51 events over 8 hours) holds 1,104 bytes
- * of cells (BENCHMARKS.md). Read it through the functions here.
+ * block of 32-bit words (laid out below) rather than in objects and arrays of
+ * their own: a block of its partition task's arena (processors/windowArena.ts),
+ * which the window points at with `cells` and `base`. A window of a working
+ * day (about 51 events over 8 hours) holds 968 bytes of cells (BENCHMARKS.md).
+ * Read it through the functions here.
  */
-export interface EmployeeWindow {
+export interface EmployeeWindow extends Block {
   readonly employeeId: string;
   readonly window: PlantWindow;
-  /** Every number of the aggregate; replaced by a larger array as events arrive. */
-  cells: Uint32Array;
   /** Where its cells are blocks (its partition task's), or undefined for a window on its own (cells of their own). */
   readonly arena: WindowArena | undefined;
   /** Stations in the order of their first event; their weights are in `cells`. */
@@ -45,14 +44,17 @@ export interface SelfReportFigures {
 }
 
 /*
- * Layout of `cells` (32-bit words; a double takes two, low word first):
+ * Layout of a window's block (32-bit words from `base`; a double takes two, low word first):
  *   0 events (the row's version)   1 event capacity   2 hour capacity   3 station capacity
  *   4 events applied (key count)   5 hours with measures   6 stations   7 flags (HAS_REPORT, WIDE_HOURS)
  *   8…  the measures, one double per catalog slot
  *   then the self-report: submitted, period start, period end, units, run hours, defective units, self-score (NaN: null), doubles
  *   then per station its weight (standard plus run ms), a double
- *   then per hour: its start (a double) and one cell per measure, 32-bit (WIDE_HOURS: a double each, once a sum outgrew 32 bits)
- *   then per event its key (53 bits: low word, high word), ascending, then their 16-bit digests, two per word, in the same order
+ *   then per hour: its start as milliseconds after the window's start plus an hour (one word: an hour
+ *     holding an event of the window starts less than an hour before it), and one cell per measure,
+ *     32-bit (WIDE_HOURS: a double each, once a sum outgrew 32 bits)
+ *   then per event, ascending by key, two words: the key's low 32 bits; its high 16 bits above the
+ *     16-bit digest of the event's bytes
  */
 const VERSION = 0;
 const KEY_CAPACITY = 1;
@@ -67,6 +69,8 @@ const WIDE_HOURS = 2;
 const MEASURES = 8;
 const REPORT_FIELDS = 7;
 const TWO_32 = 2 ** 32;
+/** An hour's start is kept as milliseconds after its window's start plus this (never negative). */
+const HOUR_BIAS = 3_600_000;
 
 const scratch = new Float64Array(1);
 const scratchWords = new Uint32Array(scratch.buffer);
@@ -83,105 +87,116 @@ function writeDouble(cells: Uint32Array, at: number, value: number): void {
   cells[at + 1] = scratchWords[1]!;
 }
 
-/** Where the station weights begin (after the measures and the report). */
-const stationsAt = (measures: number): number => MEASURES + 2 * measures + 2 * REPORT_FIELDS;
-/** Where the hours begin. */
-const hoursAt = (measures: number, cells: Uint32Array): number => stationsAt(measures) + 2 * cells[STATION_CAPACITY]!;
 /** Words per hour. */
-const hourWordsOf = (measures: number, cells: Uint32Array): number => 2 + (cells[FLAGS]! & WIDE_HOURS ? 2 : 1) * measures;
+const hourWordsOf = (measures: number, wide: boolean): number => 1 + (wide ? 2 : 1) * measures;
 
-/** Where each part of a window's cells begins, for its catalog and capacities. */
-function layout(measures: number, cells: Uint32Array) {
-  const report = MEASURES + 2 * measures;
+/** Where each part of a window's block begins in its cells, for its catalog and capacities. */
+function layout(measures: number, cells: Uint32Array, base: number) {
+  const report = base + MEASURES + 2 * measures;
   const stations = report + 2 * REPORT_FIELDS;
-  const hours = stations + 2 * cells[STATION_CAPACITY]!;
-  const hourWords = 2 + (cells[FLAGS]! & WIDE_HOURS ? 2 : 1) * measures;
-  const keys = hours + hourWords * cells[HOUR_CAPACITY]!;
-  const digests = keys + 2 * cells[KEY_CAPACITY]!;
-  return { report, stations, hours, hourWords, keys, digests };
+  const hours = stations + 2 * cells[base + STATION_CAPACITY]!;
+  const hourWords = hourWordsOf(measures, (cells[base + FLAGS]! & WIDE_HOURS) !== 0);
+  const keys = hours + hourWords * cells[base + HOUR_CAPACITY]!;
+  return { report, stations, hours, hourWords, keys };
+}
+
+/** Where the keys begin: the last part of the block. */
+function keysAt(measures: number, cells: Uint32Array, base: number): number {
+  const hours = base + MEASURES + 2 * measures + 2 * REPORT_FIELDS + 2 * cells[base + STATION_CAPACITY]!;
+  return hours + hourWordsOf(measures, (cells[base + FLAGS]! & WIDE_HOURS) !== 0) * cells[base + HOUR_CAPACITY]!;
 }
 
 function sizeOf(measures: number, keyCapacity: number, hourCapacity: number, stationCapacity: number, wide: boolean): number {
-  return (
-    MEASURES +
-    2 * measures +
-    2 * REPORT_FIELDS +
-    2 * stationCapacity +
-    (2 + (wide ? 2 : 1) * measures) * hourCapacity +
-    2 * keyCapacity +
-    Math.ceil(keyCapacity / 2)
-  );
+  return MEASURES + 2 * measures + 2 * REPORT_FIELDS + 2 * stationCapacity + hourWordsOf(measures, wide) * hourCapacity + 2 * keyCapacity;
+}
+
+/** Words of the window's block. */
+export function wordsOf(catalog: KpiCatalog, state: EmployeeWindow): number {
+  const { cells, base } = state;
+  return sizeOf(catalog.measures.length, cells[base + KEY_CAPACITY]!, cells[base + HOUR_CAPACITY]!, cells[base + STATION_CAPACITY]!, (cells[base + FLAGS]! & WIDE_HOURS) !== 0);
+}
+
+/** Points `block` at a new zeroed block of `words` words: its arena's when it has one, else an array of its own. */
+function allocate(arena: WindowArena | undefined, words: number, block: Block): void {
+  if (arena) arena.allocate(words, block);
+  else {
+    block.cells = new Uint32Array(words);
+    block.base = 0;
+  }
+}
+
+/** Gives the window's block back to its arena: the window leaves memory. */
+export function releaseCells(catalog: KpiCatalog, state: EmployeeWindow): void {
+  state.arena?.release(state.cells, state.base, wordsOf(catalog, state));
 }
 
 /**
- * Copies the window into cells of other capacities (or with wide hours),
+ * Copies the window into a block of other capacities (or with wide hours),
  * part by part; the counts stay.
  */
 function regrow(catalog: KpiCatalog, state: EmployeeWindow, capacity: { keys?: number; hours?: number; stations?: number; wide?: boolean }): void {
   const m = catalog.measures.length;
-  const old = state.cells;
-  const from = layout(m, old);
-  const wasWide = (old[FLAGS]! & WIDE_HOURS) !== 0;
+  const { cells: old, base: oldBase } = state;
+  const oldWords = wordsOf(catalog, state);
+  const from = layout(m, old, oldBase);
+  const wasWide = (old[oldBase + FLAGS]! & WIDE_HOURS) !== 0;
   const wide = capacity.wide ?? wasWide;
-  const keyCapacity = capacity.keys ?? old[KEY_CAPACITY]!;
-  const hourCapacity = capacity.hours ?? old[HOUR_CAPACITY]!;
-  const stationCapacity = capacity.stations ?? old[STATION_CAPACITY]!;
-  const cells = allocate(state.arena, sizeOf(m, keyCapacity, hourCapacity, stationCapacity, wide));
-  cells.set(old.subarray(0, from.stations)); // header, measures, report
-  cells[KEY_CAPACITY] = keyCapacity;
-  cells[HOUR_CAPACITY] = hourCapacity;
-  cells[STATION_CAPACITY] = stationCapacity;
-  cells[FLAGS] = wide ? old[FLAGS]! | WIDE_HOURS : old[FLAGS]!;
-  const to = layout(m, cells);
-  cells.set(old.subarray(from.stations, from.stations + 2 * old[STATIONS]!), to.stations);
-  for (let h = 0; h < old[HOURS]!; h += 1) {
+  const keyCapacity = capacity.keys ?? old[oldBase + KEY_CAPACITY]!;
+  const hourCapacity = capacity.hours ?? old[oldBase + HOUR_CAPACITY]!;
+  const stationCapacity = capacity.stations ?? old[oldBase + STATION_CAPACITY]!;
+  allocate(state.arena, sizeOf(m, keyCapacity, hourCapacity, stationCapacity, wide), state);
+  const { cells, base } = state;
+  cells.set(old.subarray(oldBase, from.stations), base); // header, measures, report
+  cells[base + KEY_CAPACITY] = keyCapacity;
+  cells[base + HOUR_CAPACITY] = hourCapacity;
+  cells[base + STATION_CAPACITY] = stationCapacity;
+  cells[base + FLAGS] = wide ? old[oldBase + FLAGS]! | WIDE_HOURS : old[oldBase + FLAGS]!;
+  const to = layout(m, cells, base);
+  cells.set(old.subarray(from.stations, from.stations + 2 * old[oldBase + STATIONS]!), to.stations);
+  for (let h = 0; h < old[oldBase + HOURS]!; h += 1) {
     const source = from.hours + h * from.hourWords;
     const target = to.hours + h * to.hourWords;
     cells[target] = old[source]!;
-    cells[target + 1] = old[source + 1]!;
     for (let slot = 0; slot < m; slot += 1) {
-      const value = wasWide ? readDouble(old, source + 2 + 2 * slot) : old[source + 2 + slot]!;
-      if (wide) writeDouble(cells, target + 2 + 2 * slot, value);
-      else cells[target + 2 + slot] = value;
+      const value = wasWide ? readDouble(old, source + 1 + 2 * slot) : old[source + 1 + slot]!;
+      if (wide) writeDouble(cells, target + 1 + 2 * slot, value);
+      else cells[target + 1 + slot] = value;
     }
   }
-  const keys = old[KEYS]!;
-  cells.set(old.subarray(from.keys, from.keys + 2 * keys), to.keys);
-  const oldDigests = new Uint16Array(old.buffer, old.byteOffset + 4 * from.digests, keys);
-  new Uint16Array(cells.buffer, cells.byteOffset + 4 * to.digests, keys).set(oldDigests);
-  state.cells = cells;
-  state.arena?.release(old);
+  cells.set(old.subarray(from.keys, from.keys + 2 * old[oldBase + KEYS]!), to.keys);
+  state.arena?.release(old, oldBase, oldWords);
 }
-
-const allocate = (arena: WindowArena | undefined, words: number): Uint32Array => (arena ? arena.allocate(words) : new Uint32Array(words));
 
 /** A window without events; its cells a block of `arena` when given (a partition task's), else an array of their own. */
 export function newEmployeeWindow(catalog: KpiCatalog, employeeId: string, window: PlantWindow, arena?: WindowArena): EmployeeWindow {
   const m = catalog.measures.length;
+  const state: EmployeeWindow = { employeeId, window, cells: EMPTY, base: 0, arena, stations: [], reportEventId: '' };
   // Room for 24 events and 4 hours: a working day (about 51 events in 8 hours) regrows three times, to 36 and 54
   // events and 8 hours, rather than five from 16 events and 2 hours; its final size is the same.
-  const cells = allocate(arena, sizeOf(m, 24, 4, 1, false));
-  cells[KEY_CAPACITY] = 24;
-  cells[HOUR_CAPACITY] = 4;
-  cells[STATION_CAPACITY] = 1;
-  return { employeeId, window, cells, arena, stations: [], reportEventId: '' };
+  allocate(arena, sizeOf(m, 24, 4, 1, false), state);
+  state.cells[state.base + KEY_CAPACITY] = 24;
+  state.cells[state.base + HOUR_CAPACITY] = 4;
+  state.cells[state.base + STATION_CAPACITY] = 1;
+  return state;
 }
+
+const EMPTY = new Uint32Array(0);
 
 /** The window's measures by catalog slot (a copy). */
 export function measuresOf(catalog: KpiCatalog, state: EmployeeWindow): Float64Array {
   const measures = new Float64Array(catalog.measures.length);
-  for (let slot = 0; slot < measures.length; slot += 1) measures[slot] = readDouble(state.cells, MEASURES + 2 * slot);
+  for (let slot = 0; slot < measures.length; slot += 1) measures[slot] = readDouble(state.cells, state.base + MEASURES + 2 * slot);
   return measures;
 }
 
 /** Events applied: the row's version. */
-export const versionOf = (state: EmployeeWindow): number => state.cells[VERSION]!;
+export const versionOf = (state: EmployeeWindow): number => state.cells[state.base + VERSION]!;
 
 /** The self-report that stands: latest submitted_time, ties to the greater event_id. */
 export function reportOf(catalog: KpiCatalog, state: EmployeeWindow): SelfReportFigures | null {
-  const cells = state.cells;
-  if (!(cells[FLAGS]! & HAS_REPORT)) return null;
-  const at = MEASURES + 2 * catalog.measures.length;
+  const { cells, base } = state;
+  if (!(cells[base + FLAGS]! & HAS_REPORT)) return null;
+  const at = base + MEASURES + 2 * catalog.measures.length;
   const field = (i: number) => readDouble(cells, at + 2 * i);
   const selfScore = field(6);
   return {
@@ -197,8 +212,8 @@ export function reportOf(catalog: KpiCatalog, state: EmployeeWindow): SelfReport
 }
 
 function setReport(catalog: KpiCatalog, state: EmployeeWindow, report: SelfReportFigures): void {
-  const cells = state.cells;
-  const at = MEASURES + 2 * catalog.measures.length;
+  const { cells, base } = state;
+  const at = base + MEASURES + 2 * catalog.measures.length;
   const fields = [
     report.submittedTime,
     report.periodStart,
@@ -209,7 +224,7 @@ function setReport(catalog: KpiCatalog, state: EmployeeWindow, report: SelfRepor
     report.selfScore ?? Number.NaN,
   ];
   for (const [i, value] of fields.entries()) writeDouble(cells, at + 2 * i, value);
-  cells[FLAGS] = cells[FLAGS]! | HAS_REPORT;
+  cells[base + FLAGS] = cells[base + FLAGS]! | HAS_REPORT;
   state.reportEventId = report.eventId;
 }
 
@@ -217,15 +232,15 @@ function setReport(catalog: KpiCatalog, state: EmployeeWindow, report: SelfRepor
 export const eventKey = (tagged: KindedEvent): number => eventKeyOf(tagged.kind, tagged.event.event_id);
 
 /** Where `key` is among the window's keys (ascending), or where it would go, as −(index + 1). */
-function findKey(cells: Uint32Array, keysAt: number, count: number, key: number): number {
+function findKey(cells: Uint32Array, at: number, count: number, key: number): number {
   const high = Math.floor(key / TWO_32);
   const low = key - high * TWO_32;
   let lo = 0;
   let hi = count - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >>> 1;
-    const midHigh = cells[keysAt + 2 * mid + 1]!;
-    const midLow = cells[keysAt + 2 * mid]!;
+    const midHigh = cells[at + 2 * mid + 1]! >>> 16;
+    const midLow = cells[at + 2 * mid]!;
     if (midHigh < high || (midHigh === high && midLow < low)) lo = mid + 1;
     else if (midHigh > high || midLow > low) hi = mid - 1;
     else return mid;
@@ -233,38 +248,32 @@ function findKey(cells: Uint32Array, keysAt: number, count: number, key: number)
   return -(lo + 1);
 }
 
-function digestAt(cells: Uint32Array, digestsAt: number, index: number): number {
-  const word = cells[digestsAt + (index >>> 1)]!;
-  return index & 1 ? word >>> 16 : word & 0xffff;
-}
-
-function setDigest(cells: Uint32Array, digestsAt: number, index: number, digest: number): void {
-  const at = digestsAt + (index >>> 1);
-  const word = cells[at]!;
-  cells[at] = index & 1 ? (word & 0xffff) | (digest << 16) : (word & 0xffff0000) | digest;
-}
+/** The digest kept with the key at `index`. */
+const digestAt = (cells: Uint32Array, at: number, index: number): number => cells[at + 2 * index + 1]! & 0xffff;
 
 /** Inserts a new key at `index` (keys stay ascending), with its digest. */
 function insertKey(catalog: KpiCatalog, state: EmployeeWindow, index: number, key: number, digest: number): void {
-  if (state.cells[KEYS]! === state.cells[KEY_CAPACITY]!) regrow(catalog, state, { keys: Math.ceil(state.cells[KEY_CAPACITY]! * 1.5) });
-  const cells = state.cells;
-  const { keys: keysAt, digests: digestsAt } = keysOffset(state);
-  const count = cells[KEYS]!;
-  cells.copyWithin(keysAt + 2 * index + 2, keysAt + 2 * index, keysAt + 2 * count);
+  const m = catalog.measures.length;
+  if (state.cells[state.base + KEYS]! === state.cells[state.base + KEY_CAPACITY]!) {
+    regrow(catalog, state, { keys: Math.ceil(state.cells[state.base + KEY_CAPACITY]! * 1.5) });
+  }
+  const { cells, base } = state;
+  const at = keysAt(m, cells, base);
+  const count = cells[base + KEYS]!;
+  cells.copyWithin(at + 2 * index + 2, at + 2 * index, at + 2 * count);
   const high = Math.floor(key / TWO_32);
-  cells[keysAt + 2 * index] = key - high * TWO_32;
-  cells[keysAt + 2 * index + 1] = high;
-  // The digests after `index` move up one, in place (no view of the buffer to allocate per event).
-  for (let i = count; i > index; i -= 1) setDigest(cells, digestsAt, i, digestAt(cells, digestsAt, i - 1));
-  setDigest(cells, digestsAt, index, digest & 0xffff);
-  cells[KEYS] = count + 1;
+  cells[at + 2 * index] = key - high * TWO_32;
+  cells[at + 2 * index + 1] = (high << 16) | (digest & 0xffff);
+  cells[base + KEYS] = count + 1;
 }
 
 function addKeys(catalog: KpiCatalog, state: EmployeeWindow, keys: readonly number[], digests: readonly number[]): void {
-  if (keys.length > state.cells[KEY_CAPACITY]!) regrow(catalog, state, { keys: keys.length });
+  const m = catalog.measures.length;
   for (const [i, key] of keys.entries()) {
-    const found = findKey(state.cells, keysOffset(state).keys, state.cells[KEYS]!, key);
-    if (found < 0) insertKey(catalog, state, -found - 1, key, digests[i] ?? 0);
+    // Rows written before keys had 48 bits kept 53: the same hash, its low 48 bits are the key now.
+    const current = key % KEY_SPACE || 1;
+    const found = findKey(state.cells, keysAt(m, state.cells, state.base), state.cells[state.base + KEYS]!, current);
+    if (found < 0) insertKey(catalog, state, -found - 1, current, digests[i] ?? 0);
   }
 }
 
@@ -282,7 +291,7 @@ export function contributionProblem(catalog: KpiCatalog, state: EmployeeWindow, 
     if (!Number.isInteger(value) || value < 0 || value > MAX_CONTRIBUTION) {
       return `${definition.name} would grow by ${value}; one event adds a whole number within 0..${MAX_CONTRIBUTION}`;
     }
-    if (readDouble(state.cells, MEASURES + 2 * slot) + value > Number.MAX_SAFE_INTEGER) return `${definition.name} would overflow its exact sum`;
+    if (readDouble(state.cells, state.base + MEASURES + 2 * slot) + value > Number.MAX_SAFE_INTEGER) return `${definition.name} would overflow its exact sum`;
   }
   return undefined;
 }
@@ -304,49 +313,37 @@ function contributionsOf(catalog: KpiCatalog, tagged: KindedEvent): Float64Array
 }
 
 /** Whether the window holds the event already: 'duplicate', 'conflicting-duplicate' (other bytes), or undefined when it is new. */
-export function repeatOf(state: EmployeeWindow, key: number, digest: number): Repeat | undefined {
-  const cells = state.cells;
-  const at = keysOffset(state);
-  const found = findKey(cells, at.keys, cells[KEYS]!, key);
+export function repeatOf(catalog: KpiCatalog, state: EmployeeWindow, key: number, digest: number): Repeat | undefined {
+  const { cells, base } = state;
+  const at = keysAt(catalog.measures.length, cells, base);
+  const found = findKey(cells, at, cells[base + KEYS]!, key);
   if (found < 0) return undefined;
-  return digestAt(cells, at.digests, found) === (digest & 0xffff) ? 'duplicate' : 'conflicting-duplicate';
-}
-
-/** Where the keys and digests begin, from the end of the cells (they are the last parts). */
-function keysOffset(state: EmployeeWindow): { keys: number; digests: number } {
-  const cells = state.cells;
-  const capacity = cells[KEY_CAPACITY]!;
-  const digests = cells.length - Math.ceil(capacity / 2);
-  return { keys: digests - 2 * capacity, digests };
+  return digestAt(cells, at, found) === (digest & 0xffff) ? 'duplicate' : 'conflicting-duplicate';
 }
 
 /** The hour's index among the window's hours, adding it (with zero measures) when new. */
 function hourIndex(catalog: KpiCatalog, state: EmployeeWindow, hour: number): number {
   const m = catalog.measures.length;
-  let cells = state.cells;
-  const count = cells[HOURS]!;
-  let at = hoursAt(m, cells);
-  let words = hourWordsOf(m, cells);
-  // The hour's start as its two words, compared in place.
-  scratch[0] = hour;
-  const low = scratchWords[0]!;
-  const high = scratchWords[1]!;
-  for (let h = 0; h < count; h += 1) if (cells[at + h * words] === low && cells[at + h * words + 1] === high) return h;
-  if (count === cells[HOUR_CAPACITY]!) {
+  const word = hour - state.window.start + HOUR_BIAS;
+  if (!(word >= 0 && word < TWO_32)) throw new RangeError(`an hour starting at ${hour} lies outside the window starting at ${state.window.start}`);
+  let { cells, base } = state;
+  const count = cells[base + HOURS]!;
+  let at = layout(m, cells, base);
+  for (let h = 0; h < count; h += 1) if (cells[at.hours + h * at.hourWords] === word) return h;
+  if (count === cells[base + HOUR_CAPACITY]!) {
     regrow(catalog, state, { hours: Math.max(4, 2 * count) });
-    cells = state.cells;
-    at = hoursAt(m, cells);
-    words = hourWordsOf(m, cells);
+    ({ cells, base } = state);
+    at = layout(m, cells, base);
   }
-  writeDouble(cells, at + count * words, hour);
-  cells[HOURS] = count + 1;
+  cells[at.hours + count * at.hourWords] = word;
+  cells[base + HOURS] = count + 1;
   return count;
 }
 
 function addToHour(catalog: KpiCatalog, state: EmployeeWindow, h: number, slot: number, value: number): void {
   const m = catalog.measures.length;
-  if (!(state.cells[FLAGS]! & WIDE_HOURS)) {
-    const cell = hoursAt(m, state.cells) + h * (2 + m) + 2 + slot;
+  if (!(state.cells[state.base + FLAGS]! & WIDE_HOURS)) {
+    const cell = layout(m, state.cells, state.base).hours + h * (1 + m) + 1 + slot;
     const sum = state.cells[cell]! + value;
     if (sum < TWO_32) {
       state.cells[cell] = sum;
@@ -354,20 +351,20 @@ function addToHour(catalog: KpiCatalog, state: EmployeeWindow, h: number, slot: 
     }
     regrow(catalog, state, { wide: true }); // a sum outgrew 32 bits: every hour's cells become doubles
   }
-  const cell = hoursAt(m, state.cells) + h * (2 + 2 * m) + 2 + 2 * slot;
+  const cell = layout(m, state.cells, state.base).hours + h * (1 + 2 * m) + 1 + 2 * slot;
   writeDouble(state.cells, cell, readDouble(state.cells, cell) + value);
 }
 
 function addStationWeight(catalog: KpiCatalog, state: EmployeeWindow, station: string, ms: number): void {
   let at = state.stations.indexOf(station);
   if (at < 0) {
-    if (state.stations.length === state.cells[STATION_CAPACITY]!) regrow(catalog, state, { stations: 2 * state.stations.length });
+    if (state.stations.length === state.cells[state.base + STATION_CAPACITY]!) regrow(catalog, state, { stations: 2 * state.stations.length });
     at = state.stations.length;
     // Exact size (a push would reserve room for 16 more); a window's first station, the usual only one, in an array shared by every window that names it.
     state.stations = state.stations.length === 0 ? soleStation(station) : [...state.stations, internStation(station)];
-    state.cells[STATIONS] = state.stations.length;
+    state.cells[state.base + STATIONS] = state.stations.length;
   }
-  const cell = stationsAt(catalog.measures.length) + 2 * at;
+  const cell = layout(catalog.measures.length, state.cells, state.base).stations + 2 * at;
   writeDouble(state.cells, cell, readDouble(state.cells, cell) + ms);
 }
 
@@ -402,11 +399,11 @@ function soleStation(station: string): readonly string[] {
  */
 export function applyEvent(catalog: KpiCatalog, state: EmployeeWindow, tagged: KindedEvent, digest: number, hour: number): 'accepted' | Repeat {
   const key = eventKey(tagged);
-  const at = keysOffset(state);
-  const found = findKey(state.cells, at.keys, state.cells[KEYS]!, key);
-  if (found >= 0) return digestAt(state.cells, at.digests, found) === (digest & 0xffff) ? 'duplicate' : 'conflicting-duplicate';
+  const at = keysAt(catalog.measures.length, state.cells, state.base);
+  const found = findKey(state.cells, at, state.cells[state.base + KEYS]!, key);
+  if (found >= 0) return digestAt(state.cells, at, found) === (digest & 0xffff) ? 'duplicate' : 'conflicting-duplicate';
   insertKey(catalog, state, -found - 1, key, digest);
-  state.cells[VERSION] = state.cells[VERSION]! + 1;
+  state.cells[state.base + VERSION] = state.cells[state.base + VERSION]! + 1;
   const measures = catalog.measuresOf(tagged.kind);
   if (measures.length > 0) {
     const values = contributionsOf(catalog, tagged);
@@ -415,7 +412,8 @@ export function applyEvent(catalog: KpiCatalog, state: EmployeeWindow, tagged: K
       const value = values[i]!;
       const slot = measures[i]!.slot;
       if (value === 0) continue;
-      writeDouble(state.cells, MEASURES + 2 * slot, readDouble(state.cells, MEASURES + 2 * slot) + value);
+      const total = state.base + MEASURES + 2 * slot;
+      writeDouble(state.cells, total, readDouble(state.cells, total) + value);
       addToHour(catalog, state, h, slot, value);
     }
   }
@@ -451,7 +449,7 @@ export function applyEvent(catalog: KpiCatalog, state: EmployeeWindow, tagged: K
 
 /** The station with the largest weight; ties go to the smaller id. Empty when none. */
 export function primaryStation(catalog: KpiCatalog, state: EmployeeWindow): string {
-  const at = stationsAt(catalog.measures.length);
+  const at = layout(catalog.measures.length, state.cells, state.base).stations;
   let best = '';
   let bestWeight = -1;
   for (const [i, station] of state.stations.entries()) {
@@ -465,12 +463,12 @@ export function primaryStation(catalog: KpiCatalog, state: EmployeeWindow): stri
 }
 
 /** The row's measures and KPI columns by column name (catalog.valuesOf of the measures), read from the cells. */
-function valuesOf(catalog: KpiCatalog, cells: Uint32Array): Record<string, number | null> {
+function valuesOf(catalog: KpiCatalog, cells: Uint32Array, base: number): Record<string, number | null> {
   const measures: Record<string, number> = {};
   const values: Record<string, number | null> = {};
   const names = catalog.measureNames;
   for (let slot = 0; slot < names.length; slot += 1) {
-    const value = readDouble(cells, MEASURES + 2 * slot);
+    const value = readDouble(cells, base + MEASURES + 2 * slot);
     measures[names[slot]!] = value;
     values[names[slot]!] = value;
   }
@@ -481,29 +479,29 @@ function valuesOf(catalog: KpiCatalog, cells: Uint32Array): Record<string, numbe
 
 export function toRow(catalog: KpiCatalog, state: EmployeeWindow): WindowRow {
   const report = reportOf(catalog, state);
-  const cells = state.cells;
+  const { cells, base } = state;
   const m = catalog.measures.length;
-  const at = layout(m, cells);
+  const at = layout(m, cells, base);
   const names = catalog.measureNames;
-  const keyCount = cells[KEYS]!;
+  const keyCount = cells[base + KEYS]!;
   const eventKeys = new Array<number>(keyCount);
   const eventDigests = new Array<number>(keyCount);
   for (let i = 0; i < keyCount; i += 1) {
-    eventKeys[i] = cells[at.keys + 2 * i + 1]! * TWO_32 + cells[at.keys + 2 * i]!;
-    eventDigests[i] = digestAt(cells, at.digests, i);
+    eventKeys[i] = (cells[at.keys + 2 * i + 1]! >>> 16) * TWO_32 + cells[at.keys + 2 * i]!;
+    eventDigests[i] = digestAt(cells, at.keys, i);
   }
   const stationWeights: Record<string, number> = {};
   for (const [i, station] of state.stations.entries()) stationWeights[station] = readDouble(cells, at.stations + 2 * i);
-  const wide = at.hourWords !== 2 + m;
+  const wide = at.hourWords !== 1 + m;
   const hourly: { hour: number; measures: Record<string, number> }[] = [];
-  for (let h = 0; h < cells[HOURS]!; h += 1) {
-    const base = at.hours + h * at.hourWords;
+  for (let h = 0; h < cells[base + HOURS]!; h += 1) {
+    const first = at.hours + h * at.hourWords;
     const measures: Record<string, number> = {};
     for (let slot = 0; slot < m; slot += 1) {
-      const value = wide ? readDouble(cells, base + 2 + 2 * slot) : cells[base + 2 + slot]!;
+      const value = wide ? readDouble(cells, first + 1 + 2 * slot) : cells[first + 1 + slot]!;
       if (value !== 0) measures[names[slot]!] = value;
     }
-    hourly.push({ hour: readDouble(cells, base), measures });
+    hourly.push({ hour: state.window.start + cells[first]! - HOUR_BIAS, measures });
   }
   hourly.sort((a, b) => a.hour - b.hour);
   return {
@@ -514,7 +512,7 @@ export function toRow(catalog: KpiCatalog, state: EmployeeWindow): WindowRow {
     shift: state.window.shift,
     crew: state.window.crew,
     station_id: primaryStation(catalog, state),
-    version: cells[VERSION]!,
+    version: cells[base + VERSION]!,
     reported_units: report ? report.units : null,
     reported_run_hours: report ? report.runHours : null,
     reported_defective_units: report ? report.defectiveUnits : null,
@@ -526,7 +524,7 @@ export function toRow(catalog: KpiCatalog, state: EmployeeWindow): WindowRow {
     station_weights: stationWeights,
     event_keys: eventKeys,
     event_digests: eventDigests,
-    values: valuesOf(catalog, cells),
+    values: valuesOf(catalog, cells, base),
     hourly,
   };
 }
@@ -542,24 +540,24 @@ export function fromRow(catalog: KpiCatalog, row: WindowRow, arena?: WindowArena
   const state = newEmployeeWindow(catalog, row.employee_id, window, arena);
   const wide = row.hourly.some((h) => Object.values(h.measures).some((v) => v >= TWO_32));
   regrow(catalog, state, { keys: Math.max(16, row.event_keys.length), hours: Math.max(2, row.hourly.length), stations: Math.max(1, stations.length), wide });
-  const cells = state.cells;
-  for (const [slot, definition] of catalog.measures.entries()) writeDouble(cells, MEASURES + 2 * slot, row.values[definition.name] ?? 0);
+  const { cells, base } = state;
+  for (const [slot, definition] of catalog.measures.entries()) writeDouble(cells, base + MEASURES + 2 * slot, row.values[definition.name] ?? 0);
   state.stations = stations.length === 1 ? soleStation(stations[0]!) : stations.map(internStation);
-  cells[STATIONS] = stations.length;
-  const at = layout(m, cells);
+  cells[base + STATIONS] = stations.length;
+  const at = layout(m, cells, base);
   for (const [i, station] of stations.entries()) writeDouble(cells, at.stations + 2 * i, row.station_weights[station]!);
   for (const [h, { hour, measures }] of row.hourly.entries()) {
-    const base = at.hours + h * at.hourWords;
-    writeDouble(cells, base, hour);
+    const first = at.hours + h * at.hourWords;
+    cells[first] = hour - row.window_start + HOUR_BIAS;
     for (const [slot, definition] of catalog.measures.entries()) {
       const value = measures[definition.name] ?? 0;
-      if (wide) writeDouble(cells, base + 2 + 2 * slot, value);
-      else cells[base + 2 + slot] = value;
+      if (wide) writeDouble(cells, first + 1 + 2 * slot, value);
+      else cells[first + 1 + slot] = value;
     }
   }
-  cells[HOURS] = row.hourly.length;
+  cells[base + HOURS] = row.hourly.length;
   addKeys(catalog, state, row.event_keys, row.event_digests);
-  cells[VERSION] = row.version;
+  state.cells[state.base + VERSION] = row.version;
   if (row.report_submitted_time !== null) {
     setReport(catalog, state, {
       eventId: row.report_event_id,

@@ -13,6 +13,7 @@ import {
   measuresOf,
   primaryStation,
   repeatOf,
+  releaseCells,
   reportOf,
   toRow,
   versionOf,
@@ -282,12 +283,12 @@ export class PartitionTask {
       entry = this.add(employeeId, newEmployeeWindow(this.settings.catalog, employeeId, window, this.arena));
     }
     if (versionOf(entry.state) >= this.settings.maxWindowEvents)
-      return { outcome: repeatOf(entry.state, eventKey(tagged), digest) ?? 'KPI_ERR_TOO_MANY_EVENTS', window };
+      return { outcome: repeatOf(this.settings.catalog, entry.state, eventKey(tagged), digest) ?? 'KPI_ERR_TOO_MANY_EVENTS', window };
     const problem = contributionProblem(this.settings.catalog, entry.state, tagged);
     if (problem) return { outcome: 'KPI_ERR_OUT_OF_RANGE', window, message: problem };
     if (this.refused.size > 0 && this.refused.has(windowKeyOf(employeeId, window.start))) {
       return {
-        outcome: repeatOf(entry.state, eventKey(tagged), digest) ?? 'KPI_ERR_SINK_REJECTED',
+        outcome: repeatOf(this.settings.catalog, entry.state, eventKey(tagged), digest) ?? 'KPI_ERR_SINK_REJECTED',
         window,
         message: "the window store refused this window's row, so nothing more is added to it",
       };
@@ -541,7 +542,7 @@ export class PartitionTask {
           if (end < boundary || (end === boundary && partial-- <= 0)) {
             this.windowCount -= 1;
             this.countClean(end, -1);
-            this.arena.release(entry.state.cells);
+            releaseCells(this.settings.catalog, entry.state);
             continue;
           }
         }

@@ -1,40 +1,46 @@
-import { WindowArena } from '../../../processors/windowArena.js';
+import { WindowArena, type Block } from '../../../processors/windowArena.js';
 
-test('blocks are zeroed views into shared chunks; a released block is taken again by the next block of its size', () => {
+const block = (arena: WindowArena, words: number): Block => {
+  const b: Block = { cells: new Uint32Array(0), base: 0 };
+  arena.allocate(words, b);
+  return b;
+};
+
+test('blocks are zeroed word ranges of shared chunks; a released block is taken again by the next block of its size', () => {
   const arena = new WindowArena();
-  const a = arena.allocate(100);
-  const b = arena.allocate(100);
-  expect(a.buffer).toBe(b.buffer);
-  expect(b.byteOffset).toBe(a.byteOffset + 400);
-  a.fill(7);
-  arena.release(a);
+  const a = block(arena, 100);
+  const b = block(arena, 100);
+  expect(a.cells).toBe(b.cells);
+  expect(b.base).toBe(a.base + 100);
+  a.cells.fill(7, a.base, a.base + 100);
+  arena.release(a.cells, a.base, 100);
   expect(arena.wordsInUse).toBe(100);
-  const c = arena.allocate(100);
-  expect(c).toBe(a);
-  expect([...c].every((word) => word === 0)).toBe(true);
-  expect(arena.allocate(50).byteOffset).toBe(b.byteOffset + 400); // no free block of 50 words: the chunk's next words
+  const c = block(arena, 100);
+  expect([c.cells === a.cells, c.base]).toEqual([true, a.base]);
+  expect(c.cells.subarray(c.base, c.base + 100).every((word) => word === 0)).toBe(true);
+  expect(block(arena, 50).base).toBe(b.base + 100); // no free block of 50 words: the chunk's next words
   expect(arena.bytes).toBe(4 * WindowArena.CHUNK_WORDS);
 });
 
 test('a block that does not fit the rest of a chunk starts the next one, the rest free for a smaller block', () => {
   const arena = new WindowArena();
   const blockWords = WindowArena.CHUNK_WORDS / 4;
-  const blocks = [1, 2, 3].map(() => arena.allocate(blockWords));
-  const small = arena.allocate(blockWords - 10); // the first chunk holds 3 * blockWords + this, with 10 words left
-  const next = arena.allocate(blockWords);
-  expect(next.buffer).not.toBe(blocks[0]!.buffer);
+  const blocks = [1, 2, 3].map(() => block(arena, blockWords));
+  const small = block(arena, blockWords - 10); // the first chunk holds 3 * blockWords + this, with 10 words left
+  const next = block(arena, blockWords);
+  expect(next.cells).not.toBe(blocks[0]!.cells);
   expect(arena.bytes).toBe(8 * WindowArena.CHUNK_WORDS);
-  const rest = arena.allocate(10);
-  expect(rest.buffer).toBe(small.buffer);
-  expect(rest.byteOffset).toBe(small.byteOffset + small.byteLength);
+  const rest = block(arena, 10);
+  expect(rest.cells).toBe(small.cells);
+  expect(rest.base).toBe(small.base + blockWords - 10);
 });
 
 test('a block larger than a quarter chunk is an array of its own, let go when released', () => {
   const arena = new WindowArena();
-  const large = arena.allocate(WindowArena.CHUNK_WORDS);
-  expect(large.byteOffset).toBe(0);
-  expect(large.buffer.byteLength).toBe(4 * WindowArena.CHUNK_WORDS);
-  arena.release(large);
+  const large = block(arena, WindowArena.CHUNK_WORDS);
+  expect(large.base).toBe(0);
+  expect(large.cells.length).toBe(WindowArena.CHUNK_WORDS);
+  arena.release(large.cells, large.base, WindowArena.CHUNK_WORDS);
   expect([arena.bytes, arena.wordsInUse]).toEqual([0, 0]);
-  expect(arena.allocate(WindowArena.CHUNK_WORDS)).not.toBe(large);
+  expect(block(arena, WindowArena.CHUNK_WORDS).cells).not.toBe(large.cells);
 });
