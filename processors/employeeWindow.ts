@@ -47,12 +47,13 @@ export interface SelfReportFigures {
  * Layout of a window's block (32-bit words from `base`; a double takes two, low word first):
  *   0 events (the row's version)   1 event capacity   2 hour capacity   3 station capacity
  *   4 events applied (key count)   5 hours with measures   6 stations   7 flags (HAS_REPORT, WIDE_HOURS)
- *   8…  the measures, one double per catalog slot
- *   then the self-report: submitted, period start, period end, units, run hours, defective units, self-score (NaN: null), doubles
+ *   8…  the self-report: submitted, period start, period end, units, run hours, defective units, self-score (NaN: null), doubles
  *   then per station its weight (standard plus run ms), a double
  *   then per hour: its start as milliseconds after the window's start plus an hour (one word: an hour
  *     holding an event of the window starts less than an hour before it), and one cell per measure,
- *     32-bit (WIDE_HOURS: a double each, once a sum outgrew 32 bits)
+ *     32-bit (WIDE_HOURS: a double each, once a sum outgrew 32 bits). The window's measures are the sums
+ *     of its hours'. An hour word of UNKNOWN_HOUR holds what a row read back had beyond its hours (a row
+ *     written before rows had hours): in the measures, not in the row's hours.
  *   then per event, ascending by key, two words: the key's low 32 bits; its high 16 bits above the
  *     16-bit digest of the event's bytes
  */
@@ -66,11 +67,14 @@ const STATIONS = 6;
 const FLAGS = 7;
 const HAS_REPORT = 1;
 const WIDE_HOURS = 2;
-const MEASURES = 8;
+const HEADER = 8;
 const REPORT_FIELDS = 7;
 const TWO_32 = 2 ** 32;
 /** An hour's start is kept as milliseconds after its window's start plus this (never negative). */
 const HOUR_BIAS = 3_600_000;
+const UNKNOWN_HOUR = 0xffffffff;
+/** Below this many hours of 32-bit cells, no sum of them and a contribution can pass 2^53. */
+const HOURS_SAFE_UNLESS_WIDE = 2 ** 20;
 
 const scratch = new Float64Array(1);
 const scratchWords = new Uint32Array(scratch.buffer);
@@ -92,7 +96,7 @@ const hourWordsOf = (measures: number, wide: boolean): number => 1 + (wide ? 2 :
 
 /** Where each part of a window's block begins in its cells, for its catalog and capacities. */
 function layout(measures: number, cells: Uint32Array, base: number) {
-  const report = base + MEASURES + 2 * measures;
+  const report = base + HEADER;
   const stations = report + 2 * REPORT_FIELDS;
   const hours = stations + 2 * cells[base + STATION_CAPACITY]!;
   const hourWords = hourWordsOf(measures, (cells[base + FLAGS]! & WIDE_HOURS) !== 0);
@@ -102,12 +106,12 @@ function layout(measures: number, cells: Uint32Array, base: number) {
 
 /** Where the keys begin: the last part of the block. */
 function keysAt(measures: number, cells: Uint32Array, base: number): number {
-  const hours = base + MEASURES + 2 * measures + 2 * REPORT_FIELDS + 2 * cells[base + STATION_CAPACITY]!;
+  const hours = base + HEADER + 2 * REPORT_FIELDS + 2 * cells[base + STATION_CAPACITY]!;
   return hours + hourWordsOf(measures, (cells[base + FLAGS]! & WIDE_HOURS) !== 0) * cells[base + HOUR_CAPACITY]!;
 }
 
 function sizeOf(measures: number, keyCapacity: number, hourCapacity: number, stationCapacity: number, wide: boolean): number {
-  return MEASURES + 2 * measures + 2 * REPORT_FIELDS + 2 * stationCapacity + hourWordsOf(measures, wide) * hourCapacity + 2 * keyCapacity;
+  return HEADER + 2 * REPORT_FIELDS + 2 * stationCapacity + hourWordsOf(measures, wide) * hourCapacity + 2 * keyCapacity;
 }
 
 /** Words of the window's block. */
@@ -146,7 +150,7 @@ function regrow(catalog: KpiCatalog, state: EmployeeWindow, capacity: { keys?: n
   const stationCapacity = capacity.stations ?? old[oldBase + STATION_CAPACITY]!;
   allocate(state.arena, sizeOf(m, keyCapacity, hourCapacity, stationCapacity, wide), state);
   const { cells, base } = state;
-  cells.set(old.subarray(oldBase, from.stations), base); // header, measures, report
+  cells.set(old.subarray(oldBase, from.stations), base); // header, report
   cells[base + KEY_CAPACITY] = keyCapacity;
   cells[base + HOUR_CAPACITY] = hourCapacity;
   cells[base + STATION_CAPACITY] = stationCapacity;
@@ -182,21 +186,41 @@ export function newEmployeeWindow(catalog: KpiCatalog, employeeId: string, windo
 
 const EMPTY = new Uint32Array(0);
 
-/** The window's measures by catalog slot (a copy). */
+/** The window's measures by catalog slot: the sums of its hours'. */
 export function measuresOf(catalog: KpiCatalog, state: EmployeeWindow): Float64Array {
-  const measures = new Float64Array(catalog.measures.length);
-  for (let slot = 0; slot < measures.length; slot += 1) measures[slot] = readDouble(state.cells, state.base + MEASURES + 2 * slot);
+  const m = catalog.measures.length;
+  const { cells, base } = state;
+  const at = layout(m, cells, base);
+  const wide = at.hourWords !== 1 + m;
+  const measures = new Float64Array(m);
+  for (let h = 0; h < cells[base + HOURS]!; h += 1) {
+    const first = at.hours + h * at.hourWords + 1;
+    for (let slot = 0; slot < m; slot += 1) measures[slot] = measures[slot]! + (wide ? readDouble(cells, first + 2 * slot) : cells[first + slot]!);
+  }
   return measures;
+}
+
+/** The sum of one measure over the window's hours. */
+function totalOf(m: number, state: EmployeeWindow, slot: number): number {
+  const { cells, base } = state;
+  const at = layout(m, cells, base);
+  const wide = at.hourWords !== 1 + m;
+  let total = 0;
+  for (let h = 0; h < cells[base + HOURS]!; h += 1) {
+    const first = at.hours + h * at.hourWords + 1;
+    total += wide ? readDouble(cells, first + 2 * slot) : cells[first + slot]!;
+  }
+  return total;
 }
 
 /** Events applied: the row's version. */
 export const versionOf = (state: EmployeeWindow): number => state.cells[state.base + VERSION]!;
 
 /** The self-report that stands: latest submitted_time, ties to the greater event_id. */
-export function reportOf(catalog: KpiCatalog, state: EmployeeWindow): SelfReportFigures | null {
+export function reportOf(state: EmployeeWindow): SelfReportFigures | null {
   const { cells, base } = state;
   if (!(cells[base + FLAGS]! & HAS_REPORT)) return null;
-  const at = base + MEASURES + 2 * catalog.measures.length;
+  const at = base + HEADER;
   const field = (i: number) => readDouble(cells, at + 2 * i);
   const selfScore = field(6);
   return {
@@ -211,9 +235,9 @@ export function reportOf(catalog: KpiCatalog, state: EmployeeWindow): SelfReport
   };
 }
 
-function setReport(catalog: KpiCatalog, state: EmployeeWindow, report: SelfReportFigures): void {
+function setReport(state: EmployeeWindow, report: SelfReportFigures): void {
   const { cells, base } = state;
-  const at = base + MEASURES + 2 * catalog.measures.length;
+  const at = base + HEADER;
   const fields = [
     report.submittedTime,
     report.periodStart,
@@ -291,7 +315,9 @@ export function contributionProblem(catalog: KpiCatalog, state: EmployeeWindow, 
     if (!Number.isInteger(value) || value < 0 || value > MAX_CONTRIBUTION) {
       return `${definition.name} would grow by ${value}; one event adds a whole number within 0..${MAX_CONTRIBUTION}`;
     }
-    if (readDouble(state.cells, state.base + MEASURES + 2 * slot) + value > Number.MAX_SAFE_INTEGER) return `${definition.name} would overflow its exact sum`;
+    const { cells, base } = state;
+    if (!(cells[base + FLAGS]! & WIDE_HOURS) && cells[base + HOURS]! < HOURS_SAFE_UNLESS_WIDE) continue;
+    if (totalOf(catalog.measures.length, state, slot) + value > Number.MAX_SAFE_INTEGER) return `${definition.name} would overflow its exact sum`;
   }
   return undefined;
 }
@@ -325,7 +351,7 @@ export function repeatOf(catalog: KpiCatalog, state: EmployeeWindow, key: number
 function hourIndex(catalog: KpiCatalog, state: EmployeeWindow, hour: number): number {
   const m = catalog.measures.length;
   const word = hour - state.window.start + HOUR_BIAS;
-  if (!(word >= 0 && word < TWO_32)) throw new RangeError(`an hour starting at ${hour} lies outside the window starting at ${state.window.start}`);
+  if (!(word >= 0 && word < UNKNOWN_HOUR)) throw new RangeError(`an hour starting at ${hour} lies outside the window starting at ${state.window.start}`);
   let { cells, base } = state;
   const count = cells[base + HOURS]!;
   let at = layout(m, cells, base);
@@ -411,10 +437,7 @@ export function applyEvent(catalog: KpiCatalog, state: EmployeeWindow, tagged: K
     for (let i = 0; i < measures.length; i += 1) {
       const value = values[i]!;
       const slot = measures[i]!.slot;
-      if (value === 0) continue;
-      const total = state.base + MEASURES + 2 * slot;
-      writeDouble(state.cells, total, readDouble(state.cells, total) + value);
-      addToHour(catalog, state, h, slot, value);
+      if (value !== 0) addToHour(catalog, state, h, slot, value);
     }
   }
   switch (tagged.kind) {
@@ -426,9 +449,9 @@ export function applyEvent(catalog: KpiCatalog, state: EmployeeWindow, tagged: K
       break;
     case 'selfReport': {
       const e = tagged.event;
-      const current = reportOf(catalog, state);
+      const current = reportOf(state);
       if (!current || e.submitted_time > current.submittedTime || (e.submitted_time === current.submittedTime && e.event_id > current.eventId)) {
-        setReport(catalog, state, {
+        setReport(state, {
           eventId: e.event_id,
           submittedTime: e.submitted_time,
           periodStart: e.period_start,
@@ -462,13 +485,14 @@ export function primaryStation(catalog: KpiCatalog, state: EmployeeWindow): stri
   return best;
 }
 
-/** The row's measures and KPI columns by column name (catalog.valuesOf of the measures), read from the cells. */
-function valuesOf(catalog: KpiCatalog, cells: Uint32Array, base: number): Record<string, number | null> {
+/** The row's measures and KPI columns by column name (catalog.valuesOf of the measures). */
+function valuesOf(catalog: KpiCatalog, state: EmployeeWindow): Record<string, number | null> {
+  const sums = measuresOf(catalog, state);
   const measures: Record<string, number> = {};
   const values: Record<string, number | null> = {};
   const names = catalog.measureNames;
   for (let slot = 0; slot < names.length; slot += 1) {
-    const value = readDouble(cells, base + MEASURES + 2 * slot);
+    const value = sums[slot]!;
     measures[names[slot]!] = value;
     values[names[slot]!] = value;
   }
@@ -478,7 +502,7 @@ function valuesOf(catalog: KpiCatalog, cells: Uint32Array, base: number): Record
 }
 
 export function toRow(catalog: KpiCatalog, state: EmployeeWindow): WindowRow {
-  const report = reportOf(catalog, state);
+  const report = reportOf(state);
   const { cells, base } = state;
   const m = catalog.measures.length;
   const at = layout(m, cells, base);
@@ -496,6 +520,7 @@ export function toRow(catalog: KpiCatalog, state: EmployeeWindow): WindowRow {
   const hourly: { hour: number; measures: Record<string, number> }[] = [];
   for (let h = 0; h < cells[base + HOURS]!; h += 1) {
     const first = at.hours + h * at.hourWords;
+    if (cells[first] === UNKNOWN_HOUR) continue;
     const measures: Record<string, number> = {};
     for (let slot = 0; slot < m; slot += 1) {
       const value = wide ? readDouble(cells, first + 1 + 2 * slot) : cells[first + 1 + slot]!;
@@ -524,7 +549,7 @@ export function toRow(catalog: KpiCatalog, state: EmployeeWindow): WindowRow {
     station_weights: stationWeights,
     event_keys: eventKeys,
     event_digests: eventDigests,
-    values: valuesOf(catalog, cells, base),
+    values: valuesOf(catalog, state),
     hourly,
   };
 }
@@ -538,28 +563,33 @@ export function fromRow(catalog: KpiCatalog, row: WindowRow, arena?: WindowArena
   const stations = Object.keys(row.station_weights);
   const window = { start: row.window_start, end: row.window_end, plantDay: row.plant_day, shift: row.shift, crew: row.crew };
   const state = newEmployeeWindow(catalog, row.employee_id, window, arena);
-  const wide = row.hourly.some((h) => Object.values(h.measures).some((v) => v >= TWO_32));
-  regrow(catalog, state, { keys: Math.max(16, row.event_keys.length), hours: Math.max(2, row.hourly.length), stations: Math.max(1, stations.length), wide });
+  // What the row's measures have beyond its hours' sums (a row written before rows had hours): an hour of its own.
+  // Hours that sum to more than a measure (never written so) are taken as they are.
+  const beyondHours = catalog.measures.map(({ name }) => (row.values[name] ?? 0) - row.hourly.reduce((sum, h) => sum + (h.measures[name] ?? 0), 0));
+  const unknownHour = beyondHours.some((v) => v > 0);
+  const hours = [...row.hourly.map(({ hour, measures }) => ({ word: hour - row.window_start + HOUR_BIAS, measures }))];
+  if (unknownHour) hours.push({ word: UNKNOWN_HOUR, measures: Object.fromEntries(catalog.measures.map(({ name }, slot) => [name, Math.max(0, beyondHours[slot]!)])) });
+  const wide = hours.some((h) => Object.values(h.measures).some((v) => v >= TWO_32));
+  regrow(catalog, state, { keys: Math.max(16, row.event_keys.length), hours: Math.max(2, hours.length), stations: Math.max(1, stations.length), wide });
   const { cells, base } = state;
-  for (const [slot, definition] of catalog.measures.entries()) writeDouble(cells, base + MEASURES + 2 * slot, row.values[definition.name] ?? 0);
   state.stations = stations.length === 1 ? soleStation(stations[0]!) : stations.map(internStation);
   cells[base + STATIONS] = stations.length;
   const at = layout(m, cells, base);
   for (const [i, station] of stations.entries()) writeDouble(cells, at.stations + 2 * i, row.station_weights[station]!);
-  for (const [h, { hour, measures }] of row.hourly.entries()) {
+  for (const [h, { word, measures }] of hours.entries()) {
     const first = at.hours + h * at.hourWords;
-    cells[first] = hour - row.window_start + HOUR_BIAS;
+    cells[first] = word;
     for (const [slot, definition] of catalog.measures.entries()) {
       const value = measures[definition.name] ?? 0;
       if (wide) writeDouble(cells, first + 1 + 2 * slot, value);
       else cells[first + 1 + slot] = value;
     }
   }
-  cells[base + HOURS] = row.hourly.length;
+  cells[base + HOURS] = hours.length;
   addKeys(catalog, state, row.event_keys, row.event_digests);
   state.cells[state.base + VERSION] = row.version;
   if (row.report_submitted_time !== null) {
-    setReport(catalog, state, {
+    setReport(state, {
       eventId: row.report_event_id,
       submittedTime: row.report_submitted_time,
       periodStart: row.report_period_start ?? row.window_start,

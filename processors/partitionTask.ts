@@ -327,7 +327,7 @@ export class PartitionTask {
     const snapshots = new Array<WindowSnapshot>(this.changed.length);
     for (const [i, entry] of this.changed.entries()) {
       const state = entry.state;
-      const report = reportOf(catalog, state);
+      const report = reportOf(state);
       entry.changed = false;
       snapshots[i] = {
         employee_id: state.employeeId,

@@ -324,12 +324,12 @@ test('a window read back with its hours full grows room for a new hour without l
   expect(apply(restored, { kind: 'production', event: production({ event_id: 'a', units: 1 }) }, 1)).toBe('duplicate');
 });
 
-test('a working day of 51 events in 8 hours keeps its numbers in 968 bytes: 32-bit hour cells, room for 8 hours and 54 events', () => {
+test('a working day of 51 events in 8 hours keeps its numbers in 888 bytes: 32-bit hour cells, room for 8 hours and 54 events', () => {
   const state = fresh();
   for (let i = 0; i < 51; i += 1)
     apply(state, { kind: 'production', event: production({ event_id: `p-${i}`, units: 1 }) }, i, window.start + (6 + (i % 8)) * HOUR);
-  // Words: header 8, 10 measures 20, report 14, one station 2, 8 hours of 1 + 10 = 88, 54 keys with their digests 108.
-  expect(wordsOf(catalog, state)).toBe(8 + 20 + 14 + 2 + 88 + 108);
+  // Words: header 8, report 14, one station 2, 8 hours of 1 + 10 = 88, 54 keys with their digests 108.
+  expect(wordsOf(catalog, state)).toBe(8 + 14 + 2 + 88 + 108);
   expect(row(state).hourly.map((h) => h.measures.units)).toEqual([7, 7, 7, 6, 6, 6, 6, 6]);
 });
 
@@ -393,8 +393,8 @@ test('a row of small hour sums is read back into 32-bit hour cells', () => {
   const state = fresh();
   apply(state, { kind: 'production', event: production({ units: 3 }) });
   const restored = fromRow(catalog, row(state));
-  // Words: header 8, 10 measures 20, report 14, one station 2, 2 hours of 1 + 10 = 22, 16 keys with their digests 32.
-  expect(wordsOf(catalog, restored)).toBe(8 + 20 + 14 + 2 + 22 + 32);
+  // Words: header 8, report 14, one station 2, 2 hours of 1 + 10 = 22, 16 keys with their digests 32.
+  expect(wordsOf(catalog, restored)).toBe(8 + 14 + 2 + 22 + 32);
   expect(row(restored)).toEqual(row(state));
 });
 
@@ -408,4 +408,16 @@ test('a row written with 53-bit keys is read back with their low 48 bits, so its
   expect(row(restored).event_keys).toEqual([eventKeyOf('production', 'p-1')]);
   expect(apply(restored, held, 7)).toBe('duplicate');
   expect(row(restored)).toEqual(row(state));
+});
+
+test('a row whose measures are more than its hours hold (written before rows had hours) keeps them, outside its hours', () => {
+  const state = fresh();
+  apply(state, { kind: 'production', event: production({ event_id: 'p-1', units: 3 }) });
+  const written = row(state);
+  const legacy = { ...written, hourly: [] };
+  const restored = fromRow(catalog, legacy);
+  expect(row(restored)).toEqual(legacy);
+  apply(restored, { kind: 'production', event: production({ event_id: 'p-2', units: 4 }) });
+  const next = row(restored);
+  expect([next.values.units, next.hourly]).toEqual([7, [{ hour: window.start + 8 * HOUR, measures: { units: 4, standard_ms: 4 * written.values.standard_ms! / 3 } }]]);
 });
