@@ -40,6 +40,9 @@ interface DayTemplate {
   readonly events: number;
 }
 
+/** A UUID of its own for the `n`th event of the `window`th window. */
+const uuidOf = (window: number, n: number): string => `${window.toString(16).padStart(8, '0')}-${n.toString(16).padStart(4, '0')}-4000-8000-000000000000`;
+
 /** Simulated working days to copy: `employees` employees of a 1-day plant. */
 function dayTemplates(employees: number, start: number): DayTemplate[] {
   // The simulator's defaults, as `simulate` plants them.
@@ -92,10 +95,12 @@ export function measureStateMemory(windows: number): StateMemoryResult {
   for (let i = 0; i < windows; i += 1) {
     const employeeId = `E${String(i).padStart(7, '0')}`;
     const template = templates[i % templates.length]!;
+    let n = 0;
     for (const { kind, events: list, digests } of template.batches) {
       const items: BatchItem[] = list.map((event, j) => ({
         offset: offsets[kind]++,
-        record: { tagged: { kind, event: { ...event, employee_id: employeeId } } as KindedEvent, digest: digests[j]! },
+        // Ids of their own, as decoded records have (36-character UUIDs, as a plant's systems send): a window keeps its self-report's.
+        record: { tagged: { kind, event: { ...event, employee_id: employeeId, event_id: uuidOf(i, n++) } } as KindedEvent, digest: digests[j]! },
       }));
       task.apply(kind, items, 0);
     }
