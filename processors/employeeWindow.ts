@@ -21,16 +21,27 @@ import type { Block, WindowArena } from './windowArena.js';
  * day (about 51 events over 8 hours) holds 968 bytes of cells (BENCHMARKS.md).
  * Read it through the functions here.
  */
-export interface EmployeeWindow extends Block {
-  readonly employeeId: string;
-  readonly window: PlantWindow;
-  /** Where its cells are blocks (its partition task's), or undefined for a window on its own (cells of their own). */
-  readonly arena: WindowArena | undefined;
+export class EmployeeWindow implements Block {
+  cells = EMPTY;
+  base = 0;
   /** Stations in the order of their first event; their weights are in `cells`. */
-  stations: readonly string[];
+  stations: readonly string[] = NO_STATIONS;
   /** The event_id of the self-report that stands ('' when none). */
-  reportEventId: string;
+  reportEventId = '';
+
+  constructor(
+    readonly employeeId: string,
+    readonly window: PlantWindow,
+    /** Where its cells are blocks (its partition task's), or undefined for a window on its own (cells of their own). */
+    readonly arena?: WindowArena,
+  ) {}
 }
+
+/** A kind of EmployeeWindow (a partition task's has its bookkeeping beside the numbers). */
+export type WindowClass<W extends EmployeeWindow> = new (employeeId: string, window: PlantWindow, arena?: WindowArena) => W;
+
+const EMPTY = new Uint32Array(0);
+const NO_STATIONS: readonly string[] = Object.freeze([]);
 
 export interface SelfReportFigures {
   eventId: string;
@@ -117,7 +128,13 @@ function sizeOf(measures: number, keyCapacity: number, hourCapacity: number, sta
 /** Words of the window's block. */
 export function wordsOf(catalog: KpiCatalog, state: EmployeeWindow): number {
   const { cells, base } = state;
-  return sizeOf(catalog.measures.length, cells[base + KEY_CAPACITY]!, cells[base + HOUR_CAPACITY]!, cells[base + STATION_CAPACITY]!, (cells[base + FLAGS]! & WIDE_HOURS) !== 0);
+  return sizeOf(
+    catalog.measures.length,
+    cells[base + KEY_CAPACITY]!,
+    cells[base + HOUR_CAPACITY]!,
+    cells[base + STATION_CAPACITY]!,
+    (cells[base + FLAGS]! & WIDE_HOURS) !== 0,
+  );
 }
 
 /** Points `block` at a new zeroed block of `words` words: its arena's when it has one, else an array of its own. */
@@ -171,10 +188,28 @@ function regrow(catalog: KpiCatalog, state: EmployeeWindow, capacity: { keys?: n
   state.arena?.release(old, oldBase, oldWords);
 }
 
-/** A window without events; its cells a block of `arena` when given (a partition task's), else an array of their own. */
-export function newEmployeeWindow(catalog: KpiCatalog, employeeId: string, window: PlantWindow, arena?: WindowArena): EmployeeWindow {
+/**
+ * A window without events; its cells a block of `arena` when given (a
+ * partition task's), else an array of their own. `Kind` makes it a subclass
+ * of EmployeeWindow.
+ */
+export function newEmployeeWindow(catalog: KpiCatalog, employeeId: string, window: PlantWindow, arena?: WindowArena): EmployeeWindow;
+export function newEmployeeWindow<W extends EmployeeWindow>(
+  catalog: KpiCatalog,
+  employeeId: string,
+  window: PlantWindow,
+  arena: WindowArena | undefined,
+  Kind: WindowClass<W>,
+): W;
+export function newEmployeeWindow(
+  catalog: KpiCatalog,
+  employeeId: string,
+  window: PlantWindow,
+  arena?: WindowArena,
+  Kind: WindowClass<EmployeeWindow> = EmployeeWindow,
+): EmployeeWindow {
   const m = catalog.measures.length;
-  const state: EmployeeWindow = { employeeId, window, cells: EMPTY, base: 0, arena, stations: [], reportEventId: '' };
+  const state = new Kind(employeeId, window, arena);
   // Room for 24 events and 4 hours: a working day (about 51 events in 8 hours) regrows three times, to 36 and 54
   // events and 8 hours, rather than five from 16 events and 2 hours; its final size is the same.
   allocate(arena, sizeOf(m, 24, 4, 1, false), state);
@@ -183,8 +218,6 @@ export function newEmployeeWindow(catalog: KpiCatalog, employeeId: string, windo
   state.cells[state.base + STATION_CAPACITY] = 1;
   return state;
 }
-
-const EMPTY = new Uint32Array(0);
 
 /** The window's measures by catalog slot: the sums of its hours'. */
 export function measuresOf(catalog: KpiCatalog, state: EmployeeWindow): Float64Array {
@@ -558,17 +591,20 @@ export function toRow(catalog: KpiCatalog, state: EmployeeWindow): WindowRow {
  * The state a row was written from: the inverse of toRow. A measure the row
  * does not have (a KPI added after it was written) starts at 0.
  */
-export function fromRow(catalog: KpiCatalog, row: WindowRow, arena?: WindowArena): EmployeeWindow {
+export function fromRow(catalog: KpiCatalog, row: WindowRow, arena?: WindowArena): EmployeeWindow;
+export function fromRow<W extends EmployeeWindow>(catalog: KpiCatalog, row: WindowRow, arena: WindowArena | undefined, Kind: WindowClass<W>): W;
+export function fromRow(catalog: KpiCatalog, row: WindowRow, arena?: WindowArena, Kind: WindowClass<EmployeeWindow> = EmployeeWindow): EmployeeWindow {
   const m = catalog.measures.length;
   const stations = Object.keys(row.station_weights);
   const window = { start: row.window_start, end: row.window_end, plantDay: row.plant_day, shift: row.shift, crew: row.crew };
-  const state = newEmployeeWindow(catalog, row.employee_id, window, arena);
+  const state = newEmployeeWindow(catalog, row.employee_id, window, arena, Kind);
   // What the row's measures have beyond its hours' sums (a row written before rows had hours): an hour of its own.
   // Hours that sum to more than a measure (never written so) are taken as they are.
   const beyondHours = catalog.measures.map(({ name }) => (row.values[name] ?? 0) - row.hourly.reduce((sum, h) => sum + (h.measures[name] ?? 0), 0));
   const unknownHour = beyondHours.some((v) => v > 0);
   const hours = [...row.hourly.map(({ hour, measures }) => ({ word: hour - row.window_start + HOUR_BIAS, measures }))];
-  if (unknownHour) hours.push({ word: UNKNOWN_HOUR, measures: Object.fromEntries(catalog.measures.map(({ name }, slot) => [name, Math.max(0, beyondHours[slot]!)])) });
+  if (unknownHour)
+    hours.push({ word: UNKNOWN_HOUR, measures: Object.fromEntries(catalog.measures.map(({ name }, slot) => [name, Math.max(0, beyondHours[slot]!)])) });
   const wide = hours.some((h) => Object.values(h.measures).some((v) => v >= TWO_32));
   regrow(catalog, state, { keys: Math.max(16, row.event_keys.length), hours: Math.max(2, hours.length), stations: Math.max(1, stations.length), wide });
   const { cells, base } = state;

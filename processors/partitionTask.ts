@@ -17,7 +17,7 @@ import {
   reportOf,
   toRow,
   versionOf,
-  type EmployeeWindow,
+  EmployeeWindow,
 } from './employeeWindow.js';
 import type { RecordOutcome, Repeat } from './outcome.js';
 import { WindowArena } from './windowArena.js';
@@ -80,26 +80,24 @@ export interface RecordResult {
   readonly message?: string;
 }
 
-interface OpenWindow {
-  readonly state: EmployeeWindow;
-  /** Changed since its last row. */
-  dirty: boolean;
+/** A window in a task's memory: its numbers and the task's bookkeeping of it, one object. */
+class OpenWindow extends EmployeeWindow {
   /** The drain that last returned its row. */
-  drainedIn: number;
-  /** While changed since its last row, its place in the task's `dirtyWindows` (and its resume points' in `unwritten`); else -1. */
-  dirtyAt: number;
-  /** Wall-clock time of the first change since its last row. */
-  changedAt: number;
+  drainedIn = -1;
+  /** While changed since its last row, its place in the task's `dirtyWindows` (and its numbers' in `unwritten`); else -1. */
+  dirtyAt = -1;
   /** The same employee's next window in memory: an employee's windows form a list. */
-  next: OpenWindow | undefined;
+  next: OpenWindow | undefined = undefined;
   /** In the task's `changed` list (took an event since the last `takeChanged`). */
-  changed: boolean;
+  changed = false;
 }
 
 /** Each kind's place among a window's resume points in `unwritten`. */
 const KIND_INDEX = Object.fromEntries(EVENT_KINDS.map((kind, i) => [kind, i])) as Record<EventKind, number>;
-/** Numbers per changed window in `unwritten`: an offset and a clock per kind. */
-const POINT_WORDS = 2 * EVENT_KINDS.length;
+/** Numbers per changed window in `unwritten`: an offset and a clock per kind, then the wall-clock time of its first change since its last row. */
+const RESUME_WORDS = 2 * EVENT_KINDS.length;
+const CHANGED_AT = RESUME_WORDS;
+const POINT_WORDS = RESUME_WORDS + 1;
 
 export const windowKeyOf = (employeeId: string, windowStart: number): string => `${windowStart}\u0000${employeeId}`;
 
@@ -229,7 +227,8 @@ export class PartitionTask {
     for (const row of restored) {
       // A window may have come into memory meanwhile only through this task, which runs one batch at a time.
       // Without room, it stays out, and its records are refused as they would open it (`process`).
-      if (!this.find(row.employee_id, row.window_start) && this.hasRoom()) this.add(row.employee_id, fromRow(this.settings.catalog, row, this.arena));
+      if (!this.find(row.employee_id, row.window_start) && this.hasRoom())
+        this.add(row.employee_id, fromRow(this.settings.catalog, row, this.arena, OpenWindow));
     }
     this.restoredCount += restored.length;
   }
@@ -280,29 +279,28 @@ export class PartitionTask {
     let entry = this.find(employeeId, window.start);
     if (!entry) {
       if (!this.hasRoom()) return { outcome: 'KPI_ERR_TOO_MANY_WINDOWS', window };
-      entry = this.add(employeeId, newEmployeeWindow(this.settings.catalog, employeeId, window, this.arena));
+      entry = this.add(employeeId, newEmployeeWindow(this.settings.catalog, employeeId, window, this.arena, OpenWindow));
     }
-    if (versionOf(entry.state) >= this.settings.maxWindowEvents)
-      return { outcome: repeatOf(this.settings.catalog, entry.state, eventKey(tagged), digest) ?? 'KPI_ERR_TOO_MANY_EVENTS', window };
-    const problem = contributionProblem(this.settings.catalog, entry.state, tagged);
+    if (versionOf(entry) >= this.settings.maxWindowEvents)
+      return { outcome: repeatOf(this.settings.catalog, entry, eventKey(tagged), digest) ?? 'KPI_ERR_TOO_MANY_EVENTS', window };
+    const problem = contributionProblem(this.settings.catalog, entry, tagged);
     if (problem) return { outcome: 'KPI_ERR_OUT_OF_RANGE', window, message: problem };
     if (this.refused.size > 0 && this.refused.has(windowKeyOf(employeeId, window.start))) {
       return {
-        outcome: repeatOf(this.settings.catalog, entry.state, eventKey(tagged), digest) ?? 'KPI_ERR_SINK_REJECTED',
+        outcome: repeatOf(this.settings.catalog, entry, eventKey(tagged), digest) ?? 'KPI_ERR_SINK_REJECTED',
         window,
         message: "the window store refused this window's row, so nothing more is added to it",
       };
     }
-    const outcome = applyEvent(this.settings.catalog, entry.state, tagged, digest, this.windows.hourOf(time, employeeId));
+    const outcome = applyEvent(this.settings.catalog, entry, tagged, digest, this.windows.hourOf(time, employeeId));
     if (outcome !== 'accepted') return { outcome, window };
-    if (!entry.dirty) {
-      entry.dirty = true;
-      entry.changedAt = now;
+    if (entry.dirtyAt < 0) {
       if (window.end < this.dirtyEnd) this.dirtyEnd = window.end;
       entry.dirtyAt = this.dirtyWindows.length;
       this.dirtyWindows.push(entry);
       if (this.unwritten.length < POINT_WORDS * this.dirtyWindows.length) this.resizeUnwritten(Math.ceil(1.25 * this.dirtyWindows.length));
       this.unwritten.fill(Number.NaN, POINT_WORDS * entry.dirtyAt, POINT_WORDS * (entry.dirtyAt + 1));
+      this.unwritten[POINT_WORDS * entry.dirtyAt + CHANGED_AT] = now;
       this.countClean(window.end, -1);
     }
     const at = POINT_WORDS * entry.dirtyAt + 2 * KIND_INDEX[kind];
@@ -326,16 +324,15 @@ export class PartitionTask {
     const { catalog } = this.settings;
     const snapshots = new Array<WindowSnapshot>(this.changed.length);
     for (const [i, entry] of this.changed.entries()) {
-      const state = entry.state;
-      const report = reportOf(state);
+      const report = reportOf(entry);
       entry.changed = false;
       snapshots[i] = {
-        employee_id: state.employeeId,
-        window_start: state.window.start,
-        window_end: state.window.end,
-        station_id: primaryStation(catalog, state),
-        version: versionOf(state),
-        measures: catalog.named(measuresOf(catalog, state)),
+        employee_id: entry.employeeId,
+        window_start: entry.window.start,
+        window_end: entry.window.end,
+        station_id: primaryStation(catalog, entry),
+        version: versionOf(entry),
+        measures: catalog.named(measuresOf(catalog, entry)),
         report: report && { units: report.units, run_hours: report.runHours, defective_units: report.defectiveUnits, self_score: report.selfScore },
         observed_at: now,
       };
@@ -350,13 +347,12 @@ export class PartitionTask {
 
   /** The employee's window in memory that starts at `windowStart`. */
   private find(employeeId: string, windowStart: number): OpenWindow | undefined {
-    for (let entry = this.open.get(employeeId); entry; entry = entry.next) if (entry.state.window.start === windowStart) return entry;
+    for (let entry = this.open.get(employeeId); entry; entry = entry.next) if (entry.window.start === windowStart) return entry;
     return undefined;
   }
 
-  private add(employeeId: string, state: EmployeeWindow): OpenWindow {
-    const entry: OpenWindow = { state, dirty: false, drainedIn: -1, dirtyAt: -1, changedAt: 0, next: undefined, changed: false };
-    this.countClean(state.window.end, 1);
+  private add(employeeId: string, entry: OpenWindow): OpenWindow {
+    this.countClean(entry.window.end, 1);
     let last = this.open.get(employeeId);
     if (!last) this.open.set(employeeId, entry);
     else {
@@ -461,18 +457,15 @@ export class PartitionTask {
     const drainedNow = new Map<number, number>();
     let dirtyEnd = Number.POSITIVE_INFINITY;
     for (const entry of this.dirtyWindows) {
-      const end = entry.state.window.end;
+      const end = entry.window.end;
       const closed = end <= watermark;
       const at = entry.dirtyAt;
       if (closed || this.settings.emitMode === 'update') {
-        rows.push(toRow(this.settings.catalog, entry.state));
-        dueAt.push(
-          closed
-            ? Math.max(entry.changedAt, idle && end > this.watermark() ? this.lastRecordAt + this.settings.idleClose : this.passedAt(end))
-            : entry.changedAt,
-        );
-        if (entry.state.window.start > this.storedThrough) this.storedThrough = entry.state.window.start;
-        entry.dirty = false;
+        rows.push(toRow(this.settings.catalog, entry));
+        // Its numbers in `unwritten` are still in place: the windows before it moved only to places before its own.
+        const changedAt = this.unwritten[POINT_WORDS * at + CHANGED_AT]!;
+        dueAt.push(closed ? Math.max(changedAt, idle && end > this.watermark() ? this.lastRecordAt + this.settings.idleClose : this.passedAt(end)) : changedAt);
+        if (entry.window.start > this.storedThrough) this.storedThrough = entry.window.start;
         entry.drainedIn = drain;
         entry.dirtyAt = -1;
         this.countClean(end, 1);
@@ -501,7 +494,7 @@ export class PartitionTask {
       }
     }
     this.cachedClosed = Math.min(total, keepClosed);
-    if (total > keepClosed) this.evict((entry) => entry.state.window.end <= watermark && !entry.dirty && entry.drainedIn !== drain, written, keepClosed);
+    if (total > keepClosed) this.evict((entry) => entry.window.end <= watermark && entry.dirtyAt < 0 && entry.drainedIn !== drain, written, keepClosed);
     const history = this.watermarkHistory;
     if (history.length > 2) this.watermarkHistory = history.slice(-2);
     this.dueAt = dueAt;
@@ -538,11 +531,11 @@ export class PartitionTask {
       let last: OpenWindow | undefined;
       for (let entry: OpenWindow | undefined = first; entry; entry = entry.next) {
         if (evictable(entry)) {
-          const end = entry.state.window.end;
+          const end = entry.window.end;
           if (end < boundary || (end === boundary && partial-- <= 0)) {
             this.windowCount -= 1;
             this.countClean(end, -1);
-            releaseCells(this.settings.catalog, entry.state);
+            releaseCells(this.settings.catalog, entry);
             continue;
           }
         }
@@ -569,11 +562,11 @@ export class PartitionTask {
    */
   resumePoints(): Map<EventKind, ResumePoint> {
     // One pass, for every kind at once, over the windows changed since their last row (not every window in memory: up to KPI_CLOSED_WINDOW_CACHE more).
-    const earliest = new Float64Array(POINT_WORDS).fill(Number.NaN);
+    const earliest = new Float64Array(RESUME_WORDS).fill(Number.NaN);
     // Only windows changed since their last row hold unwritten records.
     const unwritten = this.unwritten;
     for (let i = 0; i < POINT_WORDS * this.dirtyWindows.length; i += POINT_WORDS) {
-      for (let at = 0; at < POINT_WORDS; at += 2) {
+      for (let at = 0; at < RESUME_WORDS; at += 2) {
         if (unwritten[i + at]! < earliest[at]! || Number.isNaN(earliest[at]!)) {
           earliest[at] = unwritten[i + at]!;
           earliest[at + 1] = unwritten[i + at + 1]!;
