@@ -18,7 +18,7 @@ import type { Block, WindowArena } from './windowArena.js';
  * block of 32-bit words (laid out below) rather than in objects and arrays of
  * their own: a block of its partition task's arena (processors/windowArena.ts),
  * which the window points at with `cells` and `base`. A window of a working
- * day (about 51 events over 8 hours) holds 968 bytes of cells (BENCHMARKS.md).
+ * day (about 51 events over 8 hours) holds 888 bytes of cells (BENCHMARKS.md).
  * Read it through the functions here.
  */
 export class EmployeeWindow implements Block {

@@ -419,5 +419,8 @@ test('a row whose measures are more than its hours hold (written before rows had
   expect(row(restored)).toEqual(legacy);
   apply(restored, { kind: 'production', event: production({ event_id: 'p-2', units: 4 }) });
   const next = row(restored);
-  expect([next.values.units, next.hourly]).toEqual([7, [{ hour: window.start + 8 * HOUR, measures: { units: 4, standard_ms: 4 * written.values.standard_ms! / 3 } }]]);
+  expect([next.values.units, next.hourly]).toEqual([
+    7,
+    [{ hour: window.start + 8 * HOUR, measures: { units: 4, standard_ms: (4 * written.values.standard_ms!) / 3 } }],
+  ]);
 });
