@@ -23,6 +23,8 @@ export interface InputDefinition<K extends EventKind> {
 }
 
 const FIFTEEN_MINUTES = 15 * 60_000;
+/** A telemetry interval's parts, each within its length. */
+const TELEMETRY_SECONDS = ['run_seconds', 'idle_seconds', 'down_seconds'] as const;
 const isCount = (n: number) => Number.isInteger(n) && n >= 0;
 const isAmount = (x: number) => Number.isFinite(x) && x >= 0;
 const within = (x: number, lo: number, hi: number) => Number.isFinite(x) && x >= lo && x <= hi;
@@ -54,7 +56,7 @@ export const INPUTS: { readonly [K in EventKind]: InputDefinition<K> } = {
       if (e.interval_end < e.interval_start) return `interval_end ${e.interval_end} is before interval_start ${e.interval_start}`;
       const length = e.interval_end - e.interval_start;
       if (length > FIFTEEN_MINUTES) return `interval is ${length / 1000}s long; intervals are at most 15 minutes`;
-      for (const name of ['run_seconds', 'idle_seconds', 'down_seconds'] as const) {
+      for (const name of TELEMETRY_SECONDS) {
         if (!isAmount(e[name])) return `${name} must be >= 0, got ${e[name]}`;
         if (e[name] * 1000 > length + 1) return `${name} ${e[name]} exceeds the interval length ${length / 1000}s`;
       }

@@ -2,9 +2,9 @@ import type { Config } from '../core/config.js';
 import type { RecordErrorCode } from '../core/errors.js';
 import { formatTime } from '../core/time.js';
 import { schemaOf } from './avro.js';
-import { inputOf } from './inputs.js';
+import { INPUTS, type InputDefinition } from './inputs.js';
 import type { AssignmentChanged } from './events.js';
-import type { KindedEvent } from './kinds.js';
+import type { EventKind, KindedEvent } from './kinds.js';
 
 /** Bounds on what a producer may send, beyond the Avro types and the contract's value rules. */
 export interface RecordLimits {
@@ -55,22 +55,57 @@ export interface RecordProblem {
  */
 export function recordProblem(tagged: KindedEvent, limits: RecordLimits, now: number): RecordProblem | undefined {
   const event = tagged.event as unknown as Record<string, unknown>;
-  if (tagged.event.event_id.trim() === '') return invalid('event_id is empty');
-  if (tagged.event.employee_id.trim() === '') return invalid('employee_id is empty: the event cannot be attributed');
-  for (const { name } of schemaOf(tagged.kind).fields) {
-    const problem = fieldProblem(name, event[name], limits);
+  if (isBlank(tagged.event.event_id)) return invalid('event_id is empty');
+  if (isBlank(tagged.event.employee_id)) return invalid('employee_id is empty: the event cannot be attributed');
+  const { fields, timeFields, input } = checksOf(tagged.kind);
+  for (let i = 0; i < fields.length; i += 1) {
+    const name = fields[i]!;
+    const value = event[name];
+    // The usual values pass here; fieldProblem says what is wrong with the others (and checks arrays).
+    if (typeof value === 'string' ? value.length <= limits.maxIdLength : typeof value === 'number' ? Number.isFinite(value) : value === null) continue;
+    const problem = fieldProblem(name, value, limits);
     if (problem) return problem;
   }
-  for (const field of inputOf(tagged).timeFields) {
-    const problem = timeProblem(field, event[field] as number, limits, now);
+  const latest = now + limits.maxClockSkew;
+  for (let i = 0; i < timeFields.length; i += 1) {
+    const ms = event[timeFields[i]!] as number;
+    if (Number.isInteger(ms) && ms >= limits.minEventTime && ms <= latest) continue;
+    const problem = timeProblem(timeFields[i]!, ms, limits, now);
     if (problem) return problem;
   }
   if (tagged.kind === 'selfReport') {
     const problem = periodProblem(tagged.event, limits);
     if (problem) return problem;
   }
-  const reason = inputOf(tagged).invalidReason(tagged.event as never);
+  const reason = input.invalidReason(tagged.event as never);
   return reason === undefined ? undefined : invalid(reason);
+}
+
+/** What recordProblem checks of a kind: its reader schema's fields, its time fields, and its value rules. */
+interface KindChecks {
+  readonly fields: readonly string[];
+  readonly timeFields: readonly string[];
+  readonly input: InputDefinition<EventKind>;
+}
+
+const kindChecks = new Map<EventKind, KindChecks>();
+
+function checksOf(kind: EventKind): KindChecks {
+  let checks = kindChecks.get(kind);
+  if (!checks) {
+    const input = INPUTS[kind] as unknown as InputDefinition<EventKind>;
+    checks = { fields: schemaOf(kind).fields.map(({ name }) => name), timeFields: input.timeFields, input };
+    kindChecks.set(kind, checks);
+  }
+  return checks;
+}
+
+/** Whether `text` is empty or white space only (what String.prototype.trim removes), without making the trimmed string. */
+function isBlank(text: string): boolean {
+  // An id begins with a printable ASCII character nearly always: no white space there.
+  const first = text.length === 0 ? 0 : text.charCodeAt(0);
+  if (first > 0x20 && first < 0x7f) return false;
+  return text.trim() === '';
 }
 
 const invalid = (message: string): RecordProblem => ({ code: 'KPI_ERR_INVALID_VALUE', message });

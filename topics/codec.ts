@@ -82,21 +82,26 @@ export class EventCodec implements EventDecoder {
   /** Decodes an input event whose schema prepare() fetched; synchronous. Throws DecodeError for bytes that cannot be read. */
   decodePrepared(kind: EventKind, value: Buffer | null, failures: ReadonlyMap<number, DecodeError>): DecodedRecord {
     const event = this.readPrepared(kind, value, failures);
-    return { tagged: { kind, event } as KindedEvent, schemaId: value!.readUInt32BE(1) };
+    return { tagged: { kind, event } as KindedEvent, schemaId: this.lastReader!.schemaId };
   }
 
   /** Reads a record of any kind whose schema prepare() fetched; synchronous. Throws DecodeError for bytes that cannot be read. */
   readPrepared<K extends RecordKind>(kind: K, value: Buffer | null, failures: ReadonlyMap<number, DecodeError>): RecordOfKind[K] {
     if (value === null || value.length < WIRE_HEADER_BYTES || value[0] !== 0) unframe(value); // throws the reason
     const schemaId = value!.readUInt32BE(1);
-    const failure = failures.get(schemaId);
+    const failure = failures.size === 0 ? undefined : failures.get(schemaId);
     if (failure) throw failure;
-    const entry = this.readers.get(kind)!.get(schemaId);
-    if (!entry) throw new Error(`schema ${schemaId} was not prepared for ${kind}`);
+    // A batch's records are of one kind, and nearly always of one schema: the last reader serves again.
+    let reader = this.lastReader;
+    if (reader?.kind !== kind || reader.schemaId !== schemaId) {
+      const entry = this.readers.get(kind)!.get(schemaId);
+      if (!entry) throw new Error(`schema ${schemaId} was not prepared for ${kind}`);
+      reader = this.lastReader = { kind, schemaId, type: avroTypeOf(kind), ...entry };
+    }
     let event: unknown;
     try {
       // Read in place after the header (fromBuffer's checks: the body must end exactly where the record does).
-      const read = avroTypeOf(kind).decode(value!, WIRE_HEADER_BYTES, entry.resolver);
+      const read = reader.type.decode(value!, WIRE_HEADER_BYTES, reader.resolver);
       if (read.offset < 0) throw new Error('truncated buffer');
       if (read.offset < value!.length) throw new Error('trailing data');
       event = read.value;
@@ -105,13 +110,16 @@ export class EventCodec implements EventDecoder {
     }
     if (hasReplacementCharacter(kind, event)) {
       const body = value!.subarray(WIRE_HEADER_BYTES);
-      if (!entry.writer.toBuffer(entry.writer.fromBuffer(body)).equals(body)) {
+      if (!reader.writer.toBuffer(reader.writer.fromBuffer(body)).equals(body)) {
         // Avro strings are UTF-8; the decoder replaced invalid bytes with U+FFFD, so the record does not read back as sent.
         throw new DecodeError('KPI_ERR_DECODE_MALFORMED', `a string of the record is not valid UTF-8 (schema ${schemaId})`, { schemaId });
       }
     }
     return event as RecordOfKind[K];
   }
+
+  /** The reader of the last record read. */
+  private lastReader: { kind: RecordKind; schemaId: number; type: avro.Type; resolver: avro.Resolver | undefined; writer: avro.Type } | undefined;
 
   private async resolverOf(kind: RecordKind, schemaId: number): Promise<void> {
     const writer = await this.writerSchemas(schemaId);

@@ -17,11 +17,6 @@ export class RowBinaryTypeError extends Error {}
 const DAY = 86_400_000;
 const TWO_32 = 2 ** 32;
 
-/** Scratch for the little-endian bytes of floats. */
-const floatBytes = new Uint8Array(8);
-const floatView = new DataView(floatBytes.buffer);
-const float32Bytes = floatBytes.subarray(0, 4);
-
 /**
  * A growable output buffer. Numbers and ASCII strings are stored byte by byte
  * here rather than through Buffer's checked writers: a row of a working day
@@ -30,6 +25,8 @@ const float32Bytes = floatBytes.subarray(0, 4);
  */
 export class RowBinaryWriter {
   private buffer = Buffer.allocUnsafe(1 << 16);
+  /** The buffer's bytes as a DataView, for floats. */
+  private view = new DataView(this.buffer.buffer, this.buffer.byteOffset, this.buffer.length);
   private length = 0;
 
   private room(bytes: number): void {
@@ -37,6 +34,7 @@ export class RowBinaryWriter {
     const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.length + bytes));
     this.buffer.copy(grown, 0, 0, this.length);
     this.buffer = grown;
+    this.view = new DataView(grown.buffer, grown.byteOffset, grown.length);
   }
 
   uint8(x: number): void {
@@ -83,15 +81,13 @@ export class RowBinaryWriter {
 
   float32(x: number): void {
     this.room(4);
-    floatView.setFloat32(0, x, true);
-    this.buffer.set(float32Bytes, this.length);
+    this.view.setFloat32(this.length, x, true);
     this.length += 4;
   }
 
   float64(x: number): void {
     this.room(8);
-    floatView.setFloat64(0, x, true);
-    this.buffer.set(floatBytes, this.length);
+    this.view.setFloat64(this.length, x, true);
     this.length += 8;
   }
 
@@ -157,7 +153,9 @@ export class RowBinaryWriter {
 
   /** The bytes written so far (a copy: the writer may be reused). */
   bytes(): Buffer {
-    return Buffer.from(this.buffer.subarray(0, this.length));
+    const bytes = Buffer.allocUnsafe(this.length);
+    this.buffer.copy(bytes, 0, 0, this.length);
+    return bytes;
   }
 
   /** Starts over, keeping the room grown so far: a writer reused for every insert grows once, not per insert. */
@@ -350,7 +348,7 @@ const SIMPLE: Record<string, () => RowBinaryCodec> = {
   String: () => ({ type: 'String', write: (w, value) => w.string(value === null || value === undefined ? '' : String(value)), read: (r) => r.string() }),
   Date: () => ({
     type: 'Date',
-    write: (w, value) => w.uint16(value ? Math.round(Date.parse(`${String(value)}T00:00:00Z`) / DAY) : 0),
+    write: (w, value) => w.uint16(value ? dayNumber(String(value)) : 0),
     read: (r) => new Date(r.uint16() * DAY).toISOString().slice(0, 10),
   }),
   DateTime: () =>
@@ -360,6 +358,18 @@ const SIMPLE: Record<string, () => RowBinaryCodec> = {
       (r) => r.uint32() * 1000,
     ),
 };
+
+/** The day number (since 1970-01-01) of a 'YYYY-MM-DD' date; the last one asked is kept, as rows come a day at a time. */
+function dayNumber(date: string): number {
+  if (date !== lastDate) {
+    lastDay = Math.round(Date.parse(`${date}T00:00:00Z`) / DAY);
+    lastDate = date;
+  }
+  return lastDay;
+}
+
+let lastDate: string | undefined;
+let lastDay = 0;
 
 /**
  * The codec of a ClickHouse type name: (U)Int8..64, Float32/64, Bool,

@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   Admin,
-  ConnectionPool,
   Consumer,
   ListOffsetTimestamps,
   ProduceAcks,
@@ -12,6 +11,7 @@ import {
   kGetConnection,
   type Broker,
   type ClusterMetadata,
+  type ConnectionPool,
   type Connection,
   type ExtendedGroupProtocolSubscription,
   type GroupPartitionsAssignments,
@@ -29,6 +29,7 @@ import type { Config } from '../../core/config.js';
 import { KpiError, messageOf } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { CO_PARTITIONED, coPartitionedAssignment } from './coPartitioned.js';
+import { firstTimestampOf, isLazyBatch, lazyFetchPool, readRecords, type LazyBatch } from './platformaticFetch.js';
 import { fixVarInt64 } from './varInt64.js';
 import type {
   BatchHandler,
@@ -260,7 +261,7 @@ class PlatformaticGroupConsumer implements GroupConsumer {
       maxWaitTime: options.maxWaitMs ?? 250,
       ...(coPartitioned ? { protocols: [{ name: CO_PARTITIONED, version: 1 }], partitionAssigner: coPartitionedGroupAssigner } : {}),
     });
-    this.fetchConnections = new ConnectionPool(settings.clientId, settings);
+    this.fetchConnections = lazyFetchPool(settings.clientId, settings);
   }
 
   async connect(): Promise<void> {
@@ -472,31 +473,42 @@ class PlatformaticGroupConsumer implements GroupConsumer {
         const key = keyOf(topic, p.partitionIndex);
         const asked = requested.get(key);
         if (!asked || !p.records || p.records.length === 0) continue;
-        const records: ConsumedRecord[] = [];
+        const from = Number(asked.offset);
+        const parts: (LazyBatch | ConsumedRecord[])[] = [];
+        let firstTimestamp: number | undefined;
         let next = asked.offset;
         for (const batch of p.records) {
           const batchEnd = batch.firstOffset + BigInt(batch.lastOffsetDelta) + 1n;
           if (batchEnd > next) next = batchEnd;
           if (batch.attributes & IS_CONTROL) continue;
+          if (isLazyBatch(batch)) {
+            // Read when handed over (platformaticFetch.ts): only the first record's time now, for the order of hand-over.
+            firstTimestamp ??= firstTimestampOf(batch, from);
+            parts.push(batch);
+            continue;
+          }
           // Offsets and times as numbers once per batch: bigint arithmetic per record costs more than the rest of this loop.
           const firstOffset = Number(batch.firstOffset);
-          const firstTimestamp = Number(batch.firstTimestamp);
-          const from = Number(asked.offset);
+          const batchTimestamp = Number(batch.firstTimestamp);
+          const records: ConsumedRecord[] = [];
           for (const record of batch.records) {
             const offset = firstOffset + record.offsetDelta;
             if (offset < from) continue;
-            records.push({ offset, key: record.key, value: record.value, timestamp: firstTimestamp + Number(record.timestampDelta) });
+            records.push({ offset, key: record.key, value: record.value, timestamp: batchTimestamp + Number(record.timestampDelta) });
           }
+          firstTimestamp ??= records[0]?.timestamp;
+          parts.push(records);
         }
         fetched.push({
           topic,
           partition: p.partitionIndex,
-          records,
+          parts,
+          empty: firstTimestamp === undefined,
           from: asked.offset,
           next,
           seek: asked.seek,
           recordsLeft: Math.max(0, Number(p.highWatermark - next)),
-          firstTimestamp: records[0]?.timestamp ?? Number.NEGATIVE_INFINITY,
+          firstTimestamp: firstTimestamp ?? Number.NEGATIVE_INFINITY,
         });
       }
     }
@@ -509,12 +521,12 @@ class PlatformaticGroupConsumer implements GroupConsumer {
     const live = () => this.running && this.generation === generation && (this.seeks.get(key) ?? 0) === batch.seek && this.positions.get(key) === batch.from;
     // A partition paused since the fetch (the pacer paused a topic that ran ahead) is read from here when resumed.
     if (!live() || this.paused.has(key)) return;
-    if (batch.records.length === 0) {
+    if (batch.empty) {
       this.positions.set(key, batch.next);
       return;
     }
     const moved = await handler(
-      { topic: batch.topic, partition: batch.partition, records: batch.records, recordsLeft: batch.recordsLeft },
+      { topic: batch.topic, partition: batch.partition, records: recordsOf(batch), recordsLeft: batch.recordsLeft },
       { heartbeat: async () => undefined, live },
     );
     if (moved && live()) this.positions.set(key, batch.next);
@@ -586,7 +598,10 @@ class PlatformaticGroupConsumer implements GroupConsumer {
 interface Fetched {
   readonly topic: string;
   readonly partition: number;
-  readonly records: readonly ConsumedRecord[];
+  /** Its records from `from` on: record batches read when handed over, and records the library read (compressed batches). */
+  readonly parts: readonly (LazyBatch | readonly ConsumedRecord[])[];
+  /** No records from `from` on (only control records, or records before it): only its position moves. */
+  readonly empty: boolean;
   /** The offset asked for. */
   readonly from: bigint;
   /** The position after these records (past any control records). */
@@ -596,6 +611,19 @@ interface Fetched {
   readonly recordsLeft: number;
   /** The Kafka timestamp of its first record (none: first of all, only its position moves). */
   readonly firstTimestamp: number;
+}
+
+/** A fetched topic-partition's records, read now from its batches' bytes. */
+function recordsOf(fetched: Fetched): ConsumedRecord[] {
+  const [only] = fetched.parts;
+  if (fetched.parts.length === 1 && Array.isArray(only)) return only;
+  const records: ConsumedRecord[] = [];
+  const from = Number(fetched.from);
+  for (const part of fetched.parts) {
+    if (Array.isArray(part)) for (const record of part) records.push(record);
+    else readRecords(part as LazyBatch, from, records);
+  }
+  return records;
 }
 
 type CommitApi = { async: (connection: Connection, ...args: [string, number, string, null, OffsetCommitRequestTopic[]]) => Promise<unknown> };
