@@ -1,7 +1,17 @@
 import { eventKeyOf, KEY_SPACE, metricsOf } from '../../../contract/windowRow.js';
 import { hash53Pair } from '../../../core/hash.js';
 import { KpiCatalog } from '../../../kpis/catalog.js';
-import { applyEvent, contributionProblem, eventKey, fromRow, newEmployeeWindow, repeatOf, toRow, wordsOf } from '../../../processors/employeeWindow.js';
+import {
+  applyEvent,
+  contributionProblem,
+  eventKey,
+  fromRow,
+  newEmployeeWindow,
+  releaseCells,
+  repeatOf,
+  toRow,
+  wordsOf,
+} from '../../../processors/employeeWindow.js';
 import { WindowArena } from '../../../processors/windowArena.js';
 import type { KindedEvent } from '../../../schemas/kinds.js';
 import { T0, feedback, inspection, production, selfReport, telemetry } from '../support/events.js';
@@ -423,4 +433,62 @@ test('a row whose measures are more than its hours hold (written before rows had
     7,
     [{ hour: window.start + 8 * HOUR, measures: { units: 4, standard_ms: (4 * written.values.standard_ms!) / 3 } }],
   ]);
+});
+
+test('windows deep in a shared chunk keep their own report, wide hours and keys, and give their block back when released', () => {
+  const arena = new WindowArena();
+  const filler = newEmployeeWindow(catalog, 'emp-0', window, arena); // the next windows start past its block
+  const [a, b] = ['emp-a', 'emp-b'].map((id) => newEmployeeWindow(catalog, id, window, arena));
+  const [alone1, alone2] = ['emp-a', 'emp-b'].map((id) => newEmployeeWindow(catalog, id, window));
+  const big = (id: string, n: number) => ({ kind: 'production', event: production({ employee_id: id, event_id: `big-${n}`, units: 2 ** 31 }) }) as const;
+  const report = (id: string) => ({ kind: 'selfReport', event: selfReport({ employee_id: id, event_id: `r-${id}`, reported_units: 42 }) }) as const;
+  for (const [state, mirror, id] of [
+    [a!, alone1!, 'emp-a'],
+    [b!, alone2!, 'emp-b'],
+  ] as const) {
+    expect(state.base).toBeGreaterThan(0);
+    // Two halves of 2^32 in one hour widen every hour's cells; a report and events in another hour follow.
+    for (const tagged of [big(id, 1), big(id, 2), report(id)]) {
+      apply(state, tagged, 3);
+      apply(mirror, tagged, 3);
+    }
+    for (let i = 0; i < 30; i += 1) {
+      const tagged = { kind: 'production', event: production({ employee_id: id, event_id: `p-${i}`, units: i }) } as const;
+      apply(state, tagged, i, window.start + (10 + (i % 5)) * HOUR);
+      apply(mirror, tagged, i, window.start + (10 + (i % 5)) * HOUR);
+    }
+  }
+  for (const [state, mirror] of [
+    [a!, alone1!],
+    [b!, alone2!],
+  ] as const) {
+    expect(row(state)).toEqual(row(mirror));
+    expect(row(state).reported_units).toBe(42);
+    expect(row(state).hourly[0]!.measures.units).toBe(2 ** 32);
+    expect(contributionProblem(catalog, state, { kind: 'production', event: production({ event_id: 'again', units: 1 }) })).toBeUndefined();
+    // Header 8, report 14, one station 2, room for 8 hours of 1 + 2 × 10 words (doubles), 36 keys of 2.
+    expect([wordsOf(catalog, state), wordsOf(catalog, mirror)]).toEqual([8 + 14 + 2 + 8 * 21 + 2 * 36, 8 + 14 + 2 + 8 * 21 + 2 * 36]);
+  }
+  expect(row(filler).version).toBe(0);
+  const inUse = arena.wordsInUse;
+  releaseCells(catalog, a!);
+  expect(arena.wordsInUse).toBe(inUse - wordsOf(catalog, a!));
+  // A window of the released block's size takes it, zeroed.
+  const c = fromRow(catalog, row(alone1!), arena);
+  expect(row(c)).toEqual(row(alone1!));
+  expect(row(b!)).toEqual(row(alone2!));
+});
+
+test('the exact-sum limit holds for a window read back with a sum near 2^53 in its hours', () => {
+  const empty = row(fresh());
+  const units = Number.MAX_SAFE_INTEGER - 10;
+  const hourly = [
+    { hour: window.start + 8 * HOUR, measures: { units: units - 7 } },
+    { hour: window.start + 9 * HOUR, measures: { units: 7 } },
+  ];
+  const restored = fromRow(catalog, { ...empty, values: { ...empty.values, units }, hourly });
+  expect(row(restored).hourly).toEqual(hourly);
+  const more = (n: number) => ({ kind: 'production', event: production({ units: n, standard_seconds_per_unit: 0 }) }) as const;
+  expect(contributionProblem(catalog, restored, more(10))).toBeUndefined();
+  expect(contributionProblem(catalog, restored, more(11))).toBe('units would overflow its exact sum');
 });
