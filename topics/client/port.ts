@@ -155,6 +155,8 @@ export interface KafkaAdmin {
   connect(): Promise<void>;
   committedOffsets(groupId: string, topics: readonly string[]): Promise<CommittedOffset[]>;
   topicOffsets(topic: string): Promise<PartitionOffsets[]>;
+  /** Sets the offsets a group committed on a topic's partitions; the broker refuses while the group has members. */
+  setCommittedOffsets(groupId: string, topic: string, offsets: readonly { readonly partition: number; readonly offset: number }[]): Promise<void>;
   /** Partition count of each topic. */
   partitionCounts(topics: readonly string[]): Promise<Map<string, number>>;
   disconnect(): Promise<void>;
