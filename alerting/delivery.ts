@@ -1,4 +1,3 @@
-import type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { secretValues, type Config } from '../core/config.js';
 import { messageOf } from '../core/errors.js';
@@ -11,9 +10,8 @@ import { insertDeliveryAttempts, type DeliveryAttemptRow } from '../sinks/clickh
 import { insertDeadLetters } from '../sinks/clickhouse/queries/deadLetters.js';
 import { DeadLetterWriter, type DeadLetter } from '../topics/deadLetters.js';
 import { kafkaClient } from '../topics/client/client.js';
-import type { KafkaProducer } from '../topics/client/port.js';
+import type { ConsumedRecord, GroupConsumer, KafkaAdmin, KafkaClient, KafkaProducer } from '../topics/client/port.js';
 import { alertsTopic, deadLetterTopic } from '../topics/definitions.js';
-import { createKafka } from '../topics/kafka.js';
 import { readAlertEvent, type AlertEvent } from '../contract/alertEvent.js';
 import { alertmanagerTarget, webhookTarget, type Attempt, type Target, type TargetName } from './targets.js';
 
@@ -200,7 +198,7 @@ interface LaneContext {
   readonly settings: DeliverySettings;
   readonly metrics: DeliveryMetrics;
   readonly recorder: AttemptRecorder;
-  readonly kafka: Kafka;
+  readonly kafka: KafkaClient;
   readonly signal: AbortSignal;
   readonly scrub: (text: string) => string;
   deadLetter(letters: readonly DeadLetter[]): Promise<void>;
@@ -232,7 +230,7 @@ export class DeliveryWorker {
   private readonly abort = new AbortController();
   private readonly recorder: AttemptRecorder;
   private readonly lanes: DeliveryLane[];
-  private readonly kafka: Kafka;
+  private readonly kafka: KafkaClient;
   private readonly producer: KafkaProducer;
   private readonly deadLetters: DeadLetterWriter;
   readonly metrics: DeliveryMetrics;
@@ -245,8 +243,8 @@ export class DeliveryWorker {
   ) {
     this.metrics = new DeliveryMetrics(registry);
     this.recorder = new AttemptRecorder(createClickHouseClient(config, { application: 'kpi-stream-alert-delivery' }), this.metrics, log);
-    this.kafka = createKafka(config, 'kpi-stream-alert-delivery', log);
-    this.producer = kafkaClient(config, 'kpi-stream-alert-delivery', log).producer();
+    this.kafka = kafkaClient(config, 'kpi-stream-alert-delivery', log);
+    this.producer = this.kafka.producer();
     this.deadLetters = new DeadLetterWriter(this.producer, deadLetterTopic(config), packageVersion());
     const context: LaneContext = {
       config,
@@ -311,7 +309,7 @@ export class DeliveryWorker {
 /** One target's reader of the outbox: its consumer group, its retries, its commits. */
 class DeliveryLane {
   readonly state: TargetState = { delivered: 0, refused: 0, refusing: undefined };
-  private readonly consumer: Consumer;
+  private readonly consumer: GroupConsumer;
   private readonly group: string;
   private committing: Promise<void> = Promise.resolve();
 
@@ -322,12 +320,7 @@ class DeliveryLane {
   ) {
     const { config, kafka } = context;
     this.group = deliveryGroup(config, target.name);
-    this.consumer = kafka.consumer({
-      groupId: this.group,
-      sessionTimeout: config.sessionTimeout,
-      heartbeatInterval: Math.max(500, Math.floor(config.sessionTimeout / 10)),
-      maxWaitTimeInMs: 100,
-    });
+    this.consumer = kafka.groupConsumer({ groupId: this.group, maxWaitMs: 100 });
   }
 
   describe(): string {
@@ -339,16 +332,16 @@ class DeliveryLane {
    * A group of its own starts where the shared group of earlier versions got to, not at the
    * outbox's beginning: an upgrade delivers nothing twice. Best effort: a group with members is left as it is.
    */
-  async adoptSharedOffsets(admin: Admin): Promise<void> {
+  async adoptSharedOffsets(admin: KafkaAdmin): Promise<void> {
     const { config, log } = this.context;
     const topic = alertsTopic(config);
-    const [own] = await admin.fetchOffsets({ groupId: this.group, topics: [topic] });
-    if (own?.partitions.some((p) => Number(p.offset) >= 0)) return;
-    const [shared] = await admin.fetchOffsets({ groupId: sharedDeliveryGroup(config), topics: [topic] });
-    const partitions = (shared?.partitions ?? []).filter((p) => Number(p.offset) >= 0).map(({ partition, offset }) => ({ partition, offset }));
+    const own = await admin.committedOffsets(this.group, [topic]);
+    if (own.some((p) => p.offset >= 0)) return;
+    const shared = await admin.committedOffsets(sharedDeliveryGroup(config), [topic]);
+    const partitions = shared.filter((p) => p.offset >= 0).map(({ partition, offset }) => ({ partition, offset }));
     if (partitions.length === 0) return;
     await admin
-      .setOffsets({ groupId: this.group, topic, partitions })
+      .setCommittedOffsets(this.group, topic, partitions)
       .then(() => log.info(`${this.target.name}: delivering from where ${sharedDeliveryGroup(config)} got to`))
       .catch((error: unknown) => log.warn(`${this.target.name}: could not start from ${sharedDeliveryGroup(config)}'s offsets (${messageOf(error)})`));
   }
@@ -356,21 +349,18 @@ class DeliveryLane {
   async start(): Promise<void> {
     const { config, settings } = this.context;
     await this.consumer.connect();
-    await this.consumer.subscribe({ topic: alertsTopic(config), fromBeginning: true });
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 3,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-        const messages = batch.messages;
-        for (let i = 0; i < messages.length && isRunning() && !isStale(); i += settings.batchSize) {
-          const chunk = messages.slice(i, i + settings.batchSize);
-          const events = await this.readChunk(batch.topic, batch.partition, chunk);
-          if ((await this.deliver(events, heartbeat)) === 'stopped') return;
-          resolveOffset(chunk.at(-1)!.offset);
-          this.commitAfterRecording(batch.topic, batch.partition, Number(chunk.at(-1)!.offset) + 1);
-        }
-      },
+    // A group that committed nothing yet reads the outbox from its earliest offset.
+    await this.consumer.run([alertsTopic(config)], async (batch, { heartbeat, live }) => {
+      const records = batch.records;
+      for (let i = 0; i < records.length; i += settings.batchSize) {
+        // Stopping, or the partition moved on: the rest is read again from the last commit (by whoever holds it then).
+        if (!live()) return false;
+        const chunk = records.slice(i, i + settings.batchSize);
+        const events = await this.readChunk(batch.topic, batch.partition, chunk);
+        if ((await this.deliver(events, heartbeat)) === 'stopped') return false;
+        this.commitAfterRecording(batch.topic, batch.partition, chunk.at(-1)!.offset + 1);
+      }
+      return true;
     });
   }
 
@@ -380,7 +370,7 @@ class DeliveryLane {
   }
 
   /** The chunk's alert events; the records that are not one are dead-lettered (by the first target's reader). */
-  private async readChunk(topic: string, partition: number, chunk: readonly KafkaMessage[]): Promise<AlertEvent[]> {
+  private async readChunk(topic: string, partition: number, chunk: readonly ConsumedRecord[]): Promise<AlertEvent[]> {
     const events: AlertEvent[] = [];
     const letters: DeadLetter[] = [];
     for (const m of chunk) {
@@ -390,8 +380,8 @@ class DeliveryLane {
         letters.push({
           topic,
           partition,
-          offset: Number(m.offset),
-          timestamp: Number(m.timestamp),
+          offset: m.offset,
+          timestamp: m.timestamp,
           key: m.key,
           value: m.value,
           code: 'KPI_ERR_INVALID_ALERT_EVENT',
@@ -415,7 +405,7 @@ class DeliveryLane {
     this.committing = this.committing
       .then(async () => {
         await recorder.flush();
-        await this.consumer.commitOffsets([{ topic, partition, offset: String(offset) }]);
+        await this.consumer.commit([{ topic, partition, offset }]);
       })
       .catch((error: unknown) =>
         log.warn({ topic, partition, offset }, `committing delivered alerts failed (${messageOf(error)}); they may be delivered again`),

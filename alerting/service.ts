@@ -1,4 +1,3 @@
-import type { Admin, Consumer } from 'kafkajs';
 import { Counter, type Registry } from 'prom-client';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
@@ -8,8 +7,8 @@ import type { KpiCatalog } from '../kpis/catalog.js';
 import type { ScoringModel } from '../scoring/model.js';
 import { alertInputsTopic, alertsTopic } from '../topics/definitions.js';
 import { kafkaClient } from '../topics/client/client.js';
-import type { KafkaProducer } from '../topics/client/port.js';
-import { createKafka, withKafkaRetries } from '../topics/kafka.js';
+import type { GroupConsumer, KafkaAdmin, KafkaProducer, TopicBatch } from '../topics/client/port.js';
+import { withKafkaRetries } from '../topics/kafka.js';
 import type { FlagPublisher } from '../detection/analytics.js';
 import { AlertEvaluator } from './evaluator.js';
 import { decodeInput, encodeFlagInput, flagInputKey, stateInputKey } from './inputs.js';
@@ -63,9 +62,9 @@ export interface EvaluatorSettings {
  * again with the same id, never loses it.
  */
 export class AlertingEvaluator {
-  private readonly consumer: Consumer;
+  private readonly consumer: GroupConsumer;
   private readonly producer: KafkaProducer;
-  private readonly admin: Admin;
+  private readonly admin: KafkaAdmin;
   private readonly exclusive = serializer();
   private evaluator: AlertEvaluator;
   /** Offset to read up to before going live; undefined once live or while not holding the partition. */
@@ -83,14 +82,9 @@ export class AlertingEvaluator {
     private readonly settings: EvaluatorSettings,
     registry: Registry,
   ) {
-    const kafka = createKafka(config, 'kpi-stream-alert-evaluator', log);
-    this.consumer = kafka.consumer({
-      groupId: `${config.groupId}.alerting`,
-      sessionTimeout: config.sessionTimeout,
-      heartbeatInterval: Math.max(500, Math.floor(config.sessionTimeout / 10)),
-      maxWaitTimeInMs: 50,
-    });
-    this.producer = kafkaClient(config, 'kpi-stream-alert-evaluator', log).producer();
+    const kafka = kafkaClient(config, 'kpi-stream-alert-evaluator', log);
+    this.consumer = kafka.groupConsumer({ groupId: `${config.groupId}.alerting`, maxWaitMs: 50 });
+    this.producer = kafka.producer();
     this.admin = kafka.admin();
     this.evaluator = new AlertEvaluator(settings.rules, settings.catalog, settings.model, settings.privacy);
     this.raised = new Counter({
@@ -107,35 +101,21 @@ export class AlertingEvaluator {
     const admin = this.admin;
     await admin.connect();
     const topic = alertInputsTopic(this.config);
-    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
-      const mine = Object.values(payload.memberAssignment).flat().length > 0;
-      void this.exclusive(async () => {
-        this.evaluator = new AlertEvaluator(this.settings.rules, this.settings.catalog, this.settings.model, this.settings.privacy);
-        this.live = false;
-        // Right after the topic is created its leader may not be known yet: retried, like every admin request.
-        this.restoringTo = mine
-          ? withKafkaRetries(`reading the end of ${topic}`, this.log, () => admin.fetchTopicOffsets(topic)).then((offsets) => Number(offsets[0]!.high))
-          : undefined;
-        // Awaited by the next judgement (which fails and is retried if this did): never an unhandled rejection meanwhile.
-        this.restoringTo?.catch(() => undefined);
-        if (mine) this.log.info('holding the alert inputs: reading them from the start');
-      });
-    });
-    await this.consumer.subscribe({ topic, fromBeginning: true });
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch, heartbeat }) => {
-        await this.exclusive(async () => {
-          for (const message of batch.messages) {
-            const input = decodeInput(message.key, message.value);
-            if (input?.type === 'window') this.evaluator.applyWindow(input.snapshot);
-            else if (input?.type === 'flag') this.evaluator.applyFlag(input.key, input.flag);
-            else if (input?.type === 'flag_status') this.evaluator.applyFlagStatus(input.flagId, input.status);
-            else if (input?.type === 'state') this.evaluator.restoreAlert(input.state);
-          }
-          await this.judge(Number(batch.lastOffset()) + 1);
+    // The group never commits: a member taking the partition reads it from the earliest offset, the start.
+    await this.consumer.run([topic], (batch, { heartbeat }) => this.read(batch, heartbeat), {
+      joined: ({ partitions }) => {
+        const mine = [...partitions.values()].flat().length > 0;
+        void this.exclusive(async () => {
+          this.evaluator = new AlertEvaluator(this.settings.rules, this.settings.catalog, this.settings.model, this.settings.privacy);
+          this.live = false;
+          // Right after the topic is created its leader may not be known yet: retried, like every admin request.
+          this.restoringTo = mine
+            ? withKafkaRetries(`reading the end of ${topic}`, this.log, () => admin.topicOffsets(topic)).then((offsets) => offsets[0]!.high)
+            : undefined;
+          // Awaited by the next judgement (which fails and is retried if this did): never an unhandled rejection meanwhile.
+          this.restoringTo?.catch(() => undefined);
+          if (mine) this.log.info('holding the alert inputs: reading them from the start');
         });
-        await heartbeat();
       },
     });
     // The tick also takes the evaluator live on an empty topic, which sends no batch.
@@ -143,6 +123,23 @@ export class AlertingEvaluator {
       () => void this.exclusive(() => this.judge(undefined)).catch((error) => this.log.error({ err: error }, 'judging alert rules failed')),
       TICK_MS,
     );
+  }
+
+  /** Applies a batch of inputs and judges them; the position moves past it once judged (a failure reads it again). */
+  private async read(batch: TopicBatch, heartbeat: () => Promise<void>): Promise<boolean> {
+    if (batch.records.length === 0) return true;
+    await this.exclusive(async () => {
+      for (const record of batch.records) {
+        const input = decodeInput(record.key, record.value);
+        if (input?.type === 'window') this.evaluator.applyWindow(input.snapshot);
+        else if (input?.type === 'flag') this.evaluator.applyFlag(input.key, input.flag);
+        else if (input?.type === 'flag_status') this.evaluator.applyFlagStatus(input.flagId, input.status);
+        else if (input?.type === 'state') this.evaluator.restoreAlert(input.state);
+      }
+      await this.judge(batch.records.at(-1)!.offset + 1);
+    });
+    await heartbeat();
+    return true;
   }
 
   /** Judges what changed (everything, the moment the restore reached the end) and raises the events. */

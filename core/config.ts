@@ -374,7 +374,7 @@ export const settings = {
   kafkaClient: oneOf(
     'KPI_KAFKA_CLIENT',
     'platformatic',
-    'The Kafka client library of the processors (topics/client/): platformatic (@platformatic/kafka, maintained) or kafkajs. Both pass the same conformance suite; BENCHMARKS.md says why platformatic is the default.',
+    'The Kafka client library every service consumes and produces with (topics/client/): platformatic (@platformatic/kafka, maintained) or kafkajs. Both pass the same conformance suite; BENCHMARKS.md says why platformatic is the default.',
     ['kafkajs', 'platformatic'] as const,
   ),
   kafkaSslCaFile: pemFile('KAFKA_SSL_CA_FILE', "PEM file of the CA(s) that signed the brokers' certificates. Unset: the system's trusted CAs."),

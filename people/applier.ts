@@ -1,6 +1,6 @@
-import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { DeadLetter, DeadLetterStore } from '../contract/ports.js';
 import type { Config } from '../core/config.js';
+import { messageOf } from '../core/errors.js';
 import type { HealthCheck } from '../core/health.js';
 import type { Logger } from '../core/logger.js';
 import type { ClickHouseClient } from '../sinks/clickhouse/client.js';
@@ -9,7 +9,7 @@ import { insertReviews, readReviews, type ReviewRow } from '../sinks/clickhouse/
 import { deadLetterOf } from '../topics/deadLetters.js';
 import { reviewsTopic } from '../topics/definitions.js';
 import type { FlagStatusInput, FlagStatusPublisher } from '../topics/flagStatuses.js';
-import { groupConsumer } from '../topics/kafka.js';
+import type { BatchControl, GroupConsumer, KafkaAdmin, KafkaClient, TopicBatch } from '../topics/client/port.js';
 import { ApplierReadiness } from './applierReadiness.js';
 import { readReviewEvent } from './reviewEvents.js';
 import { eventOfRow, reviewRowOf } from './reviewRecords.js';
@@ -19,7 +19,7 @@ import { ReviewLedger, type FlagState } from './reviews.js';
 export interface ReviewApplierParts {
   readonly config: Config;
   readonly log: Logger;
-  readonly kafka: Kafka;
+  readonly kafka: KafkaClient;
   readonly client: ClickHouseClient;
   readonly deadLetters: DeadLetterStore;
   /** Live alerting's inputs: each flag's status after the decisions (anomaly rules fire only on a flag that stands). */
@@ -50,8 +50,8 @@ export function reviewsGroup(config: Config): string {
  * predate live alerting's reading of them gets them then).
  */
 export class ReviewApplier {
-  private readonly consumer: Consumer;
-  private readonly admin: Admin;
+  private readonly consumer: GroupConsumer;
+  private readonly admin: KafkaAdmin;
   private readonly topic: string;
   private readonly readiness: ApplierReadiness;
   /** The partitions this member holds (the topic has one: a member holds it or stands by). */
@@ -67,7 +67,7 @@ export class ReviewApplier {
 
   constructor(private readonly parts: ReviewApplierParts) {
     this.topic = reviewsTopic(parts.config);
-    this.consumer = groupConsumer(parts.kafka, parts.config, reviewsGroup(parts.config), 100);
+    this.consumer = parts.kafka.groupConsumer({ groupId: reviewsGroup(parts.config), maxWaitMs: 100 });
     this.admin = parts.kafka.admin();
     this.readiness = new ApplierReadiness(reviewsGroup(parts.config), this.topic, parts.config.stallTimeout);
     this.failed = new Promise<never>((_, reject) => (this.fail = reject));
@@ -75,22 +75,23 @@ export class ReviewApplier {
   }
 
   async start(): Promise<void> {
-    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
-      this.rebuild = true;
-      this.owned = payload.memberAssignment[this.topic] ?? [];
-      this.readiness.joined(this.owned.length);
-    });
-    this.consumer.on(this.consumer.events.REBALANCING, () => this.readiness.rebalancing());
-    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
-      if (!payload.restart) {
-        this.readiness.stopping();
-        this.fail(payload.error);
-      } else this.readiness.rejoining();
-    });
     await this.admin.connect();
     await this.consumer.connect();
-    await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
-    await this.consumer.run({ autoCommit: false, eachBatch: (payload) => this.handle(payload) });
+    // A group that committed nothing yet (a new one) reads the topic from its earliest offset.
+    await this.consumer.run([this.topic], (batch, control) => this.handle(batch, control), {
+      joined: ({ partitions }) => {
+        this.rebuild = true;
+        this.owned = partitions.get(this.topic) ?? [];
+        this.readiness.joined(this.owned.length);
+      },
+      rebalancing: () => this.readiness.rebalancing(),
+      crashed: (error, restarting) => {
+        if (!restarting) {
+          this.readiness.stopping();
+          this.fail(error instanceof Error ? error : new Error(messageOf(error)));
+        } else this.readiness.rejoining();
+      },
+    });
   }
 
   async stop(): Promise<void> {
@@ -113,15 +114,15 @@ export class ReviewApplier {
 
   /** Decisions on the partitions this member holds that it has not committed yet. */
   private async waiting(): Promise<number> {
-    const [ends, [group]] = await Promise.all([
-      this.admin.fetchTopicOffsets(this.topic),
-      this.admin.fetchOffsets({ groupId: reviewsGroup(this.parts.config), topics: [this.topic] }),
+    const [ends, committedOffsets] = await Promise.all([
+      this.admin.topicOffsets(this.topic),
+      this.admin.committedOffsets(reviewsGroup(this.parts.config), [this.topic]),
     ]);
     return this.owned.reduce((sum, partition) => {
       const end = ends.find((e) => e.partition === partition);
       if (end === undefined) throw new Error(`${this.topic} has no partition ${partition}`);
-      const committed = Number(group?.partitions.find((p) => p.partition === partition)?.offset ?? -1);
-      return sum + Math.max(0, Number(end.high) - (committed >= 0 ? committed : Number(end.low)));
+      const committed = committedOffsets.find((p) => p.topic === this.topic && p.partition === partition)?.offset ?? -1;
+      return sum + Math.max(0, end.high - (committed >= 0 ? committed : end.low));
     }, 0);
   }
 
@@ -141,24 +142,25 @@ export class ReviewApplier {
     log.info({ events: rows.length }, 'decisions read from kpi.reviews');
   }
 
-  private async handle(payload: EachBatchPayload): Promise<void> {
+  /** Resolves true once the batch is applied and committed, false when the partition moved on (it is read again). */
+  private async handle(batch: TopicBatch, control: BatchControl): Promise<boolean> {
     try {
-      await this.apply(payload);
+      return await this.apply(batch, control);
     } catch (error) {
       this.rebuild = true; // the ledger may hold events whose rows were not written
       throw error;
     }
   }
 
-  private async apply({ batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  private async apply(batch: TopicBatch, { heartbeat, live }: BatchControl): Promise<boolean> {
     const { client, deadLetters, log, signal } = this.parts;
-    if (batch.messages.length === 0) return;
+    if (batch.records.length === 0) return true;
     if (this.rebuild) await this.readState();
     const rows: ReviewRow[] = [];
     const letters: DeadLetter[] = [];
     const statuses = new Map<string, FlagStatusInput>();
-    for (const message of batch.messages) {
-      const offset = Number(message.offset);
+    for (const message of batch.records) {
+      const offset = message.offset;
       const read = readReviewEvent(message.value);
       if ('invalid' in read) {
         letters.push(deadLetterOf(batch.topic, batch.partition, message, 'KPI_ERR_INVALID_REVIEW_EVENT', read.invalid));
@@ -176,9 +178,9 @@ export class ReviewApplier {
         result.outcome === 'applied' ? `${event.type} applied` : `${event.type} conflicts: ${result.reason}`,
       );
     }
-    if (!isRunning() || isStale()) {
+    if (!live()) {
       this.rebuild = true; // the partition moved on: its next owner applies the batch from the table's state
-      return;
+      return false;
     }
     if (letters.length > 0) {
       await deadLetters.send(letters);
@@ -186,9 +188,10 @@ export class ReviewApplier {
     }
     await this.parts.flagStatuses([...statuses.values()]);
     if (rows.length > 0) await withRetries(`inserting ${rows.length} rows into reviews`, log, signal, () => insertReviews(client, rows));
-    await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(Number(batch.lastOffset()) + 1) }]);
+    await this.consumer.commit([{ topic: batch.topic, partition: batch.partition, offset: batch.records.at(-1)!.offset + 1 }]);
     this.readiness.batchDone();
     await heartbeat();
+    return true;
   }
 }
 

@@ -34,11 +34,11 @@ export interface RunningApplier {
  * beside its routes, which take decisions through its desk.
  */
 export async function startReviewApplier(config: Config, log: Logger): Promise<RunningApplier> {
-  const kafka = createKafka(config, 'kpi-stream-reviews', log);
-  await ensureDeploymentTopics(kafka, config, log);
+  await ensureDeploymentTopics(createKafka(config, 'kpi-stream-reviews', log), config, log);
   await migrate(config, log, await loadCatalog(config.extensions));
   const client = createClickHouseClient(config, { application: 'kpi-stream-reviews' });
-  const producer = kafkaClient(config, 'kpi-stream-reviews', log).producer();
+  const kafka = kafkaClient(config, 'kpi-stream-reviews', log);
+  const producer = kafka.producer();
   await producer.connect();
   const abort = new AbortController();
   const writer = new DeadLetterWriter(producer, deadLetterTopic(config), packageVersion());

@@ -4,7 +4,6 @@ import {
   Partitioners,
   logLevel,
   type Admin,
-  type Consumer,
   type ITopicConfig,
   type KafkaConfig,
   type LogEntry,
@@ -13,7 +12,7 @@ import {
   type SASLOptions,
 } from 'kafkajs';
 import type { Config } from '../core/config.js';
-import { ConnectionError, KpiError, TopicMismatchError, messageOf } from '../core/errors.js';
+import { ConnectionError, TopicMismatchError, messageOf } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { retrying } from '../core/retry.js';
 import { topicDefinitions, type TopicDefinition } from './definitions.js';
@@ -89,22 +88,6 @@ export function createProducer(kafka: Kafka, options: ProducerConfig = {}): Prod
     idempotent: true,
     retry: { retries: Number.MAX_SAFE_INTEGER },
     ...options,
-  });
-}
-
-/**
- * A member of consumer group `groupId` that commits its own offsets: it loses
- * its partitions KPI_SESSION_TIMEOUT after it stops heart-beating, heartbeats
- * every tenth of that, and restarts on infrastructure failures, while a
- * kpi-stream error that is not retriable stops it.
- */
-export function groupConsumer(kafka: Kafka, config: Config, groupId: string, maxWaitTimeInMs = 250): Consumer {
-  return kafka.consumer({
-    groupId,
-    sessionTimeout: config.sessionTimeout,
-    heartbeatInterval: Math.max(500, Math.floor(config.sessionTimeout / 10)),
-    maxWaitTimeInMs,
-    retry: { retries: 8, restartOnFailure: async (error) => !(error instanceof KpiError) || error.retriable },
   });
 }
 

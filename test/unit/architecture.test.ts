@@ -151,6 +151,20 @@ test('every service produces through the client port (topics/client/): KPI_KAFKA
   expect(readFileSync(join(root, 'topics', 'client', 'platformatic.ts'), 'utf8')).toMatch(libraryProducer[1]!);
 });
 
+test('every service consumes through the client port (topics/client/): KPI_KAFKA_CLIENT picks the library of every consumer', () => {
+  // A library's consumer made, typed or run directly (kafkajs' consumer({ groupId, … }), its eachBatch and eachMessage; @platformatic/kafka's new Consumer).
+  const libraryConsumer = [/\.consumer\(\s*\{/, /\bnew Consumer\b/, /\beach(?:Batch|Message)\b/, /import[^;]*\bConsumer\b[^;]*from 'kafkajs'/];
+  const violations = [...sourceFiles(root)]
+    .map((file) => relative(root, file))
+    // bench/ measures a bare kafkajs consumer as the baseline the port is compared with.
+    .filter((path) => !path.startsWith('topics/client/') && !path.startsWith('bench/'))
+    .filter((path) => libraryConsumer.some((pattern) => pattern.test(readFileSync(join(root, path), 'utf8'))));
+  expect(violations).toEqual([]);
+  // The check sees the adapters' own consumers.
+  expect(readFileSync(join(root, 'topics', 'client', 'kafkajs.ts'), 'utf8')).toMatch(libraryConsumer[0]!);
+  expect(readFileSync(join(root, 'topics', 'client', 'platformatic.ts'), 'utf8')).toMatch(libraryConsumer[1]!);
+});
+
 test('no module imports itself through others: the import graph has no circle', () => {
   const files = new Set([...sourceFiles(root)].map((f) => relative(root, f)));
   const edges = new Map<string, string[]>();

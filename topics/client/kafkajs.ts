@@ -68,6 +68,10 @@ class KafkajsAdmin implements KafkaAdmin {
     return (await this.admin.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, low: Number(p.low), high: Number(p.high) }));
   }
 
+  async setCommittedOffsets(groupId: string, topic: string, offsets: readonly { partition: number; offset: number }[]): Promise<void> {
+    await this.admin.setOffsets({ groupId, topic, partitions: offsets.map(({ partition, offset }) => ({ partition, offset: String(offset) })) });
+  }
+
   async partitionCounts(topics: readonly string[]): Promise<Map<string, number>> {
     const { topics: found } = await this.admin.fetchTopicMetadata({ topics: [...topics] });
     return new Map(found.map((t) => [t.name, t.partitions.length]));

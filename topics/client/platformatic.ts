@@ -134,6 +134,13 @@ class PlatformaticAdmin implements KafkaAdmin {
     return [...Array(count).keys()].map((partition) => ({ partition, low: low.get(partition) ?? 0, high: high.get(partition) ?? 0 }));
   }
 
+  async setCommittedOffsets(groupId: string, topic: string, offsets: readonly { partition: number; offset: number }[]): Promise<void> {
+    await this.admin.alterConsumerGroupOffsets({
+      groupId,
+      topics: [{ name: topic, partitionOffsets: offsets.map(({ partition, offset }) => ({ partition, offset: BigInt(offset) })) }],
+    });
+  }
+
   async partitionCounts(topics: readonly string[]): Promise<Map<string, number>> {
     const metadata = await this.admin.metadata({ topics: [...topics], forceUpdate: true });
     return new Map([...metadata.topics].map(([name, t]) => [name, t.partitionsCount]));

@@ -1,11 +1,15 @@
 /**
- * The Kafka client as kpi-stream's processors use it, and no more: a group
+ * The Kafka client as kpi-stream's services use it, and no more: a group
  * consumer that hands over one topic-partition's batch at a time and commits
- * its offsets itself (with metadata), pauses, resumes and seeks; a producer
- * that sends keyed records to topics (every service produces through it);
- * and the few admin reads the processors make. Each library is an adapter behind it (kafkajs.ts,
- * platformatic.ts), chosen by KPI_KAFKA_CLIENT (client.ts); the conformance
- * suite (test/integration/kafka/) holds every adapter to the same behaviour.
+ * its offsets itself (with metadata), pauses, resumes and seeks (every
+ * service consumes through it: the processors, the reviews' applier, the alert
+ * evaluator and delivery); a producer that sends keyed records to topics
+ * (every service produces through it); and the few admin reads and the one
+ * admin write (a group's offsets, for delivery's upgrade) they make. Only
+ * topic creation and checks use kafkajs directly (topics/kafka.ts). Each
+ * library is an adapter behind it (kafkajs.ts, platformatic.ts), chosen by
+ * KPI_KAFKA_CLIENT (client.ts); the conformance suite (test/integration/kafka/)
+ * holds every adapter to the same behaviour.
  */
 
 /** The libraries behind the port (KPI_KAFKA_CLIENT). */
@@ -150,11 +154,13 @@ export interface PartitionOffsets {
   readonly high: number;
 }
 
-/** The admin reads the processors make. */
+/** The admin requests the services make. */
 export interface KafkaAdmin {
   connect(): Promise<void>;
   committedOffsets(groupId: string, topics: readonly string[]): Promise<CommittedOffset[]>;
   topicOffsets(topic: string): Promise<PartitionOffsets[]>;
+  /** Sets the offsets a group committed on a topic's partitions; the broker refuses while the group has members. */
+  setCommittedOffsets(groupId: string, topic: string, offsets: readonly { readonly partition: number; readonly offset: number }[]): Promise<void>;
   /** Partition count of each topic. */
   partitionCounts(topics: readonly string[]): Promise<Map<string, number>>;
   disconnect(): Promise<void>;

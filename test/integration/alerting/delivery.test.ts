@@ -7,6 +7,7 @@ import { createClickHouseClient } from '../../../sinks/clickhouse/client.js';
 import { migrate } from '../../../sinks/clickhouse/migrate.js';
 import { DEAD_LETTER_HEADERS } from '../../../topics/deadLetters.js';
 import { alertsTopic, deadLetterTopic } from '../../../topics/definitions.js';
+import { kafkaClient } from '../../../topics/client/client.js';
 import { createKafka, createProducer, ensureDeploymentTopics } from '../../../topics/kafka.js';
 import { dropTestResources, testContext, type TestContext } from '../support/context.js';
 import { until } from '../support/processor.js';
@@ -87,7 +88,12 @@ interface Setup {
   close(): Promise<void>;
 }
 
-async function setup(name: string, webhookAnswer: Receiver['answer']): Promise<Setup> {
+/** `beforeStart`: what the outbox and the groups hold before the worker starts (an earlier version's work). */
+async function setup(
+  name: string,
+  webhookAnswer: Receiver['answer'],
+  beforeStart: (ctx: TestContext, config: Config, toOutbox: Setup['toOutbox']) => Promise<void> = async () => undefined,
+): Promise<Setup> {
   const ctx = testContext(name);
   await ensureDeploymentTopics(createKafka(ctx.config, `${name}-admin`, ctx.log), ctx.config, ctx.log);
   await migrate(ctx.config, ctx.log, KpiCatalog.of());
@@ -105,6 +111,15 @@ async function setup(name: string, webhookAnswer: Receiver['answer']): Promise<S
   const worker = new DeliveryWorker(config, ctx.log, registry, { targets: configuredTargets(config), batchSize: 10, maxBackoffMs: 1000 });
   const producer = createProducer(createKafka(config, `${name}-outbox`, ctx.log));
   await producer.connect();
+  const toOutbox: Setup['toOutbox'] = async (values) => {
+    await producer.send({
+      topic: alertsTopic(config),
+      acks: -1,
+      // One key: one partition, so the outbox keeps the order they were written in.
+      messages: values.map((v) => ({ key: 'one', value: typeof v === 'string' ? v : JSON.stringify(v) })),
+    });
+  };
+  await beforeStart(ctx, config, toOutbox);
   await worker.start();
   return {
     ctx,
@@ -113,14 +128,7 @@ async function setup(name: string, webhookAnswer: Receiver['answer']): Promise<S
     worker,
     webhook,
     alertmanager,
-    toOutbox: async (values) => {
-      await producer.send({
-        topic: alertsTopic(config),
-        acks: -1,
-        // One key: one partition, so the outbox keeps the order they were written in.
-        messages: values.map((v) => ({ key: 'one', value: typeof v === 'string' ? v : JSON.stringify(v) })),
-      });
-    },
+    toOutbox,
     close: async () => {
       await worker.stop();
       await producer.disconnect();
@@ -185,6 +193,39 @@ test('a webhook that refuses for good (400, 401, 404, 413) is recorded as failed
       30_000,
     );
     expect((await s.worker.check.check()).ok).toBe(true);
+  } finally {
+    await s.close();
+  }
+}, 120_000);
+
+test("an upgrade delivers nothing twice: each target's group starts where the one group of earlier versions got to", async () => {
+  const delivered = [alertEvent(1), alertEvent(2)];
+  const s = await setup(
+    'delivery_upgrade',
+    () => ({ status: 204 }),
+    async (ctx, config, toOutbox) => {
+      // An earlier version's single group delivered these to every target and committed past them.
+      await toOutbox(delivered);
+      const admin = kafkaClient(config, 'delivery-upgrade-admin', ctx.log).admin();
+      await admin.connect();
+      try {
+        const written = (await admin.topicOffsets(alertsTopic(config))).filter((p) => p.high > 0);
+        await admin.setCommittedOffsets(
+          `${config.groupId}.delivery`,
+          alertsTopic(config),
+          written.map(({ partition, high }) => ({ partition, offset: high })),
+        );
+      } finally {
+        await admin.disconnect();
+      }
+    },
+  );
+  try {
+    await s.toOutbox([alertEvent(3)]);
+    await until('Alertmanager has the new event', async () => s.alertmanager.alertmanagerEvents.includes('event-3'), 30_000);
+    await until('the webhook has the new event', async () => s.webhook.bodies.length >= 1, 30_000);
+    expect(s.alertmanager.alertmanagerEvents).toEqual(['event-3']);
+    expect(s.webhook.bodies.map((b) => (JSON.parse(b) as AlertEvent).id)).toEqual(['event-3']);
   } finally {
     await s.close();
   }

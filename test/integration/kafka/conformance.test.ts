@@ -248,6 +248,31 @@ describe.each(KAFKA_CLIENTS.map((name) => [name]))('the %s client', (name: Kafka
   );
 
   test(
+    'the admin sets the offsets of a group without members, and a member of it reads from there',
+    async () => {
+      const group = 'adopted';
+      const groupId = `${ctx.config.groupId}.${group}`;
+      const target = (await admin.topicOffsets(topicB)).find((o) => o.high - o.low >= 2)!;
+      await admin.setCommittedOffsets(groupId, topicB, [{ partition: target.partition, offset: target.low + 1 }]);
+      const committed = await admin.committedOffsets(groupId, [topicB]);
+      expect(committed.find((c) => c.partition === target.partition)?.offset).toBe(target.low + 1);
+      expect(committed.filter((c) => c.partition !== target.partition).every((c) => c.offset === -1)).toBe(true);
+
+      const firstOffsets = new Map<number, number>();
+      const consumer = member(group);
+      await consumer.connect();
+      await consumer.run([topicB], async (batch) => {
+        if (!firstOffsets.has(batch.partition)) firstOffsets.set(batch.partition, batch.records[0]!.offset);
+        return true;
+      });
+      await until('every partition is read', () => firstOffsets.size === PARTITIONS, 60_000);
+      expect(firstOffsets.get(target.partition)).toBe(target.low + 1);
+      await consumer.disconnect();
+    },
+    TIMEOUT_MS,
+  );
+
+  test(
     'the high and low watermarks of each partition',
     async () => {
       const offsets = await admin.topicOffsets(topicB);
