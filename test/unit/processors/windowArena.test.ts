@@ -37,10 +37,11 @@ test('a block that does not fit the rest of a chunk starts the next one, the res
 
 test('a block larger than a quarter chunk is an array of its own, let go when released', () => {
   const arena = new WindowArena();
-  const large = block(arena, WindowArena.CHUNK_WORDS);
+  const large = block(arena, 2 * WindowArena.CHUNK_WORDS); // larger than a chunk, too
   expect(large.base).toBe(0);
-  expect(large.cells.length).toBe(WindowArena.CHUNK_WORDS);
-  arena.release(large.cells, large.base, WindowArena.CHUNK_WORDS);
+  expect(large.cells.length).toBe(2 * WindowArena.CHUNK_WORDS);
+  expect(arena.bytes).toBe(8 * WindowArena.CHUNK_WORDS);
+  arena.release(large.cells, large.base, 2 * WindowArena.CHUNK_WORDS);
   expect([arena.bytes, arena.wordsInUse]).toEqual([0, 0]);
-  expect(block(arena, WindowArena.CHUNK_WORDS).cells).not.toBe(large.cells);
+  expect(block(arena, 2 * WindowArena.CHUNK_WORDS).cells).not.toBe(large.cells);
 });
