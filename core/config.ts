@@ -487,7 +487,7 @@ export const settings = {
   maxOpenWindows: integer(
     'KPI_MAX_OPEN_WINDOWS',
     250_000,
-    'Open employee-windows a processor holds at most (about 1.5 KB each); a record that would open one more is dead-lettered (KPI_ERR_TOO_MANY_WINDOWS).',
+    'Open employee-windows a processor holds at most (about 1.2 KB each); a record that would open one more is dead-lettered (KPI_ERR_TOO_MANY_WINDOWS).',
     1,
     100_000_000,
   ),
