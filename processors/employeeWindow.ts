@@ -105,28 +105,20 @@ function writeDouble(cells: Uint32Array, at: number, value: number): void {
 /** Words per hour. */
 const hourWordsOf = (measures: number, wide: boolean): number => 1 + (wide ? 2 : 1) * measures;
 
-/*
- * Where the parts of a window's block begin in its cells. The functions that
- * run per event use these alone; `layout` (an object) is for the rest.
- */
-/** Where the station weights begin (after the header and the report). */
-const stationsAt = (base: number): number => base + HEADER + 2 * REPORT_FIELDS;
-/** Where the hours begin. */
-const hoursAt = (cells: Uint32Array, base: number): number => stationsAt(base) + 2 * cells[base + STATION_CAPACITY]!;
-/** Words per hour of this window (more once its hour cells are doubles). */
-const hourWordsIn = (measures: number, cells: Uint32Array, base: number): number => hourWordsOf(measures, (cells[base + FLAGS]! & WIDE_HOURS) !== 0);
-/** Where the keys begin: the last part of the block. */
-const keysAt = (measures: number, cells: Uint32Array, base: number): number =>
-  hoursAt(cells, base) + hourWordsIn(measures, cells, base) * cells[base + HOUR_CAPACITY]!;
-
 /** Where each part of a window's block begins in its cells, for its catalog and capacities. */
 function layout(measures: number, cells: Uint32Array, base: number) {
-  return {
-    stations: stationsAt(base),
-    hours: hoursAt(cells, base),
-    hourWords: hourWordsIn(measures, cells, base),
-    keys: keysAt(measures, cells, base),
-  };
+  const report = base + HEADER;
+  const stations = report + 2 * REPORT_FIELDS;
+  const hours = stations + 2 * cells[base + STATION_CAPACITY]!;
+  const hourWords = hourWordsOf(measures, (cells[base + FLAGS]! & WIDE_HOURS) !== 0);
+  const keys = hours + hourWords * cells[base + HOUR_CAPACITY]!;
+  return { report, stations, hours, hourWords, keys };
+}
+
+/** Where the keys begin: the last part of the block. */
+function keysAt(measures: number, cells: Uint32Array, base: number): number {
+  const hours = base + HEADER + 2 * REPORT_FIELDS + 2 * cells[base + STATION_CAPACITY]!;
+  return hours + hourWordsOf(measures, (cells[base + FLAGS]! & WIDE_HOURS) !== 0) * cells[base + HOUR_CAPACITY]!;
 }
 
 function sizeOf(measures: number, keyCapacity: number, hourCapacity: number, stationCapacity: number, wide: boolean): number {
@@ -241,6 +233,19 @@ export function measuresOf(catalog: KpiCatalog, state: EmployeeWindow): Float64A
   return measures;
 }
 
+/** The sum of one measure over the window's hours. */
+function totalOf(m: number, state: EmployeeWindow, slot: number): number {
+  const { cells, base } = state;
+  const at = layout(m, cells, base);
+  const wide = at.hourWords !== 1 + m;
+  let total = 0;
+  for (let h = 0; h < cells[base + HOURS]!; h += 1) {
+    const first = at.hours + h * at.hourWords + 1;
+    total += wide ? readDouble(cells, first + 2 * slot) : cells[first + slot]!;
+  }
+  return total;
+}
+
 /** Events applied: the row's version. */
 export const versionOf = (state: EmployeeWindow): number => state.cells[state.base + VERSION]!;
 
@@ -345,8 +350,7 @@ export function contributionProblem(catalog: KpiCatalog, state: EmployeeWindow, 
     }
     const { cells, base } = state;
     if (!(cells[base + FLAGS]! & WIDE_HOURS) && cells[base + HOURS]! < HOURS_SAFE_UNLESS_WIDE) continue;
-    // Only a window with double hour cells (or 2^20 hours) gets here: rare enough to sum them all.
-    if (measuresOf(catalog, state)[slot]! + value > Number.MAX_SAFE_INTEGER) return `${definition.name} would overflow its exact sum`;
+    if (totalOf(catalog.measures.length, state, slot) + value > Number.MAX_SAFE_INTEGER) return `${definition.name} would overflow its exact sum`;
   }
   return undefined;
 }
@@ -383,16 +387,14 @@ function hourIndex(catalog: KpiCatalog, state: EmployeeWindow, hour: number): nu
   if (!(word >= 0 && word < UNKNOWN_HOUR)) throw new RangeError(`an hour starting at ${hour} lies outside the window starting at ${state.window.start}`);
   let { cells, base } = state;
   const count = cells[base + HOURS]!;
-  let hours = hoursAt(cells, base);
-  let words = hourWordsIn(m, cells, base);
-  for (let h = 0; h < count; h += 1) if (cells[hours + h * words] === word) return h;
+  let at = layout(m, cells, base);
+  for (let h = 0; h < count; h += 1) if (cells[at.hours + h * at.hourWords] === word) return h;
   if (count === cells[base + HOUR_CAPACITY]!) {
     regrow(catalog, state, { hours: Math.max(4, 2 * count) });
     ({ cells, base } = state);
-    hours = hoursAt(cells, base);
-    words = hourWordsIn(m, cells, base);
+    at = layout(m, cells, base);
   }
-  cells[hours + count * words] = word;
+  cells[at.hours + count * at.hourWords] = word;
   cells[base + HOURS] = count + 1;
   return count;
 }
@@ -400,7 +402,7 @@ function hourIndex(catalog: KpiCatalog, state: EmployeeWindow, hour: number): nu
 function addToHour(catalog: KpiCatalog, state: EmployeeWindow, h: number, slot: number, value: number): void {
   const m = catalog.measures.length;
   if (!(state.cells[state.base + FLAGS]! & WIDE_HOURS)) {
-    const cell = hoursAt(state.cells, state.base) + h * (1 + m) + 1 + slot;
+    const cell = layout(m, state.cells, state.base).hours + h * (1 + m) + 1 + slot;
     const sum = state.cells[cell]! + value;
     if (sum < TWO_32) {
       state.cells[cell] = sum;
@@ -408,7 +410,7 @@ function addToHour(catalog: KpiCatalog, state: EmployeeWindow, h: number, slot: 
     }
     regrow(catalog, state, { wide: true }); // a sum outgrew 32 bits: every hour's cells become doubles
   }
-  const cell = hoursAt(state.cells, state.base) + h * (1 + 2 * m) + 1 + 2 * slot;
+  const cell = layout(m, state.cells, state.base).hours + h * (1 + 2 * m) + 1 + 2 * slot;
   writeDouble(state.cells, cell, readDouble(state.cells, cell) + value);
 }
 
@@ -421,7 +423,7 @@ function addStationWeight(catalog: KpiCatalog, state: EmployeeWindow, station: s
     state.stations = state.stations.length === 0 ? soleStation(station) : [...state.stations, internStation(station)];
     state.cells[state.base + STATIONS] = state.stations.length;
   }
-  const cell = stationsAt(state.base) + 2 * at;
+  const cell = layout(catalog.measures.length, state.cells, state.base).stations + 2 * at;
   writeDouble(state.cells, cell, readDouble(state.cells, cell) + ms);
 }
 
@@ -502,8 +504,8 @@ export function applyEvent(catalog: KpiCatalog, state: EmployeeWindow, tagged: K
 }
 
 /** The station with the largest weight; ties go to the smaller id. Empty when none. */
-export function primaryStation(state: EmployeeWindow): string {
-  const at = stationsAt(state.base);
+export function primaryStation(catalog: KpiCatalog, state: EmployeeWindow): string {
+  const at = layout(catalog.measures.length, state.cells, state.base).stations;
   let best = '';
   let bestWeight = -1;
   for (const [i, station] of state.stations.entries()) {
@@ -567,7 +569,7 @@ export function toRow(catalog: KpiCatalog, state: EmployeeWindow): WindowRow {
     plant_day: state.window.plantDay,
     shift: state.window.shift,
     crew: state.window.crew,
-    station_id: primaryStation(state),
+    station_id: primaryStation(catalog, state),
     version: cells[base + VERSION]!,
     reported_units: report ? report.units : null,
     reported_run_hours: report ? report.runHours : null,

@@ -330,7 +330,7 @@ export class PartitionTask {
         employee_id: entry.employeeId,
         window_start: entry.window.start,
         window_end: entry.window.end,
-        station_id: primaryStation(entry),
+        station_id: primaryStation(catalog, entry),
         version: versionOf(entry),
         measures: catalog.named(measuresOf(catalog, entry)),
         report: report && { units: report.units, run_hours: report.runHours, defective_units: report.defectiveUnits, self_score: report.selfScore },

@@ -174,20 +174,6 @@ function readVarLong(bytes: Buffer, at: number): number {
 /** Where the last varint read ended: a module variable rather than a tuple per varint. */
 let varEnd = 0;
 
-/** Of the record whose head `readRecordHead` read last: where it ends, and its timestamp and offset deltas. */
-let recordEnd = 0;
-let timestampDelta = 0;
-let offsetDelta = 0;
-
-/** Reads the head of the record at `at` (length, attributes, timestamp and offset deltas); `varEnd` is then where its key begins. */
-function readRecordHead(bytes: Buffer, at: number): void {
-  const length = readVarLong(bytes, at);
-  recordEnd = varEnd + length;
-  // Attributes (one byte, unused) follow the length.
-  timestampDelta = readVarLong(bytes, varEnd + 1);
-  offsetDelta = readVarLong(bytes, varEnd);
-}
-
 /**
  * Appends to `into` the records of a lazy batch at or past `from`, as the
  * consumer hands them over: offset, key, value (views of the batch's bytes) and timestamp.
@@ -198,7 +184,11 @@ export function readRecords(batch: LazyBatch, from: number, into: ConsumedRecord
   const firstTimestamp = Number(batch.firstTimestamp);
   let at = batch.start;
   for (let i = 0; i < count; i += 1) {
-    readRecordHead(bytes, at);
+    const length = readVarLong(bytes, at);
+    const end = varEnd + length;
+    // Attributes (one byte, unused) follow the length.
+    const timestampDelta = readVarLong(bytes, varEnd + 1);
+    const offsetDelta = readVarLong(bytes, varEnd);
     const offset = firstOffset + offsetDelta;
     if (offset >= from) {
       const keyLength = readVarLong(bytes, varEnd);
@@ -210,7 +200,7 @@ export function readRecords(batch: LazyBatch, from: number, into: ConsumedRecord
       const value = valueLength < 0 ? null : bytes.subarray(cursor, cursor + valueLength);
       into.push({ offset, key, value, timestamp: firstTimestamp + timestampDelta });
     }
-    at = recordEnd;
+    at = end;
   }
 }
 
@@ -220,9 +210,11 @@ export function firstTimestampOf(batch: LazyBatch, from: number): number | undef
   const firstOffset = Number(batch.firstOffset);
   let at = batch.start;
   for (let i = 0; i < count; i += 1) {
-    readRecordHead(bytes, at);
-    if (firstOffset + offsetDelta >= from) return Number(batch.firstTimestamp) + timestampDelta;
-    at = recordEnd;
+    const length = readVarLong(bytes, at);
+    const end = varEnd + length;
+    const timestampDelta = readVarLong(bytes, varEnd + 1);
+    if (firstOffset + readVarLong(bytes, varEnd) >= from) return Number(batch.firstTimestamp) + timestampDelta;
+    at = end;
   }
   return undefined;
 }

@@ -69,17 +69,6 @@ describe.each(KAFKA_CLIENTS.map((name) => [name]))('the %s client', (name: Kafka
     consumers.push(consumer);
     return consumer;
   };
-  /** Connects `consumer` and runs it on topic B until it has read every partition: the offset of each one's first record. */
-  const firstOffsetsRead = async (consumer: GroupConsumer): Promise<Map<number, number>> => {
-    const firstOffsets = new Map<number, number>();
-    await consumer.connect();
-    await consumer.run([topicB], async (batch) => {
-      if (!firstOffsets.has(batch.partition)) firstOffsets.set(batch.partition, batch.records[0]!.offset);
-      return true;
-    });
-    await until('every partition is read', () => firstOffsets.size === PARTITIONS, 60_000);
-    return firstOffsets;
-  };
 
   beforeAll(async () => {
     const setup = createKafka(ctx.config, 'conformance-setup', ctx.log).admin();
@@ -243,8 +232,14 @@ describe.each(KAFKA_CLIENTS.map((name) => [name]))('the %s client', (name: Kafka
       expect(committed.filter((c) => c.partition !== seen!.partition).every((c) => c.offset === -1)).toBe(true);
       await first.disconnect();
 
+      const firstOffsets = new Map<number, number>();
       const second = member(group);
-      const firstOffsets = await firstOffsetsRead(second);
+      await second.connect();
+      await second.run([topicB], async (batch) => {
+        if (!firstOffsets.has(batch.partition)) firstOffsets.set(batch.partition, batch.records[0]!.offset);
+        return true;
+      });
+      await until('every partition is read', () => firstOffsets.size === PARTITIONS, 60_000);
       expect(firstOffsets.get(seen!.partition)).toBe(middle);
       for (const [partition, offset] of firstOffsets) if (partition !== seen!.partition) expect(offset).toBe(0);
       await second.disconnect();
@@ -263,8 +258,14 @@ describe.each(KAFKA_CLIENTS.map((name) => [name]))('the %s client', (name: Kafka
       expect(committed.find((c) => c.partition === target.partition)?.offset).toBe(target.low + 1);
       expect(committed.filter((c) => c.partition !== target.partition).every((c) => c.offset === -1)).toBe(true);
 
+      const firstOffsets = new Map<number, number>();
       const consumer = member(group);
-      const firstOffsets = await firstOffsetsRead(consumer);
+      await consumer.connect();
+      await consumer.run([topicB], async (batch) => {
+        if (!firstOffsets.has(batch.partition)) firstOffsets.set(batch.partition, batch.records[0]!.offset);
+        return true;
+      });
+      await until('every partition is read', () => firstOffsets.size === PARTITIONS, 60_000);
       expect(firstOffsets.get(target.partition)).toBe(target.low + 1);
       await consumer.disconnect();
     },
